@@ -1,0 +1,219 @@
+// Package bot is the Telegram edge of Jastar: the update loop, the router,
+// the rate-limited sender, the callback codec and one file per feature.
+//
+// It depends on the storage interfaces, the catalog, locales and the Telegram
+// library. It never imports storage/boltdb: main hands it the stores.
+package bot
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"sync"
+	"time"
+
+	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
+
+	"jastar/locales"
+	"jastar/storage"
+)
+
+// Store is everything the bot keeps in the database.
+type Store interface {
+	storage.UserStore
+	storage.ConversationStore
+	storage.Inbox
+}
+
+// Config is what the bot needs from the operator.
+type Config struct {
+	Token       string
+	APIEndpoint string // "https://api.telegram.org/bot%s/%s" or a stand-in's
+	StaffChatID int64
+	AdminIDs    []int64
+	Location    *time.Location
+	Limits      Limits
+	// Workers bounds how many chats are handled at once.
+	Workers int
+	// PollTimeout is the long-poll wait of getUpdates.
+	PollTimeout time.Duration
+	// DialogTTL is how long an idle dialogue stays open.
+	DialogTTL time.Duration
+	// HandlerTimeout bounds the handling of one update.
+	HandlerTimeout time.Duration
+}
+
+// Deps are the parts main wires in.
+type Deps struct {
+	Store   Store
+	Locales *locales.Bundle
+	Log     *slog.Logger
+	// Now is the clock; tests pass a fake one.
+	Now func() time.Time
+}
+
+// Bot is a running Jastar bot.
+type Bot struct {
+	cfg      Config
+	store    Store
+	loc      *locales.Bundle
+	log      *slog.Logger
+	now      func() time.Time
+	api      *tgbotapi.BotAPI // for sending
+	pollAPI  *tgbotapi.BotAPI // for getUpdates only, cancelled on shutdown
+	pollHTTP *http.Client
+	send     *Sender
+	self     tgbotapi.User
+	admins   map[int64]bool
+
+	routes   routeTable
+	stopPoll context.CancelFunc
+	health   health
+}
+
+// health is what /healthz reads: when the update loop last completed a poll.
+type health struct {
+	mu       sync.Mutex
+	lastPoll time.Time
+}
+
+// New builds a bot. It does not contact Telegram; Start does.
+func New(cfg Config, deps Deps) (*Bot, error) {
+	if cfg.Token == "" {
+		return nil, errors.New("bot token is empty")
+	}
+	if cfg.APIEndpoint == "" {
+		cfg.APIEndpoint = tgbotapi.APIEndpoint
+	}
+	if cfg.Location == nil {
+		cfg.Location = time.UTC
+	}
+	if cfg.Workers <= 0 {
+		cfg.Workers = 64
+	}
+	if cfg.PollTimeout <= 0 {
+		cfg.PollTimeout = 25 * time.Second
+	}
+	if cfg.DialogTTL <= 0 {
+		cfg.DialogTTL = 30 * time.Minute
+	}
+	if cfg.HandlerTimeout <= 0 {
+		cfg.HandlerTimeout = 2 * time.Minute
+	}
+	if deps.Now == nil {
+		deps.Now = time.Now
+	}
+	if deps.Log == nil {
+		deps.Log = slog.New(slog.DiscardHandler)
+	}
+	b := &Bot{
+		cfg: cfg, store: deps.Store, loc: deps.Locales, now: deps.Now,
+		log:    deps.Log.With("component", "bot"),
+		admins: make(map[int64]bool),
+	}
+	for _, id := range cfg.AdminIDs {
+		b.admins[id] = true
+	}
+	// Two clients: polling waits up to PollTimeout for Telegram, so its
+	// client allows more; sending should fail fast and retry.
+	b.api = newAPI(cfg.Token, cfg.APIEndpoint, &http.Client{Timeout: 30 * time.Second})
+	b.pollHTTP = &http.Client{Timeout: cfg.PollTimeout + 15*time.Second}
+	b.pollAPI = newAPI(cfg.Token, cfg.APIEndpoint, b.pollHTTP)
+	b.send = NewSender(b.api, cfg.Limits, b.log)
+	b.send.OnBlocked(b.markBlocked)
+	b.routes = b.buildRoutes()
+	return b, nil
+}
+
+func newAPI(token, endpoint string, client tgbotapi.HTTPClient) *tgbotapi.BotAPI {
+	api := &tgbotapi.BotAPI{Token: token, Client: client, Buffer: 0}
+	api.SetAPIEndpoint(endpoint)
+	return api
+}
+
+// Sender is the bot's one rate-limited sender, shared with the scheduler and
+// broadcasts through the interfaces they declare.
+func (b *Bot) Sender() *Sender { return b.send }
+
+// Self is the bot's own Telegram user, known after Connect.
+func (b *Bot) Self() tgbotapi.User { return b.self }
+
+// Connect asks Telegram who we are, retrying with backoff while the Bot API
+// is unreachable, and fails at once when the token is rejected.
+func (b *Bot) Connect(ctx context.Context) error {
+	backoff := time.Second
+	for attempt := 1; ; attempt++ {
+		me, err := b.api.GetMe()
+		err = classify("getMe", b.cfg.Token, err)
+		if err == nil {
+			b.self = me
+			b.api.Self, b.pollAPI.Self = me, me
+			b.log.Info("connected to the Bot API", "bot_username", me.UserName)
+			return nil
+		}
+		if errors.Is(err, ErrUnauthorized) {
+			return fmt.Errorf("telegram rejected the bot token (getMe answered 401): check TELEGRAM_BOT_TOKEN: %w", ErrUnauthorized)
+		}
+		b.log.Warn("Bot API unreachable, retrying", "attempt", attempt, "retry_in", backoff.String(), "err", err)
+		if err := sleep(ctx, jitter(backoff)); err != nil {
+			return fmt.Errorf("connect to the Bot API: %w", err)
+		}
+		backoff = min(backoff*2, 30*time.Second)
+	}
+}
+
+// RegisterCommands publishes the command list per language (setMyCommands),
+// so Telegram's menu shows it in the person's language.
+func (b *Bot) RegisterCommands(ctx context.Context) error {
+	for _, lang := range []string{"", "kk", "ru"} {
+		l := b.loc.For(lang)
+		if lang == "" {
+			l = b.loc.For("kk")
+		}
+		var cmds []tgbotapi.BotCommand
+		for _, c := range b.routes.menuCommands {
+			cmds = append(cmds, tgbotapi.BotCommand{Command: c.name, Description: l.T(c.description)})
+		}
+		cfg := tgbotapi.NewSetMyCommands(cmds...)
+		cfg.LanguageCode = lang
+		if _, err := b.send.Request(ctx, cfg); err != nil {
+			return fmt.Errorf("set commands for %q: %w", lang, err)
+		}
+	}
+	return nil
+}
+
+func (b *Bot) isAdmin(userID int64) bool { return b.admins[userID] }
+
+func (b *Bot) markBlocked(chatID int64) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	_, err := b.store.UpdateUser(ctx, chatID, func(u *storage.User) error {
+		if u.CreatedAt.IsZero() {
+			return storage.ErrNotFound // a chat we never stored: nothing to mark
+		}
+		u.Active = false
+		u.UpdatedAt = b.now()
+		return nil
+	})
+	if err != nil && !errors.Is(err, storage.ErrNotFound) {
+		b.log.Error("mark user blocked", "chat_id", chatID, "err", err)
+		return
+	}
+	b.log.Info("user blocked the bot", "chat_id", chatID)
+}
+
+// LastPoll is when the update loop last completed a poll, for health checks.
+func (b *Bot) LastPoll() time.Time {
+	b.health.mu.Lock()
+	defer b.health.mu.Unlock()
+	return b.health.lastPoll
+}
+
+func (b *Bot) touchPoll() {
+	b.health.mu.Lock()
+	b.health.lastPoll = b.now()
+	b.health.mu.Unlock()
+}

@@ -1,0 +1,197 @@
+package bot
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"net/http"
+	"time"
+
+	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
+
+	"jastar/storage"
+)
+
+// staleOffsetAge is when a stored offset stops being trusted. Telegram picks
+// a random next update_id after a week without updates
+// (https://core.telegram.org/bots/api#getting-updates); an old, higher offset
+// would then confirm away the new updates unseen, so we poll without one.
+const staleOffsetAge = 6 * 24 * time.Hour
+
+// allowedUpdates are the update kinds the bot handles.
+var allowedUpdates = []string{"message", "callback_query", "my_chat_member"}
+
+// ctxClient ties every request of the polling client to the poll context, so
+// shutdown cuts an in-flight long poll short instead of waiting it out. Its
+// updates stay unconfirmed, and Telegram sends them again.
+type ctxClient struct {
+	ctx    context.Context
+	client *http.Client
+}
+
+func (c ctxClient) Do(req *http.Request) (*http.Response, error) {
+	return c.client.Do(req.WithContext(c.ctx))
+}
+
+// Run handles updates until ctx ends: first the ones left in the inbox by a
+// previous run, then what long polling brings. On return, polling has stopped
+// and handlers that were running have finished (or drainTimeout passed).
+func (b *Bot) Run(ctx context.Context, drainTimeout time.Duration) error {
+	d := newDispatcher(b.cfg.Workers, b.cfg.Workers*32)
+	// Handlers get a context that outlives the shutdown signal, so an update
+	// being handled is finished rather than cut in half.
+	handlerBase := context.WithoutCancel(ctx)
+
+	pollErr := b.replayAndPoll(ctx, handlerBase, d)
+
+	drainCtx, cancel := context.WithTimeout(context.Background(), drainTimeout)
+	defer cancel()
+	if !d.stop(drainCtx) {
+		b.log.Warn("handlers still running at the shutdown deadline")
+	}
+	if errors.Is(pollErr, context.Canceled) {
+		return nil
+	}
+	return pollErr
+}
+
+func (b *Bot) replayAndPoll(ctx, handlerBase context.Context, d *dispatcher) error {
+	pending, err := b.store.Pending(ctx)
+	if err != nil {
+		return fmt.Errorf("read pending updates: %w", err)
+	}
+	if len(pending) > 0 {
+		b.log.Info("replaying updates left from the last run", "count", len(pending))
+	}
+	for _, raw := range pending {
+		if err := b.dispatch(ctx, handlerBase, d, raw); err != nil {
+			return err
+		}
+	}
+	return b.poll(ctx, handlerBase, d)
+}
+
+func (b *Bot) poll(ctx, handlerBase context.Context, d *dispatcher) error {
+	b.pollAPI.Client = ctxClient{ctx: ctx, client: b.pollHTTP}
+	offset, lastReceived, err := b.store.Offset(ctx)
+	if err != nil {
+		return fmt.Errorf("read update offset: %w", err)
+	}
+	backoff := time.Second
+	for {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		askOffset := offset
+		if !lastReceived.IsZero() && b.now().Sub(lastReceived) > staleOffsetAge {
+			askOffset = 0
+		}
+		raws, err := b.getUpdates(askOffset)
+		if err != nil {
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
+			if errors.Is(err, ErrUnauthorized) {
+				return err
+			}
+			b.log.Warn("getUpdates failed, retrying", "retry_in", backoff.String(), "err", err)
+			if err := sleep(ctx, jitter(backoff)); err != nil {
+				return err
+			}
+			backoff = min(backoff*2, time.Minute)
+			continue
+		}
+		backoff = time.Second
+		b.touchPoll()
+		if len(raws) == 0 {
+			continue
+		}
+		next := offset
+		if askOffset == 0 {
+			next = 0
+		}
+		for _, r := range raws {
+			next = max(next, r.ID+1)
+		}
+		now := b.now()
+		accepted, err := b.store.Accept(ctx, raws, next, now)
+		if err != nil {
+			// Not stored, so not confirmed: the next poll asks for the same
+			// updates again.
+			b.log.Error("store fetched updates", "err", err)
+			if err := sleep(ctx, jitter(backoff)); err != nil {
+				return err
+			}
+			continue
+		}
+		offset, lastReceived = next, now
+		for _, raw := range accepted {
+			if err := b.dispatch(ctx, handlerBase, d, raw); err != nil {
+				return err
+			}
+		}
+	}
+}
+
+// getUpdates asks for updates and keeps each one's raw JSON for the inbox.
+func (b *Bot) getUpdates(offset int) ([]storage.RawUpdate, error) {
+	cfg := tgbotapi.UpdateConfig{Offset: offset, Limit: 100, Timeout: int(b.cfg.PollTimeout / time.Second), AllowedUpdates: allowedUpdates}
+	resp, err := b.pollAPI.Request(cfg)
+	if err := classify("getUpdates", b.cfg.Token, err); err != nil {
+		return nil, err
+	}
+	var items []json.RawMessage
+	if err := json.Unmarshal(resp.Result, &items); err != nil {
+		return nil, fmt.Errorf("decode getUpdates answer: %w", err)
+	}
+	out := make([]storage.RawUpdate, 0, len(items))
+	for _, it := range items {
+		var head struct {
+			UpdateID int `json:"update_id"`
+		}
+		if err := json.Unmarshal(it, &head); err != nil || head.UpdateID <= 0 {
+			b.log.Warn("skipping an update without a valid update_id")
+			continue
+		}
+		out = append(out, storage.RawUpdate{ID: head.UpdateID, JSON: it})
+	}
+	return out, nil
+}
+
+// dispatch hands one stored update to the worker of its chat; once handled,
+// it leaves the inbox.
+func (b *Bot) dispatch(ctx, handlerBase context.Context, d *dispatcher, raw storage.RawUpdate) error {
+	var u tgbotapi.Update
+	if err := json.Unmarshal(raw.JSON, &u); err != nil {
+		b.log.Error("decode stored update, dropping it", "update_id", raw.ID, "err", err)
+		return b.store.Done(handlerBase, raw.ID, b.now())
+	}
+	return d.submit(ctx, chatKey(u), func() {
+		hctx, cancel := context.WithTimeout(handlerBase, b.cfg.HandlerTimeout)
+		defer cancel()
+		b.handle(hctx, u)
+		if err := b.store.Done(handlerBase, raw.ID, b.now()); err != nil {
+			b.log.Error("mark update handled", "update_id", raw.ID, "err", err)
+		}
+	})
+}
+
+// chatKey is the chat an update belongs to, for per-chat ordering.
+func chatKey(u tgbotapi.Update) int64 {
+	switch {
+	case u.Message != nil:
+		return u.Message.Chat.ID
+	case u.CallbackQuery != nil && u.CallbackQuery.Message != nil:
+		return u.CallbackQuery.Message.Chat.ID
+	case u.CallbackQuery != nil:
+		return u.CallbackQuery.From.ID
+	case u.MyChatMember != nil:
+		return u.MyChatMember.Chat.ID
+	}
+	return 0
+}
+
+// jitter spreads retries of many instances or chats over time.
+func jitter(d time.Duration) time.Duration { return d/2 + rand.N(d) }

@@ -1,0 +1,280 @@
+package bot
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"html"
+	"runtime/debug"
+	"strings"
+
+	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
+
+	"jastar/locales"
+	"jastar/storage"
+)
+
+// Handler handles one update. It loads its state, decides, persists, and
+// then sends; it returns an error instead of telling the person itself.
+type Handler func(ctx context.Context, r *Request) error
+
+// Request is what a handler gets: the update, the chat, the stored user and
+// their localizer.
+type Request struct {
+	Update  tgbotapi.Update
+	Message *tgbotapi.Message       // the message, or the one a pressed button belongs to
+	Query   *tgbotapi.CallbackQuery // set for button presses
+	Data    Callback                // decoded callback data
+	ChatID  int64
+	From    *tgbotapi.User
+	Private bool
+	// StaffChat is true in a group that receives staff notifications.
+	StaffChat bool
+	User      storage.User
+	L         *locales.Localizer
+	Command   string // without "/" and "@bot"
+	Args      string // text after the command
+	answered  bool
+}
+
+// handle routes one update. It recovers a handler's panic, logs it with the
+// update id and stack, and tells the person something went wrong.
+func (b *Bot) handle(ctx context.Context, u tgbotapi.Update) {
+	r := b.newRequest(ctx, u)
+	if r == nil {
+		return
+	}
+	defer func() {
+		if p := recover(); p != nil {
+			b.log.Error("handler panicked", "update_id", u.UpdateID, "chat_id", r.ChatID, "panic", fmt.Sprint(p), "stack", string(debug.Stack()))
+			b.fail(ctx, r)
+		}
+	}()
+	err := b.route(ctx, r)
+	if r.Query != nil && !r.answered {
+		b.answer(ctx, r, "")
+	}
+	if err != nil {
+		b.log.Error("handle update", "update_id", u.UpdateID, "chat_id", r.ChatID, "err", err)
+		b.fail(ctx, r)
+	}
+}
+
+// fail tells the person, in their language, that the bot could not help.
+func (b *Bot) fail(ctx context.Context, r *Request) {
+	if r.Query != nil && !r.answered {
+		b.answer(ctx, r, r.L.T(locales.SomethingWentWrong))
+		return
+	}
+	if r.Private {
+		_, _ = b.reply(ctx, r, r.L.T(locales.SomethingWentWrong), nil)
+	}
+}
+
+func (b *Bot) newRequest(ctx context.Context, u tgbotapi.Update) *Request {
+	r := &Request{Update: u, L: b.loc.For(string(storage.Kazakh))}
+	switch {
+	case u.CallbackQuery != nil:
+		r.Query = u.CallbackQuery
+		r.From = u.CallbackQuery.From
+		r.Message = u.CallbackQuery.Message
+		r.ChatID = chatKey(u)
+	case u.Message != nil:
+		r.Message = u.Message
+		r.From = u.Message.From
+		r.ChatID = u.Message.Chat.ID
+	case u.MyChatMember != nil:
+		b.log.Info("bot membership changed", "chat_id", u.MyChatMember.Chat.ID, "status", u.MyChatMember.NewChatMember.Status)
+		return nil
+	default:
+		return nil
+	}
+	r.Private = r.Message == nil || r.Message.Chat.IsPrivate()
+	r.StaffChat = !r.Private && b.isStaffChat(r.ChatID)
+	if r.From == nil {
+		return r
+	}
+	if r.Private {
+		user, err := b.touchUser(ctx, r.From)
+		if err != nil {
+			b.log.Error("load user", "chat_id", r.ChatID, "err", err)
+		}
+		r.User = user
+	} else if stored, err := b.store.User(ctx, r.From.ID); err == nil {
+		r.User = stored
+	} else {
+		r.User = storage.User{ChatID: r.From.ID, Lang: guessLang(r.From.LanguageCode)}
+	}
+	if r.User.Lang.Valid() {
+		r.L = b.loc.For(string(r.User.Lang))
+	}
+	return r
+}
+
+// touchUser loads the person, creating the record on first contact and
+// writing only when something changed, so most updates cost one read.
+func (b *Bot) touchUser(ctx context.Context, from *tgbotapi.User) (storage.User, error) {
+	u, err := b.store.User(ctx, from.ID)
+	if err == nil && u.Active && u.FirstName == from.FirstName && u.Username == from.UserName {
+		return u, nil
+	}
+	if err != nil && !errors.Is(err, storage.ErrNotFound) {
+		return storage.User{ChatID: from.ID, Lang: guessLang(from.LanguageCode)}, err
+	}
+	now := b.now()
+	return b.store.UpdateUser(ctx, from.ID, func(u *storage.User) error {
+		if u.CreatedAt.IsZero() {
+			u.CreatedAt = now
+			u.Lang = guessLang(from.LanguageCode)
+			u.LangSet = u.Lang != "" && strings.HasPrefix(strings.ToLower(from.LanguageCode), string(u.Lang))
+			if !u.Lang.Valid() {
+				u.Lang = storage.Kazakh
+			}
+		}
+		u.FirstName, u.Username = from.FirstName, from.UserName
+		u.Active = true
+		u.UpdatedAt = now
+		return nil
+	})
+}
+
+// guessLang maps Telegram's language_code to a language we speak, "" if none.
+func guessLang(code string) storage.Lang {
+	code = strings.ToLower(code)
+	switch {
+	case strings.HasPrefix(code, "kk"):
+		return storage.Kazakh
+	case strings.HasPrefix(code, "ru"):
+		return storage.Russian
+	}
+	return ""
+}
+
+// route dispatches in the order STYLE.md fixes: button press, command,
+// menu button, dialogue step, then the fallbacks.
+func (b *Bot) route(ctx context.Context, r *Request) error {
+	if r.Query != nil {
+		return b.routeCallback(ctx, r)
+	}
+	m := r.Message
+	if cmd, args, addressed, ok := parseCommand(m, b.self.UserName); ok {
+		if !addressed {
+			return nil // meant for another bot in a group
+		}
+		r.Command, r.Args = cmd, args
+		if !r.Private {
+			if h, ok := b.routes.groupCommands[cmd]; ok && r.StaffChat {
+				return h(ctx, r)
+			}
+			_, err := b.reply(ctx, r, r.L.T(locales.GroupOnlyPrivate), nil)
+			return err
+		}
+		if h, ok := b.routes.commands[cmd]; ok {
+			return h(ctx, r)
+		}
+		_, err := b.reply(ctx, r, r.L.T(locales.UnknownCommand), b.mainMenu(r.L))
+		return err
+	}
+	if !r.Private {
+		return nil // groups: only commands and buttons concern us
+	}
+	if h, ok := b.routes.menuByText[strings.TrimSpace(m.Text)]; ok && m.Text != "" {
+		return h(ctx, r)
+	}
+	if handled, err := b.routeStep(ctx, r); handled || err != nil {
+		return err
+	}
+	switch {
+	case m.Location != nil && b.routes.onLocation != nil:
+		return b.routes.onLocation(ctx, r)
+	case m.Contact != nil && b.routes.onContact != nil:
+		return b.routes.onContact(ctx, r)
+	case m.Text == "" && (m.Sticker != nil || m.Photo != nil || m.Voice != nil || m.Video != nil || m.Document != nil ||
+		m.Audio != nil || m.VideoNote != nil || m.Animation != nil || m.Location != nil || m.Contact != nil):
+		_, err := b.reply(ctx, r, r.L.T(locales.NotText), b.mainMenu(r.L))
+		return err
+	case strings.TrimSpace(m.Text) == "":
+		_, err := b.reply(ctx, r, r.L.T(locales.EmptyText), b.mainMenu(r.L))
+		return err
+	}
+	_, err := b.reply(ctx, r, r.L.T(locales.NotUnderstood), b.mainMenu(r.L))
+	return err
+}
+
+func (b *Bot) routeCallback(ctx context.Context, r *Request) error {
+	data, err := DecodeCallback(r.Query.Data)
+	h, ok := b.routes.callbacks[data.Prefix]
+	if err != nil || !ok {
+		b.answer(ctx, r, r.L.T(locales.OutdatedButton))
+		return nil
+	}
+	if !r.Private && !r.StaffChat {
+		b.answer(ctx, r, r.L.T(locales.GroupOnlyPrivate))
+		return nil
+	}
+	r.Data = data
+	return h(ctx, r)
+}
+
+// routeStep gives a message to the chat's active dialogue, if any.
+func (b *Bot) routeStep(ctx context.Context, r *Request) (bool, error) {
+	conv, err := b.store.Conversation(ctx, r.ChatID)
+	if errors.Is(err, storage.ErrNotFound) {
+		return false, nil
+	}
+	if err != nil {
+		return true, err
+	}
+	if b.now().Sub(conv.UpdatedAt) > b.cfg.DialogTTL {
+		if err := b.store.DeleteConversation(ctx, r.ChatID); err != nil {
+			return true, err
+		}
+		_, err := b.reply(ctx, r, r.L.T(locales.DialogExpired), b.mainMenu(r.L))
+		return true, err
+	}
+	h, ok := b.routes.flows[conv.Flow]
+	if !ok {
+		// A flow removed by a deploy: drop its state rather than trap the
+		// person in it.
+		return false, b.store.DeleteConversation(ctx, r.ChatID)
+	}
+	return true, h(ctx, r, conv)
+}
+
+// parseCommand finds a bot command at the start of the message. addressed is
+// false when it names another bot ("/start@other_bot").
+func parseCommand(m *tgbotapi.Message, botName string) (cmd, args string, addressed, ok bool) {
+	if m == nil || len(m.Entities) == 0 || m.Entities[0].Type != "bot_command" || m.Entities[0].Offset != 0 {
+		return "", "", false, false
+	}
+	text := m.Text
+	cut := utf16Prefix(text, m.Entities[0].Length)
+	cmd = strings.TrimPrefix(cut, "/")
+	args = strings.TrimSpace(text[len(cut):])
+	addressed = true
+	if at := strings.IndexByte(cmd, '@'); at >= 0 {
+		addressed = botName == "" || strings.EqualFold(cmd[at+1:], botName)
+		cmd = cmd[:at]
+	}
+	return strings.ToLower(cmd), args, addressed, cmd != ""
+}
+
+// utf16Prefix returns the prefix of s that is n UTF-16 code units long, as
+// Telegram measures entity offsets and lengths.
+func utf16Prefix(s string, n int) string {
+	units := 0
+	for i, r := range s {
+		if units >= n {
+			return s[:i]
+		}
+		if r >= 0x10000 {
+			units += 2
+		} else {
+			units++
+		}
+	}
+	return s
+}
+
+// esc escapes text from people or the catalog for parse_mode HTML.
+func esc(s string) string { return html.EscapeString(s) }

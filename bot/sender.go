@@ -1,0 +1,342 @@
+package bot
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"sync"
+	"time"
+
+	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
+)
+
+// Limits are the sending rates the sender keeps to. Telegram's own figures
+// (https://core.telegram.org/bots/faq#my-bot-is-hitting-limits-how-do-i-avoid-this):
+// about 30 messages a second overall, one a second to one chat (short bursts
+// are tolerated), 20 a minute to one group. A local Bot API server or paid
+// broadcasts allow more, so every limit can be raised; 0 means unlimited.
+type Limits struct {
+	PerSecond      float64 // all chats together
+	PerChatSecond  float64 // one private chat
+	ChatBurst      int     // messages a private chat may get back to back
+	PerGroupMinute float64 // one group chat
+	// MaxRetry bounds how long one call keeps retrying 5xx answers and
+	// network errors, and waiting out 429s, before it gives up.
+	MaxRetry time.Duration
+}
+
+// DefaultLimits are Telegram's published limits with a small safety margin.
+func DefaultLimits() Limits {
+	return Limits{PerSecond: 28, PerChatSecond: 1, ChatBurst: 3, PerGroupMinute: 19, MaxRetry: time.Minute}
+}
+
+// Priority orders waiting senders: interactive replies to people who are
+// chatting go before broadcasts and digests.
+type Priority int
+
+// The priorities, most urgent first.
+const (
+	Interactive Priority = iota
+	Bulk
+)
+
+// Sender is the one way anything in the bot talks to Telegram. It keeps to
+// the rate limits, obeys retry_after, retries transient failures with
+// backoff, and scrubs the token from every error.
+type Sender struct {
+	api    *tgbotapi.BotAPI
+	token  string
+	limits Limits
+	log    *slog.Logger
+
+	global *bucket
+	mu     sync.Mutex
+	chats  map[int64]*bucket
+	sweep  time.Time
+
+	// onBlocked is told when a chat answers 403, so the user is marked
+	// inactive wherever the send came from.
+	onBlocked func(chatID int64)
+	stats     SendStats
+}
+
+// SendStats counts what the sender did; read with Stats.
+type SendStats struct {
+	mu        sync.Mutex
+	Sent      int64
+	Throttled int64 // 429 answers
+	Failed    int64
+}
+
+// NewSender builds a sender over api.
+func NewSender(api *tgbotapi.BotAPI, limits Limits, log *slog.Logger) *Sender {
+	if limits.MaxRetry <= 0 {
+		limits.MaxRetry = time.Minute
+	}
+	if limits.ChatBurst < 1 {
+		limits.ChatBurst = 1
+	}
+	return &Sender{
+		api: api, token: api.Token, limits: limits, log: log,
+		global: newBucket(limits.PerSecond, max(1, int(limits.PerSecond/10))),
+		chats:  make(map[int64]*bucket),
+	}
+}
+
+// Stats returns counters of messages sent, 429s and failures.
+func (s *Sender) Stats() (sent, throttled, failed int64) {
+	s.stats.mu.Lock()
+	defer s.stats.mu.Unlock()
+	return s.stats.Sent, s.stats.Throttled, s.stats.Failed
+}
+
+func (s *Sender) count(f func(*SendStats)) {
+	s.stats.mu.Lock()
+	f(&s.stats)
+	s.stats.mu.Unlock()
+}
+
+// OnBlocked registers the function told about chats that blocked the bot.
+func (s *Sender) OnBlocked(f func(chatID int64)) { s.onBlocked = f }
+
+// Send sends a message-producing request to chatID at interactive priority.
+func (s *Sender) Send(ctx context.Context, chatID int64, c tgbotapi.Chattable) (tgbotapi.Message, error) {
+	return s.send(ctx, chatID, c, Interactive)
+}
+
+// SendBulk is Send for broadcasts and digests: it yields to interactive
+// replies waiting for the same rate budget.
+func (s *Sender) SendBulk(ctx context.Context, chatID int64, c tgbotapi.Chattable) (tgbotapi.Message, error) {
+	return s.send(ctx, chatID, c, Bulk)
+}
+
+func (s *Sender) send(ctx context.Context, chatID int64, c tgbotapi.Chattable, p Priority) (tgbotapi.Message, error) {
+	var msg tgbotapi.Message
+	err := s.do(ctx, c, func() error {
+		if err := s.global.wait(ctx, p); err != nil {
+			return err
+		}
+		return s.chatBucket(chatID).wait(ctx, Interactive)
+	}, func() error {
+		var err error
+		msg, err = s.api.Send(c)
+		return err
+	}, chatID)
+	if err == nil {
+		s.count(func(st *SendStats) { st.Sent++ })
+	}
+	return msg, err
+}
+
+// Request sends a call whose answer is not a message (answerCallbackQuery,
+// deleteMessage, setMyCommands). Those do not count against message limits.
+func (s *Sender) Request(ctx context.Context, c tgbotapi.Chattable) (*tgbotapi.APIResponse, error) {
+	var resp *tgbotapi.APIResponse
+	err := s.do(ctx, c, func() error { return nil }, func() error {
+		var err error
+		resp, err = s.api.Request(c)
+		return err
+	}, 0)
+	return resp, err
+}
+
+// do runs call with rate limiting, 429 and 5xx handling and a retry bound.
+func (s *Sender) do(ctx context.Context, c tgbotapi.Chattable, limit func() error, call func() error, chatID int64) error {
+	method := methodName(c)
+	deadline := time.Now().Add(s.limits.MaxRetry)
+	backoff := 300 * time.Millisecond
+	for attempt := 1; ; attempt++ {
+		if err := limit(); err != nil {
+			return err
+		}
+		err := classify(method, s.token, call())
+		if err == nil {
+			return nil
+		}
+		var apiErr *APIError
+		isAPI := errors.As(err, &apiErr)
+		switch {
+		case isAPI && apiErr.Code == 429:
+			s.count(func(st *SendStats) { st.Throttled++ })
+			wait := time.Duration(max(apiErr.RetryAfter, 1)) * time.Second
+			// A 429 means we went faster than Telegram accepts: hold the
+			// chat and slow everyone for the time Telegram asked.
+			if chatID != 0 {
+				s.chatBucket(chatID).pause(wait)
+			}
+			s.global.pause(wait)
+			if time.Now().Add(wait).After(deadline) {
+				s.count(func(st *SendStats) { st.Failed++ })
+				return fmt.Errorf("give up after %d attempts: %w", attempt, err)
+			}
+			s.log.Warn("telegram asked to slow down", "method", method, "chat_id", chatID, "retry_after", apiErr.RetryAfter)
+			if err := sleep(ctx, wait); err != nil {
+				return err
+			}
+		case isAPI && !apiErr.retryable():
+			if errors.Is(err, ErrBlocked) && chatID != 0 && s.onBlocked != nil {
+				s.onBlocked(chatID)
+			}
+			if !errors.Is(err, ErrNotModified) {
+				s.count(func(st *SendStats) { st.Failed++ })
+			}
+			return err
+		default: // 5xx or a transport error: back off and try again
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
+			wait := backoff/2 + rand.N(backoff)
+			if time.Now().Add(wait).After(deadline) {
+				s.count(func(st *SendStats) { st.Failed++ })
+				return fmt.Errorf("give up after %d attempts: %w", attempt, err)
+			}
+			s.log.Warn("telegram call failed, retrying", "method", method, "chat_id", chatID, "attempt", attempt, "err", err)
+			if err := sleep(ctx, wait); err != nil {
+				return err
+			}
+			backoff = min(backoff*2, 10*time.Second)
+		}
+	}
+}
+
+func (s *Sender) chatBucket(chatID int64) *bucket {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	now := time.Now()
+	// Forget idle chats now and then so the map does not grow with every
+	// person who ever wrote.
+	if now.Sub(s.sweep) > time.Minute {
+		for id, b := range s.chats {
+			if b.idleSince(now) > time.Minute {
+				delete(s.chats, id)
+			}
+		}
+		s.sweep = now
+	}
+	b, ok := s.chats[chatID]
+	if !ok {
+		if chatID < 0 {
+			b = newBucket(s.limits.PerGroupMinute/60, 3)
+		} else {
+			b = newBucket(s.limits.PerChatSecond, s.limits.ChatBurst)
+		}
+		s.chats[chatID] = b
+	}
+	return b
+}
+
+func methodName(c tgbotapi.Chattable) string {
+	switch c.(type) {
+	case tgbotapi.MessageConfig:
+		return "sendMessage"
+	case tgbotapi.EditMessageTextConfig:
+		return "editMessageText"
+	case tgbotapi.EditMessageReplyMarkupConfig:
+		return "editMessageReplyMarkup"
+	case tgbotapi.CallbackConfig:
+		return "answerCallbackQuery"
+	case tgbotapi.VenueConfig:
+		return "sendVenue"
+	case tgbotapi.LocationConfig:
+		return "sendLocation"
+	case tgbotapi.DocumentConfig:
+		return "sendDocument"
+	case tgbotapi.PhotoConfig:
+		return "sendPhoto"
+	case tgbotapi.DeleteMessageConfig:
+		return "deleteMessage"
+	case tgbotapi.SetMyCommandsConfig:
+		return "setMyCommands"
+	case tgbotapi.UpdateConfig:
+		return "getUpdates"
+	}
+	return fmt.Sprintf("%T", c)
+}
+
+func sleep(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}
+
+// bucket is a token bucket whose waiters of Interactive priority go before
+// waiters of Bulk priority. rate <= 0 means unlimited.
+type bucket struct {
+	mu          sync.Mutex
+	rate        float64
+	burst       float64
+	tokens      float64
+	last        time.Time
+	pausedUntil time.Time
+	interactive int // interactive callers waiting
+}
+
+func newBucket(rate float64, burst int) *bucket {
+	return &bucket{rate: rate, burst: float64(burst), tokens: float64(burst), last: time.Now()}
+}
+
+func (b *bucket) pause(d time.Duration) {
+	b.mu.Lock()
+	if until := time.Now().Add(d); until.After(b.pausedUntil) {
+		b.pausedUntil = until
+	}
+	b.mu.Unlock()
+}
+
+func (b *bucket) idleSince(now time.Time) time.Duration {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.tokens < b.burst || now.Before(b.pausedUntil) {
+		return 0
+	}
+	return now.Sub(b.last)
+}
+
+func (b *bucket) wait(ctx context.Context, p Priority) error {
+	if b.rate <= 0 {
+		return ctx.Err()
+	}
+	registered := false
+	defer func() {
+		if registered {
+			b.mu.Lock()
+			b.interactive--
+			b.mu.Unlock()
+		}
+	}()
+	for {
+		b.mu.Lock()
+		now := time.Now()
+		b.tokens = min(b.burst, b.tokens+now.Sub(b.last).Seconds()*b.rate)
+		b.last = now
+		var d time.Duration
+		switch {
+		case now.Before(b.pausedUntil):
+			d = b.pausedUntil.Sub(now)
+		case b.tokens >= 1 && (p == Interactive || b.interactive == 0):
+			b.tokens--
+			b.mu.Unlock()
+			return nil
+		case b.tokens >= 1:
+			// A bulk sender leaves the token to a waiting interactive one.
+			d = 5 * time.Millisecond
+		default:
+			d = time.Duration((1 - b.tokens) / b.rate * float64(time.Second))
+		}
+		if p == Interactive && !registered {
+			b.interactive++
+			registered = true
+		}
+		b.mu.Unlock()
+		if err := sleep(ctx, max(d, time.Millisecond)); err != nil {
+			return err
+		}
+	}
+}

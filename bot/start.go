@@ -1,0 +1,125 @@
+package bot
+
+import (
+	"context"
+	"errors"
+	"strings"
+
+	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
+
+	"jastar/locales"
+	"jastar/storage"
+)
+
+// handleStart greets the person. A known language_code (kk, ru) picks the
+// language; otherwise the bot asks. The greeting always carries a one-tap
+// switch, because many Kazakh speakers run Telegram in Russian.
+func (b *Bot) handleStart(ctx context.Context, r *Request) error {
+	if err := b.store.DeleteConversation(ctx, r.ChatID); err != nil {
+		return err
+	}
+	if payload := strings.TrimSpace(r.Args); payload != "" {
+		prefix, _, _ := strings.Cut(payload, "_")
+		if h, ok := b.routes.startPayloads[prefix]; ok {
+			return h(ctx, r)
+		}
+	}
+	if !r.User.LangSet {
+		return b.askLanguage(ctx, r)
+	}
+	return b.greet(ctx, r)
+}
+
+func (b *Bot) greet(ctx context.Context, r *Request) error {
+	name := "👋"
+	if r.From != nil && r.From.FirstName != "" {
+		name = esc(r.From.FirstName)
+	}
+	switchKB := tgbotapi.NewInlineKeyboardMarkup(tgbotapi.NewInlineKeyboardRow(
+		button(r.L.T(locales.SwitchLanguage), cbLanguage, string(r.User.Lang.Other())),
+	))
+	if _, err := b.reply(ctx, r, r.L.T(locales.Welcome, locales.Data{"Name": name}), switchKB); err != nil {
+		return err
+	}
+	_, err := b.reply(ctx, r, r.L.T(locales.MenuPrompt), b.mainMenu(r.L))
+	return err
+}
+
+// askLanguage shows the bilingual question with two buttons.
+func (b *Bot) askLanguage(ctx context.Context, r *Request) error {
+	kb := tgbotapi.NewInlineKeyboardMarkup(tgbotapi.NewInlineKeyboardRow(
+		button(r.L.T(locales.LanguageNameKK), cbLanguage, string(storage.Kazakh)),
+		button(r.L.T(locales.LanguageNameRU), cbLanguage, string(storage.Russian)),
+	))
+	_, err := b.reply(ctx, r, r.L.T(locales.ChooseLanguage), kb)
+	return err
+}
+
+// handleLanguage answers /language and the menu button.
+func (b *Bot) handleLanguage(ctx context.Context, r *Request) error { return b.askLanguage(ctx, r) }
+
+// handleLanguageCallback stores the chosen language and shows the menu in it
+// at once.
+func (b *Bot) handleLanguageCallback(ctx context.Context, r *Request) error {
+	lang := storage.Lang(r.Data.Arg(0))
+	if !lang.Valid() || !r.Private {
+		b.answer(ctx, r, r.L.T(locales.OutdatedButton))
+		return nil
+	}
+	firstChoice := !r.User.LangSet
+	user, err := b.store.UpdateUser(ctx, r.ChatID, func(u *storage.User) error {
+		u.Lang, u.LangSet = lang, true
+		u.UpdatedAt = b.now()
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	r.User = user
+	r.L = b.loc.For(string(lang))
+	b.answer(ctx, r, r.L.T(locales.LanguageChanged))
+	if firstChoice {
+		if r.Message != nil {
+			// The question is answered; keep the chat tidy.
+			_, _ = b.send.Request(ctx, tgbotapi.NewDeleteMessage(r.ChatID, r.Message.MessageID))
+		}
+		return b.greet(ctx, r)
+	}
+	_, err = b.reply(ctx, r, r.L.T(locales.LanguageChanged), b.mainMenu(r.L))
+	return err
+}
+
+// handleHelp explains what the bot does.
+func (b *Bot) handleHelp(ctx context.Context, r *Request) error {
+	_, err := b.reply(ctx, r, r.L.T(locales.Help), b.mainMenu(r.L))
+	return err
+}
+
+// handleMenu shows the main menu again.
+func (b *Bot) handleMenu(ctx context.Context, r *Request) error {
+	_, err := b.reply(ctx, r, r.L.T(locales.MenuPrompt), b.mainMenu(r.L))
+	return err
+}
+
+// handleCancel ends the active dialogue, if any.
+func (b *Bot) handleCancel(ctx context.Context, r *Request) error {
+	_, err := b.store.Conversation(ctx, r.ChatID)
+	switch {
+	case errors.Is(err, storage.ErrNotFound):
+		_, err = b.reply(ctx, r, r.L.T(locales.NothingToCancel), b.mainMenu(r.L))
+		return err
+	case err != nil:
+		return err
+	}
+	if err := b.store.DeleteConversation(ctx, r.ChatID); err != nil {
+		return err
+	}
+	_, err = b.reply(ctx, r, r.L.T(locales.Cancelled), b.mainMenu(r.L))
+	return err
+}
+
+// isStaffChat reports whether chatID is a group that receives staff
+// notifications.
+func (b *Bot) isStaffChat(chatID int64) bool {
+	return chatID != 0 && chatID == b.cfg.StaffChatID
+}

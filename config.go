@@ -1,0 +1,169 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/url"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"jastar/bot"
+)
+
+// Config is everything the operator sets, read from the environment.
+type Config struct {
+	Token       string
+	APIURL      string // Bot API base URL, without /bot<token>
+	DBPath      string
+	StaffChatID int64
+	AdminIDs    []int64
+	TimeZone    string
+	Location    *time.Location
+	LogLevel    slog.Level
+	LogFormat   string // json or text
+	Limits      bot.Limits
+	Workers     int
+}
+
+// defaultAPIURL is Telegram's Bot API.
+const defaultAPIURL = "https://api.telegram.org"
+
+// configError names the variable that is wrong; main prints it as one line
+// and exits with code 2.
+type configError struct {
+	name string
+	msg  string
+}
+
+func (e *configError) Error() string { return e.name + ": " + e.msg }
+
+// loadConfig reads and validates the configuration. getenv is os.Getenv in
+// production and a map in tests.
+func loadConfig(getenv func(string) string) (Config, error) {
+	c := Config{
+		APIURL:    defaultAPIURL,
+		DBPath:    "./jastar.db",
+		TimeZone:  "Asia/Almaty",
+		LogLevel:  slog.LevelInfo,
+		LogFormat: "json",
+		Limits:    bot.DefaultLimits(),
+		Workers:   64,
+	}
+	bad := func(name, format string, args ...any) error {
+		return &configError{name: name, msg: fmt.Sprintf(format, args...)}
+	}
+
+	c.Token = strings.TrimSpace(getenv("TELEGRAM_BOT_TOKEN"))
+	if file := getenv("TELEGRAM_BOT_TOKEN_FILE"); c.Token == "" && file != "" {
+		data, err := os.ReadFile(file)
+		if err != nil {
+			return c, bad("TELEGRAM_BOT_TOKEN_FILE", "cannot read %s: %v", file, errors.Unwrap(err))
+		}
+		c.Token = strings.TrimSpace(string(data))
+	}
+	if c.Token == "" {
+		return c, bad("TELEGRAM_BOT_TOKEN", "not set (set it, or TELEGRAM_BOT_TOKEN_FILE, to the token from @BotFather)")
+	}
+	if !validToken(c.Token) {
+		// The value is a secret: never echo it.
+		return c, bad("TELEGRAM_BOT_TOKEN", "malformed: expected <digits>:<letters, digits, _ or -> as given by @BotFather")
+	}
+
+	if v := getenv("TELEGRAM_API_URL"); v != "" {
+		u, err := url.Parse(v)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return c, bad("TELEGRAM_API_URL", "%q is not an http(s) URL such as http://127.0.0.1:8081", v)
+		}
+		c.APIURL = strings.TrimRight(v, "/")
+	}
+	if v := getenv("JASTAR_DB"); v != "" {
+		c.DBPath = v
+	}
+	if v := getenv("JASTAR_STAFF_CHAT_ID"); v != "" {
+		id, err := strconv.ParseInt(v, 10, 64)
+		if err != nil || id == 0 {
+			return c, bad("JASTAR_STAFF_CHAT_ID", "%q is not a Telegram chat id (a group id looks like -1001234567890)", v)
+		}
+		c.StaffChatID = id
+	}
+	if v := getenv("JASTAR_ADMIN_IDS"); v != "" {
+		for _, part := range strings.Split(v, ",") {
+			part = strings.TrimSpace(part)
+			if part == "" {
+				continue
+			}
+			id, err := strconv.ParseInt(part, 10, 64)
+			if err != nil || id <= 0 {
+				return c, bad("JASTAR_ADMIN_IDS", "%q is not a Telegram user id (comma-separated positive numbers)", part)
+			}
+			c.AdminIDs = append(c.AdminIDs, id)
+		}
+	}
+	if v := getenv("JASTAR_TIMEZONE"); v != "" {
+		c.TimeZone = v
+	}
+	loc, err := time.LoadLocation(c.TimeZone)
+	if err != nil {
+		return c, bad("JASTAR_TIMEZONE", "%q is not a known time zone (for example Asia/Almaty)", c.TimeZone)
+	}
+	c.Location = loc
+	if v := getenv("JASTAR_LOG_LEVEL"); v != "" {
+		if err := c.LogLevel.UnmarshalText([]byte(v)); err != nil {
+			return c, bad("JASTAR_LOG_LEVEL", "%q is not one of debug, info, warn, error", v)
+		}
+	}
+	if v := getenv("JASTAR_LOG_FORMAT"); v != "" {
+		if v != "json" && v != "text" {
+			return c, bad("JASTAR_LOG_FORMAT", "%q is not json or text", v)
+		}
+		c.LogFormat = v
+	}
+	rates := []struct {
+		name string
+		dst  *float64
+	}{
+		{"JASTAR_SEND_RATE", &c.Limits.PerSecond},
+		{"JASTAR_CHAT_RATE", &c.Limits.PerChatSecond},
+		{"JASTAR_GROUP_RATE", &c.Limits.PerGroupMinute},
+	}
+	for _, r := range rates {
+		if v := getenv(r.name); v != "" {
+			f, err := strconv.ParseFloat(v, 64)
+			if err != nil || f < 0 {
+				return c, bad(r.name, "%q is not a rate (a number >= 0; 0 means no limit)", v)
+			}
+			*r.dst = f
+		}
+	}
+	if v := getenv("JASTAR_WORKERS"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > 4096 {
+			return c, bad("JASTAR_WORKERS", "%q is not a number of workers between 1 and 4096", v)
+		}
+		c.Workers = n
+	}
+	return c, nil
+}
+
+// validToken checks the shape of a BotFather token, so a pasted typo fails
+// at start instead of as a confusing 404 from Telegram.
+func validToken(t string) bool {
+	id, secret, ok := strings.Cut(t, ":")
+	if !ok || id == "" || len(secret) < 8 {
+		return false
+	}
+	for _, r := range id {
+		if r < '0' || r > '9' {
+			return false
+		}
+	}
+	for _, r := range secret {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '_' || r == '-') {
+			return false
+		}
+	}
+	return true
+}

@@ -1,0 +1,154 @@
+// Command jastar runs the Telegram bot of the youth resource centers.
+//
+// main reads the configuration from the environment, builds the logger,
+// wires storage, bot and scheduler together, handles signals and shuts down
+// in order. Nothing else lives here.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+	_ "time/tzdata" // the minimal image has no zoneinfo; Asia/Almaty must be right everywhere
+
+	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
+
+	"jastar/bot"
+	"jastar/locales"
+	"jastar/scheduler"
+	"jastar/storage/boltdb"
+)
+
+// shutdownTimeout bounds the whole shutdown, below Docker's default 10 s
+// stop timeout.
+const shutdownTimeout = 8 * time.Second
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr); err != nil {
+		fmt.Fprintln(os.Stderr, "jastar:", err)
+		var cerr *configError
+		if errors.As(err, &cerr) || errors.Is(err, errUsage) {
+			os.Exit(2)
+		}
+		os.Exit(1)
+	}
+}
+
+var errUsage = errors.New("usage")
+
+// run is the whole program; tests call it with their own environment.
+func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	cmd := "run"
+	if len(args) > 0 {
+		cmd, args = args[0], args[1:]
+	}
+	switch cmd {
+	case "run":
+		return runBot(ctx, getenv, stdout)
+	case "-h", "-help", "--help", "help":
+		fmt.Fprint(stdout, usage)
+		return nil
+	}
+	fmt.Fprint(stderr, usage)
+	return fmt.Errorf("unknown command %q: %w", cmd, errUsage)
+}
+
+const usage = `Usage: jastar [command]
+
+Commands:
+  run        run the bot (the default)
+  help       show this help
+
+Configuration is read from the environment; see README.md.
+`
+
+func newLogger(cfg Config, w io.Writer) *slog.Logger {
+	opts := &slog.HandlerOptions{Level: cfg.LogLevel}
+	var h slog.Handler = slog.NewJSONHandler(w, opts)
+	if cfg.LogFormat == "text" {
+		h = slog.NewTextHandler(w, opts)
+	}
+	return slog.New(h)
+}
+
+// runBot runs the bot until ctx ends, then shuts down in order: stop polling,
+// let running handlers finish, stop cron, close the database.
+func runBot(ctx context.Context, getenv func(string) string, stdout io.Writer) error {
+	cfg, err := loadConfig(getenv)
+	if err != nil {
+		return err
+	}
+	log := newLogger(cfg, stdout)
+	slog.SetDefault(log)
+	// The library logs only in debug mode, but route it anyway so nothing
+	// bypasses our logger (and its rule of never logging the token).
+	_ = tgbotapi.SetLogger(libraryLogger{log: log.With("component", "telegram")})
+
+	texts, err := locales.Load()
+	if err != nil {
+		return fmt.Errorf("load texts: %w", err)
+	}
+	db, err := boltdb.Open(cfg.DBPath, boltdb.Options{})
+	if err != nil {
+		if errors.Is(err, boltdb.ErrLocked) {
+			return fmt.Errorf("%w: is another jastar running on %s?", err, cfg.DBPath)
+		}
+		return err
+	}
+	defer db.Close()
+
+	b, err := bot.New(bot.Config{
+		Token:       cfg.Token,
+		APIEndpoint: cfg.APIURL + "/bot%s/%s",
+		StaffChatID: cfg.StaffChatID,
+		AdminIDs:    cfg.AdminIDs,
+		Location:    cfg.Location,
+		Limits:      cfg.Limits,
+		Workers:     cfg.Workers,
+	}, bot.Deps{Store: db, Locales: texts, Log: log})
+	if err != nil {
+		return err
+	}
+	log.Info("starting", "db", cfg.DBPath, "api_url", cfg.APIURL, "time_zone", cfg.TimeZone)
+	if err := b.Connect(ctx); err != nil {
+		if ctx.Err() != nil {
+			return nil
+		}
+		return err
+	}
+	if err := b.RegisterCommands(ctx); err != nil {
+		log.Warn("register bot commands", "err", err)
+	}
+
+	sched := scheduler.New(cfg.Location, log, time.Now)
+	if err := sched.Add("housekeeping", scheduler.SpecHousekeeping, scheduler.Housekeeping(db, 30*time.Minute, log)); err != nil {
+		return err
+	}
+	sched.Start(context.WithoutCancel(ctx))
+
+	runErr := b.Run(ctx, shutdownTimeout/2)
+	log.Info("polling stopped, shutting down")
+	stopCtx, cancel := context.WithTimeout(context.Background(), shutdownTimeout/4)
+	defer cancel()
+	sched.Stop(stopCtx)
+	if runErr != nil {
+		return runErr
+	}
+	log.Info("stopped")
+	return nil
+}
+
+// libraryLogger adapts the Telegram library's logger to slog.
+type libraryLogger struct{ log *slog.Logger }
+
+func (l libraryLogger) Println(v ...any) { l.log.Debug(fmt.Sprint(v...)) }
+
+func (l libraryLogger) Printf(format string, v ...any) { l.log.Debug(fmt.Sprintf(format, v...)) }

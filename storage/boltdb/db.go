@@ -1,0 +1,130 @@
+// Package boltdb implements the storage interfaces on one bbolt file.
+//
+// It imports storage and bbolt only. No production package but main imports
+// it; everything else talks to the storage interfaces.
+package boltdb
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+	bolterrors "go.etcd.io/bbolt/errors"
+
+	"jastar/storage"
+)
+
+// ErrLocked means another process holds the database file.
+var ErrLocked = errors.New("database file is in use by another process")
+
+// DB is the bbolt-backed store. It is safe for concurrent use.
+type DB struct {
+	bolt *bolt.DB
+	path string
+}
+
+// Options tune Open.
+type Options struct {
+	// LockTimeout bounds the wait for the file lock, so a second instance
+	// fails at once instead of hanging. Default one second.
+	LockTimeout time.Duration
+	// ReadOnly opens the file for reading only (backups, exports).
+	ReadOnly bool
+}
+
+// Open opens (creating with mode 0600) the database at path, creates every
+// bucket and runs pending migrations in one write transaction.
+func Open(path string, opts Options) (*DB, error) {
+	if opts.LockTimeout <= 0 {
+		opts.LockTimeout = time.Second
+	}
+	bdb, err := bolt.Open(path, 0o600, &bolt.Options{
+		Timeout:  opts.LockTimeout,
+		ReadOnly: opts.ReadOnly,
+		// The freelist is rebuilt at open instead of written on every
+		// commit: commits are the hot path, opens are rare.
+		NoFreelistSync: true,
+		FreelistType:   bolt.FreelistMapType,
+	})
+	if errors.Is(err, bolterrors.ErrTimeout) {
+		return nil, fmt.Errorf("open %s: %w", path, ErrLocked)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("open %s: %w", path, err)
+	}
+	db := &DB{bolt: bdb, path: path}
+	if opts.ReadOnly {
+		if err := db.bolt.View(func(tx *bolt.Tx) error { return checkVersion(tx) }); err != nil {
+			bdb.Close()
+			return nil, err
+		}
+		return db, nil
+	}
+	if err := db.bolt.Update(prepare); err != nil {
+		bdb.Close()
+		return nil, fmt.Errorf("prepare %s: %w", path, err)
+	}
+	return db, nil
+}
+
+// Close closes the file.
+func (db *DB) Close() error { return db.bolt.Close() }
+
+// Path is the file the database lives in.
+func (db *DB) Path() string { return db.path }
+
+// Ping reads the meta bucket, proving the database answers.
+func (db *DB) Ping(ctx context.Context) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	return db.bolt.View(func(tx *bolt.Tx) error {
+		if tx.Bucket(bucketMeta) == nil {
+			return errors.New("meta bucket missing")
+		}
+		return nil
+	})
+}
+
+// Size returns the size of the database file in bytes.
+func (db *DB) Size() (int64, error) {
+	fi, err := os.Stat(db.path)
+	if err != nil {
+		return 0, err
+	}
+	return fi.Size(), nil
+}
+
+func prepare(tx *bolt.Tx) error {
+	for _, name := range allBuckets {
+		if _, err := tx.CreateBucketIfNotExists(name); err != nil {
+			return fmt.Errorf("create bucket %s: %w", name, err)
+		}
+	}
+	return migrate(tx)
+}
+
+// SchemaVersion returns the schema version stored in the file.
+func (db *DB) SchemaVersion() (int, error) {
+	var v int
+	err := db.bolt.View(func(tx *bolt.Tx) error {
+		v = int(decodeUint(tx.Bucket(bucketMeta).Get(keySchemaVersion)))
+		return nil
+	})
+	return v, err
+}
+
+func checkVersion(tx *bolt.Tx) error {
+	meta := tx.Bucket(bucketMeta)
+	if meta == nil {
+		return errors.New("not a jastar database: meta bucket missing")
+	}
+	stored := int(decodeUint(meta.Get(keySchemaVersion)))
+	if stored > schemaVersion {
+		return fmt.Errorf("schema version %d, this program knows up to %d: %w", stored, schemaVersion, storage.ErrSchemaTooNew)
+	}
+	return nil
+}

@@ -1,0 +1,117 @@
+package boltdb
+
+import (
+	"context"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+
+	"jastar/storage"
+)
+
+// Offset implements storage.Inbox.
+func (db *DB) Offset(ctx context.Context) (int, time.Time, error) {
+	if err := ctx.Err(); err != nil {
+		return 0, time.Time{}, err
+	}
+	var off int
+	var last time.Time
+	err := db.bolt.View(func(tx *bolt.Tx) error {
+		meta := tx.Bucket(bucketMeta)
+		off = int(decodeUint(meta.Get(keyNextOffset)))
+		if raw := meta.Get(keyLastUpdateAt); raw != nil {
+			last = decodeTime(raw)
+		}
+		return nil
+	})
+	return off, last, err
+}
+
+// Accept implements storage.Inbox. Updates already pending or handled are
+// dropped here: Telegram sends a batch again when the poll that would have
+// confirmed it was cut short, and a restart must not handle it twice.
+func (db *DB) Accept(ctx context.Context, updates []storage.RawUpdate, nextOffset int, now time.Time) ([]storage.RawUpdate, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	var accepted []storage.RawUpdate
+	err := db.bolt.Update(func(tx *bolt.Tx) error {
+		accepted = accepted[:0]
+		inbox, handled, meta := tx.Bucket(bucketInbox), tx.Bucket(bucketHandled), tx.Bucket(bucketMeta)
+		for _, u := range updates {
+			key := encodeUint(uint64(u.ID))
+			if inbox.Get(key) != nil || handled.Get(key) != nil {
+				continue
+			}
+			if err := inbox.Put(key, u.JSON); err != nil {
+				return err
+			}
+			accepted = append(accepted, u)
+		}
+		if err := meta.Put(keyNextOffset, encodeUint(uint64(nextOffset))); err != nil {
+			return err
+		}
+		if len(updates) > 0 {
+			return meta.Put(keyLastUpdateAt, encodeTime(now))
+		}
+		return nil
+	})
+	return accepted, err
+}
+
+// Pending implements storage.Inbox.
+func (db *DB) Pending(ctx context.Context) ([]storage.RawUpdate, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	var out []storage.RawUpdate
+	err := db.bolt.View(func(tx *bolt.Tx) error {
+		return tx.Bucket(bucketInbox).ForEach(func(k, v []byte) error {
+			out = append(out, storage.RawUpdate{ID: int(decodeUint(k)), JSON: append([]byte(nil), v...)})
+			return nil
+		})
+	})
+	return out, err
+}
+
+// Done implements storage.Inbox. Batched: many handlers finish at once and
+// one commit (one fsync) serves them all.
+func (db *DB) Done(ctx context.Context, updateID int, now time.Time) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	key := encodeUint(uint64(updateID))
+	return db.bolt.Batch(func(tx *bolt.Tx) error {
+		if err := tx.Bucket(bucketInbox).Delete(key); err != nil {
+			return err
+		}
+		return tx.Bucket(bucketHandled).Put(key, encodeTime(now))
+	})
+}
+
+// ForgetHandled implements storage.Inbox. Update ids only grow within a week,
+// so handled ids older than a day are no longer needed for de-duplication.
+func (db *DB) ForgetHandled(ctx context.Context, cutoff time.Time) (int, error) {
+	if err := ctx.Err(); err != nil {
+		return 0, err
+	}
+	n := 0
+	err := db.bolt.Update(func(tx *bolt.Tx) error {
+		b := tx.Bucket(bucketHandled)
+		var old [][]byte
+		// Update ids grow, so the oldest handled ids come first and the walk
+		// stops at the first one still fresh: cost is the number dropped.
+		c := b.Cursor()
+		for k, v := c.First(); k != nil && decodeTime(v).Before(cutoff); k, v = c.Next() {
+			old = append(old, append([]byte(nil), k...))
+		}
+		for _, k := range old {
+			if err := b.Delete(k); err != nil {
+				return err
+			}
+		}
+		n = len(old)
+		return nil
+	})
+	return n, err
+}

@@ -1,0 +1,31 @@
+package storage
+
+import (
+	"context"
+	"time"
+)
+
+// RawUpdate is one Telegram update as received, kept verbatim so that a
+// restart can replay it exactly.
+type RawUpdate struct {
+	ID   int
+	JSON []byte
+}
+
+// Inbox is the durable queue between polling and handling. A fetched batch is
+// stored together with the next offset in one transaction before any of it
+// is handled, so a crash between polling and handling loses nothing.
+type Inbox interface {
+	// Offset returns the next getUpdates offset and when an update was last
+	// received (zero when never).
+	Offset(ctx context.Context) (offset int, lastReceived time.Time, err error)
+	// Accept stores the updates not seen before (neither pending nor handled)
+	// and the new offset in one transaction, and returns the accepted ones.
+	Accept(ctx context.Context, updates []RawUpdate, nextOffset int, now time.Time) ([]RawUpdate, error)
+	// Pending returns the stored updates not yet handled, oldest first.
+	Pending(ctx context.Context) ([]RawUpdate, error)
+	// Done removes the update from the inbox and remembers its id as handled.
+	Done(ctx context.Context, updateID int, now time.Time) error
+	// ForgetHandled drops handled-update ids recorded before cutoff.
+	ForgetHandled(ctx context.Context, cutoff time.Time) (int, error)
+}
