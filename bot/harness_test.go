@@ -1,0 +1,220 @@
+package bot
+
+import (
+	"bytes"
+	"context"
+	"log/slog"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"jastar/bot/telegramtest"
+	"jastar/locales"
+	"jastar/storage/boltdb"
+	"jastar/storage/storagetest"
+)
+
+// harness runs a real bot against the fake Bot API and a real database.
+type harness struct {
+	t      *testing.T
+	srv    *telegramtest.Server
+	db     *boltdb.DB
+	dbPath string
+	bot    *Bot
+	logs   *syncBuffer
+	cancel context.CancelFunc
+	done   chan error
+	cfg    Config
+}
+
+// syncBuffer is a log sink safe for concurrent writers.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+var testLocales = func() *locales.Bundle {
+	b, err := locales.Load()
+	if err != nil {
+		panic(err)
+	}
+	return b
+}()
+
+// testLimits keep Telegram's per-chat shape but fast enough for tests.
+func testLimits() Limits {
+	return Limits{PerSecond: 0, PerChatSecond: 0, ChatBurst: 1, PerGroupMinute: 0, MaxRetry: 10 * time.Second}
+}
+
+type harnessOption func(*harness)
+
+func withConfig(f func(*Config)) harnessOption { return func(h *harness) { f(&h.cfg) } }
+
+func newHarness(t *testing.T, opts ...harnessOption) *harness {
+	t.Helper()
+	h := &harness{t: t, srv: telegramtest.NewServer(t), logs: &syncBuffer{}}
+	h.db = storagetest.Open(t)
+	h.dbPath = h.db.Path()
+	h.cfg = Config{
+		Token: h.srv.Token(), APIEndpoint: h.srv.Endpoint(), Location: almaty(t),
+		Limits: testLimits(), PollTimeout: time.Second, Workers: 8,
+	}
+	for _, o := range opts {
+		o(h)
+	}
+	h.start()
+	return h
+}
+
+func almaty(t testing.TB) *time.Location {
+	loc, err := time.LoadLocation("Asia/Almaty")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return loc
+}
+
+// start builds a bot on the harness's database and runs it.
+func (h *harness) start() {
+	h.t.Helper()
+	log := slog.New(slog.NewJSONHandler(h.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	b, err := New(h.cfg, Deps{Store: h.db, Locales: testLocales, Log: log})
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	if err := b.Connect(ctx); err != nil {
+		h.t.Fatal(err)
+	}
+	h.bot, h.cancel, h.done = b, cancel, make(chan error, 1)
+	go func() { h.done <- b.Run(ctx, 5*time.Second) }()
+	h.t.Cleanup(h.stop)
+}
+
+// stop shuts the bot down and waits for it.
+func (h *harness) stop() {
+	if h.cancel == nil {
+		return
+	}
+	h.cancel()
+	select {
+	case err := <-h.done:
+		if err != nil {
+			h.t.Errorf("Run returned %v", err)
+		}
+	case <-time.After(10 * time.Second):
+		h.t.Error("bot did not stop within 10 s")
+	}
+	h.cancel = nil
+}
+
+// restart stops the bot, reopens the database file and starts a new bot,
+// as a process restart would.
+func (h *harness) restart() {
+	h.t.Helper()
+	h.stop()
+	if err := h.db.Close(); err != nil {
+		h.t.Fatal(err)
+	}
+	h.db = storagetest.OpenAt(h.t, h.dbPath)
+	h.start()
+}
+
+// waitText waits for a bot message in chat containing every fragment.
+func (h *harness) waitText(chatID int64, fragments ...string) telegramtest.Message {
+	h.t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	m, err := h.srv.WaitFor(ctx, chatID, func(m telegramtest.Message) bool {
+		for _, f := range fragments {
+			if !strings.Contains(m.Text, f) {
+				return false
+			}
+		}
+		return true
+	})
+	if err != nil {
+		h.t.Fatalf("chat %d: no bot message containing %q; transcript:\n%s", chatID, fragments, h.transcript(chatID))
+	}
+	return m
+}
+
+func (h *harness) transcript(chatID int64) string {
+	var b strings.Builder
+	for _, m := range h.srv.Transcript(chatID) {
+		who := "user"
+		if m.FromBot {
+			who = "bot"
+		}
+		b.WriteString(who + ": " + m.Text + "\n")
+	}
+	return b.String()
+}
+
+// botMessages returns the bot's messages in chat.
+func (h *harness) botMessages(chatID int64) []telegramtest.Message {
+	var out []telegramtest.Message
+	for _, m := range h.srv.Transcript(chatID) {
+		if m.FromBot {
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
+// press presses the inline button whose text contains label on message m.
+func (h *harness) press(from telegramtest.User, m telegramtest.Message, label string) string {
+	h.t.Helper()
+	for _, row := range m.InlineKeyboard {
+		for _, btn := range row {
+			if strings.Contains(btn.Text, label) {
+				id, _ := h.srv.PressButton(from, m.ChatID, m.ID, btn.CallbackData)
+				return id
+			}
+		}
+	}
+	h.t.Fatalf("no button %q on message %q", label, m.Text)
+	return ""
+}
+
+// waitAnswered waits until the callback query was answered and returns its text.
+func (h *harness) waitAnswered(id string) string {
+	h.t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for time.Now().Before(deadline) {
+		if text, _, ok := h.srv.AnsweredCallback(id); ok {
+			return text
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	h.t.Fatalf("callback %s was never answered", id)
+	return ""
+}
+
+func kk(id string, data ...locales.Data) string { return testLocales.For("kk").T(id, data...) }
+func ru(id string, data ...locales.Data) string { return testLocales.For("ru").T(id, data...) }
+
+// firstLine is the part of a localized text before any template value, to
+// match messages whose data varies.
+func firstLine(s string) string {
+	s, _, _ = strings.Cut(s, "\n")
+	s, _, _ = strings.Cut(s, "{{")
+	return s
+}
+
+func slogJSON(w *syncBuffer) *slog.Logger {
+	return slog.New(slog.NewJSONHandler(w, &slog.HandlerOptions{Level: slog.LevelDebug}))
+}

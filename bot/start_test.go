@@ -1,0 +1,373 @@
+package bot
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"html"
+	"net"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"jastar/bot/telegramtest"
+	"jastar/locales"
+	"jastar/storage"
+)
+
+var tagRE = regexp.MustCompile(`<[^>]+>`)
+
+// plain is what a person sees of an HTML text: no tags, entities decoded.
+func plain(s string) string { return html.UnescapeString(tagRE.ReplaceAllString(s, "")) }
+
+func TestStart_GreetsInTheLanguageOfTelegram(t *testing.T) {
+	h := newHarness(t)
+	tests := []struct {
+		name   string
+		user   telegramtest.User
+		greet  string
+		switch_ string
+	}{
+		{"kazakh", telegramtest.User{ID: 101, FirstName: "Әлия", LanguageCode: "kk"}, kk(locales.Welcome, locales.Data{"Name": "Әлия"}), kk(locales.SwitchLanguage)},
+		{"russian", telegramtest.User{ID: 102, FirstName: "Данияр", LanguageCode: "ru"}, ru(locales.Welcome, locales.Data{"Name": "Данияр"}), ru(locales.SwitchLanguage)},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			h.srv.SendText(tt.user, "/start")
+			m := h.waitText(tt.user.ID, firstLine(plain(tt.greet)))
+			if m.Text != plain(tt.greet) {
+				t.Errorf("greeting = %q, want %q", m.Text, plain(tt.greet))
+			}
+			// The one-tap switch to the other language is on the greeting.
+			if len(m.InlineKeyboard) != 1 || m.InlineKeyboard[0][0].Text != tt.switch_ {
+				t.Errorf("greeting keyboard = %+v, want the switch %q", m.InlineKeyboard, tt.switch_)
+			}
+			menu := h.waitText(tt.user.ID, plain(testLocales.For(tt.user.LanguageCode).T(locales.MenuPrompt)))
+			if len(menu.ReplyKeyboard) == 0 {
+				t.Errorf("no main menu keyboard after the greeting")
+			}
+		})
+	}
+}
+
+func TestStart_AsksLanguageAndStoresChoice(t *testing.T) {
+	h := newHarness(t)
+	u := telegramtest.User{ID: 201, FirstName: "John", LanguageCode: "en"}
+	h.srv.SendText(u, "/start")
+	q := h.waitText(u.ID, ru(locales.ChooseLanguage))
+	if len(q.InlineKeyboard) != 1 || len(q.InlineKeyboard[0]) != 2 {
+		t.Fatalf("language question keyboard = %+v, want two buttons", q.InlineKeyboard)
+	}
+	id := h.press(u, q, "Қазақша")
+	if got := h.waitAnswered(id); got != kk(locales.LanguageChanged) {
+		t.Errorf("callback answer = %q", got)
+	}
+	h.waitText(u.ID, firstLine(plain(kk(locales.Welcome, locales.Data{"Name": "John"}))))
+	stored, err := h.db.User(context.Background(), u.ID)
+	if err != nil || stored.Lang != storage.Kazakh || !stored.LangSet {
+		t.Errorf("stored user = %+v, %v; want Kazakh chosen", stored, err)
+	}
+}
+
+func TestLanguage_SwitchesMenuAtOnce(t *testing.T) {
+	h := newHarness(t)
+	u := telegramtest.User{ID: 301, FirstName: "Айдана", LanguageCode: "ru"}
+	h.srv.SendText(u, "/start")
+	h.waitText(u.ID, ru(locales.MenuPrompt))
+	// The menu button, in Russian, opens the question.
+	h.srv.SendText(u, ru(locales.MenuLanguage))
+	q := h.waitText(u.ID, ru(locales.ChooseLanguage))
+	h.press(u, q, "Қазақша")
+	m := h.waitText(u.ID, kk(locales.LanguageChanged))
+	if len(m.ReplyKeyboard) == 0 {
+		t.Fatal("language change did not resend the menu")
+	}
+	var labels []string
+	for _, row := range m.ReplyKeyboard {
+		for _, b := range row {
+			labels = append(labels, b.Text)
+		}
+	}
+	if !strings.Contains(strings.Join(labels, "|"), kk(locales.MenuHelp)) {
+		t.Errorf("menu after the switch = %v, want Kazakh labels", labels)
+	}
+	// And the Kazakh menu button now answers in Kazakh.
+	h.srv.SendText(u, kk(locales.MenuHelp))
+	h.waitText(u.ID, firstLine(plain(kk(locales.Help))))
+}
+
+func TestFallbacks_AreLocalizedAndPointToMenu(t *testing.T) {
+	h := newHarness(t)
+	u := telegramtest.User{ID: 401, FirstName: "Ерлан", LanguageCode: "kk"}
+	h.srv.SendText(u, "/start")
+	h.waitText(u.ID, kk(locales.MenuPrompt))
+	tests := []struct {
+		name string
+		send func()
+		want string
+	}{
+		{"unknown command", func() { h.srv.SendText(u, "/weather") }, kk(locales.UnknownCommand)},
+		{"sticker", func() { h.srv.SendSticker(u) }, kk(locales.NotText)},
+		{"photo", func() { h.srv.SendPhoto(u) }, kk(locales.NotText)},
+		{"voice", func() { h.srv.SendVoice(u) }, kk(locales.NotText)},
+		{"free text", func() { h.srv.SendText(u, "сәлем") }, kk(locales.NotUnderstood)},
+		{"cancel without a dialogue", func() { h.srv.SendText(u, "/cancel") }, kk(locales.NothingToCancel)},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			before := len(h.botMessages(u.ID))
+			tt.send()
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			defer cancel()
+			msgs, err := h.srv.WaitMessages(ctx, u.ID, before+1)
+			if err != nil {
+				t.Fatalf("no answer: %v", err)
+			}
+			last := msgs[len(msgs)-1]
+			if last.Text != plain(tt.want) {
+				t.Errorf("answer = %q, want %q", last.Text, plain(tt.want))
+			}
+			if len(last.ReplyKeyboard) == 0 {
+				t.Errorf("answer carries no menu")
+			}
+		})
+	}
+}
+
+func TestGroups_OtherThanStaffAreIgnoredPolitely(t *testing.T) {
+	h := newHarness(t)
+	const group = -100500
+	u := telegramtest.User{ID: 501, FirstName: "Нұрлан", LanguageCode: "ru"}
+	h.srv.SendGroupText(group, "Жастар чаты", u, "всем привет")
+	h.srv.SendGroupText(group, "Жастар чаты", u, "/start@"+h.srv.Bot().UserName)
+	m := h.waitText(group, ru(locales.GroupOnlyPrivate))
+	msgs := h.botMessages(group)
+	if len(msgs) != 1 || msgs[0].ID != m.ID {
+		t.Errorf("bot wrote %d messages in a foreign group, want exactly the one polite note", len(msgs))
+	}
+}
+
+func TestCommands_RegisteredPerLanguage(t *testing.T) {
+	h := newHarness(t)
+	if err := h.bot.RegisterCommands(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	for _, lang := range []string{"", "kk", "ru"} {
+		cmds := h.srv.Commands(lang)
+		if len(cmds) == 0 {
+			t.Fatalf("no commands registered for %q", lang)
+		}
+		want := testLocales.For(lang).T(locales.CommandLanguage)
+		found := false
+		for _, c := range cmds {
+			if c.Command == "language" && c.Description == want {
+				found = true
+			}
+		}
+		if !found {
+			t.Errorf("commands for %q = %+v, want /language described as %q", lang, cmds, want)
+		}
+	}
+}
+
+// TestOffset_SurvivesRestartWithoutLossOrRepeat stops the bot between
+// updates and checks every update is answered exactly once.
+func TestOffset_SurvivesRestartWithoutLossOrRepeat(t *testing.T) {
+	h := newHarness(t)
+	u := telegramtest.User{ID: 601, FirstName: "Асель", LanguageCode: "ru"}
+	h.srv.SendText(u, "/help")
+	h.waitText(u.ID, firstLine(plain(ru(locales.Help))))
+	h.stop()
+	// Updates that arrive while the bot is down.
+	h.srv.SendText(u, "/help")
+	h.srv.SendText(u, "/cancel")
+	h.restart()
+	h.waitText(u.ID, ru(locales.NothingToCancel))
+	h.srv.SendText(u, "/menu")
+	h.waitText(u.ID, ru(locales.MenuPrompt))
+	helps := 0
+	for _, m := range h.botMessages(u.ID) {
+		if strings.HasPrefix(m.Text, firstLine(plain(ru(locales.Help)))) {
+			helps++
+		}
+	}
+	if helps != 2 {
+		t.Errorf("help answered %d times, want 2 (one before, one during the restart)\n%s", helps, h.transcript(u.ID))
+	}
+}
+
+// TestInbox_ReplaysUpdatesStoredButNotHandled simulates a kill -9 between
+// storing a batch and handling it.
+func TestInbox_ReplaysUpdatesStoredButNotHandled(t *testing.T) {
+	h := newHarness(t)
+	u := telegramtest.User{ID: 602, FirstName: "Бауыржан", LanguageCode: "kk"}
+	h.stop()
+	raw := fmt.Sprintf(`{"update_id":900001,"message":{"message_id":1,"date":%d,"chat":{"id":%d,"type":"private"},"from":{"id":%d,"is_bot":false,"first_name":"Бауыржан","language_code":"kk"},"text":"/help","entities":[{"type":"bot_command","offset":0,"length":5}]}}`, time.Now().Unix(), u.ID, u.ID)
+	if _, err := h.db.Accept(context.Background(), []storage.RawUpdate{{ID: 900001, JSON: []byte(raw)}}, 900002, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	h.srv.AddPrivateChat(u)
+	h.restart()
+	h.waitText(u.ID, firstLine(plain(kk(locales.Help))))
+	pending, err := h.db.Pending(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for len(pending) > 0 && time.Now().Before(deadline) {
+		time.Sleep(20 * time.Millisecond)
+		pending, _ = h.db.Pending(context.Background())
+	}
+	if len(pending) != 0 {
+		t.Errorf("inbox still holds %d updates after handling", len(pending))
+	}
+}
+
+// TestDispatch_OrderPerChatConcurrencyAcross blocks one chat's handler and
+// checks another chat is served meanwhile, and that the blocked chat's
+// updates are handled in order afterwards.
+func TestDispatch_OrderPerChatConcurrencyAcross(t *testing.T) {
+	release := make(chan struct{})
+	var mu sync.Mutex
+	var seen []string
+	h := newHarness(t)
+	h.bot.routes.commands["slow"] = func(ctx context.Context, r *Request) error {
+		<-release
+		return nil
+	}
+	h.bot.routes.commands["seq"] = func(ctx context.Context, r *Request) error {
+		mu.Lock()
+		seen = append(seen, r.Args)
+		mu.Unlock()
+		_, err := b(h).reply(ctx, r, "seq "+r.Args, nil)
+		return err
+	}
+	slow := telegramtest.User{ID: 701, FirstName: "A", LanguageCode: "ru"}
+	fast := telegramtest.User{ID: 702, FirstName: "B", LanguageCode: "ru"}
+	h.srv.SendText(slow, "/slow")
+	for i := range 20 {
+		h.srv.SendText(slow, fmt.Sprintf("/seq %d", i))
+	}
+	h.srv.SendText(fast, "/help")
+	h.waitText(fast.ID, firstLine(plain(ru(locales.Help))))
+	mu.Lock()
+	early := len(seen)
+	mu.Unlock()
+	if early != 0 {
+		t.Fatalf("%d updates of the blocked chat ran before its first finished", early)
+	}
+	close(release)
+	h.waitText(slow.ID, "seq 19")
+	mu.Lock()
+	defer mu.Unlock()
+	for i, s := range seen {
+		if s != fmt.Sprint(i) {
+			t.Fatalf("chat order broken: %v", seen)
+		}
+	}
+}
+
+func b(h *harness) *Bot { return h.bot }
+
+func TestPanic_AnsweredWithLocalizedError(t *testing.T) {
+	h := newHarness(t)
+	h.bot.routes.commands["boom"] = func(ctx context.Context, r *Request) error { panic("boom") }
+	u := telegramtest.User{ID: 801, FirstName: "Ә", LanguageCode: "kk"}
+	h.srv.SendText(u, "/boom")
+	h.waitText(u.ID, kk(locales.SomethingWentWrong))
+	if logs := h.logs.String(); !strings.Contains(logs, "handler panicked") || !strings.Contains(logs, `"update_id"`) {
+		t.Errorf("panic not logged with its update id:\n%s", logs)
+	}
+	// The bot keeps working for the same person.
+	h.srv.SendText(u, "/help")
+	h.waitText(u.ID, firstLine(plain(kk(locales.Help))))
+}
+
+func TestSender_ObeysRetryAfter(t *testing.T) {
+	h := newHarness(t)
+	u := telegramtest.User{ID: 901, FirstName: "Р", LanguageCode: "ru"}
+	h.srv.FailNext("sendMessage", 1, 429, 1)
+	h.srv.SendText(u, "/help")
+	h.waitText(u.ID, firstLine(plain(ru(locales.Help))))
+	calls := h.srv.Calls("sendMessage")
+	if len(calls) < 2 {
+		t.Fatalf("sendMessage calls = %d, want the throttled one and its retry", len(calls))
+	}
+	first, retry := calls[0], calls[1]
+	if first.Status != 429 {
+		t.Errorf("first call status = %d, want 429", first.Status)
+	}
+	if gap := retry.At.Sub(first.At); gap < time.Second {
+		t.Errorf("retried after %v, before retry_after of 1 s", gap)
+	}
+}
+
+func TestSender_RetriesServerErrors(t *testing.T) {
+	h := newHarness(t)
+	u := telegramtest.User{ID: 902, FirstName: "Р", LanguageCode: "ru"}
+	h.srv.FailNext("sendMessage", 2, 502, 0)
+	h.srv.SendText(u, "/help")
+	h.waitText(u.ID, firstLine(plain(ru(locales.Help))))
+}
+
+func TestBlocked_MarksUserInactive(t *testing.T) {
+	h := newHarness(t)
+	u := telegramtest.User{ID: 903, FirstName: "Р", LanguageCode: "ru"}
+	h.srv.SendText(u, "/start")
+	h.waitText(u.ID, ru(locales.MenuPrompt))
+	h.srv.Block(u.ID)
+	h.srv.SendText(u, "/help")
+	deadline := time.Now().Add(10 * time.Second)
+	for time.Now().Before(deadline) {
+		if got, err := h.db.User(context.Background(), u.ID); err == nil && !got.Active {
+			return
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	t.Error("user who blocked the bot is still active")
+}
+
+// TestConnect_TokenNeverLogged points the bot at a closed port: the bot
+// retries, says so, and never writes the token.
+func TestConnect_TokenNeverLogged(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close() // nothing listens there now
+	const token = "7777777:SECRET-token_value"
+	logs := &syncBuffer{}
+	bt, err := New(Config{Token: token, APIEndpoint: "http://" + addr + "/bot%s/%s"},
+		Deps{Store: nil, Locales: testLocales, Log: slogJSON(logs)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2500*time.Millisecond)
+	defer cancel()
+	err = bt.Connect(ctx)
+	if err == nil {
+		t.Fatal("Connect succeeded against a closed port")
+	}
+	out := logs.String() + err.Error()
+	if strings.Contains(out, token) || strings.Contains(out, "SECRET") {
+		t.Fatalf("token leaked:\n%s", out)
+	}
+	if !strings.Contains(logs.String(), "Bot API unreachable, retrying") {
+		t.Errorf("no retry message in logs:\n%s", logs.String())
+	}
+}
+
+func TestConnect_RejectedToken(t *testing.T) {
+	srv := telegramtest.NewServer(t)
+	bt, err := New(Config{Token: "1:wrongwrongwrong", APIEndpoint: srv.Endpoint()}, Deps{Locales: testLocales})
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = bt.Connect(context.Background())
+	if !errors.Is(err, ErrUnauthorized) {
+		t.Fatalf("Connect with a rejected token = %v, want ErrUnauthorized", err)
+	}
+}
