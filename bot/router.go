@@ -249,14 +249,28 @@ func parseCommand(m *tgbotapi.Message, botName string) (cmd, args string, addres
 	}
 	text := m.Text
 	cut := utf16Prefix(text, m.Entities[0].Length)
-	cmd = strings.TrimPrefix(cut, "/")
+	if !strings.HasPrefix(cut, "/") {
+		return "", "", false, false
+	}
+	cmd = cut[1:]
 	args = strings.TrimSpace(text[len(cut):])
 	addressed = true
 	if at := strings.IndexByte(cmd, '@'); at >= 0 {
 		addressed = botName == "" || strings.EqualFold(cmd[at+1:], botName)
 		cmd = cmd[:at]
 	}
-	return strings.ToLower(cmd), args, addressed, cmd != ""
+	cmd = strings.ToLower(cmd)
+	// Telegram commands are 1–32 of a-z, 0-9 and _
+	// (https://core.telegram.org/bots/api#botcommand); anything else is text.
+	if cmd == "" || len(cmd) > 32 {
+		return "", "", false, false
+	}
+	for _, r := range cmd {
+		if !(r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '_') {
+			return "", "", false, false
+		}
+	}
+	return cmd, args, addressed, true
 }
 
 // utf16Prefix returns the prefix of s that is n UTF-16 code units long, as

@@ -1,0 +1,79 @@
+package main
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func env(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
+
+const testToken = "123456:TEST-TOKEN_abcdef"
+
+func TestLoadConfig_Defaults(t *testing.T) {
+	c, err := loadConfig(env(map[string]string{"TELEGRAM_BOT_TOKEN": testToken}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.APIURL != defaultAPIURL || c.DBPath != "./jastar.db" || c.Location.String() != "Asia/Almaty" {
+		t.Errorf("defaults = %+v", c)
+	}
+	if c.Limits.PerSecond <= 0 || c.Limits.PerSecond > 30 {
+		t.Errorf("default global rate %v is not under Telegram's 30/s", c.Limits.PerSecond)
+	}
+}
+
+func TestLoadConfig_Errors(t *testing.T) {
+	tests := []struct {
+		name    string
+		env     map[string]string
+		wantVar string
+	}{
+		{"missing token", map[string]string{}, "TELEGRAM_BOT_TOKEN"},
+		{"malformed token", map[string]string{"TELEGRAM_BOT_TOKEN": "hello"}, "TELEGRAM_BOT_TOKEN"},
+		{"unreadable token file", map[string]string{"TELEGRAM_BOT_TOKEN_FILE": "/nonexistent/token"}, "TELEGRAM_BOT_TOKEN_FILE"},
+		{"bad api url", map[string]string{"TELEGRAM_BOT_TOKEN": testToken, "TELEGRAM_API_URL": "ftp://x"}, "TELEGRAM_API_URL"},
+		{"bad staff chat", map[string]string{"TELEGRAM_BOT_TOKEN": testToken, "JASTAR_STAFF_CHAT_ID": "group"}, "JASTAR_STAFF_CHAT_ID"},
+		{"bad admin ids", map[string]string{"TELEGRAM_BOT_TOKEN": testToken, "JASTAR_ADMIN_IDS": "1,two"}, "JASTAR_ADMIN_IDS"},
+		{"bad time zone", map[string]string{"TELEGRAM_BOT_TOKEN": testToken, "JASTAR_TIMEZONE": "Mars/Olympus"}, "JASTAR_TIMEZONE"},
+		{"bad log level", map[string]string{"TELEGRAM_BOT_TOKEN": testToken, "JASTAR_LOG_LEVEL": "loud"}, "JASTAR_LOG_LEVEL"},
+		{"negative rate", map[string]string{"TELEGRAM_BOT_TOKEN": testToken, "JASTAR_SEND_RATE": "-1"}, "JASTAR_SEND_RATE"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := loadConfig(env(tt.env))
+			var cerr *configError
+			if !errors.As(err, &cerr) || cerr.name != tt.wantVar {
+				t.Fatalf("err = %v, want a config error naming %s", err, tt.wantVar)
+			}
+			if strings.Contains(err.Error(), "\n") {
+				t.Errorf("error is not one line: %q", err)
+			}
+			if tok := tt.env["TELEGRAM_BOT_TOKEN"]; tok != "" && tok != testToken && strings.Contains(err.Error(), tok) {
+				t.Errorf("error echoes the token: %q", err)
+			}
+		})
+	}
+}
+
+func TestLoadConfig_TokenFileAndLists(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "token")
+	if err := os.WriteFile(file, []byte(testToken+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	c, err := loadConfig(env(map[string]string{
+		"TELEGRAM_BOT_TOKEN_FILE": file, "JASTAR_ADMIN_IDS": " 11, 22 ,", "JASTAR_STAFF_CHAT_ID": "-1001234567890",
+		"TELEGRAM_API_URL": "http://127.0.0.1:8081/", "JASTAR_SEND_RATE": "0",
+	}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Token != testToken || len(c.AdminIDs) != 2 || c.AdminIDs[1] != 22 || c.StaffChatID != -1001234567890 {
+		t.Errorf("config = %+v", c)
+	}
+	if c.APIURL != "http://127.0.0.1:8081" || c.Limits.PerSecond != 0 {
+		t.Errorf("api url %q, rate %v", c.APIURL, c.Limits.PerSecond)
+	}
+}
