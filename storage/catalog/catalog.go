@@ -1,0 +1,468 @@
+// Package catalog owns the static catalog a region runs the bot with: its
+// districts, youth resource centers (with their weekly consultation
+// schedules), consultation types, public holidays and seed events.
+//
+// The catalog is one TOML file that a regional youth-policy office edits
+// without a programmer; default.toml, embedded in the binary, is the catalog
+// of Almaty region and documents the format. Parse and Load check the whole
+// file and report every problem with its line, so one run of the bot lists
+// everything an editor has to fix.
+//
+// A Catalog is immutable once loaded and safe for concurrent use. The
+// slices inside the values it returns are shared with it: do not modify them.
+//
+// The package imports nothing of ours: it is a leaf under storage, and
+// storage, bot, scheduler and main may all import it.
+package catalog
+
+import (
+	"cmp"
+	"fmt"
+	"math"
+	"slices"
+	"time"
+)
+
+// Lang is a language the bot speaks, as stored in a user's record.
+type Lang string
+
+// The two languages of the bot. Telegram's language_code uses the same codes.
+const (
+	Kazakh  Lang = "kk"
+	Russian Lang = "ru"
+)
+
+// Text is a string in both languages of the bot. In TOML it is an inline
+// table: { kk = "...", ru = "..." }.
+type Text struct {
+	KK, RU string
+}
+
+// In returns the text in lang ("kk" or "ru"; anything else counts as
+// Kazakh, the state language). It falls back to the other language only when
+// the requested one is empty, so an optional text filled in one language is
+// still shown rather than lost.
+func (t Text) In(lang string) string {
+	first, second := t.KK, t.RU
+	if lang == string(Russian) {
+		first, second = t.RU, t.KK
+	}
+	if first != "" {
+		return first
+	}
+	return second
+}
+
+// IsZero reports whether the text is empty in both languages, which for
+// address, phone and hours means "unknown: ask the center".
+func (t Text) IsZero() bool { return t.KK == "" && t.RU == "" }
+
+// Status says whether a center already works.
+type Status string
+
+// Center statuses. A center opening soon is listed and shown on the map, but
+// takes no bookings and has no schedule.
+const (
+	StatusOpen        Status = "open"
+	StatusOpeningSoon Status = "opening_soon"
+)
+
+// District kinds: a district (аудан / район), a city of regional
+// significance, or a whole region, for a center outside the home region.
+const (
+	KindDistrict = "district"
+	KindCity     = "city"
+	KindRegion   = "region"
+)
+
+// District is an administrative unit that centers belong to; people who do
+// not share their location pick one.
+type District struct {
+	ID   string
+	Name Text
+	Kind string // KindDistrict, KindCity or KindRegion
+}
+
+// Center is a youth resource center, a coworking center, or the online desk.
+//
+// Address, Phone and Hours are empty when unknown: the bot then says "ask the
+// center" and never invents them.
+type Center struct {
+	ID          string
+	DistrictID  string // empty only for the online desk
+	Name        Text
+	Settlement  Text
+	Description Text
+
+	Lat, Lon float64
+	// Online marks the online desk: it has no coordinates and is never in a
+	// location or district list, only offered when booking a consultation.
+	Online bool
+
+	Address Text
+	Phone   string
+	Hours   Text
+
+	Services  []Text
+	Status    Status
+	OpensNote Text // when a center opening soon is expected, e.g. "2026"
+
+	// StaffChatID is the Telegram group that hears about this center's
+	// bookings; 0 means the bot-wide staff chat from the configuration.
+	StaffChatID int64
+	// StaffUserIDs are the Telegram users allowed to run staff commands for
+	// this center.
+	StaffUserIDs []int64
+
+	Schedules []Schedule
+}
+
+// IsOpen reports whether the center works now (rather than opening soon).
+func (c Center) IsOpen() bool { return c.Status == StatusOpen }
+
+// Schedule is a center's weekly timetable for one consultation type.
+type Schedule struct {
+	Type        string // consultation type id
+	Days        []time.Weekday
+	Open, Close Clock
+	SlotMinutes int
+	// Capacity is how many specialists consult at once, which is how many
+	// bookings one slot takes.
+	Capacity int
+	// BreakStart and BreakEnd are an optional lunch break; no slot overlaps
+	// it. Both are zero when there is no break.
+	BreakStart, BreakEnd Clock
+}
+
+// HasBreak reports whether the schedule has a lunch break.
+func (s Schedule) HasBreak() bool { return s.BreakEnd > s.BreakStart }
+
+// OpenOn reports whether the schedule works on weekday wd. Holidays are the
+// catalog's business: see Catalog.IsHoliday.
+func (s Schedule) OpenOn(wd time.Weekday) bool { return slices.Contains(s.Days, wd) }
+
+// Slots returns the start of every slot of a working day in order. Slots run
+// back to back from Open; one that would overlap the break starts at its end
+// instead, and one that would run past Close is dropped.
+func (s Schedule) Slots() []Clock {
+	if s.SlotMinutes <= 0 {
+		return nil
+	}
+	var out []Clock
+	step := Clock(s.SlotMinutes)
+	for t := s.Open; t+step <= s.Close; {
+		if s.HasBreak() && t < s.BreakEnd && t+step > s.BreakStart {
+			t = s.BreakEnd
+			continue
+		}
+		out = append(out, t)
+		t += step
+	}
+	return out
+}
+
+// ConsultationType is a kind of free consultation: career, legal,
+// psychology, and whatever else a region's centers offer.
+type ConsultationType struct {
+	ID          string
+	Name        Text
+	Description Text
+	Bring       Text // what to bring, e.g. the ID card
+	Emoji       string
+}
+
+// EventSeed is an event the catalog ships with. Staff add and edit the rest
+// in the bot; the store copies seeds once, keyed by ID.
+type EventSeed struct {
+	ID          string
+	CenterID    string
+	Title       Text
+	Description Text
+	Start       time.Time // in the catalog's location
+	Minutes     int
+	Capacity    int
+}
+
+// End returns when the event ends.
+func (e EventSeed) End() time.Time { return e.Start.Add(time.Duration(e.Minutes) * time.Minute) }
+
+// Catalog is a region's whole catalog. Build it with Parse, Load or Default;
+// the zero value has no indexes.
+type Catalog struct {
+	Region    Text
+	TimeZone  string // IANA name, e.g. "Asia/Almaty"
+	Districts []District
+	Centers   []Center
+	Types     []ConsultationType
+	Holidays  []Date // days off besides the weekly ones
+	Events    []EventSeed
+
+	loc       *time.Location
+	districts map[string]int
+	centers   map[string]int
+	types     map[string]int
+	holidays  map[Date]bool
+	online    int // index of the online desk, -1 without one
+}
+
+// Location returns the time zone events were read in: the one Parse was
+// given, or TimeZone when it was given nil.
+func (c *Catalog) Location() *time.Location { return c.loc }
+
+// Center returns the center with the given id.
+func (c *Catalog) Center(id string) (Center, bool) {
+	i, ok := c.centers[id]
+	if !ok {
+		return Center{}, false
+	}
+	return c.Centers[i], true
+}
+
+// District returns the district with the given id.
+func (c *Catalog) District(id string) (District, bool) {
+	i, ok := c.districts[id]
+	if !ok {
+		return District{}, false
+	}
+	return c.Districts[i], true
+}
+
+// Type returns the consultation type with the given id.
+func (c *Catalog) Type(id string) (ConsultationType, bool) {
+	i, ok := c.types[id]
+	if !ok {
+		return ConsultationType{}, false
+	}
+	return c.Types[i], true
+}
+
+// CentersIn returns the centers of a district, open ones first, each group
+// in file order. The online desk is never among them.
+func (c *Catalog) CentersIn(districtID string) []Center {
+	var out []Center
+	for _, ce := range c.Centers {
+		if !ce.Online && ce.DistrictID == districtID {
+			out = append(out, ce)
+		}
+	}
+	slices.SortStableFunc(out, func(a, b Center) int { return cmp.Compare(statusRank(a), statusRank(b)) })
+	return out
+}
+
+func statusRank(c Center) int {
+	if c.IsOpen() {
+		return 0
+	}
+	return 1
+}
+
+// ListedDistricts returns, in file order, the districts that have at least
+// one center other than the online desk: the ones worth a button when a
+// person picks a district instead of sharing a location.
+func (c *Catalog) ListedDistricts() []District {
+	has := make(map[string]bool)
+	for _, ce := range c.Centers {
+		if !ce.Online {
+			has[ce.DistrictID] = true
+		}
+	}
+	var out []District
+	for _, d := range c.Districts {
+		if has[d.ID] {
+			out = append(out, d)
+		}
+	}
+	return out
+}
+
+// OnlineDesk returns the center that consults online, if the catalog has one.
+func (c *Catalog) OnlineDesk() (Center, bool) {
+	if c.online < 0 || c.online >= len(c.Centers) {
+		return Center{}, false
+	}
+	return c.Centers[c.online], true
+}
+
+// IsHoliday reports whether d is a public holiday (or a day off carried over
+// from one), when no center takes bookings.
+func (c *Catalog) IsHoliday(d Date) bool { return c.holidays[d] }
+
+// ScheduleFor returns a center's schedule for a consultation type; false when
+// the center does not offer it.
+func (c *Catalog) ScheduleFor(centerID, typeID string) (Schedule, bool) {
+	ce, ok := c.Center(centerID)
+	if !ok {
+		return Schedule{}, false
+	}
+	for _, s := range ce.Schedules {
+		if s.Type == typeID {
+			return s, true
+		}
+	}
+	return Schedule{}, false
+}
+
+// CentersOffering returns, in file order, the centers with a schedule for a
+// consultation type. The online desk is included when it offers the type;
+// its Online field tells it apart.
+func (c *Catalog) CentersOffering(typeID string) []Center {
+	var out []Center
+	for _, ce := range c.Centers {
+		for _, s := range ce.Schedules {
+			if s.Type == typeID {
+				out = append(out, ce)
+				break
+			}
+		}
+	}
+	return out
+}
+
+// Nearby is a center and its distance from a person.
+type Nearby struct {
+	Center Center
+	Km     float64
+}
+
+// EarthRadiusKm is the mean Earth radius (IUGG) that Distance uses.
+const EarthRadiusKm = 6371.0088
+
+// Distance returns the great-circle distance in kilometres between two points
+// given in degrees, by the haversine formula on a sphere of EarthRadiusKm.
+// It is off by at most about 0.5% from the ellipsoid, far below what matters
+// for "which center is nearest".
+func Distance(lat1, lon1, lat2, lon2 float64) float64 {
+	const rad = math.Pi / 180
+	phi1, phi2 := lat1*rad, lat2*rad
+	dPhi := (lat2 - lat1) * rad
+	dLambda := (lon2 - lon1) * rad
+	a := math.Sin(dPhi/2)*math.Sin(dPhi/2) + math.Cos(phi1)*math.Cos(phi2)*math.Sin(dLambda/2)*math.Sin(dLambda/2)
+	// Rounding can push a just past 1 for antipodal points; asin would be NaN.
+	a = min(max(a, 0), 1)
+	return 2 * EarthRadiusKm * math.Asin(math.Sqrt(a))
+}
+
+// Limits of Nearest.
+const (
+	// FarAwayKm: when the nearest open center is farther than this, the
+	// person is not in (or near) any region the catalog covers, say at 0,0 or
+	// in another country, and the bot says so instead of pretending.
+	FarAwayKm = 300.0
+	// SoonWithinKm and SoonMax bound the centers opening soon that Nearest
+	// appends after the open ones: only close ones are worth mentioning.
+	SoonWithinKm = 100.0
+	SoonMax      = 2
+)
+
+// Nearest returns up to n open centers nearest to lat, lon (all of them when
+// n < 1), nearest first, followed by up to SoonMax centers opening soon within
+// SoonWithinKm, also nearest first. A center opening soon never pushes an
+// open one out of the list. The online desk is never included.
+//
+// farAway is true when the nearest open center is more than FarAwayKm away,
+// or there is none; the list is still filled, and the bot should say the
+// person seems far from every center and offer the district list.
+func (c *Catalog) Nearest(lat, lon float64, n int) (list []Nearby, farAway bool) {
+	var open, soon []Nearby
+	for _, ce := range c.Centers {
+		if ce.Online {
+			continue
+		}
+		nb := Nearby{Center: ce, Km: Distance(lat, lon, ce.Lat, ce.Lon)}
+		if ce.IsOpen() {
+			open = append(open, nb)
+		} else if nb.Km <= SoonWithinKm {
+			soon = append(soon, nb)
+		}
+	}
+	byKm := func(a, b Nearby) int { return cmp.Compare(a.Km, b.Km) }
+	slices.SortStableFunc(open, byKm)
+	slices.SortStableFunc(soon, byKm)
+	// NaN coordinates from a broken client make every distance NaN; that is
+	// "far away" too, never "near".
+	farAway = len(open) == 0 || !(open[0].Km <= FarAwayKm)
+	if n >= 1 && len(open) > n {
+		open = open[:n]
+	}
+	if len(soon) > SoonMax {
+		soon = soon[:SoonMax]
+	}
+	return append(open, soon...), farAway
+}
+
+// Clock is a time of day in minutes since midnight, 0 to 24*60. In TOML it is
+// a string "09:00"; "24:00" is the end of the day.
+type Clock int
+
+// ParseClock parses "HH:MM" (or "H:MM") between 00:00 and 24:00.
+func ParseClock(s string) (Clock, error) {
+	var h, m int
+	colon := -1
+	for i := 0; i < len(s); i++ {
+		if s[i] == ':' {
+			colon = i
+			break
+		}
+	}
+	if colon < 1 || colon > 2 || len(s)-colon-1 != 2 {
+		return 0, fmt.Errorf("%q is not a time like \"09:00\"", s)
+	}
+	for i := 0; i < len(s); i++ {
+		if i == colon {
+			continue
+		}
+		if s[i] < '0' || s[i] > '9' {
+			return 0, fmt.Errorf("%q is not a time like \"09:00\"", s)
+		}
+		d := int(s[i] - '0')
+		if i < colon {
+			h = h*10 + d
+		} else {
+			m = m*10 + d
+		}
+	}
+	if m > 59 || h > 24 || (h == 24 && m != 0) {
+		return 0, fmt.Errorf("%q is out of range 00:00..24:00", s)
+	}
+	return Clock(h*60 + m), nil
+}
+
+// String formats the clock as "09:00".
+func (c Clock) String() string { return fmt.Sprintf("%02d:%02d", int(c)/60, int(c)%60) }
+
+// Date is a civil date, with no time zone: holidays are days, not instants.
+type Date struct {
+	Year  int
+	Month time.Month
+	Day   int
+}
+
+// ParseDate parses "2026-12-16" and rejects dates that do not exist.
+func ParseDate(s string) (Date, error) {
+	t, err := time.Parse(time.DateOnly, s)
+	if err != nil {
+		return Date{}, fmt.Errorf("%q is not a date like \"2026-12-16\"", s)
+	}
+	return DateOf(t), nil
+}
+
+// DateOf returns the date of t in t's own location; convert t with In first
+// to get the date somewhere else.
+func DateOf(t time.Time) Date {
+	y, m, d := t.Date()
+	return Date{Year: y, Month: m, Day: d}
+}
+
+// String formats the date as "2026-12-16".
+func (d Date) String() string { return fmt.Sprintf("%04d-%02d-%02d", d.Year, int(d.Month), d.Day) }
+
+// Weekday returns the day of the week of d.
+func (d Date) Weekday() time.Weekday {
+	return time.Date(d.Year, d.Month, d.Day, 12, 0, 0, 0, time.UTC).Weekday()
+}
+
+// At returns the instant clock c of day d happens in loc; "24:00" is the
+// start of the next day.
+func (d Date) At(c Clock, loc *time.Location) time.Time {
+	return time.Date(d.Year, d.Month, d.Day, int(c)/60, int(c)%60, 0, 0, loc)
+}
