@@ -26,6 +26,8 @@ type Config struct {
 	LogFormat   string // json or text
 	Limits      bot.Limits
 	Workers     int
+	// CatalogPath is an operator's catalog file; empty means the embedded one.
+	CatalogPath string
 }
 
 // defaultAPIURL is Telegram's Bot API.
@@ -138,6 +140,7 @@ func loadConfig(getenv func(string) string) (Config, error) {
 			*r.dst = f
 		}
 	}
+	c.CatalogPath = getenv("JASTAR_CATALOG")
 	if v := getenv("JASTAR_WORKERS"); v != "" {
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 1 || n > 4096 {

@@ -23,6 +23,7 @@ import (
 	"jastar/locales"
 	"jastar/scheduler"
 	"jastar/storage/boltdb"
+	"jastar/storage/catalog"
 )
 
 // shutdownTimeout bounds the whole shutdown, below Docker's default 10 s
@@ -53,6 +54,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	switch cmd {
 	case "run":
 		return runBot(ctx, getenv, stdout)
+	case "catalog":
+		return runCatalog(args, getenv, stdout)
 	case "-h", "-help", "--help", "help":
 		fmt.Fprint(stdout, usage)
 		return nil
@@ -64,8 +67,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 const usage = `Usage: jastar [command]
 
 Commands:
-  run        run the bot (the default)
-  help       show this help
+  run                   run the bot (the default)
+  catalog check FILE    validate a catalog file; catalog default prints the embedded one
+  help                  show this help
 
 Configuration is read from the environment; see README.md.
 `
@@ -92,6 +96,10 @@ func runBot(ctx context.Context, getenv func(string) string, stdout io.Writer) e
 	// bypasses our logger (and its rule of never logging the token).
 	_ = tgbotapi.SetLogger(libraryLogger{log: log.With("component", "telegram")})
 
+	cat, err := loadCatalog(cfg)
+	if err != nil {
+		return err
+	}
 	texts, err := locales.Load()
 	if err != nil {
 		return fmt.Errorf("load texts: %w", err)
@@ -113,7 +121,7 @@ func runBot(ctx context.Context, getenv func(string) string, stdout io.Writer) e
 		Location:    cfg.Location,
 		Limits:      cfg.Limits,
 		Workers:     cfg.Workers,
-	}, bot.Deps{Store: db, Locales: texts, Log: log})
+	}, bot.Deps{Store: db, Catalog: cat, Locales: texts, Log: log})
 	if err != nil {
 		return err
 	}
@@ -152,3 +160,42 @@ type libraryLogger struct{ log *slog.Logger }
 func (l libraryLogger) Println(v ...any) { l.log.Debug(fmt.Sprint(v...)) }
 
 func (l libraryLogger) Printf(format string, v ...any) { l.log.Debug(fmt.Sprintf(format, v...)) }
+
+// loadCatalog reads JASTAR_CATALOG or the embedded default. A broken catalog
+// stops the bot before it starts, with every problem listed.
+func loadCatalog(cfg Config) (*catalog.Catalog, error) {
+	if cfg.CatalogPath == "" {
+		return catalog.Default(cfg.Location), nil
+	}
+	cat, err := catalog.Load(cfg.CatalogPath, cfg.Location)
+	if err != nil {
+		return nil, fmt.Errorf("JASTAR_CATALOG: %w", err)
+	}
+	return cat, nil
+}
+
+// runCatalog is "jastar catalog check FILE" and "jastar catalog default".
+func runCatalog(args []string, getenv func(string) string, stdout io.Writer) error {
+	if len(args) == 1 && args[0] == "default" {
+		_, err := stdout.Write(catalog.DefaultTOML())
+		return err
+	}
+	if len(args) != 2 || args[0] != "check" {
+		return fmt.Errorf("catalog: want \"catalog check FILE\" or \"catalog default\": %w", errUsage)
+	}
+	tz := getenv("JASTAR_TIMEZONE")
+	if tz == "" {
+		tz = "Asia/Almaty"
+	}
+	loc, err := time.LoadLocation(tz)
+	if err != nil {
+		return &configError{name: "JASTAR_TIMEZONE", msg: fmt.Sprintf("%q is not a known time zone", tz)}
+	}
+	cat, err := catalog.Load(args[1], loc)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "%s: ok: %d districts, %d centers, %d consultation types, %d events\n",
+		args[1], len(cat.Districts), len(cat.Centers), len(cat.Types), len(cat.Events))
+	return nil
+}

@@ -18,6 +18,7 @@ import (
 
 	"jastar/locales"
 	"jastar/storage"
+	"jastar/storage/catalog"
 )
 
 // Store is everything the bot keeps in the database.
@@ -49,6 +50,8 @@ type Config struct {
 type Deps struct {
 	Store   Store
 	Locales *locales.Bundle
+	// Catalog is the validated catalog of centers, types and holidays.
+	Catalog *catalog.Catalog
 	Log     *slog.Logger
 	// Now is the clock; tests pass a fake one.
 	Now func() time.Time
@@ -58,6 +61,7 @@ type Deps struct {
 type Bot struct {
 	cfg      Config
 	store    Store
+	cat      *catalog.Catalog
 	loc      *locales.Bundle
 	log      *slog.Logger
 	now      func() time.Time
@@ -68,9 +72,8 @@ type Bot struct {
 	self     tgbotapi.User
 	admins   map[int64]bool
 
-	routes   routeTable
-	stopPoll context.CancelFunc
-	health   health
+	routes routeTable
+	health health
 }
 
 // health is what /healthz reads: when the update loop last completed a poll.
@@ -102,6 +105,9 @@ func New(cfg Config, deps Deps) (*Bot, error) {
 	if cfg.HandlerTimeout <= 0 {
 		cfg.HandlerTimeout = 2 * time.Minute
 	}
+	if deps.Catalog == nil {
+		deps.Catalog = catalog.Default(cfg.Location)
+	}
 	if deps.Now == nil {
 		deps.Now = time.Now
 	}
@@ -109,7 +115,7 @@ func New(cfg Config, deps Deps) (*Bot, error) {
 		deps.Log = slog.New(slog.DiscardHandler)
 	}
 	b := &Bot{
-		cfg: cfg, store: deps.Store, loc: deps.Locales, now: deps.Now,
+		cfg: cfg, store: deps.Store, cat: deps.Catalog, loc: deps.Locales, now: deps.Now,
 		log:    deps.Log.With("component", "bot"),
 		admins: make(map[int64]bool),
 	}

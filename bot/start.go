@@ -119,7 +119,18 @@ func (b *Bot) handleCancel(ctx context.Context, r *Request) error {
 }
 
 // isStaffChat reports whether chatID is a group that receives staff
-// notifications.
+// notifications: the default staff chat or a center's own.
 func (b *Bot) isStaffChat(chatID int64) bool {
-	return chatID != 0 && chatID == b.cfg.StaffChatID
+	if chatID == 0 {
+		return false
+	}
+	if chatID == b.cfg.StaffChatID {
+		return true
+	}
+	for _, c := range b.cat.Centers {
+		if c.StaffChatID == chatID {
+			return true
+		}
+	}
+	return false
 }

@@ -25,9 +25,9 @@ func plain(s string) string { return html.UnescapeString(tagRE.ReplaceAllString(
 func TestStart_GreetsInTheLanguageOfTelegram(t *testing.T) {
 	h := newHarness(t)
 	tests := []struct {
-		name   string
-		user   telegramtest.User
-		greet  string
+		name    string
+		user    telegramtest.User
+		greet   string
 		switch_ string
 	}{
 		{"kazakh", telegramtest.User{ID: 101, FirstName: "Әлия", LanguageCode: "kk"}, kk(locales.Welcome, locales.Data{"Name": "Әлия"}), kk(locales.SwitchLanguage)},
