@@ -371,3 +371,23 @@ func TestConnect_RejectedToken(t *testing.T) {
 		t.Fatalf("Connect with a rejected token = %v, want ErrUnauthorized", err)
 	}
 }
+
+// TestOffset_StaleAfterAWeekIsNotTrusted: Telegram restarts update ids at a
+// random value after a week without updates. An old, higher stored offset
+// must not make the bot confirm away the new, lower ids unseen.
+func TestOffset_StaleAfterAWeekIsNotTrusted(t *testing.T) {
+	h := newHarness(t)
+	h.stop()
+	weekAgo := time.Now().Add(-8 * 24 * time.Hour)
+	old := []storage.RawUpdate{{ID: 5_000_000, JSON: []byte(`{"update_id":5000000}`)}}
+	if _, err := h.db.Accept(context.Background(), old, 5_000_001, weekAgo); err != nil {
+		t.Fatal(err)
+	}
+	if err := h.db.Done(context.Background(), 5_000_000, weekAgo); err != nil {
+		t.Fatal(err)
+	}
+	u := telegramtest.User{ID: 1001, FirstName: "Ғ", LanguageCode: "kk"}
+	h.srv.SendText(u, "/help") // gets a low update id from the fake
+	h.restart()
+	h.waitText(u.ID, firstLine(plain(kk(locales.Help))))
+}
