@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"net/url"
 	"os"
 	"strconv"
@@ -28,6 +29,8 @@ type Config struct {
 	Workers     int
 	// CatalogPath is an operator's catalog file; empty means the embedded one.
 	CatalogPath string
+	// HTTPAddr is the ops listener (health, metrics, hot backup); empty = off.
+	HTTPAddr string
 }
 
 // defaultAPIURL is Telegram's Bot API.
@@ -141,6 +144,12 @@ func loadConfig(getenv func(string) string) (Config, error) {
 		}
 	}
 	c.CatalogPath = getenv("JASTAR_CATALOG")
+	if v := getenv("JASTAR_HTTP_ADDR"); v != "" {
+		if _, port, err := net.SplitHostPort(v); err != nil || port == "" {
+			return c, bad("JASTAR_HTTP_ADDR", "%q is not host:port (for example 127.0.0.1:9090)", v)
+		}
+		c.HTTPAddr = v
+	}
 	if v := getenv("JASTAR_WORKERS"); v != "" {
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 1 || n > 4096 {

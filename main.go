@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/http"
 	"os"
 	"os/signal"
 	"syscall"
@@ -20,6 +21,7 @@ import (
 	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
 
 	"jastar/bot"
+	"jastar/bot/ops"
 	"jastar/locales"
 	"jastar/scheduler"
 	"jastar/storage/boltdb"
@@ -54,6 +56,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	switch cmd {
 	case "run":
 		return runBot(ctx, getenv, stdout)
+	case "backup":
+		return runBackup(ctx, args, getenv, stdout, stderr)
 	case "catalog":
 		return runCatalog(args, getenv, stdout)
 	case "-h", "-help", "--help", "help":
@@ -68,6 +72,7 @@ const usage = `Usage: jastar [command]
 
 Commands:
   run                   run the bot (the default)
+  backup FILE           write a consistent copy of the database, also while the bot runs
   catalog check FILE    validate a catalog file; catalog default prints the embedded one
   help                  show this help
 
@@ -113,6 +118,7 @@ func runBot(ctx context.Context, getenv func(string) string, stdout io.Writer) e
 	}
 	defer db.Close()
 
+	metrics := ops.NewMetrics()
 	b, err := bot.New(bot.Config{
 		Token:       cfg.Token,
 		APIEndpoint: cfg.APIURL + "/bot%s/%s",
@@ -121,7 +127,7 @@ func runBot(ctx context.Context, getenv func(string) string, stdout io.Writer) e
 		Location:    cfg.Location,
 		Limits:      cfg.Limits,
 		Workers:     cfg.Workers,
-	}, bot.Deps{Store: db, Catalog: cat, Locales: texts, Log: log})
+	}, bot.Deps{Store: db, Catalog: cat, Locales: texts, Log: log, Metrics: metrics})
 	if err != nil {
 		return err
 	}
@@ -134,6 +140,17 @@ func runBot(ctx context.Context, getenv func(string) string, stdout io.Writer) e
 	}
 	if err := b.RegisterCommands(ctx); err != nil {
 		log.Warn("register bot commands", "err", err)
+	}
+
+	if cfg.HTTPAddr != "" {
+		mux := http.NewServeMux()
+		mux.Handle("/", ops.Handler(metrics,
+			[]ops.Check{b.Healthy, db.Ping},
+			[]ops.Check{b.Ready, db.Ping}))
+		mux.Handle("GET /backup", backupHandler(db, log))
+		if _, err := ops.Serve(ctx, cfg.HTTPAddr, mux, log); err != nil {
+			return &configError{name: "JASTAR_HTTP_ADDR", msg: err.Error()}
+		}
 	}
 
 	sched := scheduler.New(cfg.Location, log, time.Now)

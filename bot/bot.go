@@ -16,6 +16,7 @@ import (
 
 	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
 
+	"jastar/bot/ops"
 	"jastar/locales"
 	"jastar/storage"
 	"jastar/storage/catalog"
@@ -55,6 +56,8 @@ type Deps struct {
 	Log     *slog.Logger
 	// Now is the clock; tests pass a fake one.
 	Now func() time.Time
+	// Metrics receives what the bot counts; nil gets a private set.
+	Metrics *ops.Metrics
 }
 
 // Bot is a running Jastar bot.
@@ -62,6 +65,7 @@ type Bot struct {
 	cfg      Config
 	store    Store
 	cat      *catalog.Catalog
+	metrics  *ops.Metrics
 	loc      *locales.Bundle
 	log      *slog.Logger
 	now      func() time.Time
@@ -108,6 +112,9 @@ func New(cfg Config, deps Deps) (*Bot, error) {
 	if deps.Catalog == nil {
 		deps.Catalog = catalog.Default(cfg.Location)
 	}
+	if deps.Metrics == nil {
+		deps.Metrics = ops.NewMetrics()
+	}
 	if deps.Now == nil {
 		deps.Now = time.Now
 	}
@@ -115,7 +122,7 @@ func New(cfg Config, deps Deps) (*Bot, error) {
 		deps.Log = slog.New(slog.DiscardHandler)
 	}
 	b := &Bot{
-		cfg: cfg, store: deps.Store, cat: deps.Catalog, loc: deps.Locales, now: deps.Now,
+		cfg: cfg, store: deps.Store, cat: deps.Catalog, loc: deps.Locales, now: deps.Now, metrics: deps.Metrics,
 		log:    deps.Log.With("component", "bot"),
 		admins: make(map[int64]bool),
 	}
@@ -128,6 +135,7 @@ func New(cfg Config, deps Deps) (*Bot, error) {
 	b.pollHTTP = &http.Client{Timeout: cfg.PollTimeout + 15*time.Second}
 	b.pollAPI = newAPI(cfg.Token, cfg.APIEndpoint, b.pollHTTP)
 	b.send = NewSender(b.api, cfg.Limits, b.log)
+	b.send.metrics = deps.Metrics
 	b.send.OnBlocked(b.markBlocked)
 	b.routes = b.buildRoutes()
 	return b, nil
@@ -211,7 +219,8 @@ func (b *Bot) markBlocked(chatID int64) {
 	b.log.Info("user blocked the bot", "chat_id", chatID)
 }
 
-// LastPoll is when the update loop last completed a poll, for health checks.
+// LastPoll is when the update loop last started or completed a poll, for
+// health checks.
 func (b *Bot) LastPoll() time.Time {
 	b.health.mu.Lock()
 	defer b.health.mu.Unlock()
@@ -222,4 +231,26 @@ func (b *Bot) touchPoll() {
 	b.health.mu.Lock()
 	b.health.lastPoll = b.now()
 	b.health.mu.Unlock()
+}
+
+// Healthy reports whether the update loop is alive: a long poll returns at
+// least every PollTimeout, so no completed poll for much longer means the
+// loop is stuck (or never started).
+func (b *Bot) Healthy(ctx context.Context) error {
+	last := b.LastPoll()
+	if last.IsZero() {
+		return errors.New("update loop has not started polling yet")
+	}
+	if age := b.now().Sub(last); age > b.cfg.PollTimeout+30*time.Second {
+		return fmt.Errorf("update loop stalled: last poll %s ago", age.Round(time.Second))
+	}
+	return nil
+}
+
+// Ready reports whether the bot knows who it is on Telegram and polls.
+func (b *Bot) Ready(ctx context.Context) error {
+	if b.self.ID == 0 {
+		return errors.New("not connected to the Bot API yet")
+	}
+	return b.Healthy(ctx)
 }

@@ -26,6 +26,7 @@ type harness struct {
 	cancel context.CancelFunc
 	done   chan error
 	cfg    Config
+	now    func() time.Time // nil = the real clock
 }
 
 // syncBuffer is a log sink safe for concurrent writers.
@@ -91,7 +92,7 @@ func almaty(t testing.TB) *time.Location {
 func (h *harness) start() {
 	h.t.Helper()
 	log := slog.New(slog.NewJSONHandler(h.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	b, err := New(h.cfg, Deps{Store: h.db, Locales: testLocales, Log: log})
+	b, err := New(h.cfg, Deps{Store: h.db, Locales: testLocales, Log: log, Now: h.now})
 	if err != nil {
 		h.t.Fatal(err)
 	}

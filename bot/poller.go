@@ -88,6 +88,7 @@ func (b *Bot) poll(ctx, handlerBase context.Context, d *dispatcher) error {
 		if !lastReceived.IsZero() && b.now().Sub(lastReceived) > staleOffsetAge {
 			askOffset = 0
 		}
+		b.touchPoll() // a poll starting proves the loop is alive, as does one ending
 		raws, err := b.getUpdates(askOffset)
 		if err != nil {
 			if ctx.Err() != nil {

@@ -7,6 +7,7 @@ import (
 	"html"
 	"runtime/debug"
 	"strings"
+	"time"
 
 	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
 
@@ -44,20 +45,45 @@ func (b *Bot) handle(ctx context.Context, u tgbotapi.Update) {
 	if r == nil {
 		return
 	}
+	kind := updateKind(r)
+	start := time.Now()
 	defer func() {
 		if p := recover(); p != nil {
+			b.metrics.HandlerErrors.WithLabelValues(kind).Inc()
 			b.log.Error("handler panicked", "update_id", u.UpdateID, "chat_id", r.ChatID, "panic", fmt.Sprint(p), "stack", string(debug.Stack()))
 			b.fail(ctx, r)
 		}
+		b.metrics.Updates.WithLabelValues(kind).Inc()
+		b.metrics.HandlerLatency.WithLabelValues(kind).Observe(time.Since(start).Seconds())
 	}()
 	err := b.route(ctx, r)
 	if r.Query != nil && !r.answered {
 		b.answer(ctx, r, "")
 	}
 	if err != nil {
+		b.metrics.HandlerErrors.WithLabelValues(kind).Inc()
 		b.log.Error("handle update", "update_id", u.UpdateID, "chat_id", r.ChatID, "err", err)
 		b.fail(ctx, r)
 	}
+}
+
+// updateKind labels an update for metrics: a small fixed set of values.
+func updateKind(r *Request) string {
+	switch {
+	case r.Query != nil:
+		return "callback"
+	case r.Message == nil:
+		return "other"
+	case len(r.Message.Entities) > 0 && r.Message.Entities[0].Type == "bot_command" && r.Message.Entities[0].Offset == 0:
+		return "command"
+	case r.Message.Location != nil:
+		return "location"
+	case r.Message.Contact != nil:
+		return "contact"
+	case r.Message.Text != "":
+		return "text"
+	}
+	return "other"
 }
 
 // fail tells the person, in their language, that the bot could not help.

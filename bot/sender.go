@@ -10,6 +10,8 @@ import (
 	"time"
 
 	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
+
+	"jastar/bot/ops"
 )
 
 // Limits are the sending rates the sender keeps to. Telegram's own figures
@@ -59,15 +61,14 @@ type Sender struct {
 	// onBlocked is told when a chat answers 403, so the user is marked
 	// inactive wherever the send came from.
 	onBlocked func(chatID int64)
-	stats     SendStats
+	stats     sendStats
+	metrics   *ops.Metrics
 }
 
-// SendStats counts what the sender did; read with Stats.
-type SendStats struct {
-	mu        sync.Mutex
-	Sent      int64
-	Throttled int64 // 429 answers
-	Failed    int64
+// sendStats counts what the sender did; read with Stats.
+type sendStats struct {
+	mu                      sync.Mutex
+	sent, throttled, failed int64 // throttled counts 429 answers
 }
 
 // NewSender builds a sender over api.
@@ -89,13 +90,21 @@ func NewSender(api *tgbotapi.BotAPI, limits Limits, log *slog.Logger) *Sender {
 func (s *Sender) Stats() (sent, throttled, failed int64) {
 	s.stats.mu.Lock()
 	defer s.stats.mu.Unlock()
-	return s.stats.Sent, s.stats.Throttled, s.stats.Failed
+	return s.stats.sent, s.stats.throttled, s.stats.failed
 }
 
-func (s *Sender) count(f func(*SendStats)) {
+// count adds to the counters and to the Prometheus metrics.
+func (s *Sender) count(sent, throttled, failed int64) {
 	s.stats.mu.Lock()
-	f(&s.stats)
+	s.stats.sent += sent
+	s.stats.throttled += throttled
+	s.stats.failed += failed
 	s.stats.mu.Unlock()
+	if s.metrics != nil {
+		s.metrics.Sent.Add(float64(sent))
+		s.metrics.Throttled.Add(float64(throttled))
+		s.metrics.SendFailures.Add(float64(failed))
+	}
 }
 
 // OnBlocked registers the function told about chats that blocked the bot.
@@ -125,7 +134,7 @@ func (s *Sender) send(ctx context.Context, chatID int64, c tgbotapi.Chattable, p
 		return err
 	}, chatID)
 	if err == nil {
-		s.count(func(st *SendStats) { st.Sent++ })
+		s.count(1, 0, 0)
 	}
 	return msg, err
 }
@@ -159,7 +168,7 @@ func (s *Sender) do(ctx context.Context, c tgbotapi.Chattable, limit func() erro
 		isAPI := errors.As(err, &apiErr)
 		switch {
 		case isAPI && apiErr.Code == 429:
-			s.count(func(st *SendStats) { st.Throttled++ })
+			s.count(0, 1, 0)
 			wait := time.Duration(max(apiErr.RetryAfter, 1)) * time.Second
 			// A 429 means we went faster than Telegram accepts: hold the
 			// chat and slow everyone for the time Telegram asked.
@@ -168,7 +177,7 @@ func (s *Sender) do(ctx context.Context, c tgbotapi.Chattable, limit func() erro
 			}
 			s.global.pause(wait)
 			if time.Now().Add(wait).After(deadline) {
-				s.count(func(st *SendStats) { st.Failed++ })
+				s.count(0, 0, 1)
 				return fmt.Errorf("give up after %d attempts: %w", attempt, err)
 			}
 			s.log.Warn("telegram asked to slow down", "method", method, "chat_id", chatID, "retry_after", apiErr.RetryAfter)
@@ -180,7 +189,7 @@ func (s *Sender) do(ctx context.Context, c tgbotapi.Chattable, limit func() erro
 				s.onBlocked(chatID)
 			}
 			if !errors.Is(err, ErrNotModified) {
-				s.count(func(st *SendStats) { st.Failed++ })
+				s.count(0, 0, 1)
 			}
 			return err
 		default: // 5xx or a transport error: back off and try again
@@ -189,7 +198,7 @@ func (s *Sender) do(ctx context.Context, c tgbotapi.Chattable, limit func() erro
 			}
 			wait := backoff/2 + rand.N(backoff)
 			if time.Now().Add(wait).After(deadline) {
-				s.count(func(st *SendStats) { st.Failed++ })
+				s.count(0, 0, 1)
 				return fmt.Errorf("give up after %d attempts: %w", attempt, err)
 			}
 			s.log.Warn("telegram call failed, retrying", "method", method, "chat_id", chatID, "attempt", attempt, "err", err)

@@ -1,0 +1,128 @@
+// Package ops is what an operator watches: the optional HTTP listener with
+// /healthz, /readyz and /metrics (Prometheus text format), and the metrics
+// the bot records.
+//
+// It imports nothing of ours; the bot records into Metrics, and main hands
+// the listener the checks it runs.
+package ops
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+)
+
+// Metrics are the bot's Prometheus collectors, on a registry of their own so
+// tests can build as many as they like.
+type Metrics struct {
+	registry *prometheus.Registry
+
+	Updates        *prometheus.CounterVec   // updates handled, by kind
+	HandlerLatency *prometheus.HistogramVec // handling time, by kind
+	HandlerErrors  *prometheus.CounterVec   // handler errors and panics, by kind
+	Sent           prometheus.Counter       // messages Telegram accepted
+	Throttled      prometheus.Counter       // 429 answers
+	SendFailures   prometheus.Counter       // sends given up
+	Bookings       *prometheus.CounterVec   // bookings made, by type and center
+	Broadcast      *prometheus.CounterVec   // broadcast deliveries, by outcome
+}
+
+// NewMetrics builds the collectors and registers them with Go runtime and
+// process metrics.
+func NewMetrics() *Metrics {
+	r := prometheus.NewRegistry()
+	m := &Metrics{
+		registry: r,
+		Updates: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "jastar_updates_handled_total", Help: "Telegram updates handled, by kind.",
+		}, []string{"kind"}),
+		HandlerLatency: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name: "jastar_handler_seconds", Help: "Time to handle one update, by kind.",
+			Buckets: []float64{.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10},
+		}, []string{"kind"}),
+		HandlerErrors: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "jastar_handler_errors_total", Help: "Updates whose handling failed or panicked, by kind.",
+		}, []string{"kind"}),
+		Sent: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "jastar_messages_sent_total", Help: "Messages Telegram accepted.",
+		}),
+		Throttled: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "jastar_telegram_429_total", Help: "Too Many Requests answers from Telegram.",
+		}),
+		SendFailures: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "jastar_send_failures_total", Help: "Calls to Telegram given up after retries or refused.",
+		}),
+		Bookings: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "jastar_bookings_total", Help: "Consultation bookings made, by type and center.",
+		}, []string{"type", "center"}),
+		Broadcast: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "jastar_broadcast_deliveries_total", Help: "Broadcast deliveries, by outcome (sent, blocked, failed).",
+		}, []string{"outcome"}),
+	}
+	r.MustRegister(m.Updates, m.HandlerLatency, m.HandlerErrors, m.Sent, m.Throttled, m.SendFailures, m.Bookings, m.Broadcast,
+		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	return m
+}
+
+// Registry is where the collectors live, for tests that gather them.
+func (m *Metrics) Registry() *prometheus.Registry { return m.registry }
+
+// Check is a health check: nil when healthy, an error saying why not.
+type Check func(ctx context.Context) error
+
+// Handler serves /healthz (liveness: every check passes), /readyz (every
+// readiness check passes) and /metrics.
+func Handler(m *Metrics, live, ready []Check) http.Handler {
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", promhttp.HandlerFor(m.registry, promhttp.HandlerOpts{}))
+	mux.HandleFunc("GET /healthz", checkHandler(live))
+	mux.HandleFunc("GET /readyz", checkHandler(ready))
+	return mux
+}
+
+func checkHandler(checks []Check) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+		defer cancel()
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		for _, c := range checks {
+			if err := c(ctx); err != nil {
+				w.WriteHeader(http.StatusServiceUnavailable)
+				fmt.Fprintln(w, "unhealthy:", err)
+				return
+			}
+		}
+		fmt.Fprintln(w, "ok")
+	}
+}
+
+// Serve listens on addr until ctx ends. It returns once the listener is up
+// (or failed), and stops the server when ctx ends.
+func Serve(ctx context.Context, addr string, h http.Handler, log *slog.Logger) (net.Addr, error) {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("listen on %s: %w", addr, err)
+	}
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: 5 * time.Second}
+	go func() {
+		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			log.Error("ops listener stopped", "err", err)
+		}
+	}()
+	go func() {
+		<-ctx.Done()
+		sctx, cancel := context.WithTimeout(context.Background(), time.Second)
+		defer cancel()
+		_ = srv.Shutdown(sctx)
+	}()
+	log.Info("ops listener up", "addr", ln.Addr().String())
+	return ln.Addr(), nil
+}
