@@ -25,7 +25,7 @@ func TestHealthy_TurnsUnhealthyWhenTheLoopStalls(t *testing.T) {
 	if err := h.bot.Ready(ctx); err != nil {
 		t.Errorf("ready = %v after connecting and polling", err)
 	}
-	h.srv.SetLatency(time.Hour) // every call, getUpdates included, now hangs
+	h.srv.SetLatency(time.Hour)         // every call, getUpdates included, now hangs
 	time.Sleep(1500 * time.Millisecond) // let the in-flight 1 s poll end and the next one hang
 	mu.Lock()
 	now = now.Add(2 * time.Minute)
