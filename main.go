@@ -58,6 +58,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return runBot(ctx, getenv, stdout)
 	case "backup":
 		return runBackup(ctx, args, getenv, stdout, stderr)
+	case "load":
+		return runLoad(ctx, args, stdout, stderr)
 	case "catalog":
 		return runCatalog(args, getenv, stdout)
 	case "-h", "-help", "--help", "help":
@@ -73,6 +75,7 @@ const usage = `Usage: jastar [command]
 Commands:
   run                   run the bot (the default)
   backup FILE           write a consistent copy of the database, also while the bot runs
+  load [flags]          drive simulated people through the bot and measure it (see -h)
   catalog check FILE    validate a catalog file; catalog default prints the embedded one
   help                  show this help
 

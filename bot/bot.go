@@ -131,7 +131,7 @@ func New(cfg Config, deps Deps) (*Bot, error) {
 	}
 	// Two clients: polling waits up to PollTimeout for Telegram, so its
 	// client allows more; sending should fail fast and retry.
-	b.api = newAPI(cfg.Token, cfg.APIEndpoint, &http.Client{Timeout: 30 * time.Second})
+	b.api = newAPI(cfg.Token, cfg.APIEndpoint, &http.Client{Timeout: 30 * time.Second, Transport: newTransport(cfg.Workers)})
 	b.pollHTTP = &http.Client{Timeout: cfg.PollTimeout + 15*time.Second}
 	b.pollAPI = newAPI(cfg.Token, cfg.APIEndpoint, b.pollHTTP)
 	b.send = NewSender(b.api, cfg.Limits, b.log)
@@ -139,6 +139,16 @@ func New(cfg Config, deps Deps) (*Bot, error) {
 	b.send.OnBlocked(b.markBlocked)
 	b.routes = b.buildRoutes()
 	return b, nil
+}
+
+// newTransport keeps enough idle connections for every worker: Go's default
+// of two per host makes concurrent senders open and close a connection per
+// message, which under load exhausts ports and multiplies latency.
+func newTransport(workers int) *http.Transport {
+	t := http.DefaultTransport.(*http.Transport).Clone()
+	t.MaxIdleConns = workers + 16
+	t.MaxIdleConnsPerHost = workers + 16
+	return t
 }
 
 func newAPI(token, endpoint string, client tgbotapi.HTTPClient) *tgbotapi.BotAPI {

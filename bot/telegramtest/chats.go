@@ -533,6 +533,9 @@ func (s *Server) Subscribe() (<-chan Event, func()) {
 }
 
 func (s *Server) publish(e Event) {
+	if s.opts.Observe != nil {
+		s.opts.Observe(e)
+	}
 	if s.nsubs.Load() == 0 {
 		return
 	}

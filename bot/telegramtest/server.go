@@ -89,6 +89,10 @@ type Options struct {
 	// Now stamps message dates. Default time.Now. Flood limits and latency
 	// always use the real clock because they shape real waiting.
 	Now func() time.Time
+	// Observe, when set, is called synchronously with every change, before
+	// subscribers hear of it. It never drops an event, so a load tool can
+	// time every answer; it must return quickly.
+	Observe func(Event)
 }
 
 // Server is a fake Bot API. All methods are safe for concurrent use.

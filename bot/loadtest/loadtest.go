@@ -1,0 +1,308 @@
+// Package loadtest drives simulated young people through the real bot over
+// the fake Bot API and measures it: updates handled a second, end-to-end
+// latency, memory and database size, against a bare echo loop on the same
+// fake API as the ceiling this machine allows.
+//
+// It imports the fake Bot API and locales; main starts the bot it measures
+// (as a separate process, so its memory is its own) through Options.StartBot.
+package loadtest
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"jastar/bot/telegramtest"
+)
+
+// Bot is a running bot under test.
+type Bot interface {
+	// Stop ends the bot and waits for it.
+	Stop() error
+	// PeakRSS is the bot's peak resident memory in bytes (0 if unknown).
+	PeakRSS() int64
+	// DBSize is the size of its database file in bytes.
+	DBSize() int64
+}
+
+// StartFunc starts a bot against the Bot API at apiURL with token and
+// returns once it is ready to poll.
+type StartFunc func(ctx context.Context, apiURL, token string) (Bot, error)
+
+// Options shape a run.
+type Options struct {
+	Users       int           // simulated people
+	Concurrency int           // people acting at the same time
+	Duration    time.Duration // how long to drive traffic
+	Iterations  int           // scenarios per person; 0 = until Duration
+	Latency     time.Duration // the fake API's added latency per call
+	Timeout     time.Duration // an answer later than this counts as missing
+	StartBot    StartFunc
+	Scenario    Scenario
+	Out         io.Writer // progress lines; nil = none
+}
+
+// Report is what a run measured.
+type Report struct {
+	Mode       string
+	Updates    int64 // updates answered
+	Missing    int64 // updates never answered within Timeout
+	Elapsed    time.Duration
+	P50        time.Duration
+	P95        time.Duration
+	P99        time.Duration
+	Scenarios  int64
+	Bookings   int64
+	PeakRSS    int64
+	DBSize     int64
+	StartUp    time.Duration // from start to the first getUpdates
+	FailedStep map[string]int64
+}
+
+// PerSecond is the rate of answered updates.
+func (r Report) PerSecond() float64 {
+	if r.Elapsed <= 0 {
+		return 0
+	}
+	return float64(r.Updates) / r.Elapsed.Seconds()
+}
+
+func (r Report) String() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s: %d updates in %s = %.0f updates/s; latency p50 %s p95 %s p99 %s; missing %d",
+		r.Mode, r.Updates, r.Elapsed.Round(time.Millisecond), r.PerSecond(),
+		r.P50.Round(10*time.Microsecond), r.P95.Round(10*time.Microsecond), r.P99.Round(10*time.Microsecond), r.Missing)
+	if r.Mode != "echo" {
+		fmt.Fprintf(&b, "; scenarios %d; bookings %d; peak RSS %.1f MB; database %.1f MB; start-up %s",
+			r.Scenarios, r.Bookings, float64(r.PeakRSS)/(1<<20), float64(r.DBSize)/(1<<20), r.StartUp.Round(time.Millisecond))
+	}
+	for step, n := range r.FailedStep {
+		fmt.Fprintf(&b, "\n  failed step %q: %d", step, n)
+	}
+	return b.String()
+}
+
+// Run drives the scenario through a bot started with StartBot, or through
+// the echo loop when mode is "echo".
+func Run(ctx context.Context, mode string, opts Options) (Report, error) {
+	if opts.Users < 1 || opts.Concurrency < 1 {
+		return Report{}, errors.New("users and concurrency must be at least 1")
+	}
+	if opts.Duration <= 0 && opts.Iterations <= 0 {
+		return Report{}, errors.New("give a duration or a number of iterations")
+	}
+	if opts.Timeout <= 0 {
+		opts.Timeout = 10 * time.Second
+	}
+	d := newDriver()
+	srv, err := telegramtest.New(telegramtest.Options{
+		Latency: opts.Latency, MaxTranscript: 8, MaxCalls: 64, MaxCallbacks: 20000,
+		Observe: d.observe,
+	})
+	if err != nil {
+		return Report{}, err
+	}
+	defer srv.Close()
+	d.srv = srv
+
+	started := time.Now()
+	var bot Bot
+	if mode == "echo" {
+		stop := startEcho(ctx, srv, opts.Concurrency)
+		defer stop()
+	} else {
+		bot, err = opts.StartBot(ctx, srv.URL(), srv.Token())
+		if err != nil {
+			return Report{}, fmt.Errorf("start the bot: %w", err)
+		}
+		defer bot.Stop()
+	}
+	rep := Report{Mode: mode, FailedStep: map[string]int64{}}
+	// StartBot returns once the bot is ready to poll: that is start-up.
+	rep.StartUp = time.Since(started)
+
+	scenario := opts.Scenario
+	if mode == "echo" {
+		scenario = EchoScenario(len(opts.Scenario))
+	}
+	runCtx := ctx
+	if opts.Duration > 0 {
+		var cancel context.CancelFunc
+		runCtx, cancel = context.WithTimeout(ctx, opts.Duration)
+		defer cancel()
+	}
+	begin := time.Now()
+	var wg sync.WaitGroup
+	var next atomic.Int64
+	total := int64(opts.Users) * int64(opts.Iterations)
+	for range opts.Concurrency {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for runCtx.Err() == nil {
+				i := next.Add(1) - 1
+				if opts.Iterations > 0 && i >= total {
+					return
+				}
+				p := d.person(int(i % int64(opts.Users)))
+				// One person acts one scenario at a time, as a real one would.
+				p.busy.Lock()
+				d.play(runCtx, p, scenario, opts.Timeout, &rep)
+				p.busy.Unlock()
+			}
+		}()
+	}
+	wg.Wait()
+	rep.Elapsed = time.Since(begin)
+	d.mu.Lock()
+	lat := slices.Clone(d.latencies)
+	for k, v := range d.failed {
+		rep.FailedStep[k] = v
+	}
+	d.mu.Unlock()
+	slices.Sort(lat)
+	rep.Updates = int64(len(lat))
+	rep.Missing = d.missing.Load()
+	rep.Scenarios = d.scenarios.Load()
+	rep.Bookings = d.bookings.Load()
+	rep.P50, rep.P95, rep.P99 = pct(lat, 50), pct(lat, 95), pct(lat, 99)
+	if bot != nil {
+		rep.PeakRSS = bot.PeakRSS()
+		rep.DBSize = bot.DBSize()
+	}
+	return rep, nil
+}
+
+func pct(sorted []time.Duration, p int) time.Duration {
+	if len(sorted) == 0 {
+		return 0
+	}
+	i := (len(sorted)*p + 99) / 100
+	return sorted[min(max(i-1, 0), len(sorted)-1)]
+}
+
+// driver routes the fake API's events to the simulated person waiting for
+// them and records latencies.
+type driver struct {
+	srv       *telegramtest.Server
+	waiting   sync.Map // chat id -> chan telegramtest.Event
+	polled    chan struct{}
+	pollOnce  sync.Once
+	mu        sync.Mutex
+	latencies []time.Duration
+	failed    map[string]int64
+	missing   atomic.Int64
+	scenarios atomic.Int64
+	bookings  atomic.Int64
+	people    sync.Map // index -> *Person
+}
+
+func newDriver() *driver {
+	return &driver{polled: make(chan struct{}), failed: map[string]int64{}}
+}
+
+func (d *driver) observe(e telegramtest.Event) {
+	if e.Kind == "message" && !e.Message.FromBot {
+		return
+	}
+	if ch, ok := d.waiting.Load(e.ChatID); ok {
+		select {
+		case ch.(chan telegramtest.Event) <- e:
+		default: // the person stopped listening; nothing waits for this
+		}
+	}
+}
+
+// Person is one simulated young person.
+type Person struct {
+	User   telegramtest.User
+	events chan telegramtest.Event
+	last   telegramtest.Message // the bot's last message with an inline keyboard
+	rng    *rand.Rand
+	busy   sync.Mutex
+}
+
+func (d *driver) person(i int) *Person {
+	if p, ok := d.people.Load(i); ok {
+		return p.(*Person)
+	}
+	lang := "kk"
+	if i%2 == 1 {
+		lang = "ru"
+	}
+	p := &Person{
+		User:   telegramtest.User{ID: int64(1_000_000 + i), FirstName: fmt.Sprintf("Load%d", i), LanguageCode: lang},
+		events: make(chan telegramtest.Event, 64),
+		rng:    rand.New(rand.NewPCG(uint64(i), 7)),
+	}
+	d.waiting.Store(p.User.ID, p.events)
+	actual, _ := d.people.LoadOrStore(i, p)
+	return actual.(*Person)
+}
+
+func (d *driver) play(ctx context.Context, p *Person, sc Scenario, timeout time.Duration, rep *Report) {
+	for _, st := range sc {
+		if ctx.Err() != nil {
+			return
+		}
+		// Drop what is left of the previous step's answer.
+		for len(p.events) > 0 {
+			<-p.events
+		}
+		sent := time.Now()
+		if err := st.Do(d.srv, p); err != nil {
+			d.fail(st.Name)
+			return
+		}
+		got, ok := d.await(ctx, p, st, timeout)
+		if !ok {
+			if ctx.Err() == nil {
+				d.missing.Add(1)
+				d.fail(st.Name)
+			}
+			return
+		}
+		d.mu.Lock()
+		d.latencies = append(d.latencies, got.Sub(sent))
+		d.mu.Unlock()
+		if st.Booking {
+			d.bookings.Add(1)
+		}
+	}
+	d.scenarios.Add(1)
+}
+
+func (d *driver) await(ctx context.Context, p *Person, st Step, timeout time.Duration) (time.Time, bool) {
+	t := time.NewTimer(timeout)
+	defer t.Stop()
+	for {
+		select {
+		case e := <-p.events:
+			if e.Kind == "message" || e.Kind == "edit" {
+				if len(e.Message.InlineKeyboard) > 0 {
+					p.last = e.Message
+				}
+			}
+			if st.Expect == nil || st.Expect(e) {
+				return time.Now(), true
+			}
+		case <-t.C:
+			return time.Time{}, false
+		case <-ctx.Done():
+			return time.Time{}, false
+		}
+	}
+}
+
+func (d *driver) fail(step string) {
+	d.mu.Lock()
+	d.failed[step]++
+	d.mu.Unlock()
+}

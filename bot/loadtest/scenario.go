@@ -1,0 +1,97 @@
+package loadtest
+
+import (
+	"errors"
+	"strings"
+
+	"jastar/bot/telegramtest"
+)
+
+// Step is one thing a person does and the answer they wait for.
+type Step struct {
+	Name string
+	// Do sends the person's update.
+	Do func(srv *telegramtest.Server, p *Person) error
+	// Expect picks the event that answers the step; nil = any bot event.
+	Expect func(e telegramtest.Event) bool
+	// Booking marks the step whose answer confirms a booking.
+	Booking bool
+}
+
+// Scenario is a sequence of steps played by one person.
+type Scenario []Step
+
+// Text sends a text message.
+func Text(name, text string, expect func(telegramtest.Event) bool) Step {
+	return Step{Name: name, Expect: expect, Do: func(srv *telegramtest.Server, p *Person) error {
+		srv.SendText(p.User, text)
+		return nil
+	}}
+}
+
+// Location shares a location.
+func Location(name string, lat, lon float64, expect func(telegramtest.Event) bool) Step {
+	return Step{Name: name, Expect: expect, Do: func(srv *telegramtest.Server, p *Person) error {
+		srv.SendLocation(p.User, lat, lon)
+		return nil
+	}}
+}
+
+// errNoButton means the bot's last keyboard lacks the button a step wants.
+var errNoButton = errors.New("no such button")
+
+// Press presses the first inline button on the bot's last keyboard whose
+// callback data starts with prefix (pick chooses among several, nil = the
+// first).
+func Press(name, prefix string, expect func(telegramtest.Event) bool) Step {
+	return Step{Name: name, Expect: expect, Do: func(srv *telegramtest.Server, p *Person) error {
+		var found []telegramtest.Button
+		for _, row := range p.last.InlineKeyboard {
+			for _, b := range row {
+				if strings.HasPrefix(b.CallbackData, prefix) {
+					found = append(found, b)
+				}
+			}
+		}
+		if len(found) == 0 {
+			return errNoButton
+		}
+		b := found[p.rng.IntN(len(found))]
+		srv.PressButton(p.User, p.last.ChatID, p.last.ID, b.CallbackData)
+		return nil
+	}}
+}
+
+// AnyMessage expects a new bot message.
+func AnyMessage(e telegramtest.Event) bool { return e.Kind == "message" }
+
+// WithKeyboard expects a new or edited bot message carrying an inline
+// keyboard.
+func WithKeyboard(e telegramtest.Event) bool {
+	return (e.Kind == "message" || e.Kind == "edit") && len(e.Message.InlineKeyboard) > 0
+}
+
+// WithMenu expects a bot message that carries the main reply keyboard.
+func WithMenu(e telegramtest.Event) bool {
+	return e.Kind == "message" && len(e.Message.ReplyKeyboard) > 0
+}
+
+// Containing expects a bot message or edit containing s.
+func Containing(s string) func(telegramtest.Event) bool {
+	return func(e telegramtest.Event) bool {
+		return (e.Kind == "message" || e.Kind == "edit") && strings.Contains(e.Message.Text, s)
+	}
+}
+
+// EchoScenario is n text messages, each answered by anything: the shape of
+// traffic the echo baseline can serve.
+func EchoScenario(n int) Scenario {
+	if n < 1 {
+		n = 1
+	}
+	sc := make(Scenario, n)
+	for i := range sc {
+		sc[i] = Text("echo", "hello", AnyMessage)
+	}
+	return sc
+}
