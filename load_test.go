@@ -18,7 +18,7 @@ type inProcessBot struct {
 	done   chan error
 }
 
-func (b *inProcessBot) Stop() error { b.cancel(); return <-b.done }
+func (b *inProcessBot) Stop() error    { b.cancel(); return <-b.done }
 func (b *inProcessBot) PeakRSS() int64 { return 0 }
 func (b *inProcessBot) DBSize() int64  { return 0 }
 
