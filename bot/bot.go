@@ -77,6 +77,7 @@ type Bot struct {
 	admins   map[int64]bool
 
 	routes routeTable
+	done   *doneLog
 	health health
 }
 

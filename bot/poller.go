@@ -43,6 +43,7 @@ func (b *Bot) Run(ctx context.Context, drainTimeout time.Duration) error {
 	// Handlers get a context that outlives the shutdown signal, so an update
 	// being handled is finished rather than cut in half.
 	handlerBase := context.WithoutCancel(ctx)
+	b.done = newDoneLog(handlerBase, b.store, b.now, b.log)
 
 	pollErr := b.replayAndPoll(ctx, handlerBase, d)
 
@@ -51,6 +52,7 @@ func (b *Bot) Run(ctx context.Context, drainTimeout time.Duration) error {
 	if !d.stop(drainCtx) {
 		b.log.Warn("handlers still running at the shutdown deadline")
 	}
+	b.done.close()
 	if errors.Is(pollErr, context.Canceled) {
 		return nil
 	}
@@ -167,15 +169,14 @@ func (b *Bot) dispatch(ctx, handlerBase context.Context, d *dispatcher, raw stor
 	var u tgbotapi.Update
 	if err := json.Unmarshal(raw.JSON, &u); err != nil {
 		b.log.Error("decode stored update, dropping it", "update_id", raw.ID, "err", err)
-		return b.store.Done(handlerBase, raw.ID, b.now())
+		b.done.add(raw.ID)
+		return nil
 	}
 	return d.submit(ctx, chatKey(u), func() {
 		hctx, cancel := context.WithTimeout(handlerBase, b.cfg.HandlerTimeout)
 		defer cancel()
 		b.handle(hctx, u)
-		if err := b.store.Done(handlerBase, raw.ID, b.now()); err != nil {
-			b.log.Error("mark update handled", "update_id", raw.ID, "err", err)
-		}
+		b.done.add(raw.ID)
 	})
 }
 
@@ -196,3 +197,58 @@ func chatKey(u tgbotapi.Update) int64 {
 
 // jitter spreads retries of many instances or chats over time.
 func jitter(d time.Duration) time.Duration { return d/2 + rand.N(d) }
+
+// doneLog takes handled update ids off the workers' hands and marks them in
+// the inbox a batch at a time: one commit (one fsync) for many updates, and
+// no worker waits for it. A crash before the commit replays those updates;
+// the window is the same as between a handler's own commit and Done.
+type doneLog struct {
+	ids    chan int
+	closed chan struct{}
+}
+
+func newDoneLog(ctx context.Context, store storage.Inbox, now func() time.Time, log interface {
+	Error(msg string, args ...any)
+}) *doneLog {
+	d := &doneLog{ids: make(chan int, 4096), closed: make(chan struct{})}
+	go func() {
+		defer close(d.closed)
+		batch := make([]int, 0, 256)
+		flush := func() {
+			if len(batch) == 0 {
+				return
+			}
+			if err := store.Done(ctx, batch, now()); err != nil {
+				log.Error("mark updates handled", "count", len(batch), "err", err)
+			}
+			batch = batch[:0]
+		}
+		for id := range d.ids {
+			batch = append(batch, id)
+			// Take whatever else is already waiting, then commit.
+			for more := true; more && len(batch) < cap(batch); {
+				select {
+				case next, ok := <-d.ids:
+					if !ok {
+						more = false
+						break
+					}
+					batch = append(batch, next)
+				default:
+					more = false
+				}
+			}
+			flush()
+		}
+		flush()
+	}()
+	return d
+}
+
+func (d *doneLog) add(id int) { d.ids <- id }
+
+// close commits what is left and waits for it.
+func (d *doneLog) close() {
+	close(d.ids)
+	<-d.closed
+}

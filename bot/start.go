@@ -15,7 +15,7 @@ import (
 // language; otherwise the bot asks. The greeting always carries a one-tap
 // switch, because many Kazakh speakers run Telegram in Russian.
 func (b *Bot) handleStart(ctx context.Context, r *Request) error {
-	if err := b.store.DeleteConversation(ctx, r.ChatID); err != nil {
+	if err := b.endDialogue(ctx, r.ChatID); err != nil {
 		return err
 	}
 	if payload := strings.TrimSpace(r.Args); payload != "" {
@@ -133,4 +133,17 @@ func (b *Bot) isStaffChat(chatID int64) bool {
 		}
 	}
 	return false
+}
+
+// endDialogue drops the chat's dialogue, if any. The read first spares a
+// write transaction (and its fsync) for the common case of none.
+func (b *Bot) endDialogue(ctx context.Context, chatID int64) error {
+	_, err := b.store.Conversation(ctx, chatID)
+	if errors.Is(err, storage.ErrNotFound) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	return b.store.DeleteConversation(ctx, chatID)
 }

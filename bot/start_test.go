@@ -383,7 +383,7 @@ func TestOffset_StaleAfterAWeekIsNotTrusted(t *testing.T) {
 	if _, err := h.db.Accept(context.Background(), old, 5_000_001, weekAgo); err != nil {
 		t.Fatal(err)
 	}
-	if err := h.db.Done(context.Background(), 5_000_000, weekAgo); err != nil {
+	if err := h.db.Done(context.Background(), []int{5_000_000}, weekAgo); err != nil {
 		t.Fatal(err)
 	}
 	u := telegramtest.User{ID: 1001, FirstName: "Ғ", LanguageCode: "kk"}

@@ -24,8 +24,9 @@ type Inbox interface {
 	Accept(ctx context.Context, updates []RawUpdate, nextOffset int, now time.Time) ([]RawUpdate, error)
 	// Pending returns the stored updates not yet handled, oldest first.
 	Pending(ctx context.Context) ([]RawUpdate, error)
-	// Done removes the update from the inbox and remembers its id as handled.
-	Done(ctx context.Context, updateID int, now time.Time) error
+	// Done removes the updates from the inbox and remembers their ids as
+	// handled, in one transaction.
+	Done(ctx context.Context, updateIDs []int, now time.Time) error
 	// ForgetHandled drops handled-update ids recorded before cutoff.
 	ForgetHandled(ctx context.Context, cutoff time.Time) (int, error)
 }

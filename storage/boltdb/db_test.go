@@ -128,7 +128,7 @@ func TestInbox_AcceptDedupAndReplay(t *testing.T) {
 	if err != nil || len(acc) != 2 {
 		t.Fatalf("Accept = %v, %v", acc, err)
 	}
-	if err := db.Done(ctx, 10, now); err != nil {
+	if err := db.Done(ctx, []int{10}, now); err != nil {
 		t.Fatal(err)
 	}
 	// Telegram sends the same batch again (the confirming poll was cut):

@@ -74,18 +74,24 @@ func (db *DB) Pending(ctx context.Context) ([]storage.RawUpdate, error) {
 	return out, err
 }
 
-// Done implements storage.Inbox. Batched: many handlers finish at once and
-// one commit (one fsync) serves them all.
-func (db *DB) Done(ctx context.Context, updateID int, now time.Time) error {
+// Done implements storage.Inbox.
+func (db *DB) Done(ctx context.Context, updateIDs []int, now time.Time) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	key := encodeUint(uint64(updateID))
-	return db.bolt.Batch(func(tx *bolt.Tx) error {
-		if err := tx.Bucket(bucketInbox).Delete(key); err != nil {
-			return err
+	return db.bolt.Update(func(tx *bolt.Tx) error {
+		inbox, handled := tx.Bucket(bucketInbox), tx.Bucket(bucketHandled)
+		at := encodeTime(now)
+		for _, id := range updateIDs {
+			key := encodeUint(uint64(id))
+			if err := inbox.Delete(key); err != nil {
+				return err
+			}
+			if err := handled.Put(key, at); err != nil {
+				return err
+			}
 		}
-		return tx.Bucket(bucketHandled).Put(key, encodeTime(now))
+		return nil
 	})
 }
 
