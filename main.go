@@ -56,6 +56,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return runBot(ctx, getenv, stdout)
 	case "catalog":
 		return runCatalog(args, getenv, stdout)
+	case "sandbox":
+		return runSandbox(ctx, args, getenv, stdout, stderr)
 	case "-h", "-help", "--help", "help":
 		fmt.Fprint(stdout, usage)
 		return nil
@@ -69,6 +71,7 @@ const usage = `Usage: jastar [command]
 Commands:
   run                   run the bot (the default)
   catalog check FILE    validate a catalog file; catalog default prints the embedded one
+  sandbox [-addr A]     try the bot without Telegram: a local chat page on 127.0.0.1:8080
   help                  show this help
 
 Configuration is read from the environment; see README.md.
