@@ -4,11 +4,13 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -222,7 +224,7 @@ func (p *page) waitSelectorText(sel, text string) chromedp.Action[chromedp.Void]
 // waiting for it to appear.
 func click(sel, text string) chromedp.Action[chromedp.Void] {
 	find := fmt.Sprintf(`[...document.querySelectorAll(%s)].reverse().find(e => e.textContent.includes(%s))`, js(sel), js(text))
-	return chromedp.Steps(until(find + ` !== undefined`), chromedp.Evaluate[chromedp.Void](find+`.click()`))
+	return chromedp.Steps(until(find+` !== undefined`), chromedp.Evaluate[chromedp.Void](find+`.click()`))
 }
 
 func (p *page) pickPersona(id int64) chromedp.Action[chromedp.Void] {
@@ -267,4 +269,22 @@ func (p *page) phone() chromedp.Action[chromedp.Void] {
 
 func (p *page) pressTab(tab string) chromedp.Action[chromedp.Void] {
 	return chromedp.Click(chromedp.CSS(fmt.Sprintf(`#tabs button[data-tab=%q]`, tab)))
+}
+
+func TestRun_SandboxFlags(t *testing.T) {
+	var out, errOut bytes.Buffer
+	err := run(context.Background(), []string{"sandbox", "-addr", "0.0.0.0:8080"}, env(nil), &out, &errOut)
+	var cerr *configError
+	if !errors.As(err, &cerr) || !strings.Contains(err.Error(), "loopback only") {
+		t.Errorf("public address: err = %v, want a configuration error about loopback", err)
+	}
+	if err := run(context.Background(), []string{"sandbox", "-h"}, env(nil), &out, &errOut); err != nil {
+		t.Errorf("-h: %v", err)
+	}
+	if !strings.Contains(errOut.String(), "-addr") {
+		t.Errorf("-h printed %q, want the -addr flag", errOut.String())
+	}
+	if err := run(context.Background(), []string{"sandbox", "extra"}, env(nil), &out, &errOut); !errors.Is(err, errUsage) {
+		t.Errorf("extra argument: err = %v, want a usage error", err)
+	}
 }

@@ -463,7 +463,7 @@ function choose(id) {
     $("messages-" + pane).replaceChildren();
   }
   document.documentElement.lang = p.lang;
-  $("private-title").textContent = state.cfg.bot_name + " — " + p.label;
+  $("private-sub").textContent = "bot @" + state.cfg.bot_username + " · you are " + p.label;
   layout();
   connect();
 }
