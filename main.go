@@ -62,6 +62,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return runLoad(ctx, args, stdout, stderr)
 	case "catalog":
 		return runCatalog(args, getenv, stdout)
+	case "sandbox":
+		return runSandbox(ctx, args, getenv, stdout, stderr)
 	case "-h", "-help", "--help", "help":
 		fmt.Fprint(stdout, usage)
 		return nil
@@ -77,6 +79,7 @@ Commands:
   backup FILE           write a consistent copy of the database, also while the bot runs
   load [flags]          drive simulated people through the bot and measure it (see -h)
   catalog check FILE    validate a catalog file; catalog default prints the embedded one
+  sandbox [-addr A]     try the bot without Telegram: a local chat page on 127.0.0.1:8080
   help                  show this help
 
 Configuration is read from the environment; see README.md.
