@@ -8,6 +8,7 @@ package main
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"log/slog"
@@ -55,6 +56,21 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	}
 	switch cmd {
 	case "run":
+		fs := flag.NewFlagSet("run", flag.ContinueOnError)
+		fs.SetOutput(stderr)
+		fs.Usage = func() {
+			fmt.Fprintln(stderr, "Usage: jastar run\n\nRuns the bot. Configuration comes from the environment (TELEGRAM_BOT_TOKEN,\nTELEGRAM_API_URL, JASTAR_DB, JASTAR_STAFF_CHAT_ID, JASTAR_ADMIN_IDS, JASTAR_TIMEZONE,\nJASTAR_LOG_LEVEL, ...); see README.md.")
+		}
+		if err := fs.Parse(args); err != nil {
+			if errors.Is(err, flag.ErrHelp) {
+				return nil
+			}
+			return errUsage
+		}
+		if fs.NArg() > 0 {
+			fs.Usage()
+			return fmt.Errorf("run takes no arguments: %w", errUsage)
+		}
 		return runBot(ctx, getenv, stdout)
 	case "backup":
 		return runBackup(ctx, args, getenv, stdout, stderr)
