@@ -386,3 +386,6 @@ func (db *DB) BookingsOn(ctx context.Context, centerIDs []string, from, to time.
 	slices.SortStableFunc(out, func(a, b storage.Booking) int { return a.Start.Compare(b.Start) })
 	return out, err
 }
+
+// jsonBooking encodes a booking record as putBooking does.
+func jsonBooking(b storage.Booking) ([]byte, error) { return json.Marshal(bookingToRecord(b)) }
