@@ -26,6 +26,8 @@ type harness struct {
 	cancel context.CancelFunc
 	done   chan error
 	cfg    Config
+	// now is the bot's clock; nil means time.Now.
+	now func() time.Time
 }
 
 // syncBuffer is a log sink safe for concurrent writers.
@@ -63,6 +65,9 @@ type harnessOption func(*harness)
 
 func withConfig(f func(*Config)) harnessOption { return func(h *harness) { f(&h.cfg) } }
 
+// withClock gives the bot a fake clock.
+func withClock(now func() time.Time) harnessOption { return func(h *harness) { h.now = now } }
+
 func newHarness(t *testing.T, opts ...harnessOption) *harness {
 	t.Helper()
 	h := &harness{t: t, srv: telegramtest.NewServer(t), logs: &syncBuffer{}}
@@ -91,7 +96,7 @@ func almaty(t testing.TB) *time.Location {
 func (h *harness) start() {
 	h.t.Helper()
 	log := slog.New(slog.NewJSONHandler(h.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	b, err := New(h.cfg, Deps{Store: h.db, Locales: testLocales, Log: log})
+	b, err := New(h.cfg, Deps{Store: h.db, Locales: testLocales, Log: log, Now: h.now})
 	if err != nil {
 		h.t.Fatal(err)
 	}
