@@ -31,6 +31,14 @@ type Config struct {
 	CatalogPath string
 	// HTTPAddr is the ops listener (health, metrics, hot backup); empty = off.
 	HTTPAddr string
+	// MaxBookings is how many upcoming bookings one person may hold.
+	MaxBookings int
+	// BookingNotice is how long before its start a slot stops taking bookings.
+	BookingNotice time.Duration
+	// BookingDays is how many days ahead, today included, take bookings.
+	BookingDays int
+	// StaffLang is the language of staff notifications: kk or ru.
+	StaffLang string
 }
 
 // defaultAPIURL is Telegram's Bot API.
@@ -156,6 +164,34 @@ func loadConfig(getenv func(string) string) (Config, error) {
 			return c, bad("JASTAR_WORKERS", "%q is not a number of workers between 1 and 4096", v)
 		}
 		c.Workers = n
+	}
+	if v := getenv("JASTAR_MAX_BOOKINGS"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > 100 {
+			return c, bad("JASTAR_MAX_BOOKINGS", "%q is not a number of bookings between 1 and 100", v)
+		}
+		c.MaxBookings = n
+	}
+	if v := getenv("JASTAR_BOOKING_NOTICE"); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil || d < 0 || d > 7*24*time.Hour {
+			return c, bad("JASTAR_BOOKING_NOTICE", "%q is not a duration between 0s and 168h, such as 1h or 30m", v)
+		}
+		// 0 would mean "use the default"; the shortest real notice is a minute.
+		c.BookingNotice = max(d, time.Minute)
+	}
+	if v := getenv("JASTAR_BOOKING_DAYS"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > 90 {
+			return c, bad("JASTAR_BOOKING_DAYS", "%q is not a number of days between 1 and 90", v)
+		}
+		c.BookingDays = n
+	}
+	if v := getenv("JASTAR_STAFF_LANG"); v != "" {
+		if v != "kk" && v != "ru" {
+			return c, bad("JASTAR_STAFF_LANG", "%q is not kk or ru", v)
+		}
+		c.StaffLang = v
 	}
 	return c, nil
 }

@@ -40,6 +40,10 @@ func TestLoadConfig_Errors(t *testing.T) {
 		{"bad time zone", map[string]string{"TELEGRAM_BOT_TOKEN": testToken, "JASTAR_TIMEZONE": "Mars/Olympus"}, "JASTAR_TIMEZONE"},
 		{"bad log level", map[string]string{"TELEGRAM_BOT_TOKEN": testToken, "JASTAR_LOG_LEVEL": "loud"}, "JASTAR_LOG_LEVEL"},
 		{"negative rate", map[string]string{"TELEGRAM_BOT_TOKEN": testToken, "JASTAR_SEND_RATE": "-1"}, "JASTAR_SEND_RATE"},
+		{"bad max bookings", map[string]string{"TELEGRAM_BOT_TOKEN": testToken, "JASTAR_MAX_BOOKINGS": "0"}, "JASTAR_MAX_BOOKINGS"},
+		{"bad booking notice", map[string]string{"TELEGRAM_BOT_TOKEN": testToken, "JASTAR_BOOKING_NOTICE": "soon"}, "JASTAR_BOOKING_NOTICE"},
+		{"bad booking days", map[string]string{"TELEGRAM_BOT_TOKEN": testToken, "JASTAR_BOOKING_DAYS": "365"}, "JASTAR_BOOKING_DAYS"},
+		{"bad staff language", map[string]string{"TELEGRAM_BOT_TOKEN": testToken, "JASTAR_STAFF_LANG": "en"}, "JASTAR_STAFF_LANG"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -149,6 +149,11 @@ func runBot(ctx context.Context, getenv func(string) string, stdout io.Writer) e
 		Location:    cfg.Location,
 		Limits:      cfg.Limits,
 		Workers:     cfg.Workers,
+
+		MaxBookings:   cfg.MaxBookings,
+		BookingNotice: cfg.BookingNotice,
+		BookingDays:   cfg.BookingDays,
+		StaffLang:     cfg.StaffLang,
 	}, bot.Deps{Store: db, Catalog: cat, Locales: texts, Log: log, Metrics: metrics})
 	if err != nil {
 		return err

@@ -27,6 +27,7 @@ type Store interface {
 	storage.UserStore
 	storage.ConversationStore
 	storage.Inbox
+	storage.BookingStore
 }
 
 // Config is what the bot needs from the operator.
@@ -45,6 +46,18 @@ type Config struct {
 	DialogTTL time.Duration
 	// HandlerTimeout bounds the handling of one update.
 	HandlerTimeout time.Duration
+	// MaxBookings is how many upcoming bookings one person may hold (3).
+	MaxBookings int
+	// BookingNotice is how long before its start a slot stops taking
+	// bookings (1 hour).
+	BookingNotice time.Duration
+	// BookingDays is how many days, today included, are open for booking (14).
+	BookingDays int
+	// Reminders says when booking reminders fall due (18:00 the day before
+	// and one hour before by default); its Location is Location.
+	Reminders storage.ReminderPolicy
+	// StaffLang is the language of staff notifications and lists ("ru").
+	StaffLang string
 }
 
 // Deps are the parts main wires in.
@@ -109,6 +122,22 @@ func New(cfg Config, deps Deps) (*Bot, error) {
 	}
 	if cfg.HandlerTimeout <= 0 {
 		cfg.HandlerTimeout = 2 * time.Minute
+	}
+	if cfg.MaxBookings <= 0 {
+		cfg.MaxBookings = 3
+	}
+	if cfg.BookingNotice <= 0 {
+		cfg.BookingNotice = time.Hour
+	}
+	if cfg.BookingDays <= 0 {
+		cfg.BookingDays = 14
+	}
+	if cfg.Reminders == (storage.ReminderPolicy{}) {
+		cfg.Reminders = storage.DefaultReminderPolicy(cfg.Location)
+	}
+	cfg.Reminders.Location = cfg.Location
+	if cfg.StaffLang == "" {
+		cfg.StaffLang = string(storage.Russian)
 	}
 	if deps.Catalog == nil {
 		deps.Catalog = catalog.Default(cfg.Location)

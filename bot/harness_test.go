@@ -64,6 +64,9 @@ type harnessOption func(*harness)
 
 func withConfig(f func(*Config)) harnessOption { return func(h *harness) { f(&h.cfg) } }
 
+// withClock gives the bot a fake clock.
+func withClock(now func() time.Time) harnessOption { return func(h *harness) { h.now = now } }
+
 func newHarness(t *testing.T, opts ...harnessOption) *harness {
 	t.Helper()
 	h := &harness{t: t, srv: telegramtest.NewServer(t), logs: &syncBuffer{}}

@@ -13,7 +13,7 @@ func TestHealthy_TurnsUnhealthyWhenTheLoopStalls(t *testing.T) {
 	var mu sync.Mutex
 	now := time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC)
 	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
-	h := newHarness(t, func(h *harness) { h.now = clock })
+	h := newHarness(t, withClock(clock))
 	ctx := context.Background()
 	deadline := time.Now().Add(10 * time.Second)
 	for h.bot.Healthy(ctx) != nil {

@@ -42,6 +42,27 @@ type routeTable struct {
 // chats after a deploy.
 const (
 	cbLanguage = "lang" // lang:<kk|ru> — choose the language
+
+	// Booking a consultation (bot/booking.go). <tok> names the dialogue the
+	// keyboard belongs to, so a button of a finished one is refused.
+	cbBookType    = "bt"  // bt:<tok>:<type id>
+	cbBookCenter  = "bc"  // bc:<tok>:<center id>
+	cbBookDay     = "bd"  // bd:<tok>:<yyyymmdd>
+	cbBookSlot    = "bs"  // bs:<tok>:<slot start, Unix seconds base 36>
+	cbBookConfirm = "bok" // bok:<tok>
+	cbBookBack    = "bb"  // bb:<tok>:<step>
+	cbBookQuit    = "bq"  // bq:<tok>
+	// My bookings (bot/mybookings.go); the booking must be the presser's.
+	cbMyCancel    = "mc"  // mc:<booking id base 36> — ask to confirm
+	cbMyCancelYes = "mcy" // mcy:<booking id>
+	cbMyKeep      = "mck" // mck:<booking id>
+	cbMyMove      = "mm"  // mm:<booking id> — reschedule
+	// Staff buttons on booking notifications (bot/staff.go); staff of the
+	// booking's center and admins only.
+	cbStaffMark   = "sm" // sm:<booking id>:<a|n> — attended, no-show
+	cbStaffCancel = "sc" // sc:<booking id> — show the reasons
+	cbStaffReason = "sr" // sr:<booking id>:<reason code>
+	cbStaffBack   = "sb" // sb:<booking id> — back to the marks
 )
 
 // buildRoutes is the one place that lists every entry point of the bot.
@@ -53,21 +74,55 @@ func (b *Bot) buildRoutes() routeTable {
 			"language": b.handleLanguage,
 			"cancel":   b.handleCancel,
 			"menu":     b.handleMenu,
+
+			// Booking (bot/booking.go, bot/mybookings.go) and its staff side.
+			"book":       b.handleBook,
+			"mybookings": b.handleMyBookings,
+			"today":      b.handleStaffToday,
+			"tomorrow":   b.handleStaffTomorrow,
+			"bookings":   b.handleStaffBookings,
 		},
-		groupCommands: map[string]Handler{},
+		groupCommands: map[string]Handler{
+			"today":    b.handleStaffToday,
+			"tomorrow": b.handleStaffTomorrow,
+			"bookings": b.handleStaffBookings,
+		},
 		callbacks: map[string]Handler{
 			cbLanguage: b.handleLanguageCallback,
+
+			cbBookType:    b.handleBookType,
+			cbBookCenter:  b.handleBookCenter,
+			cbBookDay:     b.handleBookDay,
+			cbBookSlot:    b.handleBookSlot,
+			cbBookConfirm: b.handleBookConfirm,
+			cbBookBack:    b.handleBookBack,
+			cbBookQuit:    b.handleBookQuit,
+			cbMyCancel:    b.handleMyCancel,
+			cbMyCancelYes: b.handleMyCancelYes,
+			cbMyKeep:      b.handleMyKeep,
+			cbMyMove:      b.handleMyMove,
+			cbStaffMark:   b.handleStaffMark,
+			cbStaffCancel: b.handleStaffCancel,
+			cbStaffReason: b.handleStaffReason,
+			cbStaffBack:   b.handleStaffBack,
 		},
-		flows:         map[string]StepHandler{},
+		flows: map[string]StepHandler{
+			flowBook: b.handleBookStep,
+		},
+
 		startPayloads: map[string]Handler{},
 		menu: [][]menuItem{
 			{{label: locales.MenuLanguage, handler: b.handleLanguage}, {label: locales.MenuHelp, handler: b.handleHelp}},
+			{{label: locales.MenuBook, handler: b.handleBook}, {label: locales.MenuMyBookings, handler: b.handleMyBookings}},
 		},
+		onContact: b.handleContact,
 		menuCommands: []commandInfo{
 			{"start", locales.CommandStart},
 			{"language", locales.CommandLanguage},
 			{"cancel", locales.CommandCancel},
 			{"help", locales.CommandHelp},
+			{"book", locales.CommandBook},
+			{"mybookings", locales.CommandMyBookings},
 		},
 	}
 	t.menuByText = make(map[string]Handler)

@@ -19,6 +19,23 @@ package boltdb
 //	conversations      chatID (8 bytes)                 conversationRecord JSON
 //	conversations_by_updated
 //	                   updated Unix (8) | chatID (8)    empty; lets housekeeping expire idle dialogues without a scan
+//	bookings           bookingID (8, NextSequence)      bookingRecord JSON
+//	bookings_by_slot   center (24) | type (24) | start Unix (8) | bookingID (8)
+//	                                                    empty; bookings not cancelled: the seats taken,
+//	                                                    so a slot's count is a prefix walk of at most its capacity
+//	bookings_by_chat   chatID (8) | start Unix (8) | bookingID (8)
+//	                                                    empty; every booking of a person, by start ("my bookings")
+//	bookings_by_center_day
+//	                   center (24) | start Unix (8) | bookingID (8)
+//	                                                    empty; every booking of a center by start (staff day lists)
+//	reminders          reminderID (8, NextSequence)     reminderRecord JSON
+//	reminders_by_due   due Unix (8) | reminderID (8)    empty; the sweep walks it from the start up to now
+//	reminders_by_booking
+//	                   bookingID (8) | reminderID (8)   empty; cancel and reschedule find a booking's reminders
+//
+// Center and type ids (^[a-z0-9_]{1,24}$, checked by the catalog) go into
+// keys as 24 bytes, right-padded with zero bytes: fixed width keeps every
+// composite key unambiguous and its parts at fixed offsets.
 
 import (
 	"encoding/binary"
@@ -35,12 +52,21 @@ var (
 	bucketUsers                  = []byte("users")
 	bucketConversations          = []byte("conversations")
 	bucketConversationsByUpdated = []byte("conversations_by_updated")
+	bucketBookings               = []byte("bookings")
+	bucketBookingsBySlot         = []byte("bookings_by_slot")
+	bucketBookingsByChat         = []byte("bookings_by_chat")
+	bucketBookingsByCenterDay    = []byte("bookings_by_center_day")
+	bucketReminders              = []byte("reminders")
+	bucketRemindersByDue         = []byte("reminders_by_due")
+	bucketRemindersByBooking     = []byte("reminders_by_booking")
 )
 
 // allBuckets are created by Open in one write transaction.
 var allBuckets = [][]byte{
 	bucketMeta, bucketInbox, bucketHandled, bucketUsers,
 	bucketConversations, bucketConversationsByUpdated,
+	bucketBookings, bucketBookingsBySlot, bucketBookingsByChat, bucketBookingsByCenterDay,
+	bucketReminders, bucketRemindersByDue, bucketRemindersByBooking,
 }
 
 var (
@@ -89,4 +115,44 @@ func compositeKey(parts ...[]byte) []byte {
 		k = append(k, p...)
 	}
 	return k
+}
+
+// idWidth is the fixed width of a catalog id (center, type) inside a key.
+const idWidth = 24
+
+// encodeCatalogID pads a catalog id to idWidth bytes with zero bytes. The
+// catalog never yields a longer id; a longer one is cut, which at worst makes
+// two such ids share a slot count rather than corrupt a key's layout.
+func encodeCatalogID(id string) []byte {
+	b := make([]byte, idWidth)
+	copy(b, id)
+	return b
+}
+
+// slotPrefix is the bookings_by_slot prefix of one slot.
+func slotPrefix(centerID, typeID string, start time.Time) []byte {
+	return compositeKey(encodeCatalogID(centerID), encodeCatalogID(typeID), encodeTime(start))
+}
+
+// slotKey is a bookings_by_slot key.
+func slotKey(centerID, typeID string, start time.Time, id uint64) []byte {
+	return compositeKey(slotPrefix(centerID, typeID, start), encodeUint(id))
+}
+
+// chatBookingKey is a bookings_by_chat key.
+func chatBookingKey(chatID int64, start time.Time, id uint64) []byte {
+	return compositeKey(encodeChatID(chatID), encodeTime(start), encodeUint(id))
+}
+
+// centerDayKey is a bookings_by_center_day key.
+func centerDayKey(centerID string, start time.Time, id uint64) []byte {
+	return compositeKey(encodeCatalogID(centerID), encodeTime(start), encodeUint(id))
+}
+
+// dueKey is a reminders_by_due key.
+func dueKey(due time.Time, id uint64) []byte { return compositeKey(encodeTime(due), encodeUint(id)) }
+
+// bookingReminderKey is a reminders_by_booking key.
+func bookingReminderKey(bookingID, reminderID uint64) []byte {
+	return compositeKey(encodeUint(bookingID), encodeUint(reminderID))
 }

@@ -1,0 +1,492 @@
+package bot
+
+import (
+	"context"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"jastar/bot/telegramtest"
+	"jastar/locales"
+	"jastar/storage"
+)
+
+const testStaffChat = -1001234567890
+
+// fakeClock is a settable clock for the bot.
+type fakeClock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *fakeClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.t
+}
+
+// bookingHarness runs the bot at Tuesday 1 December 2026, 10:00 in Almaty,
+// with a staff group and one admin (testAdmin), who acts as staff.
+const testAdmin = 9001
+
+func bookingHarness(t *testing.T, opts ...harnessOption) (*harness, *fakeClock) {
+	t.Helper()
+	clock := &fakeClock{t: time.Date(2026, 12, 1, 10, 0, 0, 0, almaty(t))}
+	opts = append([]harnessOption{withClock(clock.Now), withConfig(func(c *Config) {
+		c.StaffChatID = testStaffChat
+		c.AdminIDs = []int64{testAdmin}
+	})}, opts...)
+	h := newHarness(t, opts...)
+	h.srv.AddGroup(testStaffChat, "Staff")
+	return h, clock
+}
+
+func tl(lang string) *locales.Localizer { return testLocales.For(lang) }
+
+// dayLabel is the day button of t in lang.
+func dayLabel(lang string, t time.Time) string {
+	l := tl(lang)
+	return l.T(locales.BookDayLabel, locales.Data{"Weekday": l.Weekday(t), "Date": l.ShortDate(t)})
+}
+
+// at is a time on day d of December 2026 in Almaty.
+func at(t *testing.T, d, h int) time.Time { return time.Date(2026, 12, d, h, 0, 0, 0, almaty(t)) }
+
+// waitEdited waits for the message id in chat to show every fragment.
+func (h *harness) waitMessage(chatID int64, id int, fragments ...string) telegramtest.Message {
+	h.t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	m, err := h.srv.WaitFor(ctx, chatID, func(m telegramtest.Message) bool {
+		if m.ID != id {
+			return false
+		}
+		for _, f := range fragments {
+			if !strings.Contains(m.Text, f) {
+				return false
+			}
+		}
+		return true
+	})
+	if err != nil {
+		h.t.Fatalf("chat %d message %d never showed %q; transcript:\n%s", chatID, id, fragments, h.transcript(chatID))
+	}
+	return m
+}
+
+// toSummary walks u through /book to the summary of Karasai career on day
+// d at hour hr, sharing a phone when phone != "".
+func (h *harness) toSummary(u telegramtest.User, lang string, d, hr int, phone string) telegramtest.Message {
+	h.t.Helper()
+	l := tl(lang)
+	h.srv.SendText(u, "/book")
+	m := h.waitText(u.ID, plain(firstLine(l.T(locales.BookChooseType))))
+	h.press(u, m, l.T(locales.BookChooseType)[:0]+map[string]string{"kk": "Мансап", "ru": "Карьера"}[lang])
+	m = h.waitMessage(u.ID, m.ID, map[string]string{"kk": "Қай жерде", "ru": "Где вам удобно"}[lang])
+	h.press(u, m, map[string]string{"kk": "Қарасай", "ru": "Карасай"}[lang])
+	m = h.waitMessage(u.ID, m.ID, plain(strings.TrimSpace(strings.Split(l.T(locales.BookChooseDay, locales.Data{"Type": "", "Place": ""}), "\n")[3])))
+	h.press(u, m, dayLabel(lang, at(h.t, d, 12)))
+	m = h.waitMessage(u.ID, m.ID, strings.Split(l.T(locales.BookChooseTime, locales.Data{}), "\n")[4])
+	h.press(u, m, time.Date(2026, 12, d, hr, 0, 0, 0, almaty(h.t)).Format("15:04"))
+	if phone != "" {
+		h.waitText(u.ID, firstLine(l.T(locales.BookAskPhone)))
+		h.srv.SendContact(u, phone)
+		h.waitText(u.ID, l.T(locales.BookPhoneSaved))
+	}
+	return h.waitText(u.ID, plain(firstLine(l.T(locales.BookSummary))))
+}
+
+func TestBooking_WholePathInBothLanguages(t *testing.T) {
+	h, _ := bookingHarness(t)
+	ctx := context.Background()
+	for i, lang := range []string{"ru", "kk"} {
+		t.Run(lang, func(t *testing.T) {
+			l := tl(lang)
+			u := telegramtest.User{ID: int64(500 + i), FirstName: "Әлия", Username: "aliya" + lang, LanguageCode: lang}
+			phone := "+7701123456" + string(rune('0'+i))
+			sum := h.toSummary(u, lang, 2, 11, phone)
+			if !strings.Contains(sum.Text, phone) || !strings.Contains(sum.Text, "11:00") {
+				t.Errorf("summary = %q, want the phone and 11:00", sum.Text)
+			}
+			// A double press of confirm books once.
+			h.press(u, sum, plain(l.T(locales.BookConfirm)))
+			second := h.press(u, sum, plain(l.T(locales.BookConfirm)))
+			done := h.waitMessage(u.ID, sum.ID, plain(firstLine(l.T(locales.BookConfirmed))))
+			tp, _ := h.bot.cat.Type("career")
+			for _, want := range []string{tp.Bring.In(lang), "11:00", l.ShortDate(at(t, 2, 12))} {
+				if !strings.Contains(done.Text, want) {
+					t.Errorf("confirmation lacks %q:\n%s", want, done.Text)
+				}
+			}
+			if got := h.waitAnswered(second); got != l.T(locales.BookStale) {
+				t.Errorf("second confirm answered %q, want %q", got, l.T(locales.BookStale))
+			}
+			// The calendar file.
+			ics := h.waitDocument(u.ID)
+			if ics.Document.FileName == "" || !strings.HasSuffix(ics.Document.FileName, ".ics") {
+				t.Errorf("document name = %q", ics.Document.FileName)
+			}
+			body := string(ics.Document.Data)
+			for _, want := range []string{"BEGIN:VCALENDAR", "TZID:Asia/Almaty", "TZOFFSETTO:+0500", "DTSTART;TZID=Asia/Almaty:20261202T110000", "DTEND;TZID=Asia/Almaty:20261202T120000", "\r\n"} {
+				if !strings.Contains(body, want) {
+					t.Errorf("ics lacks %q:\n%s", want, body)
+				}
+			}
+			// Staff hear of it, with who, phone and the buttons.
+			staff := h.waitText(testStaffChat, "Новая запись", "@"+u.Username, phone, "11:00")
+			if len(staff.InlineKeyboard) != 2 {
+				t.Errorf("staff notification keyboard = %+v", staff.InlineKeyboard)
+			}
+			mine, err := h.db.BookingsOf(ctx, u.ID, h.bot.now())
+			if err != nil || len(mine) != 1 {
+				t.Fatalf("stored bookings = %+v, %v; want exactly one", mine, err)
+			}
+			bk := mine[0]
+			if bk.CenterID != "karasai" || bk.TypeID != "career" || !bk.Start.Equal(at(t, 2, 11)) || bk.Phone != phone || bk.Lang != storage.Lang(lang) {
+				t.Errorf("stored booking = %+v", bk)
+			}
+			waitFor(t, func() bool { got, _ := h.db.Booking(ctx, bk.ID); return got.StaffNotified })
+			rs, _ := h.db.RemindersOf(ctx, bk.ID)
+			if len(rs) != 2 || !rs[0].Due.Equal(at(t, 1, 18)) || !rs[1].Due.Equal(at(t, 2, 10)) {
+				t.Errorf("reminders = %+v", rs)
+			}
+		})
+	}
+}
+
+func (h *harness) waitDocument(chatID int64) telegramtest.Message {
+	h.t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	m, err := h.srv.WaitFor(ctx, chatID, func(m telegramtest.Message) bool { return m.Document != nil })
+	if err != nil {
+		h.t.Fatalf("no document in chat %d", chatID)
+	}
+	return m
+}
+
+// waitButton waits for the latest bot message in chat with a button
+// labelled label.
+func (h *harness) waitButton(chatID int64, label string) telegramtest.Message {
+	h.t.Helper()
+	var found telegramtest.Message
+	deadline := time.Now().Add(10 * time.Second)
+	for time.Now().Before(deadline) {
+		msgs := h.botMessages(chatID)
+		for i := len(msgs) - 1; i >= 0; i-- {
+			for _, row := range msgs[i].InlineKeyboard {
+				for _, btn := range row {
+					if strings.Contains(btn.Text, label) {
+						found = msgs[i]
+						return found
+					}
+				}
+			}
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	h.t.Fatalf("chat %d: no message with a button %q; transcript:\n%s", chatID, label, h.transcript(chatID))
+	return found
+}
+
+func waitFor(t *testing.T, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatal("condition never met")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// book stores a booking directly, as the flow would.
+func (h *harness) book(chatID int64, lang storage.Lang, center, typ string, start time.Time) storage.Booking {
+	h.t.Helper()
+	now := h.bot.now()
+	bk, err := h.db.Book(context.Background(), storage.Booking{
+		ChatID: chatID, Name: "Ерлан", Username: "erlan", Lang: lang, CenterID: center, TypeID: typ,
+		Start: start, End: start.Add(time.Hour),
+	}, storage.BookRules{Capacity: 2, MaxActive: 3, Now: now, NotBefore: now.Add(time.Hour), Reminders: h.bot.cfg.Reminders})
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	return bk
+}
+
+func TestBooking_SlotTakenMeanwhileOffersNearest(t *testing.T) {
+	h, _ := bookingHarness(t)
+	u := telegramtest.User{ID: 601, FirstName: "Дана", LanguageCode: "ru"}
+	sum := h.toSummary(u, "ru", 2, 11, "+77010000001")
+	// Both seats of 11:00 go to others while Дана reads the summary.
+	h.book(602, storage.Russian, "karasai", "career", at(t, 2, 11))
+	h.book(603, storage.Russian, "karasai", "career", at(t, 2, 11))
+	h.press(u, sum, "Подтвердить")
+	m := h.waitMessage(u.ID, sum.ID, ru(locales.BookSlotTaken))
+	if len(m.InlineKeyboard) < 2 || !strings.Contains(m.InlineKeyboard[0][0].Text, "12:00") {
+		t.Fatalf("nearest free times = %+v, want 12:00 first", m.InlineKeyboard)
+	}
+	h.press(u, m, "12:00")
+	sum = h.waitMessage(u.ID, sum.ID, "Проверьте запись", "12:00")
+	h.press(u, sum, "Подтвердить")
+	h.waitMessage(u.ID, sum.ID, "Вы записаны", "12:00")
+	counts, _ := h.db.SlotCounts(context.Background(), "karasai", "career", at(t, 2, 0), at(t, 3, 0))
+	if counts[at(t, 2, 11).Unix()] != 2 || counts[at(t, 2, 12).Unix()] != 1 {
+		t.Errorf("slot counts = %v", counts)
+	}
+}
+
+func TestBooking_FlowRaceForTheLastSeat(t *testing.T) {
+	h, _ := bookingHarness(t)
+	h.book(700, storage.Russian, "karasai", "career", at(t, 2, 11)) // one of two seats left
+	const n = 8
+	users := make([]telegramtest.User, n)
+	sums := make([]telegramtest.Message, n)
+	for i := range n {
+		users[i] = telegramtest.User{ID: int64(701 + i), FirstName: "U", LanguageCode: "ru"}
+		sums[i] = h.toSummary(users[i], "ru", 2, 11, "+7701000000"+string(rune('0'+i)))
+	}
+	for i := range n { // every confirm at once
+		h.press(users[i], sums[i], "Подтвердить")
+	}
+	won := 0
+	for i := range n {
+		m := h.waitMessage(users[i].ID, sums[i].ID)
+		_ = m
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		got, err := h.srv.WaitFor(ctx, users[i].ID, func(m telegramtest.Message) bool {
+			return m.ID == sums[i].ID && (strings.Contains(m.Text, "Вы записаны") || strings.Contains(m.Text, "только что заняли"))
+		})
+		cancel()
+		if err != nil {
+			t.Fatalf("user %d got no outcome", i)
+		}
+		if strings.Contains(got.Text, "Вы записаны") {
+			won++
+		}
+	}
+	counts, _ := h.db.SlotCounts(context.Background(), "karasai", "career", at(t, 2, 11), at(t, 2, 12))
+	if won != 1 || counts[at(t, 2, 11).Unix()] != 2 {
+		t.Errorf("%d people were told they are booked, slot holds %d; want 1 and 2", won, counts[at(t, 2, 11).Unix()])
+	}
+}
+
+func TestMyBookings_RescheduleAndCancel(t *testing.T) {
+	h, _ := bookingHarness(t)
+	ctx := context.Background()
+	u := telegramtest.User{ID: 801, FirstName: "Ерлан", Username: "erlan", LanguageCode: "ru"}
+	h.srv.AddPrivateChat(u)
+	bk := h.book(u.ID, storage.Russian, "karasai", "career", at(t, 2, 11))
+
+	h.srv.SendText(u, "/mybookings")
+	h.waitText(u.ID, "Ваши записи", "1 из 3")
+	item := h.waitButton(u.ID, "Перенести")
+	h.press(u, item, "Перенести")
+	days := h.waitText(u.ID, firstLine(ru(locales.BookRescheduleHint)))
+	h.press(u, days, dayLabel("ru", at(t, 3, 12)))
+	times := h.waitMessage(u.ID, days.ID, "Выберите время")
+	h.press(u, times, "14:00")
+	sum := h.waitMessage(u.ID, days.ID, "Проверьте запись", "14:00")
+	h.press(u, sum, "Перенести на это время")
+	h.waitMessage(u.ID, days.ID, "Запись перенесена", "14:00")
+	h.waitText(testStaffChat, "Запись перенесена", "14:00", "11:00")
+
+	moved, _ := h.db.Booking(ctx, bk.ID)
+	if !moved.Start.Equal(at(t, 3, 14)) || !moved.Active() {
+		t.Fatalf("after reschedule booking = %+v", moved)
+	}
+	counts, _ := h.db.SlotCounts(ctx, "karasai", "career", at(t, 2, 0), at(t, 4, 0))
+	if counts[at(t, 2, 11).Unix()] != 0 || counts[at(t, 3, 14).Unix()] != 1 {
+		t.Errorf("counts after reschedule = %v: the old seat must be free", counts)
+	}
+	rs, _ := h.db.RemindersOf(ctx, bk.ID)
+	if len(rs) != 2 || !rs[0].Due.Equal(at(t, 2, 18)) || !rs[1].Due.Equal(at(t, 3, 13)) {
+		t.Errorf("reminders after reschedule = %+v", rs)
+	}
+
+	h.srv.SendText(u, "/mybookings")
+	item = h.waitButton(u.ID, "Отменить")
+	h.press(u, item, "Отменить")
+	ask := h.waitMessage(u.ID, item.ID, "Отменить эту запись?")
+	h.press(u, ask, "Да, отменить")
+	h.waitMessage(u.ID, item.ID, "Запись отменена")
+	h.waitText(testStaffChat, "Посетитель отменил запись", "14:00")
+	got, _ := h.db.Booking(ctx, bk.ID)
+	if got.Status != storage.BookingCancelled {
+		t.Errorf("status = %s, want cancelled", got.Status)
+	}
+	if rs, _ := h.db.RemindersOf(ctx, bk.ID); len(rs) != 0 {
+		t.Errorf("reminders after cancel = %+v", rs)
+	}
+	// The old "yes" button again: nothing changes.
+	id := h.press(u, ask, "Да, отменить")
+	if ans := h.waitAnswered(id); ans != ru(locales.BookingGone) {
+		t.Errorf("stale cancel answered %q", ans)
+	}
+}
+
+func TestBooking_LimitIsExplained(t *testing.T) {
+	h, _ := bookingHarness(t)
+	u := telegramtest.User{ID: 901, FirstName: "Алия", LanguageCode: "kk"}
+	for _, d := range []int{2, 3, 4} {
+		h.book(u.ID, storage.Kazakh, "karasai", "career", at(t, d, 11))
+	}
+	h.srv.SendText(u, "/book")
+	h.waitText(u.ID, plain(kk(locales.BookLimit, locales.Data{"Count": 3, "Max": 3})))
+}
+
+func TestStaff_MarksAndCancelWithReason(t *testing.T) {
+	h, _ := bookingHarness(t)
+	ctx := context.Background()
+	person := telegramtest.User{ID: 1001, FirstName: "Әлия", LanguageCode: "kk"}
+	h.srv.AddPrivateChat(person)
+	admin := telegramtest.User{ID: testAdmin, FirstName: "Staff", Username: "staffer", LanguageCode: "ru"}
+	stranger := telegramtest.User{ID: 1099, FirstName: "Random", LanguageCode: "ru"}
+
+	a := h.book(person.ID, storage.Kazakh, "karasai", "career", at(t, 2, 11))
+	h.bot.notifyStaff(ctx, a, staffNew, storage.Booking{})
+	note := h.waitText(testStaffChat, "Новая запись", "11:00")
+
+	// A group member who is not staff: refused, nothing changes.
+	id := h.press(stranger, note, "Пришёл")
+	if ans := h.waitAnswered(id); ans != ru(locales.NotAllowed) {
+		t.Errorf("stranger answered %q, want not allowed", ans)
+	}
+	if got, _ := h.db.Booking(ctx, a.ID); got.Status != storage.BookingBooked {
+		t.Fatalf("a stranger's press changed the booking: %s", got.Status)
+	}
+	h.press(admin, note, "Пришёл")
+	h.waitMessage(testStaffChat, note.ID, "Пришёл(ла)", "@staffer")
+	if got, _ := h.db.Booking(ctx, a.ID); got.Status != storage.BookingAttended {
+		t.Errorf("status = %s, want attended", got.Status)
+	}
+
+	b := h.book(person.ID, storage.Kazakh, "karasai", "career", at(t, 3, 11))
+	h.bot.notifyStaff(ctx, b, staffNew, storage.Booking{})
+	note = h.waitText(testStaffChat, "Новая запись", "3 декабря")
+	h.press(admin, note, "Не пришёл")
+	h.waitMessage(testStaffChat, note.ID, "Не пришёл(ла)")
+	if got, _ := h.db.Booking(ctx, b.ID); got.Status != storage.BookingNoShow {
+		t.Errorf("status = %s, want no_show", got.Status)
+	}
+
+	c := h.book(person.ID, storage.Kazakh, "karasai", "career", at(t, 4, 11))
+	h.bot.notifyStaff(ctx, c, staffNew, storage.Booking{})
+	note = h.waitText(testStaffChat, "Новая запись", "4 декабря")
+	id = h.press(stranger, note, "Отменить")
+	h.waitAnswered(id)
+	h.press(admin, note, "Отменить")
+	reasons := h.waitMessage(testStaffChat, note.ID)
+	waitFor(t, func() bool {
+		m, _ := h.srv.LastMessage(testStaffChat)
+		for _, row := range m.InlineKeyboard {
+			for _, btn := range row {
+				if strings.HasPrefix(btn.CallbackData, "sr:") {
+					reasons = m
+					return true
+				}
+			}
+		}
+		return false
+	})
+	id = h.press(stranger, reasons, ru(locales.StaffReasonAbsent))
+	if ans := h.waitAnswered(id); ans != ru(locales.NotAllowed) {
+		t.Errorf("stranger's reason answered %q", ans)
+	}
+	h.press(admin, reasons, ru(locales.StaffReasonAbsent))
+	h.waitMessage(testStaffChat, note.ID, "Запись отменена центром", ru(locales.StaffReasonAbsent))
+	// The person hears it in Kazakh, with the reason in Kazakh.
+	h.waitText(person.ID, firstLine(kk(locales.BookingCancelledByCenter)), kk(locales.StaffReasonAbsent))
+	if got, _ := h.db.Booking(ctx, c.ID); got.Status != storage.BookingCancelled || got.CancelReason != "staff_absent" {
+		t.Errorf("booking = %s %q", got.Status, got.CancelReason)
+	}
+
+	// Staff commands: the admin lists the day in the group; a stranger cannot.
+	h.srv.SendGroupText(testStaffChat, "Staff", admin, "/bookings 03.12.2026")
+	h.waitText(testStaffChat, "Записи на 3 декабря", "11:00", "Ерлан @erlan")
+	h.srv.SendText(stranger, "/today")
+	h.waitText(stranger.ID, ru(locales.NotAllowed))
+}
+
+func TestBooking_RestartMidDialogueResumes(t *testing.T) {
+	h, _ := bookingHarness(t)
+	u := telegramtest.User{ID: 1101, FirstName: "Нұрлан", LanguageCode: "ru"}
+	h.srv.SendText(u, "/book")
+	m := h.waitText(u.ID, plain(firstLine(ru(locales.BookChooseType))))
+	h.press(u, m, "Юридическая")
+	m = h.waitMessage(u.ID, m.ID, "Где вам удобно")
+	h.restart()
+	h.press(u, m, "Кеген")
+	m = h.waitMessage(u.ID, m.ID, "Выберите день")
+	h.press(u, m, dayLabel("ru", at(t, 2, 12)))
+	m = h.waitMessage(u.ID, m.ID, "Выберите время")
+	h.press(u, m, "15:00")
+	h.waitText(u.ID, firstLine(ru(locales.BookAskPhone)))
+	h.srv.SendText(u, ru(locales.BookSkipPhone))
+	sum := h.waitText(u.ID, "Проверьте запись", "15:00")
+	h.press(u, sum, "Подтвердить")
+	h.waitMessage(u.ID, sum.ID, "Вы записаны")
+	mine, _ := h.db.BookingsOf(context.Background(), u.ID, h.bot.now())
+	if len(mine) != 1 || mine[0].CenterID != "kegen" || mine[0].Phone != "" {
+		t.Errorf("bookings = %+v; want one at kegen without a phone", mine)
+	}
+}
+
+func TestBooking_ForgedAndStaleButtonsRefused(t *testing.T) {
+	h, clock := bookingHarness(t)
+	ctx := context.Background()
+	u := telegramtest.User{ID: 1201, FirstName: "Мира", LanguageCode: "ru"}
+	other := h.book(1202, storage.Russian, "karasai", "career", at(t, 2, 11))
+	h.srv.SendText(u, "/book")
+	m := h.waitText(u.ID, plain(firstLine(ru(locales.BookChooseType))))
+	tok := strings.Split(m.InlineKeyboard[0][0].CallbackData, ":")[1]
+
+	tests := []struct {
+		name, data, want string
+	}{
+		{"another person's booking", "mcy:" + B36(other.ID), ru(locales.BookingGone)},
+		{"unknown booking", "mm:zzzz", ru(locales.BookingGone)},
+		{"staff button from a non-staff private chat", "sm:" + B36(other.ID) + ":a", ru(locales.NotAllowed)},
+		{"wrong dialogue token", "bt:abc:career", ru(locales.BookStale)},
+		{"unknown prefix", "zz:1", ru(locales.OutdatedButton)},
+		{"confirm before the summary", "bok:" + tok, ru(locales.BookStale)},
+		// A slot pressed before any center was chosen names no offer: the
+		// dialogue ends politely.
+		{"slot in the past", "bs:" + tok + ":" + I36(at(t, 1, 9).Unix()), ru(locales.BookUnavailable)},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			id, _ := h.srv.PressButton(u, u.ID, m.ID, tt.data)
+			got := h.waitAnswered(id)
+			if tt.want != "" && got != tt.want {
+				t.Errorf("answer = %q, want %q", got, tt.want)
+			}
+		})
+	}
+	if got, _ := h.db.Booking(ctx, other.ID); got.Status != storage.BookingBooked {
+		t.Errorf("the other person's booking changed: %s", got.Status)
+	}
+	if mine, _ := h.db.BookingsOf(ctx, u.ID, h.bot.now()); len(mine) != 0 {
+		t.Errorf("forged presses booked %+v", mine)
+	}
+	// An unknown type in a valid dialogue ends it politely.
+	h.srv.SendText(u, "/book")
+	m = h.waitText(u.ID, plain(firstLine(ru(locales.BookChooseType))))
+	m = h.waitButton(u.ID, "Карьера")
+	tok = strings.Split(m.InlineKeyboard[0][0].CallbackData, ":")[1]
+	id, _ := h.srv.PressButton(u, u.ID, m.ID, "bt:"+tok+":nosuchtype")
+	if got := h.waitAnswered(id); got != ru(locales.BookUnavailable) {
+		t.Errorf("unknown type answered %q", got)
+	}
+	// An idle dialogue expires politely when its button is pressed.
+	h.srv.SendText(u, "/book")
+	m = h.waitText(u.ID, plain(firstLine(ru(locales.BookChooseType))))
+	clock.mu.Lock()
+	clock.t = clock.t.Add(2 * time.Hour)
+	clock.mu.Unlock()
+	id = h.press(u, m, "Карьера")
+	if got := h.waitAnswered(id); got != ru(locales.DialogExpired) {
+		t.Errorf("expired dialogue answered %q", got)
+	}
+}

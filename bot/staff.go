@@ -1,0 +1,386 @@
+package bot
+
+import (
+	"context"
+	"errors"
+	"slices"
+	"strings"
+	"time"
+
+	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
+
+	"jastar/locales"
+	"jastar/storage"
+	"jastar/storage/catalog"
+)
+
+// staffEvent is what a staff notification reports.
+type staffEvent int
+
+const (
+	staffNew staffEvent = iota
+	staffRescheduled
+	staffCancelledByPerson
+)
+
+// staffReasons are the canned reasons staff pick when cancelling, so no
+// free text is needed in a group. Codes go into callback data and the
+// booking record; the text is rendered in each reader's language.
+var staffReasons = []struct{ code, text string }{
+	{"absent", locales.StaffReasonAbsent},
+	{"closed", locales.StaffReasonClosed},
+	{"dup", locales.StaffReasonDuplicate},
+	{"asked", locales.StaffReasonAsked},
+}
+
+func reasonText(code string) (string, bool) {
+	for _, r := range staffReasons {
+		if r.code == code {
+			return r.text, true
+		}
+	}
+	return "", false
+}
+
+// staffL is the localizer of staff texts.
+func (b *Bot) staffL() *locales.Localizer { return b.loc.For(b.cfg.StaffLang) }
+
+// staffTargets are the chats that hear about a center's bookings: its own
+// staff group, else the default staff group, else its staff members in
+// private (which works only for those who pressed /start: Telegram lets no
+// bot write first).
+func (b *Bot) staffTargets(centerID string) []int64 {
+	c, _ := b.cat.Center(centerID)
+	switch {
+	case c.StaffChatID != 0:
+		return []int64{c.StaffChatID}
+	case b.cfg.StaffChatID != 0:
+		return []int64{b.cfg.StaffChatID}
+	}
+	return slices.Clone(c.StaffUserIDs)
+}
+
+// canStaff reports whether user may act on the bookings of a center.
+func (b *Bot) canStaff(userID int64, centerID string) bool {
+	if b.isAdmin(userID) {
+		return true
+	}
+	c, ok := b.cat.Center(centerID)
+	return ok && slices.Contains(c.StaffUserIDs, userID)
+}
+
+// staffCard describes a booking for staff: who, what, where, when.
+func (b *Bot) staffCard(l *locales.Localizer, bk storage.Booking) string {
+	who := esc(bk.Name)
+	if bk.Username != "" {
+		who += " @" + esc(bk.Username)
+	}
+	if bk.Phone != "" {
+		who += " · " + esc(bk.Phone)
+	}
+	if who == "" {
+		who = "#" + B36(bk.ID)
+	}
+	d := b.bookingData(l, bk)
+	d["Who"] = who
+	if c, ok := b.cat.Center(bk.CenterID); ok && c.Online {
+		d["Place"] = esc(l.T(locales.StaffOnline))
+	}
+	return l.T(locales.StaffCard, d)
+}
+
+func staffKeyboard(l *locales.Localizer, bk storage.Booking) *tgbotapi.InlineKeyboardMarkup {
+	id := B36(bk.ID)
+	kb := tgbotapi.NewInlineKeyboardMarkup(
+		tgbotapi.NewInlineKeyboardRow(
+			button(l.T(locales.StaffButtonAttended), cbStaffMark, id, "a"),
+			button(l.T(locales.StaffButtonNoShow), cbStaffMark, id, "n"),
+		),
+		tgbotapi.NewInlineKeyboardRow(button(l.T(locales.StaffButtonCancel), cbStaffCancel, id)),
+	)
+	return &kb
+}
+
+// notifyStaff tells the center's staff about a booking, a reschedule (old
+// is the booking before the move) or a cancellation by the person. A
+// notification no chat accepted is logged and the booking keeps
+// StaffNotified=false, so the morning digest still reports it.
+func (b *Bot) notifyStaff(ctx context.Context, bk storage.Booking, ev staffEvent, old storage.Booking) {
+	l := b.staffL()
+	card := b.staffCard(l, bk)
+	var text string
+	var kb *tgbotapi.InlineKeyboardMarkup
+	switch ev {
+	case staffNew:
+		text, kb = l.T(locales.StaffNewBooking, locales.Data{"Text": card}), staffKeyboard(l, bk)
+	case staffRescheduled:
+		from := esc(l.DateTime(old.Start.In(b.cfg.Location)))
+		text, kb = l.T(locales.StaffRescheduled, locales.Data{"Text": card, "From": from}), staffKeyboard(l, bk)
+	case staffCancelledByPerson:
+		text = l.T(locales.StaffCancelledByPerson, locales.Data{"Text": card})
+	}
+	delivered := false
+	targets := b.staffTargets(bk.CenterID)
+	for _, chatID := range targets {
+		var markup any
+		if kb != nil {
+			markup = kb
+		}
+		if _, err := b.sendText(ctx, chatID, text, markup); err != nil {
+			b.log.Warn("staff notification not delivered", "booking_id", bk.ID, "center_id", bk.CenterID, "chat_id", chatID, "err", err)
+			continue
+		}
+		delivered = true
+	}
+	if len(targets) == 0 {
+		b.log.Warn("staff notification has no recipient: set JASTAR_STAFF_CHAT_ID or the center's staff_chat_id", "booking_id", bk.ID, "center_id", bk.CenterID)
+	}
+	// The store set StaffNotified=false with the change; only a delivery
+	// sets it.
+	if delivered {
+		if err := b.store.SetStaffNotified(ctx, bk.ID, true); err != nil {
+			b.log.Error("record staff notified", "booking_id", bk.ID, "err", err)
+		}
+	}
+}
+
+// staffBooking loads the booking a staff button names and checks that the
+// presser is staff of its center or an admin. Anyone else is told "not
+// allowed" and nothing changes.
+func (b *Bot) staffBooking(ctx context.Context, r *Request) (storage.Booking, bool, error) {
+	id, err := r.Data.ID(0)
+	if err != nil {
+		b.answer(ctx, r, r.L.T(locales.OutdatedButton))
+		return storage.Booking{}, false, nil
+	}
+	bk, err := b.store.Booking(ctx, id)
+	if errors.Is(err, storage.ErrNotFound) {
+		b.answer(ctx, r, r.L.T(locales.OutdatedButton))
+		return bk, false, nil
+	}
+	if err != nil {
+		return bk, false, err
+	}
+	if r.From == nil || !b.canStaff(r.From.ID, bk.CenterID) {
+		b.log.Info("staff button refused", "chat_id", r.ChatID, "user_id", fromID(r), "booking_id", bk.ID)
+		b.alert(ctx, r, r.L.T(locales.NotAllowed))
+		return bk, false, nil
+	}
+	return bk, true, nil
+}
+
+func fromID(r *Request) int64 {
+	if r.From == nil {
+		return 0
+	}
+	return r.From.ID
+}
+
+func staffName(r *Request) string {
+	if r.From == nil {
+		return ""
+	}
+	if r.From.UserName != "" {
+		return "@" + esc(r.From.UserName)
+	}
+	return esc(r.From.FirstName)
+}
+
+// handleStaffMark: sm:<id>:<a|n>.
+func (b *Bot) handleStaffMark(ctx context.Context, r *Request) error {
+	bk, ok, err := b.staffBooking(ctx, r)
+	if !ok || err != nil {
+		return err
+	}
+	l := b.staffL()
+	status, line := storage.BookingAttended, locales.StaffMarkedAttended
+	switch r.Data.Arg(1) {
+	case "a":
+	case "n":
+		status, line = storage.BookingNoShow, locales.StaffMarkedNoShow
+	default:
+		b.answer(ctx, r, r.L.T(locales.OutdatedButton))
+		return nil
+	}
+	marked, err := b.store.SetStatus(ctx, bk.ID, status, b.now())
+	if errors.Is(err, storage.ErrConflict) {
+		if marked.Status == storage.BookingCancelled {
+			b.answer(ctx, r, l.T(locales.StaffBookingCancelled))
+		} else {
+			b.answer(ctx, r, l.T(locales.StaffAlreadyMarked))
+		}
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	b.answer(ctx, r, l.T(locales.StaffMarked))
+	text := b.staffCard(l, marked) + "\n\n" + l.T(line, locales.Data{"Name": staffName(r)})
+	return b.edit(ctx, r, text, nil)
+}
+
+// handleStaffCancel: sc:<id> swaps the buttons for the canned reasons.
+func (b *Bot) handleStaffCancel(ctx context.Context, r *Request) error {
+	bk, ok, err := b.staffBooking(ctx, r)
+	if !ok || err != nil {
+		return err
+	}
+	l := b.staffL()
+	if !bk.Active() {
+		b.answer(ctx, r, l.T(locales.StaffBookingCancelled))
+		return nil
+	}
+	var rows [][]tgbotapi.InlineKeyboardButton
+	for _, reason := range staffReasons {
+		rows = append(rows, tgbotapi.NewInlineKeyboardRow(button(l.T(reason.text), cbStaffReason, B36(bk.ID), reason.code)))
+	}
+	rows = append(rows, tgbotapi.NewInlineKeyboardRow(button(l.T(locales.ButtonBack), cbStaffBack, B36(bk.ID))))
+	b.answer(ctx, r, "")
+	return b.editKeyboard(ctx, r, tgbotapi.NewInlineKeyboardMarkup(rows...))
+}
+
+// handleStaffBack: sb:<id> restores the marks.
+func (b *Bot) handleStaffBack(ctx context.Context, r *Request) error {
+	bk, ok, err := b.staffBooking(ctx, r)
+	if !ok || err != nil {
+		return err
+	}
+	b.answer(ctx, r, "")
+	return b.editKeyboard(ctx, r, *staffKeyboard(b.staffL(), bk))
+}
+
+// handleStaffReason: sr:<id>:<reason> cancels the booking and tells the
+// person why, in their language.
+func (b *Bot) handleStaffReason(ctx context.Context, r *Request) error {
+	bk, ok, err := b.staffBooking(ctx, r)
+	if !ok || err != nil {
+		return err
+	}
+	l := b.staffL()
+	reason, known := reasonText(r.Data.Arg(1))
+	if !known {
+		b.answer(ctx, r, r.L.T(locales.OutdatedButton))
+		return nil
+	}
+	cancelled, err := b.store.Cancel(ctx, bk.ID, "staff_"+r.Data.Arg(1), b.now())
+	if errors.Is(err, storage.ErrConflict) {
+		b.answer(ctx, r, l.T(locales.StaffBookingCancelled))
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	b.answer(ctx, r, l.T(locales.StaffMarked))
+	text := l.T(locales.StaffCancelledByStaff, locales.Data{"Text": b.staffCard(l, cancelled), "Reason": esc(l.T(reason)), "Name": staffName(r)})
+	if err := b.edit(ctx, r, text, nil); err != nil {
+		b.log.Warn("edit staff notification", "booking_id", bk.ID, "err", err)
+	}
+	pl := b.loc.For(string(cancelled.Lang))
+	msg := pl.T(locales.BookingCancelledByCenter, locales.Data{"Text": b.myBookingText(pl, cancelled), "Reason": esc(pl.T(reason))})
+	if _, err := b.sendText(ctx, cancelled.ChatID, msg, nil); err != nil {
+		b.log.Warn("tell person of cancellation", "booking_id", bk.ID, "chat_id", cancelled.ChatID, "err", err)
+	}
+	return nil
+}
+
+// editKeyboard replaces only the buttons of the pressed message.
+func (b *Bot) editKeyboard(ctx context.Context, r *Request, kb tgbotapi.InlineKeyboardMarkup) error {
+	if r.Message == nil {
+		return nil
+	}
+	_, err := b.send.Send(ctx, r.ChatID, tgbotapi.NewEditMessageReplyMarkup(r.ChatID, r.Message.MessageID, kb))
+	if isNotModified(err) {
+		return nil
+	}
+	return err
+}
+
+// staffCenters are the centers whose bookings the sender may list here: the
+// ones they are staff of (all for admins), and in a group only those whose
+// notifications go to that group.
+func (b *Bot) staffCenters(r *Request) []string {
+	var out []string
+	for _, c := range b.cat.Centers {
+		if r.From == nil || !b.canStaff(r.From.ID, c.ID) {
+			continue
+		}
+		if !r.Private && !slices.Contains(b.staffTargets(c.ID), r.ChatID) {
+			continue
+		}
+		out = append(out, c.ID)
+	}
+	return out
+}
+
+func (b *Bot) handleStaffToday(ctx context.Context, r *Request) error {
+	return b.staffDay(ctx, r, catalog.DateOf(b.now().In(b.cfg.Location)))
+}
+
+func (b *Bot) handleStaffTomorrow(ctx context.Context, r *Request) error {
+	t := b.now().In(b.cfg.Location)
+	return b.staffDay(ctx, r, catalog.DateOf(time.Date(t.Year(), t.Month(), t.Day()+1, 12, 0, 0, 0, b.cfg.Location)))
+}
+
+// handleStaffBookings: /bookings DD.MM.YYYY.
+func (b *Bot) handleStaffBookings(ctx context.Context, r *Request) error {
+	t, err := time.ParseInLocation("02.01.2006", strings.TrimSpace(r.Args), b.cfg.Location)
+	if err != nil {
+		if len(b.staffCenters(r)) == 0 {
+			_, err := b.reply(ctx, r, r.L.T(locales.NotAllowed), nil)
+			return err
+		}
+		_, err := b.reply(ctx, r, b.staffL().T(locales.StaffBookingsUsage), nil)
+		return err
+	}
+	return b.staffDay(ctx, r, catalog.DateOf(t))
+}
+
+// staffDay lists one day's bookings of the sender's centers, split into
+// messages below Telegram's 4096-character limit.
+func (b *Bot) staffDay(ctx context.Context, r *Request, day catalog.Date) error {
+	centers := b.staffCenters(r)
+	if len(centers) == 0 {
+		_, err := b.reply(ctx, r, r.L.T(locales.NotAllowed), nil)
+		return err
+	}
+	loc := b.cfg.Location
+	from := day.At(0, loc)
+	list, err := b.store.BookingsOn(ctx, centers, from, day.At(24*60, loc))
+	if err != nil {
+		return err
+	}
+	l := b.staffL()
+	date := esc(l.Date(from))
+	if len(list) == 0 {
+		_, err := b.reply(ctx, r, l.T(locales.StaffDayEmpty, locales.Data{"Date": date}), nil)
+		return err
+	}
+	status := map[storage.BookingStatus]string{
+		storage.BookingBooked: locales.StaffStatusBooked, storage.BookingAttended: locales.StaffStatusAttended,
+		storage.BookingNoShow: locales.StaffStatusNoShow, storage.BookingCancelled: locales.StaffStatusCancelled,
+	}
+	var msg strings.Builder
+	msg.WriteString(l.T(locales.StaffDayHeader, locales.Data{"Date": date, "Count": len(list)}))
+	for _, bk := range list {
+		d := b.bookingData(l, bk)
+		who := esc(bk.Name)
+		if bk.Username != "" {
+			who += " @" + esc(bk.Username)
+		}
+		if bk.Phone != "" {
+			who += " · " + esc(bk.Phone)
+		}
+		line := l.T(locales.StaffDayLine, locales.Data{
+			"Time": l.Clock(bk.Start.In(loc)), "Status": l.T(status[bk.Status]), "Type": d["Type"], "Place": d["Place"], "Who": who,
+		})
+		if msg.Len()+len(line) > 3800 {
+			if _, err := b.reply(ctx, r, msg.String(), nil); err != nil {
+				return err
+			}
+			msg.Reset()
+		}
+		msg.WriteString("\n" + line)
+	}
+	_, err = b.reply(ctx, r, msg.String(), nil)
+	return err
+}

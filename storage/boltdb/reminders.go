@@ -1,0 +1,169 @@
+package boltdb
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+
+	"jastar/storage"
+)
+
+type reminderRecord struct {
+	Kind      string    `json:"kind"`
+	BookingID uint64    `json:"booking_id,omitempty"`
+	EventID   string    `json:"event_id,omitempty"`
+	ChatID    int64     `json:"chat_id"`
+	Due       time.Time `json:"due"`
+	Start     time.Time `json:"start"`
+}
+
+func (r reminderRecord) toReminder(id uint64) storage.Reminder {
+	return storage.Reminder{
+		ID: id, Kind: storage.ReminderKind(r.Kind), BookingID: r.BookingID, EventID: r.EventID,
+		ChatID: r.ChatID, Due: r.Due, Start: r.Start,
+	}
+}
+
+// addReminders stores reminders with their due and booking indexes, inside
+// the transaction of the change they belong to.
+func addReminders(tx *bolt.Tx, rs []storage.Reminder) error {
+	b := tx.Bucket(bucketReminders)
+	for _, r := range rs {
+		id, err := b.NextSequence()
+		if err != nil {
+			return err
+		}
+		raw, err := json.Marshal(reminderRecord{
+			Kind: string(r.Kind), BookingID: r.BookingID, EventID: r.EventID,
+			ChatID: r.ChatID, Due: r.Due.UTC(), Start: r.Start.UTC(),
+		})
+		if err != nil {
+			return fmt.Errorf("encode reminder: %w", err)
+		}
+		if err := b.Put(encodeUint(id), raw); err != nil {
+			return err
+		}
+		if err := tx.Bucket(bucketRemindersByDue).Put(dueKey(r.Due, id), nil); err != nil {
+			return err
+		}
+		if r.BookingID != 0 {
+			if err := tx.Bucket(bucketRemindersByBooking).Put(bookingReminderKey(r.BookingID, id), nil); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+func getReminder(tx *bolt.Tx, id uint64) (storage.Reminder, error) {
+	raw := tx.Bucket(bucketReminders).Get(encodeUint(id))
+	if raw == nil {
+		return storage.Reminder{}, fmt.Errorf("reminder %d: %w", id, storage.ErrNotFound)
+	}
+	var r reminderRecord
+	if err := json.Unmarshal(raw, &r); err != nil {
+		return storage.Reminder{}, fmt.Errorf("decode reminder %d: %w", id, err)
+	}
+	return r.toReminder(id), nil
+}
+
+// deleteReminder removes a reminder and its index entries.
+func deleteReminder(tx *bolt.Tx, r storage.Reminder) error {
+	if err := tx.Bucket(bucketRemindersByDue).Delete(dueKey(r.Due, r.ID)); err != nil {
+		return err
+	}
+	if r.BookingID != 0 {
+		if err := tx.Bucket(bucketRemindersByBooking).Delete(bookingReminderKey(r.BookingID, r.ID)); err != nil {
+			return err
+		}
+	}
+	return tx.Bucket(bucketReminders).Delete(encodeUint(r.ID))
+}
+
+func remindersOf(tx *bolt.Tx, bookingID uint64) ([]storage.Reminder, error) {
+	prefix := encodeUint(bookingID)
+	c := tx.Bucket(bucketRemindersByBooking).Cursor()
+	var out []storage.Reminder
+	for k, _ := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, _ = c.Next() {
+		r, err := getReminder(tx, decodeUint(k[8:]))
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, r)
+	}
+	return out, nil
+}
+
+func deleteRemindersOf(tx *bolt.Tx, bookingID uint64) error {
+	rs, err := remindersOf(tx, bookingID)
+	if err != nil {
+		return err
+	}
+	for _, r := range rs {
+		if err := deleteReminder(tx, r); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// RemindersOf implements storage.ReminderStore.
+func (db *DB) RemindersOf(ctx context.Context, bookingID uint64) ([]storage.Reminder, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	var out []storage.Reminder
+	err := db.bolt.View(func(tx *bolt.Tx) error {
+		var err error
+		out, err = remindersOf(tx, bookingID)
+		return err
+	})
+	// Reminder ids grow with creation, not with due time.
+	for i := 1; i < len(out); i++ {
+		for j := i; j > 0 && out[j].Due.Before(out[j-1].Due); j-- {
+			out[j], out[j-1] = out[j-1], out[j]
+		}
+	}
+	return out, err
+}
+
+// ClaimDueReminders implements storage.ReminderStore. It walks
+// reminders_by_due from its first key and stops at the first one not yet
+// due, so a pass costs the number of due reminders, not the number stored.
+func (db *DB) ClaimDueReminders(ctx context.Context, now time.Time, limit int) ([]storage.Reminder, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	if limit <= 0 {
+		limit = 1000
+	}
+	var out []storage.Reminder
+	err := db.bolt.Update(func(tx *bolt.Tx) error {
+		// Keys strictly below the next second are due at or before now.
+		end := encodeTime(now.Add(time.Second))
+		c := tx.Bucket(bucketRemindersByDue).Cursor()
+		var ids []uint64
+		for k, _ := c.First(); k != nil && len(ids) < limit && bytes.Compare(k[:8], end) < 0; k, _ = c.Next() {
+			ids = append(ids, decodeUint(k[8:]))
+		}
+		for _, id := range ids {
+			r, err := getReminder(tx, id)
+			if err != nil {
+				return err
+			}
+			if err := deleteReminder(tx, r); err != nil {
+				return err
+			}
+			out = append(out, r)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("claim reminders due by %d: %w", now.Unix(), err)
+	}
+	return out, nil
+}

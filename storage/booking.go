@@ -1,0 +1,110 @@
+package storage
+
+import (
+	"context"
+	"time"
+)
+
+// BookingStatus is where a booking stands.
+type BookingStatus string
+
+// Booking statuses. Only a booked booking holds a seat of its slot in the
+// future and counts toward the per-person limit; attended and no-show are set
+// by staff, cancelled by the person or by staff.
+const (
+	BookingBooked    BookingStatus = "booked"
+	BookingAttended  BookingStatus = "attended"
+	BookingNoShow    BookingStatus = "no_show"
+	BookingCancelled BookingStatus = "cancelled"
+)
+
+// OnlineCenterID is the center id of the online desk in the default catalog;
+// bookings there have no address, a specialist writes in Telegram.
+const OnlineCenterID = "online"
+
+// Booking is one consultation booked by a young person. Name, Username and
+// Phone are snapshots taken when booking, so staff see who is coming even if
+// the person later changes their Telegram profile; Phone is set only when the
+// person consented to share it.
+type Booking struct {
+	ID       uint64
+	ChatID   int64
+	Name     string
+	Username string
+	Phone    string
+	Lang     Lang
+	TypeID   string
+	CenterID string
+	// Start and End are instants (stored in UTC); the bot shows them in its
+	// configured time zone.
+	Start, End time.Time
+	Status     BookingStatus
+	// CancelReason is a short code (for example "by_person" or a staff
+	// reason), never free text.
+	CancelReason string
+	// StaffNotified is false while no staff chat has heard of the latest
+	// change of the booking; the morning digest picks such bookings up so a
+	// failed notification is never silently lost.
+	StaffNotified bool
+	CreatedAt     time.Time
+	UpdatedAt     time.Time
+}
+
+// Active reports whether the booking holds its seat (neither cancelled nor
+// marked by staff).
+func (b Booking) Active() bool { return b.Status == BookingBooked }
+
+// BookRules are the rules Book and Reschedule check inside their write
+// transaction, so no interleaving of requests can break them.
+type BookRules struct {
+	// Capacity is how many bookings the slot takes (specialists at once).
+	Capacity int
+	// MaxActive is how many upcoming active bookings one person may hold;
+	// 0 means no limit.
+	MaxActive int
+	// Now is the time of the request; upcoming means starting after it.
+	Now time.Time
+	// NotBefore is the earliest start accepted: Now plus the minimum notice.
+	NotBefore time.Time
+	// Reminders are written for the booking in the same transaction.
+	Reminders ReminderPolicy
+}
+
+// BookingStore keeps bookings and their indexes by slot, by person and by
+// center and day. Every method that changes a booking also writes or deletes
+// its reminders in the same transaction.
+type BookingStore interface {
+	// Book stores b (ID, Status, timestamps are set) after checking, in one
+	// write transaction: the slot starts at or after rules.NotBefore and the
+	// person holds no active booking starting at the same time (ErrConflict),
+	// the person holds fewer than rules.MaxActive upcoming active bookings
+	// (ErrLimit), and the slot of b's center, type and start holds fewer
+	// than rules.Capacity active bookings (ErrFull).
+	Book(ctx context.Context, b Booking, rules BookRules) (Booking, error)
+	// Cancel cancels an active booking with a reason code, frees its seat
+	// and deletes its reminders. A booking that is not active: ErrConflict.
+	Cancel(ctx context.Context, id uint64, reason string, now time.Time) (Booking, error)
+	// Reschedule moves an active booking to a new slot of the same center
+	// and type, checking the new slot like Book (without counting the
+	// booking itself toward the person's limit). The booking is untouched
+	// unless the move succeeds; its reminders move with it.
+	Reschedule(ctx context.Context, id uint64, start, end time.Time, rules BookRules) (old, moved Booking, err error)
+	// SetStatus records attended or no-show. Setting the status a booking
+	// already has, or changing a cancelled one: ErrConflict.
+	SetStatus(ctx context.Context, id uint64, status BookingStatus, now time.Time) (Booking, error)
+	// SetStaffNotified records whether staff heard of the booking's latest
+	// change.
+	SetStaffNotified(ctx context.Context, id uint64, notified bool) error
+	// Booking returns one booking or ErrNotFound.
+	Booking(ctx context.Context, id uint64) (Booking, error)
+	// BookingsOf returns the person's active bookings starting at or after
+	// from, soonest first.
+	BookingsOf(ctx context.Context, chatID int64, from time.Time) ([]Booking, error)
+	// SlotCounts returns, for one center and type, how many active bookings
+	// each slot starting in [from, to) holds, keyed by the slot's start in
+	// Unix seconds. Slots without bookings are absent.
+	SlotCounts(ctx context.Context, centerID, typeID string, from, to time.Time) (map[int64]int, error)
+	// BookingsOn returns every booking (any status) of the given centers
+	// starting in [from, to), by start time.
+	BookingsOn(ctx context.Context, centerIDs []string, from, to time.Time) ([]Booking, error)
+}

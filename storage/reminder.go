@@ -1,0 +1,83 @@
+package storage
+
+import (
+	"context"
+	"time"
+)
+
+// ReminderKind says what a reminder is about and when it fires.
+type ReminderKind string
+
+// Reminder kinds. Events (another issue) add their own.
+const (
+	ReminderBookingDayBefore  ReminderKind = "booking_day_before"
+	ReminderBookingHourBefore ReminderKind = "booking_hour_before"
+)
+
+// Reminder is one message due to one person at one time. It is written in
+// the same transaction as the booking (or registration) it belongs to and
+// deleted or moved with it.
+type Reminder struct {
+	ID        uint64
+	Kind      ReminderKind
+	BookingID uint64 // 0 for event reminders
+	EventID   string // "" for booking reminders
+	ChatID    int64
+	Due       time.Time
+	// Start is when the appointment begins, so a sweep after downtime can
+	// drop a reminder whose appointment already passed.
+	Start time.Time
+}
+
+// ReminderPolicy says when booking reminders are due.
+type ReminderPolicy struct {
+	// DayBeforeAt is the time of day, on the day before the appointment in
+	// Location, of the day-before reminder (18:00 is 18*time.Hour); 0 turns
+	// the reminder off.
+	DayBeforeAt time.Duration
+	// Before is how long before the start the second reminder is due
+	// (one hour by default); 0 turns it off.
+	Before   time.Duration
+	Location *time.Location
+}
+
+// DefaultReminderPolicy is 18:00 the day before and one hour before.
+func DefaultReminderPolicy(loc *time.Location) ReminderPolicy {
+	return ReminderPolicy{DayBeforeAt: 18 * time.Hour, Before: time.Hour, Location: loc}
+}
+
+// ForBooking returns the reminders of a booking that are still ahead at now.
+// A reminder whose due time has passed is skipped: a person who books at
+// 20:00 for tomorrow morning gets no "tomorrow" reminder after the fact.
+func (p ReminderPolicy) ForBooking(b Booking, now time.Time) []Reminder {
+	loc := p.Location
+	if loc == nil {
+		loc = time.UTC
+	}
+	var out []Reminder
+	add := func(kind ReminderKind, due time.Time) {
+		if due.After(now) && due.Before(b.Start) {
+			out = append(out, Reminder{Kind: kind, BookingID: b.ID, ChatID: b.ChatID, Due: due.UTC(), Start: b.Start.UTC()})
+		}
+	}
+	if p.DayBeforeAt > 0 {
+		s := b.Start.In(loc)
+		y, m, d := s.Date()
+		// time.Date normalizes day 0 to the last day of the previous month.
+		add(ReminderBookingDayBefore, time.Date(y, m, d-1, 0, 0, 0, 0, loc).Add(p.DayBeforeAt))
+	}
+	if p.Before > 0 {
+		add(ReminderBookingHourBefore, b.Start.Add(-p.Before))
+	}
+	return out
+}
+
+// ReminderStore is what the reminder sweep needs.
+type ReminderStore interface {
+	// ClaimDueReminders removes up to limit reminders due at or before now,
+	// earliest first, in one write transaction and returns them. Whatever a
+	// caller does next, a claimed reminder is never returned again.
+	ClaimDueReminders(ctx context.Context, now time.Time, limit int) ([]Reminder, error)
+	// RemindersOf returns the pending reminders of a booking, by due time.
+	RemindersOf(ctx context.Context, bookingID uint64) ([]Reminder, error)
+}
