@@ -8,11 +8,46 @@ import (
 // ReminderKind says what a reminder is about and when it fires.
 type ReminderKind string
 
-// Reminder kinds. Events (another issue) add their own.
+// Reminder kinds.
 const (
 	ReminderBookingDayBefore  ReminderKind = "booking_day_before"
 	ReminderBookingHourBefore ReminderKind = "booking_hour_before"
+	// ReminderEventDayBefore and ReminderEventHourBefore remind a person of
+	// an event they registered for; EventID is set.
+	ReminderEventDayBefore  ReminderKind = "event_day_before"
+	ReminderEventHourBefore ReminderKind = "event_hour_before"
+	// ReminderFeedback asks "how was it?" after a consultation marked
+	// attended; it is written with the mark, so it exists at most once.
+	ReminderFeedback ReminderKind = "feedback"
 )
+
+// FeedbackAfter is how long after a consultation's end the feedback
+// question is due: late enough that the person has left, early enough that
+// they remember.
+const FeedbackAfter = time.Hour
+
+// FeedbackExpiry is how long a feedback question that could not be sent
+// (the bot was down) stays worth asking.
+const FeedbackExpiry = 48 * time.Hour
+
+// Stale reports whether a reminder that comes due at now is no longer worth
+// sending: its appointment began, or (for feedback) it is too old to ask.
+func (r Reminder) Stale(now time.Time) bool {
+	if r.Kind == ReminderFeedback {
+		return now.Sub(r.Due) > FeedbackExpiry
+	}
+	return !r.Start.IsZero() && !now.Before(r.Start)
+}
+
+// FeedbackReminder is the feedback question of a booking marked attended at
+// now: FeedbackAfter after its end, or at once when marked later than that.
+func FeedbackReminder(b Booking, now time.Time) Reminder {
+	due := b.End.Add(FeedbackAfter)
+	if due.Before(now) {
+		due = now
+	}
+	return Reminder{Kind: ReminderFeedback, BookingID: b.ID, ChatID: b.ChatID, Due: due.UTC(), Start: b.Start.UTC()}
+}
 
 // Reminder is one message due to one person at one time. It is written in
 // the same transaction as the booking (or registration) it belongs to and
@@ -44,6 +79,22 @@ type ReminderPolicy struct {
 // DefaultReminderPolicy is 18:00 the day before and one hour before.
 func DefaultReminderPolicy(loc *time.Location) ReminderPolicy {
 	return ReminderPolicy{DayBeforeAt: 18 * time.Hour, Before: time.Hour, Location: loc}
+}
+
+// ForEvent returns the reminders of a registration for an event starting at
+// start, with the same rules as ForBooking.
+func (p ReminderPolicy) ForEvent(eventID string, chatID int64, start, now time.Time) []Reminder {
+	rs := p.ForBooking(Booking{ChatID: chatID, Start: start}, now)
+	for i := range rs {
+		rs[i].EventID = eventID
+		switch rs[i].Kind {
+		case ReminderBookingDayBefore:
+			rs[i].Kind = ReminderEventDayBefore
+		case ReminderBookingHourBefore:
+			rs[i].Kind = ReminderEventHourBefore
+		}
+	}
+	return rs
 }
 
 // ForBooking returns the reminders of a booking that are still ahead at now.

@@ -34,3 +34,52 @@ func TestReminderPolicy_ForBooking(t *testing.T) {
 		})
 	}
 }
+
+func TestReminder_Stale(t *testing.T) {
+	start := time.Date(2026, 12, 3, 11, 0, 0, 0, time.UTC)
+	tests := []struct {
+		name string
+		r    Reminder
+		now  time.Time
+		want bool
+	}{
+		{"booking ahead", Reminder{Kind: ReminderBookingHourBefore, Start: start}, start.Add(-time.Minute), false},
+		{"booking begun", Reminder{Kind: ReminderBookingHourBefore, Start: start}, start, true},
+		{"event passed", Reminder{Kind: ReminderEventDayBefore, Start: start}, start.Add(time.Hour), true},
+		{"feedback fresh", Reminder{Kind: ReminderFeedback, Start: start, Due: start.Add(2 * time.Hour)}, start.Add(3 * time.Hour), false},
+		{"feedback too old", Reminder{Kind: ReminderFeedback, Start: start, Due: start.Add(2 * time.Hour)}, start.Add(2*time.Hour + FeedbackExpiry + time.Minute), true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := tt.r.Stale(tt.now); got != tt.want {
+				t.Errorf("Stale = %v, want %v", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestFeedbackReminder(t *testing.T) {
+	start := time.Date(2026, 12, 3, 11, 0, 0, 0, time.UTC)
+	b := Booking{ID: 7, ChatID: 42, Start: start, End: start.Add(time.Hour)}
+	if got := FeedbackReminder(b, start.Add(30*time.Minute)); !got.Due.Equal(b.End.Add(FeedbackAfter)) || got.Kind != ReminderFeedback || got.BookingID != 7 || got.ChatID != 42 {
+		t.Errorf("marked during the slot: %+v", got)
+	}
+	late := start.Add(24 * time.Hour)
+	if got := FeedbackReminder(b, late); !got.Due.Equal(late) {
+		t.Errorf("marked the next day: due %v, want %v", got.Due, late)
+	}
+}
+
+func TestReminderPolicy_ForEvent(t *testing.T) {
+	almaty := time.FixedZone("Asia/Almaty", 5*3600)
+	start := time.Date(2026, 12, 5, 15, 0, 0, 0, almaty)
+	got := DefaultReminderPolicy(almaty).ForEvent("fest", 42, start, time.Date(2026, 12, 1, 10, 0, 0, 0, almaty))
+	if len(got) != 2 || got[0].Kind != ReminderEventDayBefore || got[1].Kind != ReminderEventHourBefore {
+		t.Fatalf("got %+v", got)
+	}
+	for _, r := range got {
+		if r.EventID != "fest" || r.BookingID != 0 || r.ChatID != 42 || !r.Start.Equal(start) {
+			t.Errorf("reminder %+v", r)
+		}
+	}
+}

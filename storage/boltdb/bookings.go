@@ -287,7 +287,16 @@ func (db *DB) SetStatus(ctx context.Context, id uint64, status storage.BookingSt
 			return err
 		}
 		out = b
-		return deleteRemindersOf(tx, id)
+		if err := deleteRemindersOf(tx, id); err != nil {
+			return err
+		}
+		// The feedback question is written with the mark, so however often
+		// staff press, at most one is ever due; no-show after attended
+		// removes it with the reminders above.
+		if status == storage.BookingAttended {
+			return addReminders(tx, []storage.Reminder{storage.FeedbackReminder(b, now)})
+		}
+		return nil
 	})
 	if err != nil {
 		return out, fmt.Errorf("set booking %d to %s: %w", id, status, err)

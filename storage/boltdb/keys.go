@@ -32,6 +32,9 @@ package boltdb
 //	reminders_by_due   due Unix (8) | reminderID (8)    empty; the sweep walks it from the start up to now
 //	reminders_by_booking
 //	                   bookingID (8) | reminderID (8)   empty; cancel and reschedule find a booking's reminders
+//	feedback           bookingID (8)                    feedbackRecord JSON; one per attended booking
+//	feedback_by_at     rated at Unix (8) | bookingID (8)
+//	                                                    empty; statistics walk feedback by time
 //
 // Center and type ids (^[a-z0-9_]{1,24}$, checked by the catalog) go into
 // keys as 24 bytes, right-padded with zero bytes: fixed width keeps every
@@ -59,6 +62,8 @@ var (
 	bucketReminders              = []byte("reminders")
 	bucketRemindersByDue         = []byte("reminders_by_due")
 	bucketRemindersByBooking     = []byte("reminders_by_booking")
+	bucketFeedback               = []byte("feedback")
+	bucketFeedbackByAt           = []byte("feedback_by_at")
 )
 
 // allBuckets are created by Open in one write transaction.
@@ -67,6 +72,7 @@ var allBuckets = [][]byte{
 	bucketConversations, bucketConversationsByUpdated,
 	bucketBookings, bucketBookingsBySlot, bucketBookingsByChat, bucketBookingsByCenterDay,
 	bucketReminders, bucketRemindersByDue, bucketRemindersByBooking,
+	bucketFeedback, bucketFeedbackByAt,
 }
 
 var (
@@ -155,4 +161,9 @@ func dueKey(due time.Time, id uint64) []byte { return compositeKey(encodeTime(du
 // bookingReminderKey is a reminders_by_booking key.
 func bookingReminderKey(bookingID, reminderID uint64) []byte {
 	return compositeKey(encodeUint(bookingID), encodeUint(reminderID))
+}
+
+// feedbackAtKey is a feedback_by_at key.
+func feedbackAtKey(at time.Time, bookingID uint64) []byte {
+	return compositeKey(encodeTime(at), encodeUint(bookingID))
 }

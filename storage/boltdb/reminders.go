@@ -167,3 +167,16 @@ func (db *DB) ClaimDueReminders(ctx context.Context, now time.Time, limit int) (
 	}
 	return out, nil
 }
+
+// AddReminders stores reminders that belong to no change of a booking or
+// registration: tests, benchmarks and tools. Product code writes reminders
+// inside the transaction of the change they belong to.
+func (db *DB) AddReminders(ctx context.Context, rs []storage.Reminder) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if err := db.bolt.Update(func(tx *bolt.Tx) error { return addReminders(tx, rs) }); err != nil {
+		return fmt.Errorf("add %d reminders: %w", len(rs), err)
+	}
+	return nil
+}
