@@ -139,4 +139,3 @@ func (db *DB) FeedbackSince(ctx context.Context, from time.Time, fn func(storage
 		return nil
 	})
 }
-
