@@ -19,6 +19,10 @@ const handledRetention = 24 * time.Hour
 
 // Housekeeping expires idle dialogues and drops old handled-update ids. Both
 // walks stop at the first fresh entry, so a busy bot pays only for what goes.
+//
+// It never compacts the database, so nothing heavy runs while the bot is
+// busy: bbolt reuses freed pages, and compaction (bbolt compact) needs the
+// file to itself, which only a stopped bot gives.
 func Housekeeping(store HousekeepingStore, dialogTTL time.Duration, log *slog.Logger) JobFunc {
 	return func(ctx context.Context, now time.Time) error {
 		dialogs, err := store.ExpireConversations(ctx, now.Add(-dialogTTL))

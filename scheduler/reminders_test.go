@@ -1,0 +1,201 @@
+package scheduler
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	"jastar/storage"
+	"jastar/storage/boltdb"
+	"jastar/storage/storagetest"
+)
+
+// recorder is a Notifier that records what it was asked to send.
+type recorder struct {
+	mu   sync.Mutex
+	sent []storage.Reminder
+	fail map[int64]error
+}
+
+func (n *recorder) Remind(_ context.Context, r storage.Reminder) error {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if err := n.fail[r.ChatID]; err != nil {
+		return err
+	}
+	n.sent = append(n.sent, r)
+	return nil
+}
+
+func (n *recorder) chats() []int64 {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	var out []int64
+	for _, r := range n.sent {
+		out = append(out, r.ChatID)
+	}
+	return out
+}
+
+func reminder(chat int64, due, start time.Time) storage.Reminder {
+	return storage.Reminder{Kind: storage.ReminderBookingHourBefore, BookingID: uint64(chat), ChatID: chat, Due: due, Start: start}
+}
+
+func TestSweep_DueOnlyOnceInOrder(t *testing.T) {
+	ctx := context.Background()
+	db := storagetest.Open(t)
+	loc := almaty(t)
+	now := time.Date(2026, 12, 2, 18, 0, 0, 0, loc)
+	err := db.AddReminders(ctx, []storage.Reminder{
+		reminder(3, now.Add(time.Minute), now.Add(2*time.Hour)), // not yet
+		reminder(2, now, now.Add(time.Hour)),                    // due now
+		reminder(1, now.Add(-time.Minute), now.Add(time.Hour)),  // due a minute ago
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := &recorder{}
+	s := NewReminders(db, n, slog.New(slog.DiscardHandler))
+	if err := s.Sweep(ctx, now.Add(-2*time.Minute)); err != nil || len(n.chats()) != 0 {
+		t.Fatalf("sweep before anything is due sent %v, %v", n.chats(), err)
+	}
+	if err := s.Sweep(ctx, now); err != nil {
+		t.Fatal(err)
+	}
+	if got := fmt.Sprint(n.chats()); got != "[1 2]" {
+		t.Errorf("sent to %s, want [1 2] (earliest first)", got)
+	}
+	if err := s.Sweep(ctx, now); err != nil || len(n.chats()) != 2 {
+		t.Errorf("second sweep in the same minute sent again: %v, %v", n.chats(), err)
+	}
+	if err := s.Sweep(ctx, now.Add(time.Minute)); err != nil || fmt.Sprint(n.chats()) != "[1 2 3]" {
+		t.Errorf("next minute: sent %v, %v", n.chats(), err)
+	}
+}
+
+func TestSweep_AfterDowntime(t *testing.T) {
+	ctx := context.Background()
+	db := storagetest.Open(t)
+	loc := almaty(t)
+	down := time.Date(2026, 12, 2, 17, 0, 0, 0, loc)
+	back := down.Add(3 * time.Hour) // 20:00
+	err := db.AddReminders(ctx, []storage.Reminder{
+		// day-before of tomorrow 11:00, due 18:00 while down: still ahead.
+		{Kind: storage.ReminderBookingDayBefore, BookingID: 1, ChatID: 1, Due: down.Add(time.Hour), Start: down.Add(18 * time.Hour)},
+		// hour-before of 19:00 today, due 18:00 while down: passed.
+		{Kind: storage.ReminderBookingHourBefore, BookingID: 2, ChatID: 2, Due: down.Add(time.Hour), Start: down.Add(2 * time.Hour)},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := &recorder{}
+	res, err := NewReminders(db, n, slog.New(slog.DiscardHandler)).sweep(ctx, back)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fmt.Sprint(n.chats()) != "[1]" || res.Dropped != 1 || res.Sent != 1 {
+		t.Errorf("after downtime sent to %v (%+v), want chat 1 sent and chat 2 dropped", n.chats(), res)
+	}
+}
+
+// TestSweep_CrashBetweenClaimAndSend claims, "crashes" before sending,
+// reopens the file and sweeps again: the claimed reminders are lost, never
+// sent twice, and the rest still go.
+func TestSweep_CrashBetweenClaimAndSend(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "jastar.db")
+	db, err := boltdb.Open(path, boltdb.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Date(2026, 12, 2, 18, 0, 0, 0, almaty(t))
+	var rs []storage.Reminder
+	for i := range 5 {
+		rs = append(rs, reminder(int64(i+1), now, now.Add(time.Hour)))
+	}
+	if err := db.AddReminders(ctx, rs); err != nil {
+		t.Fatal(err)
+	}
+	n := &recorder{}
+	s := NewReminders(db, n, slog.New(slog.DiscardHandler))
+	s.batch = 2
+	// The first claim of the crashed run; nothing of it was sent.
+	if claimed, err := db.ClaimDueReminders(ctx, now, s.batch); err != nil || len(claimed) != 2 {
+		t.Fatalf("claim = %v, %v", claimed, err)
+	}
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+	db = storagetest.OpenAt(t, path)
+	s = NewReminders(db, n, slog.New(slog.DiscardHandler))
+	s.batch = 2
+	for range 2 {
+		if err := s.Sweep(ctx, now.Add(time.Minute)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got := fmt.Sprint(n.chats()); got != "[3 4 5]" {
+		t.Errorf("after the restart sent to %s, want [3 4 5]: each once, the claimed ones lost", got)
+	}
+}
+
+func TestSweep_OneFailureDoesNotStopTheRest(t *testing.T) {
+	ctx := context.Background()
+	db := storagetest.Open(t)
+	now := time.Date(2026, 12, 2, 18, 0, 0, 0, almaty(t))
+	if err := db.AddReminders(ctx, []storage.Reminder{reminder(1, now, now.Add(time.Hour)), reminder(2, now, now.Add(time.Hour))}); err != nil {
+		t.Fatal(err)
+	}
+	n := &recorder{fail: map[int64]error{1: errors.New("blocked")}}
+	res, err := NewReminders(db, n, slog.New(slog.DiscardHandler)).sweep(ctx, now)
+	if err != nil || res.Failed != 1 || fmt.Sprint(n.chats()) != "[2]" {
+		t.Errorf("sweep = %+v, %v, sent %v", res, err, n.chats())
+	}
+	// A failed reminder is not retried: it was claimed.
+	res, _ = NewReminders(db, &recorder{}, slog.New(slog.DiscardHandler)).sweep(ctx, now)
+	if res != (SweepResult{}) {
+		t.Errorf("second sweep = %+v, want nothing", res)
+	}
+}
+
+// BenchmarkSweep shows that a pass costs the due reminders only: the same
+// five due reminders among 1,000 or 100,000 future ones take the same time.
+func BenchmarkSweep(b *testing.B) {
+	for _, stored := range []int{1_000, 100_000} {
+		b.Run(fmt.Sprintf("stored=%d", stored), func(b *testing.B) {
+			ctx := context.Background()
+			db := storagetest.Open(b)
+			now := time.Date(2026, 12, 2, 18, 0, 0, 0, time.UTC)
+			future := make([]storage.Reminder, 0, stored)
+			for i := range stored {
+				due := now.Add(time.Duration(i+1) * time.Minute)
+				future = append(future, reminder(int64(i+10), due, due.Add(time.Hour)))
+			}
+			if err := db.AddReminders(ctx, future); err != nil {
+				b.Fatal(err)
+			}
+			s := NewReminders(db, &recorder{}, slog.New(slog.DiscardHandler))
+			due := make([]storage.Reminder, 5)
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				b.StopTimer()
+				for j := range due {
+					due[j] = reminder(int64(j+1), now.Add(-time.Duration(j)*time.Minute), now.Add(time.Hour))
+				}
+				if err := db.AddReminders(ctx, due); err != nil {
+					b.Fatal(err)
+				}
+				b.StartTimer()
+				res, err := s.sweep(ctx, now)
+				if err != nil || res.Sent != len(due) {
+					b.Fatalf("sweep = %+v, %v", res, err)
+				}
+			}
+		})
+	}
+}

@@ -1,0 +1,62 @@
+package scheduler
+
+import (
+	"testing"
+	"time"
+
+	"github.com/robfig/cron/v3"
+)
+
+func almaty(t testing.TB) *time.Location {
+	t.Helper()
+	loc, err := time.LoadLocation("Asia/Almaty")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return loc
+}
+
+// TestSpecs_NextInAlmaty pins when each spec fires, in local time: a spec
+// evaluated in UTC would put the morning digest at 13:30.
+func TestSpecs_NextInAlmaty(t *testing.T) {
+	loc := almaty(t)
+	// Tuesday 1 December 2026, 09:00:30 in Almaty.
+	from := time.Date(2026, 12, 1, 9, 0, 30, 0, loc)
+	tests := []struct {
+		name string
+		spec string
+		want time.Time
+	}{
+		{"every minute", SpecEveryMinute, time.Date(2026, 12, 1, 9, 1, 0, 0, loc)},
+		{"housekeeping", SpecHousekeeping, time.Date(2026, 12, 1, 9, 17, 0, 0, loc)},
+		{"morning digest is tomorrow 08:30", SpecMorningDigest, time.Date(2026, 12, 2, 8, 30, 0, 0, loc)},
+		{"weekly digest is next Monday 10:00", SpecWeeklyDigest, time.Date(2026, 12, 7, 10, 0, 0, 0, loc)},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s, err := cron.ParseStandard(tt.spec)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := s.Next(from); !got.Equal(tt.want) {
+				t.Errorf("Next(%v) = %v, want %v", from, got.In(loc), tt.want)
+			}
+			if got := s.Next(from).UTC().Hour(); tt.spec == SpecMorningDigest && got != 3 {
+				t.Errorf("morning digest at %02d:30 UTC, want 03:30 (UTC+5)", got)
+			}
+		})
+	}
+}
+
+func TestParseSpec(t *testing.T) {
+	for _, spec := range []string{SpecEveryMinute, SpecHousekeeping, SpecMorningDigest, SpecWeeklyDigest, "0 9 * * 1-5"} {
+		if err := ParseSpec(spec); err != nil {
+			t.Errorf("ParseSpec(%q) = %v", spec, err)
+		}
+	}
+	for _, spec := range []string{"", "30 8 * *", "61 * * * *", "every morning", "0 0 8 * * *"} {
+		if err := ParseSpec(spec); err == nil {
+			t.Errorf("ParseSpec(%q) accepted", spec)
+		}
+	}
+}
