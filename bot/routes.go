@@ -63,6 +63,10 @@ const (
 	cbStaffCancel = "sc" // sc:<booking id> — show the reasons
 	cbStaffReason = "sr" // sr:<booking id>:<reason code>
 	cbStaffBack   = "sb" // sb:<booking id> — back to the marks
+	// Feedback after an attended consultation (bot/feedback.go); the
+	// booking must be the presser's and attended.
+	cbFeedbackRate = "fb"  // fb:<booking id>:<1..5>
+	cbFeedbackSkip = "fbs" // fbs:<booking id> — no comment
 )
 
 // buildRoutes is the one place that lists every entry point of the bot.
@@ -105,9 +109,13 @@ func (b *Bot) buildRoutes() routeTable {
 			cbStaffCancel: b.handleStaffCancel,
 			cbStaffReason: b.handleStaffReason,
 			cbStaffBack:   b.handleStaffBack,
+
+			cbFeedbackRate: b.handleFeedbackRate,
+			cbFeedbackSkip: b.handleFeedbackSkip,
 		},
 		flows: map[string]StepHandler{
-			flowBook: b.handleBookStep,
+			flowBook:     b.handleBookStep,
+			flowFeedback: b.handleFeedbackStep,
 		},
 
 		startPayloads: map[string]Handler{},

@@ -72,7 +72,16 @@ func (s *Reminders) sweep(ctx context.Context, now time.Time) (SweepResult, erro
 		if err != nil {
 			return res, fmt.Errorf("claim due reminders: %w", err)
 		}
+		latest := latestOf(due)
 		for _, r := range due {
+			if latest[subject(r)] != r.ID {
+				// Both reminders of one appointment came due together (the
+				// bot was down): the later one says all the person needs.
+				res.Dropped++
+				s.log.Info("reminder dropped: a later one of the same appointment is due", "reminder_id", r.ID,
+					"kind", string(r.Kind), "booking_id", r.BookingID, "event_id", r.EventID, "chat_id", r.ChatID)
+				continue
+			}
 			if r.Stale(now) {
 				res.Dropped++
 				s.log.Info("reminder dropped: its time has passed", "reminder_id", r.ID, "kind", string(r.Kind),
@@ -98,4 +107,27 @@ func (s *Reminders) sweep(ctx context.Context, now time.Time) (SweepResult, erro
 		s.log.Info("reminder sweep", "sent", res.Sent, "dropped", res.Dropped, "failed", res.Failed)
 	}
 	return res, nil
+}
+
+// subjectKey names what a reminder is about: one person's booking or event
+// registration, or a feedback question.
+type subjectKey struct {
+	chatID    int64
+	bookingID uint64
+	eventID   string
+	feedback  bool
+}
+
+func subject(r storage.Reminder) subjectKey {
+	return subjectKey{r.ChatID, r.BookingID, r.EventID, r.Kind == storage.ReminderFeedback}
+}
+
+// latestOf maps each subject in a batch (earliest first) to the id of its
+// last-due reminder.
+func latestOf(batch []storage.Reminder) map[subjectKey]uint64 {
+	m := make(map[subjectKey]uint64, len(batch))
+	for _, r := range batch {
+		m[subject(r)] = r.ID
+	}
+	return m
 }

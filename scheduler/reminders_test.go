@@ -103,6 +103,29 @@ func TestSweep_AfterDowntime(t *testing.T) {
 	}
 }
 
+func TestSweep_BothDueTogetherSendsTheLater(t *testing.T) {
+	ctx := context.Background()
+	db := storagetest.Open(t)
+	loc := almaty(t)
+	start := time.Date(2026, 12, 3, 11, 0, 0, 0, loc)
+	err := db.AddReminders(ctx, []storage.Reminder{
+		{Kind: storage.ReminderBookingDayBefore, BookingID: 9, ChatID: 5, Due: start.Add(-17 * time.Hour), Start: start},
+		{Kind: storage.ReminderBookingHourBefore, BookingID: 9, ChatID: 5, Due: start.Add(-time.Hour), Start: start},
+		{Kind: storage.ReminderBookingHourBefore, BookingID: 10, ChatID: 6, Due: start.Add(-time.Hour), Start: start},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := &recorder{}
+	res, err := NewReminders(db, n, slog.New(slog.DiscardHandler)).sweep(ctx, start.Add(-30*time.Minute))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Sent != 2 || res.Dropped != 1 || len(n.sent) != 2 || n.sent[0].Kind != storage.ReminderBookingHourBefore {
+		t.Errorf("sweep = %+v, sent %+v; want one hour-before per booking", res, n.sent)
+	}
+}
+
 // TestSweep_CrashBetweenClaimAndSend claims, "crashes" before sending,
 // reopens the file and sweeps again: the claimed reminders are lost, never
 // sent twice, and the rest still go.

@@ -1,0 +1,161 @@
+package bot
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"jastar/locales"
+	"jastar/storage"
+	"jastar/storage/catalog"
+)
+
+// digestChunk keeps a digest message below Telegram's 4096-character limit
+// (https://core.telegram.org/bots/api#sendmessage), with room for a line.
+const digestChunk = 3800
+
+// StaffDigest sends each staff chat the day's bookings of the centers it
+// serves (the scheduler's morning digest). Centers that share a chat share
+// one digest; a chat with no bookings today hears "no bookings today".
+// Bookings whose staff notification never arrived (StaffNotified false)
+// from today on are listed too, and marked notified once a chat got the
+// digest.
+func (b *Bot) StaffDigest(ctx context.Context, now time.Time) error {
+	loc := b.cfg.Location
+	day := catalog.DateOf(now.In(loc))
+	from, to := day.At(0, loc), day.At(24*60, loc)
+	horizon := from.AddDate(0, 0, b.cfg.BookingDays+1)
+
+	// Chats in catalog order, each with its centers.
+	var chats []int64
+	centersOf := map[int64][]catalog.Center{}
+	for _, c := range b.cat.Centers {
+		for _, chat := range b.staffTargets(c.ID) {
+			if _, seen := centersOf[chat]; !seen {
+				chats = append(chats, chat)
+			}
+			centersOf[chat] = append(centersOf[chat], c)
+		}
+	}
+	var failed int
+	for _, chat := range chats {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		if err := b.staffDigestTo(ctx, chat, centersOf[chat], from, to, horizon); err != nil {
+			failed++
+			b.log.Warn("staff digest not delivered", "chat_id", chat, "err", err)
+		}
+	}
+	if failed > 0 {
+		return fmt.Errorf("staff digest: %d of %d chats not reached", failed, len(chats))
+	}
+	return nil
+}
+
+func (b *Bot) staffDigestTo(ctx context.Context, chat int64, centers []catalog.Center, from, to, horizon time.Time) error {
+	l := b.staffL()
+	loc := b.cfg.Location
+	ids := make([]string, len(centers))
+	for i, c := range centers {
+		ids[i] = c.ID
+	}
+	today, err := b.store.BookingsOn(ctx, ids, from, to)
+	if err != nil {
+		return err
+	}
+	ahead, err := b.store.BookingsOn(ctx, ids, from, horizon)
+	if err != nil {
+		return err
+	}
+	byCenter := map[string][]storage.Booking{}
+	listed := map[uint64]bool{}
+	for _, bk := range today {
+		if bk.Status == storage.BookingCancelled {
+			continue
+		}
+		byCenter[bk.CenterID] = append(byCenter[bk.CenterID], bk)
+		listed[bk.ID] = true
+	}
+	total := len(listed)
+	// markNotified are the bookings staff hear of through this digest;
+	// unnotified those not already in today's list.
+	var markNotified, unnotified []storage.Booking
+	for _, bk := range ahead {
+		if bk.StaffNotified {
+			continue
+		}
+		markNotified = append(markNotified, bk)
+		if !listed[bk.ID] {
+			unnotified = append(unnotified, bk)
+		}
+	}
+	date := esc(l.Date(from))
+	var parts []string
+	if total == 0 {
+		parts = append(parts, l.T(locales.StaffDigestEmpty, locales.Data{"Date": date}))
+	} else {
+		parts = append(parts, l.T(locales.StaffDigestHeader, locales.Data{"Date": date}))
+		for _, c := range centers {
+			list := byCenter[c.ID]
+			if len(list) == 0 {
+				continue
+			}
+			parts = append(parts, "\n"+l.T(locales.StaffDigestCenter, locales.Data{"Center": esc(c.Name.In(l.Lang())), "Count": len(list)}))
+			for _, bk := range list {
+				parts = append(parts, b.staffLine(l, bk, l.Clock(bk.Start.In(loc))))
+			}
+		}
+	}
+	if len(unnotified) > 0 {
+		parts = append(parts, "\n"+l.T(locales.StaffDigestUnnotified))
+		for _, bk := range unnotified {
+			parts = append(parts, b.staffLine(l, bk, esc(l.ShortDate(bk.Start.In(loc)))+" "+l.Clock(bk.Start.In(loc))))
+		}
+	}
+	var msg strings.Builder
+	for _, p := range parts {
+		if msg.Len() > 0 && msg.Len()+len(p) > digestChunk {
+			if _, err := b.sendBulk(ctx, chat, msg.String(), nil); err != nil {
+				return err
+			}
+			msg.Reset()
+		}
+		if msg.Len() > 0 {
+			msg.WriteString("\n")
+		}
+		msg.WriteString(p)
+	}
+	if _, err := b.sendBulk(ctx, chat, msg.String(), nil); err != nil {
+		return err
+	}
+	for _, bk := range markNotified {
+		if err := b.store.SetStaffNotified(ctx, bk.ID, true); err != nil {
+			return fmt.Errorf("record booking %d notified: %w", bk.ID, err)
+		}
+	}
+	return nil
+}
+
+// staffLine is one booking in a staff list: when, status, type, place, who.
+func (b *Bot) staffLine(l *locales.Localizer, bk storage.Booking, when string) string {
+	status := map[storage.BookingStatus]string{
+		storage.BookingBooked: locales.StaffStatusBooked, storage.BookingAttended: locales.StaffStatusAttended,
+		storage.BookingNoShow: locales.StaffStatusNoShow, storage.BookingCancelled: locales.StaffStatusCancelled,
+	}
+	d := b.bookingData(l, bk)
+	who := esc(bk.Name)
+	if bk.Username != "" {
+		who += " @" + esc(bk.Username)
+	}
+	if bk.Phone != "" {
+		who += " · " + esc(bk.Phone)
+	}
+	if who == "" {
+		who = "#" + B36(bk.ID)
+	}
+	return l.T(locales.StaffDayLine, locales.Data{
+		"Time": when, "Status": l.T(status[bk.Status]), "Type": d["Type"], "Place": d["Place"], "Who": who,
+	})
+}

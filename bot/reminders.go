@@ -1,0 +1,98 @@
+package bot
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
+
+	"jastar/locales"
+	"jastar/storage"
+)
+
+// errInactive: the person blocked the bot, so nothing is sent to them.
+var errInactive = errors.New("person blocked the bot")
+
+// errObsolete: what the reminder is about changed since it was written (a
+// booking cancelled or marked); nothing is sent.
+var errObsolete = errors.New("reminder no longer applies")
+
+// Remind sends one reminder; the bot is the scheduler's Notifier. Reminders
+// are time-critical but not interactive, so they go at bulk priority: a
+// person waiting for a reply to a button comes first.
+//
+// A person Telegram told us blocked the bot (User.Active false) is skipped,
+// so one 403 stops all their remaining reminders.
+func (b *Bot) Remind(ctx context.Context, r storage.Reminder) error {
+	u, err := b.store.User(ctx, r.ChatID)
+	if err != nil && !errors.Is(err, storage.ErrNotFound) {
+		return fmt.Errorf("load user %d: %w", r.ChatID, err)
+	}
+	if err == nil && !u.Active {
+		return errInactive
+	}
+	switch r.Kind {
+	case storage.ReminderBookingDayBefore, storage.ReminderBookingHourBefore:
+		return b.remindBooking(ctx, r, u)
+	case storage.ReminderFeedback:
+		return b.askFeedback(ctx, r, u)
+	}
+	return fmt.Errorf("reminder %d: unknown kind %q", r.ID, r.Kind)
+}
+
+// personL is the localizer of a person: their chosen language, else the one
+// they booked in.
+func (b *Bot) personL(u storage.User, fallback storage.Lang) *locales.Localizer {
+	if u.Lang.Valid() {
+		return b.loc.For(string(u.Lang))
+	}
+	return b.loc.For(string(fallback))
+}
+
+func (b *Bot) remindBooking(ctx context.Context, r storage.Reminder, u storage.User) error {
+	bk, err := b.store.Booking(ctx, r.BookingID)
+	if err != nil {
+		return fmt.Errorf("reminder %d: %w", r.ID, err)
+	}
+	if !bk.Active() || bk.ChatID != r.ChatID {
+		return fmt.Errorf("reminder %d of booking %d (%s): %w", r.ID, bk.ID, bk.Status, errObsolete)
+	}
+	l := b.personL(u, bk.Lang)
+	d := b.bookingData(l, bk)
+	d["Time"] = l.Clock(bk.Start.In(b.cfg.Location))
+	id := locales.ReminderSoon
+	if r.Kind == storage.ReminderBookingDayBefore && b.beforeDayOf(bk.Start) {
+		id = locales.ReminderDayBefore
+	}
+	// The cancel button is the one of "My bookings": it asks to confirm and
+	// checks that the booking is the presser's.
+	kb := tgbotapi.NewInlineKeyboardMarkup(tgbotapi.NewInlineKeyboardRow(
+		button(l.T(locales.MyBookingCancel), cbMyCancel, B36(bk.ID)),
+	))
+	_, err = b.sendBulk(ctx, r.ChatID, l.T(id, d), kb)
+	return err
+}
+
+// sendBulk sends an HTML message at bulk priority.
+func (b *Bot) sendBulk(ctx context.Context, chatID int64, text string, markup any) (tgbotapi.Message, error) {
+	m := tgbotapi.NewMessage(chatID, text)
+	m.ParseMode = tgbotapi.ModeHTML
+	m.DisableWebPagePreview = true
+	if markup != nil {
+		m.ReplyMarkup = markup
+	}
+	return b.send.SendBulk(ctx, chatID, m)
+}
+
+// beforeDayOf reports whether now is on an earlier local day than start, so
+// a day-before reminder that went out late (the bot was down) never says
+// "tomorrow" on the day itself.
+func (b *Bot) beforeDayOf(start time.Time) bool {
+	loc := b.cfg.Location
+	n, s := b.now().In(loc), start.In(loc)
+	ny, nm, nd := n.Date()
+	sy, sm, sd := s.Date()
+	return time.Date(ny, nm, nd, 0, 0, 0, 0, loc).Before(time.Date(sy, sm, sd, 0, 0, 0, 0, loc))
+}

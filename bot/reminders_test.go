@@ -1,0 +1,246 @@
+package bot
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"jastar/bot/telegramtest"
+	"jastar/locales"
+	"jastar/scheduler"
+	"jastar/storage"
+)
+
+// sweepAt moves the fake clock to now and runs one reminder sweep, as cron
+// would at that minute. Remind sends synchronously, so what the sweep sent
+// is in the fake's transcript when it returns.
+func (h *harness) sweepAt(clock *fakeClock, now time.Time) {
+	h.t.Helper()
+	clock.mu.Lock()
+	clock.t = now
+	clock.mu.Unlock()
+	if err := scheduler.NewReminders(h.db, h.bot, slogJSON(h.logs)).Sweep(context.Background(), now); err != nil {
+		h.t.Fatalf("sweep at %v: %v", now, err)
+	}
+}
+
+// person stores a person who talked to the bot in lang.
+func (h *harness) person(id int64, lang storage.Lang) telegramtest.User {
+	h.t.Helper()
+	u := telegramtest.User{ID: id, FirstName: "Дана", LanguageCode: string(lang)}
+	h.srv.AddPrivateChat(u)
+	now := h.bot.now()
+	if err := h.db.SaveUser(context.Background(), storage.User{ChatID: id, Lang: lang, LangSet: true, Active: true, CreatedAt: now, UpdatedAt: now}); err != nil {
+		h.t.Fatal(err)
+	}
+	return u
+}
+
+// at2 is a time on day d of December 2026 in Almaty, to the minute.
+func at2(t *testing.T, d, hr, min int) time.Time {
+	return time.Date(2026, 12, d, hr, min, 0, 0, almaty(t))
+}
+
+func TestReminders_BothAtLocalTimesInBothLanguages(t *testing.T) {
+	h, clock := bookingHarness(t)
+	cat := h.bot.cat
+	center, _ := cat.Center("karasai")
+	for i, lang := range []storage.Lang{storage.Russian, storage.Kazakh} {
+		t.Run(string(lang), func(t *testing.T) {
+			l := tl(string(lang))
+			u := h.person(int64(2000+i), lang)
+			// Wednesday 2 December, 11:00 (clock: Tuesday 1 December, 10:00).
+			clock.mu.Lock()
+			clock.t = at(t, 1, 10)
+			clock.mu.Unlock()
+			h.book(u.ID, lang, "karasai", "career", at(t, 2, 11+i))
+			start := at(t, 2, 11+i)
+
+			h.sweepAt(clock, at2(t, 1, 17, 59))
+			if got := h.botMessages(u.ID); len(got) != 0 {
+				t.Fatalf("a minute early sent %q", got[0].Text)
+			}
+			h.sweepAt(clock, at(t, 1, 18))
+			msgs := h.botMessages(u.ID)
+			if len(msgs) != 1 {
+				t.Fatalf("at 18:00 the day before: %d messages, want 1\n%s", len(msgs), h.transcript(u.ID))
+			}
+			day := msgs[0]
+			for _, want := range []string{
+				plain(firstLine(l.T(locales.ReminderDayBefore))), l.Date(start), start.Format("15:04"),
+				center.Name.In(string(lang)), l.T(locales.AskTheCenter),
+			} {
+				if !strings.Contains(day.Text, want) {
+					t.Errorf("day-before reminder lacks %q:\n%s", want, day.Text)
+				}
+			}
+			if len(day.InlineKeyboard) != 1 || !strings.HasPrefix(day.InlineKeyboard[0][0].CallbackData, cbMyCancel+":") {
+				t.Errorf("day-before keyboard = %+v, want the cancel button", day.InlineKeyboard)
+			}
+
+			hourBefore := start.Add(-time.Hour)
+			h.sweepAt(clock, hourBefore.Add(-time.Minute))
+			if n := len(h.botMessages(u.ID)); n != 1 {
+				t.Fatalf("a minute before the hour-before: %d messages", n)
+			}
+			h.sweepAt(clock, hourBefore)
+			msgs = h.botMessages(u.ID)
+			if len(msgs) != 2 {
+				t.Fatalf("at the hour before: %d messages\n%s", len(msgs), h.transcript(u.ID))
+			}
+			soon := msgs[1]
+			for _, want := range []string{plain(firstLine(l.T(locales.ReminderSoon))), start.Format("15:04"), l.Date(start), center.Name.In(string(lang))} {
+				if !strings.Contains(soon.Text, want) {
+					t.Errorf("hour-before reminder lacks %q:\n%s", want, soon.Text)
+				}
+			}
+			// Nothing is left to send.
+			h.sweepAt(clock, start.Add(-time.Minute))
+			if n := len(h.botMessages(u.ID)); n != 2 {
+				t.Errorf("%d messages after a later sweep, want 2", n)
+			}
+		})
+	}
+}
+
+func TestReminders_CancelButtonCancels(t *testing.T) {
+	h, clock := bookingHarness(t)
+	ctx := context.Background()
+	u := h.person(2101, storage.Kazakh)
+	bk := h.book(u.ID, storage.Kazakh, "karasai", "career", at(t, 3, 11))
+	h.sweepAt(clock, at(t, 2, 18))
+	rem := h.waitText(u.ID, plain(firstLine(kk(locales.ReminderDayBefore))))
+	// Someone else's press is refused.
+	other := telegramtest.User{ID: 2102, FirstName: "X", LanguageCode: "kk"}
+	id, _ := h.srv.PressButton(other, other.ID, rem.ID, rem.InlineKeyboard[0][0].CallbackData)
+	h.waitAnswered(id)
+	h.press(u, rem, kk(locales.MyBookingCancel))
+	ask := h.waitMessage(u.ID, rem.ID, plain(firstLine(kk(locales.MyBookingCancelAsk))))
+	h.press(u, ask, kk(locales.MyBookingCancelYes))
+	h.waitMessage(u.ID, rem.ID, plain(firstLine(kk(locales.MyBookingCancelled))))
+	if got, _ := h.db.Booking(ctx, bk.ID); got.Status != storage.BookingCancelled {
+		t.Fatalf("status after cancel from the reminder = %s", got.Status)
+	}
+	before := len(h.botMessages(u.ID))
+	h.sweepAt(clock, at(t, 3, 10))
+	if n := len(h.botMessages(u.ID)); n != before {
+		t.Errorf("hour-before of a cancelled booking sent: %s", h.transcript(u.ID))
+	}
+}
+
+func TestReminders_MoveWithRescheduleAndGoWithCancel(t *testing.T) {
+	h, clock := bookingHarness(t)
+	ctx := context.Background()
+	u := h.person(2201, storage.Russian)
+	moved := h.book(u.ID, storage.Russian, "karasai", "career", at(t, 3, 11))
+	gone := h.book(u.ID, storage.Russian, "karasai", "career", at(t, 4, 15))
+	now := h.bot.now()
+	_, _, err := h.db.Reschedule(ctx, moved.ID, at(t, 5, 14), at(t, 5, 15), storage.BookRules{
+		Capacity: 2, MaxActive: 3, Now: now, NotBefore: now.Add(time.Hour), Reminders: h.bot.cfg.Reminders,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := h.db.Cancel(ctx, gone.ID, cancelByPerson, now); err != nil {
+		t.Fatal(err)
+	}
+	// The old due times of both bookings: nothing.
+	for _, due := range []time.Time{at(t, 2, 18), at(t, 3, 10), at(t, 3, 18), at(t, 4, 14)} {
+		h.sweepAt(clock, due)
+	}
+	if msgs := h.botMessages(u.ID); len(msgs) != 0 {
+		t.Fatalf("reminders at the old times: %s", h.transcript(u.ID))
+	}
+	h.sweepAt(clock, at(t, 4, 18))
+	h.waitText(u.ID, "Напоминание", "5 декабря", "14:00")
+	h.sweepAt(clock, at(t, 5, 13))
+	h.waitText(u.ID, "Скоро консультация", "14:00")
+	if n := len(h.botMessages(u.ID)); n != 2 {
+		t.Errorf("%d reminders, want 2:\n%s", n, h.transcript(u.ID))
+	}
+}
+
+// TestReminders_NeverTwiceAcrossRestart: a sweep claims a reminder and the
+// process dies before sending it. After the restart nothing is sent twice;
+// the next reminder still comes.
+func TestReminders_NeverTwiceAcrossRestart(t *testing.T) {
+	h, clock := bookingHarness(t)
+	ctx := context.Background()
+	u := h.person(2301, storage.Russian)
+	h.book(u.ID, storage.Russian, "karasai", "career", at(t, 2, 11))
+	claimed, err := h.db.ClaimDueReminders(ctx, at(t, 1, 18), 100)
+	if err != nil || len(claimed) != 1 {
+		t.Fatalf("claim = %+v, %v", claimed, err)
+	}
+	h.restart() // the crash: the claimed reminder was never sent
+	for _, now := range []time.Time{at(t, 1, 18), at2(t, 1, 18, 1), at(t, 2, 10), at2(t, 2, 10, 1)} {
+		h.sweepAt(clock, now)
+	}
+	msgs := h.botMessages(u.ID)
+	if len(msgs) != 1 || !strings.Contains(msgs[0].Text, "Скоро консультация") {
+		t.Errorf("after the restart: %d messages, want only the hour-before once:\n%s", len(msgs), h.transcript(u.ID))
+	}
+}
+
+func TestReminders_MissedDuringDowntime(t *testing.T) {
+	h, clock := bookingHarness(t)
+	ahead := h.person(2401, storage.Kazakh)
+	passed := h.person(2402, storage.Russian)
+	h.book(ahead.ID, storage.Kazakh, "karasai", "career", at(t, 2, 14))
+	h.book(passed.ID, storage.Russian, "karasai", "career", at(t, 2, 11))
+	// Down from before 18:00 on the 1st until 12:30 on the 2nd.
+	h.sweepAt(clock, at2(t, 2, 12, 30))
+	msgs := h.botMessages(ahead.ID)
+	if len(msgs) != 1 {
+		t.Fatalf("ahead: %d messages, want one:\n%s", len(msgs), h.transcript(ahead.ID))
+	}
+	// Sent on the day itself: not "tomorrow", even though the day-before
+	// reminder was the one due first.
+	if !strings.Contains(msgs[0].Text, plain(firstLine(kk(locales.ReminderSoon)))) || !strings.Contains(msgs[0].Text, "14:00") {
+		t.Errorf("late reminder = %q", msgs[0].Text)
+	}
+	if msgs := h.botMessages(passed.ID); len(msgs) != 0 {
+		t.Errorf("reminder of a passed appointment sent: %q", msgs[0].Text)
+	}
+	if !strings.Contains(h.logs.String(), "reminder dropped") {
+		t.Error("dropped reminders are not logged")
+	}
+	// The hour-before is still its own reminder, at 13:00, once.
+	h.sweepAt(clock, at(t, 2, 13))
+	h.sweepAt(clock, at2(t, 2, 13, 1))
+	if msgs := h.botMessages(ahead.ID); len(msgs) != 2 || !strings.Contains(msgs[1].Text, "14:00") {
+		t.Errorf("after 13:00: %d messages, want the late one and the hour-before:\n%s", len(msgs), h.transcript(ahead.ID))
+	}
+}
+
+func TestReminders_BlockedPersonSkipped(t *testing.T) {
+	h, clock := bookingHarness(t)
+	ctx := context.Background()
+	u := h.person(2501, storage.Russian)
+	h.book(u.ID, storage.Russian, "karasai", "career", at(t, 2, 11))
+	h.book(u.ID, storage.Russian, "kegen", "legal", at(t, 2, 15))
+	h.srv.Block(u.ID)
+	h.sweepAt(clock, at(t, 1, 18))
+	if got, _ := h.db.User(ctx, u.ID); got.Active {
+		t.Fatal("a 403 did not mark the person inactive")
+	}
+	tries := 0
+	for _, c := range h.srv.Calls("sendMessage") {
+		if c.Params.Get("chat_id") == "2501" {
+			tries++
+		}
+	}
+	if tries != 1 {
+		t.Errorf("%d sends to a person who blocked the bot, want 1 (the one that got 403)", tries)
+	}
+	h.sweepAt(clock, at(t, 2, 14))
+	for _, c := range h.srv.Calls("sendMessage") {
+		if c.Params.Get("chat_id") == "2501" {
+			tries--
+		}
+	}
+	if tries != 0 {
+		t.Error("later reminders were tried after the 403")
+	}
+}
