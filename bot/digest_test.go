@@ -1,0 +1,109 @@
+package bot
+
+import (
+	"bytes"
+	"context"
+	"strings"
+	"testing"
+
+	"jastar/locales"
+	"jastar/storage"
+	"jastar/storage/catalog"
+)
+
+const (
+	karasaiChat = -1001000000001
+	kegenChat   = -1001000000002
+)
+
+// twoChatCatalog is the default catalog with karasai and kegen each
+// reporting to its own staff group.
+func twoChatCatalog(t *testing.T) *catalog.Catalog {
+	t.Helper()
+	data := catalog.DefaultTOML()
+	for center, chat := range map[string]string{"karasai": "-1001000000001", "kegen": "-1001000000002"} {
+		block := bytes.Index(data, []byte("[[centers]]\nid = \""+center+"\""))
+		if block < 0 {
+			t.Fatalf("center %s not in the default catalog", center)
+		}
+		rel := bytes.Index(data[block:], []byte("staff_chat_id = 0"))
+		if rel < 0 {
+			t.Fatalf("center %s has no staff_chat_id", center)
+		}
+		at := block + rel
+		data = append(data[:at:at], append([]byte("staff_chat_id = "+chat), data[at+len("staff_chat_id = 0"):]...)...)
+	}
+	cat, err := catalog.Parse("two-chats.toml", data, almaty(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cat
+}
+
+func TestStaffDigest_PerCenterChat(t *testing.T) {
+	h, clock := bookingHarness(t, withCatalog(twoChatCatalog(t)), withConfig(func(c *Config) { c.StaffChatID = 0 }))
+	ctx := context.Background()
+	h.srv.AddGroup(karasaiChat, "Karasai staff")
+	h.srv.AddGroup(kegenChat, "Kegen staff")
+	// Karasai: two today (one later cancelled), one on the 3rd whose
+	// notification never arrived. Kegen: nothing today.
+	clock.mu.Lock()
+	clock.t = at2(t, 1, 7, 0)
+	clock.mu.Unlock()
+	today := h.book(3201, storage.Kazakh, "karasai", "career", at(t, 1, 11))
+	cancelled := h.book(3202, storage.Russian, "karasai", "career", at(t, 1, 14))
+	if _, err := h.db.Cancel(ctx, cancelled.ID, cancelByPerson, h.bot.now()); err != nil {
+		t.Fatal(err)
+	}
+	later := h.book(3203, storage.Russian, "karasai", "career", at(t, 3, 15))
+	if err := h.db.SetStaffNotified(ctx, cancelled.ID, true); err != nil {
+		t.Fatal(err)
+	}
+
+	if err := h.bot.StaffDigest(ctx, at2(t, 1, 8, 30)); err != nil {
+		t.Fatal(err)
+	}
+	karasai := h.waitText(karasaiChat, plain(firstLine(ru(locales.StaffDigestHeader))))
+	for _, want := range []string{"1 декабря", "11:00", "Ерлан @erlan", plain(ru(locales.StaffDigestUnnotified)), "3 декабря 15:00"} {
+		if !strings.Contains(karasai.Text, want) {
+			t.Errorf("karasai digest lacks %q:\n%s", want, karasai.Text)
+		}
+	}
+	if strings.Contains(karasai.Text, "14:00") {
+		t.Errorf("karasai digest lists the cancelled booking:\n%s", karasai.Text)
+	}
+	kegen := h.waitText(kegenChat, "Доброе утро! На сегодня")
+	if !strings.Contains(kegen.Text, "1 декабря") || len(h.botMessages(kegenChat)) != 1 {
+		t.Errorf("kegen digest: %s", h.transcript(kegenChat))
+	}
+	for _, id := range []uint64{today.ID, later.ID} {
+		if got, _ := h.db.Booking(ctx, id); !got.StaffNotified {
+			t.Errorf("booking %d not marked notified after the digest", id)
+		}
+	}
+	// The next morning the 3rd's booking is no longer "not reported".
+	if err := h.bot.StaffDigest(ctx, at2(t, 2, 8, 30)); err != nil {
+		t.Fatal(err)
+	}
+	msgs := h.botMessages(karasaiChat)
+	last := msgs[len(msgs)-1]
+	if !strings.Contains(last.Text, "Доброе утро! На сегодня") || strings.Contains(last.Text, "15:00") {
+		t.Errorf("second digest = %q", last.Text)
+	}
+}
+
+func TestStaffDigest_FailedChatIsReportedAndRetriedTomorrow(t *testing.T) {
+	h, _ := bookingHarness(t, withCatalog(twoChatCatalog(t)), withConfig(func(c *Config) { c.StaffChatID = 0 }))
+	ctx := context.Background()
+	h.srv.AddGroup(kegenChat, "Kegen staff")
+	// The karasai group does not exist: the bot was removed from it.
+	later := h.book(3301, storage.Russian, "karasai", "career", at(t, 3, 15))
+	err := h.bot.StaffDigest(ctx, at2(t, 2, 8, 30))
+	if err == nil {
+		t.Fatal("a digest no chat received reported success")
+	}
+	h.waitText(kegenChat, "Доброе утро! На сегодня")
+	if got, _ := h.db.Booking(ctx, later.ID); got.StaffNotified {
+		t.Error("booking marked notified although its chat got nothing")
+	}
+}
