@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"jastar/bot"
+	"jastar/scheduler"
 )
 
 // Config is everything the operator sets, read from the environment.
@@ -39,6 +40,15 @@ type Config struct {
 	BookingDays int
 	// StaffLang is the language of staff notifications: kk or ru.
 	StaffLang string
+	// RemindDayBeforeAt is the time of day of the day-before reminder
+	// (18:00 = 18h); RemindBefore how long before the start the second one
+	// comes (1h).
+	RemindDayBeforeAt time.Duration
+	RemindBefore      time.Duration
+	// DigestSpec and WeeklySpec are the cron specs of the staff morning
+	// digest and the weekly events digest, in TimeZone.
+	DigestSpec string
+	WeeklySpec string
 }
 
 // defaultAPIURL is Telegram's Bot API.
@@ -64,6 +74,11 @@ func loadConfig(getenv func(string) string) (Config, error) {
 		LogFormat: "json",
 		Limits:    bot.DefaultLimits(),
 		Workers:   64,
+
+		RemindDayBeforeAt: 18 * time.Hour,
+		RemindBefore:      time.Hour,
+		DigestSpec:        scheduler.SpecMorningDigest,
+		WeeklySpec:        scheduler.SpecWeeklyDigest,
 	}
 	bad := func(name, format string, args ...any) error {
 		return &configError{name: name, msg: fmt.Sprintf(format, args...)}
@@ -192,6 +207,37 @@ func loadConfig(getenv func(string) string) (Config, error) {
 			return c, bad("JASTAR_STAFF_LANG", "%q is not kk or ru", v)
 		}
 		c.StaffLang = v
+	}
+	if v := getenv("JASTAR_REMIND_DAY_BEFORE_AT"); v != "" {
+		t, err := time.Parse("15:04", v)
+		// Midnight would be 0, which means "off" to the policy; a reminder
+		// at night is not wanted anyway.
+		if err != nil || t.Hour() < 6 || t.Hour() > 22 {
+			return c, bad("JASTAR_REMIND_DAY_BEFORE_AT", "%q is not a time of day between 06:00 and 22:59, such as 18:00", v)
+		}
+		c.RemindDayBeforeAt = time.Duration(t.Hour())*time.Hour + time.Duration(t.Minute())*time.Minute
+	}
+	if v := getenv("JASTAR_REMIND_BEFORE"); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil || d < 10*time.Minute || d > 12*time.Hour {
+			return c, bad("JASTAR_REMIND_BEFORE", "%q is not a duration between 10m and 12h, such as 1h or 90m", v)
+		}
+		c.RemindBefore = d
+	}
+	specs := []struct {
+		name string
+		dst  *string
+	}{
+		{"JASTAR_DIGEST_SPEC", &c.DigestSpec},
+		{"JASTAR_WEEKLY_SPEC", &c.WeeklySpec},
+	}
+	for _, sp := range specs {
+		if v := strings.TrimSpace(getenv(sp.name)); v != "" {
+			if err := scheduler.ParseSpec(v); err != nil {
+				return c, bad(sp.name, "%q is not a five-field cron spec (minute hour day month weekday), such as \"30 8 * * *\"", v)
+			}
+			*sp.dst = v
+		}
 	}
 	return c, nil
 }

@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 func env(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
@@ -44,6 +45,13 @@ func TestLoadConfig_Errors(t *testing.T) {
 		{"bad booking notice", map[string]string{"TELEGRAM_BOT_TOKEN": testToken, "JASTAR_BOOKING_NOTICE": "soon"}, "JASTAR_BOOKING_NOTICE"},
 		{"bad booking days", map[string]string{"TELEGRAM_BOT_TOKEN": testToken, "JASTAR_BOOKING_DAYS": "365"}, "JASTAR_BOOKING_DAYS"},
 		{"bad staff language", map[string]string{"TELEGRAM_BOT_TOKEN": testToken, "JASTAR_STAFF_LANG": "en"}, "JASTAR_STAFF_LANG"},
+		{"day-before reminder not a time", map[string]string{"TELEGRAM_BOT_TOKEN": testToken, "JASTAR_REMIND_DAY_BEFORE_AT": "6pm"}, "JASTAR_REMIND_DAY_BEFORE_AT"},
+		{"day-before reminder at night", map[string]string{"TELEGRAM_BOT_TOKEN": testToken, "JASTAR_REMIND_DAY_BEFORE_AT": "03:00"}, "JASTAR_REMIND_DAY_BEFORE_AT"},
+		{"reminder before not a duration", map[string]string{"TELEGRAM_BOT_TOKEN": testToken, "JASTAR_REMIND_BEFORE": "one hour"}, "JASTAR_REMIND_BEFORE"},
+		{"reminder before too long", map[string]string{"TELEGRAM_BOT_TOKEN": testToken, "JASTAR_REMIND_BEFORE": "48h"}, "JASTAR_REMIND_BEFORE"},
+		{"bad digest spec", map[string]string{"TELEGRAM_BOT_TOKEN": testToken, "JASTAR_DIGEST_SPEC": "every morning"}, "JASTAR_DIGEST_SPEC"},
+		{"digest spec with seconds", map[string]string{"TELEGRAM_BOT_TOKEN": testToken, "JASTAR_DIGEST_SPEC": "0 30 8 * * *"}, "JASTAR_DIGEST_SPEC"},
+		{"bad weekly spec", map[string]string{"TELEGRAM_BOT_TOKEN": testToken, "JASTAR_WEEKLY_SPEC": "0 10 * * mondays"}, "JASTAR_WEEKLY_SPEC"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -79,5 +87,25 @@ func TestLoadConfig_TokenFileAndLists(t *testing.T) {
 	}
 	if c.APIURL != "http://127.0.0.1:8081" || c.Limits.PerSecond != 0 {
 		t.Errorf("api url %q, rate %v", c.APIURL, c.Limits.PerSecond)
+	}
+}
+
+func TestLoadConfig_Reminders(t *testing.T) {
+	c, err := loadConfig(env(map[string]string{"TELEGRAM_BOT_TOKEN": testToken}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.RemindDayBeforeAt != 18*time.Hour || c.RemindBefore != time.Hour || c.DigestSpec != "30 8 * * *" || c.WeeklySpec != "0 10 * * 1" {
+		t.Errorf("defaults: day before at %v, before %v, digest %q, weekly %q", c.RemindDayBeforeAt, c.RemindBefore, c.DigestSpec, c.WeeklySpec)
+	}
+	c, err = loadConfig(env(map[string]string{
+		"TELEGRAM_BOT_TOKEN": testToken, "JASTAR_REMIND_DAY_BEFORE_AT": "19:30", "JASTAR_REMIND_BEFORE": "2h",
+		"JASTAR_DIGEST_SPEC": "0 9 * * 1-5", "JASTAR_WEEKLY_SPEC": " 0 18 * * 5 ",
+	}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.RemindDayBeforeAt != 19*time.Hour+30*time.Minute || c.RemindBefore != 2*time.Hour || c.DigestSpec != "0 9 * * 1-5" || c.WeeklySpec != "0 18 * * 5" {
+		t.Errorf("set: day before at %v, before %v, digest %q, weekly %q", c.RemindDayBeforeAt, c.RemindBefore, c.DigestSpec, c.WeeklySpec)
 	}
 }

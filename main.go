@@ -25,6 +25,7 @@ import (
 	"jastar/bot/ops"
 	"jastar/locales"
 	"jastar/scheduler"
+	"jastar/storage"
 	"jastar/storage/boltdb"
 	"jastar/storage/catalog"
 )
@@ -154,6 +155,7 @@ func runBot(ctx context.Context, getenv func(string) string, stdout io.Writer) e
 		BookingNotice: cfg.BookingNotice,
 		BookingDays:   cfg.BookingDays,
 		StaffLang:     cfg.StaffLang,
+		Reminders:     storage.ReminderPolicy{DayBeforeAt: cfg.RemindDayBeforeAt, Before: cfg.RemindBefore},
 	}, bot.Deps{Store: db, Catalog: cat, Locales: texts, Log: log, Metrics: metrics})
 	if err != nil {
 		return err
@@ -183,6 +185,14 @@ func runBot(ctx context.Context, getenv func(string) string, stdout io.Writer) e
 	sched := scheduler.New(cfg.Location, log, time.Now)
 	if err := sched.Add("housekeeping", scheduler.SpecHousekeeping, scheduler.Housekeeping(db, 30*time.Minute, log)); err != nil {
 		return err
+	}
+	// The bot is the scheduler's Notifier and digester; specs were checked
+	// by loadConfig.
+	if err := sched.Add("reminders", scheduler.SpecEveryMinute, scheduler.NewReminders(db, b, log).Sweep); err != nil {
+		return err
+	}
+	if err := sched.Add("staff_digest", cfg.DigestSpec, scheduler.StaffDigest(b)); err != nil {
+		return &configError{name: "JASTAR_DIGEST_SPEC", msg: err.Error()}
 	}
 	sched.Start(context.WithoutCancel(ctx))
 

@@ -59,7 +59,7 @@ const weeklySpan = 7 * 24 * time.Hour
 func WeeklyDigest(subs EventSubscribers, d EventDigester, log *slog.Logger) JobFunc {
 	log = log.With("component", "weekly_digest")
 	return func(ctx context.Context, now time.Time) error {
-		var sent, failed int
+		var sent, empty, failed int
 		err := subs.EventSubscribers(ctx, func(chatID int64, lang string) error {
 			if err := ctx.Err(); err != nil {
 				return err
@@ -67,22 +67,22 @@ func WeeklyDigest(subs EventSubscribers, d EventDigester, log *slog.Logger) JobF
 			err := d.EventDigest(ctx, chatID, lang, now, now.Add(weeklySpan))
 			switch {
 			case errors.Is(err, ErrNothingToSend):
-				// No events this week: the same for everyone, so stop.
-				return ErrNothingToSend
+				// No events for this person this week: no message.
+				empty++
 			case errors.Is(err, context.Canceled):
 				return err
 			case err != nil:
 				failed++
 				log.Warn("weekly digest not delivered", "chat_id", chatID, "err", err)
-				return nil
+			default:
+				sent++
 			}
-			sent++
 			return nil
 		})
-		if err != nil && !errors.Is(err, ErrNothingToSend) {
+		if err != nil {
 			return fmt.Errorf("weekly digest after %d sent: %w", sent, err)
 		}
-		log.Info("weekly digest", "sent", sent, "failed", failed, "no_events", errors.Is(err, ErrNothingToSend))
+		log.Info("weekly digest", "sent", sent, "nothing_to_send", empty, "failed", failed)
 		return nil
 	}
 }
