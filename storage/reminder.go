@@ -56,7 +56,7 @@ type Reminder struct {
 	ID        uint64
 	Kind      ReminderKind
 	BookingID uint64 // 0 for event reminders
-	EventID   string // "" for booking reminders
+	EventID   string // decimal event id; "" for booking reminders
 	ChatID    int64
 	Due       time.Time
 	// Start is when the appointment begins, so a sweep after downtime can

@@ -32,6 +32,9 @@ package boltdb
 //	reminders_by_due   due Unix (8) | reminderID (8)    empty; the sweep walks it from the start up to now
 //	reminders_by_booking
 //	                   bookingID (8) | reminderID (8)   empty; cancel and reschedule find a booking's reminders
+//	reminders_by_event
+//	                   eventID (8) | chatID (8) | reminderID (8)
+//	                                                    empty; unregistering or cancelling an event finds its reminders
 //	feedback           bookingID (8)                    feedbackRecord JSON; one per attended booking
 //	feedback_by_at     rated at Unix (8) | bookingID (8)
 //	                                                    empty; statistics walk feedback by time
@@ -62,6 +65,7 @@ var (
 	bucketReminders              = []byte("reminders")
 	bucketRemindersByDue         = []byte("reminders_by_due")
 	bucketRemindersByBooking     = []byte("reminders_by_booking")
+	bucketRemindersByEvent       = []byte("reminders_by_event")
 	bucketFeedback               = []byte("feedback")
 	bucketFeedbackByAt           = []byte("feedback_by_at")
 )
@@ -72,7 +76,7 @@ var allBuckets = [][]byte{
 	bucketConversations, bucketConversationsByUpdated,
 	bucketBookings, bucketBookingsBySlot, bucketBookingsByChat, bucketBookingsByCenterDay,
 	bucketReminders, bucketRemindersByDue, bucketRemindersByBooking,
-	bucketFeedback, bucketFeedbackByAt,
+	bucketRemindersByEvent, bucketFeedback, bucketFeedbackByAt,
 }
 
 var (
@@ -166,4 +170,9 @@ func bookingReminderKey(bookingID, reminderID uint64) []byte {
 // feedbackAtKey is a feedback_by_at key.
 func feedbackAtKey(at time.Time, bookingID uint64) []byte {
 	return compositeKey(encodeTime(at), encodeUint(bookingID))
+}
+
+// eventReminderKey is a reminders_by_event key.
+func eventReminderKey(eventID uint64, chatID int64, reminderID uint64) []byte {
+	return compositeKey(encodeUint(eventID), encodeChatID(chatID), encodeUint(reminderID))
 }

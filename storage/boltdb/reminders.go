@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"strconv"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -55,6 +56,45 @@ func addReminders(tx *bolt.Tx, rs []storage.Reminder) error {
 				return err
 			}
 		}
+		if eventID, ok := reminderEventID(r); ok {
+			if err := tx.Bucket(bucketRemindersByEvent).Put(eventReminderKey(eventID, r.ChatID, id), nil); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// reminderEventID is the event id of an event reminder: Reminder.EventID is
+// the decimal event id.
+func reminderEventID(r storage.Reminder) (uint64, bool) {
+	if r.EventID == "" {
+		return 0, false
+	}
+	id, err := strconv.ParseUint(r.EventID, 10, 64)
+	return id, err == nil
+}
+
+// deleteEventReminders removes the reminders of one person's registration
+// for an event, or of every registration when chatID is nil.
+func deleteEventReminders(tx *bolt.Tx, eventID uint64, chatID *int64) error {
+	prefix := encodeUint(eventID)
+	if chatID != nil {
+		prefix = compositeKey(prefix, encodeChatID(*chatID))
+	}
+	var ids []uint64
+	c := tx.Bucket(bucketRemindersByEvent).Cursor()
+	for k, _ := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, _ = c.Next() {
+		ids = append(ids, decodeUint(k[16:]))
+	}
+	for _, id := range ids {
+		r, err := getReminder(tx, id)
+		if err != nil {
+			return err
+		}
+		if err := deleteReminder(tx, r); err != nil {
+			return err
+		}
 	}
 	return nil
 }
@@ -78,6 +118,11 @@ func deleteReminder(tx *bolt.Tx, r storage.Reminder) error {
 	}
 	if r.BookingID != 0 {
 		if err := tx.Bucket(bucketRemindersByBooking).Delete(bookingReminderKey(r.BookingID, r.ID)); err != nil {
+			return err
+		}
+	}
+	if eventID, ok := reminderEventID(r); ok {
+		if err := tx.Bucket(bucketRemindersByEvent).Delete(eventReminderKey(eventID, r.ChatID, r.ID)); err != nil {
 			return err
 		}
 	}
