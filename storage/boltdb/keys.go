@@ -19,6 +19,18 @@ package boltdb
 //	conversations      chatID (8 bytes)                 conversationRecord JSON
 //	conversations_by_updated
 //	                   updated Unix (8) | chatID (8)    empty; lets housekeeping expire idle dialogues without a scan
+//	events             eventID (8, NextSequence)        eventRecord JSON; cancelled events stay, out of the indexes
+//	events_by_start    start Unix (8) | eventID (8)     empty; events not cancelled, for "all upcoming" from a Seek
+//	events_by_center   centerID (24) | start Unix (8) | eventID (8)
+//	                                                    empty; events not cancelled, for "upcoming at a center"
+//	events_by_seed     seedID (24)                      eventID (8); a catalog seed is copied once
+//	registrations      eventID (8) | chatID (8)         registrationRecord JSON; one per person and event
+//	registrations_by_chat
+//	                   chatID (8) | eventID (8)         empty; a person's registrations without a scan
+//
+// Catalog ids (center and seed ids) are at most 24 bytes of [a-z0-9_]
+// (the catalog validates that); in keys they are right-padded with zero bytes
+// to exactly 24, so the parts after them stay at fixed offsets.
 
 import (
 	"encoding/binary"
@@ -35,12 +47,20 @@ var (
 	bucketUsers                  = []byte("users")
 	bucketConversations          = []byte("conversations")
 	bucketConversationsByUpdated = []byte("conversations_by_updated")
+	bucketEvents                 = []byte("events")
+	bucketEventsByStart          = []byte("events_by_start")
+	bucketEventsByCenter         = []byte("events_by_center")
+	bucketEventsBySeed           = []byte("events_by_seed")
+	bucketRegistrations          = []byte("registrations")
+	bucketRegistrationsByChat    = []byte("registrations_by_chat")
 )
 
 // allBuckets are created by Open in one write transaction.
 var allBuckets = [][]byte{
 	bucketMeta, bucketInbox, bucketHandled, bucketUsers,
 	bucketConversations, bucketConversationsByUpdated,
+	bucketEvents, bucketEventsByStart, bucketEventsByCenter, bucketEventsBySeed,
+	bucketRegistrations, bucketRegistrationsByChat,
 }
 
 var (
@@ -89,4 +109,40 @@ func compositeKey(parts ...[]byte) []byte {
 		k = append(k, p...)
 	}
 	return k
+}
+
+// catalogIDLen is the fixed width of a catalog id in a key.
+const catalogIDLen = 24
+
+// encodeCatalogID pads a catalog id with zero bytes to catalogIDLen; ok is
+// false for an id that does not fit, which the caller must refuse rather
+// than truncate (two ids would collide).
+func encodeCatalogID(id string) (key []byte, ok bool) {
+	if len(id) == 0 || len(id) > catalogIDLen {
+		return nil, false
+	}
+	k := make([]byte, catalogIDLen)
+	copy(k, id)
+	return k, true
+}
+
+// eventStartKey is the events_by_start key.
+func eventStartKey(start time.Time, eventID uint64) []byte {
+	return compositeKey(encodeTime(start), encodeUint(eventID))
+}
+
+// eventCenterKey is the events_by_center key; center must be encoded.
+func eventCenterKey(center []byte, start time.Time, eventID uint64) []byte {
+	return compositeKey(center, encodeTime(start), encodeUint(eventID))
+}
+
+// registrationKey is the registrations key; its first 8 bytes are the
+// event, so a prefix scan lists an event's registrations.
+func registrationKey(eventID uint64, chatID int64) []byte {
+	return compositeKey(encodeUint(eventID), encodeChatID(chatID))
+}
+
+// registrationChatKey is the registrations_by_chat key.
+func registrationChatKey(chatID int64, eventID uint64) []byte {
+	return compositeKey(encodeChatID(chatID), encodeUint(eventID))
 }
