@@ -26,6 +26,7 @@ type Store interface {
 	storage.UserStore
 	storage.ConversationStore
 	storage.Inbox
+	storage.EventStore
 }
 
 // Config is what the bot needs from the operator.

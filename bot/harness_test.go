@@ -12,6 +12,7 @@ import (
 	"jastar/bot/telegramtest"
 	"jastar/locales"
 	"jastar/storage/boltdb"
+	"jastar/storage/catalog"
 	"jastar/storage/storagetest"
 )
 
@@ -26,6 +27,9 @@ type harness struct {
 	cancel context.CancelFunc
 	done   chan error
 	cfg    Config
+	// now and cat, when set, are the bot's clock and catalog.
+	now func() time.Time
+	cat *catalog.Catalog
 }
 
 // syncBuffer is a log sink safe for concurrent writers.
@@ -63,6 +67,12 @@ type harnessOption func(*harness)
 
 func withConfig(f func(*Config)) harnessOption { return func(h *harness) { f(&h.cfg) } }
 
+// withNow gives the bot a fake clock.
+func withNow(now func() time.Time) harnessOption { return func(h *harness) { h.now = now } }
+
+// withCatalog gives the bot a catalog other than the default.
+func withCatalog(c *catalog.Catalog) harnessOption { return func(h *harness) { h.cat = c } }
+
 func newHarness(t *testing.T, opts ...harnessOption) *harness {
 	t.Helper()
 	h := &harness{t: t, srv: telegramtest.NewServer(t), logs: &syncBuffer{}}
@@ -91,8 +101,11 @@ func almaty(t testing.TB) *time.Location {
 func (h *harness) start() {
 	h.t.Helper()
 	log := slog.New(slog.NewJSONHandler(h.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	b, err := New(h.cfg, Deps{Store: h.db, Locales: testLocales, Log: log})
+	b, err := New(h.cfg, Deps{Store: h.db, Locales: testLocales, Log: log, Now: h.now, Catalog: h.cat})
 	if err != nil {
+		h.t.Fatal(err)
+	}
+	if _, err := b.SeedEvents(context.Background()); err != nil {
 		h.t.Fatal(err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())

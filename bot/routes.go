@@ -42,6 +42,26 @@ type routeTable struct {
 // chats after a deploy.
 const (
 	cbLanguage = "lang" // lang:<kk|ru> — choose the language
+
+	// Centers near me (centers.go).
+	cbCenter    = "ctr"  // ctr:<centerID> — send the center's card
+	cbCenterMap = "cmap" // cmap:<centerID> — send the center's map pin (sendVenue)
+	cbDistricts = "dis"  // dis:<c|e> — district list, for centers or events
+	cbDistrict  = "dist" // dist:<districtID>:<c|e> — a district's centers or events
+
+	// Events (events.go); <list> is <a|c|d|m>:<centerID|districtID|->:<page>.
+	cbEventsMenu = "evm" // evm — which events to show
+	cbEventList  = "evl" // evl:<list> — a page of events, edited in place
+	cbEvent      = "ev"  // ev:<eventID>:<list> — the event card
+	cbRegister   = "evr" // evr:<eventID>:<list> — register or join the waitlist
+	cbUnregister = "evu" // evu:<eventID>:<list> — give up the presser's own place
+
+	// Staff event management (eventstaff.go).
+	cbEventCenter    = "evnc" // evnc:<centerID> — dialogue: the event's center
+	cbEventSave      = "evns" // evns:<y|n> — dialogue: save or drop
+	cbEditEvent      = "eved" // eved:<eventID> — start the edit dialogue
+	cbCancelEvent    = "evx"  // evx:<eventID> — ask to cancel the event
+	cbCancelEventYes = "evxy" // evxy:<eventID> — cancel it and tell everyone registered
 )
 
 // buildRoutes is the one place that lists every entry point of the bot.
@@ -53,20 +73,50 @@ func (b *Bot) buildRoutes() routeTable {
 			"language": b.handleLanguage,
 			"cancel":   b.handleCancel,
 			"menu":     b.handleMenu,
+
+			// Centers and events (centers.go, events.go, eventstaff.go).
+			"centers":     b.handleCentersMenu,
+			"events":      b.handleEventsMenu,
+			"newevent":    b.handleNewEvent,
+			"editevent":   b.handleStaffEvents,
+			"cancelevent": b.handleStaffEvents,
 		},
 		groupCommands: map[string]Handler{},
 		callbacks: map[string]Handler{
 			cbLanguage: b.handleLanguageCallback,
+
+			cbCenter:         b.handleCenterCallback,
+			cbCenterMap:      b.handleCenterMapCallback,
+			cbDistricts:      b.handleDistrictsCallback,
+			cbDistrict:       b.handleDistrictCallback,
+			cbEventsMenu:     b.handleEventsMenu,
+			cbEventList:      b.handleEventListCallback,
+			cbEvent:          b.handleEventCallback,
+			cbRegister:       b.handleRegisterCallback,
+			cbUnregister:     b.handleUnregisterCallback,
+			cbEventCenter:    b.handleEventCenterCallback,
+			cbEventSave:      b.handleEventSaveCallback,
+			cbEditEvent:      b.handleEditEventCallback,
+			cbCancelEvent:    b.handleCancelEventCallback,
+			cbCancelEventYes: b.handleCancelEventYesCallback,
 		},
-		flows:         map[string]StepHandler{},
-		startPayloads: map[string]Handler{},
+		flows: map[string]StepHandler{
+			flowEvent: b.handleEventStep,
+		},
+		startPayloads: map[string]Handler{
+			"center": b.handleStartCenter,
+		},
+		onLocation: b.handleLocation,
 		menu: [][]menuItem{
+			{{label: locales.MenuCenters, handler: b.handleCentersMenu, requestLocation: true}, {label: locales.MenuDistricts, handler: b.handleDistrictsMenu}},
+			{{label: locales.MenuEvents, handler: b.handleEventsMenu}},
 			{{label: locales.MenuLanguage, handler: b.handleLanguage}, {label: locales.MenuHelp, handler: b.handleHelp}},
 		},
 		menuCommands: []commandInfo{
 			{"start", locales.CommandStart},
 			{"language", locales.CommandLanguage},
 			{"cancel", locales.CommandCancel},
+			{"events", locales.CommandEvents},
 			{"help", locales.CommandHelp},
 		},
 	}
