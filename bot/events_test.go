@@ -416,3 +416,52 @@ func TestStaff_CancelTellsEveryoneRegistered(t *testing.T) {
 		t.Errorf("register for a cancelled event: %q", got)
 	}
 }
+
+func TestStaff_EditEventKeepsAndMoves(t *testing.T) {
+	clock := december1(t)
+	h := newHarness(t, withNow(clock.Now), withCatalog(staffCatalog(t)))
+	ev := h.addEvent("karasai", "Дебат клубы", at(t, 12, 8, 15), 1)
+	a := telegramtest.User{ID: 2501, FirstName: "Ayan", LanguageCode: "ru"}
+	b := telegramtest.User{ID: 2502, FirstName: "Бота", LanguageCode: "kk"}
+	h.waitAnswered(h.press(a, h.openCard(a, "Дебат клубы"), ru(locales.ButtonRegister)))
+	h.waitText(a.ID, ru(locales.EventYouRegistered))
+	h.waitAnswered(h.press(b, h.openCard(b, "Дебат клубы"), kk(locales.ButtonJoinWaitlist)))
+	h.waitText(b.ID, kk(locales.EventYouWaitlisted))
+
+	staff := telegramtest.User{ID: 900, FirstName: "Гүлнар", LanguageCode: "kk"}
+	h.srv.SendText(staff, "/editevent")
+	pick := h.waitText(staff.ID, kk(locales.StaffPickEvent))
+	h.press(staff, pick, "Дебат клубы")
+	card := h.waitMessage(staff.ID, "staff card", func(m telegramtest.Message) bool {
+		d := buttonData(m)
+		return strings.HasPrefix(m.Text, "Дебат клубы") && len(d) > 1 && strings.HasPrefix(d[1], "eved:")
+	})
+	h.press(staff, card, kk(locales.ButtonEditEvent))
+	keep := kk(locales.StaffKeep)
+	prompt := h.waitText(staff.ID, stem("kk", locales.StaffAskTitleKK), kk(locales.StaffCurrentValue, locales.Data{"Value": "Дебат клубы"}))
+	if len(prompt.ReplyKeyboard) == 0 || prompt.ReplyKeyboard[0][0].Text != keep {
+		t.Errorf("edit prompt keyboard = %+v, want the keep button", prompt.ReplyKeyboard)
+	}
+	for _, answer := range []string{keep, keep, keep, keep, "09.12.2026 18:00", keep} {
+		h.srv.SendText(staff, answer)
+	}
+	h.waitText(staff.ID, stem("kk", locales.StaffAskCapacity))
+	h.srv.SendText(staff, "0")
+	h.waitText(staff.ID, stem("kk", locales.StaffBadCapacity))
+	h.srv.SendText(staff, "2") // one more place: B moves up
+	confirm := h.waitText(staff.ID, "9 желтоқсан, сәрсенбі, сағат 18:00", "Дебат клубы")
+	h.press(staff, confirm, kk(locales.ButtonSave))
+	h.waitText(staff.ID, kk(locales.StaffSaved))
+
+	h.waitText(b.ID, stem("kk", locales.EventPromoted), "9 желтоқсан", "18:00")
+	h.waitText(a.ID, stem("ru", locales.EventChangedNotice), "9 декабря", "18:00")
+	e, err := h.db.Event(context.Background(), ev.ID)
+	if err != nil || e.Capacity != 2 || e.Registered != 2 || e.Waiting != 0 || e.TitleKK != "Дебат клубы" || e.Minutes != 60 {
+		t.Errorf("edited event = %+v, %v", e, err)
+	}
+	for _, m := range h.botMessages(b.ID) {
+		if strings.HasPrefix(m.Text, stem("kk", locales.EventChangedNotice)) {
+			t.Errorf("B, moved up, also got the change notice: %q", m.Text)
+		}
+	}
+}

@@ -551,8 +551,14 @@ func (b *Bot) handleEventSaveCallback(ctx context.Context, r *Request) error {
 		if err != nil {
 			return fmt.Errorf("registrations of event %d: %w", saved.ID, err)
 		}
+		told := make(map[int64]bool)
+		for _, reg := range promoted {
+			told[reg.ChatID] = true // their notice already names the new time
+		}
 		for _, reg := range regs {
-			b.notifyEvent(ctx, reg.ChatID, saved, locales.EventChangedNotice)
+			if !told[reg.ChatID] {
+				b.notifyEvent(ctx, reg.ChatID, saved, locales.EventChangedNotice)
+			}
 		}
 	}
 	return nil
