@@ -12,6 +12,7 @@ import (
 	"jastar/bot/telegramtest"
 	"jastar/locales"
 	"jastar/storage/boltdb"
+	"jastar/storage/catalog"
 	"jastar/storage/storagetest"
 )
 
@@ -26,7 +27,9 @@ type harness struct {
 	cancel context.CancelFunc
 	done   chan error
 	cfg    Config
-	now    func() time.Time // nil = the real clock
+	// now and cat, when set, are the bot's clock and catalog.
+	now func() time.Time
+	cat *catalog.Catalog
 }
 
 // syncBuffer is a log sink safe for concurrent writers.
@@ -67,6 +70,9 @@ func withConfig(f func(*Config)) harnessOption { return func(h *harness) { f(&h.
 // withClock gives the bot a fake clock.
 func withClock(now func() time.Time) harnessOption { return func(h *harness) { h.now = now } }
 
+// withCatalog gives the bot a catalog other than the default.
+func withCatalog(c *catalog.Catalog) harnessOption { return func(h *harness) { h.cat = c } }
+
 func newHarness(t *testing.T, opts ...harnessOption) *harness {
 	t.Helper()
 	h := &harness{t: t, srv: telegramtest.NewServer(t), logs: &syncBuffer{}}
@@ -95,8 +101,11 @@ func almaty(t testing.TB) *time.Location {
 func (h *harness) start() {
 	h.t.Helper()
 	log := slog.New(slog.NewJSONHandler(h.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	b, err := New(h.cfg, Deps{Store: h.db, Locales: testLocales, Log: log, Now: h.now})
+	b, err := New(h.cfg, Deps{Store: h.db, Locales: testLocales, Log: log, Now: h.now, Catalog: h.cat})
 	if err != nil {
+		h.t.Fatal(err)
+	}
+	if _, err := b.SeedEvents(context.Background()); err != nil {
 		h.t.Fatal(err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
