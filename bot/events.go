@@ -348,7 +348,7 @@ func (b *Bot) handleRegisterCallback(ctx context.Context, r *Request) error {
 	if !ok || err != nil {
 		return err
 	}
-	reg, e, err := b.store.Register(ctx, e.ID, r.ChatID, b.now())
+	reg, e, err := b.store.Register(ctx, e.ID, r.ChatID, b.now(), b.cfg.Reminders)
 	switch {
 	case errors.Is(err, storage.ErrConflict):
 		b.answer(ctx, r, r.L.T(locales.EventAlreadyRegistered))
@@ -374,7 +374,7 @@ func (b *Bot) handleUnregisterCallback(ctx context.Context, r *Request) error {
 	if !ok || err != nil {
 		return err
 	}
-	e, promoted, err := b.store.Unregister(ctx, e.ID, r.ChatID, b.now())
+	e, promoted, err := b.store.Unregister(ctx, e.ID, r.ChatID, b.now(), b.cfg.Reminders)
 	switch {
 	case errors.Is(err, storage.ErrNotFound):
 		b.answer(ctx, r, r.L.T(locales.EventNotRegistered))

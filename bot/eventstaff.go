@@ -507,7 +507,7 @@ func (b *Bot) handleEventSaveCallback(ctx context.Context, r *Request) error {
 			moved = !e.Start.Equal(time.Unix(start, 0))
 			fields(e)
 			return nil
-		})
+		}, b.cfg.Reminders, now)
 		switch {
 		case errors.Is(err, storage.ErrEventClosed), errors.Is(err, storage.ErrNotFound):
 			b.alert(ctx, r, l.T(locales.EventNotAvailable))

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
 	"time"
 
 	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
@@ -36,6 +37,8 @@ func (b *Bot) Remind(ctx context.Context, r storage.Reminder) error {
 	switch r.Kind {
 	case storage.ReminderBookingDayBefore, storage.ReminderBookingHourBefore:
 		return b.remindBooking(ctx, r, u)
+	case storage.ReminderEventDayBefore, storage.ReminderEventHourBefore:
+		return b.remindEvent(ctx, r, u)
 	case storage.ReminderFeedback:
 		return b.askFeedback(ctx, r, u)
 	}
@@ -95,4 +98,41 @@ func (b *Bot) beforeDayOf(start time.Time) bool {
 	ny, nm, nd := n.Date()
 	sy, sm, sd := s.Date()
 	return time.Date(ny, nm, nd, 0, 0, 0, 0, loc).Before(time.Date(sy, sm, sd, 0, 0, 0, 0, loc))
+}
+
+// remindEvent reminds a person of an event they hold a place at, with a
+// button that gives the place up (the events flow's own, which acts on the
+// presser's registration only).
+func (b *Bot) remindEvent(ctx context.Context, r storage.Reminder, u storage.User) error {
+	id, err := strconv.ParseUint(r.EventID, 10, 64)
+	if err != nil {
+		return fmt.Errorf("reminder %d: event id %q: %w", r.ID, r.EventID, errObsolete)
+	}
+	e, err := b.store.Event(ctx, id)
+	if err != nil {
+		return fmt.Errorf("reminder %d: %w", r.ID, err)
+	}
+	reg, err := b.store.Registration(ctx, id, r.ChatID)
+	if errors.Is(err, storage.ErrNotFound) || (err == nil && reg.Status != storage.Registered) || e.Cancelled {
+		return fmt.Errorf("reminder %d of event %d: %w", r.ID, id, errObsolete)
+	}
+	if err != nil {
+		return fmt.Errorf("reminder %d: %w", r.ID, err)
+	}
+	l := b.personL(u, storage.Kazakh)
+	d := locales.Data{
+		"Title": esc(e.TitleIn(storage.Lang(l.Lang()))), "Center": esc(b.centerName(l, e.CenterID)),
+		"When": esc(b.when(l, e)), "Time": l.Clock(e.Start.In(b.cfg.Location)), "Address": esc(l.T(locales.AskTheCenter)),
+	}
+	if c, ok := b.cat.Center(e.CenterID); ok {
+		d["Address"] = esc(b.addressOf(l, c))
+	}
+	text := locales.EventReminderSoon
+	if r.Kind == storage.ReminderEventDayBefore && b.beforeDayOf(e.Start) {
+		text = locales.EventReminderDayBefore
+	}
+	args := append([]string{B36(e.ID)}, eventList{kind: listMine}.args()...)
+	kb := tgbotapi.NewInlineKeyboardMarkup(tgbotapi.NewInlineKeyboardRow(button(l.T(locales.ButtonUnregister), cbUnregister, args...)))
+	_, err = b.sendBulk(ctx, r.ChatID, l.T(text, d), kb)
+	return err
 }

@@ -244,3 +244,68 @@ func TestReminders_BlockedPersonSkipped(t *testing.T) {
 		t.Error("later reminders were tried after the 403")
 	}
 }
+
+func TestReminders_EventRegistration(t *testing.T) {
+	h, clock := bookingHarness(t)
+	ctx := context.Background()
+	e, err := h.db.CreateEvent(ctx, storage.Event{
+		CenterID: "karasai", TitleKK: "Түйіндеме жазу тренингі", TitleRU: "Тренинг: как написать резюме",
+		Start: at(t, 3, 15), Minutes: 90, Capacity: 10, CreatedAt: h.bot.now(),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	kept := h.person(2601, storage.Kazakh)
+	left := h.person(2602, storage.Russian)
+	for _, u := range []int64{kept.ID, left.ID} {
+		if _, _, err := h.db.Register(ctx, e.ID, u, h.bot.now(), h.bot.cfg.Reminders); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, _, err := h.db.Unregister(ctx, e.ID, left.ID, h.bot.now(), h.bot.cfg.Reminders); err != nil {
+		t.Fatal(err)
+	}
+	h.sweepAt(clock, at2(t, 2, 17, 59))
+	if n := len(h.botMessages(kept.ID)); n != 0 {
+		t.Fatalf("event reminder a minute early:\n%s", h.transcript(kept.ID))
+	}
+	h.sweepAt(clock, at(t, 2, 18))
+	rem := h.waitText(kept.ID, plain(firstLine(kk(locales.EventReminderDayBefore))), "Түйіндеме жазу тренингі", "15:00", "3 желтоқсан", kk(locales.AskTheCenter))
+	if msgs := h.botMessages(left.ID); len(msgs) != 0 {
+		t.Errorf("a person who gave the place up was reminded: %q", msgs[0].Text)
+	}
+	// The button gives the place up; the hour-before then never comes.
+	h.press(kept, rem, kk(locales.ButtonUnregister))
+	waitFor(t, func() bool {
+		_, err := h.db.Registration(ctx, e.ID, kept.ID)
+		return err != nil
+	})
+	before := len(h.botMessages(kept.ID))
+	h.sweepAt(clock, at(t, 3, 14))
+	if n := len(h.botMessages(kept.ID)); n != before {
+		t.Errorf("hour-before sent after unregistering:\n%s", h.transcript(kept.ID))
+	}
+}
+
+func TestReminders_CancelledEventSendsNothing(t *testing.T) {
+	h, clock := bookingHarness(t)
+	ctx := context.Background()
+	e, err := h.db.CreateEvent(ctx, storage.Event{
+		CenterID: "karasai", TitleKK: "Кездесу", TitleRU: "Встреча", Start: at(t, 3, 15), Minutes: 60, Capacity: 10, CreatedAt: h.bot.now(),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	u := h.person(2701, storage.Russian)
+	if _, _, err := h.db.Register(ctx, e.ID, u.ID, h.bot.now(), h.bot.cfg.Reminders); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := h.db.CancelEvent(ctx, e.ID, h.bot.now()); err != nil {
+		t.Fatal(err)
+	}
+	h.sweepAt(clock, at(t, 2, 18))
+	h.sweepAt(clock, at(t, 3, 14))
+	if msgs := h.botMessages(u.ID); len(msgs) != 0 {
+		t.Errorf("reminder of a cancelled event: %q", msgs[0].Text)
+	}
+}

@@ -102,9 +102,13 @@ type EventStore interface {
 	// UpdateEvent applies change to the stored event in one transaction and
 	// keeps the indexes current. A raised capacity moves waiting people up;
 	// they are returned. Capacity below the registered count is ErrConflict.
-	UpdateEvent(ctx context.Context, id uint64, change func(*Event) error) (Event, []Registration, error)
+	// Reminders of people moved up are written, and a moved start moves
+	// every registered person's reminders, by rem at now, in the same
+	// transaction.
+	UpdateEvent(ctx context.Context, id uint64, change func(*Event) error, rem ReminderPolicy, now time.Time) (Event, []Registration, error)
 	// CancelEvent marks the event cancelled, takes it out of every list, and
-	// returns the registrations (registered and waiting) to tell.
+	// returns the registrations (registered and waiting) to tell; their
+	// reminders are deleted in the same transaction.
 	// Cancelling a cancelled event is ErrEventClosed.
 	CancelEvent(ctx context.Context, id uint64, now time.Time) (Event, []Registration, error)
 	// UpcomingEvents returns page [offset, offset+limit) of the events that
@@ -114,12 +118,15 @@ type EventStore interface {
 	// Register gives the person a place, or a place on the waitlist when the
 	// event is full, checking capacity in the same transaction. It returns
 	// ErrConflict when the person already has a registration, ErrEventClosed
-	// for a cancelled or past event, ErrNotFound for an unknown one.
-	Register(ctx context.Context, eventID uint64, chatID int64, now time.Time) (Registration, Event, error)
+	// for a cancelled or past event, ErrNotFound for an unknown one. A place
+	// (not the waitlist) comes with its reminders by rem, in the same
+	// transaction.
+	Register(ctx context.Context, eventID uint64, chatID int64, now time.Time, rem ReminderPolicy) (Registration, Event, error)
 	// Unregister removes the person's registration (ErrNotFound without
 	// one). When it freed a place of an open event, the first person waiting
-	// moves up and is returned.
-	Unregister(ctx context.Context, eventID uint64, chatID int64, now time.Time) (Event, *Registration, error)
+	// moves up and is returned. The person's reminders go and the promoted
+	// person's are written by rem, in the same transaction.
+	Unregister(ctx context.Context, eventID uint64, chatID int64, now time.Time, rem ReminderPolicy) (Event, *Registration, error)
 	// Registration returns one person's registration or ErrNotFound.
 	Registration(ctx context.Context, eventID uint64, chatID int64) (Registration, error)
 	// EventRegistrations lists an event's registrations, waitlist order

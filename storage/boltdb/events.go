@@ -198,7 +198,7 @@ func (db *DB) Event(ctx context.Context, id uint64) (storage.Event, error) {
 }
 
 // UpdateEvent implements storage.EventStore.
-func (db *DB) UpdateEvent(ctx context.Context, id uint64, change func(*storage.Event) error) (storage.Event, []storage.Registration, error) {
+func (db *DB) UpdateEvent(ctx context.Context, id uint64, change func(*storage.Event) error, rem storage.ReminderPolicy, now time.Time) (storage.Event, []storage.Registration, error) {
 	if err := ctx.Err(); err != nil {
 		return storage.Event{}, nil, err
 	}
@@ -245,7 +245,18 @@ func (db *DB) UpdateEvent(ctx context.Context, id uint64, change func(*storage.E
 			promoted = append(promoted, *reg)
 		}
 		out = e
-		return putEventRecord(tx, e)
+		if err := putEventRecord(tx, e); err != nil {
+			return err
+		}
+		if !e.Start.Equal(old.Start) {
+			return rewriteEventReminders(tx, e, rem, now)
+		}
+		for _, reg := range promoted {
+			if err := addEventReminders(tx, e, reg.ChatID, rem, now); err != nil {
+				return err
+			}
+		}
+		return nil
 	})
 	return out, promoted, err
 }
@@ -276,6 +287,9 @@ func (db *DB) CancelEvent(ctx context.Context, id uint64, now time.Time) (storag
 			return err
 		}
 		out = e
+		if err := deleteEventReminders(tx, id, nil); err != nil {
+			return err
+		}
 		return putEventRecord(tx, e)
 	})
 	return out, regs, err
@@ -435,7 +449,7 @@ func promoteFirst(tx *bolt.Tx, e *storage.Event) (*storage.Registration, error) 
 // Register implements storage.EventStore. The capacity check and the write
 // are one transaction: bbolt has one writer, so two people can never take
 // the last place together.
-func (db *DB) Register(ctx context.Context, eventID uint64, chatID int64, now time.Time) (storage.Registration, storage.Event, error) {
+func (db *DB) Register(ctx context.Context, eventID uint64, chatID int64, now time.Time, rem storage.ReminderPolicy) (storage.Registration, storage.Event, error) {
 	if err := ctx.Err(); err != nil {
 		return storage.Registration{}, storage.Event{}, err
 	}
@@ -472,6 +486,11 @@ func (db *DB) Register(ctx context.Context, eventID uint64, chatID int64, now ti
 		if err := putRegistration(tx, reg); err != nil {
 			return err
 		}
+		if reg.Status == storage.Registered {
+			if err := addEventReminders(tx, e, chatID, rem, now); err != nil {
+				return err
+			}
+		}
 		ev = e
 		return putEventRecord(tx, e)
 	})
@@ -479,7 +498,7 @@ func (db *DB) Register(ctx context.Context, eventID uint64, chatID int64, now ti
 }
 
 // Unregister implements storage.EventStore.
-func (db *DB) Unregister(ctx context.Context, eventID uint64, chatID int64, now time.Time) (storage.Event, *storage.Registration, error) {
+func (db *DB) Unregister(ctx context.Context, eventID uint64, chatID int64, now time.Time, rem storage.ReminderPolicy) (storage.Event, *storage.Registration, error) {
 	if err := ctx.Err(); err != nil {
 		return storage.Event{}, nil, err
 	}
@@ -513,6 +532,14 @@ func (db *DB) Unregister(ctx context.Context, eventID uint64, chatID int64, now 
 			}
 		} else {
 			e.Waiting = max(e.Waiting-1, 0)
+		}
+		if err := deleteEventReminders(tx, eventID, &chatID); err != nil {
+			return err
+		}
+		if promoted != nil {
+			if err := addEventReminders(tx, e, promoted.ChatID, rem, now); err != nil {
+				return err
+			}
 		}
 		ev = e
 		return putEventRecord(tx, e)

@@ -111,10 +111,10 @@ func TestCancelEvent_IndexesConsistent(t *testing.T) {
 	ctx := context.Background()
 	a := mustCreate(t, db, testEvent("karasai", eventNow.Add(time.Hour), 1))
 	b := mustCreate(t, db, testEvent("karasai", eventNow.Add(2*time.Hour), 1))
-	if _, _, err := db.Register(ctx, a.ID, 11, eventNow); err != nil {
+	if _, _, err := db.Register(ctx, a.ID, 11, eventNow, storage.ReminderPolicy{}); err != nil {
 		t.Fatal(err)
 	}
-	if _, _, err := db.Register(ctx, a.ID, 12, eventNow); err != nil {
+	if _, _, err := db.Register(ctx, a.ID, 12, eventNow, storage.ReminderPolicy{}); err != nil {
 		t.Fatal(err)
 	}
 	ev, regs, err := db.CancelEvent(ctx, a.ID, eventNow)
@@ -136,7 +136,7 @@ func TestCancelEvent_IndexesConsistent(t *testing.T) {
 	if _, _, err := db.CancelEvent(ctx, a.ID, eventNow); !errors.Is(err, storage.ErrEventClosed) {
 		t.Errorf("second cancel = %v, want ErrEventClosed", err)
 	}
-	if _, _, err := db.Register(ctx, a.ID, 13, eventNow); !errors.Is(err, storage.ErrEventClosed) {
+	if _, _, err := db.Register(ctx, a.ID, 13, eventNow, storage.ReminderPolicy{}); !errors.Is(err, storage.ErrEventClosed) {
 		t.Errorf("register for a cancelled event = %v, want ErrEventClosed", err)
 	}
 
@@ -144,7 +144,7 @@ func TestCancelEvent_IndexesConsistent(t *testing.T) {
 	moved, _, err := db.UpdateEvent(ctx, b.ID, func(e *storage.Event) error {
 		e.Start = eventNow.Add(48 * time.Hour)
 		return nil
-	})
+	}, storage.ReminderPolicy{}, eventNow)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -163,35 +163,35 @@ func TestRegister_CapacityWaitlistAndPromotion(t *testing.T) {
 	e := mustCreate(t, db, testEvent("karasai", eventNow.Add(time.Hour), 2))
 	want := []storage.RegistrationStatus{storage.Registered, storage.Registered, storage.Waitlisted, storage.Waitlisted}
 	for i, w := range want {
-		reg, _, err := db.Register(ctx, e.ID, int64(100+i), eventNow)
+		reg, _, err := db.Register(ctx, e.ID, int64(100+i), eventNow, storage.ReminderPolicy{})
 		if err != nil || reg.Status != w {
 			t.Fatalf("person %d: %+v, %v; want %s", i, reg, err, w)
 		}
 	}
 	// A second press changes nothing.
-	if _, _, err := db.Register(ctx, e.ID, 100, eventNow); !errors.Is(err, storage.ErrConflict) {
+	if _, _, err := db.Register(ctx, e.ID, 100, eventNow, storage.ReminderPolicy{}); !errors.Is(err, storage.ErrConflict) {
 		t.Errorf("double registration = %v, want ErrConflict", err)
 	}
-	ev, promoted, err := db.Unregister(ctx, e.ID, 101, eventNow)
+	ev, promoted, err := db.Unregister(ctx, e.ID, 101, eventNow, storage.ReminderPolicy{})
 	if err != nil || promoted == nil || promoted.ChatID != 102 {
 		t.Fatalf("Unregister = %+v, %+v, %v; want person 102 moved up", ev, promoted, err)
 	}
 	if ev.Registered != 2 || ev.Waiting != 1 {
 		t.Errorf("counts = %d registered, %d waiting; want 2 and 1", ev.Registered, ev.Waiting)
 	}
-	if _, _, err := db.Unregister(ctx, e.ID, 101, eventNow); !errors.Is(err, storage.ErrNotFound) {
+	if _, _, err := db.Unregister(ctx, e.ID, 101, eventNow, storage.ReminderPolicy{}); !errors.Is(err, storage.ErrNotFound) {
 		t.Errorf("unregister twice = %v, want ErrNotFound", err)
 	}
 	// Raising capacity moves the rest of the waitlist up.
-	_, moved, err := db.UpdateEvent(ctx, e.ID, func(e *storage.Event) error { e.Capacity = 5; return nil })
+	_, moved, err := db.UpdateEvent(ctx, e.ID, func(e *storage.Event) error { e.Capacity = 5; return nil }, storage.ReminderPolicy{}, eventNow)
 	if err != nil || len(moved) != 1 || moved[0].ChatID != 103 {
 		t.Errorf("raise capacity moved %+v, %v; want person 103", moved, err)
 	}
-	if _, _, err := db.UpdateEvent(ctx, e.ID, func(e *storage.Event) error { e.Capacity = 1; return nil }); !errors.Is(err, storage.ErrConflict) {
+	if _, _, err := db.UpdateEvent(ctx, e.ID, func(e *storage.Event) error { e.Capacity = 1; return nil }, storage.ReminderPolicy{}, eventNow); !errors.Is(err, storage.ErrConflict) {
 		t.Errorf("capacity below registered = %v, want ErrConflict", err)
 	}
 	// A past event takes no registration.
-	if _, _, err := db.Register(ctx, e.ID, 200, eventNow.Add(2*time.Hour)); !errors.Is(err, storage.ErrEventClosed) {
+	if _, _, err := db.Register(ctx, e.ID, 200, eventNow.Add(2*time.Hour), storage.ReminderPolicy{}); !errors.Is(err, storage.ErrEventClosed) {
 		t.Errorf("register after the start = %v, want ErrEventClosed", err)
 	}
 

@@ -225,3 +225,29 @@ func (db *DB) AddReminders(ctx context.Context, rs []storage.Reminder) error {
 	}
 	return nil
 }
+
+// addEventReminders writes the reminders of one person's place at an event.
+func addEventReminders(tx *bolt.Tx, e storage.Event, chatID int64, rem storage.ReminderPolicy, now time.Time) error {
+	return addReminders(tx, rem.ForEvent(strconv.FormatUint(e.ID, 10), chatID, e.Start, now))
+}
+
+// rewriteEventReminders replaces the reminders of everyone registered for
+// an event whose start moved.
+func rewriteEventReminders(tx *bolt.Tx, e storage.Event, rem storage.ReminderPolicy, now time.Time) error {
+	if err := deleteEventReminders(tx, e.ID, nil); err != nil {
+		return err
+	}
+	regs, err := eventRegistrations(tx, e.ID)
+	if err != nil {
+		return err
+	}
+	for _, reg := range regs {
+		if reg.Status != storage.Registered {
+			continue
+		}
+		if err := addEventReminders(tx, e, reg.ChatID, rem, now); err != nil {
+			return err
+		}
+	}
+	return nil
+}

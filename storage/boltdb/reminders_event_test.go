@@ -53,3 +53,68 @@ func TestEventReminders_DeletedPerPersonAndPerEvent(t *testing.T) {
 		t.Error(err)
 	}
 }
+
+// pendingFor lists the pending reminders of chat as "kind@local due".
+func pendingFor(t *testing.T, db *DB, chat int64) []string {
+	t.Helper()
+	var out []string
+	err := db.bolt.View(func(tx *bolt.Tx) error {
+		return tx.Bucket(bucketReminders).ForEach(func(k, _ []byte) error {
+			r, err := getReminder(tx, decodeUint(k))
+			if err != nil {
+				return err
+			}
+			if r.ChatID == chat {
+				out = append(out, fmt.Sprintf("%s@%s", r.Kind, r.Due.In(testAlmaty).Format("02 15:04")))
+			}
+			return nil
+		})
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+func TestEventReminders_WithRegistrations(t *testing.T) {
+	ctx := context.Background()
+	db, _ := openTemp(t)
+	p := storage.DefaultReminderPolicy(testAlmaty)
+	e := mustCreate(t, db, testEvent("karasai", at(5, 15), 1))
+	if _, _, err := db.Register(ctx, e.ID, 1, eventNow, p); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := db.Register(ctx, e.ID, 2, eventNow, p); err != nil { // waitlisted
+		t.Fatal(err)
+	}
+	if got := fmt.Sprint(pendingFor(t, db, 1)); got != "[event_day_before@04 18:00 event_hour_before@05 14:00]" {
+		t.Errorf("registered person's reminders = %s", got)
+	}
+	if got := pendingFor(t, db, 2); len(got) != 0 {
+		t.Errorf("waitlisted person has reminders %v", got)
+	}
+	// 1 gives the place up: their reminders go, 2 moves up and gets them.
+	if _, promoted, err := db.Unregister(ctx, e.ID, 1, eventNow, p); err != nil || promoted == nil || promoted.ChatID != 2 {
+		t.Fatalf("unregister = %+v, %v", promoted, err)
+	}
+	if got := pendingFor(t, db, 1); len(got) != 0 {
+		t.Errorf("reminders left after unregistering: %v", got)
+	}
+	if got := fmt.Sprint(pendingFor(t, db, 2)); got != "[event_day_before@04 18:00 event_hour_before@05 14:00]" {
+		t.Errorf("promoted person's reminders = %s", got)
+	}
+	// Staff move the event: the reminders move with it.
+	if _, _, err := db.UpdateEvent(ctx, e.ID, func(e *storage.Event) error { e.Start = at(7, 11); return nil }, p, eventNow); err != nil {
+		t.Fatal(err)
+	}
+	if got := fmt.Sprint(pendingFor(t, db, 2)); got != "[event_day_before@06 18:00 event_hour_before@07 10:00]" {
+		t.Errorf("reminders after the move = %s", got)
+	}
+	// Cancelling the event drops them all.
+	if _, _, err := db.CancelEvent(ctx, e.ID, eventNow); err != nil {
+		t.Fatal(err)
+	}
+	if got := pendingFor(t, db, 2); len(got) != 0 {
+		t.Errorf("reminders after the event was cancelled: %v", got)
+	}
+}
