@@ -92,6 +92,7 @@ type Bot struct {
 
 	routes routeTable
 	done   *doneLog
+	bg     sync.WaitGroup // background sends (callback answers)
 	health health
 }
 
