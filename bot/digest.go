@@ -6,6 +6,8 @@ import (
 	"strings"
 	"time"
 
+	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
+
 	"jastar/locales"
 	"jastar/storage"
 	"jastar/storage/catalog"
@@ -158,4 +160,49 @@ func (b *Bot) staffLine(l *locales.Localizer, bk storage.Booking, when string) s
 	return l.T(locales.StaffDayLine, locales.Data{
 		"Time": when, "Status": l.T(status[bk.Status]), "Type": d["Type"], "Place": d["Place"], "Who": who,
 	})
+}
+
+// weeklyMax is how many events one weekly digest lists; the rest are a
+// button away.
+const weeklyMax = 10
+
+// EventDigest sends one subscriber the events starting in [from, to), in
+// lang (the scheduler's weekly digest). A week without events, or a person
+// who blocked the bot, gets no message (sent false).
+func (b *Bot) EventDigest(ctx context.Context, chatID int64, lang string, from, to time.Time) (bool, error) {
+	if u, err := b.store.User(ctx, chatID); err == nil && !u.Active {
+		return false, nil
+	}
+	events, _, err := b.store.UpcomingEvents(ctx, storage.EventFilter{After: from}, 0, weeklyMax+1)
+	if err != nil {
+		return false, fmt.Errorf("weekly events: %w", err)
+	}
+	l := b.loc.For(lang)
+	var lines []string
+	more := false
+	for i, e := range events {
+		if !e.Start.Before(to) {
+			break
+		}
+		if i == weeklyMax {
+			more = true
+			break
+		}
+		lines = append(lines, l.T(locales.WeeklyEventLine, locales.Data{
+			"Title": esc(e.TitleIn(storage.Lang(l.Lang()))), "When": esc(b.when(l, e)), "Center": esc(b.centerName(l, e.CenterID)),
+		}))
+	}
+	if len(lines) == 0 {
+		return false, nil
+	}
+	text := l.T(locales.WeeklyEventsHeader) + "\n\n" + strings.Join(lines, "\n\n")
+	if more {
+		text += "\n\n" + l.T(locales.WeeklyEventsMore)
+	}
+	kb := tgbotapi.NewInlineKeyboardMarkup(tgbotapi.NewInlineKeyboardRow(
+		button(l.T(locales.WeeklyEventsButton), cbEventList, eventList{kind: listAll}.args()...)))
+	if _, err := b.sendBulk(ctx, chatID, text, kb); err != nil {
+		return false, err
+	}
+	return true, nil
 }

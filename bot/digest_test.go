@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"jastar/locales"
+	"jastar/scheduler"
 	"jastar/storage"
 	"jastar/storage/catalog"
 )
@@ -105,5 +106,63 @@ func TestStaffDigest_FailedChatIsReportedAndRetriedTomorrow(t *testing.T) {
 	h.waitText(kegenChat, "Доброе утро! На сегодня")
 	if got, _ := h.db.Booking(ctx, later.ID); got.StaffNotified {
 		t.Error("booking marked notified although its chat got nothing")
+	}
+}
+
+// subscribers is a stand-in for the subscription store.
+type subscribers []storage.User
+
+func (s subscribers) EventSubscribers(ctx context.Context, fn func(chatID int64, lang string) error) error {
+	for _, u := range s {
+		if err := fn(u.ChatID, string(u.Lang)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func TestWeeklyDigest_ComingWeekInEachLanguage(t *testing.T) {
+	h, _ := bookingHarness(t)
+	ctx := context.Background()
+	for _, e := range []storage.Event{
+		{CenterID: "karasai", TitleKK: "Түйіндеме жазу", TitleRU: "Как написать резюме", Start: at(t, 3, 15)},
+		{CenterID: "kegen", TitleKK: "Жастар форумы", TitleRU: "Молодёжный форум", Start: at(t, 6, 11)},
+		{CenterID: "karasai", TitleKK: "Келесі апта", TitleRU: "Следующая неделя", Start: at(t, 9, 11)},
+	} {
+		e.Minutes, e.Capacity, e.CreatedAt = 60, 10, h.bot.now()
+		if _, err := h.db.CreateEvent(ctx, e); err != nil {
+			t.Fatal(err)
+		}
+	}
+	kkUser := h.person(4001, storage.Kazakh)
+	ruUser := h.person(4002, storage.Russian)
+	blocked := h.person(4003, storage.Russian)
+	if _, err := h.db.UpdateUser(ctx, blocked.ID, func(u *storage.User) error { u.Active = false; return nil }); err != nil {
+		t.Fatal(err)
+	}
+	subs := subscribers{{ChatID: kkUser.ID, Lang: storage.Kazakh}, {ChatID: ruUser.ID, Lang: storage.Russian}, {ChatID: blocked.ID, Lang: storage.Russian}}
+	// Monday 7 December would be the cron day; the test runs it on the 1st.
+	if err := scheduler.WeeklyDigest(subs, h.bot, slogJSON(h.logs))(ctx, at(t, 1, 10)); err != nil {
+		t.Fatal(err)
+	}
+	kkMsg := h.waitText(kkUser.ID, plain(kk(locales.WeeklyEventsHeader)), "Түйіндеме жазу", "Жастар форумы", "3 желтоқсан")
+	ruMsg := h.waitText(ruUser.ID, plain(ru(locales.WeeklyEventsHeader)), "Как написать резюме", "Молодёжный форум", "6 декабря")
+	for _, m := range []string{kkMsg.Text, ruMsg.Text} {
+		if strings.Contains(m, "Келесі апта") || strings.Contains(m, "Следующая неделя") {
+			t.Errorf("digest lists an event beyond the week:\n%s", m)
+		}
+	}
+	if len(ruMsg.InlineKeyboard) != 1 || !strings.HasPrefix(ruMsg.InlineKeyboard[0][0].CallbackData, cbEventList+":") {
+		t.Errorf("digest keyboard = %+v", ruMsg.InlineKeyboard)
+	}
+	if msgs := h.botMessages(blocked.ID); len(msgs) != 0 {
+		t.Errorf("a person who blocked the bot got the digest")
+	}
+	// A week without events: nobody gets an empty message.
+	if err := scheduler.WeeklyDigest(subs, h.bot, slogJSON(h.logs))(ctx, at(t, 20, 10)); err != nil {
+		t.Fatal(err)
+	}
+	if n := len(h.botMessages(kkUser.ID)); n != 1 {
+		t.Errorf("%d messages after an empty week, want 1", n)
 	}
 }

@@ -18,4 +18,8 @@ const (
 	StaffDigestCenter      = "StaffDigestCenter"
 	StaffDigestEmpty       = "StaffDigestEmpty"
 	StaffDigestUnnotified  = "StaffDigestUnnotified"
+	WeeklyEventsHeader     = "WeeklyEventsHeader"
+	WeeklyEventLine        = "WeeklyEventLine"
+	WeeklyEventsMore       = "WeeklyEventsMore"
+	WeeklyEventsButton     = "WeeklyEventsButton"
 )

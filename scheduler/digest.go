@@ -41,14 +41,12 @@ type EventSubscribers interface {
 	EventSubscribers(ctx context.Context, fn func(chatID int64, lang string) error) error
 }
 
-// EventDigester sends one person the events starting in [from, to), or
-// nothing when there are none (ErrNothingToSend).
+// EventDigester sends one person the events starting in [from, to); sent
+// is false when there were none (or the person blocked the bot), and no
+// message went.
 type EventDigester interface {
-	EventDigest(ctx context.Context, chatID int64, lang string, from, to time.Time) error
+	EventDigest(ctx context.Context, chatID int64, lang string, from, to time.Time) (sent bool, err error)
 }
-
-// ErrNothingToSend tells a job there was nothing worth a message.
-var ErrNothingToSend = errors.New("nothing to send")
 
 // weeklySpan is the week a weekly digest covers, from the moment it runs.
 const weeklySpan = 7 * 24 * time.Hour
@@ -64,16 +62,15 @@ func WeeklyDigest(subs EventSubscribers, d EventDigester, log *slog.Logger) JobF
 			if err := ctx.Err(); err != nil {
 				return err
 			}
-			err := d.EventDigest(ctx, chatID, lang, now, now.Add(weeklySpan))
+			ok, err := d.EventDigest(ctx, chatID, lang, now, now.Add(weeklySpan))
 			switch {
-			case errors.Is(err, ErrNothingToSend):
-				// No events for this person this week: no message.
-				empty++
 			case errors.Is(err, context.Canceled):
 				return err
 			case err != nil:
 				failed++
 				log.Warn("weekly digest not delivered", "chat_id", chatID, "err", err)
+			case !ok:
+				empty++
 			default:
 				sent++
 			}

@@ -30,16 +30,16 @@ type digestRecorder struct {
 	from, to time.Time
 }
 
-func (d *digestRecorder) EventDigest(_ context.Context, chat int64, lang string, from, to time.Time) error {
+func (d *digestRecorder) EventDigest(_ context.Context, chat int64, lang string, from, to time.Time) (bool, error) {
 	if d.nothing {
-		return ErrNothingToSend
+		return false, nil
 	}
 	d.from, d.to = from, to
 	if err := d.fail[chat]; err != nil {
-		return err
+		return false, err
 	}
 	d.got = append(d.got, fmt.Sprintf("%d:%s", chat, lang))
-	return nil
+	return true, nil
 }
 
 func TestWeeklyDigest(t *testing.T) {
