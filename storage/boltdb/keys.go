@@ -24,7 +24,8 @@ package boltdb
 //	                                                    empty; bookings not cancelled: the seats taken,
 //	                                                    so a slot's count is a prefix walk of at most its capacity
 //	bookings_by_chat   chatID (8) | start Unix (8) | bookingID (8)
-//	                                                    empty; every booking of a person, by start ("my bookings")
+//	                                                    empty; every booking of a person, by start ("my bookings");
+//	                                                    anonymised bookings (chat_id 0, see Forget) have no entry
 //	bookings_by_center_day
 //	                   center (24) | start Unix (8) | bookingID (8)
 //	                                                    empty; every booking of a center by start (staff day lists)
@@ -32,6 +33,10 @@ package boltdb
 //	reminders_by_due   due Unix (8) | reminderID (8)    empty; the sweep walks it from the start up to now
 //	reminders_by_booking
 //	                   bookingID (8) | reminderID (8)   empty; cancel and reschedule find a booking's reminders
+//
+// Forget (privacy.go) erases a person and then compacts the file
+// (compact.go): bbolt leaves old record versions in freed pages, and only a
+// rewrite of the file removes them.
 //
 // Center and type ids (^[a-z0-9_]{1,24}$, checked by the catalog) go into
 // keys as 24 bytes, right-padded with zero bytes: fixed width keeps every
