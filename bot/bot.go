@@ -28,6 +28,7 @@ type Store interface {
 	storage.ConversationStore
 	storage.Inbox
 	storage.BookingStore
+	storage.PrivacyStore
 }
 
 // Config is what the bot needs from the operator.

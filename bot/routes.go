@@ -63,6 +63,10 @@ const (
 	cbStaffCancel = "sc" // sc:<booking id> — show the reasons
 	cbStaffReason = "sr" // sr:<booking id>:<reason code>
 	cbStaffBack   = "sb" // sb:<booking id> — back to the marks
+	// Privacy (bot/privacy.go): /forget's confirmation. <asked> is when the
+	// question was asked (Unix seconds base 36), so an old button is refused.
+	cbForgetYes = "fgy" // fgy:<asked>
+	cbForgetNo  = "fgn" // fgn
 )
 
 // buildRoutes is the one place that lists every entry point of the bot.
@@ -81,6 +85,14 @@ func (b *Bot) buildRoutes() routeTable {
 			"today":      b.handleStaffToday,
 			"tomorrow":   b.handleStaffTomorrow,
 			"bookings":   b.handleStaffBookings,
+
+			// Privacy (bot/privacy.go), staff export and admin statistics
+			// (bot/export.go, bot/stats.go). Private chats only: they carry
+			// personal data.
+			"mydata": b.handleMyData,
+			"forget": b.handleForget,
+			"export": b.handleExport,
+			"stats":  b.handleStats,
 		},
 		groupCommands: map[string]Handler{
 			"today":    b.handleStaffToday,
@@ -105,6 +117,9 @@ func (b *Bot) buildRoutes() routeTable {
 			cbStaffCancel: b.handleStaffCancel,
 			cbStaffReason: b.handleStaffReason,
 			cbStaffBack:   b.handleStaffBack,
+
+			cbForgetYes: b.handleForgetYes,
+			cbForgetNo:  b.handleForgetNo,
 		},
 		flows: map[string]StepHandler{
 			flowBook: b.handleBookStep,
@@ -123,6 +138,8 @@ func (b *Bot) buildRoutes() routeTable {
 			{"help", locales.CommandHelp},
 			{"book", locales.CommandBook},
 			{"mybookings", locales.CommandMyBookings},
+			{"mydata", locales.CommandMyData},
+			{"forget", locales.CommandForget},
 		},
 	}
 	t.menuByText = make(map[string]Handler)
