@@ -12,6 +12,7 @@ import (
 	"jastar/bot/telegramtest"
 	"jastar/locales"
 	"jastar/storage/boltdb"
+	"jastar/storage/catalog"
 	"jastar/storage/storagetest"
 )
 
@@ -27,6 +28,7 @@ type harness struct {
 	done   chan error
 	cfg    Config
 	now    func() time.Time // nil = the real clock
+	cat    *catalog.Catalog // nil = the default catalog
 }
 
 // syncBuffer is a log sink safe for concurrent writers.
@@ -64,6 +66,9 @@ type harnessOption func(*harness)
 
 func withConfig(f func(*Config)) harnessOption { return func(h *harness) { f(&h.cfg) } }
 
+// withCatalog gives the bot a catalog of the test's own (staff users...).
+func withCatalog(c *catalog.Catalog) harnessOption { return func(h *harness) { h.cat = c } }
+
 // withClock gives the bot a fake clock.
 func withClock(now func() time.Time) harnessOption { return func(h *harness) { h.now = now } }
 
@@ -95,7 +100,7 @@ func almaty(t testing.TB) *time.Location {
 func (h *harness) start() {
 	h.t.Helper()
 	log := slog.New(slog.NewJSONHandler(h.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	b, err := New(h.cfg, Deps{Store: h.db, Locales: testLocales, Log: log, Now: h.now})
+	b, err := New(h.cfg, Deps{Store: h.db, Locales: testLocales, Log: log, Now: h.now, Catalog: h.cat})
 	if err != nil {
 		h.t.Fatal(err)
 	}
