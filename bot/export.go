@@ -57,7 +57,7 @@ func (b *Bot) handleExport(ctx context.Context, r *Request) error {
 		return err
 	}
 	l := r.L
-	period := locales.Data{"From": esc(l.Date(from.At(0, b.cfg.Location))), "To": esc(l.Date(to.At(0, b.cfg.Location)))}
+	period := locales.Data{"From": from.At(0, b.cfg.Location).Format("02.01.2006"), "To": to.At(0, b.cfg.Location).Format("02.01.2006")}
 	if len(list) == 0 {
 		_, err := b.reply(ctx, r, l.T(locales.ExportEmpty, period), nil)
 		return err

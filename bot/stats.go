@@ -82,7 +82,7 @@ func (b *Bot) handleStats(ctx context.Context, r *Request) error {
 		return err
 	}
 	l := r.L
-	period := locales.Data{"From": esc(l.Date(from.At(0, loc))), "To": esc(l.Date(to.At(0, loc)))}
+	period := locales.Data{"From": from.At(0, loc).Format("02.01.2006"), "To": to.At(0, loc).Format("02.01.2006")}
 	st := countBookings(list)
 	parts := []string{l.T(locales.StatsHeader, period)}
 	if st.Total == 0 {
