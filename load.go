@@ -16,6 +16,10 @@ import (
 	"time"
 
 	"jastar/bot/loadtest"
+	"jastar/locales"
+	"jastar/storage"
+	"jastar/storage/boltdb"
+	"jastar/storage/catalog"
 )
 
 // runLoad is "jastar load": the load tool of issue 8. It starts the fake Bot
@@ -42,9 +46,13 @@ func runLoad(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		}
 		return errUsage
 	}
+	texts, err := locales.Load()
+	if err != nil {
+		return err
+	}
 	opts := loadtest.Options{
 		Users: *users, Concurrency: *conc, Duration: *duration, Iterations: *iterations,
-		Latency: *latency, Scenario: loadtest.Realistic(),
+		Latency: *latency, Scenario: loadtest.Realistic(texts),
 	}
 	if *iterations > 0 {
 		opts.Duration = 0
@@ -77,6 +85,14 @@ func runLoad(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	fmt.Fprintln(stdout, rep)
 	if *baseline && echo.PerSecond() > 0 {
 		fmt.Fprintf(stdout, "bot/echo: %.0f%% of the echo baseline's rate\n", 100*rep.PerSecond()/echo.PerSecond())
+	}
+	over, err := overbooked(ctx, dbPath)
+	if err != nil {
+		return fmt.Errorf("load: check capacity: %w", err)
+	}
+	fmt.Fprintf(stdout, "capacity: %d slots over capacity\n", over)
+	if over > 0 {
+		return fmt.Errorf("load: %d slots hold more bookings than their capacity", over)
 	}
 	if rep.Missing > 0 || len(rep.FailedStep) > 0 {
 		return fmt.Errorf("load: %d updates unanswered, %d failed step kinds", rep.Missing, len(rep.FailedStep))
@@ -173,4 +189,43 @@ func (c *childBot) DBSize() int64 {
 		return 0
 	}
 	return fi.Size()
+}
+
+// overbooked counts slots whose active bookings exceed the catalog's
+// capacity, reading the database the bot left behind.
+func overbooked(ctx context.Context, dbPath string) (int, error) {
+	db, err := boltdb.Open(dbPath, boltdb.Options{ReadOnly: true})
+	if err != nil {
+		return 0, err
+	}
+	defer db.Close()
+	loc, _ := time.LoadLocation("Asia/Almaty")
+	cat := catalog.Default(loc)
+	var ids []string
+	for _, c := range cat.Centers {
+		ids = append(ids, c.ID)
+	}
+	now := time.Now()
+	all, err := db.BookingsOn(ctx, ids, now.AddDate(0, 0, -1), now.AddDate(0, 0, 120))
+	if err != nil {
+		return 0, err
+	}
+	type slot struct {
+		center, typ string
+		start       int64
+	}
+	counts := map[slot]int{}
+	for _, b := range all {
+		if b.Status == storage.BookingBooked {
+			counts[slot{b.CenterID, b.TypeID, b.Start.Unix()}]++
+		}
+	}
+	over := 0
+	for s, n := range counts {
+		sch, ok := cat.ScheduleFor(s.center, s.typ)
+		if !ok || n > sch.Capacity {
+			over++
+		}
+	}
+	return over, nil
 }

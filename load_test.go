@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"jastar/bot/loadtest"
+	"jastar/locales"
 )
 
 // inProcessBot runs the real program in this process, for a quick load
@@ -24,8 +25,12 @@ func (b *inProcessBot) DBSize() int64  { return 0 }
 
 func TestLoad_SmokeEveryAnswerArrives(t *testing.T) {
 	addr := freeAddr(t)
+	texts, err := locales.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
 	opts := loadtest.Options{
-		Users: 30, Concurrency: 30, Iterations: 2, Timeout: 10 * time.Second, Scenario: loadtest.Realistic(),
+		Users: 30, Concurrency: 30, Iterations: 2, Timeout: 10 * time.Second, Scenario: loadtest.Realistic(texts),
 		StartBot: func(ctx context.Context, apiURL, token string) (loadtest.Bot, error) {
 			ctx, cancel := context.WithCancel(ctx)
 			b := &inProcessBot{cancel: cancel, done: make(chan error, 1)}
@@ -51,8 +56,9 @@ func TestLoad_SmokeEveryAnswerArrives(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := int64(30 * 2 * len(loadtest.Realistic()))
-	if rep.Missing != 0 || len(rep.FailedStep) != 0 || rep.Updates != want || rep.Scenarios != 60 {
+	want := int64(30 * 2 * len(loadtest.Realistic(texts)))
+	if rep.Missing != 0 || len(rep.FailedStep) != 0 || rep.Scenarios != 60 || rep.Bookings+rep.SlotTaken != 60 ||
+		(rep.SlotTaken == 0 && rep.Updates != want) {
 		t.Errorf("report = %s; want %d updates answered in 60 scenarios and nothing missing", rep, want)
 	}
 }

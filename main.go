@@ -158,6 +158,11 @@ func runBot(ctx context.Context, getenv func(string) string, stdout io.Writer) e
 	if err != nil {
 		return err
 	}
+	if n, err := b.SeedEvents(ctx); err != nil {
+		return err
+	} else if n > 0 {
+		log.Info("seed events stored", "count", n)
+	}
 	log.Info("starting", "db", cfg.DBPath, "api_url", cfg.APIURL, "time_zone", cfg.TimeZone)
 	if err := b.Connect(ctx); err != nil {
 		if ctx.Err() != nil {

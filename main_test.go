@@ -4,12 +4,15 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"jastar/bot/telegramtest"
+	"jastar/storage/catalog"
 )
 
 // TestRun_EndToEnd starts the real program against the fake Bot API,
@@ -68,5 +71,43 @@ func TestRun_UnknownCommand(t *testing.T) {
 	err := run(context.Background(), []string{"frobnicate"}, env(nil), &bytes.Buffer{}, &bytes.Buffer{})
 	if !errors.Is(err, errUsage) {
 		t.Errorf("err = %v, want a usage error", err)
+	}
+}
+
+// TestRun_BrokenCatalogRefused: JASTAR_CATALOG naming a broken file stops
+// the bot before it touches the database or Telegram, with the file, line,
+// center and field of the problem.
+func TestRun_BrokenCatalogRefused(t *testing.T) {
+	dir := t.TempDir()
+	src := string(catalog.DefaultTOML())
+	bad := strings.Replace(src, "\nlat = 43.199", "\nlat = 95.1", 1) // the Karasai center, not the example in the header
+	if bad == src {
+		t.Fatal("test data: the Karasai latitude is not in the default catalog")
+	}
+	line := strings.Count(bad[:strings.Index(bad, "\nlat = 95.1")], "\n") + 2
+	path := filepath.Join(dir, "catalog.toml")
+	if err := os.WriteFile(path, []byte(bad), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	dbPath := filepath.Join(dir, "jastar.db")
+	// Should the catalog pass by mistake, the bot would wait for the Bot API
+	// forever: bound it.
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	err := run(ctx, nil, env(map[string]string{
+		"TELEGRAM_BOT_TOKEN": testToken, "TELEGRAM_API_URL": "http://127.0.0.1:1", "JASTAR_DB": dbPath, "JASTAR_CATALOG": path,
+	}), &bytes.Buffer{}, &bytes.Buffer{})
+	want := fmt.Sprintf("%s:%d: center \"karasai\": field lat:", path, line)
+	if err == nil || !strings.Contains(err.Error(), want) {
+		t.Fatalf("run = %v, want an error containing %q", err, want)
+	}
+	if _, statErr := os.Stat(dbPath); !errors.Is(statErr, os.ErrNotExist) {
+		t.Errorf("the database was created despite the broken catalog: %v", statErr)
+	}
+
+	// jastar catalog check reports the same problem.
+	err = run(context.Background(), []string{"catalog", "check", path}, env(nil), &bytes.Buffer{}, &bytes.Buffer{})
+	if err == nil || !strings.Contains(err.Error(), want) {
+		t.Errorf("catalog check = %v, want %q", err, want)
 	}
 }

@@ -29,6 +29,7 @@ type Store interface {
 	storage.Inbox
 	storage.BookingStore
 	storage.PrivacyStore
+	storage.EventStore
 }
 
 // Config is what the bot needs from the operator.

@@ -27,8 +27,9 @@ type harness struct {
 	cancel context.CancelFunc
 	done   chan error
 	cfg    Config
-	now    func() time.Time // nil = the real clock
-	cat    *catalog.Catalog // nil = the default catalog
+	// now and cat, when set, are the bot's clock and catalog.
+	now func() time.Time
+	cat *catalog.Catalog
 }
 
 // syncBuffer is a log sink safe for concurrent writers.
@@ -66,11 +67,11 @@ type harnessOption func(*harness)
 
 func withConfig(f func(*Config)) harnessOption { return func(h *harness) { f(&h.cfg) } }
 
-// withCatalog gives the bot a catalog of the test's own (staff users...).
-func withCatalog(c *catalog.Catalog) harnessOption { return func(h *harness) { h.cat = c } }
-
 // withClock gives the bot a fake clock.
 func withClock(now func() time.Time) harnessOption { return func(h *harness) { h.now = now } }
+
+// withCatalog gives the bot a catalog other than the default.
+func withCatalog(c *catalog.Catalog) harnessOption { return func(h *harness) { h.cat = c } }
 
 func newHarness(t *testing.T, opts ...harnessOption) *harness {
 	t.Helper()
@@ -102,6 +103,9 @@ func (h *harness) start() {
 	log := slog.New(slog.NewJSONHandler(h.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	b, err := New(h.cfg, Deps{Store: h.db, Locales: testLocales, Log: log, Now: h.now, Catalog: h.cat})
 	if err != nil {
+		h.t.Fatal(err)
+	}
+	if _, err := b.SeedEvents(context.Background()); err != nil {
 		h.t.Fatal(err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())

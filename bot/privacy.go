@@ -76,8 +76,29 @@ func (b *Bot) handleMyData(ctx context.Context, r *Request) error {
 		facts = append(facts, l.T(locales.MyDataDialogue))
 	}
 	parts = append(parts, strings.Join(facts, "\n"))
-	// TODO(issue 7): subscriptions, event registrations and feedback, once
-	// those features are merged.
+	regs, err := b.store.PersonRegistrations(ctx, r.ChatID)
+	if err != nil {
+		return err
+	}
+	if len(regs) > 0 {
+		lines := []string{l.N(locales.MyDataRegistrationsHeader, len(regs))}
+		for _, reg := range regs {
+			e, err := b.store.Event(ctx, reg.EventID)
+			if err != nil {
+				return fmt.Errorf("event %d of a registration: %w", reg.EventID, err)
+			}
+			status := l.T(locales.StatusRegistered)
+			if reg.Status == storage.Waitlisted {
+				status = l.T(locales.StatusWaitlisted)
+			}
+			lines = append(lines, l.T(locales.MyDataRegistrationLine, locales.Data{
+				"Title": esc(e.TitleIn(storage.Lang(l.Lang()))), "When": esc(b.when(l, e)), "Status": esc(status),
+			}))
+		}
+		parts = append(parts, strings.Join(lines, "\n"))
+	}
+	// TODO(issue 7): subscriptions and feedback, once those features are
+	// merged.
 
 	if len(bookings) == 0 {
 		parts = append(parts, l.T(locales.MyDataNoBookings))
@@ -175,12 +196,15 @@ func (b *Bot) handleForgetYes(ctx context.Context, r *Request) error {
 		}
 		cancelled++
 	}
+	if err := b.unregisterForForget(ctx, r.ChatID, now); err != nil {
+		return err
+	}
 	rep, err := b.store.Forget(ctx, r.ChatID)
 	if err != nil {
 		return err
 	}
-	b.log.Info("person forgotten", "chat_id", r.ChatID, "cancelled", cancelled,
-		"anonymised", rep.Anonymised, "reminders", rep.Reminders, "updates_dropped", rep.Updates)
+	b.log.Info("person forgotten", "chat_id", r.ChatID, "cancelled", cancelled, "anonymised", rep.Anonymised,
+		"reminders", rep.Reminders, "registrations", rep.Registrations, "updates_dropped", rep.Updates)
 	details := ""
 	if cancelled > 0 {
 		details += r.L.N(locales.ForgetCancelledBookings, cancelled)
@@ -191,6 +215,37 @@ func (b *Bot) handleForgetYes(ctx context.Context, r *Request) error {
 	b.answer(ctx, r, "")
 	if err := b.edit(ctx, r, r.L.T(locales.ForgetDone, locales.Data{"Details": details}), nil); err != nil {
 		return err
+	}
+	return nil
+}
+
+// unregisterForForget gives up the person's places at events still open,
+// as their own "unregister" button does, so the first person waiting moves
+// up and is told. Registrations of past or cancelled events are left to
+// Forget, which deletes them without touching the events' history.
+func (b *Bot) unregisterForForget(ctx context.Context, chatID int64, now time.Time) error {
+	regs, err := b.store.PersonRegistrations(ctx, chatID)
+	if err != nil {
+		return err
+	}
+	for _, reg := range regs {
+		e, err := b.store.Event(ctx, reg.EventID)
+		if err != nil {
+			return fmt.Errorf("event %d of a registration: %w", reg.EventID, err)
+		}
+		if !e.Open(now) {
+			continue
+		}
+		e, promoted, err := b.store.Unregister(ctx, e.ID, chatID, now)
+		if errors.Is(err, storage.ErrNotFound) {
+			continue
+		}
+		if err != nil {
+			return fmt.Errorf("unregister %d from event %d before forgetting: %w", chatID, reg.EventID, err)
+		}
+		if promoted != nil {
+			b.notifyPromoted(ctx, e, []storage.Registration{*promoted})
+		}
 	}
 	return nil
 }

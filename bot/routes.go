@@ -63,6 +63,27 @@ const (
 	cbStaffCancel = "sc" // sc:<booking id> — show the reasons
 	cbStaffReason = "sr" // sr:<booking id>:<reason code>
 	cbStaffBack   = "sb" // sb:<booking id> — back to the marks
+
+	// Centers near me (centers.go).
+	cbCenter    = "ctr"  // ctr:<centerID> — send the center's card
+	cbCenterMap = "cmap" // cmap:<centerID> — send the center's map pin (sendVenue)
+	cbDistricts = "dis"  // dis:<c|e> — district list, for centers or events
+	cbDistrict  = "dist" // dist:<districtID>:<c|e> — a district's centers or events
+
+	// Events (events.go); <list> is <a|c|d|m>:<centerID|districtID|->:<page>.
+	cbEventsMenu = "evm" // evm — which events to show
+	cbEventList  = "evl" // evl:<list> — a page of events, edited in place
+	cbEvent      = "ev"  // ev:<eventID>:<list> — the event card
+	cbRegister   = "evr" // evr:<eventID>:<list> — register or join the waitlist
+	cbUnregister = "evu" // evu:<eventID>:<list> — give up the presser's own place
+
+	// Staff event management (eventstaff.go).
+	cbEventCenter    = "evnc" // evnc:<centerID> — dialogue: the event's center
+	cbEventSave      = "evns" // evns:<y|n> — dialogue: save or drop
+	cbEditEvent      = "eved" // eved:<eventID> — start the edit dialogue
+	cbCancelEvent    = "evx"  // evx:<eventID> — ask to cancel the event
+	cbCancelEventYes = "evxy" // evxy:<eventID> — cancel it and tell everyone registered
+
 	// Privacy (bot/privacy.go): /forget's confirmation. <asked> is when the
 	// question was asked (Unix seconds base 36), so an old button is refused.
 	cbForgetYes = "fgy" // fgy:<asked>
@@ -78,6 +99,13 @@ func (b *Bot) buildRoutes() routeTable {
 			"language": b.handleLanguage,
 			"cancel":   b.handleCancel,
 			"menu":     b.handleMenu,
+
+			// Centers and events (centers.go, events.go, eventstaff.go).
+			"centers":     b.handleCentersMenu,
+			"events":      b.handleEventsMenu,
+			"newevent":    b.handleNewEvent,
+			"editevent":   b.handleStaffEvents,
+			"cancelevent": b.handleStaffEvents,
 
 			// Booking (bot/booking.go, bot/mybookings.go) and its staff side.
 			"book":       b.handleBook,
@@ -120,21 +148,42 @@ func (b *Bot) buildRoutes() routeTable {
 
 			cbForgetYes: b.handleForgetYes,
 			cbForgetNo:  b.handleForgetNo,
+
+			cbCenter:         b.handleCenterCallback,
+			cbCenterMap:      b.handleCenterMapCallback,
+			cbDistricts:      b.handleDistrictsCallback,
+			cbDistrict:       b.handleDistrictCallback,
+			cbEventsMenu:     b.handleEventsMenu,
+			cbEventList:      b.handleEventListCallback,
+			cbEvent:          b.handleEventCallback,
+			cbRegister:       b.handleRegisterCallback,
+			cbUnregister:     b.handleUnregisterCallback,
+			cbEventCenter:    b.handleEventCenterCallback,
+			cbEventSave:      b.handleEventSaveCallback,
+			cbEditEvent:      b.handleEditEventCallback,
+			cbCancelEvent:    b.handleCancelEventCallback,
+			cbCancelEventYes: b.handleCancelEventYesCallback,
 		},
 		flows: map[string]StepHandler{
-			flowBook: b.handleBookStep,
+			flowBook:  b.handleBookStep,
+			flowEvent: b.handleEventStep,
 		},
-
-		startPayloads: map[string]Handler{},
+		startPayloads: map[string]Handler{
+			"center": b.handleStartCenter,
+		},
+		onLocation: b.handleLocation,
 		menu: [][]menuItem{
-			{{label: locales.MenuLanguage, handler: b.handleLanguage}, {label: locales.MenuHelp, handler: b.handleHelp}},
+			{{label: locales.MenuCenters, handler: b.handleCentersMenu, requestLocation: true}, {label: locales.MenuDistricts, handler: b.handleDistrictsMenu}},
+			{{label: locales.MenuEvents, handler: b.handleEventsMenu}},
 			{{label: locales.MenuBook, handler: b.handleBook}, {label: locales.MenuMyBookings, handler: b.handleMyBookings}},
+			{{label: locales.MenuLanguage, handler: b.handleLanguage}, {label: locales.MenuHelp, handler: b.handleHelp}},
 		},
 		onContact: b.handleContact,
 		menuCommands: []commandInfo{
 			{"start", locales.CommandStart},
 			{"language", locales.CommandLanguage},
 			{"cancel", locales.CommandCancel},
+			{"events", locales.CommandEvents},
 			{"help", locales.CommandHelp},
 			{"book", locales.CommandBook},
 			{"mybookings", locales.CommandMyBookings},

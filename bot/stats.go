@@ -111,8 +111,15 @@ func (b *Bot) handleStats(ctx context.Context, r *Request) error {
 		}
 		parts = append(parts, strings.Join(lines, "\n"))
 	}
-	// TODO(issue 7): event registrations, subscribers by topic and district
-	// and feedback averages, once those features are merged.
+	events, registered, waiting, err := b.eventFigures(ctx, from.At(0, loc), to.At(24*60, loc))
+	if err != nil {
+		return err
+	}
+	if events > 0 {
+		parts = append(parts, l.N(locales.StatsEvents, events, locales.Data{"Registered": l.Int(registered), "Waiting": l.Int(waiting)}))
+	}
+	// TODO(issue 7): subscribers by topic and district and feedback
+	// averages, once those features are merged.
 	if err := b.replyLong(ctx, r, parts); err != nil {
 		return err
 	}
@@ -128,4 +135,27 @@ func (b *Bot) handleStats(ctx context.Context, r *Request) error {
 	photo.ParseMode = tgbotapi.ModeHTML
 	_, err = b.send.Send(ctx, r.ChatID, photo)
 	return err
+}
+
+// eventFigures counts the events (not cancelled) starting in [from, to) and
+// their registrations: places taken and people waiting.
+func (b *Bot) eventFigures(ctx context.Context, from, to time.Time) (events, registered, waiting int, err error) {
+	const page = 200
+	for offset := 0; ; offset += page {
+		list, total, err := b.store.UpcomingEvents(ctx, storage.EventFilter{After: from.Add(-time.Second)}, offset, page)
+		if err != nil {
+			return 0, 0, 0, err
+		}
+		for _, e := range list {
+			if !e.Start.Before(to) {
+				return events, registered, waiting, nil
+			}
+			events++
+			registered += e.Registered
+			waiting += e.Waiting
+		}
+		if offset+page >= total || len(list) == 0 {
+			return events, registered, waiting, nil
+		}
+	}
 }

@@ -15,8 +15,8 @@ type PrivacyStore interface {
 	// including centers no longer in the catalog, starting in [from, to),
 	// by start.
 	AllBookingsOn(ctx context.Context, from, to time.Time) ([]Booking, error)
-	// Forget erases the person: their user record, dialogue, reminders and
-	// pending updates are deleted, and their bookings are kept only
+	// Forget erases the person: their user record, dialogue, reminders,
+	// event registrations and pending updates are deleted, and their bookings are kept only
 	// anonymised (ChatID 0, no name, username, phone or language) for
 	// statistics. Active future bookings must be cancelled before, through
 	// the ordinary cancellation, so seats are freed and staff told; Forget
@@ -29,5 +29,8 @@ type PrivacyStore interface {
 type ForgetReport struct {
 	Anonymised int // bookings kept for statistics without personal data
 	Reminders  int // reminders deleted
-	Updates    int // unhandled updates of the person dropped from the inbox
+	// Registrations are the event registrations deleted (past or
+	// cancelled events: the bot unregisters from open ones first).
+	Registrations int
+	Updates       int // unhandled updates of the person dropped from the inbox
 }

@@ -1,19 +1,79 @@
 package loadtest
 
 import (
+	"strings"
+
 	"jastar/bot/telegramtest"
+	"jastar/locales"
 )
 
 // Realistic returns the scenario a young person plays: greeting, help, the
-// language switch and back. Features add their steps here.
-func Realistic() Scenario {
+// language switch and back, then a whole consultation booking (type, place,
+// day, time, no phone, confirm), My bookings, and cancelling it again, so
+// the person can play it once more without reaching the booking limit.
+func Realistic(texts *locales.Bundle) Scenario {
+	first := func(id string) func(lang string) string {
+		return func(lang string) string {
+			s := texts.For(lang).T(id)
+			s, _, _ = strings.Cut(s, "\n")
+			s, _, _ = strings.Cut(s, "{{")
+			return stripTags(s)
+		}
+	}
+	has := func(e telegramtest.Event, ids ...string) bool {
+		if e.Kind != "message" && e.Kind != "edit" {
+			return false
+		}
+		for _, id := range ids {
+			for _, lang := range locales.Languages {
+				if strings.Contains(e.Message.Text, first(id)(lang)) {
+					return true
+				}
+			}
+		}
+		return false
+	}
+	isTaken := func(e telegramtest.Event) bool {
+		return has(e, locales.BookSlotTaken, locales.BookSlotTakenNone, locales.BookSlotClosed)
+	}
 	return Scenario{
 		Text("start", "/start", WithMenu),
 		Text("help", "/help", WithMenu),
 		Text("language", "/language", WithKeyboard),
-		Press("choose language", "lang:", func(e telegramtest.Event) bool {
-			return e.Kind == "message" && len(e.Message.ReplyKeyboard) > 0
-		}),
+		Press("choose language", "lang:", WithMenu),
 		Text("unknown text", "сәлем", WithMenu),
+		Text("book", "/book", WithKeyboard),
+		Press("choose type", "bt:", WithKeyboard),
+		Press("choose place", "bc:", WithKeyboard),
+		Press("choose day", "bd:", WithKeyboard),
+		{Name: "choose time", Do: Press("", "bs:", nil).Do, Taken: isTaken, Expect: func(e telegramtest.Event) bool {
+			return e.Kind == "message" && len(e.Message.ReplyKeyboard) > 0 || isTaken(e)
+		}},
+		{Name: "skip phone", Expect: WithKeyboard, Do: func(srv *telegramtest.Server, p *Person) error {
+			srv.SendText(p.User, texts.For(p.lang()).T(locales.BookSkipPhone))
+			return nil
+		}},
+		{Name: "confirm", Do: Press("", "bok:", nil).Do, Taken: isTaken,
+			Expect: func(e telegramtest.Event) bool { return has(e, locales.BookConfirmed) || isTaken(e) },
+			Booked: func(e telegramtest.Event) bool { return has(e, locales.BookConfirmed) }},
+		Text("my bookings", "/mybookings", WithKeyboard),
+		Press("cancel booking", "mc:", WithKeyboard),
+		Press("confirm cancel", "mcy:", func(e telegramtest.Event) bool { return has(e, locales.MyBookingCancelled) }),
 	}
+}
+
+func stripTags(s string) string {
+	var b strings.Builder
+	in := false
+	for _, r := range s {
+		switch {
+		case r == '<':
+			in = true
+		case r == '>':
+			in = false
+		case !in:
+			b.WriteRune(r)
+		}
+	}
+	return b.String()
 }

@@ -60,6 +60,7 @@ type Report struct {
 	P99        time.Duration
 	Scenarios  int64
 	Bookings   int64
+	SlotTaken  int64 // confirmations answered "taken meanwhile"
 	PeakRSS    int64
 	DBSize     int64
 	StartUp    time.Duration // from start to the first getUpdates
@@ -80,8 +81,8 @@ func (r Report) String() string {
 		r.Mode, r.Updates, r.Elapsed.Round(time.Millisecond), r.PerSecond(),
 		r.P50.Round(10*time.Microsecond), r.P95.Round(10*time.Microsecond), r.P99.Round(10*time.Microsecond), r.Missing)
 	if r.Mode != "echo" {
-		fmt.Fprintf(&b, "; scenarios %d; bookings %d; peak RSS %.1f MB; database %.1f MB; start-up %s",
-			r.Scenarios, r.Bookings, float64(r.PeakRSS)/(1<<20), float64(r.DBSize)/(1<<20), r.StartUp.Round(time.Millisecond))
+		fmt.Fprintf(&b, "; scenarios %d; bookings %d (slot taken meanwhile %d); peak RSS %.1f MB; database %.1f MB; start-up %s",
+			r.Scenarios, r.Bookings, r.SlotTaken, float64(r.PeakRSS)/(1<<20), float64(r.DBSize)/(1<<20), r.StartUp.Round(time.Millisecond))
 	}
 	for step, n := range r.FailedStep {
 		fmt.Fprintf(&b, "\n  failed step %q: %d", step, n)
@@ -172,6 +173,7 @@ func Run(ctx context.Context, mode string, opts Options) (Report, error) {
 	rep.Missing = d.missing.Load()
 	rep.Scenarios = d.scenarios.Load()
 	rep.Bookings = d.bookings.Load()
+	rep.SlotTaken = d.taken.Load()
 	rep.P50, rep.P95, rep.P99 = pct(lat, 50), pct(lat, 95), pct(lat, 99)
 	if bot != nil {
 		rep.PeakRSS = bot.PeakRSS()
@@ -201,6 +203,7 @@ type driver struct {
 	missing   atomic.Int64
 	scenarios atomic.Int64
 	bookings  atomic.Int64
+	taken     atomic.Int64
 	people    sync.Map // index -> *Person
 }
 
@@ -228,6 +231,8 @@ type Person struct {
 	rng    *rand.Rand
 	busy   sync.Mutex
 }
+
+func (p *Person) lang() string { return p.User.LanguageCode }
 
 func (d *driver) person(i int) *Person {
 	if p, ok := d.people.Load(i); ok {
@@ -261,7 +266,7 @@ func (d *driver) play(ctx context.Context, p *Person, sc Scenario, timeout time.
 			d.fail(st.Name)
 			return
 		}
-		got, ok := d.await(ctx, p, st, timeout)
+		got, e, ok := d.await(ctx, p, st, timeout)
 		if !ok {
 			if ctx.Err() == nil {
 				d.missing.Add(1)
@@ -272,14 +277,19 @@ func (d *driver) play(ctx context.Context, p *Person, sc Scenario, timeout time.
 		d.mu.Lock()
 		d.latencies = append(d.latencies, got.Sub(sent))
 		d.mu.Unlock()
-		if st.Booking {
+		if st.Taken != nil && st.Taken(e) {
+			d.taken.Add(1)
+			d.scenarios.Add(1)
+			return
+		}
+		if st.Booked != nil && st.Booked(e) {
 			d.bookings.Add(1)
 		}
 	}
 	d.scenarios.Add(1)
 }
 
-func (d *driver) await(ctx context.Context, p *Person, st Step, timeout time.Duration) (time.Time, bool) {
+func (d *driver) await(ctx context.Context, p *Person, st Step, timeout time.Duration) (time.Time, telegramtest.Event, bool) {
 	t := time.NewTimer(timeout)
 	defer t.Stop()
 	for {
@@ -291,12 +301,12 @@ func (d *driver) await(ctx context.Context, p *Person, st Step, timeout time.Dur
 				}
 			}
 			if st.Expect == nil || st.Expect(e) {
-				return time.Now(), true
+				return time.Now(), e, true
 			}
 		case <-t.C:
-			return time.Time{}, false
+			return time.Time{}, telegramtest.Event{}, false
 		case <-ctx.Done():
-			return time.Time{}, false
+			return time.Time{}, telegramtest.Event{}, false
 		}
 	}
 }

@@ -14,8 +14,11 @@ type Step struct {
 	Do func(srv *telegramtest.Server, p *Person) error
 	// Expect picks the event that answers the step; nil = any bot event.
 	Expect func(e telegramtest.Event) bool
-	// Booking marks the step whose answer confirms a booking.
-	Booking bool
+	// Booked tells whether the answer confirmed a booking.
+	Booked func(e telegramtest.Event) bool
+	// Taken tells whether the answer says another person took the seat
+	// meanwhile: a real person would choose again, this one ends here.
+	Taken func(e telegramtest.Event) bool
 }
 
 // Scenario is a sequence of steps played by one person.

@@ -100,6 +100,7 @@ func (db *DB) Compact() (err error) {
 	if err != nil {
 		return fmt.Errorf("compact %s: reopen: %w", db.path, err)
 	}
+	reopened.MaxBatchDelay, reopened.MaxBatchSize = h.db.MaxBatchDelay, h.db.MaxBatchSize
 	h.db = reopened
 	if renameErr != nil {
 		return fmt.Errorf("compact %s: %w", db.path, renameErr)

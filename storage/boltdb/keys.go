@@ -34,13 +34,26 @@ package boltdb
 //	reminders_by_booking
 //	                   bookingID (8) | reminderID (8)   empty; cancel and reschedule find a booking's reminders
 //
+// Center and type ids (^[a-z0-9_]{1,24}$, checked by the catalog) go into
+// keys as 24 bytes, right-padded with zero bytes: fixed width keeps every
+// composite key unambiguous and its parts at fixed offsets.
+
+//	events             eventID (8, NextSequence)        eventRecord JSON; cancelled events stay, out of the indexes
+//	events_by_start    start Unix (8) | eventID (8)     empty; events not cancelled, for "all upcoming" from a Seek
+//	events_by_center   centerID (24) | start Unix (8) | eventID (8)
+//	                                                    empty; events not cancelled, for "upcoming at a center"
+//	events_by_seed     seedID (24)                      eventID (8); a catalog seed is copied once
+//	registrations      eventID (8) | chatID (8)         registrationRecord JSON; one per person and event
+//	registrations_by_chat
+//	                   chatID (8) | eventID (8)         empty; a person's registrations without a scan
+//
 // Forget (privacy.go) erases a person and then compacts the file
 // (compact.go): bbolt leaves old record versions in freed pages, and only a
 // rewrite of the file removes them.
 //
-// Center and type ids (^[a-z0-9_]{1,24}$, checked by the catalog) go into
-// keys as 24 bytes, right-padded with zero bytes: fixed width keeps every
-// composite key unambiguous and its parts at fixed offsets.
+// Catalog ids (center and seed ids) are at most 24 bytes of [a-z0-9_]
+// (the catalog validates that); in keys they are right-padded with zero bytes
+// to exactly 24, so the parts after them stay at fixed offsets.
 
 import (
 	"encoding/binary"
@@ -64,6 +77,12 @@ var (
 	bucketReminders              = []byte("reminders")
 	bucketRemindersByDue         = []byte("reminders_by_due")
 	bucketRemindersByBooking     = []byte("reminders_by_booking")
+	bucketEvents                 = []byte("events")
+	bucketEventsByStart          = []byte("events_by_start")
+	bucketEventsByCenter         = []byte("events_by_center")
+	bucketEventsBySeed           = []byte("events_by_seed")
+	bucketRegistrations          = []byte("registrations")
+	bucketRegistrationsByChat    = []byte("registrations_by_chat")
 )
 
 // allBuckets are created by Open in one write transaction.
@@ -72,6 +91,8 @@ var allBuckets = [][]byte{
 	bucketConversations, bucketConversationsByUpdated,
 	bucketBookings, bucketBookingsBySlot, bucketBookingsByChat, bucketBookingsByCenterDay,
 	bucketReminders, bucketRemindersByDue, bucketRemindersByBooking,
+	bucketEvents, bucketEventsByStart, bucketEventsByCenter, bucketEventsBySeed,
+	bucketRegistrations, bucketRegistrationsByChat,
 }
 
 var (
@@ -160,4 +181,37 @@ func dueKey(due time.Time, id uint64) []byte { return compositeKey(encodeTime(du
 // bookingReminderKey is a reminders_by_booking key.
 func bookingReminderKey(bookingID, reminderID uint64) []byte {
 	return compositeKey(encodeUint(bookingID), encodeUint(reminderID))
+}
+
+// checkedCatalogID pads a catalog id with zero bytes to idWidth; ok is
+// false for an id that does not fit, which the caller must refuse rather
+// than truncate (two ids would collide).
+func checkedCatalogID(id string) (key []byte, ok bool) {
+	if len(id) == 0 || len(id) > idWidth {
+		return nil, false
+	}
+	k := make([]byte, idWidth)
+	copy(k, id)
+	return k, true
+}
+
+// eventStartKey is the events_by_start key.
+func eventStartKey(start time.Time, eventID uint64) []byte {
+	return compositeKey(encodeTime(start), encodeUint(eventID))
+}
+
+// eventCenterKey is the events_by_center key; center must be encoded.
+func eventCenterKey(center []byte, start time.Time, eventID uint64) []byte {
+	return compositeKey(center, encodeTime(start), encodeUint(eventID))
+}
+
+// registrationKey is the registrations key; its first 8 bytes are the
+// event, so a prefix scan lists an event's registrations.
+func registrationKey(eventID uint64, chatID int64) []byte {
+	return compositeKey(encodeUint(eventID), encodeChatID(chatID))
+}
+
+// registrationChatKey is the registrations_by_chat key.
+func registrationChatKey(chatID int64, eventID uint64) []byte {
+	return compositeKey(encodeChatID(chatID), encodeUint(eventID))
 }

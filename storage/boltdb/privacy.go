@@ -104,8 +104,11 @@ func (db *DB) Forget(ctx context.Context, chatID int64) (storage.ForgetReport, e
 		if err := deleteConversation(tx, chatID); err != nil {
 			return err
 		}
-		// TODO(issue 7): delete subscriptions, event registrations and
-		// feedback of the person once those features are merged.
+		if rep.Registrations, err = deleteRegistrationsOf(tx, chatID); err != nil {
+			return err
+		}
+		// TODO(issue 7): delete subscriptions and feedback of the person
+		// once those features are merged.
 		rep.Updates, err = dropUpdatesOf(tx, chatID)
 		return err
 	})
@@ -232,4 +235,27 @@ func updateConcerns(raw []byte, id int64) bool {
 		return false
 	}
 	return walk(v)
+}
+
+// deleteRegistrationsOf deletes the person's event registrations. The
+// events' counts stay as they are: the bot unregisters the person from
+// open events first (moving the waitlist up), so what is left are past or
+// cancelled events, whose counts are their history.
+func deleteRegistrationsOf(tx *bolt.Tx, chatID int64) (int, error) {
+	prefix := encodeChatID(chatID)
+	byChat := tx.Bucket(bucketRegistrationsByChat)
+	var keys [][]byte
+	c := byChat.Cursor()
+	for k, _ := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, _ = c.Next() {
+		keys = append(keys, append([]byte(nil), k...))
+	}
+	for _, k := range keys {
+		if err := tx.Bucket(bucketRegistrations).Delete(registrationKey(decodeUint(k[8:16]), chatID)); err != nil {
+			return 0, err
+		}
+		if err := byChat.Delete(k); err != nil {
+			return 0, err
+		}
+	}
+	return len(keys), nil
 }

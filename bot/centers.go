@@ -1,0 +1,306 @@
+package bot
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"strings"
+
+	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
+
+	"jastar/locales"
+	"jastar/storage"
+	"jastar/storage/catalog"
+)
+
+// Centers near me: a shared location lists the nearest centers; without one
+// the person picks a district, then a center. Every center has a card with
+// its map pin and its events; a deep link /start center_<id> opens the card.
+
+const (
+	// nearestOpen is how many open centers a location answer lists; the
+	// catalog appends up to catalog.SoonMax nearby centers opening soon.
+	nearestOpen = 3
+	// servicesInList is how many services a list entry names; the card
+	// names them all.
+	servicesInList = 3
+	// Scopes of the district list (dis:<scope>, dist:<id>:<scope>).
+	scopeCenters = "c"
+	scopeEvents  = "e"
+)
+
+// handleCentersMenu answers the menu button when it arrives as text (a
+// client that cannot send a location): the stored location if there is one,
+// otherwise the district list.
+func (b *Bot) handleCentersMenu(ctx context.Context, r *Request) error {
+	if r.User.HasLocation {
+		return b.showNearest(ctx, r, r.User.Lat, r.User.Lon)
+	}
+	return b.showDistricts(ctx, r, scopeCenters)
+}
+
+// handleDistrictsMenu is the menu button for people who do not share a
+// location.
+func (b *Bot) handleDistrictsMenu(ctx context.Context, r *Request) error {
+	return b.showDistricts(ctx, r, scopeCenters)
+}
+
+// handleLocation remembers the shared location (for "nearest first" in
+// later lists) and answers with the nearest centers.
+func (b *Bot) handleLocation(ctx context.Context, r *Request) error {
+	loc := r.Message.Location
+	if loc == nil {
+		return nil
+	}
+	lat, lon := loc.Latitude, loc.Longitude
+	user, err := b.store.UpdateUser(ctx, r.ChatID, func(u *storage.User) error {
+		u.HasLocation, u.Lat, u.Lon = true, lat, lon
+		u.UpdatedAt = b.now()
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("save location of %d: %w", r.ChatID, err)
+	}
+	r.User = user
+	return b.showNearest(ctx, r, lat, lon)
+}
+
+func (b *Bot) showNearest(ctx context.Context, r *Request, lat, lon float64) error {
+	list, far := b.cat.Nearest(lat, lon, nearestOpen)
+	if far {
+		text := r.L.T(locales.CentersChooseDistrict)
+		if len(list) > 0 && !math.IsNaN(list[0].Km) {
+			text = r.L.T(locales.CentersFarAway, locales.Data{
+				"Name": esc(list[0].Center.Name.In(r.L.Lang())), "Km": r.L.Km(list[0].Km),
+			})
+		}
+		_, err := b.reply(ctx, r, text, b.districtKeyboard(r.L, scopeCenters))
+		return err
+	}
+	parts := []string{r.L.T(locales.CentersNearest)}
+	var rows [][]tgbotapi.InlineKeyboardButton
+	for i, nb := range list {
+		km := nb.Km
+		parts = append(parts, b.centerSummary(r.L, i+1, nb.Center, &km))
+		label := fmt.Sprintf("%d. %s — %s", i+1, nb.Center.Settlement.In(r.L.Lang()), r.L.Km(nb.Km))
+		rows = append(rows, tgbotapi.NewInlineKeyboardRow(button(label, cbCenter, nb.Center.ID)))
+	}
+	parts = append(parts, r.L.T(locales.CentersTapForCard))
+	rows = append(rows, tgbotapi.NewInlineKeyboardRow(button(r.L.T(locales.ButtonChooseDistrict), cbDistricts, scopeCenters)))
+	_, err := b.reply(ctx, r, strings.Join(parts, "\n\n"), tgbotapi.NewInlineKeyboardMarkup(rows...))
+	return err
+}
+
+// centerSummary is a center's entry in a list: name, distance when known,
+// status, address, hours and the first services.
+func (b *Bot) centerSummary(l *locales.Localizer, n int, c catalog.Center, km *float64) string {
+	lang := l.Lang()
+	head := fmt.Sprintf("<b>%d. %s</b>", n, esc(c.Name.In(lang)))
+	if km != nil {
+		head += " — " + l.T(locales.CenterAway, locales.Data{"Km": l.Km(*km)})
+	}
+	lines := []string{head, centerStatus(l, c), centerAddress(l, c)}
+	if c.IsOpen() {
+		lines = append(lines, l.T(locales.CenterHours, locales.Data{"Hours": orAsk(l, c.Hours.In(lang))}))
+	}
+	if len(c.Services) > 0 {
+		var names []string
+		for i, s := range c.Services {
+			if i == servicesInList {
+				names = append(names, l.N(locales.CenterMoreServices, len(c.Services)-servicesInList))
+				break
+			}
+			names = append(names, esc(s.In(lang)))
+		}
+		lines = append(lines, l.T(locales.CenterServices, locales.Data{"Services": strings.Join(names, ", ")}))
+	}
+	return strings.Join(lines, "\n")
+}
+
+// centerCard is everything the catalog knows about a center; what it does
+// not know is "ask the center", never a guess.
+func (b *Bot) centerCard(l *locales.Localizer, c catalog.Center) (string, tgbotapi.InlineKeyboardMarkup) {
+	lang := l.Lang()
+	lines := []string{"<b>" + esc(c.Name.In(lang)) + "</b>", centerStatus(l, c)}
+	if d := c.Description.In(lang); d != "" {
+		lines = append(lines, "", esc(d))
+	}
+	lines = append(lines, "")
+	if !c.Online {
+		lines = append(lines, centerAddress(l, c))
+	}
+	lines = append(lines,
+		l.T(locales.CenterHours, locales.Data{"Hours": orAsk(l, c.Hours.In(lang))}),
+		l.T(locales.CenterPhone, locales.Data{"Phone": orAsk(l, c.Phone)}),
+	)
+	if len(c.Services) > 0 {
+		var names []string
+		for _, s := range c.Services {
+			names = append(names, "\n• "+esc(s.In(lang)))
+		}
+		lines = append(lines, l.T(locales.CenterServices, locales.Data{"Services": strings.Join(names, "")}))
+	}
+	var rows [][]tgbotapi.InlineKeyboardButton
+	if !c.Online {
+		rows = append(rows, tgbotapi.NewInlineKeyboardRow(button(l.T(locales.ButtonShowOnMap), cbCenterMap, c.ID)))
+	}
+	rows = append(rows, tgbotapi.NewInlineKeyboardRow(button(l.T(locales.ButtonCenterEvents), cbEventList, listCenter, c.ID, "0")))
+	return strings.Join(lines, "\n"), tgbotapi.NewInlineKeyboardMarkup(rows...)
+}
+
+func centerStatus(l *locales.Localizer, c catalog.Center) string {
+	switch {
+	case c.IsOpen():
+		return l.T(locales.CenterStatusOpen)
+	case c.OpensNote.In(l.Lang()) != "":
+		return l.T(locales.CenterStatusSoonWhen, locales.Data{"Note": esc(c.OpensNote.In(l.Lang()))})
+	}
+	return l.T(locales.CenterStatusSoon)
+}
+
+func centerAddress(l *locales.Localizer, c catalog.Center) string {
+	return l.T(locales.CenterAddress, locales.Data{
+		"Settlement": esc(c.Settlement.In(l.Lang())), "Address": orAsk(l, c.Address.In(l.Lang())),
+	})
+}
+
+// orAsk escapes a catalog value, or says "ask the center" when it is unknown.
+func orAsk(l *locales.Localizer, s string) string {
+	if strings.TrimSpace(s) == "" {
+		return l.T(locales.AskTheCenter)
+	}
+	return esc(s)
+}
+
+// handleCenterCallback (ctr:<centerID>) sends the center's card.
+func (b *Bot) handleCenterCallback(ctx context.Context, r *Request) error {
+	c, ok := b.cat.Center(r.Data.Arg(0))
+	if !ok {
+		b.answer(ctx, r, r.L.T(locales.OutdatedButton))
+		return nil
+	}
+	b.answer(ctx, r, "")
+	text, kb := b.centerCard(r.L, c)
+	_, err := b.reply(ctx, r, text, kb)
+	return err
+}
+
+// handleCenterMapCallback (cmap:<centerID>) sends the center as a venue:
+// Telegram shows it as a pin the person can open in their maps app.
+func (b *Bot) handleCenterMapCallback(ctx context.Context, r *Request) error {
+	c, ok := b.cat.Center(r.Data.Arg(0))
+	if !ok || c.Online {
+		b.answer(ctx, r, r.L.T(locales.OutdatedButton))
+		return nil
+	}
+	b.answer(ctx, r, "")
+	lang := r.L.Lang()
+	// A venue needs an address; an unknown one says so rather than
+	// pretending (https://core.telegram.org/bots/api#sendvenue).
+	address := c.Settlement.In(lang)
+	if a := c.Address.In(lang); a != "" {
+		address += ", " + a
+	} else {
+		address += " (" + r.L.T(locales.AskTheCenter) + ")"
+	}
+	title := c.Name.In(lang)
+	if !c.IsOpen() {
+		title += " — " + r.L.T(locales.CenterStatusSoon)
+	}
+	_, err := b.send.Send(ctx, r.ChatID, tgbotapi.NewVenue(r.ChatID, title, address, c.Lat, c.Lon))
+	return err
+}
+
+// districtKeyboard lists the districts that have centers; scope says what a
+// district button opens: its centers or its events.
+func (b *Bot) districtKeyboard(l *locales.Localizer, scope string) tgbotapi.InlineKeyboardMarkup {
+	var rows [][]tgbotapi.InlineKeyboardButton
+	var row []tgbotapi.InlineKeyboardButton
+	for _, d := range b.cat.ListedDistricts() {
+		row = append(row, button(d.Name.In(l.Lang()), cbDistrict, d.ID, scope))
+		if len(row) == 2 {
+			rows = append(rows, row)
+			row = nil
+		}
+	}
+	if len(row) > 0 {
+		rows = append(rows, row)
+	}
+	if scope == scopeEvents {
+		rows = append(rows, tgbotapi.NewInlineKeyboardRow(button(l.T(locales.ButtonBack), cbEventsMenu)))
+	}
+	return tgbotapi.NewInlineKeyboardMarkup(rows...)
+}
+
+// showDistricts asks for a district: in place of the pressed message, or as
+// a new message for a menu button.
+func (b *Bot) showDistricts(ctx context.Context, r *Request, scope string) error {
+	kb := b.districtKeyboard(r.L, scope)
+	if r.Query != nil {
+		b.answer(ctx, r, "")
+		return b.edit(ctx, r, r.L.T(locales.CentersChooseDistrict), &kb)
+	}
+	_, err := b.reply(ctx, r, r.L.T(locales.CentersChooseDistrict), kb)
+	return err
+}
+
+// handleDistrictsCallback (dis:<c|e>) shows the district list.
+func (b *Bot) handleDistrictsCallback(ctx context.Context, r *Request) error {
+	scope := r.Data.Arg(0)
+	if scope != scopeCenters && scope != scopeEvents {
+		b.answer(ctx, r, r.L.T(locales.OutdatedButton))
+		return nil
+	}
+	return b.showDistricts(ctx, r, scope)
+}
+
+// handleDistrictCallback (dist:<districtID>:<c|e>) opens a district's
+// centers, or its events.
+func (b *Bot) handleDistrictCallback(ctx context.Context, r *Request) error {
+	d, ok := b.cat.District(r.Data.Arg(0))
+	scope := r.Data.Arg(1)
+	if !ok || (scope != scopeCenters && scope != scopeEvents) {
+		b.answer(ctx, r, r.L.T(locales.OutdatedButton))
+		return nil
+	}
+	if scope == scopeEvents {
+		return b.showEventList(ctx, r, eventList{kind: listDistrict, id: d.ID})
+	}
+	b.answer(ctx, r, "")
+	centers := b.cat.CentersIn(d.ID)
+	parts := []string{r.L.T(locales.CentersInDistrict, locales.Data{"District": esc(d.Name.In(r.L.Lang()))})}
+	var rows [][]tgbotapi.InlineKeyboardButton
+	for i, c := range centers {
+		parts = append(parts, b.centerSummary(r.L, i+1, c, nil))
+		label := fmt.Sprintf("%d. %s", i+1, c.Settlement.In(r.L.Lang()))
+		rows = append(rows, tgbotapi.NewInlineKeyboardRow(button(label, cbCenter, c.ID)))
+	}
+	if len(centers) == 0 {
+		parts = append(parts, r.L.T(locales.CentersNoneInDistrict))
+	} else {
+		parts = append(parts, r.L.T(locales.CentersTapForCard))
+	}
+	rows = append(rows, tgbotapi.NewInlineKeyboardRow(button(r.L.T(locales.ButtonBack), cbDistricts, scopeCenters)))
+	kb := tgbotapi.NewInlineKeyboardMarkup(rows...)
+	return b.edit(ctx, r, strings.Join(parts, "\n\n"), &kb)
+}
+
+// handleStartCenter opens the card of /start center_<id>, then the menu. An
+// unknown or malformed id gets the ordinary greeting: a poster printed
+// before a center was renamed must still lead somewhere.
+func (b *Bot) handleStartCenter(ctx context.Context, r *Request) error {
+	id, ok := strings.CutPrefix(strings.TrimSpace(r.Args), "center_")
+	c, found := b.cat.Center(id)
+	if !ok || !found {
+		if !r.User.LangSet {
+			return b.askLanguage(ctx, r)
+		}
+		return b.greet(ctx, r)
+	}
+	text, kb := b.centerCard(r.L, c)
+	if _, err := b.reply(ctx, r, text, kb); err != nil {
+		return err
+	}
+	_, err := b.reply(ctx, r, r.L.T(locales.MenuPrompt), b.mainMenu(r.L))
+	return err
+}

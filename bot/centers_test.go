@@ -1,0 +1,250 @@
+package bot
+
+import (
+	"cmp"
+	"context"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"jastar/bot/telegramtest"
+	"jastar/locales"
+	"jastar/storage/catalog"
+)
+
+// testClock is a settable fake clock for Deps.Now.
+type testClock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *testClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.t
+}
+
+func (c *testClock) Set(t time.Time) {
+	c.mu.Lock()
+	c.t = t
+	c.mu.Unlock()
+}
+
+// december1 is the tests' "now": 1 December 2026, 10:00 in Almaty.
+func december1(t testing.TB) *testClock {
+	return &testClock{t: time.Date(2026, 12, 1, 10, 0, 0, 0, almaty(t))}
+}
+
+// buttonData lists the callback data of a message's inline buttons in order.
+func buttonData(m telegramtest.Message) []string {
+	var out []string
+	for _, row := range m.InlineKeyboard {
+		for _, b := range row {
+			out = append(out, b.CallbackData)
+		}
+	}
+	return out
+}
+
+// waitMatch waits for a bot message in chat that satisfies pred.
+func (h *harness) waitMatch(chatID int64, what string, pred func(telegramtest.Message) bool) telegramtest.Message {
+	h.t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	m, err := h.srv.WaitFor(ctx, chatID, pred)
+	if err != nil {
+		h.t.Fatalf("chat %d: no %s; transcript:\n%s", chatID, what, h.transcript(chatID))
+	}
+	return m
+}
+
+// pressData presses a button with arbitrary (possibly forged) data on m.
+func (h *harness) pressData(from telegramtest.User, m telegramtest.Message, data string) string {
+	id, _ := h.srv.PressButton(from, m.ChatID, m.ID, data)
+	return id
+}
+
+// expectedNearest ranks the catalog's centers from lat, lon independently of
+// the bot: open centers by distance (the first n), then centers opening soon
+// within catalog.SoonWithinKm.
+func expectedNearest(cat *catalog.Catalog, lat, lon float64, n int) []catalog.Nearby {
+	var open, soon []catalog.Nearby
+	for _, c := range cat.Centers {
+		if c.Online {
+			continue
+		}
+		nb := catalog.Nearby{Center: c, Km: catalog.Distance(lat, lon, c.Lat, c.Lon)}
+		if c.IsOpen() {
+			open = append(open, nb)
+		} else if nb.Km <= catalog.SoonWithinKm {
+			soon = append(soon, nb)
+		}
+	}
+	by := func(a, b catalog.Nearby) int { return cmp.Compare(a.Km, b.Km) }
+	slices.SortFunc(open, by)
+	slices.SortFunc(soon, by)
+	return append(open[:n], soon[:min(len(soon), catalog.SoonMax)]...)
+}
+
+func TestCenters_NearestFromLocation(t *testing.T) {
+	h := newHarness(t)
+	cat := catalog.Default(almaty(t))
+	tests := []struct {
+		name      string
+		user      telegramtest.User
+		lat, lon  float64
+		wantFirst string
+	}{
+		{"Kaskelen ranks Karasai first", telegramtest.User{ID: 1101, FirstName: "Әсел", LanguageCode: "kk"}, 43.199, 76.621, "karasai"},
+		{"Bakanas ranks Balkhash first", telegramtest.User{ID: 1102, FirstName: "Олжас", LanguageCode: "ru"}, 44.808, 76.274, "balkhash"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			l := testLocales.For(tt.user.LanguageCode)
+			h.srv.SendLocation(tt.user, tt.lat, tt.lon)
+			m := h.waitText(tt.user.ID, plain(l.T(locales.CentersNearest)))
+
+			want := expectedNearest(cat, tt.lat, tt.lon, nearestOpen)
+			if want[0].Center.ID != tt.wantFirst {
+				t.Fatalf("test data: independently ranked first is %s, want %s", want[0].Center.ID, tt.wantFirst)
+			}
+			var wantData []string
+			for _, nb := range want {
+				wantData = append(wantData, "ctr:"+nb.Center.ID)
+			}
+			wantData = append(wantData, "dis:c")
+			if got := buttonData(m); !slices.Equal(got, wantData) {
+				t.Errorf("buttons = %v, want %v (nearest first)", got, wantData)
+			}
+			// Distances, localized ("0,0 км"), in the list, in order.
+			pos := -1
+			for _, nb := range want {
+				fragment := nb.Center.Name.In(l.Lang()) + " — " + l.T(locales.CenterAway, locales.Data{"Km": l.Km(nb.Km)})
+				i := strings.Index(m.Text, fragment)
+				if i < 0 {
+					t.Errorf("list lacks %q:\n%s", fragment, m.Text)
+				} else if i < pos {
+					t.Errorf("%q is out of order", fragment)
+				}
+				pos = max(pos, i)
+			}
+			if want[0].Km > 1 {
+				t.Errorf("first center is %.1f km away, want about 0", want[0].Km)
+			}
+			// Centers opening soon are marked, and the unknown hours say so.
+			for _, nb := range want {
+				if !nb.Center.IsOpen() && !strings.Contains(m.Text, l.T(locales.CenterStatusSoonWhen, locales.Data{"Note": nb.Center.OpensNote.In(l.Lang())})) {
+					t.Errorf("%s opening soon is not marked:\n%s", nb.Center.ID, m.Text)
+				}
+			}
+			if !strings.Contains(m.Text, plain(l.T(locales.CenterHours, locales.Data{"Hours": l.T(locales.AskTheCenter)}))) {
+				t.Errorf("unknown hours are not shown as ask-the-center:\n%s", m.Text)
+			}
+			u, err := h.db.User(context.Background(), tt.user.ID)
+			if err != nil || !u.HasLocation || u.Lat != tt.lat || u.Lon != tt.lon {
+				t.Errorf("stored user = %+v, %v; want the location remembered", u, err)
+			}
+		})
+	}
+}
+
+func TestCenters_FarAwayGetsDistricts(t *testing.T) {
+	h := newHarness(t)
+	u := telegramtest.User{ID: 1201, FirstName: "Ann", LanguageCode: "ru"}
+	h.srv.SendLocation(u, 0, 0)
+	before, _, _ := strings.Cut(ru(locales.CentersFarAway), ":")
+	m := h.waitText(u.ID, before)
+	cat := catalog.Default(almaty(t))
+	data := buttonData(m)
+	if len(data) != len(cat.ListedDistricts()) {
+		t.Errorf("%d buttons, want one per district (%d): %v", len(data), len(cat.ListedDistricts()), data)
+	}
+	for _, d := range data {
+		if !strings.HasPrefix(d, "dist:") {
+			t.Errorf("button %q on a far-away answer; want only districts", d)
+		}
+	}
+}
+
+func TestCenters_DistrictPathCardAndMap(t *testing.T) {
+	h := newHarness(t)
+	u := telegramtest.User{ID: 1301, FirstName: "Дана", LanguageCode: "ru"}
+	h.srv.SendText(u, ru(locales.MenuDistricts))
+	list := h.waitText(u.ID, ru(locales.CentersChooseDistrict))
+
+	h.press(u, list, "Карасайский район")
+	centers := h.waitText(u.ID, "Карасайский район — центры")
+	if centers.ID != list.ID {
+		t.Errorf("district centers came as message %d, want the list %d edited in place", centers.ID, list.ID)
+	}
+	h.press(u, centers, "1. Каскелен")
+	// The articles give no phone: the card says to ask, never invents one.
+	card := h.waitText(u.ID, "Молодёжный ресурсный центр Карасайского района", plain(ru(locales.CenterPhone, locales.Data{"Phone": ru(locales.AskTheCenter)})))
+	if !strings.Contains(card.Text, "Центр карьеры") {
+		t.Errorf("card lacks the services:\n%s", card.Text)
+	}
+
+	h.press(u, card, ru(locales.ButtonShowOnMap))
+	venue := h.waitMatch(u.ID, "venue", func(m telegramtest.Message) bool { return m.Venue != nil })
+	karasai, _ := catalog.Default(almaty(t)).Center("karasai")
+	if venue.Venue.Latitude != karasai.Lat || venue.Venue.Longitude != karasai.Lon {
+		t.Errorf("venue at %v,%v; want the center's %v,%v", venue.Venue.Latitude, venue.Venue.Longitude, karasai.Lat, karasai.Lon)
+	}
+	if !strings.Contains(venue.Venue.Title, "Карасайского") || !strings.Contains(venue.Venue.Address, "Каскелен") {
+		t.Errorf("venue = %+v", venue.Venue)
+	}
+	if calls := h.srv.Calls("sendVenue"); len(calls) != 1 {
+		t.Errorf("%d sendVenue calls, want 1", len(calls))
+	}
+}
+
+func TestCenters_DeepLink(t *testing.T) {
+	h := newHarness(t)
+	t.Run("known center", func(t *testing.T) {
+		u := telegramtest.User{ID: 1401, FirstName: "Нұрлан", LanguageCode: "kk"}
+		h.srv.SendText(u, "/start center_balkhash")
+		card := h.waitText(u.ID, "Балқаш ауданының жастар ресурстық орталығы", kk(locales.CenterStatusOpen))
+		if d := buttonData(card); len(d) == 0 || d[0] != "cmap:balkhash" {
+			t.Errorf("card buttons = %v, want the map first", d)
+		}
+		menu := h.waitText(u.ID, kk(locales.MenuPrompt))
+		if len(menu.ReplyKeyboard) == 0 || !menu.ReplyKeyboard[0][0].RequestLocation {
+			t.Errorf("menu after the card = %+v, want the location button first", menu.ReplyKeyboard)
+		}
+	})
+	for i, payload := range []string{"center_atlantis", "center_", "center_KARASAI", "nonsense"} {
+		t.Run(payload, func(t *testing.T) {
+			u := telegramtest.User{ID: int64(1410 + i), FirstName: "Guest", LanguageCode: "ru"}
+			h.srv.SendText(u, "/start "+payload)
+			h.waitText(u.ID, firstLine(plain(ru(locales.Welcome, locales.Data{"Name": "Guest"}))))
+			for _, m := range h.botMessages(u.ID) {
+				if strings.Contains(m.Text, ru(locales.CenterStatusOpen)) {
+					t.Errorf("payload %q opened a card: %q", payload, m.Text)
+				}
+			}
+		})
+	}
+}
+
+func TestMainMenu_HasCentersAndEvents(t *testing.T) {
+	h := newHarness(t)
+	u := telegramtest.User{ID: 1501, FirstName: "Ерлан", LanguageCode: "kk"}
+	h.srv.SendText(u, "/menu")
+	m := h.waitText(u.ID, kk(locales.MenuPrompt))
+	var labels []string
+	for _, row := range m.ReplyKeyboard {
+		for _, b := range row {
+			labels = append(labels, b.Text)
+			if b.Text == kk(locales.MenuCenters) && !b.RequestLocation {
+				t.Errorf("%q does not request the location", b.Text)
+			}
+		}
+	}
+	for _, want := range []string{kk(locales.MenuCenters), kk(locales.MenuDistricts), kk(locales.MenuEvents)} {
+		if !slices.Contains(labels, want) {
+			t.Errorf("menu %v lacks %q", labels, want)
+		}
+	}
+}
