@@ -57,10 +57,21 @@ func TestForget_LeavesNothingBehind(t *testing.T) {
 		TypeID: "legal", CenterID: "karasai", Start: time.Date(2026, 11, 20, 11, 0, 0, 0, almaty(t))},
 		time.Date(2026, 11, 10, 9, 0, 0, 0, almaty(t)), storage.BookingAttended)
 
+	// A place at an event with one seat, and someone waiting for it.
+	ev := h.addEvent("karasai", "Workshop Zq", at(t, 5, 15), 1)
+	if _, _, err := h.db.Register(ctx, ev.ID, u.ID, at(t, 1, 10)); err != nil {
+		t.Fatal(err)
+	}
+	waiting := telegramtest.User{ID: 4244, FirstName: "Waiting", LanguageCode: "ru"}
+	h.srv.SendText(waiting, "/start")
+	if reg, _, err := h.db.Register(ctx, ev.ID, waiting.ID, at(t, 1, 10)); err != nil || reg.Status != storage.Waitlisted {
+		t.Fatalf("second registration = %+v, %v; want waitlisted", reg, err)
+	}
+
 	// /mydata shows all of it.
 	h.srv.SendText(u, "/mydata")
 	m := h.waitText(u.ID, plain(l.T(locales.MyDataHeader)))
-	for _, want := range []string{name, "@" + username, phone, l.T(locales.LanguageNameRU), l.N(locales.MyDataBookingsHeader, 2)[len("🗓 <b>"):][:2],
+	for _, want := range []string{name, "@" + username, phone, "Workshop Zq", l.T(locales.StatusRegistered), l.T(locales.LanguageNameRU), l.N(locales.MyDataBookingsHeader, 2)[len("🗓 <b>"):][:2],
 		l.T(locales.StatusAttended), l.T(locales.StatusBooked)} {
 		if !strings.Contains(m.Text, plain(want)) {
 			t.Errorf("/mydata lacks %q:\n%s", want, m.Text)
@@ -91,6 +102,14 @@ func TestForget_LeavesNothingBehind(t *testing.T) {
 	if _, err := h.db.User(ctx, u.ID); !errors.Is(err, storage.ErrNotFound) {
 		t.Errorf("user after forget: %v, want not found", err)
 	}
+	// The person waiting moved up to the freed place and was told.
+	if reg, err := h.db.Registration(ctx, ev.ID, waiting.ID); err != nil || reg.Status != storage.Registered {
+		t.Errorf("waiting person after forget: %+v, %v; want registered", reg, err)
+	}
+	if _, err := h.db.Registration(ctx, ev.ID, u.ID); !errors.Is(err, storage.ErrNotFound) {
+		t.Errorf("registration after forget: %v, want not found", err)
+	}
+	h.waitText(waiting.ID, "Workshop Zq")
 	if n, _ := h.db.SlotCounts(ctx, "karasai", "career", at(t, 2, 0), at(t, 3, 0)); len(n) != 0 {
 		t.Errorf("seat still taken after forget: %v", n)
 	}
