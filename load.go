@@ -35,6 +35,7 @@ func runLoad(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	latency := fs.Duration("latency", 0, "latency the fake Bot API adds to every call")
 	baseline := fs.Bool("baseline", true, "also measure the bare echo loop on the same fake API")
 	workers := fs.Int("workers", 256, "the bot's JASTAR_WORKERS")
+	cpuProfile := fs.String("cpuprofile", "", "write the bot's CPU profile of the run to this file")
 	db := fs.String("db", "", "database file for the bot (default: a fresh one in a temporary folder)")
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "Usage: jastar load [flags]\n\nDrives simulated young people through the real bot over a fake Bot API on\nloopback and prints throughput, latency, memory and database size.\n\nFlags:")
@@ -67,7 +68,11 @@ func runLoad(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		dbPath = filepath.Join(dir, "jastar.db")
 	}
 	opts.StartBot = func(ctx context.Context, apiURL, token string) (loadtest.Bot, error) {
-		return startChildBot(ctx, apiURL, token, dbPath, *workers)
+		c, err := startChildBot(ctx, apiURL, token, dbPath, *workers)
+		if err == nil && *cpuProfile != "" && *duration > 2*time.Second {
+			go c.profile(*cpuProfile, *duration-time.Second)
+		}
+		return c, err
 	}
 	var echo loadtest.Report
 	if *baseline {
@@ -102,9 +107,10 @@ func runLoad(ctx context.Context, args []string, stdout, stderr io.Writer) error
 
 // childBot is the bot under load, run as "jastar run" in its own process.
 type childBot struct {
-	cmd    *exec.Cmd
-	dbPath string
-	done   chan error
+	opsAddr string
+	cmd     *exec.Cmd
+	dbPath  string
+	done    chan error
 }
 
 func startChildBot(ctx context.Context, apiURL, token, dbPath string, workers int) (*childBot, error) {
@@ -130,7 +136,7 @@ func startChildBot(ctx context.Context, apiURL, token, dbPath string, workers in
 	if err := cmd.Start(); err != nil {
 		return nil, err
 	}
-	c := &childBot{cmd: cmd, dbPath: dbPath, done: make(chan error, 1)}
+	c := &childBot{opsAddr: opsAddr, cmd: cmd, dbPath: dbPath, done: make(chan error, 1)}
 	go func() { c.done <- cmd.Wait() }()
 	// Ready means connected and polling: what start-up must reach.
 	deadline := time.Now().Add(30 * time.Second)
@@ -228,4 +234,21 @@ func overbooked(ctx context.Context, dbPath string) (int, error) {
 		}
 	}
 	return over, nil
+}
+
+// profile records the bot's CPU profile for d into file.
+func (c *childBot) profile(file string, d time.Duration) {
+	resp, err := http.Get(fmt.Sprintf("http://%s/debug/pprof/profile?seconds=%d", c.opsAddr, int(d.Seconds())))
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "load: profile:", err)
+		return
+	}
+	defer resp.Body.Close()
+	f, err := os.Create(file)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "load: profile:", err)
+		return
+	}
+	defer f.Close()
+	_, _ = io.Copy(f, resp.Body)
 }

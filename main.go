@@ -13,6 +13,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"net/http/pprof"
 	"os"
 	"os/signal"
 	"syscall"
@@ -188,6 +189,10 @@ func runBot(ctx context.Context, getenv func(string) string, stdout io.Writer) e
 			[]ops.Check{b.Ready, db.Ping}))
 		mux.Handle("GET /backup", backupHandler(db, log))
 		mux.Handle("GET /export", exportHandler(db, cat, texts, cfg.Location, log))
+		// Profiles for the operator (and the load tool's -cpuprofile); the
+		// listener is off by default and meant for loopback.
+		mux.HandleFunc("GET /debug/pprof/", pprof.Index)
+		mux.HandleFunc("GET /debug/pprof/profile", pprof.Profile)
 		if _, err := ops.Serve(ctx, cfg.HTTPAddr, mux, log); err != nil {
 			return &configError{name: "JASTAR_HTTP_ADDR", msg: err.Error()}
 		}

@@ -20,8 +20,10 @@ import (
 
 // TestSandbox_Browser drives the sandbox chat page in headless Chromium, as
 // a newcomer would: pick a Kazakh-speaking young person, press START, read
-// the Kazakh greeting, switch to Russian, share a location near Kaskelen,
-// then look at the page on a phone-sized screen. Every step writes a
+// the Kazakh greeting, share a location near Kaskelen and see the Karasai
+// center, book a consultation to the end while the staff group shows the
+// notification, switch to Russian, then look at the page on a phone-sized
+// screen. Every step writes a
 // screenshot to $JASTAR_SCREENSHOTS (default: a temporary folder); README's
 // docs/sandbox.png is one of them.
 func TestSandbox_Browser(t *testing.T) {
@@ -37,15 +39,21 @@ func TestSandbox_Browser(t *testing.T) {
 	p.step("start", p.pressStart(), p.waitText("private", "Сәлем, Әлия!"),
 		p.waitSelectorText("#messages-private b", "тегін кеңеске"),
 		p.waitSelectorText("#keyboard-private button", "Анықтама"))
-	p.step("switch-to-russian", p.pressInline("private", "Переключить на русский"),
+	p.step("share-location-kaskelen", p.shareSettlement("karasai"),
+		p.waitSelectorText("#messages-private .msg.own .place", "43.19900, 76.62100"),
+		p.waitText("private", "Қарасай ауданының жастар ресурстық орталығы"))
+	p.step("book-type", p.pressKey("private", "Кеңеске жазылу"), p.waitText("private", "Қандай кеңес керек?"),
+		p.pressInline("private", "Мансап"), p.waitText("private", "Қай жерде ыңғайлы?"))
+	p.step("book-center", p.pressInline("private", "Қарасай ауданының жастар ресурстық орталығы · 0,0 км"),
+		p.waitText("private", "Күнді таңдаңыз"))
+	p.step("book-day", p.pressFirstInline("private"), p.waitText("private", "Уақытты таңдаңыз"))
+	p.step("book-time", p.pressFirstInline("private"), p.waitSelectorText("#keyboard-private button", "Өткізіп жіберу"))
+	p.step("book-summary", p.pressKey("private", "Өткізіп жіберу"), p.waitSelectorText("#messages-private .inline button", "Растау"))
+	p.step("booked", p.pressInline("private", "Растау"), p.waitText("private", "Сіз жазылдыңыз!"),
+		p.waitText("staff", "Новая запись"))
+	p.step("switch-to-russian", p.send("private", "/start"), p.pressInline("private", "Переключить на русский"),
 		p.waitText("private", "Язык изменён: русский"), p.waitSelectorText("#toast", "Язык изменён"),
 		p.waitSelectorText("#keyboard-private button", "Помощь"))
-	p.step("share-location-kaskelen", p.shareSettlement("karasai"),
-		p.waitSelectorText("#messages-private .msg.own .place", "43.19900, 76.62100"))
-	// TODO(issue 9): when the centers feature lands, add the steps of the
-	// issue's "done when" here, one helper each: wait for the Karasai center
-	// in the answer to the location, book a consultation to the end, see the
-	// confirmation, and see the notification in the staff pane.
 	p.step("phone-staff-tab", p.phone(), p.pressTab("staff"), p.waitVisible("#messages-staff"))
 	p.step("phone-chat-tab", p.pressTab("private"), p.waitVisible("#messages-private"))
 }
@@ -248,6 +256,26 @@ func (p *page) pressStart() chromedp.Action[chromedp.Void] {
 // pressInline presses the newest inline button of the pane with text.
 func (p *page) pressInline(pane, text string) chromedp.Action[chromedp.Void] {
 	return click("#messages-"+pane+" .inline button", text)
+}
+
+// pressFirstInline presses the first button of the newest inline keyboard
+// in the pane: the soonest day or time the bot offers.
+func (p *page) pressFirstInline(pane string) chromedp.Action[chromedp.Void] {
+	find := fmt.Sprintf(`(() => { const k = [...document.querySelectorAll(%s)].pop(); return k && k.querySelector('button'); })()`, js("#messages-"+pane+" .inline"))
+	return chromedp.Steps(until(find+` != null`), chromedp.Evaluate[chromedp.Void](find+`.click()`))
+}
+
+// pressKey presses a button of the pane's reply keyboard.
+func (p *page) pressKey(pane, text string) chromedp.Action[chromedp.Void] {
+	return click("#keyboard-"+pane+" button", text)
+}
+
+// send types text into the message box and sends it.
+func (p *page) send(pane, text string) chromedp.Action[chromedp.Void] {
+	return chromedp.Steps(
+		chromedp.SetValue(chromedp.CSS("#composer-"+pane+" input[name=text]"), text),
+		chromedp.Click(chromedp.CSS("#composer-"+pane+" button.send")),
+	)
 }
 
 // shareSettlement shares a location by picking a center's settlement in

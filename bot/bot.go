@@ -93,6 +93,7 @@ type Bot struct {
 
 	routes routeTable
 	done   *doneLog
+	bg     sync.WaitGroup // background sends (callback answers)
 	health health
 }
 

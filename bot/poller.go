@@ -52,6 +52,12 @@ func (b *Bot) Run(ctx context.Context, drainTimeout time.Duration) error {
 	if !d.stop(drainCtx) {
 		b.log.Warn("handlers still running at the shutdown deadline")
 	}
+	bgDone := make(chan struct{})
+	go func() { b.bg.Wait(); close(bgDone) }()
+	select {
+	case <-bgDone:
+	case <-drainCtx.Done():
+	}
 	b.done.close()
 	if errors.Is(pollErr, context.Canceled) {
 		return nil

@@ -3,6 +3,7 @@ package bot
 import (
 	"context"
 	"errors"
+	"time"
 
 	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
 
@@ -45,15 +46,33 @@ func (b *Bot) edit(ctx context.Context, r *Request, text string, kb *tgbotapi.In
 	return err
 }
 
-// answer stops the spinner of a pressed button, with an optional notice.
+// answer stops the spinner of a pressed button, with an optional notice. It
+// does not wait for Telegram: the answer and the handler's edit are
+// independent calls, and a person waits for both only if we send them one
+// after the other.
 func (b *Bot) answer(ctx context.Context, r *Request, text string) {
 	if r.Query == nil || r.answered {
 		return
 	}
 	r.answered = true
-	if _, err := b.send.Request(ctx, tgbotapi.NewCallback(r.Query.ID, text)); err != nil {
-		b.log.Warn("answer callback query", "chat_id", r.ChatID, "err", err)
-	}
+	cfg := tgbotapi.NewCallback(r.Query.ID, text)
+	b.background(ctx, func(ctx context.Context) {
+		if _, err := b.send.Request(ctx, cfg); err != nil {
+			b.log.Warn("answer callback query", "chat_id", r.ChatID, "err", err)
+		}
+	})
+}
+
+// background runs f outside the handler, with a context that survives the
+// handler's end but not a minute; Run waits for these at shutdown.
+func (b *Bot) background(ctx context.Context, f func(ctx context.Context)) {
+	b.bg.Add(1)
+	go func() {
+		defer b.bg.Done()
+		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Minute)
+		defer cancel()
+		f(ctx)
+	}()
 }
 
 // alert answers a button press with a pop-up the person must close.

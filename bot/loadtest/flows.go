@@ -8,7 +8,8 @@ import (
 )
 
 // Realistic returns the scenario a young person plays: greeting, help, the
-// language switch and back, then a whole consultation booking (type, place,
+// language switch, centers near a shared location, events paged to the
+// second page and one event's card, then a whole consultation booking (type, place,
 // day, time, no phone, confirm), My bookings, and cancelling it again, so
 // the person can play it once more without reaching the booking limit.
 func Realistic(texts *locales.Bundle) Scenario {
@@ -42,6 +43,11 @@ func Realistic(texts *locales.Bundle) Scenario {
 		Text("language", "/language", WithKeyboard),
 		Press("choose language", "lang:", WithMenu),
 		Text("unknown text", "сәлем", WithMenu),
+		Location("centers near me", 43.199, 76.621, AnyMessage),
+		Text("events", "/events", WithKeyboard),
+		Press("all events", "evl:a", WithKeyboard),
+		Press("next page", "evl:a:-:1", WithKeyboard),
+		Press("event card", "ev:", WithKeyboard),
 		Text("book", "/book", WithKeyboard),
 		Press("choose type", "bt:", WithKeyboard),
 		Press("choose place", "bc:", WithKeyboard),
