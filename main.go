@@ -76,6 +76,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return runBot(ctx, getenv, stdout)
 	case "backup":
 		return runBackup(ctx, args, getenv, stdout, stderr)
+	case "export":
+		return runExport(ctx, args, getenv, stdout, stderr)
 	case "load":
 		return runLoad(ctx, args, stdout, stderr)
 	case "catalog":
@@ -95,6 +97,7 @@ const usage = `Usage: jastar [command]
 Commands:
   run                   run the bot (the default)
   backup FILE           write a consistent copy of the database, also while the bot runs
+  export [flags] FILE   write the bookings of a period as CSV for Excel (see -h)
   load [flags]          drive simulated people through the bot and measure it (see -h)
   catalog check FILE    validate a catalog file; catalog default prints the embedded one
   sandbox [-addr A]     try the bot without Telegram: a local chat page on 127.0.0.1:8080
@@ -137,6 +140,9 @@ func runBot(ctx context.Context, getenv func(string) string, stdout io.Writer) e
 	if err != nil {
 		if errors.Is(err, boltdb.ErrLocked) {
 			return fmt.Errorf("%w: is another jastar running on %s?", err, cfg.DBPath)
+		}
+		if errors.Is(err, storage.ErrSchemaTooNew) {
+			return fmt.Errorf("%s was written by a newer jastar, refusing to touch it: run that version, or restore a backup made by this one: %w", cfg.DBPath, err)
 		}
 		return err
 	}
@@ -183,6 +189,7 @@ func runBot(ctx context.Context, getenv func(string) string, stdout io.Writer) e
 			[]ops.Check{b.Healthy, db.Ping},
 			[]ops.Check{b.Ready, db.Ping}))
 		mux.Handle("GET /backup", backupHandler(db, log))
+		mux.Handle("GET /export", exportHandler(db, cat, texts, cfg.Location, log))
 		// Profiles for the operator (and the load tool's -cpuprofile); the
 		// listener is off by default and meant for loopback.
 		mux.HandleFunc("GET /debug/pprof/", pprof.Index)

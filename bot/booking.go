@@ -428,6 +428,9 @@ func (b *Bot) handleBookConfirm(ctx context.Context, r *Request) error {
 	case err != nil:
 		return err
 	}
+	if !moving {
+		b.metrics.Bookings.WithLabelValues(booked.TypeID, booked.CenterID).Inc()
+	}
 	if err := b.store.DeleteConversation(ctx, r.ChatID); err != nil {
 		return err
 	}

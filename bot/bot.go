@@ -28,6 +28,7 @@ type Store interface {
 	storage.ConversationStore
 	storage.Inbox
 	storage.BookingStore
+	storage.PrivacyStore
 	storage.EventStore
 	storage.FeedbackStore
 }

@@ -93,7 +93,7 @@ func (b *Bot) handleMyCancelYes(ctx context.Context, r *Request) error {
 	if !ok || err != nil {
 		return err
 	}
-	cancelled, err := b.store.Cancel(ctx, bk.ID, cancelByPerson, b.now())
+	cancelled, err := b.cancelForPerson(ctx, bk.ID)
 	if errors.Is(err, storage.ErrConflict) {
 		b.answer(ctx, r, r.L.T(locales.BookingGone))
 		return nil
@@ -102,11 +102,19 @@ func (b *Bot) handleMyCancelYes(ctx context.Context, r *Request) error {
 		return err
 	}
 	b.answer(ctx, r, "")
-	if err := b.edit(ctx, r, r.L.T(locales.MyBookingCancelled, locales.Data{"Text": b.myBookingText(r.L, cancelled)}), nil); err != nil {
-		return err
+	return b.edit(ctx, r, r.L.T(locales.MyBookingCancelled, locales.Data{"Text": b.myBookingText(r.L, cancelled)}), nil)
+}
+
+// cancelForPerson cancels a booking at its person's request (freeing the
+// seat and deleting its reminders) and tells the center's staff: the one
+// path of "My bookings" and /forget.
+func (b *Bot) cancelForPerson(ctx context.Context, id uint64) (storage.Booking, error) {
+	cancelled, err := b.store.Cancel(ctx, id, cancelByPerson, b.now())
+	if err != nil {
+		return cancelled, err
 	}
 	b.notifyStaff(ctx, cancelled, staffCancelledByPerson, storage.Booking{})
-	return nil
+	return cancelled, nil
 }
 
 // handleMyKeep: mck:<id> puts the booking back as it was.

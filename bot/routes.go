@@ -83,6 +83,11 @@ const (
 	cbEditEvent      = "eved" // eved:<eventID> — start the edit dialogue
 	cbCancelEvent    = "evx"  // evx:<eventID> — ask to cancel the event
 	cbCancelEventYes = "evxy" // evxy:<eventID> — cancel it and tell everyone registered
+
+	// Privacy (bot/privacy.go): /forget's confirmation. <asked> is when the
+	// question was asked (Unix seconds base 36), so an old button is refused.
+	cbForgetYes = "fgy" // fgy:<asked>
+	cbForgetNo  = "fgn" // fgn
 	// Feedback after an attended consultation (bot/feedback.go); the
 	// booking must be the presser's and attended.
 	cbFeedbackRate = "fb"  // fb:<booking id>:<1..5>
@@ -112,6 +117,14 @@ func (b *Bot) buildRoutes() routeTable {
 			"today":      b.handleStaffToday,
 			"tomorrow":   b.handleStaffTomorrow,
 			"bookings":   b.handleStaffBookings,
+
+			// Privacy (bot/privacy.go), staff export and admin statistics
+			// (bot/export.go, bot/stats.go). Private chats only: they carry
+			// personal data.
+			"mydata": b.handleMyData,
+			"forget": b.handleForget,
+			"export": b.handleExport,
+			"stats":  b.handleStats,
 		},
 		groupCommands: map[string]Handler{
 			"today":    b.handleStaffToday,
@@ -136,6 +149,9 @@ func (b *Bot) buildRoutes() routeTable {
 			cbStaffCancel: b.handleStaffCancel,
 			cbStaffReason: b.handleStaffReason,
 			cbStaffBack:   b.handleStaffBack,
+
+			cbForgetYes: b.handleForgetYes,
+			cbForgetNo:  b.handleForgetNo,
 
 			cbCenter:         b.handleCenterCallback,
 			cbCenterMap:      b.handleCenterMapCallback,
@@ -179,6 +195,8 @@ func (b *Bot) buildRoutes() routeTable {
 			{"help", locales.CommandHelp},
 			{"book", locales.CommandBook},
 			{"mybookings", locales.CommandMyBookings},
+			{"mydata", locales.CommandMyData},
+			{"forget", locales.CommandForget},
 		},
 	}
 	t.menuByText = make(map[string]Handler)

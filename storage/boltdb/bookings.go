@@ -70,9 +70,13 @@ func putBooking(tx *bolt.Tx, b storage.Booking) error {
 
 // indexBooking writes the index entries of b: by chat and by center always,
 // by slot unless cancelled (an attended or no-show booking used its seat).
+// An anonymised booking (ChatID 0, see Forget) belongs to nobody and has no
+// entry by chat.
 func indexBooking(tx *bolt.Tx, b storage.Booking) error {
-	if err := tx.Bucket(bucketBookingsByChat).Put(chatBookingKey(b.ChatID, b.Start, b.ID), nil); err != nil {
-		return err
+	if b.ChatID != 0 {
+		if err := tx.Bucket(bucketBookingsByChat).Put(chatBookingKey(b.ChatID, b.Start, b.ID), nil); err != nil {
+			return err
+		}
 	}
 	if err := tx.Bucket(bucketBookingsByCenterDay).Put(centerDayKey(b.CenterID, b.Start, b.ID), nil); err != nil {
 		return err

@@ -22,7 +22,7 @@ var ErrLocked = errors.New("database file is in use by another process")
 
 // DB is the bbolt-backed store. It is safe for concurrent use.
 type DB struct {
-	bolt *bolt.DB
+	bolt *handle // *bolt.DB behind a lock so Compact can swap the file (compact.go)
 	path string
 }
 
@@ -41,14 +41,15 @@ func Open(path string, opts Options) (*DB, error) {
 	if opts.LockTimeout <= 0 {
 		opts.LockTimeout = time.Second
 	}
-	bdb, err := bolt.Open(path, 0o600, &bolt.Options{
+	boltOpts := &bolt.Options{
 		Timeout:  opts.LockTimeout,
 		ReadOnly: opts.ReadOnly,
 		// The freelist is rebuilt at open instead of written on every
 		// commit: commits are the hot path, opens are rare.
 		NoFreelistSync: true,
 		FreelistType:   bolt.FreelistMapType,
-	})
+	}
+	bdb, err := bolt.Open(path, 0o600, boltOpts)
 	if errors.Is(err, bolterrors.ErrTimeout) {
 		return nil, fmt.Errorf("open %s: %w", path, ErrLocked)
 	}
@@ -59,7 +60,7 @@ func Open(path string, opts Options) (*DB, error) {
 	// default 10 ms is added to every person's tap that writes; a commit
 	// (two fsyncs) costs well under a millisecond here, so wait less.
 	bdb.MaxBatchDelay = 2 * time.Millisecond
-	db := &DB{bolt: bdb, path: path}
+	db := &DB{bolt: &handle{db: bdb, opts: boltOpts}, path: path}
 	if opts.ReadOnly {
 		if err := db.bolt.View(func(tx *bolt.Tx) error { return checkVersion(tx) }); err != nil {
 			bdb.Close()

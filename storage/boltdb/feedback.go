@@ -139,3 +139,17 @@ func (db *DB) FeedbackSince(ctx context.Context, from time.Time, fn func(storage
 		return nil
 	})
 }
+
+// anonymiseFeedback keeps a booking's rating for the statistics but drops
+// who gave it and their own words, which could name them.
+func anonymiseFeedback(tx *bolt.Tx, bookingID uint64) error {
+	rec, err := getFeedback(tx, bookingID)
+	if errors.Is(err, storage.ErrNotFound) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	rec.ChatID, rec.Comment = 0, ""
+	return putFeedback(tx, bookingID, rec)
+}

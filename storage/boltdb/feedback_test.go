@@ -76,3 +76,25 @@ func TestFeedback_RateOnceCommentOnce(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+func TestForget_AnonymisesFeedback(t *testing.T) {
+	ctx := context.Background()
+	db, _ := openTemp(t)
+	b, err := db.Book(ctx, booking(7, "kegen", "legal", at(3, 11)), rules(1, 3))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.SaveRating(ctx, storage.Feedback{BookingID: b.ID, ChatID: 7, TypeID: "legal", CenterID: "kegen", Rating: 2, At: at(3, 13)}); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.SaveFeedbackComment(ctx, b.ID, "Меня зовут Айгерим, было долго"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Forget(ctx, 7); err != nil {
+		t.Fatal(err)
+	}
+	f, err := db.Feedback(ctx, b.ID)
+	if err != nil || f.Rating != 2 || f.ChatID != 0 || f.Comment != "" || f.CenterID != "kegen" {
+		t.Errorf("feedback after forget = %+v, %v; want the rating only", f, err)
+	}
+}

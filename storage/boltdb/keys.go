@@ -24,7 +24,8 @@ package boltdb
 //	                                                    empty; bookings not cancelled: the seats taken,
 //	                                                    so a slot's count is a prefix walk of at most its capacity
 //	bookings_by_chat   chatID (8) | start Unix (8) | bookingID (8)
-//	                                                    empty; every booking of a person, by start ("my bookings")
+//	                                                    empty; every booking of a person, by start ("my bookings");
+//	                                                    anonymised bookings (chat_id 0, see Forget) have no entry
 //	bookings_by_center_day
 //	                   center (24) | start Unix (8) | bookingID (8)
 //	                                                    empty; every booking of a center by start (staff day lists)
@@ -51,6 +52,10 @@ package boltdb
 //	registrations      eventID (8) | chatID (8)         registrationRecord JSON; one per person and event
 //	registrations_by_chat
 //	                   chatID (8) | eventID (8)         empty; a person's registrations without a scan
+//
+// Forget (privacy.go) erases a person and then compacts the file
+// (compact.go): bbolt leaves old record versions in freed pages, and only a
+// rewrite of the file removes them.
 //
 // Catalog ids (center and seed ids) are at most 24 bytes of [a-z0-9_]
 // (the catalog validates that); in keys they are right-padded with zero bytes

@@ -1,0 +1,251 @@
+package bot
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
+
+	"jastar/locales"
+	"jastar/storage"
+)
+
+// forgetWindow is how long the confirmation button of /forget works: a
+// button found in the chat days later is no longer a considered decision.
+const forgetWindow = 15 * time.Minute
+
+// statusText names a booking status for people (the staff lists use icons).
+var statusText = map[storage.BookingStatus]string{
+	storage.BookingBooked:    locales.StatusBooked,
+	storage.BookingAttended:  locales.StatusAttended,
+	storage.BookingNoShow:    locales.StatusNoShow,
+	storage.BookingCancelled: locales.StatusCancelled,
+}
+
+// handleMyData shows the person everything stored about them, read fresh
+// from the store, in their language.
+func (b *Bot) handleMyData(ctx context.Context, r *Request) error {
+	u, err := b.store.User(ctx, r.ChatID)
+	if err != nil && !errors.Is(err, storage.ErrNotFound) {
+		return err
+	}
+	bookings, err := b.store.AllBookingsOf(ctx, r.ChatID)
+	if err != nil {
+		return err
+	}
+	_, convErr := b.store.Conversation(ctx, r.ChatID)
+	if convErr != nil && !errors.Is(convErr, storage.ErrNotFound) {
+		return convErr
+	}
+	l, loc := r.L, b.cfg.Location
+	parts := []string{l.T(locales.MyDataHeader)}
+
+	username := l.T(locales.MyDataNoUsername)
+	if u.Username != "" {
+		username = "@" + esc(u.Username)
+	}
+	lang := l.T(locales.LanguageNameKK)
+	if u.Lang == storage.Russian {
+		lang = l.T(locales.LanguageNameRU)
+	}
+	parts = append(parts, l.T(locales.MyDataProfile, locales.Data{
+		"Name": esc(u.FirstName), "Username": username, "Lang": lang, "Date": esc(l.Date(u.CreatedAt.In(loc))),
+	}))
+	var facts []string
+	if u.PhoneConsent && u.Phone != "" {
+		facts = append(facts, l.T(locales.MyDataPhone, locales.Data{"Phone": esc(u.Phone)}))
+	} else {
+		facts = append(facts, l.T(locales.MyDataNoPhone))
+	}
+	if u.HasLocation {
+		facts = append(facts, l.T(locales.MyDataLocation, locales.Data{"Place": fmt.Sprintf("%.4f, %.4f", u.Lat, u.Lon)}))
+	} else {
+		facts = append(facts, l.T(locales.MyDataNoLocation))
+	}
+	if u.SubscriptionOffered {
+		facts = append(facts, l.T(locales.MyDataOfferShown))
+	}
+	if !u.Active && !u.CreatedAt.IsZero() {
+		facts = append(facts, l.T(locales.MyDataBlocked))
+	}
+	if convErr == nil {
+		facts = append(facts, l.T(locales.MyDataDialogue))
+	}
+	parts = append(parts, strings.Join(facts, "\n"))
+	regs, err := b.store.PersonRegistrations(ctx, r.ChatID)
+	if err != nil {
+		return err
+	}
+	if len(regs) > 0 {
+		lines := []string{l.N(locales.MyDataRegistrationsHeader, len(regs))}
+		for _, reg := range regs {
+			e, err := b.store.Event(ctx, reg.EventID)
+			if err != nil {
+				return fmt.Errorf("event %d of a registration: %w", reg.EventID, err)
+			}
+			status := l.T(locales.StatusRegistered)
+			if reg.Status == storage.Waitlisted {
+				status = l.T(locales.StatusWaitlisted)
+			}
+			lines = append(lines, l.T(locales.MyDataRegistrationLine, locales.Data{
+				"Title": esc(e.TitleIn(storage.Lang(l.Lang()))), "When": esc(b.when(l, e)), "Status": esc(status),
+			}))
+		}
+		parts = append(parts, strings.Join(lines, "\n"))
+	}
+	// TODO(issue 7): subscriptions and feedback, once those features are
+	// merged.
+
+	if len(bookings) == 0 {
+		parts = append(parts, l.T(locales.MyDataNoBookings))
+	} else {
+		lines := []string{l.N(locales.MyDataBookingsHeader, len(bookings))}
+		for _, bk := range bookings {
+			d := b.bookingData(l, bk)
+			d["Status"] = esc(l.T(statusText[bk.Status]))
+			lines = append(lines, l.T(locales.MyDataBookingLine, d))
+		}
+		parts = append(parts, strings.Join(lines, "\n"))
+	}
+	parts = append(parts, l.T(locales.MyDataFooter))
+	return b.replyLong(ctx, r, parts)
+}
+
+// replyLong sends parts joined by blank lines, split into messages below
+// Telegram's 4096-character limit (https://core.telegram.org/bots/api#sendmessage)
+// at part boundaries, and inside a part at line boundaries.
+func (b *Bot) replyLong(ctx context.Context, r *Request, parts []string) error {
+	const limit = 3800
+	var msg strings.Builder
+	flush := func() error {
+		if msg.Len() == 0 {
+			return nil
+		}
+		_, err := b.reply(ctx, r, msg.String(), nil)
+		msg.Reset()
+		return err
+	}
+	for _, p := range parts {
+		for _, line := range strings.Split(p, "\n") {
+			if msg.Len()+len(line)+2 > limit {
+				if err := flush(); err != nil {
+					return err
+				}
+			}
+			if msg.Len() > 0 {
+				msg.WriteString("\n")
+			}
+			msg.WriteString(line)
+		}
+		msg.WriteString("\n")
+	}
+	return flush()
+}
+
+// handleForget asks before erasing: it cannot be undone.
+func (b *Bot) handleForget(ctx context.Context, r *Request) error {
+	upcoming, err := b.store.BookingsOf(ctx, r.ChatID, b.now())
+	if err != nil {
+		return err
+	}
+	d := locales.Data{"Upcoming": ""}
+	if len(upcoming) > 0 {
+		d["Upcoming"] = r.L.N(locales.ForgetUpcoming, len(upcoming))
+	}
+	kb := tgbotapi.NewInlineKeyboardMarkup(tgbotapi.NewInlineKeyboardRow(
+		button(r.L.T(locales.ForgetYes), cbForgetYes, strconv.FormatInt(b.now().Unix(), 36)),
+		button(r.L.T(locales.ForgetNo), cbForgetNo),
+	))
+	_, err = b.reply(ctx, r, r.L.T(locales.ForgetAsk, d), kb)
+	return err
+}
+
+// handleForgetNo: fgn.
+func (b *Bot) handleForgetNo(ctx context.Context, r *Request) error {
+	b.answer(ctx, r, "")
+	return b.edit(ctx, r, r.L.T(locales.ForgetKept), nil)
+}
+
+// handleForgetYes: fgy:<asked>. Upcoming bookings are cancelled one by one
+// through the person's own cancellation (seat freed, reminders deleted,
+// staff told); then the store erases the rest and compacts the file. The
+// button acts only on the chat that pressed it: r.ChatID, never an argument.
+func (b *Bot) handleForgetYes(ctx context.Context, r *Request) error {
+	asked, err := strconv.ParseInt(r.Data.Arg(0), 36, 64)
+	now := b.now()
+	if !r.Private || err != nil || now.Sub(time.Unix(asked, 0)) > forgetWindow || time.Unix(asked, 0).After(now.Add(time.Minute)) {
+		b.answer(ctx, r, r.L.T(locales.ForgetStale))
+		return b.edit(ctx, r, r.L.T(locales.ForgetStale), nil)
+	}
+	upcoming, err := b.store.BookingsOf(ctx, r.ChatID, now)
+	if err != nil {
+		return err
+	}
+	cancelled := 0
+	for _, bk := range upcoming {
+		_, err := b.cancelForPerson(ctx, bk.ID)
+		if errors.Is(err, storage.ErrConflict) {
+			continue // cancelled or marked meanwhile: Forget anonymises it as it is
+		}
+		if err != nil {
+			return fmt.Errorf("cancel booking %d before forgetting: %w", bk.ID, err)
+		}
+		cancelled++
+	}
+	if err := b.unregisterForForget(ctx, r.ChatID, now); err != nil {
+		return err
+	}
+	rep, err := b.store.Forget(ctx, r.ChatID)
+	if err != nil {
+		return err
+	}
+	b.log.Info("person forgotten", "chat_id", r.ChatID, "cancelled", cancelled, "anonymised", rep.Anonymised,
+		"reminders", rep.Reminders, "registrations", rep.Registrations, "updates_dropped", rep.Updates)
+	details := ""
+	if cancelled > 0 {
+		details += r.L.N(locales.ForgetCancelledBookings, cancelled)
+	}
+	if kept := rep.Anonymised - cancelled; kept > 0 {
+		details += r.L.N(locales.ForgetAnonymisedBookings, kept)
+	}
+	b.answer(ctx, r, "")
+	if err := b.edit(ctx, r, r.L.T(locales.ForgetDone, locales.Data{"Details": details}), nil); err != nil {
+		return err
+	}
+	return nil
+}
+
+// unregisterForForget gives up the person's places at events still open,
+// as their own "unregister" button does, so the first person waiting moves
+// up and is told. Registrations of past or cancelled events are left to
+// Forget, which deletes them without touching the events' history.
+func (b *Bot) unregisterForForget(ctx context.Context, chatID int64, now time.Time) error {
+	regs, err := b.store.PersonRegistrations(ctx, chatID)
+	if err != nil {
+		return err
+	}
+	for _, reg := range regs {
+		e, err := b.store.Event(ctx, reg.EventID)
+		if err != nil {
+			return fmt.Errorf("event %d of a registration: %w", reg.EventID, err)
+		}
+		if !e.Open(now) {
+			continue
+		}
+		e, promoted, err := b.store.Unregister(ctx, e.ID, chatID, now, b.cfg.Reminders)
+		if errors.Is(err, storage.ErrNotFound) {
+			continue
+		}
+		if err != nil {
+			return fmt.Errorf("unregister %d from event %d before forgetting: %w", chatID, reg.EventID, err)
+		}
+		if promoted != nil {
+			b.notifyPromoted(ctx, e, []storage.Registration{*promoted})
+		}
+	}
+	return nil
+}

@@ -1,0 +1,173 @@
+package bot
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"jastar/bot/telegramtest"
+	"jastar/locales"
+	"jastar/storage"
+)
+
+// seedBooking stores a booking as if made at made, bypassing the dialogue,
+// with the given status.
+func seedBooking(t *testing.T, h *harness, bk storage.Booking, made time.Time, status storage.BookingStatus) storage.Booking {
+	t.Helper()
+	ctx := context.Background()
+	if bk.End.IsZero() {
+		bk.End = bk.Start.Add(time.Hour)
+	}
+	got, err := h.db.Book(ctx, bk, storage.BookRules{Capacity: 100, Now: made, NotBefore: made})
+	if err != nil {
+		t.Fatal(err)
+	}
+	switch status {
+	case storage.BookingAttended, storage.BookingNoShow:
+		got, err = h.db.SetStatus(ctx, got.ID, status, made)
+	case storage.BookingCancelled:
+		got, err = h.db.Cancel(ctx, got.ID, "staff_closed", made)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	return got
+}
+
+func TestForget_LeavesNothingBehind(t *testing.T) {
+	h, _ := bookingHarness(t)
+	ctx := context.Background()
+	const name, username, phone = "Жанаргүл Zq9", "zhanargul_zq9", "+77015550199"
+	u := telegramtest.User{ID: 4242, FirstName: name, Username: username, LanguageCode: "ru"}
+	l := tl("ru")
+
+	// A future booking through the dialogue, and a past one already attended.
+	sum := h.toSummary(u, "ru", 2, 11, phone)
+	h.press(u, sum, plain(l.T(locales.BookConfirm)))
+	h.waitMessage(u.ID, sum.ID, plain(firstLine(l.T(locales.BookConfirmed))))
+	h.waitText(testStaffChat, name)
+	if got := counterValue(t, h, "jastar_bookings_total", map[string]string{"type": "career", "center": "karasai"}); got != 1 {
+		t.Errorf("jastar_bookings_total{career,karasai} = %v, want 1", got)
+	}
+	past := seedBooking(t, h, storage.Booking{ChatID: u.ID, Name: name, Username: username, Phone: phone, Lang: storage.Russian,
+		TypeID: "legal", CenterID: "karasai", Start: time.Date(2026, 11, 20, 11, 0, 0, 0, almaty(t))},
+		time.Date(2026, 11, 10, 9, 0, 0, 0, almaty(t)), storage.BookingAttended)
+
+	// A place at an event with one seat, and someone waiting for it.
+	ev := h.addEvent("karasai", "Workshop Zq", at(t, 5, 15), 1)
+	if _, _, err := h.db.Register(ctx, ev.ID, u.ID, at(t, 1, 10), h.bot.cfg.Reminders); err != nil {
+		t.Fatal(err)
+	}
+	waiting := telegramtest.User{ID: 4244, FirstName: "Waiting", LanguageCode: "ru"}
+	h.srv.SendText(waiting, "/start")
+	if reg, _, err := h.db.Register(ctx, ev.ID, waiting.ID, at(t, 1, 10), h.bot.cfg.Reminders); err != nil || reg.Status != storage.Waitlisted {
+		t.Fatalf("second registration = %+v, %v; want waitlisted", reg, err)
+	}
+
+	// /mydata shows all of it.
+	h.srv.SendText(u, "/mydata")
+	m := h.waitText(u.ID, plain(l.T(locales.MyDataHeader)))
+	for _, want := range []string{name, "@" + username, phone, "Workshop Zq", l.T(locales.StatusRegistered), l.T(locales.LanguageNameRU), l.N(locales.MyDataBookingsHeader, 2)[len("🗓 <b>"):][:2],
+		l.T(locales.StatusAttended), l.T(locales.StatusBooked)} {
+		if !strings.Contains(m.Text, plain(want)) {
+			t.Errorf("/mydata lacks %q:\n%s", want, m.Text)
+		}
+	}
+
+	// /forget asks first; "no" keeps everything.
+	h.srv.SendText(u, "/forget")
+	ask := h.waitText(u.ID, plain(firstLine(l.T(locales.ForgetAsk))), plain(strings.TrimSpace(l.N(locales.ForgetUpcoming, 1))))
+	h.waitAnswered(h.press(u, ask, l.T(locales.ForgetNo)))
+	h.waitMessage(u.ID, ask.ID, l.T(locales.ForgetKept))
+	if _, err := h.db.User(ctx, u.ID); err != nil {
+		t.Fatalf("user after \"no\": %v", err)
+	}
+	// A forged confirmation from long ago is refused.
+	id, _ := h.srv.PressButton(u, u.ID, ask.ID, "fgy:"+B36(uint64(at(t, 1, 9).Unix())))
+	if got := h.waitAnswered(id); got != l.T(locales.ForgetStale) {
+		t.Errorf("stale confirmation answered %q", got)
+	}
+
+	h.srv.SendText(u, "/forget")
+	ask = h.waitText(u.ID, plain(firstLine(l.T(locales.ForgetAsk))))
+	h.press(u, ask, l.T(locales.ForgetYes))
+	h.waitMessage(u.ID, ask.ID, plain(firstLine(l.T(locales.ForgetDone))), plain(strings.TrimSpace(l.N(locales.ForgetCancelledBookings, 1))))
+	// Staff were told through the ordinary cancellation.
+	h.waitText(testStaffChat, plain(firstLine(ru(locales.StaffCancelledByPerson))))
+
+	if _, err := h.db.User(ctx, u.ID); !errors.Is(err, storage.ErrNotFound) {
+		t.Errorf("user after forget: %v, want not found", err)
+	}
+	// The person waiting moved up to the freed place and was told.
+	if reg, err := h.db.Registration(ctx, ev.ID, waiting.ID); err != nil || reg.Status != storage.Registered {
+		t.Errorf("waiting person after forget: %+v, %v; want registered", reg, err)
+	}
+	if _, err := h.db.Registration(ctx, ev.ID, u.ID); !errors.Is(err, storage.ErrNotFound) {
+		t.Errorf("registration after forget: %v, want not found", err)
+	}
+	h.waitText(waiting.ID, "Workshop Zq")
+	if n, _ := h.db.SlotCounts(ctx, "karasai", "career", at(t, 2, 0), at(t, 3, 0)); len(n) != 0 {
+		t.Errorf("seat still taken after forget: %v", n)
+	}
+	kept, err := h.db.Booking(ctx, past.ID)
+	if err != nil || kept.ChatID != 0 || kept.Name != "" || kept.Phone != "" || kept.Status != storage.BookingAttended || kept.TypeID != "legal" {
+		t.Errorf("past booking after forget = %+v, %v; want anonymised, attended, legal", kept, err)
+	}
+	h.stop()
+	if err := h.db.Close(); err != nil {
+		t.Fatal(err)
+	}
+	file, err := os.ReadFile(h.dbPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, secret := range []string{name, "Жанаргүл", username, phone, phone[1:]} {
+		if bytes.Contains(file, []byte(secret)) {
+			t.Errorf("the database file still holds %q", secret)
+		}
+	}
+	if strings.Contains(h.logs.String(), "Жанаргүл") || strings.Contains(h.logs.String(), phone[1:]) {
+		t.Error("the log holds the person's name or phone")
+	}
+}
+
+func TestMyData_Kazakh(t *testing.T) {
+	h, _ := bookingHarness(t)
+	u := telegramtest.User{ID: 4343, FirstName: "Дәулет", LanguageCode: "kk"}
+	h.srv.SendText(u, "/mydata")
+	m := h.waitText(u.ID, plain(kk(locales.MyDataHeader)), "Дәулет", plain(kk(locales.MyDataNoBookings)), plain(kk(locales.MyDataNoPhone)))
+	if !strings.Contains(m.Text, kk(locales.LanguageNameKK)) {
+		t.Errorf("/mydata does not name the language:\n%s", m.Text)
+	}
+}
+
+// counterValue reads a counter from the bot's registry by its labels.
+func counterValue(t *testing.T, h *harness, name string, labels map[string]string) float64 {
+	t.Helper()
+	families, err := h.bot.metrics.Registry().Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range families {
+		if f.GetName() != name {
+			continue
+		}
+	metrics:
+		for _, m := range f.GetMetric() {
+			if len(m.GetLabel()) != len(labels) {
+				continue
+			}
+			for _, lp := range m.GetLabel() {
+				if labels[lp.GetName()] != lp.GetValue() {
+					continue metrics
+				}
+			}
+			return m.GetCounter().GetValue()
+		}
+	}
+	return 0
+}

@@ -1,0 +1,157 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/binary"
+	"encoding/csv"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+
+	"jastar/storage"
+	"jastar/storage/boltdb"
+)
+
+// seedExportDB writes a database with three December bookings (two at
+// Karasai, one at Konaev) and one in January.
+func seedExportDB(t *testing.T) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "jastar.db")
+	db, err := boltdb.Open(path, boltdb.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	loc, _ := time.LoadLocation("Asia/Almaty")
+	made := time.Date(2026, 11, 1, 9, 0, 0, 0, loc)
+	for i, s := range []struct {
+		center string
+		start  time.Time
+		name   string
+	}{
+		{"karasai", time.Date(2026, 12, 2, 11, 0, 0, 0, loc), "Әлия"},
+		{"karasai", time.Date(2026, 12, 31, 17, 0, 0, 0, loc), "+cmd"},
+		{"konaev", time.Date(2026, 12, 3, 11, 0, 0, 0, loc), "Данияр"},
+		{"karasai", time.Date(2027, 1, 1, 11, 0, 0, 0, loc), "Январь"},
+	} {
+		_, err := db.Book(context.Background(), storage.Booking{ChatID: int64(i + 1), Name: s.name, TypeID: "career", CenterID: s.center,
+			Start: s.start, End: s.start.Add(time.Hour)}, storage.BookRules{Capacity: 5, Now: made, NotBefore: made})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	return path
+}
+
+func readExport(t *testing.T, path string) [][]string {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rest, ok := bytes.CutPrefix(data, []byte{0xEF, 0xBB, 0xBF})
+	if !ok {
+		t.Fatal("export lacks the UTF-8 BOM")
+	}
+	r := csv.NewReader(bytes.NewReader(rest))
+	r.Comma = ';'
+	rows, err := r.ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fi, _ := os.Stat(path); fi.Mode().Perm() != 0o600 {
+		t.Errorf("export file mode %v, want 0600", fi.Mode().Perm())
+	}
+	return rows
+}
+
+func TestExport_CommandLine(t *testing.T) {
+	dbPath := seedExportDB(t)
+	environ := map[string]string{"JASTAR_DB": dbPath}
+	out := filepath.Join(t.TempDir(), "dec.csv")
+	var stdout bytes.Buffer
+	if err := run(context.Background(), []string{"export", "-from", "01.12.2026", "-to", "31.12.2026", out}, env(environ), &stdout, &stdout); err != nil {
+		t.Fatalf("export: %v (%s)", err, stdout.String())
+	}
+	rows := readExport(t, out)
+	if len(rows) != 4 || rows[0][1] != "Дата" {
+		t.Fatalf("export = %q, want a Russian header and 3 December bookings", rows)
+	}
+	if rows[3][6] != "'+cmd" {
+		t.Errorf("last row name = %q, want the formula defused", rows[3][6])
+	}
+	if err := run(context.Background(), []string{"export", "-from", "01.12.2026", "-to", "31.12.2026", "-center", "konaev", "-lang", "kk", out}, env(environ), &stdout, &stdout); err != nil {
+		t.Fatal(err)
+	}
+	if rows := readExport(t, out); len(rows) != 2 || rows[1][6] != "Данияр" || rows[0][1] != "Күні" {
+		t.Errorf("Konaev export = %q", rows)
+	}
+	for _, bad := range [][]string{{"export"}, {"export", "-from", "32.12.2026", out}, {"export", "-center", "nowhere", out}, {"export", "-from", "02.12.2026", "-to", "01.12.2026", out}} {
+		if err := run(context.Background(), bad, env(environ), &stdout, &stdout); !errors.Is(err, errUsage) {
+			t.Errorf("%q: err = %v, want a usage error", bad, err)
+		}
+	}
+}
+
+func TestExport_ThroughTheRunningBot(t *testing.T) {
+	dbPath := seedExportDB(t)
+	addr := freeAddr(t)
+	rb := startBot(t, map[string]string{"JASTAR_HTTP_ADDR": addr, "JASTAR_DB": dbPath})
+	waitStatus(t, "http://"+addr+"/readyz", 200)
+	out := filepath.Join(t.TempDir(), "dec.csv")
+	var stdout bytes.Buffer
+	if err := run(context.Background(), []string{"export", "-from", "01.12.2026", "-to", "31.12.2026", out}, env(rb.env), &stdout, &stdout); err != nil {
+		t.Fatalf("export while running: %v", err)
+	}
+	if rows := readExport(t, out); len(rows) != 4 {
+		t.Errorf("export while running has %d bookings, want 3", len(rows)-1)
+	}
+	if !strings.Contains(stdout.String(), "3 bookings") {
+		t.Errorf("output %q does not count the bookings", stdout.String())
+	}
+	// Without the listener the export explains what to do.
+	noAddr := map[string]string{"JASTAR_DB": dbPath}
+	if err := run(context.Background(), []string{"export", out}, env(noAddr), &stdout, &stdout); err == nil || !strings.Contains(err.Error(), "JASTAR_HTTP_ADDR") {
+		t.Errorf("err = %v, want an explanation naming JASTAR_HTTP_ADDR", err)
+	}
+}
+
+// TestRun_NewerSchemaRefused: a database written by a newer jastar is not
+// touched, and the operator is told why.
+func TestRun_NewerSchemaRefused(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "jastar.db")
+	db, err := boltdb.Open(path, boltdb.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	raw, err := bolt.Open(path, 0o600, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = raw.Update(func(tx *bolt.Tx) error {
+		v := make([]byte, 8)
+		binary.BigEndian.PutUint64(v, 99)
+		return tx.Bucket([]byte("meta")).Put([]byte("schema_version"), v)
+	})
+	raw.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	before, _ := os.ReadFile(path)
+	err = run(context.Background(), nil, env(map[string]string{
+		"TELEGRAM_BOT_TOKEN": "123:abcdefghijkl", "TELEGRAM_API_URL": "http://127.0.0.1:1", "JASTAR_DB": path,
+	}), &bytes.Buffer{}, &bytes.Buffer{})
+	if err == nil || !errors.Is(err, storage.ErrSchemaTooNew) || !strings.Contains(err.Error(), "newer jastar") {
+		t.Fatalf("run = %v, want a refusal naming a newer jastar", err)
+	}
+	if after, _ := os.ReadFile(path); !bytes.Equal(before, after) {
+		t.Error("the newer database was modified")
+	}
+}
