@@ -30,7 +30,7 @@ func TestLoad_SmokeEveryAnswerArrives(t *testing.T) {
 		t.Fatal(err)
 	}
 	opts := loadtest.Options{
-		Users: 30, Concurrency: 30, Iterations: 2, Timeout: 10 * time.Second, Scenario: loadtest.Realistic(texts),
+		Users: 30, Concurrency: 30, Iterations: 2, Timeout: 30 * time.Second, Scenario: loadtest.Realistic(texts),
 		StartBot: func(ctx context.Context, apiURL, token string) (loadtest.Bot, error) {
 			ctx, cancel := context.WithCancel(ctx)
 			b := &inProcessBot{cancel: cancel, done: make(chan error, 1)}

@@ -2,38 +2,67 @@ package bot
 
 import (
 	"context"
+	"fmt"
 	"sync"
 	"testing"
 	"time"
+
+	"jastar/bot/telegramtest"
 )
 
-// TestHealthy_TurnsUnhealthyWhenTheLoopStalls makes Telegram hang so no poll
-// starts or ends, moves the clock on, and expects the health check to say so.
+// TestHealthy_TurnsUnhealthyWhenTheLoopStalls jams the update loop (one
+// worker, a handler that never returns, a full queue), moves the clock on,
+// and expects the health check to say so; once the jam clears, the loop
+// polls again and the check recovers.
 func TestHealthy_TurnsUnhealthyWhenTheLoopStalls(t *testing.T) {
 	var mu sync.Mutex
 	now := time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC)
 	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
-	h := newHarness(t, withClock(clock))
+	advance := func(d time.Duration) { mu.Lock(); now = now.Add(d); mu.Unlock() }
+	h := newHarness(t, withClock(clock), withConfig(func(c *Config) { c.Workers = 1 }))
 	ctx := context.Background()
-	deadline := time.Now().Add(10 * time.Second)
-	for h.bot.Healthy(ctx) != nil {
-		if time.Now().After(deadline) {
-			t.Fatalf("never healthy: %v", h.bot.Healthy(ctx))
+	waitHealth := func(healthy bool) {
+		t.Helper()
+		deadline := time.Now().Add(15 * time.Second)
+		for (h.bot.Healthy(ctx) == nil) != healthy {
+			if time.Now().After(deadline) {
+				t.Fatalf("healthy = %v, want %v (%v)", h.bot.Healthy(ctx) == nil, healthy, h.bot.Healthy(ctx))
+			}
+			time.Sleep(10 * time.Millisecond)
 		}
-		time.Sleep(10 * time.Millisecond)
 	}
+	waitHealth(true)
 	if err := h.bot.Ready(ctx); err != nil {
 		t.Errorf("ready = %v after connecting and polling", err)
 	}
-	h.srv.SetLatency(time.Hour)         // every call, getUpdates included, now hangs
-	time.Sleep(1500 * time.Millisecond) // let the in-flight 1 s poll end and the next one hang
-	mu.Lock()
-	now = now.Add(2 * time.Minute)
-	mu.Unlock()
-	// A live loop would have touched the clock again within its 1 s poll.
-	time.Sleep(1500 * time.Millisecond)
-	if err := h.bot.Healthy(ctx); err == nil {
-		t.Fatal("healthy although no poll started or ended for two minutes")
+
+	release := make(chan struct{})
+	h.bot.routes.commands["jam"] = func(ctx context.Context, r *Request) error { <-release; return nil }
+	u := telegramtest.User{ID: 77, FirstName: "J", LanguageCode: "ru"}
+	// One worker stuck on /jam; 1×32 queued updates fill the dispatcher, so
+	// the loop blocks handing over the next one and polls no more.
+	h.srv.SendText(u, "/jam")
+	for i := range 40 {
+		h.srv.SendText(u, fmt.Sprintf("/help %d", i))
 	}
-	h.srv.SetLatency(0)
+	// A live loop polls at least once a second (PollTimeout); a jammed one
+	// stops. Wait until no poll happened for 2.5 s.
+	deadline := time.Now().Add(20 * time.Second)
+	for polls := -1; ; {
+		n := len(h.srv.Calls("getUpdates"))
+		if n == polls {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the loop never jammed")
+		}
+		polls = n
+		time.Sleep(2500 * time.Millisecond)
+	}
+	advance(2 * time.Minute)
+	waitHealth(false)
+
+	close(release) // unjam: the loop hands over, polls, and is alive again
+	advance(time.Second)
+	waitHealth(true)
 }
