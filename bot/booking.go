@@ -44,6 +44,10 @@ const (
 	keySlot    = "slot" // start, Unix seconds
 	keyResched = "resched"
 	keyPhone   = "phone" // "asked" once the phone question was answered
+	// keyAtCenter is set when the dialogue began on a center's card: the
+	// center is chosen already, so the types are that center's and the
+	// place step is skipped.
+	keyAtCenter = "at_center"
 )
 
 // errUnavailable means the dialogue names a type or center the catalog no
@@ -53,6 +57,33 @@ var errUnavailable = errors.New("consultation type or center unavailable")
 // handleBook starts the dialogue (menu button and /book). A person at the
 // limit hears so at once instead of after five taps.
 func (b *Bot) handleBook(ctx context.Context, r *Request) error {
+	return b.startBooking(ctx, r, "")
+}
+
+// handleBookAtCenter (bkc:<center id>) starts the dialogue from a center's
+// card, with the place already chosen.
+func (b *Bot) handleBookAtCenter(ctx context.Context, r *Request) error {
+	c, ok := b.cat.Center(r.Data.Arg(0))
+	if !ok || !c.IsOpen() || len(b.centerTypes(c.ID)) == 0 {
+		b.answer(ctx, r, r.L.T(locales.BookUnavailable))
+		return nil
+	}
+	b.answer(ctx, r, "")
+	return b.startBooking(ctx, r, c.ID)
+}
+
+// centerTypes are the consultation types a center takes bookings for.
+func (b *Bot) centerTypes(centerID string) []catalog.ConsultationType {
+	var out []catalog.ConsultationType
+	for _, t := range b.cat.Types {
+		if _, ok := b.cat.ScheduleFor(centerID, t.ID); ok {
+			out = append(out, t)
+		}
+	}
+	return out
+}
+
+func (b *Bot) startBooking(ctx context.Context, r *Request, atCenter string) error {
 	now := b.now()
 	mine, err := b.store.BookingsOf(ctx, r.ChatID, now)
 	if err != nil {
@@ -64,6 +95,10 @@ func (b *Bot) handleBook(ctx context.Context, r *Request) error {
 	}
 	conv := storage.Conversation{ChatID: r.ChatID, Flow: flowBook, Step: stepType, UpdatedAt: now}
 	conv.Set(keyToken, newToken())
+	if atCenter != "" {
+		conv.Set(keyAtCenter, atCenter)
+		conv.Set(keyCenter, atCenter)
+	}
 	if err := b.store.SaveConversation(ctx, conv); err != nil {
 		return err
 	}
@@ -144,6 +179,12 @@ func (b *Bot) handleBookType(ctx context.Context, r *Request) error {
 	}
 	conv.Set(keyType, typeID)
 	conv.Step = stepCenter
+	if at := conv.Get(keyAtCenter); at != "" {
+		if _, ok := b.cat.ScheduleFor(at, typeID); !ok {
+			return b.bookUnavailable(ctx, r)
+		}
+		conv.Step = stepDay
+	}
 	return b.saveStep(ctx, r, conv)
 }
 
@@ -567,7 +608,11 @@ func (b *Bot) renderBookStep(ctx context.Context, r *Request, conv storage.Conve
 		return &m
 	}
 	if conv.Step == stepType {
-		for _, t := range b.cat.Types {
+		types := b.cat.Types
+		if at := conv.Get(keyAtCenter); at != "" {
+			types = b.centerTypes(at)
+		}
+		for _, t := range types {
 			if len(b.bookCenters(r.User, t.ID)) > 0 {
 				rows = append(rows, tgbotapi.NewInlineKeyboardRow(button(typeLabel(l, t), cbBookType, tok, t.ID)))
 			}
@@ -617,6 +662,9 @@ func (b *Bot) renderBookStep(ctx context.Context, r *Request, conv storage.Conve
 	data := locales.Data{"Type": typeText, "Place": esc(center.Name.In(l.Lang())), "N": b.cfg.BookingDays}
 	resched := conv.Get(keyResched) != ""
 	dayBack := stepCenter
+	if conv.Get(keyAtCenter) != "" {
+		dayBack = stepType
+	}
 	if resched {
 		dayBack = ""
 	}

@@ -490,3 +490,45 @@ func TestBooking_ForgedAndStaleButtonsRefused(t *testing.T) {
 		t.Errorf("expired dialogue answered %q", got)
 	}
 }
+
+// TestBooking_FromCenterCard starts from the card a deep link opens: only
+// that center's types are offered, the place step is skipped, and Back
+// from the day list returns to the types.
+func TestBooking_FromCenterCard(t *testing.T) {
+	h, _ := bookingHarness(t)
+	l := tl("kk")
+	u := telegramtest.User{ID: 640, FirstName: "Дана", LanguageCode: "kk"}
+	konaev, _ := h.bot.cat.Center("konaev")
+	var want []string
+	for _, s := range konaev.Schedules {
+		want = append(want, "bt:%s:"+s.Type)
+	}
+	h.srv.SendText(u, "/start center_konaev")
+	card := h.waitText(u.ID, konaev.Name.KK, plain(l.T(locales.CenterStatusOpen)))
+	h.press(u, card, l.T(locales.ButtonBookHere))
+	types := h.waitText(u.ID, plain(firstLine(l.T(locales.BookChooseType))))
+	var offered []string
+	for _, row := range types.InlineKeyboard {
+		if strings.HasPrefix(row[0].CallbackData, "bt:") {
+			tok := strings.Split(row[0].CallbackData, ":")[1]
+			offered = append(offered, strings.Replace(row[0].CallbackData, tok, "%s", 1))
+		}
+	}
+	if strings.Join(offered, " ") != strings.Join(want, " ") {
+		t.Fatalf("types offered at Konaev = %v, want the catalog's %v", offered, want)
+	}
+	first, _ := h.bot.cat.Type(konaev.Schedules[0].Type)
+	h.press(u, types, first.Name.KK)
+	days := h.waitMessage(u.ID, types.ID, "Күнді таңдаңыз")
+	if !strings.Contains(days.Text, konaev.Name.KK) {
+		t.Errorf("day step lost the center: %q", days.Text)
+	}
+	h.press(u, days, l.T(locales.ButtonBack))
+	h.waitMessage(u.ID, types.ID, plain(firstLine(l.T(locales.BookChooseType))))
+
+	// A forged card button for a center that takes no bookings.
+	id, _ := h.srv.PressButton(u, u.ID, card.ID, "bkc:talgar")
+	if got := h.waitAnswered(id); got != l.T(locales.BookUnavailable) {
+		t.Errorf("booking at an opening-soon center answered %q", got)
+	}
+}

@@ -144,6 +144,9 @@ func (b *Bot) centerCard(l *locales.Localizer, c catalog.Center) (string, tgbota
 	if !c.Online {
 		rows = append(rows, tgbotapi.NewInlineKeyboardRow(button(l.T(locales.ButtonShowOnMap), cbCenterMap, c.ID)))
 	}
+	if c.IsOpen() && len(b.centerTypes(c.ID)) > 0 {
+		rows = append(rows, tgbotapi.NewInlineKeyboardRow(button(l.T(locales.ButtonBookHere), cbBookAtCenter, c.ID)))
+	}
 	rows = append(rows, tgbotapi.NewInlineKeyboardRow(button(l.T(locales.ButtonCenterEvents), cbEventList, listCenter, c.ID, "0")))
 	return strings.Join(lines, "\n"), tgbotapi.NewInlineKeyboardMarkup(rows...)
 }

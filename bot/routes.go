@@ -52,6 +52,8 @@ const (
 	cbBookConfirm = "bok" // bok:<tok>
 	cbBookBack    = "bb"  // bb:<tok>:<step>
 	cbBookQuit    = "bq"  // bq:<tok>
+	// bkc:<center id> — start booking from a center's card, place chosen
+	cbBookAtCenter = "bkc"
 	// My bookings (bot/mybookings.go); the booking must be the presser's.
 	cbMyCancel    = "mc"  // mc:<booking id base 36> — ask to confirm
 	cbMyCancelYes = "mcy" // mcy:<booking id>
@@ -134,21 +136,22 @@ func (b *Bot) buildRoutes() routeTable {
 		callbacks: map[string]Handler{
 			cbLanguage: b.handleLanguageCallback,
 
-			cbBookType:    b.handleBookType,
-			cbBookCenter:  b.handleBookCenter,
-			cbBookDay:     b.handleBookDay,
-			cbBookSlot:    b.handleBookSlot,
-			cbBookConfirm: b.handleBookConfirm,
-			cbBookBack:    b.handleBookBack,
-			cbBookQuit:    b.handleBookQuit,
-			cbMyCancel:    b.handleMyCancel,
-			cbMyCancelYes: b.handleMyCancelYes,
-			cbMyKeep:      b.handleMyKeep,
-			cbMyMove:      b.handleMyMove,
-			cbStaffMark:   b.handleStaffMark,
-			cbStaffCancel: b.handleStaffCancel,
-			cbStaffReason: b.handleStaffReason,
-			cbStaffBack:   b.handleStaffBack,
+			cbBookType:     b.handleBookType,
+			cbBookCenter:   b.handleBookCenter,
+			cbBookDay:      b.handleBookDay,
+			cbBookSlot:     b.handleBookSlot,
+			cbBookConfirm:  b.handleBookConfirm,
+			cbBookAtCenter: b.handleBookAtCenter,
+			cbBookBack:     b.handleBookBack,
+			cbBookQuit:     b.handleBookQuit,
+			cbMyCancel:     b.handleMyCancel,
+			cbMyCancelYes:  b.handleMyCancelYes,
+			cbMyKeep:       b.handleMyKeep,
+			cbMyMove:       b.handleMyMove,
+			cbStaffMark:    b.handleStaffMark,
+			cbStaffCancel:  b.handleStaffCancel,
+			cbStaffReason:  b.handleStaffReason,
+			cbStaffBack:    b.handleStaffBack,
 
 			cbForgetYes: b.handleForgetYes,
 			cbForgetNo:  b.handleForgetNo,

@@ -4,6 +4,7 @@ package locales
 // bookings (notifications, marks, cancellation reasons, day lists).
 const (
 	MenuBook           = "MenuBook"
+	ButtonBookHere     = "ButtonBookHere"
 	MenuMyBookings     = "MenuMyBookings"
 	CommandBook        = "CommandBook"
 	CommandMyBookings  = "CommandMyBookings"
