@@ -26,6 +26,8 @@ type Store interface {
 	storage.UserStore
 	storage.ConversationStore
 	storage.Inbox
+	storage.SubscriptionStore
+	storage.BroadcastStore
 }
 
 // Config is what the bot needs from the operator.
@@ -44,6 +46,12 @@ type Config struct {
 	DialogTTL time.Duration
 	// HandlerTimeout bounds the handling of one update.
 	HandlerTimeout time.Duration
+	// BroadcastRate is messages a second for broadcasts, on top of the
+	// global limit (0 = DefaultBroadcastRate).
+	BroadcastRate float64
+	// BroadcastProgressEvery is how often the admin's progress message of a
+	// broadcast is edited (0 = every 5 s).
+	BroadcastProgressEvery time.Duration
 }
 
 // Deps are the parts main wires in.
@@ -74,6 +82,7 @@ type Bot struct {
 
 	routes routeTable
 	health health
+	casts  *broadcaster
 }
 
 // health is what /healthz reads: when the update loop last completed a poll.
@@ -130,6 +139,7 @@ func New(cfg Config, deps Deps) (*Bot, error) {
 	b.send = NewSender(b.api, cfg.Limits, b.log)
 	b.send.OnBlocked(b.markBlocked)
 	b.routes = b.buildRoutes()
+	b.casts = newBroadcaster(cfg.BroadcastRate, cfg.BroadcastProgressEvery)
 	return b, nil
 }
 
@@ -208,6 +218,7 @@ func (b *Bot) markBlocked(chatID int64) {
 		b.log.Error("mark user blocked", "chat_id", chatID, "err", err)
 		return
 	}
+	b.unsubscribeUnreachable(ctx, chatID)
 	b.log.Info("user blocked the bot", "chat_id", chatID)
 }
 

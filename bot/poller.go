@@ -43,6 +43,7 @@ func (b *Bot) Run(ctx context.Context, drainTimeout time.Duration) error {
 	// Handlers get a context that outlives the shutdown signal, so an update
 	// being handled is finished rather than cut in half.
 	handlerBase := context.WithoutCancel(ctx)
+	b.startBroadcasts(ctx)
 
 	pollErr := b.replayAndPoll(ctx, handlerBase, d)
 
@@ -51,6 +52,7 @@ func (b *Bot) Run(ctx context.Context, drainTimeout time.Duration) error {
 	if !d.stop(drainCtx) {
 		b.log.Warn("handlers still running at the shutdown deadline")
 	}
+	b.stopBroadcasts(drainCtx)
 	if errors.Is(pollErr, context.Canceled) {
 		return nil
 	}

@@ -44,6 +44,13 @@ const (
 	cbLanguage = "lang" // lang:<kk|ru> — choose the language
 )
 
+// Callback prefixes of subscriptions and broadcasts.
+const (
+	cbSubscription = "sub" // sub:t:<topic>, sub:d, sub:dd:<district|_>, sub:back, sub:off, sub:open, sub:no — subscription.go
+	cbBroadcast    = "bc"  // bc:skip:<lang>, bc:t:<topic|_>, bc:d:<district|_>, bc:l:<lang|_>, bc:ok, bc:no — composing (admins)
+	cbBroadcastJob = "bcj" // bcj:<p|r|c>:<broadcast id> — pause, resume, cancel a broadcast (admins)
+)
+
 // buildRoutes is the one place that lists every entry point of the bot.
 func (b *Bot) buildRoutes() routeTable {
 	t := routeTable{
@@ -62,14 +69,28 @@ func (b *Bot) buildRoutes() routeTable {
 		startPayloads: map[string]Handler{},
 		menu: [][]menuItem{
 			{{label: locales.MenuLanguage, handler: b.handleLanguage}, {label: locales.MenuHelp, handler: b.handleHelp}},
+			{{label: locales.MenuSubscriptions, handler: b.handleSubscribe}},
 		},
 		menuCommands: []commandInfo{
 			{"start", locales.CommandStart},
 			{"language", locales.CommandLanguage},
 			{"cancel", locales.CommandCancel},
 			{"help", locales.CommandHelp},
+			{"subscribe", locales.CommandSubscribe},
+			{"unsubscribe", locales.CommandUnsubscribe},
 		},
 	}
+	// Subscriptions (subscription.go) and broadcasts (broadcast.go; the
+	// broadcast commands and buttons check that the sender is an admin).
+	t.commands["subscribe"] = b.handleSubscribe
+	t.commands["unsubscribe"] = b.handleUnsubscribe
+	t.commands["broadcast"] = b.handleBroadcast
+	t.commands["broadcasts"] = b.handleBroadcasts
+	t.callbacks[cbSubscription] = b.handleSubscriptionCallback
+	t.callbacks[cbBroadcast] = b.handleBroadcastCallback
+	t.callbacks[cbBroadcastJob] = b.handleBroadcastJobCallback
+	t.flows[flowBroadcast] = b.handleBroadcastStep
+
 	t.menuByText = make(map[string]Handler)
 	for _, row := range t.menu {
 		for _, it := range row {
