@@ -28,6 +28,8 @@ type Config struct {
 	Workers     int
 	// CatalogPath is an operator's catalog file; empty means the embedded one.
 	CatalogPath string
+	// BroadcastRate is messages a second for broadcasts (JASTAR_BROADCAST_RATE).
+	BroadcastRate float64
 }
 
 // defaultAPIURL is Telegram's Bot API.
@@ -54,6 +56,7 @@ func loadConfig(getenv func(string) string) (Config, error) {
 		Limits:    bot.DefaultLimits(),
 		Workers:   64,
 	}
+	c.BroadcastRate = bot.DefaultBroadcastRate
 	bad := func(name, format string, args ...any) error {
 		return &configError{name: name, msg: fmt.Sprintf(format, args...)}
 	}
@@ -147,6 +150,13 @@ func loadConfig(getenv func(string) string) (Config, error) {
 			return c, bad("JASTAR_WORKERS", "%q is not a number of workers between 1 and 4096", v)
 		}
 		c.Workers = n
+	}
+	if v := getenv("JASTAR_BROADCAST_RATE"); v != "" {
+		f, err := strconv.ParseFloat(v, 64)
+		if err != nil || !(f > 0 && f <= 1000) {
+			return c, bad("JASTAR_BROADCAST_RATE", "%q is not a rate of broadcast messages a second (a number above 0, at most 1000)", v)
+		}
+		c.BroadcastRate = f
 	}
 	return c, nil
 }

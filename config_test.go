@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"jastar/bot"
 )
 
 func env(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
@@ -40,6 +42,8 @@ func TestLoadConfig_Errors(t *testing.T) {
 		{"bad time zone", map[string]string{"TELEGRAM_BOT_TOKEN": testToken, "JASTAR_TIMEZONE": "Mars/Olympus"}, "JASTAR_TIMEZONE"},
 		{"bad log level", map[string]string{"TELEGRAM_BOT_TOKEN": testToken, "JASTAR_LOG_LEVEL": "loud"}, "JASTAR_LOG_LEVEL"},
 		{"negative rate", map[string]string{"TELEGRAM_BOT_TOKEN": testToken, "JASTAR_SEND_RATE": "-1"}, "JASTAR_SEND_RATE"},
+		{"zero broadcast rate", map[string]string{"TELEGRAM_BOT_TOKEN": testToken, "JASTAR_BROADCAST_RATE": "0"}, "JASTAR_BROADCAST_RATE"},
+		{"bad broadcast rate", map[string]string{"TELEGRAM_BOT_TOKEN": testToken, "JASTAR_BROADCAST_RATE": "fast"}, "JASTAR_BROADCAST_RATE"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -75,5 +79,16 @@ func TestLoadConfig_TokenFileAndLists(t *testing.T) {
 	}
 	if c.APIURL != "http://127.0.0.1:8081" || c.Limits.PerSecond != 0 {
 		t.Errorf("api url %q, rate %v", c.APIURL, c.Limits.PerSecond)
+	}
+}
+
+func TestLoadConfig_BroadcastRate(t *testing.T) {
+	c, err := loadConfig(env(map[string]string{"TELEGRAM_BOT_TOKEN": testToken}))
+	if err != nil || c.BroadcastRate != bot.DefaultBroadcastRate {
+		t.Fatalf("default broadcast rate = %v, %v; want %d", c.BroadcastRate, err, bot.DefaultBroadcastRate)
+	}
+	c, err = loadConfig(env(map[string]string{"TELEGRAM_BOT_TOKEN": testToken, "JASTAR_BROADCAST_RATE": "12.5"}))
+	if err != nil || c.BroadcastRate != 12.5 {
+		t.Fatalf("broadcast rate = %v, %v; want 12.5", c.BroadcastRate, err)
 	}
 }

@@ -121,6 +121,8 @@ func runBot(ctx context.Context, getenv func(string) string, stdout io.Writer) e
 		Location:    cfg.Location,
 		Limits:      cfg.Limits,
 		Workers:     cfg.Workers,
+
+		BroadcastRate: cfg.BroadcastRate,
 	}, bot.Deps{Store: db, Catalog: cat, Locales: texts, Log: log})
 	if err != nil {
 		return err
