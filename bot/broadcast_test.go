@@ -447,6 +447,9 @@ func TestBroadcast_RestartResumesWithoutDuplicates(t *testing.T) {
 	h.srv.SetLatency(150 * time.Millisecond)
 	h.press(admin, confirm, ru(locales.BroadcastSendButton))
 	bc := waitSent(t, h, 1, 8)
+	if bc.Counts.Done() >= n {
+		t.Fatalf("the broadcast finished before the restart: %+v", bc.Counts)
+	}
 	h.restart()
 	h.srv.SetLatency(0)
 	report := h.waitReport(0, 30*time.Second)

@@ -82,6 +82,8 @@ func TestBroadcastThroughput(t *testing.T) {
 	var peak atomic.Uint64
 	stop := make(chan struct{})
 	var sampler sync.WaitGroup
+	start := time.Now()
+	lastLog, lastSent := start, 0
 	sampler.Go(func() {
 		tick := time.NewTicker(250 * time.Millisecond)
 		defer tick.Stop()
@@ -91,6 +93,13 @@ func TestBroadcastThroughput(t *testing.T) {
 				return
 			case <-tick.C:
 			}
+			if time.Since(lastLog) >= 30*time.Second {
+				if bc, err := h.db.Broadcast(ctx, 1); err == nil {
+					t.Logf("%4.0fs: %d sent, %.1f msg/s over the last interval", time.Since(start).Seconds(), bc.Counts.Sent,
+						float64(bc.Counts.Sent-lastSent)/time.Since(lastLog).Seconds())
+					lastSent, lastLog = bc.Counts.Sent, time.Now()
+				}
+			}
 			var m runtime.MemStats
 			runtime.ReadMemStats(&m)
 			if m.HeapInuse > peak.Load() {
@@ -99,7 +108,6 @@ func TestBroadcastThroughput(t *testing.T) {
 		}
 	})
 	sentBefore, _, _ := h.bot.send.Stats()
-	start := time.Now()
 	h.press(admin, confirm, ru(locales.BroadcastSendButton))
 	report := h.waitReport(0, time.Duration(float64(n)/rate*1.3*float64(time.Second))+time.Minute)
 	elapsed := time.Since(start)
