@@ -49,6 +49,8 @@ type Config struct {
 	// digest and the weekly events digest, in TimeZone.
 	DigestSpec string
 	WeeklySpec string
+	// BroadcastRate is messages a second for broadcasts (JASTAR_BROADCAST_RATE).
+	BroadcastRate float64
 }
 
 // defaultAPIURL is Telegram's Bot API.
@@ -80,6 +82,7 @@ func loadConfig(getenv func(string) string) (Config, error) {
 		DigestSpec:        scheduler.SpecMorningDigest,
 		WeeklySpec:        scheduler.SpecWeeklyDigest,
 	}
+	c.BroadcastRate = bot.DefaultBroadcastRate
 	bad := func(name, format string, args ...any) error {
 		return &configError{name: name, msg: fmt.Sprintf(format, args...)}
 	}
@@ -238,6 +241,13 @@ func loadConfig(getenv func(string) string) (Config, error) {
 			}
 			*sp.dst = v
 		}
+	}
+	if v := getenv("JASTAR_BROADCAST_RATE"); v != "" {
+		f, err := strconv.ParseFloat(v, 64)
+		if err != nil || !(f > 0 && f <= 1000) {
+			return c, bad("JASTAR_BROADCAST_RATE", "%q is not a rate of broadcast messages a second (a number above 0, at most 1000)", v)
+		}
+		c.BroadcastRate = f
 	}
 	return c, nil
 }

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"jastar/bot"
 )
 
 func env(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
@@ -52,6 +54,8 @@ func TestLoadConfig_Errors(t *testing.T) {
 		{"bad digest spec", map[string]string{"TELEGRAM_BOT_TOKEN": testToken, "JASTAR_DIGEST_SPEC": "every morning"}, "JASTAR_DIGEST_SPEC"},
 		{"digest spec with seconds", map[string]string{"TELEGRAM_BOT_TOKEN": testToken, "JASTAR_DIGEST_SPEC": "0 30 8 * * *"}, "JASTAR_DIGEST_SPEC"},
 		{"bad weekly spec", map[string]string{"TELEGRAM_BOT_TOKEN": testToken, "JASTAR_WEEKLY_SPEC": "0 10 * * mondays"}, "JASTAR_WEEKLY_SPEC"},
+		{"zero broadcast rate", map[string]string{"TELEGRAM_BOT_TOKEN": testToken, "JASTAR_BROADCAST_RATE": "0"}, "JASTAR_BROADCAST_RATE"},
+		{"bad broadcast rate", map[string]string{"TELEGRAM_BOT_TOKEN": testToken, "JASTAR_BROADCAST_RATE": "fast"}, "JASTAR_BROADCAST_RATE"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -107,5 +111,16 @@ func TestLoadConfig_Reminders(t *testing.T) {
 	}
 	if c.RemindDayBeforeAt != 19*time.Hour+30*time.Minute || c.RemindBefore != 2*time.Hour || c.DigestSpec != "0 9 * * 1-5" || c.WeeklySpec != "0 18 * * 5" {
 		t.Errorf("set: day before at %v, before %v, digest %q, weekly %q", c.RemindDayBeforeAt, c.RemindBefore, c.DigestSpec, c.WeeklySpec)
+	}
+}
+
+func TestLoadConfig_BroadcastRate(t *testing.T) {
+	c, err := loadConfig(env(map[string]string{"TELEGRAM_BOT_TOKEN": testToken}))
+	if err != nil || c.BroadcastRate != bot.DefaultBroadcastRate {
+		t.Fatalf("default broadcast rate = %v, %v; want %d", c.BroadcastRate, err, bot.DefaultBroadcastRate)
+	}
+	c, err = loadConfig(env(map[string]string{"TELEGRAM_BOT_TOKEN": testToken, "JASTAR_BROADCAST_RATE": "12.5"}))
+	if err != nil || c.BroadcastRate != 12.5 {
+		t.Fatalf("broadcast rate = %v, %v; want 12.5", c.BroadcastRate, err)
 	}
 }

@@ -163,6 +163,7 @@ func runBot(ctx context.Context, getenv func(string) string, stdout io.Writer) e
 		BookingDays:   cfg.BookingDays,
 		StaffLang:     cfg.StaffLang,
 		Reminders:     storage.ReminderPolicy{DayBeforeAt: cfg.RemindDayBeforeAt, Before: cfg.RemindBefore},
+		BroadcastRate: cfg.BroadcastRate,
 	}, bot.Deps{Store: db, Catalog: cat, Locales: texts, Log: log, Metrics: metrics})
 	if err != nil {
 		return err

@@ -31,6 +31,8 @@ type Store interface {
 	storage.PrivacyStore
 	storage.EventStore
 	storage.FeedbackStore
+	storage.SubscriptionStore
+	storage.BroadcastStore
 }
 
 // Config is what the bot needs from the operator.
@@ -61,6 +63,12 @@ type Config struct {
 	Reminders storage.ReminderPolicy
 	// StaffLang is the language of staff notifications and lists ("ru").
 	StaffLang string
+	// BroadcastRate is messages a second for broadcasts, on top of the
+	// global limit (0 = DefaultBroadcastRate).
+	BroadcastRate float64
+	// BroadcastProgressEvery is how often the admin's progress message of a
+	// broadcast is edited (0 = every 5 s).
+	BroadcastProgressEvery time.Duration
 }
 
 // Deps are the parts main wires in.
@@ -96,6 +104,7 @@ type Bot struct {
 	done   *doneLog
 	bg     sync.WaitGroup // background sends (callback answers)
 	health health
+	casts  *broadcaster
 }
 
 // health is what /healthz reads: when the update loop last completed a poll.
@@ -172,6 +181,7 @@ func New(cfg Config, deps Deps) (*Bot, error) {
 	b.send.metrics = deps.Metrics
 	b.send.OnBlocked(b.markBlocked)
 	b.routes = b.buildRoutes()
+	b.casts = newBroadcaster(cfg.BroadcastRate, cfg.BroadcastProgressEvery)
 	return b, nil
 }
 
@@ -260,6 +270,7 @@ func (b *Bot) markBlocked(chatID int64) {
 		b.log.Error("mark user blocked", "chat_id", chatID, "err", err)
 		return
 	}
+	b.unsubscribeUnreachable(ctx, chatID)
 	b.log.Info("user blocked the bot", "chat_id", chatID)
 }
 

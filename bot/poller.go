@@ -44,6 +44,7 @@ func (b *Bot) Run(ctx context.Context, drainTimeout time.Duration) error {
 	// being handled is finished rather than cut in half.
 	handlerBase := context.WithoutCancel(ctx)
 	b.done = newDoneLog(handlerBase, b.store, b.now, b.log)
+	b.startBroadcasts(ctx)
 
 	pollErr := b.replayAndPoll(ctx, handlerBase, d)
 
@@ -59,6 +60,7 @@ func (b *Bot) Run(ctx context.Context, drainTimeout time.Duration) error {
 	case <-drainCtx.Done():
 	}
 	b.done.close()
+	b.stopBroadcasts(drainCtx)
 	if errors.Is(pollErr, context.Canceled) {
 		return nil
 	}

@@ -96,6 +96,13 @@ const (
 	cbFeedbackSkip = "fbs" // fbs:<booking id> — no comment
 )
 
+// Callback prefixes of subscriptions and broadcasts.
+const (
+	cbSubscription = "sub" // sub:t:<topic>, sub:d, sub:dd:<district|_>, sub:back, sub:off, sub:open, sub:no — subscription.go
+	cbBroadcast    = "brc" // brc:skip:<lang>, brc:t:<topic|_>, brc:d:<district|_>, brc:l:<lang|_>, brc:ok, brc:no — composing (admins)
+	cbBroadcastJob = "bcj" // bcj:<p|r|c>:<broadcast id> — pause, resume, cancel a broadcast (admins)
+)
+
 // buildRoutes is the one place that lists every entry point of the bot.
 func (b *Bot) buildRoutes() routeTable {
 	t := routeTable{
@@ -112,6 +119,13 @@ func (b *Bot) buildRoutes() routeTable {
 			"newevent":    b.handleNewEvent,
 			"editevent":   b.handleStaffEvents,
 			"cancelevent": b.handleStaffEvents,
+
+			// Subscriptions (subscription.go) and broadcasts (broadcast.go,
+			// which checks that the sender is an admin).
+			"subscribe":   b.handleSubscribe,
+			"unsubscribe": b.handleUnsubscribe,
+			"broadcast":   b.handleBroadcast,
+			"broadcasts":  b.handleBroadcasts,
 
 			// Booking (bot/booking.go, bot/mybookings.go) and its staff side.
 			"book":       b.handleBook,
@@ -135,6 +149,10 @@ func (b *Bot) buildRoutes() routeTable {
 		},
 		callbacks: map[string]Handler{
 			cbLanguage: b.handleLanguageCallback,
+
+			cbSubscription: b.handleSubscriptionCallback,
+			cbBroadcast:    b.handleBroadcastCallback,
+			cbBroadcastJob: b.handleBroadcastJobCallback,
 
 			cbBookType:     b.handleBookType,
 			cbBookCenter:   b.handleBookCenter,
@@ -175,9 +193,10 @@ func (b *Bot) buildRoutes() routeTable {
 			cbFeedbackSkip: b.handleFeedbackSkip,
 		},
 		flows: map[string]StepHandler{
-			flowBook:     b.handleBookStep,
-			flowEvent:    b.handleEventStep,
-			flowFeedback: b.handleFeedbackStep,
+			flowBroadcast: b.handleBroadcastStep,
+			flowBook:      b.handleBookStep,
+			flowEvent:     b.handleEventStep,
+			flowFeedback:  b.handleFeedbackStep,
 		},
 		startPayloads: map[string]Handler{
 			"center": b.handleStartCenter,
@@ -188,6 +207,7 @@ func (b *Bot) buildRoutes() routeTable {
 			{{label: locales.MenuEvents, handler: b.handleEventsMenu}},
 			{{label: locales.MenuBook, handler: b.handleBook}, {label: locales.MenuMyBookings, handler: b.handleMyBookings}},
 			{{label: locales.MenuLanguage, handler: b.handleLanguage}, {label: locales.MenuHelp, handler: b.handleHelp}},
+			{{label: locales.MenuSubscriptions, handler: b.handleSubscribe}},
 		},
 		onContact: b.handleContact,
 		menuCommands: []commandInfo{
@@ -200,8 +220,11 @@ func (b *Bot) buildRoutes() routeTable {
 			{"mybookings", locales.CommandMyBookings},
 			{"mydata", locales.CommandMyData},
 			{"forget", locales.CommandForget},
+			{"subscribe", locales.CommandSubscribe},
+			{"unsubscribe", locales.CommandUnsubscribe},
 		},
 	}
+
 	t.menuByText = make(map[string]Handler)
 	for _, row := range t.menu {
 		for _, it := range row {

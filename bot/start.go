@@ -41,6 +41,9 @@ func (b *Bot) greet(ctx context.Context, r *Request) error {
 	if _, err := b.reply(ctx, r, r.L.T(locales.Welcome, locales.Data{"Name": name}), switchKB); err != nil {
 		return err
 	}
+	if err := b.offerSubscription(ctx, r); err != nil {
+		return err
+	}
 	_, err := b.reply(ctx, r, r.L.T(locales.MenuPrompt), b.mainMenu(r.L))
 	return err
 }

@@ -60,10 +60,20 @@ package boltdb
 // Catalog ids (center and seed ids) are at most 24 bytes of [a-z0-9_]
 // (the catalog validates that); in keys they are right-padded with zero bytes
 // to exactly 24, so the parts after them stay at fixed offsets.
+//	subscriptions      chatID (8 bytes)                 subscriptionRecord JSON
+//	subscriptions_by_topic
+//	                   topic code (1) | chatID (8)      empty; only active subscriptions; code 0 = any topic,
+//	                                                    1 events, 2 jobs, 3 news (topicCode); audiences walk it
+//	broadcasts         broadcastID (8, NextSequence)    broadcastRecord JSON: content, audience, admin chat
+//	broadcast_progress broadcastID (8)                  progressRecord JSON: status, total, counts, cursor,
+//	                                                    fill position; small, rewritten on every outcome
+//	deliveries         broadcastID (8) | chatID (8)     state (1 byte storage.DeliveryState) | lang (2 ASCII)
 
 import (
 	"encoding/binary"
 	"time"
+
+	"jastar/storage"
 )
 
 // schemaVersion is the layout this program reads and writes.
@@ -92,6 +102,11 @@ var (
 	bucketRemindersByEvent       = []byte("reminders_by_event")
 	bucketFeedback               = []byte("feedback")
 	bucketFeedbackByAt           = []byte("feedback_by_at")
+	bucketSubscriptions          = []byte("subscriptions")
+	bucketSubscriptionsByTopic   = []byte("subscriptions_by_topic")
+	bucketBroadcasts             = []byte("broadcasts")
+	bucketBroadcastProgress      = []byte("broadcast_progress")
+	bucketDeliveries             = []byte("deliveries")
 )
 
 // allBuckets are created by Open in one write transaction.
@@ -103,6 +118,7 @@ var allBuckets = [][]byte{
 	bucketEvents, bucketEventsByStart, bucketEventsByCenter, bucketEventsBySeed,
 	bucketRegistrations, bucketRegistrationsByChat,
 	bucketRemindersByEvent, bucketFeedback, bucketFeedbackByAt,
+	bucketSubscriptions, bucketSubscriptionsByTopic, bucketBroadcasts, bucketBroadcastProgress, bucketDeliveries,
 }
 
 var (
@@ -234,4 +250,44 @@ func feedbackAtKey(at time.Time, bookingID uint64) []byte {
 // eventReminderKey is a reminders_by_event key.
 func eventReminderKey(eventID uint64, chatID int64, reminderID uint64) []byte {
 	return compositeKey(encodeUint(eventID), encodeChatID(chatID), encodeUint(reminderID))
+}
+
+// topicAny is the index code every active subscription has, so "all
+// topics" walks the index like a single topic does.
+const topicAny byte = 0
+
+// topicCode maps a topic to its one-byte index code; 0 for unknown topics.
+// Codes never change meaning.
+func topicCode(t storage.Topic) byte {
+	switch t {
+	case storage.TopicEvents:
+		return 1
+	case storage.TopicJobs:
+		return 2
+	case storage.TopicNews:
+		return 3
+	}
+	return topicAny
+}
+
+// topicKey is the subscriptions_by_topic key of chatID under code.
+func topicKey(code byte, chatID int64) []byte {
+	return compositeKey([]byte{code}, encodeChatID(chatID))
+}
+
+// deliveryKey is the deliveries key broadcastID | chatID.
+func deliveryKey(broadcastID uint64, chatID int64) []byte {
+	return compositeKey(encodeUint(broadcastID), encodeChatID(chatID))
+}
+
+// encodeDelivery is a deliveries value: the state byte, then the language.
+func encodeDelivery(state storage.DeliveryState, lang storage.Lang) []byte {
+	return append([]byte{byte(state)}, lang...)
+}
+
+func decodeDelivery(v []byte) (storage.DeliveryState, storage.Lang) {
+	if len(v) == 0 {
+		return 0, ""
+	}
+	return storage.DeliveryState(v[0]), storage.Lang(v[1:])
 }

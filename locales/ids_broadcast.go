@@ -1,0 +1,40 @@
+package locales
+
+// Message IDs of broadcasts: the admin's composing dialogue, the preview,
+// progress and report, and the list of jobs.
+const (
+	BroadcastAskKK           = "BroadcastAskKK"
+	BroadcastAskRU           = "BroadcastAskRU"
+	BroadcastSkipButton      = "BroadcastSkipButton"
+	BroadcastNeedOneVersion  = "BroadcastNeedOneVersion"
+	BroadcastBadContent      = "BroadcastBadContent"
+	BroadcastCaptionTooLong  = "BroadcastCaptionTooLong"
+	BroadcastAskTopic        = "BroadcastAskTopic"
+	BroadcastAllTopics       = "BroadcastAllTopics"
+	BroadcastAskDistrict     = "BroadcastAskDistrict"
+	BroadcastAskLang         = "BroadcastAskLang"
+	BroadcastBothLanguages   = "BroadcastBothLanguages"
+	BroadcastPreviewFor      = "BroadcastPreviewFor"
+	BroadcastAudience        = "BroadcastAudience"
+	BroadcastNobody          = "BroadcastNobody"
+	BroadcastSendButton      = "BroadcastSendButton"
+	BroadcastStarted         = "BroadcastStarted"
+	BroadcastProgress        = "BroadcastProgress"
+	BroadcastReport          = "BroadcastReport"
+	BroadcastStatusPreparing = "BroadcastStatusPreparing"
+	BroadcastStatusRunning   = "BroadcastStatusRunning"
+	BroadcastStatusPaused    = "BroadcastStatusPaused"
+	BroadcastStatusCancelled = "BroadcastStatusCancelled"
+	BroadcastStatusDone      = "BroadcastStatusDone"
+	BroadcastListTitle       = "BroadcastListTitle"
+	BroadcastListItem        = "BroadcastListItem"
+	BroadcastListEmpty       = "BroadcastListEmpty"
+	BroadcastPauseButton     = "BroadcastPauseButton"
+	BroadcastResumeButton    = "BroadcastResumeButton"
+	BroadcastCancelJobButton = "BroadcastCancelJobButton"
+	BroadcastChanged         = "BroadcastChanged"
+	BroadcastCannotChange    = "BroadcastCannotChange"
+	BroadcastUseButtons      = "BroadcastUseButtons"
+	BroadcastCancelledDialog = "BroadcastCancelledDialog"
+	BroadcastRecipients      = "BroadcastRecipients" // plural
+)

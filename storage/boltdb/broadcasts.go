@@ -1,0 +1,467 @@
+package boltdb
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+
+	"jastar/storage"
+)
+
+type entityRecord struct {
+	Type     string `json:"type"`
+	Offset   int    `json:"offset"`
+	Length   int    `json:"length"`
+	URL      string `json:"url,omitempty"`
+	Language string `json:"language,omitempty"`
+	UserID   int64  `json:"user_id,omitempty"`
+}
+
+type versionRecord struct {
+	Text     string         `json:"text,omitempty"`
+	Entities []entityRecord `json:"entities,omitempty"`
+	PhotoID  string         `json:"photo_id,omitempty"`
+}
+
+// broadcastRecord is what does not change while a broadcast runs.
+type broadcastRecord struct {
+	AdminChatID       int64                    `json:"admin_chat_id"`
+	ProgressMessageID int                      `json:"progress_message_id,omitempty"`
+	Versions          map[string]versionRecord `json:"versions"`
+	Topic             string                   `json:"topic,omitempty"`
+	DistrictID        string                   `json:"district_id,omitempty"`
+	Lang              string                   `json:"lang,omitempty"`
+	CreatedAt         time.Time                `json:"created_at"`
+}
+
+// progressRecord is what changes with every outcome; it is kept apart so
+// that recording one costs a small write, not a rewrite of the texts.
+type progressRecord struct {
+	Status     string    `json:"status"`
+	Total      int       `json:"total"`
+	Sent       int       `json:"sent,omitempty"`
+	Blocked    int       `json:"blocked,omitempty"`
+	Failed     int       `json:"failed,omitempty"`
+	Uncertain  int       `json:"uncertain,omitempty"`
+	Cursor     int64     `json:"cursor,omitempty"`
+	HasCursor  bool      `json:"has_cursor,omitempty"`
+	FilledTo   int64     `json:"filled_to,omitempty"`
+	HasFilled  bool      `json:"has_filled,omitempty"`
+	FinishedAt time.Time `json:"finished_at,omitzero"`
+}
+
+func broadcastToRecord(b storage.Broadcast) broadcastRecord {
+	r := broadcastRecord{
+		AdminChatID: b.AdminChatID, ProgressMessageID: b.ProgressMessageID, Versions: map[string]versionRecord{},
+		Topic: string(b.Audience.Topic), DistrictID: b.Audience.DistrictID, Lang: string(b.Audience.Lang),
+		CreatedAt: b.CreatedAt.UTC(),
+	}
+	for lang, v := range b.Versions {
+		vr := versionRecord{Text: v.Text, PhotoID: v.PhotoID}
+		for _, e := range v.Entities {
+			vr.Entities = append(vr.Entities, entityRecord(e))
+		}
+		r.Versions[string(lang)] = vr
+	}
+	return r
+}
+
+func (r broadcastRecord) toBroadcast(id uint64, p progressRecord) storage.Broadcast {
+	b := storage.Broadcast{
+		ID: id, AdminChatID: r.AdminChatID, ProgressMessageID: r.ProgressMessageID, Versions: map[storage.Lang]storage.Version{},
+		Audience:  storage.Audience{Topic: storage.Topic(r.Topic), DistrictID: r.DistrictID, Lang: storage.Lang(r.Lang)},
+		Status:    storage.BroadcastStatus(p.Status),
+		Total:     p.Total,
+		Counts:    storage.DeliveryCounts{Sent: p.Sent, Blocked: p.Blocked, Failed: p.Failed, Uncertain: p.Uncertain},
+		Cursor:    p.Cursor,
+		HasCursor: p.HasCursor,
+		CreatedAt: r.CreatedAt, FinishedAt: p.FinishedAt,
+	}
+	for lang, vr := range r.Versions {
+		v := storage.Version{Text: vr.Text, PhotoID: vr.PhotoID}
+		for _, e := range vr.Entities {
+			v.Entities = append(v.Entities, storage.Entity(e))
+		}
+		b.Versions[storage.Lang(lang)] = v
+	}
+	return b
+}
+
+func getBroadcast(tx *bolt.Tx, id uint64) (storage.Broadcast, error) {
+	raw := tx.Bucket(bucketBroadcasts).Get(encodeUint(id))
+	if raw == nil {
+		return storage.Broadcast{}, fmt.Errorf("broadcast %d: %w", id, storage.ErrNotFound)
+	}
+	var r broadcastRecord
+	if err := json.Unmarshal(raw, &r); err != nil {
+		return storage.Broadcast{}, fmt.Errorf("decode broadcast %d: %w", id, err)
+	}
+	p, err := getProgress(tx, id)
+	if err != nil {
+		return storage.Broadcast{}, err
+	}
+	return r.toBroadcast(id, p), nil
+}
+
+func getProgress(tx *bolt.Tx, id uint64) (progressRecord, error) {
+	var p progressRecord
+	raw := tx.Bucket(bucketBroadcastProgress).Get(encodeUint(id))
+	if raw == nil {
+		return p, fmt.Errorf("broadcast progress %d: %w", id, storage.ErrNotFound)
+	}
+	if err := json.Unmarshal(raw, &p); err != nil {
+		return p, fmt.Errorf("decode broadcast progress %d: %w", id, err)
+	}
+	return p, nil
+}
+
+func putProgress(tx *bolt.Tx, id uint64, p progressRecord) error {
+	raw, err := json.Marshal(p)
+	if err != nil {
+		return fmt.Errorf("encode broadcast progress %d: %w", id, err)
+	}
+	return tx.Bucket(bucketBroadcastProgress).Put(encodeUint(id), raw)
+}
+
+// updateProgress loads, changes and stores a broadcast's progress.
+func updateProgress(tx *bolt.Tx, id uint64, change func(*progressRecord) error) error {
+	p, err := getProgress(tx, id)
+	if err != nil {
+		return err
+	}
+	if err := change(&p); err != nil {
+		return err
+	}
+	return putProgress(tx, id, p)
+}
+
+// CreateBroadcast implements storage.BroadcastStore.
+func (db *DB) CreateBroadcast(ctx context.Context, b storage.Broadcast) (storage.Broadcast, error) {
+	if err := ctx.Err(); err != nil {
+		return storage.Broadcast{}, err
+	}
+	err := db.bolt.Update(func(tx *bolt.Tx) error {
+		bucket := tx.Bucket(bucketBroadcasts)
+		id, err := bucket.NextSequence()
+		if err != nil {
+			return err
+		}
+		raw, err := json.Marshal(broadcastToRecord(b))
+		if err != nil {
+			return fmt.Errorf("encode broadcast: %w", err)
+		}
+		if err := bucket.Put(encodeUint(id), raw); err != nil {
+			return err
+		}
+		b.ID, b.Status, b.Total, b.Counts, b.HasCursor = id, storage.BroadcastPreparing, 0, storage.DeliveryCounts{}, false
+		return putProgress(tx, id, progressRecord{Status: string(storage.BroadcastPreparing)})
+	})
+	return b, err
+}
+
+// AddRecipients implements storage.BroadcastStore. One call is one write
+// transaction that scans at most 4*max index entries, so a narrow audience
+// in a large index still keeps transactions short.
+func (db *DB) AddRecipients(ctx context.Context, id uint64, max int) (added int, done bool, err error) {
+	if err := ctx.Err(); err != nil {
+		return 0, false, err
+	}
+	err = db.bolt.Update(func(tx *bolt.Tx) error {
+		b, err := getBroadcast(tx, id)
+		if err != nil {
+			return err
+		}
+		if b.Status != storage.BroadcastPreparing {
+			done = true
+			return nil
+		}
+		p, err := getProgress(tx, id)
+		if err != nil {
+			return err
+		}
+		deliveries := tx.Bucket(bucketDeliveries)
+		last, end, err := walkAudience(tx, b.Audience, p.FilledTo, p.HasFilled, 4*max, func(r storage.Recipient) error {
+			added++
+			return deliveries.Put(deliveryKey(id, r.ChatID), encodeDelivery(storage.DeliveryPending, r.Lang))
+		})
+		if err != nil {
+			return err
+		}
+		p.Total += added
+		if added > 0 || !end {
+			p.FilledTo, p.HasFilled = last, true
+		}
+		if end {
+			p.Status = string(storage.BroadcastRunning)
+			done = true
+		}
+		return putProgress(tx, id, p)
+	})
+	return added, done, err
+}
+
+// Broadcast implements storage.BroadcastStore.
+func (db *DB) Broadcast(ctx context.Context, id uint64) (storage.Broadcast, error) {
+	if err := ctx.Err(); err != nil {
+		return storage.Broadcast{}, err
+	}
+	var b storage.Broadcast
+	err := db.bolt.View(func(tx *bolt.Tx) error {
+		var err error
+		b, err = getBroadcast(tx, id)
+		return err
+	})
+	return b, err
+}
+
+// RecentBroadcasts implements storage.BroadcastStore.
+func (db *DB) RecentBroadcasts(ctx context.Context, n int) ([]storage.Broadcast, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	var out []storage.Broadcast
+	err := db.bolt.View(func(tx *bolt.Tx) error {
+		c := tx.Bucket(bucketBroadcasts).Cursor()
+		for k, _ := c.Last(); k != nil && len(out) < n; k, _ = c.Prev() {
+			b, err := getBroadcast(tx, decodeUint(k))
+			if err != nil {
+				return err
+			}
+			out = append(out, b)
+		}
+		return nil
+	})
+	return out, err
+}
+
+// UnfinishedBroadcasts implements storage.BroadcastStore. It reads only the
+// small progress records; there are few broadcasts, so a scan is fine.
+func (db *DB) UnfinishedBroadcasts(ctx context.Context) ([]storage.Broadcast, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	var out []storage.Broadcast
+	err := db.bolt.View(func(tx *bolt.Tx) error {
+		return tx.Bucket(bucketBroadcastProgress).ForEach(func(k, v []byte) error {
+			var p progressRecord
+			if err := json.Unmarshal(v, &p); err != nil {
+				return fmt.Errorf("decode broadcast progress %d: %w", decodeUint(k), err)
+			}
+			s := storage.BroadcastStatus(p.Status)
+			if s != storage.BroadcastPreparing && s != storage.BroadcastRunning {
+				return nil
+			}
+			b, err := getBroadcast(tx, decodeUint(k))
+			if err != nil {
+				return err
+			}
+			out = append(out, b)
+			return nil
+		})
+	})
+	return out, err
+}
+
+// SetBroadcastStatus implements storage.BroadcastStore.
+func (db *DB) SetBroadcastStatus(ctx context.Context, id uint64, next storage.BroadcastStatus, now time.Time) (storage.Broadcast, error) {
+	if err := ctx.Err(); err != nil {
+		return storage.Broadcast{}, err
+	}
+	var b storage.Broadcast
+	err := db.bolt.Update(func(tx *bolt.Tx) error {
+		err := updateProgress(tx, id, func(p *progressRecord) error {
+			cur := storage.BroadcastStatus(p.Status)
+			if !cur.CanBecome(next) {
+				return fmt.Errorf("broadcast %d from %s to %s: %w", id, cur, next, storage.ErrConflict)
+			}
+			p.Status = string(next)
+			if next.Final() {
+				p.FinishedAt = now.UTC()
+			}
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		b, err = getBroadcast(tx, id)
+		return err
+	})
+	return b, err
+}
+
+// SetProgressMessage implements storage.BroadcastStore.
+func (db *DB) SetProgressMessage(ctx context.Context, id uint64, messageID int) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	return db.bolt.Update(func(tx *bolt.Tx) error {
+		bucket := tx.Bucket(bucketBroadcasts)
+		raw := bucket.Get(encodeUint(id))
+		if raw == nil {
+			return fmt.Errorf("broadcast %d: %w", id, storage.ErrNotFound)
+		}
+		var r broadcastRecord
+		if err := json.Unmarshal(raw, &r); err != nil {
+			return fmt.Errorf("decode broadcast %d: %w", id, err)
+		}
+		r.ProgressMessageID = messageID
+		raw, err := json.Marshal(r)
+		if err != nil {
+			return fmt.Errorf("encode broadcast %d: %w", id, err)
+		}
+		return bucket.Put(encodeUint(id), raw)
+	})
+}
+
+// PendingRecipients implements storage.BroadcastStore.
+func (db *DB) PendingRecipients(ctx context.Context, id uint64, after int64, hasAfter bool, limit int) ([]storage.Recipient, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	var out []storage.Recipient
+	err := db.bolt.View(func(tx *bolt.Tx) error {
+		walkDeliveries(tx, id, after, hasAfter, func(chatID int64, state storage.DeliveryState, lang storage.Lang) bool {
+			if state == storage.DeliveryPending {
+				out = append(out, storage.Recipient{ChatID: chatID, Lang: lang})
+			}
+			return len(out) < limit
+		})
+		return nil
+	})
+	return out, err
+}
+
+// walkDeliveries calls f for the deliveries of broadcast id after the chat
+// after, in chat order, while f returns true.
+func walkDeliveries(tx *bolt.Tx, id uint64, after int64, hasAfter bool, f func(chatID int64, state storage.DeliveryState, lang storage.Lang) bool) {
+	prefix := encodeUint(id)
+	c := tx.Bucket(bucketDeliveries).Cursor()
+	var k, v []byte
+	if hasAfter {
+		seek := deliveryKey(id, after)
+		k, v = c.Seek(seek)
+		if k != nil && bytes.Equal(k, seek) {
+			k, v = c.Next()
+		}
+	} else {
+		k, v = c.Seek(prefix)
+	}
+	for ; k != nil && bytes.HasPrefix(k, prefix) && len(k) == 16; k, v = c.Next() {
+		state, lang := decodeDelivery(v)
+		if !f(decodeChatID(k[8:]), state, lang) {
+			return
+		}
+	}
+}
+
+// ClaimDelivery implements storage.BroadcastStore. The claim is its own
+// committed transaction before the send, so a crash can leave at most the
+// messages in flight uncertain, never send one twice. It checks the status
+// in the same transaction, so no claim follows a pause or a cancel.
+func (db *DB) ClaimDelivery(ctx context.Context, id uint64, chatID int64) (bool, error) {
+	if err := ctx.Err(); err != nil {
+		return false, err
+	}
+	claimed := false
+	err := db.bolt.Batch(func(tx *bolt.Tx) error {
+		claimed = false
+		p, err := getProgress(tx, id)
+		if err != nil {
+			return err
+		}
+		if storage.BroadcastStatus(p.Status) != storage.BroadcastRunning {
+			return nil
+		}
+		b := tx.Bucket(bucketDeliveries)
+		key := deliveryKey(id, chatID)
+		state, lang := decodeDelivery(b.Get(key))
+		if state != storage.DeliveryPending {
+			return nil
+		}
+		claimed = true
+		return b.Put(key, encodeDelivery(storage.DeliveryClaimed, lang))
+	})
+	return claimed && err == nil, err
+}
+
+// SettleDelivery implements storage.BroadcastStore.
+func (db *DB) SettleDelivery(ctx context.Context, id uint64, chatID int64, state storage.DeliveryState) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	return db.bolt.Batch(func(tx *bolt.Tx) error { return settle(tx, id, chatID, state) })
+}
+
+func settle(tx *bolt.Tx, id uint64, chatID int64, state storage.DeliveryState) error {
+	b := tx.Bucket(bucketDeliveries)
+	key := deliveryKey(id, chatID)
+	cur, lang := decodeDelivery(b.Get(key))
+	if cur != storage.DeliveryClaimed {
+		return fmt.Errorf("settle delivery %d of broadcast %d in state %d: %w", chatID, id, cur, storage.ErrConflict)
+	}
+	if err := b.Put(key, encodeDelivery(state, lang)); err != nil {
+		return err
+	}
+	return updateProgress(tx, id, func(p *progressRecord) error {
+		switch state {
+		case storage.DeliverySent:
+			p.Sent++
+		case storage.DeliveryBlocked:
+			p.Blocked++
+		case storage.DeliveryFailed:
+			p.Failed++
+		case storage.DeliveryUncertain:
+			p.Uncertain++
+		}
+		return nil
+	})
+}
+
+// AdvanceCursor implements storage.BroadcastStore.
+func (db *DB) AdvanceCursor(ctx context.Context, id uint64, chatID int64) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	return db.bolt.Batch(func(tx *bolt.Tx) error {
+		return updateProgress(tx, id, func(p *progressRecord) error {
+			p.Cursor, p.HasCursor = chatID, true
+			return nil
+		})
+	})
+}
+
+// SettleStaleClaims implements storage.BroadcastStore. Every recipient up
+// to the cursor has an outcome, so stale claims can only lie after it: the
+// walk covers what is left of the broadcast, once per start.
+func (db *DB) SettleStaleClaims(ctx context.Context, id uint64) (int, error) {
+	if err := ctx.Err(); err != nil {
+		return 0, err
+	}
+	n := 0
+	err := db.bolt.Update(func(tx *bolt.Tx) error {
+		n = 0
+		p, err := getProgress(tx, id)
+		if err != nil {
+			return err
+		}
+		var stale []int64
+		walkDeliveries(tx, id, p.Cursor, p.HasCursor, func(chatID int64, state storage.DeliveryState, _ storage.Lang) bool {
+			if state == storage.DeliveryClaimed {
+				stale = append(stale, chatID)
+			}
+			return true
+		})
+		for _, chatID := range stale {
+			if err := settle(tx, id, chatID, storage.DeliveryUncertain); err != nil {
+				return err
+			}
+		}
+		n = len(stale)
+		return nil
+	})
+	return n, err
+}
