@@ -35,6 +35,9 @@ func runLoad(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	latency := fs.Duration("latency", 0, "latency the fake Bot API adds to every call")
 	baseline := fs.Bool("baseline", true, "also measure the bare echo loop on the same fake API")
 	workers := fs.Int("workers", 256, "the bot's JASTAR_WORKERS")
+	seedUsers := fs.Int("seed-users", 0, "people stored before the run (to measure memory and start-up at size)")
+	seedBookings := fs.Int("seed-bookings", 0, "past bookings stored before the run")
+	seedSubscribers := fs.Int("seed-subscribers", 0, "subscribers stored before the run")
 	cpuProfile := fs.String("cpuprofile", "", "write the bot's CPU profile of the run to this file")
 	db := fs.String("db", "", "database file for the bot (default: a fresh one in a temporary folder)")
 	fs.Usage = func() {
@@ -66,6 +69,14 @@ func runLoad(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		}
 		defer os.RemoveAll(dir)
 		dbPath = filepath.Join(dir, "jastar.db")
+	}
+	if *seedUsers+*seedBookings+*seedSubscribers > 0 {
+		loc, _ := time.LoadLocation("Asia/Almaty")
+		began := time.Now()
+		if err := seedDB(ctx, dbPath, seedSizes{*seedUsers, *seedBookings, *seedSubscribers}, loc); err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "seeded %d people, %d bookings, %d subscribers in %s\n", *seedUsers, *seedBookings, *seedSubscribers, time.Since(began).Round(time.Second))
 	}
 	opts.StartBot = func(ctx context.Context, apiURL, token string) (loadtest.Bot, error) {
 		c, err := startChildBot(ctx, apiURL, token, dbPath, *workers)

@@ -33,6 +33,10 @@ type Options struct {
 	LockTimeout time.Duration
 	// ReadOnly opens the file for reading only (backups, exports).
 	ReadOnly bool
+	// BulkLoad skips the fsync of every commit, for filling a database
+	// with test data (the load tool's seeding); call Sync before Close.
+	// A crash loses what was loaded: never use it for the running bot.
+	BulkLoad bool
 }
 
 // Open opens (creating with mode 0600) the database at path, creates every
@@ -44,10 +48,12 @@ func Open(path string, opts Options) (*DB, error) {
 	boltOpts := &bolt.Options{
 		Timeout:  opts.LockTimeout,
 		ReadOnly: opts.ReadOnly,
-		// The freelist is rebuilt at open instead of written on every
-		// commit: commits are the hot path, opens are rare.
-		NoFreelistSync: true,
-		FreelistType:   bolt.FreelistMapType,
+		// The freelist is written with every commit. Skipping that makes
+		// commits a little cheaper but rebuilds it at open by reading every
+		// page: with a 200 MB database that is 200 MB resident before the
+		// first update (the load tool measured it).
+		FreelistType: bolt.FreelistMapType,
+		NoSync:       opts.BulkLoad,
 	}
 	bdb, err := bolt.Open(path, 0o600, boltOpts)
 	if errors.Is(err, bolterrors.ErrTimeout) {
@@ -73,6 +79,13 @@ func Open(path string, opts Options) (*DB, error) {
 		return nil, fmt.Errorf("prepare %s: %w", path, err)
 	}
 	return db, nil
+}
+
+// Sync flushes the file to disk; needed after a BulkLoad.
+func (db *DB) Sync() error {
+	db.bolt.mu.RLock()
+	defer db.bolt.mu.RUnlock()
+	return db.bolt.db.Sync()
 }
 
 // Close closes the file.
