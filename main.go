@@ -212,9 +212,9 @@ func runBot(ctx context.Context, getenv func(string) string, stdout io.Writer) e
 	if err := sched.Add("staff_digest", cfg.DigestSpec, scheduler.StaffDigest(b)); err != nil {
 		return &configError{name: "JASTAR_DIGEST_SPEC", msg: err.Error()}
 	}
-	// TODO(issue 5): add scheduler.WeeklyDigest(db, b, log) at cfg.WeeklySpec
-	// once the subscription store (issue 6) is merged and db satisfies
-	// scheduler.EventSubscribers.
+	if err := sched.Add("weekly_digest", cfg.WeeklySpec, scheduler.WeeklyDigest(db, b, log)); err != nil {
+		return &configError{name: "JASTAR_WEEKLY_SPEC", msg: err.Error()}
+	}
 	sched.Start(context.WithoutCancel(ctx))
 
 	runErr := b.Run(ctx, shutdownTimeout/2)

@@ -167,17 +167,34 @@ func (b *Bot) staffLine(l *locales.Localizer, bk storage.Booking, when string) s
 const weeklyMax = 10
 
 // EventDigest sends one subscriber the events starting in [from, to), in
-// lang (the scheduler's weekly digest). A week without events, or a person
-// who blocked the bot, gets no message (sent false).
-func (b *Bot) EventDigest(ctx context.Context, chatID int64, lang string, from, to time.Time) (bool, error) {
+// lang (the scheduler's weekly digest). A subscriber with a district gets
+// the events of that district's centers and of the online desk; one without
+// (or whose district the catalog no longer has) gets every event. A week
+// without events for them, or a person who blocked the bot, gets no message
+// (sent false).
+func (b *Bot) EventDigest(ctx context.Context, chatID int64, lang, districtID string, from, to time.Time) (bool, error) {
 	if u, err := b.store.User(ctx, chatID); err == nil && !u.Active {
 		return false, nil
 	}
-	events, _, err := b.store.UpcomingEvents(ctx, storage.EventFilter{After: from}, 0, weeklyMax+1)
+	l := b.loc.For(lang)
+	header := l.T(locales.WeeklyEventsHeader)
+	f := storage.EventFilter{After: from}
+	if d, ok := b.cat.District(districtID); ok {
+		for _, c := range b.cat.CentersIn(districtID) {
+			f.CenterIDs = append(f.CenterIDs, c.ID)
+		}
+		if online, ok := b.cat.OnlineDesk(); ok {
+			f.CenterIDs = append(f.CenterIDs, online.ID)
+		}
+		if len(f.CenterIDs) == 0 {
+			return false, nil // an empty filter would mean every center
+		}
+		header = l.T(locales.WeeklyEventsDistrictHeader, locales.Data{"District": esc(d.Name.In(l.Lang()))})
+	}
+	events, _, err := b.store.UpcomingEvents(ctx, f, 0, weeklyMax+1)
 	if err != nil {
 		return false, fmt.Errorf("weekly events: %w", err)
 	}
-	l := b.loc.For(lang)
 	var lines []string
 	more := false
 	for i, e := range events {
@@ -195,7 +212,7 @@ func (b *Bot) EventDigest(ctx context.Context, chatID int64, lang string, from, 
 	if len(lines) == 0 {
 		return false, nil
 	}
-	text := l.T(locales.WeeklyEventsHeader) + "\n\n" + strings.Join(lines, "\n\n")
+	text := header + "\n\n" + strings.Join(lines, "\n\n")
 	if more {
 		text += "\n\n" + l.T(locales.WeeklyEventsMore)
 	}

@@ -112,9 +112,9 @@ func TestStaffDigest_FailedChatIsReportedAndRetriedTomorrow(t *testing.T) {
 // subscribers is a stand-in for the subscription store.
 type subscribers []storage.User
 
-func (s subscribers) EventSubscribers(ctx context.Context, fn func(chatID int64, lang string) error) error {
+func (s subscribers) EventSubscribers(ctx context.Context, fn func(chatID int64, lang, districtID string) error) error {
 	for _, u := range s {
-		if err := fn(u.ChatID, string(u.Lang)); err != nil {
+		if err := fn(u.ChatID, string(u.Lang), ""); err != nil {
 			return err
 		}
 	}
@@ -164,5 +164,81 @@ func TestWeeklyDigest_ComingWeekInEachLanguage(t *testing.T) {
 	}
 	if n := len(h.botMessages(kkUser.ID)); n != 1 {
 		t.Errorf("%d messages after an empty week, want 1", n)
+	}
+}
+
+// TestWeeklyDigest_SubscribersByDistrictOnMonday runs the job as main wires
+// it (the store lists the subscribers) at the cron's Monday 10:00.
+func TestWeeklyDigest_SubscribersByDistrictOnMonday(t *testing.T) {
+	h, clock := bookingHarness(t)
+	ctx := context.Background()
+	monday := at(t, 7, 10)
+	clock.mu.Lock()
+	clock.t = monday
+	clock.mu.Unlock()
+	for _, e := range []storage.Event{
+		{CenterID: "karasai", TitleKK: "Түйіндеме жазу", TitleRU: "Как написать резюме", Start: at(t, 9, 15)},
+		{CenterID: "kegen", TitleKK: "Жастар форумы", TitleRU: "Молодёжный форум", Start: at(t, 10, 11)},
+		{CenterID: "online", TitleKK: "Онлайн сұхбат", TitleRU: "Онлайн-собеседование", Start: at(t, 11, 17)},
+		{CenterID: "karasai", TitleKK: "Келесі апта", TitleRU: "Следующая неделя", Start: at(t, 15, 11)},
+	} {
+		e.Minutes, e.Capacity, e.CreatedAt = 60, 10, monday
+		if _, err := h.db.CreateEvent(ctx, e); err != nil {
+			t.Fatal(err)
+		}
+	}
+	karasai := h.subscriber(5001, storage.Kazakh, "karasai", storage.TopicEvents)
+	everywhere := h.subscriber(5002, storage.Russian, "", storage.TopicNews, storage.TopicEvents)
+	gone := h.subscriber(5003, storage.Russian, "", storage.TopicEvents)
+	if _, err := h.db.Unsubscribe(ctx, gone.ID, monday); err != nil {
+		t.Fatal(err)
+	}
+	jobsOnly := h.subscriber(5004, storage.Kazakh, "", storage.TopicJobs)
+	blocked := h.subscriber(5005, storage.Kazakh, "", storage.TopicEvents)
+	h.srv.Block(blocked.ID)
+
+	job := scheduler.WeeklyDigest(h.db, h.bot, slogJSON(h.logs))
+	if err := job(ctx, monday); err != nil {
+		t.Fatal(err)
+	}
+
+	kkMsg := h.waitText(karasai.ID, plain(kk(locales.WeeklyEventsDistrictHeader, locales.Data{"District": "Қарасай ауданы"})),
+		"Түйіндеме жазу", "Онлайн сұхбат", "9 желтоқсан")
+	ruMsg := h.waitText(everywhere.ID, plain(ru(locales.WeeklyEventsHeader)),
+		"Как написать резюме", "Молодёжный форум", "Онлайн-собеседование")
+	if strings.Contains(kkMsg.Text, "Жастар форумы") {
+		t.Errorf("the karasai subscriber got kegen's event:\n%s", kkMsg.Text)
+	}
+	for _, m := range []string{kkMsg.Text, ruMsg.Text} {
+		if strings.Contains(m, "Келесі апта") || strings.Contains(m, "Следующая неделя") {
+			t.Errorf("digest lists an event beyond the week:\n%s", m)
+		}
+	}
+	calls := h.srv.Calls("sendMessage")
+	for chat, want := range map[int64]int{karasai.ID: 1, everywhere.ID: 1, gone.ID: 0, jobsOnly.ID: 0, blocked.ID: 1} {
+		if n := countTo(calls, chat); n != want {
+			t.Errorf("chat %d: %d sendMessage calls, want %d", chat, n, want)
+		}
+	}
+	if len(calls) != 3 {
+		t.Errorf("%d sendMessage calls in all, want 3 (two digests, one refused)", len(calls))
+	}
+	// The 403 told the bot: the blocked person is unsubscribed and the next
+	// Monday's digest does not try them again.
+	if s, err := h.db.Subscription(ctx, blocked.ID); err != nil || s.Active {
+		t.Errorf("blocked person's subscription after the digest: %+v, %v", s, err)
+	}
+	if err := job(ctx, at(t, 14, 10)); err != nil {
+		t.Fatal(err)
+	}
+	calls = h.srv.Calls("sendMessage")
+	if n := countTo(calls, blocked.ID); n != 1 {
+		t.Errorf("blocked person tried %d times in two weeks, want once", n)
+	}
+	// The 14th's week has only karasai's event of the 15th: both hear of it.
+	h.waitText(karasai.ID, "Келесі апта")
+	h.waitText(everywhere.ID, "Следующая неделя")
+	if len(calls) != 5 {
+		t.Errorf("%d sendMessage calls after two weeks, want 5", len(calls))
 	}
 }

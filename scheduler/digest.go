@@ -35,17 +35,19 @@ func StaffDigest(d StaffDigester) JobFunc {
 }
 
 // EventSubscribers lists the people subscribed to the events topic, with
-// their language. The subscription store satisfies it; a nil error from fn
-// continues the walk.
+// their language and the district they chose ("" for every district). The
+// subscription store satisfies it; a nil error from fn continues the walk.
+// fn is called outside any database transaction, so it may send and write.
 type EventSubscribers interface {
-	EventSubscribers(ctx context.Context, fn func(chatID int64, lang string) error) error
+	EventSubscribers(ctx context.Context, fn func(chatID int64, lang, districtID string) error) error
 }
 
-// EventDigester sends one person the events starting in [from, to); sent
-// is false when there were none (or the person blocked the bot), and no
-// message went.
+// EventDigester sends one person the events starting in [from, to), only
+// those of districtID's centers (and online ones) when districtID is set;
+// sent is false when there were none (or the person blocked the bot), and
+// no message went.
 type EventDigester interface {
-	EventDigest(ctx context.Context, chatID int64, lang string, from, to time.Time) (sent bool, err error)
+	EventDigest(ctx context.Context, chatID int64, lang, districtID string, from, to time.Time) (sent bool, err error)
 }
 
 // weeklySpan is the week a weekly digest covers, from the moment it runs.
@@ -58,11 +60,11 @@ func WeeklyDigest(subs EventSubscribers, d EventDigester, log *slog.Logger) JobF
 	log = log.With("component", "weekly_digest")
 	return func(ctx context.Context, now time.Time) error {
 		var sent, empty, failed int
-		err := subs.EventSubscribers(ctx, func(chatID int64, lang string) error {
+		err := subs.EventSubscribers(ctx, func(chatID int64, lang, districtID string) error {
 			if err := ctx.Err(); err != nil {
 				return err
 			}
-			ok, err := d.EventDigest(ctx, chatID, lang, now, now.Add(weeklySpan))
+			ok, err := d.EventDigest(ctx, chatID, lang, districtID, now, now.Add(weeklySpan))
 			switch {
 			case errors.Is(err, context.Canceled):
 				return err

@@ -10,13 +10,14 @@ import (
 )
 
 type subscriberList []struct {
-	chat int64
-	lang string
+	chat     int64
+	lang     string
+	district string
 }
 
-func (s subscriberList) EventSubscribers(ctx context.Context, fn func(int64, string) error) error {
+func (s subscriberList) EventSubscribers(ctx context.Context, fn func(int64, string, string) error) error {
 	for _, sub := range s {
-		if err := fn(sub.chat, sub.lang); err != nil {
+		if err := fn(sub.chat, sub.lang, sub.district); err != nil {
 			return err
 		}
 	}
@@ -30,7 +31,7 @@ type digestRecorder struct {
 	from, to time.Time
 }
 
-func (d *digestRecorder) EventDigest(_ context.Context, chat int64, lang string, from, to time.Time) (bool, error) {
+func (d *digestRecorder) EventDigest(_ context.Context, chat int64, lang, district string, from, to time.Time) (bool, error) {
 	if d.nothing {
 		return false, nil
 	}
@@ -38,22 +39,22 @@ func (d *digestRecorder) EventDigest(_ context.Context, chat int64, lang string,
 	if err := d.fail[chat]; err != nil {
 		return false, err
 	}
-	d.got = append(d.got, fmt.Sprintf("%d:%s", chat, lang))
+	d.got = append(d.got, fmt.Sprintf("%d:%s:%s", chat, lang, district))
 	return true, nil
 }
 
 func TestWeeklyDigest(t *testing.T) {
 	ctx := context.Background()
-	subs := subscriberList{{1, "kk"}, {2, "ru"}, {3, "kk"}}
+	subs := subscriberList{{1, "kk", "karasai"}, {2, "ru", ""}, {3, "kk", ""}}
 	now := time.Date(2026, 12, 7, 10, 0, 0, 0, almaty(t))
 	log := slog.New(slog.DiscardHandler)
 
-	t.Run("every subscriber in their language, the coming week", func(t *testing.T) {
+	t.Run("every subscriber in their language and district, the coming week", func(t *testing.T) {
 		d := &digestRecorder{}
 		if err := WeeklyDigest(subs, d, log)(ctx, now); err != nil {
 			t.Fatal(err)
 		}
-		if fmt.Sprint(d.got) != "[1:kk 2:ru 3:kk]" || !d.from.Equal(now) || !d.to.Equal(now.AddDate(0, 0, 7)) {
+		if fmt.Sprint(d.got) != "[1:kk:karasai 2:ru: 3:kk:]" || !d.from.Equal(now) || !d.to.Equal(now.AddDate(0, 0, 7)) {
 			t.Errorf("sent %v for [%v, %v)", d.got, d.from, d.to)
 		}
 	})
@@ -62,7 +63,7 @@ func TestWeeklyDigest(t *testing.T) {
 		if err := WeeklyDigest(subs, d, log)(ctx, now); err != nil {
 			t.Fatal(err)
 		}
-		if fmt.Sprint(d.got) != "[1:kk 3:kk]" {
+		if fmt.Sprint(d.got) != "[1:kk:karasai 3:kk:]" {
 			t.Errorf("sent %v", d.got)
 		}
 	})
