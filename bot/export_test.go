@@ -167,11 +167,37 @@ func TestStats_FiguresAndChart(t *testing.T) {
 		{"legal", "karasai", storage.BookingBooked},
 		{"psychology", "online", storage.BookingAttended},
 	}
+	var booked []storage.Booking
 	for i, s := range seed {
-		seedBooking(t, h, storage.Booking{ChatID: int64(20 + i), Name: "P", TypeID: s.typ, CenterID: s.center, Start: day(10+i, 11)}, made, s.status)
+		booked = append(booked, seedBooking(t, h, storage.Booking{ChatID: int64(20 + i), Name: "P", TypeID: s.typ, CenterID: s.center, Start: day(10+i, 11)}, made, s.status))
 	}
 	// Outside the period: not counted.
-	seedBooking(t, h, storage.Booking{ChatID: 30, TypeID: "career", CenterID: "karasai", Start: day(30, 11).AddDate(0, 0, 1)}, made, storage.BookingBooked)
+	late := seedBooking(t, h, storage.Booking{ChatID: 30, TypeID: "career", CenterID: "karasai", Start: day(30, 11).AddDate(0, 0, 1)}, made, storage.BookingBooked)
+
+	// Ratings of the attended ones, given in the period, and one given
+	// after it.
+	ctx := context.Background()
+	for _, f := range []struct {
+		bk     storage.Booking
+		rating int
+		at     time.Time
+	}{{booked[0], 5, day(10, 14)}, {booked[1], 4, day(11, 14)}, {booked[5], 3, day(15, 14)}, {late, 1, day(30, 11).AddDate(0, 0, 1)}} {
+		if _, err := h.db.SaveRating(ctx, storage.Feedback{BookingID: f.bk.ID, ChatID: f.bk.ChatID, TypeID: f.bk.TypeID, CenterID: f.bk.CenterID, Rating: f.rating, At: f.at}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Subscribers today: three active, one who unsubscribed.
+	district := h.bot.cat.ListedDistricts()[0]
+	for _, s := range []storage.Subscription{
+		{ChatID: 40, Topics: []storage.Topic{storage.TopicEvents, storage.TopicNews}, DistrictID: district.ID, Active: true},
+		{ChatID: 41, Topics: []storage.Topic{storage.TopicEvents}, Active: true},
+		{ChatID: 42, Topics: []storage.Topic{storage.TopicJobs}, DistrictID: district.ID, Active: true},
+		{ChatID: 43, Topics: []storage.Topic{storage.TopicJobs}, DistrictID: district.ID},
+	} {
+		if err := h.db.SaveSubscription(ctx, s); err != nil {
+			t.Fatal(err)
+		}
+	}
 
 	admin := telegramtest.User{ID: testAdmin, FirstName: "Admin", LanguageCode: "ru"}
 	l := tl("ru")
@@ -188,6 +214,29 @@ func TestStats_FiguresAndChart(t *testing.T) {
 		if !strings.Contains(m.Text, want) {
 			t.Errorf("stats lack %q:\n%s", want, m.Text)
 		}
+	}
+	psychology, _ := h.bot.cat.Type("psychology")
+	online, _ := h.bot.cat.Center("online")
+	sub := func(name string, n int) string {
+		return l.N(locales.StatsSubscriberLine, n, locales.Data{"Name": name})
+	}
+	rating := func(name, id, avg string, n int) string {
+		return plain(l.N(locales.StatsFeedbackLine, n, locales.Data{"Name": name, "ID": id, "Rating": avg}))
+	}
+	for _, want := range []string{
+		l.N(locales.StatsSubscribers, 3),
+		sub(ru(locales.TopicEvents), 2), sub(ru(locales.TopicJobs), 1), sub(ru(locales.TopicNews), 1),
+		sub(district.Name.RU, 2), sub(ru(locales.AllDistricts), 1),
+		l.N(locales.StatsFeedback, 3, locales.Data{"Rating": "4,0"}),
+		rating(career.Name.RU, "career", "4,5", 2), rating(psychology.Name.RU, "psychology", "3,0", 1),
+		rating(karasai.Name.RU, "karasai", "4,5", 2), rating(online.Name.RU, "online", "3,0", 1),
+	} {
+		if !strings.Contains(m.Text, want) {
+			t.Errorf("stats lack %q:\n%s", want, m.Text)
+		}
+	}
+	if !strings.Contains(l.N(locales.StatsFeedbackLine, 2, locales.Data{}), "2 оценки") || !strings.Contains(l.N(locales.StatsSubscribers, 5), "подписчиков") {
+		t.Errorf("plurals: %q, %q", l.N(locales.StatsFeedbackLine, 2), l.N(locales.StatsSubscribers, 5))
 	}
 	if !strings.Contains(l.N(locales.StatsTotal, 6), "записей") {
 		t.Errorf("plural of 6 = %q", l.N(locales.StatsTotal, 6))
@@ -212,7 +261,10 @@ func TestStats_FiguresAndChart(t *testing.T) {
 
 	// Empty period: a message, no chart.
 	h.srv.SendText(admin, "/stats 01.01.2026")
-	h.waitText(admin.ID, l.T(locales.StatsNone))
+	empty := h.waitText(admin.ID, l.T(locales.StatsNone))
+	if !strings.Contains(empty.Text, l.T(locales.StatsFeedbackNone)) {
+		t.Errorf("empty period lacks %q:\n%s", l.T(locales.StatsFeedbackNone), empty.Text)
+	}
 }
 
 func countColor(img image.Image, r, g, b uint8) int {

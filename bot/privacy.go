@@ -97,8 +97,18 @@ func (b *Bot) handleMyData(ctx context.Context, r *Request) error {
 		}
 		parts = append(parts, strings.Join(lines, "\n"))
 	}
-	// TODO(issue 7): subscriptions and feedback, once those features are
-	// merged.
+	sub, err := b.subscriptionPart(ctx, l, r.ChatID)
+	if err != nil {
+		return err
+	}
+	parts = append(parts, sub)
+	feedback, err := b.feedbackPart(ctx, l, bookings)
+	if err != nil {
+		return err
+	}
+	if feedback != "" {
+		parts = append(parts, feedback)
+	}
 
 	if len(bookings) == 0 {
 		parts = append(parts, l.T(locales.MyDataNoBookings))
@@ -113,6 +123,60 @@ func (b *Bot) handleMyData(ctx context.Context, r *Request) error {
 	}
 	parts = append(parts, l.T(locales.MyDataFooter))
 	return b.replyLong(ctx, r, parts)
+}
+
+// subscriptionPart is the /mydata lines of the person's subscription: its
+// topics and district, or that it is off, or that there is none.
+func (b *Bot) subscriptionPart(ctx context.Context, l *locales.Localizer, chatID int64) (string, error) {
+	s, err := b.store.Subscription(ctx, chatID)
+	if errors.Is(err, storage.ErrNotFound) {
+		return l.T(locales.MyDataNoSubscription), nil
+	}
+	if err != nil {
+		return "", err
+	}
+	district := esc(b.districtName(l, s.DistrictID))
+	if s.DistrictID != "" {
+		if _, ok := b.cat.District(s.DistrictID); !ok {
+			district = esc(s.DistrictID) // no longer in the catalog: still stored
+		}
+	}
+	if !s.Active || len(s.Topics) == 0 {
+		return l.T(locales.MyDataSubscriptionOff, locales.Data{"District": district}), nil
+	}
+	var topics []string
+	for _, t := range s.Topics {
+		topics = append(topics, l.T(topicLabel(t)))
+	}
+	return l.T(locales.MyDataSubscriptionOn, locales.Data{"Topic": esc(strings.Join(topics, ", ")), "District": district}), nil
+}
+
+// feedbackPart is the /mydata lines of the ratings and comments the person
+// gave, one per rated booking; empty when they gave none. Feedback is keyed
+// by booking, and a person's bookings are few, so it reads them one by one.
+func (b *Bot) feedbackPart(ctx context.Context, l *locales.Localizer, bookings []storage.Booking) (string, error) {
+	var lines []string
+	rated := 0
+	for _, bk := range bookings {
+		f, err := b.store.Feedback(ctx, bk.ID)
+		if errors.Is(err, storage.ErrNotFound) {
+			continue
+		}
+		if err != nil {
+			return "", err
+		}
+		d := b.bookingData(l, bk)
+		d["Rating"] = l.Int(f.Rating)
+		rated++
+		lines = append(lines, l.T(locales.MyDataFeedbackLine, d))
+		if f.Comment != "" {
+			lines = append(lines, l.T(locales.MyDataFeedbackComment, locales.Data{"Comment": esc(f.Comment)}))
+		}
+	}
+	if rated == 0 {
+		return "", nil
+	}
+	return l.N(locales.MyDataFeedbackHeader, rated) + "\n" + strings.Join(lines, "\n"), nil
 }
 
 // replyLong sends parts joined by blank lines, split into messages below
@@ -204,7 +268,8 @@ func (b *Bot) handleForgetYes(ctx context.Context, r *Request) error {
 		return err
 	}
 	b.log.Info("person forgotten", "chat_id", r.ChatID, "cancelled", cancelled, "anonymised", rep.Anonymised,
-		"reminders", rep.Reminders, "registrations", rep.Registrations, "updates_dropped", rep.Updates)
+		"reminders", rep.Reminders, "registrations", rep.Registrations, "updates_dropped", rep.Updates,
+		"subscription", rep.Subscription, "deliveries", rep.Deliveries)
 	details := ""
 	if cancelled > 0 {
 		details += r.L.N(locales.ForgetCancelledBookings, cancelled)

@@ -3,6 +3,7 @@ package bot
 import (
 	"bytes"
 	"context"
+	"encoding/binary"
 	"errors"
 	"os"
 	"strings"
@@ -39,7 +40,7 @@ func seedBooking(t *testing.T, h *harness, bk storage.Booking, made time.Time, s
 }
 
 func TestForget_LeavesNothingBehind(t *testing.T) {
-	h, _ := bookingHarness(t)
+	h, _ := bookingHarness(t, withAdmin(0))
 	ctx := context.Background()
 	const name, username, phone = "Жанаргүл Zq9", "zhanargul_zq9", "+77015550199"
 	u := telegramtest.User{ID: 4242, FirstName: name, Username: username, LanguageCode: "ru"}
@@ -68,11 +69,33 @@ func TestForget_LeavesNothingBehind(t *testing.T) {
 		t.Fatalf("second registration = %+v, %v; want waitlisted", reg, err)
 	}
 
+	// A rating with the person's own words on the past consultation.
+	const comment = "Консультант Zq9 помог"
+	if _, err := h.db.SaveRating(ctx, storage.Feedback{BookingID: past.ID, ChatID: u.ID, TypeID: "legal", CenterID: "karasai", Rating: 4, At: at(t, 1, 9)}); err != nil {
+		t.Fatal(err)
+	}
+	if err := h.db.SaveFeedbackComment(ctx, past.ID, comment); err != nil {
+		t.Fatal(err)
+	}
+	// A subscription, and an announcement received through it.
+	if err := h.db.SaveSubscription(ctx, storage.Subscription{ChatID: u.ID, Topics: []storage.Topic{storage.TopicEvents}, Lang: storage.Russian, Active: true, UpdatedAt: at(t, 1, 9)}); err != nil {
+		t.Fatal(err)
+	}
+	report := h.confirmAndWait(h.compose(version{text: "Тренинг сенбіде"}, version{text: "Тренинг в субботу"},
+		ru(locales.TopicEvents), ru(locales.AllDistricts), ru(locales.BroadcastBothLanguages)))
+	if !strings.Contains(report.Text, "Отправлено: 1") {
+		t.Fatalf("broadcast report = %q, want 1 sent", report.Text)
+	}
+	h.waitText(u.ID, "Тренинг в субботу")
+	bc := lastBroadcast(t, h)
+
 	// /mydata shows all of it.
 	h.srv.SendText(u, "/mydata")
 	m := h.waitText(u.ID, plain(l.T(locales.MyDataHeader)))
 	for _, want := range []string{name, "@" + username, phone, "Workshop Zq", l.T(locales.StatusRegistered), l.T(locales.LanguageNameRU), l.N(locales.MyDataBookingsHeader, 2)[len("🗓 <b>"):][:2],
-		l.T(locales.StatusAttended), l.T(locales.StatusBooked)} {
+		l.T(locales.StatusAttended), l.T(locales.StatusBooked),
+		l.T(locales.MyDataSubscriptionOn, locales.Data{"Topic": l.T(locales.TopicEvents), "District": l.T(locales.AllDistricts)}),
+		plain(l.N(locales.MyDataFeedbackHeader, 1)), l.T(locales.MyDataFeedbackComment, locales.Data{"Comment": comment})} {
 		if !strings.Contains(m.Text, plain(want)) {
 			t.Errorf("/mydata lacks %q:\n%s", want, m.Text)
 		}
@@ -113,6 +136,18 @@ func TestForget_LeavesNothingBehind(t *testing.T) {
 	if n, _ := h.db.SlotCounts(ctx, "karasai", "career", at(t, 2, 0), at(t, 3, 0)); len(n) != 0 {
 		t.Errorf("seat still taken after forget: %v", n)
 	}
+	if _, err := h.db.Subscription(ctx, u.ID); !errors.Is(err, storage.ErrNotFound) {
+		t.Errorf("subscription after forget: %v, want not found", err)
+	}
+	if n, err := h.db.CountAudience(ctx, storage.Audience{}); err != nil || n != 0 {
+		t.Errorf("audience after forget = %d, %v; want nobody", n, err)
+	}
+	if got, err := h.db.Broadcast(ctx, bc.ID); err != nil || got.Counts.Sent != 1 || got.Total != 1 {
+		t.Errorf("broadcast after forget = %+v, %v; want its count of 1 sent kept", got, err)
+	}
+	if f, err := h.db.Feedback(ctx, past.ID); err != nil || f.Rating != 4 || f.ChatID != 0 || f.Comment != "" {
+		t.Errorf("feedback after forget = %+v, %v; want rating 4 without author or comment", f, err)
+	}
 	kept, err := h.db.Booking(ctx, past.ID)
 	if err != nil || kept.ChatID != 0 || kept.Name != "" || kept.Phone != "" || kept.Status != storage.BookingAttended || kept.TypeID != "legal" {
 		t.Errorf("past booking after forget = %+v, %v; want anonymised, attended, legal", kept, err)
@@ -125,10 +160,18 @@ func TestForget_LeavesNothingBehind(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, secret := range []string{name, "Жанаргүл", username, phone, phone[1:]} {
+	for _, secret := range []string{name, "Жанаргүл", username, phone, phone[1:], comment} {
 		if bytes.Contains(file, []byte(secret)) {
 			t.Errorf("the database file still holds %q", secret)
 		}
+	}
+	// Every key that names a chat (users, subscriptions and their index,
+	// deliveries and theirs...) holds it as 8 bytes with the sign bit
+	// flipped: none of them may be left.
+	var key [8]byte
+	binary.BigEndian.PutUint64(key[:], uint64(u.ID)^(1<<63))
+	if bytes.Contains(file, key[:]) {
+		t.Errorf("the database file still holds the chat id %d in a key", u.ID)
 	}
 	if strings.Contains(h.logs.String(), "Жанаргүл") || strings.Contains(h.logs.String(), phone[1:]) {
 		t.Error("the log holds the person's name or phone")

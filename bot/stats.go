@@ -3,6 +3,7 @@ package bot
 import (
 	"cmp"
 	"context"
+	"errors"
 	"slices"
 	"strings"
 	"time"
@@ -118,8 +119,16 @@ func (b *Bot) handleStats(ctx context.Context, r *Request) error {
 	if events > 0 {
 		parts = append(parts, l.N(locales.StatsEvents, events, locales.Data{"Registered": l.Int(registered), "Waiting": l.Int(waiting)}))
 	}
-	// TODO(issue 7): subscribers by topic and district and feedback
-	// averages, once those features are merged.
+	subs, err := b.subscriberPart(ctx, l)
+	if err != nil {
+		return err
+	}
+	parts = append(parts, subs...)
+	fb, err := b.feedbackStatsPart(ctx, l, from.At(0, loc), to.At(24*60, loc))
+	if err != nil {
+		return err
+	}
+	parts = append(parts, fb...)
 	if err := b.replyLong(ctx, r, parts); err != nil {
 		return err
 	}
@@ -158,4 +167,114 @@ func (b *Bot) eventFigures(ctx context.Context, from, to time.Time) (events, reg
 			return events, registered, waiting, nil
 		}
 	}
+}
+
+// subscriberPart is the /stats lines of today's subscribers: the total,
+// then by topic and by district, most first.
+func (b *Bot) subscriberPart(ctx context.Context, l *locales.Localizer) ([]string, error) {
+	counts, err := b.store.CountSubscribers(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if counts.Total == 0 {
+		return []string{l.T(locales.StatsSubscribersNone)}, nil
+	}
+	lines := []string{l.T(locales.StatsByTopic)}
+	for _, t := range storage.AllTopics() {
+		lines = append(lines, l.N(locales.StatsSubscriberLine, counts.ByTopic[t], locales.Data{"Name": esc(l.T(topicLabel(t)))}))
+	}
+	byTopic := strings.Join(lines, "\n")
+	type row struct {
+		name string
+		n    int
+	}
+	var rows []row
+	for id, n := range counts.ByDistrict {
+		name := b.districtName(l, id)
+		if _, ok := b.cat.District(id); id != "" && !ok {
+			name = id // no longer in the catalog
+		}
+		rows = append(rows, row{name, n})
+	}
+	slices.SortFunc(rows, func(a, b row) int { return cmp.Or(cmp.Compare(b.n, a.n), cmp.Compare(a.name, b.name)) })
+	lines = []string{l.T(locales.StatsByDistrict)}
+	for _, r := range rows {
+		lines = append(lines, l.N(locales.StatsSubscriberLine, r.n, locales.Data{"Name": esc(r.name)}))
+	}
+	return []string{l.N(locales.StatsSubscribers, counts.Total), byTopic, strings.Join(lines, "\n")}, nil
+}
+
+// ratingRow sums the ratings of one consultation type or center.
+type ratingRow struct {
+	ID         string
+	Sum, Count int
+}
+
+func (r ratingRow) average() float64 { return float64(r.Sum) / float64(r.Count) }
+
+// errEnoughFeedback stops the walk over feedback at the period's end.
+var errEnoughFeedback = errors.New("past the period")
+
+// feedbackStatsPart is the /stats lines of the ratings given in [from, to):
+// the overall average, then by type and by center, each with its count.
+// The walk is by rating time, so it reads only the period's feedback.
+func (b *Bot) feedbackStatsPart(ctx context.Context, l *locales.Localizer, from, to time.Time) ([]string, error) {
+	var all ratingRow
+	byType, byCenter := map[string]*ratingRow{}, map[string]*ratingRow{}
+	add := func(m map[string]*ratingRow, id string, rating int) {
+		r, ok := m[id]
+		if !ok {
+			r = &ratingRow{ID: id}
+			m[id] = r
+		}
+		r.Sum += rating
+		r.Count++
+	}
+	err := b.store.FeedbackSince(ctx, from, func(f storage.Feedback) error {
+		if !f.At.Before(to) {
+			return errEnoughFeedback
+		}
+		all.Sum += f.Rating
+		all.Count++
+		add(byType, f.TypeID, f.Rating)
+		add(byCenter, f.CenterID, f.Rating)
+		return nil
+	})
+	if err != nil && !errors.Is(err, errEnoughFeedback) {
+		return nil, err
+	}
+	if all.Count == 0 {
+		return []string{l.T(locales.StatsFeedbackNone)}, nil
+	}
+	section := func(header string, m map[string]*ratingRow, name func(id string) string) string {
+		rows := make([]ratingRow, 0, len(m))
+		for _, r := range m {
+			rows = append(rows, *r)
+		}
+		slices.SortFunc(rows, func(a, b ratingRow) int { return cmp.Or(cmp.Compare(b.Count, a.Count), cmp.Compare(a.ID, b.ID)) })
+		lines := []string{l.T(header)}
+		for _, r := range rows {
+			lines = append(lines, l.N(locales.StatsFeedbackLine, r.Count, locales.Data{
+				"Name": esc(name(r.ID)), "ID": esc(r.ID), "Rating": l.Decimal(r.average()),
+			}))
+		}
+		return strings.Join(lines, "\n")
+	}
+	typeName := func(id string) string {
+		if t, ok := b.cat.Type(id); ok {
+			return t.Name.In(l.Lang())
+		}
+		return id
+	}
+	centerName := func(id string) string {
+		if c, ok := b.cat.Center(id); ok {
+			return c.Name.In(l.Lang())
+		}
+		return id
+	}
+	return []string{
+		l.N(locales.StatsFeedback, all.Count, locales.Data{"Rating": l.Decimal(all.average())}),
+		section(locales.StatsFeedbackByType, byType, typeName),
+		section(locales.StatsFeedbackByCenter, byCenter, centerName),
+	}, nil
 }

@@ -62,4 +62,20 @@ const (
 	MyDataRegistrationLine    = "MyDataRegistrationLine"
 	StatusRegistered          = "StatusRegistered"
 	StatusWaitlisted          = "StatusWaitlisted"
+	MyDataSubscriptionOn      = "MyDataSubscriptionOn"
+	MyDataSubscriptionOff     = "MyDataSubscriptionOff"
+	MyDataNoSubscription      = "MyDataNoSubscription"
+	MyDataFeedbackLine        = "MyDataFeedbackLine"
+	MyDataFeedbackComment     = "MyDataFeedbackComment"
+	MyDataFeedbackHeader      = "MyDataFeedbackHeader" // plural
+	StatsSubscribersNone      = "StatsSubscribersNone"
+	StatsByTopic              = "StatsByTopic"
+	StatsByDistrict           = "StatsByDistrict"
+	StatsFeedbackNone         = "StatsFeedbackNone"
+	StatsFeedbackByType       = "StatsFeedbackByType"
+	StatsFeedbackByCenter     = "StatsFeedbackByCenter"
+	StatsSubscribers          = "StatsSubscribers"    // plural
+	StatsSubscriberLine       = "StatsSubscriberLine" // plural
+	StatsFeedback             = "StatsFeedback"       // plural
+	StatsFeedbackLine         = "StatsFeedbackLine"   // plural
 )

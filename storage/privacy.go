@@ -16,13 +16,26 @@ type PrivacyStore interface {
 	// by start.
 	AllBookingsOn(ctx context.Context, from, to time.Time) ([]Booking, error)
 	// Forget erases the person: their user record, dialogue, reminders,
-	// event registrations and pending updates are deleted, and their bookings are kept only
-	// anonymised (ChatID 0, no name, username, phone or language) for
-	// statistics. Active future bookings must be cancelled before, through
+	// event registrations, subscription, broadcast deliveries and pending
+	// updates are deleted; their feedback loses its author and comment, and
+	// their bookings are kept only anonymised (ChatID 0, no name, username,
+	// phone or language) for statistics. Active future bookings must be cancelled before, through
 	// the ordinary cancellation, so seats are freed and staff told; Forget
 	// anonymises whatever it finds. When it returns, no byte of the erased
 	// values is left in the database file, not even in freed pages.
 	Forget(ctx context.Context, chatID int64) (ForgetReport, error)
+	// CountSubscribers counts the active subscribers by topic and by
+	// district from the subscription index, without collecting them.
+	CountSubscribers(ctx context.Context) (SubscriberCounts, error)
+}
+
+// SubscriberCounts are the active subscribers, for /stats. A subscriber
+// counts once in Total and once per topic chosen; ByDistrict counts each
+// subscriber once, under "" when they hear from every district.
+type SubscriberCounts struct {
+	Total      int
+	ByTopic    map[Topic]int
+	ByDistrict map[string]int
 }
 
 // ForgetReport says what Forget did, for the log and the person.
@@ -33,4 +46,10 @@ type ForgetReport struct {
 	// cancelled events: the bot unregisters from open ones first).
 	Registrations int
 	Updates       int // unhandled updates of the person dropped from the inbox
+	// Subscription reports whether a subscription (active or not) was
+	// deleted with its index entries.
+	Subscription bool
+	// Deliveries are the broadcast deliveries addressed to the person that
+	// were deleted; the broadcasts' counts keep them.
+	Deliveries int
 }

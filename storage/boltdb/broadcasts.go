@@ -183,9 +183,12 @@ func (db *DB) AddRecipients(ctx context.Context, id uint64, max int) (added int,
 		if err != nil {
 			return err
 		}
-		deliveries := tx.Bucket(bucketDeliveries)
+		deliveries, byChat := tx.Bucket(bucketDeliveries), tx.Bucket(bucketDeliveriesByChat)
 		last, end, err := walkAudience(tx, b.Audience, p.FilledTo, p.HasFilled, 4*max, func(r storage.Recipient) error {
 			added++
+			if err := byChat.Put(deliveryChatKey(r.ChatID, id), nil); err != nil {
+				return err
+			}
 			return deliveries.Put(deliveryKey(id, r.ChatID), encodeDelivery(storage.DeliveryPending, r.Lang))
 		})
 		if err != nil {
@@ -399,7 +402,13 @@ func (db *DB) SettleDelivery(ctx context.Context, id uint64, chatID int64, state
 func settle(tx *bolt.Tx, id uint64, chatID int64, state storage.DeliveryState) error {
 	b := tx.Bucket(bucketDeliveries)
 	key := deliveryKey(id, chatID)
-	cur, lang := decodeDelivery(b.Get(key))
+	raw := b.Get(key)
+	if raw == nil {
+		// The person was forgotten while their message was in flight:
+		// Forget counted it as uncertain and left nothing to record.
+		return nil
+	}
+	cur, lang := decodeDelivery(raw)
 	if cur != storage.DeliveryClaimed {
 		return fmt.Errorf("settle delivery %d of broadcast %d in state %d: %w", chatID, id, cur, storage.ErrConflict)
 	}

@@ -68,6 +68,17 @@ package boltdb
 //	broadcast_progress broadcastID (8)                  progressRecord JSON: status, total, counts, cursor,
 //	                                                    fill position; small, rewritten on every outcome
 //	deliveries         broadcastID (8) | chatID (8)     state (1 byte storage.DeliveryState) | lang (2 ASCII)
+//	deliveries_by_chat chatID (8) | broadcastID (8)     empty; written with each deliveries entry so Forget
+//	                                                    finds a person's deliveries without walking every
+//	                                                    broadcast's recipients (schema 2 backfilled it)
+//
+// Forget deletes the person's deliveries entries outright rather than
+// rewriting the chat id inside the keys: a done broadcast keeps its counts
+// in broadcast_progress, so an entry of a done broadcast is no longer needed,
+// and an entry still pending is one the person must not receive. A
+// broadcast's cursor and fill position (broadcast_progress) name a chat as
+// well; Forget moves them to the previous chat, or clears them once the
+// broadcast no longer needs them.
 
 import (
 	"encoding/binary"
@@ -77,7 +88,7 @@ import (
 )
 
 // schemaVersion is the layout this program reads and writes.
-const schemaVersion = 1
+const schemaVersion = 2
 
 var (
 	bucketMeta                   = []byte("meta")
@@ -107,6 +118,7 @@ var (
 	bucketBroadcasts             = []byte("broadcasts")
 	bucketBroadcastProgress      = []byte("broadcast_progress")
 	bucketDeliveries             = []byte("deliveries")
+	bucketDeliveriesByChat       = []byte("deliveries_by_chat")
 )
 
 // allBuckets are created by Open in one write transaction.
@@ -119,6 +131,7 @@ var allBuckets = [][]byte{
 	bucketRegistrations, bucketRegistrationsByChat,
 	bucketRemindersByEvent, bucketFeedback, bucketFeedbackByAt,
 	bucketSubscriptions, bucketSubscriptionsByTopic, bucketBroadcasts, bucketBroadcastProgress, bucketDeliveries,
+	bucketDeliveriesByChat,
 }
 
 var (
@@ -278,6 +291,11 @@ func topicKey(code byte, chatID int64) []byte {
 // deliveryKey is the deliveries key broadcastID | chatID.
 func deliveryKey(broadcastID uint64, chatID int64) []byte {
 	return compositeKey(encodeUint(broadcastID), encodeChatID(chatID))
+}
+
+// deliveryChatKey is the deliveries_by_chat key chatID | broadcastID.
+func deliveryChatKey(chatID int64, broadcastID uint64) []byte {
+	return compositeKey(encodeChatID(chatID), encodeUint(broadcastID))
 }
 
 // encodeDelivery is a deliveries value: the state byte, then the language.

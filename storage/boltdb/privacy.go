@@ -107,8 +107,16 @@ func (db *DB) Forget(ctx context.Context, chatID int64) (storage.ForgetReport, e
 		if rep.Registrations, err = deleteRegistrationsOf(tx, chatID); err != nil {
 			return err
 		}
-		// TODO(issue 7): delete subscriptions of the person once that
-		// feature is merged. Feedback is anonymised with the bookings.
+		// Feedback is anonymised with the bookings it belongs to.
+		if rep.Subscription, err = deleteSubscription(tx, chatID); err != nil {
+			return err
+		}
+		if rep.Deliveries, err = deleteDeliveriesOf(tx, chatID); err != nil {
+			return err
+		}
+		if err := scrubBroadcastPositions(tx, chatID); err != nil {
+			return err
+		}
 		rep.Updates, err = dropUpdatesOf(tx, chatID)
 		return err
 	})
@@ -261,4 +269,191 @@ func deleteRegistrationsOf(tx *bolt.Tx, chatID int64) (int, error) {
 		}
 	}
 	return len(keys), nil
+}
+
+// deleteSubscription deletes the person's subscription with every index
+// entry it could have: the any-topic one and one per topic, whatever the
+// record says, so a stale entry cannot outlive the person.
+func deleteSubscription(tx *bolt.Tx, chatID int64) (bool, error) {
+	subs := tx.Bucket(bucketSubscriptions)
+	found := subs.Get(encodeChatID(chatID)) != nil
+	idx := tx.Bucket(bucketSubscriptionsByTopic)
+	codes := []byte{topicAny}
+	for _, t := range storage.AllTopics() {
+		codes = append(codes, topicCode(t))
+	}
+	for _, code := range codes {
+		if err := idx.Delete(topicKey(code, chatID)); err != nil {
+			return false, err
+		}
+	}
+	return found, subs.Delete(encodeChatID(chatID))
+}
+
+// deleteDeliveriesOf deletes the person's deliveries through
+// deliveries_by_chat. A delivery still pending in a broadcast that is not
+// over leaves its recipients, so the total shrinks; one claimed (the
+// message in flight) counts as uncertain, as after a crash, and the sender's
+// later outcome finds nothing to record. Outcomes already recorded stay
+// in the broadcast's counts.
+func deleteDeliveriesOf(tx *bolt.Tx, chatID int64) (int, error) {
+	prefix := encodeChatID(chatID)
+	byChat := tx.Bucket(bucketDeliveriesByChat)
+	var keys [][]byte
+	c := byChat.Cursor()
+	for k, _ := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, _ = c.Next() {
+		keys = append(keys, append([]byte(nil), k...))
+	}
+	deliveries := tx.Bucket(bucketDeliveries)
+	n := 0
+	for _, k := range keys {
+		id := decodeUint(k[8:16])
+		key := deliveryKey(id, chatID)
+		if raw := deliveries.Get(key); raw != nil {
+			state, _ := decodeDelivery(raw)
+			if state == storage.DeliveryPending || state == storage.DeliveryClaimed {
+				err := updateProgress(tx, id, func(p *progressRecord) error {
+					if storage.BroadcastStatus(p.Status).Final() {
+						return nil
+					}
+					if state == storage.DeliveryPending {
+						p.Total--
+					} else {
+						p.Uncertain++
+					}
+					return nil
+				})
+				if err != nil && !isNotFound(err) {
+					return 0, err
+				}
+			}
+			if err := deliveries.Delete(key); err != nil {
+				return 0, err
+			}
+			n++
+		}
+		if err := byChat.Delete(k); err != nil {
+			return 0, err
+		}
+	}
+	return n, nil
+}
+
+// scrubBroadcastPositions removes the person's chat id from the broadcasts'
+// cursor and fill position. Each names the last chat handled, which may be
+// the person's even when they were not a recipient (the fill position is
+// the last subscriber scanned). A position a broadcast still needs moves
+// to the chat before the person's, which resumes at the same place since
+// the person's entries are gone; one it no longer needs is cleared.
+// Broadcasts are few and their progress records small, so a scan is fine.
+// Call it after the person's deliveries and index entries are deleted.
+func scrubBroadcastPositions(tx *bolt.Tx, chatID int64) error {
+	type fix struct {
+		id uint64
+		p  progressRecord
+	}
+	var fixes []fix
+	err := tx.Bucket(bucketBroadcastProgress).ForEach(func(k, v []byte) error {
+		var p progressRecord
+		if err := json.Unmarshal(v, &p); err != nil {
+			return fmt.Errorf("decode broadcast progress %d: %w", decodeUint(k), err)
+		}
+		if (p.HasCursor && p.Cursor == chatID) || (p.HasFilled && p.FilledTo == chatID) {
+			fixes = append(fixes, fix{decodeUint(k), p})
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	for _, f := range fixes {
+		p, status := f.p, storage.BroadcastStatus(f.p.Status)
+		if p.HasCursor && p.Cursor == chatID {
+			p.Cursor, p.HasCursor = 0, false
+			if !status.Final() {
+				p.Cursor, p.HasCursor = previousKey(tx.Bucket(bucketDeliveries), encodeUint(f.id), deliveryKey(f.id, chatID))
+			}
+		}
+		if p.HasFilled && p.FilledTo == chatID {
+			p.FilledTo, p.HasFilled = 0, false
+			if status == storage.BroadcastPreparing {
+				b, err := getBroadcast(tx, f.id)
+				if err != nil {
+					return err
+				}
+				code := topicAny
+				if b.Audience.Topic != "" {
+					code = topicCode(b.Audience.Topic)
+				}
+				p.FilledTo, p.HasFilled = previousKey(tx.Bucket(bucketSubscriptionsByTopic), []byte{code}, topicKey(code, chatID))
+			}
+		}
+		if err := putProgress(tx, f.id, p); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// previousKey returns the chat id in the last 8 bytes of the last key
+// under prefix that sorts before key, and false when there is none.
+func previousKey(b *bolt.Bucket, prefix, key []byte) (int64, bool) {
+	c := b.Cursor()
+	k, _ := c.Seek(key)
+	if k == nil {
+		k, _ = c.Last()
+	} else {
+		k, _ = c.Prev()
+	}
+	if k == nil || !bytes.HasPrefix(k, prefix) || len(k) < 8 {
+		return 0, false
+	}
+	return decodeChatID(k[len(k)-8:]), true
+}
+
+// CountSubscribers implements storage.PrivacyStore. Topic counts are the
+// lengths of the topics' index runs, read without opening a record; the
+// districts need each active subscriber's record, read one at a time from
+// the any-topic run and counted, never collected.
+func (db *DB) CountSubscribers(ctx context.Context) (storage.SubscriberCounts, error) {
+	if err := ctx.Err(); err != nil {
+		return storage.SubscriberCounts{}, err
+	}
+	out := storage.SubscriberCounts{ByTopic: map[storage.Topic]int{}, ByDistrict: map[string]int{}}
+	err := db.bolt.View(func(tx *bolt.Tx) error {
+		c := tx.Bucket(bucketSubscriptionsByTopic).Cursor()
+		run := func(code byte, f func(chatID int64) error) error {
+			prefix := []byte{code}
+			for k, _ := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, _ = c.Next() {
+				if len(k) != 9 {
+					continue
+				}
+				if err := f(decodeChatID(k[1:])); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+		for _, t := range storage.AllTopics() {
+			if err := run(topicCode(t), func(int64) error { out.ByTopic[t]++; return nil }); err != nil {
+				return err
+			}
+		}
+		return run(topicAny, func(chatID int64) error {
+			s, err := getSubscription(tx, chatID)
+			if isNotFound(err) {
+				return nil
+			}
+			if err != nil {
+				return err
+			}
+			out.Total++
+			out.ByDistrict[s.DistrictID]++
+			return nil
+		})
+	})
+	if err != nil {
+		return storage.SubscriberCounts{}, fmt.Errorf("count subscribers: %w", err)
+	}
+	return out, nil
 }

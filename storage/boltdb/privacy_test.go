@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"testing"
@@ -121,12 +122,49 @@ func TestDB_Forget(t *testing.T) {
 		t.Fatal(err)
 	}
 
+	// A subscription, one broadcast received (done) and one still running
+	// with the person pending, whose cursor names them.
+	for _, id := range []int64{me, other} {
+		if err := db.SaveSubscription(ctx, storage.Subscription{ChatID: id, Topics: []storage.Topic{storage.TopicEvents, storage.TopicNews}, DistrictID: "karasai", Lang: storage.Kazakh, Active: true, UpdatedAt: testNow}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	runBroadcast := func() uint64 {
+		b, err := db.CreateBroadcast(ctx, storage.Broadcast{Versions: map[storage.Lang]storage.Version{storage.Kazakh: {Text: "Жаңалық"}}, CreatedAt: testNow})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, done, err := db.AddRecipients(ctx, b.ID, 100); err != nil || !done {
+			t.Fatalf("add recipients: %v, %v", done, err)
+		}
+		return b.ID
+	}
+	done := runBroadcast()
+	for _, id := range []int64{me, other} {
+		if ok, err := db.ClaimDelivery(ctx, done, id); err != nil || !ok {
+			t.Fatalf("claim %d: %v %v", id, ok, err)
+		}
+		if err := db.SettleDelivery(ctx, done, id, storage.DeliverySent); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := db.AdvanceCursor(ctx, done, other); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.SetBroadcastStatus(ctx, done, storage.BroadcastDone, testNow); err != nil {
+		t.Fatal(err)
+	}
+	running := runBroadcast()
+	if err := db.AdvanceCursor(ctx, running, me); err != nil { // as if me's page were over
+		t.Fatal(err)
+	}
+
 	rep, err := db.Forget(ctx, me)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if rep.Anonymised != 2 || rep.Updates != 1 {
-		t.Errorf("report = %+v, want 2 bookings anonymised and 1 update dropped", rep)
+	if rep.Anonymised != 2 || rep.Updates != 1 || !rep.Subscription || rep.Deliveries != 2 {
+		t.Errorf("report = %+v, want 2 bookings anonymised, 1 update dropped, the subscription and 2 deliveries deleted", rep)
 	}
 	if err := db.Close(); err != nil {
 		t.Fatal(err)
@@ -179,8 +217,105 @@ func TestDB_Forget(t *testing.T) {
 	if err != nil || next.ID <= theirs.ID {
 		t.Errorf("booking after compaction got id %d (%v), want > %d", next.ID, err, theirs.ID)
 	}
+	if _, err := db.Subscription(ctx, me); !isNotFound(err) {
+		t.Errorf("subscription after forget: %v, want not found", err)
+	}
+	if n, _ := db.CountAudience(ctx, storage.Audience{Topic: storage.TopicNews}); n != 1 {
+		t.Errorf("news audience after forget = %d, want the other person only", n)
+	}
+	if b, _ := db.Broadcast(ctx, done); b.Counts.Sent != 2 || b.Total != 2 || b.Cursor != other {
+		t.Errorf("done broadcast after forget = %+v; want its counts and the other person's cursor kept", b)
+	}
+	b, _ := db.Broadcast(ctx, running)
+	left, _ := db.PendingRecipients(ctx, running, b.Cursor, b.HasCursor, 10)
+	if b.Total != 1 || b.HasCursor || len(left) != 1 || left[0].ChatID != other {
+		t.Errorf("running broadcast after forget: total %d, cursor %v/%d, pending %v; want the other person only", b.Total, b.HasCursor, b.Cursor, left)
+	}
+	err = db.bolt.View(func(tx *bolt.Tx) error {
+		for _, name := range [][]byte{bucketDeliveries, bucketDeliveriesByChat, bucketSubscriptionsByTopic} {
+			_ = tx.Bucket(name).ForEach(func(k, _ []byte) error {
+				if bytes.Contains(k, encodeChatID(me)) {
+					t.Errorf("%s still has key %x of the person", name, k)
+				}
+				return nil
+			})
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
 	checkIndexes(t, db)
 	if fi, err := os.Stat(path); err != nil || fi.Mode().Perm() != 0o600 {
 		t.Errorf("file mode after compaction = %v, %v; want 0600", fi.Mode().Perm(), err)
+	}
+}
+
+func TestDB_CountSubscribers(t *testing.T) {
+	ctx := context.Background()
+	db, err := Open(filepath.Join(t.TempDir(), "jastar.db"), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	subs := []storage.Subscription{
+		{ChatID: -5, Topics: []storage.Topic{storage.TopicEvents}, DistrictID: "karasai", Active: true},
+		{ChatID: 1, Topics: []storage.Topic{storage.TopicEvents, storage.TopicJobs}, DistrictID: "karasai", Active: true},
+		{ChatID: 2, Topics: []storage.Topic{storage.TopicNews}, Active: true},
+		{ChatID: 3, Topics: []storage.Topic{storage.TopicJobs}, DistrictID: "talgar", Active: false},
+		{ChatID: 4, Topics: nil, DistrictID: "talgar", Active: true}, // no topic: not active
+	}
+	for _, s := range subs {
+		if err := db.SaveSubscription(ctx, s); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got, err := db.CountSubscribers(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantTopics := map[storage.Topic]int{storage.TopicEvents: 2, storage.TopicJobs: 1, storage.TopicNews: 1}
+	wantDistricts := map[string]int{"karasai": 2, "": 1}
+	if got.Total != 3 || !maps.Equal(got.ByTopic, wantTopics) || !maps.Equal(got.ByDistrict, wantDistricts) {
+		t.Errorf("counts = %+v, want 3 in all, %v, %v", got, wantTopics, wantDistricts)
+	}
+}
+
+func TestMigrate_IndexesDeliveriesByChat(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "jastar.db")
+	db, err := Open(path, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := db.SaveSubscription(ctx, storage.Subscription{ChatID: 42, Topics: []storage.Topic{storage.TopicNews}, Active: true}); err != nil {
+		t.Fatal(err)
+	}
+	b, err := db.CreateBroadcast(ctx, storage.Broadcast{CreatedAt: testNow})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := db.AddRecipients(ctx, b.ID, 10); err != nil {
+		t.Fatal(err)
+	}
+	// Make the file a schema 1 file, from before the index.
+	err = db.bolt.Update(func(tx *bolt.Tx) error {
+		if err := tx.DeleteBucket(bucketDeliveriesByChat); err != nil {
+			return err
+		}
+		return tx.Bucket(bucketMeta).Put(keySchemaVersion, encodeUint(1))
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	db, err = Open(path, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	rep, err := db.Forget(ctx, 42)
+	if err != nil || rep.Deliveries != 1 {
+		t.Errorf("forget after the migration = %+v, %v; want 1 delivery found through the new index", rep, err)
 	}
 }
