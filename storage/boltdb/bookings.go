@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"slices"
 	"time"
@@ -163,7 +164,7 @@ func (db *DB) Book(ctx context.Context, b storage.Booking, rules storage.BookRul
 	if err := ctx.Err(); err != nil {
 		return storage.Booking{}, err
 	}
-	err := db.bolt.Update(func(tx *bolt.Tx) error {
+	err := db.batchCheck(func(tx *bolt.Tx) error {
 		if err := checkSlot(tx, b.ChatID, b.CenterID, b.TypeID, b.Start, rules, 0); err != nil {
 			return err
 		}
@@ -196,7 +197,7 @@ func (db *DB) Cancel(ctx context.Context, id uint64, reason string, now time.Tim
 		return storage.Booking{}, err
 	}
 	var out storage.Booking
-	err := db.bolt.Update(func(tx *bolt.Tx) error {
+	err := db.batchCheck(func(tx *bolt.Tx) error {
 		b, err := getBooking(tx, id)
 		if err != nil {
 			return err
@@ -402,3 +403,35 @@ func (db *DB) BookingsOn(ctx context.Context, centerIDs []string, from, to time.
 
 // jsonBooking encodes a booking record as putBooking does.
 func jsonBooking(b storage.Booking) ([]byte, error) { return json.Marshal(bookingToRecord(b)) }
+
+// batchCheck runs fn in a batched write transaction, so bookings made at the
+// same moment share one commit (one fsync) instead of queueing for the
+// single writer one by one; bbolt runs the batch's functions one after
+// another in one transaction, so every capacity check still sees the seats
+// the earlier ones took. fn must make all its checks before its first
+// write: a refusal it returns (a storage sentinel error) then has written
+// nothing and is handed back without failing the batch, which would make
+// bbolt rerun everyone else's function alone.
+func (db *DB) batchCheck(fn func(tx *bolt.Tx) error) error {
+	var refused error
+	err := db.bolt.Batch(func(tx *bolt.Tx) error {
+		refused = nil
+		err := fn(tx)
+		if isRefusal(err) {
+			refused = err
+			return nil
+		}
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	return refused
+}
+
+// isRefusal reports whether err is a decision of the store rather than a
+// failure of the database.
+func isRefusal(err error) bool {
+	return errors.Is(err, storage.ErrFull) || errors.Is(err, storage.ErrLimit) ||
+		errors.Is(err, storage.ErrConflict) || errors.Is(err, storage.ErrNotFound)
+}
