@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"time"
 
 	bolt "go.etcd.io/bbolt"
 )
@@ -114,4 +115,66 @@ func syncDir(dir string) {
 		_ = d.Sync()
 		_ = d.Close()
 	}
+}
+
+// compactEvery bounds how often /forget rewrites the file. Every other call
+// waits while Compact runs (about a second per 100 MB), so without a bound
+// anyone could slow the bot for everyone by asking it to forget them again
+// and again.
+const compactEvery = time.Minute
+
+// compactThrottle runs at most one compaction per compactEvery; a request in
+// between is coalesced into one at the end of the interval (or at Close).
+type compactThrottle struct {
+	mu      sync.Mutex
+	last    time.Time
+	timer   *time.Timer
+	pending bool
+}
+
+// compactSoon compacts now if the last compaction is old enough, and
+// otherwise schedules one for when it is.
+func (db *DB) compactSoon() error {
+	t := &db.compact
+	t.mu.Lock()
+	wait := compactEvery - time.Since(t.last)
+	if wait <= 0 && !t.pending {
+		t.last = time.Now()
+		t.mu.Unlock()
+		return db.Compact()
+	}
+	if !t.pending {
+		t.pending = true
+		t.timer = time.AfterFunc(max(wait, 0), func() {
+			t.mu.Lock()
+			if !t.pending {
+				t.mu.Unlock()
+				return
+			}
+			t.pending = false
+			t.last = time.Now()
+			t.mu.Unlock()
+			// A failure here leaves freed pages until the next compaction;
+			// Close retries a pending one, so keep it pending on error.
+			if err := db.Compact(); err != nil {
+				t.mu.Lock()
+				t.pending = true
+				t.mu.Unlock()
+			}
+		})
+	}
+	t.mu.Unlock()
+	return nil
+}
+
+// stop cancels the timer and reports whether a compaction was pending.
+func (t *compactThrottle) stop() bool {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.timer != nil {
+		t.timer.Stop()
+	}
+	p := t.pending
+	t.pending = false
+	return p
 }

@@ -22,8 +22,9 @@ var ErrLocked = errors.New("database file is in use by another process")
 
 // DB is the bbolt-backed store. It is safe for concurrent use.
 type DB struct {
-	bolt *handle // *bolt.DB behind a lock so Compact can swap the file (compact.go)
-	path string
+	bolt    *handle // *bolt.DB behind a lock so Compact can swap the file (compact.go)
+	path    string
+	compact compactThrottle
 }
 
 // Options tune Open.
@@ -89,7 +90,17 @@ func (db *DB) Sync() error {
 }
 
 // Close closes the file.
-func (db *DB) Close() error { return db.bolt.Close() }
+func (db *DB) Close() error {
+	// A compaction a /forget is waiting for runs now: the person was told
+	// their data is gone, and the file must not keep it past this process.
+	if db.compact.stop() {
+		if err := db.Compact(); err != nil {
+			db.bolt.Close()
+			return err
+		}
+	}
+	return db.bolt.Close()
+}
 
 // Path is the file the database lives in.
 func (db *DB) Path() string { return db.path }

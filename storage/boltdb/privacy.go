@@ -123,7 +123,7 @@ func (db *DB) Forget(ctx context.Context, chatID int64) (storage.ForgetReport, e
 	if err != nil {
 		return rep, fmt.Errorf("forget %d: %w", chatID, err)
 	}
-	if err := db.Compact(); err != nil {
+	if err := db.compactSoon(); err != nil {
 		return rep, fmt.Errorf("forget %d: %w", chatID, err)
 	}
 	return rep, nil
