@@ -3,7 +3,6 @@ package bot
 import (
 	"context"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -13,18 +12,6 @@ import (
 )
 
 const testStaffChat = -1001234567890
-
-// fakeClock is a settable clock for the bot.
-type fakeClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
 
 // bookingHarness runs the bot at Tuesday 1 December 2026, 10:00 in Almaty,
 // with a staff group and one admin (testAdmin), who acts as staff.
@@ -482,9 +469,7 @@ func TestBooking_ForgedAndStaleButtonsRefused(t *testing.T) {
 	// An idle dialogue expires politely when its button is pressed.
 	h.srv.SendText(u, "/book")
 	m = h.waitText(u.ID, plain(firstLine(ru(locales.BookChooseType))))
-	clock.mu.Lock()
-	clock.t = clock.t.Add(2 * time.Hour)
-	clock.mu.Unlock()
+	clock.Set(clock.Now().Add(2 * time.Hour))
 	id = h.press(u, m, "Карьера")
 	if got := h.waitAnswered(id); got != ru(locales.DialogExpired) {
 		t.Errorf("expired dialogue answered %q", got)

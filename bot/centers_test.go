@@ -5,7 +5,6 @@ import (
 	"context"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -14,27 +13,9 @@ import (
 	"jastar/storage/catalog"
 )
 
-// testClock is a settable fake clock for Deps.Now.
-type testClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *testClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *testClock) Set(t time.Time) {
-	c.mu.Lock()
-	c.t = t
-	c.mu.Unlock()
-}
-
 // december1 is the tests' "now": 1 December 2026, 10:00 in Almaty.
-func december1(t testing.TB) *testClock {
-	return &testClock{t: time.Date(2026, 12, 1, 10, 0, 0, 0, almaty(t))}
+func december1(t testing.TB) *fakeClock {
+	return &fakeClock{t: time.Date(2026, 12, 1, 10, 0, 0, 0, almaty(t))}
 }
 
 // buttonData lists the callback data of a message's inline buttons in order.

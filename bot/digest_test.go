@@ -48,9 +48,7 @@ func TestStaffDigest_PerCenterChat(t *testing.T) {
 	h.srv.AddGroup(kegenChat, "Kegen staff")
 	// Karasai: two today (one later cancelled), one on the 3rd whose
 	// notification never arrived. Kegen: nothing today.
-	clock.mu.Lock()
-	clock.t = at2(t, 1, 7, 0)
-	clock.mu.Unlock()
+	clock.Set(at2(t, 1, 7, 0))
 	today := h.book(3201, storage.Kazakh, "karasai", "career", at(t, 1, 11))
 	cancelled := h.book(3202, storage.Russian, "karasai", "career", at(t, 1, 14))
 	if _, err := h.db.Cancel(ctx, cancelled.ID, cancelByPerson, h.bot.now()); err != nil {
@@ -173,9 +171,7 @@ func TestWeeklyDigest_SubscribersByDistrictOnMonday(t *testing.T) {
 	h, clock := bookingHarness(t)
 	ctx := context.Background()
 	monday := at(t, 7, 10)
-	clock.mu.Lock()
-	clock.t = monday
-	clock.mu.Unlock()
+	clock.Set(monday)
 	for _, e := range []storage.Event{
 		{CenterID: "karasai", TitleKK: "Түйіндеме жазу", TitleRU: "Как написать резюме", Start: at(t, 9, 15)},
 		{CenterID: "kegen", TitleKK: "Жастар форумы", TitleRU: "Молодёжный форум", Start: at(t, 10, 11)},

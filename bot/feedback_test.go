@@ -21,9 +21,7 @@ func TestFeedback_AfterAttendedOnceThenComment(t *testing.T) {
 
 	// Staff mark it attended at 11:40 during the consultation; a second
 	// press changes nothing.
-	clock.mu.Lock()
-	clock.t = at2(t, 2, 11, 40)
-	clock.mu.Unlock()
+	clock.Set(at2(t, 2, 11, 40))
 	h.press(admin, note, "Пришёл")
 	h.waitMessage(testStaffChat, note.ID, "Пришёл(ла)")
 	id := h.press(admin, note, "Пришёл")

@@ -17,9 +17,7 @@ import (
 // is in the fake's transcript when it returns.
 func (h *harness) sweepAt(clock *fakeClock, now time.Time) {
 	h.t.Helper()
-	clock.mu.Lock()
-	clock.t = now
-	clock.mu.Unlock()
+	clock.Set(now)
 	if err := scheduler.NewReminders(h.db, h.bot, slogJSON(h.logs)).Sweep(context.Background(), now); err != nil {
 		h.t.Fatalf("sweep at %v: %v", now, err)
 	}
@@ -51,9 +49,7 @@ func TestReminders_BothAtLocalTimesInBothLanguages(t *testing.T) {
 			l := tl(string(lang))
 			u := h.person(int64(2000+i), lang)
 			// Wednesday 2 December, 11:00 (clock: Tuesday 1 December, 10:00).
-			clock.mu.Lock()
-			clock.t = at(t, 1, 10)
-			clock.mu.Unlock()
+			clock.Set(at(t, 1, 10))
 			h.book(u.ID, lang, "karasai", "career", at(t, 2, 11+i))
 			start := at(t, 2, 11+i)
 
