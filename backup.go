@@ -1,30 +1,33 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"log/slog"
-	"net"
 	"net/http"
 	"os"
 	"path/filepath"
 	"time"
 
+	"jastar/bot/adminsock"
+	"jastar/locales"
 	"jastar/storage/boltdb"
+	"jastar/storage/catalog"
 )
 
 // runBackup is "jastar backup FILE": a consistent hot copy of the database.
 // bbolt locks its file, so while the bot runs the copy is asked of the bot
-// itself over its ops listener (JASTAR_HTTP_ADDR); when the bot is stopped
-// the file is read directly.
+// itself over its admin socket beside the file; when the bot is stopped the
+// file is read directly.
 func runBackup(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("backup", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "Usage: jastar backup FILE\n\nWrites a consistent copy of JASTAR_DB to FILE, also while the bot runs\n(then through the bot's JASTAR_HTTP_ADDR listener).")
+		fmt.Fprintln(stderr, "Usage: jastar backup FILE\n\nWrites a consistent copy of JASTAR_DB to FILE, also while the bot runs\n(then through the bot's socket JASTAR_DB.sock, as the database's owner).")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
@@ -53,12 +56,7 @@ func runBackup(ctx context.Context, args []string, getenv func(string) string, s
 
 	n, err := backupDirect(ctx, dbPath, tmp)
 	if errors.Is(err, boltdb.ErrLocked) {
-		addr := getenv("JASTAR_HTTP_ADDR")
-		if addr == "" {
-			tmp.Close()
-			return fmt.Errorf("backup: %s is in use by the running bot; set JASTAR_HTTP_ADDR to its ops listener to back it up hot", dbPath)
-		}
-		n, err = backupFromBot(ctx, addr, tmp)
+		n, err = backupFromBot(ctx, dbPath, tmp)
 	}
 	if cerr := tmp.Close(); err == nil {
 		err = cerr
@@ -91,32 +89,66 @@ func backupDirect(ctx context.Context, dbPath string, w io.Writer) (int64, error
 	return db.WriteBackup(ctx, w)
 }
 
-func backupFromBot(ctx context.Context, addr string, w io.Writer) (int64, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+addr+"/backup", nil)
+func backupFromBot(ctx context.Context, dbPath string, w io.Writer) (int64, error) {
+	resp, err := askBot(ctx, dbPath, "/backup", 10*time.Minute)
 	if err != nil {
 		return 0, err
 	}
-	resp, err := (&http.Client{Timeout: 10 * time.Minute}).Do(req)
-	if err != nil {
-		return 0, fmt.Errorf("ask the running bot at %s: %w", addr, err)
-	}
 	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		msg, _ := io.ReadAll(io.LimitReader(resp.Body, 512))
-		return 0, fmt.Errorf("the running bot answered %s: %s", resp.Status, msg)
-	}
 	return io.Copy(w, resp.Body)
 }
 
-// backupHandler streams a hot copy to a caller on this machine only: the
-// database holds young people's personal data.
+// askBot sends GET target to the bot running on dbPath, through its admin
+// socket, and returns a 200 answer.
+func askBot(ctx context.Context, dbPath, target string, timeout time.Duration) (*http.Response, error) {
+	sock := adminsock.Path(dbPath)
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://jastar"+target, nil)
+	if err != nil {
+		return nil, err
+	}
+	client := adminsock.Client(sock)
+	client.Timeout = timeout
+	resp, err := client.Do(req)
+	if err != nil {
+		return nil, fmt.Errorf("%s is in use by another process, and the bot's socket does not answer: %w "+
+			"(run this as the database's owner; a bot of an older version has no socket: stop it first)", dbPath, err)
+	}
+	if resp.StatusCode != http.StatusOK {
+		msg, _ := io.ReadAll(io.LimitReader(resp.Body, 512))
+		resp.Body.Close()
+		return nil, fmt.Errorf("the running bot answered %s: %s", resp.Status, bytes.TrimSpace(msg))
+	}
+	return resp, nil
+}
+
+// adminHandler is what the admin socket serves: GET /backup and GET
+// /export. Only the database's owner can connect to the socket, so the
+// handlers check no caller themselves.
+func adminHandler(db *boltdb.DB, cat *catalog.Catalog, texts *locales.Bundle, loc *time.Location, log *slog.Logger) http.Handler {
+	mux := http.NewServeMux()
+	mux.Handle("GET /backup", backupHandler(db, log))
+	mux.Handle("GET /export", exportHandler(db, cat, texts, loc, log))
+	return mux
+}
+
+// openAdminSocket serves adminHandler on JASTAR_DB.sock. It must run after
+// the database is open: bbolt's lock then makes this the only bot on the
+// file, so a socket already there is a crashed run's and may be replaced.
+// Without the socket the bot still serves people; the log says why hot
+// backups are unavailable.
+func openAdminSocket(cfg Config, db *boltdb.DB, cat *catalog.Catalog, texts *locales.Bundle, log *slog.Logger) io.Closer {
+	log = log.With("component", "adminsock")
+	s, err := adminsock.Open(adminsock.Path(cfg.DBPath), adminHandler(db, cat, texts, cfg.Location, log), log)
+	if err != nil {
+		log.Error("no hot backups or exports while the bot runs", "err", err)
+		return io.NopCloser(nil)
+	}
+	return s
+}
+
+// backupHandler streams a hot copy of the database.
 func backupHandler(db *boltdb.DB, log *slog.Logger) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		host, _, err := net.SplitHostPort(r.RemoteAddr)
-		if ip := net.ParseIP(host); err != nil || ip == nil || !ip.IsLoopback() {
-			http.Error(w, "backups are served to this machine only", http.StatusForbidden)
-			return
-		}
 		w.Header().Set("Content-Type", "application/octet-stream")
 		if _, err := db.WriteBackup(r.Context(), w); err != nil {
 			log.Error("serve backup", "err", err)

@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net"
 	"net/http"
 	"net/url"
 	"os"
@@ -87,8 +86,8 @@ func parseExportQuery(from, to, center, lang string, cat *catalog.Catalog, loc *
 
 // runExport is "jastar export [-from D] [-to D] [-center ID] [-lang L] FILE".
 // With the bot stopped it reads the database file directly; while the bot
-// runs (bbolt locks the file) it asks the bot over its ops listener,
-// JASTAR_HTTP_ADDR, which serves /export to this machine only.
+// runs (bbolt locks the file) it asks the bot over its admin socket, which
+// only the database's owner can use.
 func runExport(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("export", flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -103,7 +102,7 @@ func runExport(ctx context.Context, args []string, getenv func(string) string, s
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "Usage: jastar export [-from DD.MM.YYYY] [-to DD.MM.YYYY] [-center ID] [-lang kk|ru] FILE\n\n"+
 			"Writes the bookings of a period as CSV for Excel (UTF-8 with BOM, ';' between columns) to FILE.\n"+
-			"While the bot runs, the export is asked of it through JASTAR_HTTP_ADDR.\n\nFlags:")
+			"While the bot runs, the export is asked of it through its socket JASTAR_DB.sock.\n\nFlags:")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
@@ -138,11 +137,7 @@ func runExport(ctx context.Context, args []string, getenv func(string) string, s
 	}
 	data, n, err := exportDirect(ctx, dbPath, cat, loc, q)
 	if errors.Is(err, boltdb.ErrLocked) {
-		addr := getenv("JASTAR_HTTP_ADDR")
-		if addr == "" {
-			return fmt.Errorf("export: %s is in use by the running bot; set JASTAR_HTTP_ADDR to its ops listener to export while it runs, or stop the bot", dbPath)
-		}
-		data, n, err = exportFromBot(ctx, addr, *from, *to, q)
+		data, n, err = exportFromBot(ctx, dbPath, *from, *to, q)
 	}
 	if err != nil {
 		return fmt.Errorf("export: %w", err)
@@ -185,38 +180,26 @@ func exportDirect(ctx context.Context, dbPath string, cat *catalog.Catalog, loc 
 	return exportCSV(ctx, db, cat, texts, loc, q)
 }
 
-func exportFromBot(ctx context.Context, addr, from, to string, q exportQuery) ([]byte, int, error) {
+func exportFromBot(ctx context.Context, dbPath, from, to string, q exportQuery) ([]byte, int, error) {
 	v := url.Values{"from": {from}, "to": {to}, "center": {q.center}, "lang": {q.lang}}
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+addr+"/export?"+v.Encode(), nil)
+	resp, err := askBot(ctx, dbPath, "/export?"+v.Encode(), 5*time.Minute)
 	if err != nil {
 		return nil, 0, err
-	}
-	resp, err := (&http.Client{Timeout: 5 * time.Minute}).Do(req)
-	if err != nil {
-		return nil, 0, fmt.Errorf("ask the running bot at %s: %w", addr, err)
 	}
 	defer resp.Body.Close()
 	body, err := io.ReadAll(resp.Body)
 	if err != nil {
 		return nil, 0, err
 	}
-	if resp.StatusCode != http.StatusOK {
-		return nil, 0, fmt.Errorf("the running bot answered %s: %s", resp.Status, bytes.TrimSpace(body[:min(len(body), 512)]))
-	}
 	var n int
 	fmt.Sscan(resp.Header.Get("X-Jastar-Bookings"), &n)
 	return body, n, nil
 }
 
-// exportHandler serves GET /export?from=&to=&center=&lang= to this machine
-// only, as backupHandler does: the CSV holds names and phones.
+// exportHandler serves GET /export?from=&to=&center=&lang= on the admin
+// socket: the CSV holds names and phones.
 func exportHandler(db *boltdb.DB, cat *catalog.Catalog, texts *locales.Bundle, loc *time.Location, log *slog.Logger) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		host, _, err := net.SplitHostPort(r.RemoteAddr)
-		if ip := net.ParseIP(host); err != nil || ip == nil || !ip.IsLoopback() {
-			http.Error(w, "exports are served to this machine only", http.StatusForbidden)
-			return
-		}
 		p := r.URL.Query()
 		lang := p.Get("lang")
 		if lang == "" {

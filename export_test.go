@@ -99,29 +99,6 @@ func TestExport_CommandLine(t *testing.T) {
 	}
 }
 
-func TestExport_ThroughTheRunningBot(t *testing.T) {
-	dbPath := seedExportDB(t)
-	addr := freeAddr(t)
-	rb := startBot(t, map[string]string{"JASTAR_HTTP_ADDR": addr, "JASTAR_DB": dbPath})
-	waitStatus(t, "http://"+addr+"/readyz", 200)
-	out := filepath.Join(t.TempDir(), "dec.csv")
-	var stdout bytes.Buffer
-	if err := run(context.Background(), []string{"export", "-from", "01.12.2026", "-to", "31.12.2026", out}, env(rb.env), &stdout, &stdout); err != nil {
-		t.Fatalf("export while running: %v", err)
-	}
-	if rows := readExport(t, out); len(rows) != 4 {
-		t.Errorf("export while running has %d bookings, want 3", len(rows)-1)
-	}
-	if !strings.Contains(stdout.String(), "3 bookings") {
-		t.Errorf("output %q does not count the bookings", stdout.String())
-	}
-	// Without the listener the export explains what to do.
-	noAddr := map[string]string{"JASTAR_DB": dbPath}
-	if err := run(context.Background(), []string{"export", out}, env(noAddr), &stdout, &stdout); err == nil || !strings.Contains(err.Error(), "JASTAR_HTTP_ADDR") {
-		t.Errorf("err = %v, want an explanation naming JASTAR_HTTP_ADDR", err)
-	}
-}
-
 // TestRun_NewerSchemaRefused: a database written by a newer jastar is not
 // touched, and the operator is told why.
 func TestRun_NewerSchemaRefused(t *testing.T) {

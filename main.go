@@ -147,6 +147,8 @@ func runBot(ctx context.Context, getenv func(string) string, stdout io.Writer) e
 		return err
 	}
 	defer db.Close()
+	sock := openAdminSocket(cfg, db, cat, texts, log) // hot backups and exports, for the file's owner only
+	defer sock.Close()
 
 	metrics := ops.NewMetrics()
 	b, err := bot.New(bot.Config{
@@ -189,8 +191,6 @@ func runBot(ctx context.Context, getenv func(string) string, stdout io.Writer) e
 		mux.Handle("/", ops.Handler(metrics,
 			[]ops.Check{b.Healthy, db.Ping},
 			[]ops.Check{b.Ready, db.Ping}))
-		mux.Handle("GET /backup", backupHandler(db, log))
-		mux.Handle("GET /export", exportHandler(db, cat, texts, cfg.Location, log))
 		// Profiles for the operator (and the load tool's -cpuprofile); the
 		// listener is off by default and meant for loopback.
 		mux.HandleFunc("GET /debug/pprof/", pprof.Index)

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"io"
@@ -9,7 +8,6 @@ import (
 	"net/http"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -17,7 +15,6 @@ import (
 	"github.com/prometheus/common/model"
 
 	"jastar/bot/telegramtest"
-	"jastar/storage/boltdb"
 )
 
 // freeAddr finds a loopback port for the ops listener.
@@ -175,73 +172,4 @@ func parseMetrics(t *testing.T, body string) map[string]*dtoFamily {
 		out[name] = f
 	}
 	return out
-}
-
-// TestBackup_HotWhileRunning takes a backup through the running bot while
-// people keep writing, and checks the copy opens and holds everyone who was
-// stored before it began.
-func TestBackup_HotWhileRunning(t *testing.T) {
-	addr := freeAddr(t)
-	rb := startBot(t, map[string]string{"JASTAR_HTTP_ADDR": addr})
-	waitStatus(t, "http://"+addr+"/readyz", 200)
-	const before = 40
-	for i := 1; i <= before; i++ {
-		rb.srv.SendText(telegramtest.User{ID: int64(i), FirstName: "U", LanguageCode: "ru"}, "/start")
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-	defer cancel()
-	for i := 1; i <= before; i++ {
-		if _, err := rb.srv.WaitMessages(ctx, int64(i), 2); err != nil {
-			t.Fatal(err)
-		}
-	}
-	// Load continues during the backup.
-	var wg sync.WaitGroup
-	stop := make(chan struct{})
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		for i := 1000; ; i++ {
-			select {
-			case <-stop:
-				return
-			default:
-			}
-			rb.srv.SendText(telegramtest.User{ID: int64(i), FirstName: "L", LanguageCode: "kk"}, "/start")
-			time.Sleep(2 * time.Millisecond)
-		}
-	}()
-	dst := filepath.Join(t.TempDir(), "backup.db")
-	var out bytes.Buffer
-	err := run(context.Background(), []string{"backup", dst}, env(rb.env), &out, &out)
-	close(stop)
-	wg.Wait()
-	if err != nil {
-		t.Fatalf("backup: %v (%s)", err, out.String())
-	}
-	copyDB, err := boltdb.Open(dst, boltdb.Options{ReadOnly: true})
-	if err != nil {
-		t.Fatalf("backup does not open: %v", err)
-	}
-	defer copyDB.Close()
-	for i := 1; i <= before; i++ {
-		if _, err := copyDB.User(context.Background(), int64(i)); err != nil {
-			t.Errorf("user %d stored before the backup is missing from it: %v", i, err)
-		}
-	}
-}
-
-func TestBackup_RunningBotWithoutListenerExplains(t *testing.T) {
-	rb := startBot(t, nil)
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	u := telegramtest.User{ID: 9, FirstName: "A", LanguageCode: "kk"}
-	rb.srv.SendText(u, "/help")
-	if _, err := rb.srv.WaitMessages(ctx, u.ID, 1); err != nil {
-		t.Fatal(err)
-	}
-	err := run(context.Background(), []string{"backup", filepath.Join(t.TempDir(), "b.db")}, env(rb.env), io.Discard, io.Discard)
-	if err == nil || !strings.Contains(err.Error(), "JASTAR_HTTP_ADDR") {
-		t.Errorf("err = %v, want an explanation naming JASTAR_HTTP_ADDR", err)
-	}
 }
