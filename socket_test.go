@@ -72,6 +72,12 @@ func TestBackup_RunningBotDefaultConfig(t *testing.T) {
 		t.Errorf("%s has mode %v, want a socket with 0600", sock, fi.Mode())
 	}
 
+	// A second instance is refused at the lock, before it touches the
+	// socket the first one serves.
+	if err := run(context.Background(), nil, env(rb.env), &bytes.Buffer{}, &bytes.Buffer{}); err == nil || !strings.Contains(err.Error(), "another jastar") {
+		t.Fatalf("second instance: err = %v, want a refusal", err)
+	}
+
 	dst := filepath.Join(t.TempDir(), "backup.db")
 	var out bytes.Buffer
 	if err := run(context.Background(), []string{"backup", dst}, env(rb.env), &out, &out); err != nil {
