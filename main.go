@@ -206,7 +206,9 @@ func runBot(ctx context.Context, getenv func(string) string, stdout io.Writer) e
 	}
 	// The bot is the scheduler's Notifier and digester; specs were checked
 	// by loadConfig.
-	if err := sched.Add("reminders", scheduler.SpecEveryMinute, scheduler.NewReminders(db, b, log).Sweep); err != nil {
+	// The sweep stops at the signal, not when cron stops, and puts back
+	// what it claimed but did not send while the database is still open.
+	if err := sched.Add("reminders", scheduler.SpecEveryMinute, scheduler.NewReminders(db, b, log).StopOn(ctx)); err != nil {
 		return err
 	}
 	if err := sched.Add("staff_digest", cfg.DigestSpec, scheduler.StaffDigest(b)); err != nil {

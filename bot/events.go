@@ -389,32 +389,23 @@ func (b *Bot) handleUnregisterCallback(ctx context.Context, r *Request) error {
 	return b.showEventCard(ctx, r, e, back)
 }
 
-// notifyPromoted tells each person who moved up from the waitlist, in
-// their own language. The move is already stored: a failed message is
-// logged, not undone.
+// notifyPromoted tells the person who moved up when someone gave a place
+// up, at once rather than at the next sweep. The notice was stored with the
+// move; it is claimed here before it is sent, so the sweep never sends it
+// again, and a crash before the claim leaves it to the sweep.
 func (b *Bot) notifyPromoted(ctx context.Context, e storage.Event, regs []storage.Registration) {
 	for _, reg := range regs {
-		b.notifyEvent(ctx, reg.ChatID, e, locales.EventPromoted)
-	}
-}
-
-// notifyEvent sends one of the event notices (moved up, cancelled, moved)
-// to a person in their language.
-func (b *Bot) notifyEvent(ctx context.Context, chatID int64, e storage.Event, id string) {
-	l := b.loc.For(string(storage.Kazakh))
-	if u, err := b.store.User(ctx, chatID); err == nil && u.Lang.Valid() {
-		l = b.loc.For(string(u.Lang))
-	}
-	text := l.T(id, locales.Data{
-		"Title": esc(e.TitleIn(storage.Lang(l.Lang()))), "When": b.when(l, e), "Center": esc(b.centerName(l, e.CenterID)),
-	})
-	var kb any
-	if id != locales.EventCancelledNotice {
-		kb = tgbotapi.NewInlineKeyboardMarkup(tgbotapi.NewInlineKeyboardRow(
-			button(l.T(locales.ButtonMyEvents), cbEventList, eventList{kind: listMine}.args()...)))
-	}
-	if _, err := b.sendText(ctx, chatID, text, kb); err != nil {
-		b.log.Warn("send event notice", "chat_id", chatID, "event_id", e.ID, "err", err)
+		notices, err := b.store.ClaimNotices(ctx, e.ID, reg.ChatID)
+		if err != nil {
+			b.log.Warn("claim event notice", "event_id", e.ID, "chat_id", reg.ChatID, "err", err)
+			continue
+		}
+		for _, n := range notices {
+			if err := b.Remind(ctx, n); err != nil {
+				b.log.Warn("event notice not delivered", "reminder_id", n.ID, "kind", string(n.Kind),
+					"event_id", e.ID, "chat_id", reg.ChatID, "err", err)
+			}
+		}
 	}
 }
 

@@ -211,6 +211,13 @@ func TestEvents_RegistrationWaitlistMovesUp(t *testing.T) {
 	if !strings.Contains(note.Text, "10 желтоқсан") {
 		t.Errorf("promotion notice lacks the date:\n%s", note.Text)
 	}
+	// The handler sent the stored notice at once; the sweep, after a
+	// restart too, does not send it again.
+	h.restart()
+	h.sweepAt(clock, clock.Now())
+	if n := countText(h, c.ID, stem("kk", locales.EventPromoted)); n != 1 {
+		t.Errorf("promotion notice sent %d times, want once:\n%s", n, h.transcript(c.ID))
+	}
 	reg, err := h.db.Registration(context.Background(), ev.ID, c.ID)
 	if err != nil || reg.Status != storage.Registered {
 		t.Errorf("C's registration = %+v, %v; want registered", reg, err)
@@ -224,6 +231,34 @@ func TestEvents_RegistrationWaitlistMovesUp(t *testing.T) {
 	menu := h.waitMatch(c.ID, "events menu", func(m telegramtest.Message) bool { return m.Text == kk(locales.EventsChooseScope) })
 	h.press(c, menu, kk(locales.ButtonMyEvents))
 	h.waitText(c.ID, kk(locales.MyEventsTitle), "Шағын шеберхана")
+}
+
+// TestEvents_PromotionNoticeSurvivesACrash: the process stops right after
+// the move up was stored, before anyone was told. The notice was stored in
+// the same transaction, so after the restart the sweep tells the person,
+// once, in their language.
+func TestEvents_PromotionNoticeSurvivesACrash(t *testing.T) {
+	clock := december1(t)
+	h := newHarness(t, withClock(clock.Now))
+	ctx := context.Background()
+	ev := h.addEvent("karasai", "Шағын шеберхана", eventAt(t, 12, 10, 15), 1)
+	for _, id := range []int64{2251, 2252} {
+		if _, _, err := h.db.Register(ctx, ev.ID, id, clock.Now(), h.bot.cfg.Reminders); err != nil {
+			t.Fatal(err)
+		}
+	}
+	h.person(2252, storage.Russian)
+	// The store call of the unregister handler, and then the crash.
+	if _, promoted, err := h.db.Unregister(ctx, ev.ID, 2251, clock.Now(), h.bot.cfg.Reminders); err != nil || promoted == nil {
+		t.Fatalf("unregister = %+v, %v", promoted, err)
+	}
+	h.restart()
+	h.sweepAt(clock, clock.Now())
+	h.sweepAt(clock, clock.Now().Add(time.Minute))
+	h.waitText(2252, stem("ru", locales.EventPromoted), "Шағын шеберхана", "10 декабря")
+	if n := countText(h, 2252, stem("ru", locales.EventPromoted)); n != 1 {
+		t.Errorf("promotion notice sent %d times, want once:\n%s", n, h.transcript(2252))
+	}
 }
 
 func TestEvents_ForgedAndStaleButtonsChangeNothing(t *testing.T) {
@@ -404,10 +439,25 @@ func TestStaff_CancelTellsEveryoneRegistered(t *testing.T) {
 	h.press(admin, card, ru(locales.ButtonCancelEvent))
 	ask := h.waitText(admin.ID, stem("ru", locales.StaffCancelAsk))
 	h.press(admin, ask, ru(locales.ButtonConfirmCancel))
-	h.waitText(admin.ID, testLocales.For("ru").N(locales.StaffNotified, 2))
+	h.waitText(admin.ID, testLocales.For("ru").N(locales.StaffWillNotify, 2))
 
+	// The notices were stored with the cancellation: the handler sent none,
+	// and a restart before the sweep loses none and sends none twice.
+	for _, u := range []telegramtest.User{a, b} {
+		if n := countText(h, u.ID, stem(u.LanguageCode, locales.EventCancelledNotice)); n != 0 {
+			t.Errorf("chat %d: the handler sent the notice itself, want it left to the sweep", u.ID)
+		}
+	}
+	h.restart()
+	h.sweepAt(clock, clock.Now())
+	h.sweepAt(clock, clock.Now().Add(time.Minute))
 	h.waitText(a.ID, stem("kk", locales.EventCancelledNotice), "Кітап клубы", "9 желтоқсан")
 	h.waitText(b.ID, stem("ru", locales.EventCancelledNotice), "Кітап клубы", "9 декабря")
+	for _, u := range []telegramtest.User{a, b} {
+		if n := countText(h, u.ID, stem(u.LanguageCode, locales.EventCancelledNotice)); n != 1 {
+			t.Errorf("chat %d: %d cancel notices, want 1:\n%s", u.ID, n, h.transcript(u.ID))
+		}
+	}
 	if e, _ := h.db.Event(context.Background(), ev.ID); !e.Cancelled {
 		t.Errorf("event not cancelled: %+v", e)
 	}
@@ -453,6 +503,7 @@ func TestStaff_EditEventKeepsAndMoves(t *testing.T) {
 	h.press(staff, confirm, kk(locales.ButtonSave))
 	h.waitText(staff.ID, kk(locales.StaffSaved))
 
+	h.sweepAt(clock, clock.Now())
 	h.waitText(b.ID, stem("kk", locales.EventPromoted), "9 желтоқсан", "18:00")
 	h.waitText(a.ID, stem("ru", locales.EventChangedNotice), "9 декабря", "18:00")
 	e, err := h.db.Event(context.Background(), ev.ID)
@@ -464,4 +515,15 @@ func TestStaff_EditEventKeepsAndMoves(t *testing.T) {
 			t.Errorf("B, moved up, also got the change notice: %q", m.Text)
 		}
 	}
+}
+
+// countText counts the bot's messages in chat that contain fragment.
+func countText(h *harness, chatID int64, fragment string) int {
+	n := 0
+	for _, m := range h.botMessages(chatID) {
+		if strings.Contains(m.Text, fragment) {
+			n++
+		}
+	}
+	return n
 }

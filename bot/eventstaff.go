@@ -191,8 +191,9 @@ func (b *Bot) handleCancelEventCallback(ctx context.Context, r *Request) error {
 	return b.edit(ctx, r, text, &kb)
 }
 
-// handleCancelEventYesCallback (evxy:<eventID>) cancels the event and tells
-// everyone registered or waiting, each in their language.
+// handleCancelEventYesCallback (evxy:<eventID>) cancels the event; the
+// store writes a notice to everyone registered or waiting in the same
+// transaction, and the sweep tells each in their language.
 func (b *Bot) handleCancelEventYesCallback(ctx context.Context, r *Request) error {
 	e, ok, err := b.staffEvent(ctx, r)
 	if !ok || err != nil {
@@ -208,15 +209,12 @@ func (b *Bot) handleCancelEventYesCallback(ctx context.Context, r *Request) erro
 	}
 	b.log.Info("event cancelled", "event_id", e.ID, "chat_id", r.ChatID, "registrations", len(regs))
 	b.answer(ctx, r, "")
+	// The notices were stored with the cancellation; the reminder sweep
+	// sends them at bulk pace, so thousands of them outlast neither this
+	// handler nor a restart.
 	text := r.L.T(locales.StaffEventCancelled, locales.Data{"Title": esc(e.TitleIn(storage.Lang(r.L.Lang())))}) +
-		"\n" + r.L.N(locales.StaffNotified, len(regs))
-	if err := b.edit(ctx, r, text, nil); err != nil {
-		return err
-	}
-	for _, reg := range regs {
-		b.notifyEvent(ctx, reg.ChatID, e, locales.EventCancelledNotice)
-	}
-	return nil
+		"\n" + r.L.N(locales.StaffWillNotify, len(regs))
+	return b.edit(ctx, r, text, nil)
 }
 
 // askStep sends the question of the conversation's step, after problem
@@ -493,7 +491,6 @@ func (b *Bot) handleEventSaveCallback(ctx context.Context, r *Request) error {
 	var (
 		saved    storage.Event
 		promoted []storage.Registration
-		moved    bool
 	)
 	if conv.Get(keyMode) == "edit" {
 		id, err := strconv.ParseUint(conv.Get(keyEvent), 36, 64)
@@ -504,7 +501,6 @@ func (b *Bot) handleEventSaveCallback(ctx context.Context, r *Request) error {
 			if !e.Open(now) {
 				return storage.ErrEventClosed
 			}
-			moved = !e.Start.Equal(time.Unix(start, 0))
 			fields(e)
 			return nil
 		}, b.cfg.Reminders, now)
@@ -545,21 +541,10 @@ func (b *Bot) handleEventSaveCallback(ctx context.Context, r *Request) error {
 	if err := b.showEventCard(ctx, &card, saved, eventList{kind: listAll}); err != nil {
 		return err
 	}
-	b.notifyPromoted(ctx, saved, promoted)
-	if moved {
-		regs, err := b.store.EventRegistrations(ctx, saved.ID)
-		if err != nil {
-			return fmt.Errorf("registrations of event %d: %w", saved.ID, err)
-		}
-		told := make(map[int64]bool)
-		for _, reg := range promoted {
-			told[reg.ChatID] = true // their notice already names the new time
-		}
-		for _, reg := range regs {
-			if !told[reg.ChatID] {
-				b.notifyEvent(ctx, reg.ChatID, saved, locales.EventChangedNotice)
-			}
-		}
+	// The notices (moved up, time changed) were stored with the update, for
+	// the sweep: a raised capacity or a moved start may concern many people.
+	for _, reg := range promoted {
+		b.log.Info("moved up from the waitlist", "event_id", saved.ID, "chat_id", reg.ChatID)
 	}
 	return nil
 }

@@ -17,8 +17,9 @@ import (
 var errInactive = errors.New("person blocked the bot")
 
 // errObsolete: what the reminder is about changed since it was written (a
-// booking cancelled or marked); nothing is sent.
-var errObsolete = errors.New("reminder no longer applies")
+// booking cancelled, marked or moved, an event moved); nothing is sent and
+// the sweep logs the drop.
+var errObsolete = storage.ErrReminderObsolete
 
 // Remind sends one reminder; the bot is the scheduler's Notifier. Reminders
 // are time-critical but not interactive, so they go at bulk priority: a
@@ -41,6 +42,8 @@ func (b *Bot) Remind(ctx context.Context, r storage.Reminder) error {
 		return b.remindEvent(ctx, r, u)
 	case storage.ReminderFeedback:
 		return b.askFeedback(ctx, r, u)
+	case storage.ReminderEventCancelled, storage.ReminderEventPromoted, storage.ReminderEventChanged:
+		return b.sendEventNotice(ctx, r, u)
 	}
 	return fmt.Errorf("reminder %d: unknown kind %q", r.ID, r.Kind)
 }
@@ -61,6 +64,12 @@ func (b *Bot) remindBooking(ctx context.Context, r storage.Reminder, u storage.U
 	}
 	if !bk.Active() || bk.ChatID != r.ChatID {
 		return fmt.Errorf("reminder %d of booking %d (%s): %w", r.ID, bk.ID, bk.Status, errObsolete)
+	}
+	// A reschedule between the claim and now wrote the new time's own
+	// reminders; this one would announce the new time at the old one's hour.
+	if !bk.Start.Equal(r.Start) {
+		return fmt.Errorf("reminder %d of booking %d: written for %d, now at %d: %w",
+			r.ID, bk.ID, r.Start.Unix(), bk.Start.Unix(), errObsolete)
 	}
 	l := b.personL(u, bk.Lang)
 	d := b.bookingData(l, bk)
@@ -104,20 +113,16 @@ func (b *Bot) beforeDayOf(start time.Time) bool {
 // button that gives the place up (the events flow's own, which acts on the
 // presser's registration only).
 func (b *Bot) remindEvent(ctx context.Context, r storage.Reminder, u storage.User) error {
-	id, err := strconv.ParseUint(r.EventID, 10, 64)
+	e, reg, found, err := b.reminderEvent(ctx, r)
 	if err != nil {
-		return fmt.Errorf("reminder %d: event id %q: %w", r.ID, r.EventID, errObsolete)
+		return err
 	}
-	e, err := b.store.Event(ctx, id)
-	if err != nil {
-		return fmt.Errorf("reminder %d: %w", r.ID, err)
+	if !found || reg.Status != storage.Registered || e.Cancelled {
+		return fmt.Errorf("reminder %d of event %d: %w", r.ID, e.ID, errObsolete)
 	}
-	reg, err := b.store.Registration(ctx, id, r.ChatID)
-	if errors.Is(err, storage.ErrNotFound) || (err == nil && reg.Status != storage.Registered) || e.Cancelled {
-		return fmt.Errorf("reminder %d of event %d: %w", r.ID, id, errObsolete)
-	}
-	if err != nil {
-		return fmt.Errorf("reminder %d: %w", r.ID, err)
+	if !e.Start.Equal(r.Start) {
+		return fmt.Errorf("reminder %d of event %d: written for %d, now at %d: %w",
+			r.ID, e.ID, r.Start.Unix(), e.Start.Unix(), errObsolete)
 	}
 	l := b.personL(u, storage.Kazakh)
 	d := locales.Data{
@@ -135,4 +140,61 @@ func (b *Bot) remindEvent(ctx context.Context, r storage.Reminder, u storage.Use
 	kb := tgbotapi.NewInlineKeyboardMarkup(tgbotapi.NewInlineKeyboardRow(button(l.T(locales.ButtonUnregister), cbUnregister, args...)))
 	_, err = b.sendBulk(ctx, r.ChatID, l.T(text, d), kb)
 	return err
+}
+
+// sendEventNotice sends a stored event notice (cancelled, moved up, time
+// changed) in the person's language, unless what it says no longer holds:
+// the person gave the place up or was forgotten, the event was cancelled
+// after they moved up, or it moved again (the newer notice says so).
+func (b *Bot) sendEventNotice(ctx context.Context, r storage.Reminder, u storage.User) error {
+	e, reg, applies, err := b.reminderEvent(ctx, r)
+	if err != nil {
+		return err
+	}
+	var text string
+	switch r.Kind {
+	case storage.ReminderEventCancelled:
+		text = locales.EventCancelledNotice
+		applies = applies && e.Cancelled
+	case storage.ReminderEventPromoted:
+		text = locales.EventPromoted
+		applies = applies && !e.Cancelled && reg.Status == storage.Registered
+	default:
+		text = locales.EventChangedNotice
+		applies = applies && !e.Cancelled && e.Start.Equal(r.Start)
+	}
+	if !applies {
+		return fmt.Errorf("notice %d (%s) of event %d: %w", r.ID, r.Kind, e.ID, errObsolete)
+	}
+	l := b.personL(u, storage.Kazakh)
+	msg := l.T(text, locales.Data{
+		"Title": esc(e.TitleIn(storage.Lang(l.Lang()))), "When": b.when(l, e), "Center": esc(b.centerName(l, e.CenterID)),
+	})
+	var kb any
+	if r.Kind != storage.ReminderEventCancelled {
+		kb = tgbotapi.NewInlineKeyboardMarkup(tgbotapi.NewInlineKeyboardRow(
+			button(l.T(locales.ButtonMyEvents), cbEventList, eventList{kind: listMine}.args()...)))
+	}
+	_, err = b.sendBulk(ctx, r.ChatID, msg, kb)
+	return err
+}
+
+// reminderEvent loads the event of an event reminder or notice and the
+// person's registration; found is false when they have none.
+func (b *Bot) reminderEvent(ctx context.Context, r storage.Reminder) (e storage.Event, reg storage.Registration, found bool, err error) {
+	id, err := strconv.ParseUint(r.EventID, 10, 64)
+	if err != nil {
+		return e, reg, false, fmt.Errorf("reminder %d: event id %q: %w", r.ID, r.EventID, errObsolete)
+	}
+	if e, err = b.store.Event(ctx, id); err != nil {
+		return e, reg, false, fmt.Errorf("reminder %d: %w", r.ID, err)
+	}
+	reg, err = b.store.Registration(ctx, id, r.ChatID)
+	if errors.Is(err, storage.ErrNotFound) {
+		return e, reg, false, nil
+	}
+	if err != nil {
+		return e, reg, false, fmt.Errorf("reminder %d: %w", r.ID, err)
+	}
+	return e, reg, true, nil
 }

@@ -301,7 +301,123 @@ func TestReminders_CancelledEventSendsNothing(t *testing.T) {
 	}
 	h.sweepAt(clock, at(t, 2, 18))
 	h.sweepAt(clock, at(t, 3, 14))
+	// The cancellation notice, and no reminder after it.
+	msgs := h.botMessages(u.ID)
+	if len(msgs) != 1 || !strings.Contains(msgs[0].Text, stem("ru", locales.EventCancelledNotice)) {
+		t.Errorf("after cancelling, want only the cancellation notice:\n%s", h.transcript(u.ID))
+	}
+}
+
+// notifierFunc lets a test act at the moment the sweep hands a reminder
+// over, between its claim and its send.
+type notifierFunc func(ctx context.Context, r storage.Reminder) error
+
+func (f notifierFunc) Remind(ctx context.Context, r storage.Reminder) error { return f(ctx, r) }
+
+// TestReminders_MovedBetweenClaimAndSend: the sweep has claimed the
+// day-before reminder when the person reschedules. The claimed one must not
+// go out (it would say "tomorrow" of a date that is not tomorrow); the new
+// time's own reminder comes instead.
+func TestReminders_MovedBetweenClaimAndSend(t *testing.T) {
+	h, clock := bookingHarness(t)
+	ctx := context.Background()
+	u := h.person(2801, storage.Russian)
+	bk := h.book(u.ID, storage.Russian, "karasai", "career", at(t, 2, 11))
+	clock.Set(at(t, 1, 18))
+	reschedule := notifierFunc(func(ctx context.Context, r storage.Reminder) error {
+		now := h.bot.now()
+		_, _, err := h.db.Reschedule(ctx, bk.ID, at(t, 4, 14), at(t, 4, 15), storage.BookRules{
+			Capacity: 2, MaxActive: 3, Now: now, NotBefore: now.Add(time.Hour), Reminders: h.bot.cfg.Reminders,
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return h.bot.Remind(ctx, r)
+	})
+	if err := scheduler.NewReminders(h.db, reschedule, slogJSON(h.logs)).Sweep(ctx, at(t, 1, 18)); err != nil {
+		t.Fatal(err)
+	}
 	if msgs := h.botMessages(u.ID); len(msgs) != 0 {
-		t.Errorf("reminder of a cancelled event: %q", msgs[0].Text)
+		t.Fatalf("the reminder of the old time went out after the move: %q", msgs[0].Text)
+	}
+	if !strings.Contains(h.logs.String(), "what it is about changed") {
+		t.Error("the dropped reminder is not logged")
+	}
+	h.sweepAt(clock, at(t, 3, 18))
+	msgs := h.botMessages(u.ID)
+	if len(msgs) != 1 || !strings.Contains(msgs[0].Text, "4 декабря") || !strings.Contains(msgs[0].Text, "14:00") {
+		t.Errorf("want the new time's day-before reminder only:\n%s", h.transcript(u.ID))
+	}
+}
+
+// TestReminders_EventMovedBetweenClaimAndSend: likewise for an event whose
+// time staff change after the sweep claimed its reminder; the person hears
+// of the change from the notice instead.
+func TestReminders_EventMovedBetweenClaimAndSend(t *testing.T) {
+	h, clock := bookingHarness(t)
+	ctx := context.Background()
+	e := h.addEvent("karasai", "Кездесу", at(t, 2, 15), 10)
+	u := h.person(2802, storage.Kazakh)
+	if _, _, err := h.db.Register(ctx, e.ID, u.ID, h.bot.now(), h.bot.cfg.Reminders); err != nil {
+		t.Fatal(err)
+	}
+	clock.Set(at(t, 1, 18))
+	move := notifierFunc(func(ctx context.Context, r storage.Reminder) error {
+		if r.Kind == storage.ReminderEventDayBefore {
+			_, _, err := h.db.UpdateEvent(ctx, e.ID, func(e *storage.Event) error { e.Start = at(t, 5, 15); return nil }, h.bot.cfg.Reminders, h.bot.now())
+			if err != nil {
+				t.Fatal(err)
+			}
+		}
+		return h.bot.Remind(ctx, r)
+	})
+	if err := scheduler.NewReminders(h.db, move, slogJSON(h.logs)).Sweep(ctx, at(t, 1, 18)); err != nil {
+		t.Fatal(err)
+	}
+	if n := countText(h, u.ID, plain(firstLine(kk(locales.EventReminderDayBefore)))); n != 0 {
+		t.Fatalf("the reminder of the old time went out after the move:\n%s", h.transcript(u.ID))
+	}
+	h.sweepAt(clock, at2(t, 1, 18, 1))
+	h.waitText(u.ID, stem("kk", locales.EventChangedNotice), "5 желтоқсан")
+}
+
+// TestReminders_ShutdownPutsBackUnsent: at 18:00 every day-before reminder
+// falls due, and a deploy stops the sweep part-way. The reminders it had
+// claimed but not tried go back to the database; after the restart each
+// person gets exactly one reminder.
+func TestReminders_ShutdownPutsBackUnsent(t *testing.T) {
+	h, clock := bookingHarness(t)
+	const people, before = 24, 10
+	var chats []int64
+	for i := range people {
+		u := h.person(int64(3000+i), storage.Russian)
+		h.book(u.ID, storage.Russian, "karasai", "career", at(t, 2, 9+i/2))
+		chats = append(chats, u.ID)
+	}
+	clock.Set(at(t, 1, 18))
+	ctx, shutdown := context.WithCancel(context.Background())
+	defer shutdown()
+	tried := 0
+	stopping := notifierFunc(func(ctx context.Context, r storage.Reminder) error {
+		tried++
+		err := h.bot.Remind(ctx, r)
+		if tried == before {
+			shutdown() // the signal arrives while this one is being sent
+		}
+		return err
+	})
+	if err := scheduler.NewReminders(h.db, stopping, slogJSON(h.logs)).Sweep(ctx, at(t, 1, 18)); err != nil {
+		t.Fatalf("a sweep stopped at shutdown returned %v", err)
+	}
+	if tried != before {
+		t.Fatalf("the sweep tried %d reminders after the shutdown began, want it to stop at %d", tried, before)
+	}
+	h.restart()
+	h.sweepAt(clock, at2(t, 1, 18, 1))
+	h.sweepAt(clock, at2(t, 1, 18, 2))
+	for _, id := range chats {
+		if n := countText(h, id, plain(firstLine(ru(locales.ReminderDayBefore)))); n != 1 {
+			t.Errorf("chat %d: %d day-before reminders, want exactly 1:\n%s", id, n, h.transcript(id))
+		}
 	}
 }

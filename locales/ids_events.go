@@ -69,7 +69,7 @@ const (
 	EventSeatsLeft        = "EventSeatsLeft"
 	EventWaiting          = "EventWaiting"
 	EventMinutes          = "EventMinutes"
-	StaffNotified         = "StaffNotified"
+	StaffWillNotify       = "StaffWillNotify"
 	CommandEvents         = "CommandEvents"
 )
 

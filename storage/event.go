@@ -104,11 +104,14 @@ type EventStore interface {
 	// they are returned. Capacity below the registered count is ErrConflict.
 	// Reminders of people moved up are written, and a moved start moves
 	// every registered person's reminders, by rem at now, in the same
-	// transaction.
+	// transaction. So are the notices, due at now: "moved up" to each person
+	// moved up and, when the start moved, "time changed" to everyone else
+	// registered or waiting.
 	UpdateEvent(ctx context.Context, id uint64, change func(*Event) error, rem ReminderPolicy, now time.Time) (Event, []Registration, error)
 	// CancelEvent marks the event cancelled, takes it out of every list, and
-	// returns the registrations (registered and waiting) to tell; their
-	// reminders are deleted in the same transaction.
+	// returns the registrations (registered and waiting); their reminders
+	// are deleted, and a "cancelled" notice due at now is written for each,
+	// in the same transaction.
 	// Cancelling a cancelled event is ErrEventClosed.
 	CancelEvent(ctx context.Context, id uint64, now time.Time) (Event, []Registration, error)
 	// UpcomingEvents returns page [offset, offset+limit) of the events that
@@ -124,9 +127,15 @@ type EventStore interface {
 	Register(ctx context.Context, eventID uint64, chatID int64, now time.Time, rem ReminderPolicy) (Registration, Event, error)
 	// Unregister removes the person's registration (ErrNotFound without
 	// one). When it freed a place of an open event, the first person waiting
-	// moves up and is returned. The person's reminders go and the promoted
-	// person's are written by rem, in the same transaction.
+	// moves up and is returned. The person's reminders and pending notices
+	// go, and the promoted person's reminders (by rem) and "moved up" notice
+	// are written, in the same transaction.
 	Unregister(ctx context.Context, eventID uint64, chatID int64, now time.Time, rem ReminderPolicy) (Event, *Registration, error)
+	// ClaimNotices removes the person's pending notices of the event in one
+	// write transaction and returns them, like ClaimDueReminders: a handler
+	// that moved one person up sends theirs at once, and the sweep, which
+	// claims the same records, never sends it again.
+	ClaimNotices(ctx context.Context, eventID uint64, chatID int64) ([]Reminder, error)
 	// Registration returns one person's registration or ErrNotFound.
 	Registration(ctx context.Context, eventID uint64, chatID int64) (Registration, error)
 	// EventRegistrations lists an event's registrations, waitlist order

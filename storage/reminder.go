@@ -2,8 +2,15 @@ package storage
 
 import (
 	"context"
+	"errors"
+	"strconv"
 	"time"
 )
+
+// ErrReminderObsolete means what a reminder is about changed after it was
+// written (the booking was cancelled or moved, the event moved, the person
+// gave the place up): it is dropped, not sent.
+var ErrReminderObsolete = errors.New("reminder no longer applies")
 
 // ReminderKind says what a reminder is about and when it fires.
 type ReminderKind string
@@ -19,7 +26,27 @@ const (
 	// ReminderFeedback asks "how was it?" after a consultation marked
 	// attended; it is written with the mark, so it exists at most once.
 	ReminderFeedback ReminderKind = "feedback"
+	// ReminderEventCancelled, ReminderEventPromoted and ReminderEventChanged
+	// are the notices of an event: it was cancelled, the person moved up
+	// from the waitlist, its time changed. They are written due at once, in
+	// the transaction of the change, so the sweep delivers them even when
+	// the process stops part-way through thousands of them; EventID is set
+	// and Start is the event's start at the change.
+	ReminderEventCancelled ReminderKind = "event_cancelled"
+	ReminderEventPromoted  ReminderKind = "event_promoted"
+	ReminderEventChanged   ReminderKind = "event_changed"
 )
+
+// Notice reports whether the kind is an event notice, which says what
+// happened rather than reminding of a time.
+func (k ReminderKind) Notice() bool {
+	return k == ReminderEventCancelled || k == ReminderEventPromoted || k == ReminderEventChanged
+}
+
+// EventNotice is a notice of kind to one person about event e, due at now.
+func EventNotice(kind ReminderKind, e Event, chatID int64, now time.Time) Reminder {
+	return Reminder{Kind: kind, EventID: strconv.FormatUint(e.ID, 10), ChatID: chatID, Due: now.UTC(), Start: e.Start.UTC()}
+}
 
 // FeedbackAfter is how long after a consultation's end the feedback
 // question is due: late enough that the person has left, early enough that
@@ -129,6 +156,10 @@ type ReminderStore interface {
 	// earliest first, in one write transaction and returns them. Whatever a
 	// caller does next, a claimed reminder is never returned again.
 	ClaimDueReminders(ctx context.Context, now time.Time, limit int) ([]Reminder, error)
+	// PutBackReminders stores claimed reminders again, under their ids, in
+	// one write transaction: a sweep stopped at shutdown returns the ones it
+	// never tried to send.
+	PutBackReminders(ctx context.Context, rs []Reminder) error
 	// RemindersOf returns the pending reminders of a booking, by due time.
 	RemindersOf(ctx context.Context, bookingID uint64) ([]Reminder, error)
 }

@@ -248,17 +248,44 @@ func (db *DB) UpdateEvent(ctx context.Context, id uint64, change func(*storage.E
 		if err := putEventRecord(tx, e); err != nil {
 			return err
 		}
-		if !e.Start.Equal(old.Start) {
-			return rewriteEventReminders(tx, e, rem, now)
-		}
+		return updateEventReminders(tx, old, e, promoted, rem, now)
+	})
+	return out, promoted, err
+}
+
+// updateEventReminders writes, with an update of event old to e, the
+// reminders of the people moved up and the notices: "moved up" to each of
+// them, "time changed" to everyone else registered or waiting when the start
+// moved (a moved-up person's notice, new or still pending, names the new
+// time).
+func updateEventReminders(tx *bolt.Tx, old, e storage.Event, promoted []storage.Registration, rem storage.ReminderPolicy, now time.Time) error {
+	var notices []storage.Reminder
+	told := make(map[int64]bool, len(promoted))
+	for _, reg := range promoted {
+		told[reg.ChatID] = true
+		notices = append(notices, storage.EventNotice(storage.ReminderEventPromoted, e, reg.ChatID, now))
+	}
+	if e.Start.Equal(old.Start) {
 		for _, reg := range promoted {
 			if err := addEventReminders(tx, e, reg.ChatID, rem, now); err != nil {
 				return err
 			}
 		}
-		return nil
-	})
-	return out, promoted, err
+		return addReminders(tx, notices)
+	}
+	if err := rewriteEventReminders(tx, e, rem, now, told); err != nil {
+		return err
+	}
+	regs, err := eventRegistrations(tx, e.ID)
+	if err != nil {
+		return err
+	}
+	for _, reg := range regs {
+		if !told[reg.ChatID] {
+			notices = append(notices, storage.EventNotice(storage.ReminderEventChanged, e, reg.ChatID, now))
+		}
+	}
+	return addReminders(tx, notices)
 }
 
 // CancelEvent implements storage.EventStore.
@@ -287,7 +314,17 @@ func (db *DB) CancelEvent(ctx context.Context, id uint64, now time.Time) (storag
 			return err
 		}
 		out = e
-		if err := deleteEventReminders(tx, id, nil); err != nil {
+		if err := deleteEventReminders(tx, id, nil, nil); err != nil {
+			return err
+		}
+		// The notices go with the cancellation: a crash after this commit
+		// still tells everyone, and a replayed press finds the event
+		// cancelled and writes none twice.
+		notices := make([]storage.Reminder, 0, len(regs))
+		for _, reg := range regs {
+			notices = append(notices, storage.EventNotice(storage.ReminderEventCancelled, e, reg.ChatID, now))
+		}
+		if err := addReminders(tx, notices); err != nil {
 			return err
 		}
 		return putEventRecord(tx, e)
@@ -533,11 +570,15 @@ func (db *DB) Unregister(ctx context.Context, eventID uint64, chatID int64, now 
 		} else {
 			e.Waiting = max(e.Waiting-1, 0)
 		}
-		if err := deleteEventReminders(tx, eventID, &chatID); err != nil {
+		if err := deleteEventReminders(tx, eventID, &chatID, nil); err != nil {
 			return err
 		}
 		if promoted != nil {
 			if err := addEventReminders(tx, e, promoted.ChatID, rem, now); err != nil {
+				return err
+			}
+			notice := storage.EventNotice(storage.ReminderEventPromoted, e, promoted.ChatID, now)
+			if err := addReminders(tx, []storage.Reminder{notice}); err != nil {
 				return err
 			}
 		}

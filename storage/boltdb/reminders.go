@@ -32,34 +32,42 @@ func (r reminderRecord) toReminder(id uint64) storage.Reminder {
 // addReminders stores reminders with their due and booking indexes, inside
 // the transaction of the change they belong to.
 func addReminders(tx *bolt.Tx, rs []storage.Reminder) error {
-	b := tx.Bucket(bucketReminders)
 	for _, r := range rs {
-		id, err := b.NextSequence()
+		id, err := tx.Bucket(bucketReminders).NextSequence()
 		if err != nil {
 			return err
 		}
-		raw, err := json.Marshal(reminderRecord{
-			Kind: string(r.Kind), BookingID: r.BookingID, EventID: r.EventID,
-			ChatID: r.ChatID, Due: r.Due.UTC(), Start: r.Start.UTC(),
-		})
-		if err != nil {
-			return fmt.Errorf("encode reminder: %w", err)
-		}
-		if err := b.Put(encodeUint(id), raw); err != nil {
+		r.ID = id
+		if err := putReminder(tx, r); err != nil {
 			return err
 		}
-		if err := tx.Bucket(bucketRemindersByDue).Put(dueKey(r.Due, id), nil); err != nil {
+	}
+	return nil
+}
+
+// putReminder writes one reminder under r.ID with its index entries.
+func putReminder(tx *bolt.Tx, r storage.Reminder) error {
+	raw, err := json.Marshal(reminderRecord{
+		Kind: string(r.Kind), BookingID: r.BookingID, EventID: r.EventID,
+		ChatID: r.ChatID, Due: r.Due.UTC(), Start: r.Start.UTC(),
+	})
+	if err != nil {
+		return fmt.Errorf("encode reminder: %w", err)
+	}
+	if err := tx.Bucket(bucketReminders).Put(encodeUint(r.ID), raw); err != nil {
+		return err
+	}
+	if err := tx.Bucket(bucketRemindersByDue).Put(dueKey(r.Due, r.ID), nil); err != nil {
+		return err
+	}
+	if r.BookingID != 0 {
+		if err := tx.Bucket(bucketRemindersByBooking).Put(bookingReminderKey(r.BookingID, r.ID), nil); err != nil {
 			return err
 		}
-		if r.BookingID != 0 {
-			if err := tx.Bucket(bucketRemindersByBooking).Put(bookingReminderKey(r.BookingID, id), nil); err != nil {
-				return err
-			}
-		}
-		if eventID, ok := reminderEventID(r); ok {
-			if err := tx.Bucket(bucketRemindersByEvent).Put(eventReminderKey(eventID, r.ChatID, id), nil); err != nil {
-				return err
-			}
+	}
+	if eventID, ok := reminderEventID(r); ok {
+		if err := tx.Bucket(bucketRemindersByEvent).Put(eventReminderKey(eventID, r.ChatID, r.ID), nil); err != nil {
+			return err
 		}
 	}
 	return nil
@@ -75,9 +83,10 @@ func reminderEventID(r storage.Reminder) (uint64, bool) {
 	return id, err == nil
 }
 
-// deleteEventReminders removes the reminders of one person's registration
-// for an event, or of every registration when chatID is nil.
-func deleteEventReminders(tx *bolt.Tx, eventID uint64, chatID *int64) error {
+// deleteEventReminders removes the reminders and notices of one person's
+// registration for an event, or of every registration when chatID is nil;
+// with keep set, those it approves stay.
+func deleteEventReminders(tx *bolt.Tx, eventID uint64, chatID *int64, keep func(storage.Reminder) bool) error {
 	prefix := encodeUint(eventID)
 	if chatID != nil {
 		prefix = compositeKey(prefix, encodeChatID(*chatID))
@@ -91,6 +100,9 @@ func deleteEventReminders(tx *bolt.Tx, eventID uint64, chatID *int64) error {
 		r, err := getReminder(tx, id)
 		if err != nil {
 			return err
+		}
+		if keep != nil && keep(r) {
+			continue
 		}
 		if err := deleteReminder(tx, r); err != nil {
 			return err
@@ -213,6 +225,50 @@ func (db *DB) ClaimDueReminders(ctx context.Context, now time.Time, limit int) (
 	return out, nil
 }
 
+// ClaimNotices implements storage.EventStore.
+func (db *DB) ClaimNotices(ctx context.Context, eventID uint64, chatID int64) ([]storage.Reminder, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	var out []storage.Reminder
+	err := db.bolt.Update(func(tx *bolt.Tx) error {
+		out = nil
+		keep := func(r storage.Reminder) bool {
+			if r.Kind.Notice() {
+				out = append(out, r)
+				return false
+			}
+			return true
+		}
+		return deleteEventReminders(tx, eventID, &chatID, keep)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("claim notices of event %d to %d: %w", eventID, chatID, err)
+	}
+	return out, nil
+}
+
+// PutBackReminders implements storage.ReminderStore. The reminders keep
+// their ids, so a log line before and after a restart names the same one.
+// Ids are never reused (NextSequence), so a put-back cannot collide.
+func (db *DB) PutBackReminders(ctx context.Context, rs []storage.Reminder) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	err := db.bolt.Update(func(tx *bolt.Tx) error {
+		for _, r := range rs {
+			if err := putReminder(tx, r); err != nil {
+				return fmt.Errorf("reminder %d: %w", r.ID, err)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("put back %d reminders: %w", len(rs), err)
+	}
+	return nil
+}
+
 // AddReminders stores reminders that belong to no change of a booking or
 // registration: tests, benchmarks and tools. Product code writes reminders
 // inside the transaction of the change they belong to.
@@ -232,9 +288,19 @@ func addEventReminders(tx *bolt.Tx, e storage.Event, chatID int64, rem storage.R
 }
 
 // rewriteEventReminders replaces the reminders of everyone registered for
-// an event whose start moved.
-func rewriteEventReminders(tx *bolt.Tx, e storage.Event, rem storage.ReminderPolicy, now time.Time) error {
-	if err := deleteEventReminders(tx, e.ID, nil); err != nil {
+// an event whose start moved. A pending "moved up" notice stays, and its
+// person is marked in told: the notice names the event's time when it is
+// sent. A pending "time changed" notice goes, since the new move brings its
+// own.
+func rewriteEventReminders(tx *bolt.Tx, e storage.Event, rem storage.ReminderPolicy, now time.Time, told map[int64]bool) error {
+	keep := func(r storage.Reminder) bool {
+		if r.Kind != storage.ReminderEventPromoted {
+			return false
+		}
+		told[r.ChatID] = true
+		return true
+	}
+	if err := deleteEventReminders(tx, e.ID, nil, keep); err != nil {
 		return err
 	}
 	regs, err := eventRegistrations(tx, e.ID)
