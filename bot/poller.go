@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"net/http"
+	"sync"
 	"time"
 
 	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
@@ -41,9 +42,12 @@ func (c ctxClient) Do(req *http.Request) (*http.Response, error) {
 func (b *Bot) Run(ctx context.Context, drainTimeout time.Duration) error {
 	d := newDispatcher(b.cfg.Workers, b.cfg.Workers*32)
 	// Handlers get a context that outlives the shutdown signal, so an update
-	// being handled is finished rather than cut in half.
-	handlerBase := context.WithoutCancel(ctx)
-	b.done = newDoneLog(handlerBase, b.store, b.now, b.log)
+	// being handled is finished rather than cut in half; it ends only at the
+	// drain deadline.
+	handlerBase, cancelHandlers := context.WithCancel(context.WithoutCancel(ctx))
+	defer cancelHandlers()
+	// The done log commits its last batch after the deadline too.
+	b.done = newDoneLog(context.WithoutCancel(ctx), b.store, b.now, b.log)
 	b.startBroadcasts(ctx)
 
 	pollErr := b.replayAndPoll(ctx, handlerBase, d)
@@ -51,7 +55,11 @@ func (b *Bot) Run(ctx context.Context, drainTimeout time.Duration) error {
 	drainCtx, cancel := context.WithTimeout(context.Background(), drainTimeout)
 	defer cancel()
 	if !d.stop(drainCtx) {
-		b.log.Warn("handlers still running at the shutdown deadline")
+		// Cut the late handlers' calls short. Whatever they finish after
+		// this is not marked handled (the done log is closed below), so
+		// their updates are replayed on the next start.
+		b.log.Warn("handlers still running at the shutdown deadline, cancelling them")
+		cancelHandlers()
 	}
 	bgDone := make(chan struct{})
 	go func() { b.bg.Wait(); close(bgDone) }()
@@ -216,16 +224,20 @@ func jitter(d time.Duration) time.Duration { return d/2 + rand.N(d) }
 // no worker waits for it. A crash before the commit replays those updates;
 // the window is the same as between a handler's own commit and Done.
 type doneLog struct {
-	ids    chan int
-	closed chan struct{}
+	// mu guards the send on ids against its close: a handler that outlived
+	// the drain deadline may finish after close.
+	mu       sync.RWMutex
+	shut     bool
+	ids      chan int
+	finished chan struct{}
 }
 
 func newDoneLog(ctx context.Context, store storage.Inbox, now func() time.Time, log interface {
 	Error(msg string, args ...any)
 }) *doneLog {
-	d := &doneLog{ids: make(chan int, 4096), closed: make(chan struct{})}
+	d := &doneLog{ids: make(chan int, 4096), finished: make(chan struct{})}
 	go func() {
-		defer close(d.closed)
+		defer close(d.finished)
 		batch := make([]int, 0, 256)
 		flush := func() {
 			if len(batch) == 0 {
@@ -258,10 +270,22 @@ func newDoneLog(ctx context.Context, store storage.Inbox, now func() time.Time, 
 	return d
 }
 
-func (d *doneLog) add(id int) { d.ids <- id }
+// add queues id to be marked handled. After close it does nothing: the
+// update stays in the inbox and is replayed on the next start.
+func (d *doneLog) add(id int) {
+	d.mu.RLock()
+	defer d.mu.RUnlock()
+	if d.shut {
+		return
+	}
+	d.ids <- id
+}
 
 // close commits what is left and waits for it.
 func (d *doneLog) close() {
+	d.mu.Lock()
+	d.shut = true
 	close(d.ids)
-	<-d.closed
+	d.mu.Unlock()
+	<-d.finished
 }
