@@ -107,7 +107,7 @@ func (b *Bot) poll(ctx, handlerBase context.Context, d *dispatcher) error {
 			askOffset = 0
 		}
 		b.touchPoll() // a poll starting proves the loop is alive, as does one ending
-		raws, decoded, err := b.getUpdates(askOffset)
+		raws, decoded, highest, err := b.getUpdates(askOffset)
 		if err != nil {
 			if ctx.Err() != nil {
 				return ctx.Err()
@@ -124,16 +124,17 @@ func (b *Bot) poll(ctx, handlerBase context.Context, d *dispatcher) error {
 		}
 		backoff = time.Second
 		b.touchPoll()
-		if len(raws) == 0 {
+		if highest == 0 {
 			continue
 		}
+		// The next offset comes from every update_id of the batch, also of
+		// updates that did not decode: one left unconfirmed would be served
+		// again at once, forever.
 		next := offset
 		if askOffset == 0 {
 			next = 0
 		}
-		for _, r := range raws {
-			next = max(next, r.ID+1)
-		}
+		next = max(next, highest+1)
 		now := b.now()
 		accepted, err := b.store.Accept(ctx, raws, next, now)
 		if err != nil {
@@ -157,28 +158,51 @@ func (b *Bot) poll(ctx, handlerBase context.Context, d *dispatcher) error {
 // getUpdates asks for updates and keeps each one's raw JSON for the inbox,
 // beside its decoded form, so an update is parsed once on its way to a
 // handler (the load profile showed JSON decoding as the bot's largest cost).
-func (b *Bot) getUpdates(offset int) ([]storage.RawUpdate, map[int]*tgbotapi.Update, error) {
+// highest is the largest update_id in the answer, of skipped updates too,
+// or 0 if there is none.
+func (b *Bot) getUpdates(offset int) (raws []storage.RawUpdate, decoded map[int]*tgbotapi.Update, highest int, err error) {
 	cfg := tgbotapi.UpdateConfig{Offset: offset, Limit: 100, Timeout: int(b.cfg.PollTimeout / time.Second), AllowedUpdates: allowedUpdates}
 	resp, err := b.pollAPI.Request(cfg)
 	if err := classify("getUpdates", b.cfg.Token, err); err != nil {
-		return nil, nil, err
+		return nil, nil, 0, err
 	}
 	var items []json.RawMessage
 	if err := json.Unmarshal(resp.Result, &items); err != nil {
-		return nil, nil, fmt.Errorf("decode getUpdates answer: %w", err)
+		return nil, nil, 0, fmt.Errorf("decode getUpdates answer: %w", err)
 	}
-	out := make([]storage.RawUpdate, 0, len(items))
-	decoded := make(map[int]*tgbotapi.Update, len(items))
+	raws = make([]storage.RawUpdate, 0, len(items))
+	decoded = make(map[int]*tgbotapi.Update, len(items))
 	for _, it := range items {
 		u := new(tgbotapi.Update)
-		if err := json.Unmarshal(it, u); err != nil || u.UpdateID <= 0 {
+		if err := json.Unmarshal(it, u); err != nil {
+			// Only the id is read again, and only here, to confirm the
+			// update away; its content is never logged.
+			id := rawUpdateID(it)
+			highest = max(highest, id)
+			b.log.Error("skipping an update that does not decode", "update_id", id, "err", err)
+			continue
+		}
+		if u.UpdateID <= 0 {
 			b.log.Warn("skipping an update without a valid update_id")
 			continue
 		}
-		out = append(out, storage.RawUpdate{ID: u.UpdateID, JSON: it})
+		highest = max(highest, u.UpdateID)
+		raws = append(raws, storage.RawUpdate{ID: u.UpdateID, JSON: it})
 		decoded[u.UpdateID] = u
 	}
-	return out, decoded, nil
+	return raws, decoded, highest, nil
+}
+
+// rawUpdateID is the update_id of an update that does not decode as a
+// whole, or 0 if even that is unreadable.
+func rawUpdateID(raw json.RawMessage) int {
+	var head struct {
+		UpdateID int `json:"update_id"`
+	}
+	// raw is valid JSON (it came out of the answer's array), so only a
+	// missing or non-numeric update_id leaves 0.
+	_ = json.Unmarshal(raw, &head)
+	return max(head.UpdateID, 0)
 }
 
 // dispatch hands one stored update to the worker of its chat; once handled,

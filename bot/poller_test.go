@@ -2,11 +2,13 @@ package bot
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
 
 	"jastar/bot/telegramtest"
+	"jastar/locales"
 )
 
 // runBot stops the harness's own bot and runs a new one on the same
@@ -103,4 +105,28 @@ func TestRun_HandlerOutlivingTheDrainIsCancelledAndReplayed(t *testing.T) {
 		}
 	})
 	h.waitText(u.ID, "replayed")
+}
+
+// TestPoll_UndecodableUpdateIsConfirmed: an update the library cannot
+// decode, last in its batch, is still confirmed, so Telegram stops serving
+// it (before, getUpdates returned it at once, forever, in a busy loop) and
+// later messages are answered.
+func TestPoll_UndecodableUpdateIsConfirmed(t *testing.T) {
+	h := newHarness(t)
+	u := telegramtest.User{ID: 1202, FirstName: "Е", LanguageCode: "ru"}
+	h.srv.SendText(u, "/help")
+	bad := h.srv.PushUpdate([]byte(`{"message":{"message_id":7,"date":"yesterday"}}`))
+	h.waitText(u.ID, firstLine(plain(ru(locales.Help))))
+	deadline := time.Now().Add(10 * time.Second)
+	for h.srv.PendingUpdates() > 0 {
+		if time.Now().After(deadline) {
+			t.Fatalf("update %d that does not decode is still unconfirmed after 10 s (%d getUpdates calls)", bad, len(h.srv.Calls("getUpdates")))
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if logs := h.logs.String(); !strings.Contains(logs, fmt.Sprintf(`"update_id":%d`, bad)) {
+		t.Errorf("the skipped update %d is not logged with its id:\n%s", bad, logs)
+	}
+	h.srv.SendText(u, "/menu")
+	h.waitText(u.ID, ru(locales.MenuPrompt))
 }
