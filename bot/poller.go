@@ -21,6 +21,16 @@ import (
 // would then confirm away the new updates unseen, so we poll without one.
 const staleOffsetAge = 6 * 24 * time.Hour
 
+// conflictGiveUp is how long getUpdates may keep answering 409 Conflict
+// before the bot stops. A deploy that briefly overlaps the old and the new
+// instance gets a few seconds of them; a minute means another instance keeps
+// polling the token, or a webhook is set, and waiting longer only hides it.
+const conflictGiveUp = time.Minute
+
+// ErrPollConflict is what Run returns when getUpdates answered 409 Conflict
+// for conflictGiveUp.
+var ErrPollConflict = errors.New("another instance is polling this bot token, or a webhook is set (remove it with deleteWebhook)")
+
 // allowedUpdates are the update kinds the bot handles.
 var allowedUpdates = []string{"message", "callback_query", "my_chat_member"}
 
@@ -98,6 +108,7 @@ func (b *Bot) poll(ctx, handlerBase context.Context, d *dispatcher) error {
 		return fmt.Errorf("read update offset: %w", err)
 	}
 	backoff := time.Second
+	var conflictSince time.Time // first 409 of the current run of them
 	for {
 		if err := ctx.Err(); err != nil {
 			return err
@@ -115,14 +126,25 @@ func (b *Bot) poll(ctx, handlerBase context.Context, d *dispatcher) error {
 			if errors.Is(err, ErrUnauthorized) {
 				return err
 			}
-			b.log.Warn("getUpdates failed, retrying", "retry_in", backoff.String(), "err", err)
-			if err := sleep(ctx, jitter(backoff)); err != nil {
+			var apiErr *APIError
+			if errors.As(err, &apiErr) && apiErr.Code == http.StatusConflict {
+				if conflictSince.IsZero() {
+					conflictSince = b.now()
+				}
+				if lasted := b.now().Sub(conflictSince); lasted >= conflictGiveUp {
+					return fmt.Errorf("getUpdates answered 409 Conflict for %s: %w", lasted.Round(time.Second), ErrPollConflict)
+				}
+				b.log.Error("getUpdates conflict: "+ErrPollConflict.Error(), "retry_in", backoff.String(), "err", err)
+			} else {
+				b.log.Warn("getUpdates failed, retrying", "retry_in", backoff.String(), "err", err)
+			}
+			if err := b.pollSleep(ctx, jitter(backoff)); err != nil {
 				return err
 			}
 			backoff = min(backoff*2, time.Minute)
 			continue
 		}
-		backoff = time.Second
+		backoff, conflictSince = time.Second, time.Time{}
 		b.touchPoll()
 		if highest == 0 {
 			continue
@@ -141,7 +163,7 @@ func (b *Bot) poll(ctx, handlerBase context.Context, d *dispatcher) error {
 			// Not stored, so not confirmed: the next poll asks for the same
 			// updates again.
 			b.log.Error("store fetched updates", "err", err)
-			if err := sleep(ctx, jitter(backoff)); err != nil {
+			if err := b.pollSleep(ctx, jitter(backoff)); err != nil {
 				return err
 			}
 			continue

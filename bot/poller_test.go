@@ -2,7 +2,10 @@ package bot
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -12,9 +15,9 @@ import (
 )
 
 // runBot stops the harness's own bot and runs a new one on the same
-// database and fake Bot API, with setup applied before it starts and drain
-// as its shutdown drain time. stop cancels it and returns what Run returned.
-func runBot(t *testing.T, h *harness, drain time.Duration, setup func(*Bot)) (stop func() error) {
+// database and fake Bot API, with setup applied before it connects and drain
+// as its shutdown drain time.
+func runBot(t *testing.T, h *harness, drain time.Duration, setup func(*Bot)) *runningBot {
 	t.Helper()
 	h.stop()
 	b, err := New(h.cfg, Deps{Store: h.db, Locales: testLocales, Log: slogJSON(h.logs), Now: h.now, Catalog: h.cat})
@@ -29,25 +32,44 @@ func runBot(t *testing.T, h *harness, drain time.Duration, setup func(*Bot)) (st
 		t.Fatal(err)
 	}
 	h.bot = b
-	done := make(chan error, 1)
-	go func() { done <- b.Run(ctx, drain) }()
-	stopped, result := false, error(nil)
-	stop = func() error {
-		t.Helper()
-		if stopped {
-			return result
-		}
-		stopped = true
-		cancel()
-		select {
-		case result = <-done:
-		case <-time.After(10 * time.Second):
-			t.Fatal("Run did not return within 10 s of the shutdown signal")
-		}
-		return result
+	r := &runningBot{t: t, cancel: cancel, done: make(chan error, 1)}
+	go func() { r.done <- b.Run(ctx, drain) }()
+	t.Cleanup(func() { r.stop() })
+	return r
+}
+
+// runningBot is a bot whose Run goes on in the background.
+type runningBot struct {
+	t      *testing.T
+	cancel context.CancelFunc
+	done   chan error
+	ended  bool
+	result error
+}
+
+// wait waits up to d for Run to return by itself; ok is false if it did not.
+func (r *runningBot) wait(d time.Duration) (err error, ok bool) {
+	if r.ended {
+		return r.result, true
 	}
-	t.Cleanup(func() { stop() })
-	return stop
+	select {
+	case r.result = <-r.done:
+		r.ended = true
+		return r.result, true
+	case <-time.After(d):
+		return nil, false
+	}
+}
+
+// stop sends the shutdown signal and returns what Run returned.
+func (r *runningBot) stop() error {
+	r.t.Helper()
+	r.cancel()
+	err, ok := r.wait(10 * time.Second)
+	if !ok {
+		r.t.Fatal("Run did not return within 10 s of the shutdown signal")
+	}
+	return err
 }
 
 func waitClosed(t *testing.T, ch <-chan struct{}, what string) {
@@ -69,7 +91,7 @@ func TestRun_HandlerOutlivingTheDrainIsCancelledAndReplayed(t *testing.T) {
 	u := telegramtest.User{ID: 1201, FirstName: "Д", LanguageCode: "ru"}
 	started, cancelled := make(chan struct{}), make(chan struct{})
 	release, finished := make(chan struct{}), make(chan struct{})
-	stop := runBot(t, h, 200*time.Millisecond, func(b *Bot) {
+	rb := runBot(t, h, 200*time.Millisecond, func(b *Bot) {
 		b.routes.commands["slow"] = func(ctx context.Context, r *Request) error {
 			defer close(finished)
 			close(started)
@@ -85,7 +107,7 @@ func TestRun_HandlerOutlivingTheDrainIsCancelledAndReplayed(t *testing.T) {
 	h.srv.SendText(u, "/slow")
 	waitClosed(t, started, "the handler to start")
 
-	if err := stop(); err != nil {
+	if err := rb.stop(); err != nil {
 		t.Fatalf("Run = %v, want a clean stop", err)
 	}
 	waitClosed(t, cancelled, "the late handler's context to be cancelled at the drain deadline")
@@ -129,4 +151,89 @@ func TestPoll_UndecodableUpdateIsConfirmed(t *testing.T) {
 	}
 	h.srv.SendText(u, "/menu")
 	h.waitText(u.ID, ru(locales.MenuPrompt))
+}
+
+// TestConnect_NotABotAPI: a TELEGRAM_API_URL that answers getMe with a
+// client error is no Bot API; retrying cannot help, so Connect fails at
+// once and names the variable, instead of "unreachable, retrying" forever.
+func TestConnect_NotABotAPI(t *testing.T) {
+	connect := func(t *testing.T, endpoint string) error {
+		t.Helper()
+		bt, err := New(Config{Token: telegramtest.DefaultToken, APIEndpoint: endpoint}, Deps{Locales: testLocales})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		err = bt.Connect(ctx)
+		if ctx.Err() != nil {
+			t.Fatalf("Connect kept retrying until the test's deadline: %v", err)
+		}
+		return err
+	}
+	t.Run("Bot API answers 404", func(t *testing.T) {
+		srv := telegramtest.NewServer(t)
+		srv.FailNext("getMe", 1, http.StatusNotFound, 0)
+		err := connect(t, srv.Endpoint())
+		if err == nil || !strings.Contains(err.Error(), "TELEGRAM_API_URL") || !strings.Contains(err.Error(), "404") {
+			t.Errorf("Connect = %v, want an error naming TELEGRAM_API_URL and the 404", err)
+		}
+		if n := len(srv.Calls("getMe")); n != 1 {
+			t.Errorf("getMe called %d times, want 1", n)
+		}
+	})
+	t.Run("a web server's HTML 404 page", func(t *testing.T) {
+		web := httptest.NewServer(http.NotFoundHandler())
+		t.Cleanup(web.Close)
+		err := connect(t, web.URL+"/bot%s/%s")
+		if err == nil || !strings.Contains(err.Error(), "TELEGRAM_API_URL") || !strings.Contains(err.Error(), web.URL+" answered 404") {
+			t.Errorf("Connect = %v, want an error naming TELEGRAM_API_URL, the URL and the 404", err)
+		}
+	})
+}
+
+// TestPoll_Conflict: 409 from getUpdates means another instance polls the
+// token or a webhook is set. A short run of them (a deploy overlapping the
+// old instance) is logged as an error naming the cause and polling resumes;
+// a minute of them stops the bot with that cause.
+func TestPoll_Conflict(t *testing.T) {
+	clockSleep := func(c *fakeClock) func(context.Context, time.Duration) error {
+		return func(ctx context.Context, d time.Duration) error {
+			c.Set(c.Now().Add(d))
+			return ctx.Err()
+		}
+	}
+	t.Run("a short one is logged and polling resumes", func(t *testing.T) {
+		clock := &fakeClock{t: time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC)}
+		h := newHarness(t, withClock(clock.Now))
+		runBot(t, h, 5*time.Second, func(b *Bot) {
+			h.srv.FailNext("getUpdates", 2, http.StatusConflict, 0)
+			b.pollSleep = clockSleep(clock)
+		})
+		u := telegramtest.User{ID: 1203, FirstName: "Ж", LanguageCode: "ru"}
+		h.srv.SendText(u, "/help")
+		h.waitText(u.ID, firstLine(plain(ru(locales.Help))))
+		if logs := h.logs.String(); strings.Count(logs, `"level":"ERROR","msg":"getUpdates conflict: another instance is polling this bot token, or a webhook is set (remove it with deleteWebhook)"`) != 2 {
+			t.Errorf("want two error lines naming the cause of the 409s:\n%s", logs)
+		}
+	})
+	t.Run("a lasting one stops the bot", func(t *testing.T) {
+		clock := &fakeClock{t: time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC)}
+		h := newHarness(t, withClock(clock.Now))
+		start := clock.Now()
+		rb := runBot(t, h, 5*time.Second, func(b *Bot) {
+			h.srv.FailNext("getUpdates", 1000, http.StatusConflict, 0)
+			b.pollSleep = clockSleep(clock)
+		})
+		err, ended := rb.wait(10 * time.Second)
+		if !ended {
+			t.Fatalf("the bot kept polling through 409s (%d getUpdates calls)", len(h.srv.Calls("getUpdates")))
+		}
+		if !errors.Is(err, ErrPollConflict) || !strings.Contains(err.Error(), "deleteWebhook") {
+			t.Errorf("Run = %v, want ErrPollConflict naming deleteWebhook", err)
+		}
+		if waited := clock.Now().Sub(start); waited < conflictGiveUp {
+			t.Errorf("gave up after %v of 409s, want at least %v", waited, conflictGiveUp)
+		}
+	})
 }
