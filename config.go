@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"net"
 	"net/url"
 	"os"
@@ -163,7 +164,9 @@ func loadConfig(getenv func(string) string) (Config, error) {
 	for _, r := range rates {
 		if v := getenv(r.name); v != "" {
 			f, err := strconv.ParseFloat(v, 64)
-			if err != nil || f < 0 {
+			// ParseFloat accepts "NaN" and "Inf"; the limiter would then
+			// never grant a send, and the bot would go silent.
+			if err != nil || f < 0 || math.IsNaN(f) || math.IsInf(f, 0) {
 				return c, bad(r.name, "%q is not a rate (a number >= 0; 0 means no limit)", v)
 			}
 			*r.dst = f
