@@ -89,19 +89,27 @@ func loadConfig(getenv func(string) string) (Config, error) {
 	}
 
 	c.Token = strings.TrimSpace(getenv("TELEGRAM_BOT_TOKEN"))
+	// tokenFrom is where the token came from, so an error names the
+	// variable the operator has to fix.
+	tokenFrom, tokenFile := "TELEGRAM_BOT_TOKEN", ""
 	if file := getenv("TELEGRAM_BOT_TOKEN_FILE"); c.Token == "" && file != "" {
 		data, err := os.ReadFile(file)
 		if err != nil {
 			return c, bad("TELEGRAM_BOT_TOKEN_FILE", "cannot read %s: %v", file, errors.Unwrap(err))
 		}
 		c.Token = strings.TrimSpace(string(data))
+		tokenFrom, tokenFile = "TELEGRAM_BOT_TOKEN_FILE", file
 	}
-	if c.Token == "" {
-		return c, bad("TELEGRAM_BOT_TOKEN", "not set (set it, or TELEGRAM_BOT_TOKEN_FILE, to the token from @BotFather)")
-	}
-	if !validToken(c.Token) {
+	switch {
+	case c.Token == "" && tokenFile != "":
+		return c, bad(tokenFrom, "%s is empty (it should hold the token from @BotFather)", tokenFile)
+	case c.Token == "":
+		return c, bad(tokenFrom, "not set (set it, or TELEGRAM_BOT_TOKEN_FILE, to the token from @BotFather)")
+	case !validToken(c.Token) && tokenFile != "":
 		// The value is a secret: never echo it.
-		return c, bad("TELEGRAM_BOT_TOKEN", "malformed: expected <digits>:<letters, digits, _ or -> as given by @BotFather")
+		return c, bad(tokenFrom, "the token in %s is malformed: expected <digits>:<letters, digits, _ or -> as given by @BotFather", tokenFile)
+	case !validToken(c.Token):
+		return c, bad(tokenFrom, "malformed: expected <digits>:<letters, digits, _ or -> as given by @BotFather")
 	}
 
 	if v := getenv("TELEGRAM_API_URL"); v != "" {

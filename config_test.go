@@ -127,3 +127,26 @@ func TestLoadConfig_BroadcastRate(t *testing.T) {
 		t.Fatalf("broadcast rate = %v, %v; want 12.5", c.BroadcastRate, err)
 	}
 }
+
+// TestLoadConfig_TokenFileErrorsNameTheFile: a token read from
+// TELEGRAM_BOT_TOKEN_FILE that is empty or malformed is reported under that
+// variable, with the file, and never echoed.
+func TestLoadConfig_TokenFileErrorsNameTheFile(t *testing.T) {
+	dir := t.TempDir()
+	for name, content := range map[string]string{"empty": " \n", "malformed": "SECRET-not-a-token\n"} {
+		t.Run(name, func(t *testing.T) {
+			file := filepath.Join(dir, name)
+			if err := os.WriteFile(file, []byte(content), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			_, err := loadConfig(env(map[string]string{"TELEGRAM_BOT_TOKEN_FILE": file}))
+			var cerr *configError
+			if !errors.As(err, &cerr) || cerr.name != "TELEGRAM_BOT_TOKEN_FILE" || !strings.Contains(err.Error(), file) {
+				t.Fatalf("err = %v, want a config error naming TELEGRAM_BOT_TOKEN_FILE and %s", err, file)
+			}
+			if strings.Contains(err.Error(), "SECRET") {
+				t.Errorf("error echoes the token: %q", err)
+			}
+		})
+	}
+}

@@ -40,12 +40,18 @@ func main() {
 	defer stop()
 	if err := run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr); err != nil {
 		fmt.Fprintln(os.Stderr, "jastar:", err)
-		var cerr *configError
-		if errors.As(err, &cerr) || errors.Is(err, errUsage) {
-			os.Exit(2)
-		}
-		os.Exit(1)
+		os.Exit(exitCode(err))
 	}
+}
+
+// exitCode is 2 for a configuration or usage error, which the operator
+// has to fix before a restart can help, and 1 for any other failure.
+func exitCode(err error) int {
+	var cerr *configError
+	if errors.As(err, &cerr) || errors.Is(err, errUsage) {
+		return 2
+	}
+	return 1
 }
 
 var errUsage = errors.New("usage")
@@ -244,7 +250,9 @@ func loadCatalog(cfg Config) (*catalog.Catalog, error) {
 	}
 	cat, err := catalog.Load(cfg.CatalogPath, cfg.Location)
 	if err != nil {
-		return nil, fmt.Errorf("JASTAR_CATALOG: %w", err)
+		// Unreadable or broken, the file is the operator's to fix: a
+		// configuration error (exit 2), like any other bad variable.
+		return nil, &configError{name: "JASTAR_CATALOG", msg: err.Error()}
 	}
 	return cat, nil
 }

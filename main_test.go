@@ -111,3 +111,26 @@ func TestRun_BrokenCatalogRefused(t *testing.T) {
 		t.Errorf("catalog check = %v, want %q", err, want)
 	}
 }
+
+// TestRun_UnreadableCatalogIsAConfigError: JASTAR_CATALOG naming a file
+// that cannot be read exits 2 with the variable named, like any other bad
+// setting, before the database or Telegram is touched.
+func TestRun_UnreadableCatalogIsAConfigError(t *testing.T) {
+	dir := t.TempDir()
+	missing := filepath.Join(dir, "no-such-catalog.toml")
+	dbPath := filepath.Join(dir, "jastar.db")
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	err := run(ctx, nil, env(map[string]string{
+		"TELEGRAM_BOT_TOKEN": testToken, "TELEGRAM_API_URL": "http://127.0.0.1:1", "JASTAR_DB": dbPath, "JASTAR_CATALOG": missing,
+	}), &bytes.Buffer{}, &bytes.Buffer{})
+	if err == nil || !strings.HasPrefix(err.Error(), "JASTAR_CATALOG: ") || !strings.Contains(err.Error(), missing) {
+		t.Fatalf("run = %v, want an error naming JASTAR_CATALOG and the file", err)
+	}
+	if code := exitCode(err); code != 2 {
+		t.Errorf("exit code %d, want 2 (configuration error)", code)
+	}
+	if _, statErr := os.Stat(dbPath); !errors.Is(statErr, os.ErrNotExist) {
+		t.Errorf("the database was created despite the unreadable catalog: %v", statErr)
+	}
+}
