@@ -89,20 +89,13 @@ func TestRun_BrokenCatalogRefused(t *testing.T) {
 	if err := os.WriteFile(path, []byte(bad), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	dbPath := filepath.Join(dir, "jastar.db")
-	// Should the catalog pass by mistake, the bot would wait for the Bot API
-	// forever: bound it.
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	err := run(ctx, nil, env(map[string]string{
-		"TELEGRAM_BOT_TOKEN": testToken, "TELEGRAM_API_URL": "http://127.0.0.1:1", "JASTAR_DB": dbPath, "JASTAR_CATALOG": path,
-	}), &bytes.Buffer{}, &bytes.Buffer{})
+	err := runWithCatalog(t, path)
 	want := fmt.Sprintf("%s:%d: center \"karasai\": field lat:", path, line)
 	if err == nil || !strings.Contains(err.Error(), want) {
 		t.Fatalf("run = %v, want an error containing %q", err, want)
 	}
-	if _, statErr := os.Stat(dbPath); !errors.Is(statErr, os.ErrNotExist) {
-		t.Errorf("the database was created despite the broken catalog: %v", statErr)
+	if code := exitCode(err); code != 2 {
+		t.Errorf("exit code %d, want 2 (configuration error)", code)
 	}
 
 	// jastar catalog check reports the same problem.
@@ -112,25 +105,35 @@ func TestRun_BrokenCatalogRefused(t *testing.T) {
 	}
 }
 
-// TestRun_UnreadableCatalogIsAConfigError: JASTAR_CATALOG naming a file
-// that cannot be read exits 2 with the variable named, like any other bad
-// setting, before the database or Telegram is touched.
-func TestRun_UnreadableCatalogIsAConfigError(t *testing.T) {
-	dir := t.TempDir()
-	missing := filepath.Join(dir, "no-such-catalog.toml")
-	dbPath := filepath.Join(dir, "jastar.db")
+// runWithCatalog runs the bot with JASTAR_CATALOG set to path and returns
+// its error. A bad catalog must stop the bot before it touches the database
+// or Telegram, so a created database fails the test.
+func runWithCatalog(t *testing.T, path string) error {
+	t.Helper()
+	dbPath := filepath.Join(t.TempDir(), "jastar.db")
+	// Should the catalog pass by mistake, the bot would wait for the Bot API
+	// forever: bound it.
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	err := run(ctx, nil, env(map[string]string{
-		"TELEGRAM_BOT_TOKEN": testToken, "TELEGRAM_API_URL": "http://127.0.0.1:1", "JASTAR_DB": dbPath, "JASTAR_CATALOG": missing,
+		"TELEGRAM_BOT_TOKEN": testToken, "TELEGRAM_API_URL": "http://127.0.0.1:1", "JASTAR_DB": dbPath, "JASTAR_CATALOG": path,
 	}), &bytes.Buffer{}, &bytes.Buffer{})
+	if _, statErr := os.Stat(dbPath); !errors.Is(statErr, os.ErrNotExist) {
+		t.Errorf("the database was created despite the bad catalog: %v", statErr)
+	}
+	return err
+}
+
+// TestRun_UnreadableCatalogIsAConfigError: JASTAR_CATALOG naming a file
+// that cannot be read exits 2 with the variable named, like any other bad
+// setting.
+func TestRun_UnreadableCatalogIsAConfigError(t *testing.T) {
+	missing := filepath.Join(t.TempDir(), "no-such-catalog.toml")
+	err := runWithCatalog(t, missing)
 	if err == nil || !strings.HasPrefix(err.Error(), "JASTAR_CATALOG: ") || !strings.Contains(err.Error(), missing) {
 		t.Fatalf("run = %v, want an error naming JASTAR_CATALOG and the file", err)
 	}
 	if code := exitCode(err); code != 2 {
 		t.Errorf("exit code %d, want 2 (configuration error)", code)
-	}
-	if _, statErr := os.Stat(dbPath); !errors.Is(statErr, os.ErrNotExist) {
-		t.Errorf("the database was created despite the unreadable catalog: %v", statErr)
 	}
 }
