@@ -137,3 +137,30 @@ func TestRun_UnreadableCatalogIsAConfigError(t *testing.T) {
 		t.Errorf("exit code %d, want 2 (configuration error)", code)
 	}
 }
+
+// TestRun_CatalogHelp: -h on catalog and its subcommands prints their usage
+// and succeeds, like every other command; "catalog check -h" used to look
+// for a file named -h.
+func TestRun_CatalogHelp(t *testing.T) {
+	for _, args := range [][]string{{"catalog", "-h"}, {"catalog", "check", "-h"}, {"catalog", "default", "-help"}} {
+		t.Run(strings.Join(args, " "), func(t *testing.T) {
+			var stdout, stderr bytes.Buffer
+			err := run(context.Background(), args, env(nil), &stdout, &stderr)
+			if err != nil {
+				t.Fatalf("run = %v (exit %d), want help and exit 0", err, exitCode(err))
+			}
+			if want := "Usage: jastar " + strings.Join(args[:len(args)-1], " "); !strings.Contains(stderr.String(), want) {
+				t.Errorf("help output %q does not contain %q", stderr.String(), want)
+			}
+			if stdout.Len() > 0 {
+				t.Errorf("help wrote to stdout: %q", stdout.String())
+			}
+		})
+	}
+	// Wrong use is still a usage error.
+	for _, args := range [][]string{{"catalog"}, {"catalog", "check"}, {"catalog", "frobnicate"}} {
+		if err := run(context.Background(), args, env(nil), &bytes.Buffer{}, &bytes.Buffer{}); exitCode(err) != 2 {
+			t.Errorf("%q: run = %v, want a usage error (exit 2)", args, err)
+		}
+	}
+}
