@@ -145,9 +145,9 @@ func loadConfig(getenv func(string) string) (Config, error) {
 	if v := getenv("JASTAR_TIMEZONE"); v != "" {
 		c.TimeZone = v
 	}
-	loc, err := time.LoadLocation(c.TimeZone)
+	loc, err := loadTimeZone(c.TimeZone, time.Now())
 	if err != nil {
-		return c, bad("JASTAR_TIMEZONE", "%q is not a known time zone (for example Asia/Almaty)", c.TimeZone)
+		return c, err
 	}
 	c.Location = loc
 	if v := getenv("JASTAR_LOG_LEVEL"); v != "" {
@@ -261,6 +261,35 @@ func loadConfig(getenv func(string) string) (Config, error) {
 		c.BroadcastRate = f
 	}
 	return c, nil
+}
+
+// loadTimeZone loads the zone of JASTAR_TIMEZONE (or the default) and
+// checks that its data is current; now is the moment checked.
+func loadTimeZone(name string, now time.Time) (*time.Location, error) {
+	loc, err := time.LoadLocation(name)
+	if err != nil {
+		return nil, &configError{name: "JASTAR_TIMEZONE", msg: fmt.Sprintf("%q is not a known time zone (for example Asia/Almaty)", name)}
+	}
+	if err := checkZoneData(name, loc, now); err != nil {
+		return nil, &configError{name: "JASTAR_TIMEZONE", msg: err.Error()}
+	}
+	return loc, nil
+}
+
+// checkZoneData refuses zone data older than Kazakhstan's move to UTC+5 on
+// 1 March 2024 (tzdata 2024a). time.LoadLocation reads the system's
+// zoneinfo before the copy embedded by time/tzdata, and with an old one
+// every slot, reminder and digest would be an hour off.
+func checkZoneData(name string, loc *time.Location, now time.Time) error {
+	switch name {
+	case "Asia/Almaty", "Asia/Qostanay":
+	default:
+		return nil
+	}
+	if _, offset := now.In(loc).Zone(); offset != 5*60*60 {
+		return fmt.Errorf("%s is UTC%s in this system's time zone data, but Kazakhstan is UTC+05:00 since 1 March 2024: update tzdata (2024a or later), or set ZONEINFO to a current zoneinfo.zip", name, now.In(loc).Format("-07:00"))
+	}
+	return nil
 }
 
 // validToken checks the shape of a BotFather token, so a pasted typo fails

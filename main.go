@@ -289,9 +289,9 @@ func runCatalog(args []string, getenv func(string) string, stdout, stderr io.Wri
 	if tz == "" {
 		tz = "Asia/Almaty"
 	}
-	loc, err := time.LoadLocation(tz)
+	loc, err := loadTimeZone(tz, time.Now())
 	if err != nil {
-		return &configError{name: "JASTAR_TIMEZONE", msg: fmt.Sprintf("%q is not a known time zone", tz)}
+		return err
 	}
 	cat, err := catalog.Load(args[0], loc)
 	if err != nil {
