@@ -247,7 +247,9 @@ func loadConfig(getenv func(string) string) (Config, error) {
 	}
 	for _, sp := range specs {
 		if v := strings.TrimSpace(getenv(sp.name)); v != "" {
-			if err := scheduler.ParseSpec(v); err != nil {
+			if err := scheduler.ParseDigestSpec(v); errors.Is(err, scheduler.ErrTooFrequent) {
+				return c, bad(sp.name, "%q fires more often than once an hour; a digest wants a time of day, such as \"30 8 * * *\"", v)
+			} else if err != nil {
 				return c, bad(sp.name, "%q is not a five-field cron spec (minute hour day month weekday), such as \"30 8 * * *\"", v)
 			}
 			*sp.dst = v

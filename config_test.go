@@ -56,6 +56,8 @@ func TestLoadConfig_Errors(t *testing.T) {
 		{"reminder before too long", map[string]string{"TELEGRAM_BOT_TOKEN": testToken, "JASTAR_REMIND_BEFORE": "48h"}, "JASTAR_REMIND_BEFORE"},
 		{"bad digest spec", map[string]string{"TELEGRAM_BOT_TOKEN": testToken, "JASTAR_DIGEST_SPEC": "every morning"}, "JASTAR_DIGEST_SPEC"},
 		{"digest spec with seconds", map[string]string{"TELEGRAM_BOT_TOKEN": testToken, "JASTAR_DIGEST_SPEC": "0 30 8 * * *"}, "JASTAR_DIGEST_SPEC"},
+		{"digest spec with a descriptor", map[string]string{"TELEGRAM_BOT_TOKEN": testToken, "JASTAR_DIGEST_SPEC": "@every 1s"}, "JASTAR_DIGEST_SPEC"},
+		{"weekly spec every minute", map[string]string{"TELEGRAM_BOT_TOKEN": testToken, "JASTAR_WEEKLY_SPEC": "* 10 * * 1"}, "JASTAR_WEEKLY_SPEC"},
 		{"bad weekly spec", map[string]string{"TELEGRAM_BOT_TOKEN": testToken, "JASTAR_WEEKLY_SPEC": "0 10 * * mondays"}, "JASTAR_WEEKLY_SPEC"},
 		{"zero broadcast rate", map[string]string{"TELEGRAM_BOT_TOKEN": testToken, "JASTAR_BROADCAST_RATE": "0"}, "JASTAR_BROADCAST_RATE"},
 		{"bad broadcast rate", map[string]string{"TELEGRAM_BOT_TOKEN": testToken, "JASTAR_BROADCAST_RATE": "fast"}, "JASTAR_BROADCAST_RATE"},
