@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"net"
 	"net/url"
 	"os"
@@ -88,19 +89,27 @@ func loadConfig(getenv func(string) string) (Config, error) {
 	}
 
 	c.Token = strings.TrimSpace(getenv("TELEGRAM_BOT_TOKEN"))
+	// tokenFrom is where the token came from, so an error names the
+	// variable the operator has to fix.
+	tokenFrom, tokenFile := "TELEGRAM_BOT_TOKEN", ""
 	if file := getenv("TELEGRAM_BOT_TOKEN_FILE"); c.Token == "" && file != "" {
 		data, err := os.ReadFile(file)
 		if err != nil {
 			return c, bad("TELEGRAM_BOT_TOKEN_FILE", "cannot read %s: %v", file, errors.Unwrap(err))
 		}
 		c.Token = strings.TrimSpace(string(data))
+		tokenFrom, tokenFile = "TELEGRAM_BOT_TOKEN_FILE", file
 	}
-	if c.Token == "" {
-		return c, bad("TELEGRAM_BOT_TOKEN", "not set (set it, or TELEGRAM_BOT_TOKEN_FILE, to the token from @BotFather)")
-	}
-	if !validToken(c.Token) {
+	switch {
+	case c.Token == "" && tokenFile != "":
+		return c, bad(tokenFrom, "%s is empty (it should hold the token from @BotFather)", tokenFile)
+	case c.Token == "":
+		return c, bad(tokenFrom, "not set (set it, or TELEGRAM_BOT_TOKEN_FILE, to the token from @BotFather)")
+	case !validToken(c.Token) && tokenFile != "":
 		// The value is a secret: never echo it.
-		return c, bad("TELEGRAM_BOT_TOKEN", "malformed: expected <digits>:<letters, digits, _ or -> as given by @BotFather")
+		return c, bad(tokenFrom, "the token in %s is malformed: expected <digits>:<letters, digits, _ or -> as given by @BotFather", tokenFile)
+	case !validToken(c.Token):
+		return c, bad(tokenFrom, "malformed: expected <digits>:<letters, digits, _ or -> as given by @BotFather")
 	}
 
 	if v := getenv("TELEGRAM_API_URL"); v != "" {
@@ -136,9 +145,9 @@ func loadConfig(getenv func(string) string) (Config, error) {
 	if v := getenv("JASTAR_TIMEZONE"); v != "" {
 		c.TimeZone = v
 	}
-	loc, err := time.LoadLocation(c.TimeZone)
+	loc, err := loadTimeZone(c.TimeZone, time.Now())
 	if err != nil {
-		return c, bad("JASTAR_TIMEZONE", "%q is not a known time zone (for example Asia/Almaty)", c.TimeZone)
+		return c, err
 	}
 	c.Location = loc
 	if v := getenv("JASTAR_LOG_LEVEL"); v != "" {
@@ -163,7 +172,9 @@ func loadConfig(getenv func(string) string) (Config, error) {
 	for _, r := range rates {
 		if v := getenv(r.name); v != "" {
 			f, err := strconv.ParseFloat(v, 64)
-			if err != nil || f < 0 {
+			// ParseFloat accepts "NaN" and "Inf"; the limiter would then
+			// never grant a send, and the bot would go silent.
+			if err != nil || f < 0 || math.IsNaN(f) || math.IsInf(f, 0) {
 				return c, bad(r.name, "%q is not a rate (a number >= 0; 0 means no limit)", v)
 			}
 			*r.dst = f
@@ -236,7 +247,9 @@ func loadConfig(getenv func(string) string) (Config, error) {
 	}
 	for _, sp := range specs {
 		if v := strings.TrimSpace(getenv(sp.name)); v != "" {
-			if err := scheduler.ParseSpec(v); err != nil {
+			if err := scheduler.ParseDigestSpec(v); errors.Is(err, scheduler.ErrTooFrequent) {
+				return c, bad(sp.name, "%q fires more often than once an hour; a digest wants a time of day, such as \"30 8 * * *\"", v)
+			} else if err != nil {
 				return c, bad(sp.name, "%q is not a five-field cron spec (minute hour day month weekday), such as \"30 8 * * *\"", v)
 			}
 			*sp.dst = v
@@ -250,6 +263,35 @@ func loadConfig(getenv func(string) string) (Config, error) {
 		c.BroadcastRate = f
 	}
 	return c, nil
+}
+
+// loadTimeZone loads the zone of JASTAR_TIMEZONE (or the default) and
+// checks that its data is current; now is the moment checked.
+func loadTimeZone(name string, now time.Time) (*time.Location, error) {
+	loc, err := time.LoadLocation(name)
+	if err != nil {
+		return nil, &configError{name: "JASTAR_TIMEZONE", msg: fmt.Sprintf("%q is not a known time zone (for example Asia/Almaty)", name)}
+	}
+	if err := checkZoneData(name, loc, now); err != nil {
+		return nil, &configError{name: "JASTAR_TIMEZONE", msg: err.Error()}
+	}
+	return loc, nil
+}
+
+// checkZoneData refuses zone data older than Kazakhstan's move to UTC+5 on
+// 1 March 2024 (tzdata 2024a). time.LoadLocation reads the system's
+// zoneinfo before the copy embedded by time/tzdata, and with an old one
+// every slot, reminder and digest would be an hour off.
+func checkZoneData(name string, loc *time.Location, now time.Time) error {
+	switch name {
+	case "Asia/Almaty", "Asia/Qostanay":
+	default:
+		return nil
+	}
+	if _, offset := now.In(loc).Zone(); offset != 5*60*60 {
+		return fmt.Errorf("%s is UTC%s in this system's time zone data, but Kazakhstan is UTC+05:00 since 1 March 2024: update tzdata (2024a or later), or set ZONEINFO to a current zoneinfo.zip", name, now.In(loc).Format("-07:00"))
+	}
+	return nil
 }
 
 // validToken checks the shape of a BotFather token, so a pasted typo fails

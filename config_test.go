@@ -43,6 +43,9 @@ func TestLoadConfig_Errors(t *testing.T) {
 		{"bad time zone", map[string]string{"TELEGRAM_BOT_TOKEN": testToken, "JASTAR_TIMEZONE": "Mars/Olympus"}, "JASTAR_TIMEZONE"},
 		{"bad log level", map[string]string{"TELEGRAM_BOT_TOKEN": testToken, "JASTAR_LOG_LEVEL": "loud"}, "JASTAR_LOG_LEVEL"},
 		{"negative rate", map[string]string{"TELEGRAM_BOT_TOKEN": testToken, "JASTAR_SEND_RATE": "-1"}, "JASTAR_SEND_RATE"},
+		{"rate NaN", map[string]string{"TELEGRAM_BOT_TOKEN": testToken, "JASTAR_SEND_RATE": "NaN"}, "JASTAR_SEND_RATE"},
+		{"rate infinite", map[string]string{"TELEGRAM_BOT_TOKEN": testToken, "JASTAR_CHAT_RATE": "inf"}, "JASTAR_CHAT_RATE"},
+		{"rate +Inf", map[string]string{"TELEGRAM_BOT_TOKEN": testToken, "JASTAR_GROUP_RATE": "+Inf"}, "JASTAR_GROUP_RATE"},
 		{"bad max bookings", map[string]string{"TELEGRAM_BOT_TOKEN": testToken, "JASTAR_MAX_BOOKINGS": "0"}, "JASTAR_MAX_BOOKINGS"},
 		{"bad booking notice", map[string]string{"TELEGRAM_BOT_TOKEN": testToken, "JASTAR_BOOKING_NOTICE": "soon"}, "JASTAR_BOOKING_NOTICE"},
 		{"bad booking days", map[string]string{"TELEGRAM_BOT_TOKEN": testToken, "JASTAR_BOOKING_DAYS": "365"}, "JASTAR_BOOKING_DAYS"},
@@ -53,6 +56,8 @@ func TestLoadConfig_Errors(t *testing.T) {
 		{"reminder before too long", map[string]string{"TELEGRAM_BOT_TOKEN": testToken, "JASTAR_REMIND_BEFORE": "48h"}, "JASTAR_REMIND_BEFORE"},
 		{"bad digest spec", map[string]string{"TELEGRAM_BOT_TOKEN": testToken, "JASTAR_DIGEST_SPEC": "every morning"}, "JASTAR_DIGEST_SPEC"},
 		{"digest spec with seconds", map[string]string{"TELEGRAM_BOT_TOKEN": testToken, "JASTAR_DIGEST_SPEC": "0 30 8 * * *"}, "JASTAR_DIGEST_SPEC"},
+		{"digest spec with a descriptor", map[string]string{"TELEGRAM_BOT_TOKEN": testToken, "JASTAR_DIGEST_SPEC": "@every 1s"}, "JASTAR_DIGEST_SPEC"},
+		{"weekly spec every minute", map[string]string{"TELEGRAM_BOT_TOKEN": testToken, "JASTAR_WEEKLY_SPEC": "* 10 * * 1"}, "JASTAR_WEEKLY_SPEC"},
 		{"bad weekly spec", map[string]string{"TELEGRAM_BOT_TOKEN": testToken, "JASTAR_WEEKLY_SPEC": "0 10 * * mondays"}, "JASTAR_WEEKLY_SPEC"},
 		{"zero broadcast rate", map[string]string{"TELEGRAM_BOT_TOKEN": testToken, "JASTAR_BROADCAST_RATE": "0"}, "JASTAR_BROADCAST_RATE"},
 		{"bad broadcast rate", map[string]string{"TELEGRAM_BOT_TOKEN": testToken, "JASTAR_BROADCAST_RATE": "fast"}, "JASTAR_BROADCAST_RATE"},
@@ -122,5 +127,66 @@ func TestLoadConfig_BroadcastRate(t *testing.T) {
 	c, err = loadConfig(env(map[string]string{"TELEGRAM_BOT_TOKEN": testToken, "JASTAR_BROADCAST_RATE": "12.5"}))
 	if err != nil || c.BroadcastRate != 12.5 {
 		t.Fatalf("broadcast rate = %v, %v; want 12.5", c.BroadcastRate, err)
+	}
+}
+
+// TestLoadConfig_TokenFileErrorsNameTheFile: a token read from
+// TELEGRAM_BOT_TOKEN_FILE that is empty or malformed is reported under that
+// variable, with the file, and never echoed.
+func TestLoadConfig_TokenFileErrorsNameTheFile(t *testing.T) {
+	dir := t.TempDir()
+	for name, content := range map[string]string{"empty": " \n", "malformed": "SECRET-not-a-token\n"} {
+		t.Run(name, func(t *testing.T) {
+			file := filepath.Join(dir, name)
+			if err := os.WriteFile(file, []byte(content), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			_, err := loadConfig(env(map[string]string{"TELEGRAM_BOT_TOKEN_FILE": file}))
+			var cerr *configError
+			if !errors.As(err, &cerr) || cerr.name != "TELEGRAM_BOT_TOKEN_FILE" || !strings.Contains(err.Error(), file) {
+				t.Fatalf("err = %v, want a config error naming TELEGRAM_BOT_TOKEN_FILE and %s", err, file)
+			}
+			if strings.Contains(err.Error(), "SECRET") {
+				t.Errorf("error echoes the token: %q", err)
+			}
+		})
+	}
+}
+
+// TestCheckZoneData: system zone data older than tzdata 2024a has Almaty
+// and Qostanay on UTC+6; starting on it would put every time an hour off,
+// so the bot refuses and says how to fix it.
+func TestCheckZoneData(t *testing.T) {
+	now := time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC)
+	current, err := time.LoadLocation("Asia/Almaty")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name    string
+		zone    string
+		loc     *time.Location
+		refused bool
+	}{
+		{"current Almaty", "Asia/Almaty", current, false},
+		{"Almaty from old tzdata", "Asia/Almaty", time.FixedZone("+06", 6*60*60), true},
+		{"Qostanay from old tzdata", "Asia/Qostanay", time.FixedZone("+06", 6*60*60), true},
+		{"another zone on UTC+6 is none of our business", "Asia/Bishkek", time.FixedZone("+06", 6*60*60), false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			err := checkZoneData(tt.zone, tt.loc, now)
+			if (err != nil) != tt.refused {
+				t.Fatalf("checkZoneData = %v, want refused %v", err, tt.refused)
+			}
+			if err == nil {
+				return
+			}
+			for _, want := range []string{tt.zone, "UTC+06:00", "tzdata", "ZONEINFO"} {
+				if !strings.Contains(err.Error(), want) {
+					t.Errorf("error %q does not mention %q", err, want)
+				}
+			}
+		})
 	}
 }

@@ -40,12 +40,18 @@ func main() {
 	defer stop()
 	if err := run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr); err != nil {
 		fmt.Fprintln(os.Stderr, "jastar:", err)
-		var cerr *configError
-		if errors.As(err, &cerr) || errors.Is(err, errUsage) {
-			os.Exit(2)
-		}
-		os.Exit(1)
+		os.Exit(exitCode(err))
 	}
+}
+
+// exitCode is 2 for a configuration or usage error, which the operator
+// has to fix before a restart can help, and 1 for any other failure.
+func exitCode(err error) int {
+	var cerr *configError
+	if errors.As(err, &cerr) || errors.Is(err, errUsage) {
+		return 2
+	}
+	return 1
 }
 
 var errUsage = errors.New("usage")
@@ -81,7 +87,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	case "load":
 		return runLoad(ctx, args, stdout, stderr)
 	case "catalog":
-		return runCatalog(args, getenv, stdout)
+		return runCatalog(args, getenv, stdout, stderr)
 	case "sandbox":
 		return runSandbox(ctx, args, getenv, stdout, stderr)
 	case "-h", "-help", "--help", "help":
@@ -246,33 +252,76 @@ func loadCatalog(cfg Config) (*catalog.Catalog, error) {
 	}
 	cat, err := catalog.Load(cfg.CatalogPath, cfg.Location)
 	if err != nil {
-		return nil, fmt.Errorf("JASTAR_CATALOG: %w", err)
+		// Unreadable or broken, the file is the operator's to fix: a
+		// configuration error (exit 2), like any other bad variable.
+		return nil, &configError{name: "JASTAR_CATALOG", msg: err.Error()}
 	}
 	return cat, nil
 }
 
 // runCatalog is "jastar catalog check FILE" and "jastar catalog default".
-func runCatalog(args []string, getenv func(string) string, stdout io.Writer) error {
-	if len(args) == 1 && args[0] == "default" {
-		_, err := stdout.Write(catalog.DefaultTOML())
+func runCatalog(args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	args, help, err := parseNoFlags("catalog", catalogUsage, args, stderr)
+	if help || err != nil {
 		return err
 	}
-	if len(args) != 2 || args[0] != "check" {
+	if len(args) > 0 && args[0] == "default" {
+		rest, help, err := parseNoFlags("catalog default", "Usage: jastar catalog default\n\nPrints the embedded catalog, a starting point for your own JASTAR_CATALOG.", args[1:], stderr)
+		if help || err != nil {
+			return err
+		}
+		if len(rest) > 0 {
+			return fmt.Errorf("catalog default takes no arguments: %w", errUsage)
+		}
+		_, err = stdout.Write(catalog.DefaultTOML())
+		return err
+	}
+	if len(args) == 0 || args[0] != "check" {
+		fmt.Fprintln(stderr, catalogUsage)
 		return fmt.Errorf("catalog: want \"catalog check FILE\" or \"catalog default\": %w", errUsage)
+	}
+	args, help, err = parseNoFlags("catalog check", "Usage: jastar catalog check FILE\n\nValidates a catalog file for JASTAR_CATALOG, in JASTAR_TIMEZONE, and lists every problem.", args[1:], stderr)
+	if help || err != nil {
+		return err
+	}
+	if len(args) != 1 {
+		return fmt.Errorf("catalog check: want exactly one FILE: %w", errUsage)
 	}
 	tz := getenv("JASTAR_TIMEZONE")
 	if tz == "" {
 		tz = "Asia/Almaty"
 	}
-	loc, err := time.LoadLocation(tz)
+	loc, err := loadTimeZone(tz, time.Now())
 	if err != nil {
-		return &configError{name: "JASTAR_TIMEZONE", msg: fmt.Sprintf("%q is not a known time zone", tz)}
+		return err
 	}
-	cat, err := catalog.Load(args[1], loc)
+	cat, err := catalog.Load(args[0], loc)
 	if err != nil {
 		return err
 	}
 	fmt.Fprintf(stdout, "%s: ok: %d districts, %d centers, %d consultation types, %d events\n",
-		args[1], len(cat.Districts), len(cat.Centers), len(cat.Types), len(cat.Events))
+		args[0], len(cat.Districts), len(cat.Centers), len(cat.Types), len(cat.Events))
 	return nil
+}
+
+const catalogUsage = `Usage: jastar catalog check FILE
+       jastar catalog default
+
+check validates a catalog file for JASTAR_CATALOG and lists every problem;
+default prints the embedded catalog, a starting point for your own.`
+
+// parseNoFlags parses the arguments of a command that has no flags, so -h
+// prints its usage and succeeds like every other command's. It returns the
+// arguments left, and help when -h was given.
+func parseNoFlags(name, usage string, args []string, stderr io.Writer) (rest []string, help bool, err error) {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() { fmt.Fprintln(stderr, usage) }
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return nil, true, nil
+		}
+		return nil, false, fmt.Errorf("%s: %w", name, errUsage)
+	}
+	return fs.Args(), false, nil
 }

@@ -89,7 +89,28 @@ func TestRun_BrokenCatalogRefused(t *testing.T) {
 	if err := os.WriteFile(path, []byte(bad), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	dbPath := filepath.Join(dir, "jastar.db")
+	err := runWithCatalog(t, path)
+	want := fmt.Sprintf("%s:%d: center \"karasai\": field lat:", path, line)
+	if err == nil || !strings.Contains(err.Error(), want) {
+		t.Fatalf("run = %v, want an error containing %q", err, want)
+	}
+	if code := exitCode(err); code != 2 {
+		t.Errorf("exit code %d, want 2 (configuration error)", code)
+	}
+
+	// jastar catalog check reports the same problem.
+	err = run(context.Background(), []string{"catalog", "check", path}, env(nil), &bytes.Buffer{}, &bytes.Buffer{})
+	if err == nil || !strings.Contains(err.Error(), want) {
+		t.Errorf("catalog check = %v, want %q", err, want)
+	}
+}
+
+// runWithCatalog runs the bot with JASTAR_CATALOG set to path and returns
+// its error. A bad catalog must stop the bot before it touches the database
+// or Telegram, so a created database fails the test.
+func runWithCatalog(t *testing.T, path string) error {
+	t.Helper()
+	dbPath := filepath.Join(t.TempDir(), "jastar.db")
 	// Should the catalog pass by mistake, the bot would wait for the Bot API
 	// forever: bound it.
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
@@ -97,17 +118,49 @@ func TestRun_BrokenCatalogRefused(t *testing.T) {
 	err := run(ctx, nil, env(map[string]string{
 		"TELEGRAM_BOT_TOKEN": testToken, "TELEGRAM_API_URL": "http://127.0.0.1:1", "JASTAR_DB": dbPath, "JASTAR_CATALOG": path,
 	}), &bytes.Buffer{}, &bytes.Buffer{})
-	want := fmt.Sprintf("%s:%d: center \"karasai\": field lat:", path, line)
-	if err == nil || !strings.Contains(err.Error(), want) {
-		t.Fatalf("run = %v, want an error containing %q", err, want)
-	}
 	if _, statErr := os.Stat(dbPath); !errors.Is(statErr, os.ErrNotExist) {
-		t.Errorf("the database was created despite the broken catalog: %v", statErr)
+		t.Errorf("the database was created despite the bad catalog: %v", statErr)
 	}
+	return err
+}
 
-	// jastar catalog check reports the same problem.
-	err = run(context.Background(), []string{"catalog", "check", path}, env(nil), &bytes.Buffer{}, &bytes.Buffer{})
-	if err == nil || !strings.Contains(err.Error(), want) {
-		t.Errorf("catalog check = %v, want %q", err, want)
+// TestRun_UnreadableCatalogIsAConfigError: JASTAR_CATALOG naming a file
+// that cannot be read exits 2 with the variable named, like any other bad
+// setting.
+func TestRun_UnreadableCatalogIsAConfigError(t *testing.T) {
+	missing := filepath.Join(t.TempDir(), "no-such-catalog.toml")
+	err := runWithCatalog(t, missing)
+	if err == nil || !strings.HasPrefix(err.Error(), "JASTAR_CATALOG: ") || !strings.Contains(err.Error(), missing) {
+		t.Fatalf("run = %v, want an error naming JASTAR_CATALOG and the file", err)
+	}
+	if code := exitCode(err); code != 2 {
+		t.Errorf("exit code %d, want 2 (configuration error)", code)
+	}
+}
+
+// TestRun_CatalogHelp: -h on catalog and its subcommands prints their usage
+// and succeeds, like every other command; "catalog check -h" used to look
+// for a file named -h.
+func TestRun_CatalogHelp(t *testing.T) {
+	for _, args := range [][]string{{"catalog", "-h"}, {"catalog", "check", "-h"}, {"catalog", "default", "-help"}} {
+		t.Run(strings.Join(args, " "), func(t *testing.T) {
+			var stdout, stderr bytes.Buffer
+			err := run(context.Background(), args, env(nil), &stdout, &stderr)
+			if err != nil {
+				t.Fatalf("run = %v (exit %d), want help and exit 0", err, exitCode(err))
+			}
+			if want := "Usage: jastar " + strings.Join(args[:len(args)-1], " "); !strings.Contains(stderr.String(), want) {
+				t.Errorf("help output %q does not contain %q", stderr.String(), want)
+			}
+			if stdout.Len() > 0 {
+				t.Errorf("help wrote to stdout: %q", stdout.String())
+			}
+		})
+	}
+	// Wrong use is still a usage error.
+	for _, args := range [][]string{{"catalog"}, {"catalog", "check"}, {"catalog", "frobnicate"}} {
+		if err := run(context.Background(), args, env(nil), &bytes.Buffer{}, &bytes.Buffer{}); exitCode(err) != 2 {
+			t.Errorf("%q: run = %v, want a usage error (exit 2)", args, err)
+		}
 	}
 }

@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"strings"
 	"sync"
 	"time"
 
@@ -105,6 +106,10 @@ type Bot struct {
 	bg     sync.WaitGroup // background sends (callback answers)
 	health health
 	casts  *broadcaster
+
+	// pollSleep waits out the poll loop's backoff; tests pass one that
+	// moves their fake clock instead.
+	pollSleep func(ctx context.Context, d time.Duration) error
 }
 
 // health is what /healthz reads: when the update loop last completed a poll.
@@ -168,6 +173,8 @@ func New(cfg Config, deps Deps) (*Bot, error) {
 		cfg: cfg, store: deps.Store, cat: deps.Catalog, loc: deps.Locales, now: deps.Now, metrics: deps.Metrics,
 		log:    deps.Log.With("component", "bot"),
 		admins: make(map[int64]bool),
+
+		pollSleep: sleep,
 	}
 	for _, id := range cfg.AdminIDs {
 		b.admins[id] = true
@@ -209,12 +216,14 @@ func (b *Bot) Sender() *Sender { return b.send }
 func (b *Bot) Self() tgbotapi.User { return b.self }
 
 // Connect asks Telegram who we are, retrying with backoff while the Bot API
-// is unreachable, and fails at once when the token is rejected.
+// is unreachable, and fails at once when the token is rejected or the
+// answer shows that the URL is no Bot API.
 func (b *Bot) Connect(ctx context.Context) error {
+	probe := newAPI(b.cfg.Token, b.cfg.APIEndpoint, statusClient{b.api.Client})
 	backoff := time.Second
 	for attempt := 1; ; attempt++ {
-		me, err := b.api.GetMe()
-		err = classify("getMe", b.cfg.Token, err)
+		me, rawErr := probe.GetMe()
+		err := classify("getMe", b.cfg.Token, rawErr)
 		if err == nil {
 			b.self = me
 			b.api.Self, b.pollAPI.Self = me, me
@@ -224,12 +233,56 @@ func (b *Bot) Connect(ctx context.Context) error {
 		if errors.Is(err, ErrUnauthorized) {
 			return fmt.Errorf("telegram rejected the bot token (getMe answered 401): check TELEGRAM_BOT_TOKEN: %w", ErrUnauthorized)
 		}
+		if code, ok := clientErrorCode(rawErr, err); ok {
+			// Retrying cannot help: a wrong path or host answers the same
+			// every time.
+			base := strings.TrimSuffix(b.cfg.APIEndpoint, "/bot%s/%s")
+			return fmt.Errorf("getMe at %s answered %d %s, so it is not a Bot API: check TELEGRAM_API_URL (the base URL without /bot<token>, such as %s)",
+				base, code, http.StatusText(code), strings.TrimSuffix(tgbotapi.APIEndpoint, "/bot%s/%s"))
+		}
 		b.log.Warn("Bot API unreachable, retrying", "attempt", attempt, "retry_in", backoff.String(), "err", err)
 		if err := sleep(ctx, jitter(backoff)); err != nil {
 			return fmt.Errorf("connect to the Bot API: %w", err)
 		}
 		backoff = min(backoff*2, 30*time.Second)
 	}
+}
+
+// clientErrorCode reports the HTTP status of a 4xx answer to getMe, other
+// than 401 (a bad token) and 429 (wait and retry). raw is the library's
+// error and classified what classify made of it.
+func clientErrorCode(raw, classified error) (int, bool) {
+	code := 0
+	var apiErr *APIError
+	var statusErr *httpStatusError
+	switch {
+	case errors.As(classified, &apiErr):
+		code = apiErr.Code
+	case errors.As(raw, &statusErr):
+		code = statusErr.code
+	}
+	return code, code >= 400 && code < 500 && code != http.StatusUnauthorized && code != http.StatusTooManyRequests
+}
+
+// statusClient turns an error answer that is not JSON into an
+// *httpStatusError: a URL that is no Bot API (a web server's HTML 404 page)
+// would otherwise reach us as a bare JSON syntax error.
+type statusClient struct{ client tgbotapi.HTTPClient }
+
+func (c statusClient) Do(req *http.Request) (*http.Response, error) {
+	resp, err := c.client.Do(req)
+	if err != nil || resp.StatusCode < 400 || strings.HasPrefix(resp.Header.Get("Content-Type"), "application/json") {
+		return resp, err
+	}
+	resp.Body.Close()
+	return nil, &httpStatusError{code: resp.StatusCode}
+}
+
+// httpStatusError is an HTTP error answer without a Bot API body.
+type httpStatusError struct{ code int }
+
+func (e *httpStatusError) Error() string {
+	return fmt.Sprintf("HTTP %d %s, not a Bot API answer", e.code, http.StatusText(e.code))
 }
 
 // RegisterCommands publishes the command list per language (setMyCommands),

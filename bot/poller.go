@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"net/http"
+	"sync"
 	"time"
 
 	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
@@ -19,6 +20,16 @@ import (
 // (https://core.telegram.org/bots/api#getting-updates); an old, higher offset
 // would then confirm away the new updates unseen, so we poll without one.
 const staleOffsetAge = 6 * 24 * time.Hour
+
+// conflictGiveUp is how long getUpdates may keep answering 409 Conflict
+// before the bot stops. A deploy that briefly overlaps the old and the new
+// instance gets a few seconds of them; a minute means another instance keeps
+// polling the token, or a webhook is set, and waiting longer only hides it.
+const conflictGiveUp = time.Minute
+
+// ErrPollConflict is what Run returns when getUpdates answered 409 Conflict
+// for conflictGiveUp.
+var ErrPollConflict = errors.New("another instance is polling this bot token, or a webhook is set (remove it with deleteWebhook)")
 
 // allowedUpdates are the update kinds the bot handles.
 var allowedUpdates = []string{"message", "callback_query", "my_chat_member"}
@@ -41,9 +52,12 @@ func (c ctxClient) Do(req *http.Request) (*http.Response, error) {
 func (b *Bot) Run(ctx context.Context, drainTimeout time.Duration) error {
 	d := newDispatcher(b.cfg.Workers, b.cfg.Workers*32)
 	// Handlers get a context that outlives the shutdown signal, so an update
-	// being handled is finished rather than cut in half.
-	handlerBase := context.WithoutCancel(ctx)
-	b.done = newDoneLog(handlerBase, b.store, b.now, b.log)
+	// being handled is finished rather than cut in half; it ends only at the
+	// drain deadline.
+	handlerBase, cancelHandlers := context.WithCancel(context.WithoutCancel(ctx))
+	defer cancelHandlers()
+	// The done log commits its last batch after the deadline too.
+	b.done = newDoneLog(context.WithoutCancel(ctx), b.store, b.now, b.log)
 	b.startBroadcasts(ctx)
 
 	pollErr := b.replayAndPoll(ctx, handlerBase, d)
@@ -51,7 +65,11 @@ func (b *Bot) Run(ctx context.Context, drainTimeout time.Duration) error {
 	drainCtx, cancel := context.WithTimeout(context.Background(), drainTimeout)
 	defer cancel()
 	if !d.stop(drainCtx) {
-		b.log.Warn("handlers still running at the shutdown deadline")
+		// Cut the late handlers' calls short. Whatever they finish after
+		// this is not marked handled (the done log is closed below), so
+		// their updates are replayed on the next start.
+		b.log.Warn("handlers still running at the shutdown deadline, cancelling them")
+		cancelHandlers()
 	}
 	bgDone := make(chan struct{})
 	go func() { b.bg.Wait(); close(bgDone) }()
@@ -90,6 +108,7 @@ func (b *Bot) poll(ctx, handlerBase context.Context, d *dispatcher) error {
 		return fmt.Errorf("read update offset: %w", err)
 	}
 	backoff := time.Second
+	var conflictSince time.Time // first 409 of the current run of them
 	for {
 		if err := ctx.Err(); err != nil {
 			return err
@@ -99,7 +118,7 @@ func (b *Bot) poll(ctx, handlerBase context.Context, d *dispatcher) error {
 			askOffset = 0
 		}
 		b.touchPoll() // a poll starting proves the loop is alive, as does one ending
-		raws, decoded, err := b.getUpdates(askOffset)
+		raws, decoded, highest, err := b.getUpdates(askOffset)
 		if err != nil {
 			if ctx.Err() != nil {
 				return ctx.Err()
@@ -107,32 +126,44 @@ func (b *Bot) poll(ctx, handlerBase context.Context, d *dispatcher) error {
 			if errors.Is(err, ErrUnauthorized) {
 				return err
 			}
-			b.log.Warn("getUpdates failed, retrying", "retry_in", backoff.String(), "err", err)
-			if err := sleep(ctx, jitter(backoff)); err != nil {
+			var apiErr *APIError
+			if errors.As(err, &apiErr) && apiErr.Code == http.StatusConflict {
+				if conflictSince.IsZero() {
+					conflictSince = b.now()
+				}
+				if lasted := b.now().Sub(conflictSince); lasted >= conflictGiveUp {
+					return fmt.Errorf("getUpdates answered 409 Conflict for %s: %w", lasted.Round(time.Second), ErrPollConflict)
+				}
+				b.log.Error("getUpdates conflict: "+ErrPollConflict.Error(), "retry_in", backoff.String(), "err", err)
+			} else {
+				b.log.Warn("getUpdates failed, retrying", "retry_in", backoff.String(), "err", err)
+			}
+			if err := b.pollSleep(ctx, jitter(backoff)); err != nil {
 				return err
 			}
 			backoff = min(backoff*2, time.Minute)
 			continue
 		}
-		backoff = time.Second
+		backoff, conflictSince = time.Second, time.Time{}
 		b.touchPoll()
-		if len(raws) == 0 {
+		if highest == 0 {
 			continue
 		}
+		// The next offset comes from every update_id of the batch, also of
+		// updates that did not decode: one left unconfirmed would be served
+		// again at once, forever.
 		next := offset
 		if askOffset == 0 {
 			next = 0
 		}
-		for _, r := range raws {
-			next = max(next, r.ID+1)
-		}
+		next = max(next, highest+1)
 		now := b.now()
 		accepted, err := b.store.Accept(ctx, raws, next, now)
 		if err != nil {
 			// Not stored, so not confirmed: the next poll asks for the same
 			// updates again.
 			b.log.Error("store fetched updates", "err", err)
-			if err := sleep(ctx, jitter(backoff)); err != nil {
+			if err := b.pollSleep(ctx, jitter(backoff)); err != nil {
 				return err
 			}
 			continue
@@ -149,28 +180,51 @@ func (b *Bot) poll(ctx, handlerBase context.Context, d *dispatcher) error {
 // getUpdates asks for updates and keeps each one's raw JSON for the inbox,
 // beside its decoded form, so an update is parsed once on its way to a
 // handler (the load profile showed JSON decoding as the bot's largest cost).
-func (b *Bot) getUpdates(offset int) ([]storage.RawUpdate, map[int]*tgbotapi.Update, error) {
+// highest is the largest update_id in the answer, of skipped updates too,
+// or 0 if there is none.
+func (b *Bot) getUpdates(offset int) (raws []storage.RawUpdate, decoded map[int]*tgbotapi.Update, highest int, err error) {
 	cfg := tgbotapi.UpdateConfig{Offset: offset, Limit: 100, Timeout: int(b.cfg.PollTimeout / time.Second), AllowedUpdates: allowedUpdates}
 	resp, err := b.pollAPI.Request(cfg)
 	if err := classify("getUpdates", b.cfg.Token, err); err != nil {
-		return nil, nil, err
+		return nil, nil, 0, err
 	}
 	var items []json.RawMessage
 	if err := json.Unmarshal(resp.Result, &items); err != nil {
-		return nil, nil, fmt.Errorf("decode getUpdates answer: %w", err)
+		return nil, nil, 0, fmt.Errorf("decode getUpdates answer: %w", err)
 	}
-	out := make([]storage.RawUpdate, 0, len(items))
-	decoded := make(map[int]*tgbotapi.Update, len(items))
+	raws = make([]storage.RawUpdate, 0, len(items))
+	decoded = make(map[int]*tgbotapi.Update, len(items))
 	for _, it := range items {
 		u := new(tgbotapi.Update)
-		if err := json.Unmarshal(it, u); err != nil || u.UpdateID <= 0 {
+		if err := json.Unmarshal(it, u); err != nil {
+			// Only the id is read again, and only here, to confirm the
+			// update away; its content is never logged.
+			id := rawUpdateID(it)
+			highest = max(highest, id)
+			b.log.Error("skipping an update that does not decode", "update_id", id, "err", err)
+			continue
+		}
+		if u.UpdateID <= 0 {
 			b.log.Warn("skipping an update without a valid update_id")
 			continue
 		}
-		out = append(out, storage.RawUpdate{ID: u.UpdateID, JSON: it})
+		highest = max(highest, u.UpdateID)
+		raws = append(raws, storage.RawUpdate{ID: u.UpdateID, JSON: it})
 		decoded[u.UpdateID] = u
 	}
-	return out, decoded, nil
+	return raws, decoded, highest, nil
+}
+
+// rawUpdateID is the update_id of an update that does not decode as a
+// whole, or 0 if even that is unreadable.
+func rawUpdateID(raw json.RawMessage) int {
+	var head struct {
+		UpdateID int `json:"update_id"`
+	}
+	// raw is valid JSON (it came out of the answer's array), so only a
+	// missing or non-numeric update_id leaves 0.
+	_ = json.Unmarshal(raw, &head)
+	return max(head.UpdateID, 0)
 }
 
 // dispatch hands one stored update to the worker of its chat; once handled,
@@ -216,16 +270,20 @@ func jitter(d time.Duration) time.Duration { return d/2 + rand.N(d) }
 // no worker waits for it. A crash before the commit replays those updates;
 // the window is the same as between a handler's own commit and Done.
 type doneLog struct {
-	ids    chan int
-	closed chan struct{}
+	// mu guards the send on ids against its close: a handler that outlived
+	// the drain deadline may finish after close.
+	mu       sync.RWMutex
+	shut     bool
+	ids      chan int
+	finished chan struct{}
 }
 
 func newDoneLog(ctx context.Context, store storage.Inbox, now func() time.Time, log interface {
 	Error(msg string, args ...any)
 }) *doneLog {
-	d := &doneLog{ids: make(chan int, 4096), closed: make(chan struct{})}
+	d := &doneLog{ids: make(chan int, 4096), finished: make(chan struct{})}
 	go func() {
-		defer close(d.closed)
+		defer close(d.finished)
 		batch := make([]int, 0, 256)
 		flush := func() {
 			if len(batch) == 0 {
@@ -258,10 +316,22 @@ func newDoneLog(ctx context.Context, store storage.Inbox, now func() time.Time, 
 	return d
 }
 
-func (d *doneLog) add(id int) { d.ids <- id }
+// add queues id to be marked handled. After close it does nothing: the
+// update stays in the inbox and is replayed on the next start.
+func (d *doneLog) add(id int) {
+	d.mu.RLock()
+	defer d.mu.RUnlock()
+	if d.shut {
+		return
+	}
+	d.ids <- id
+}
 
 // close commits what is left and waits for it.
 func (d *doneLog) close() {
+	d.mu.Lock()
+	d.shut = true
 	close(d.ids)
-	<-d.closed
+	d.mu.Unlock()
+	<-d.finished
 }

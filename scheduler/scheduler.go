@@ -8,8 +8,10 @@ package scheduler
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 	"sync"
 	"time"
 
@@ -57,6 +59,35 @@ func New(loc *time.Location, log *slog.Logger, now func() time.Time) *Scheduler 
 func ParseSpec(spec string) error {
 	if _, err := cron.ParseStandard(spec); err != nil {
 		return fmt.Errorf("cron spec %q: %w", spec, err)
+	}
+	return nil
+}
+
+// ErrTooFrequent is a digest spec that fires more often than once an hour.
+var ErrTooFrequent = errors.New("fires more often than once an hour")
+
+// ParseDigestSpec checks the spec of a digest, which goes to people: a
+// five-field cron spec, no descriptor such as "@every 1s", that fires at
+// most once an hour, so a typo ("* 8 * * *") cannot flood staff or
+// subscribers with messages.
+func ParseDigestSpec(spec string) error {
+	if strings.HasPrefix(strings.TrimSpace(spec), "@") {
+		return fmt.Errorf("cron spec %q: a descriptor, not five fields", spec)
+	}
+	sched, err := cron.ParseStandard(spec)
+	if err != nil {
+		return fmt.Errorf("cron spec %q: %w", spec, err)
+	}
+	// A leap year from its first day covers every day of the month and of
+	// the week, the 29th of February included.
+	from := time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)
+	end := from.AddDate(1, 0, 0)
+	for t := sched.Next(from); !t.IsZero() && t.Before(end); {
+		next := sched.Next(t)
+		if !next.IsZero() && next.Sub(t) < time.Hour {
+			return fmt.Errorf("cron spec %q: %w (at %s and %s)", spec, ErrTooFrequent, t.Format("Jan 2 15:04"), next.Format("15:04"))
+		}
+		t = next
 	}
 	return nil
 }

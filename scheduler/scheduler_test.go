@@ -1,6 +1,7 @@
 package scheduler
 
 import (
+	"errors"
 	"testing"
 	"time"
 
@@ -57,6 +58,40 @@ func TestParseSpec(t *testing.T) {
 	for _, spec := range []string{"", "30 8 * *", "61 * * * *", "every morning", "0 0 8 * * *"} {
 		if err := ParseSpec(spec); err == nil {
 			t.Errorf("ParseSpec(%q) accepted", spec)
+		}
+	}
+}
+
+// TestParseDigestSpec: a digest goes to people, so a spec that would send
+// it more than once an hour (a descriptor such as "@every 1s", or a typo
+// like "* 8 * * *") is refused at start.
+func TestParseDigestSpec(t *testing.T) {
+	for _, spec := range []string{SpecMorningDigest, SpecWeeklyDigest, "0 9 * * 1-5", "0 8,9 * * *", "0 * * * *", "0 8 29 2 *"} {
+		if err := ParseDigestSpec(spec); err != nil {
+			t.Errorf("ParseDigestSpec(%q) = %v", spec, err)
+		}
+	}
+	tests := []struct {
+		spec     string
+		frequent bool
+	}{
+		{"@every 1s", false},
+		{"@every 24h", false},
+		{" @daily", false},
+		{"30 8 * *", false},
+		{"* 8 * * *", true},
+		{"*/30 9 * * 1", true},
+		{"0,30 8 15 * *", true}, // twice on the 15th of every month only
+		{"61 8 * * *", false},
+	}
+	for _, tt := range tests {
+		err := ParseDigestSpec(tt.spec)
+		if err == nil {
+			t.Errorf("ParseDigestSpec(%q) accepted", tt.spec)
+			continue
+		}
+		if errors.Is(err, ErrTooFrequent) != tt.frequent {
+			t.Errorf("ParseDigestSpec(%q) = %v; too frequent = %v, want %v", tt.spec, err, !tt.frequent, tt.frequent)
 		}
 	}
 }
