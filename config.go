@@ -31,7 +31,7 @@ type Config struct {
 	Workers     int
 	// CatalogPath is an operator's catalog file; empty means the embedded one.
 	CatalogPath string
-	// HTTPAddr is the ops listener (health, metrics, hot backup); empty = off.
+	// HTTPAddr is the ops listener (health, readiness, metrics, pprof); empty = off.
 	HTTPAddr string
 	// MaxBookings is how many upcoming bookings one person may hold.
 	MaxBookings int
