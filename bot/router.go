@@ -53,8 +53,10 @@ func (b *Bot) handle(ctx context.Context, u tgbotapi.Update) {
 			b.log.Error("handler panicked", "update_id", u.UpdateID, "chat_id", r.ChatID, "panic", fmt.Sprint(p), "stack", string(debug.Stack()))
 			b.fail(ctx, r)
 		}
-		b.metrics.Updates.WithLabelValues(kind).Inc()
+		// Latency first: a scrape that sees the update counted also sees
+		// its latency.
 		b.metrics.HandlerLatency.WithLabelValues(kind).Observe(time.Since(start).Seconds())
+		b.metrics.Updates.WithLabelValues(kind).Inc()
 	}()
 	err := b.route(ctx, r)
 	if r.Query != nil && !r.answered {
