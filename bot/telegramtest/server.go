@@ -89,6 +89,13 @@ type Options struct {
 	// Now stamps message dates. Default time.Now. Flood limits and latency
 	// always use the real clock because they shape real waiting.
 	Now func() time.Time
+	// AfterCall, when set, is called with each Bot API call's method once
+	// the call has taken effect and been recorded, just before its answer
+	// is written. It may block to play a slow Telegram (ctx ends when the
+	// client gives up). Returning true drops the connection instead of
+	// answering: the answer is lost on its way back, as after a network
+	// failure, though the call took effect.
+	AfterCall func(ctx context.Context, method string) (drop bool)
 	// Observe, when set, is called synchronously with every change, before
 	// subscribers hear of it. It never drops an event, so a load tool can
 	// time every answer; it must return quickly.
@@ -577,7 +584,20 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	// Record before answering, so a test that got the answer sees the call.
 	s.record(name, p, at, rep.status)
+	if s.opts.AfterCall != nil && s.opts.AfterCall(r.Context(), name) {
+		dropConn(w)
+		return
+	}
 	s.write(w, rep)
+}
+
+// dropConn closes the connection under w without writing an answer.
+func dropConn(w http.ResponseWriter) {
+	conn, _, err := http.NewResponseController(w).Hijack()
+	if err != nil {
+		panic(http.ErrAbortHandler) // closes the connection all the same
+	}
+	conn.Close()
 }
 
 // sleep waits d unless the request ends first; it reports whether to go on.
