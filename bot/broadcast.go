@@ -308,7 +308,9 @@ func (b *Bot) deliver(ctx context.Context, bc storage.Broadcast, r storage.Recip
 // sendBroadcast sends one recipient's version and classifies the result.
 // A 429 the sender gave up on is waited out and tried again: Telegram
 // asked for patience, not for the message to be dropped. Stopping before
-// the message left gives the recipient back as pending.
+// the message left gives the recipient back as pending; a send that may
+// have reached Telegram (a lost answer, or a stop while it was in flight)
+// is uncertain, never pending, so a resume does not send it twice.
 func (b *Bot) sendBroadcast(ctx context.Context, bc storage.Broadcast, r storage.Recipient) storage.DeliveryState {
 	v, _, ok := bc.VersionFor(r.Lang)
 	if !ok {
@@ -323,8 +325,11 @@ func (b *Bot) sendBroadcast(ctx context.Context, bc storage.Broadcast, r storage
 		switch {
 		case err == nil:
 			return storage.DeliverySent
+		case errors.Is(err, ErrMaybeSent):
+			b.log.Warn("broadcast delivery uncertain", "broadcast_id", bc.ID, "chat_id", r.ChatID, "err", err)
+			return storage.DeliveryUncertain
 		case errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded):
-			return storage.DeliveryPending
+			return storage.DeliveryPending // the sender stopped before sending
 		case errors.Is(err, ErrBlocked) || errors.Is(err, ErrChatNotFound):
 			return storage.DeliveryBlocked
 		case errors.As(err, &apiErr) && apiErr.Code == 429:

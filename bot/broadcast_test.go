@@ -48,6 +48,16 @@ func (h *harness) subscriber(id int64, lang storage.Lang, district string, topic
 	return u
 }
 
+// subscribers registers n subscribers to topic, with chat IDs from first.
+func (h *harness) subscribers(n int, first int64, lang storage.Lang, topic storage.Topic) []int64 {
+	h.t.Helper()
+	var ids []int64
+	for i := range int64(n) {
+		ids = append(ids, h.subscriber(first+i, lang, "", topic).ID)
+	}
+	return ids
+}
+
 var pushedID = struct {
 	sync.Mutex
 	n int
@@ -438,10 +448,7 @@ func waitSent(t *testing.T, h *harness, id uint64, n int) storage.Broadcast {
 func TestBroadcast_RestartResumesWithoutDuplicates(t *testing.T) {
 	h := newHarness(t, withAdmin(10))
 	const n = 40
-	var ids []int64
-	for i := range n {
-		ids = append(ids, h.subscriber(int64(1001+i), storage.Kazakh, "", storage.TopicEvents).ID)
-	}
+	ids := h.subscribers(n, 1001, storage.Kazakh, storage.TopicEvents)
 	confirm := h.compose(version{text: "Бір рет қана"}, version{skip: true}, ru(locales.TopicEvents), ru(locales.AllDistricts), ru(locales.BroadcastBothLanguages))
 	// A slow Bot API keeps sends in flight when the process stops.
 	h.srv.SetLatency(150 * time.Millisecond)
@@ -467,10 +474,7 @@ func TestBroadcast_RestartResumesWithoutDuplicates(t *testing.T) {
 func TestBroadcast_PauseResumeCancel(t *testing.T) {
 	h := newHarness(t, withAdmin(5))
 	const n = 30
-	var ids []int64
-	for i := range n {
-		ids = append(ids, h.subscriber(int64(2001+i), storage.Russian, "", storage.TopicJobs).ID)
-	}
+	ids := h.subscribers(n, 2001, storage.Russian, storage.TopicJobs)
 	confirm := h.compose(version{skip: true}, version{text: "Вакансия"}, ru(locales.TopicJobs), ru(locales.AllDistricts), ru(locales.BroadcastBothLanguages))
 	h.press(admin, confirm, ru(locales.BroadcastSendButton))
 	waitSent(t, h, 1, 3)
@@ -519,5 +523,66 @@ func TestBroadcast_PauseResumeCancel(t *testing.T) {
 	id, _ := h.srv.PressButton(admin, adminID, list.ID, "bcj:r:1")
 	if got := h.waitAnswered(id); got != ru(locales.BroadcastCannotChange) {
 		t.Errorf("resume of a cancelled broadcast answered %q", got)
+	}
+}
+
+// TestBroadcast_PauseDuringALostAnswerNeverResends: the admin pauses while
+// a message is in flight whose answer never comes back. Telegram may have
+// delivered it, so the recipient is counted uncertain and the resumed
+// broadcast does not send it again.
+func TestBroadcast_PauseDuringALostAnswerNeverResends(t *testing.T) {
+	h := newHarness(t, withAdmin(5))
+	const n = 20
+	ids := h.subscribers(n, 3001, storage.Kazakh, storage.TopicNews)
+	confirm := h.compose(version{text: "Бір хабар"}, version{skip: true}, ru(locales.TopicNews), ru(locales.AllDistricts), ru(locales.BroadcastBothLanguages))
+
+	// Hold the first broadcast message Telegram takes, then lose its answer.
+	held := make(chan string, 1)
+	release := make(chan struct{})
+	var armed sync.Once
+	h.srv.SetAfterCall(func(ctx context.Context, c telegramtest.Call) bool {
+		if c.Method != "sendMessage" || c.Params.Get("chat_id") == fmt.Sprint(adminID) {
+			return false
+		}
+		drop := false
+		armed.Do(func() {
+			drop = true
+			held <- c.Params.Get("chat_id")
+			select {
+			case <-release:
+			case <-ctx.Done():
+			}
+		})
+		return drop
+	})
+	h.press(admin, confirm, ru(locales.BroadcastSendButton))
+	heldChat := <-held
+
+	h.srv.SendText(admin, "/broadcasts")
+	list := h.waitText(adminID, plain(ru(locales.BroadcastListTitle)), ru(locales.BroadcastStatusRunning))
+	pause := h.press(admin, list, "Пауза №1")
+	// The runner is stopping (the pause waits for it) when the lost answer
+	// surfaces.
+	deadline := time.Now().Add(10 * time.Second)
+	for bc, _ := h.db.Broadcast(context.Background(), 1); bc.Status != storage.BroadcastPaused; bc, _ = h.db.Broadcast(context.Background(), 1) {
+		if time.Now().After(deadline) {
+			t.Fatalf("the broadcast never paused: %s", bc.Status)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	close(release)
+	h.waitAnswered(pause)
+
+	list = h.waitText(adminID, plain(ru(locales.BroadcastListTitle)), ru(locales.BroadcastStatusPaused))
+	h.press(admin, list, "Продолжить №1")
+	h.waitReport(0, 30*time.Second)
+	bc := lastBroadcast(t, h)
+	if bc.Counts.Uncertain != 1 || bc.Counts.Sent != n-1 {
+		t.Errorf("counts = %+v, want %d sent and the held one uncertain", bc.Counts, n-1)
+	}
+	for _, id := range ids {
+		if got := len(h.received(id)); got != 1 {
+			t.Errorf("chat %d got %d messages, want exactly 1 (held chat %s)", id, got, heldChat)
+		}
 	}
 }

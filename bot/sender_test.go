@@ -33,10 +33,10 @@ func senderChat(t *testing.T, client *http.Client, limits Limits, opts ...telegr
 
 // dropFirst is an AfterCall that loses (drop) or holds until the client
 // gives up (stall) the answer of the first call of method.
-func dropFirst(method string, stall bool) func(context.Context, string) bool {
+func dropFirst(method string, stall bool) telegramtest.AfterCallFunc {
 	var done atomic.Bool
-	return func(ctx context.Context, m string) bool {
-		if m != method || done.Swap(true) {
+	return func(ctx context.Context, c telegramtest.Call) bool {
+		if c.Method != method || done.Swap(true) {
 			return false
 		}
 		if stall {
