@@ -202,6 +202,7 @@ func (b *Bot) runBroadcast(ctx context.Context, id uint64) {
 		return
 	} else if n > 0 {
 		log.Warn("deliveries uncertain after a restart", "count", n)
+		b.metrics.Broadcast.WithLabelValues("uncertain").Add(float64(n))
 	}
 
 	progressCtx, stopProgress := context.WithCancel(ctx)
@@ -299,10 +300,29 @@ func (b *Bot) deliver(ctx context.Context, bc storage.Broadcast, r storage.Recip
 		b.log.Error("record broadcast delivery", "broadcast_id", bc.ID, "chat_id", r.ChatID, "err", err)
 		return false
 	}
+	if outcome := deliveryOutcome(state); outcome != "" {
+		b.metrics.Broadcast.WithLabelValues(outcome).Inc()
+	}
 	if state == storage.DeliveryBlocked {
 		b.unsubscribeUnreachable(context.WithoutCancel(ctx), r.ChatID)
 	}
 	return state != storage.DeliveryPending
+}
+
+// deliveryOutcome is the metric label of a settled delivery, "" for a
+// recipient given back as pending.
+func deliveryOutcome(state storage.DeliveryState) string {
+	switch state {
+	case storage.DeliverySent:
+		return "sent"
+	case storage.DeliveryBlocked:
+		return "blocked"
+	case storage.DeliveryFailed:
+		return "failed"
+	case storage.DeliveryUncertain:
+		return "uncertain"
+	}
+	return ""
 }
 
 // sendBroadcast sends one recipient's version and classifies the result.

@@ -382,6 +382,12 @@ func TestBroadcast_BlockedAndVanishedAreUnsubscribed(t *testing.T) {
 	if err != nil || n != 1 {
 		t.Errorf("audience after the broadcast = %d, %v; want 1", n, err)
 	}
+	// The operator sees the same outcomes on /metrics.
+	for outcome, want := range map[string]float64{"sent": 1, "blocked": 2, "failed": 0, "uncertain": 0} {
+		if got := counterValue(t, h, "jastar_broadcast_deliveries_total", map[string]string{"outcome": outcome}); got != want {
+			t.Errorf("jastar_broadcast_deliveries_total{outcome=%q} = %v, want %v", outcome, got, want)
+		}
+	}
 	if calls := h.srv.Calls("sendMessage"); countTo(calls, blocked.ID) != 1 {
 		t.Errorf("blocked chat was tried %d times, want once", countTo(calls, blocked.ID))
 	}
@@ -579,6 +585,11 @@ func TestBroadcast_PauseDuringALostAnswerNeverResends(t *testing.T) {
 	bc := lastBroadcast(t, h)
 	if bc.Counts.Uncertain != 1 || bc.Counts.Sent != n-1 {
 		t.Errorf("counts = %+v, want %d sent and the held one uncertain", bc.Counts, n-1)
+	}
+	for outcome, want := range map[string]float64{"sent": n - 1, "uncertain": 1} {
+		if got := counterValue(t, h, "jastar_broadcast_deliveries_total", map[string]string{"outcome": outcome}); got != want {
+			t.Errorf("jastar_broadcast_deliveries_total{outcome=%q} = %v, want %v", outcome, got, want)
+		}
 	}
 	for _, id := range ids {
 		if got := len(h.received(id)); got != 1 {

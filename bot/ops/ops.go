@@ -64,7 +64,7 @@ func NewMetrics() *Metrics {
 			Name: "jastar_bookings_total", Help: "Consultation bookings made, by type and center.",
 		}, []string{"type", "center"}),
 		Broadcast: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "jastar_broadcast_deliveries_total", Help: "Broadcast deliveries, by outcome (sent, blocked, failed).",
+			Name: "jastar_broadcast_deliveries_total", Help: "Broadcast deliveries, by outcome (sent, blocked, failed, uncertain).",
 		}, []string{"outcome"}),
 	}
 	r.MustRegister(m.Updates, m.HandlerLatency, m.HandlerErrors, m.Sent, m.Throttled, m.SendFailures, m.Bookings, m.Broadcast,
