@@ -47,7 +47,8 @@ const (
 
 // flowBroadcast is the composing dialogue. Its steps: "kk" and "ru" take a
 // version each, "topic", "district" and "lang" the audience (buttons),
-// "confirm" waits for send or cancel.
+// "confirm" waits for send or cancel. The key "album" holds the
+// media_group_id of the last album refused, so its other photos are ignored.
 const flowBroadcast = "broadcast"
 
 // Broadcast buttons:
@@ -534,6 +535,9 @@ func (b *Bot) handleBroadcastStep(ctx context.Context, r *Request, conv storage.
 		_, err := b.reply(ctx, r, r.L.T(locales.BroadcastUseButtons), nil)
 		return err
 	}
+	if r.Message != nil && r.Message.MediaGroupID != "" {
+		return b.refuseAlbum(ctx, r, conv, r.Message.MediaGroupID)
+	}
 	v, problem := versionFromMessage(r.Message)
 	if problem != "" {
 		_, err := b.reply(ctx, r, r.L.T(problem), nil)
@@ -545,6 +549,23 @@ func (b *Bot) handleBroadcastStep(ctx context.Context, r *Request, conv storage.
 	}
 	conv.Set(conv.Step, string(raw))
 	return b.nextVersionStep(ctx, r, conv)
+}
+
+// refuseAlbum answers an album sent as a version. Telegram delivers an
+// album as one message per photo with a shared media_group_id; without this
+// the second photo would become the next version. The first message of the
+// album gets the answer, the rest are ignored, and the step stays.
+func (b *Bot) refuseAlbum(ctx context.Context, r *Request, conv storage.Conversation, group string) error {
+	if conv.Get("album") == group {
+		return nil
+	}
+	conv.Set("album", group)
+	conv.UpdatedAt = b.now()
+	if err := b.store.SaveConversation(ctx, conv); err != nil {
+		return err
+	}
+	_, err := b.reply(ctx, r, r.L.T(locales.BroadcastNoAlbum), nil)
+	return err
 }
 
 // nextVersionStep moves from the Kazakh version to the Russian one, and

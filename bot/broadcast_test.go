@@ -65,8 +65,10 @@ var pushedID = struct {
 
 // pushFormatted sends a message as Telegram delivers one the admin
 // formatted in the app: plain text plus entities. A photoID makes it a
-// photo with that text as caption.
-func (h *harness) pushFormatted(from telegramtest.User, text string, entities []tgbotapi.MessageEntity, photoID string) {
+// photo with that text as caption; an album names the media group the
+// photo belongs to.
+func (h *harness) pushFormatted(from telegramtest.User, v version) {
+	text, entities, photoID := v.text, v.entities, v.photoID
 	h.t.Helper()
 	pushedID.Lock()
 	pushedID.n++
@@ -86,6 +88,9 @@ func (h *harness) pushFormatted(from telegramtest.User, text string, entities []
 		}
 		m["caption"] = text
 		m["caption_entities"] = entities
+		if v.album != "" {
+			m["media_group_id"] = v.album
+		}
 	} else {
 		m["text"] = text
 		m["entities"] = entities
@@ -103,6 +108,7 @@ type version struct {
 	text     string
 	entities []tgbotapi.MessageEntity
 	photoID  string
+	album    string // media_group_id of a photo sent in an album
 	skip     bool
 }
 
@@ -119,7 +125,7 @@ func (h *harness) compose(kkV, ruV version, topic, district, lang string) telegr
 		if step.v.skip {
 			h.press(admin, q, ru(locales.BroadcastSkipButton))
 		} else {
-			h.pushFormatted(admin, step.v.text, step.v.entities, step.v.photoID)
+			h.pushFormatted(admin, step.v)
 		}
 	}
 	q := h.waitText(adminID, ru(locales.BroadcastAskTopic))
@@ -595,5 +601,50 @@ func TestBroadcast_PauseDuringALostAnswerNeverResends(t *testing.T) {
 		if got := len(h.received(id)); got != 1 {
 			t.Errorf("chat %d got %d messages, want exactly 1 (held chat %s)", id, got, heldChat)
 		}
+	}
+}
+
+// TestBroadcast_AlbumRefused: an album arrives as one message per photo.
+// The admin is told once to send a single photo, the other photos are
+// ignored (the second must not become the Russian version), and the step
+// still waits for the Kazakh version.
+func TestBroadcast_AlbumRefused(t *testing.T) {
+	h := newHarness(t, withAdmin(0))
+	kkReader := h.subscriber(61, storage.Kazakh, "", storage.TopicNews)
+	ruReader := h.subscriber(62, storage.Russian, "", storage.TopicNews)
+	h.srv.SendText(admin, "/broadcast")
+	h.waitText(adminID, firstLine(plain(ru(locales.BroadcastAskKK))))
+	for _, photo := range []string{"AgACalbum1", "AgACalbum2", "AgACalbum3"} {
+		h.pushFormatted(admin, version{text: "Альбом", photoID: photo, album: "13579"})
+	}
+	h.waitText(adminID, ru(locales.BroadcastNoAlbum))
+	h.pushFormatted(admin, version{text: "Жаңалық"})
+	h.waitText(adminID, firstLine(plain(ru(locales.BroadcastAskRU))))
+	h.pushFormatted(admin, version{text: "Новость"})
+	q := h.waitText(adminID, ru(locales.BroadcastAskTopic))
+	h.press(admin, q, ru(locales.TopicNews))
+	q = h.waitText(adminID, ru(locales.BroadcastAskDistrict))
+	h.press(admin, q, ru(locales.AllDistricts))
+	q = h.waitText(adminID, ru(locales.BroadcastAskLang))
+	h.press(admin, q, ru(locales.BroadcastBothLanguages))
+	h.confirmAndWait(h.waitText(adminID, "Получателей"))
+
+	refusals := 0
+	for _, m := range h.botMessages(adminID) {
+		if m.Text == ru(locales.BroadcastNoAlbum) {
+			refusals++
+		}
+		if m.Photo != nil {
+			t.Errorf("a photo of the album was taken as a version: %+v", m.Photo)
+		}
+	}
+	if refusals != 1 {
+		t.Errorf("album refused %d times, want once; transcript:\n%s", refusals, h.transcript(adminID))
+	}
+	if got := h.received(kkReader.ID); len(got) != 1 || got[0].Text != "Жаңалық" {
+		t.Errorf("Kazakh reader got %+v, want the text version", got)
+	}
+	if got := h.received(ruReader.ID); len(got) != 1 || got[0].Text != "Новость" {
+		t.Errorf("Russian reader got %+v, want the text version", got)
 	}
 }
