@@ -32,6 +32,12 @@ var (
 	ErrUnauthorized = errors.New("telegram rejected the bot token")
 	// ErrNotModified: an edit that would not change the message; harmless.
 	ErrNotModified = errors.New("message is not modified")
+	// ErrMaybeSent: a call that creates a message failed in a way that does
+	// not tell whether Telegram took it (a timeout or a dropped connection
+	// after the request went out, or a stop while it was in flight). The
+	// sender does not retry such a call, because the person could get the
+	// message twice; the caller must treat it as possibly delivered.
+	ErrMaybeSent = errors.New("message may have been sent")
 )
 
 // Is lets errors.Is match an APIError against the sentinel classes.
@@ -57,6 +63,9 @@ func (e *APIError) retryable() bool { return e.Code == 429 || e.Code >= 500 }
 type redactedError struct {
 	msg     string
 	timeout bool
+	// unsent: the connection was never made (refused, unreachable, no such
+	// host), so the request cannot have reached Telegram.
+	unsent bool
 }
 
 func (e *redactedError) Error() string { return e.msg }
@@ -76,7 +85,9 @@ func classify(method, token string, err error) error {
 	}
 	var nerr net.Error
 	timeout := errors.As(err, &nerr) && nerr.Timeout()
-	return &redactedError{msg: fmt.Sprintf("telegram %s: %s", method, redact(err.Error(), token)), timeout: timeout}
+	var opErr *net.OpError
+	unsent := errors.As(err, &opErr) && opErr.Op == "dial"
+	return &redactedError{msg: fmt.Sprintf("telegram %s: %s", method, redact(err.Error(), token)), timeout: timeout, unsent: unsent}
 }
 
 // redact removes the token from s.

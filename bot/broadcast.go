@@ -47,7 +47,8 @@ const (
 
 // flowBroadcast is the composing dialogue. Its steps: "kk" and "ru" take a
 // version each, "topic", "district" and "lang" the audience (buttons),
-// "confirm" waits for send or cancel.
+// "confirm" waits for send or cancel. The key "album" holds the
+// media_group_id of the last album refused, so its other photos are ignored.
 const flowBroadcast = "broadcast"
 
 // Broadcast buttons:
@@ -202,6 +203,7 @@ func (b *Bot) runBroadcast(ctx context.Context, id uint64) {
 		return
 	} else if n > 0 {
 		log.Warn("deliveries uncertain after a restart", "count", n)
+		b.metrics.Broadcast.WithLabelValues("uncertain").Add(float64(n))
 	}
 
 	progressCtx, stopProgress := context.WithCancel(ctx)
@@ -299,16 +301,37 @@ func (b *Bot) deliver(ctx context.Context, bc storage.Broadcast, r storage.Recip
 		b.log.Error("record broadcast delivery", "broadcast_id", bc.ID, "chat_id", r.ChatID, "err", err)
 		return false
 	}
+	if outcome := deliveryOutcome(state); outcome != "" {
+		b.metrics.Broadcast.WithLabelValues(outcome).Inc()
+	}
 	if state == storage.DeliveryBlocked {
 		b.unsubscribeUnreachable(context.WithoutCancel(ctx), r.ChatID)
 	}
 	return state != storage.DeliveryPending
 }
 
+// deliveryOutcome is the metric label of a settled delivery, "" for a
+// recipient given back as pending.
+func deliveryOutcome(state storage.DeliveryState) string {
+	switch state {
+	case storage.DeliverySent:
+		return "sent"
+	case storage.DeliveryBlocked:
+		return "blocked"
+	case storage.DeliveryFailed:
+		return "failed"
+	case storage.DeliveryUncertain:
+		return "uncertain"
+	}
+	return ""
+}
+
 // sendBroadcast sends one recipient's version and classifies the result.
 // A 429 the sender gave up on is waited out and tried again: Telegram
 // asked for patience, not for the message to be dropped. Stopping before
-// the message left gives the recipient back as pending.
+// the message left gives the recipient back as pending; a send that may
+// have reached Telegram (a lost answer, or a stop while it was in flight)
+// is uncertain, never pending, so a resume does not send it twice.
 func (b *Bot) sendBroadcast(ctx context.Context, bc storage.Broadcast, r storage.Recipient) storage.DeliveryState {
 	v, _, ok := bc.VersionFor(r.Lang)
 	if !ok {
@@ -323,8 +346,11 @@ func (b *Bot) sendBroadcast(ctx context.Context, bc storage.Broadcast, r storage
 		switch {
 		case err == nil:
 			return storage.DeliverySent
+		case errors.Is(err, ErrMaybeSent):
+			b.log.Warn("broadcast delivery uncertain", "broadcast_id", bc.ID, "chat_id", r.ChatID, "err", err)
+			return storage.DeliveryUncertain
 		case errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded):
-			return storage.DeliveryPending
+			return storage.DeliveryPending // the sender stopped before sending
 		case errors.Is(err, ErrBlocked) || errors.Is(err, ErrChatNotFound):
 			return storage.DeliveryBlocked
 		case errors.As(err, &apiErr) && apiErr.Code == 429:
@@ -509,6 +535,9 @@ func (b *Bot) handleBroadcastStep(ctx context.Context, r *Request, conv storage.
 		_, err := b.reply(ctx, r, r.L.T(locales.BroadcastUseButtons), nil)
 		return err
 	}
+	if r.Message != nil && r.Message.MediaGroupID != "" {
+		return b.refuseAlbum(ctx, r, conv, r.Message.MediaGroupID)
+	}
 	v, problem := versionFromMessage(r.Message)
 	if problem != "" {
 		_, err := b.reply(ctx, r, r.L.T(problem), nil)
@@ -520,6 +549,23 @@ func (b *Bot) handleBroadcastStep(ctx context.Context, r *Request, conv storage.
 	}
 	conv.Set(conv.Step, string(raw))
 	return b.nextVersionStep(ctx, r, conv)
+}
+
+// refuseAlbum answers an album sent as a version. Telegram delivers an
+// album as one message per photo with a shared media_group_id; without this
+// the second photo would become the next version. The first message of the
+// album gets the answer, the rest are ignored, and the step stays.
+func (b *Bot) refuseAlbum(ctx context.Context, r *Request, conv storage.Conversation, group string) error {
+	if conv.Get("album") == group {
+		return nil
+	}
+	conv.Set("album", group)
+	conv.UpdatedAt = b.now()
+	if err := b.store.SaveConversation(ctx, conv); err != nil {
+		return err
+	}
+	_, err := b.reply(ctx, r, r.L.T(locales.BroadcastNoAlbum), nil)
+	return err
 }
 
 // nextVersionStep moves from the Kazakh version to the Russian one, and

@@ -48,6 +48,16 @@ func (h *harness) subscriber(id int64, lang storage.Lang, district string, topic
 	return u
 }
 
+// subscribers registers n subscribers to topic, with chat IDs from first.
+func (h *harness) subscribers(n int, first int64, lang storage.Lang, topic storage.Topic) []int64 {
+	h.t.Helper()
+	var ids []int64
+	for i := range int64(n) {
+		ids = append(ids, h.subscriber(first+i, lang, "", topic).ID)
+	}
+	return ids
+}
+
 var pushedID = struct {
 	sync.Mutex
 	n int
@@ -55,8 +65,10 @@ var pushedID = struct {
 
 // pushFormatted sends a message as Telegram delivers one the admin
 // formatted in the app: plain text plus entities. A photoID makes it a
-// photo with that text as caption.
-func (h *harness) pushFormatted(from telegramtest.User, text string, entities []tgbotapi.MessageEntity, photoID string) {
+// photo with that text as caption; an album names the media group the
+// photo belongs to.
+func (h *harness) pushFormatted(from telegramtest.User, v version) {
+	text, entities, photoID := v.text, v.entities, v.photoID
 	h.t.Helper()
 	pushedID.Lock()
 	pushedID.n++
@@ -76,6 +88,9 @@ func (h *harness) pushFormatted(from telegramtest.User, text string, entities []
 		}
 		m["caption"] = text
 		m["caption_entities"] = entities
+		if v.album != "" {
+			m["media_group_id"] = v.album
+		}
 	} else {
 		m["text"] = text
 		m["entities"] = entities
@@ -93,6 +108,7 @@ type version struct {
 	text     string
 	entities []tgbotapi.MessageEntity
 	photoID  string
+	album    string // media_group_id of a photo sent in an album
 	skip     bool
 }
 
@@ -109,7 +125,7 @@ func (h *harness) compose(kkV, ruV version, topic, district, lang string) telegr
 		if step.v.skip {
 			h.press(admin, q, ru(locales.BroadcastSkipButton))
 		} else {
-			h.pushFormatted(admin, step.v.text, step.v.entities, step.v.photoID)
+			h.pushFormatted(admin, step.v)
 		}
 	}
 	q := h.waitText(adminID, ru(locales.BroadcastAskTopic))
@@ -372,6 +388,12 @@ func TestBroadcast_BlockedAndVanishedAreUnsubscribed(t *testing.T) {
 	if err != nil || n != 1 {
 		t.Errorf("audience after the broadcast = %d, %v; want 1", n, err)
 	}
+	// The operator sees the same outcomes on /metrics.
+	for outcome, want := range map[string]float64{"sent": 1, "blocked": 2, "failed": 0, "uncertain": 0} {
+		if got := counterValue(t, h, "jastar_broadcast_deliveries_total", map[string]string{"outcome": outcome}); got != want {
+			t.Errorf("jastar_broadcast_deliveries_total{outcome=%q} = %v, want %v", outcome, got, want)
+		}
+	}
 	if calls := h.srv.Calls("sendMessage"); countTo(calls, blocked.ID) != 1 {
 		t.Errorf("blocked chat was tried %d times, want once", countTo(calls, blocked.ID))
 	}
@@ -438,10 +460,7 @@ func waitSent(t *testing.T, h *harness, id uint64, n int) storage.Broadcast {
 func TestBroadcast_RestartResumesWithoutDuplicates(t *testing.T) {
 	h := newHarness(t, withAdmin(10))
 	const n = 40
-	var ids []int64
-	for i := range n {
-		ids = append(ids, h.subscriber(int64(1001+i), storage.Kazakh, "", storage.TopicEvents).ID)
-	}
+	ids := h.subscribers(n, 1001, storage.Kazakh, storage.TopicEvents)
 	confirm := h.compose(version{text: "Бір рет қана"}, version{skip: true}, ru(locales.TopicEvents), ru(locales.AllDistricts), ru(locales.BroadcastBothLanguages))
 	// A slow Bot API keeps sends in flight when the process stops.
 	h.srv.SetLatency(150 * time.Millisecond)
@@ -467,10 +486,7 @@ func TestBroadcast_RestartResumesWithoutDuplicates(t *testing.T) {
 func TestBroadcast_PauseResumeCancel(t *testing.T) {
 	h := newHarness(t, withAdmin(5))
 	const n = 30
-	var ids []int64
-	for i := range n {
-		ids = append(ids, h.subscriber(int64(2001+i), storage.Russian, "", storage.TopicJobs).ID)
-	}
+	ids := h.subscribers(n, 2001, storage.Russian, storage.TopicJobs)
 	confirm := h.compose(version{skip: true}, version{text: "Вакансия"}, ru(locales.TopicJobs), ru(locales.AllDistricts), ru(locales.BroadcastBothLanguages))
 	h.press(admin, confirm, ru(locales.BroadcastSendButton))
 	waitSent(t, h, 1, 3)
@@ -519,5 +535,116 @@ func TestBroadcast_PauseResumeCancel(t *testing.T) {
 	id, _ := h.srv.PressButton(admin, adminID, list.ID, "bcj:r:1")
 	if got := h.waitAnswered(id); got != ru(locales.BroadcastCannotChange) {
 		t.Errorf("resume of a cancelled broadcast answered %q", got)
+	}
+}
+
+// TestBroadcast_PauseDuringALostAnswerNeverResends: the admin pauses while
+// a message is in flight whose answer never comes back. Telegram may have
+// delivered it, so the recipient is counted uncertain and the resumed
+// broadcast does not send it again.
+func TestBroadcast_PauseDuringALostAnswerNeverResends(t *testing.T) {
+	h := newHarness(t, withAdmin(5))
+	const n = 20
+	ids := h.subscribers(n, 3001, storage.Kazakh, storage.TopicNews)
+	confirm := h.compose(version{text: "Бір хабар"}, version{skip: true}, ru(locales.TopicNews), ru(locales.AllDistricts), ru(locales.BroadcastBothLanguages))
+
+	// Hold the first broadcast message Telegram takes, then lose its answer.
+	held := make(chan string, 1)
+	release := make(chan struct{})
+	var armed sync.Once
+	h.srv.SetAfterCall(func(ctx context.Context, c telegramtest.Call) bool {
+		if c.Method != "sendMessage" || c.Params.Get("chat_id") == fmt.Sprint(adminID) {
+			return false
+		}
+		drop := false
+		armed.Do(func() {
+			drop = true
+			held <- c.Params.Get("chat_id")
+			select {
+			case <-release:
+			case <-ctx.Done():
+			}
+		})
+		return drop
+	})
+	h.press(admin, confirm, ru(locales.BroadcastSendButton))
+	heldChat := <-held
+
+	h.srv.SendText(admin, "/broadcasts")
+	list := h.waitText(adminID, plain(ru(locales.BroadcastListTitle)), ru(locales.BroadcastStatusRunning))
+	pause := h.press(admin, list, "Пауза №1")
+	// The runner is stopping (the pause waits for it) when the lost answer
+	// surfaces.
+	deadline := time.Now().Add(10 * time.Second)
+	for bc, _ := h.db.Broadcast(context.Background(), 1); bc.Status != storage.BroadcastPaused; bc, _ = h.db.Broadcast(context.Background(), 1) {
+		if time.Now().After(deadline) {
+			t.Fatalf("the broadcast never paused: %s", bc.Status)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	close(release)
+	h.waitAnswered(pause)
+
+	list = h.waitText(adminID, plain(ru(locales.BroadcastListTitle)), ru(locales.BroadcastStatusPaused))
+	h.press(admin, list, "Продолжить №1")
+	h.waitReport(0, 30*time.Second)
+	bc := lastBroadcast(t, h)
+	if bc.Counts.Uncertain != 1 || bc.Counts.Sent != n-1 {
+		t.Errorf("counts = %+v, want %d sent and the held one uncertain", bc.Counts, n-1)
+	}
+	for outcome, want := range map[string]float64{"sent": n - 1, "uncertain": 1} {
+		if got := counterValue(t, h, "jastar_broadcast_deliveries_total", map[string]string{"outcome": outcome}); got != want {
+			t.Errorf("jastar_broadcast_deliveries_total{outcome=%q} = %v, want %v", outcome, got, want)
+		}
+	}
+	for _, id := range ids {
+		if got := len(h.received(id)); got != 1 {
+			t.Errorf("chat %d got %d messages, want exactly 1 (held chat %s)", id, got, heldChat)
+		}
+	}
+}
+
+// TestBroadcast_AlbumRefused: an album arrives as one message per photo.
+// The admin is told once to send a single photo, the other photos are
+// ignored (the second must not become the Russian version), and the step
+// still waits for the Kazakh version.
+func TestBroadcast_AlbumRefused(t *testing.T) {
+	h := newHarness(t, withAdmin(0))
+	kkReader := h.subscriber(61, storage.Kazakh, "", storage.TopicNews)
+	ruReader := h.subscriber(62, storage.Russian, "", storage.TopicNews)
+	h.srv.SendText(admin, "/broadcast")
+	h.waitText(adminID, firstLine(plain(ru(locales.BroadcastAskKK))))
+	for _, photo := range []string{"AgACalbum1", "AgACalbum2", "AgACalbum3"} {
+		h.pushFormatted(admin, version{text: "Альбом", photoID: photo, album: "13579"})
+	}
+	h.waitText(adminID, ru(locales.BroadcastNoAlbum))
+	h.pushFormatted(admin, version{text: "Жаңалық"})
+	h.waitText(adminID, firstLine(plain(ru(locales.BroadcastAskRU))))
+	h.pushFormatted(admin, version{text: "Новость"})
+	q := h.waitText(adminID, ru(locales.BroadcastAskTopic))
+	h.press(admin, q, ru(locales.TopicNews))
+	q = h.waitText(adminID, ru(locales.BroadcastAskDistrict))
+	h.press(admin, q, ru(locales.AllDistricts))
+	q = h.waitText(adminID, ru(locales.BroadcastAskLang))
+	h.press(admin, q, ru(locales.BroadcastBothLanguages))
+	h.confirmAndWait(h.waitText(adminID, "Получателей"))
+
+	refusals := 0
+	for _, m := range h.botMessages(adminID) {
+		if m.Text == ru(locales.BroadcastNoAlbum) {
+			refusals++
+		}
+		if m.Photo != nil {
+			t.Errorf("a photo of the album was taken as a version: %+v", m.Photo)
+		}
+	}
+	if refusals != 1 {
+		t.Errorf("album refused %d times, want once; transcript:\n%s", refusals, h.transcript(adminID))
+	}
+	if got := h.received(kkReader.ID); len(got) != 1 || got[0].Text != "Жаңалық" {
+		t.Errorf("Kazakh reader got %+v, want the text version", got)
+	}
+	if got := h.received(ruReader.ID); len(got) != 1 || got[0].Text != "Новость" {
+		t.Errorf("Russian reader got %+v, want the text version", got)
 	}
 }

@@ -25,7 +25,9 @@ type Limits struct {
 	ChatBurst      int     // messages a private chat may get back to back
 	PerGroupMinute float64 // one group chat
 	// MaxRetry bounds how long one call keeps retrying 5xx answers and
-	// network errors, and waiting out 429s, before it gives up.
+	// network errors, and waiting out 429s, before it gives up. A call that
+	// creates a message is not retried after a network error that may hide
+	// a delivery (see Sender.do).
 	MaxRetry time.Duration
 }
 
@@ -46,7 +48,8 @@ const (
 
 // Sender is the one way anything in the bot talks to Telegram. It keeps to
 // the rate limits, obeys retry_after, retries transient failures with
-// backoff, and scrubs the token from every error.
+// backoff (never in a way that could deliver a message twice), and scrubs
+// the token from every error.
 type Sender struct {
 	api    *tgbotapi.BotAPI
 	token  string
@@ -152,13 +155,24 @@ func (s *Sender) Request(ctx context.Context, c tgbotapi.Chattable) (*tgbotapi.A
 }
 
 // do runs call with rate limiting, 429 and 5xx handling and a retry bound.
+//
+// A call that creates a message is retried only after a failure that proves
+// nothing was delivered: a 429 or 5xx answer (Telegram answered, so it
+// refused or failed the call) or a connection that was never made. Any other
+// transport failure (a timeout, a connection dropped after the request went
+// out) may hide a message Telegram accepted, and a retry would give the
+// person a second copy, so do returns at once with ErrMaybeSent. Edits,
+// callback answers and the like change nothing when repeated and are
+// retried after any transient failure.
 func (s *Sender) do(ctx context.Context, c tgbotapi.Chattable, limit func() error, call func() error, chatID int64) error {
 	method := methodName(c)
+	repeatable := retrySafe(method)
 	deadline := time.Now().Add(s.limits.MaxRetry)
 	backoff := 300 * time.Millisecond
+	maybeSent := false // an earlier attempt may have reached Telegram
 	for attempt := 1; ; attempt++ {
 		if err := limit(); err != nil {
-			return err
+			return stopped(method, maybeSent, err)
 		}
 		err := classify(method, s.token, call())
 		if err == nil {
@@ -166,6 +180,10 @@ func (s *Sender) do(ctx context.Context, c tgbotapi.Chattable, limit func() erro
 		}
 		var apiErr *APIError
 		isAPI := errors.As(err, &apiErr)
+		var tErr *redactedError
+		if errors.As(err, &tErr) && !tErr.unsent {
+			maybeSent = true
+		}
 		switch {
 		case isAPI && apiErr.Code == 429:
 			s.count(0, 1, 0)
@@ -177,12 +195,13 @@ func (s *Sender) do(ctx context.Context, c tgbotapi.Chattable, limit func() erro
 			}
 			s.global.pause(wait)
 			if time.Now().Add(wait).After(deadline) {
-				s.count(0, 0, 1)
+				// Counted as a 429, not as a failure: the caller may wait
+				// and try again (broadcasts do).
 				return fmt.Errorf("give up after %d attempts: %w", attempt, err)
 			}
 			s.log.Warn("telegram asked to slow down", "method", method, "chat_id", chatID, "retry_after", apiErr.RetryAfter)
 			if err := sleep(ctx, wait); err != nil {
-				return err
+				return stopped(method, maybeSent, err)
 			}
 		case isAPI && !apiErr.retryable():
 			if errors.Is(err, ErrBlocked) && chatID != 0 && s.onBlocked != nil {
@@ -192,9 +211,12 @@ func (s *Sender) do(ctx context.Context, c tgbotapi.Chattable, limit func() erro
 				s.count(0, 0, 1)
 			}
 			return err
+		case !repeatable && maybeSent:
+			s.count(0, 0, 1)
+			return fmt.Errorf("%w: %w", err, ErrMaybeSent)
 		default: // 5xx or a transport error: back off and try again
 			if ctx.Err() != nil {
-				return ctx.Err()
+				return stopped(method, maybeSent, ctx.Err())
 			}
 			wait := backoff/2 + rand.N(backoff)
 			if time.Now().Add(wait).After(deadline) {
@@ -203,11 +225,33 @@ func (s *Sender) do(ctx context.Context, c tgbotapi.Chattable, limit func() erro
 			}
 			s.log.Warn("telegram call failed, retrying", "method", method, "chat_id", chatID, "attempt", attempt, "err", err)
 			if err := sleep(ctx, wait); err != nil {
-				return err
+				return stopped(method, maybeSent, err)
 			}
 			backoff = min(backoff*2, 10*time.Second)
 		}
 	}
+}
+
+// stopped is the error of a call abandoned because ctx ended (err): one
+// that may have reached Telegram wraps ErrMaybeSent, one that cannot have
+// says it was not sent. Both wrap err, so callers still see the stop.
+func stopped(method string, maybeSent bool, err error) error {
+	if maybeSent {
+		return fmt.Errorf("telegram %s stopped: %w: %w", method, ErrMaybeSent, err)
+	}
+	return fmt.Errorf("telegram %s not sent: %w", method, err)
+}
+
+// retrySafe reports whether method may be repeated after a failure that
+// leaves unknown whether it took effect: doing it twice changes nothing the
+// person sees. Unknown methods are taken to create messages.
+func retrySafe(method string) bool {
+	switch method {
+	case "editMessageText", "editMessageReplyMarkup", "answerCallbackQuery", "deleteMessage",
+		"setMyCommands", "sendChatAction", "getUpdates":
+		return true
+	}
+	return false
 }
 
 func (s *Sender) chatBucket(chatID int64) *bucket {
@@ -260,6 +304,12 @@ func methodName(c tgbotapi.Chattable) string {
 		return "setMyCommands"
 	case tgbotapi.UpdateConfig:
 		return "getUpdates"
+	case tgbotapi.ChatActionConfig:
+		return "sendChatAction"
+	case tgbotapi.CopyMessageConfig:
+		return "copyMessage"
+	case tgbotapi.MediaGroupConfig:
+		return "sendMediaGroup"
 	}
 	return fmt.Sprintf("%T", c)
 }

@@ -9,6 +9,7 @@ const (
 	BroadcastNeedOneVersion  = "BroadcastNeedOneVersion"
 	BroadcastBadContent      = "BroadcastBadContent"
 	BroadcastCaptionTooLong  = "BroadcastCaptionTooLong"
+	BroadcastNoAlbum         = "BroadcastNoAlbum"
 	BroadcastAskTopic        = "BroadcastAskTopic"
 	BroadcastAllTopics       = "BroadcastAllTopics"
 	BroadcastAskDistrict     = "BroadcastAskDistrict"

@@ -30,7 +30,7 @@ type Metrics struct {
 	HandlerErrors  *prometheus.CounterVec   // handler errors and panics, by kind
 	Sent           prometheus.Counter       // messages Telegram accepted
 	Throttled      prometheus.Counter       // 429 answers
-	SendFailures   prometheus.Counter       // sends given up
+	SendFailures   prometheus.Counter       // sends given up, except on 429s (counted in Throttled)
 	Bookings       *prometheus.CounterVec   // bookings made, by type and center
 	Broadcast      *prometheus.CounterVec   // broadcast deliveries, by outcome
 }
@@ -58,13 +58,13 @@ func NewMetrics() *Metrics {
 			Name: "jastar_telegram_429_total", Help: "Too Many Requests answers from Telegram.",
 		}),
 		SendFailures: prometheus.NewCounter(prometheus.CounterOpts{
-			Name: "jastar_send_failures_total", Help: "Calls to Telegram given up after retries or refused.",
+			Name: "jastar_send_failures_total", Help: "Calls to Telegram given up after retries or refused; a 429 given up on counts in jastar_telegram_429_total only, since the caller may try again.",
 		}),
 		Bookings: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "jastar_bookings_total", Help: "Consultation bookings made, by type and center.",
 		}, []string{"type", "center"}),
 		Broadcast: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "jastar_broadcast_deliveries_total", Help: "Broadcast deliveries, by outcome (sent, blocked, failed).",
+			Name: "jastar_broadcast_deliveries_total", Help: "Broadcast deliveries, by outcome (sent, blocked, failed, uncertain).",
 		}, []string{"outcome"}),
 	}
 	r.MustRegister(m.Updates, m.HandlerLatency, m.HandlerErrors, m.Sent, m.Throttled, m.SendFailures, m.Bookings, m.Broadcast,

@@ -89,11 +89,21 @@ type Options struct {
 	// Now stamps message dates. Default time.Now. Flood limits and latency
 	// always use the real clock because they shape real waiting.
 	Now func() time.Time
+	// AfterCall, when set, is called with each Bot API call once it has
+	// taken effect and been recorded, just before its answer is written.
+	// It may block to play a slow Telegram (ctx ends when the client gives
+	// up). Returning true drops the connection instead of answering: the
+	// answer is lost on its way back, as after a network failure, though
+	// the call took effect. It can be changed later with SetAfterCall.
+	AfterCall AfterCallFunc
 	// Observe, when set, is called synchronously with every change, before
 	// subscribers hear of it. It never drops an event, so a load tool can
 	// time every answer; it must return quickly.
 	Observe func(Event)
 }
+
+// AfterCallFunc is the type of Options.AfterCall.
+type AfterCallFunc func(ctx context.Context, c Call) (drop bool)
 
 // Server is a fake Bot API. All methods are safe for concurrent use.
 type Server struct {
@@ -109,6 +119,7 @@ type Server struct {
 
 	latency   atomic.Int64
 	rateLimit atomic.Bool
+	afterCall atomic.Pointer[AfterCallFunc]
 
 	chatsMu sync.RWMutex
 	chats   map[int64]*chat
@@ -223,6 +234,7 @@ func start(t testing.TB, opts Options) (*Server, error) {
 	s.q.init()
 	s.latency.Store(int64(opts.Latency))
 	s.rateLimit.Store(opts.RateLimit)
+	s.SetAfterCall(opts.AfterCall)
 
 	s.srv = httptest.NewUnstartedServer(s)
 	s.srv.Listener.Close()
@@ -281,6 +293,15 @@ func (s *Server) Close() {
 
 // SetLatency changes the delay added to every answer.
 func (s *Server) SetLatency(d time.Duration) { s.latency.Store(int64(d)) }
+
+// SetAfterCall replaces Options.AfterCall; nil removes it.
+func (s *Server) SetAfterCall(f AfterCallFunc) {
+	if f == nil {
+		s.afterCall.Store(nil)
+		return
+	}
+	s.afterCall.Store(&f)
+}
 
 // SetRateLimit switches Telegram's flood limits on or off.
 func (s *Server) SetRateLimit(on bool) { s.rateLimit.Store(on) }
@@ -577,7 +598,20 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	// Record before answering, so a test that got the answer sees the call.
 	s.record(name, p, at, rep.status)
+	if f := s.afterCall.Load(); f != nil && (*f)(r.Context(), Call{Method: name, Params: cloneValues(p.v), At: at, Status: rep.status}) {
+		dropConn(w)
+		return
+	}
 	s.write(w, rep)
+}
+
+// dropConn closes the connection under w without writing an answer.
+func dropConn(w http.ResponseWriter) {
+	conn, _, err := http.NewResponseController(w).Hijack()
+	if err != nil {
+		panic(http.ErrAbortHandler) // closes the connection all the same
+	}
+	conn.Close()
 }
 
 // sleep waits d unless the request ends first; it reports whether to go on.
