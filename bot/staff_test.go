@@ -182,3 +182,29 @@ func TestStaff_CancelRules(t *testing.T) {
 	h.press(admin, reasons, ru(locales.StaffReasonClosed))
 	h.waitText(person.ID, firstLine(ru(locales.BookingCancelledByCenter)), ru(locales.StaffReasonClosed))
 }
+
+// TestMyBookings_RescheduleAfterTheStartEnds: a person opens "reschedule"
+// before the consultation and confirms a new time after it began; the
+// booking stays where it was and the dialogue says it is no longer current.
+func TestMyBookings_RescheduleAfterTheStartEnds(t *testing.T) {
+	h, clock := bookingHarness(t)
+	ctx := context.Background()
+	u := telegramtest.User{ID: 1551, FirstName: "Ерлан", LanguageCode: "ru"}
+	h.srv.AddPrivateChat(u)
+	bk := h.book(u.ID, storage.Russian, "karasai", "career", at(t, 2, 11))
+	clock.Set(at(t, 2, 10).Add(50 * time.Minute))
+	h.srv.SendText(u, "/mybookings")
+	item := h.waitButton(u.ID, ru(locales.MyBookingReschedule))
+	h.press(u, item, ru(locales.MyBookingReschedule))
+	days := h.waitText(u.ID, firstLine(ru(locales.BookRescheduleHint)))
+	h.press(u, days, dayLabel("ru", at(t, 3, 12)))
+	times := h.waitMessage(u.ID, days.ID, "Выберите время")
+	h.press(u, times, "14:00")
+	sum := h.waitMessage(u.ID, days.ID, "Проверьте запись", "14:00")
+	clock.Set(at(t, 2, 11).Add(5 * time.Minute))
+	h.press(u, sum, ru(locales.BookConfirmMove))
+	h.waitMessage(u.ID, days.ID, ru(locales.BookingGone))
+	if got, _ := h.db.Booking(ctx, bk.ID); !got.Start.Equal(at(t, 2, 11)) || !got.Active() {
+		t.Errorf("a booking under way was moved: %+v", got)
+	}
+}
