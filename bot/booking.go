@@ -111,7 +111,47 @@ func (b *Bot) startBooking(ctx context.Context, r *Request, atCenter string) err
 }
 
 func (b *Bot) limitText(l *locales.Localizer, n int) string {
-	return l.T(locales.BookLimit, locales.Data{"Count": n, "Max": b.cfg.MaxBookings})
+	return l.N(locales.BookLimit, n)
+}
+
+// remindNote is the confirmation's line on reminders, from the reminders
+// the store actually wrote for bk at now (the configured offsets, minus
+// those already past), or "" when none is ahead.
+func (b *Bot) remindNote(l *locales.Localizer, bk storage.Booking, now time.Time) string {
+	var dayBefore, before bool
+	for _, rem := range b.cfg.Reminders.ForBooking(bk, now) {
+		switch rem.Kind {
+		case storage.ReminderBookingDayBefore:
+			dayBefore = true
+		case storage.ReminderBookingHourBefore:
+			before = true
+		}
+	}
+	p := b.cfg.Reminders
+	d := locales.Data{
+		"Time":     l.Clock(time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC).Add(p.DayBeforeAt)),
+		"Duration": duration(l, p.Before),
+	}
+	var id string
+	switch {
+	case dayBefore && before:
+		id = locales.BookRemindBoth
+	case dayBefore:
+		id = locales.BookRemindDayBefore
+	case before:
+		id = locales.BookRemindBefore
+	default:
+		return ""
+	}
+	return l.T(id, d) + "\n"
+}
+
+// duration says d in whole hours when it is some, else in minutes.
+func duration(l *locales.Localizer, d time.Duration) string {
+	if d >= time.Hour && d%time.Hour == 0 {
+		return l.N(locales.BookHours, int(d/time.Hour))
+	}
+	return l.N(locales.BookMinutes, int(d/time.Minute))
 }
 
 // newToken names one dialogue; 32 random bits make a stale keyboard's token
@@ -241,7 +281,11 @@ func (b *Bot) handleBookSlot(ctx context.Context, r *Request) error {
 		return b.bookUnavailable(ctx, r)
 	}
 	if _, free := o.find(start); !free {
-		return b.offerNearest(ctx, r, conv, o, start, locales.BookSlotTaken)
+		textID := locales.BookSlotTaken
+		if _, _, notBefore := b.window(b.now()); start.Before(notBefore) {
+			textID = locales.BookSlotClosed // past, or inside the minimum notice
+		}
+		return b.offerNearest(ctx, r, conv, o, start, textID)
 	}
 	conv.Set(keySlot, strconv.FormatInt(unix, 10))
 	conv.Set(keyDay, dayArg(catalog.DateOf(start.In(b.cfg.Location))))
@@ -266,6 +310,7 @@ func phoneKeyboard(l *locales.Localizer) tgbotapi.ReplyKeyboardMarkup {
 	kb := tgbotapi.NewReplyKeyboard(
 		tgbotapi.NewKeyboardButtonRow(tgbotapi.NewKeyboardButtonContact(l.T(locales.BookSharePhone))),
 		tgbotapi.NewKeyboardButtonRow(tgbotapi.NewKeyboardButton(l.T(locales.BookSkipPhone))),
+		tgbotapi.NewKeyboardButtonRow(tgbotapi.NewKeyboardButton(l.T(locales.ButtonBack))),
 	)
 	kb.ResizeKeyboard = true
 	kb.OneTimeKeyboard = true
@@ -295,12 +340,25 @@ func (b *Bot) handleBookStep(ctx context.Context, r *Request, conv storage.Conve
 		ack = r.L.T(locales.BookPhoneSaved)
 	case isLabel(m.Text, locales.BookSkipPhone, b.loc):
 		ack = r.L.T(locales.BookPhoneSkipped)
+	case isLabel(m.Text, locales.ButtonBack, b.loc):
+		// Back to the times of the chosen day; the phone is asked again
+		// once a time is picked.
+		conv.Step = stepTime
+		conv.Set(keySlot, "")
+		return b.replyStep(ctx, r, conv, r.L.T(locales.BookPhoneBack))
 	default:
 		_, err := b.reply(ctx, r, r.L.T(locales.BookPhoneNotOwn), phoneKeyboard(r.L))
 		return err
 	}
 	conv.Set(keyPhone, "asked")
 	conv.Step = stepSummary
+	return b.replyStep(ctx, r, conv, ack)
+}
+
+// replyStep persists the dialogue at its new step after a reply-keyboard
+// answer: ack (with the main menu back in place of the phone keyboard),
+// then the step as a new message.
+func (b *Bot) replyStep(ctx context.Context, r *Request, conv storage.Conversation, ack string) error {
 	conv.UpdatedAt = b.now()
 	text, kb, err := b.renderBookStep(ctx, r, conv)
 	if errors.Is(err, errUnavailable) {
@@ -443,7 +501,8 @@ func (b *Bot) handleBookConfirm(ctx context.Context, r *Request) error {
 		if err == nil {
 			old, booked, err = b.store.Reschedule(ctx, id, start, end, rules)
 		}
-		if errors.Is(err, storage.ErrNotFound) || (errors.Is(err, storage.ErrConflict) && !old.Active()) {
+		// Cancelled, marked or begun meanwhile: nothing left to move.
+		if errors.Is(err, storage.ErrNotFound) || (errors.Is(err, storage.ErrConflict) && (!old.Active() || !old.Start.After(now))) {
 			return b.endBooking(ctx, r, locales.BookingGone)
 		}
 	} else {
@@ -476,20 +535,21 @@ func (b *Bot) handleBookConfirm(ctx context.Context, r *Request) error {
 		return err
 	}
 	b.answer(ctx, r, "✅")
-	textID := locales.BookConfirmed
+	textID, data := locales.BookConfirmed, b.bookingData(r.L, booked)
 	if moving {
 		textID = locales.BookRescheduled
 	}
-	if err := b.edit(ctx, r, r.L.T(textID, b.bookingData(r.L, booked)), nil); err != nil {
+	data["Note"] = b.remindNote(r.L, booked, now)
+	if err := b.edit(ctx, r, r.L.T(textID, data), nil); err != nil {
 		return err
 	}
 	if err := b.sendICS(ctx, r, booked, moving); err != nil {
 		b.log.Warn("send calendar file", "chat_id", r.ChatID, "booking_id", booked.ID, "err", err)
 	}
 	if moving {
-		b.notifyStaff(ctx, booked, staffRescheduled, old)
+		b.notifyStaffLater(ctx, booked, staffRescheduled, old)
 	} else {
-		b.notifyStaff(ctx, booked, staffNew, storage.Booking{})
+		b.notifyStaffLater(ctx, booked, staffNew, storage.Booking{})
 	}
 	return nil
 }

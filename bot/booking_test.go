@@ -2,6 +2,7 @@ package bot
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -227,12 +228,12 @@ func TestBooking_SlotTakenMeanwhileOffersNearest(t *testing.T) {
 func TestBooking_FlowRaceForTheLastSeat(t *testing.T) {
 	h, _ := bookingHarness(t)
 	h.book(700, storage.Russian, "karasai", "career", at(t, 2, 11)) // one of two seats left
-	const n = 8
+	const n = 50
 	users := make([]telegramtest.User, n)
 	sums := make([]telegramtest.Message, n)
 	for i := range n {
 		users[i] = telegramtest.User{ID: int64(701 + i), FirstName: "U", LanguageCode: "ru"}
-		sums[i] = h.toSummary(users[i], "ru", 2, 11, "+7701000000"+string(rune('0'+i)))
+		sums[i] = h.toSummary(users[i], "ru", 2, 11, fmt.Sprintf("+770100000%02d", i))
 	}
 	for i := range n { // every confirm at once
 		h.press(users[i], sums[i], "Подтвердить")
@@ -320,11 +321,11 @@ func TestBooking_LimitIsExplained(t *testing.T) {
 		h.book(u.ID, storage.Kazakh, "karasai", "career", at(t, d, 11))
 	}
 	h.srv.SendText(u, "/book")
-	h.waitText(u.ID, plain(kk(locales.BookLimit, locales.Data{"Count": 3, "Max": 3})))
+	h.waitText(u.ID, plain(tl("kk").N(locales.BookLimit, 3)))
 }
 
 func TestStaff_MarksAndCancelWithReason(t *testing.T) {
-	h, _ := bookingHarness(t)
+	h, clock := bookingHarness(t)
 	ctx := context.Background()
 	person := telegramtest.User{ID: 1001, FirstName: "Әлия", LanguageCode: "kk"}
 	h.srv.AddPrivateChat(person)
@@ -343,6 +344,8 @@ func TestStaff_MarksAndCancelWithReason(t *testing.T) {
 	if got, _ := h.db.Booking(ctx, a.ID); got.Status != storage.BookingBooked {
 		t.Fatalf("a stranger's press changed the booking: %s", got.Status)
 	}
+	// The marks work once the consultation has begun.
+	clock.Set(at(t, 2, 11).Add(30 * time.Minute))
 	h.press(admin, note, "Пришёл")
 	h.waitMessage(testStaffChat, note.ID, "Пришёл(ла)", "@staffer")
 	if got, _ := h.db.Booking(ctx, a.ID); got.Status != storage.BookingAttended {
@@ -352,6 +355,7 @@ func TestStaff_MarksAndCancelWithReason(t *testing.T) {
 	b := h.book(person.ID, storage.Kazakh, "karasai", "career", at(t, 3, 11))
 	h.bot.notifyStaff(ctx, b, staffNew, storage.Booking{})
 	note = h.waitText(testStaffChat, "Новая запись", "3 декабря")
+	clock.Set(at(t, 3, 12))
 	h.press(admin, note, "Не пришёл")
 	h.waitMessage(testStaffChat, note.ID, "Не пришёл(ла)")
 	if got, _ := h.db.Booking(ctx, b.ID); got.Status != storage.BookingNoShow {
@@ -440,7 +444,7 @@ func TestBooking_ForgedAndStaleButtonsRefused(t *testing.T) {
 		{"confirm before the summary", "bok:" + tok, ru(locales.BookStale)},
 		// A slot pressed before any center was chosen names no offer: the
 		// dialogue ends politely.
-		{"slot in the past", "bs:" + tok + ":" + I36(at(t, 1, 9).Unix()), ru(locales.BookUnavailable)},
+		{"slot before a center was chosen", "bs:" + tok + ":" + I36(at(t, 2, 11).Unix()), ru(locales.BookUnavailable)},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -456,6 +460,25 @@ func TestBooking_ForgedAndStaleButtonsRefused(t *testing.T) {
 	}
 	if mine, _ := h.db.BookingsOf(ctx, u.ID, h.bot.now()); len(mine) != 0 {
 		t.Errorf("forged presses booked %+v", mine)
+	}
+	// A forged slot in the past, pressed with the center and day chosen,
+	// reaches the slot check: closed, with the nearest free times instead.
+	h.srv.SendText(u, "/book")
+	m = h.waitText(u.ID, plain(firstLine(ru(locales.BookChooseType))))
+	h.press(u, m, "Карьера")
+	m = h.waitMessage(u.ID, m.ID, "Где вам удобно")
+	h.press(u, m, "Карасай")
+	m = h.waitMessage(u.ID, m.ID, "Выберите день")
+	h.press(u, m, dayLabel("ru", at(t, 2, 12)))
+	m = h.waitMessage(u.ID, m.ID, "Выберите время")
+	tok = strings.Split(m.InlineKeyboard[0][0].CallbackData, ":")[1]
+	h.srv.PressButton(u, u.ID, m.ID, "bs:"+tok+":"+I36(at(t, 1, 9).Unix()))
+	m = h.waitMessage(u.ID, m.ID, ru(locales.BookSlotClosed))
+	if !strings.HasPrefix(m.InlineKeyboard[0][0].CallbackData, "bs:") || strings.Contains(m.InlineKeyboard[0][0].CallbackData, I36(at(t, 1, 9).Unix())) {
+		t.Errorf("after a past slot the offer is %+v, want the nearest free times", m.InlineKeyboard)
+	}
+	if mine, _ := h.db.BookingsOf(ctx, u.ID, time.Time{}); len(mine) != 0 {
+		t.Errorf("a past slot booked %+v", mine)
 	}
 	// An unknown type in a valid dialogue ends it politely.
 	h.srv.SendText(u, "/book")
@@ -515,5 +538,171 @@ func TestBooking_FromCenterCard(t *testing.T) {
 	id, _ := h.srv.PressButton(u, u.ID, card.ID, "bkc:talgar")
 	if got := h.waitAnswered(id); got != l.T(locales.BookUnavailable) {
 		t.Errorf("booking at an opening-soon center answered %q", got)
+	}
+}
+
+// TestBooking_PhoneStepHasBack: at the phone question the person can go
+// back to the times of the day and pick another.
+func TestBooking_PhoneStepHasBack(t *testing.T) {
+	h, _ := bookingHarness(t)
+	for i, lang := range []string{"ru", "kk"} {
+		t.Run(lang, func(t *testing.T) {
+			l := tl(lang)
+			u := telegramtest.User{ID: int64(1601 + i), FirstName: "Ә", LanguageCode: lang}
+			h.srv.SendText(u, "/book")
+			m := h.waitText(u.ID, plain(firstLine(l.T(locales.BookChooseType))))
+			h.press(u, m, map[string]string{"kk": "Мансап", "ru": "Карьера"}[lang])
+			m = h.waitMessage(u.ID, m.ID, map[string]string{"kk": "Қай жерде", "ru": "Где вам удобно"}[lang])
+			h.press(u, m, map[string]string{"kk": "Қарасай", "ru": "Карасай"}[lang])
+			m = h.waitMessage(u.ID, m.ID, plain(strings.TrimSpace(strings.Split(l.T(locales.BookChooseDay, locales.Data{}), "\n")[3])))
+			h.press(u, m, dayLabel(lang, at(t, 2, 12)))
+			m = h.waitMessage(u.ID, m.ID, strings.Split(l.T(locales.BookChooseTime, locales.Data{}), "\n")[4])
+			h.press(u, m, "11:00")
+			ask := h.waitText(u.ID, firstLine(l.T(locales.BookAskPhone)))
+			if !replyKeyboardHas(ask, l.T(locales.ButtonBack)) {
+				t.Fatalf("phone question keyboard = %+v, want a Back button", ask.ReplyKeyboard)
+			}
+			h.srv.SendText(u, l.T(locales.ButtonBack))
+			h.waitText(u.ID, l.T(locales.BookPhoneBack))
+			times := h.waitButton(u.ID, "12:00")
+			h.press(u, times, "12:00")
+			h.waitText(u.ID, firstLine(l.T(locales.BookAskPhone)), "")
+			h.srv.SendText(u, l.T(locales.BookSkipPhone))
+			sum := h.waitText(u.ID, plain(firstLine(l.T(locales.BookSummary))), "12:00")
+			h.press(u, sum, plain(l.T(locales.BookConfirm)))
+			h.waitMessage(u.ID, sum.ID, plain(firstLine(l.T(locales.BookConfirmed))), "12:00")
+		})
+	}
+}
+
+func replyKeyboardHas(m telegramtest.Message, label string) bool {
+	for _, row := range m.ReplyKeyboard {
+		for _, b := range row {
+			if b.Text == label {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// TestBooking_ConfirmationSaysTheRealReminders: the confirmation names the
+// configured reminder times, and leaves out the day-before one when the
+// booking comes too late for it.
+func TestBooking_ConfirmationSaysTheRealReminders(t *testing.T) {
+	h, clock := bookingHarness(t, withConfig(func(c *Config) {
+		c.Reminders = storage.ReminderPolicy{DayBeforeAt: 19 * time.Hour, Before: 2 * time.Hour}
+	}))
+	l := tl("ru")
+	u := telegramtest.User{ID: 1701, FirstName: "Ә", LanguageCode: "ru"}
+	sum := h.toSummary(u, "ru", 2, 14, "+77010001701")
+	h.press(u, sum, plain(l.T(locales.BookConfirm)))
+	both := l.T(locales.BookRemindBoth, locales.Data{"Time": "19:00", "Duration": "2 часа"})
+	h.waitMessage(u.ID, sum.ID, plain(firstLine(l.T(locales.BookConfirmed))), both)
+
+	// Booked at 20:00 for the next day: no "the day before" any more.
+	clock.Set(at(t, 1, 20))
+	sum = h.toSummary(u, "ru", 2, 15, "")
+	h.press(u, sum, plain(l.T(locales.BookConfirm)))
+	m := h.waitMessage(u.ID, sum.ID, plain(firstLine(l.T(locales.BookConfirmed))), "15:00")
+	if want := l.T(locales.BookRemindBefore, locales.Data{"Duration": "2 часа"}); !strings.Contains(m.Text, want) || strings.Contains(m.Text, "накануне") {
+		t.Errorf("late confirmation:\n%s\nwant only %q", m.Text, want)
+	}
+}
+
+// TestBooking_LimitReadsRight: the limit message agrees with its number in
+// Russian, whatever JASTAR_MAX_BOOKINGS is.
+func TestBooking_LimitReadsRight(t *testing.T) {
+	for _, tt := range []struct {
+		max  int
+		want string
+	}{{1, "У вас уже 1 активная запись"}, {2, "У вас уже 2 активные записи"}, {5, "У вас уже 5 активных записей"}} {
+		t.Run(fmt.Sprint(tt.max), func(t *testing.T) {
+			h, _ := bookingHarness(t, withConfig(func(c *Config) { c.MaxBookings = tt.max }))
+			u := telegramtest.User{ID: 1801, FirstName: "Ә", LanguageCode: "ru"}
+			now := h.bot.now()
+			for i := range tt.max {
+				start := at(t, 2+i, 11)
+				if _, err := h.db.Book(context.Background(), storage.Booking{ChatID: u.ID, Lang: storage.Russian, CenterID: "karasai", TypeID: "career", Start: start, End: start.Add(time.Hour)},
+					storage.BookRules{Capacity: 2, Now: now, NotBefore: now}); err != nil {
+					t.Fatal(err)
+				}
+			}
+			h.srv.SendText(u, "/book")
+			h.waitText(u.ID, tt.want)
+		})
+	}
+}
+
+// TestBooking_ConfirmationDoesNotWaitForStaff: the staff group takes
+// about 20 messages a minute, here slowed further. People confirming in a
+// burst hear back at once, before the staff notices that wait for the
+// group's limit, and every notice still arrives exactly once. One worker
+// makes the effect certain: a handler waiting for the group would hold up
+// everyone behind it.
+func TestBooking_ConfirmationDoesNotWaitForStaff(t *testing.T) {
+	h, _ := bookingHarness(t, withConfig(func(c *Config) {
+		c.Workers = 1
+		c.Limits.PerGroupMinute = 40 // a burst of 3, then one each 1.5 s
+	}))
+	ctx := context.Background()
+	const n = 5
+	users := make([]telegramtest.User, n)
+	sums := make([]telegramtest.Message, n)
+	for i := range n {
+		users[i] = telegramtest.User{ID: int64(1901 + i), FirstName: "U", LanguageCode: "ru"}
+		sums[i] = h.toSummary(users[i], "ru", 2+i%3, 11+i/3, fmt.Sprintf("+77010019%02d", i))
+	}
+	events, stop := h.srv.Subscribe()
+	defer stop()
+	for i := range n {
+		h.press(users[i], sums[i], "Подтвердить")
+	}
+	// The order in which people and staff heard of the bookings.
+	var order []string
+	confirmed, notices := 0, 0
+	timeout := time.After(30 * time.Second)
+	for confirmed < n || notices < n {
+		select {
+		case e := <-events:
+			switch {
+			case e.Kind == "edit" && e.ChatID > 0 && strings.Contains(e.Message.Text, "Вы записаны"):
+				confirmed++
+				order = append(order, "person")
+			case e.Kind == "message" && e.ChatID == testStaffChat && strings.Contains(e.Message.Text, "Новая запись"):
+				notices++
+				order = append(order, "staff")
+			}
+		case <-timeout:
+			t.Fatalf("after 30 s: %d confirmations and %d staff notices of %d; order %v", confirmed, notices, n, order)
+		}
+	}
+	// The group's burst lets 3 notices through at once; the 4th waits for
+	// the limit, and every person must have heard back before it.
+	staffSeen := 0
+	for i, who := range order {
+		if who == "staff" {
+			staffSeen++
+		}
+		if who == "person" && staffSeen > 3 {
+			t.Errorf("a confirmation came after %d staff notices (order %v): it waited for the staff group", staffSeen, order[:i+1])
+			break
+		}
+	}
+	for i := range n {
+		mine, _ := h.db.BookingsOf(ctx, users[i].ID, h.bot.now())
+		if len(mine) != 1 {
+			t.Fatalf("user %d holds %+v", i, mine)
+		}
+		waitFor(t, func() bool { bk, _ := h.db.Booking(ctx, mine[0].ID); return bk.StaffNotified })
+	}
+	got := 0
+	for _, m := range h.botMessages(testStaffChat) {
+		if strings.Contains(m.Text, "Новая запись") {
+			got++
+		}
+	}
+	if got != n {
+		t.Errorf("staff got %d notices of %d bookings, want each exactly once", got, n)
 	}
 }

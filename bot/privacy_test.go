@@ -29,7 +29,8 @@ func seedBooking(t *testing.T, h *harness, bk storage.Booking, made time.Time, s
 	}
 	switch status {
 	case storage.BookingAttended, storage.BookingNoShow:
-		got, err = h.db.SetStatus(ctx, got.ID, status, made)
+		// Staff mark a consultation once it has begun, not before.
+		got, err = h.db.SetStatus(ctx, got.ID, status, laterOf(made, got.Start))
 	case storage.BookingCancelled:
 		got, err = h.db.Cancel(ctx, got.ID, "staff_closed", made)
 	}
@@ -37,6 +38,13 @@ func seedBooking(t *testing.T, h *harness, bk storage.Booking, made time.Time, s
 		t.Fatal(err)
 	}
 	return got
+}
+
+func laterOf(a, b time.Time) time.Time {
+	if a.After(b) {
+		return a
+	}
+	return b
 }
 
 func TestForget_LeavesNothingBehind(t *testing.T) {

@@ -3,6 +3,7 @@ package bot
 import (
 	"context"
 	"errors"
+	"fmt"
 	"slices"
 	"strings"
 	"time"
@@ -69,20 +70,32 @@ func (b *Bot) canStaff(userID int64, centerID string) bool {
 	return ok && slices.Contains(c.StaffUserIDs, userID)
 }
 
-// staffCard describes a booking for staff: who, what, where, when.
-func (b *Bot) staffCard(l *locales.Localizer, bk storage.Booking) string {
+// staffWho names the person of a booking for staff. The name links to
+// the person's Telegram chat (a text mention): the online desk promises
+// that a specialist writes in Telegram, and a person with no username who
+// skipped the phone could not be reached otherwise.
+func staffWho(bk storage.Booking) string {
 	who := esc(bk.Name)
+	if who == "" {
+		who = "#" + B36(bk.ID)
+	}
+	// A private chat's id is its user's id; an anonymised booking has none.
+	if bk.ChatID > 0 {
+		who = fmt.Sprintf(`<a href="tg://user?id=%d">%s</a>`, bk.ChatID, who)
+	}
 	if bk.Username != "" {
 		who += " @" + esc(bk.Username)
 	}
 	if bk.Phone != "" {
 		who += " · " + esc(bk.Phone)
 	}
-	if who == "" {
-		who = "#" + B36(bk.ID)
-	}
+	return who
+}
+
+// staffCard describes a booking for staff: who, what, where, when.
+func (b *Bot) staffCard(l *locales.Localizer, bk storage.Booking) string {
 	d := b.bookingData(l, bk)
-	d["Who"] = who
+	d["Who"] = staffWho(bk)
 	if c, ok := b.cat.Center(bk.CenterID); ok && c.Online {
 		d["Place"] = esc(l.T(locales.StaffOnline))
 	}
@@ -99,6 +112,45 @@ func staffKeyboard(l *locales.Localizer, bk storage.Booking) *tgbotapi.InlineKey
 		tgbotapi.NewInlineKeyboardRow(button(l.T(locales.StaffButtonCancel), cbStaffCancel, id)),
 	)
 	return &kb
+}
+
+// markCorrection is how long after a mark staff can still switch it between
+// attended and no-show: long enough to notice a mis-tap, short enough that
+// old messages stop changing statistics.
+const markCorrection = 24 * time.Hour
+
+// markedKeyboard is the keyboard of a marked booking: while the mark may
+// still be corrected, one button that switches it; afterwards none.
+func (b *Bot) markedKeyboard(l *locales.Localizer, bk storage.Booking) *tgbotapi.InlineKeyboardMarkup {
+	if b.now().Sub(bk.UpdatedAt) > markCorrection {
+		return nil
+	}
+	label, to := locales.StaffButtonToNoShow, "n"
+	if bk.Status == storage.BookingNoShow {
+		label, to = locales.StaffButtonToAttended, "a"
+	}
+	kb := tgbotapi.NewInlineKeyboardMarkup(tgbotapi.NewInlineKeyboardRow(button(l.T(label), cbStaffMark, B36(bk.ID), to)))
+	return &kb
+}
+
+// staffNoticeTimeout bounds a staff notification sent in the background:
+// at a group's 20 messages a minute it covers a burst of a few hundred
+// bookings; one cut off keeps StaffNotified=false for the morning digest.
+const staffNoticeTimeout = 10 * time.Minute
+
+// notifyStaffLater is notifyStaff outside the handler: the person's
+// confirmation never waits behind the staff group's rate limit, and the
+// worker is free for the next update. Run waits for it at shutdown up to
+// its drain deadline; a notice cut off there, or failed, keeps
+// StaffNotified=false and is listed in the next morning digest.
+func (b *Bot) notifyStaffLater(ctx context.Context, bk storage.Booking, ev staffEvent, old storage.Booking) {
+	b.bg.Add(1)
+	go func() {
+		defer b.bg.Done()
+		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), staffNoticeTimeout)
+		defer cancel()
+		b.notifyStaff(ctx, bk, ev, old)
+	}()
 }
 
 // notifyStaff tells the center's staff about a booking, a reschedule (old
@@ -186,7 +238,10 @@ func staffName(r *Request) string {
 	return esc(r.From.FirstName)
 }
 
-// handleStaffMark: sm:<id>:<a|n>.
+// handleStaffMark: sm:<id>:<a|n> marks attended or no-show once the
+// consultation has begun, and within markCorrection after a mark switches
+// it. The store writes the feedback question at most once, so a correction
+// never asks it twice.
 func (b *Bot) handleStaffMark(ctx context.Context, r *Request) error {
 	bk, ok, err := b.staffBooking(ctx, r)
 	if !ok || err != nil {
@@ -202,13 +257,22 @@ func (b *Bot) handleStaffMark(ctx context.Context, r *Request) error {
 		b.answer(ctx, r, r.L.T(locales.OutdatedButton))
 		return nil
 	}
-	marked, err := b.store.SetStatus(ctx, bk.ID, status, b.now())
+	now := b.now()
+	switch {
+	case bk.Status == storage.BookingCancelled:
+		b.answer(ctx, r, l.T(locales.StaffBookingCancelled))
+		return nil
+	case bk.Status == status || (!bk.Active() && now.Sub(bk.UpdatedAt) > markCorrection):
+		b.answer(ctx, r, l.T(locales.StaffAlreadyMarked))
+		return nil
+	case now.Before(bk.Start):
+		b.alert(ctx, r, l.T(locales.StaffMarkTooEarly, locales.Data{"When": l.DateTime(bk.Start.In(b.cfg.Location))}))
+		return nil
+	}
+	marked, err := b.store.SetStatus(ctx, bk.ID, status, now)
 	if errors.Is(err, storage.ErrConflict) {
-		if marked.Status == storage.BookingCancelled {
-			b.answer(ctx, r, l.T(locales.StaffBookingCancelled))
-		} else {
-			b.answer(ctx, r, l.T(locales.StaffAlreadyMarked))
-		}
+		// Changed by another press meanwhile.
+		b.answer(ctx, r, l.T(locales.StaffAlreadyMarked))
 		return nil
 	}
 	if err != nil {
@@ -216,7 +280,7 @@ func (b *Bot) handleStaffMark(ctx context.Context, r *Request) error {
 	}
 	b.answer(ctx, r, l.T(locales.StaffMarked))
 	text := b.staffCard(l, marked) + "\n\n" + l.T(line, locales.Data{"Name": staffName(r)})
-	return b.edit(ctx, r, text, nil)
+	return b.edit(ctx, r, text, b.markedKeyboard(l, marked))
 }
 
 // handleStaffCancel: sc:<id> swaps the buttons for the canned reasons.
@@ -226,8 +290,7 @@ func (b *Bot) handleStaffCancel(ctx context.Context, r *Request) error {
 		return err
 	}
 	l := b.staffL()
-	if !bk.Active() {
-		b.answer(ctx, r, l.T(locales.StaffBookingCancelled))
+	if !b.staffCanCancel(ctx, r, bk) {
 		return nil
 	}
 	var rows [][]tgbotapi.InlineKeyboardButton
@@ -246,7 +309,32 @@ func (b *Bot) handleStaffBack(ctx context.Context, r *Request) error {
 		return err
 	}
 	b.answer(ctx, r, "")
+	if !bk.Active() {
+		kb := b.markedKeyboard(b.staffL(), bk)
+		if kb == nil || bk.Status == storage.BookingCancelled {
+			return nil
+		}
+		return b.editKeyboard(ctx, r, *kb)
+	}
 	return b.editKeyboard(ctx, r, *staffKeyboard(b.staffL(), bk))
+}
+
+// staffCanCancel reports whether staff may still cancel bk, answering the
+// press when not: a cancelled or marked booking is settled, and one that
+// has begun is marked attended or no-show instead, never cancelled.
+func (b *Bot) staffCanCancel(ctx context.Context, r *Request, bk storage.Booking) bool {
+	l := b.staffL()
+	switch {
+	case bk.Status == storage.BookingCancelled:
+		b.answer(ctx, r, l.T(locales.StaffBookingCancelled))
+	case !bk.Active():
+		b.answer(ctx, r, l.T(locales.StaffAlreadyMarked))
+	case !bk.Start.After(b.now()):
+		b.alert(ctx, r, l.T(locales.StaffCancelStarted))
+	default:
+		return true
+	}
+	return false
 }
 
 // handleStaffReason: sr:<id>:<reason> cancels the booking and tells the
@@ -262,9 +350,16 @@ func (b *Bot) handleStaffReason(ctx context.Context, r *Request) error {
 		b.answer(ctx, r, r.L.T(locales.OutdatedButton))
 		return nil
 	}
+	if !b.staffCanCancel(ctx, r, bk) {
+		return nil
+	}
 	cancelled, err := b.store.Cancel(ctx, bk.ID, "staff_"+r.Data.Arg(1), b.now())
 	if errors.Is(err, storage.ErrConflict) {
-		b.answer(ctx, r, l.T(locales.StaffBookingCancelled))
+		// Cancelled, marked or begun since it was loaded: say which.
+		if cur, err := b.store.Booking(ctx, bk.ID); err == nil {
+			b.staffCanCancel(ctx, r, cur)
+		}
+		b.answer(ctx, r, l.T(locales.StaffBookingCancelled)) // unless answered above
 		return nil
 	}
 	if err != nil {
@@ -275,12 +370,22 @@ func (b *Bot) handleStaffReason(ctx context.Context, r *Request) error {
 	if err := b.edit(ctx, r, text, nil); err != nil {
 		b.log.Warn("edit staff notification", "booking_id", bk.ID, "err", err)
 	}
-	pl := b.loc.For(string(cancelled.Lang))
+	pl := b.loc.For(b.personLang(ctx, cancelled))
 	msg := pl.T(locales.BookingCancelledByCenter, locales.Data{"Text": b.myBookingText(pl, cancelled), "Reason": esc(pl.T(reason))})
 	if _, err := b.sendText(ctx, cancelled.ChatID, msg, nil); err != nil {
 		b.log.Warn("tell person of cancellation", "booking_id", bk.ID, "chat_id", cancelled.ChatID, "err", err)
 	}
 	return nil
+}
+
+// personLang is the language the person of a booking reads now: the one
+// stored in their user record (they may have switched since booking), else
+// the one they booked in.
+func (b *Bot) personLang(ctx context.Context, bk storage.Booking) string {
+	if u, err := b.store.User(ctx, bk.ChatID); err == nil && u.Lang != "" {
+		return string(u.Lang)
+	}
+	return string(bk.Lang)
 }
 
 // editKeyboard replaces only the buttons of the pressed message.
@@ -363,15 +468,8 @@ func (b *Bot) staffDay(ctx context.Context, r *Request, day catalog.Date) error 
 	msg.WriteString(l.T(locales.StaffDayHeader, locales.Data{"Date": date, "Count": len(list)}))
 	for _, bk := range list {
 		d := b.bookingData(l, bk)
-		who := esc(bk.Name)
-		if bk.Username != "" {
-			who += " @" + esc(bk.Username)
-		}
-		if bk.Phone != "" {
-			who += " · " + esc(bk.Phone)
-		}
 		line := l.T(locales.StaffDayLine, locales.Data{
-			"Time": l.Clock(bk.Start.In(loc)), "Status": l.T(status[bk.Status]), "Type": d["Type"], "Place": d["Place"], "Who": who,
+			"Time": l.Clock(bk.Start.In(loc)), "Status": l.T(status[bk.Status]), "Type": d["Type"], "Place": d["Place"], "Who": staffWho(bk),
 		})
 		if msg.Len()+len(line) > 3800 {
 			if _, err := b.reply(ctx, r, msg.String(), nil); err != nil {

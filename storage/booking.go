@@ -46,8 +46,12 @@ type Booking struct {
 	// change of the booking; the morning digest picks such bookings up so a
 	// failed notification is never silently lost.
 	StaffNotified bool
-	CreatedAt     time.Time
-	UpdatedAt     time.Time
+	// FeedbackQueued is true once a "how was it?" question was written for
+	// the booking and may have gone out; a staff correction that marks it
+	// attended again then writes no second question.
+	FeedbackQueued bool
+	CreatedAt      time.Time
+	UpdatedAt      time.Time
 }
 
 // Active reports whether the booking holds its seat (neither cancelled nor
@@ -82,15 +86,20 @@ type BookingStore interface {
 	// than rules.Capacity active bookings (ErrFull).
 	Book(ctx context.Context, b Booking, rules BookRules) (Booking, error)
 	// Cancel cancels an active booking with a reason code, frees its seat
-	// and deletes its reminders. A booking that is not active: ErrConflict.
+	// and deletes its reminders. A booking that is not active, or has
+	// started by now: ErrConflict.
 	Cancel(ctx context.Context, id uint64, reason string, now time.Time) (Booking, error)
 	// Reschedule moves an active booking to a new slot of the same center
 	// and type, checking the new slot like Book (without counting the
-	// booking itself toward the person's limit). The booking is untouched
-	// unless the move succeeds; its reminders move with it.
+	// booking itself toward the person's limit). A booking that is not
+	// active or has started by rules.Now: ErrConflict. The booking is
+	// untouched unless the move succeeds; its reminders move with it.
 	Reschedule(ctx context.Context, id uint64, start, end time.Time, rules BookRules) (old, moved Booking, err error)
-	// SetStatus records attended or no-show. Setting the status a booking
-	// already has, or changing a cancelled one: ErrConflict.
+	// SetStatus records attended or no-show, or corrects one into the
+	// other. Setting the status a booking already has, changing a cancelled
+	// one, or marking one that has not started by now: ErrConflict. The
+	// feedback question is written at most once per booking, however often
+	// the mark is corrected.
 	SetStatus(ctx context.Context, id uint64, status BookingStatus, now time.Time) (Booking, error)
 	// SetStaffNotified records whether staff heard of the booking's latest
 	// change.

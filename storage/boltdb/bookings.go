@@ -27,8 +27,11 @@ type bookingRecord struct {
 	Status        string    `json:"status"`
 	CancelReason  string    `json:"cancel_reason,omitempty"`
 	StaffNotified bool      `json:"staff_notified,omitempty"`
-	CreatedAt     time.Time `json:"created_at"`
-	UpdatedAt     time.Time `json:"updated_at"`
+	// FeedbackQueued was added later; older records read as false, which
+	// is right for them: no correction of a mark existed then.
+	FeedbackQueued bool      `json:"feedback_queued,omitempty"`
+	CreatedAt      time.Time `json:"created_at"`
+	UpdatedAt      time.Time `json:"updated_at"`
 }
 
 func bookingToRecord(b storage.Booking) bookingRecord {
@@ -36,7 +39,7 @@ func bookingToRecord(b storage.Booking) bookingRecord {
 		ChatID: b.ChatID, Name: b.Name, Username: b.Username, Phone: b.Phone, Lang: string(b.Lang),
 		TypeID: b.TypeID, CenterID: b.CenterID, Start: b.Start.UTC(), End: b.End.UTC(),
 		Status: string(b.Status), CancelReason: b.CancelReason, StaffNotified: b.StaffNotified,
-		CreatedAt: b.CreatedAt.UTC(), UpdatedAt: b.UpdatedAt.UTC(),
+		FeedbackQueued: b.FeedbackQueued, CreatedAt: b.CreatedAt.UTC(), UpdatedAt: b.UpdatedAt.UTC(),
 	}
 }
 
@@ -45,7 +48,7 @@ func (r bookingRecord) toBooking(id uint64) storage.Booking {
 		ID: id, ChatID: r.ChatID, Name: r.Name, Username: r.Username, Phone: r.Phone, Lang: storage.Lang(r.Lang),
 		TypeID: r.TypeID, CenterID: r.CenterID, Start: r.Start, End: r.End,
 		Status: storage.BookingStatus(r.Status), CancelReason: r.CancelReason, StaffNotified: r.StaffNotified,
-		CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt,
+		FeedbackQueued: r.FeedbackQueued, CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt,
 	}
 }
 
@@ -202,9 +205,13 @@ func (db *DB) Cancel(ctx context.Context, id uint64, reason string, now time.Tim
 		if err != nil {
 			return err
 		}
+		out = b
 		if !b.Active() {
-			out = b
 			return fmt.Errorf("booking is %s: %w", b.Status, storage.ErrConflict)
+		}
+		// A booking under way or over is marked by staff, not cancelled.
+		if !b.Start.After(now) {
+			return fmt.Errorf("booking started at %s: %w", b.Start.Format(time.RFC3339), storage.ErrConflict)
 		}
 		if err := unindexBooking(tx, b); err != nil {
 			return err
@@ -238,6 +245,11 @@ func (db *DB) Reschedule(ctx context.Context, id uint64, start, end time.Time, r
 		old = b
 		if !b.Active() {
 			return fmt.Errorf("booking is %s: %w", b.Status, storage.ErrConflict)
+		}
+		// A booking that began meanwhile stays where it is: moving it would
+		// rewrite a consultation that is under way or over.
+		if !b.Start.After(rules.Now) {
+			return fmt.Errorf("booking started at %s: %w", b.Start.Format(time.RFC3339), storage.ErrConflict)
 		}
 		if b.Start.Equal(start) {
 			return fmt.Errorf("booking already at this time: %w", storage.ErrConflict)
@@ -285,23 +297,38 @@ func (db *DB) SetStatus(ctx context.Context, id uint64, status storage.BookingSt
 		if b.Status == status || b.Status == storage.BookingCancelled {
 			return fmt.Errorf("booking is %s: %w", b.Status, storage.ErrConflict)
 		}
-		// The seat stays taken: a marked booking is over, and the slot is in
-		// the past or under way.
+		// Nobody can have come, or failed to come, to a consultation that
+		// has not begun.
+		if now.Before(b.Start) {
+			return fmt.Errorf("booking starts at %s: %w", b.Start.Format(time.RFC3339), storage.ErrConflict)
+		}
+		// A correction away from attended takes back a question still
+		// waiting; one the sweep already claimed has gone out, so the
+		// booking stays FeedbackQueued and never gets a second. (Judged by
+		// the reminder, not the flag, so bookings marked before the flag
+		// existed are covered too.)
+		if b.Status == storage.BookingAttended {
+			rs, err := remindersOf(tx, id)
+			if err != nil {
+				return err
+			}
+			b.FeedbackQueued = !slices.ContainsFunc(rs, func(r storage.Reminder) bool { return r.Kind == storage.ReminderFeedback })
+		}
+		if err := deleteRemindersOf(tx, id); err != nil {
+			return err
+		}
+		// The seat stays taken: a marked booking is over, or under way.
 		b.Status, b.UpdatedAt = status, now.UTC()
+		var feedback []storage.Reminder
+		if status == storage.BookingAttended && !b.FeedbackQueued {
+			b.FeedbackQueued = true
+			feedback = append(feedback, storage.FeedbackReminder(b, now))
+		}
 		if err := putBooking(tx, b); err != nil {
 			return err
 		}
 		out = b
-		if err := deleteRemindersOf(tx, id); err != nil {
-			return err
-		}
-		// The feedback question is written with the mark, so however often
-		// staff press, at most one is ever due; no-show after attended
-		// removes it with the reminders above.
-		if status == storage.BookingAttended {
-			return addReminders(tx, []storage.Reminder{storage.FeedbackReminder(b, now)})
-		}
-		return nil
+		return addReminders(tx, feedback)
 	})
 	if err != nil {
 		return out, fmt.Errorf("set booking %d to %s: %w", id, status, err)

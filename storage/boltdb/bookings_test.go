@@ -288,6 +288,13 @@ func TestSetStatus(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// A mark before the consultation begins is refused and changes nothing.
+	if got, err := db.SetStatus(ctx, b.ID, storage.BookingAttended, at(3, 10)); !errors.Is(err, storage.ErrConflict) || got.Status != storage.BookingBooked {
+		t.Fatalf("mark before the start = %+v, %v; want ErrConflict and still booked", got, err)
+	}
+	if rs, _ := db.RemindersOf(ctx, b.ID); len(rs) != 2 {
+		t.Fatalf("an early mark touched the reminders: %+v", rs)
+	}
 	got, err := db.SetStatus(ctx, b.ID, storage.BookingAttended, at(3, 12))
 	if err != nil || got.Status != storage.BookingAttended {
 		t.Fatalf("SetStatus = %+v, %v", got, err)
@@ -309,6 +316,81 @@ func TestSetStatus(t *testing.T) {
 	}
 	if got, _ := db.Booking(ctx, b.ID); !got.StaffNotified || got.Status != storage.BookingNoShow {
 		t.Errorf("booking = %+v", got)
+	}
+	checkIndexes(t, db)
+}
+
+// TestSetStatus_CorrectionAsksFeedbackOnce flips a mark back and forth:
+// a question still waiting is taken back and written again, one already
+// sent is never written a second time.
+func TestSetStatus_CorrectionAsksFeedbackOnce(t *testing.T) {
+	ctx := context.Background()
+	db, _ := openTemp(t)
+	b, err := db.Book(ctx, booking(7, "kegen", "legal", at(3, 11)), rules(1, 3))
+	if err != nil {
+		t.Fatal(err)
+	}
+	feedback := func() int {
+		rs, _ := db.RemindersOf(ctx, b.ID)
+		n := 0
+		for _, r := range rs {
+			if r.Kind == storage.ReminderFeedback {
+				n++
+			}
+		}
+		return n
+	}
+	steps := []struct {
+		status storage.BookingStatus
+		want   int
+	}{
+		{storage.BookingAttended, 1},
+		{storage.BookingNoShow, 0},   // not sent yet: taken back
+		{storage.BookingAttended, 1}, // and written again
+	}
+	for _, s := range steps {
+		if _, err := db.SetStatus(ctx, b.ID, s.status, at(3, 12)); err != nil {
+			t.Fatal(err)
+		}
+		if got := feedback(); got != s.want {
+			t.Fatalf("after %s: %d feedback questions due, want %d", s.status, got, s.want)
+		}
+	}
+	// The sweep sends the question; corrections after that write no other.
+	claimed, err := db.ClaimDueReminders(ctx, at(3, 14), 10)
+	if err != nil || len(claimed) != 1 {
+		t.Fatalf("claimed %+v, %v; want the one question", claimed, err)
+	}
+	for _, s := range []storage.BookingStatus{storage.BookingNoShow, storage.BookingAttended} {
+		if _, err := db.SetStatus(ctx, b.ID, s, at(3, 15)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got := feedback(); got != 0 {
+		t.Errorf("after the question went out a correction queued %d more", got)
+	}
+}
+
+// TestStartedBookingStaysPut: once a consultation has begun, neither the
+// person nor staff can move or cancel it; staff mark it instead.
+func TestStartedBookingStaysPut(t *testing.T) {
+	ctx := context.Background()
+	db, _ := openTemp(t)
+	b, err := db.Book(ctx, booking(7, "kegen", "legal", at(2, 11)), rules(1, 3))
+	if err != nil {
+		t.Fatal(err)
+	}
+	later := rules(1, 3)
+	later.Now, later.NotBefore = at(2, 11), at(2, 12)
+	if _, _, err := db.Reschedule(ctx, b.ID, at(3, 11), at(3, 12), later); !errors.Is(err, storage.ErrConflict) {
+		t.Errorf("moving a booking that started = %v, want ErrConflict", err)
+	}
+	if _, err := db.Cancel(ctx, b.ID, "staff_absent", at(2, 11)); !errors.Is(err, storage.ErrConflict) {
+		t.Errorf("cancelling a booking that started = %v, want ErrConflict", err)
+	}
+	got, _ := db.Booking(ctx, b.ID)
+	if !got.Active() || !got.Start.Equal(at(2, 11)) {
+		t.Errorf("booking after refused changes = %+v", got)
 	}
 	checkIndexes(t, db)
 }

@@ -95,7 +95,7 @@ func TestDB_Forget(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := db.SetStatus(ctx, past.ID, storage.BookingAttended, testNow); err != nil {
+	if _, err := db.SetStatus(ctx, past.ID, storage.BookingAttended, at(2, 12)); err != nil {
 		t.Fatal(err)
 	}
 	mine.Start, mine.End = at(3, 11), at(3, 12)
