@@ -10,6 +10,7 @@ import (
 
 	"jastar/bot/telegramtest"
 	"jastar/locales"
+	"jastar/storage"
 	"jastar/storage/catalog"
 )
 
@@ -129,6 +130,52 @@ func TestCenters_NearestFromLocation(t *testing.T) {
 			}
 		})
 	}
+}
+
+// The "Centers near me" button stays on the keyboard during a dialogue; the
+// location it sends must list the centers, not feed the dialogue's step.
+func TestCenters_LocationDuringDialogue(t *testing.T) {
+	h, clock := bookingHarness(t)
+	ctx := context.Background()
+	t.Run("booking", func(t *testing.T) {
+		u := telegramtest.User{ID: 1151, FirstName: "Әсел", LanguageCode: "ru"}
+		h.srv.SendText(u, "/book")
+		q := h.waitText(u.ID, plain(firstLine(ru(locales.BookChooseType))))
+		h.srv.SendLocation(u, 43.199, 76.621)
+		m := h.waitText(u.ID, plain(ru(locales.CentersNearest)))
+		if d := buttonData(m); len(d) == 0 || d[0] != "ctr:karasai" {
+			t.Errorf("buttons = %v, want Karasai nearest first", d)
+		}
+		for _, bm := range h.botMessages(u.ID) {
+			if bm.Text == ru(locales.BookUseButtons) {
+				t.Errorf("the booking dialogue took the location: %q", bm.Text)
+			}
+		}
+		// The dialogue goes on where it was, now nearest first.
+		h.press(u, q, "Карьера")
+		where := h.waitMessage(u.ID, q.ID, "Где вам удобно", plain(ru(locales.BookNearestNote)))
+		if d := buttonData(where); len(d) == 0 || !strings.HasSuffix(d[0], ":karasai") {
+			t.Errorf("center buttons = %v, want Karasai first", d)
+		}
+	})
+	t.Run("feedback comment", func(t *testing.T) {
+		u := h.person(1152, storage.Kazakh)
+		conv := storage.Conversation{ChatID: u.ID, Flow: flowFeedback, Step: stepComment, UpdatedAt: clock.Now()}
+		conv.Set(keyFeedbackBook, "1")
+		if err := h.db.SaveConversation(ctx, conv); err != nil {
+			t.Fatal(err)
+		}
+		h.srv.SendLocation(u, 44.808, 76.274)
+		h.waitText(u.ID, plain(kk(locales.CentersNearest)))
+		for _, bm := range h.botMessages(u.ID) {
+			if bm.Text == plain(kk(locales.FeedbackCommentText)) {
+				t.Errorf("the feedback dialogue took the location: %q", bm.Text)
+			}
+		}
+		if _, err := h.db.Conversation(ctx, u.ID); err != nil {
+			t.Errorf("feedback dialogue after the location: %v, want it still open", err)
+		}
+	})
 }
 
 func TestCenters_FarAwayGetsDistricts(t *testing.T) {

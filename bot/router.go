@@ -207,12 +207,17 @@ func (b *Bot) route(ctx context.Context, r *Request) error {
 	if h, ok := b.routes.menuByText[strings.TrimSpace(m.Text)]; ok && m.Text != "" {
 		return h(ctx, r)
 	}
+	// A location comes from the "Centers near me" button, which stays on the
+	// keyboard during every dialogue, and no dialogue asks for one: it goes
+	// to the centers before the dialogue step, which would only say "use
+	// the buttons". The dialogue stays open for the person to go on.
+	if m.Location != nil && b.routes.onLocation != nil {
+		return b.routes.onLocation(ctx, r)
+	}
 	if handled, err := b.routeStep(ctx, r); handled || err != nil {
 		return err
 	}
 	switch {
-	case m.Location != nil && b.routes.onLocation != nil:
-		return b.routes.onLocation(ctx, r)
 	case m.Contact != nil && b.routes.onContact != nil:
 		return b.routes.onContact(ctx, r)
 	case m.Text == "" && (m.Sticker != nil || m.Photo != nil || m.Voice != nil || m.Video != nil || m.Document != nil ||
