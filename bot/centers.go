@@ -288,22 +288,25 @@ func (b *Bot) handleDistrictCallback(ctx context.Context, r *Request) error {
 	return b.edit(ctx, r, strings.Join(parts, "\n\n"), &kb)
 }
 
-// handleStartCenter opens the card of /start center_<id>, then the menu. An
-// unknown or malformed id gets the ordinary greeting: a poster printed
-// before a center was renamed must still lead somewhere.
+// handleStartCenter opens the card of /start center_<id>, then the
+// subscription offer (once) and the menu; someone new is greeted first, with
+// the language switch. An unknown or malformed id gets the ordinary
+// greeting: a poster printed before a center was renamed must still lead
+// somewhere. handleStart has settled the language before this runs.
 func (b *Bot) handleStartCenter(ctx context.Context, r *Request) error {
 	id, ok := strings.CutPrefix(strings.TrimSpace(r.Args), "center_")
 	c, found := b.cat.Center(id)
 	if !ok || !found {
-		if !r.User.LangSet {
-			return b.askLanguage(ctx, r)
-		}
 		return b.greet(ctx, r)
+	}
+	if r.NewPerson {
+		if err := b.welcome(ctx, r); err != nil {
+			return err
+		}
 	}
 	text, kb := b.centerCard(r.L, c)
 	if _, err := b.reply(ctx, r, text, kb); err != nil {
 		return err
 	}
-	_, err := b.reply(ctx, r, r.L.T(locales.MenuPrompt), b.mainMenu(r.L))
-	return err
+	return b.offerAndMenu(ctx, r)
 }

@@ -35,6 +35,9 @@ type Request struct {
 	L         *locales.Localizer
 	Command   string // without "/" and "@bot"
 	Args      string // text after the command
+	// NewPerson is true when the person has not been greeted yet: this
+	// update created their record, or it is their first language choice.
+	NewPerson bool
 	answered  bool
 }
 
@@ -121,11 +124,11 @@ func (b *Bot) newRequest(ctx context.Context, u tgbotapi.Update) *Request {
 		return r
 	}
 	if r.Private {
-		user, err := b.touchUser(ctx, r.From)
+		user, created, err := b.touchUser(ctx, r.From)
 		if err != nil {
 			b.log.Error("load user", "chat_id", r.ChatID, "err", err)
 		}
-		r.User = user
+		r.User, r.NewPerson = user, created
 	} else if stored, err := b.store.User(ctx, r.From.ID); err == nil {
 		r.User = stored
 	} else {
@@ -139,17 +142,19 @@ func (b *Bot) newRequest(ctx context.Context, u tgbotapi.Update) *Request {
 
 // touchUser loads the person, creating the record on first contact and
 // writing only when something changed, so most updates cost one read.
-func (b *Bot) touchUser(ctx context.Context, from *tgbotapi.User) (storage.User, error) {
-	u, err := b.store.User(ctx, from.ID)
+// created tells that this call made the record.
+func (b *Bot) touchUser(ctx context.Context, from *tgbotapi.User) (u storage.User, created bool, err error) {
+	u, err = b.store.User(ctx, from.ID)
 	if err == nil && u.Active && u.FirstName == from.FirstName && u.Username == from.UserName {
-		return u, nil
+		return u, false, nil
 	}
 	if err != nil && !errors.Is(err, storage.ErrNotFound) {
-		return storage.User{ChatID: from.ID, Lang: guessLang(from.LanguageCode)}, err
+		return storage.User{ChatID: from.ID, Lang: guessLang(from.LanguageCode)}, false, err
 	}
 	now := b.now()
-	return b.store.UpdateUser(ctx, from.ID, func(u *storage.User) error {
-		if u.CreatedAt.IsZero() {
+	u, err = b.store.UpdateUser(ctx, from.ID, func(u *storage.User) error {
+		created = u.CreatedAt.IsZero()
+		if created {
 			u.CreatedAt = now
 			u.Lang = guessLang(from.LanguageCode)
 			u.LangSet = u.Lang != "" && strings.HasPrefix(strings.ToLower(from.LanguageCode), string(u.Lang))
@@ -162,6 +167,7 @@ func (b *Bot) touchUser(ctx context.Context, from *tgbotapi.User) (storage.User,
 		u.UpdatedAt = now
 		return nil
 	})
+	return u, created, err
 }
 
 // guessLang maps Telegram's language_code to a language we speak, "" if none.

@@ -391,3 +391,80 @@ func TestOffset_StaleAfterAWeekIsNotTrusted(t *testing.T) {
 	h.restart()
 	h.waitText(u.ID, firstLine(plain(kk(locales.Help))))
 }
+
+// botTexts is the text of the bot's messages in chat that were not deleted.
+func (h *harness) botTexts(chatID int64) []string {
+	var out []string
+	for _, m := range h.botMessages(chatID) {
+		if !m.Deleted {
+			out = append(out, m.Text)
+		}
+	}
+	return out
+}
+
+// inOrder reports whether texts has, in this order, one text starting with
+// each prefix, and nothing else.
+func inOrder(texts []string, prefixes ...string) bool {
+	if len(texts) != len(prefixes) {
+		return false
+	}
+	for i, p := range prefixes {
+		if !strings.HasPrefix(texts[i], p) {
+			return false
+		}
+	}
+	return true
+}
+
+// A poster's QR code is often the first contact: the person gets the
+// language question or the greeting with its switch, the card, and the
+// subscription offer, as a plain /start would give them.
+func TestStart_DeepLinkOnFirstContact(t *testing.T) {
+	h := newHarness(t)
+	card := "Молодёжный ресурсный центр Карасайского района"
+	t.Run("russian telegram greets first", func(t *testing.T) {
+		u := telegramtest.User{ID: 2601, FirstName: "Данияр", LanguageCode: "ru"}
+		h.srv.SendText(u, "/start center_karasai")
+		h.waitText(u.ID, ru(locales.MenuPrompt))
+		got := h.botTexts(u.ID)
+		want := []string{firstLine(plain(ru(locales.Welcome, locales.Data{"Name": "Данияр"}))), card, ru(locales.SubscriptionOffer), ru(locales.MenuPrompt)}
+		if !inOrder(got, want...) {
+			t.Fatalf("messages = %q, want greeting, card, offer, menu", got)
+		}
+		welcome := h.botMessages(u.ID)[0]
+		if d := buttonData(welcome); len(d) != 1 || d[0] != "lang:kk" {
+			t.Errorf("greeting buttons = %v, want the switch to Kazakh", d)
+		}
+		// A second poster: only the card and the menu, no greeting, no
+		// second offer.
+		h.srv.SendText(u, "/start center_balkhash")
+		h.waitText(u.ID, "Молодёжный ресурсный центр Балхашского района")
+		h.waitMatch(u.ID, "second menu", func(m telegramtest.Message) bool {
+			return m.Text == ru(locales.MenuPrompt) && m.ID > welcome.ID+3
+		})
+		got = h.botTexts(u.ID)[4:]
+		if !inOrder(got, "Молодёжный ресурсный центр Балхашского района", ru(locales.MenuPrompt)) {
+			t.Errorf("second deep link gave %q, want the card and the menu", got)
+		}
+	})
+	t.Run("other telegram language asks first", func(t *testing.T) {
+		u := telegramtest.User{ID: 2602, FirstName: "John", LanguageCode: "en"}
+		h.srv.SendText(u, "/start center_karasai")
+		q := h.waitText(u.ID, ru(locales.ChooseLanguage))
+		if got := h.botTexts(u.ID); len(got) != 1 {
+			t.Fatalf("before the choice: %q, want only the question", got)
+		}
+		h.press(u, q, "Русский")
+		h.waitText(u.ID, ru(locales.MenuPrompt))
+		got := h.botTexts(u.ID)
+		want := []string{firstLine(plain(ru(locales.Welcome, locales.Data{"Name": "John"}))), card, ru(locales.SubscriptionOffer), ru(locales.MenuPrompt)}
+		if !inOrder(got, want...) {
+			t.Fatalf("after the choice: %q, want greeting, card, offer, menu", got)
+		}
+		stored, err := h.db.User(context.Background(), u.ID)
+		if err != nil || stored.Lang != storage.Russian || !stored.LangSet || !stored.SubscriptionOffered {
+			t.Errorf("stored user = %+v, %v; want Russian chosen and the offer made", stored, err)
+		}
+	})
+}
