@@ -74,7 +74,9 @@ func (b *Bot) showNearest(ctx context.Context, r *Request, lat, lon float64) err
 				"Name": esc(list[0].Center.Name.In(r.L.Lang())), "Km": r.L.Km(list[0].Km),
 			})
 		}
-		_, err := b.reply(ctx, r, text, b.districtKeyboard(r.L, scopeCenters))
+		kb := b.districtKeyboard(r.L, scopeCenters)
+		kb.InlineKeyboard = append(b.allCentersRows(r.L), kb.InlineKeyboard...)
+		_, err := b.reply(ctx, r, text, kb)
 		return err
 	}
 	parts := []string{r.L.T(locales.CentersNearest)}
@@ -89,6 +91,40 @@ func (b *Bot) showNearest(ctx context.Context, r *Request, lat, lon float64) err
 	rows = append(rows, tgbotapi.NewInlineKeyboardRow(button(r.L.T(locales.ButtonChooseDistrict), cbDistricts, scopeCenters)))
 	_, err := b.reply(ctx, r, strings.Join(parts, "\n\n"), tgbotapi.NewInlineKeyboardMarkup(rows...))
 	return err
+}
+
+// allCentersRows is the full list for someone far from every center: a
+// button per center, two to a row, open ones first and those opening soon
+// marked. Labels are settlements, short enough for half a row; a settlement
+// with two centers names them instead. Telegram documents no limit on
+// buttons but refuses keyboards of more than 100 in practice; past
+// maxListedCenters the district buttons below still reach every center.
+func (b *Bot) allCentersRows(l *locales.Localizer) [][]tgbotapi.InlineKeyboardButton {
+	const maxListedCenters = 60
+	lang := l.Lang()
+	centers := b.cat.ListedCenters()
+	centers = centers[:min(len(centers), maxListedCenters)]
+	seen := make(map[string]int)
+	for _, c := range centers {
+		seen[c.Settlement.In(lang)]++
+	}
+	var rows [][]tgbotapi.InlineKeyboardButton
+	for i := 0; i < len(centers); i += 2 {
+		var row []tgbotapi.InlineKeyboardButton
+		for _, c := range centers[i:min(i+2, len(centers))] {
+			name := c.Settlement.In(lang)
+			if seen[name] > 1 {
+				name = c.Name.In(lang)
+			}
+			id := locales.CenterButtonOpen
+			if !c.IsOpen() {
+				id = locales.CenterButtonSoon
+			}
+			row = append(row, button(l.T(id, locales.Data{"Settlement": name}), cbCenter, c.ID))
+		}
+		rows = append(rows, row)
+	}
+	return rows
 }
 
 // centerSummary is a center's entry in a list: name, distance when known,

@@ -178,22 +178,48 @@ func TestCenters_LocationDuringDialogue(t *testing.T) {
 	})
 }
 
-func TestCenters_FarAwayGetsDistricts(t *testing.T) {
+func TestCenters_FarAwayGetsEveryCenterAndDistricts(t *testing.T) {
 	h := newHarness(t)
 	u := telegramtest.User{ID: 1201, FirstName: "Ann", LanguageCode: "ru"}
 	h.srv.SendLocation(u, 0, 0)
 	before, _, _ := strings.Cut(ru(locales.CentersFarAway), ":")
 	m := h.waitText(u.ID, before)
+	// Every center but the online desk, open ones before those opening
+	// soon, then every district.
 	cat := catalog.Default(almaty(t))
-	data := buttonData(m)
-	if len(data) != len(cat.ListedDistricts()) {
-		t.Errorf("%d buttons, want one per district (%d): %v", len(data), len(cat.ListedDistricts()), data)
-	}
-	for _, d := range data {
-		if !strings.HasPrefix(d, "dist:") {
-			t.Errorf("button %q on a far-away answer; want only districts", d)
+	var open, soon, want []string
+	labels := map[string]string{}
+	for _, c := range cat.Centers {
+		switch {
+		case c.Online:
+		case c.IsOpen():
+			open = append(open, "ctr:"+c.ID)
+			labels["ctr:"+c.ID] = "📍 " + c.Settlement.RU
+		default:
+			soon = append(soon, "ctr:"+c.ID)
+			labels["ctr:"+c.ID] = "🕓 " + c.Settlement.RU + " (скоро)"
 		}
 	}
+	if len(soon) == 0 || len(open) == 0 {
+		t.Fatalf("test data: want open centers and centers opening soon, have %d and %d", len(open), len(soon))
+	}
+	want = append(append(want, open...), soon...)
+	for _, d := range cat.ListedDistricts() {
+		want = append(want, "dist:"+d.ID+":c")
+	}
+	if got := buttonData(m); !slices.Equal(got, want) {
+		t.Errorf("buttons = %v\nwant %v", got, want)
+	}
+	for _, row := range m.InlineKeyboard {
+		for _, b := range row {
+			if l, ok := labels[b.CallbackData]; ok && b.Text != l {
+				t.Errorf("button %s reads %q, want %q", b.CallbackData, b.Text, l)
+			}
+		}
+	}
+	// A button of the list opens the card.
+	h.press(u, m, "📍 Каскелен")
+	h.waitText(u.ID, "Молодёжный ресурсный центр Карасайского района", ru(locales.CenterStatusOpen))
 }
 
 func TestCenters_DistrictPathCardAndMap(t *testing.T) {

@@ -249,6 +249,19 @@ func (c *Catalog) CentersIn(districtID string) []Center {
 	return out
 }
 
+// ListedCenters returns every center but the online desk, open ones first,
+// each group in file order: the full list for someone far from all of them.
+func (c *Catalog) ListedCenters() []Center {
+	var out []Center
+	for _, ce := range c.Centers {
+		if !ce.Online {
+			out = append(out, ce)
+		}
+	}
+	slices.SortStableFunc(out, func(a, b Center) int { return cmp.Compare(statusRank(a), statusRank(b)) })
+	return out
+}
+
 func statusRank(c Center) int {
 	if c.IsOpen() {
 		return 0
