@@ -3,6 +3,7 @@ package bot
 import (
 	"cmp"
 	"context"
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -301,4 +302,110 @@ func TestMainMenu_HasCentersAndEvents(t *testing.T) {
 			t.Errorf("menu %v lacks %q", labels, want)
 		}
 	}
+}
+
+// fill is a text of exactly n UTF-16 code units that HTML escaping and
+// emoji make as long as it gets.
+func fill(n int) string {
+	const unit = "ә<&🎉" // 5 code units, two of them escaped in HTML
+	return strings.Repeat(unit, n/5) + strings.Repeat("ж", n%5)
+}
+
+// longCatalog has a district "big" of n centers, every text at the
+// catalog's length limit in both languages, every other one opening soon.
+func longCatalog(t *testing.T, n int) *catalog.Catalog {
+	t.Helper()
+	text := func(max int) string { return fmt.Sprintf("{ kk = %q, ru = %q }", fill(max), fill(max)) }
+	var b strings.Builder
+	b.WriteString("region = { kk = \"Облыс\", ru = \"Область\" }\ntime_zone = \"Asia/Almaty\"\n\n")
+	b.WriteString("[[districts]]\nid = \"big\"\nkind = \"district\"\nname = " + text(catalog.MaxNameLen) + "\n\n")
+	b.WriteString("[[types]]\nid = \"career\"\nname = { kk = \"Мансап\", ru = \"Карьера\" }\n\n")
+	for i := range n {
+		fmt.Fprintf(&b, "[[centers]]\nid = \"c%02d\"\ndistrict = \"big\"\nlat = 43.2\nlon = 76.6\n", i+1)
+		if i%2 == 1 {
+			b.WriteString("status = \"opening_soon\"\nopens_note = " + text(catalog.MaxNoteLen) + "\n")
+		}
+		for _, f := range []struct {
+			key string
+			max int
+		}{{"name", catalog.MaxNameLen}, {"settlement", catalog.MaxSettlementLen}, {"description", catalog.MaxDescriptionLen},
+			{"address", catalog.MaxAddressLen}, {"hours", catalog.MaxHoursLen}} {
+			b.WriteString(f.key + " = " + text(f.max) + "\n")
+		}
+		b.WriteString("phone = \"" + strings.Repeat("7", catalog.MaxPhoneLen) + "\"\nservices = [\n")
+		for range catalog.MaxServices {
+			b.WriteString("  " + text(catalog.MaxServiceLen) + ",\n")
+		}
+		b.WriteString("]\n\n")
+	}
+	c, err := catalog.Parse("long.toml", []byte(b.String()), almaty(t))
+	if err != nil {
+		t.Fatalf("the longest valid catalog does not parse:\n%v", err)
+	}
+	return c
+}
+
+// Every text at its length limit still makes a card and district pages that
+// Telegram accepts (the fake refuses more than 4096 characters, so a card
+// too long would come back as "something went wrong").
+func TestCenters_LongestCatalogFitsTelegram(t *testing.T) {
+	const n = 14
+	cat := longCatalog(t, n)
+	h := newHarness(t, withCatalog(cat))
+	for i, lang := range []string{"kk", "ru"} {
+		t.Run("card "+lang, func(t *testing.T) {
+			u := h.person(int64(1601+i), storage.Lang(lang))
+			for _, id := range []string{"c01", "c02"} {
+				h.srv.SendText(u, "/start center_"+id)
+				c, _ := cat.Center(id)
+				h.waitText(u.ID, c.Description.In(lang), c.Services[catalog.MaxServices-1].In(lang))
+			}
+			for _, m := range h.botMessages(u.ID) {
+				if m.Text == testLocales.For(lang).T(locales.SomethingWentWrong) {
+					t.Errorf("a card failed:\n%s", h.transcript(u.ID))
+				}
+			}
+		})
+	}
+	t.Run("district pages", func(t *testing.T) {
+		u := h.person(1611, storage.Russian)
+		h.srv.SendText(u, ru(locales.MenuDistricts))
+		list := h.waitText(u.ID, ru(locales.CentersChooseDistrict))
+		h.srv.PressButton(u, u.ID, list.ID, "dist:big:c")
+		var got []string
+		pages := 0
+		for m := list; ; {
+			pages++
+			pageLine, _, _ := strings.Cut(ru(locales.EventsPage, locales.Data{"Page": pages, "Pages": "§"}), "§")
+			m = h.waitMessage(u.ID, list.ID, pageLine)
+			var next string
+			for _, d := range buttonData(m) {
+				switch {
+				case strings.HasPrefix(d, "ctr:"):
+					got = append(got, strings.TrimPrefix(d, "ctr:"))
+				case strings.HasPrefix(d, "dist:big:c:"):
+					if d == "dist:big:c:"+B36(uint64(pages)) {
+						next = d
+					}
+				}
+			}
+			if next == "" {
+				break
+			}
+			if pages > n {
+				t.Fatalf("more pages than centers")
+			}
+			h.srv.PressButton(u, u.ID, list.ID, next)
+		}
+		var want []string
+		for _, c := range cat.CentersIn("big") {
+			want = append(want, c.ID)
+		}
+		if !slices.Equal(got, want) {
+			t.Errorf("the pages list %v, want every center once in order %v", got, want)
+		}
+		if pages < 2 {
+			t.Errorf("%d pages; %d centers at the length limits need more than one message", pages, n)
+		}
+	})
 }
