@@ -100,13 +100,27 @@ func (b *Bot) handleLanguage(ctx context.Context, r *Request) error { return b.a
 
 // handleLanguageCallback (lang:<kk|ru>[:<deep-link payload>]) stores the
 // chosen language and shows the menu in it at once. A first choice greets,
-// then opens the deep link the person came by, if any.
+// then opens the deep link the person came by, if any. Telegram's command
+// menu follows afterwards, once the person has their answer.
 func (b *Bot) handleLanguageCallback(ctx context.Context, r *Request) error {
 	lang := storage.Lang(r.Data.Arg(0))
 	if !lang.Valid() || !r.Private {
 		b.answer(ctx, r, r.L.T(locales.OutdatedButton))
 		return nil
 	}
+	if err := b.chooseLanguage(ctx, r, lang); err != nil {
+		return err
+	}
+	// The menu of commands is a nicety: its failure is logged, never shown
+	// as a failed switch.
+	if err := b.setChatCommands(ctx, r.ChatID, lang); err != nil {
+		b.log.Warn("set chat commands", "chat_id", r.ChatID, "err", err)
+	}
+	return nil
+}
+
+// chooseLanguage stores lang and answers in it.
+func (b *Bot) chooseLanguage(ctx context.Context, r *Request, lang storage.Lang) error {
 	firstChoice := !r.User.LangSet
 	user, err := b.store.UpdateUser(ctx, r.ChatID, func(u *storage.User) error {
 		u.Lang, u.LangSet = lang, true
