@@ -306,6 +306,23 @@ func (b *Bot) RegisterCommands(ctx context.Context) error {
 	return nil
 }
 
+// setChatCommands publishes the command list in lang for one private chat
+// (scope chat, https://core.telegram.org/bots/api#botcommandscopechat): it
+// overrides the lists per language_code, so Telegram's menu follows the
+// language the person chose rather than their app's.
+func (b *Bot) setChatCommands(ctx context.Context, chatID int64, lang storage.Lang) error {
+	l := b.loc.For(string(lang))
+	var cmds []tgbotapi.BotCommand
+	for _, c := range b.routes.menuCommands {
+		cmds = append(cmds, tgbotapi.BotCommand{Command: c.name, Description: l.T(c.description)})
+	}
+	cfg := tgbotapi.NewSetMyCommandsWithScope(tgbotapi.NewBotCommandScopeChat(chatID), cmds...)
+	if _, err := b.send.Request(ctx, cfg); err != nil {
+		return fmt.Errorf("set commands of chat %d: %w", chatID, err)
+	}
+	return nil
+}
+
 func (b *Bot) isAdmin(userID int64) bool { return b.admins[userID] }
 
 func (b *Bot) markBlocked(chatID int64) {

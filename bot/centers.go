@@ -3,6 +3,7 @@ package bot
 import (
 	"context"
 	"fmt"
+	"html"
 	"math"
 	"strings"
 
@@ -74,7 +75,9 @@ func (b *Bot) showNearest(ctx context.Context, r *Request, lat, lon float64) err
 				"Name": esc(list[0].Center.Name.In(r.L.Lang())), "Km": r.L.Km(list[0].Km),
 			})
 		}
-		_, err := b.reply(ctx, r, text, b.districtKeyboard(r.L, scopeCenters))
+		kb := b.districtKeyboard(r.L, scopeCenters)
+		kb.InlineKeyboard = append(b.allCentersRows(r.L), kb.InlineKeyboard...)
+		_, err := b.reply(ctx, r, text, kb)
 		return err
 	}
 	parts := []string{r.L.T(locales.CentersNearest)}
@@ -89,6 +92,40 @@ func (b *Bot) showNearest(ctx context.Context, r *Request, lat, lon float64) err
 	rows = append(rows, tgbotapi.NewInlineKeyboardRow(button(r.L.T(locales.ButtonChooseDistrict), cbDistricts, scopeCenters)))
 	_, err := b.reply(ctx, r, strings.Join(parts, "\n\n"), tgbotapi.NewInlineKeyboardMarkup(rows...))
 	return err
+}
+
+// allCentersRows is the full list for someone far from every center: a
+// button per center, two to a row, open ones first and those opening soon
+// marked. Labels are settlements, short enough for half a row; a settlement
+// with two centers names them instead. Telegram documents no limit on
+// buttons but refuses keyboards of more than 100 in practice; past
+// maxListedCenters the district buttons below still reach every center.
+func (b *Bot) allCentersRows(l *locales.Localizer) [][]tgbotapi.InlineKeyboardButton {
+	const maxListedCenters = 60
+	lang := l.Lang()
+	centers := b.cat.ListedCenters()
+	centers = centers[:min(len(centers), maxListedCenters)]
+	seen := make(map[string]int)
+	for _, c := range centers {
+		seen[c.Settlement.In(lang)]++
+	}
+	var rows [][]tgbotapi.InlineKeyboardButton
+	for i := 0; i < len(centers); i += 2 {
+		var row []tgbotapi.InlineKeyboardButton
+		for _, c := range centers[i:min(i+2, len(centers))] {
+			name := c.Settlement.In(lang)
+			if seen[name] > 1 {
+				name = c.Name.In(lang)
+			}
+			id := locales.CenterButtonOpen
+			if !c.IsOpen() {
+				id = locales.CenterButtonSoon
+			}
+			row = append(row, button(l.T(id, locales.Data{"Settlement": name}), cbCenter, c.ID))
+		}
+		rows = append(rows, row)
+	}
+	return rows
 }
 
 // centerSummary is a center's entry in a list: name, distance when known,
@@ -257,12 +294,16 @@ func (b *Bot) handleDistrictsCallback(ctx context.Context, r *Request) error {
 	return b.showDistricts(ctx, r, scope)
 }
 
-// handleDistrictCallback (dist:<districtID>:<c|e>) opens a district's
-// centers, or its events.
+// handleDistrictCallback (dist:<districtID>:<c|e>[:<page>]) opens a
+// district's centers, a page at a time, or its events.
 func (b *Bot) handleDistrictCallback(ctx context.Context, r *Request) error {
 	d, ok := b.cat.District(r.Data.Arg(0))
 	scope := r.Data.Arg(1)
-	if !ok || (scope != scopeCenters && scope != scopeEvents) {
+	page, err := r.Data.ID(2)
+	if r.Data.Arg(2) == "" {
+		page, err = 0, nil // buttons sent before the list had pages
+	}
+	if !ok || (scope != scopeCenters && scope != scopeEvents) || err != nil {
 		b.answer(ctx, r, r.L.T(locales.OutdatedButton))
 		return nil
 	}
@@ -271,9 +312,16 @@ func (b *Bot) handleDistrictCallback(ctx context.Context, r *Request) error {
 	}
 	b.answer(ctx, r, "")
 	centers := b.cat.CentersIn(d.ID)
-	parts := []string{r.L.T(locales.CentersInDistrict, locales.Data{"District": esc(d.Name.In(r.L.Lang()))})}
+	pages := b.districtPages(r.L, centers)
+	p := int(min(page, uint64(len(pages)-1))) // the catalog may have shrunk since
+	head := r.L.T(locales.CentersInDistrict, locales.Data{"District": esc(d.Name.In(r.L.Lang()))})
+	if len(pages) > 1 {
+		head += "\n" + r.L.T(locales.EventsPage, locales.Data{"Page": p + 1, "Pages": len(pages)})
+	}
+	parts := []string{head}
 	var rows [][]tgbotapi.InlineKeyboardButton
-	for i, c := range centers {
+	for _, i := range pages[p] {
+		c := centers[i]
 		parts = append(parts, b.centerSummary(r.L, i+1, c, nil))
 		label := fmt.Sprintf("%d. %s", i+1, c.Settlement.In(r.L.Lang()))
 		rows = append(rows, tgbotapi.NewInlineKeyboardRow(button(label, cbCenter, c.ID)))
@@ -283,27 +331,91 @@ func (b *Bot) handleDistrictCallback(ctx context.Context, r *Request) error {
 	} else {
 		parts = append(parts, r.L.T(locales.CentersTapForCard))
 	}
+	var nav []tgbotapi.InlineKeyboardButton
+	if p > 0 {
+		nav = append(nav, button(r.L.T(locales.ButtonPrevPage), cbDistrict, d.ID, scopeCenters, B36(uint64(p-1))))
+	}
+	if p < len(pages)-1 {
+		nav = append(nav, button(r.L.T(locales.ButtonNextPage), cbDistrict, d.ID, scopeCenters, B36(uint64(p+1))))
+	}
+	if len(nav) > 0 {
+		rows = append(rows, nav)
+	}
 	rows = append(rows, tgbotapi.NewInlineKeyboardRow(button(r.L.T(locales.ButtonBack), cbDistricts, scopeCenters)))
 	kb := tgbotapi.NewInlineKeyboardMarkup(rows...)
 	return b.edit(ctx, r, strings.Join(parts, "\n\n"), &kb)
 }
 
-// handleStartCenter opens the card of /start center_<id>, then the menu. An
-// unknown or malformed id gets the ordinary greeting: a poster printed
-// before a center was renamed must still lead somewhere.
+// A page of a district's centers holds at most centersPerPage entries
+// whose plain text, as Telegram counts it, is at most pageTextBudget: the
+// header, the footer and the page line take the rest of the 4096
+// (https://core.telegram.org/bots/api#sendmessage). With the catalog's
+// length limits one entry is under 900, so every page holds at least one.
+const (
+	centersPerPage = 10
+	pageTextBudget = 3500
+)
+
+// districtPages splits a district's centers into pages, as indexes into
+// centers. The split depends only on the catalog and the language, so a
+// page number in a button keeps its meaning. There is always one page, if
+// empty.
+func (b *Bot) districtPages(l *locales.Localizer, centers []catalog.Center) [][]int {
+	pages := [][]int{nil}
+	size := 0
+	for i, c := range centers {
+		n := utf16Len(plainText(b.centerSummary(l, i+1, c, nil))) + 2 // the blank line between entries
+		last := len(pages) - 1
+		if len(pages[last]) > 0 && (len(pages[last]) == centersPerPage || size+n > pageTextBudget) {
+			pages = append(pages, nil)
+			last, size = last+1, 0
+		}
+		pages[last] = append(pages[last], i)
+		size += n
+	}
+	return pages
+}
+
+// handleStartCenter opens the card of /start center_<id>, then the
+// subscription offer (once) and the menu; someone new is greeted first, with
+// the language switch. An unknown or malformed id gets the ordinary
+// greeting: a poster printed before a center was renamed must still lead
+// somewhere. handleStart has settled the language before this runs.
 func (b *Bot) handleStartCenter(ctx context.Context, r *Request) error {
 	id, ok := strings.CutPrefix(strings.TrimSpace(r.Args), "center_")
 	c, found := b.cat.Center(id)
 	if !ok || !found {
-		if !r.User.LangSet {
-			return b.askLanguage(ctx, r)
-		}
 		return b.greet(ctx, r)
+	}
+	if r.NewPerson {
+		if err := b.welcome(ctx, r); err != nil {
+			return err
+		}
 	}
 	text, kb := b.centerCard(r.L, c)
 	if _, err := b.reply(ctx, r, text, kb); err != nil {
 		return err
 	}
-	_, err := b.reply(ctx, r, r.L.T(locales.MenuPrompt), b.mainMenu(r.L))
-	return err
+	return b.offerAndMenu(ctx, r)
+}
+
+// plainText is what Telegram counts of a text in parse_mode HTML: the tags
+// dropped and the entities decoded. Text from people and the catalog is
+// escaped (esc), so every "<" starts a tag.
+func plainText(s string) string {
+	var out strings.Builder
+	for {
+		i := strings.IndexByte(s, '<')
+		if i < 0 {
+			out.WriteString(s)
+			break
+		}
+		out.WriteString(s[:i])
+		j := strings.IndexByte(s[i:], '>')
+		if j < 0 {
+			break
+		}
+		s = s[i+j+1:]
+	}
+	return html.UnescapeString(out.String())
 }

@@ -3,6 +3,7 @@ package bot
 import (
 	"cmp"
 	"context"
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -10,6 +11,7 @@ import (
 
 	"jastar/bot/telegramtest"
 	"jastar/locales"
+	"jastar/storage"
 	"jastar/storage/catalog"
 )
 
@@ -131,22 +133,94 @@ func TestCenters_NearestFromLocation(t *testing.T) {
 	}
 }
 
-func TestCenters_FarAwayGetsDistricts(t *testing.T) {
+// The "Centers near me" button stays on the keyboard during a dialogue; the
+// location it sends must list the centers, not feed the dialogue's step.
+func TestCenters_LocationDuringDialogue(t *testing.T) {
+	h, clock := bookingHarness(t)
+	ctx := context.Background()
+	t.Run("booking", func(t *testing.T) {
+		u := telegramtest.User{ID: 1151, FirstName: "Әсел", LanguageCode: "ru"}
+		h.srv.SendText(u, "/book")
+		q := h.waitText(u.ID, plain(firstLine(ru(locales.BookChooseType))))
+		h.srv.SendLocation(u, 43.199, 76.621)
+		m := h.waitText(u.ID, plain(ru(locales.CentersNearest)))
+		if d := buttonData(m); len(d) == 0 || d[0] != "ctr:karasai" {
+			t.Errorf("buttons = %v, want Karasai nearest first", d)
+		}
+		for _, bm := range h.botMessages(u.ID) {
+			if bm.Text == ru(locales.BookUseButtons) {
+				t.Errorf("the booking dialogue took the location: %q", bm.Text)
+			}
+		}
+		// The dialogue goes on where it was, now nearest first.
+		h.press(u, q, "Карьера")
+		where := h.waitMessage(u.ID, q.ID, "Где вам удобно", plain(ru(locales.BookNearestNote)))
+		if d := buttonData(where); len(d) == 0 || !strings.HasSuffix(d[0], ":karasai") {
+			t.Errorf("center buttons = %v, want Karasai first", d)
+		}
+	})
+	t.Run("feedback comment", func(t *testing.T) {
+		u := h.person(1152, storage.Kazakh)
+		conv := storage.Conversation{ChatID: u.ID, Flow: flowFeedback, Step: stepComment, UpdatedAt: clock.Now()}
+		conv.Set(keyFeedbackBook, "1")
+		if err := h.db.SaveConversation(ctx, conv); err != nil {
+			t.Fatal(err)
+		}
+		h.srv.SendLocation(u, 44.808, 76.274)
+		h.waitText(u.ID, plain(kk(locales.CentersNearest)))
+		for _, bm := range h.botMessages(u.ID) {
+			if bm.Text == plain(kk(locales.FeedbackCommentText)) {
+				t.Errorf("the feedback dialogue took the location: %q", bm.Text)
+			}
+		}
+		if _, err := h.db.Conversation(ctx, u.ID); err != nil {
+			t.Errorf("feedback dialogue after the location: %v, want it still open", err)
+		}
+	})
+}
+
+func TestCenters_FarAwayGetsEveryCenterAndDistricts(t *testing.T) {
 	h := newHarness(t)
 	u := telegramtest.User{ID: 1201, FirstName: "Ann", LanguageCode: "ru"}
 	h.srv.SendLocation(u, 0, 0)
 	before, _, _ := strings.Cut(ru(locales.CentersFarAway), ":")
 	m := h.waitText(u.ID, before)
+	// Every center but the online desk, open ones before those opening
+	// soon, then every district.
 	cat := catalog.Default(almaty(t))
-	data := buttonData(m)
-	if len(data) != len(cat.ListedDistricts()) {
-		t.Errorf("%d buttons, want one per district (%d): %v", len(data), len(cat.ListedDistricts()), data)
-	}
-	for _, d := range data {
-		if !strings.HasPrefix(d, "dist:") {
-			t.Errorf("button %q on a far-away answer; want only districts", d)
+	var open, soon, want []string
+	labels := map[string]string{}
+	for _, c := range cat.Centers {
+		switch {
+		case c.Online:
+		case c.IsOpen():
+			open = append(open, "ctr:"+c.ID)
+			labels["ctr:"+c.ID] = "📍 " + c.Settlement.RU
+		default:
+			soon = append(soon, "ctr:"+c.ID)
+			labels["ctr:"+c.ID] = "🕓 " + c.Settlement.RU + " (скоро)"
 		}
 	}
+	if len(soon) == 0 || len(open) == 0 {
+		t.Fatalf("test data: want open centers and centers opening soon, have %d and %d", len(open), len(soon))
+	}
+	want = append(append(want, open...), soon...)
+	for _, d := range cat.ListedDistricts() {
+		want = append(want, "dist:"+d.ID+":c")
+	}
+	if got := buttonData(m); !slices.Equal(got, want) {
+		t.Errorf("buttons = %v\nwant %v", got, want)
+	}
+	for _, row := range m.InlineKeyboard {
+		for _, b := range row {
+			if l, ok := labels[b.CallbackData]; ok && b.Text != l {
+				t.Errorf("button %s reads %q, want %q", b.CallbackData, b.Text, l)
+			}
+		}
+	}
+	// A button of the list opens the card.
+	h.press(u, m, "📍 Каскелен")
+	h.waitText(u.ID, "Молодёжный ресурсный центр Карасайского района", ru(locales.CenterStatusOpen))
 }
 
 func TestCenters_DistrictPathCardAndMap(t *testing.T) {
@@ -228,4 +302,110 @@ func TestMainMenu_HasCentersAndEvents(t *testing.T) {
 			t.Errorf("menu %v lacks %q", labels, want)
 		}
 	}
+}
+
+// fill is a text of exactly n UTF-16 code units that HTML escaping and
+// emoji make as long as it gets.
+func fill(n int) string {
+	const unit = "ә<&🎉" // 5 code units, two of them escaped in HTML
+	return strings.Repeat(unit, n/5) + strings.Repeat("ж", n%5)
+}
+
+// longCatalog has a district "big" of n centers, every text at the
+// catalog's length limit in both languages, every other one opening soon.
+func longCatalog(t *testing.T, n int) *catalog.Catalog {
+	t.Helper()
+	text := func(max int) string { return fmt.Sprintf("{ kk = %q, ru = %q }", fill(max), fill(max)) }
+	var b strings.Builder
+	b.WriteString("region = { kk = \"Облыс\", ru = \"Область\" }\ntime_zone = \"Asia/Almaty\"\n\n")
+	b.WriteString("[[districts]]\nid = \"big\"\nkind = \"district\"\nname = " + text(catalog.MaxNameLen) + "\n\n")
+	b.WriteString("[[types]]\nid = \"career\"\nname = { kk = \"Мансап\", ru = \"Карьера\" }\n\n")
+	for i := range n {
+		fmt.Fprintf(&b, "[[centers]]\nid = \"c%02d\"\ndistrict = \"big\"\nlat = 43.2\nlon = 76.6\n", i+1)
+		if i%2 == 1 {
+			b.WriteString("status = \"opening_soon\"\nopens_note = " + text(catalog.MaxNoteLen) + "\n")
+		}
+		for _, f := range []struct {
+			key string
+			max int
+		}{{"name", catalog.MaxNameLen}, {"settlement", catalog.MaxSettlementLen}, {"description", catalog.MaxDescriptionLen},
+			{"address", catalog.MaxAddressLen}, {"hours", catalog.MaxHoursLen}} {
+			b.WriteString(f.key + " = " + text(f.max) + "\n")
+		}
+		b.WriteString("phone = \"" + strings.Repeat("7", catalog.MaxPhoneLen) + "\"\nservices = [\n")
+		for range catalog.MaxServices {
+			b.WriteString("  " + text(catalog.MaxServiceLen) + ",\n")
+		}
+		b.WriteString("]\n\n")
+	}
+	c, err := catalog.Parse("long.toml", []byte(b.String()), almaty(t))
+	if err != nil {
+		t.Fatalf("the longest valid catalog does not parse:\n%v", err)
+	}
+	return c
+}
+
+// Every text at its length limit still makes a card and district pages that
+// Telegram accepts (the fake refuses more than 4096 characters, so a card
+// too long would come back as "something went wrong").
+func TestCenters_LongestCatalogFitsTelegram(t *testing.T) {
+	const n = 14
+	cat := longCatalog(t, n)
+	h := newHarness(t, withCatalog(cat))
+	for i, lang := range []string{"kk", "ru"} {
+		t.Run("card "+lang, func(t *testing.T) {
+			u := h.person(int64(1601+i), storage.Lang(lang))
+			for _, id := range []string{"c01", "c02"} {
+				h.srv.SendText(u, "/start center_"+id)
+				c, _ := cat.Center(id)
+				h.waitText(u.ID, c.Description.In(lang), c.Services[catalog.MaxServices-1].In(lang))
+			}
+			for _, m := range h.botMessages(u.ID) {
+				if m.Text == testLocales.For(lang).T(locales.SomethingWentWrong) {
+					t.Errorf("a card failed:\n%s", h.transcript(u.ID))
+				}
+			}
+		})
+	}
+	t.Run("district pages", func(t *testing.T) {
+		u := h.person(1611, storage.Russian)
+		h.srv.SendText(u, ru(locales.MenuDistricts))
+		list := h.waitText(u.ID, ru(locales.CentersChooseDistrict))
+		h.srv.PressButton(u, u.ID, list.ID, "dist:big:c")
+		var got []string
+		pages := 0
+		for m := list; ; {
+			pages++
+			pageLine, _, _ := strings.Cut(ru(locales.EventsPage, locales.Data{"Page": pages, "Pages": "§"}), "§")
+			m = h.waitMessage(u.ID, list.ID, pageLine)
+			var next string
+			for _, d := range buttonData(m) {
+				switch {
+				case strings.HasPrefix(d, "ctr:"):
+					got = append(got, strings.TrimPrefix(d, "ctr:"))
+				case strings.HasPrefix(d, "dist:big:c:"):
+					if d == "dist:big:c:"+B36(uint64(pages)) {
+						next = d
+					}
+				}
+			}
+			if next == "" {
+				break
+			}
+			if pages > n {
+				t.Fatalf("more pages than centers")
+			}
+			h.srv.PressButton(u, u.ID, list.ID, next)
+		}
+		var want []string
+		for _, c := range cat.CentersIn("big") {
+			want = append(want, c.ID)
+		}
+		if !slices.Equal(got, want) {
+			t.Errorf("the pages list %v, want every center once in order %v", got, want)
+		}
+		if pages < 2 {
+			t.Errorf("%d pages; %d centers at the length limits need more than one message", pages, n)
+		}
+	})
 }

@@ -102,6 +102,13 @@ func (b *Bot) handleMyData(ctx context.Context, r *Request) error {
 		return err
 	}
 	parts = append(parts, sub)
+	deliveries, err := b.deliveriesPart(ctx, l, r.ChatID)
+	if err != nil {
+		return err
+	}
+	if deliveries != "" {
+		parts = append(parts, deliveries)
+	}
 	feedback, err := b.feedbackPart(ctx, l, bookings)
 	if err != nil {
 		return err
@@ -177,6 +184,63 @@ func (b *Bot) feedbackPart(ctx context.Context, l *locales.Localizer, bookings [
 		return "", nil
 	}
 	return l.N(locales.MyDataFeedbackHeader, rated) + "\n" + strings.Join(lines, "\n"), nil
+}
+
+// broadcastsShown is how many of the broadcasts addressed to a person
+// /mydata lists; it counts them all.
+const broadcastsShown = 3
+
+// deliveryText names a delivery's outcome for the person.
+var deliveryText = map[storage.DeliveryState]string{
+	storage.DeliveryPending:   locales.DeliveryPending,
+	storage.DeliveryClaimed:   locales.DeliveryPending,
+	storage.DeliverySent:      locales.DeliverySent,
+	storage.DeliveryBlocked:   locales.DeliveryFailed,
+	storage.DeliveryFailed:    locales.DeliveryFailed,
+	storage.DeliveryUncertain: locales.DeliveryUncertain,
+}
+
+// deliveriesPart is the /mydata lines of the broadcasts addressed to the
+// person, which /forget deletes: how many, and the latest few with their
+// date, beginning and outcome. "" when there are none.
+func (b *Bot) deliveriesPart(ctx context.Context, l *locales.Localizer, chatID int64) (string, error) {
+	list, err := b.store.DeliveriesOf(ctx, chatID)
+	if err != nil || len(list) == 0 {
+		return "", err
+	}
+	lines := []string{l.N(locales.MyDataBroadcastsHeader, len(list))}
+	for i := len(list) - 1; i >= max(0, len(list)-broadcastsShown); i-- {
+		d := list[i]
+		date := "—" // the broadcast's record is gone
+		if !d.At.IsZero() {
+			date = l.Date(d.At.In(b.cfg.Location))
+		}
+		status, ok := deliveryText[d.State]
+		if !ok {
+			status = locales.DeliveryUncertain
+		}
+		lines = append(lines, l.T(locales.MyDataBroadcastLine, locales.Data{
+			"Date": esc(date), "Text": esc(excerpt(d.Version)), "Status": l.T(status),
+		}))
+	}
+	if older := len(list) - broadcastsShown; older > 0 {
+		lines = append(lines, l.N(locales.MyDataBroadcastsOlder, older))
+	}
+	return strings.Join(lines, "\n"), nil
+}
+
+// excerpt is the beginning of a broadcast, enough to recognise it: its
+// first line, at most excerptRunes long; a photo without a caption is 📷.
+func excerpt(v storage.Version) string {
+	const excerptRunes = 40
+	text, _, _ := strings.Cut(strings.TrimSpace(v.Text), "\n")
+	switch runes := []rune(text); {
+	case len(runes) > excerptRunes:
+		return strings.TrimSpace(string(runes[:excerptRunes])) + "…"
+	case text == "" && v.PhotoID != "":
+		return "📷"
+	}
+	return text
 }
 
 // replyLong sends parts joined by blank lines, split into messages below

@@ -103,7 +103,9 @@ func TestForget_LeavesNothingBehind(t *testing.T) {
 	for _, want := range []string{name, "@" + username, phone, "Workshop Zq", l.T(locales.StatusRegistered), l.T(locales.LanguageNameRU), l.N(locales.MyDataBookingsHeader, 2)[len("🗓 <b>"):][:2],
 		l.T(locales.StatusAttended), l.T(locales.StatusBooked),
 		l.T(locales.MyDataSubscriptionOn, locales.Data{"Topic": l.T(locales.TopicEvents), "District": l.T(locales.AllDistricts)}),
-		plain(l.N(locales.MyDataFeedbackHeader, 1)), l.T(locales.MyDataFeedbackComment, locales.Data{"Comment": comment})} {
+		plain(l.N(locales.MyDataFeedbackHeader, 1)), l.T(locales.MyDataFeedbackComment, locales.Data{"Comment": comment}),
+		l.N(locales.MyDataBroadcastsHeader, 1),
+		l.T(locales.MyDataBroadcastLine, locales.Data{"Date": l.Date(bc.CreatedAt.In(almaty(t))), "Text": "Тренинг в субботу", "Status": l.T(locales.DeliverySent)})} {
 		if !strings.Contains(m.Text, plain(want)) {
 			t.Errorf("/mydata lacks %q:\n%s", want, m.Text)
 		}
@@ -183,6 +185,72 @@ func TestForget_LeavesNothingBehind(t *testing.T) {
 	}
 	if strings.Contains(h.logs.String(), "Жанаргүл") || strings.Contains(h.logs.String(), phone[1:]) {
 		t.Error("the log holds the person's name or phone")
+	}
+}
+
+// seedDelivery stores a broadcast created at created, addressed to the
+// active subscribers (chatID among them), and settles chatID's delivery as
+// state, bypassing the sender.
+func seedDelivery(t *testing.T, h *harness, chatID int64, text string, created time.Time, state storage.DeliveryState) {
+	t.Helper()
+	ctx := context.Background()
+	bc, err := h.db.CreateBroadcast(ctx, storage.Broadcast{
+		AdminChatID: testAdmin, Audience: storage.Audience{Topic: storage.TopicEvents}, CreatedAt: created,
+		Versions: map[storage.Lang]storage.Version{storage.Kazakh: {Text: text}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, done, err := h.db.AddRecipients(ctx, bc.ID, 100); err != nil || !done {
+		t.Fatalf("add recipients: done %v, %v", done, err)
+	}
+	if state == storage.DeliveryPending {
+		return
+	}
+	if ok, err := h.db.ClaimDelivery(ctx, bc.ID, chatID); err != nil || !ok {
+		t.Fatalf("claim: %v, %v", ok, err)
+	}
+	if err := h.db.SettleDelivery(ctx, bc.ID, chatID, state); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// /mydata counts the broadcasts addressed to the person and shows the
+// latest few, since /forget deletes their delivery records too.
+func TestMyData_Broadcasts(t *testing.T) {
+	h, _ := bookingHarness(t)
+	ctx := context.Background()
+	u := h.person(4401, storage.Kazakh)
+	if err := h.db.SaveSubscription(ctx, storage.Subscription{ChatID: u.ID, Topics: []storage.Topic{storage.TopicEvents}, Lang: storage.Kazakh, Active: true, UpdatedAt: at(t, 1, 9)}); err != nil {
+		t.Fatal(err)
+	}
+	long := "Жастар үйінде сенбі күні үлкен тренинг өтеді, бәріңізді шақырамыз!\nТолығырақ сайтта"
+	seedDelivery(t, h, u.ID, "Бірінші хабар", at(t, 1, 9), storage.DeliverySent)
+	seedDelivery(t, h, u.ID, "Екінші хабар", at(t, 2, 9), storage.DeliverySent)
+	seedDelivery(t, h, u.ID, long, at(t, 3, 9), storage.DeliverySent)
+	seedDelivery(t, h, u.ID, "Жеткізілмеген", at(t, 4, 9), storage.DeliveryFailed)
+	seedDelivery(t, h, u.ID, "Кезекте", at(t, 5, 9), storage.DeliveryPending)
+
+	h.srv.SendText(u, "/mydata")
+	m := h.waitText(u.ID, plain(kk(locales.MyDataHeader)))
+	l := tl("kk")
+	line := func(d int, text, status string) string {
+		return l.T(locales.MyDataBroadcastLine, locales.Data{"Date": l.Date(at(t, d, 9)), "Text": text, "Status": l.T(status)})
+	}
+	want := []string{
+		plain(l.N(locales.MyDataBroadcastsHeader, 5)),
+		line(5, "Кезекте", locales.DeliveryPending),
+		line(4, "Жеткізілмеген", locales.DeliveryFailed),
+		line(3, string([]rune(long)[:40])+"…", locales.DeliverySent),
+		l.N(locales.MyDataBroadcastsOlder, 2),
+	}
+	if !strings.Contains(m.Text, strings.Join(want, "\n")) {
+		t.Errorf("/mydata lacks the broadcasts, newest first:\n%s\nin:\n%s", strings.Join(want, "\n"), m.Text)
+	}
+	for _, old := range []string{"Бірінші хабар", "Екінші хабар"} {
+		if strings.Contains(m.Text, old) {
+			t.Errorf("/mydata lists %q, older than the last %d", old, broadcastsShown)
+		}
 	}
 }
 

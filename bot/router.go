@@ -35,6 +35,9 @@ type Request struct {
 	L         *locales.Localizer
 	Command   string // without "/" and "@bot"
 	Args      string // text after the command
+	// NewPerson is true when the person has not been greeted yet: this
+	// update created their record, or it is their first language choice.
+	NewPerson bool
 	answered  bool
 }
 
@@ -123,11 +126,11 @@ func (b *Bot) newRequest(ctx context.Context, u tgbotapi.Update) *Request {
 		return r
 	}
 	if r.Private {
-		user, err := b.touchUser(ctx, r.From)
+		user, created, err := b.touchUser(ctx, r.From)
 		if err != nil {
 			b.log.Error("load user", "chat_id", r.ChatID, "err", err)
 		}
-		r.User = user
+		r.User, r.NewPerson = user, created
 	} else if stored, err := b.store.User(ctx, r.From.ID); err == nil {
 		r.User = stored
 	} else {
@@ -141,17 +144,19 @@ func (b *Bot) newRequest(ctx context.Context, u tgbotapi.Update) *Request {
 
 // touchUser loads the person, creating the record on first contact and
 // writing only when something changed, so most updates cost one read.
-func (b *Bot) touchUser(ctx context.Context, from *tgbotapi.User) (storage.User, error) {
-	u, err := b.store.User(ctx, from.ID)
+// created tells that this call made the record.
+func (b *Bot) touchUser(ctx context.Context, from *tgbotapi.User) (u storage.User, created bool, err error) {
+	u, err = b.store.User(ctx, from.ID)
 	if err == nil && u.Active && u.FirstName == from.FirstName && u.Username == from.UserName {
-		return u, nil
+		return u, false, nil
 	}
 	if err != nil && !errors.Is(err, storage.ErrNotFound) {
-		return storage.User{ChatID: from.ID, Lang: guessLang(from.LanguageCode)}, err
+		return storage.User{ChatID: from.ID, Lang: guessLang(from.LanguageCode)}, false, err
 	}
 	now := b.now()
-	return b.store.UpdateUser(ctx, from.ID, func(u *storage.User) error {
-		if u.CreatedAt.IsZero() {
+	u, err = b.store.UpdateUser(ctx, from.ID, func(u *storage.User) error {
+		created = u.CreatedAt.IsZero()
+		if created {
 			u.CreatedAt = now
 			u.Lang = guessLang(from.LanguageCode)
 			u.LangSet = u.Lang != "" && strings.HasPrefix(strings.ToLower(from.LanguageCode), string(u.Lang))
@@ -164,6 +169,7 @@ func (b *Bot) touchUser(ctx context.Context, from *tgbotapi.User) (storage.User,
 		u.UpdatedAt = now
 		return nil
 	})
+	return u, created, err
 }
 
 // guessLang maps Telegram's language_code to a language we speak, "" if none.
@@ -209,12 +215,17 @@ func (b *Bot) route(ctx context.Context, r *Request) error {
 	if h, ok := b.routes.menuByText[strings.TrimSpace(m.Text)]; ok && m.Text != "" {
 		return h(ctx, r)
 	}
+	// A location comes from the "Centers near me" button, which stays on the
+	// keyboard during every dialogue, and no dialogue asks for one: it goes
+	// to the centers before the dialogue step, which would only say "use
+	// the buttons". The dialogue stays open for the person to go on.
+	if m.Location != nil && b.routes.onLocation != nil {
+		return b.routes.onLocation(ctx, r)
+	}
 	if handled, err := b.routeStep(ctx, r); handled || err != nil {
 		return err
 	}
 	switch {
-	case m.Location != nil && b.routes.onLocation != nil:
-		return b.routes.onLocation(ctx, r)
 	case m.Contact != nil && b.routes.onContact != nil:
 		return b.routes.onContact(ctx, r)
 	case m.Text == "" && (m.Sticker != nil || m.Photo != nil || m.Voice != nil || m.Video != nil || m.Document != nil ||

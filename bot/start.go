@@ -18,19 +18,40 @@ func (b *Bot) handleStart(ctx context.Context, r *Request) error {
 	if err := b.endDialogue(ctx, r.ChatID); err != nil {
 		return err
 	}
-	if payload := strings.TrimSpace(r.Args); payload != "" {
-		prefix, _, _ := strings.Cut(payload, "_")
-		if h, ok := b.routes.startPayloads[prefix]; ok {
-			return h(ctx, r)
+	payload := strings.TrimSpace(r.Args)
+	if h, ok := b.startPayload(payload); ok {
+		if !r.User.LangSet {
+			// A poster's QR code on first contact: the language comes
+			// first, and the button carries the payload to after it.
+			return b.askLanguage(ctx, r, payload)
 		}
+		return h(ctx, r)
 	}
 	if !r.User.LangSet {
-		return b.askLanguage(ctx, r)
+		return b.askLanguage(ctx, r, "")
 	}
 	return b.greet(ctx, r)
 }
 
+// startPayload finds the handler of a deep-link payload ("center_<id>").
+func (b *Bot) startPayload(payload string) (Handler, bool) {
+	if payload == "" {
+		return nil, false
+	}
+	prefix, _, _ := strings.Cut(payload, "_")
+	h, ok := b.routes.startPayloads[prefix]
+	return h, ok
+}
+
 func (b *Bot) greet(ctx context.Context, r *Request) error {
+	if err := b.welcome(ctx, r); err != nil {
+		return err
+	}
+	return b.offerAndMenu(ctx, r)
+}
+
+// welcome says hello with the one-tap switch to the other language.
+func (b *Bot) welcome(ctx context.Context, r *Request) error {
 	name := "👋"
 	if r.From != nil && r.From.FirstName != "" {
 		name = esc(r.From.FirstName)
@@ -38,9 +59,13 @@ func (b *Bot) greet(ctx context.Context, r *Request) error {
 	switchKB := tgbotapi.NewInlineKeyboardMarkup(tgbotapi.NewInlineKeyboardRow(
 		button(r.L.T(locales.SwitchLanguage), cbLanguage, string(r.User.Lang.Other())),
 	))
-	if _, err := b.reply(ctx, r, r.L.T(locales.Welcome, locales.Data{"Name": name}), switchKB); err != nil {
-		return err
-	}
+	_, err := b.reply(ctx, r, r.L.T(locales.Welcome, locales.Data{"Name": name}), switchKB)
+	return err
+}
+
+// offerAndMenu ends a greeting: the subscription offer, once per person,
+// then the main menu.
+func (b *Bot) offerAndMenu(ctx context.Context, r *Request) error {
 	if err := b.offerSubscription(ctx, r); err != nil {
 		return err
 	}
@@ -48,27 +73,54 @@ func (b *Bot) greet(ctx context.Context, r *Request) error {
 	return err
 }
 
-// askLanguage shows the bilingual question with two buttons.
-func (b *Bot) askLanguage(ctx context.Context, r *Request) error {
+// askLanguage shows the bilingual question with two buttons. A deep-link
+// payload rides along in the buttons (lang:<kk|ru>:<payload>) so that the
+// choice opens what the link pointed to; one too long for callback data is
+// dropped and the choice just greets.
+func (b *Bot) askLanguage(ctx context.Context, r *Request, payload string) error {
+	args := func(lang storage.Lang) []string {
+		if payload == "" {
+			return []string{string(lang)}
+		}
+		return []string{string(lang), payload}
+	}
+	if _, err := EncodeCallback(cbLanguage, args(storage.Russian)...); err != nil {
+		payload = ""
+	}
 	kb := tgbotapi.NewInlineKeyboardMarkup(tgbotapi.NewInlineKeyboardRow(
-		button(r.L.T(locales.LanguageNameKK), cbLanguage, string(storage.Kazakh)),
-		button(r.L.T(locales.LanguageNameRU), cbLanguage, string(storage.Russian)),
+		button(r.L.T(locales.LanguageNameKK), cbLanguage, args(storage.Kazakh)...),
+		button(r.L.T(locales.LanguageNameRU), cbLanguage, args(storage.Russian)...),
 	))
 	_, err := b.reply(ctx, r, r.L.T(locales.ChooseLanguage), kb)
 	return err
 }
 
 // handleLanguage answers /language and the menu button.
-func (b *Bot) handleLanguage(ctx context.Context, r *Request) error { return b.askLanguage(ctx, r) }
+func (b *Bot) handleLanguage(ctx context.Context, r *Request) error { return b.askLanguage(ctx, r, "") }
 
-// handleLanguageCallback stores the chosen language and shows the menu in it
-// at once.
+// handleLanguageCallback (lang:<kk|ru>[:<deep-link payload>]) stores the
+// chosen language and shows the menu in it at once. A first choice greets,
+// then opens the deep link the person came by, if any. Telegram's command
+// menu follows afterwards, once the person has their answer.
 func (b *Bot) handleLanguageCallback(ctx context.Context, r *Request) error {
 	lang := storage.Lang(r.Data.Arg(0))
 	if !lang.Valid() || !r.Private {
 		b.answer(ctx, r, r.L.T(locales.OutdatedButton))
 		return nil
 	}
+	if err := b.chooseLanguage(ctx, r, lang); err != nil {
+		return err
+	}
+	// The menu of commands is a nicety: its failure is logged, never shown
+	// as a failed switch.
+	if err := b.setChatCommands(ctx, r.ChatID, lang); err != nil {
+		b.log.Warn("set chat commands", "chat_id", r.ChatID, "err", err)
+	}
+	return nil
+}
+
+// chooseLanguage stores lang and answers in it.
+func (b *Bot) chooseLanguage(ctx context.Context, r *Request, lang storage.Lang) error {
 	firstChoice := !r.User.LangSet
 	user, err := b.store.UpdateUser(ctx, r.ChatID, func(u *storage.User) error {
 		u.Lang, u.LangSet = lang, true
@@ -85,6 +137,10 @@ func (b *Bot) handleLanguageCallback(ctx context.Context, r *Request) error {
 		if r.Message != nil {
 			// The question is answered; keep the chat tidy.
 			_, _ = b.send.Request(ctx, tgbotapi.NewDeleteMessage(r.ChatID, r.Message.MessageID))
+		}
+		if h, ok := b.startPayload(r.Data.Arg(1)); ok {
+			r.Args, r.NewPerson = r.Data.Arg(1), true
+			return h(ctx, r)
 		}
 		return b.greet(ctx, r)
 	}

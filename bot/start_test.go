@@ -6,11 +6,15 @@ import (
 	"fmt"
 	"html"
 	"net"
+	"net/http"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
 
 	"jastar/bot/telegramtest"
 	"jastar/locales"
@@ -390,4 +394,146 @@ func TestOffset_StaleAfterAWeekIsNotTrusted(t *testing.T) {
 	h.srv.SendText(u, "/help") // gets a low update id from the fake
 	h.restart()
 	h.waitText(u.ID, firstLine(plain(kk(locales.Help))))
+}
+
+// botTexts is the text of the bot's messages in chat that were not deleted.
+func (h *harness) botTexts(chatID int64) []string {
+	var out []string
+	for _, m := range h.botMessages(chatID) {
+		if !m.Deleted {
+			out = append(out, m.Text)
+		}
+	}
+	return out
+}
+
+// inOrder reports whether texts has, in this order, one text starting with
+// each prefix, and nothing else.
+func inOrder(texts []string, prefixes ...string) bool {
+	if len(texts) != len(prefixes) {
+		return false
+	}
+	for i, p := range prefixes {
+		if !strings.HasPrefix(texts[i], p) {
+			return false
+		}
+	}
+	return true
+}
+
+// A poster's QR code is often the first contact: the person gets the
+// language question or the greeting with its switch, the card, and the
+// subscription offer, as a plain /start would give them.
+func TestStart_DeepLinkOnFirstContact(t *testing.T) {
+	h := newHarness(t)
+	card := "Молодёжный ресурсный центр Карасайского района"
+	t.Run("russian telegram greets first", func(t *testing.T) {
+		u := telegramtest.User{ID: 2601, FirstName: "Данияр", LanguageCode: "ru"}
+		h.srv.SendText(u, "/start center_karasai")
+		h.waitText(u.ID, ru(locales.MenuPrompt))
+		got := h.botTexts(u.ID)
+		want := []string{firstLine(plain(ru(locales.Welcome, locales.Data{"Name": "Данияр"}))), card, ru(locales.SubscriptionOffer), ru(locales.MenuPrompt)}
+		if !inOrder(got, want...) {
+			t.Fatalf("messages = %q, want greeting, card, offer, menu", got)
+		}
+		welcome := h.botMessages(u.ID)[0]
+		if d := buttonData(welcome); len(d) != 1 || d[0] != "lang:kk" {
+			t.Errorf("greeting buttons = %v, want the switch to Kazakh", d)
+		}
+		// A second poster: only the card and the menu, no greeting, no
+		// second offer.
+		h.srv.SendText(u, "/start center_balkhash")
+		h.waitText(u.ID, "Молодёжный ресурсный центр Балхашского района")
+		h.waitMatch(u.ID, "second menu", func(m telegramtest.Message) bool {
+			return m.Text == ru(locales.MenuPrompt) && m.ID > welcome.ID+3
+		})
+		got = h.botTexts(u.ID)[4:]
+		if !inOrder(got, "Молодёжный ресурсный центр Балхашского района", ru(locales.MenuPrompt)) {
+			t.Errorf("second deep link gave %q, want the card and the menu", got)
+		}
+	})
+	t.Run("other telegram language asks first", func(t *testing.T) {
+		u := telegramtest.User{ID: 2602, FirstName: "John", LanguageCode: "en"}
+		h.srv.SendText(u, "/start center_karasai")
+		q := h.waitText(u.ID, ru(locales.ChooseLanguage))
+		if got := h.botTexts(u.ID); len(got) != 1 {
+			t.Fatalf("before the choice: %q, want only the question", got)
+		}
+		h.press(u, q, "Русский")
+		h.waitText(u.ID, ru(locales.MenuPrompt))
+		got := h.botTexts(u.ID)
+		want := []string{firstLine(plain(ru(locales.Welcome, locales.Data{"Name": "John"}))), card, ru(locales.SubscriptionOffer), ru(locales.MenuPrompt)}
+		if !inOrder(got, want...) {
+			t.Fatalf("after the choice: %q, want greeting, card, offer, menu", got)
+		}
+		stored, err := h.db.User(context.Background(), u.ID)
+		if err != nil || stored.Lang != storage.Russian || !stored.LangSet || !stored.SubscriptionOffered {
+			t.Errorf("stored user = %+v, %v; want Russian chosen and the offer made", stored, err)
+		}
+	})
+}
+
+// commandDescriptions are the descriptions of a command list, in order.
+func commandDescriptions(cmds []tgbotapi.BotCommand) []string {
+	var out []string
+	for _, c := range cmds {
+		out = append(out, c.Description)
+	}
+	return out
+}
+
+// Telegram's command menu follows the language the person chose, not only
+// their app's language_code; a failure to set it does not fail the switch.
+func TestLanguage_CommandMenuFollowsChoice(t *testing.T) {
+	h := newHarness(t)
+	// menuIn checks, after the reply to /help (updates of one chat are
+	// handled in order, so the language button's work is over by then),
+	// that the chat's command menu is in lang.
+	menuIn := func(t *testing.T, u telegramtest.User, lang string) {
+		t.Helper()
+		l := testLocales.For(lang)
+		h.srv.SendText(u, "/help")
+		h.waitText(u.ID, firstLine(plain(l.T(locales.Help))))
+		want := []string{l.T(locales.CommandStart), l.T(locales.CommandLanguage), l.T(locales.CommandCancel)}
+		if got := commandDescriptions(h.srv.ChatCommands(u.ID)); len(got) < 3 || !slices.Equal(got[:3], want) {
+			t.Errorf("chat commands = %q, want them in %s, starting %q", got, lang, want)
+		}
+	}
+
+	t.Run("switch on the greeting", func(t *testing.T) {
+		u := telegramtest.User{ID: 2701, FirstName: "Айдана", LanguageCode: "ru"}
+		h.srv.SendText(u, "/start")
+		greeting := h.waitText(u.ID, firstLine(plain(ru(locales.Welcome, locales.Data{"Name": "Айдана"}))))
+		h.press(u, greeting, ru(locales.SwitchLanguage))
+		h.waitText(u.ID, kk(locales.LanguageChanged))
+		menuIn(t, u, "kk")
+	})
+	t.Run("first choice", func(t *testing.T) {
+		u := telegramtest.User{ID: 2702, FirstName: "John", LanguageCode: "en"}
+		h.srv.SendText(u, "/start")
+		h.press(u, h.waitText(u.ID, ru(locales.ChooseLanguage)), "Русский")
+		h.waitText(u.ID, ru(locales.MenuPrompt))
+		menuIn(t, u, "ru")
+	})
+	t.Run("failure is not the person's", func(t *testing.T) {
+		u := telegramtest.User{ID: 2703, FirstName: "Ерлан", LanguageCode: "kk"}
+		h.srv.SendText(u, "/start")
+		greeting := h.waitText(u.ID, firstLine(plain(kk(locales.Welcome, locales.Data{"Name": "Ерлан"}))))
+		h.srv.FailNext("setMyCommands", 1, http.StatusBadRequest, 0)
+		id := h.press(u, greeting, kk(locales.SwitchLanguage))
+		if got := h.waitAnswered(id); got != ru(locales.LanguageChanged) {
+			t.Errorf("button answered %q, want %q", got, ru(locales.LanguageChanged))
+		}
+		h.waitText(u.ID, ru(locales.LanguageChanged))
+		h.srv.SendText(u, "/help")
+		h.waitText(u.ID, firstLine(plain(ru(locales.Help))))
+		for _, m := range h.botMessages(u.ID) {
+			if m.Text == ru(locales.SomethingWentWrong) || m.Text == kk(locales.SomethingWentWrong) {
+				t.Errorf("the failed command menu reached the person: %q", m.Text)
+			}
+		}
+		if stored, err := h.db.User(context.Background(), u.ID); err != nil || stored.Lang != storage.Russian {
+			t.Errorf("stored user = %+v, %v; want Russian", stored, err)
+		}
+	})
 }

@@ -23,4 +23,6 @@ const (
 	ButtonShowOnMap       = "ButtonShowOnMap"
 	ButtonCenterEvents    = "ButtonCenterEvents"
 	ButtonChooseDistrict  = "ButtonChooseDistrict"
+	CenterButtonOpen      = "CenterButtonOpen" // a center in the full list
+	CenterButtonSoon      = "CenterButtonSoon" // a center opening soon in the full list
 )

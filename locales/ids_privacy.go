@@ -74,8 +74,15 @@ const (
 	StatsFeedbackNone         = "StatsFeedbackNone"
 	StatsFeedbackByType       = "StatsFeedbackByType"
 	StatsFeedbackByCenter     = "StatsFeedbackByCenter"
-	StatsSubscribers          = "StatsSubscribers"    // plural
-	StatsSubscriberLine       = "StatsSubscriberLine" // plural
-	StatsFeedback             = "StatsFeedback"       // plural
-	StatsFeedbackLine         = "StatsFeedbackLine"   // plural
+	StatsSubscribers          = "StatsSubscribers"       // plural
+	StatsSubscriberLine       = "StatsSubscriberLine"    // plural
+	StatsFeedback             = "StatsFeedback"          // plural
+	StatsFeedbackLine         = "StatsFeedbackLine"      // plural
+	MyDataBroadcastsHeader    = "MyDataBroadcastsHeader" // plural
+	MyDataBroadcastsOlder     = "MyDataBroadcastsOlder"  // plural
+	MyDataBroadcastLine       = "MyDataBroadcastLine"
+	DeliverySent              = "DeliverySent"
+	DeliveryPending           = "DeliveryPending"
+	DeliveryFailed            = "DeliveryFailed"
+	DeliveryUncertain         = "DeliveryUncertain"
 )

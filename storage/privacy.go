@@ -24,6 +24,9 @@ type PrivacyStore interface {
 	// anonymises whatever it finds. When it returns, no byte of the erased
 	// values is left in the database file, not even in freed pages.
 	Forget(ctx context.Context, chatID int64) (ForgetReport, error)
+	// DeliveriesOf returns the broadcast deliveries addressed to the person,
+	// the ones Forget deletes, oldest broadcast first.
+	DeliveriesOf(ctx context.Context, chatID int64) ([]Delivery, error)
 	// CountSubscribers counts the active subscribers by topic and by
 	// district from the subscription index, without collecting them.
 	CountSubscribers(ctx context.Context) (SubscriberCounts, error)
@@ -52,4 +55,17 @@ type ForgetReport struct {
 	// Deliveries are the broadcast deliveries addressed to the person that
 	// were deleted; the broadcasts' counts keep them.
 	Deliveries int
+}
+
+// Delivery is one broadcast addressed to a person, for /mydata.
+type Delivery struct {
+	BroadcastID uint64
+	State       DeliveryState
+	// Lang is the language of the version the person gets; Version is
+	// that version, or the other when it was left out.
+	Lang    Lang
+	Version Version
+	// At is when the broadcast was created; zero (with no Version) when its
+	// record is gone.
+	At time.Time
 }

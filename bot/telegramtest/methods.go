@@ -566,3 +566,11 @@ func (s *Server) flood(c *chat) (reply, bool) {
 	s.global.tokens--
 	return reply{}, false
 }
+
+// ChatCommands returns the commands set for one chat (scope chat), in any
+// language_code.
+func (s *Server) ChatCommands(chatID int64) []tgbotapi.BotCommand {
+	s.cmdMu.Lock()
+	defer s.cmdMu.Unlock()
+	return append([]tgbotapi.BotCommand(nil), s.commands[commandKey{scope: "chat:" + strconv.FormatInt(chatID, 10)}]...)
+}

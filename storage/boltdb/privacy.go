@@ -290,6 +290,44 @@ func deleteSubscription(tx *bolt.Tx, chatID int64) (bool, error) {
 	return found, subs.Delete(encodeChatID(chatID))
 }
 
+// DeliveriesOf implements storage.PrivacyStore through deliveries_by_chat,
+// whose keys chatID | broadcastID list the person's in broadcast order.
+func (db *DB) DeliveriesOf(ctx context.Context, chatID int64) ([]storage.Delivery, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	var out []storage.Delivery
+	err := db.bolt.View(func(tx *bolt.Tx) error {
+		prefix := encodeChatID(chatID)
+		deliveries := tx.Bucket(bucketDeliveries)
+		c := tx.Bucket(bucketDeliveriesByChat).Cursor()
+		for k, _ := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, _ = c.Next() {
+			id := decodeUint(k[8:16])
+			raw := deliveries.Get(deliveryKey(id, chatID))
+			if raw == nil {
+				continue // the index outlived its entry; Forget drops both
+			}
+			d := storage.Delivery{BroadcastID: id}
+			d.State, d.Lang = decodeDelivery(raw)
+			b, err := getBroadcast(tx, id)
+			switch {
+			case isNotFound(err):
+			case err != nil:
+				return err
+			default:
+				d.At = b.CreatedAt
+				d.Version, _, _ = b.VersionFor(d.Lang)
+			}
+			out = append(out, d)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("deliveries of %d: %w", chatID, err)
+	}
+	return out, nil
+}
+
 // deleteDeliveriesOf deletes the person's deliveries through
 // deliveries_by_chat. A delivery still pending in a broadcast that is not
 // over leaves its recipients, so the total shrinks; one claimed (the

@@ -117,6 +117,24 @@ type Center struct {
 	Schedules []Schedule
 }
 
+// Length limits of catalog texts, in UTF-16 code units as Telegram counts
+// them (an emoji counts two). Parse refuses longer texts, so that every
+// message the bot composes from the catalog stays under Telegram's limit of
+// 4096 (https://core.telegram.org/bots/api#sendmessage): a center's card
+// with every field at its limit stays below it, which the bot's tests check.
+const (
+	MaxNameLen        = 100 // names of the region, districts, centers and types; event titles
+	MaxSettlementLen  = 50  // also a button label
+	MaxAddressLen     = 150
+	MaxHoursLen       = 100
+	MaxNoteLen        = 100  // opens_note
+	MaxDescriptionLen = 1000 // of centers, types and events, as for events staff add
+	MaxBringLen       = 300  // what to bring to a consultation
+	MaxServiceLen     = 80   // one entry of a center's services
+	MaxServices       = 15   // entries of a center's services
+	MaxPhoneLen       = 30   // one phone number
+)
+
 // IsOpen reports whether the center works now (rather than opening soon).
 func (c Center) IsOpen() bool { return c.Status == StatusOpen }
 
@@ -242,6 +260,19 @@ func (c *Catalog) CentersIn(districtID string) []Center {
 	var out []Center
 	for _, ce := range c.Centers {
 		if !ce.Online && ce.DistrictID == districtID {
+			out = append(out, ce)
+		}
+	}
+	slices.SortStableFunc(out, func(a, b Center) int { return cmp.Compare(statusRank(a), statusRank(b)) })
+	return out
+}
+
+// ListedCenters returns every center but the online desk, open ones first,
+// each group in file order: the full list for someone far from all of them.
+func (c *Catalog) ListedCenters() []Center {
+	var out []Center
+	for _, ce := range c.Centers {
+		if !ce.Online {
 			out = append(out, ce)
 		}
 	}

@@ -12,6 +12,7 @@ import (
 	"slices"
 	"strings"
 	"time"
+	"unicode/utf16"
 
 	"github.com/BurntSushi/toml"
 )
@@ -450,7 +451,7 @@ func (p *parser) catalog(loc *time.Location) *Catalog {
 		holidays:  make(map[Date]bool),
 		online:    -1,
 	}
-	c.Region = p.text(root, "region", r.Region, required)
+	c.Region = p.text(root, "region", r.Region, required, MaxNameLen)
 	c.TimeZone, c.loc = p.timeZone(root, r.TimeZone)
 	if loc != nil {
 		c.loc = loc
@@ -483,7 +484,7 @@ func (p *parser) catalog(loc *time.Location) *Catalog {
 	for i, rd := range r.Districts {
 		w := at{path: "districts", item: []int{i}, kind: "district"}
 		d := District{ID: ident(&w, rd.ID, "district")}
-		d.Name = p.text(w, "name", rd.Name, required)
+		d.Name = p.text(w, "name", rd.Name, required, MaxNameLen)
 		d.Kind, _ = p.str(w, "kind", rd.Kind)
 		if !slices.Contains([]string{KindDistrict, KindCity, KindRegion}, d.Kind) {
 			p.add(w, "kind", "%q is not a kind: use %q, %q or %q", d.Kind, KindDistrict, KindCity, KindRegion)
@@ -497,9 +498,9 @@ func (p *parser) catalog(loc *time.Location) *Catalog {
 	for i, rt := range r.Types {
 		w := at{path: "types", item: []int{i}, kind: "type"}
 		t := ConsultationType{ID: ident(&w, rt.ID, "type")}
-		t.Name = p.text(w, "name", rt.Name, required)
-		t.Description = p.text(w, "description", rt.Description, bothOrNeither)
-		t.Bring = p.text(w, "bring", rt.Bring, bothOrNeither)
+		t.Name = p.text(w, "name", rt.Name, required, MaxNameLen)
+		t.Description = p.text(w, "description", rt.Description, bothOrNeither, MaxDescriptionLen)
+		t.Bring = p.text(w, "bring", rt.Bring, bothOrNeither, MaxBringLen)
 		t.Emoji, _ = p.str(w, "emoji", rt.Emoji)
 		if t.ID != "" {
 			c.types[t.ID] = len(c.Types)
@@ -540,19 +541,22 @@ func (p *parser) catalog(loc *time.Location) *Catalog {
 func (p *parser) center(w at, rc rawCenter, c *Catalog, id string) Center {
 	ce := Center{ID: id}
 	ce.Online, _ = p.bool(w, "online", rc.Online)
-	ce.Name = p.text(w, "name", rc.Name, required)
+	ce.Name = p.text(w, "name", rc.Name, required, MaxNameLen)
 	if ce.Online {
-		ce.Settlement = p.text(w, "settlement", rc.Settlement, bothOrNeither)
+		ce.Settlement = p.text(w, "settlement", rc.Settlement, bothOrNeither, MaxSettlementLen)
 	} else {
-		ce.Settlement = p.text(w, "settlement", rc.Settlement, required)
+		ce.Settlement = p.text(w, "settlement", rc.Settlement, required, MaxSettlementLen)
 	}
-	ce.Description = p.text(w, "description", rc.Description, bothOrNeither)
-	ce.Address = p.text(w, "address", rc.Address, bothOrNeither)
-	ce.Hours = p.text(w, "hours", rc.Hours, bothOrNeither)
-	ce.OpensNote = p.text(w, "opens_note", rc.OpensNote, bothOrNeither)
+	ce.Description = p.text(w, "description", rc.Description, bothOrNeither, MaxDescriptionLen)
+	ce.Address = p.text(w, "address", rc.Address, bothOrNeither, MaxAddressLen)
+	ce.Hours = p.text(w, "hours", rc.Hours, bothOrNeither, MaxHoursLen)
+	ce.OpensNote = p.text(w, "opens_note", rc.OpensNote, bothOrNeither, MaxNoteLen)
 	ce.Phone, _ = p.str(w, "phone", rc.Phone)
-	if strings.Trim(ce.Phone, "+0123456789 -()") != "" {
+	switch {
+	case strings.Trim(ce.Phone, "+0123456789 -()") != "":
 		p.add(w, "phone", "%q is not a phone number: use digits, spaces, + - ( )", ce.Phone)
+	case len(ce.Phone) > MaxPhoneLen:
+		p.add(w, "phone", "%q is %d characters long: keep it to %d, one number", ce.Phone, len(ce.Phone), MaxPhoneLen)
 	}
 
 	district, ok := p.str(w, "district", rc.District)
@@ -589,8 +593,12 @@ func (p *parser) center(w at, rc rawCenter, c *Catalog, id string) Center {
 	}
 	ce.Lat, ce.Lon = lat, lon
 
-	for i, v := range p.list(w, "services", rc.Services) {
-		ce.Services = append(ce.Services, p.text(w, fmt.Sprintf("services[%d]", i+1), rawValue{v: v, set: true}, required))
+	services := p.list(w, "services", rc.Services)
+	if len(services) > MaxServices {
+		p.add(w, "services", "%d services: keep it to %d, or the center's card exceeds Telegram's message limit", len(services), MaxServices)
+	}
+	for i, v := range services {
+		ce.Services = append(ce.Services, p.text(w, fmt.Sprintf("services[%d]", i+1), rawValue{v: v, set: true}, required, MaxServiceLen))
 	}
 
 	ce.StaffChatID, _ = p.int(w, "staff_chat_id", rc.StaffChatID)
@@ -721,8 +729,8 @@ const eventLayout = "2006-01-02 15:04"
 
 func (p *parser) event(w at, re rawEvent, c *Catalog, loc *time.Location, id string) EventSeed {
 	e := EventSeed{ID: id}
-	e.Title = p.text(w, "title", re.Title, required)
-	e.Description = p.text(w, "description", re.Description, bothOrNeither)
+	e.Title = p.text(w, "title", re.Title, required, MaxNameLen)
+	e.Description = p.text(w, "description", re.Description, bothOrNeither, MaxDescriptionLen)
 	center, ok := p.str(w, "center", re.Center)
 	switch {
 	case !ok || center == "":
@@ -931,7 +939,9 @@ const (
 	bothOrNeither                 // optional, but never in one language only
 )
 
-func (p *parser) text(w at, key string, v rawValue, rule textRule) Text {
+// text reads a text in both languages; each may be at most max UTF-16
+// code units long (see MaxNameLen).
+func (p *parser) text(w at, key string, v rawValue, rule textRule, max int) Text {
 	var t Text
 	switch x := v.v.(type) {
 	case nil:
@@ -956,6 +966,12 @@ func (p *parser) text(w at, key string, v rawValue, rule textRule) Text {
 				t.RU = strings.TrimSpace(s)
 			}
 		}
+		for _, x := range []struct{ lang, name, s string }{{"kk", "Kazakh", t.KK}, {"ru", "Russian", t.RU}} {
+			if n := utf16Len(x.s); n > max {
+				p.add(w, key, "the %s text (%s) is %d characters long: keep it to %d (an emoji counts as two), or the bot's messages exceed Telegram's limits",
+					x.name, x.lang, n, max)
+			}
+		}
 	default:
 		p.add(w, key, "%s is not a text in two languages: write { kk = \"...\", ru = \"...\" }", fmtValue(v.v))
 		return t
@@ -969,6 +985,15 @@ func (p *parser) text(w at, key string, v rawValue, rule textRule) Text {
 		}
 	}
 	return t
+}
+
+// utf16Len is the length of s as Telegram counts it: in UTF-16 code units.
+func utf16Len(s string) int {
+	n := 0
+	for _, r := range s {
+		n += utf16.RuneLen(r)
+	}
+	return n
 }
 
 // fmtValue shows a TOML value in a problem the way the file has it.

@@ -220,6 +220,11 @@ func edit(t *testing.T, src, old, new string) string {
 	return strings.Replace(src, old, new, 1)
 }
 
+// centerLine adds a line to the center of base.
+func centerLine(line string) func(t *testing.T) string {
+	return func(t *testing.T) string { return edit(t, base, "lon = 76.621", "lon = 76.621\n"+line) }
+}
+
 // lineOf returns the line of the n-th (1-based) occurrence of s in src.
 func lineOf(t *testing.T, src, s string, n int) int {
 	t.Helper()
@@ -409,6 +414,30 @@ func TestParse_problems(t *testing.T) {
 				return edit(t, base, "lon = 76.621", "lon = 76.621\nservices = [\n  { kk = \"Коворкинг\", ru = \"Коворкинг\" },\n  { kk = \"Спорт залы\" },\n]")
 			},
 			want{"services = [", 0, "center", "kaskelen", "services[2]", "missing the Russian text (ru)"}},
+		// Texts longer than a Telegram message can carry: the card would fail.
+		{"center description too long",
+			centerLine("description = { kk = \"Қысқа\", ru = \"" + strings.Repeat("ж", catalog.MaxDescriptionLen+1) + "\" }"),
+			want{"description = {", 0, "center", "kaskelen", "description", "the Russian text (ru) is 1001 characters long: keep it to 1000"}},
+		{"emoji count as two",
+			func(t *testing.T) string {
+				return edit(t, base, `name = { kk = "Жастар орталығы", ru = "Молодёжный центр" }`,
+					`name = { kk = "`+strings.Repeat("🎉", catalog.MaxNameLen/2+1)+`", ru = "Молодёжный центр" }`)
+			},
+			want{`name = { kk = "🎉`, 0, "center", "kaskelen", "name", "the Kazakh text (kk) is 102 characters long: keep it to 100"}},
+		{"event description too long",
+			func(t *testing.T) string {
+				return edit(t, base, "minutes = 90", "minutes = 90\ndescription = { kk = \""+strings.Repeat("ә", 1200)+"\", ru = \"Коротко\" }")
+			},
+			want{"description = {", 0, "event", "training", "description", "is 1200 characters long"}},
+		{"service too long",
+			centerLine("services = [\n  { kk = \"Коворкинг\", ru = \"" + strings.Repeat("к", 81) + "\" },\n]"),
+			want{"services = [", 0, "center", "kaskelen", "services[1]", "keep it to 80"}},
+		{"too many services",
+			centerLine("services = [\n" + strings.Repeat("  { kk = \"Коворкинг\", ru = \"Коворкинг\" },\n", catalog.MaxServices+1) + "]"),
+			want{"services = [", 0, "center", "kaskelen", "services", "16 services: keep it to 15"}},
+		{"phone number too long",
+			centerLine("phone = \"+7 727 000 00 00 +7 727 000 00 01\""),
+			want{"phone = ", 0, "center", "kaskelen", "phone", "keep it to 30"}},
 		// A syntax error stops the decoder: only its line is known, but that
 		// one is always known.
 		{"syntax error",
