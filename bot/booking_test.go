@@ -463,8 +463,7 @@ func TestBooking_ForgedAndStaleButtonsRefused(t *testing.T) {
 	}
 	// A forged slot in the past, pressed with the center and day chosen,
 	// reaches the slot check: closed, with the nearest free times instead.
-	h.srv.SendText(u, "/book")
-	m = h.waitText(u.ID, plain(firstLine(ru(locales.BookChooseType))))
+	m = h.ask(u, "/book", plain(firstLine(ru(locales.BookChooseType))))
 	h.press(u, m, "Карьера")
 	m = h.waitMessage(u.ID, m.ID, "Где вам удобно")
 	h.press(u, m, "Карасай")
@@ -481,8 +480,7 @@ func TestBooking_ForgedAndStaleButtonsRefused(t *testing.T) {
 		t.Errorf("a past slot booked %+v", mine)
 	}
 	// An unknown type in a valid dialogue ends it politely.
-	h.srv.SendText(u, "/book")
-	m = h.waitText(u.ID, plain(firstLine(ru(locales.BookChooseType))))
+	m = h.ask(u, "/book", plain(firstLine(ru(locales.BookChooseType))))
 	m = h.waitButton(u.ID, "Карьера")
 	tok = strings.Split(m.InlineKeyboard[0][0].CallbackData, ":")[1]
 	id, _ := h.srv.PressButton(u, u.ID, m.ID, "bt:"+tok+":nosuchtype")
@@ -490,8 +488,7 @@ func TestBooking_ForgedAndStaleButtonsRefused(t *testing.T) {
 		t.Errorf("unknown type answered %q", got)
 	}
 	// An idle dialogue expires politely when its button is pressed.
-	h.srv.SendText(u, "/book")
-	m = h.waitText(u.ID, plain(firstLine(ru(locales.BookChooseType))))
+	m = h.ask(u, "/book", plain(firstLine(ru(locales.BookChooseType))))
 	clock.Set(clock.Now().Add(2 * time.Hour))
 	id = h.press(u, m, "Карьера")
 	if got := h.waitAnswered(id); got != ru(locales.DialogExpired) {

@@ -3,6 +3,7 @@ package bot
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"log/slog"
 	"strings"
 	"sync"
@@ -163,6 +164,29 @@ func (h *harness) waitText(chatID int64, fragments ...string) telegramtest.Messa
 		h.t.Fatalf("chat %d: no bot message containing %q; transcript:\n%s", chatID, fragments, h.transcript(chatID))
 	}
 	return m
+}
+
+// ask sends text from u and waits for a new bot answer containing the
+// fragments: one sent after the text, so that the same question left in the
+// chat from an earlier round does not count.
+func (h *harness) ask(u telegramtest.User, text string, fragments ...string) telegramtest.Message {
+	h.t.Helper()
+	before := 0
+	if last, ok := h.srv.LastMessage(u.ID); ok {
+		before = last.ID
+	}
+	h.srv.SendText(u, text)
+	return h.waitMatch(u.ID, fmt.Sprintf("new message containing %q", fragments), func(m telegramtest.Message) bool {
+		if m.ID <= before {
+			return false
+		}
+		for _, f := range fragments {
+			if !strings.Contains(m.Text, f) {
+				return false
+			}
+		}
+		return true
+	})
 }
 
 func (h *harness) transcript(chatID int64) string {

@@ -41,7 +41,7 @@ type routeTable struct {
 // meaning: a new meaning gets a new prefix, because old keyboards stay in
 // chats after a deploy.
 const (
-	cbLanguage = "lang" // lang:<kk|ru> — choose the language
+	cbLanguage = "lang" // lang:<kk|ru>[:<deep-link payload>] — choose the language, then open the link
 
 	// Booking a consultation (bot/booking.go). <tok> names the dialogue the
 	// keyboard belongs to, so a button of a finished one is refused.
@@ -70,7 +70,7 @@ const (
 	cbCenter    = "ctr"  // ctr:<centerID> — send the center's card
 	cbCenterMap = "cmap" // cmap:<centerID> — send the center's map pin (sendVenue)
 	cbDistricts = "dis"  // dis:<c|e> — district list, for centers or events
-	cbDistrict  = "dist" // dist:<districtID>:<c|e> — a district's centers or events
+	cbDistrict  = "dist" // dist:<districtID>:<c|e>[:<page base36>] — a district's centers or events
 
 	// Events (events.go); <list> is <a|c|d|m>:<centerID|districtID|->:<page>.
 	cbEventsMenu = "evm" // evm — which events to show
