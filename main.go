@@ -38,6 +38,11 @@ const shutdownTimeout = 8 * time.Second
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	if runsTheBot(os.Args[1:]) {
+		// Here, not in runBot: the tests run the bot inside a test binary
+		// whose heap (with the race detector) is no guide to the bot's.
+		tuneGC(os.Getenv)
+	}
 	if err := run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr); err != nil {
 		fmt.Fprintln(os.Stderr, "jastar:", err)
 		os.Exit(exitCode(err))
