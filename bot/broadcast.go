@@ -855,9 +855,9 @@ func (b *Bot) confirmBroadcast(ctx context.Context, r *Request, conv storage.Con
 	if err := b.edit(ctx, r, b.audienceText(r.L, a)+"\n"+r.L.T(locales.BroadcastStarted, locales.Data{"ID": bc.ID}), nil); err != nil {
 		b.log.Warn("edit broadcast confirmation", "broadcast_id", bc.ID, "err", err)
 	}
-	m, err := b.reply(ctx, r, b.progressText(ctx, bc), nil)
+	progressID, err := b.reply(ctx, r, b.progressText(ctx, bc), nil)
 	if err == nil {
-		if err := b.store.SetProgressMessage(ctx, bc.ID, m.MessageID); err != nil {
+		if err := b.store.SetProgressMessage(ctx, bc.ID, progressID); err != nil {
 			b.log.Error("store broadcast progress message", "broadcast_id", bc.ID, "err", err)
 		}
 	} else {

@@ -88,7 +88,7 @@ func (b *Bot) remindBooking(ctx context.Context, r storage.Reminder, u storage.U
 }
 
 // sendBulk sends an HTML message at bulk priority.
-func (b *Bot) sendBulk(ctx context.Context, chatID int64, text string, markup any) (tgbotapi.Message, error) {
+func (b *Bot) sendBulk(ctx context.Context, chatID int64, text string, markup any) (int, error) {
 	m := tgbotapi.NewMessage(chatID, text)
 	m.ParseMode = tgbotapi.ModeHTML
 	m.DisableWebPagePreview = true

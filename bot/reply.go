@@ -12,12 +12,12 @@ import (
 
 // reply sends an HTML message to the request's chat. markup may be nil, an
 // inline keyboard, a reply keyboard or a keyboard removal.
-func (b *Bot) reply(ctx context.Context, r *Request, text string, markup any) (tgbotapi.Message, error) {
+func (b *Bot) reply(ctx context.Context, r *Request, text string, markup any) (int, error) {
 	return b.sendText(ctx, r.ChatID, text, markup)
 }
 
 // sendText sends an HTML message to any chat at interactive priority.
-func (b *Bot) sendText(ctx context.Context, chatID int64, text string, markup any) (tgbotapi.Message, error) {
+func (b *Bot) sendText(ctx context.Context, chatID int64, text string, markup any) (int, error) {
 	m := tgbotapi.NewMessage(chatID, text)
 	m.ParseMode = tgbotapi.ModeHTML
 	m.DisableWebPagePreview = true

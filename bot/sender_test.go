@@ -69,11 +69,11 @@ func TestSender_AnswerLostIsNotResent(t *testing.T) {
 			// An edit changes nothing when repeated: it is still retried (the
 			// retry finds the text already changed, which callers ignore).
 			srv, chatID, s = senderChat(t, client, testLimits(), telegramtest.Options{AfterCall: dropFirst("editMessageText", tc.stall)})
-			m, err := s.Send(context.Background(), chatID, tgbotapi.NewMessage(chatID, "v1"))
+			sentID, err := s.Send(context.Background(), chatID, tgbotapi.NewMessage(chatID, "v1"))
 			if err != nil {
 				t.Fatal(err)
 			}
-			if _, err := s.Send(context.Background(), chatID, tgbotapi.NewEditMessageText(chatID, m.MessageID, "v2")); err != nil && !errors.Is(err, ErrNotModified) {
+			if _, err := s.Send(context.Background(), chatID, tgbotapi.NewEditMessageText(chatID, sentID, "v2")); err != nil && !errors.Is(err, ErrNotModified) {
 				t.Errorf("edit after a lost answer: %v, want retried and done", err)
 			}
 			if tr := srv.Transcript(chatID); len(tr) != 1 || tr[0].Text != "v2" {
