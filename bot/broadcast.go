@@ -176,7 +176,8 @@ func (b *Bot) stopBroadcast(id uint64) <-chan struct{} {
 	return done
 }
 
-// runBroadcast fixes the recipients if that is unfinished, then delivers
+// runBroadcast writes out the recipients fixed at confirm if that is
+// unfinished (after a restart it resumes with the same list), then delivers
 // page by page until nobody is pending, the broadcast is paused or
 // cancelled, or ctx ends. The cursor advances only over pages in which
 // every recipient has an outcome.
@@ -186,7 +187,7 @@ func (b *Bot) runBroadcast(ctx context.Context, id uint64) {
 		_, done, err := b.store.AddRecipients(ctx, id, broadcastFill)
 		if err != nil {
 			if ctx.Err() == nil {
-				log.Error("fix broadcast recipients", "err", err)
+				log.Error("write broadcast recipients", "err", err)
 			}
 			return
 		}
@@ -832,8 +833,9 @@ func (b *Bot) preview(ctx context.Context, r *Request, conv storage.Conversation
 	return err
 }
 
-// confirmBroadcast stores the job, ends the dialogue and starts the runner,
-// which fixes the recipients first.
+// confirmBroadcast stores the job with its recipients fixed (the audience
+// as it is now), ends the dialogue and starts the runner, which writes them
+// out before it sends to anyone.
 func (b *Bot) confirmBroadcast(ctx context.Context, r *Request, conv storage.Conversation) error {
 	versions, a, err := composed(conv)
 	if err != nil {

@@ -127,13 +127,15 @@ type Recipient struct {
 // Recipients are written and read in pages, so memory never grows with the
 // audience.
 type BroadcastStore interface {
-	// CreateBroadcast stores a new broadcast in status preparing and
-	// returns it with its ID.
+	// CreateBroadcast stores a new broadcast in status preparing, with its
+	// recipients fixed: the audience's subscribers as they are at this
+	// call, whoever subscribes or unsubscribes later. It returns the
+	// broadcast with its ID.
 	CreateBroadcast(ctx context.Context, b Broadcast) (Broadcast, error)
-	// AddRecipients fixes up to max more recipients of a preparing
-	// broadcast, walking the subscriber index from where the last call
-	// stopped. When the walk is over it makes the broadcast running and
-	// reports done.
+	// AddRecipients writes up to max more of the recipients fixed at
+	// CreateBroadcast as pending deliveries, from where the last call
+	// stopped (also after a restart). When all are written it makes the
+	// broadcast running and reports done.
 	AddRecipients(ctx context.Context, id uint64, max int) (added int, done bool, err error)
 	// Broadcast returns the broadcast or ErrNotFound.
 	Broadcast(ctx context.Context, id uint64) (Broadcast, error)

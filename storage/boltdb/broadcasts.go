@@ -41,14 +41,20 @@ type broadcastRecord struct {
 // progressRecord is what changes with every outcome; it is kept apart so
 // that recording one costs a small write, not a rewrite of the texts.
 type progressRecord struct {
-	Status     string    `json:"status"`
-	Total      int       `json:"total"`
-	Sent       int       `json:"sent,omitempty"`
-	Blocked    int       `json:"blocked,omitempty"`
-	Failed     int       `json:"failed,omitempty"`
-	Uncertain  int       `json:"uncertain,omitempty"`
-	Cursor     int64     `json:"cursor,omitempty"`
-	HasCursor  bool      `json:"has_cursor,omitempty"`
+	Status    string `json:"status"`
+	Total     int    `json:"total"`
+	Sent      int    `json:"sent,omitempty"`
+	Blocked   int    `json:"blocked,omitempty"`
+	Failed    int    `json:"failed,omitempty"`
+	Uncertain int    `json:"uncertain,omitempty"`
+	Cursor    int64  `json:"cursor,omitempty"`
+	HasCursor bool   `json:"has_cursor,omitempty"`
+	// Snapshot: the recipients fixed at confirm wait in
+	// broadcast_snapshots; Filled of them are deliveries already.
+	Snapshot bool `json:"snapshot,omitempty"`
+	Filled   int  `json:"filled,omitempty"`
+	// FilledTo is the fill position in the subscriber index of a broadcast
+	// confirmed before recipients were fixed at confirm.
 	FilledTo   int64     `json:"filled_to,omitempty"`
 	HasFilled  bool      `json:"has_filled,omitempty"`
 	FinishedAt time.Time `json:"finished_at,omitzero"`
@@ -139,11 +145,51 @@ func updateProgress(tx *bolt.Tx, id uint64, change func(*progressRecord) error) 
 	return putProgress(tx, id, p)
 }
 
-// CreateBroadcast implements storage.BroadcastStore.
+// CreateBroadcast implements storage.BroadcastStore. The recipients are
+// fixed here, at confirm: one read transaction, which sees the
+// subscriptions as they were at one instant, lists the audience, and the
+// write that stores the job stores that list beside it. AddRecipients then
+// turns the list into deliveries a page at a time, so nobody who subscribes
+// or unsubscribes in the meantime changes the audience.
+//
+// The read decodes every subscription of the audience; in a read
+// transaction it holds up no writer.
 func (db *DB) CreateBroadcast(ctx context.Context, b storage.Broadcast) (storage.Broadcast, error) {
 	if err := ctx.Err(); err != nil {
 		return storage.Broadcast{}, err
 	}
+	var snap []byte
+	err := db.bolt.View(func(tx *bolt.Tx) error {
+		var err error
+		snap, err = audienceSnapshot(tx, b.Audience)
+		return err
+	})
+	if err != nil {
+		return storage.Broadcast{}, fmt.Errorf("read broadcast audience: %w", err)
+	}
+	return db.createBroadcast(b, snap)
+}
+
+// snapshotEntry is the size of one recipient in a broadcast_snapshots
+// value: chatID (8) | lang (2 ASCII).
+const snapshotEntry = 10
+
+// audienceSnapshot lists the subscribers of a, in chat order, as a
+// broadcast_snapshots value: about 1 MB per 100,000 people. walkAudience
+// gives every recipient a valid language, two letters.
+func audienceSnapshot(tx *bolt.Tx, a storage.Audience) ([]byte, error) {
+	var snap []byte
+	_, _, err := walkAudience(tx, a, 0, false, -1, func(r storage.Recipient) error {
+		snap = append(append(snap, encodeChatID(r.ChatID)...), r.Lang...)
+		return nil
+	})
+	return snap, err
+}
+
+// createBroadcast stores the job, in status preparing, with the recipients
+// snap fixed for it, in one write transaction: a crash leaves either both
+// or neither.
+func (db *DB) createBroadcast(b storage.Broadcast, snap []byte) (storage.Broadcast, error) {
 	err := db.bolt.Update(func(tx *bolt.Tx) error {
 		bucket := tx.Bucket(bucketBroadcasts)
 		id, err := bucket.NextSequence()
@@ -157,47 +203,45 @@ func (db *DB) CreateBroadcast(ctx context.Context, b storage.Broadcast) (storage
 		if err := bucket.Put(encodeUint(id), raw); err != nil {
 			return err
 		}
+		if err := tx.Bucket(bucketBroadcastSnapshots).Put(encodeUint(id), snap); err != nil {
+			return err
+		}
 		b.ID, b.Status, b.Total, b.Counts, b.HasCursor = id, storage.BroadcastPreparing, 0, storage.DeliveryCounts{}, false
-		return putProgress(tx, id, progressRecord{Status: string(storage.BroadcastPreparing)})
+		return putProgress(tx, id, progressRecord{Status: string(storage.BroadcastPreparing), Snapshot: true})
 	})
 	return b, err
 }
 
 // AddRecipients implements storage.BroadcastStore. One call is one write
-// transaction that scans at most 4*max index entries, so a narrow audience
-// in a large index still keeps transactions short.
+// transaction that writes at most max deliveries from the recipients fixed
+// at CreateBroadcast, resuming where the last call stopped, so a crash
+// while preparing resumes with the same audience. The last call drops the
+// list and makes the broadcast running: nothing is sent before every
+// recipient is written.
 func (db *DB) AddRecipients(ctx context.Context, id uint64, max int) (added int, done bool, err error) {
 	if err := ctx.Err(); err != nil {
 		return 0, false, err
 	}
 	err = db.bolt.Update(func(tx *bolt.Tx) error {
-		b, err := getBroadcast(tx, id)
-		if err != nil {
-			return err
-		}
-		if b.Status != storage.BroadcastPreparing {
-			done = true
-			return nil
-		}
+		added, done = 0, false
 		p, err := getProgress(tx, id)
 		if err != nil {
 			return err
 		}
-		deliveries, byChat := tx.Bucket(bucketDeliveries), tx.Bucket(bucketDeliveriesByChat)
-		last, end, err := walkAudience(tx, b.Audience, p.FilledTo, p.HasFilled, 4*max, func(r storage.Recipient) error {
-			added++
-			if err := byChat.Put(deliveryChatKey(r.ChatID, id), nil); err != nil {
-				return err
-			}
-			return deliveries.Put(deliveryKey(id, r.ChatID), encodeDelivery(storage.DeliveryPending, r.Lang))
-		})
+		if storage.BroadcastStatus(p.Status) != storage.BroadcastPreparing {
+			done = true
+			return nil
+		}
+		var end bool
+		if p.Snapshot {
+			added, end, err = fillFromSnapshot(tx, id, &p, max)
+		} else {
+			added, end, err = fillFromIndex(tx, id, &p, max)
+		}
 		if err != nil {
 			return err
 		}
 		p.Total += added
-		if added > 0 || !end {
-			p.FilledTo, p.HasFilled = last, true
-		}
 		if end {
 			p.Status = string(storage.BroadcastRunning)
 			done = true
@@ -205,6 +249,68 @@ func (db *DB) AddRecipients(ctx context.Context, id uint64, max int) (added int,
 		return putProgress(tx, id, p)
 	})
 	return added, done, err
+}
+
+// fillFromSnapshot writes up to max deliveries from the broadcast's stored
+// recipients, from entry p.Filled on, and reports whether the list is
+// done, dropping it then.
+//
+// A person forgotten since the snapshot (their subscription record is gone;
+// an unsubscribe keeps it) is skipped: Forget deleted only the deliveries
+// already written. An entry already written is skipped too, so a repeated
+// page never counts anyone twice.
+func fillFromSnapshot(tx *bolt.Tx, id uint64, p *progressRecord, max int) (added int, end bool, err error) {
+	snaps := tx.Bucket(bucketBroadcastSnapshots)
+	snap := snaps.Get(encodeUint(id))
+	deliveries, byChat, subs := tx.Bucket(bucketDeliveries), tx.Bucket(bucketDeliveriesByChat), tx.Bucket(bucketSubscriptions)
+	n := len(snap) / snapshotEntry
+	stop := min(n, p.Filled+max)
+	for i := p.Filled; i < stop; i++ {
+		e := snap[i*snapshotEntry : (i+1)*snapshotEntry]
+		chatID, lang := decodeChatID(e[:8]), storage.Lang(e[8:])
+		if subs.Get(e[:8]) == nil || deliveries.Get(deliveryKey(id, chatID)) != nil {
+			continue
+		}
+		if err := byChat.Put(deliveryChatKey(chatID, id), nil); err != nil {
+			return added, false, err
+		}
+		if err := deliveries.Put(deliveryKey(id, chatID), encodeDelivery(storage.DeliveryPending, lang)); err != nil {
+			return added, false, err
+		}
+		added++
+	}
+	p.Filled = stop
+	if stop < n {
+		return added, false, nil
+	}
+	p.Snapshot, p.Filled = false, 0
+	return added, true, snaps.Delete(encodeUint(id))
+}
+
+// fillFromIndex fills a broadcast confirmed before recipients were fixed at
+// confirm (it has no stored list): it walks the live subscriber index from
+// where the last call stopped, scanning at most 4*max entries, so a narrow
+// audience in a large index still keeps transactions short.
+func fillFromIndex(tx *bolt.Tx, id uint64, p *progressRecord, max int) (added int, end bool, err error) {
+	b, err := getBroadcast(tx, id)
+	if err != nil {
+		return 0, false, err
+	}
+	deliveries, byChat := tx.Bucket(bucketDeliveries), tx.Bucket(bucketDeliveriesByChat)
+	last, end, err := walkAudience(tx, b.Audience, p.FilledTo, p.HasFilled, 4*max, func(r storage.Recipient) error {
+		added++
+		if err := byChat.Put(deliveryChatKey(r.ChatID, id), nil); err != nil {
+			return err
+		}
+		return deliveries.Put(deliveryKey(id, r.ChatID), encodeDelivery(storage.DeliveryPending, r.Lang))
+	})
+	if err != nil {
+		return added, false, err
+	}
+	if added > 0 || !end {
+		p.FilledTo, p.HasFilled = last, true
+	}
+	return added, end, nil
 }
 
 // Broadcast implements storage.BroadcastStore.
@@ -284,11 +390,18 @@ func (db *DB) SetBroadcastStatus(ctx context.Context, id uint64, next storage.Br
 			p.Status = string(next)
 			if next.Final() {
 				p.FinishedAt = now.UTC()
+				p.Snapshot, p.Filled = false, 0
 			}
 			return nil
 		})
 		if err != nil {
 			return err
+		}
+		// A broadcast cancelled while preparing needs its list no more.
+		if next.Final() {
+			if err := tx.Bucket(bucketBroadcastSnapshots).Delete(encodeUint(id)); err != nil {
+				return err
+			}
 		}
 		b, err = getBroadcast(tx, id)
 		return err

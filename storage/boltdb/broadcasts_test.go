@@ -3,8 +3,11 @@ package boltdb
 import (
 	"context"
 	"errors"
+	"fmt"
 	"testing"
 	"time"
+
+	bolt "go.etcd.io/bbolt"
 
 	"jastar/storage"
 )
@@ -104,14 +107,7 @@ func TestBroadcasts_RecipientsClaimsAndRestart(t *testing.T) {
 	db.SettleDelivery(ctx, b.ID, -5, storage.DeliverySent)
 	db.SettleDelivery(ctx, b.ID, 7, storage.DeliveryBlocked)
 	// Chat 8 stays claimed: the process dies here.
-	if err := db.Close(); err != nil {
-		t.Fatal(err)
-	}
-	db, err = Open(path, Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
+	db = restart(t, db, path)
 	if n, err := db.SettleStaleClaims(ctx, b.ID); n != 1 || err != nil {
 		t.Errorf("SettleStaleClaims = %d, %v; want the one claim", n, err)
 	}
@@ -139,4 +135,179 @@ func TestBroadcasts_RecipientsClaimsAndRestart(t *testing.T) {
 	if list, _ := db.UnfinishedBroadcasts(ctx); len(list) != 0 {
 		t.Errorf("unfinished = %+v, want none", list)
 	}
+}
+
+// restart closes db, as a stopping process would, and opens its file again.
+func restart(t *testing.T, db *DB, path string) *DB {
+	t.Helper()
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+	db, err := Open(path, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	return db
+}
+
+// fill runs AddRecipients pages of size until the broadcast is running,
+// and fails after more than calls of them.
+func fill(t *testing.T, db *DB, id uint64, size, calls int) {
+	t.Helper()
+	for range calls {
+		_, done, err := db.AddRecipients(context.Background(), id, size)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if done {
+			return
+		}
+	}
+	t.Fatalf("broadcast %d still preparing after %d pages", id, calls)
+}
+
+// recipientsOf returns the chats broadcast id is addressed to.
+func recipientsOf(t *testing.T, db *DB, id uint64) []int64 {
+	t.Helper()
+	page, err := db.PendingRecipients(context.Background(), id, 0, false, 1000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []int64
+	for _, r := range page {
+		out = append(out, r.ChatID)
+	}
+	return out
+}
+
+func sameChats(a, b []int64) bool {
+	return fmt.Sprint(a) == fmt.Sprint(b)
+}
+
+// TestBroadcasts_RecipientsFixedAtConfirm: whoever subscribes or
+// unsubscribes after the admin confirms (while the recipients are being
+// written, even across a restart) does not change who gets the broadcast;
+// only a person who asked to be forgotten is left out.
+func TestBroadcasts_RecipientsFixedAtConfirm(t *testing.T) {
+	db, path := openTemp(t)
+	ctx := context.Background()
+	for _, id := range []int64{1, 2, 3, 4, 5} {
+		subscribe(t, db, id, storage.Russian, "", storage.TopicNews)
+	}
+	news := storage.Audience{Topic: storage.TopicNews}
+	b, err := db.CreateBroadcast(ctx, storage.Broadcast{AdminChatID: 99, Versions: map[storage.Lang]storage.Version{storage.Russian: {Text: "x"}}, Audience: news, CreatedAt: testNow})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// After the confirm: someone new, someone leaving, someone forgotten.
+	subscribe(t, db, 6, storage.Russian, "", storage.TopicNews)
+	if _, err := db.Unsubscribe(ctx, 2, testNow); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Forget(ctx, 3); err != nil {
+		t.Fatal(err)
+	}
+	// One page written, then more changes, then the process dies.
+	if _, done, err := db.AddRecipients(ctx, b.ID, 2); err != nil || done {
+		t.Fatalf("first page: done %v, %v; want more to come", done, err)
+	}
+	if got, _ := db.Broadcast(ctx, b.ID); got.Status != storage.BroadcastPreparing {
+		t.Errorf("status after one page = %s; want preparing until every recipient is written", got.Status)
+	}
+	if ok, _ := db.ClaimDelivery(ctx, b.ID, 1); ok {
+		t.Error("a recipient was claimed before every recipient was written")
+	}
+	subscribe(t, db, -7, storage.Kazakh, "", storage.TopicNews)
+	if _, err := db.Unsubscribe(ctx, 5, testNow); err != nil {
+		t.Fatal(err)
+	}
+	db = restart(t, db, path)
+	list, err := db.UnfinishedBroadcasts(ctx)
+	if err != nil || len(list) != 1 || list[0].ID != b.ID {
+		t.Fatalf("unfinished after the restart = %+v, %v; want the preparing broadcast", list, err)
+	}
+	fill(t, db, b.ID, 2, 5)
+
+	if got, want := recipientsOf(t, db, b.ID), []int64{1, 2, 4, 5}; !sameChats(got, want) {
+		t.Errorf("recipients = %v, want %v: the subscribers at confirm but the forgotten one", got, want)
+	}
+	got, _ := db.Broadcast(ctx, b.ID)
+	if got.Status != storage.BroadcastRunning || got.Total != 4 {
+		t.Errorf("after the fill: status %s, total %d; want running, 4", got.Status, got.Total)
+	}
+	if n := bucketLen(t, db, bucketBroadcastSnapshots); n != 0 {
+		t.Errorf("%d recipient lists left after the fill; want none", n)
+	}
+}
+
+// TestBroadcasts_SnapshotIsTheAudience: the list read at confirm is what
+// is written, even when a subscription changes between the read and the
+// write that stores the job; the total equals the list.
+func TestBroadcasts_SnapshotIsTheAudience(t *testing.T) {
+	db, _ := openTemp(t)
+	ctx := context.Background()
+	for _, id := range []int64{10, 20, 30} {
+		subscribe(t, db, id, storage.Kazakh, "", storage.TopicEvents)
+	}
+	events := storage.Audience{Topic: storage.TopicEvents}
+	var snap []byte
+	if err := db.bolt.View(func(tx *bolt.Tx) error {
+		var err error
+		snap, err = audienceSnapshot(tx, events)
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	subscribe(t, db, 15, storage.Kazakh, "", storage.TopicEvents)
+	if _, err := db.Unsubscribe(ctx, 30, testNow); err != nil {
+		t.Fatal(err)
+	}
+	b, err := db.createBroadcast(storage.Broadcast{AdminChatID: 99, Versions: map[storage.Lang]storage.Version{storage.Kazakh: {Text: "x"}}, Audience: events, CreatedAt: testNow}, snap)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fill(t, db, b.ID, 1000, 1)
+	if got, want := recipientsOf(t, db, b.ID), []int64{10, 20, 30}; !sameChats(got, want) {
+		t.Errorf("recipients = %v, want the snapshot %v", got, want)
+	}
+	if got, _ := db.Broadcast(ctx, b.ID); got.Total != len(snap)/snapshotEntry {
+		t.Errorf("total = %d, want the snapshot's %d", got.Total, len(snap)/snapshotEntry)
+	}
+}
+
+// TestBroadcasts_CancelWhilePreparingDropsTheList: a broadcast cancelled
+// before its recipients are written keeps no list of them.
+func TestBroadcasts_CancelWhilePreparingDropsTheList(t *testing.T) {
+	db, _ := openTemp(t)
+	ctx := context.Background()
+	subscribe(t, db, 1, storage.Kazakh, "", storage.TopicNews)
+	b, err := db.CreateBroadcast(ctx, storage.Broadcast{AdminChatID: 99, Versions: map[storage.Lang]storage.Version{storage.Kazakh: {Text: "x"}}, CreatedAt: testNow})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.SetBroadcastStatus(ctx, b.ID, storage.BroadcastCancelled, testNow); err != nil {
+		t.Fatal(err)
+	}
+	if n := bucketLen(t, db, bucketBroadcastSnapshots); n != 0 {
+		t.Errorf("%d recipient lists left after the cancel; want none", n)
+	}
+	if _, done, err := db.AddRecipients(ctx, b.ID, 10); err != nil || !done {
+		t.Errorf("AddRecipients after the cancel = %v, %v; want done, nothing to write", done, err)
+	}
+	if got := recipientsOf(t, db, b.ID); len(got) != 0 {
+		t.Errorf("cancelled broadcast has recipients %v", got)
+	}
+}
+
+func bucketLen(t *testing.T, db *DB, name []byte) int {
+	t.Helper()
+	n := 0
+	if err := db.bolt.View(func(tx *bolt.Tx) error {
+		n = tx.Bucket(name).Stats().KeyN
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	return n
 }

@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -18,19 +19,30 @@ import (
 // A transaction must not start another one of its own (STYLE.md forbids a
 // read inside a write already): with Compact waiting, the inner call would
 // wait for it and it for the outer one.
+//
+// It also counts the calls that start and finish, so an owed compaction can
+// wait until nobody is using the database: two atomic adds per call, no
+// clock read.
 type handle struct {
-	mu   sync.RWMutex
-	db   *bolt.DB
-	opts *bolt.Options
+	mu     sync.RWMutex
+	db     *bolt.DB
+	opts   *bolt.Options
+	closed bool // under mu: Close ran, so a late Compact must not reopen
+
+	started, finished atomic.Uint64
 }
 
 func (h *handle) View(fn func(*bolt.Tx) error) error {
+	h.begin()
+	defer h.end()
 	h.mu.RLock()
 	defer h.mu.RUnlock()
 	return h.db.View(fn)
 }
 
 func (h *handle) Update(fn func(*bolt.Tx) error) error {
+	h.begin()
+	defer h.end()
 	h.mu.RLock()
 	defer h.mu.RUnlock()
 	return h.db.Update(fn)
@@ -38,14 +50,33 @@ func (h *handle) Update(fn func(*bolt.Tx) error) error {
 
 // Batch is bbolt's Batch: fn may run more than once and must only write.
 func (h *handle) Batch(fn func(*bolt.Tx) error) error {
+	h.begin()
+	defer h.end()
 	h.mu.RLock()
 	defer h.mu.RUnlock()
 	return h.db.Batch(fn)
 }
 
+func (h *handle) begin() { h.started.Add(1) }
+func (h *handle) end()   { h.finished.Add(1) }
+
+// idleSince reports whether no call is running and none has finished since
+// mark, a value an earlier activity returned; that is, whether the
+// database saw no call at all since mark was taken.
+func (h *handle) idleSince(mark uint64) bool {
+	// finished first: a call that starts after this read makes started
+	// larger, so it is never missed.
+	f := h.finished.Load()
+	return f == mark && h.started.Load() == f
+}
+
+// activity is the mark idleSince compares against.
+func (h *handle) activity() uint64 { return h.finished.Load() }
+
 func (h *handle) Close() error {
 	h.mu.Lock()
 	defer h.mu.Unlock()
+	h.closed = true
 	return h.db.Close()
 }
 
@@ -59,7 +90,8 @@ const compactChunk = 32 << 20
 // the file until the page happens to be reused. Copying every bucket into a
 // fresh file and renaming it over the old one leaves none of that behind;
 // bucket sequences are copied too, so ids keep growing. Every other call on
-// the database waits while it runs: about a second per 100 MB of data.
+// the database waits while it runs: about a second per 100 MB of data, which
+// is why /forget does not call it directly but through compactSoon.
 func (db *DB) Compact() (err error) {
 	h := db.bolt
 	if h.opts.ReadOnly {
@@ -67,6 +99,11 @@ func (db *DB) Compact() (err error) {
 	}
 	h.mu.Lock()
 	defer h.mu.Unlock()
+	if h.closed {
+		// A compaction that was waiting for a quiet moment lost the race
+		// with Close, which ran the owed one itself.
+		return nil
+	}
 	tmp := db.path + ".compact"
 	_ = os.Remove(tmp)
 	dst, err := bolt.Open(tmp, 0o600, &bolt.Options{NoFreelistSync: true, FreelistType: bolt.FreelistMapType, NoSync: true})
@@ -123,58 +160,128 @@ func syncDir(dir string) {
 // and again.
 const compactEvery = time.Minute
 
-// compactThrottle runs at most one compaction per compactEvery; a request in
-// between is coalesced into one at the end of the interval (or at Close).
+// compactQuiet is how long the database must have seen no call at all
+// before an owed compaction runs: the pause people would feel then falls
+// where nobody is waiting. It is also how often a waiting compaction looks.
+const compactQuiet = 2 * time.Second
+
+// compactMaxDelay bounds the wait for a quiet moment after a /forget: the
+// erased data stays in freed pages until the compaction, so a bot that is
+// never quiet still rewrites the file this soon, busy or not.
+const compactMaxDelay = 10 * time.Minute
+
+// compactThrottle defers the compaction /forget asks for to a quiet moment
+// (no database call for compactQuiet), at most one per compactEvery and no
+// later than compactMaxDelay after the first request it covers; requests in
+// between coalesce into one. An owed compaction runs at Close.
+//
+// now and after are the clock and timer; nil means the real ones. Tests set
+// them to step time by hand.
 type compactThrottle struct {
-	mu      sync.Mutex
-	last    time.Time
-	timer   *time.Timer
-	pending bool
+	now   func() time.Time
+	after func(d time.Duration, f func()) (stop func() bool)
+
+	mu        sync.Mutex
+	last      time.Time   // when the last compaction started
+	owedSince time.Time   // first request not covered yet; zero when none is owed
+	stopTimer func() bool // the pending check, nil when none is scheduled
+	closed    bool
 }
 
-// compactSoon compacts now if the last compaction is old enough, and
-// otherwise schedules one for when it is.
+func (t *compactThrottle) clock() time.Time {
+	if t.now != nil {
+		return t.now()
+	}
+	return time.Now()
+}
+
+// schedule arranges one call of f after d. Called with t.mu held.
+func (t *compactThrottle) schedule(d time.Duration, f func()) {
+	if t.after != nil {
+		t.stopTimer = t.after(d, f)
+		return
+	}
+	tm := time.AfterFunc(d, f)
+	t.stopTimer = tm.Stop
+}
+
+// compactSoon records that the file owes a compaction and makes sure a
+// check for a quiet moment is scheduled; it never compacts itself, so the
+// /forget that asks returns at once.
 func (db *DB) compactSoon() error {
 	t := &db.compact
 	t.mu.Lock()
-	wait := compactEvery - time.Since(t.last)
-	if wait <= 0 && !t.pending {
-		t.last = time.Now()
-		t.mu.Unlock()
-		return db.Compact()
+	defer t.mu.Unlock()
+	if t.closed {
+		return nil // Close has compacted or is compacting
 	}
-	if !t.pending {
-		t.pending = true
-		t.timer = time.AfterFunc(max(wait, 0), func() {
-			t.mu.Lock()
-			if !t.pending {
-				t.mu.Unlock()
-				return
-			}
-			t.pending = false
-			t.last = time.Now()
-			t.mu.Unlock()
-			// A failure here leaves freed pages until the next compaction;
-			// Close retries a pending one, so keep it pending on error.
-			if err := db.Compact(); err != nil {
-				t.mu.Lock()
-				t.pending = true
-				t.mu.Unlock()
-			}
-		})
+	if t.owedSince.IsZero() {
+		t.owedSince = t.clock()
 	}
-	t.mu.Unlock()
+	if t.stopTimer == nil {
+		db.scheduleCheck()
+	}
 	return nil
 }
 
-// stop cancels the timer and reports whether a compaction was pending.
+// scheduleCheck schedules compactCheck one quiet period from now, with the
+// database's activity as it is now. Called with t.mu held.
+func (db *DB) scheduleCheck() {
+	mark := db.bolt.activity()
+	db.compact.schedule(compactQuiet, func() { db.compactCheck(mark) })
+}
+
+// compactCheck runs the owed compaction if the database saw no call since
+// mark (one quiet period ago) or the wait has reached compactMaxDelay, and
+// the last compaction is at least compactEvery old; otherwise it looks
+// again one quiet period later.
+func (db *DB) compactCheck(mark uint64) {
+	t := &db.compact
+	t.mu.Lock()
+	t.stopTimer = nil
+	if t.closed || t.owedSince.IsZero() {
+		t.mu.Unlock()
+		return
+	}
+	now := t.clock()
+	quiet := db.bolt.idleSince(mark)
+	overdue := now.Sub(t.owedSince) >= compactMaxDelay
+	throttled := !t.last.IsZero() && now.Sub(t.last) < compactEvery
+	if throttled || !(quiet || overdue) {
+		db.scheduleCheck()
+		t.mu.Unlock()
+		return
+	}
+	// Cleared before compacting: a /forget that commits while the copy
+	// waits for the lock asks again, and gets a compaction of its own.
+	owed := t.owedSince
+	t.owedSince, t.last = time.Time{}, now
+	t.mu.Unlock()
+	if err := db.Compact(); err != nil {
+		// The freed pages stay until the next try; keep it owed, so the
+		// next check or Close retries it.
+		t.mu.Lock()
+		if t.owedSince.IsZero() || owed.Before(t.owedSince) {
+			t.owedSince = owed
+		}
+		if !t.closed && t.stopTimer == nil {
+			db.scheduleCheck()
+		}
+		t.mu.Unlock()
+	}
+}
+
+// stop cancels the pending check, refuses later requests and reports
+// whether a compaction was owed.
 func (t *compactThrottle) stop() bool {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	if t.timer != nil {
-		t.timer.Stop()
+	if t.stopTimer != nil {
+		t.stopTimer()
+		t.stopTimer = nil
 	}
-	p := t.pending
-	t.pending = false
-	return p
+	t.closed = true
+	owed := !t.owedSince.IsZero()
+	t.owedSince = time.Time{}
+	return owed
 }

@@ -67,6 +67,11 @@ package boltdb
 //	broadcasts         broadcastID (8, NextSequence)    broadcastRecord JSON: content, audience, admin chat
 //	broadcast_progress broadcastID (8)                  progressRecord JSON: status, total, counts, cursor,
 //	                                                    fill position; small, rewritten on every outcome
+//	broadcast_snapshots
+//	                   broadcastID (8)                  the recipients fixed at confirm, in chat order:
+//	                                                    chatID (8) | lang (2 ASCII) each; turned into
+//	                                                    deliveries a page at a time; deleted when all are
+//	                                                    written or the broadcast is cancelled
 //	deliveries         broadcastID (8) | chatID (8)     state (1 byte storage.DeliveryState) | lang (2 ASCII)
 //	deliveries_by_chat chatID (8) | broadcastID (8)     empty; written with each deliveries entry so Forget
 //	                                                    finds a person's deliveries without walking every
@@ -119,6 +124,7 @@ var (
 	bucketBroadcastProgress      = []byte("broadcast_progress")
 	bucketDeliveries             = []byte("deliveries")
 	bucketDeliveriesByChat       = []byte("deliveries_by_chat")
+	bucketBroadcastSnapshots     = []byte("broadcast_snapshots")
 )
 
 // allBuckets are created by Open in one write transaction.
@@ -131,7 +137,7 @@ var allBuckets = [][]byte{
 	bucketRegistrations, bucketRegistrationsByChat,
 	bucketRemindersByEvent, bucketFeedback, bucketFeedbackByAt,
 	bucketSubscriptions, bucketSubscriptionsByTopic, bucketBroadcasts, bucketBroadcastProgress, bucketDeliveries,
-	bucketDeliveriesByChat,
+	bucketDeliveriesByChat, bucketBroadcastSnapshots,
 }
 
 var (
