@@ -1,6 +1,7 @@
 package boltdb
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -206,6 +207,14 @@ func TestBroadcasts_RecipientsFixedAtConfirm(t *testing.T) {
 		t.Fatal(err)
 	}
 	if _, err := db.Forget(ctx, 3); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.bolt.View(func(tx *bolt.Tx) error {
+		if bytes.Contains(tx.Bucket(bucketBroadcastSnapshots).Get(encodeUint(b.ID)), encodeChatID(3)) {
+			t.Error("the forgotten person is still in the broadcast's recipient list")
+		}
+		return nil
+	}); err != nil {
 		t.Fatal(err)
 	}
 	// One page written, then more changes, then the process dies.

@@ -114,6 +114,9 @@ func (db *DB) Forget(ctx context.Context, chatID int64) (storage.ForgetReport, e
 		if rep.Deliveries, err = deleteDeliveriesOf(tx, chatID); err != nil {
 			return err
 		}
+		if err := eraseFromAudienceLists(tx, chatID); err != nil {
+			return err
+		}
 		if err := scrubBroadcastPositions(tx, chatID); err != nil {
 			return err
 		}
@@ -494,4 +497,38 @@ func (db *DB) CountSubscribers(ctx context.Context) (storage.SubscriberCounts, e
 		return storage.SubscriberCounts{}, fmt.Errorf("count subscribers: %w", err)
 	}
 	return out, nil
+}
+
+// eraseFromAudienceLists blanks the person's entries in the recipient lists
+// of broadcasts still being prepared: the lists are read by position, so
+// the entry stays, as zeros that match no subscriber and are skipped.
+func eraseFromAudienceLists(tx *bolt.Tx, chatID int64) error {
+	lists := tx.Bucket(bucketBroadcastSnapshots)
+	who := encodeChatID(chatID)
+	var changed [][2][]byte
+	err := lists.ForEach(func(k, v []byte) error {
+		var blanked []byte
+		for i := 0; i+snapshotEntry <= len(v); i += snapshotEntry {
+			if !bytes.Equal(v[i:i+8], who) {
+				continue
+			}
+			if blanked == nil {
+				blanked = append([]byte(nil), v...) // bbolt's values are read-only
+			}
+			clear(blanked[i : i+snapshotEntry])
+		}
+		if blanked != nil {
+			changed = append(changed, [2][]byte{append([]byte(nil), k...), blanked})
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	for _, kv := range changed {
+		if err := lists.Put(kv[0], kv[1]); err != nil {
+			return err
+		}
+	}
+	return nil
 }
