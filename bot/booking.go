@@ -37,7 +37,7 @@ const (
 
 // Keys of the dialogue's collected data.
 const (
-	keyToken   = "tok"
+	keyToken   = storage.TokenKey
 	keyType    = "type"
 	keyCenter  = "center"
 	keyDay     = "day"  // yyyymmdd
@@ -160,22 +160,22 @@ func newToken() string { return B36(uint64(rand.Uint32())) }
 
 // bookDialogue loads the dialogue a pressed booking button belongs to. It
 // answers the press itself and returns ok=false when the dialogue is gone,
-// another one, or expired.
+// another one, or expired. An expired one is told so the same way whether
+// housekeeping closed it before the press or it is found idle now.
 func (b *Bot) bookDialogue(ctx context.Context, r *Request) (storage.Conversation, bool, error) {
 	conv, err := b.store.Conversation(ctx, r.ChatID)
-	if errors.Is(err, storage.ErrNotFound) || (err == nil && (conv.Flow != flowBook || conv.Get(keyToken) != r.Data.Arg(0))) {
+	expired := errors.Is(err, storage.ErrDialogExpired)
+	if expired {
+		err = nil
+	}
+	switch {
+	case errors.Is(err, storage.ErrNotFound) || (err == nil && (conv.Flow != flowBook || conv.Get(keyToken) != r.Data.Arg(0))):
 		b.answer(ctx, r, r.L.T(locales.BookStale))
 		return conv, false, nil
-	}
-	if err != nil {
+	case err != nil:
 		return conv, false, err
-	}
-	if b.now().Sub(conv.UpdatedAt) > b.cfg.DialogTTL {
-		if err := b.store.DeleteConversation(ctx, r.ChatID); err != nil {
-			return conv, false, err
-		}
-		b.answer(ctx, r, r.L.T(locales.DialogExpired))
-		return conv, false, b.edit(ctx, r, r.L.T(locales.DialogExpired), nil)
+	case expired || b.idle(conv):
+		return conv, false, b.tellExpired(ctx, r, conv.Flow)
 	}
 	return conv, true, nil
 }

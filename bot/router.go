@@ -255,21 +255,22 @@ func (b *Bot) routeCallback(ctx context.Context, r *Request) error {
 	return h(ctx, r)
 }
 
-// routeStep gives a message to the chat's active dialogue, if any.
+// routeStep gives a message to the chat's active dialogue, if any. A
+// dialogue closed for inactivity, by housekeeping or found idle now, takes
+// the message only to say so: whatever it was (a "Skip" from the phone
+// keyboard, a shared contact) was meant for the dialogue, and the answer
+// brings the main menu back.
 func (b *Bot) routeStep(ctx context.Context, r *Request) (bool, error) {
 	conv, err := b.store.Conversation(ctx, r.ChatID)
-	if errors.Is(err, storage.ErrNotFound) {
+	switch {
+	case errors.Is(err, storage.ErrDialogExpired):
+		return true, b.tellExpired(ctx, r, conv.Flow)
+	case errors.Is(err, storage.ErrNotFound):
 		return false, nil
-	}
-	if err != nil {
+	case err != nil:
 		return true, err
-	}
-	if b.now().Sub(conv.UpdatedAt) > b.cfg.DialogTTL {
-		if err := b.store.DeleteConversation(ctx, r.ChatID); err != nil {
-			return true, err
-		}
-		_, err := b.reply(ctx, r, r.L.T(locales.DialogExpired), b.mainMenu(r.L))
-		return true, err
+	case b.idle(conv):
+		return true, b.tellExpired(ctx, r, conv.Flow)
 	}
 	h, ok := b.routes.flows[conv.Flow]
 	if !ok {
@@ -278,6 +279,43 @@ func (b *Bot) routeStep(ctx context.Context, r *Request) (bool, error) {
 		return false, b.store.DeleteConversation(ctx, r.ChatID)
 	}
 	return true, h(ctx, r, conv)
+}
+
+// idle reports whether conv has waited longer than the dialogue TTL, so it
+// counts as expired even before housekeeping gets to it.
+func (b *Bot) idle(conv storage.Conversation) bool {
+	return b.now().Sub(conv.UpdatedAt) > b.cfg.DialogTTL
+}
+
+// tellExpired ends the chat's dialogue, open or expired, and says it closed
+// for inactivity. The text goes in a new message with the main menu, which
+// also replaces a phone keyboard the dialogue left on screen; a pressed
+// message loses its buttons, so they are not pressed again. It is said
+// once: the next answer finds no dialogue.
+func (b *Bot) tellExpired(ctx context.Context, r *Request, flow string) error {
+	if err := b.store.DeleteConversation(ctx, r.ChatID); err != nil {
+		return err
+	}
+	if r.Query != nil {
+		b.answer(ctx, r, "")
+		none := tgbotapi.InlineKeyboardMarkup{InlineKeyboard: [][]tgbotapi.InlineKeyboardButton{}}
+		if err := b.editKeyboard(ctx, r, none); err != nil {
+			// The new message below says it all; old buttons left in
+			// place only get the same answer again.
+			b.log.Warn("remove buttons of an expired dialogue", "chat_id", r.ChatID, "err", err)
+		}
+	}
+	_, err := b.reply(ctx, r, b.expiredText(r.L, flow), b.mainMenu(r.L))
+	return err
+}
+
+// expiredText says a dialogue of flow closed for inactivity: for a booking,
+// after how long and which menu button starts it again.
+func (b *Bot) expiredText(l *locales.Localizer, flow string) string {
+	if flow != flowBook {
+		return l.T(locales.DialogExpired)
+	}
+	return l.T(locales.BookExpired, locales.Data{"Duration": duration(l, b.cfg.DialogTTL)})
 }
 
 // parseCommand finds a bot command at the start of the message. addressed is

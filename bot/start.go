@@ -160,11 +160,18 @@ func (b *Bot) handleMenu(ctx context.Context, r *Request) error {
 	return err
 }
 
-// handleCancel ends the active dialogue, if any.
+// handleCancel ends the active dialogue, if any. What is left of an
+// expired one goes too, unmentioned: there is nothing to cancel, and a
+// later message should not hear that it expired.
 func (b *Bot) handleCancel(ctx context.Context, r *Request) error {
 	_, err := b.store.Conversation(ctx, r.ChatID)
 	switch {
 	case errors.Is(err, storage.ErrNotFound):
+		if errors.Is(err, storage.ErrDialogExpired) {
+			if err := b.store.DeleteConversation(ctx, r.ChatID); err != nil {
+				return err
+			}
+		}
 		_, err = b.reply(ctx, r, r.L.T(locales.NothingToCancel), b.mainMenu(r.L))
 		return err
 	case err != nil:
@@ -194,14 +201,16 @@ func (b *Bot) isStaffChat(chatID int64) bool {
 	return false
 }
 
-// endDialogue drops the chat's dialogue, if any. The read first spares a
-// write transaction (and its fsync) for the common case of none.
+// endDialogue drops the chat's dialogue, if any, open or expired. The read
+// first spares a write transaction (and its fsync) for the common case of
+// none.
 func (b *Bot) endDialogue(ctx context.Context, chatID int64) error {
 	_, err := b.store.Conversation(ctx, chatID)
-	if errors.Is(err, storage.ErrNotFound) {
+	switch {
+	case errors.Is(err, storage.ErrDialogExpired):
+	case errors.Is(err, storage.ErrNotFound):
 		return nil
-	}
-	if err != nil {
+	case err != nil:
 		return err
 	}
 	return b.store.DeleteConversation(ctx, chatID)

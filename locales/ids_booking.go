@@ -41,6 +41,7 @@ const (
 	BookAlreadyHave     = "BookAlreadyHave"
 	BookUnavailable     = "BookUnavailable"
 	BookStale           = "BookStale"
+	BookExpired         = "BookExpired" // the dialogue closed for inactivity; Duration
 	BookRescheduleHint  = "BookRescheduleHint"
 	BookRescheduleKept  = "BookRescheduleKept"
 	ContactSaved        = "ContactSaved"

@@ -2,6 +2,7 @@ package scheduler
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"testing"
 	"time"
@@ -43,6 +44,9 @@ func TestHousekeeping_FakeClock(t *testing.T) {
 		if got := err == nil; got != want {
 			t.Errorf("dialogue of chat %d kept = %v, want %v", chat, got, want)
 		}
+		if !want && !errors.Is(err, storage.ErrDialogExpired) {
+			t.Errorf("idle dialogue of chat %d: err = %v, want expired, so a late answer hears so", chat, err)
+		}
 	}
 	// The forgotten id is accepted again; the one handled an hour ago is
 	// still recognised as a duplicate.
@@ -59,5 +63,17 @@ func TestHousekeeping_FakeClock(t *testing.T) {
 	}
 	if _, err := db.Conversation(ctx, 2); err != nil {
 		t.Errorf("fresh dialogue gone after a second run: %v", err)
+	}
+	// What is left of an expired dialogue goes a day after the person's
+	// last answer: chat 1's (25 h ago) is gone, chat -100's (23.5 h ago)
+	// stays, and chat 2, idle since, is expired in its turn.
+	if err := job(ctx, now.Add(23*time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	for chat, want := range map[int64]error{1: storage.ErrNotFound, -100: storage.ErrDialogExpired, 2: storage.ErrDialogExpired} {
+		_, err := db.Conversation(ctx, chat)
+		if !errors.Is(err, want) || (want == storage.ErrNotFound && errors.Is(err, storage.ErrDialogExpired)) {
+			t.Errorf("a day later, chat %d: err = %v, want %v", chat, err, want)
+		}
 	}
 }

@@ -12,11 +12,23 @@ import (
 	"jastar/storage"
 )
 
+// conversationRecord is an open dialogue, or what is left of an expired
+// one: flow, step, UpdatedAt and the token, with Expired set.
 type conversationRecord struct {
 	Flow      string            `json:"flow"`
 	Step      string            `json:"step"`
 	Data      map[string]string `json:"data,omitempty"`
 	UpdatedAt time.Time         `json:"updated_at"`
+	Expired   bool              `json:"expired,omitempty"`
+}
+
+// index is the bucket that lists the record: open and expired dialogues
+// are walked apart, each from its oldest.
+func (r conversationRecord) index(tx *bolt.Tx) *bolt.Bucket {
+	if r.Expired {
+		return tx.Bucket(bucketConversationsByExpired)
+	}
+	return tx.Bucket(bucketConversationsByUpdated)
 }
 
 func isNotFound(err error) bool { return errors.Is(err, storage.ErrNotFound) }
@@ -27,6 +39,7 @@ func (db *DB) Conversation(ctx context.Context, chatID int64) (storage.Conversat
 		return storage.Conversation{}, err
 	}
 	var c storage.Conversation
+	var expired bool
 	err := db.bolt.View(func(tx *bolt.Tx) error {
 		raw := tx.Bucket(bucketConversations).Get(encodeChatID(chatID))
 		if raw == nil {
@@ -37,8 +50,12 @@ func (db *DB) Conversation(ctx context.Context, chatID int64) (storage.Conversat
 			return fmt.Errorf("decode conversation %d: %w", chatID, err)
 		}
 		c = storage.Conversation{ChatID: chatID, Flow: r.Flow, Step: r.Step, Data: r.Data, UpdatedAt: r.UpdatedAt}
+		expired = r.Expired
 		return nil
 	})
+	if err == nil && expired {
+		err = fmt.Errorf("conversation %d: %w", chatID, storage.ErrDialogExpired)
+	}
 	return c, err
 }
 
@@ -71,6 +88,8 @@ func (db *DB) DeleteConversation(ctx context.Context, chatID int64) error {
 	return db.bolt.Batch(func(tx *bolt.Tx) error { return deleteConversation(tx, chatID) })
 }
 
+// deleteConversation removes the chat's dialogue, open or expired, with its
+// index entry. Forget erases a person's dialogue through it.
 func deleteConversation(tx *bolt.Tx, chatID int64) error {
 	key := encodeChatID(chatID)
 	b := tx.Bucket(bucketConversations)
@@ -80,7 +99,7 @@ func deleteConversation(tx *bolt.Tx, chatID int64) error {
 	}
 	var r conversationRecord
 	if err := json.Unmarshal(raw, &r); err == nil {
-		if err := tx.Bucket(bucketConversationsByUpdated).Delete(compositeKey(encodeTime(r.UpdatedAt), key)); err != nil {
+		if err := r.index(tx).Delete(compositeKey(encodeTime(r.UpdatedAt), key)); err != nil {
 			return err
 		}
 	}
@@ -89,25 +108,19 @@ func deleteConversation(tx *bolt.Tx, chatID int64) error {
 
 // ExpireConversations implements storage.ConversationStore. It walks the
 // by-updated index from the oldest entry and stops at cutoff, so its cost is
-// the number of expired dialogues, not the number stored.
+// the number of expired dialogues, not the number stored. Each record is
+// cut down to flow, step and token and moves to the by-expired index, keyed
+// by the same time.
 func (db *DB) ExpireConversations(ctx context.Context, cutoff time.Time) (int, error) {
 	if err := ctx.Err(); err != nil {
 		return 0, err
 	}
 	n := 0
 	err := db.bolt.Update(func(tx *bolt.Tx) error {
-		idx := tx.Bucket(bucketConversationsByUpdated)
-		var expired [][]byte
-		c := idx.Cursor()
-		limit := encodeTime(cutoff)
-		for k, _ := c.First(); k != nil && len(k) == 16 && string(k[:8]) < string(limit); k, _ = c.Next() {
-			expired = append(expired, append([]byte(nil), k...))
-		}
+		n = 0
+		expired := olderThan(tx.Bucket(bucketConversationsByUpdated), cutoff)
 		for _, k := range expired {
-			if err := idx.Delete(k); err != nil {
-				return err
-			}
-			if err := tx.Bucket(bucketConversations).Delete(k[8:]); err != nil {
+			if err := expireConversation(tx, k); err != nil {
 				return err
 			}
 		}
@@ -115,4 +128,75 @@ func (db *DB) ExpireConversations(ctx context.Context, cutoff time.Time) (int, e
 		return nil
 	})
 	return n, err
+}
+
+// expireConversation turns the dialogue of the by-updated index entry k
+// into its expired record.
+func expireConversation(tx *bolt.Tx, k []byte) error {
+	if err := tx.Bucket(bucketConversationsByUpdated).Delete(k); err != nil {
+		return err
+	}
+	convs := tx.Bucket(bucketConversations)
+	var r conversationRecord
+	if err := json.Unmarshal(convs.Get(k[8:]), &r); err != nil {
+		// Unreadable: nothing worth keeping to explain.
+		return convs.Delete(k[8:])
+	}
+	tok, hasTok := r.Data[storage.TokenKey]
+	r.Expired, r.Data = true, nil
+	if hasTok {
+		r.Data = map[string]string{storage.TokenKey: tok}
+	}
+	raw, err := json.Marshal(r)
+	if err != nil {
+		return fmt.Errorf("encode expired conversation %d: %w", decodeChatID(k[8:]), err)
+	}
+	if err := convs.Put(k[8:], raw); err != nil {
+		return err
+	}
+	return tx.Bucket(bucketConversationsByExpired).Put(k, nil)
+}
+
+// DropExpiredConversations implements storage.ConversationStore, walking the
+// by-expired index from its oldest entry up to cutoff.
+func (db *DB) DropExpiredConversations(ctx context.Context, cutoff time.Time) (int, error) {
+	if err := ctx.Err(); err != nil {
+		return 0, err
+	}
+	n := 0
+	err := db.bolt.Update(func(tx *bolt.Tx) error {
+		n = 0
+		idx, convs := tx.Bucket(bucketConversationsByExpired), tx.Bucket(bucketConversations)
+		dropped := olderThan(idx, cutoff)
+		for _, k := range dropped {
+			if err := idx.Delete(k); err != nil {
+				return err
+			}
+			// Only the expired record: a new dialogue of the chat
+			// replaced the entry when it was saved, but a stray entry
+			// must not take an open dialogue with it.
+			var r conversationRecord
+			if json.Unmarshal(convs.Get(k[8:]), &r) != nil || !r.Expired {
+				continue
+			}
+			if err := convs.Delete(k[8:]); err != nil {
+				return err
+			}
+		}
+		n = len(dropped)
+		return nil
+	})
+	return n, err
+}
+
+// olderThan copies the keys (time | chatID) of idx before cutoff, oldest
+// first; the copies outlive the deletes that follow.
+func olderThan(idx *bolt.Bucket, cutoff time.Time) [][]byte {
+	var keys [][]byte
+	limit := string(encodeTime(cutoff))
+	c := idx.Cursor()
+	for k, _ := c.First(); k != nil && len(k) == 16 && string(k[:8]) < limit; k, _ = c.Next() {
+		keys = append(keys, append([]byte(nil), k...))
+	}
+	return keys
 }

@@ -18,7 +18,12 @@ package boltdb
 //	users              chatID (8 bytes)                 userRecord JSON
 //	conversations      chatID (8 bytes)                 conversationRecord JSON
 //	conversations_by_updated
-//	                   updated Unix (8) | chatID (8)    empty; lets housekeeping expire idle dialogues without a scan
+//	                   updated Unix (8) | chatID (8)    empty; open dialogues only; lets housekeeping expire idle
+//	                                                    dialogues without a scan
+//	conversations_by_expired
+//	                   updated Unix (8) | chatID (8)    empty; expired dialogues, whose conversations record keeps
+//	                                                    only flow, step and token (expired: true) for a day, so a
+//	                                                    late answer hears "expired"; housekeeping drops them by it
 //	bookings           bookingID (8, NextSequence)      bookingRecord JSON
 //	bookings_by_slot   center (24) | type (24) | start Unix (8) | bookingID (8)
 //	                                                    empty; bookings not cancelled: the seats taken,
@@ -102,6 +107,7 @@ var (
 	bucketUsers                  = []byte("users")
 	bucketConversations          = []byte("conversations")
 	bucketConversationsByUpdated = []byte("conversations_by_updated")
+	bucketConversationsByExpired = []byte("conversations_by_expired")
 	bucketBookings               = []byte("bookings")
 	bucketBookingsBySlot         = []byte("bookings_by_slot")
 	bucketBookingsByChat         = []byte("bookings_by_chat")
@@ -130,7 +136,7 @@ var (
 // allBuckets are created by Open in one write transaction.
 var allBuckets = [][]byte{
 	bucketMeta, bucketInbox, bucketHandled, bucketUsers,
-	bucketConversations, bucketConversationsByUpdated,
+	bucketConversations, bucketConversationsByUpdated, bucketConversationsByExpired,
 	bucketBookings, bucketBookingsBySlot, bucketBookingsByChat, bucketBookingsByCenterDay,
 	bucketReminders, bucketRemindersByDue, bucketRemindersByBooking,
 	bucketEvents, bucketEventsByStart, bucketEventsByCenter, bucketEventsBySeed,

@@ -1,0 +1,144 @@
+package boltdb
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+
+	"jastar/storage"
+)
+
+// TestConversations_ExpiredKeepsTokenForADay: an idle dialogue is closed,
+// not deleted: a late answer can still be told "expired" from its flow and
+// token, the rest of what it collected is gone, and a day later nothing of
+// it is left.
+func TestConversations_ExpiredKeepsTokenForADay(t *testing.T) {
+	ctx := context.Background()
+	db, path := openTemp(t)
+	base := time.Date(2026, 11, 22, 10, 0, 0, 0, time.UTC)
+	idle := storage.Conversation{ChatID: -7, Flow: "book", Step: "phone", UpdatedAt: base}
+	idle.Set(storage.TokenKey, "k3x9")
+	idle.Set("center", "karasai")
+	busy := storage.Conversation{ChatID: 8, Flow: "book", Step: "day", UpdatedAt: base.Add(50 * time.Minute)}
+	for _, c := range []storage.Conversation{idle, busy} {
+		if err := db.SaveConversation(ctx, c); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n, err := db.ExpireConversations(ctx, base.Add(30*time.Minute)); err != nil || n != 1 {
+		t.Fatalf("expired %d, %v; want 1", n, err)
+	}
+	// A second run finds the expired one no more: it is out of the index
+	// of open dialogues.
+	if n, err := db.ExpireConversations(ctx, base.Add(30*time.Minute)); err != nil || n != 0 {
+		t.Fatalf("second run expired %d, %v; want 0", n, err)
+	}
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+	db, err := Open(path, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+
+	got, err := db.Conversation(ctx, idle.ChatID)
+	if !errors.Is(err, storage.ErrDialogExpired) || !errors.Is(err, storage.ErrNotFound) {
+		t.Fatalf("expired dialogue: err = %v, want ErrDialogExpired, which is an ErrNotFound", err)
+	}
+	if got.Flow != "book" || got.Step != "phone" || !got.UpdatedAt.Equal(base) || len(got.Data) != 1 || got.Get(storage.TokenKey) != "k3x9" {
+		t.Errorf("expired dialogue = %+v; want flow, step, time and token only", got)
+	}
+	if _, err := db.Conversation(ctx, busy.ChatID); err != nil {
+		t.Errorf("busy dialogue: %v", err)
+	}
+
+	// Nothing expired yet is dropped before its day is over, and the
+	// open dialogue is never dropped.
+	if n, err := db.DropExpiredConversations(ctx, base); err != nil || n != 0 {
+		t.Fatalf("dropped %d, %v at the expiry's own time; want 0", n, err)
+	}
+	if n, err := db.DropExpiredConversations(ctx, base.Add(24*time.Hour)); err != nil || n != 1 {
+		t.Fatalf("dropped %d, %v a day later; want 1", n, err)
+	}
+	if _, err := db.Conversation(ctx, idle.ChatID); !errors.Is(err, storage.ErrNotFound) || errors.Is(err, storage.ErrDialogExpired) {
+		t.Errorf("after a day: err = %v, want plain not found", err)
+	}
+	if _, err := db.Conversation(ctx, busy.ChatID); err != nil {
+		t.Errorf("busy dialogue after the drop: %v", err)
+	}
+	assertIndexes(t, db, map[string]int{"conversations_by_updated": 1, "conversations_by_expired": 0})
+}
+
+// TestConversations_NewDialogueReplacesExpired: starting again replaces the
+// expired record and its index entry, so neither the drop a day later nor
+// a lookup mistakes the new dialogue for the old.
+func TestConversations_NewDialogueReplacesExpired(t *testing.T) {
+	ctx := context.Background()
+	db, _ := openTemp(t)
+	base := time.Date(2026, 11, 22, 10, 0, 0, 0, time.UTC)
+	saveExpired(t, db, 5, base)
+	fresh := storage.Conversation{ChatID: 5, Flow: "book", Step: "type", UpdatedAt: base.Add(2 * time.Hour)}
+	fresh.Set(storage.TokenKey, "new")
+	if err := db.SaveConversation(ctx, fresh); err != nil {
+		t.Fatal(err)
+	}
+	assertIndexes(t, db, map[string]int{"conversations_by_updated": 1, "conversations_by_expired": 0})
+	if n, err := db.DropExpiredConversations(ctx, base.Add(48*time.Hour)); err != nil || n != 0 {
+		t.Errorf("dropped %d, %v; want nothing", n, err)
+	}
+	got, err := db.Conversation(ctx, 5)
+	if err != nil || got.Get(storage.TokenKey) != "new" {
+		t.Errorf("dialogue = %+v, %v; want the new one open", got, err)
+	}
+}
+
+// TestForget_ErasesExpiredDialogue: what is left of an expired dialogue
+// names the chat in two keys; Forget removes both.
+func TestForget_ErasesExpiredDialogue(t *testing.T) {
+	ctx := context.Background()
+	db, _ := openTemp(t)
+	base := time.Date(2026, 11, 22, 10, 0, 0, 0, time.UTC)
+	saveExpired(t, db, 77, base)
+	if _, err := db.Forget(ctx, 77); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Conversation(ctx, 77); !errors.Is(err, storage.ErrNotFound) || errors.Is(err, storage.ErrDialogExpired) {
+		t.Errorf("after Forget: err = %v, want plain not found", err)
+	}
+	assertIndexes(t, db, map[string]int{"conversations": 0, "conversations_by_updated": 0, "conversations_by_expired": 0})
+}
+
+// saveExpired stores a booking dialogue of chatID last touched at base and
+// expires it.
+func saveExpired(t *testing.T, db *DB, chatID int64, base time.Time) {
+	t.Helper()
+	ctx := context.Background()
+	c := storage.Conversation{ChatID: chatID, Flow: "book", Step: "phone", UpdatedAt: base}
+	c.Set(storage.TokenKey, "old")
+	if err := db.SaveConversation(ctx, c); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := db.ExpireConversations(ctx, base.Add(time.Hour)); err != nil || n != 1 {
+		t.Fatalf("expired %d, %v; want 1", n, err)
+	}
+}
+
+// assertIndexes checks how many keys each named bucket holds.
+func assertIndexes(t *testing.T, db *DB, want map[string]int) {
+	t.Helper()
+	err := db.bolt.View(func(tx *bolt.Tx) error {
+		for name, n := range want {
+			if got := tx.Bucket([]byte(name)).Stats().KeyN; got != n {
+				t.Errorf("bucket %s holds %d keys, want %d", name, got, n)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
