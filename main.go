@@ -61,6 +61,11 @@ func exitCode(err error) int {
 
 var errUsage = errors.New("usage")
 
+// dialogTTL is how long an idle dialogue stays open: the bot finds it
+// expired at the next tap, housekeeping closes it, and the expiry message
+// names it, so all three get it from here.
+const dialogTTL = 30 * time.Minute
+
 // run is the whole program; tests call it with their own environment.
 func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	cmd := "run"
@@ -177,6 +182,7 @@ func runBot(ctx context.Context, getenv func(string) string, stdout io.Writer) e
 		StaffLang:     cfg.StaffLang,
 		Reminders:     storage.ReminderPolicy{DayBeforeAt: cfg.RemindDayBeforeAt, Before: cfg.RemindBefore},
 		BroadcastRate: cfg.BroadcastRate,
+		DialogTTL:     dialogTTL,
 	}, bot.Deps{Store: db, Catalog: cat, Locales: texts, Log: log, Metrics: metrics})
 	if err != nil {
 		return err
@@ -212,7 +218,7 @@ func runBot(ctx context.Context, getenv func(string) string, stdout io.Writer) e
 	}
 
 	sched := scheduler.New(cfg.Location, log, time.Now)
-	if err := sched.Add("housekeeping", scheduler.SpecHousekeeping, scheduler.Housekeeping(db, 30*time.Minute, log)); err != nil {
+	if err := sched.Add("housekeeping", scheduler.SpecHousekeeping, scheduler.Housekeeping(db, dialogTTL, log)); err != nil {
 		return err
 	}
 	// The bot is the scheduler's Notifier and digester; specs were checked
