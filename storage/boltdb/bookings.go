@@ -53,13 +53,9 @@ func (r bookingRecord) toBooking(id uint64) storage.Booking {
 }
 
 func getBooking(tx *bolt.Tx, id uint64) (storage.Booking, error) {
-	raw := tx.Bucket(bucketBookings).Get(encodeUint(id))
-	if raw == nil {
-		return storage.Booking{}, fmt.Errorf("booking %d: %w", id, storage.ErrNotFound)
-	}
-	var r bookingRecord
-	if err := json.Unmarshal(raw, &r); err != nil {
-		return storage.Booking{}, fmt.Errorf("decode booking %d: %w", id, err)
+	r, err := getRecord[bookingRecord](tx, bucketBookings, encodeUint(id), "booking %d", id)
+	if err != nil {
+		return storage.Booking{}, err
 	}
 	return r.toBooking(id), nil
 }

@@ -57,13 +57,9 @@ type registrationRecord struct {
 }
 
 func getEvent(tx *bolt.Tx, id uint64) (storage.Event, error) {
-	raw := tx.Bucket(bucketEvents).Get(encodeUint(id))
-	if raw == nil {
-		return storage.Event{}, fmt.Errorf("event %d: %w", id, storage.ErrNotFound)
-	}
-	var r eventRecord
-	if err := json.Unmarshal(raw, &r); err != nil {
-		return storage.Event{}, fmt.Errorf("decode event %d: %w", id, err)
+	r, err := getRecord[eventRecord](tx, bucketEvents, encodeUint(id), "event %d", id)
+	if err != nil {
+		return storage.Event{}, err
 	}
 	return r.toEvent(id), nil
 }

@@ -87,7 +87,11 @@ package boltdb
 
 import (
 	"encoding/binary"
+	"encoding/json"
+	"fmt"
 	"time"
+
+	bolt "go.etcd.io/bbolt"
 
 	"jastar/storage"
 )
@@ -314,4 +318,19 @@ func decodeDelivery(v []byte) (storage.DeliveryState, storage.Lang) {
 		return 0, ""
 	}
 	return storage.DeliveryState(v[0]), storage.Lang(v[1:])
+}
+
+// getRecord decodes the JSON record stored under key in bucket. name and
+// args say in errors which record it is ("user %d"); a missing record wraps
+// storage.ErrNotFound.
+func getRecord[R any](tx *bolt.Tx, bucket, key []byte, name string, args ...any) (R, error) {
+	var r R
+	raw := tx.Bucket(bucket).Get(key)
+	if raw == nil {
+		return r, fmt.Errorf("%s: %w", fmt.Sprintf(name, args...), storage.ErrNotFound)
+	}
+	if err := json.Unmarshal(raw, &r); err != nil {
+		return r, fmt.Errorf("decode %s: %w", fmt.Sprintf(name, args...), err)
+	}
+	return r, nil
 }

@@ -43,13 +43,9 @@ func (db *DB) Subscription(ctx context.Context, chatID int64) (storage.Subscript
 }
 
 func getSubscription(tx *bolt.Tx, chatID int64) (storage.Subscription, error) {
-	raw := tx.Bucket(bucketSubscriptions).Get(encodeChatID(chatID))
-	if raw == nil {
-		return storage.Subscription{}, fmt.Errorf("subscription %d: %w", chatID, storage.ErrNotFound)
-	}
-	var r subscriptionRecord
-	if err := json.Unmarshal(raw, &r); err != nil {
-		return storage.Subscription{}, fmt.Errorf("decode subscription %d: %w", chatID, err)
+	r, err := getRecord[subscriptionRecord](tx, bucketSubscriptions, encodeChatID(chatID), "subscription %d", chatID)
+	if err != nil {
+		return storage.Subscription{}, err
 	}
 	return r.toSubscription(chatID), nil
 }

@@ -67,13 +67,9 @@ func (db *DB) User(ctx context.Context, chatID int64) (storage.User, error) {
 }
 
 func getUser(tx *bolt.Tx, chatID int64) (storage.User, error) {
-	raw := tx.Bucket(bucketUsers).Get(encodeChatID(chatID))
-	if raw == nil {
-		return storage.User{}, fmt.Errorf("user %d: %w", chatID, storage.ErrNotFound)
-	}
-	var r userRecord
-	if err := json.Unmarshal(raw, &r); err != nil {
-		return storage.User{}, fmt.Errorf("decode user %d: %w", chatID, err)
+	r, err := getRecord[userRecord](tx, bucketUsers, encodeChatID(chatID), "user %d", chatID)
+	if err != nil {
+		return storage.User{}, err
 	}
 	return r.toUser(chatID), nil
 }
