@@ -352,16 +352,7 @@ func (db *DB) SetStaffNotified(ctx context.Context, id uint64, notified bool) er
 
 // Booking implements storage.BookingStore.
 func (db *DB) Booking(ctx context.Context, id uint64) (storage.Booking, error) {
-	if err := ctx.Err(); err != nil {
-		return storage.Booking{}, err
-	}
-	var b storage.Booking
-	err := db.bolt.View(func(tx *bolt.Tx) error {
-		var err error
-		b, err = getBooking(tx, id)
-		return err
-	})
-	return b, err
+	return viewOne(ctx, db, func(tx *bolt.Tx) (storage.Booking, error) { return getBooking(tx, id) })
 }
 
 // BookingsOf implements storage.BookingStore: a seek into the person's part

@@ -303,16 +303,7 @@ func fillFromIndex(tx *bolt.Tx, id uint64, p *progressRecord, max int) (added in
 
 // Broadcast implements storage.BroadcastStore.
 func (db *DB) Broadcast(ctx context.Context, id uint64) (storage.Broadcast, error) {
-	if err := ctx.Err(); err != nil {
-		return storage.Broadcast{}, err
-	}
-	var b storage.Broadcast
-	err := db.bolt.View(func(tx *bolt.Tx) error {
-		var err error
-		b, err = getBroadcast(tx, id)
-		return err
-	})
-	return b, err
+	return viewOne(ctx, db, func(tx *bolt.Tx) (storage.Broadcast, error) { return getBroadcast(tx, id) })
 }
 
 // RecentBroadcasts implements storage.BroadcastStore.

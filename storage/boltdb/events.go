@@ -181,16 +181,7 @@ func (db *DB) CreateEvent(ctx context.Context, e storage.Event) (storage.Event, 
 
 // Event implements storage.EventStore.
 func (db *DB) Event(ctx context.Context, id uint64) (storage.Event, error) {
-	if err := ctx.Err(); err != nil {
-		return storage.Event{}, err
-	}
-	var e storage.Event
-	err := db.bolt.View(func(tx *bolt.Tx) error {
-		var err error
-		e, err = getEvent(tx, id)
-		return err
-	})
-	return e, err
+	return viewOne(ctx, db, func(tx *bolt.Tx) (storage.Event, error) { return getEvent(tx, id) })
 }
 
 // UpdateEvent implements storage.EventStore.
@@ -586,30 +577,12 @@ func (db *DB) Unregister(ctx context.Context, eventID uint64, chatID int64, now 
 
 // Registration implements storage.EventStore.
 func (db *DB) Registration(ctx context.Context, eventID uint64, chatID int64) (storage.Registration, error) {
-	if err := ctx.Err(); err != nil {
-		return storage.Registration{}, err
-	}
-	var reg storage.Registration
-	err := db.bolt.View(func(tx *bolt.Tx) error {
-		var err error
-		reg, err = getRegistration(tx, eventID, chatID)
-		return err
-	})
-	return reg, err
+	return viewOne(ctx, db, func(tx *bolt.Tx) (storage.Registration, error) { return getRegistration(tx, eventID, chatID) })
 }
 
 // EventRegistrations implements storage.EventStore.
 func (db *DB) EventRegistrations(ctx context.Context, eventID uint64) ([]storage.Registration, error) {
-	if err := ctx.Err(); err != nil {
-		return nil, err
-	}
-	var out []storage.Registration
-	err := db.bolt.View(func(tx *bolt.Tx) error {
-		var err error
-		out, err = eventRegistrations(tx, eventID)
-		return err
-	})
-	return out, err
+	return viewOne(ctx, db, func(tx *bolt.Tx) ([]storage.Registration, error) { return eventRegistrations(tx, eventID) })
 }
 
 // PersonRegistrations implements storage.EventStore.

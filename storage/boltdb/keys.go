@@ -86,6 +86,7 @@ package boltdb
 // broadcast no longer needs them.
 
 import (
+	"context"
 	"encoding/binary"
 	"encoding/json"
 	"fmt"
@@ -333,4 +334,19 @@ func getRecord[R any](tx *bolt.Tx, bucket, key []byte, name string, args ...any)
 		return r, fmt.Errorf("decode %s: %w", fmt.Sprintf(name, args...), err)
 	}
 	return r, nil
+}
+
+// viewOne checks ctx, then returns what get reads in one read transaction:
+// the whole of the store methods that look up a single value.
+func viewOne[T any](ctx context.Context, db *DB, get func(*bolt.Tx) (T, error)) (T, error) {
+	var v T
+	if err := ctx.Err(); err != nil {
+		return v, err
+	}
+	err := db.bolt.View(func(tx *bolt.Tx) error {
+		var err error
+		v, err = get(tx)
+		return err
+	})
+	return v, err
 }

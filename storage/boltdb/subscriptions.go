@@ -30,16 +30,7 @@ func (r subscriptionRecord) toSubscription(chatID int64) storage.Subscription {
 
 // Subscription implements storage.SubscriptionStore.
 func (db *DB) Subscription(ctx context.Context, chatID int64) (storage.Subscription, error) {
-	if err := ctx.Err(); err != nil {
-		return storage.Subscription{}, err
-	}
-	var s storage.Subscription
-	err := db.bolt.View(func(tx *bolt.Tx) error {
-		var err error
-		s, err = getSubscription(tx, chatID)
-		return err
-	})
-	return s, err
+	return viewOne(ctx, db, func(tx *bolt.Tx) (storage.Subscription, error) { return getSubscription(tx, chatID) })
 }
 
 func getSubscription(tx *bolt.Tx, chatID int64) (storage.Subscription, error) {

@@ -54,16 +54,7 @@ func (r userRecord) toUser(chatID int64) storage.User {
 
 // User implements storage.UserStore.
 func (db *DB) User(ctx context.Context, chatID int64) (storage.User, error) {
-	if err := ctx.Err(); err != nil {
-		return storage.User{}, err
-	}
-	var u storage.User
-	err := db.bolt.View(func(tx *bolt.Tx) error {
-		var err error
-		u, err = getUser(tx, chatID)
-		return err
-	})
-	return u, err
+	return viewOne(ctx, db, func(tx *bolt.Tx) (storage.User, error) { return getUser(tx, chatID) })
 }
 
 func getUser(tx *bolt.Tx, chatID int64) (storage.User, error) {
