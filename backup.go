@@ -30,21 +30,11 @@ func runBackup(ctx context.Context, args []string, getenv func(string) string, s
 		fmt.Fprintln(stderr, "Usage: jastar backup FILE\n\nWrites a consistent copy of JASTAR_DB to FILE, also while the bot runs\n(then through the bot's socket JASTAR_DB.sock, as the database's owner).")
 		fs.PrintDefaults()
 	}
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return nil
-		}
-		return errUsage
+	dst, ok, err := parseFileArg(fs, args)
+	if !ok {
+		return err
 	}
-	if fs.NArg() != 1 {
-		fs.Usage()
-		return fmt.Errorf("backup: want exactly one FILE: %w", errUsage)
-	}
-	dst := fs.Arg(0)
-	dbPath := getenv("JASTAR_DB")
-	if dbPath == "" {
-		dbPath = "./jastar.db"
-	}
+	dbPath := dbPathFrom(getenv)
 	tmp, err := os.CreateTemp(filepath.Dir(dst), ".jastar-backup-*")
 	if err != nil {
 		return fmt.Errorf("backup: %w", err)
@@ -77,11 +67,43 @@ func runBackup(ctx context.Context, args []string, getenv func(string) string, s
 	return nil
 }
 
-func backupDirect(ctx context.Context, dbPath string, w io.Writer) (int64, error) {
-	if _, err := os.Stat(dbPath); err != nil {
-		return 0, fmt.Errorf("database %s: %w", dbPath, err)
+// parseFileArg parses the flags of the backup and export commands and
+// returns the one FILE they take. ok false means stop with err: nil after
+// -h (the usage was printed), errUsage otherwise.
+func parseFileArg(fs *flag.FlagSet, args []string) (file string, ok bool, err error) {
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return "", false, nil
+		}
+		return "", false, errUsage
 	}
-	db, err := boltdb.Open(dbPath, boltdb.Options{ReadOnly: true, LockTimeout: 500 * time.Millisecond})
+	if fs.NArg() != 1 {
+		fs.Usage()
+		return "", false, fmt.Errorf("%s: want exactly one FILE: %w", fs.Name(), errUsage)
+	}
+	return fs.Arg(0), true, nil
+}
+
+// dbPathFrom is JASTAR_DB, or the path the bot uses when it is unset.
+func dbPathFrom(getenv func(string) string) string {
+	if p := getenv("JASTAR_DB"); p != "" {
+		return p
+	}
+	return "./jastar.db"
+}
+
+// openDirect opens the database read-only for backup or export; it fails
+// with boltdb.ErrLocked when a running bot holds the file, which then has
+// to be asked through its socket.
+func openDirect(dbPath string) (*boltdb.DB, error) {
+	if _, err := os.Stat(dbPath); err != nil {
+		return nil, fmt.Errorf("database %s: %w", dbPath, err)
+	}
+	return boltdb.Open(dbPath, boltdb.Options{ReadOnly: true, LockTimeout: 500 * time.Millisecond})
+}
+
+func backupDirect(ctx context.Context, dbPath string, w io.Writer) (int64, error) {
+	db, err := openDirect(dbPath)
 	if err != nil {
 		return 0, err
 	}

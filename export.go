@@ -105,15 +105,9 @@ func runExport(ctx context.Context, args []string, getenv func(string) string, s
 			"While the bot runs, the export is asked of it through its socket JASTAR_DB.sock.\n\nFlags:")
 		fs.PrintDefaults()
 	}
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return nil
-		}
-		return errUsage
-	}
-	if fs.NArg() != 1 {
-		fs.Usage()
-		return fmt.Errorf("export: want exactly one FILE: %w", errUsage)
+	dst, ok, err := parseFileArg(fs, args)
+	if !ok {
+		return err
 	}
 	tz := getenv("JASTAR_TIMEZONE")
 	if tz == "" {
@@ -131,10 +125,7 @@ func runExport(ctx context.Context, args []string, getenv func(string) string, s
 	if err != nil {
 		return fmt.Errorf("export: %s: %w", err, errUsage)
 	}
-	dbPath := getenv("JASTAR_DB")
-	if dbPath == "" {
-		dbPath = "./jastar.db"
-	}
+	dbPath := dbPathFrom(getenv)
 	data, n, err := exportDirect(ctx, dbPath, cat, loc, q)
 	if errors.Is(err, boltdb.ErrLocked) {
 		data, n, err = exportFromBot(ctx, dbPath, *from, *to, q)
@@ -143,7 +134,6 @@ func runExport(ctx context.Context, args []string, getenv func(string) string, s
 		return fmt.Errorf("export: %w", err)
 	}
 	// The file holds names and phones: only its owner may read it.
-	dst := fs.Arg(0)
 	tmp, err := os.CreateTemp(filepath.Dir(dst), ".jastar-export-*")
 	if err != nil {
 		return fmt.Errorf("export: %w", err)
@@ -165,10 +155,7 @@ func runExport(ctx context.Context, args []string, getenv func(string) string, s
 }
 
 func exportDirect(ctx context.Context, dbPath string, cat *catalog.Catalog, loc *time.Location, q exportQuery) ([]byte, int, error) {
-	if _, err := os.Stat(dbPath); err != nil {
-		return nil, 0, fmt.Errorf("database %s: %w", dbPath, err)
-	}
-	db, err := boltdb.Open(dbPath, boltdb.Options{ReadOnly: true, LockTimeout: 500 * time.Millisecond})
+	db, err := openDirect(dbPath)
 	if err != nil {
 		return nil, 0, err
 	}

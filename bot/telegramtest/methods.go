@@ -92,16 +92,24 @@ func (s *Server) send(p *params, m Message, mk markup) reply {
 	return ok(s.wire(c, &m, true))
 }
 
-// https://core.telegram.org/bots/api#sendmessage
-func (s *Server) sendMessage(_ context.Context, p *params) reply {
+// textAndMarkup reads the text, its formatting and reply_markup, which
+// sendMessage and editMessageText check alike; an edit (inlineOnly) takes
+// no keyboard but an inline one.
+func textAndMarkup(p *params, inlineOnly bool) (string, []tgbotapi.MessageEntity, markup, reply, bool) {
 	if !p.has("text") {
-		return badRequest("message text is empty")
+		return "", nil, markup{}, badRequest("message text is empty"), false
 	}
 	text, ents, rep, good := formatText(p.str("text"), p.str("parse_mode"), p.str("entities"), false)
 	if !good {
-		return rep
+		return "", nil, markup{}, rep, false
 	}
-	mk, rep, good := parseMarkup(p.str("reply_markup"), false)
+	mk, rep, good := parseMarkup(p.str("reply_markup"), inlineOnly)
+	return text, ents, mk, rep, good
+}
+
+// https://core.telegram.org/bots/api#sendmessage
+func (s *Server) sendMessage(_ context.Context, p *params) reply {
+	text, ents, mk, rep, good := textAndMarkup(p, false)
 	if !good {
 		return rep
 	}
@@ -232,25 +240,18 @@ func (s *Server) inputFile(p *params, field string, photo bool) (storedFile, rep
 
 // https://core.telegram.org/bots/api#sendphoto
 func (s *Server) sendPhoto(_ context.Context, p *params) reply {
-	f, rep, good := s.inputFile(p, "photo", true)
-	if !good {
-		return rep
-	}
-	caption, ents, rep, good := formatText(p.str("caption"), p.str("parse_mode"), p.str("caption_entities"), true)
-	if !good {
-		return rep
-	}
-	mk, rep, good := parseMarkup(p.str("reply_markup"), false)
-	if !good {
-		return rep
-	}
-	ph := &Photo{FileID: f.id, FileName: f.name, Data: f.data, URL: f.url, Caption: caption}
-	return s.send(p, Message{Text: caption, ParseMode: p.str("parse_mode"), Entities: ents, Photo: ph}, mk)
+	return s.sendFile(p, "photo", true)
 }
 
 // https://core.telegram.org/bots/api#senddocument
 func (s *Server) sendDocument(_ context.Context, p *params) reply {
-	f, rep, good := s.inputFile(p, "document", false)
+	return s.sendFile(p, "document", false)
+}
+
+// sendFile is sendPhoto (photo) and sendDocument: the file in field, its
+// caption and reply_markup.
+func (s *Server) sendFile(p *params, field string, photo bool) reply {
+	f, rep, good := s.inputFile(p, field, photo)
 	if !good {
 		return rep
 	}
@@ -262,8 +263,13 @@ func (s *Server) sendDocument(_ context.Context, p *params) reply {
 	if !good {
 		return rep
 	}
-	doc := &Document{FileID: f.id, FileName: f.name, MimeType: f.mime, Data: f.data, URL: f.url, Caption: caption}
-	return s.send(p, Message{Text: caption, ParseMode: p.str("parse_mode"), Entities: ents, Document: doc}, mk)
+	m := Message{Text: caption, ParseMode: p.str("parse_mode"), Entities: ents}
+	if photo {
+		m.Photo = &Photo{FileID: f.id, FileName: f.name, Data: f.data, URL: f.url, Caption: caption}
+	} else {
+		m.Document = &Document{FileID: f.id, FileName: f.name, MimeType: f.mime, Data: f.data, URL: f.url, Caption: caption}
+	}
+	return s.send(p, m, mk)
 }
 
 // https://core.telegram.org/bots/api#sendchataction
@@ -325,14 +331,7 @@ func (s *Server) commitEdit(c *chat, i int, m Message) reply {
 
 // https://core.telegram.org/bots/api#editmessagetext
 func (s *Server) editMessageText(_ context.Context, p *params) reply {
-	if !p.has("text") {
-		return badRequest("message text is empty")
-	}
-	text, ents, rep, good := formatText(p.str("text"), p.str("parse_mode"), p.str("entities"), false)
-	if !good {
-		return rep
-	}
-	mk, rep, good := parseMarkup(p.str("reply_markup"), true)
+	text, ents, mk, rep, good := textAndMarkup(p, true)
 	if !good {
 		return rep
 	}

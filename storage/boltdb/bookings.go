@@ -53,13 +53,9 @@ func (r bookingRecord) toBooking(id uint64) storage.Booking {
 }
 
 func getBooking(tx *bolt.Tx, id uint64) (storage.Booking, error) {
-	raw := tx.Bucket(bucketBookings).Get(encodeUint(id))
-	if raw == nil {
-		return storage.Booking{}, fmt.Errorf("booking %d: %w", id, storage.ErrNotFound)
-	}
-	var r bookingRecord
-	if err := json.Unmarshal(raw, &r); err != nil {
-		return storage.Booking{}, fmt.Errorf("decode booking %d: %w", id, err)
+	r, err := getRecord[bookingRecord](tx, bucketBookings, encodeUint(id), "booking %d", id)
+	if err != nil {
+		return storage.Booking{}, err
 	}
 	return r.toBooking(id), nil
 }
@@ -356,16 +352,7 @@ func (db *DB) SetStaffNotified(ctx context.Context, id uint64, notified bool) er
 
 // Booking implements storage.BookingStore.
 func (db *DB) Booking(ctx context.Context, id uint64) (storage.Booking, error) {
-	if err := ctx.Err(); err != nil {
-		return storage.Booking{}, err
-	}
-	var b storage.Booking
-	err := db.bolt.View(func(tx *bolt.Tx) error {
-		var err error
-		b, err = getBooking(tx, id)
-		return err
-	})
-	return b, err
+	return viewOne(ctx, db, func(tx *bolt.Tx) (storage.Booking, error) { return getBooking(tx, id) })
 }
 
 // BookingsOf implements storage.BookingStore: a seek into the person's part

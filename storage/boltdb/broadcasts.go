@@ -98,13 +98,9 @@ func (r broadcastRecord) toBroadcast(id uint64, p progressRecord) storage.Broadc
 }
 
 func getBroadcast(tx *bolt.Tx, id uint64) (storage.Broadcast, error) {
-	raw := tx.Bucket(bucketBroadcasts).Get(encodeUint(id))
-	if raw == nil {
-		return storage.Broadcast{}, fmt.Errorf("broadcast %d: %w", id, storage.ErrNotFound)
-	}
-	var r broadcastRecord
-	if err := json.Unmarshal(raw, &r); err != nil {
-		return storage.Broadcast{}, fmt.Errorf("decode broadcast %d: %w", id, err)
+	r, err := getRecord[broadcastRecord](tx, bucketBroadcasts, encodeUint(id), "broadcast %d", id)
+	if err != nil {
+		return storage.Broadcast{}, err
 	}
 	p, err := getProgress(tx, id)
 	if err != nil {
@@ -114,15 +110,7 @@ func getBroadcast(tx *bolt.Tx, id uint64) (storage.Broadcast, error) {
 }
 
 func getProgress(tx *bolt.Tx, id uint64) (progressRecord, error) {
-	var p progressRecord
-	raw := tx.Bucket(bucketBroadcastProgress).Get(encodeUint(id))
-	if raw == nil {
-		return p, fmt.Errorf("broadcast progress %d: %w", id, storage.ErrNotFound)
-	}
-	if err := json.Unmarshal(raw, &p); err != nil {
-		return p, fmt.Errorf("decode broadcast progress %d: %w", id, err)
-	}
-	return p, nil
+	return getRecord[progressRecord](tx, bucketBroadcastProgress, encodeUint(id), "broadcast progress %d", id)
 }
 
 func putProgress(tx *bolt.Tx, id uint64, p progressRecord) error {
@@ -315,16 +303,7 @@ func fillFromIndex(tx *bolt.Tx, id uint64, p *progressRecord, max int) (added in
 
 // Broadcast implements storage.BroadcastStore.
 func (db *DB) Broadcast(ctx context.Context, id uint64) (storage.Broadcast, error) {
-	if err := ctx.Err(); err != nil {
-		return storage.Broadcast{}, err
-	}
-	var b storage.Broadcast
-	err := db.bolt.View(func(tx *bolt.Tx) error {
-		var err error
-		b, err = getBroadcast(tx, id)
-		return err
-	})
-	return b, err
+	return viewOne(ctx, db, func(tx *bolt.Tx) (storage.Broadcast, error) { return getBroadcast(tx, id) })
 }
 
 // RecentBroadcasts implements storage.BroadcastStore.

@@ -57,13 +57,9 @@ type registrationRecord struct {
 }
 
 func getEvent(tx *bolt.Tx, id uint64) (storage.Event, error) {
-	raw := tx.Bucket(bucketEvents).Get(encodeUint(id))
-	if raw == nil {
-		return storage.Event{}, fmt.Errorf("event %d: %w", id, storage.ErrNotFound)
-	}
-	var r eventRecord
-	if err := json.Unmarshal(raw, &r); err != nil {
-		return storage.Event{}, fmt.Errorf("decode event %d: %w", id, err)
+	r, err := getRecord[eventRecord](tx, bucketEvents, encodeUint(id), "event %d", id)
+	if err != nil {
+		return storage.Event{}, err
 	}
 	return r.toEvent(id), nil
 }
@@ -185,16 +181,7 @@ func (db *DB) CreateEvent(ctx context.Context, e storage.Event) (storage.Event, 
 
 // Event implements storage.EventStore.
 func (db *DB) Event(ctx context.Context, id uint64) (storage.Event, error) {
-	if err := ctx.Err(); err != nil {
-		return storage.Event{}, err
-	}
-	var e storage.Event
-	err := db.bolt.View(func(tx *bolt.Tx) error {
-		var err error
-		e, err = getEvent(tx, id)
-		return err
-	})
-	return e, err
+	return viewOne(ctx, db, func(tx *bolt.Tx) (storage.Event, error) { return getEvent(tx, id) })
 }
 
 // UpdateEvent implements storage.EventStore.
@@ -590,30 +577,12 @@ func (db *DB) Unregister(ctx context.Context, eventID uint64, chatID int64, now 
 
 // Registration implements storage.EventStore.
 func (db *DB) Registration(ctx context.Context, eventID uint64, chatID int64) (storage.Registration, error) {
-	if err := ctx.Err(); err != nil {
-		return storage.Registration{}, err
-	}
-	var reg storage.Registration
-	err := db.bolt.View(func(tx *bolt.Tx) error {
-		var err error
-		reg, err = getRegistration(tx, eventID, chatID)
-		return err
-	})
-	return reg, err
+	return viewOne(ctx, db, func(tx *bolt.Tx) (storage.Registration, error) { return getRegistration(tx, eventID, chatID) })
 }
 
 // EventRegistrations implements storage.EventStore.
 func (db *DB) EventRegistrations(ctx context.Context, eventID uint64) ([]storage.Registration, error) {
-	if err := ctx.Err(); err != nil {
-		return nil, err
-	}
-	var out []storage.Registration
-	err := db.bolt.View(func(tx *bolt.Tx) error {
-		var err error
-		out, err = eventRegistrations(tx, eventID)
-		return err
-	})
-	return out, err
+	return viewOne(ctx, db, func(tx *bolt.Tx) ([]storage.Registration, error) { return eventRegistrations(tx, eventID) })
 }
 
 // PersonRegistrations implements storage.EventStore.

@@ -30,26 +30,13 @@ func (r subscriptionRecord) toSubscription(chatID int64) storage.Subscription {
 
 // Subscription implements storage.SubscriptionStore.
 func (db *DB) Subscription(ctx context.Context, chatID int64) (storage.Subscription, error) {
-	if err := ctx.Err(); err != nil {
-		return storage.Subscription{}, err
-	}
-	var s storage.Subscription
-	err := db.bolt.View(func(tx *bolt.Tx) error {
-		var err error
-		s, err = getSubscription(tx, chatID)
-		return err
-	})
-	return s, err
+	return viewOne(ctx, db, func(tx *bolt.Tx) (storage.Subscription, error) { return getSubscription(tx, chatID) })
 }
 
 func getSubscription(tx *bolt.Tx, chatID int64) (storage.Subscription, error) {
-	raw := tx.Bucket(bucketSubscriptions).Get(encodeChatID(chatID))
-	if raw == nil {
-		return storage.Subscription{}, fmt.Errorf("subscription %d: %w", chatID, storage.ErrNotFound)
-	}
-	var r subscriptionRecord
-	if err := json.Unmarshal(raw, &r); err != nil {
-		return storage.Subscription{}, fmt.Errorf("decode subscription %d: %w", chatID, err)
+	r, err := getRecord[subscriptionRecord](tx, bucketSubscriptions, encodeChatID(chatID), "subscription %d", chatID)
+	if err != nil {
+		return storage.Subscription{}, err
 	}
 	return r.toSubscription(chatID), nil
 }

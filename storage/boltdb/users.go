@@ -54,26 +54,13 @@ func (r userRecord) toUser(chatID int64) storage.User {
 
 // User implements storage.UserStore.
 func (db *DB) User(ctx context.Context, chatID int64) (storage.User, error) {
-	if err := ctx.Err(); err != nil {
-		return storage.User{}, err
-	}
-	var u storage.User
-	err := db.bolt.View(func(tx *bolt.Tx) error {
-		var err error
-		u, err = getUser(tx, chatID)
-		return err
-	})
-	return u, err
+	return viewOne(ctx, db, func(tx *bolt.Tx) (storage.User, error) { return getUser(tx, chatID) })
 }
 
 func getUser(tx *bolt.Tx, chatID int64) (storage.User, error) {
-	raw := tx.Bucket(bucketUsers).Get(encodeChatID(chatID))
-	if raw == nil {
-		return storage.User{}, fmt.Errorf("user %d: %w", chatID, storage.ErrNotFound)
-	}
-	var r userRecord
-	if err := json.Unmarshal(raw, &r); err != nil {
-		return storage.User{}, fmt.Errorf("decode user %d: %w", chatID, err)
+	r, err := getRecord[userRecord](tx, bucketUsers, encodeChatID(chatID), "user %d", chatID)
+	if err != nil {
+		return storage.User{}, err
 	}
 	return r.toUser(chatID), nil
 }
