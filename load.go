@@ -11,9 +11,13 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/prometheus/common/expfmt"
+	"github.com/prometheus/common/model"
 
 	"jastar/bot/loadtest"
 	"jastar/locales"
@@ -40,6 +44,7 @@ func runLoad(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	seedSubscribers := fs.Int("seed-subscribers", 0, "subscribers stored before the run")
 	cpuProfile := fs.String("cpuprofile", "", "write the bot's CPU profile of the run to this file")
 	db := fs.String("db", "", "database file for the bot (default: a fresh one in a temporary folder)")
+	catalogFile := fs.String("catalog", "", "catalog file for the bot, as JASTAR_CATALOG (default: the embedded one)")
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "Usage: jastar load [flags]\n\nDrives simulated young people through the real bot over a fake Bot API on\nloopback and prints throughput, latency, memory and database size.\n\nFlags:")
 		fs.PrintDefaults()
@@ -54,9 +59,22 @@ func runLoad(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if err != nil {
 		return err
 	}
+	loc, err := time.LoadLocation(loadZone)
+	if err != nil {
+		return err
+	}
+	// The bot gets the same catalog file (or none) and zone, so this is the
+	// catalog it runs with.
+	cat := catalog.Default(loc)
+	if *catalogFile != "" {
+		if cat, err = catalog.Load(*catalogFile, loc); err != nil {
+			return fmt.Errorf("load: %w", err)
+		}
+	}
 	opts := loadtest.Options{
 		Users: *users, Concurrency: *conc, Duration: *duration, Iterations: *iterations,
 		Latency: *latency, Scenario: loadtest.Realistic(texts),
+		StaffChats: staffChats(cat), StaffNotice: loadtest.StaffNotice(texts),
 	}
 	if *iterations > 0 {
 		opts.Duration = 0
@@ -71,15 +89,19 @@ func runLoad(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		dbPath = filepath.Join(dir, "jastar.db")
 	}
 	if *seedUsers+*seedBookings+*seedSubscribers > 0 {
-		loc, _ := time.LoadLocation("Asia/Almaty")
 		began := time.Now()
-		if err := seedDB(ctx, dbPath, seedSizes{*seedUsers, *seedBookings, *seedSubscribers}, loc); err != nil {
+		if err := seedDB(ctx, dbPath, seedSizes{*seedUsers, *seedBookings, *seedSubscribers}, cat, loc); err != nil {
 			return err
 		}
 		fmt.Fprintf(stdout, "seeded %d people, %d bookings, %d subscribers in %s\n", *seedUsers, *seedBookings, *seedSubscribers, time.Since(began).Round(time.Second))
 	}
 	opts.StartBot = func(ctx context.Context, apiURL, token string) (loadtest.Bot, error) {
-		c, err := startChildBot(ctx, apiURL, token, dbPath, *workers)
+		c, err := startChildBot(ctx, childEnv(os.Getenv,
+			"TELEGRAM_BOT_TOKEN="+token, "TELEGRAM_API_URL="+apiURL, "JASTAR_DB="+dbPath,
+			"JASTAR_TIMEZONE="+loadZone, "JASTAR_CATALOG="+*catalogFile,
+			"JASTAR_STAFF_CHAT_ID="+strconv.FormatInt(loadStaffChat, 10),
+			"JASTAR_WORKERS="+strconv.Itoa(*workers), "JASTAR_LOG_LEVEL=warn",
+		), dbPath)
 		if err == nil && *cpuProfile != "" && *duration > 2*time.Second {
 			go c.profile(*cpuProfile, *duration-time.Second)
 		}
@@ -94,6 +116,7 @@ func runLoad(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		}
 		fmt.Fprintln(stdout, echo)
 	}
+	began := time.Now()
 	rep, err := loadtest.Run(ctx, "bot", opts)
 	if err != nil {
 		return err
@@ -102,18 +125,84 @@ func runLoad(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if *baseline && echo.PerSecond() > 0 {
 		fmt.Fprintf(stdout, "bot/echo: %.0f%% of the echo baseline's rate\n", 100*rep.PerSecond()/echo.PerSecond())
 	}
-	over, err := overbooked(ctx, dbPath)
+	cc, err := checkCapacity(ctx, dbPath, cat, began)
 	if err != nil {
 		return fmt.Errorf("load: check capacity: %w", err)
 	}
-	fmt.Fprintf(stdout, "capacity: %d slots over capacity\n", over)
-	if over > 0 {
-		return fmt.Errorf("load: %d slots hold more bookings than their capacity", over)
+	fmt.Fprintf(stdout, "capacity: replayed %d bookings (%d made in this run) in %d slots: %d over capacity\n",
+		cc.Checked, cc.Made, cc.Slots, len(cc.Over))
+	for _, o := range cc.Over {
+		fmt.Fprintf(stdout, "  %s\n", o)
 	}
-	if rep.Missing > 0 || len(rep.FailedStep) > 0 {
-		return fmt.Errorf("load: %d updates unanswered, %d failed step kinds", rep.Missing, len(rep.FailedStep))
+	fmt.Fprintf(stdout, "staff: %d \"new booking\" notices for %d bookings made\n", rep.Notices, cc.Made)
+	return loadVerdict(rep, echo, cc)
+}
+
+// loadVerdict fails the run on anything issue 8 says must not happen: a
+// slot over capacity, an error, an update or press left unanswered, a
+// booking the staff did not hear of.
+func loadVerdict(rep, echo loadtest.Report, cc capacityCheck) error {
+	var problems []string
+	if len(cc.Over) > 0 {
+		problems = append(problems, fmt.Sprintf("%d slots held more bookings than their capacity", len(cc.Over)))
+	}
+	if rep.Errors > 0 {
+		problems = append(problems, fmt.Sprintf("%d errors", rep.Errors))
+	}
+	if n := rep.Missing + echo.Missing; n > 0 || len(rep.FailedStep)+len(echo.FailedStep) > 0 {
+		problems = append(problems, fmt.Sprintf("%d updates unanswered, %d failed step kinds", n, len(rep.FailedStep)+len(echo.FailedStep)))
+	}
+	if n := rep.Unanswered + echo.Unanswered; n > 0 {
+		problems = append(problems, fmt.Sprintf("%d button presses never answered", n))
+	}
+	if rep.Notices != int64(cc.Made) {
+		problems = append(problems, fmt.Sprintf("%d staff notices for %d bookings", rep.Notices, cc.Made))
+	}
+	if len(problems) > 0 {
+		return fmt.Errorf("load: %s", strings.Join(problems, "; "))
 	}
 	return nil
+}
+
+// loadZone is the bot's JASTAR_TIMEZONE under load; the catalog is read in
+// it both by the bot and by the capacity check.
+const loadZone = "Asia/Almaty"
+
+// loadStaffChat is the staff group (JASTAR_STAFF_CHAT_ID) the bot under load
+// notifies, as production always has one.
+const loadStaffChat = -1001000000001
+
+// staffChats are the groups that hear of bookings under load: the bot-wide
+// one and any center's own.
+func staffChats(cat *catalog.Catalog) []int64 {
+	chats := []int64{loadStaffChat}
+	for _, c := range cat.Centers {
+		if c.StaffChatID != 0 && !slices.Contains(chats, c.StaffChatID) {
+			chats = append(chats, c.StaffChatID)
+		}
+	}
+	return chats
+}
+
+// childEnv is the whole environment of the bot under load: the basics a
+// process needs, then settings. Nothing else of the caller's passes, so a
+// JASTAR_CATALOG or JASTAR_MAX_BOOKINGS left in a shell cannot skew the run.
+// The sender's limits are raised as for a local Bot API server: the run
+// measures the bot, not Telegram's caps.
+func childEnv(getenv func(string) string, settings ...string) []string {
+	var env []string
+	for _, k := range []string{"PATH", "HOME", "TMPDIR"} {
+		if v := getenv(k); v != "" {
+			env = append(env, k+"="+v)
+		}
+	}
+	env = append(env, "JASTAR_SEND_RATE=0", "JASTAR_CHAT_RATE=0", "JASTAR_GROUP_RATE=0")
+	for _, kv := range settings {
+		if k, v, _ := strings.Cut(kv, "="); v != "" {
+			env = append(env, k+"="+v)
+		}
+	}
+	return env
 }
 
 // childBot is the bot under load, run as "jastar run" in its own process.
@@ -124,7 +213,9 @@ type childBot struct {
 	done    chan error
 }
 
-func startChildBot(ctx context.Context, apiURL, token, dbPath string, workers int) (*childBot, error) {
+// startChildBot starts the bot with exactly the environment env, plus the
+// ops address it picks (a free loopback port) in JASTAR_HTTP_ADDR.
+func startChildBot(ctx context.Context, env []string, dbPath string) (*childBot, error) {
 	self, err := os.Executable()
 	if err != nil {
 		return nil, err
@@ -136,13 +227,7 @@ func startChildBot(ctx context.Context, apiURL, token, dbPath string, workers in
 	opsAddr := ln.Addr().String()
 	ln.Close()
 	cmd := exec.Command(self, "run")
-	cmd.Env = append(os.Environ(),
-		"TELEGRAM_BOT_TOKEN="+token, "TELEGRAM_API_URL="+apiURL, "JASTAR_DB="+dbPath,
-		// The limits are raised as for a local Bot API server: this run
-		// measures the bot, not Telegram's caps.
-		"JASTAR_SEND_RATE=0", "JASTAR_CHAT_RATE=0", "JASTAR_GROUP_RATE=0",
-		"JASTAR_WORKERS="+strconv.Itoa(workers), "JASTAR_LOG_LEVEL=warn", "JASTAR_HTTP_ADDR="+opsAddr,
-	)
+	cmd.Env = append(slices.Clone(env), "JASTAR_HTTP_ADDR="+opsAddr)
 	cmd.Stdout, cmd.Stderr = io.Discard, os.Stderr
 	if err := cmd.Start(); err != nil {
 		return nil, err
@@ -208,43 +293,149 @@ func (c *childBot) DBSize() int64 {
 	return fi.Size()
 }
 
-// overbooked counts slots whose active bookings exceed the catalog's
-// capacity, reading the database the bot left behind.
-func overbooked(ctx context.Context, dbPath string) (int, error) {
+// Errors reads the bot's error counters from its /metrics.
+func (c *childBot) Errors() (int64, error) { return opsErrors(c.opsAddr) }
+
+// opsErrors reads the error counters of the bot whose ops listener is addr.
+func opsErrors(addr string) (int64, error) {
+	client := http.Client{Timeout: 10 * time.Second}
+	resp, err := client.Get("http://" + addr + "/metrics")
+	if err != nil {
+		return 0, err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return 0, fmt.Errorf("metrics: %s", resp.Status)
+	}
+	return countErrors(resp.Body)
+}
+
+// errorMetrics are the bot's counters of things that went wrong: updates it
+// failed to handle and calls to Telegram it gave up on.
+var errorMetrics = []string{"jastar_handler_errors_total", "jastar_send_failures_total"}
+
+// countErrors sums errorMetrics, over every label, in a Prometheus text
+// exposition. A counter never incremented is absent, and counts 0.
+func countErrors(r io.Reader) (int64, error) {
+	parser := expfmt.NewTextParser(model.UTF8Validation)
+	families, err := parser.TextToMetricFamilies(r)
+	if err != nil {
+		return 0, fmt.Errorf("parse metrics: %w", err)
+	}
+	var n float64
+	for _, name := range errorMetrics {
+		if f, ok := families[name]; ok {
+			for _, m := range f.GetMetric() {
+				n += m.GetCounter().GetValue()
+			}
+		}
+	}
+	return int64(n), nil
+}
+
+// capacityCheck is what replaying the bookings found.
+type capacityCheck struct {
+	Checked int // bookings replayed
+	Made    int // of them, created since the run began
+	Slots   int // slots they fall in
+	Over    []overbooking
+}
+
+// overbooking is a slot that at some moment held more active bookings than
+// its capacity.
+type overbooking struct {
+	Center, Type string
+	Start, At    time.Time
+	Held, Cap    int
+}
+
+func (o overbooking) String() string {
+	return fmt.Sprintf("%s/%s at %s held %d of %d at %s", o.Center, o.Type, o.Start.UTC().Format(time.RFC3339),
+		o.Held, o.Cap, o.At.UTC().Format(time.RFC3339Nano))
+}
+
+// checkCapacity reads the bookings the bot left behind (any status, of
+// slots from a day before began on) and replays them against the
+// catalog's capacities. It reads the database once the bot has stopped:
+// bbolt lets only one process open it.
+func checkCapacity(ctx context.Context, dbPath string, cat *catalog.Catalog, began time.Time) (capacityCheck, error) {
 	db, err := boltdb.Open(dbPath, boltdb.Options{ReadOnly: true})
 	if err != nil {
-		return 0, err
+		return capacityCheck{}, err
 	}
 	defer db.Close()
-	loc, _ := time.LoadLocation("Asia/Almaty")
-	cat := catalog.Default(loc)
-	var ids []string
-	for _, c := range cat.Centers {
-		ids = append(ids, c.ID)
-	}
-	now := time.Now()
-	all, err := db.BookingsOn(ctx, ids, now.AddDate(0, 0, -1), now.AddDate(0, 0, 120))
+	all, err := db.AllBookingsOn(ctx, began.AddDate(0, 0, -1), began.AddDate(1, 0, 0))
 	if err != nil {
-		return 0, err
+		return capacityCheck{}, err
 	}
+	cc := replayCapacity(all, func(center, typ string) int {
+		sch, ok := cat.ScheduleFor(center, typ)
+		if !ok {
+			return 0
+		}
+		return sch.Capacity
+	})
+	for _, b := range all {
+		if !b.CreatedAt.Before(began) {
+			cc.Made++
+		}
+	}
+	return cc, nil
+}
+
+// replayCapacity replays every booking's time holding its seat, per slot,
+// and reports the slots that ever held more than capacity(center, type).
+// Checking only the bookings still active at the end would see almost
+// nothing: the load's people cancel what they booked. A booking holds its
+// seat from CreatedAt; a cancelled one gives it back at UpdatedAt, which
+// Cancel sets (staff marks such as attended keep the seat). At equal times
+// a seat is given back before it is taken, as one transaction ends before
+// the next begins.
+//
+// The times are those the bot stamped as it began each request, not commit
+// times: a booking whose request began just before a competing cancel's
+// did, but committed after it, looks like an overlap. Batched commits keep
+// that window to microseconds; a reported slot lists its instant so it can
+// be judged.
+func replayCapacity(bookings []storage.Booking, capacity func(center, typ string) int) capacityCheck {
 	type slot struct {
 		center, typ string
 		start       int64
 	}
-	counts := map[slot]int{}
-	for _, b := range all {
-		if b.Status == storage.BookingBooked {
-			counts[slot{b.CenterID, b.TypeID, b.Start.Unix()}]++
+	type change struct {
+		at    time.Time
+		delta int
+	}
+	changes := map[slot][]change{}
+	for _, b := range bookings {
+		s := slot{b.CenterID, b.TypeID, b.Start.Unix()}
+		changes[s] = append(changes[s], change{b.CreatedAt, +1})
+		if b.Status == storage.BookingCancelled {
+			changes[s] = append(changes[s], change{b.UpdatedAt, -1})
 		}
 	}
-	over := 0
-	for s, n := range counts {
-		sch, ok := cat.ScheduleFor(s.center, s.typ)
-		if !ok || n > sch.Capacity {
-			over++
+	cc := capacityCheck{Checked: len(bookings), Slots: len(changes)}
+	for s, cs := range changes {
+		slices.SortFunc(cs, func(a, b change) int {
+			if c := a.at.Compare(b.at); c != 0 {
+				return c
+			}
+			return a.delta - b.delta // -1 (give back) before +1 (take)
+		})
+		limit := capacity(s.center, s.typ)
+		held, worst := 0, overbooking{}
+		for _, c := range cs {
+			held += c.delta
+			if held > limit && held > worst.Held {
+				worst = overbooking{Center: s.center, Type: s.typ, Start: time.Unix(s.start, 0), At: c.at, Held: held, Cap: limit}
+			}
+		}
+		if worst.Held > 0 {
+			cc.Over = append(cc.Over, worst)
 		}
 	}
-	return over, nil
+	slices.SortFunc(cc.Over, func(a, b overbooking) int { return a.Start.Compare(b.Start) })
+	return cc
 }
 
 // profile records the bot's CPU profile for d into file.

@@ -19,13 +19,12 @@ type seedSizes struct{ users, bookings, subscribers int }
 // seedDB fills the database at path with people, past bookings spread over
 // the catalog's centers and types, and subscribers, through the same store
 // methods the bot uses (so indexes are as the bot writes them).
-func seedDB(ctx context.Context, path string, n seedSizes, loc *time.Location) error {
+func seedDB(ctx context.Context, path string, n seedSizes, cat *catalog.Catalog, loc *time.Location) error {
 	db, err := boltdb.Open(path, boltdb.Options{BulkLoad: true})
 	if err != nil {
 		return err
 	}
 	defer db.Close()
-	cat := catalog.Default(loc)
 	type offer struct{ center, typ string }
 	var offers []offer
 	for _, c := range cat.Centers {

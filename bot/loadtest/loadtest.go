@@ -30,6 +30,9 @@ type Bot interface {
 	PeakRSS() int64
 	// DBSize is the size of its database file in bytes.
 	DBSize() int64
+	// Errors is how many updates the bot failed to handle plus how many
+	// calls to Telegram it gave up on, as its own metrics count them.
+	Errors() (int64, error)
 }
 
 // StartFunc starts a bot against the Bot API at apiURL with token and
@@ -46,6 +49,11 @@ type Options struct {
 	Timeout     time.Duration // an answer later than this counts as missing
 	StartBot    StartFunc
 	Scenario    Scenario
+	// StaffChats are group chats registered with the fake Bot API before
+	// the bot starts, for its staff notifications; StaffNotice tells a
+	// "new booking" notice among what the bot sends there.
+	StaffChats  []int64
+	StaffNotice func(telegramtest.Event) bool
 	Out         io.Writer // progress lines; nil = none
 }
 
@@ -64,6 +72,9 @@ type Report struct {
 	PeakRSS    int64
 	DBSize     int64
 	StartUp    time.Duration // from start to the first getUpdates
+	Errors     int64         // the bot's handler errors and send failures (Bot.Errors)
+	Unanswered int64         // button presses whose callback query was never answered
+	Notices    int64         // "new booking" notices the staff chats received
 	FailedStep map[string]int64
 }
 
@@ -80,9 +91,10 @@ func (r Report) String() string {
 	fmt.Fprintf(&b, "%s: %d updates in %s = %.0f updates/s; latency p50 %s p95 %s p99 %s; missing %d",
 		r.Mode, r.Updates, r.Elapsed.Round(time.Millisecond), r.PerSecond(),
 		r.P50.Round(10*time.Microsecond), r.P95.Round(10*time.Microsecond), r.P99.Round(10*time.Microsecond), r.Missing)
+	fmt.Fprintf(&b, "; presses unanswered %d", r.Unanswered)
 	if r.Mode != "echo" {
-		fmt.Fprintf(&b, "; scenarios %d; bookings %d (slot taken meanwhile %d); peak RSS %.1f MB; database %.1f MB; start-up %s",
-			r.Scenarios, r.Bookings, r.SlotTaken, float64(r.PeakRSS)/(1<<20), float64(r.DBSize)/(1<<20), r.StartUp.Round(time.Millisecond))
+		fmt.Fprintf(&b, "; scenarios %d; bookings made %d (slot taken meanwhile %d); staff notices %d; errors %d; peak RSS %.1f MB; database %.1f MB; start-up %s",
+			r.Scenarios, r.Bookings, r.SlotTaken, r.Notices, r.Errors, float64(r.PeakRSS)/(1<<20), float64(r.DBSize)/(1<<20), r.StartUp.Round(time.Millisecond))
 	}
 	for step, n := range r.FailedStep {
 		fmt.Fprintf(&b, "\n  failed step %q: %d", step, n)
@@ -102,7 +114,7 @@ func Run(ctx context.Context, mode string, opts Options) (Report, error) {
 	if opts.Timeout <= 0 {
 		opts.Timeout = 10 * time.Second
 	}
-	d := newDriver()
+	d := newDriver(opts.StaffChats, opts.StaffNotice)
 	srv, err := telegramtest.New(telegramtest.Options{
 		Latency: opts.Latency, MaxTranscript: 8, MaxCalls: 64, MaxCallbacks: 20000,
 		Observe: d.observe,
@@ -112,9 +124,21 @@ func Run(ctx context.Context, mode string, opts Options) (Report, error) {
 	}
 	defer srv.Close()
 	d.srv = srv
+	for _, id := range opts.StaffChats {
+		srv.AddGroup(id, "Staff")
+	}
 
 	started := time.Now()
 	var bot Bot
+	var stopOnce sync.Once
+	var stopErr error
+	stopBot := func() {
+		stopOnce.Do(func() {
+			if bot != nil {
+				stopErr = bot.Stop()
+			}
+		})
+	}
 	if mode == "echo" {
 		stop := startEcho(ctx, srv, opts.Concurrency)
 		defer stop()
@@ -123,7 +147,7 @@ func Run(ctx context.Context, mode string, opts Options) (Report, error) {
 		if err != nil {
 			return Report{}, fmt.Errorf("start the bot: %w", err)
 		}
-		defer bot.Stop()
+		defer stopBot()
 	}
 	rep := Report{Mode: mode, FailedStep: map[string]int64{}}
 	// StartBot returns once the bot is ready to poll: that is start-up.
@@ -131,7 +155,7 @@ func Run(ctx context.Context, mode string, opts Options) (Report, error) {
 
 	scenario := opts.Scenario
 	if mode == "echo" {
-		scenario = EchoScenario(len(opts.Scenario))
+		scenario = EchoScenario(opts.Scenario)
 	}
 	runCtx := ctx
 	if opts.Duration > 0 {
@@ -162,6 +186,7 @@ func Run(ctx context.Context, mode string, opts Options) (Report, error) {
 	}
 	wg.Wait()
 	rep.Elapsed = time.Since(begin)
+	d.settle(opts.Timeout, bot != nil)
 	d.mu.Lock()
 	lat := slices.Clone(d.latencies)
 	for k, v := range d.failed {
@@ -178,7 +203,19 @@ func Run(ctx context.Context, mode string, opts Options) (Report, error) {
 	if bot != nil {
 		rep.PeakRSS = bot.PeakRSS()
 		rep.DBSize = bot.DBSize()
+		// The metrics live as long as the bot: read them before stopping it.
+		if rep.Errors, err = bot.Errors(); err != nil {
+			return rep, fmt.Errorf("read the bot's errors: %w", err)
+		}
+		stopBot()
+		if stopErr != nil {
+			return rep, fmt.Errorf("stop the bot: %w", stopErr)
+		}
 	}
+	// Counted once the bot has stopped: it sends its last background notices
+	// before it exits.
+	rep.Unanswered = d.unanswered()
+	rep.Notices = d.notices.Load()
 	return rep, nil
 }
 
@@ -205,14 +242,38 @@ type driver struct {
 	bookings  atomic.Int64
 	taken     atomic.Int64
 	people    sync.Map // index -> *Person
+
+	// presses holds +1 per press and -1 per answer of a callback query id,
+	// and drops ids that reach 0: what is left at the end went unanswered.
+	// (An answer can be seen before Press has recorded its id.)
+	pressMu sync.Mutex
+	presses map[string]int
+
+	staff       map[int64]bool
+	staffNotice func(telegramtest.Event) bool
+	notices     atomic.Int64
 }
 
-func newDriver() *driver {
-	return &driver{polled: make(chan struct{}), failed: map[string]int64{}}
+func newDriver(staffChats []int64, staffNotice func(telegramtest.Event) bool) *driver {
+	d := &driver{polled: make(chan struct{}), failed: map[string]int64{}, presses: map[string]int{},
+		staff: map[int64]bool{}, staffNotice: staffNotice}
+	for _, id := range staffChats {
+		d.staff[id] = true
+	}
+	return d
 }
 
 func (d *driver) observe(e telegramtest.Event) {
 	if e.Kind == "message" && !e.Message.FromBot {
+		return
+	}
+	if e.Kind == "callback_answer" {
+		d.press(e.CallbackID, -1)
+	}
+	if d.staff[e.ChatID] {
+		if d.staffNotice != nil && d.staffNotice(e) {
+			d.notices.Add(1)
+		}
 		return
 	}
 	if ch, ok := d.waiting.Load(e.ChatID); ok {
@@ -223,6 +284,43 @@ func (d *driver) observe(e telegramtest.Event) {
 	}
 }
 
+func (d *driver) press(id string, delta int) {
+	d.pressMu.Lock()
+	defer d.pressMu.Unlock()
+	if n := d.presses[id] + delta; n != 0 {
+		d.presses[id] = n
+	} else {
+		delete(d.presses, id)
+	}
+}
+
+// unanswered counts the presses still waiting for their callback answer.
+func (d *driver) unanswered() int64 {
+	d.pressMu.Lock()
+	defer d.pressMu.Unlock()
+	var n int64
+	for _, v := range d.presses {
+		if v > 0 {
+			n++
+		}
+	}
+	return n
+}
+
+// settle gives the bot up to timeout, once traffic has stopped, to answer
+// the last presses and (with a bot) to send the staff notices it sends in
+// the background, so the counts compare finished work.
+func (d *driver) settle(timeout time.Duration, bot bool) {
+	deadline := time.Now().Add(timeout)
+	for time.Now().Before(deadline) {
+		noticesDue := bot && len(d.staff) > 0 && d.notices.Load() < d.bookings.Load()
+		if d.unanswered() == 0 && !noticesDue {
+			return
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
 // Person is one simulated young person.
 type Person struct {
 	User   telegramtest.User
@@ -230,7 +328,11 @@ type Person struct {
 	last   telegramtest.Message // the bot's last message with an inline keyboard
 	rng    *rand.Rand
 	busy   sync.Mutex
+	d      *driver
 }
+
+// pressed records a press whose callback query must be answered.
+func (p *Person) pressed(id string) { p.d.press(id, +1) }
 
 func (p *Person) lang() string { return p.User.LanguageCode }
 
@@ -246,6 +348,7 @@ func (d *driver) person(i int) *Person {
 		User:   telegramtest.User{ID: int64(1_000_000 + i), FirstName: fmt.Sprintf("Load%d", i), LanguageCode: lang},
 		events: make(chan telegramtest.Event, 64),
 		rng:    rand.New(rand.NewPCG(uint64(i), 7)),
+		d:      d,
 	}
 	d.waiting.Store(p.User.ID, p.events)
 	actual, _ := d.people.LoadOrStore(i, p)

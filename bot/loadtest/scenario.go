@@ -10,6 +10,9 @@ import (
 // Step is one thing a person does and the answer they wait for.
 type Step struct {
 	Name string
+	// Kind is the kind of update Do sends (KindText, KindPress or
+	// KindLocation), so the echo baseline can send the same mix.
+	Kind string
 	// Do sends the person's update.
 	Do func(srv *telegramtest.Server, p *Person) error
 	// Expect picks the event that answers the step; nil = any bot event.
@@ -24,9 +27,16 @@ type Step struct {
 // Scenario is a sequence of steps played by one person.
 type Scenario []Step
 
+// The kinds of update a step sends.
+const (
+	KindText     = "text"
+	KindPress    = "press"
+	KindLocation = "location"
+)
+
 // Text sends a text message.
 func Text(name, text string, expect func(telegramtest.Event) bool) Step {
-	return Step{Name: name, Expect: expect, Do: func(srv *telegramtest.Server, p *Person) error {
+	return Step{Name: name, Kind: KindText, Expect: expect, Do: func(srv *telegramtest.Server, p *Person) error {
 		srv.SendText(p.User, text)
 		return nil
 	}}
@@ -34,7 +44,7 @@ func Text(name, text string, expect func(telegramtest.Event) bool) Step {
 
 // Location shares a location.
 func Location(name string, lat, lon float64, expect func(telegramtest.Event) bool) Step {
-	return Step{Name: name, Expect: expect, Do: func(srv *telegramtest.Server, p *Person) error {
+	return Step{Name: name, Kind: KindLocation, Expect: expect, Do: func(srv *telegramtest.Server, p *Person) error {
 		srv.SendLocation(p.User, lat, lon)
 		return nil
 	}}
@@ -45,9 +55,10 @@ var errNoButton = errors.New("no such button")
 
 // Press presses the first inline button on the bot's last keyboard whose
 // callback data starts with prefix (pick chooses among several, nil = the
-// first).
+// first). The press's callback query must be answered by the end of the
+// run, or it counts as unanswered.
 func Press(name, prefix string, expect func(telegramtest.Event) bool) Step {
-	return Step{Name: name, Expect: expect, Do: func(srv *telegramtest.Server, p *Person) error {
+	return Step{Name: name, Kind: KindPress, Expect: expect, Do: func(srv *telegramtest.Server, p *Person) error {
 		var found []telegramtest.Button
 		for _, row := range p.last.InlineKeyboard {
 			for _, b := range row {
@@ -60,7 +71,8 @@ func Press(name, prefix string, expect func(telegramtest.Event) bool) Step {
 			return errNoButton
 		}
 		b := found[p.rng.IntN(len(found))]
-		srv.PressButton(p.User, p.last.ChatID, p.last.ID, b.CallbackData)
+		id, _ := srv.PressButton(p.User, p.last.ChatID, p.last.ID, b.CallbackData)
+		p.pressed(id)
 		return nil
 	}}
 }
@@ -86,15 +98,27 @@ func Containing(s string) func(telegramtest.Event) bool {
 	}
 }
 
-// EchoScenario is n text messages, each answered by anything: the shape of
-// traffic the echo baseline can serve.
-func EchoScenario(n int) Scenario {
-	if n < 1 {
-		n = 1
+// AnsweredPress expects the answer to a callback query.
+func AnsweredPress(e telegramtest.Event) bool { return e.Kind == "callback_answer" }
+
+// EchoScenario is sc with every step replaced by one of the same kind that
+// the echo baseline can serve: a text or location answered by a message
+// (carrying one button, to be pressed later), a press answered by its
+// callback answer. So the echo ratio compares the same traffic.
+func EchoScenario(sc Scenario) Scenario {
+	out := make(Scenario, 0, max(len(sc), 1))
+	for _, st := range sc {
+		switch st.Kind {
+		case KindPress:
+			out = append(out, Press("echo press", echoButton, AnsweredPress))
+		case KindLocation:
+			out = append(out, Location("echo location", 43.2, 76.9, AnyMessage))
+		default:
+			out = append(out, Text("echo text", "hello", AnyMessage))
+		}
 	}
-	sc := make(Scenario, n)
-	for i := range sc {
-		sc[i] = Text("echo", "hello", AnyMessage)
+	if len(out) == 0 {
+		out = append(out, Text("echo text", "hello", AnyMessage))
 	}
-	return sc
+	return out
 }
