@@ -383,6 +383,10 @@ func checkCapacity(ctx context.Context, dbPath string, cat *catalog.Catalog, beg
 	return cc, nil
 }
 
+// releaseSlack is how much earlier than its stamp a cancel may have taken
+// effect, relative to a booking stamped before it; see replayCapacity.
+const releaseSlack = time.Second
+
 // replayCapacity replays every booking's time holding its seat, per slot,
 // and reports the slots that ever held more than capacity(center, type).
 // Checking only the bookings still active at the end would see almost
@@ -394,9 +398,10 @@ func checkCapacity(ctx context.Context, dbPath string, cat *catalog.Catalog, beg
 //
 // The times are those the bot stamped as it began each request, not commit
 // times: a booking whose request began just before a competing cancel's
-// did, but committed after it, looks like an overlap. Batched commits keep
-// that window to microseconds; a reported slot lists its instant so it can
-// be judged.
+// did, but committed after it (both wait for the same batched commit, for
+// milliseconds under load), would look like an overlap. So a seat given back
+// counts as free from releaseSlack before its cancel's stamp: a real
+// overbooking, two seats held at once for longer than that, still shows.
 func replayCapacity(bookings []storage.Booking, capacity func(center, typ string) int) capacityCheck {
 	type slot struct {
 		center, typ string
@@ -411,7 +416,7 @@ func replayCapacity(bookings []storage.Booking, capacity func(center, typ string
 		s := slot{b.CenterID, b.TypeID, b.Start.Unix()}
 		changes[s] = append(changes[s], change{b.CreatedAt, +1})
 		if b.Status == storage.BookingCancelled {
-			changes[s] = append(changes[s], change{b.UpdatedAt, -1})
+			changes[s] = append(changes[s], change{b.UpdatedAt.Add(-releaseSlack), -1})
 		}
 	}
 	cc := capacityCheck{Checked: len(bookings), Slots: len(changes)}

@@ -126,12 +126,14 @@ func TestCheckCapacity_SeesCancelledOverlaps(t *testing.T) {
 	// A seat taken and given back, then taken again at the very instant:
 	// fine. Then a second seat taken while the first is held, as a broken
 	// capacity rule would allow: over.
-	a := book(1, began.Add(time.Second), sch.Capacity)
-	cancel(a, began.Add(2*time.Second))
-	b := book(2, began.Add(2*time.Second), sch.Capacity)
-	c := book(3, began.Add(3*time.Second), sch.Capacity+1)
-	cancel(b, began.Add(4*time.Second))
-	cancel(c, began.Add(5*time.Second))
+	// Steps are 10 s apart, well beyond releaseSlack.
+	step := func(n int) time.Time { return began.Add(time.Duration(n) * 10 * time.Second) }
+	a := book(1, step(1), sch.Capacity)
+	cancel(a, step(2))
+	b := book(2, step(2), sch.Capacity)
+	c := book(3, step(3), sch.Capacity+1)
+	cancel(b, step(4))
+	cancel(c, step(5))
 	if err := db.Close(); err != nil {
 		t.Fatal(err)
 	}
@@ -143,7 +145,7 @@ func TestCheckCapacity_SeesCancelledOverlaps(t *testing.T) {
 	if cc.Checked != 3 || cc.Made != 3 || cc.Slots != 1 || len(cc.Over) != 1 {
 		t.Fatalf("check = %+v; want 3 bookings in 1 slot, that slot over capacity", cc)
 	}
-	if o := cc.Over[0]; o.Held != sch.Capacity+1 || !o.At.Equal(began.Add(3*time.Second)) {
+	if o := cc.Over[0]; o.Held != sch.Capacity+1 || !o.At.Equal(step(3)) {
 		t.Errorf("over = %s; want %d held from the third booking's time", o, sch.Capacity+1)
 	}
 	if err := loadVerdict(loadtest.Report{Notices: 3}, loadtest.Report{}, cc); err == nil || !strings.Contains(err.Error(), "capacity") {
@@ -153,7 +155,8 @@ func TestCheckCapacity_SeesCancelledOverlaps(t *testing.T) {
 
 func TestReplayCapacity(t *testing.T) {
 	t0 := time.Date(2025, 3, 1, 10, 0, 0, 0, time.UTC)
-	at := func(s int) time.Time { return t0.Add(time.Duration(s) * time.Second) }
+	// Steps are 10 s apart, well beyond releaseSlack.
+	at := func(s int) time.Time { return t0.Add(time.Duration(s) * 10 * time.Second) }
 	slot := t0.Add(48 * time.Hour)
 	booked := func(center string, from int) storage.Booking {
 		return storage.Booking{CenterID: center, TypeID: "psy", Start: slot, Status: storage.BookingBooked, CreatedAt: at(from), UpdatedAt: at(from)}
@@ -179,6 +182,10 @@ func TestReplayCapacity(t *testing.T) {
 	}{
 		{"one after another", []storage.Booking{cancelled("one", 1, 2), cancelled("one", 3, 4), booked("one", 5)}, nil},
 		{"given back and taken at one instant", []storage.Booking{cancelled("one", 1, 2), booked("one", 2)}, nil},
+		// Stamped when each request began: a cancel stamped just after a
+		// booking may have committed first.
+		{"given back a moment after the next was stamped", []storage.Booking{cancelled("one", 1, 2), {CenterID: "one", TypeID: "psy", Start: slot,
+			Status: storage.BookingBooked, CreatedAt: at(2).Add(-releaseSlack / 2), UpdatedAt: at(2)}}, nil},
 		{"two at once, both cancelled", []storage.Booking{cancelled("one", 1, 5), cancelled("one", 2, 3)}, []int{2}},
 		{"three at once in a slot of two", []storage.Booking{booked("two", 1), booked("two", 2), cancelled("two", 3, 4)}, []int{3}},
 		{"two at once in a slot of two", []storage.Booking{booked("two", 1), booked("two", 2)}, nil},
