@@ -547,9 +547,9 @@ func (b *Bot) handleBookConfirm(ctx context.Context, r *Request) error {
 		b.log.Warn("send calendar file", "chat_id", r.ChatID, "booking_id", booked.ID, "err", err)
 	}
 	if moving {
-		b.notifyStaffLater(ctx, booked, staffRescheduled, old)
+		b.notifyStaffLater(booked, staffRescheduled, old)
 	} else {
-		b.notifyStaffLater(ctx, booked, staffNew, storage.Booking{})
+		b.notifyStaffLater(booked, staffNew, storage.Booking{})
 	}
 	return nil
 }

@@ -103,7 +103,7 @@ type Bot struct {
 
 	routes routeTable
 	done   *doneLog
-	bg     sync.WaitGroup // background sends (callback answers)
+	bg     *bgWork // callback answers and staff notices, outside handlers
 	health health
 	casts  *broadcaster
 
@@ -173,6 +173,7 @@ func New(cfg Config, deps Deps) (*Bot, error) {
 		cfg: cfg, store: deps.Store, cat: deps.Catalog, loc: deps.Locales, now: deps.Now, metrics: deps.Metrics,
 		log:    deps.Log.With("component", "bot"),
 		admins: make(map[int64]bool),
+		bg:     newBgWork(),
 
 		pollSleep: sleep,
 	}

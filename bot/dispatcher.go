@@ -36,6 +36,12 @@ func (d *dispatcher) submit(ctx context.Context, chat int64, job func()) error {
 	case <-ctx.Done():
 		return ctx.Err()
 	}
+	d.enqueue(chat, job)
+	return nil
+}
+
+// enqueue adds job, which holds a slot, to chat's queue.
+func (d *dispatcher) enqueue(chat int64, job func()) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	q, busy := d.queues[chat]
@@ -44,7 +50,6 @@ func (d *dispatcher) submit(ctx context.Context, chat int64, job func()) error {
 		d.ready = append(d.ready, chat)
 		d.cond.Signal()
 	}
-	return nil
 }
 
 func (d *dispatcher) work() {
@@ -81,8 +86,22 @@ func (d *dispatcher) work() {
 	}
 }
 
-// stop lets queued and running jobs finish, then ends the workers. It
-// returns false if ctx ended first.
+// trySubmit queues job for chat unless maxPending jobs are waiting; it
+// never blocks, for callers that must not wait on a backlog.
+func (d *dispatcher) trySubmit(chat int64, job func()) bool {
+	select {
+	case d.slots <- struct{}{}:
+	default:
+		return false
+	}
+	d.enqueue(chat, job)
+	return true
+}
+
+// stop lets queued and running jobs finish, then ends the workers. If ctx
+// ends first, it drops the jobs that have not started and returns false:
+// jobs still running finish on their own (their contexts are the caller's
+// to cancel), and no dropped job runs later with a cancelled context.
 func (d *dispatcher) stop(ctx context.Context) bool {
 	d.mu.Lock()
 	d.stopped = true
@@ -94,6 +113,104 @@ func (d *dispatcher) stop(ctx context.Context) bool {
 	case <-done:
 		return true
 	case <-ctx.Done():
+		d.dropQueued()
+		return false
+	}
+}
+
+// dropQueued forgets every job not yet started. A worker in the middle of a
+// chat finds its queue empty after the job it runs, and ends.
+func (d *dispatcher) dropQueued() {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	for chat, q := range d.queues {
+		for range q {
+			<-d.slots
+		}
+		d.queues[chat] = nil
+	}
+	d.ready = nil
+}
+
+// bgWork runs the bot's work outside handlers: callback answers, and staff
+// notices in one FIFO queue per staff chat. Its guard keeps new work from
+// being added while Run waits for the old: once shut, new work is refused,
+// so the WaitGroup is never added to during its Wait (a "WaitGroup misuse"
+// panic that skipped closing the database).
+type bgWork struct {
+	mu   sync.Mutex
+	shut bool
+	wg   sync.WaitGroup
+	// staff holds the staff notices, keyed by the chat they go to, so the
+	// notices of one booking arrive in the order of its changes.
+	staff *dispatcher
+	// ctx is the parent of all background contexts; cancelled at the drain
+	// deadline, it stops what is still waiting for the rate limiter.
+	ctx    context.Context
+	cancel context.CancelFunc
+}
+
+// staffQueueWorkers is how many staff chats are sent to at once, and
+// staffQueueMax how many notices may wait: beyond it a notice is not sent
+// and the morning digest lists its booking instead.
+const (
+	staffQueueWorkers = 4
+	staffQueueMax     = 1024
+)
+
+func newBgWork() *bgWork {
+	w := &bgWork{staff: newDispatcher(staffQueueWorkers, staffQueueMax)}
+	w.ctx, w.cancel = context.WithCancel(context.Background())
+	return w
+}
+
+// run starts f in its own goroutine unless shutdown began; it reports
+// whether f was started.
+func (w *bgWork) run(f func(ctx context.Context)) bool {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.shut {
+		return false
+	}
+	w.wg.Add(1)
+	go func() {
+		defer w.wg.Done()
+		f(w.ctx)
+	}()
+	return true
+}
+
+// queue adds f to the FIFO queue of key unless shutdown began or the queue
+// is full; it reports whether f was queued.
+func (w *bgWork) queue(key int64, f func(ctx context.Context)) bool {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.shut {
+		return false
+	}
+	return w.staff.trySubmit(key, func() { f(w.ctx) })
+}
+
+// stop refuses new work and waits until what was started or queued is
+// done, or ctx ends. Then it cancels what still runs and drops what has not
+// started; it does not wait for a call already on the wire, which the
+// Telegram library cannot cut short. It reports whether all work finished.
+func (w *bgWork) stop(ctx context.Context) bool {
+	w.mu.Lock()
+	w.shut = true
+	w.mu.Unlock()
+	ran := make(chan struct{})
+	go func() { w.wg.Wait(); close(ran) }()
+	queued := w.staff.stop(ctx)
+	select {
+	case <-ran:
+	case <-ctx.Done():
+	}
+	w.cancel()
+	select {
+	case <-ran:
+		return queued
+	default:
 		return false
 	}
 }

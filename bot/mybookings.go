@@ -113,7 +113,7 @@ func (b *Bot) cancelForPerson(ctx context.Context, id uint64) (storage.Booking, 
 	if err != nil {
 		return cancelled, err
 	}
-	b.notifyStaffLater(ctx, cancelled, staffCancelledByPerson, storage.Booking{})
+	b.notifyStaffLater(cancelled, staffCancelledByPerson, storage.Booking{})
 	return cancelled, nil
 }
 

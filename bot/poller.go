@@ -71,11 +71,10 @@ func (b *Bot) Run(ctx context.Context, drainTimeout time.Duration) error {
 		b.log.Warn("handlers still running at the shutdown deadline, cancelling them")
 		cancelHandlers()
 	}
-	bgDone := make(chan struct{})
-	go func() { b.bg.Wait(); close(bgDone) }()
-	select {
-	case <-bgDone:
-	case <-drainCtx.Done():
+	// Handlers have finished or been cut off, so only late ones may still
+	// ask for background work, and bg refuses it from here on.
+	if !b.bg.stop(drainCtx) {
+		b.log.Warn("background sends still running at the shutdown deadline, cancelling them")
 	}
 	b.done.close()
 	b.stopBroadcasts(drainCtx)

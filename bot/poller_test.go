@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -236,4 +237,58 @@ func TestPoll_Conflict(t *testing.T) {
 			t.Errorf("gave up after %v of 409s, want at least %v", waited, conflictGiveUp)
 		}
 	})
+}
+
+// TestRun_LateWorkAfterTheDrainIsRefused: a handler that outlives the drain
+// deadline and then asks for background work (a callback answer) must not
+// add to the WaitGroup Run waits on ("WaitGroup misuse" panicked the
+// process before it closed the database), and the update queued behind it
+// in the same chat must not run with a cancelled context: it stays in the
+// inbox and is handled after the restart.
+func TestRun_LateWorkAfterTheDrainIsRefused(t *testing.T) {
+	h := newHarness(t)
+	u := telegramtest.User{ID: 1202, FirstName: "Д", LanguageCode: "ru"}
+	started, release, finished := make(chan struct{}), make(chan struct{}), make(chan struct{})
+	var lateRan, queuedRan atomic.Bool
+	rb := runBot(t, h, 200*time.Millisecond, func(b *Bot) {
+		b.routes.commands["slow"] = func(ctx context.Context, r *Request) error {
+			defer close(finished)
+			close(started)
+			<-release // past the deadline, as a send ignoring ctx would
+			b.background(func(context.Context) { lateRan.Store(true) })
+			return nil
+		}
+		b.routes.commands["after"] = func(ctx context.Context, r *Request) error {
+			queuedRan.Store(true)
+			return nil
+		}
+	})
+	h.srv.SendText(u, "/slow")
+	waitClosed(t, started, "the handler to start")
+	h.srv.SendText(u, "/after")
+	waitFor(t, func() bool { // "/after" stored in the inbox and queued behind "/slow"
+		p, err := h.db.Pending(context.Background())
+		return err == nil && len(p) == 2
+	})
+
+	if err := rb.stop(); err != nil {
+		t.Fatalf("Run = %v, want a clean stop", err)
+	}
+	close(release)
+	waitClosed(t, finished, "the late handler to return")
+
+	runBot(t, h, 5*time.Second, func(b *Bot) {
+		b.routes.commands["slow"] = func(ctx context.Context, r *Request) error { return nil }
+		b.routes.commands["after"] = func(ctx context.Context, r *Request) error {
+			_, err := b.reply(ctx, r, "after replayed", nil)
+			return err
+		}
+	})
+	h.waitText(u.ID, "after replayed")
+	if lateRan.Load() {
+		t.Error("background work asked for after the drain deadline was started")
+	}
+	if queuedRan.Load() {
+		t.Error("the update queued behind the late handler ran in the stopped bot")
+	}
 }

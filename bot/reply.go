@@ -56,7 +56,7 @@ func (b *Bot) answer(ctx context.Context, r *Request, text string) {
 	}
 	r.answered = true
 	cfg := tgbotapi.NewCallback(r.Query.ID, text)
-	b.background(ctx, func(ctx context.Context) {
+	b.background(func(ctx context.Context) {
 		if _, err := b.send.Request(ctx, cfg); err != nil {
 			b.log.Warn("answer callback query", "chat_id", r.ChatID, "err", err)
 		}
@@ -64,15 +64,18 @@ func (b *Bot) answer(ctx context.Context, r *Request, text string) {
 }
 
 // background runs f outside the handler, with a context that survives the
-// handler's end but not a minute; Run waits for these at shutdown.
-func (b *Bot) background(ctx context.Context, f func(ctx context.Context)) {
-	b.bg.Add(1)
-	go func() {
-		defer b.bg.Done()
-		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Minute)
+// handler's end but not a minute, nor the drain deadline; Run waits for it
+// at shutdown. Once shutdown began f is not started (a handler that
+// outlived the deadline gets no callback answer: its update is replayed).
+func (b *Bot) background(f func(ctx context.Context)) {
+	started := b.bg.run(func(ctx context.Context) {
+		ctx, cancel := context.WithTimeout(ctx, time.Minute)
 		defer cancel()
 		f(ctx)
-	}()
+	})
+	if !started {
+		b.log.Debug("background work refused: shutting down")
+	}
 }
 
 // alert answers a button press with a pop-up the person must close.

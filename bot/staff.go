@@ -140,17 +140,26 @@ const staffNoticeTimeout = 10 * time.Minute
 
 // notifyStaffLater is notifyStaff outside the handler: the person's
 // confirmation never waits behind the staff group's rate limit, and the
-// worker is free for the next update. Run waits for it at shutdown up to
-// its drain deadline; a notice cut off there, or failed, keeps
-// StaffNotified=false and is listed in the next morning digest.
-func (b *Bot) notifyStaffLater(ctx context.Context, bk storage.Booking, ev staffEvent, old storage.Booking) {
-	b.bg.Add(1)
-	go func() {
-		defer b.bg.Done()
-		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), staffNoticeTimeout)
+// worker is free for the next update. Notices go through one FIFO queue per
+// staff chat, so staff hear of one booking's changes in the order they
+// happened (a "new booking" never arrives after its "cancelled"). Run waits
+// for the queue at shutdown up to its drain deadline; a notice not sent by
+// then, refused after it or failed keeps StaffNotified=false and is listed
+// in the next morning digest.
+func (b *Bot) notifyStaffLater(bk storage.Booking, ev staffEvent, old storage.Booking) {
+	targets := b.staffTargets(bk.CenterID)
+	var key int64 // no recipient: notifyStaff only logs, on a queue of its own
+	if len(targets) > 0 {
+		key = targets[0] // a center's targets are fixed, so its first one names them
+	}
+	queued := b.bg.queue(key, func(ctx context.Context) {
+		ctx, cancel := context.WithTimeout(ctx, staffNoticeTimeout)
 		defer cancel()
 		b.notifyStaff(ctx, bk, ev, old)
-	}()
+	})
+	if !queued {
+		b.log.Warn("staff notification not queued (shutting down or backlog full), left for the digest", "booking_id", bk.ID, "center_id", bk.CenterID)
+	}
 }
 
 // notifyStaff tells the center's staff about a booking, a reschedule (old
@@ -188,10 +197,14 @@ func (b *Bot) notifyStaff(ctx context.Context, bk storage.Booking, ev staffEvent
 		b.log.Warn("staff notification has no recipient: set JASTAR_STAFF_CHAT_ID or the center's staff_chat_id", "booking_id", bk.ID, "center_id", bk.CenterID)
 	}
 	// The store set StaffNotified=false with the change; only a delivery
-	// sets it.
+	// of a notice about the booking as it still is sets it: one about an
+	// older state must not cover a newer change staff have not heard of.
 	if delivered {
-		if err := b.store.SetStaffNotified(ctx, bk.ID, true); err != nil {
+		current, err := b.store.MarkStaffNotified(ctx, bk)
+		if err != nil {
 			b.log.Error("record staff notified", "booking_id", bk.ID, "err", err)
+		} else if !current {
+			b.log.Info("staff notified of an earlier state of the booking, its latest change is still owed", "booking_id", bk.ID)
 		}
 	}
 }

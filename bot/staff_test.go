@@ -2,6 +2,9 @@ package bot
 
 import (
 	"context"
+	"strconv"
+	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -206,5 +209,44 @@ func TestMyBookings_RescheduleAfterTheStartEnds(t *testing.T) {
 	h.waitMessage(u.ID, days.ID, ru(locales.BookingGone))
 	if got, _ := h.db.Booking(ctx, bk.ID); !got.Start.Equal(at(t, 2, 11)) || !got.Active() {
 		t.Errorf("a booking under way was moved: %+v", got)
+	}
+}
+
+// TestStaff_NoticeOfAnOlderStateDoesNotCoverANewerChange: a person books
+// and cancels while the staff group is slow. The "new booking" notice is
+// delivered only after the cancellation, whose own notice then fails: the
+// booking must stay not notified, so the morning digest still reports the
+// cancellation, and the two notices go out one after the other, in order.
+func TestStaff_NoticeOfAnOlderStateDoesNotCoverANewerChange(t *testing.T) {
+	h, _ := bookingHarness(t)
+	ctx := context.Background()
+	bk := h.book(1301, storage.Russian, "karasai", "career", at(t, 2, 11))
+
+	gate, first := make(chan struct{}), make(chan struct{})
+	var staffCalls atomic.Int32
+	h.srv.SetAfterCall(func(ctx context.Context, c telegramtest.Call) bool {
+		if c.Method == "sendMessage" && c.Params.Get("chat_id") == strconv.Itoa(testStaffChat) && staffCalls.Add(1) == 1 {
+			close(first)
+			<-gate // delivered, but the answer is slow to come back
+		}
+		return false
+	})
+	h.bot.notifyStaffLater(bk, staffNew, storage.Booking{})
+	waitClosed(t, first, "the new-booking notice to reach the staff group")
+
+	cancelled, err := h.db.Cancel(ctx, bk.ID, cancelByPerson, h.bot.now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.srv.FailNext("sendMessage", 1, 400, 0)
+	h.bot.notifyStaffLater(cancelled, staffCancelledByPerson, storage.Booking{})
+	if n := staffCalls.Load(); n != 1 {
+		t.Errorf("the cancellation notice went out while the new-booking one was still on its way (%d staff calls)", n)
+	}
+	close(gate)
+
+	waitFor(t, func() bool { return strings.Contains(h.logs.String(), "staff notification not delivered") })
+	if got, _ := h.db.Booking(ctx, bk.ID); got.StaffNotified {
+		t.Error("the cancellation staff never heard of is marked notified: the digest would skip it")
 	}
 }

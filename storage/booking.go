@@ -104,6 +104,11 @@ type BookingStore interface {
 	// SetStaffNotified records whether staff heard of the booking's latest
 	// change.
 	SetStaffNotified(ctx context.Context, id uint64, notified bool) error
+	// MarkStaffNotified records that staff heard of seen, the booking as a
+	// notice described it, only if the booking has not changed since
+	// (same UpdatedAt, status and start): a notice about an older state
+	// must not mark a newer change as heard of. It reports whether it did.
+	MarkStaffNotified(ctx context.Context, seen Booking) (bool, error)
 	// Booking returns one booking or ErrNotFound.
 	Booking(ctx context.Context, id uint64) (Booking, error)
 	// BookingsOf returns the person's active bookings starting at or after

@@ -350,6 +350,36 @@ func (db *DB) SetStaffNotified(ctx context.Context, id uint64, notified bool) er
 	})
 }
 
+// MarkStaffNotified implements storage.BookingStore. Status and start are
+// compared beside UpdatedAt so that two changes within one clock tick still
+// differ.
+func (db *DB) MarkStaffNotified(ctx context.Context, seen storage.Booking) (bool, error) {
+	if err := ctx.Err(); err != nil {
+		return false, err
+	}
+	marked := false
+	err := db.bolt.Batch(func(tx *bolt.Tx) error {
+		marked = false // Batch may run the function again
+		b, err := getBooking(tx, seen.ID)
+		if err != nil {
+			return err
+		}
+		if !b.UpdatedAt.Equal(seen.UpdatedAt) || b.Status != seen.Status || !b.Start.Equal(seen.Start) {
+			return nil
+		}
+		marked = true
+		if b.StaffNotified {
+			return nil
+		}
+		b.StaffNotified = true
+		return putBooking(tx, b)
+	})
+	if err != nil {
+		return false, fmt.Errorf("mark booking %d staff notified: %w", seen.ID, err)
+	}
+	return marked, nil
+}
+
 // Booking implements storage.BookingStore.
 func (db *DB) Booking(ctx context.Context, id uint64) (storage.Booking, error) {
 	return viewOne(ctx, db, func(tx *bolt.Tx) (storage.Booking, error) { return getBooking(tx, id) })

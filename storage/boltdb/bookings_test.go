@@ -441,3 +441,31 @@ func TestCatalogIDKeys_FixedWidth(t *testing.T) {
 		t.Errorf("slot keys %x and %x must differ and have the same fixed width", a, b)
 	}
 }
+
+// TestMarkStaffNotified_OnlyForTheCurrentState: a notice about a booking as
+// it was (booked) must not mark its later cancellation, made in the same
+// clock tick, as heard of by staff; one about the cancellation does.
+func TestMarkStaffNotified_OnlyForTheCurrentState(t *testing.T) {
+	ctx := context.Background()
+	db, _ := openTemp(t)
+	booked, err := db.Book(ctx, booking(7, "kegen", "legal", at(3, 11)), rules(1, 3))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cancelled, err := db.Cancel(ctx, booked.ID, "by_person", booked.UpdatedAt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ok, err := db.MarkStaffNotified(ctx, booked); ok || err != nil {
+		t.Errorf("marking from the booked state = %v, %v; want false", ok, err)
+	}
+	if got, _ := db.Booking(ctx, booked.ID); got.StaffNotified {
+		t.Error("the cancellation is marked notified by the notice of the booking")
+	}
+	if ok, err := db.MarkStaffNotified(ctx, cancelled); !ok || err != nil {
+		t.Errorf("marking from the cancelled state = %v, %v; want true", ok, err)
+	}
+	if got, _ := db.Booking(ctx, booked.ID); !got.StaffNotified {
+		t.Error("the cancellation notice did not mark the booking notified")
+	}
+}
