@@ -133,7 +133,9 @@ func (b *Bot) staffDigestTo(ctx context.Context, chat int64, centers []catalog.C
 		return err
 	}
 	for _, bk := range markNotified {
-		if err := b.store.SetStaffNotified(ctx, bk.ID, true); err != nil {
+		// Only as the digest described it: a change made meanwhile stays
+		// owed to staff.
+		if _, err := b.store.MarkStaffNotified(ctx, bk); err != nil {
 			return fmt.Errorf("record booking %d notified: %w", bk.ID, err)
 		}
 	}

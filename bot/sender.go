@@ -12,6 +12,8 @@ import (
 
 	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
 
+	"jastar/storage"
+
 	"jastar/bot/ops"
 )
 
@@ -252,12 +254,12 @@ func (s *Sender) do(ctx context.Context, c tgbotapi.Chattable, limit func() erro
 
 // stopped is the error of a call abandoned because ctx ended (err): one
 // that may have reached Telegram wraps ErrMaybeSent, one that cannot have
-// says it was not sent. Both wrap err, so callers still see the stop.
+// wraps storage.ErrNotSent. Both wrap err, so callers still see the stop.
 func stopped(method string, maybeSent bool, err error) error {
 	if maybeSent {
 		return fmt.Errorf("telegram %s stopped: %w: %w", method, ErrMaybeSent, err)
 	}
-	return fmt.Errorf("telegram %s not sent: %w", method, err)
+	return fmt.Errorf("telegram %s: %w: %w", method, storage.ErrNotSent, err)
 }
 
 // retrySafe reports whether method may be repeated after a failure that

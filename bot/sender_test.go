@@ -7,7 +7,6 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -16,6 +15,7 @@ import (
 
 	"jastar/bot/ops"
 	"jastar/bot/telegramtest"
+	"jastar/storage"
 )
 
 // senderChat starts a fake Bot API with one private chat and builds a
@@ -133,7 +133,7 @@ func TestSender_StoppedBeforeSendingSaysNotSent(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	_, err := s.Send(ctx, chatID, tgbotapi.NewMessage(chatID, "second"))
-	if !errors.Is(err, context.Canceled) || errors.Is(err, ErrMaybeSent) || !strings.Contains(err.Error(), "not sent") {
+	if !errors.Is(err, context.Canceled) || errors.Is(err, ErrMaybeSent) || !errors.Is(err, storage.ErrNotSent) {
 		t.Errorf("err = %v, want a not-sent error wrapping context.Canceled", err)
 	}
 	if got := len(srv.Transcript(chatID)); got != 1 {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"sync"
 	"time"
 
 	"jastar/storage"
@@ -112,28 +113,57 @@ func (s *Reminders) sweep(ctx context.Context, now time.Time) (SweepResult, erro
 }
 
 // send hands one claimed batch (earliest first) to the Notifier. Once ctx
-// is cancelled it stops and puts the rest back.
+// is cancelled it stops and puts the rest back at once, without waiting for
+// a send in flight: that one can take as long as the HTTP client's timeout,
+// longer than the shutdown leaves the database open. A reminder whose send
+// was abandoned before reaching Telegram (storage.ErrNotSent) is put back
+// too; one that may have reached it is not.
 func (s *Reminders) send(ctx context.Context, now time.Time, due []storage.Reminder, res *SweepResult) error {
 	latest := latestOf(due)
+	var (
+		mu      sync.Mutex // guards next, stopped and res against the watcher
+		next    int        // due[next:] were never handed to the Notifier
+		stopped bool       // the rest was put back
+		stopErr error
+	)
+	putBackRest := func() {
+		mu.Lock()
+		defer mu.Unlock()
+		if !stopped {
+			stopped = true
+			stopErr = s.putBack(ctx, now, due[next:], latest, res)
+		}
+	}
+	defer context.AfterFunc(ctx, putBackRest)()
 	for i, r := range due {
 		if ctx.Err() != nil {
-			return s.putBack(ctx, now, due[i:], latest, res)
+			putBackRest() // the watcher may not have run yet
 		}
+		mu.Lock()
+		if stopped {
+			mu.Unlock()
+			break
+		}
+		next = i + 1 // r is handed over now, or dropped below
 		if latest[subject(r)] != r.ID {
 			// Both reminders of one appointment came due together (the
 			// bot was down): the later one says all the person needs.
 			res.Dropped++
+			mu.Unlock()
 			s.log.Info("reminder dropped: a later one of the same appointment is due", "reminder_id", r.ID,
 				"kind", string(r.Kind), "booking_id", r.BookingID, "event_id", r.EventID, "chat_id", r.ChatID)
 			continue
 		}
 		if r.Stale(now) {
 			res.Dropped++
+			mu.Unlock()
 			s.log.Info("reminder dropped: its time has passed", "reminder_id", r.ID, "kind", string(r.Kind),
 				"booking_id", r.BookingID, "event_id", r.EventID, "chat_id", r.ChatID, "due", r.Due.Unix())
 			continue
 		}
+		mu.Unlock()
 		err := s.notifier.Remind(ctx, r)
+		mu.Lock()
 		switch {
 		case err == nil:
 			res.Sent++
@@ -141,13 +171,22 @@ func (s *Reminders) send(ctx context.Context, now time.Time, due []storage.Remin
 			res.Dropped++
 			s.log.Info("reminder dropped: what it is about changed", "reminder_id", r.ID, "kind", string(r.Kind),
 				"booking_id", r.BookingID, "event_id", r.EventID, "chat_id", r.ChatID, "err", err)
+		case errors.Is(err, storage.ErrNotSent):
+			// Stopped before it reached Telegram: keep it for the next
+			// process, with the rest or on its own if the rest is back.
+			if stopErr == nil {
+				stopErr = s.putBack(ctx, now, due[i:i+1], latest, res)
+			}
 		default:
 			res.Failed++
 			s.log.Warn("reminder not delivered", "reminder_id", r.ID, "kind", string(r.Kind),
 				"booking_id", r.BookingID, "event_id", r.EventID, "chat_id", r.ChatID, "err", err)
 		}
+		mu.Unlock()
 	}
-	return nil
+	mu.Lock()
+	defer mu.Unlock()
+	return stopErr
 }
 
 // putBack returns the claimed reminders never handed to the Notifier,

@@ -222,3 +222,82 @@ func BenchmarkSweep(b *testing.B) {
 		})
 	}
 }
+
+// blockingNotifier holds the first send until released, then fails it the
+// way the sender fails a send abandoned before reaching Telegram; it
+// records every later send.
+type blockingNotifier struct {
+	recorder
+	entered, release chan struct{}
+	once             sync.Once
+}
+
+func (n *blockingNotifier) Remind(ctx context.Context, r storage.Reminder) error {
+	first := false
+	n.once.Do(func() { first = true })
+	if first {
+		close(n.entered)
+		<-n.release
+		return fmt.Errorf("telegram sendMessage: %w: %w", storage.ErrNotSent, context.Canceled)
+	}
+	return n.recorder.Remind(ctx, r)
+}
+
+// TestSweep_ShutdownPutsBackWithoutWaitingForASlowSend: the shutdown comes
+// while a send hangs (it can, up to the HTTP client's timeout, longer than
+// the database stays open). The reminders not yet tried are back in the
+// database before that send returns; the hanging one, abandoned before it
+// reached Telegram, goes back too; the next process sends each once.
+func TestSweep_ShutdownPutsBackWithoutWaitingForASlowSend(t *testing.T) {
+	db := storagetest.OpenAt(t, filepath.Join(t.TempDir(), "jastar.db"))
+	now := time.Date(2026, 12, 2, 18, 0, 0, 0, almaty(t))
+	var rs []storage.Reminder
+	for i := range 4 {
+		rs = append(rs, reminder(int64(i+1), now, now.Add(time.Hour)))
+	}
+	if err := db.AddReminders(context.Background(), rs); err != nil {
+		t.Fatal(err)
+	}
+	n := &blockingNotifier{entered: make(chan struct{}), release: make(chan struct{})}
+	ctx, shutdown := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- NewReminders(db, n, slog.New(slog.DiscardHandler)).Sweep(ctx, now) }()
+	<-n.entered
+	shutdown()
+	// While the first send still hangs, the other three come back.
+	deadline := time.Now().Add(10 * time.Second)
+	for backCount(t, db, 2, 3, 4) != 3 {
+		if time.Now().After(deadline) {
+			t.Fatal("the untried reminders were not put back while a send hung")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	close(n.release)
+	if err := <-done; err != nil {
+		t.Fatalf("a sweep stopped at shutdown returned %v", err)
+	}
+	if got := backCount(t, db, 1); got != 1 {
+		t.Errorf("the abandoned send's reminder: %d stored, want it put back", got)
+	}
+	next := &recorder{}
+	if err := NewReminders(db, next, slog.New(slog.DiscardHandler)).Sweep(context.Background(), now.Add(time.Minute)); err != nil {
+		t.Fatal(err)
+	}
+	if got := fmt.Sprint(next.chats()); got != "[1 2 3 4]" {
+		t.Errorf("after the restart sent to %s, want [1 2 3 4], each once", got)
+	}
+}
+
+// backCount is how many of the bookings' reminders are stored.
+func backCount(t *testing.T, db storage.ReminderStore, bookings ...uint64) int {
+	t.Helper()
+	n := 0
+	for _, id := range bookings {
+		rs, err := db.RemindersOf(context.Background(), id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		n += len(rs)
+	}
+	return n
+}

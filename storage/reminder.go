@@ -12,6 +12,11 @@ import (
 // gave the place up): it is dropped, not sent.
 var ErrReminderObsolete = errors.New("reminder no longer applies")
 
+// ErrNotSent means a send was abandoned before it could reach the person
+// (the process is stopping): what it carried may be kept and sent later,
+// with no risk of a second copy.
+var ErrNotSent = errors.New("not sent")
+
 // ReminderKind says what a reminder is about and when it fires.
 type ReminderKind string
 
