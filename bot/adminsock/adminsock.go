@@ -36,6 +36,13 @@ type Server struct {
 	done chan struct{}
 }
 
+// writeIdle bounds how long one write to a client may wait. A backup
+// streams from one read transaction, which holds up the database's
+// compaction while it lasts; a client that stops reading must not hold it
+// forever. The deadline is per write, renewed as data flows, so a slow but
+// moving download of a large file is never cut.
+const writeIdle = time.Minute
+
 // Open creates the socket at path, mode 0600, and serves h on it.
 //
 // The caller must hold the lock of the database the socket belongs to:
@@ -43,6 +50,11 @@ type Server struct {
 // there is the leftover of a crashed run, which is replaced. Anything that
 // is not a socket is left alone and reported.
 func Open(path string, h http.Handler, log *slog.Logger) (*Server, error) {
+	return serve(path, h, log, writeIdle)
+}
+
+// serve is Open with the write deadline as a parameter, for tests.
+func serve(path string, h http.Handler, log *slog.Logger, idle time.Duration) (*Server, error) {
 	if fi, err := os.Lstat(path); err == nil && fi.Mode().Type() != fs.ModeSocket {
 		return nil, fmt.Errorf("admin socket %s: the path exists and is not a socket; move it away", path)
 	}
@@ -82,7 +94,7 @@ func Open(path string, h http.Handler, log *slog.Logger) (*Server, error) {
 	}
 	go func() {
 		defer close(s.done)
-		if err := s.srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
+		if err := s.srv.Serve(deadlineListener{ln, idle}); !errors.Is(err, http.ErrServerClosed) {
 			log.Error("admin socket stopped", "err", err)
 		}
 	}()
@@ -97,6 +109,33 @@ func (s *Server) Close() error {
 	s.srv.Close()
 	<-s.done
 	return err
+}
+
+// deadlineListener gives each connection it accepts a write deadline of
+// idle from the start of every write.
+type deadlineListener struct {
+	net.Listener
+	idle time.Duration
+}
+
+func (l deadlineListener) Accept() (net.Conn, error) {
+	c, err := l.Listener.Accept()
+	if err != nil {
+		return nil, err
+	}
+	return deadlineConn{c, l.idle}, nil
+}
+
+type deadlineConn struct {
+	net.Conn
+	idle time.Duration
+}
+
+func (c deadlineConn) Write(p []byte) (int, error) {
+	if err := c.SetWriteDeadline(time.Now().Add(c.idle)); err != nil {
+		return 0, err
+	}
+	return c.Conn.Write(p)
 }
 
 // Client is an HTTP client whose requests all go to the socket at path,

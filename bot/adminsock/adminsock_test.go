@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 var hello = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "hello "+r.URL.Path) })
@@ -121,4 +122,46 @@ func TestOpen_LongPath(t *testing.T) {
 	s := open(t, path)
 	defer s.Close()
 	wantServing(t, path)
+}
+
+// TestOpen_StalledClientCutOff: a client that asks for a backup and stops
+// reading is cut off once a write has waited the deadline, so the handler
+// returns (and the read transaction it streams from ends); a client that
+// keeps reading gets everything however long it takes.
+func TestOpen_StalledClientCutOff(t *testing.T) {
+	const idle = 100 * time.Millisecond
+	ended := make(chan error, 1)
+	stream := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		chunk := make([]byte, 64<<10)
+		for range 1 << 14 { // 1 GB: far more than the socket buffers hold
+			if _, err := w.Write(chunk); err != nil {
+				ended <- err
+				return
+			}
+		}
+		ended <- nil
+	})
+	path := Path(filepath.Join(t.TempDir(), "jastar.db"))
+	s, err := serve(path, stream, slog.New(slog.DiscardHandler), idle)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+
+	conn, err := net.Dial("unix", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	if _, err := io.WriteString(conn, "GET /backup HTTP/1.1\r\nHost: jastar\r\n\r\n"); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case err := <-ended:
+		if err == nil {
+			t.Fatal("the handler wrote everything to a client that reads nothing")
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("the handler is still writing to a client that stopped reading")
+	}
 }

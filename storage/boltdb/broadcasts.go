@@ -141,7 +141,8 @@ func updateProgress(tx *bolt.Tx, id uint64, change func(*progressRecord) error) 
 // or unsubscribes in the meantime changes the audience.
 //
 // The read decodes every subscription of the audience; in a read
-// transaction it holds up no writer.
+// transaction it holds up no writer. A /forget that commits between the
+// read and the write is caught there (see createBroadcast).
 func (db *DB) CreateBroadcast(ctx context.Context, b storage.Broadcast) (storage.Broadcast, error) {
 	if err := ctx.Err(); err != nil {
 		return storage.Broadcast{}, err
@@ -177,8 +178,15 @@ func audienceSnapshot(tx *bolt.Tx, a storage.Audience) ([]byte, error) {
 // createBroadcast stores the job, in status preparing, with the recipients
 // snap fixed for it, in one write transaction: a crash leaves either both
 // or neither.
+//
+// snap was read before this transaction; a person forgotten in between is
+// in it, and Forget's eraseFromAudienceLists, which blanks only stored
+// lists, did not see it. They are dropped here, against the subscriptions
+// bucket (Forget deletes the record; an unsubscribe keeps it): one lookup
+// per recipient, no decoding.
 func (db *DB) createBroadcast(b storage.Broadcast, snap []byte) (storage.Broadcast, error) {
 	err := db.bolt.Update(func(tx *bolt.Tx) error {
+		snap := withoutForgotten(tx, snap)
 		bucket := tx.Bucket(bucketBroadcasts)
 		id, err := bucket.NextSequence()
 		if err != nil {
@@ -198,6 +206,19 @@ func (db *DB) createBroadcast(b storage.Broadcast, snap []byte) (storage.Broadca
 		return putProgress(tx, id, progressRecord{Status: string(storage.BroadcastPreparing), Snapshot: true})
 	})
 	return b, err
+}
+
+// withoutForgotten returns the entries of the recipient list snap whose
+// subscription record still exists.
+func withoutForgotten(tx *bolt.Tx, snap []byte) []byte {
+	subs := tx.Bucket(bucketSubscriptions)
+	kept := make([]byte, 0, len(snap))
+	for i := 0; i+snapshotEntry <= len(snap); i += snapshotEntry {
+		if e := snap[i : i+snapshotEntry]; subs.Get(e[:8]) != nil {
+			kept = append(kept, e...)
+		}
+	}
+	return kept
 }
 
 // AddRecipients implements storage.BroadcastStore. One call is one write

@@ -2,6 +2,7 @@ package boltdb
 
 import (
 	"fmt"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"sync"
@@ -92,13 +93,44 @@ const compactChunk = 32 << 20
 // bucket sequences are copied too, so ids keep growing. Every other call on
 // the database waits while it runs: about a second per 100 MB of data, which
 // is why /forget does not call it directly but through compactSoon.
-func (db *DB) Compact() (err error) {
-	h := db.bolt
-	if h.opts.ReadOnly {
+//
+// The copy has the meta compact_owed flag cleared: the file it replaces is
+// the one Forget owed a compaction.
+func (db *DB) Compact() error {
+	if db.bolt.opts.ReadOnly {
 		return fmt.Errorf("compact %s: opened read-only", db.path)
 	}
-	h.mu.Lock()
+	db.bolt.mu.Lock()
+	defer db.bolt.mu.Unlock()
+	return db.compactLocked()
+}
+
+// compactTryFor is how long an owed compaction tries for the write lock
+// before it gives up until the next check. Waiting on the lock itself would
+// stop every new call behind a long read in flight (a hot backup streams
+// for minutes, longer to a slow client), so it only tries, once a
+// millisecond: ordinary transactions last well under one, and a moment
+// with none running comes up almost at once.
+const compactTryFor = 200 * time.Millisecond
+
+// tryCompact is Compact for the throttle: it compacts only if it gets the
+// write lock without waiting, within compactTryFor, and reports whether it
+// did.
+func (db *DB) tryCompact() (ran bool, err error) {
+	h := db.bolt
+	for deadline := time.Now().Add(compactTryFor); !h.mu.TryLock(); {
+		if time.Now().After(deadline) {
+			return false, nil
+		}
+		time.Sleep(time.Millisecond)
+	}
 	defer h.mu.Unlock()
+	return true, db.compactLocked()
+}
+
+// compactLocked is Compact with the write lock held.
+func (db *DB) compactLocked() (err error) {
+	h := db.bolt
 	if h.closed {
 		// A compaction that was waiting for a quiet moment lost the race
 		// with Close, which ran the owed one itself.
@@ -111,6 +143,9 @@ func (db *DB) Compact() (err error) {
 		return fmt.Errorf("compact %s: %w", db.path, err)
 	}
 	err = bolt.Compact(dst, h.db, compactChunk)
+	if err == nil {
+		err = dst.Update(clearCompactOwed)
+	}
 	if err == nil {
 		// NoSync made the copy fast; one sync makes it durable before the
 		// rename makes it the database.
@@ -146,6 +181,21 @@ func (db *DB) Compact() (err error) {
 	return nil
 }
 
+// markCompactOwed records, in the transaction that erased someone, that the
+// file owes a compaction: the erased bytes sit in freed pages until one
+// runs, and a crash before it must not forget that (Open runs it).
+func markCompactOwed(tx *bolt.Tx) error {
+	return tx.Bucket(bucketMeta).Put(keyCompactOwed, []byte{1})
+}
+
+func clearCompactOwed(tx *bolt.Tx) error {
+	return tx.Bucket(bucketMeta).Delete(keyCompactOwed)
+}
+
+func compactOwed(tx *bolt.Tx) bool {
+	return tx.Bucket(bucketMeta).Get(keyCompactOwed) != nil
+}
+
 // syncDir makes a rename in dir durable.
 func syncDir(dir string) {
 	if d, err := os.Open(dir); err == nil {
@@ -170,19 +220,29 @@ const compactQuiet = 2 * time.Second
 // never quiet still rewrites the file this soon, busy or not.
 const compactMaxDelay = 10 * time.Minute
 
+// compactBackoffMax caps the wait after failed compactions. Each failed
+// try copies the whole file under the write lock, so a compaction that
+// keeps failing (a full disk) waits 1, 2, 4 ... minutes between tries, up
+// to this, rather than slowing the bot every minute.
+const compactBackoffMax = time.Hour
+
 // compactThrottle defers the compaction /forget asks for to a quiet moment
 // (no database call for compactQuiet), at most one per compactEvery and no
 // later than compactMaxDelay after the first request it covers; requests in
-// between coalesce into one. An owed compaction runs at Close.
+// between coalesce into one. Failed tries back off up to compactBackoffMax.
+// An owed compaction runs at Close, and, if the process died owing one, at
+// the next Open (the meta compact_owed flag).
 //
 // now and after are the clock and timer; nil means the real ones. Tests set
 // them to step time by hand.
 type compactThrottle struct {
 	now   func() time.Time
 	after func(d time.Duration, f func()) (stop func() bool)
+	log   *slog.Logger
 
 	mu        sync.Mutex
-	last      time.Time   // when the last compaction started
+	next      time.Time   // no compaction starts before this
+	failures  int         // failed tries in a row
 	owedSince time.Time   // first request not covered yet; zero when none is owed
 	stopTimer func() bool // the pending check, nil when none is scheduled
 	closed    bool
@@ -208,12 +268,12 @@ func (t *compactThrottle) schedule(d time.Duration, f func()) {
 // compactSoon records that the file owes a compaction and makes sure a
 // check for a quiet moment is scheduled; it never compacts itself, so the
 // /forget that asks returns at once.
-func (db *DB) compactSoon() error {
+func (db *DB) compactSoon() {
 	t := &db.compact
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	if t.closed {
-		return nil // Close has compacted or is compacting
+		return // Close has compacted or is compacting
 	}
 	if t.owedSince.IsZero() {
 		t.owedSince = t.clock()
@@ -221,7 +281,6 @@ func (db *DB) compactSoon() error {
 	if t.stopTimer == nil {
 		db.scheduleCheck()
 	}
-	return nil
 }
 
 // scheduleCheck schedules compactCheck one quiet period from now, with the
@@ -233,8 +292,8 @@ func (db *DB) scheduleCheck() {
 
 // compactCheck runs the owed compaction if the database saw no call since
 // mark (one quiet period ago) or the wait has reached compactMaxDelay, and
-// the last compaction is at least compactEvery old; otherwise it looks
-// again one quiet period later.
+// the throttle allows one now; otherwise, or if a read in flight holds the
+// lock, it looks again one quiet period later.
 func (db *DB) compactCheck(mark uint64) {
 	t := &db.compact
 	t.mu.Lock()
@@ -246,29 +305,69 @@ func (db *DB) compactCheck(mark uint64) {
 	now := t.clock()
 	quiet := db.bolt.idleSince(mark)
 	overdue := now.Sub(t.owedSince) >= compactMaxDelay
-	throttled := !t.last.IsZero() && now.Sub(t.last) < compactEvery
-	if throttled || !(quiet || overdue) {
+	if now.Before(t.next) || !(quiet || overdue) {
 		db.scheduleCheck()
 		t.mu.Unlock()
 		return
 	}
 	// Cleared before compacting: a /forget that commits while the copy
 	// waits for the lock asks again, and gets a compaction of its own.
+	// next is set now too, so a check scheduled by such a /forget does not
+	// start a second compaction right behind this one.
 	owed := t.owedSince
-	t.owedSince, t.last = time.Time{}, now
+	t.owedSince, t.next = time.Time{}, now.Add(compactEvery)
 	t.mu.Unlock()
-	if err := db.Compact(); err != nil {
-		// The freed pages stay until the next try; keep it owed, so the
-		// next check or Close retries it.
-		t.mu.Lock()
-		if t.owedSince.IsZero() || owed.Before(t.owedSince) {
-			t.owedSince = owed
-		}
-		if !t.closed && t.stopTimer == nil {
-			db.scheduleCheck()
-		}
-		t.mu.Unlock()
+	ran, err := db.tryCompact()
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if ran && err == nil {
+		t.failures = 0
+		return
 	}
+	// Still owed: the erased bytes stay in freed pages until a try works.
+	if t.owedSince.IsZero() || owed.Before(t.owedSince) {
+		t.owedSince = owed
+	}
+	if !ran {
+		t.next = time.Time{} // nothing was copied: no reason to wait a minute
+	} else {
+		t.failed(now, err)
+	}
+	if !t.closed && t.stopTimer == nil {
+		db.scheduleCheck()
+	}
+}
+
+// compactAtOpen runs the compaction a crashed run owed (see Open); a
+// failure counts as the throttle's first failed try.
+func (db *DB) compactAtOpen() {
+	err := db.Compact()
+	if err == nil {
+		return
+	}
+	t := &db.compact
+	t.mu.Lock()
+	t.failed(t.clock(), err)
+	t.mu.Unlock()
+	db.compactSoon()
+}
+
+// failed counts a failed try that started at now, sets the next one after
+// the backoff and logs it, once per try. Called with t.mu held.
+func (t *compactThrottle) failed(now time.Time, err error) {
+	t.failures++
+	t.next = now.Add(compactBackoff(t.failures))
+	t.log.Error("compaction failed; the erased data stays in the file's free pages until it works",
+		"err", err, "failures", t.failures, "next_attempt", t.next)
+}
+
+// compactBackoff is the wait after the n-th failed try in a row.
+func compactBackoff(n int) time.Duration {
+	d := compactEvery
+	for i := 1; i < n && d < compactBackoffMax; i++ {
+		d *= 2
+	}
+	return min(d, compactBackoffMax)
 }
 
 // stop cancels the pending check, refuses later requests and reports

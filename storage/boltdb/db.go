@@ -8,6 +8,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"os"
 	"time"
 
@@ -38,10 +39,20 @@ type Options struct {
 	// with test data (the load tool's seeding); call Sync before Close.
 	// A crash loses what was loaded: never use it for the running bot.
 	BulkLoad bool
+	// Log receives what no caller waits for: a failed background
+	// compaction. Nil means slog.Default().
+	Log *slog.Logger
 }
 
 // Open opens (creating with mode 0600) the database at path, creates every
 // bucket and runs pending migrations in one write transaction.
+//
+// A file whose last run died owing a compaction (a /forget, then a crash
+// before the rewrite) is compacted here, before Open returns: the erased
+// person's bytes are still in its free pages. Nothing else uses the file
+// yet, and it costs about a second per 100 MB, once. If it fails (a full
+// disk) the bot still starts, and the throttle retries it in the
+// background.
 func Open(path string, opts Options) (*DB, error) {
 	if opts.LockTimeout <= 0 {
 		opts.LockTimeout = time.Second
@@ -68,6 +79,10 @@ func Open(path string, opts Options) (*DB, error) {
 	// (two fsyncs) costs well under a millisecond here, so wait less.
 	bdb.MaxBatchDelay = 2 * time.Millisecond
 	db := &DB{bolt: &handle{db: bdb, opts: boltOpts}, path: path}
+	db.compact.log = opts.Log
+	if db.compact.log == nil {
+		db.compact.log = slog.Default()
+	}
 	if opts.ReadOnly {
 		if err := db.bolt.View(func(tx *bolt.Tx) error { return checkVersion(tx) }); err != nil {
 			bdb.Close()
@@ -75,9 +90,20 @@ func Open(path string, opts Options) (*DB, error) {
 		}
 		return db, nil
 	}
-	if err := db.bolt.Update(prepare); err != nil {
+	var owed bool
+	err = db.bolt.Update(func(tx *bolt.Tx) error {
+		if err := prepare(tx); err != nil {
+			return err
+		}
+		owed = compactOwed(tx)
+		return nil
+	})
+	if err != nil {
 		bdb.Close()
 		return nil, fmt.Errorf("prepare %s: %w", path, err)
+	}
+	if owed {
+		db.compactAtOpen()
 	}
 	return db, nil
 }

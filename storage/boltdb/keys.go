@@ -12,7 +12,9 @@ package boltdb
 //
 //	bucket             key                              value
 //	meta               ASCII name                       schema_version (8 bytes), next_offset (8 bytes),
-//	                                                    last_update_at (8 bytes Unix seconds)
+//	                                                    last_update_at (8 bytes Unix seconds),
+//	                                                    compact_owed (1 byte, present only while a Forget
+//	                                                    waits for its compaction; see compact.go)
 //	inbox              update_id (8 bytes)              raw update JSON; removed once handled
 //	handled            update_id (8 bytes)              handled at (8 bytes Unix seconds); dropped after a day
 //	users              chatID (8 bytes)                 userRecord JSON
@@ -150,6 +152,7 @@ var (
 	keySchemaVersion = []byte("schema_version")
 	keyNextOffset    = []byte("next_offset")
 	keyLastUpdateAt  = []byte("last_update_at")
+	keyCompactOwed   = []byte("compact_owed")
 )
 
 func encodeUint(v uint64) []byte {

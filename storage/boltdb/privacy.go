@@ -77,8 +77,10 @@ func (db *DB) AllBookingsOn(ctx context.Context, from, to time.Time) ([]storage.
 }
 
 // Forget implements storage.PrivacyStore: one write transaction erases the
-// person, then Compact rewrites the file so no erased byte survives in a
-// freed page.
+// person and records that the file owes a compaction, which rewrites it
+// soon (compactSoon) so no erased byte survives in a freed page. The record
+// is in the same transaction so that a crash before the compaction leaves
+// it owed, and the next Open runs it.
 //
 // Besides the records, the inbox holds the raw JSON of updates not yet
 // handled, with the person's name: the update that asked to forget is one
@@ -120,15 +122,15 @@ func (db *DB) Forget(ctx context.Context, chatID int64) (storage.ForgetReport, e
 		if err := scrubBroadcastPositions(tx, chatID); err != nil {
 			return err
 		}
-		rep.Updates, err = dropUpdatesOf(tx, chatID)
-		return err
+		if rep.Updates, err = dropUpdatesOf(tx, chatID); err != nil {
+			return err
+		}
+		return markCompactOwed(tx)
 	})
 	if err != nil {
 		return rep, fmt.Errorf("forget %d: %w", chatID, err)
 	}
-	if err := db.compactSoon(); err != nil {
-		return rep, fmt.Errorf("forget %d: %w", chatID, err)
-	}
+	db.compactSoon()
 	return rep, nil
 }
 
