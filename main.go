@@ -152,7 +152,7 @@ func runBot(ctx context.Context, getenv func(string) string, stdout io.Writer) e
 	if err != nil {
 		return fmt.Errorf("load texts: %w", err)
 	}
-	db, err := boltdb.Open(cfg.DBPath, boltdb.Options{})
+	db, err := boltdb.Open(cfg.DBPath, boltdb.Options{Log: log.With("component", "storage")})
 	if err != nil {
 		if errors.Is(err, boltdb.ErrLocked) {
 			return fmt.Errorf("%w: is another jastar running on %s?", err, cfg.DBPath)
