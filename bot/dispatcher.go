@@ -133,7 +133,7 @@ func (d *dispatcher) dropQueued() {
 }
 
 // bgWork runs the bot's work outside handlers: callback answers, and staff
-// notices in one FIFO queue per staff chat. Its guard keeps new work from
+// notices in one FIFO queue per booking. Its guard keeps new work from
 // being added while Run waits for the old: once shut, new work is refused,
 // so the WaitGroup is never added to during its Wait (a "WaitGroup misuse"
 // panic that skipped closing the database).
@@ -141,8 +141,8 @@ type bgWork struct {
 	mu   sync.Mutex
 	shut bool
 	wg   sync.WaitGroup
-	// staff holds the staff notices, keyed by the chat they go to, so the
-	// notices of one booking arrive in the order of its changes.
+	// staff holds the staff notices, keyed by booking, so the notices of
+	// one booking arrive in the order of its changes.
 	staff *dispatcher
 	// ctx is the parent of all background contexts; cancelled at the drain
 	// deadline, it stops what is still waiting for the rate limiter.
@@ -150,11 +150,12 @@ type bgWork struct {
 	cancel context.CancelFunc
 }
 
-// staffQueueWorkers is how many staff chats are sent to at once, and
-// staffQueueMax how many notices may wait: beyond it a notice is not sent
-// and the morning digest lists its booking instead.
+// staffQueueWorkers is how many staff notices are sent at once (the
+// sender still keeps each group under Telegram's limit), and staffQueueMax
+// how many may wait: beyond it a notice is not sent and the morning digest
+// lists its booking instead.
 const (
-	staffQueueWorkers = 4
+	staffQueueWorkers = 8
 	staffQueueMax     = 1024
 )
 

@@ -141,18 +141,15 @@ const staffNoticeTimeout = 10 * time.Minute
 // notifyStaffLater is notifyStaff outside the handler: the person's
 // confirmation never waits behind the staff group's rate limit, and the
 // worker is free for the next update. Notices go through one FIFO queue per
-// staff chat, so staff hear of one booking's changes in the order they
-// happened (a "new booking" never arrives after its "cancelled"). Run waits
+// booking, so staff hear of one booking's changes in the order they
+// happened (a "new booking" never arrives after its "cancelled"), while
+// notices of different bookings go out side by side: a queue per staff chat
+// sent one notice at a time and fell behind a busy afternoon. Run waits
 // for the queue at shutdown up to its drain deadline; a notice not sent by
 // then, refused after it or failed keeps StaffNotified=false and is listed
 // in the next morning digest.
 func (b *Bot) notifyStaffLater(bk storage.Booking, ev staffEvent, old storage.Booking) {
-	targets := b.staffTargets(bk.CenterID)
-	var key int64 // no recipient: notifyStaff only logs, on a queue of its own
-	if len(targets) > 0 {
-		key = targets[0] // a center's targets are fixed, so its first one names them
-	}
-	queued := b.bg.queue(key, func(ctx context.Context) {
+	queued := b.bg.queue(int64(bk.ID), func(ctx context.Context) {
 		ctx, cancel := context.WithTimeout(ctx, staffNoticeTimeout)
 		defer cancel()
 		b.notifyStaff(ctx, bk, ev, old)
