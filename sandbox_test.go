@@ -31,9 +31,9 @@ import (
 // the Kazakh greeting, share a location near Kaskelen and see the Karasai
 // center, book a consultation to the end while the staff group shows the
 // notification, switch to Russian, then look at the page on a phone-sized
-// screen. Every step writes a
-// screenshot to $JASTAR_SCREENSHOTS (default: a temporary folder); README's
-// docs/sandbox.png is one of them.
+// screen. Every step writes a screenshot to $JASTAR_SCREENSHOTS (default: a
+// temporary folder); README's bot/sandbox/testdata/sandbox.png is the one of
+// step "booked" (10-booked.png).
 func TestSandbox_Browser(t *testing.T) {
 	if testing.Short() {
 		t.Skip("drives a browser; skipped with -short")
