@@ -11,10 +11,13 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"time"
 
 	"jastar/bot/sandbox"
 	"jastar/bot/telegramtest"
+	"jastar/storage"
+	"jastar/storage/boltdb"
 )
 
 // runSandbox is "jastar sandbox": the real bot, wired by runBot exactly as
@@ -25,10 +28,17 @@ func runSandbox(ctx context.Context, args []string, getenv func(string) string, 
 	fs := flag.NewFlagSet("sandbox", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	addr := fs.String("addr", "127.0.0.1:8080", "where the chat page listens (loopback only)")
+	withPeople := fs.Bool("db-with-people", false, "open a JASTAR_DB that holds people other than the sandbox's personas")
 	fs.Usage = func() {
-		fmt.Fprint(fs.Output(), "Usage: jastar sandbox [-addr 127.0.0.1:8080]\n\n"+
+		fmt.Fprint(fs.Output(), "Usage: jastar sandbox [-addr 127.0.0.1:8080] [-db-with-people]\n\n"+
 			"Runs the bot against a fake Telegram on this computer and serves a chat page to try it.\n"+
-			"The database is a fresh one in a temporary folder unless JASTAR_DB is set.\n\n")
+			"The database is a fresh one in a temporary folder unless JASTAR_DB is set.\n"+
+			"Of the environment it reads only "+strings.Join(sandboxSettings(), ", ")+"; every other\n"+
+			"setting is the sandbox's own (no TELEGRAM_* and no JASTAR_HTTP_ADDR: it talks only to its\n"+
+			"fake Telegram and listens only on loopback).\n"+
+			"A JASTAR_DB with bookings, subscriptions or event registrations of anyone but the sandbox's\n"+
+			"personas is refused: their due reminders and unfinished broadcasts would go to the fake\n"+
+			"Telegram and be marked sent. -db-with-people opens it anyway (use a copy).\n\n")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
@@ -51,31 +61,29 @@ func runSandbox(ctx context.Context, args []string, getenv func(string) string, 
 	}
 	defer os.RemoveAll(dir)
 
+	// The bot reads only this map, never the shell: a variable the sandbox
+	// did not choose to honour cannot open a listener beyond loopback or
+	// point the bot at a real Telegram. Empty rates mean Telegram's limits.
 	env := map[string]string{
+		"TELEGRAM_BOT_TOKEN":   telegramtest.DefaultToken,
 		"JASTAR_DB":            filepath.Join(dir, "jastar.db"),
 		"JASTAR_STAFF_CHAT_ID": strconv.FormatInt(sandbox.StaffChatID, 10),
 		"JASTAR_ADMIN_IDS":     strconv.FormatInt(sandbox.AdminID, 10),
 		"JASTAR_CATALOG":       filepath.Join(dir, "catalog.toml"),
 		"JASTAR_LOG_FORMAT":    "text",
 		"JASTAR_LOG_LEVEL":     "warn",
-		// Telegram's own limits, whatever the shell says.
-		"JASTAR_SEND_RATE": "", "JASTAR_CHAT_RATE": "", "JASTAR_GROUP_RATE": "",
 	}
-	for _, keep := range []string{"JASTAR_DB", "JASTAR_LOG_LEVEL", "JASTAR_LOG_FORMAT", "JASTAR_TIMEZONE"} {
+	for _, keep := range sandboxSettings() {
 		if v := getenv(keep); v != "" {
 			env[keep] = v
 		}
 	}
-	cfg, err := loadConfig(func(k string) string {
-		if k == "TELEGRAM_BOT_TOKEN" {
-			return telegramtest.DefaultToken
-		}
-		if v, ok := env[k]; ok {
-			return v
-		}
-		return getenv(k)
-	})
+	botEnv := func(k string) string { return env[k] }
+	cfg, err := loadConfig(botEnv)
 	if err != nil {
+		return err
+	}
+	if err := prepareSandboxDB(ctx, cfg.DBPath, *withPeople); err != nil {
 		return err
 	}
 	catTOML, cat, err := sandbox.CatalogTOML(sandbox.StaffID, cfg.Location)
@@ -116,12 +124,7 @@ func runSandbox(ctx context.Context, args []string, getenv func(string) string, 
 	defer stopBot()
 	botDone := make(chan error, 1)
 	go func() {
-		botDone <- runBot(botCtx, func(k string) string {
-			if v, ok := env[k]; ok {
-				return v
-			}
-			return getenv(k)
-		}, stdout)
+		botDone <- runBot(botCtx, botEnv, stdout)
 	}()
 
 	var runErr error
@@ -141,4 +144,114 @@ func runSandbox(ctx context.Context, args []string, getenv func(string) string, 
 		web.Close()
 	}
 	return runErr
+}
+
+// sandboxSettings are the variables the sandbox takes from the shell: where
+// the database is, the time zone, and how it logs. The catalog is always
+// the embedded one with the staff persona filled in.
+func sandboxSettings() []string {
+	return []string{"JASTAR_DB", "JASTAR_TIMEZONE", "JASTAR_LOG_LEVEL", "JASTAR_LOG_FORMAT"}
+}
+
+// prepareSandboxDB opens the sandbox's database before the bot does.
+//
+// A file that holds people other than the sandbox's personas is refused
+// unless withPeople: the bot would send their due reminders and any
+// unfinished broadcast to the fake Telegram and mark them sent, and a
+// stopped production database must never go through that by mistake.
+//
+// A database of an earlier run is then made fit for the new fake, which
+// numbers its updates from 1 again: the old fake's offset and handled ids
+// would make the bot confirm away or skip the new updates as already seen.
+func prepareSandboxDB(ctx context.Context, path string, withPeople bool) error {
+	db, err := boltdb.Open(path, boltdb.Options{})
+	if err != nil {
+		return fmt.Errorf("sandbox: open %s: %w", path, err)
+	}
+	defer db.Close()
+	if !withPeople {
+		what, err := peopleBesidePersonas(ctx, db)
+		if err != nil {
+			return fmt.Errorf("sandbox: look into %s: %w", path, err)
+		}
+		if what != "" {
+			return &configError{name: "JASTAR_DB", msg: path + " holds " + what + " of people who are not the sandbox's personas; " +
+				"the sandbox would send their due reminders and unfinished broadcasts to its fake Telegram and mark them sent. " +
+				"Point JASTAR_DB at a new file, or at a copy and pass -db-with-people"}
+		}
+	}
+	return forgetOldFake(ctx, db)
+}
+
+// peopleBesidePersonas names what in db belongs to someone who is not a
+// sandbox persona, the things the bot sends to on its own: bookings (their
+// reminders), event registrations (theirs) and subscriptions (broadcasts).
+// It returns "" when there is none.
+func peopleBesidePersonas(ctx context.Context, db *boltdb.DB) (string, error) {
+	persona := map[int64]bool{}
+	for _, p := range sandbox.DefaultPersonas() {
+		persona[p.ID] = true
+	}
+	bookings, err := db.AllBookingsOn(ctx, time.Unix(0, 0), time.Now().AddDate(100, 0, 0))
+	if err != nil {
+		return "", err
+	}
+	for _, b := range bookings {
+		if b.ChatID != 0 && !persona[b.ChatID] { // 0: anonymised, nobody to send to
+			return "bookings", nil
+		}
+	}
+	events, _, err := db.UpcomingEvents(ctx, storage.EventFilter{}, 0, 0)
+	if err != nil {
+		return "", err
+	}
+	for _, e := range events {
+		regs, err := db.EventRegistrations(ctx, e.ID)
+		if err != nil {
+			return "", err
+		}
+		for _, r := range regs {
+			if !persona[r.ChatID] {
+				return "event registrations", nil
+			}
+		}
+	}
+	subs, err := db.CountSubscribers(ctx)
+	if err != nil {
+		return "", err
+	}
+	for id := range persona {
+		s, err := db.Subscription(ctx, id)
+		if err != nil && !errors.Is(err, storage.ErrNotFound) {
+			return "", err
+		}
+		if err == nil && s.Active {
+			subs.Total--
+		}
+	}
+	if subs.Total > 0 {
+		return "subscriptions", nil
+	}
+	return "", nil
+}
+
+// forgetOldFake drops what the database remembers of an earlier fake
+// Telegram: its unhandled updates, its handled update ids and its offset.
+func forgetOldFake(ctx context.Context, db *boltdb.DB) error {
+	pending, err := db.Pending(ctx)
+	if err != nil {
+		return err
+	}
+	ids := make([]int, len(pending))
+	for i, u := range pending {
+		ids[i] = u.ID
+	}
+	if err := db.Done(ctx, ids, time.Now()); err != nil {
+		return err
+	}
+	if _, err := db.ForgetHandled(ctx, time.Now().AddDate(100, 0, 0)); err != nil {
+		return err
+	}
+	_, err = db.Accept(ctx, nil, 0, time.Now())
+	return err
 }

@@ -1,21 +1,29 @@
 package main
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/chromedp/chromedp"
+
+	"jastar/storage"
+	"jastar/storage/boltdb"
 )
 
 // TestSandbox_Browser drives the sandbox chat page in headless Chromium, as
@@ -23,9 +31,9 @@ import (
 // the Kazakh greeting, share a location near Kaskelen and see the Karasai
 // center, book a consultation to the end while the staff group shows the
 // notification, switch to Russian, then look at the page on a phone-sized
-// screen. Every step writes a
-// screenshot to $JASTAR_SCREENSHOTS (default: a temporary folder); README's
-// docs/sandbox.png is one of them.
+// screen. Every step writes a screenshot to $JASTAR_SCREENSHOTS (default: a
+// temporary folder); README's bot/sandbox/testdata/sandbox.png is the one of
+// step "booked" (10-booked.png).
 func TestSandbox_Browser(t *testing.T) {
 	if testing.Short() {
 		t.Skip("drives a browser; skipped with -short")
@@ -104,25 +112,39 @@ var sandboxURL = regexp.MustCompile(`http://127\.0\.0\.1:\d+/`)
 // would run it, and returns the URL it prints.
 func startSandbox(t *testing.T) string {
 	t.Helper()
+	u, _ := startSandboxWith(t, nil)
+	return u
+}
+
+// startSandboxWith runs "jastar sandbox" with the shell environment shell
+// and the extra arguments, and returns the URL it prints and a stop
+// function (also called at cleanup).
+func startSandboxWith(t *testing.T, shell map[string]string, args ...string) (string, func()) {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	out := &signalWriter{wrote: make(chan struct{}, 1)}
 	done := make(chan error, 1)
-	go func() { done <- run(ctx, []string{"sandbox", "-addr", "127.0.0.1:0"}, env(nil), out, out) }()
-	t.Cleanup(func() {
-		cancel()
-		select {
-		case err := <-done:
-			if err != nil {
-				t.Errorf("sandbox stopped with %v", err)
+	args = append([]string{"sandbox", "-addr", "127.0.0.1:0"}, args...)
+	go func() { done <- run(ctx, args, env(shell), out, out) }()
+	var once sync.Once
+	stop := func() {
+		once.Do(func() {
+			cancel()
+			select {
+			case err := <-done:
+				if err != nil {
+					t.Errorf("sandbox stopped with %v", err)
+				}
+			case <-time.After(15 * time.Second):
+				t.Error("sandbox did not stop")
 			}
-		case <-time.After(15 * time.Second):
-			t.Error("sandbox did not stop")
-		}
-	})
+		})
+	}
+	t.Cleanup(stop)
 	deadline := time.After(15 * time.Second)
 	for {
 		if u := sandboxURL.FindString(out.String()); u != "" {
-			return u
+			return u, stop
 		}
 		select {
 		case <-out.wrote:
@@ -314,5 +336,137 @@ func TestRun_SandboxFlags(t *testing.T) {
 	}
 	if err := run(context.Background(), []string{"sandbox", "extra"}, env(nil), &out, &errOut); !errors.Is(err, errUsage) {
 		t.Errorf("extra argument: err = %v, want a usage error", err)
+	}
+}
+
+// botAnswersStart sends /start as the persona through the page's API and
+// returns the text of the bot's first answer in their chat, read from the
+// page's event stream.
+func botAnswersStart(t *testing.T, pageURL string, persona int64) string {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	as := strconv.FormatInt(persona, 10)
+	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, pageURL+"api/events?as="+as, nil)
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatalf("event stream: %v", err)
+	}
+	defer res.Body.Close()
+	send, err := http.Post(pageURL+"api/send", "application/json", strings.NewReader(`{"as": `+as+`, "text": "/start"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	send.Body.Close()
+	if send.StatusCode != http.StatusOK {
+		t.Fatalf("send /start: %s", send.Status)
+	}
+	lines := bufio.NewScanner(res.Body)
+	for lines.Scan() {
+		data, ok := strings.CutPrefix(lines.Text(), "data: ")
+		if !ok {
+			continue
+		}
+		var e struct {
+			Chat    int64 `json:"chat"`
+			Message *struct {
+				FromBot bool   `json:"from_bot"`
+				Text    string `json:"text"`
+			} `json:"message"`
+		}
+		if err := json.Unmarshal([]byte(data), &e); err != nil {
+			t.Fatalf("event %s: %v", data, err)
+		}
+		if e.Chat == persona && e.Message != nil && e.Message.FromBot {
+			return e.Message.Text
+		}
+	}
+	t.Fatalf("the bot did not answer /start: %v", lines.Err())
+	return ""
+}
+
+// TestSandbox_IgnoresShellSettings runs the sandbox from a shell set up for
+// production: an ops listener on every interface and a real Bot API. The
+// sandbox must still listen on loopback only and talk to its own fake.
+func TestSandbox_IgnoresShellSettings(t *testing.T) {
+	free, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	opsPort := strconv.Itoa(free.Addr().(*net.TCPAddr).Port)
+	free.Close()
+	elsewhere := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		t.Errorf("the sandbox called the Bot API of the shell: %s", r.URL.Path)
+		http.Error(w, "not here", http.StatusUnauthorized)
+	}))
+	t.Cleanup(elsewhere.Close)
+
+	pageURL, _ := startSandboxWith(t, map[string]string{
+		"JASTAR_HTTP_ADDR":   "0.0.0.0:" + opsPort,
+		"TELEGRAM_API_URL":   elsewhere.URL,
+		"TELEGRAM_BOT_TOKEN": "999:PRODUCTION-TOKEN",
+		"JASTAR_DB":          filepath.Join(t.TempDir(), "sandbox.db"),
+	})
+	if got := botAnswersStart(t, pageURL, 5000001); !strings.Contains(got, "Әлия") {
+		t.Errorf("answer to /start = %q, want the greeting of Әлия", got)
+	}
+	// The bot answered, so runBot is past the point where it would have
+	// opened the ops listener.
+	if c, err := net.DialTimeout("tcp", "127.0.0.1:"+opsPort, time.Second); err == nil {
+		c.Close()
+		t.Errorf("something listens on JASTAR_HTTP_ADDR's port %s: the sandbox honoured the shell's JASTAR_HTTP_ADDR", opsPort)
+	}
+}
+
+// TestSandbox_DatabaseWithPeople points JASTAR_DB at a stopped production
+// database: the sandbox refuses it unless told that is meant.
+func TestSandbox_DatabaseWithPeople(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "production.db")
+	db, err := boltdb.Open(path, boltdb.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = db.SaveSubscription(context.Background(), storage.Subscription{
+		ChatID: 123456789, Topics: []storage.Topic{storage.TopicNews}, Lang: "kk", Active: true, UpdatedAt: time.Now(),
+	})
+	db.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	shell := map[string]string{"JASTAR_DB": path}
+
+	// A sandbox that took the file would serve until the deadline.
+	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	defer cancel()
+	var out bytes.Buffer
+	err = run(ctx, []string{"sandbox", "-addr", "127.0.0.1:0"}, env(shell), &out, &out)
+	var cerr *configError
+	if !errors.As(err, &cerr) || !strings.Contains(err.Error(), "subscriptions of people who are not the sandbox's personas") ||
+		!strings.Contains(err.Error(), "-db-with-people") {
+		t.Fatalf("database with a subscriber: err = %v, want a configuration error naming the subscriptions and -db-with-people", err)
+	}
+	if strings.Contains(out.String(), "http://") {
+		t.Errorf("the sandbox served a page on a refused database:\n%s", out.String())
+	}
+
+	pageURL, _ := startSandboxWith(t, shell, "-db-with-people")
+	if got := botAnswersStart(t, pageURL, 5000002); !strings.Contains(got, "Данияр") {
+		t.Errorf("with -db-with-people: answer to /start = %q, want the greeting of Данияр", got)
+	}
+}
+
+// TestSandbox_ReusesItsOwnDatabase runs the sandbox twice on one JASTAR_DB,
+// as someone who keeps their rehearsal would: the second run needs no flag,
+// and the bot answers although the new fake numbers its updates from 1 again.
+func TestSandbox_ReusesItsOwnDatabase(t *testing.T) {
+	shell := map[string]string{"JASTAR_DB": filepath.Join(t.TempDir(), "rehearsal.db")}
+	for run := 1; run <= 2; run++ {
+		pageURL, stop := startSandboxWith(t, shell)
+		for _, persona := range []int64{5000001, 5000003} {
+			if got := botAnswersStart(t, pageURL, persona); got == "" {
+				t.Fatalf("run %d: persona %d got an empty answer to /start", run, persona)
+			}
+		}
+		stop()
 	}
 }

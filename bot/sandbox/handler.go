@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"math"
 	"mime"
+	"net"
 	"net/http"
 	"path"
 	"strconv"
@@ -101,6 +102,12 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Security-Policy", "default-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'none'; frame-ancestors 'none'")
 	w.Header().Set("X-Content-Type-Options", "nosniff")
 	w.Header().Set("Referrer-Policy", "no-referrer")
+	if !loopbackHost(r.Host) {
+		// DNS rebinding: a web page whose name now resolves to 127.0.0.1
+		// reaches us as same-origin, but its Host header keeps its own name.
+		apiError(w, http.StatusMisdirectedRequest, "Host: the sandbox answers only to localhost, 127.0.0.1 or [::1]")
+		return
+	}
 	if ct, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); r.Method == http.MethodPost && ct != "application/json" {
 		// A cross-site form cannot send application/json without a CORS
 		// preflight we never answer, so this stops drive-by posts too.
@@ -108,6 +115,23 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	h.mux.ServeHTTP(w, r)
+}
+
+// loopbackHost reports whether a Host header names this computer: localhost
+// or a loopback address, with or without a port. The port needs no check: a
+// page of another origin cannot send a Host of ours, and the listener
+// already binds to loopback only.
+func loopbackHost(host string) bool {
+	if h, _, err := net.SplitHostPort(host); err == nil {
+		host = h
+	} else {
+		host = strings.TrimSuffix(strings.TrimPrefix(host, "["), "]")
+	}
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }
 
 // apiError answers {"error": msg}.

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"slices"
@@ -189,6 +190,46 @@ func TestHandler_RejectsBadInput(t *testing.T) {
 	})
 	if n := f.srv.PendingUpdates(); n != 0 {
 		t.Errorf("%d updates reached the bot from rejected requests", n)
+	}
+}
+
+// TestHandler_RejectsForeignHost plays a DNS-rebinding page: its name now
+// resolves to 127.0.0.1, so the browser reaches the sandbox, but the Host
+// header keeps the attacker's name and the page must not act as anyone.
+func TestHandler_RejectsForeignHost(t *testing.T) {
+	f := newFixture(t)
+	port := f.web.Listener.Addr().(*net.TCPAddr).Port
+	do := func(host, method, path, body string) int {
+		t.Helper()
+		req, err := http.NewRequest(method, f.web.URL+path, strings.NewReader(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Host = host
+		req.Header.Set("Content-Type", "application/json")
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		return res.StatusCode
+	}
+	send := `{"as": ` + strconv.FormatInt(AdminID, 10) + `, "text": "/broadcast"}`
+	for _, host := range []string{"rebind.example:" + strconv.Itoa(port), "rebind.example", "127.0.0.1.nip.io:" + strconv.Itoa(port), "10.0.0.1:8080"} {
+		if code := do(host, http.MethodPost, "/api/send", send); code != http.StatusMisdirectedRequest {
+			t.Errorf("Host %q: send answered %d, want 421", host, code)
+		}
+		if code := do(host, http.MethodGet, "/api/config", ""); code != http.StatusMisdirectedRequest {
+			t.Errorf("Host %q: config answered %d, want 421", host, code)
+		}
+	}
+	if n := f.srv.PendingUpdates(); n != 0 {
+		t.Fatalf("%d updates reached the bot from a foreign Host", n)
+	}
+	for _, host := range []string{"localhost:" + strconv.Itoa(port), "LOCALHOST", "127.0.0.1:" + strconv.Itoa(port), "[::1]:" + strconv.Itoa(port), "127.0.0.2:8080"} {
+		if code := do(host, http.MethodPost, "/api/send", send); code != http.StatusOK {
+			t.Errorf("Host %q: send answered %d, want 200", host, code)
+		}
 	}
 }
 
