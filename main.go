@@ -116,7 +116,8 @@ Commands:
   export [flags] FILE   write the bookings of a period as CSV for Excel (see -h)
   load [flags]          drive simulated people through the bot and measure it (see -h)
   catalog check FILE    validate a catalog file; catalog default prints the embedded one
-  sandbox [-addr A]     try the bot without Telegram: a local chat page on 127.0.0.1:8080
+  sandbox [-addr A] [-db-with-people]
+                        try the bot without Telegram: a local chat page on 127.0.0.1:8080
   help                  show this help
 
 Configuration is read from the environment; see README.md.
