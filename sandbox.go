@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"io/fs"
 	"net"
 	"net/http"
 	"os"
@@ -164,23 +165,41 @@ func sandboxSettings() []string {
 // numbers its updates from 1 again: the old fake's offset and handled ids
 // would make the bot confirm away or skip the new updates as already seen.
 func prepareSandboxDB(ctx context.Context, path string, withPeople bool) error {
+	if !withPeople {
+		if err := refuseOtherPeople(ctx, path); err != nil {
+			return err
+		}
+	}
 	db, err := boltdb.Open(path, boltdb.Options{})
 	if err != nil {
 		return fmt.Errorf("sandbox: open %s: %w", path, err)
 	}
 	defer db.Close()
-	if !withPeople {
-		what, err := peopleBesidePersonas(ctx, db)
-		if err != nil {
-			return fmt.Errorf("sandbox: look into %s: %w", path, err)
-		}
-		if what != "" {
-			return &configError{name: "JASTAR_DB", msg: path + " holds " + what + " of people who are not the sandbox's personas; " +
-				"the sandbox would send their due reminders and unfinished broadcasts to its fake Telegram and mark them sent. " +
-				"Point JASTAR_DB at a new file, or at a copy and pass -db-with-people"}
-		}
-	}
 	return forgetOldFake(ctx, db)
+}
+
+// refuseOtherPeople looks into an existing file read-only, so a file it
+// refuses is left exactly as it was: no migration to this binary's schema,
+// no owed compaction, nothing a stopped production bot would trip over.
+func refuseOtherPeople(ctx context.Context, path string) error {
+	if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	db, err := boltdb.Open(path, boltdb.Options{ReadOnly: true})
+	if err != nil {
+		return fmt.Errorf("sandbox: open %s: %w", path, err)
+	}
+	defer db.Close()
+	what, err := peopleBesidePersonas(ctx, db)
+	if err != nil {
+		return fmt.Errorf("sandbox: look into %s: %w", path, err)
+	}
+	if what != "" {
+		return &configError{name: "JASTAR_DB", msg: path + " holds " + what + " of people who are not the sandbox's personas; " +
+			"the sandbox would send their due reminders and unfinished broadcasts to its fake Telegram and mark them sent. " +
+			"Point JASTAR_DB at a new file, or at a copy and pass -db-with-people"}
+	}
+	return nil
 }
 
 // peopleBesidePersonas names what in db belongs to someone who is not a

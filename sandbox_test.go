@@ -434,6 +434,10 @@ func TestSandbox_DatabaseWithPeople(t *testing.T) {
 		t.Fatal(err)
 	}
 	shell := map[string]string{"JASTAR_DB": path}
+	before, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
 
 	// A sandbox that took the file would serve until the deadline.
 	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
@@ -447,6 +451,11 @@ func TestSandbox_DatabaseWithPeople(t *testing.T) {
 	}
 	if strings.Contains(out.String(), "http://") {
 		t.Errorf("the sandbox served a page on a refused database:\n%s", out.String())
+	}
+	// Refused means untouched: no migration or compaction a stopped
+	// production bot would then trip over.
+	if after, err := os.ReadFile(path); err != nil || !bytes.Equal(before, after) {
+		t.Errorf("the refused database file changed (err %v)", err)
 	}
 
 	pageURL, _ := startSandboxWith(t, shell, "-db-with-people")
