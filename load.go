@@ -416,7 +416,12 @@ func replayCapacity(bookings []storage.Booking, capacity func(center, typ string
 		s := slot{b.CenterID, b.TypeID, b.Start.Unix()}
 		changes[s] = append(changes[s], change{b.CreatedAt, +1})
 		if b.Status == storage.BookingCancelled {
-			changes[s] = append(changes[s], change{b.UpdatedAt.Add(-releaseSlack), -1})
+			// Never before the booking itself was stamped.
+			release := b.UpdatedAt.Add(-releaseSlack)
+			if release.Before(b.CreatedAt) {
+				release = b.CreatedAt
+			}
+			changes[s] = append(changes[s], change{release, -1})
 		}
 	}
 	cc := capacityCheck{Checked: len(bookings), Slots: len(changes)}

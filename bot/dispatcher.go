@@ -129,6 +129,12 @@ func (d *dispatcher) dropQueued() {
 		}
 		d.queues[chat] = nil
 	}
+	// A chat that waited for a worker has none: forget it, or a later job
+	// of it would find it "busy" and never run. A chat a worker is on
+	// keeps its (now empty) entry; the worker deletes it.
+	for _, chat := range d.ready {
+		delete(d.queues, chat)
+	}
 	d.ready = nil
 }
 

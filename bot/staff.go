@@ -197,7 +197,9 @@ func (b *Bot) notifyStaff(ctx context.Context, bk storage.Booking, ev staffEvent
 	// of a notice about the booking as it still is sets it: one about an
 	// older state must not cover a newer change staff have not heard of.
 	if delivered {
-		current, err := b.store.MarkStaffNotified(ctx, bk)
+		// Not cancellable: staff have the notice, and a shutdown that
+		// began meanwhile must not leave it owed to the digest as well.
+		current, err := b.store.MarkStaffNotified(context.WithoutCancel(ctx), bk)
 		if err != nil {
 			b.log.Error("record staff notified", "booking_id", bk.ID, "err", err)
 		} else if !current {

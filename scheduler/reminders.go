@@ -131,7 +131,7 @@ func (s *Reminders) send(ctx context.Context, now time.Time, due []storage.Remin
 		defer mu.Unlock()
 		if !stopped {
 			stopped = true
-			stopErr = s.putBack(ctx, now, due[next:], latest, res)
+			stopErr = errors.Join(stopErr, s.putBack(ctx, now, due[next:], latest, res))
 		}
 	}
 	defer context.AfterFunc(ctx, putBackRest)()
@@ -174,9 +174,7 @@ func (s *Reminders) send(ctx context.Context, now time.Time, due []storage.Remin
 		case errors.Is(err, storage.ErrNotSent):
 			// Stopped before it reached Telegram: keep it for the next
 			// process, with the rest or on its own if the rest is back.
-			if stopErr == nil {
-				stopErr = s.putBack(ctx, now, due[i:i+1], latest, res)
-			}
+			stopErr = errors.Join(stopErr, s.putBack(ctx, now, due[i:i+1], latest, res))
 		default:
 			res.Failed++
 			s.log.Warn("reminder not delivered", "reminder_id", r.ID, "kind", string(r.Kind),
