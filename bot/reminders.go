@@ -27,7 +27,21 @@ var errObsolete = storage.ErrReminderObsolete
 //
 // A person Telegram told us blocked the bot (User.Active false) is skipped,
 // so one 403 stops all their remaining reminders.
+//
+// A reminder stopped by shutdown before its message went out says so with
+// storage.ErrNotSent, so the sweep keeps it for the next process.
 func (b *Bot) Remind(ctx context.Context, r storage.Reminder) error {
+	err := b.remind(ctx, r)
+	// Only reads come before the send, and nothing is written after it: an
+	// error caused by the stop that the sender did not already classify
+	// was a read's, and nothing reached Telegram.
+	if err != nil && ctx.Err() != nil && errors.Is(err, ctx.Err()) && !errors.Is(err, ErrMaybeSent) && !errors.Is(err, storage.ErrNotSent) {
+		err = fmt.Errorf("reminder %d: %w: %w", r.ID, storage.ErrNotSent, err)
+	}
+	return err
+}
+
+func (b *Bot) remind(ctx context.Context, r storage.Reminder) error {
 	u, err := b.store.User(ctx, r.ChatID)
 	if err != nil && !errors.Is(err, storage.ErrNotFound) {
 		return fmt.Errorf("load user %d: %w", r.ChatID, err)

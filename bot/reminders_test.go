@@ -2,6 +2,7 @@ package bot
 
 import (
 	"context"
+	"errors"
 	"strings"
 	"testing"
 	"time"
@@ -419,5 +420,28 @@ func TestReminders_ShutdownPutsBackUnsent(t *testing.T) {
 		if n := countText(h, id, plain(firstLine(ru(locales.ReminderDayBefore)))); n != 1 {
 			t.Errorf("chat %d: %d day-before reminders, want exactly 1:\n%s", id, n, h.transcript(id))
 		}
+	}
+}
+
+// TestRemind_StoppedBeforeTheSendSaysNotSent: a shutdown that lands while a
+// reminder is being prepared (its booking read, before the message) says
+// "not sent", so the sweep keeps it for the next process instead of
+// counting it failed and losing it.
+func TestRemind_StoppedBeforeTheSendSaysNotSent(t *testing.T) {
+	h, _ := bookingHarness(t)
+	u := h.person(3401, storage.Kazakh)
+	bk := h.book(u.ID, storage.Kazakh, "karasai", "career", at(t, 2, 11))
+	rs, err := h.db.RemindersOf(context.Background(), bk.ID)
+	if err != nil || len(rs) == 0 {
+		t.Fatalf("reminders of the booking = %v, %v", rs, err)
+	}
+	before := len(h.srv.Transcript(u.ID))
+	ctx, stop := context.WithCancel(context.Background())
+	stop()
+	if err := h.bot.Remind(ctx, rs[0]); !errors.Is(err, storage.ErrNotSent) || !errors.Is(err, context.Canceled) {
+		t.Errorf("Remind after the stop = %v, want a not-sent error wrapping the stop", err)
+	}
+	if got := len(h.srv.Transcript(u.ID)); got != before {
+		t.Errorf("the person got %d new messages, want none", got-before)
 	}
 }
