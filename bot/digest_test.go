@@ -55,7 +55,9 @@ func TestStaffDigest_PerCenterChat(t *testing.T) {
 		t.Fatal(err)
 	}
 	later := h.book(3203, storage.Russian, "karasai", "career", at(t, 3, 15))
-	if err := h.db.SetStaffNotified(ctx, cancelled.ID, true); err != nil {
+	if cur, err := h.db.Booking(ctx, cancelled.ID); err != nil {
+		t.Fatal(err)
+	} else if _, err := h.db.MarkStaffNotified(ctx, cur); err != nil {
 		t.Fatal(err)
 	}
 

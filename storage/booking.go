@@ -101,9 +101,6 @@ type BookingStore interface {
 	// feedback question is written at most once per booking, however often
 	// the mark is corrected.
 	SetStatus(ctx context.Context, id uint64, status BookingStatus, now time.Time) (Booking, error)
-	// SetStaffNotified records whether staff heard of the booking's latest
-	// change.
-	SetStaffNotified(ctx context.Context, id uint64, notified bool) error
 	// MarkStaffNotified records that staff heard of seen, the booking as a
 	// notice described it, only if the booking has not changed since
 	// (same UpdatedAt, status and start): a notice about an older state

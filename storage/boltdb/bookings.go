@@ -332,24 +332,6 @@ func (db *DB) SetStatus(ctx context.Context, id uint64, status storage.BookingSt
 	return out, nil
 }
 
-// SetStaffNotified implements storage.BookingStore.
-func (db *DB) SetStaffNotified(ctx context.Context, id uint64, notified bool) error {
-	if err := ctx.Err(); err != nil {
-		return err
-	}
-	return db.bolt.Batch(func(tx *bolt.Tx) error {
-		b, err := getBooking(tx, id)
-		if err != nil {
-			return err
-		}
-		if b.StaffNotified == notified {
-			return nil
-		}
-		b.StaffNotified = notified
-		return putBooking(tx, b)
-	})
-}
-
 // MarkStaffNotified implements storage.BookingStore. Status and start are
 // compared beside UpdatedAt so that two changes within one clock tick still
 // differ.

@@ -311,7 +311,9 @@ func TestSetStatus(t *testing.T) {
 	if rs, _ := db.RemindersOf(ctx, b.ID); len(rs) != 0 {
 		t.Errorf("reminders of a marked booking = %+v", rs)
 	}
-	if err := db.SetStaffNotified(ctx, b.ID, true); err != nil {
+	if cur, err := db.Booking(ctx, b.ID); err != nil {
+		t.Fatal(err)
+	} else if _, err := db.MarkStaffNotified(ctx, cur); err != nil {
 		t.Fatal(err)
 	}
 	if got, _ := db.Booking(ctx, b.ID); !got.StaffNotified || got.Status != storage.BookingNoShow {
