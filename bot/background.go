@@ -1,0 +1,90 @@
+package bot
+
+import (
+	"context"
+	"sync"
+)
+
+// bgWork runs the bot's work outside handlers: callback answers, and staff
+// notices in one FIFO queue per booking. Its guard keeps new work from
+// being added while Run waits for the old: once shut, new work is refused,
+// so the WaitGroup is never added to during its Wait (a "WaitGroup misuse"
+// panic that skipped closing the database).
+type bgWork struct {
+	mu   sync.Mutex
+	shut bool
+	wg   sync.WaitGroup
+	// staff holds the staff notices, keyed by booking, so the notices of
+	// one booking arrive in the order of its changes.
+	staff *dispatcher
+	// ctx is the parent of all background contexts; cancelled at the drain
+	// deadline, it stops what is still waiting for the rate limiter.
+	ctx    context.Context
+	cancel context.CancelFunc
+}
+
+// staffQueueWorkers is how many staff notices are sent at once (the
+// sender still keeps each group under Telegram's limit), and staffQueueMax
+// how many may wait: beyond it a notice is not sent and the morning digest
+// lists its booking instead.
+const (
+	staffQueueWorkers = 8
+	staffQueueMax     = 1024
+)
+
+func newBgWork() *bgWork {
+	w := &bgWork{staff: newDispatcher(staffQueueWorkers, staffQueueMax)}
+	w.ctx, w.cancel = context.WithCancel(context.Background())
+	return w
+}
+
+// run starts f in its own goroutine unless shutdown began; it reports
+// whether f was started.
+func (w *bgWork) run(f func(ctx context.Context)) bool {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.shut {
+		return false
+	}
+	w.wg.Add(1)
+	go func() {
+		defer w.wg.Done()
+		f(w.ctx)
+	}()
+	return true
+}
+
+// queue adds f to the FIFO queue of key unless shutdown began or the queue
+// is full; it reports whether f was queued.
+func (w *bgWork) queue(key int64, f func(ctx context.Context)) bool {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.shut {
+		return false
+	}
+	return w.staff.trySubmit(key, func() { f(w.ctx) })
+}
+
+// stop refuses new work and waits until what was started or queued is
+// done, or ctx ends. Then it cancels what still runs and drops what has not
+// started; it does not wait for a call already on the wire, which the
+// Telegram library cannot cut short. It reports whether all work finished.
+func (w *bgWork) stop(ctx context.Context) bool {
+	w.mu.Lock()
+	w.shut = true
+	w.mu.Unlock()
+	ran := make(chan struct{})
+	go func() { w.wg.Wait(); close(ran) }()
+	queued := w.staff.stop(ctx)
+	select {
+	case <-ran:
+	case <-ctx.Done():
+	}
+	w.cancel()
+	select {
+	case <-ran:
+		return queued
+	default:
+		return false
+	}
+}
