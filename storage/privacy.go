@@ -21,8 +21,10 @@ type PrivacyStore interface {
 	// their bookings are kept only anonymised (ChatID 0, no name, username,
 	// phone or language) for statistics. Active future bookings must be cancelled before, through
 	// the ordinary cancellation, so seats are freed and staff told; Forget
-	// anonymises whatever it finds. When it returns, no byte of the erased
-	// values is left in the database file, not even in freed pages.
+	// anonymises whatever it finds. The file is rewritten soon after (at a
+	// quiet moment within about 10 minutes, at Close, or at the next Open
+	// after a crash), and no byte of the erased values outlives that
+	// rewrite, not even in freed pages.
 	Forget(ctx context.Context, chatID int64) (ForgetReport, error)
 	// DeliveriesOf returns the broadcast deliveries addressed to the person,
 	// the ones Forget deletes, oldest broadcast first.

@@ -264,14 +264,13 @@ func (db *DB) AddRecipients(ctx context.Context, id uint64, max int) (added int,
 // recipients, from entry p.Filled on, and reports whether the list is
 // done, dropping it then.
 //
-// A person forgotten since the snapshot (their subscription record is gone;
-// an unsubscribe keeps it) is skipped: Forget deleted only the deliveries
-// already written. An entry already written is skipped too, so a repeated
-// page never counts anyone twice.
+// An entry Forget blanked (eraseFromAudienceLists: zeros, which match no
+// subscription record) is skipped; so is an entry already written, so a
+// repeated page never counts anyone twice.
 func fillFromSnapshot(tx *bolt.Tx, id uint64, p *progressRecord, max int) (added int, end bool, err error) {
 	snaps := tx.Bucket(bucketBroadcastSnapshots)
 	snap := snaps.Get(encodeUint(id))
-	deliveries, byChat, subs := tx.Bucket(bucketDeliveries), tx.Bucket(bucketDeliveriesByChat), tx.Bucket(bucketSubscriptions)
+	deliveries, subs := tx.Bucket(bucketDeliveries), tx.Bucket(bucketSubscriptions)
 	n := len(snap) / snapshotEntry
 	stop := min(n, p.Filled+max)
 	for i := p.Filled; i < stop; i++ {
@@ -280,10 +279,7 @@ func fillFromSnapshot(tx *bolt.Tx, id uint64, p *progressRecord, max int) (added
 		if subs.Get(e[:8]) == nil || deliveries.Get(deliveryKey(id, chatID)) != nil {
 			continue
 		}
-		if err := byChat.Put(deliveryChatKey(chatID, id), nil); err != nil {
-			return added, false, err
-		}
-		if err := deliveries.Put(deliveryKey(id, chatID), encodeDelivery(storage.DeliveryPending, lang)); err != nil {
+		if err := putPendingDelivery(tx, id, chatID, lang); err != nil {
 			return added, false, err
 		}
 		added++
@@ -296,6 +292,15 @@ func fillFromSnapshot(tx *bolt.Tx, id uint64, p *progressRecord, max int) (added
 	return added, true, snaps.Delete(encodeUint(id))
 }
 
+// putPendingDelivery writes one recipient of broadcast id, not yet sent,
+// with the by-chat entry /forget and /mydata find it by.
+func putPendingDelivery(tx *bolt.Tx, id uint64, chatID int64, lang storage.Lang) error {
+	if err := tx.Bucket(bucketDeliveriesByChat).Put(deliveryChatKey(chatID, id), nil); err != nil {
+		return err
+	}
+	return tx.Bucket(bucketDeliveries).Put(deliveryKey(id, chatID), encodeDelivery(storage.DeliveryPending, lang))
+}
+
 // fillFromIndex fills a broadcast confirmed before recipients were fixed at
 // confirm (it has no stored list): it walks the live subscriber index from
 // where the last call stopped, scanning at most 4*max entries, so a narrow
@@ -305,13 +310,9 @@ func fillFromIndex(tx *bolt.Tx, id uint64, p *progressRecord, max int) (added in
 	if err != nil {
 		return 0, false, err
 	}
-	deliveries, byChat := tx.Bucket(bucketDeliveries), tx.Bucket(bucketDeliveriesByChat)
 	last, end, err := walkAudience(tx, b.Audience, p.FilledTo, p.HasFilled, 4*max, func(r storage.Recipient) error {
 		added++
-		if err := byChat.Put(deliveryChatKey(r.ChatID, id), nil); err != nil {
-			return err
-		}
-		return deliveries.Put(deliveryKey(id, r.ChatID), encodeDelivery(storage.DeliveryPending, r.Lang))
+		return putPendingDelivery(tx, id, r.ChatID, r.Lang)
 	})
 	if err != nil {
 		return added, false, err

@@ -60,9 +60,10 @@ package boltdb
 //	registrations_by_chat
 //	                   chatID (8) | eventID (8)         empty; a person's registrations without a scan
 //
-// Forget (privacy.go) erases a person and then compacts the file
-// (compact.go): bbolt leaves old record versions in freed pages, and only a
-// rewrite of the file removes them.
+// Forget (privacy.go) erases a person and marks meta compact_owed in the
+// same transaction; the throttle in compact.go then compacts the file soon:
+// bbolt leaves old record versions in freed pages, and only a rewrite of
+// the file removes them.
 //
 // Catalog ids (center and seed ids) are at most 24 bytes of [a-z0-9_]
 // (the catalog validates that); in keys they are right-padded with zero bytes

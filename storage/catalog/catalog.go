@@ -257,22 +257,21 @@ func (c *Catalog) Type(id string) (ConsultationType, bool) {
 // CentersIn returns the centers of a district, open ones first, each group
 // in file order. The online desk is never among them.
 func (c *Catalog) CentersIn(districtID string) []Center {
-	var out []Center
-	for _, ce := range c.Centers {
-		if !ce.Online && ce.DistrictID == districtID {
-			out = append(out, ce)
-		}
-	}
-	slices.SortStableFunc(out, func(a, b Center) int { return cmp.Compare(statusRank(a), statusRank(b)) })
-	return out
+	return c.listed(func(ce Center) bool { return ce.DistrictID == districtID })
 }
 
 // ListedCenters returns every center but the online desk, open ones first,
 // each group in file order: the full list for someone far from all of them.
 func (c *Catalog) ListedCenters() []Center {
+	return c.listed(func(Center) bool { return true })
+}
+
+// listed returns the centers keep accepts, the online desk never, open ones
+// first, each group in file order.
+func (c *Catalog) listed(keep func(Center) bool) []Center {
 	var out []Center
 	for _, ce := range c.Centers {
-		if !ce.Online {
+		if !ce.Online && keep(ce) {
 			out = append(out, ce)
 		}
 	}
