@@ -294,11 +294,7 @@ func (b *Bot) RegisterCommands(ctx context.Context) error {
 		if lang == "" {
 			l = b.loc.For("kk")
 		}
-		var cmds []tgbotapi.BotCommand
-		for _, c := range b.routes.menuCommands {
-			cmds = append(cmds, tgbotapi.BotCommand{Command: c.name, Description: l.T(c.description)})
-		}
-		cfg := tgbotapi.NewSetMyCommands(cmds...)
+		cfg := tgbotapi.NewSetMyCommands(b.commandList(l)...)
 		cfg.LanguageCode = lang
 		if _, err := b.send.Request(ctx, cfg); err != nil {
 			return fmt.Errorf("set commands for %q: %w", lang, err)
@@ -307,17 +303,21 @@ func (b *Bot) RegisterCommands(ctx context.Context) error {
 	return nil
 }
 
+// commandList is the command menu with its descriptions in l's language.
+func (b *Bot) commandList(l *locales.Localizer) []tgbotapi.BotCommand {
+	var cmds []tgbotapi.BotCommand
+	for _, c := range b.routes.menuCommands {
+		cmds = append(cmds, tgbotapi.BotCommand{Command: c.name, Description: l.T(c.description)})
+	}
+	return cmds
+}
+
 // setChatCommands publishes the command list in lang for one private chat
 // (scope chat, https://core.telegram.org/bots/api#botcommandscopechat): it
 // overrides the lists per language_code, so Telegram's menu follows the
 // language the person chose rather than their app's.
 func (b *Bot) setChatCommands(ctx context.Context, chatID int64, lang storage.Lang) error {
-	l := b.loc.For(string(lang))
-	var cmds []tgbotapi.BotCommand
-	for _, c := range b.routes.menuCommands {
-		cmds = append(cmds, tgbotapi.BotCommand{Command: c.name, Description: l.T(c.description)})
-	}
-	cfg := tgbotapi.NewSetMyCommandsWithScope(tgbotapi.NewBotCommandScopeChat(chatID), cmds...)
+	cfg := tgbotapi.NewSetMyCommandsWithScope(tgbotapi.NewBotCommandScopeChat(chatID), b.commandList(b.loc.For(string(lang)))...)
 	if _, err := b.send.Request(ctx, cfg); err != nil {
 		return fmt.Errorf("set commands of chat %d: %w", chatID, err)
 	}

@@ -268,7 +268,7 @@ func stopped(method string, maybeSent bool, err error) error {
 func retrySafe(method string) bool {
 	switch method {
 	case "editMessageText", "editMessageReplyMarkup", "answerCallbackQuery", "deleteMessage",
-		"setMyCommands", "sendChatAction", "getUpdates":
+		"setMyCommands":
 		return true
 	}
 	return false
@@ -324,12 +324,6 @@ func methodName(c tgbotapi.Chattable) string {
 		return "setMyCommands"
 	case tgbotapi.UpdateConfig:
 		return "getUpdates"
-	case tgbotapi.ChatActionConfig:
-		return "sendChatAction"
-	case tgbotapi.CopyMessageConfig:
-		return "copyMessage"
-	case tgbotapi.MediaGroupConfig:
-		return "sendMediaGroup"
 	}
 	return fmt.Sprintf("%T", c)
 }

@@ -133,9 +133,9 @@ func (b *Bot) markedKeyboard(l *locales.Localizer, bk storage.Booking) *tgbotapi
 	return &kb
 }
 
-// staffNoticeTimeout bounds a staff notification sent in the background:
-// at a group's 20 messages a minute it covers a burst of a few hundred
-// bookings; one cut off keeps StaffNotified=false for the morning digest.
+// staffNoticeTimeout bounds the send of one staff notice once a queue
+// worker has taken it (it may wait for the group's rate limit); one cut off
+// keeps StaffNotified=false for the morning digest.
 const staffNoticeTimeout = 10 * time.Minute
 
 // notifyStaffLater is notifyStaff outside the handler: the person's
@@ -367,11 +367,11 @@ func (b *Bot) handleStaffReason(ctx context.Context, r *Request) error {
 	}
 	cancelled, err := b.store.Cancel(ctx, bk.ID, "staff_"+r.Data.Arg(1), b.now())
 	if errors.Is(err, storage.ErrConflict) {
-		// Cancelled, marked or begun since it was loaded: say which.
-		if cur, err := b.store.Booking(ctx, bk.ID); err == nil {
-			b.staffCanCancel(ctx, r, cur)
+		// Cancelled, marked or begun since it was loaded: say which, or
+		// that it is cancelled when the booking can still be cancelled.
+		if cur, err := b.store.Booking(ctx, bk.ID); err != nil || b.staffCanCancel(ctx, r, cur) {
+			b.answer(ctx, r, l.T(locales.StaffBookingCancelled))
 		}
-		b.answer(ctx, r, l.T(locales.StaffBookingCancelled)) // unless answered above
 		return nil
 	}
 	if err != nil {
@@ -382,22 +382,13 @@ func (b *Bot) handleStaffReason(ctx context.Context, r *Request) error {
 	if err := b.edit(ctx, r, text, nil); err != nil {
 		b.log.Warn("edit staff notification", "booking_id", bk.ID, "err", err)
 	}
-	pl := b.loc.For(b.personLang(ctx, cancelled))
+	u, _ := b.store.User(ctx, cancelled.ChatID) // unreadable: the booking's language
+	pl := b.personL(u, cancelled.Lang)
 	msg := pl.T(locales.BookingCancelledByCenter, locales.Data{"Text": b.myBookingText(pl, cancelled), "Reason": esc(pl.T(reason))})
 	if _, err := b.sendText(ctx, cancelled.ChatID, msg, nil); err != nil {
 		b.log.Warn("tell person of cancellation", "booking_id", bk.ID, "chat_id", cancelled.ChatID, "err", err)
 	}
 	return nil
-}
-
-// personLang is the language the person of a booking reads now: the one
-// stored in their user record (they may have switched since booking), else
-// the one they booked in.
-func (b *Bot) personLang(ctx context.Context, bk storage.Booking) string {
-	if u, err := b.store.User(ctx, bk.ChatID); err == nil && u.Lang != "" {
-		return string(u.Lang)
-	}
-	return string(bk.Lang)
 }
 
 // editKeyboard replaces only the buttons of the pressed message.
