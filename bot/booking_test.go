@@ -611,7 +611,7 @@ func TestBooking_LimitReadsRight(t *testing.T) {
 	for _, tt := range []struct {
 		max  int
 		want string
-	}{{1, "У вас уже 1 активная запись"}, {2, "У вас уже 2 активные записи"}, {5, "У вас уже 5 активных записей"}} {
+	}{{1, "У вас уже 1 предстоящая запись"}, {2, "У вас уже 2 предстоящие записи"}, {5, "У вас уже 5 предстоящих записей"}} {
 		t.Run(fmt.Sprint(tt.max), func(t *testing.T) {
 			h, _ := bookingHarness(t, withConfig(func(c *Config) { c.MaxBookings = tt.max }))
 			u := telegramtest.User{ID: 1801, FirstName: "Ә", LanguageCode: "ru"}
