@@ -59,17 +59,15 @@ func runLoad(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if err != nil {
 		return err
 	}
-	loc, err := time.LoadLocation(loadZone)
+	loc, err := loadTimeZone(loadZone, time.Now())
 	if err != nil {
 		return err
 	}
 	// The bot gets the same catalog file (or none) and zone, so this is the
 	// catalog it runs with.
-	cat := catalog.Default(loc)
-	if *catalogFile != "" {
-		if cat, err = catalog.Load(*catalogFile, loc); err != nil {
-			return fmt.Errorf("load: %w", err)
-		}
+	cat, err := loadCatalog(Config{CatalogPath: *catalogFile, Location: loc})
+	if err != nil {
+		return fmt.Errorf("load: %w", err)
 	}
 	opts := loadtest.Options{
 		Users: *users, Concurrency: *conc, Duration: *duration, Iterations: *iterations,
@@ -90,7 +88,7 @@ func runLoad(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	}
 	if *seedUsers+*seedBookings+*seedSubscribers > 0 {
 		began := time.Now()
-		if err := seedDB(ctx, dbPath, seedSizes{*seedUsers, *seedBookings, *seedSubscribers}, cat, loc); err != nil {
+		if err := seedDB(ctx, dbPath, seedSizes{*seedUsers, *seedBookings, *seedSubscribers}, cat); err != nil {
 			return err
 		}
 		fmt.Fprintf(stdout, "seeded %d people, %d bookings, %d subscribers in %s\n", *seedUsers, *seedBookings, *seedSubscribers, time.Since(began).Round(time.Second))

@@ -19,7 +19,7 @@ type seedSizes struct{ users, bookings, subscribers int }
 // seedDB fills the database at path with people, past bookings spread over
 // the catalog's centers and types, and subscribers, through the same store
 // methods the bot uses (so indexes are as the bot writes them).
-func seedDB(ctx context.Context, path string, n seedSizes, cat *catalog.Catalog, loc *time.Location) error {
+func seedDB(ctx context.Context, path string, n seedSizes, cat *catalog.Catalog) error {
 	db, err := boltdb.Open(path, boltdb.Options{BulkLoad: true})
 	if err != nil {
 		return err
@@ -33,7 +33,7 @@ func seedDB(ctx context.Context, path string, n seedSizes, cat *catalog.Catalog,
 		}
 	}
 	const firstChat = 50_000_000
-	start := time.Now().AddDate(-2, 0, 0).In(loc)
+	start := time.Now().AddDate(-2, 0, 0).In(cat.Location())
 	work := func(count int, do func(i int) error) error {
 		var next atomic.Int64
 		var wg sync.WaitGroup
