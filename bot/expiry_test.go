@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/binary"
-	"fmt"
 	"log/slog"
 	"os"
 	"strings"
@@ -45,22 +44,6 @@ func (h *harness) toPhoneStep(u telegramtest.User, lang string) telegramtest.Mes
 	before := h.lastID(u.ID)
 	h.press(u, m, "11:00")
 	return h.waitNew(u.ID, before, firstLine(l.T(locales.BookAskPhone)))
-}
-
-// lastID is the id of the last message in chat, 0 if none.
-func (h *harness) lastID(chatID int64) int {
-	if last, ok := h.srv.LastMessage(chatID); ok {
-		return last.ID
-	}
-	return 0
-}
-
-// waitNew waits for a bot message after id before containing text.
-func (h *harness) waitNew(chatID int64, before int, text string) telegramtest.Message {
-	h.t.Helper()
-	return h.waitMatch(chatID, fmt.Sprintf("new bot message containing %q", text), func(m telegramtest.Message) bool {
-		return m.ID > before && m.FromBot && strings.Contains(m.Text, text)
-	})
 }
 
 // housekeep runs the hourly housekeeping job as main wires it, at now.

@@ -171,10 +171,7 @@ func (h *harness) waitText(chatID int64, fragments ...string) telegramtest.Messa
 // chat from an earlier round does not count.
 func (h *harness) ask(u telegramtest.User, text string, fragments ...string) telegramtest.Message {
 	h.t.Helper()
-	before := 0
-	if last, ok := h.srv.LastMessage(u.ID); ok {
-		before = last.ID
-	}
+	before := h.lastID(u.ID)
 	h.srv.SendText(u, text)
 	return h.waitMatch(u.ID, fmt.Sprintf("new message containing %q", fragments), func(m telegramtest.Message) bool {
 		if m.ID <= before {
@@ -186,6 +183,22 @@ func (h *harness) ask(u telegramtest.User, text string, fragments ...string) tel
 			}
 		}
 		return true
+	})
+}
+
+// lastID is the id of the last message in chat, 0 if none.
+func (h *harness) lastID(chatID int64) int {
+	if last, ok := h.srv.LastMessage(chatID); ok {
+		return last.ID
+	}
+	return 0
+}
+
+// waitNew waits for a bot message after id before containing text.
+func (h *harness) waitNew(chatID int64, before int, text string) telegramtest.Message {
+	h.t.Helper()
+	return h.waitMatch(chatID, fmt.Sprintf("new bot message containing %q", text), func(m telegramtest.Message) bool {
+		return m.ID > before && m.FromBot && strings.Contains(m.Text, text)
 	})
 }
 
