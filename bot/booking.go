@@ -163,7 +163,7 @@ func newToken() string { return B36(uint64(rand.Uint32())) }
 // another one, or expired. An expired one is told so the same way whether
 // housekeeping closed it before the press or it is found idle now.
 func (b *Bot) bookDialogue(ctx context.Context, r *Request) (storage.Conversation, bool, error) {
-	conv, err := b.store.Conversation(ctx, r.ChatID)
+	conv, err := b.openDialogue(ctx, r.ChatID)
 	expired := errors.Is(err, storage.ErrDialogExpired)
 	if expired {
 		err = nil
@@ -174,7 +174,7 @@ func (b *Bot) bookDialogue(ctx context.Context, r *Request) (storage.Conversatio
 		return conv, false, nil
 	case err != nil:
 		return conv, false, err
-	case expired || b.idle(conv):
+	case expired:
 		return conv, false, b.tellExpired(ctx, r, conv.Flow)
 	}
 	return conv, true, nil

@@ -261,7 +261,7 @@ func (b *Bot) routeCallback(ctx context.Context, r *Request) error {
 // keyboard, a shared contact) was meant for the dialogue, and the answer
 // brings the main menu back.
 func (b *Bot) routeStep(ctx context.Context, r *Request) (bool, error) {
-	conv, err := b.store.Conversation(ctx, r.ChatID)
+	conv, err := b.openDialogue(ctx, r.ChatID)
 	switch {
 	case errors.Is(err, storage.ErrDialogExpired):
 		return true, b.tellExpired(ctx, r, conv.Flow)
@@ -269,8 +269,6 @@ func (b *Bot) routeStep(ctx context.Context, r *Request) (bool, error) {
 		return false, nil
 	case err != nil:
 		return true, err
-	case b.idle(conv):
-		return true, b.tellExpired(ctx, r, conv.Flow)
 	}
 	h, ok := b.routes.flows[conv.Flow]
 	if !ok {
@@ -281,10 +279,15 @@ func (b *Bot) routeStep(ctx context.Context, r *Request) (bool, error) {
 	return true, h(ctx, r, conv)
 }
 
-// idle reports whether conv has waited longer than the dialogue TTL, so it
-// counts as expired even before housekeeping gets to it.
-func (b *Bot) idle(conv storage.Conversation) bool {
-	return b.now().Sub(conv.UpdatedAt) > b.cfg.DialogTTL
+// openDialogue is the chat's dialogue. One idle longer than the dialogue TTL
+// but not yet closed by housekeeping comes back with storage.ErrDialogExpired
+// too, as one housekeeping closed does, so callers tell both the same way.
+func (b *Bot) openDialogue(ctx context.Context, chatID int64) (storage.Conversation, error) {
+	conv, err := b.store.Conversation(ctx, chatID)
+	if err == nil && b.now().Sub(conv.UpdatedAt) > b.cfg.DialogTTL {
+		return conv, fmt.Errorf("conversation %d idle since %s: %w", chatID, conv.UpdatedAt.Format(time.RFC3339), storage.ErrDialogExpired)
+	}
+	return conv, err
 }
 
 // tellExpired ends the chat's dialogue, open or expired, and says it closed
