@@ -384,7 +384,7 @@ func (b *Bot) handleUnregisterCallback(ctx context.Context, r *Request) error {
 	}
 	b.answer(ctx, r, r.L.T(locales.EventUnregistered))
 	if promoted != nil {
-		b.notifyPromoted(ctx, e, []storage.Registration{*promoted})
+		b.notifyPromoted(ctx, e.ID, promoted.ChatID)
 	}
 	return b.showEventCard(ctx, r, e, back)
 }
@@ -393,18 +393,16 @@ func (b *Bot) handleUnregisterCallback(ctx context.Context, r *Request) error {
 // up, at once rather than at the next sweep. The notice was stored with the
 // move; it is claimed here before it is sent, so the sweep never sends it
 // again, and a crash before the claim leaves it to the sweep.
-func (b *Bot) notifyPromoted(ctx context.Context, e storage.Event, regs []storage.Registration) {
-	for _, reg := range regs {
-		notices, err := b.store.ClaimNotices(ctx, e.ID, reg.ChatID)
-		if err != nil {
-			b.log.Warn("claim event notice", "event_id", e.ID, "chat_id", reg.ChatID, "err", err)
-			continue
-		}
-		for _, n := range notices {
-			if err := b.Remind(ctx, n); err != nil {
-				b.log.Warn("event notice not delivered", "reminder_id", n.ID, "kind", string(n.Kind),
-					"event_id", e.ID, "chat_id", reg.ChatID, "err", err)
-			}
+func (b *Bot) notifyPromoted(ctx context.Context, eventID uint64, chatID int64) {
+	notices, err := b.store.ClaimNotices(ctx, eventID, chatID)
+	if err != nil {
+		b.log.Warn("claim event notice", "event_id", eventID, "chat_id", chatID, "err", err)
+		return
+	}
+	for _, n := range notices {
+		if err := b.Remind(ctx, n); err != nil {
+			b.log.Warn("event notice not delivered", "reminder_id", n.ID, "kind", string(n.Kind),
+				"event_id", eventID, "chat_id", chatID, "err", err)
 		}
 	}
 }

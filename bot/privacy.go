@@ -373,7 +373,7 @@ func (b *Bot) unregisterForForget(ctx context.Context, chatID int64, now time.Ti
 			return fmt.Errorf("unregister %d from event %d before forgetting: %w", chatID, reg.EventID, err)
 		}
 		if promoted != nil {
-			b.notifyPromoted(ctx, e, []storage.Registration{*promoted})
+			b.notifyPromoted(ctx, e.ID, promoted.ChatID)
 		}
 	}
 	return nil
