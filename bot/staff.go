@@ -119,10 +119,17 @@ func staffKeyboard(l *locales.Localizer, bk storage.Booking) *tgbotapi.InlineKey
 // old messages stop changing statistics.
 const markCorrection = 24 * time.Hour
 
+// markSettled reports whether a marked booking's mark can no longer be
+// corrected.
+func (b *Bot) markSettled(bk storage.Booking) bool {
+	return b.now().Sub(bk.UpdatedAt) > markCorrection
+}
+
 // markedKeyboard is the keyboard of a marked booking: while the mark may
-// still be corrected, one button that switches it; afterwards none.
+// still be corrected, one button that switches it; afterwards, and for a
+// cancelled booking, none.
 func (b *Bot) markedKeyboard(l *locales.Localizer, bk storage.Booking) *tgbotapi.InlineKeyboardMarkup {
-	if b.now().Sub(bk.UpdatedAt) > markCorrection {
+	if bk.Status == storage.BookingCancelled || b.markSettled(bk) {
 		return nil
 	}
 	label, to := locales.StaffButtonToNoShow, "n"
@@ -274,7 +281,7 @@ func (b *Bot) handleStaffMark(ctx context.Context, r *Request) error {
 	case bk.Status == storage.BookingCancelled:
 		b.answer(ctx, r, l.T(locales.StaffBookingCancelled))
 		return nil
-	case bk.Status == status || (!bk.Active() && now.Sub(bk.UpdatedAt) > markCorrection):
+	case bk.Status == status || (!bk.Active() && b.markSettled(bk)):
 		b.answer(ctx, r, l.T(locales.StaffAlreadyMarked))
 		return nil
 	case now.Before(bk.Start):
@@ -323,7 +330,7 @@ func (b *Bot) handleStaffBack(ctx context.Context, r *Request) error {
 	b.answer(ctx, r, "")
 	if !bk.Active() {
 		kb := b.markedKeyboard(b.staffL(), bk)
-		if kb == nil || bk.Status == storage.BookingCancelled {
+		if kb == nil {
 			return nil
 		}
 		return b.editKeyboard(ctx, r, *kb)
