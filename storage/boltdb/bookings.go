@@ -303,15 +303,17 @@ func (db *DB) SetStatus(ctx context.Context, id uint64, status storage.BookingSt
 		// booking stays FeedbackQueued and never gets a second. (Judged by
 		// the reminder, not the flag, so bookings marked before the flag
 		// existed are covered too.)
+		rs, err := remindersOf(tx, id)
+		if err != nil {
+			return err
+		}
 		if b.Status == storage.BookingAttended {
-			rs, err := remindersOf(tx, id)
-			if err != nil {
-				return err
-			}
 			b.FeedbackQueued = !slices.ContainsFunc(rs, func(r storage.Reminder) bool { return r.Kind == storage.ReminderFeedback })
 		}
-		if err := deleteRemindersOf(tx, id); err != nil {
-			return err
+		for _, r := range rs {
+			if err := deleteReminder(tx, r); err != nil {
+				return err
+			}
 		}
 		// The seat stays taken: a marked booking is over, or under way.
 		b.Status, b.UpdatedAt = status, now.UTC()
