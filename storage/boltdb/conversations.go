@@ -33,30 +33,20 @@ func (r conversationRecord) index(tx *bolt.Tx) *bolt.Bucket {
 
 func isNotFound(err error) bool { return errors.Is(err, storage.ErrNotFound) }
 
-// Conversation implements storage.ConversationStore.
+// Conversation implements storage.ConversationStore. An expired dialogue
+// comes back with storage.ErrDialogExpired, its flow and step filled in.
 func (db *DB) Conversation(ctx context.Context, chatID int64) (storage.Conversation, error) {
-	if err := ctx.Err(); err != nil {
-		return storage.Conversation{}, err
-	}
-	var c storage.Conversation
-	var expired bool
-	err := db.bolt.View(func(tx *bolt.Tx) error {
-		raw := tx.Bucket(bucketConversations).Get(encodeChatID(chatID))
-		if raw == nil {
-			return fmt.Errorf("conversation %d: %w", chatID, storage.ErrNotFound)
+	return viewOne(ctx, db, func(tx *bolt.Tx) (storage.Conversation, error) {
+		r, err := getRecord[conversationRecord](tx, bucketConversations, encodeChatID(chatID), "conversation %d", chatID)
+		if err != nil {
+			return storage.Conversation{}, err
 		}
-		var r conversationRecord
-		if err := json.Unmarshal(raw, &r); err != nil {
-			return fmt.Errorf("decode conversation %d: %w", chatID, err)
+		c := storage.Conversation{ChatID: chatID, Flow: r.Flow, Step: r.Step, Data: r.Data, UpdatedAt: r.UpdatedAt}
+		if r.Expired {
+			return c, fmt.Errorf("conversation %d: %w", chatID, storage.ErrDialogExpired)
 		}
-		c = storage.Conversation{ChatID: chatID, Flow: r.Flow, Step: r.Step, Data: r.Data, UpdatedAt: r.UpdatedAt}
-		expired = r.Expired
-		return nil
+		return c, nil
 	})
-	if err == nil && expired {
-		err = fmt.Errorf("conversation %d: %w", chatID, storage.ErrDialogExpired)
-	}
-	return c, err
 }
 
 // SaveConversation implements storage.ConversationStore.
