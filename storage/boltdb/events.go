@@ -260,11 +260,11 @@ func updateEventReminders(tx *bolt.Tx, old, e storage.Event, promoted []storage.
 		}
 		return addReminders(tx, notices)
 	}
-	if err := rewriteEventReminders(tx, e, rem, now, told); err != nil {
-		return err
-	}
 	regs, err := eventRegistrations(tx, e.ID)
 	if err != nil {
+		return err
+	}
+	if err := rewriteEventReminders(tx, e, regs, rem, now, told); err != nil {
 		return err
 	}
 	for _, reg := range regs {

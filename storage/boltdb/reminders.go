@@ -288,11 +288,11 @@ func addEventReminders(tx *bolt.Tx, e storage.Event, chatID int64, rem storage.R
 }
 
 // rewriteEventReminders replaces the reminders of everyone registered for
-// an event whose start moved. A pending "moved up" notice stays, and its
+// an event whose start moved (regs, the event's registrations). A pending "moved up" notice stays, and its
 // person is marked in told: the notice names the event's time when it is
 // sent. A pending "time changed" notice goes, since the new move brings its
 // own.
-func rewriteEventReminders(tx *bolt.Tx, e storage.Event, rem storage.ReminderPolicy, now time.Time, told map[int64]bool) error {
+func rewriteEventReminders(tx *bolt.Tx, e storage.Event, regs []storage.Registration, rem storage.ReminderPolicy, now time.Time, told map[int64]bool) error {
 	keep := func(r storage.Reminder) bool {
 		if r.Kind != storage.ReminderEventPromoted {
 			return false
@@ -301,10 +301,6 @@ func rewriteEventReminders(tx *bolt.Tx, e storage.Event, rem storage.ReminderPol
 		return true
 	}
 	if err := deleteEventReminders(tx, e.ID, nil, keep); err != nil {
-		return err
-	}
-	regs, err := eventRegistrations(tx, e.ID)
-	if err != nil {
 		return err
 	}
 	for _, reg := range regs {
