@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -51,7 +52,7 @@ func TestLoad_SmokeEveryAnswerArrives(t *testing.T) {
 			environ := map[string]string{
 				"TELEGRAM_BOT_TOKEN": token, "TELEGRAM_API_URL": apiURL, "JASTAR_HTTP_ADDR": addr,
 				"JASTAR_DB": dbPath, "JASTAR_SEND_RATE": "0", "JASTAR_CHAT_RATE": "0", "JASTAR_GROUP_RATE": "0",
-				"JASTAR_TIMEZONE": loadZone, "JASTAR_STAFF_CHAT_ID": "-1001000000001",
+				"JASTAR_TIMEZONE": loadZone, "JASTAR_STAFF_CHAT_ID": strconv.FormatInt(loadStaffChat, 10),
 			}
 			go func() { b.done <- run(ctx, nil, env(environ), io.Discard, io.Discard) }()
 			for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(5 * time.Millisecond) {
