@@ -13,6 +13,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"runtime/debug"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -33,6 +34,7 @@ type Metrics struct {
 	SendFailures   prometheus.Counter       // sends given up, except on 429s (counted in Throttled)
 	Bookings       *prometheus.CounterVec   // bookings made, by type and center
 	Broadcast      *prometheus.CounterVec   // broadcast deliveries, by outcome
+	Panics         *prometheus.CounterVec   // panics recovered outside handlers, by component
 }
 
 // NewMetrics builds the collectors and registers them with Go runtime and
@@ -66,10 +68,32 @@ func NewMetrics() *Metrics {
 		Broadcast: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "jastar_broadcast_deliveries_total", Help: "Broadcast deliveries, by outcome (sent, blocked, failed, uncertain).",
 		}, []string{"outcome"}),
+		Panics: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "jastar_panics_total", Help: "Panics recovered in background work (not in handlers: see jastar_handler_errors_total), by component.",
+		}, []string{"component"}),
 	}
-	r.MustRegister(m.Updates, m.HandlerLatency, m.HandlerErrors, m.Sent, m.Throttled, m.SendFailures, m.Bookings, m.Broadcast,
+	r.MustRegister(m.Updates, m.HandlerLatency, m.HandlerErrors, m.Sent, m.Throttled, m.SendFailures, m.Bookings, m.Broadcast, m.Panics,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
+}
+
+// Recovered is deferred at the top of every goroutine the bot starts
+// outside a handler: it stops a panic there from killing the process, logs
+// it with its component and stack, and counts it. It reports through
+// *panicked (when not nil) so the caller can leave its work to be retried.
+// m may be nil (tests that build no metrics).
+func Recovered(log *slog.Logger, m *Metrics, component string, panicked *bool) {
+	p := recover()
+	if p == nil {
+		return
+	}
+	if panicked != nil {
+		*panicked = true
+	}
+	log.Error("panic recovered", "component", component, "panic", fmt.Sprint(p), "stack", string(debug.Stack()))
+	if m != nil {
+		m.Panics.WithLabelValues(component).Inc()
+	}
 }
 
 // Registry is where the collectors live, for tests that gather them.
