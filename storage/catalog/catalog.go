@@ -212,8 +212,11 @@ type Catalog struct {
 	Districts []District
 	Centers   []Center
 	Types     []ConsultationType
-	Holidays  []Date // days off besides the weekly ones
-	Events    []EventSeed
+	Holidays  []Date // days off besides the weekly ones: moving holidays and the year's transfers
+	// YearlyHolidays fall on the same date every year (1 January, 16
+	// December...), so they hold for any year without being listed.
+	YearlyHolidays []MonthDay
+	Events         []EventSeed
 
 	loc       *time.Location
 	districts map[string]int
@@ -315,7 +318,24 @@ func (c *Catalog) OnlineDesk() (Center, bool) {
 
 // IsHoliday reports whether d is a public holiday (or a day off carried over
 // from one), when no center takes bookings.
-func (c *Catalog) IsHoliday(d Date) bool { return c.holidays[d] }
+func (c *Catalog) IsHoliday(d Date) bool {
+	return c.holidays[d] || slices.Contains(c.YearlyHolidays, MonthDay{d.Month, d.Day})
+}
+
+// YearsWithoutDatedHolidays returns those of now's year and the next for
+// which the catalog lists no dated holiday: the moving ones (Kurban ait)
+// and the government's transfers are decreed year by year, and a year
+// without any almost certainly means the operator has not added them yet.
+// The yearly holidays still hold, so this is a warning, not an error.
+func (c *Catalog) YearsWithoutDatedHolidays(now time.Time) []int {
+	var missing []int
+	for _, y := range []int{now.In(c.loc).Year(), now.In(c.loc).Year() + 1} {
+		if !slices.ContainsFunc(c.Holidays, func(d Date) bool { return d.Year == y }) {
+			missing = append(missing, y)
+		}
+	}
+	return missing
+}
 
 // ScheduleFor returns a center's schedule for a consultation type; false when
 // the center does not offer it.
@@ -459,6 +479,25 @@ func ParseClock(s string) (Clock, error) {
 
 // String formats the clock as "09:00".
 func (c Clock) String() string { return fmt.Sprintf("%02d:%02d", int(c)/60, int(c)%60) }
+
+// MonthDay is a date that recurs every year.
+type MonthDay struct {
+	Month time.Month
+	Day   int
+}
+
+// ParseMonthDay parses "12-16" and rejects days no year has; "02-29" is
+// allowed and is a holiday only in leap years.
+func ParseMonthDay(s string) (MonthDay, error) {
+	t, err := time.Parse("2006-01-02", "2024-"+s) // 2024 is a leap year
+	if err != nil || len(s) != len("01-02") {
+		return MonthDay{}, fmt.Errorf("%q is not a day like \"12-16\" (month-day)", s)
+	}
+	return MonthDay{t.Month(), t.Day()}, nil
+}
+
+// String formats the day as "12-16".
+func (md MonthDay) String() string { return fmt.Sprintf("%02d-%02d", int(md.Month), md.Day) }
 
 // Date is a civil date, with no time zone: holidays are days, not instants.
 type Date struct {

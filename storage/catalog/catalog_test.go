@@ -182,6 +182,13 @@ func TestCatalog_IsHoliday(t *testing.T) {
 		{"2026-12-15", false},
 		{"2027-01-07", true},
 		{"2027-02-10", false},
+		// Yearly holidays hold in years the catalog lists nothing for.
+		{"2031-01-01", true},
+		{"2033-03-21", true},
+		{"2035-12-16", true},
+		{"2035-12-17", false},
+		{"2028-02-29", false}, // a leap day is an ordinary day
+		{"2030-05-27", false}, // Kurban ait moves: 2026's date is not 2030's
 	}
 	for _, tt := range tests {
 		t.Run(tt.date, func(t *testing.T) {
@@ -193,6 +200,39 @@ func TestCatalog_IsHoliday(t *testing.T) {
 				t.Errorf("IsHoliday(%s) = %v, want %v", tt.date, got, tt.want)
 			}
 		})
+	}
+}
+
+func TestCatalog_YearsWithoutDatedHolidays(t *testing.T) {
+	c := defaultCatalog(t)
+	tests := []struct {
+		now  time.Time
+		want []int
+	}{
+		{time.Date(2026, 12, 7, 10, 0, 0, 0, c.Location()), nil},
+		{time.Date(2027, 6, 15, 10, 0, 0, 0, c.Location()), []int{2028}},
+		{time.Date(2030, 1, 1, 0, 30, 0, 0, c.Location()), []int{2030, 2031}},
+		// 31 December 2026, 20:00 UTC is already 2027 in Almaty.
+		{time.Date(2027, 12, 31, 20, 0, 0, 0, time.UTC), []int{2028, 2029}},
+	}
+	for _, tt := range tests {
+		if got := c.YearsWithoutDatedHolidays(tt.now); !slices.Equal(got, tt.want) {
+			t.Errorf("YearsWithoutDatedHolidays(%v) = %v, want %v", tt.now, got, tt.want)
+		}
+	}
+}
+
+func TestParseMonthDay(t *testing.T) {
+	for _, s := range []string{"01-01", "02-29", "12-31"} {
+		md, err := catalog.ParseMonthDay(s)
+		if err != nil || md.String() != s {
+			t.Errorf("ParseMonthDay(%q) = %v, %v; want it back", s, md, err)
+		}
+	}
+	for _, s := range []string{"", "2-29", "02-30", "13-01", "1-1", "12-16 ", "2026-12-16", "12/16"} {
+		if _, err := catalog.ParseMonthDay(s); err == nil {
+			t.Errorf("ParseMonthDay(%q) accepted a day no year has", s)
+		}
 	}
 }
 

@@ -160,6 +160,7 @@ type rawCatalog struct {
 	Region    rawValue      `toml:"region"`
 	TimeZone  rawValue      `toml:"time_zone"`
 	Holidays  rawValue      `toml:"holidays"`
+	Yearly    rawValue      `toml:"yearly_holidays"`
 	Districts []rawDistrict `toml:"districts"`
 	Centers   []rawCenter   `toml:"centers"`
 	Types     []rawType     `toml:"types"`
@@ -460,6 +461,7 @@ func (p *parser) catalog(loc *time.Location) *Catalog {
 	for _, d := range c.Holidays {
 		c.holidays[d] = true
 	}
+	c.YearlyHolidays = p.yearlyHolidays(root, r.Yearly)
 
 	firstLine := make(map[string]int) // kind/id -> line of its first definition
 	ident := func(w *at, v rawValue, kind string) string {
@@ -825,6 +827,33 @@ func (p *parser) holidays(w at, v rawValue) []Date {
 			continue
 		}
 		out = append(out, d)
+	}
+	return out
+}
+
+// yearlyHolidays reads the days off that fall on the same date every year,
+// written "01-01" (month-day), so they never run out the way a per-year list
+// does.
+func (p *parser) yearlyHolidays(w at, v rawValue) []MonthDay {
+	var out []MonthDay
+	for _, h := range p.list(w, "yearly_holidays", v) {
+		s, ok := h.(string)
+		if !ok {
+			p.add(w, "yearly_holidays", "%s is not a day like \"12-16\" (month-day)", fmtValue(h))
+			continue
+		}
+		md, err := ParseMonthDay(s)
+		if err != nil {
+			p.problems = append(p.problems, Problem{File: p.file, Line: p.src.valueLine("", nil, "yearly_holidays", s),
+				Field: "yearly_holidays", Msg: err.Error()})
+			continue
+		}
+		if slices.Contains(out, md) {
+			p.problems = append(p.problems, Problem{File: p.file, Line: p.src.valueLine("", nil, "yearly_holidays", s),
+				Field: "yearly_holidays", Msg: fmt.Sprintf("%v is listed twice", md)})
+			continue
+		}
+		out = append(out, md)
 	}
 	return out
 }

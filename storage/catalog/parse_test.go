@@ -375,6 +375,21 @@ func TestParse_problems(t *testing.T) {
 		{"holiday that does not exist",
 			func(t *testing.T) string { return edit(t, base, `"2026-12-16",`, "\"2026-12-16\",\n  \"2026-02-30\",") },
 			want{`"2026-02-30"`, 0, "", "", "holidays", `"2026-02-30" is not a date`}},
+		{"yearly holiday that does not exist",
+			func(t *testing.T) string {
+				return edit(t, base, "holidays = [", "yearly_holidays = [\"02-30\"]\nholidays = [")
+			},
+			want{`yearly_holidays = ["02-30"]`, 0, "", "", "yearly_holidays", `"02-30" is not a day like "12-16"`}},
+		{"yearly holiday as a full date",
+			func(t *testing.T) string {
+				return edit(t, base, "holidays = [", "yearly_holidays = [\"2026-12-16\"]\nholidays = [")
+			},
+			want{`yearly_holidays = ["2026-12-16"]`, 0, "", "", "yearly_holidays", "(month-day)"}},
+		{"yearly holiday twice",
+			func(t *testing.T) string {
+				return edit(t, base, "holidays = [", "yearly_holidays = [\"12-16\", \"12-16\"]\nholidays = [")
+			},
+			want{`yearly_holidays = ["12-16", "12-16"]`, 0, "", "", "yearly_holidays", "listed twice"}},
 		{"bad district kind",
 			func(t *testing.T) string { return edit(t, base, `kind = "district"`, `kind = "village"`) },
 			want{`kind = "village"`, 0, "district", "karasai", "kind", `"village" is not a kind`}},
