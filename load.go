@@ -45,6 +45,7 @@ func runLoad(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	cpuProfile := fs.String("cpuprofile", "", "write the bot's CPU profile of the run to this file")
 	db := fs.String("db", "", "database file for the bot (default: a fresh one in a temporary folder)")
 	catalogFile := fs.String("catalog", "", "catalog file for the bot, as JASTAR_CATALOG (default: the embedded one)")
+	at := fs.String("now", "", "rehearse a date: the bot's clock starts at this moment (\"2027-06-15\" or \"2027-06-15 10:00\")")
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "Usage: jastar load [flags]\n\nDrives simulated young people through the real bot over a fake Bot API on\nloopback and prints throughput, latency, memory and database size.\n\nFlags:")
 		fs.PrintDefaults()
@@ -69,6 +70,14 @@ func runLoad(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if err != nil {
 		return fmt.Errorf("load: %w", err)
 	}
+	// now is the moment the run rehearses: the bot's clock starts there,
+	// and the tool's own events and history are dated from it.
+	now := time.Now()
+	if *at != "" {
+		if now, err = parseRehearsal(*at, loc); err != nil {
+			return &configError{name: "load", msg: err.Error()}
+		}
+	}
 	opts := loadtest.Options{
 		Users: *users, Concurrency: *conc, Duration: *duration, Iterations: *iterations,
 		Latency: *latency, Scenario: loadtest.Realistic(texts),
@@ -88,13 +97,16 @@ func runLoad(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	}
 	if *seedUsers+*seedBookings+*seedSubscribers > 0 {
 		began := time.Now()
-		if err := seedDB(ctx, dbPath, seedSizes{*seedUsers, *seedBookings, *seedSubscribers}, cat); err != nil {
+		if err := seedDB(ctx, dbPath, seedSizes{*seedUsers, *seedBookings, *seedSubscribers}, cat, now); err != nil {
 			return err
 		}
 		fmt.Fprintf(stdout, "seeded %d people, %d bookings, %d subscribers in %s\n", *seedUsers, *seedBookings, *seedSubscribers, time.Since(began).Round(time.Second))
 	}
+	if err := prepareLoadDB(ctx, dbPath, now, cat); err != nil {
+		return fmt.Errorf("load: %w", err)
+	}
 	opts.StartBot = func(ctx context.Context, apiURL, token string) (loadtest.Bot, error) {
-		c, err := startChildBot(ctx, childEnv(os.Getenv,
+		c, err := startChildBot(ctx, *at, childEnv(os.Getenv,
 			"TELEGRAM_BOT_TOKEN="+token, "TELEGRAM_API_URL="+apiURL, "JASTAR_DB="+dbPath,
 			"JASTAR_TIMEZONE="+loadZone, "JASTAR_CATALOG="+*catalogFile,
 			"JASTAR_STAFF_CHAT_ID="+strconv.FormatInt(loadStaffChat, 10),
@@ -114,7 +126,9 @@ func runLoad(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		}
 		fmt.Fprintln(stdout, echo)
 	}
-	began := time.Now()
+	// The bot's clock reads at least now when it starts: every booking of
+	// the run is stamped from here on.
+	began := now
 	rep, err := loadtest.Run(ctx, "bot", opts)
 	if err != nil {
 		return err
@@ -211,9 +225,27 @@ type childBot struct {
 	done    chan error
 }
 
+// prepareLoadDB gives the database the load tool's own events, dated from
+// now, so the scenario's events pages never run dry; three chats that play
+// no part in the run fill one and wait for another.
+func prepareLoadDB(ctx context.Context, dbPath string, now time.Time, cat *catalog.Catalog) error {
+	db, err := boltdb.Open(dbPath, boltdb.Options{})
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	attendees := []int64{loadAttendees, loadAttendees + 1, loadAttendees + 2}
+	return storeRehearsalEvents(ctx, db, now, cat, attendees, storage.DefaultReminderPolicy(cat.Location()))
+}
+
+// loadAttendees is the first of the chats that fill the load tool's
+// events: far from the simulated people's ids and the seeded ones.
+const loadAttendees = 49_000_000
+
 // startChildBot starts the bot with exactly the environment env, plus the
-// ops address it picks (a free loopback port) in JASTAR_HTTP_ADDR.
-func startChildBot(ctx context.Context, env []string, dbPath string) (*childBot, error) {
+// ops address it picks (a free loopback port) in JASTAR_HTTP_ADDR. at, when
+// not "", is the -now the bot rehearses.
+func startChildBot(ctx context.Context, at string, env []string, dbPath string) (*childBot, error) {
 	self, err := os.Executable()
 	if err != nil {
 		return nil, err
@@ -224,7 +256,11 @@ func startChildBot(ctx context.Context, env []string, dbPath string) (*childBot,
 	}
 	opsAddr := ln.Addr().String()
 	ln.Close()
-	cmd := exec.Command(self, "run")
+	args := []string{"run"}
+	if at != "" {
+		args = append(args, "-now", at)
+	}
+	cmd := exec.Command(self, args...)
 	cmd.Env = append(slices.Clone(env), "JASTAR_HTTP_ADDR="+opsAddr)
 	cmd.Stdout, cmd.Stderr = io.Discard, os.Stderr
 	if err := cmd.Start(); err != nil {

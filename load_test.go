@@ -31,7 +31,29 @@ func (b *inProcessBot) PeakRSS() int64         { return 0 }
 func (b *inProcessBot) DBSize() int64          { return 0 }
 func (b *inProcessBot) Errors() (int64, error) { return opsErrors(b.addr) }
 
+// rehearsedDates are the moments the whole-path tests also run at, besides
+// today: the suite must pass on any date, so each of these stands for a
+// kind of day that once broke, or could break, a test leaning on dated
+// content. See also bot.TestFlows_OnAnyDate.
+var rehearsedDates = []struct{ name, at string }{
+	{"in 2026", "2026-12-10 10:00"},
+	{"after every example event", "2027-06-15"},
+	{"leap day", "2028-02-29 09:30"},
+	{"on Nauryz", "2027-03-22 12:00"},
+	{"New Year's Eve late", "2029-12-31 23:10"},
+}
+
 func TestLoad_SmokeEveryAnswerArrives(t *testing.T) {
+	t.Run("today", func(t *testing.T) { loadSmoke(t, "") })
+	for _, d := range rehearsedDates {
+		t.Run(d.name, func(t *testing.T) { loadSmoke(t, d.at) })
+	}
+}
+
+// loadSmoke runs the load scenario against the bot in this process, its
+// clock at the -now value at ("" for the real clock), with the events the
+// load tool brings.
+func loadSmoke(t *testing.T, at string) {
 	addr := freeAddr(t)
 	texts, err := locales.Load()
 	if err != nil {
@@ -43,6 +65,17 @@ func TestLoad_SmokeEveryAnswerArrives(t *testing.T) {
 		t.Fatal(err)
 	}
 	cat := catalog.Default(loc)
+	began := time.Now()
+	args := []string{"run"}
+	if at != "" {
+		if began, err = parseRehearsal(at, loc); err != nil {
+			t.Fatal(err)
+		}
+		args = append(args, "-now", at)
+	}
+	if err := prepareLoadDB(context.Background(), dbPath, began, cat); err != nil {
+		t.Fatal(err)
+	}
 	opts := loadtest.Options{
 		Users: 30, Concurrency: 30, Iterations: 2, Timeout: 30 * time.Second, Scenario: loadtest.Realistic(texts),
 		StaffChats: staffChats(cat), StaffNotice: loadtest.StaffNotice(texts),
@@ -54,7 +87,7 @@ func TestLoad_SmokeEveryAnswerArrives(t *testing.T) {
 				"JASTAR_DB": dbPath, "JASTAR_SEND_RATE": "0", "JASTAR_CHAT_RATE": "0", "JASTAR_GROUP_RATE": "0",
 				"JASTAR_TIMEZONE": loadZone, "JASTAR_STAFF_CHAT_ID": strconv.FormatInt(loadStaffChat, 10),
 			}
-			go func() { b.done <- run(ctx, nil, env(environ), io.Discard, io.Discard) }()
+			go func() { b.done <- run(ctx, args, env(environ), io.Discard, io.Discard) }()
 			for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(5 * time.Millisecond) {
 				if resp, err := http.Get("http://" + addr + "/readyz"); err == nil {
 					resp.Body.Close()
@@ -68,7 +101,6 @@ func TestLoad_SmokeEveryAnswerArrives(t *testing.T) {
 			return nil, nil
 		},
 	}
-	began := time.Now()
 	rep, err := loadtest.Run(context.Background(), "bot", opts)
 	if err != nil {
 		t.Fatal(err)

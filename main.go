@@ -76,8 +76,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	case "run":
 		fs := flag.NewFlagSet("run", flag.ContinueOnError)
 		fs.SetOutput(stderr)
+		at := fs.String("now", "", "rehearse a date: start the bot's clock at this moment (\"2027-06-15\" or \"2027-06-15 10:00\"); only against a Bot API on loopback")
 		fs.Usage = func() {
-			fmt.Fprintln(stderr, "Usage: jastar run\n\nRuns the bot. Configuration comes from the environment (TELEGRAM_BOT_TOKEN,\nTELEGRAM_API_URL, JASTAR_DB, JASTAR_STAFF_CHAT_ID, JASTAR_ADMIN_IDS, JASTAR_TIMEZONE,\nJASTAR_LOG_LEVEL, ...); see README.md.")
+			fmt.Fprintln(stderr, "Usage: jastar run [-now DATE]\n\nRuns the bot. Configuration comes from the environment (TELEGRAM_BOT_TOKEN,\nTELEGRAM_API_URL, JASTAR_DB, JASTAR_STAFF_CHAT_ID, JASTAR_ADMIN_IDS, JASTAR_TIMEZONE,\nJASTAR_LOG_LEVEL, ...); see README.md.\n\nFlags:")
+			fs.PrintDefaults()
 		}
 		if err := fs.Parse(args); err != nil {
 			if errors.Is(err, flag.ErrHelp) {
@@ -89,7 +91,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 			fs.Usage()
 			return fmt.Errorf("run takes no arguments: %w", errUsage)
 		}
-		return runBot(ctx, getenv, stdout)
+		return runBot(ctx, getenv, stdout, *at)
 	case "backup":
 		return runBackup(ctx, args, getenv, stdout, stderr)
 	case "export":
@@ -116,7 +118,7 @@ Commands:
   export [flags] FILE   write the bookings of a period as CSV for Excel (see -h)
   load [flags]          drive simulated people through the bot and measure it (see -h)
   catalog check FILE    validate a catalog file; catalog default prints the embedded one
-  sandbox [-addr A] [-db-with-people]
+  sandbox [-addr A] [-db-with-people] [-now DATE]
                         try the bot without Telegram: a local chat page on 127.0.0.1:8080
   help                  show this help
 
@@ -133,11 +135,24 @@ func newLogger(cfg Config, w io.Writer) *slog.Logger {
 }
 
 // runBot runs the bot until ctx ends, then shuts down in order: stop polling,
-// let running handlers finish, stop cron, close the database.
-func runBot(ctx context.Context, getenv func(string) string, stdout io.Writer) error {
+// let running handlers finish, stop cron, close the database. rehearse,
+// when not "", is a -now value: the bot's clock starts there (see
+// rehearsal.go).
+func runBot(ctx context.Context, getenv func(string) string, stdout io.Writer, rehearse string) error {
 	cfg, err := loadConfig(getenv)
 	if err != nil {
 		return err
+	}
+	now := time.Now
+	if rehearse != "" {
+		if err := checkRehearsalAPI(cfg.APIURL); err != nil {
+			return &configError{name: "-now", msg: err.Error()}
+		}
+		start, err := parseRehearsal(rehearse, cfg.Location)
+		if err != nil {
+			return &configError{name: "-now", msg: err.Error()}
+		}
+		now = rehearsalClock(start)
 	}
 	log := newLogger(cfg, stdout)
 	slog.SetDefault(log)
@@ -148,6 +163,12 @@ func runBot(ctx context.Context, getenv func(string) string, stdout io.Writer) e
 	cat, err := loadCatalog(cfg)
 	if err != nil {
 		return err
+	}
+	if rehearse != "" {
+		log.Warn("rehearsal: the bot's clock runs from another moment than the real one", "now", now().Format(time.RFC3339))
+	}
+	for _, year := range cat.YearsWithoutDatedHolidays(now()) {
+		log.Warn("the catalog lists no moving holidays or transfers of days off for a year: add Kurban ait and the decree's transfers to holidays", "year", year)
 	}
 	texts, err := locales.Load()
 	if err != nil {
@@ -184,7 +205,7 @@ func runBot(ctx context.Context, getenv func(string) string, stdout io.Writer) e
 		Reminders:     storage.ReminderPolicy{DayBeforeAt: cfg.RemindDayBeforeAt, Before: cfg.RemindBefore},
 		BroadcastRate: cfg.BroadcastRate,
 		DialogTTL:     dialogTTL,
-	}, bot.Deps{Store: db, Catalog: cat, Locales: texts, Log: log, Metrics: metrics})
+	}, bot.Deps{Store: db, Catalog: cat, Locales: texts, Log: log, Metrics: metrics, Now: now})
 	if err != nil {
 		return err
 	}
@@ -218,7 +239,7 @@ func runBot(ctx context.Context, getenv func(string) string, stdout io.Writer) e
 		}
 	}
 
-	sched := scheduler.New(cfg.Location, log, time.Now)
+	sched := scheduler.New(cfg.Location, log, now)
 	if err := sched.Add("housekeeping", scheduler.SpecHousekeeping, scheduler.Housekeeping(db, dialogTTL, log)); err != nil {
 		return err
 	}
@@ -313,6 +334,9 @@ func runCatalog(args []string, getenv func(string) string, stdout, stderr io.Wri
 	}
 	fmt.Fprintf(stdout, "%s: ok: %d districts, %d centers, %d consultation types, %d events\n",
 		args[0], len(cat.Districts), len(cat.Centers), len(cat.Types), len(cat.Events))
+	for _, year := range cat.YearsWithoutDatedHolidays(time.Now()) {
+		fmt.Fprintf(stdout, "warning: no moving holidays or transfers of days off for %d: add Kurban ait and the government decree's transfers to holidays (the yearly ones hold without listing)\n", year)
+	}
 	return nil
 }
 

@@ -5,6 +5,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
+	"maps"
 	"os"
 	"path/filepath"
 	"strings"
@@ -161,6 +163,80 @@ func TestRun_CatalogHelp(t *testing.T) {
 	for _, args := range [][]string{{"catalog"}, {"catalog", "check"}, {"catalog", "frobnicate"}} {
 		if err := run(context.Background(), args, env(nil), &bytes.Buffer{}, &bytes.Buffer{}); exitCode(err) != 2 {
 			t.Errorf("%q: run = %v, want a usage error (exit 2)", args, err)
+		}
+	}
+}
+
+// TestRun_Rehearsal covers "-now": refused against anything but a Bot API on
+// loopback or with a value that is no moment, and at a date whose year the
+// catalog has no moving holidays for, the bot starts and warns in its log.
+func TestRun_Rehearsal(t *testing.T) {
+	dbPath := filepath.Join(t.TempDir(), "jastar.db")
+	base := map[string]string{"TELEGRAM_BOT_TOKEN": testToken, "JASTAR_DB": dbPath}
+	for _, tt := range []struct{ name, api, at, want string }{
+		{"real Telegram", "https://api.telegram.org", "2027-06-15", "on loopback"},
+		{"another host", "http://10.0.0.7:8081", "2027-06-15", "on loopback"},
+		{"not a moment", "http://127.0.0.1:1", "15.06.2027", "want a date like 2027-06-15"},
+	} {
+		environ := maps.Clone(base)
+		environ["TELEGRAM_API_URL"] = tt.api
+		err := run(context.Background(), []string{"run", "-now", tt.at}, env(environ), io.Discard, io.Discard)
+		if err == nil || !strings.Contains(err.Error(), tt.want) || exitCode(err) != 2 {
+			t.Errorf("%s: run -now %s = %v (exit %d), want a configuration error saying %q", tt.name, tt.at, err, exitCode(err), tt.want)
+		}
+	}
+	if _, err := os.Stat(dbPath); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("a refused rehearsal created the database: %v", err)
+	}
+
+	srv := telegramtest.NewServer(t)
+	environ := maps.Clone(base)
+	environ["TELEGRAM_API_URL"], environ["TELEGRAM_BOT_TOKEN"] = srv.URL(), srv.Token()
+	ctx, cancel := context.WithCancel(context.Background())
+	out := &signalWriter{wrote: make(chan struct{}, 1)}
+	done := make(chan error, 1)
+	go func() { done <- run(ctx, []string{"run", "-now", "2031-01-10 12:00"}, env(environ), out, out) }()
+	u := telegramtest.User{ID: 1, FirstName: "Айгерім", LanguageCode: "kk"}
+	srv.SendText(u, "/start")
+	wctx, wcancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer wcancel()
+	if _, err := srv.WaitFor(wctx, u.ID, func(m telegramtest.Message) bool { return strings.Contains(m.Text, "Айгерім") }); err != nil {
+		t.Fatalf("no greeting from the rehearsing bot: %v\n%s", err, out.String())
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatalf("run = %v", err)
+	}
+	for _, want := range []string{`"msg":"rehearsal`, `"now":"2031-01-10T12:00`, `"year":2031`, `"year":2032`} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("log lacks %s:\n%s", want, out.String())
+		}
+	}
+}
+
+// TestRun_CatalogCheckWarnsOfMissingHolidays: a catalog without any moving
+// holiday passes "catalog check" with a warning naming this year and the
+// next, so the operator knows to add the decree's days.
+func TestRun_CatalogCheckWarnsOfMissingHolidays(t *testing.T) {
+	src := string(catalog.DefaultTOML())
+	start := strings.Index(src, "\nholidays = [")
+	end := start + strings.Index(src[start:], "\n]\n") + 3
+	if start < 0 || end < start {
+		t.Fatal("test data: no holidays list in the default catalog")
+	}
+	path := filepath.Join(t.TempDir(), "catalog.toml")
+	if err := os.WriteFile(path, []byte(src[:start]+src[end:]), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	if err := run(context.Background(), []string{"catalog", "check", path}, env(nil), &out, io.Discard); err != nil {
+		t.Fatalf("catalog check = %v, want a pass with warnings", err)
+	}
+	loc, _ := time.LoadLocation("Asia/Almaty")
+	year := time.Now().In(loc).Year()
+	for _, y := range []int{year, year + 1} {
+		if want := fmt.Sprintf("warning: no moving holidays or transfers of days off for %d", y); !strings.Contains(out.String(), want) {
+			t.Errorf("catalog check printed %q, want %q", out.String(), want)
 		}
 	}
 }

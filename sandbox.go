@@ -19,6 +19,7 @@ import (
 	"jastar/bot/telegramtest"
 	"jastar/storage"
 	"jastar/storage/boltdb"
+	"jastar/storage/catalog"
 )
 
 // runSandbox is "jastar sandbox": the real bot, wired by runBot exactly as
@@ -30,8 +31,9 @@ func runSandbox(ctx context.Context, args []string, getenv func(string) string, 
 	fs.SetOutput(stderr)
 	addr := fs.String("addr", "127.0.0.1:8080", "where the chat page listens (loopback only)")
 	withPeople := fs.Bool("db-with-people", false, "open a JASTAR_DB that holds people other than the sandbox's personas")
+	at := fs.String("now", "", "rehearse a date: the bot's clock starts at this moment (\"2027-06-15\" or \"2027-06-15 10:00\")")
 	fs.Usage = func() {
-		fmt.Fprint(fs.Output(), "Usage: jastar sandbox [-addr 127.0.0.1:8080] [-db-with-people]\n\n"+
+		fmt.Fprint(fs.Output(), "Usage: jastar sandbox [-addr 127.0.0.1:8080] [-db-with-people] [-now DATE]\n\n"+
 			"Runs the bot against a fake Telegram on this computer and serves a chat page to try it.\n"+
 			"The database is a fresh one in a temporary folder unless JASTAR_DB is set.\n"+
 			"Of the environment it reads only "+strings.Join(sandboxSettings(), ", ")+"; every other\n"+
@@ -39,7 +41,9 @@ func runSandbox(ctx context.Context, args []string, getenv func(string) string, 
 			"fake Telegram and listens only on loopback).\n"+
 			"A JASTAR_DB with bookings, subscriptions or event registrations of anyone but the sandbox's\n"+
 			"personas is refused: their due reminders and unfinished broadcasts would go to the fake\n"+
-			"Telegram and be marked sent. -db-with-people opens it anyway (use a copy).\n\n")
+			"Telegram and be marked sent. -db-with-people opens it anyway (use a copy).\n"+
+			"It brings its own events, dated from the moment it starts (or -now), so there is always\n"+
+			"something to see and book.\n\n")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
@@ -84,11 +88,18 @@ func runSandbox(ctx context.Context, args []string, getenv func(string) string, 
 	if err != nil {
 		return err
 	}
-	if err := prepareSandboxDB(ctx, cfg.DBPath, *withPeople); err != nil {
-		return err
+	start := time.Now()
+	if *at != "" {
+		if start, err = parseRehearsal(*at, cfg.Location); err != nil {
+			return &configError{name: "sandbox", msg: err.Error()}
+		}
 	}
 	catTOML, cat, err := sandbox.CatalogTOML(sandbox.StaffID, cfg.Location)
 	if err != nil {
+		return err
+	}
+	rem := storage.ReminderPolicy{DayBeforeAt: cfg.RemindDayBeforeAt, Before: cfg.RemindBefore, Location: cfg.Location}
+	if err := prepareSandboxDB(ctx, cfg.DBPath, *withPeople, start, cat, rem); err != nil {
 		return err
 	}
 	if err := os.WriteFile(env["JASTAR_CATALOG"], catTOML, 0o600); err != nil {
@@ -125,7 +136,7 @@ func runSandbox(ctx context.Context, args []string, getenv func(string) string, 
 	defer stopBot()
 	botDone := make(chan error, 1)
 	go func() {
-		botDone <- runBot(botCtx, botEnv, stdout)
+		botDone <- runBot(botCtx, botEnv, stdout, *at)
 	}()
 
 	var runErr error
@@ -164,7 +175,10 @@ func sandboxSettings() []string {
 // A database of an earlier run is then made fit for the new fake, which
 // numbers its updates from 1 again: the old fake's offset and handled ids
 // would make the bot confirm away or skip the new updates as already seen.
-func prepareSandboxDB(ctx context.Context, path string, withPeople bool) error {
+// Last, it gets the sandbox's own events, dated from now: three personas
+// fill one and wait for another, and the first, whom a visitor meets
+// first, is free to try both.
+func prepareSandboxDB(ctx context.Context, path string, withPeople bool, now time.Time, cat *catalog.Catalog, rem storage.ReminderPolicy) error {
 	if !withPeople {
 		if err := refuseOtherPeople(ctx, path); err != nil {
 			return err
@@ -175,7 +189,17 @@ func prepareSandboxDB(ctx context.Context, path string, withPeople bool) error {
 		return fmt.Errorf("sandbox: open %s: %w", path, err)
 	}
 	defer db.Close()
-	return forgetOldFake(ctx, db)
+	if err := forgetOldFake(ctx, db); err != nil {
+		return err
+	}
+	var young []int64
+	for _, p := range sandbox.DefaultPersonas() {
+		if p.Role == sandbox.RoleYoung {
+			young = append(young, p.ID)
+		}
+	}
+	// The first is the persona the page offers first.
+	return storeRehearsalEvents(ctx, db, now, cat, young[1:], rem)
 }
 
 // refuseOtherPeople looks into an existing file read-only, so a file it

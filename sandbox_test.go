@@ -22,8 +22,10 @@ import (
 
 	"github.com/chromedp/chromedp"
 
+	"jastar/locales"
 	"jastar/storage"
 	"jastar/storage/boltdb"
+	"jastar/storage/catalog"
 )
 
 // TestSandbox_Browser drives the sandbox chat page in headless Chromium, as
@@ -344,45 +346,9 @@ func TestRun_SandboxFlags(t *testing.T) {
 // page's event stream.
 func botAnswersStart(t *testing.T, pageURL string, persona int64) string {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-	defer cancel()
-	as := strconv.FormatInt(persona, 10)
-	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, pageURL+"api/events?as="+as, nil)
-	res, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatalf("event stream: %v", err)
-	}
-	defer res.Body.Close()
-	send, err := http.Post(pageURL+"api/send", "application/json", strings.NewReader(`{"as": `+as+`, "text": "/start"}`))
-	if err != nil {
-		t.Fatal(err)
-	}
-	send.Body.Close()
-	if send.StatusCode != http.StatusOK {
-		t.Fatalf("send /start: %s", send.Status)
-	}
-	lines := bufio.NewScanner(res.Body)
-	for lines.Scan() {
-		data, ok := strings.CutPrefix(lines.Text(), "data: ")
-		if !ok {
-			continue
-		}
-		var e struct {
-			Chat    int64 `json:"chat"`
-			Message *struct {
-				FromBot bool   `json:"from_bot"`
-				Text    string `json:"text"`
-			} `json:"message"`
-		}
-		if err := json.Unmarshal([]byte(data), &e); err != nil {
-			t.Fatalf("event %s: %v", data, err)
-		}
-		if e.Chat == persona && e.Message != nil && e.Message.FromBot {
-			return e.Message.Text
-		}
-	}
-	t.Fatalf("the bot did not answer /start: %v", lines.Err())
-	return ""
+	c := newPageChat(t, pageURL, persona)
+	c.post("api/send", map[string]any{"chat": persona, "text": "/start"})
+	return c.nextWhere(func(pageMessage) bool { return true }).Text
 }
 
 // TestSandbox_IgnoresShellSettings runs the sandbox from a shell set up for
@@ -478,4 +444,200 @@ func TestSandbox_ReusesItsOwnDatabase(t *testing.T) {
 		}
 		stop()
 	}
+}
+
+// TestSandbox_ShowsUpcomingEventsOnAnyDate opens the sandbox today and at
+// the rehearsed dates, as a newcomer would, and lists all events: the
+// sandbox brings its own, so there are always two pages of them, one full
+// and one with a waitlist, whatever the catalog's example events say.
+func TestSandbox_ShowsUpcomingEventsOnAnyDate(t *testing.T) {
+	texts, err := locales.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	dates := append([]struct{ name, at string }{{"today", ""}}, rehearsedDates...)
+	for _, d := range dates {
+		// Not in parallel: runBot sets the process-wide loggers.
+		t.Run(d.name, func(t *testing.T) {
+			var args []string
+			if d.at != "" {
+				args = []string{"-now", d.at}
+			}
+			pageURL, _ := startSandboxWith(t, nil, args...)
+			// Әлия: the other young personas fill the events.
+			chat := newPageChat(t, pageURL, 5000001)
+			list := chat.send("/events").pressWhere(func(data string) bool { return strings.HasPrefix(data, "evl:a") })
+			events := list.buttonsWith("ev:")
+			if len(events) < 5 || len(list.buttonsWith("evl:a:-:1")) == 0 {
+				t.Fatalf("all events at %q: %d event buttons and no next page in %q", d.at, len(events), list.Text)
+			}
+			// The second event is full, the third has someone waiting:
+			// both offer the waitlist, and the third says who waits. Their
+			// buttons are found by title: today the catalog's example
+			// events are in the list too.
+			kk := texts.For("kk")
+			ours := rehearsalEvents(time.Now(), catalog.Default(time.UTC))
+			for _, c := range []struct {
+				title, want string
+			}{{ours[1].TitleKK, ""}, {ours[2].TitleKK, kk.N(locales.EventWaiting, 1)}} {
+				card := list.pressWhere(func(data string) bool {
+					return strings.HasPrefix(data, "ev:") && strings.Contains(list.labelOf(data), c.title)
+				})
+				if len(card.buttonsWithText(kk.T(locales.ButtonJoinWaitlist))) == 0 || !strings.Contains(card.Text, c.want) {
+					t.Errorf("%q at %q: want a full event with the waitlist button and %q, got %q %v", c.title, d.at, c.want, card.Text, card.Inline)
+				}
+				list = card.pressWhere(func(data string) bool { return strings.HasPrefix(data, "evl:a") })
+			}
+			second := list.pressWhere(func(data string) bool { return data == "evl:a:-:1" })
+			if len(second.buttonsWith("ev:")) == 0 {
+				t.Errorf("second page at %q has no events: %q", d.at, second.Text)
+			}
+		})
+	}
+}
+
+// pageChat is one persona's private chat through the sandbox page's API,
+// read from its event stream.
+type pageChat struct {
+	t       *testing.T
+	url     string
+	persona int64
+	stream  *bufio.Scanner
+}
+
+// pageMessage is a bot message (or its edit) as the page shows it.
+type pageMessage struct {
+	chat   *pageChat
+	ID     int
+	Text   string
+	Inline [][]struct {
+		Text string `json:"text"`
+		Data string `json:"data"`
+	}
+}
+
+func newPageChat(t *testing.T, pageURL string, persona int64) *pageChat {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	t.Cleanup(cancel)
+	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, pageURL+"api/events?as="+strconv.FormatInt(persona, 10), nil)
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatalf("event stream: %v", err)
+	}
+	t.Cleanup(func() { res.Body.Close() })
+	return &pageChat{t: t, url: pageURL, persona: persona, stream: bufio.NewScanner(res.Body)}
+}
+
+func (c *pageChat) post(path string, body map[string]any) {
+	c.t.Helper()
+	body["as"] = c.persona
+	raw, _ := json.Marshal(body)
+	res, err := http.Post(c.url+path, "application/json", bytes.NewReader(raw))
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != http.StatusOK {
+		c.t.Fatalf("%s %s: %s", path, raw, res.Status)
+	}
+}
+
+// next returns the bot's next message or edit in the persona's chat that
+// has inline buttons.
+func (c *pageChat) next() pageMessage {
+	c.t.Helper()
+	return c.nextWhere(func(m pageMessage) bool { return len(m.Inline) > 0 })
+}
+
+// nextWhere returns the bot's next message or edit in the persona's chat
+// that satisfies want.
+func (c *pageChat) nextWhere(want func(pageMessage) bool) pageMessage {
+	c.t.Helper()
+	for c.stream.Scan() {
+		data, ok := strings.CutPrefix(c.stream.Text(), "data: ")
+		if !ok {
+			continue
+		}
+		var e struct {
+			Chat    int64 `json:"chat"`
+			Message *struct {
+				FromBot bool `json:"from_bot"`
+				pageMessage
+			} `json:"message"`
+		}
+		if err := json.Unmarshal([]byte(data), &e); err != nil {
+			c.t.Fatalf("event %s: %v", data, err)
+		}
+		if e.Chat == c.persona && e.Message != nil && e.Message.FromBot && want(e.Message.pageMessage) {
+			m := e.Message.pageMessage
+			m.chat = c
+			return m
+		}
+	}
+	c.t.Fatalf("the bot stopped answering: %v", c.stream.Err())
+	return pageMessage{}
+}
+
+// send writes text as the persona and returns the bot's answer with
+// buttons.
+func (c *pageChat) send(text string) pageMessage {
+	c.t.Helper()
+	c.post("api/send", map[string]any{"chat": c.persona, "text": text})
+	return c.next()
+}
+
+// pressWhere presses the first button whose data matches and returns the
+// answer with buttons.
+func (m pageMessage) pressWhere(match func(data string) bool) pageMessage {
+	m.chat.t.Helper()
+	for _, row := range m.Inline {
+		for _, b := range row {
+			if match(b.Data) {
+				m.chat.post("api/press", map[string]any{"chat": m.chat.persona, "message_id": m.ID, "data": b.Data})
+				return m.chat.next()
+			}
+		}
+	}
+	m.chat.t.Fatalf("no such button in %q: %v", m.Text, m.Inline)
+	return pageMessage{}
+}
+
+// labelOf returns the label of the button with data.
+func (m pageMessage) labelOf(data string) string {
+	for _, row := range m.Inline {
+		for _, b := range row {
+			if b.Data == data {
+				return b.Text
+			}
+		}
+	}
+	return ""
+}
+
+// buttonsWithText returns the data of the buttons labelled text.
+func (m pageMessage) buttonsWithText(text string) []string {
+	var out []string
+	for _, row := range m.Inline {
+		for _, b := range row {
+			if b.Text == text {
+				out = append(out, b.Data)
+			}
+		}
+	}
+	return out
+}
+
+// buttonsWith returns the data of the buttons whose data starts with
+// prefix.
+func (m pageMessage) buttonsWith(prefix string) []string {
+	var out []string
+	for _, row := range m.Inline {
+		for _, b := range row {
+			if strings.HasPrefix(b.Data, prefix) {
+				out = append(out, b.Data)
+			}
+		}
+	}
+	return out
 }

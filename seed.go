@@ -17,9 +17,9 @@ import (
 type seedSizes struct{ users, bookings, subscribers int }
 
 // seedDB fills the database at path with people, past bookings spread over
-// the catalog's centers and types, and subscribers, through the same store
+// the catalog's centers and types (two years up to now), and subscribers, through the same store
 // methods the bot uses (so indexes are as the bot writes them).
-func seedDB(ctx context.Context, path string, n seedSizes, cat *catalog.Catalog) error {
+func seedDB(ctx context.Context, path string, n seedSizes, cat *catalog.Catalog, now time.Time) error {
 	db, err := boltdb.Open(path, boltdb.Options{BulkLoad: true})
 	if err != nil {
 		return err
@@ -33,7 +33,7 @@ func seedDB(ctx context.Context, path string, n seedSizes, cat *catalog.Catalog)
 		}
 	}
 	const firstChat = 50_000_000
-	start := time.Now().AddDate(-2, 0, 0).In(cat.Location())
+	start := now.AddDate(-2, 0, 0).In(cat.Location())
 	work := func(count int, do func(i int) error) error {
 		var next atomic.Int64
 		var wg sync.WaitGroup
@@ -65,7 +65,6 @@ func seedDB(ctx context.Context, path string, n seedSizes, cat *catalog.Catalog)
 			return ctx.Err()
 		}
 	}
-	now := time.Now()
 	err = work(n.users, func(i int) error {
 		lang := storage.Kazakh
 		if i%2 == 1 {

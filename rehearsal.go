@@ -1,0 +1,182 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/url"
+	"strings"
+	"time"
+
+	"jastar/storage"
+	"jastar/storage/catalog"
+)
+
+// A rehearsal runs the bot, the sandbox or the load tool as if it were
+// another moment: "-now 2027-06-15" tries a catalog, a holiday or a load at
+// a date that has not come yet. The clock starts at that moment and runs
+// forward at the real pace. It is refused against anything but a Bot API
+// on loopback, so a real Telegram never sees a bot that lives on another
+// day.
+
+// rehearsalLayouts are what -now accepts, in the bot's time zone; a date
+// alone means 10:00 that day, an hour when the centers work.
+var rehearsalLayouts = []string{"2006-01-02 15:04", "2006-01-02T15:04", time.DateOnly}
+
+// parseRehearsal reads a -now value in loc.
+func parseRehearsal(value string, loc *time.Location) (time.Time, error) {
+	for _, layout := range rehearsalLayouts {
+		t, err := time.ParseInLocation(layout, strings.TrimSpace(value), loc)
+		if err == nil {
+			if layout == time.DateOnly {
+				t = t.Add(10 * time.Hour)
+			}
+			return t, nil
+		}
+	}
+	return time.Time{}, fmt.Errorf("-now %q: want a date like 2027-06-15 or a moment like \"2027-06-15 10:00\" (in the bot's time zone)", value)
+}
+
+// rehearsalClock is a clock that reads start now and runs forward from
+// it; with start zero it is the real clock.
+func rehearsalClock(start time.Time) func() time.Time {
+	if start.IsZero() {
+		return time.Now
+	}
+	began := time.Now()
+	return func() time.Time { return start.Add(time.Since(began)) }
+}
+
+// checkRehearsalAPI refuses a rehearsal against a Bot API that is not on
+// loopback: reminders, digests and broadcasts would go out to real people
+// on the wrong day.
+func checkRehearsalAPI(apiURL string) error {
+	u, err := url.Parse(apiURL)
+	if err != nil {
+		return fmt.Errorf("-now needs a Bot API on loopback: TELEGRAM_API_URL %q is not a URL", apiURL)
+	}
+	host := u.Hostname()
+	if ip := net.ParseIP(host); host == "localhost" || ip != nil && ip.IsLoopback() {
+		return nil
+	}
+	return errors.New("-now rehearses a date against a fake or local Bot API only: set TELEGRAM_API_URL to one on loopback (127.0.0.1), never Telegram itself")
+}
+
+// rehearsalSeed names the rehearsal events stored for the day now falls
+// on, so a database reused on the same day gets them once.
+func rehearsalSeed(now time.Time, i int) string {
+	return fmt.Sprintf("rehearsal_%s_%d", now.Format("20060102"), i)
+}
+
+// rehearsalEvents are the events the sandbox and the load tool bring with
+// them, so a newcomer always sees a living bot and the load's paging step
+// always has two pages, whatever the date: seven events over the coming
+// working days (skipping weekends and the catalog's holidays), from the
+// second working day on (no reminder comes due during a short run), at
+// the catalog's open centers in turn. The catalog's own seed events are
+// dated and pass; these never do.
+func rehearsalEvents(now time.Time, cat *catalog.Catalog) []storage.Event {
+	type text struct{ kk, ru, descKK, descRU string }
+	texts := []text{
+		{"Түйіндеме жазу шеберханасы", "Мастер-класс: как написать резюме",
+			"Жұмыс берушіні қызықтыратын түйіндемені бірге жазамыз. Ноутбук міндетті емес.",
+			"Вместе напишем резюме, которое заметит работодатель. Ноутбук не обязателен."},
+		{"Стресті қалай жеңуге болады: психологпен кездесу", "Как справиться со стрессом: встреча с психологом",
+			"Емтихан мен жұмыс іздеу кезіндегі қобалжу туралы ашық әңгіме.",
+			"Открытый разговор о волнении перед экзаменами и поиском работы."},
+		{"Бос жұмыс орындарының жәрмеңкесі", "Ярмарка вакансий",
+			"Аудан кәсіпорындары жастарға жұмыс пен тағылымдама ұсынады.",
+			"Предприятия района предлагают молодёжи работу и стажировки."},
+		{"Құқықтық сауаттылық: еңбек шарты", "Правовая грамотность: трудовой договор",
+			"Заңгер еңбек шартында нені тексеру керегін түсіндіреді.",
+			"Юрист объяснит, что проверить в трудовом договоре."},
+		{"Ауылда бизнес бастау: жастар форумы", "Бизнес на селе: молодёжный форум",
+			"Жас кәсіпкерлер тәжірибесімен бөліседі, гранттар туралы ақпарат.",
+			"Молодые предприниматели делятся опытом; информация о грантах."},
+		{"Еріктілер кездесуі", "Встреча волонтёров",
+			"Ауылдағы еріктілік жобаларына қалай қосылуға болады.",
+			"Как присоединиться к волонтёрским проектам в своём селе."},
+		{"IT мамандықтарына кіріспе", "Введение в IT-профессии",
+			"Бағдарламашы, дизайнер, тестілеуші: қайдан бастау керек.",
+			"Программист, дизайнер, тестировщик: с чего начать."},
+	}
+	var centers []string
+	for _, c := range cat.Centers {
+		if c.IsOpen() && !c.Online {
+			centers = append(centers, c.ID)
+		}
+	}
+	if len(centers) == 0 {
+		return nil
+	}
+	loc := cat.Location()
+	day := catalog.DateOf(now.In(loc))
+	var events []storage.Event
+	workdays := 0
+	for len(events) < len(texts) {
+		next := day.At(0, loc).AddDate(0, 0, 1)
+		day = catalog.DateOf(next)
+		if wd := day.Weekday(); wd == time.Saturday || wd == time.Sunday || cat.IsHoliday(day) {
+			continue
+		}
+		if workdays++; workdays < 2 {
+			continue
+		}
+		i := len(events)
+		hour := catalog.Clock(15 * 60)
+		if i%2 == 1 {
+			hour = 11 * 60
+		}
+		t := texts[i]
+		events = append(events, storage.Event{
+			SeedID: rehearsalSeed(now, i), CenterID: centers[i%len(centers)],
+			TitleKK: t.kk, TitleRU: t.ru, DescriptionKK: t.descKK, DescriptionRU: t.descRU,
+			Start: day.At(hour, loc), Minutes: 90, Capacity: 25 + 5*i, CreatedAt: now, UpdatedAt: now,
+		})
+	}
+	// The second fills up and the third has a waitlist: see
+	// fillRehearsalEvents.
+	events[1].Capacity = 2
+	events[2].Capacity = 1
+	return events
+}
+
+// rehearsalStore is what storing the rehearsal events takes.
+type rehearsalStore interface {
+	SeedEvents(ctx context.Context, seeds []storage.Event) (int, error)
+	UpcomingEvents(ctx context.Context, f storage.EventFilter, offset, limit int) ([]storage.Event, int, error)
+	Register(ctx context.Context, eventID uint64, chatID int64, now time.Time, rem storage.ReminderPolicy) (storage.Registration, storage.Event, error)
+}
+
+// storeRehearsalEvents stores rehearsalEvents and fills them through
+// Register, as people would: the second event full with people[0] and
+// people[1], the third with people[2] registered and people[0] on its
+// waitlist. people needs three chats; running it again the same day adds
+// nothing.
+func storeRehearsalEvents(ctx context.Context, db rehearsalStore, now time.Time, cat *catalog.Catalog, people []int64, rem storage.ReminderPolicy) error {
+	if len(people) < 3 {
+		return fmt.Errorf("rehearsal events: want 3 people to fill them, have %d", len(people))
+	}
+	events := rehearsalEvents(now, cat)
+	added, err := db.SeedEvents(ctx, events)
+	if err != nil || added == 0 {
+		return err
+	}
+	stored, _, err := db.UpcomingEvents(ctx, storage.EventFilter{After: now}, 0, 0)
+	if err != nil {
+		return err
+	}
+	fill := map[string][]int64{
+		rehearsalSeed(now, 1): {people[0], people[1]},
+		rehearsalSeed(now, 2): {people[2], people[0]},
+	}
+	for _, e := range stored {
+		for _, chat := range fill[e.SeedID] {
+			if _, _, err := db.Register(ctx, e.ID, chat, now, rem); err != nil && !errors.Is(err, storage.ErrConflict) {
+				return fmt.Errorf("rehearsal events: register %d for %d: %w", chat, e.ID, err)
+			}
+		}
+	}
+	return nil
+}
