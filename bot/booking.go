@@ -285,7 +285,7 @@ func (b *Bot) handleBookSlot(ctx context.Context, r *Request) error {
 		if _, _, notBefore := b.window(b.now()); start.Before(notBefore) {
 			textID = locales.BookSlotClosed // past, or inside the minimum notice
 		}
-		return b.offerNearest(ctx, r, conv, o, start, textID)
+		return b.offerNearest(ctx, r, conv, start, textID)
 	}
 	conv.Set(keySlot, strconv.FormatInt(unix, 10))
 	conv.Set(keyDay, dayArg(catalog.DateOf(start.In(b.cfg.Location))))
@@ -514,9 +514,9 @@ func (b *Bot) handleBookConfirm(ctx context.Context, r *Request) error {
 	}
 	switch {
 	case errors.Is(err, storage.ErrFull):
-		return b.offerNearest(ctx, r, conv, o, start, locales.BookSlotTaken)
+		return b.offerNearest(ctx, r, conv, start, locales.BookSlotTaken)
 	case errors.Is(err, storage.ErrConflict) && start.Before(rules.NotBefore):
-		return b.offerNearest(ctx, r, conv, o, start, locales.BookSlotClosed)
+		return b.offerNearest(ctx, r, conv, start, locales.BookSlotClosed)
 	case errors.Is(err, storage.ErrConflict):
 		return b.endBooking(ctx, r, locales.BookAlreadyHave)
 	case errors.Is(err, storage.ErrLimit):
@@ -572,9 +572,21 @@ func (b *Bot) endBooking(ctx context.Context, r *Request, textID string) error {
 	return b.edit(ctx, r, r.L.T(textID), nil)
 }
 
-// offerNearest tells the person their time is gone and offers the nearest
-// free times of the same center and type after it.
-func (b *Bot) offerNearest(ctx context.Context, r *Request, conv storage.Conversation, o offer, after time.Time, textID string) error {
+// offerNearest tells the person their time (lost) is gone and offers the
+// nearest free times of the same center and type after it. The free times
+// are read here, after the write that failed: free times read before it,
+// when the race was still on, hold the very time just lost. The lost time
+// is left out even if it freed up meanwhile, since the text says it was
+// taken.
+func (b *Bot) offerNearest(ctx context.Context, r *Request, conv storage.Conversation, lost time.Time, textID string) error {
+	o, avail, err := b.offerFor(ctx, conv.Get(keyCenter), conv.Get(keyType))
+	if err != nil {
+		return err
+	}
+	if !avail {
+		return b.bookUnavailable(ctx, r)
+	}
+	o = o.without(lost)
 	conv.Step = stepTime
 	conv.Set(keyDay, "")
 	conv.Set(keySlot, "")
@@ -583,7 +595,7 @@ func (b *Bot) offerNearest(ctx context.Context, r *Request, conv storage.Convers
 		return err
 	}
 	tok := conv.Get(keyToken)
-	near := o.from(after, 6)
+	near := o.from(lost, 6)
 	if len(near) == 0 {
 		near = o.from(time.Time{}, 6)
 	}

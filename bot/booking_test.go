@@ -260,6 +260,105 @@ func TestBooking_FlowRaceForTheLastSeat(t *testing.T) {
 	}
 }
 
+// TestBooking_RaceLosersAreOfferedOnlyFreeSlots: people who lose the race
+// for a seat are offered times that are free when the offer is sent, never
+// the time they just lost. The confirms reach the bot in one getUpdates
+// batch, so many handlers read the free times before the winner's write.
+func TestBooking_RaceLosersAreOfferedOnlyFreeSlots(t *testing.T) {
+	h, _ := bookingHarness(t)
+	ctx := context.Background()
+	taken := at(t, 2, 11)
+	h.book(1900, storage.Russian, "karasai", "career", taken) // one of two seats left
+	const n = 45
+	users := make([]telegramtest.User, n)
+	sums := make([]telegramtest.Message, n)
+	for i := range n {
+		users[i] = telegramtest.User{ID: int64(1901 + i), FirstName: "U", LanguageCode: "ru"}
+		sums[i] = h.toSummary(users[i], "ru", 2, 11, fmt.Sprintf("+770100001%02d", i))
+	}
+	// With the bot stopped, every confirm waits in the fake; the restarted
+	// bot fetches them all in its first getUpdates (limit 100).
+	h.stop()
+	for i := range n {
+		h.press(users[i], sums[i], "Подтвердить")
+	}
+	if got := h.srv.PendingUpdates(); got != n {
+		t.Fatalf("%d updates pending, want the %d confirms", got, n)
+	}
+	h.start()
+
+	var losers []telegramtest.Message
+	won := 0
+	for i := range n {
+		m := h.waitMatch(users[i].ID, "an outcome of the confirm", func(m telegramtest.Message) bool {
+			return m.ID == sums[i].ID && (strings.Contains(m.Text, "Вы записаны") || strings.Contains(m.Text, firstLine(ru(locales.BookSlotTaken))))
+		})
+		if strings.Contains(m.Text, "Вы записаны") {
+			won++
+			continue
+		}
+		losers = append(losers, m)
+	}
+	counts, err := h.db.SlotCounts(ctx, "karasai", "career", at(t, 2, 0), at(t, 17, 0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if won != 1 || counts[taken.Unix()] != 2 {
+		t.Fatalf("%d people were told they are booked, the slot holds %d; want 1 and 2", won, counts[taken.Unix()])
+	}
+	// Nobody else booked since: what is free now was free when each offer
+	// was sent.
+	free, _, err := h.bot.offerFor(ctx, "karasai", "career")
+	if err != nil {
+		t.Fatal(err)
+	}
+	offeredTaken := 0
+	for _, m := range losers {
+		slots := 0
+		for _, row := range m.InlineKeyboard {
+			for _, btn := range row {
+				if !strings.HasPrefix(btn.CallbackData, cbBookSlot+":") {
+					continue
+				}
+				slots++
+				data, err := DecodeCallback(btn.CallbackData)
+				if err != nil {
+					t.Fatalf("chat %d: offered button %q: %v", m.ChatID, btn.CallbackData, err)
+				}
+				unix, err := data.Int(1)
+				if err != nil {
+					t.Fatalf("chat %d: offered button %q: %v", m.ChatID, btn.CallbackData, err)
+				}
+				start := time.Unix(unix, 0)
+				if start.Equal(taken) {
+					offeredTaken++
+				}
+				if _, ok := free.find(start); !ok {
+					t.Errorf("chat %d was offered %s (%q), which is not free", m.ChatID, start.In(almaty(t)), btn.Text)
+				}
+			}
+		}
+		if slots == 0 {
+			t.Errorf("chat %d was offered no time: %+v", m.ChatID, m.InlineKeyboard)
+		}
+	}
+	if offeredTaken > 0 {
+		t.Errorf("%d of %d people who lost the race were offered the time they just lost", offeredTaken, len(losers))
+	}
+	// The first offered time books.
+	u, m := users[0], losers[0]
+	for i := range users {
+		if users[i].ID == m.ChatID {
+			u = users[i]
+		}
+	}
+	first := m.InlineKeyboard[0][0]
+	h.srv.PressButton(u, u.ID, m.ID, first.CallbackData)
+	sum := h.waitMessage(u.ID, m.ID, "Проверьте запись")
+	h.press(u, sum, "Подтвердить")
+	h.waitMessage(u.ID, m.ID, "Вы записаны", first.Text[strings.LastIndex(first.Text, " ")+1:])
+}
+
 func TestMyBookings_RescheduleAndCancel(t *testing.T) {
 	h, _ := bookingHarness(t)
 	ctx := context.Background()

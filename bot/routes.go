@@ -28,6 +28,7 @@ type routeTable struct {
 	commands      map[string]Handler     // private-chat commands, without "/"
 	groupCommands map[string]Handler     // commands that work in staff group chats
 	callbacks     map[string]Handler     // callback data prefix → handler
+	groupButtons  map[string]Handler     // the callbacks that work in staff group chats: staff buttons only
 	flows         map[string]StepHandler // conversation flow → its step handler
 	menu          [][]menuItem           // rows of the main keyboard
 	menuByText    map[string]Handler     // a menu button's text, in either language
@@ -60,7 +61,8 @@ const (
 	cbMyKeep      = "mck" // mck:<booking id>
 	cbMyMove      = "mm"  // mm:<booking id> — reschedule
 	// Staff buttons on booking notifications (bot/staff.go); staff of the
-	// booking's center and admins only.
+	// booking's center and admins only, by the presser's user id. The only
+	// buttons that work in staff groups (groupButtons).
 	cbStaffMark   = "sm" // sm:<booking id>:<a|n> — attended, no-show
 	cbStaffCancel = "sc" // sc:<booking id> — show the reasons
 	cbStaffReason = "sr" // sr:<booking id>:<reason code>
@@ -146,6 +148,15 @@ func (b *Bot) buildRoutes() routeTable {
 			"today":    b.handleStaffToday,
 			"tomorrow": b.handleStaffTomorrow,
 			"bookings": b.handleStaffBookings,
+		},
+		// Personal buttons work only in the presser's own private chat (the
+		// router checks); a group belongs to no one person, so only staff
+		// buttons, whose handlers check the presser's rights, work there.
+		groupButtons: map[string]Handler{
+			cbStaffMark:   b.handleStaffMark,
+			cbStaffCancel: b.handleStaffCancel,
+			cbStaffReason: b.handleStaffReason,
+			cbStaffBack:   b.handleStaffBack,
 		},
 		callbacks: map[string]Handler{
 			cbLanguage: b.handleLanguageCallback,

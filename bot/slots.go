@@ -2,6 +2,7 @@ package bot
 
 import (
 	"context"
+	"slices"
 	"time"
 
 	"jastar/storage/catalog"
@@ -62,6 +63,12 @@ func (o offer) from(t time.Time, n int) []slot {
 		}
 	}
 	return out
+}
+
+// without returns the offer less the slot starting at start.
+func (o offer) without(start time.Time) offer {
+	o.slots = slices.DeleteFunc(slices.Clone(o.slots), func(s slot) bool { return s.Start.Equal(start) })
+	return o
 }
 
 // window is the booking window at now: its first and last day, and the

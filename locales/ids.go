@@ -22,6 +22,7 @@ const (
 	SomethingWentWrong  = "SomethingWentWrong"
 	OutdatedButton      = "OutdatedButton"
 	NotAllowed          = "NotAllowed"
+	ButtonNotYours      = "ButtonNotYours" // a button pressed on a message in another person's chat
 	Cancelled           = "Cancelled"
 	NothingToCancel     = "NothingToCancel"
 	DialogExpired       = "DialogExpired"

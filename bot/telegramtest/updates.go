@@ -335,7 +335,9 @@ func isCommandByte(b byte) bool {
 // message messageID in chatID, and enqueues the callback_query update. The
 // query carries the message as currently stored (omitted if it is gone, as
 // for very old messages). It returns the callback query id, to check with
-// AnsweredCallback, and the update_id.
+// AnsweredCallback, and the update_id. from need not be the private chat's
+// person: a test forges a press on someone else's message that way, which
+// real Telegram does not deliver but the bot must refuse.
 func (s *Server) PressButton(from User, chatID int64, messageID int, data string) (callbackQueryID string, updateID int) {
 	c := s.chatFor(chatID)
 	c.mu.Lock()
