@@ -8,7 +8,9 @@ import (
 	"io"
 	"maps"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -237,6 +239,22 @@ func TestRun_CatalogCheckWarnsOfMissingHolidays(t *testing.T) {
 	for _, y := range []int{year, year + 1} {
 		if want := fmt.Sprintf("warning: no moving holidays or transfers of days off for %d", y); !strings.Contains(out.String(), want) {
 			t.Errorf("catalog check printed %q, want %q", out.String(), want)
+		}
+	}
+}
+
+// TestBinary_LinksNoTesting: the production binary links the fake Bot API
+// (for the sandbox and the load tool), but not package testing, whose flags
+// and runtime hooks have no place in a bot.
+func TestBinary_LinksNoTesting(t *testing.T) {
+	gotool := filepath.Join(runtime.GOROOT(), "bin", "go")
+	out, err := exec.Command(gotool, "list", "-deps", ".").Output()
+	if err != nil {
+		t.Skipf("go list: %v", err)
+	}
+	for _, pkg := range strings.Fields(string(out)) {
+		if pkg == "testing" || strings.HasPrefix(pkg, "testing/") {
+			t.Errorf("the production binary links %s", pkg)
 		}
 	}
 }

@@ -28,7 +28,6 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
-	"testing"
 	"time"
 
 	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
@@ -112,7 +111,7 @@ type Server struct {
 	botUser tgbotapi.User
 	now     func() time.Time
 	srv     *httptest.Server
-	t       testing.TB
+	t       TB
 
 	done      chan struct{}
 	closeOnce sync.Once
@@ -154,6 +153,17 @@ type Server struct {
 	nsubs atomic.Int32
 }
 
+// TB is the part of testing.TB the fake uses; *testing.T and *testing.B
+// satisfy it. Naming it here instead of importing package testing keeps
+// testing (and its flags) out of the production binary, which links the
+// fake for the sandbox and the load tool.
+type TB interface {
+	Helper()
+	Errorf(format string, args ...any)
+	Fatalf(format string, args ...any)
+	Cleanup(func())
+}
+
 // New starts a standalone server (load tool, sandbox). The caller must Close it.
 func New(opts Options) (*Server, error) {
 	return start(nil, opts)
@@ -163,7 +173,7 @@ func New(opts Options) (*Server, error) {
 // violations (unknown methods, unparseable requests, paths that are not Bot
 // API calls) fail the test with t.Errorf; ordinary API errors such as a too
 // long text do not, because tests provoke them on purpose.
-func NewServer(t testing.TB, opts ...Options) *Server {
+func NewServer(t TB, opts ...Options) *Server {
 	t.Helper()
 	var o Options
 	if len(opts) > 0 {
@@ -177,7 +187,7 @@ func NewServer(t testing.TB, opts ...Options) *Server {
 	return s
 }
 
-func start(t testing.TB, opts Options) (*Server, error) {
+func start(t TB, opts Options) (*Server, error) {
 	if opts.Token == "" {
 		opts.Token = DefaultToken
 	}
