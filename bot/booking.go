@@ -282,7 +282,7 @@ func (b *Bot) handleBookSlot(ctx context.Context, r *Request) error {
 	}
 	if _, free := o.find(start); !free {
 		textID := locales.BookSlotTaken
-		if _, _, notBefore := b.window(b.now()); start.Before(notBefore) {
+		if start.Before(b.window().NotBefore(b.now())) {
 			textID = locales.BookSlotClosed // past, or inside the minimum notice
 		}
 		return b.offerNearest(ctx, r, conv, start, textID)
@@ -502,7 +502,7 @@ func (b *Bot) handleBookConfirm(ctx context.Context, r *Request) error {
 			old, booked, err = b.store.Reschedule(ctx, id, start, end, rules)
 		}
 		// Cancelled, marked or begun meanwhile: nothing left to move.
-		if errors.Is(err, storage.ErrNotFound) || (errors.Is(err, storage.ErrConflict) && (!old.Active() || !old.Start.After(now))) {
+		if errors.Is(err, storage.ErrNotFound) || errors.Is(err, storage.ErrBookingSettled) || errors.Is(err, storage.ErrBookingStarted) {
 			return b.endBooking(ctx, r, locales.BookingGone)
 		}
 	} else {
@@ -515,9 +515,9 @@ func (b *Bot) handleBookConfirm(ctx context.Context, r *Request) error {
 	switch {
 	case errors.Is(err, storage.ErrFull):
 		return b.offerNearest(ctx, r, conv, start, locales.BookSlotTaken)
-	case errors.Is(err, storage.ErrConflict) && start.Before(rules.NotBefore):
+	case errors.Is(err, storage.ErrSlotClosed):
 		return b.offerNearest(ctx, r, conv, start, locales.BookSlotClosed)
-	case errors.Is(err, storage.ErrConflict):
+	case errors.Is(err, storage.ErrAlreadyBooked):
 		return b.endBooking(ctx, r, locales.BookAlreadyHave)
 	case errors.Is(err, storage.ErrLimit):
 		if err := b.store.DeleteConversation(ctx, r.ChatID); err != nil {

@@ -9,13 +9,10 @@ import (
 )
 
 // slot is one bookable consultation time of a center and type.
-type slot struct {
-	Start, End time.Time
-	Free       int // seats left
-}
+type slot = catalog.Slot
 
 // offer is what a center and type can still be booked for: every free slot
-// of the booking window, soonest first.
+// of the booking window, soonest first (catalog.Availability, the rule).
 type offer struct {
 	sched catalog.Schedule
 	slots []slot
@@ -71,53 +68,25 @@ func (o offer) without(start time.Time) offer {
 	return o
 }
 
-// window is the booking window at now: its first and last day, and the
-// earliest start still open (now plus the minimum notice).
-func (b *Bot) window(now time.Time) (first catalog.Date, days int, notBefore time.Time) {
-	return catalog.DateOf(now.In(b.cfg.Location)), b.cfg.BookingDays, now.Add(b.cfg.BookingNotice)
+// window is the booking window of the bot's configuration.
+func (b *Bot) window() catalog.BookingWindow {
+	return catalog.BookingWindow{Days: b.cfg.BookingDays, Notice: b.cfg.BookingNotice}
 }
 
-// offerFor computes the free slots of a center and type over the booking
-// window: the catalog's weekly schedule, minus holidays, minus slots inside
-// the minimum notice, minus full slots. One SlotCounts range read covers the
-// whole window. ok is false when the center does not (or no longer) take
-// bookings of the type.
+// offerFor reads how full a center and type's slots are over the booking
+// window, in one SlotCounts range read, and returns its free slots by the
+// domain rule (catalog.Availability). ok is false when the center does not
+// (or no longer) take bookings of the type.
 func (b *Bot) offerFor(ctx context.Context, centerID, typeID string) (offer, bool, error) {
-	center, ok := b.cat.Center(centerID)
-	if !ok || !center.IsOpen() {
+	if _, ok := b.cat.Bookable(centerID, typeID); !ok {
 		return offer{}, false, nil
 	}
-	if _, ok := b.cat.Type(typeID); !ok {
-		return offer{}, false, nil
-	}
-	sched, ok := b.cat.ScheduleFor(centerID, typeID)
-	if !ok || sched.Capacity < 1 {
-		return offer{}, false, nil
-	}
-	loc := b.cfg.Location
 	now := b.now()
-	first, days, notBefore := b.window(now)
-	from := first.At(0, loc)
-	to := time.Date(first.Year, first.Month, first.Day+days, 0, 0, 0, 0, loc)
+	from, to := b.window().Span(now, b.cat.Location())
 	counts, err := b.store.SlotCounts(ctx, centerID, typeID, from, to)
 	if err != nil {
 		return offer{}, false, err
 	}
-	o := offer{sched: sched}
-	for i := range days {
-		d := catalog.DateOf(time.Date(first.Year, first.Month, first.Day+i, 12, 0, 0, 0, loc))
-		if b.cat.IsHoliday(d) || !sched.OpenOn(d.Weekday()) {
-			continue
-		}
-		for _, c := range sched.Slots() {
-			start := d.At(c, loc)
-			if start.Before(notBefore) {
-				continue
-			}
-			if free := sched.Capacity - counts[start.Unix()]; free > 0 {
-				o.slots = append(o.slots, slot{Start: start, End: start.Add(time.Duration(sched.SlotMinutes) * time.Minute), Free: free})
-			}
-		}
-	}
-	return o, true, nil
+	a, ok := b.cat.Availability(centerID, typeID, now, b.window(), counts)
+	return offer{sched: a.Schedule, slots: a.Slots}, ok, nil
 }

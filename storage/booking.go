@@ -79,25 +79,28 @@ type BookRules struct {
 // its reminders in the same transaction.
 type BookingStore interface {
 	// Book stores b (ID, Status, timestamps are set) after checking, in one
-	// write transaction: the slot starts at or after rules.NotBefore and the
-	// person holds no active booking starting at the same time (ErrConflict),
-	// the person holds fewer than rules.MaxActive upcoming active bookings
+	// write transaction: the slot starts at or after rules.NotBefore
+	// (ErrSlotClosed), the person holds no active booking starting at the
+	// same time (ErrAlreadyBooked), the person holds fewer than rules.MaxActive upcoming active bookings
 	// (ErrLimit), and the slot of b's center, type and start holds fewer
 	// than rules.Capacity active bookings (ErrFull).
 	Book(ctx context.Context, b Booking, rules BookRules) (Booking, error)
 	// Cancel cancels an active booking with a reason code, frees its seat
-	// and deletes its reminders. A booking that is not active, or has
-	// started by now: ErrConflict.
+	// and deletes its reminders. A booking that is not active:
+	// ErrBookingSettled; one that has started by now: ErrBookingStarted.
 	Cancel(ctx context.Context, id uint64, reason string, now time.Time) (Booking, error)
 	// Reschedule moves an active booking to a new slot of the same center
 	// and type, checking the new slot like Book (without counting the
-	// booking itself toward the person's limit). A booking that is not
-	// active or has started by rules.Now: ErrConflict. The booking is
+	// booking itself toward the person's limit; a move to the time it
+	// already has is ErrAlreadyBooked). A booking that is not active:
+	// ErrBookingSettled; one that has started by rules.Now:
+	// ErrBookingStarted. The booking is
 	// untouched unless the move succeeds; its reminders move with it.
 	Reschedule(ctx context.Context, id uint64, start, end time.Time, rules BookRules) (old, moved Booking, err error)
 	// SetStatus records attended or no-show, or corrects one into the
-	// other. Setting the status a booking already has, changing a cancelled
-	// one, or marking one that has not started by now: ErrConflict. The
+	// other. Setting the status a booking already has, or changing a
+	// cancelled one: ErrBookingSettled; marking one that has not started by
+	// now: ErrBookingNotStarted. All of them are ErrConflict. The
 	// feedback question is written at most once per booking, however often
 	// the mark is corrected.
 	SetStatus(ctx context.Context, id uint64, status BookingStatus, now time.Time) (Booking, error)

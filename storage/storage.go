@@ -6,7 +6,10 @@
 // adapters depend on it, never the other way round.
 package storage
 
-import "errors"
+import (
+	"errors"
+	"fmt"
+)
 
 // Sentinel errors returned (wrapped) by every store implementation; callers
 // test them with errors.Is.
@@ -16,6 +19,21 @@ var (
 	// ErrConflict means the change contradicts what is stored (a double
 	// booking, a stale version, a record that belongs to someone else).
 	ErrConflict = errors.New("conflict")
+	// ErrSlotClosed means the slot no longer takes bookings: it starts
+	// inside the minimum notice, or has begun. It is a conflict.
+	ErrSlotClosed = fmt.Errorf("slot closed: %w", ErrConflict)
+	// ErrAlreadyBooked means the person already holds a booking at that
+	// time (or the booking already is at it). It is a conflict.
+	ErrAlreadyBooked = fmt.Errorf("already booked at this time: %w", ErrConflict)
+	// ErrBookingStarted means the booking has begun: a cancel or a move is
+	// too late. It is a conflict.
+	ErrBookingStarted = fmt.Errorf("booking started: %w", ErrConflict)
+	// ErrBookingNotStarted means a staff mark (attended, no-show) came
+	// before the booking began. It is a conflict.
+	ErrBookingNotStarted = fmt.Errorf("booking not started: %w", ErrConflict)
+	// ErrBookingSettled means the booking is no longer active: cancelled,
+	// or already marked as the change would mark it. It is a conflict.
+	ErrBookingSettled = fmt.Errorf("booking settled: %w", ErrConflict)
 	// ErrFull means a capacity rule refused the change (slot or event full).
 	ErrFull = errors.New("full")
 	// ErrLimit means a per-person limit refused the change.

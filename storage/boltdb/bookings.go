@@ -135,7 +135,7 @@ func activeOf(tx *bolt.Tx, chatID int64, from time.Time, skip uint64) ([]storage
 // slot starting at start; skip is a booking of the person being moved.
 func checkSlot(tx *bolt.Tx, chatID int64, centerID, typeID string, start time.Time, rules storage.BookRules, skip uint64) error {
 	if start.Before(rules.NotBefore) || !start.After(rules.Now) {
-		return fmt.Errorf("slot %s starts before %s: %w", start.UTC().Format(time.RFC3339), rules.NotBefore.UTC().Format(time.RFC3339), storage.ErrConflict)
+		return fmt.Errorf("slot %s starts before %s: %w", start.UTC().Format(time.RFC3339), rules.NotBefore.UTC().Format(time.RFC3339), storage.ErrSlotClosed)
 	}
 	mine, err := activeOf(tx, chatID, rules.Now, skip)
 	if err != nil {
@@ -143,7 +143,7 @@ func checkSlot(tx *bolt.Tx, chatID int64, centerID, typeID string, start time.Ti
 	}
 	for _, b := range mine {
 		if b.Start.Equal(start) {
-			return fmt.Errorf("person already booked %d at this time: %w", b.ID, storage.ErrConflict)
+			return fmt.Errorf("person's booking %d: %w", b.ID, storage.ErrAlreadyBooked)
 		}
 	}
 	if rules.MaxActive > 0 && len(mine) >= rules.MaxActive {
@@ -203,11 +203,11 @@ func (db *DB) Cancel(ctx context.Context, id uint64, reason string, now time.Tim
 		}
 		out = b
 		if !b.Active() {
-			return fmt.Errorf("booking is %s: %w", b.Status, storage.ErrConflict)
+			return fmt.Errorf("booking is %s: %w", b.Status, storage.ErrBookingSettled)
 		}
 		// A booking under way or over is marked by staff, not cancelled.
 		if !b.Start.After(now) {
-			return fmt.Errorf("booking started at %s: %w", b.Start.Format(time.RFC3339), storage.ErrConflict)
+			return fmt.Errorf("booking at %s: %w", b.Start.Format(time.RFC3339), storage.ErrBookingStarted)
 		}
 		if err := unindexBooking(tx, b); err != nil {
 			return err
@@ -240,15 +240,15 @@ func (db *DB) Reschedule(ctx context.Context, id uint64, start, end time.Time, r
 		}
 		old = b
 		if !b.Active() {
-			return fmt.Errorf("booking is %s: %w", b.Status, storage.ErrConflict)
+			return fmt.Errorf("booking is %s: %w", b.Status, storage.ErrBookingSettled)
 		}
 		// A booking that began meanwhile stays where it is: moving it would
 		// rewrite a consultation that is under way or over.
 		if !b.Start.After(rules.Now) {
-			return fmt.Errorf("booking started at %s: %w", b.Start.Format(time.RFC3339), storage.ErrConflict)
+			return fmt.Errorf("booking at %s: %w", b.Start.Format(time.RFC3339), storage.ErrBookingStarted)
 		}
 		if b.Start.Equal(start) {
-			return fmt.Errorf("booking already at this time: %w", storage.ErrConflict)
+			return fmt.Errorf("booking %d: %w", id, storage.ErrAlreadyBooked)
 		}
 		if err := checkSlot(tx, b.ChatID, b.CenterID, b.TypeID, start, rules, id); err != nil {
 			return err
@@ -291,12 +291,12 @@ func (db *DB) SetStatus(ctx context.Context, id uint64, status storage.BookingSt
 		}
 		out = b
 		if b.Status == status || b.Status == storage.BookingCancelled {
-			return fmt.Errorf("booking is %s: %w", b.Status, storage.ErrConflict)
+			return fmt.Errorf("booking is %s: %w", b.Status, storage.ErrBookingSettled)
 		}
 		// Nobody can have come, or failed to come, to a consultation that
 		// has not begun.
 		if now.Before(b.Start) {
-			return fmt.Errorf("booking starts at %s: %w", b.Start.Format(time.RFC3339), storage.ErrConflict)
+			return fmt.Errorf("booking starts at %s: %w", b.Start.Format(time.RFC3339), storage.ErrBookingNotStarted)
 		}
 		// A correction away from attended takes back a question still
 		// waiting; one the sweep already claimed has gone out, so the

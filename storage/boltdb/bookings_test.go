@@ -102,10 +102,10 @@ func TestBook_RulesAndReopen(t *testing.T) {
 		r    storage.BookRules
 		want error
 	}{
-		{"same person same slot", booking(7, "karasai", "career", at(2, 11)), rules(2, 3), storage.ErrConflict},
-		{"same person same time elsewhere", booking(7, "kegen", "legal", at(2, 11)), rules(2, 3), storage.ErrConflict},
-		{"slot in the past", booking(8, "karasai", "career", at(1, 9)), rules(2, 3), storage.ErrConflict},
-		{"inside the minimum notice", booking(8, "karasai", "career", testNow.Add(30*time.Minute)), rules(2, 3), storage.ErrConflict},
+		{"same person same slot", booking(7, "karasai", "career", at(2, 11)), rules(2, 3), storage.ErrAlreadyBooked},
+		{"same person same time elsewhere", booking(7, "kegen", "legal", at(2, 11)), rules(2, 3), storage.ErrAlreadyBooked},
+		{"slot in the past", booking(8, "karasai", "career", at(1, 9)), rules(2, 3), storage.ErrSlotClosed},
+		{"inside the minimum notice", booking(8, "karasai", "career", testNow.Add(30*time.Minute)), rules(2, 3), storage.ErrSlotClosed},
 		{"full", booking(9, "karasai", "career", at(2, 11)), rules(1, 3), storage.ErrFull},
 	}
 	for _, tt := range tests {
@@ -262,11 +262,11 @@ func TestCancelAndReschedule_FreeSeatsAndMoveReminders(t *testing.T) {
 	if err != nil || c.Status != storage.BookingCancelled || c.CancelReason != "by_person" {
 		t.Fatalf("Cancel = %+v, %v", c, err)
 	}
-	if _, err := db.Cancel(ctx, b.ID, "by_person", testNow); !errors.Is(err, storage.ErrConflict) {
-		t.Errorf("second Cancel = %v, want ErrConflict", err)
+	if _, err := db.Cancel(ctx, b.ID, "by_person", testNow); !errors.Is(err, storage.ErrBookingSettled) {
+		t.Errorf("second Cancel = %v, want ErrBookingSettled", err)
 	}
-	if _, _, err := db.Reschedule(ctx, b.ID, at(4, 10), at(4, 11), rules(1, 3)); !errors.Is(err, storage.ErrConflict) {
-		t.Errorf("reschedule of a cancelled booking = %v, want ErrConflict", err)
+	if _, _, err := db.Reschedule(ctx, b.ID, at(4, 10), at(4, 11), rules(1, 3)); !errors.Is(err, storage.ErrBookingSettled) {
+		t.Errorf("reschedule of a cancelled booking = %v, want ErrBookingSettled", err)
 	}
 	counts, _ = db.SlotCounts(ctx, "kegen", "legal", at(3, 0), at(5, 0))
 	if counts[at(4, 9).Unix()] != 0 {
@@ -289,8 +289,8 @@ func TestSetStatus(t *testing.T) {
 		t.Fatal(err)
 	}
 	// A mark before the consultation begins is refused and changes nothing.
-	if got, err := db.SetStatus(ctx, b.ID, storage.BookingAttended, at(3, 10)); !errors.Is(err, storage.ErrConflict) || got.Status != storage.BookingBooked {
-		t.Fatalf("mark before the start = %+v, %v; want ErrConflict and still booked", got, err)
+	if got, err := db.SetStatus(ctx, b.ID, storage.BookingAttended, at(3, 10)); !errors.Is(err, storage.ErrBookingNotStarted) || got.Status != storage.BookingBooked {
+		t.Fatalf("mark before the start = %+v, %v; want ErrBookingNotStarted and still booked", got, err)
 	}
 	if rs, _ := db.RemindersOf(ctx, b.ID); len(rs) != 2 {
 		t.Fatalf("an early mark touched the reminders: %+v", rs)
@@ -299,8 +299,8 @@ func TestSetStatus(t *testing.T) {
 	if err != nil || got.Status != storage.BookingAttended {
 		t.Fatalf("SetStatus = %+v, %v", got, err)
 	}
-	if _, err := db.SetStatus(ctx, b.ID, storage.BookingAttended, at(3, 12)); !errors.Is(err, storage.ErrConflict) {
-		t.Errorf("marking twice = %v, want ErrConflict", err)
+	if _, err := db.SetStatus(ctx, b.ID, storage.BookingAttended, at(3, 12)); !errors.Is(err, storage.ErrBookingSettled) {
+		t.Errorf("marking twice = %v, want ErrBookingSettled", err)
 	}
 	if _, err := db.SetStatus(ctx, b.ID, storage.BookingNoShow, at(3, 12)); err != nil {
 		t.Errorf("correcting attended to no-show = %v", err)
@@ -384,11 +384,11 @@ func TestStartedBookingStaysPut(t *testing.T) {
 	}
 	later := rules(1, 3)
 	later.Now, later.NotBefore = at(2, 11), at(2, 12)
-	if _, _, err := db.Reschedule(ctx, b.ID, at(3, 11), at(3, 12), later); !errors.Is(err, storage.ErrConflict) {
-		t.Errorf("moving a booking that started = %v, want ErrConflict", err)
+	if _, _, err := db.Reschedule(ctx, b.ID, at(3, 11), at(3, 12), later); !errors.Is(err, storage.ErrBookingStarted) {
+		t.Errorf("moving a booking that started = %v, want ErrBookingStarted", err)
 	}
-	if _, err := db.Cancel(ctx, b.ID, "staff_absent", at(2, 11)); !errors.Is(err, storage.ErrConflict) {
-		t.Errorf("cancelling a booking that started = %v, want ErrConflict", err)
+	if _, err := db.Cancel(ctx, b.ID, "staff_absent", at(2, 11)); !errors.Is(err, storage.ErrBookingStarted) {
+		t.Errorf("cancelling a booking that started = %v, want ErrBookingStarted", err)
 	}
 	got, _ := db.Booking(ctx, b.ID)
 	if !got.Active() || !got.Start.Equal(at(2, 11)) {
