@@ -69,21 +69,26 @@ func (e *configError) Error() string { return e.name + ": " + e.msg }
 // loadConfig reads and validates the configuration. getenv is os.Getenv in
 // production and a map in tests.
 func loadConfig(getenv func(string) string) (Config, error) {
+	def := bot.DefaultConfig()
 	c := Config{
 		APIURL:    defaultAPIURL,
 		DBPath:    "./jastar.db",
 		TimeZone:  "Asia/Almaty",
 		LogLevel:  slog.LevelInfo,
 		LogFormat: "json",
-		Limits:    bot.DefaultLimits(),
-		Workers:   64,
+		Limits:    def.Limits,
+		Workers:   def.Workers,
 
-		RemindDayBeforeAt: 18 * time.Hour,
-		RemindBefore:      time.Hour,
+		MaxBookings:       def.MaxBookings,
+		BookingNotice:     def.BookingNotice,
+		BookingDays:       def.BookingDays,
+		StaffLang:         def.StaffLang,
+		RemindDayBeforeAt: def.Reminders.DayBeforeAt,
+		RemindBefore:      def.Reminders.Before,
 		DigestSpec:        scheduler.SpecMorningDigest,
 		WeeklySpec:        scheduler.SpecWeeklyDigest,
+		BroadcastRate:     def.BroadcastRate,
 	}
-	c.BroadcastRate = bot.DefaultBroadcastRate
 	bad := func(name, format string, args ...any) error {
 		return &configError{name: name, msg: fmt.Sprintf(format, args...)}
 	}

@@ -61,11 +61,6 @@ func exitCode(err error) int {
 
 var errUsage = errors.New("usage")
 
-// dialogTTL is how long an idle dialogue stays open: the bot finds it
-// expired at the next tap, housekeeping closes it, and the expiry message
-// names it, so all three get it from here.
-const dialogTTL = 30 * time.Minute
-
 // run is the whole program; tests call it with their own environment.
 func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	cmd := "run"
@@ -189,6 +184,10 @@ func runBot(ctx context.Context, getenv func(string) string, stdout io.Writer, r
 	defer sock.Close()
 
 	metrics := ops.NewMetrics()
+	// How long an idle dialogue stays open: the bot finds it expired at the
+	// next tap, housekeeping closes it, and the expiry message names it, so
+	// all three get it from here.
+	dialogTTL := bot.DefaultConfig().DialogTTL
 	b, err := bot.New(bot.Config{
 		Token:       cfg.Token,
 		APIEndpoint: cfg.APIURL + "/bot%s/%s",

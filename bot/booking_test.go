@@ -14,10 +14,11 @@ import (
 
 const testStaffChat = -1001234567890
 
-// bookingHarness runs the bot at Tuesday 1 December 2026, 10:00 in Almaty,
-// with a staff group and one admin (testAdmin), who acts as staff.
+// testAdmin is the admin of booking tests, who acts as staff.
 const testAdmin = 9001
 
+// bookingHarness runs the bot at Tuesday 1 December 2026, 10:00 in Almaty,
+// with a staff group and one admin (testAdmin).
 func bookingHarness(t *testing.T, opts ...harnessOption) (*harness, *fakeClock) {
 	t.Helper()
 	clock := &fakeClock{t: time.Date(2026, 12, 1, 10, 0, 0, 0, almaty(t))}
@@ -41,7 +42,7 @@ func dayLabel(lang string, t time.Time) string {
 // at is a time on day d of December 2026 in Almaty.
 func at(t *testing.T, d, h int) time.Time { return time.Date(2026, 12, d, h, 0, 0, 0, almaty(t)) }
 
-// waitEdited waits for the message id in chat to show every fragment.
+// waitMessage waits for the message id in chat to show every fragment.
 func (h *harness) waitMessage(chatID int64, id int, fragments ...string) telegramtest.Message {
 	h.t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)

@@ -1,8 +1,9 @@
 // Package bot is the Telegram edge of Jastar: the update loop, the router,
 // the rate-limited sender, the callback codec and one file per feature.
 //
-// It depends on the storage interfaces, the catalog, locales and the Telegram
-// library. It never imports storage/boltdb: main hands it the stores.
+// It depends on the storage interfaces, the catalog, locales, bot/ops (the
+// metrics it records) and the Telegram library. It never imports
+// storage/boltdb: main hands it the stores.
 package bot
 
 import (
@@ -118,6 +119,25 @@ type health struct {
 	lastPoll time.Time
 }
 
+// DefaultConfig holds the defaults of every setting that has one; New
+// fills a zero field from it, and main's configuration starts from it, so
+// each default is written once.
+func DefaultConfig() Config {
+	return Config{
+		Limits:         DefaultLimits(),
+		Workers:        64,
+		PollTimeout:    25 * time.Second,
+		DialogTTL:      30 * time.Minute,
+		HandlerTimeout: 2 * time.Minute,
+		MaxBookings:    3,
+		BookingNotice:  time.Hour,
+		BookingDays:    14,
+		StaffLang:      string(storage.Russian),
+		Reminders:      storage.DefaultReminderPolicy(nil),
+		BroadcastRate:  DefaultBroadcastRate,
+	}
+}
+
 // New builds a bot. It does not contact Telegram; Start does.
 func New(cfg Config, deps Deps) (*Bot, error) {
 	if cfg.Token == "" {
@@ -129,33 +149,34 @@ func New(cfg Config, deps Deps) (*Bot, error) {
 	if cfg.Location == nil {
 		cfg.Location = time.UTC
 	}
+	def := DefaultConfig()
 	if cfg.Workers <= 0 {
-		cfg.Workers = 64
+		cfg.Workers = def.Workers
 	}
 	if cfg.PollTimeout <= 0 {
-		cfg.PollTimeout = 25 * time.Second
+		cfg.PollTimeout = def.PollTimeout
 	}
 	if cfg.DialogTTL <= 0 {
-		cfg.DialogTTL = 30 * time.Minute
+		cfg.DialogTTL = def.DialogTTL
 	}
 	if cfg.HandlerTimeout <= 0 {
-		cfg.HandlerTimeout = 2 * time.Minute
+		cfg.HandlerTimeout = def.HandlerTimeout
 	}
 	if cfg.MaxBookings <= 0 {
-		cfg.MaxBookings = 3
+		cfg.MaxBookings = def.MaxBookings
 	}
 	if cfg.BookingNotice <= 0 {
-		cfg.BookingNotice = time.Hour
+		cfg.BookingNotice = def.BookingNotice
 	}
 	if cfg.BookingDays <= 0 {
-		cfg.BookingDays = 14
+		cfg.BookingDays = def.BookingDays
 	}
 	if cfg.Reminders == (storage.ReminderPolicy{}) {
-		cfg.Reminders = storage.DefaultReminderPolicy(cfg.Location)
+		cfg.Reminders = def.Reminders
 	}
 	cfg.Reminders.Location = cfg.Location
 	if cfg.StaffLang == "" {
-		cfg.StaffLang = string(storage.Russian)
+		cfg.StaffLang = def.StaffLang
 	}
 	if deps.Catalog == nil {
 		deps.Catalog = catalog.Default(cfg.Location)

@@ -189,8 +189,10 @@ func guessLang(code string) storage.Lang {
 	return ""
 }
 
-// route dispatches in the order STYLE.md fixes: button press, command,
-// menu button, dialogue step, then the fallbacks.
+// route dispatches in the order STYLE.md §5 fixes: button press, command,
+// then a main-menu button or a shared location, then the dialogue step,
+// then the fallbacks. A menu button comes before the step so that a
+// person can always leave a dialogue by its menu.
 func (b *Bot) route(ctx context.Context, r *Request) error {
 	if r.Private && (r.From == nil || r.From.ID != r.ChatID) {
 		return b.refuseForeign(ctx, r)

@@ -32,9 +32,9 @@ const expiredRetention = 24 * time.Hour
 // to. One who comes back is told the dialogue expired at their next answer,
 // from the expired record it leaves.
 //
-// It never compacts the database, so nothing heavy runs while the bot is
-// busy: bbolt reuses freed pages, and compaction (bbolt compact) needs the
-// file to itself, which only a stopped bot gives.
+// It never compacts the database: bbolt reuses freed pages, and the store
+// compacts on its own, in a quiet moment, only when /forget has left
+// erased data in free pages (storage/boltdb/compact.go).
 func Housekeeping(store HousekeepingStore, dialogTTL time.Duration, log *slog.Logger) JobFunc {
 	return func(ctx context.Context, now time.Time) error {
 		dialogs, err := store.ExpireConversations(ctx, now.Add(-dialogTTL))
