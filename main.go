@@ -224,9 +224,14 @@ func runBot(ctx context.Context, getenv func(string) string, stdout io.Writer) e
 	}
 	// The bot is the scheduler's Notifier and digester; specs were checked
 	// by loadConfig.
-	// The sweep stops at the signal, not when cron stops, and puts back
-	// what it claimed but did not send while the database is still open.
-	if err := sched.Add("reminders", scheduler.SpecEveryMinute, scheduler.NewReminders(db, b, log).StopOn(ctx)); err != nil {
+	// The sweep stops claiming at the signal, not when cron stops. What the
+	// last process left in flight is settled as uncertain before the first
+	// sweep: logged, counted, and listed in the staff digest, never resent.
+	reminders := scheduler.NewReminders(db, b, log).WithMetrics(metrics)
+	if err := reminders.RecoverInFlight(ctx); err != nil {
+		return err
+	}
+	if err := sched.Add("reminders", scheduler.SpecEveryMinute, reminders.StopOn(ctx)); err != nil {
 		return err
 	}
 	if err := sched.Add("staff_digest", cfg.DigestSpec, scheduler.StaffDigest(b)); err != nil {

@@ -34,6 +34,7 @@ type Store interface {
 	storage.FeedbackStore
 	storage.SubscriptionStore
 	storage.BroadcastStore
+	storage.UncertainReminderStore
 }
 
 // Config is what the bot needs from the operator.

@@ -35,6 +35,9 @@ type Metrics struct {
 	Bookings       *prometheus.CounterVec   // bookings made, by type and center
 	Broadcast      *prometheus.CounterVec   // broadcast deliveries, by outcome
 	Panics         *prometheus.CounterVec   // panics recovered outside handlers, by component
+	// RemindersUncertain counts reminders whose send had no known outcome
+	// (in flight at a crash, or panicked): never resent, listed for staff.
+	RemindersUncertain prometheus.Counter
 }
 
 // NewMetrics builds the collectors and registers them with Go runtime and
@@ -71,8 +74,11 @@ func NewMetrics() *Metrics {
 		Panics: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "jastar_panics_total", Help: "Panics recovered in background work (not in handlers: see jastar_handler_errors_total), by component.",
 		}, []string{"component"}),
+		RemindersUncertain: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "jastar_reminders_uncertain_total", Help: "Reminders that may or may not have reached their person (in flight at a crash, or their send panicked): never resent; the morning staff digest lists their bookings.",
+		}),
 	}
-	r.MustRegister(m.Updates, m.HandlerLatency, m.HandlerErrors, m.Sent, m.Throttled, m.SendFailures, m.Bookings, m.Broadcast, m.Panics,
+	r.MustRegister(m.Updates, m.HandlerLatency, m.HandlerErrors, m.Sent, m.Throttled, m.SendFailures, m.Bookings, m.Broadcast, m.Panics, m.RemindersUncertain,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }
