@@ -153,7 +153,12 @@ func runBot(ctx context.Context, getenv func(string) string, stdout io.Writer) e
 	if err != nil {
 		return fmt.Errorf("load texts: %w", err)
 	}
-	db, err := boltdb.Open(cfg.DBPath, boltdb.Options{Log: log.With("component", "storage")})
+	metrics := ops.NewMetrics()
+	db, err := boltdb.Open(cfg.DBPath, boltdb.Options{
+		Log: log.With("component", "storage"),
+		// storage imports nothing of ours: it reports its panics here.
+		OnPanic: func(component string) { metrics.Panics.WithLabelValues(component).Inc() },
+	})
 	if err != nil {
 		if errors.Is(err, boltdb.ErrLocked) {
 			return fmt.Errorf("%w: is another jastar running on %s?", err, cfg.DBPath)
@@ -164,10 +169,9 @@ func runBot(ctx context.Context, getenv func(string) string, stdout io.Writer) e
 		return err
 	}
 	defer db.Close()
-	sock := openAdminSocket(cfg, db, cat, texts, log) // hot backups and exports, for the file's owner only
+	sock := openAdminSocket(cfg, db, cat, texts, log, metrics) // hot backups and exports, for the file's owner only
 	defer sock.Close()
 
-	metrics := ops.NewMetrics()
 	b, err := bot.New(bot.Config{
 		Token:       cfg.Token,
 		APIEndpoint: cfg.APIURL + "/bot%s/%s",
@@ -213,12 +217,12 @@ func runBot(ctx context.Context, getenv func(string) string, stdout io.Writer) e
 		// listener is off by default and meant for loopback.
 		mux.HandleFunc("GET /debug/pprof/", pprof.Index)
 		mux.HandleFunc("GET /debug/pprof/profile", pprof.Profile)
-		if _, err := ops.Serve(ctx, cfg.HTTPAddr, mux, log); err != nil {
+		if _, err := ops.Serve(ctx, cfg.HTTPAddr, mux, log, metrics); err != nil {
 			return &configError{name: "JASTAR_HTTP_ADDR", msg: err.Error()}
 		}
 	}
 
-	sched := scheduler.New(cfg.Location, log, time.Now)
+	sched := scheduler.New(cfg.Location, log, time.Now).WithMetrics(metrics)
 	if err := sched.Add("housekeeping", scheduler.SpecHousekeeping, scheduler.Housekeeping(db, dialogTTL, log)); err != nil {
 		return err
 	}

@@ -174,10 +174,10 @@ func New(cfg Config, deps Deps) (*Bot, error) {
 		cfg: cfg, store: deps.Store, cat: deps.Catalog, loc: deps.Locales, now: deps.Now, metrics: deps.Metrics,
 		log:    deps.Log.With("component", "bot"),
 		admins: make(map[int64]bool),
-		bg:     newBgWork(),
 
 		pollSleep: sleep,
 	}
+	b.bg = newBgWork(b.log, b.metrics)
 	for _, id := range cfg.AdminIDs {
 		b.admins[id] = true
 	}
