@@ -429,3 +429,54 @@ func backCount(t *testing.T, db storage.ReminderStore, bookings ...uint64) int {
 	}
 	return n
 }
+
+// TestSweep_DatabaseFails: the database fails under the sweep. A failed
+// read or claim ends the sweep with an error (the job logs it) and holds
+// nothing: the reminder is still due and nothing is in flight. A read that
+// fails in the Notifier before its send puts the reminder back for the
+// next sweep. Each sweep tries each reminder once: no spin. When the
+// database works again every reminder goes, once.
+func TestSweep_DatabaseFails(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	f := storagetest.NewFailing(t)
+	now := time.Date(2026, 12, 2, 18, 0, 0, 0, almaty(t))
+	if err := f.AddReminders(ctx, []storage.Reminder{reminder(1, now, now.Add(time.Hour)), reminder(2, now, now.Add(time.Hour))}); err != nil {
+		t.Fatal(err)
+	}
+	n := &recorder{}
+	s := NewReminders(f, n, slog.New(slog.DiscardHandler))
+
+	f.FailFrom("DueReminders", 1, nil)
+	for range 3 {
+		if err := s.Sweep(ctx, now); !errors.Is(err, storagetest.ErrInjected) {
+			t.Errorf("sweep with the index unreadable = %v, want the failure", err)
+		}
+	}
+	if got := f.Calls("DueReminders"); got != 3 {
+		t.Errorf("three sweeps read the index %d times, want 3", got)
+	}
+	f.Heal()
+
+	f.FailOn("ClaimReminder", f.Calls("ClaimReminder")+1, nil)
+	if err := s.Sweep(ctx, now); !errors.Is(err, storagetest.ErrInjected) {
+		t.Errorf("sweep with a failed claim = %v, want the failure", err)
+	}
+	if len(n.chats()) != 0 || backCount(t, f, 1, 2) != 2 {
+		t.Errorf("after a failed claim sent %v with %d stored, want nothing sent and both still due", n.chats(), backCount(t, f, 1, 2))
+	}
+	if rs, _ := f.SettleInFlightReminders(ctx); len(rs) != 0 {
+		t.Errorf("a failed claim left %+v in flight", rs)
+	}
+
+	// The Notifier's own read fails before the send: not sent, kept.
+	n.fail = map[int64]error{1: fmt.Errorf("load user 1: %w: %w", storage.ErrNotSent, storagetest.ErrInjected)}
+	res, err := s.sweep(ctx, now)
+	if err != nil || res.PutBack != 1 || res.Sent != 1 || fmt.Sprint(n.chats()) != "[2]" {
+		t.Errorf("sweep with a failing read = %+v, %v, sent %v; want 1 put back and 2 sent", res, err, n.chats())
+	}
+	n.fail = nil
+	if err := s.Sweep(ctx, now.Add(time.Minute)); err != nil || fmt.Sprint(n.chats()) != "[2 1]" {
+		t.Errorf("once the database works: sent %v, %v; want 1 too, each once", n.chats(), err)
+	}
+}
