@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"jastar/bot/adminsock"
+	"jastar/bot/ops"
 	"jastar/locales"
 	"jastar/storage/boltdb"
 	"jastar/storage/catalog"
@@ -158,9 +159,10 @@ func adminHandler(db *boltdb.DB, cat *catalog.Catalog, texts *locales.Bundle, lo
 // file, so a socket already there is a crashed run's and may be replaced.
 // Without the socket the bot still serves people; the log says why hot
 // backups are unavailable.
-func openAdminSocket(cfg Config, db *boltdb.DB, cat *catalog.Catalog, texts *locales.Bundle, log *slog.Logger) io.Closer {
+func openAdminSocket(cfg Config, db *boltdb.DB, cat *catalog.Catalog, texts *locales.Bundle, log *slog.Logger, metrics *ops.Metrics) io.Closer {
 	log = log.With("component", "adminsock")
-	s, err := adminsock.Open(adminsock.Path(cfg.DBPath), adminHandler(db, cat, texts, cfg.Location, log), log)
+	h := ops.Recovering(log, metrics, "admin_socket", adminHandler(db, cat, texts, cfg.Location, log))
+	s, err := adminsock.Open(adminsock.Path(cfg.DBPath), h, log)
 	if err != nil {
 		log.Error("no hot backups or exports while the bot runs", "err", err)
 		return io.NopCloser(nil)

@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"os"
@@ -20,6 +21,7 @@ import (
 	"github.com/prometheus/common/model"
 
 	"jastar/bot/loadtest"
+	"jastar/bot/ops"
 	"jastar/locales"
 	"jastar/storage"
 	"jastar/storage/boltdb"
@@ -113,7 +115,10 @@ func runLoad(ctx context.Context, args []string, stdout, stderr io.Writer) error
 			"JASTAR_WORKERS="+strconv.Itoa(*workers), "JASTAR_LOG_LEVEL=warn",
 		), dbPath)
 		if err == nil && *cpuProfile != "" && *duration > 2*time.Second {
-			go c.profile(*cpuProfile, *duration-time.Second)
+			go func() {
+				defer ops.Recovered(slog.New(slog.NewTextHandler(stderr, nil)), nil, "load_profile", nil)
+				c.profile(*cpuProfile, *duration-time.Second)
+			}()
 		}
 		return c, err
 	}
@@ -267,7 +272,16 @@ func startChildBot(ctx context.Context, at string, env []string, dbPath string) 
 		return nil, err
 	}
 	c := &childBot{opsAddr: opsAddr, cmd: cmd, dbPath: dbPath, done: make(chan error, 1)}
-	go func() { c.done <- cmd.Wait() }()
+	go func() {
+		var panicked bool
+		defer func() {
+			if panicked {
+				c.done <- errors.New("waiting for the bot panicked")
+			}
+		}()
+		defer ops.Recovered(slog.New(slog.NewTextHandler(os.Stderr, nil)), nil, "load_child", &panicked)
+		c.done <- cmd.Wait()
+	}()
 	// Ready means connected and polling: what start-up must reach.
 	deadline := time.Now().Add(30 * time.Second)
 	for {

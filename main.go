@@ -169,7 +169,12 @@ func runBot(ctx context.Context, getenv func(string) string, stdout io.Writer, r
 	if err != nil {
 		return fmt.Errorf("load texts: %w", err)
 	}
-	db, err := boltdb.Open(cfg.DBPath, boltdb.Options{Log: log.With("component", "storage")})
+	metrics := ops.NewMetrics()
+	db, err := boltdb.Open(cfg.DBPath, boltdb.Options{
+		Log: log.With("component", "storage"),
+		// storage imports nothing of ours: it reports its panics here.
+		OnPanic: func(component string) { metrics.Panics.WithLabelValues(component).Inc() },
+	})
 	if err != nil {
 		if errors.Is(err, boltdb.ErrLocked) {
 			return fmt.Errorf("%w: is another jastar running on %s?", err, cfg.DBPath)
@@ -180,10 +185,9 @@ func runBot(ctx context.Context, getenv func(string) string, stdout io.Writer, r
 		return err
 	}
 	defer db.Close()
-	sock := openAdminSocket(cfg, db, cat, texts, log) // hot backups and exports, for the file's owner only
+	sock := openAdminSocket(cfg, db, cat, texts, log, metrics) // hot backups and exports, for the file's owner only
 	defer sock.Close()
 
-	metrics := ops.NewMetrics()
 	// How long an idle dialogue stays open: the bot finds it expired at the
 	// next tap, housekeeping closes it, and the expiry message names it, so
 	// all three get it from here.
@@ -233,20 +237,25 @@ func runBot(ctx context.Context, getenv func(string) string, stdout io.Writer, r
 		// listener is off by default and meant for loopback.
 		mux.HandleFunc("GET /debug/pprof/", pprof.Index)
 		mux.HandleFunc("GET /debug/pprof/profile", pprof.Profile)
-		if _, err := ops.Serve(ctx, cfg.HTTPAddr, mux, log); err != nil {
+		if _, err := ops.Serve(ctx, cfg.HTTPAddr, mux, log, metrics); err != nil {
 			return &configError{name: "JASTAR_HTTP_ADDR", msg: err.Error()}
 		}
 	}
 
-	sched := scheduler.New(cfg.Location, log, now)
+	sched := scheduler.New(cfg.Location, log, now).WithMetrics(metrics)
 	if err := sched.Add("housekeeping", scheduler.SpecHousekeeping, scheduler.Housekeeping(db, dialogTTL, log)); err != nil {
 		return err
 	}
 	// The bot is the scheduler's Notifier and digester; specs were checked
 	// by loadConfig.
-	// The sweep stops at the signal, not when cron stops, and puts back
-	// what it claimed but did not send while the database is still open.
-	if err := sched.Add("reminders", scheduler.SpecEveryMinute, scheduler.NewReminders(db, b, log).StopOn(ctx)); err != nil {
+	// The sweep stops claiming at the signal, not when cron stops. What the
+	// last process left in flight is settled as uncertain before the first
+	// sweep: logged, counted, and listed in the staff digest, never resent.
+	reminders := scheduler.NewReminders(db, b, log).WithMetrics(metrics)
+	if err := reminders.RecoverInFlight(ctx); err != nil {
+		return err
+	}
+	if err := sched.Add("reminders", scheduler.SpecEveryMinute, reminders.StopOn(ctx)); err != nil {
 		return err
 	}
 	if err := sched.Add("staff_digest", cfg.DigestSpec, scheduler.StaffDigest(b)); err != nil {

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"log/slog"
 	"net"
 	"net/http"
 	"os"
@@ -15,6 +16,7 @@ import (
 	"strings"
 	"time"
 
+	"jastar/bot/ops"
 	"jastar/bot/sandbox"
 	"jastar/bot/telegramtest"
 	"jastar/storage"
@@ -126,7 +128,19 @@ func runSandbox(ctx context.Context, args []string, getenv func(string) string, 
 	// No write timeout: the event stream stays open as long as the page.
 	web := &http.Server{Handler: page, ReadHeaderTimeout: 10 * time.Second}
 	webDone := make(chan error, 1)
-	go func() { webDone <- web.Serve(ln) }()
+	// A panic in either goroutine ends the sandbox with an error instead
+	// of killing it without closing the database.
+	plog := slog.New(slog.NewTextHandler(stderr, nil))
+	go func() {
+		var panicked bool
+		defer func() {
+			if panicked {
+				webDone <- errors.New("page server panicked")
+			}
+		}()
+		defer ops.Recovered(plog, nil, "sandbox_page", &panicked)
+		webDone <- web.Serve(ln)
+	}()
 
 	fmt.Fprintf(stdout, "Jastar sandbox: open http://%s/ in a browser.\n", ln.Addr())
 	fmt.Fprintf(stdout, "It listens on loopback only and runs the real bot against a fake Telegram, with the database %s.\n", env["JASTAR_DB"])
@@ -136,6 +150,13 @@ func runSandbox(ctx context.Context, args []string, getenv func(string) string, 
 	defer stopBot()
 	botDone := make(chan error, 1)
 	go func() {
+		var panicked bool
+		defer func() {
+			if panicked {
+				botDone <- errors.New("sandbox: the bot panicked")
+			}
+		}()
+		defer ops.Recovered(plog, nil, "sandbox_bot", &panicked)
 		botDone <- runBot(botCtx, botEnv, stdout, *at)
 	}()
 

@@ -2,11 +2,15 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"log/slog"
+	"os"
 	"sync"
 	"sync/atomic"
 	"time"
 
+	"jastar/bot/ops"
 	"jastar/storage"
 	"jastar/storage/boltdb"
 	"jastar/storage/catalog"
@@ -42,6 +46,18 @@ func seedDB(ctx context.Context, path string, n seedSizes, cat *catalog.Catalog,
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
+				// A panic ends the seeding with an error, not the process
+				// with the database open.
+				var panicked bool
+				defer func() {
+					if panicked {
+						select {
+						case errs <- errors.New("seeding panicked"):
+						default:
+						}
+					}
+				}()
+				defer ops.Recovered(slog.New(slog.NewTextHandler(os.Stderr, nil)), nil, "seed", &panicked)
 				for {
 					i := int(next.Add(1) - 1)
 					if i >= count || ctx.Err() != nil {

@@ -2,7 +2,10 @@ package bot
 
 import (
 	"context"
+	"log/slog"
 	"sync"
+
+	"jastar/bot/ops"
 )
 
 // bgWork runs the bot's work outside handlers: callback answers, and staff
@@ -21,6 +24,10 @@ type bgWork struct {
 	// deadline, it stops what is still waiting for the rate limiter.
 	ctx    context.Context
 	cancel context.CancelFunc
+	// log and metrics record a panic in background work: it is recovered,
+	// so one bad callback answer or notice does not kill the bot.
+	log     *slog.Logger
+	metrics *ops.Metrics
 }
 
 // staffQueueWorkers is how many staff notices are sent at once (the
@@ -32,14 +39,16 @@ const (
 	staffQueueMax     = 1024
 )
 
-func newBgWork() *bgWork {
-	w := &bgWork{staff: newDispatcher(staffQueueWorkers, staffQueueMax)}
+func newBgWork(log *slog.Logger, metrics *ops.Metrics) *bgWork {
+	w := &bgWork{staff: newDispatcher(staffQueueWorkers, staffQueueMax, "staff_notice", log, metrics), log: log, metrics: metrics}
 	w.ctx, w.cancel = context.WithCancel(context.Background())
 	return w
 }
 
 // run starts f in its own goroutine unless shutdown began; it reports
-// whether f was started.
+// whether f was started. A panic in f is recovered, logged and counted
+// (component "background"); f is a callback answer or the like, which
+// nothing retries: the person's spinner stops on its own.
 func (w *bgWork) run(f func(ctx context.Context)) bool {
 	w.mu.Lock()
 	defer w.mu.Unlock()
@@ -49,6 +58,7 @@ func (w *bgWork) run(f func(ctx context.Context)) bool {
 	w.wg.Add(1)
 	go func() {
 		defer w.wg.Done()
+		defer ops.Recovered(w.log, w.metrics, "background", nil)
 		f(w.ctx)
 	}()
 	return true
@@ -74,7 +84,11 @@ func (w *bgWork) stop(ctx context.Context) bool {
 	w.shut = true
 	w.mu.Unlock()
 	ran := make(chan struct{})
-	go func() { w.wg.Wait(); close(ran) }()
+	go func() {
+		defer close(ran)
+		defer ops.Recovered(w.log, w.metrics, "background", nil)
+		w.wg.Wait()
+	}()
 	queued := w.staff.stop(ctx)
 	select {
 	case <-ran:

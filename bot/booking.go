@@ -531,8 +531,11 @@ func (b *Bot) handleBookConfirm(ctx context.Context, r *Request) error {
 	if !moving {
 		b.metrics.Bookings.WithLabelValues(booked.TypeID, booked.CenterID).Inc()
 	}
+	// The booking is committed: the person must hear so and staff must be
+	// told, even if closing the dialogue fails. A dialogue left open
+	// expires with its TTL, and a second confirm finds the booking made.
 	if err := b.store.DeleteConversation(ctx, r.ChatID); err != nil {
-		return err
+		b.log.Warn("close booking dialogue after the booking", "chat_id", r.ChatID, "booking_id", booked.ID, "err", err)
 	}
 	b.answer(ctx, r, "✅")
 	textID, data := locales.BookConfirmed, b.bookingData(r.L, booked)

@@ -35,6 +35,7 @@ type Store interface {
 	storage.FeedbackStore
 	storage.SubscriptionStore
 	storage.BroadcastStore
+	storage.UncertainReminderStore
 }
 
 // Config is what the bot needs from the operator.
@@ -194,10 +195,10 @@ func New(cfg Config, deps Deps) (*Bot, error) {
 		cfg: cfg, store: deps.Store, cat: deps.Catalog, loc: deps.Locales, now: deps.Now, metrics: deps.Metrics,
 		log:    deps.Log.With("component", "bot"),
 		admins: make(map[int64]bool),
-		bg:     newBgWork(),
 
 		pollSleep: sleep,
 	}
+	b.bg = newBgWork(b.log, b.metrics)
 	for _, id := range cfg.AdminIDs {
 		b.admins[id] = true
 	}

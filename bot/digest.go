@@ -2,7 +2,9 @@ package bot
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -22,7 +24,9 @@ const digestChunk = 3800
 // one digest; a chat with no bookings today hears "no bookings today".
 // Bookings whose staff notification never arrived (StaffNotified false)
 // from today on are listed too, and marked notified once a chat got the
-// digest.
+// digest. So are bookings from today on whose reminder may not have reached
+// the person (in flight at a crash, or its send panicked), for staff to
+// call; they are forgotten once a chat got the digest.
 func (b *Bot) StaffDigest(ctx context.Context, now time.Time) error {
 	loc := b.cfg.Location
 	day := catalog.DateOf(now.In(loc))
@@ -40,23 +44,99 @@ func (b *Bot) StaffDigest(ctx context.Context, now time.Time) error {
 			centersOf[chat] = append(centersOf[chat], c)
 		}
 	}
+	uncertain, uncertainErr := b.uncertainBookings(ctx, from)
 	var failed int
 	for _, chat := range chats {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		if err := b.staffDigestTo(ctx, chat, centersOf[chat], from, to, horizon); err != nil {
+		if err := b.staffDigestTo(ctx, chat, centersOf[chat], from, to, horizon, uncertain); err != nil {
 			failed++
 			b.log.Warn("staff digest not delivered", "chat_id", chat, "err", err)
 		}
 	}
-	if failed > 0 {
-		return fmt.Errorf("staff digest: %d of %d chats not reached", failed, len(chats))
+	if err := uncertain.forget(ctx, b.store); err != nil {
+		uncertainErr = errors.Join(uncertainErr, err)
 	}
-	return nil
+	if failed > 0 {
+		uncertainErr = errors.Join(uncertainErr, fmt.Errorf("staff digest: %d of %d chats not reached", failed, len(chats)))
+	}
+	return uncertainErr
 }
 
-func (b *Bot) staffDigestTo(ctx context.Context, chat int64, centers []catalog.Center, from, to, horizon time.Time) error {
+// uncertainSet is the bookings of reminders settled as uncertain, for the
+// staff digest: each listed booking with the reminders it stands for, and
+// which of them a chat has now shown to staff (or that need no call).
+type uncertainSet struct {
+	bookings  []storage.Booking
+	reminders map[uint64][]uint64 // booking id -> its uncertain reminders
+	done      []uint64            // reminders to forget once the digest ran
+}
+
+// uncertainBookings reads the uncertain reminders and keeps the bookings
+// still worth a call: booked, from the digest's day (from) on. The rest
+// (cancelled, passed, forgotten, or an event's or feedback's, which a call
+// about a consultation cannot cover) are forgotten without a line: their
+// ids were logged when they became uncertain.
+func (b *Bot) uncertainBookings(ctx context.Context, from time.Time) (*uncertainSet, error) {
+	set := &uncertainSet{reminders: map[uint64][]uint64{}}
+	rs, err := b.store.UncertainReminders(ctx)
+	if err != nil {
+		return set, fmt.Errorf("staff digest: %w", err)
+	}
+	for _, r := range rs {
+		if r.Kind != storage.ReminderBookingDayBefore && r.Kind != storage.ReminderBookingHourBefore {
+			set.done = append(set.done, r.ID)
+			continue
+		}
+		if ids, seen := set.reminders[r.BookingID]; seen {
+			set.reminders[r.BookingID] = append(ids, r.ID)
+			continue
+		}
+		bk, err := b.store.Booking(ctx, r.BookingID)
+		if errors.Is(err, storage.ErrNotFound) || (err == nil && (!bk.Active() || bk.Start.Before(from))) {
+			set.done = append(set.done, r.ID)
+			continue
+		}
+		if err != nil {
+			// Kept for the next digest.
+			return set, fmt.Errorf("staff digest: uncertain reminder %d: %w", r.ID, err)
+		}
+		set.bookings = append(set.bookings, bk)
+		set.reminders[r.BookingID] = []uint64{r.ID}
+	}
+	return set, nil
+}
+
+// of returns the listed bookings of the centers ids.
+func (u *uncertainSet) of(ids []string) []storage.Booking {
+	var out []storage.Booking
+	for _, bk := range u.bookings {
+		if slices.Contains(ids, bk.CenterID) {
+			out = append(out, bk)
+		}
+	}
+	return out
+}
+
+// shown records that a chat got the digest listing bks.
+func (u *uncertainSet) shown(bks []storage.Booking) {
+	for _, bk := range bks {
+		u.done = append(u.done, u.reminders[bk.ID]...)
+	}
+}
+
+// forget drops what staff have seen and what needs no call; a booking no
+// chat could be told of stays for the next digest.
+func (u *uncertainSet) forget(ctx context.Context, store storage.UncertainReminderStore) error {
+	if len(u.done) == 0 {
+		return nil
+	}
+	slices.Sort(u.done)
+	return store.ForgetUncertainReminders(ctx, slices.Compact(u.done))
+}
+
+func (b *Bot) staffDigestTo(ctx context.Context, chat int64, centers []catalog.Center, from, to, horizon time.Time, uncertain *uncertainSet) error {
 	l := b.staffL()
 	loc := b.cfg.Location
 	ids := make([]string, len(centers))
@@ -116,6 +196,13 @@ func (b *Bot) staffDigestTo(ctx context.Context, chat int64, centers []catalog.C
 			parts = append(parts, b.staffLine(l, bk, esc(l.ShortDate(bk.Start.In(loc)))+" "+l.Clock(bk.Start.In(loc))))
 		}
 	}
+	callAbout := uncertain.of(ids)
+	if len(callAbout) > 0 {
+		parts = append(parts, "\n"+l.T(locales.StaffDigestUncertain))
+		for _, bk := range callAbout {
+			parts = append(parts, b.staffLine(l, bk, esc(l.ShortDate(bk.Start.In(loc)))+" "+l.Clock(bk.Start.In(loc))))
+		}
+	}
 	var msg strings.Builder
 	for _, p := range parts {
 		if msg.Len() > 0 && msg.Len()+len(p) > digestChunk {
@@ -132,6 +219,7 @@ func (b *Bot) staffDigestTo(ctx context.Context, chat int64, centers []catalog.C
 	if _, err := b.sendBulk(ctx, chat, msg.String(), nil); err != nil {
 		return err
 	}
+	uncertain.shown(callAbout)
 	for _, bk := range markNotified {
 		// Only as the digest described it: a change made meanwhile stays
 		// owed to staff.

@@ -2,7 +2,10 @@ package bot
 
 import (
 	"context"
+	"log/slog"
 	"sync"
+
+	"jastar/bot/ops"
 )
 
 // dispatcher runs jobs concurrently across keys (chats) and in order within
@@ -16,10 +19,19 @@ type dispatcher struct {
 	stopped bool
 	slots   chan struct{} // bounds jobs accepted but not finished (backpressure)
 	wg      sync.WaitGroup
+
+	// A job that panics is logged and counted under component, and its
+	// worker goes on with the next.
+	log       *slog.Logger
+	metrics   *ops.Metrics
+	component string
 }
 
-func newDispatcher(workers, maxPending int) *dispatcher {
-	d := &dispatcher{queues: make(map[int64][]func()), slots: make(chan struct{}, maxPending)}
+func newDispatcher(workers, maxPending int, component string, log *slog.Logger, metrics *ops.Metrics) *dispatcher {
+	d := &dispatcher{
+		queues: make(map[int64][]func()), slots: make(chan struct{}, maxPending),
+		log: log, metrics: metrics, component: component,
+	}
 	d.cond = sync.NewCond(&d.mu)
 	for range workers {
 		d.wg.Add(1)
@@ -54,6 +66,7 @@ func (d *dispatcher) enqueue(chat int64, job func()) {
 
 func (d *dispatcher) work() {
 	defer d.wg.Done()
+	defer ops.Recovered(d.log, d.metrics, d.component, nil)
 	for {
 		d.mu.Lock()
 		for len(d.ready) == 0 && !d.stopped {
@@ -80,10 +93,20 @@ func (d *dispatcher) work() {
 			q[0] = nil
 			d.queues[chat] = q[1:]
 			d.mu.Unlock()
-			job()
-			<-d.slots
+			d.run(job)
 		}
 	}
+}
+
+// run runs one job and frees its slot. A panic in the job is recovered
+// here, so the worker, the chat's later jobs and the slot are not lost with
+// it; what the job held is the job's to leave retryable (an update not
+// marked handled is replayed at the next start; a staff notice not
+// delivered leaves its booking to the digest).
+func (d *dispatcher) run(job func()) {
+	defer func() { <-d.slots }()
+	defer ops.Recovered(d.log, d.metrics, d.component, nil)
+	job()
 }
 
 // trySubmit queues job for chat unless maxPending jobs are waiting; it
@@ -108,7 +131,11 @@ func (d *dispatcher) stop(ctx context.Context) bool {
 	d.cond.Broadcast()
 	d.mu.Unlock()
 	done := make(chan struct{})
-	go func() { d.wg.Wait(); close(done) }()
+	go func() {
+		defer close(done)
+		defer ops.Recovered(d.log, d.metrics, d.component, nil)
+		d.wg.Wait()
+	}()
 	select {
 	case <-done:
 		return true

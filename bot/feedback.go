@@ -37,8 +37,7 @@ func (b *Bot) askFeedback(ctx context.Context, r storage.Reminder, u storage.Use
 		row = append(row, button(strconv.Itoa(n), cbFeedbackRate, B36(bk.ID), strconv.Itoa(n)))
 	}
 	kb := tgbotapi.NewInlineKeyboardMarkup(row)
-	_, err = b.sendBulk(ctx, r.ChatID, l.T(locales.FeedbackAsk, b.bookingData(l, bk)), kb)
-	return err
+	return b.sendReminder(ctx, r.ChatID, l.T(locales.FeedbackAsk, b.bookingData(l, bk)), kb)
 }
 
 // feedbackBooking loads the attended booking a feedback button names and

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"math/rand/v2"
 	"net/http"
 	"sync"
@@ -12,6 +13,7 @@ import (
 
 	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
 
+	"jastar/bot/ops"
 	"jastar/storage"
 )
 
@@ -50,14 +52,14 @@ func (c ctxClient) Do(req *http.Request) (*http.Response, error) {
 // previous run, then what long polling brings. On return, polling has stopped
 // and handlers that were running have finished (or drainTimeout passed).
 func (b *Bot) Run(ctx context.Context, drainTimeout time.Duration) error {
-	d := newDispatcher(b.cfg.Workers, b.cfg.Workers*32)
+	d := newDispatcher(b.cfg.Workers, b.cfg.Workers*32, "updates", b.log, b.metrics)
 	// Handlers get a context that outlives the shutdown signal, so an update
 	// being handled is finished rather than cut in half; it ends only at the
 	// drain deadline.
 	handlerBase, cancelHandlers := context.WithCancel(context.WithoutCancel(ctx))
 	defer cancelHandlers()
 	// The done log commits its last batch after the deadline too.
-	b.done = newDoneLog(context.WithoutCancel(ctx), b.store, b.now, b.log)
+	b.done = newDoneLog(context.WithoutCancel(ctx), b.store, b.now, b.log, b.metrics)
 	b.startBroadcasts(ctx)
 
 	pollErr := b.replayAndPoll(ctx, handlerBase, d)
@@ -277,21 +279,25 @@ type doneLog struct {
 	finished chan struct{}
 }
 
-func newDoneLog(ctx context.Context, store storage.Inbox, now func() time.Time, log interface {
-	Error(msg string, args ...any)
-}) *doneLog {
+func newDoneLog(ctx context.Context, store storage.Inbox, now func() time.Time, log *slog.Logger, metrics *ops.Metrics) *doneLog {
 	d := &doneLog{ids: make(chan int, 4096), finished: make(chan struct{})}
 	go func() {
 		defer close(d.finished)
+		defer ops.Recovered(log, metrics, "done_log", nil)
 		batch := make([]int, 0, 256)
+		// A commit that panics is recovered on its own, so the log goes
+		// on taking ids (a handler never blocks on a dead reader); its
+		// batch stays in the inbox and is replayed at the next start, as
+		// after a crash before the commit.
 		flush := func() {
 			if len(batch) == 0 {
 				return
 			}
+			defer func() { batch = batch[:0] }()
+			defer ops.Recovered(log, metrics, "done_log", nil)
 			if err := store.Done(ctx, batch, now()); err != nil {
 				log.Error("mark updates handled", "count", len(batch), "err", err)
 			}
-			batch = batch[:0]
 		}
 		for id := range d.ids {
 			batch = append(batch, id)

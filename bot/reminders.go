@@ -28,17 +28,38 @@ var errObsolete = storage.ErrReminderObsolete
 // A person Telegram told us blocked the bot (User.Active false) is skipped,
 // so one 403 stops all their remaining reminders.
 //
-// A reminder stopped by shutdown before its message went out says so with
-// storage.ErrNotSent, so the sweep keeps it for the next process.
+// A reminder that could not go out before its message reached Telegram (a
+// shutdown, or a database read that failed) says so with
+// storage.ErrNotSent, so the sweep keeps it for a later run.
 func (b *Bot) Remind(ctx context.Context, r storage.Reminder) error {
 	err := b.remind(ctx, r)
-	// Only reads come before the send, and nothing is written after it: an
-	// error caused by the stop that the sender did not already classify
-	// was a read's, and nothing reached Telegram.
-	if err != nil && ctx.Err() != nil && errors.Is(err, ctx.Err()) && !errors.Is(err, ErrMaybeSent) && !errors.Is(err, storage.ErrNotSent) {
-		err = fmt.Errorf("reminder %d: %w: %w", r.ID, storage.ErrNotSent, err)
+	var se *reminderSendError
+	switch {
+	case err == nil:
+		return nil
+	case errors.As(err, &se):
+		return se.err // the sender classified it: maybe sent, not sent, refused
+	case errors.Is(err, errObsolete), errors.Is(err, errInactive), errors.Is(err, storage.ErrNotFound):
+		return err // final: trying again would find the same
 	}
-	return err
+	// Only reads come before the send, and nothing is written after it:
+	// any other error was a read's, and nothing reached Telegram.
+	return fmt.Errorf("reminder %d: %w: %w", r.ID, storage.ErrNotSent, err)
+}
+
+// reminderSendError marks the error of a reminder's send, as against one of
+// the reads before it.
+type reminderSendError struct{ err error }
+
+func (e *reminderSendError) Error() string { return e.err.Error() }
+func (e *reminderSendError) Unwrap() error { return e.err }
+
+// sendReminder sends a reminder's message at bulk priority.
+func (b *Bot) sendReminder(ctx context.Context, chatID int64, text string, markup any) error {
+	if _, err := b.sendBulk(ctx, chatID, text, markup); err != nil {
+		return &reminderSendError{err: err}
+	}
+	return nil
 }
 
 func (b *Bot) remind(ctx context.Context, r storage.Reminder) error {
@@ -59,7 +80,7 @@ func (b *Bot) remind(ctx context.Context, r storage.Reminder) error {
 	case storage.ReminderEventCancelled, storage.ReminderEventPromoted, storage.ReminderEventChanged:
 		return b.sendEventNotice(ctx, r, u)
 	}
-	return fmt.Errorf("reminder %d: unknown kind %q", r.ID, r.Kind)
+	return fmt.Errorf("reminder %d: unknown kind %q: %w", r.ID, r.Kind, errObsolete)
 }
 
 // personL is the localizer of a person: their chosen language, else the one
@@ -97,8 +118,7 @@ func (b *Bot) remindBooking(ctx context.Context, r storage.Reminder, u storage.U
 	kb := tgbotapi.NewInlineKeyboardMarkup(tgbotapi.NewInlineKeyboardRow(
 		button(l.T(locales.MyBookingCancel), cbMyCancel, B36(bk.ID)),
 	))
-	_, err = b.sendBulk(ctx, r.ChatID, l.T(id, d), kb)
-	return err
+	return b.sendReminder(ctx, r.ChatID, l.T(id, d), kb)
 }
 
 // sendBulk sends an HTML message at bulk priority.
@@ -152,8 +172,7 @@ func (b *Bot) remindEvent(ctx context.Context, r storage.Reminder, u storage.Use
 	}
 	args := append([]string{B36(e.ID)}, eventList{kind: listMine}.args()...)
 	kb := tgbotapi.NewInlineKeyboardMarkup(tgbotapi.NewInlineKeyboardRow(button(l.T(locales.ButtonUnregister), cbUnregister, args...)))
-	_, err = b.sendBulk(ctx, r.ChatID, l.T(text, d), kb)
-	return err
+	return b.sendReminder(ctx, r.ChatID, l.T(text, d), kb)
 }
 
 // sendEventNotice sends a stored event notice (cancelled, moved up, time
@@ -189,8 +208,7 @@ func (b *Bot) sendEventNotice(ctx context.Context, r storage.Reminder, u storage
 		kb = tgbotapi.NewInlineKeyboardMarkup(tgbotapi.NewInlineKeyboardRow(
 			button(l.T(locales.ButtonMyEvents), cbEventList, eventList{kind: listMine}.args()...)))
 	}
-	_, err = b.sendBulk(ctx, r.ChatID, msg, kb)
-	return err
+	return b.sendReminder(ctx, r.ChatID, msg, kb)
 }
 
 // reminderEvent loads the event of an event reminder or notice and the

@@ -3,7 +3,12 @@ package bot
 import (
 	"context"
 	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -11,6 +16,7 @@ import (
 	"jastar/locales"
 	"jastar/scheduler"
 	"jastar/storage"
+	"jastar/storage/storagetest"
 )
 
 // sweepAt moves the fake clock to now and runs one reminder sweep, as cron
@@ -159,24 +165,142 @@ func TestReminders_MoveWithRescheduleAndGoWithCancel(t *testing.T) {
 }
 
 // TestReminders_NeverTwiceAcrossRestart: a sweep claims a reminder and the
-// process dies before sending it. After the restart nothing is sent twice;
-// the next reminder still comes.
+// process dies before its send had an outcome. After the restart it is
+// reported, never sent again; the next reminder still comes.
 func TestReminders_NeverTwiceAcrossRestart(t *testing.T) {
 	h, clock := bookingHarness(t)
 	ctx := context.Background()
 	u := h.person(2301, storage.Russian)
 	h.book(u.ID, storage.Russian, "karasai", "career", at(t, 2, 11))
-	claimed, err := h.db.ClaimDueReminders(ctx, at(t, 1, 18), 100)
-	if err != nil || len(claimed) != 1 {
-		t.Fatalf("claim = %+v, %v", claimed, err)
+	if claimed := claimDue(t, h, at(t, 1, 18)); len(claimed) != 1 {
+		t.Fatalf("claimed %+v, want the day-before reminder", claimed)
 	}
-	h.restart() // the crash: the claimed reminder was never sent
+	h.restart() // the crash: the claimed reminder's send had no outcome
+	if err := scheduler.NewReminders(h.db, h.bot, slogJSON(h.logs)).RecoverInFlight(ctx); err != nil {
+		t.Fatal(err)
+	}
 	for _, now := range []time.Time{at(t, 1, 18), at2(t, 1, 18, 1), at(t, 2, 10), at2(t, 2, 10, 1)} {
 		h.sweepAt(clock, now)
 	}
 	msgs := h.botMessages(u.ID)
 	if len(msgs) != 1 || !strings.Contains(msgs[0].Text, "Скоро консультация") {
 		t.Errorf("after the restart: %d messages, want only the hour-before once:\n%s", len(msgs), h.transcript(u.ID))
+	}
+}
+
+// claimDue claims every reminder due at now, as a sweep does right before
+// each send, and returns them.
+func claimDue(t *testing.T, h *harness, now time.Time) []storage.Reminder {
+	t.Helper()
+	due, err := h.db.DueReminders(context.Background(), now, storage.Reminder{}, 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []storage.Reminder
+	for _, r := range due {
+		c, err := h.db.ClaimReminder(context.Background(), r.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, c)
+	}
+	return out
+}
+
+// TestReminders_CrashOnTheWireIsToldToStaff: at 18:00 four day-before
+// reminders fall due and the process is killed (kill -9) while the second
+// is on the wire: Telegram delivered it, its answer never came back. On the
+// file the crash left, the restarted bot logs that reminder by its ids,
+// counts it, sends it never again and sends the two not yet reached once;
+// the next morning's staff digest lists the booking for staff to call, once.
+func TestReminders_CrashOnTheWireIsToldToStaff(t *testing.T) {
+	h, clock := bookingHarness(t)
+	ctx := context.Background()
+	var chats []int64
+	var bookings []storage.Booking
+	for i := range 4 {
+		u := h.person(int64(3600+i), storage.Russian)
+		bookings = append(bookings, h.book(u.ID, storage.Russian, "karasai", "career", at(t, 2, 10+i)))
+		chats = append(chats, u.ID)
+	}
+	onWire := chats[1]
+	entered, release := make(chan struct{}), make(chan struct{})
+	var held atomic.Bool
+	h.srv.SetAfterCall(func(ctx context.Context, c telegramtest.Call) bool {
+		if c.Method == "sendMessage" && c.Params.Get("chat_id") == strconv.FormatInt(onWire, 10) && held.CompareAndSwap(false, true) {
+			close(entered)
+			<-release
+		}
+		return false
+	})
+	clock.Set(at(t, 1, 18))
+	// The killed process sends nothing after the kill: its sweep stops
+	// before the next claim (the file it writes meanwhile is thrown away).
+	killed, kill := context.WithCancel(ctx)
+	defer kill()
+	done := make(chan error, 1)
+	go func() { done <- scheduler.NewReminders(h.db, h.bot, slogJSON(h.logs)).Sweep(killed, at(t, 1, 18)) }()
+	<-entered
+	kill()
+	crashed := filepath.Join(t.TempDir(), "crashed.db")
+	f, err := os.Create(crashed)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := h.db.WriteBackup(ctx, f); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Close(); err != nil {
+		t.Fatal(err)
+	}
+	close(release)
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	h.srv.SetAfterCall(nil)
+
+	// The restart, on the file as the kill left it.
+	h.stop()
+	if err := h.db.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Rename(crashed, h.dbPath); err != nil {
+		t.Fatal(err)
+	}
+	h.db = storagetest.OpenAt(t, h.dbPath)
+	h.start()
+	logged := len(h.logs.String())
+	if err := scheduler.NewReminders(h.db, h.bot, slogJSON(h.logs)).WithMetrics(h.bot.metrics).RecoverInFlight(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if got := counterValue(t, h, "jastar_reminders_uncertain_total", map[string]string{}); got != 1 {
+		t.Errorf("jastar_reminders_uncertain_total = %v, want 1", got)
+	}
+	if line := h.logs.String()[logged:]; !strings.Contains(line, fmt.Sprintf(`"booking_id":%d`, bookings[1].ID)) || !strings.Contains(line, `"reminder_id"`) {
+		t.Errorf("the uncertain reminder is not logged with its ids:\n%s", line)
+	}
+	h.sweepAt(clock, at2(t, 1, 18, 1))
+	h.sweepAt(clock, at2(t, 1, 18, 2))
+	for _, id := range chats {
+		if n := countText(h, id, plain(firstLine(ru(locales.ReminderDayBefore)))); n != 1 {
+			t.Errorf("chat %d: %d day-before reminders, want exactly 1:\n%s", id, n, h.transcript(id))
+		}
+	}
+
+	clock.Set(at2(t, 2, 8, 30))
+	if err := h.bot.StaffDigest(ctx, at2(t, 2, 8, 30)); err != nil {
+		t.Fatal(err)
+	}
+	digest := h.waitText(testStaffChat, plain(ru(locales.StaffDigestUncertain)))
+	_, call, _ := strings.Cut(digest.Text, plain(ru(locales.StaffDigestUncertain)))
+	if !strings.Contains(call, "11:00") || strings.Count(call, "\n") != 1 {
+		t.Errorf("the digest's call list is %q, want the 11:00 booking alone", call)
+	}
+	if err := h.bot.StaffDigest(ctx, at2(t, 3, 8, 30)); err != nil {
+		t.Fatal(err)
+	}
+	if n := countText(h, testStaffChat, plain(ru(locales.StaffDigestUncertain))); n != 1 {
+		t.Errorf("%d digests ask staff to call, want only the first", n)
 	}
 }
 

@@ -10,6 +10,7 @@ import (
 
 	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
 
+	"jastar/bot/ops"
 	"jastar/locales"
 	"jastar/storage"
 	"jastar/storage/catalog"
@@ -159,6 +160,16 @@ func (b *Bot) notifyStaffLater(bk storage.Booking, ev staffEvent, old storage.Bo
 	queued := b.bg.queue(int64(bk.ID), func(ctx context.Context) {
 		ctx, cancel := context.WithTimeout(ctx, staffNoticeTimeout)
 		defer cancel()
+		// A notice that panics (a card that cannot be formatted) is
+		// recovered here, so the queue goes on; its booking keeps
+		// StaffNotified=false, and the digest lists it like a dropped one.
+		var panicked bool
+		defer func() {
+			if panicked {
+				b.log.Warn("staff notification panicked, left for the digest", "booking_id", bk.ID, "center_id", bk.CenterID)
+			}
+		}()
+		defer ops.Recovered(b.log, b.metrics, "staff_notice", &panicked)
 		b.notifyStaff(ctx, bk, ev, old)
 	})
 	if !queued {

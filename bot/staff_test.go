@@ -99,8 +99,8 @@ func TestStaff_MarkWaitsForTheStartAndCanBeCorrected(t *testing.T) {
 
 	// The sweep sends the question; flipping the mark afterwards asks
 	// nothing again.
-	if claimed, err := h.db.ClaimDueReminders(ctx, at(t, 2, 14), 10); err != nil || len(claimed) != 1 {
-		t.Fatalf("claimed %+v, %v; want the one question", claimed, err)
+	if claimed := claimDue(t, h, at(t, 2, 14)); len(claimed) != 1 {
+		t.Fatalf("claimed %+v; want the one question", claimed)
 	}
 	h.press(admin, m, ru(locales.StaffButtonToNoShow))
 	m = h.waitMessage(testStaffChat, note.ID, "Не пришёл(ла)")

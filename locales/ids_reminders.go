@@ -18,6 +18,7 @@ const (
 	StaffDigestCenter      = "StaffDigestCenter"
 	StaffDigestEmpty       = "StaffDigestEmpty"
 	StaffDigestUnnotified  = "StaffDigestUnnotified"
+	StaffDigestUncertain   = "StaffDigestUncertain"
 	WeeklyEventsHeader     = "WeeklyEventsHeader"
 	WeeklyEventLine        = "WeeklyEventLine"
 	WeeklyEventsMore       = "WeeklyEventsMore"

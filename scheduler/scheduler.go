@@ -2,8 +2,9 @@
 // and housekeeping. Cron is only a clock here; what is due lives in the
 // database, so a restart loses no schedule and sends nothing twice.
 //
-// It imports storage and cron, never bot: it declares the small interfaces
-// it needs (Notifier, stores) and bot satisfies them.
+// It imports storage, cron and bot/ops (metrics and panic recovery), never
+// bot: it declares the small interfaces it needs (Notifier, stores) and bot
+// satisfies them.
 package scheduler
 
 import (
@@ -16,6 +17,8 @@ import (
 	"time"
 
 	"github.com/robfig/cron/v3"
+
+	"jastar/bot/ops"
 )
 
 // Cron specs, five fields (minute hour day month weekday) in the configured
@@ -33,12 +36,13 @@ type JobFunc func(ctx context.Context, now time.Time) error
 // Scheduler wraps cron with the bot's conventions: a location, panic
 // recovery, no overlapping runs of one job, errors logged once here.
 type Scheduler struct {
-	cron *cron.Cron
-	log  *slog.Logger
-	now  func() time.Time
-	ctx  context.Context
-	mu   sync.Mutex
-	jobs []string
+	cron    *cron.Cron
+	log     *slog.Logger
+	metrics *ops.Metrics
+	now     func() time.Time
+	ctx     context.Context
+	mu      sync.Mutex
+	jobs    []string
 }
 
 // New builds a scheduler in loc. now is the clock the jobs are given.
@@ -97,22 +101,37 @@ func (s *Scheduler) Add(name, spec string, fn JobFunc) error {
 	if err := ParseSpec(spec); err != nil {
 		return fmt.Errorf("job %s: %w", name, err)
 	}
-	_, err := s.cron.AddFunc(spec, func() {
-		s.mu.Lock()
-		ctx := s.ctx
-		s.mu.Unlock()
-		start := time.Now()
-		if err := fn(ctx, s.now()); err != nil {
-			s.log.Error("job failed", "job", name, "err", err)
-			return
-		}
-		s.log.Debug("job done", "job", name, "took", time.Since(start).String())
-	})
+	_, err := s.cron.AddFunc(spec, func() { s.run(name, fn) })
 	if err != nil {
 		return fmt.Errorf("job %s: %w", name, err)
 	}
 	s.jobs = append(s.jobs, name)
 	return nil
+}
+
+// WithMetrics counts the jobs' panics in m.
+func (s *Scheduler) WithMetrics(m *ops.Metrics) *Scheduler {
+	s.metrics = m
+	return s
+}
+
+// run is one run of the job name. A panic in it is recovered here (cron's
+// own Recover would neither count it nor name the job), logged with its
+// stack and counted as component "job_<name>"; the next run goes on. What
+// a job holds is in the database, so the next run takes it up: the staff
+// digest lists again the bookings it did not mark notified, the sweep's
+// reminder in flight is reported at the next start.
+func (s *Scheduler) run(name string, fn JobFunc) {
+	defer ops.Recovered(s.log.With("job", name), s.metrics, "job_"+name, nil)
+	s.mu.Lock()
+	ctx := s.ctx
+	s.mu.Unlock()
+	start := time.Now()
+	if err := fn(ctx, s.now()); err != nil {
+		s.log.Error("job failed", "job", name, "err", err)
+		return
+	}
+	s.log.Debug("job done", "job", name, "took", time.Since(start).String())
 }
 
 // Start runs the jobs in the background; they get ctx.

@@ -1,11 +1,17 @@
 package scheduler
 
 import (
+	"bytes"
+	"context"
 	"errors"
+	"log/slog"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/robfig/cron/v3"
+
+	"jastar/bot/ops"
 )
 
 func almaty(t testing.TB) *time.Location {
@@ -93,5 +99,34 @@ func TestParseDigestSpec(t *testing.T) {
 		if errors.Is(err, ErrTooFrequent) != tt.frequent {
 			t.Errorf("ParseDigestSpec(%q) = %v; too frequent = %v, want %v", tt.spec, err, !tt.frequent, tt.frequent)
 		}
+	}
+}
+
+// TestScheduler_JobPanicIsCountedAndTheNextRunGoes: a job that panics does
+// not kill the process nor the schedule: the panic is logged with the job
+// and counted, and the job's next run happens as usual.
+func TestScheduler_JobPanicIsCountedAndTheNextRunGoes(t *testing.T) {
+	t.Parallel()
+	var logs bytes.Buffer
+	m := ops.NewMetrics()
+	s := New(time.UTC, slog.New(slog.NewJSONHandler(&logs, nil)), time.Now).WithMetrics(m)
+	runs := 0
+	job := func(ctx context.Context, now time.Time) error {
+		runs++
+		if runs == 1 {
+			panic("digest bug")
+		}
+		return nil
+	}
+	s.run("staff_digest", job)
+	s.run("staff_digest", job)
+	if runs != 2 {
+		t.Errorf("the job ran %d times, want 2", runs)
+	}
+	if got := testCounter(t, m, "jastar_panics_total"); got != 1 {
+		t.Errorf("jastar_panics_total = %v, want 1", got)
+	}
+	if !strings.Contains(logs.String(), `"component":"job_staff_digest"`) || !strings.Contains(logs.String(), "digest bug") {
+		t.Errorf("the panic is not logged with its job:\n%s", logs.String())
 	}
 }

@@ -132,7 +132,7 @@ type EventStore interface {
 	// are written, in the same transaction.
 	Unregister(ctx context.Context, eventID uint64, chatID int64, now time.Time, rem ReminderPolicy) (Event, *Registration, error)
 	// ClaimNotices removes the person's pending notices of the event in one
-	// write transaction and returns them, like ClaimDueReminders: a handler
+	// write transaction and returns them, as the sweep's ClaimReminder does: a handler
 	// that moved one person up sends theirs at once, and the sweep, which
 	// claims the same records, never sends it again.
 	ClaimNotices(ctx context.Context, eventID uint64, chatID int64) ([]Reminder, error)

@@ -155,16 +155,47 @@ func (p ReminderPolicy) ForBooking(b Booking, now time.Time) []Reminder {
 	return out
 }
 
-// ReminderStore is what the reminder sweep needs.
+// ReminderStore is what the reminder sweep needs. The sweep claims a
+// reminder right before its send and settles it after, so a crash can
+// leave only the one in flight unsettled: it is reported at the next start
+// (SettleInFlightReminders) and never sent again.
 type ReminderStore interface {
-	// ClaimDueReminders removes up to limit reminders due at or before now,
-	// earliest first, in one write transaction and returns them. Whatever a
-	// caller does next, a claimed reminder is never returned again.
-	ClaimDueReminders(ctx context.Context, now time.Time, limit int) ([]Reminder, error)
+	// DueReminders returns up to limit reminders due at or before now,
+	// earliest first, after the reminder after (its due time and id; the
+	// zero Reminder starts at the first). It changes nothing.
+	DueReminders(ctx context.Context, now time.Time, after Reminder, limit int) ([]Reminder, error)
+	// ClaimReminder takes one reminder out of the due ones and holds it as
+	// in flight, in one write transaction, and returns it as stored. A
+	// claimed reminder is never returned again by DueReminders or
+	// ClaimReminder; one already claimed, cancelled or moved gives
+	// ErrNotFound.
+	ClaimReminder(ctx context.Context, id uint64) (Reminder, error)
+	// DropReminder deletes a due reminder that is not worth sending;
+	// ErrNotFound if it is gone already.
+	DropReminder(ctx context.Context, id uint64) error
+	// SettleReminder ends the flight of a claimed reminder once its send
+	// has an outcome. With uncertain set (the outcome is unknown: the send
+	// panicked) it is kept for UncertainReminders.
+	SettleReminder(ctx context.Context, id uint64, uncertain bool) error
 	// PutBackReminders stores claimed reminders again, under their ids, in
-	// one write transaction: a sweep stopped at shutdown returns the ones it
-	// never tried to send.
+	// one write transaction: a send abandoned before it could reach the
+	// person leaves its reminder to a later sweep.
 	PutBackReminders(ctx context.Context, rs []Reminder) error
+	// SettleInFlightReminders settles every reminder still in flight as
+	// uncertain and returns them. Called at start, before any sweep: they
+	// were in flight when the last process died.
+	SettleInFlightReminders(ctx context.Context) ([]Reminder, error)
 	// RemindersOf returns the pending reminders of a booking, by due time.
 	RemindersOf(ctx context.Context, bookingID uint64) ([]Reminder, error)
+}
+
+// UncertainReminderStore is what the staff digest needs of the reminders
+// that may or may not have reached their person.
+type UncertainReminderStore interface {
+	// UncertainReminders returns the reminders settled as uncertain and
+	// not yet forgotten, by id.
+	UncertainReminders(ctx context.Context) ([]Reminder, error)
+	// ForgetUncertainReminders drops them once staff heard of them (or
+	// there is nothing left to call about).
+	ForgetUncertainReminders(ctx context.Context, ids []uint64) error
 }

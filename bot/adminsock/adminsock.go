@@ -5,7 +5,8 @@
 // local user, process or container sidecar from another; a socket file's
 // permissions can.
 //
-// It imports nothing of ours; main hands it the handler.
+// It imports nothing of ours but bot/ops (panic recovery); main hands it
+// the handler.
 package adminsock
 
 import (
@@ -19,6 +20,8 @@ import (
 	"os"
 	"path/filepath"
 	"time"
+
+	"jastar/bot/ops"
 )
 
 // Path is the socket of the database file at dbPath.
@@ -94,6 +97,10 @@ func serve(path string, h http.Handler, log *slog.Logger, idle time.Duration) (*
 	}
 	go func() {
 		defer close(s.done)
+		// Handler panics are main's to count (it wraps h in
+		// ops.Recovering); this only keeps the serve loop's from
+		// killing the bot.
+		defer ops.Recovered(log, nil, "admin_socket", nil)
 		if err := s.srv.Serve(deadlineListener{ln, idle}); !errors.Is(err, http.ErrServerClosed) {
 			log.Error("admin socket stopped", "err", err)
 		}

@@ -2,12 +2,15 @@ package loadtest
 
 import (
 	"context"
+	"log/slog"
 	"net/http"
+	"os"
 	"sync"
 	"time"
 
 	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
 
+	"jastar/bot/ops"
 	"jastar/bot/telegramtest"
 )
 
@@ -41,6 +44,7 @@ func startEcho(ctx context.Context, srv *telegramtest.Server, workers int) (stop
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			defer ops.Recovered(slog.New(slog.NewTextHandler(os.Stderr, nil)), nil, "load_echo", nil)
 			for j := range jobs {
 				if j.callback != "" {
 					_, _ = api.Request(tgbotapi.NewCallback(j.callback, ""))
@@ -56,6 +60,7 @@ func startEcho(ctx context.Context, srv *telegramtest.Server, workers int) (stop
 	go func() {
 		defer wg.Done()
 		defer close(jobs)
+		defer ops.Recovered(slog.New(slog.NewTextHandler(os.Stderr, nil)), nil, "load_echo", nil)
 		offset := 0
 		for ctx.Err() == nil {
 			updates, err := api.GetUpdates(tgbotapi.UpdateConfig{Offset: offset, Timeout: 1, Limit: 100})

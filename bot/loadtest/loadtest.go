@@ -12,13 +12,16 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"math/rand/v2"
+	"os"
 	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 
+	"jastar/bot/ops"
 	"jastar/bot/telegramtest"
 )
 
@@ -171,16 +174,14 @@ func Run(ctx context.Context, mode string, opts Options) (Report, error) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			defer ops.Recovered(slog.New(slog.NewTextHandler(os.Stderr, nil)), nil, "loadtest", nil)
 			for runCtx.Err() == nil {
 				i := next.Add(1) - 1
 				if opts.Iterations > 0 && i >= total {
 					return
 				}
 				p := d.person(int(i % int64(opts.Users)))
-				// One person acts one scenario at a time, as a real one would.
-				p.busy.Lock()
-				d.play(runCtx, p, scenario, opts.Timeout, &rep)
-				p.busy.Unlock()
+				d.playSafely(runCtx, p, scenario, opts.Timeout, &rep)
 			}
 		}()
 	}
@@ -412,6 +413,22 @@ func (d *driver) await(ctx context.Context, p *Person, st Step, timeout time.Dur
 			return time.Time{}, telegramtest.Event{}, false
 		}
 	}
+}
+
+// playSafely is one person acting one scenario at a time, as a real one
+// would. A panic in the scenario is recovered and counted as a failed step
+// "panic", so the worker goes on and the report shows it.
+func (d *driver) playSafely(ctx context.Context, p *Person, scenario Scenario, timeout time.Duration, rep *Report) {
+	p.busy.Lock()
+	defer p.busy.Unlock()
+	var panicked bool
+	defer func() {
+		if panicked {
+			d.fail("panic")
+		}
+	}()
+	defer ops.Recovered(slog.New(slog.NewTextHandler(os.Stderr, nil)), nil, "loadtest", &panicked)
+	d.play(ctx, p, scenario, timeout, rep)
 }
 
 func (d *driver) fail(step string) {

@@ -35,6 +35,9 @@ type Metrics struct {
 	Bookings       *prometheus.CounterVec   // bookings made, by type and center
 	Broadcast      *prometheus.CounterVec   // broadcast deliveries, by outcome
 	Panics         *prometheus.CounterVec   // panics recovered outside handlers, by component
+	// RemindersUncertain counts reminders whose send had no known outcome
+	// (in flight at a crash, or panicked): never resent, listed for staff.
+	RemindersUncertain prometheus.Counter
 }
 
 // NewMetrics builds the collectors and registers them with Go runtime and
@@ -71,8 +74,11 @@ func NewMetrics() *Metrics {
 		Panics: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "jastar_panics_total", Help: "Panics recovered in background work (not in handlers: see jastar_handler_errors_total), by component.",
 		}, []string{"component"}),
+		RemindersUncertain: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "jastar_reminders_uncertain_total", Help: "Reminders that may or may not have reached their person (in flight at a crash, or their send panicked): never resent; the morning staff digest lists their bookings.",
+		}),
 	}
-	r.MustRegister(m.Updates, m.HandlerLatency, m.HandlerErrors, m.Sent, m.Throttled, m.SendFailures, m.Bookings, m.Broadcast, m.Panics,
+	r.MustRegister(m.Updates, m.HandlerLatency, m.HandlerErrors, m.Sent, m.Throttled, m.SendFailures, m.Bookings, m.Broadcast, m.Panics, m.RemindersUncertain,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }
@@ -128,20 +134,40 @@ func checkHandler(checks []Check) http.HandlerFunc {
 	}
 }
 
+// Recovering wraps h so that a panic in it is logged with its stack and
+// counted under component (m may be nil), and the request answered 500.
+// net/http would recover it too, but uncounted, into its own error log.
+func Recovering(log *slog.Logger, m *Metrics, component string, h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var panicked bool
+		defer func() {
+			if panicked {
+				http.Error(w, "internal error", http.StatusInternalServerError)
+			}
+		}()
+		defer Recovered(log, m, component, &panicked)
+		h.ServeHTTP(w, r)
+	})
+}
+
 // Serve listens on addr until ctx ends. It returns once the listener is up
-// (or failed), and stops the server when ctx ends.
-func Serve(ctx context.Context, addr string, h http.Handler, log *slog.Logger) (net.Addr, error) {
+// (or failed), and stops the server when ctx ends. A panic in h or in the
+// listener's own goroutines is recovered and counted in m (component
+// "ops_listener").
+func Serve(ctx context.Context, addr string, h http.Handler, log *slog.Logger, m *Metrics) (net.Addr, error) {
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return nil, fmt.Errorf("listen on %s: %w", addr, err)
 	}
-	srv := &http.Server{Handler: h, ReadHeaderTimeout: 5 * time.Second}
+	srv := &http.Server{Handler: Recovering(log, m, "ops_listener", h), ReadHeaderTimeout: 5 * time.Second}
 	go func() {
+		defer Recovered(log, m, "ops_listener", nil)
 		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			log.Error("ops listener stopped", "err", err)
 		}
 	}()
 	go func() {
+		defer Recovered(log, m, "ops_listener", nil)
 		<-ctx.Done()
 		sctx, cancel := context.WithTimeout(context.Background(), time.Second)
 		defer cancel()

@@ -359,7 +359,7 @@ func TestSetStatus_CorrectionAsksFeedbackOnce(t *testing.T) {
 		}
 	}
 	// The sweep sends the question; corrections after that write no other.
-	claimed, err := db.ClaimDueReminders(ctx, at(3, 14), 10)
+	claimed, err := claimDue(ctx, db, at(3, 14), 10)
 	if err != nil || len(claimed) != 1 {
 		t.Fatalf("claimed %+v, %v; want the one question", claimed, err)
 	}
@@ -397,7 +397,7 @@ func TestStartedBookingStaysPut(t *testing.T) {
 	checkIndexes(t, db)
 }
 
-func TestClaimDueReminders_OnceInOrder(t *testing.T) {
+func TestClaimReminder_OnceInOrder(t *testing.T) {
 	ctx := context.Background()
 	db, path := openTemp(t)
 	for i, d := range []int{5, 3, 4} {
@@ -412,7 +412,7 @@ func TestClaimDueReminders_OnceInOrder(t *testing.T) {
 	}
 	defer db.Close()
 	// By 10:00 on the 4th: day-before of the 3rd and 4th, hour-before of the 3rd.
-	got, err := db.ClaimDueReminders(ctx, at(4, 10), 100)
+	got, err := claimDue(ctx, db, at(4, 10), 100)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -424,12 +424,12 @@ func TestClaimDueReminders_OnceInOrder(t *testing.T) {
 	if fmt.Sprint(desc) != fmt.Sprint(want) {
 		t.Errorf("claimed %v, want %v", desc, want)
 	}
-	if again, _ := db.ClaimDueReminders(ctx, at(4, 10), 100); len(again) != 0 {
+	if again, _ := claimDue(ctx, db, at(4, 10), 100); len(again) != 0 {
 		t.Errorf("claimed twice: %+v", again)
 	}
 	// The limit bounds one claim; the rest stays for the next.
-	first, _ := db.ClaimDueReminders(ctx, at(6, 0), 1)
-	rest, _ := db.ClaimDueReminders(ctx, at(6, 0), 10)
+	first, _ := claimDue(ctx, db, at(6, 0), 1)
+	rest, _ := claimDue(ctx, db, at(6, 0), 10)
 	if len(first) != 1 || len(rest) != 1 || first[0].Due.After(rest[0].Due) {
 		t.Errorf("limited claims = %+v then %+v", first, rest)
 	}

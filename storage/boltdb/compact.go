@@ -1,6 +1,7 @@
 package boltdb
 
 import (
+	"errors"
 	"fmt"
 	"log/slog"
 	"os"
@@ -285,9 +286,37 @@ func (db *DB) compactSoon() {
 
 // scheduleCheck schedules compactCheck one quiet period from now, with the
 // database's activity as it is now. Called with t.mu held.
-func (db *DB) scheduleCheck() {
+func (db *DB) scheduleCheck() { db.scheduleCheckIn(compactQuiet) }
+
+// scheduleCheckIn schedules compactCheck d from now. A check that panics
+// is logged, reported, and counts as a failed try: the next one comes
+// after the backoff, so the owed compaction is neither lost nor retried in
+// a loop. Called with t.mu held.
+func (db *DB) scheduleCheckIn(d time.Duration) {
 	mark := db.bolt.activity()
-	db.compact.schedule(compactQuiet, func() { db.compactCheck(mark) })
+	db.compact.schedule(d, func() {
+		var panicked bool
+		defer func() {
+			if panicked {
+				db.checkAgainAfterPanic()
+			}
+		}()
+		defer db.recovered("compaction", &panicked)
+		db.compactCheck(mark)
+	})
+}
+
+// checkAgainAfterPanic schedules the next check of a compaction still owed
+// after a check panicked, one backoff step later.
+func (db *DB) checkAgainAfterPanic() {
+	t := &db.compact
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.closed || t.owedSince.IsZero() || t.stopTimer != nil {
+		return
+	}
+	t.failures++
+	db.scheduleCheckIn(compactBackoff(t.failures))
 }
 
 // compactCheck runs the owed compaction if the database saw no call since
@@ -295,29 +324,12 @@ func (db *DB) scheduleCheck() {
 // the throttle allows one now; otherwise, or if a read in flight holds the
 // lock, it looks again one quiet period later.
 func (db *DB) compactCheck(mark uint64) {
+	owed, now, ok := db.compactDue(mark)
+	if !ok {
+		return
+	}
+	ran, err := db.tryCompactRecovered()
 	t := &db.compact
-	t.mu.Lock()
-	t.stopTimer = nil
-	if t.closed || t.owedSince.IsZero() {
-		t.mu.Unlock()
-		return
-	}
-	now := t.clock()
-	quiet := db.bolt.idleSince(mark)
-	overdue := now.Sub(t.owedSince) >= compactMaxDelay
-	if now.Before(t.next) || !(quiet || overdue) {
-		db.scheduleCheck()
-		t.mu.Unlock()
-		return
-	}
-	// Cleared before compacting: a /forget that commits while the copy
-	// waits for the lock asks again, and gets a compaction of its own.
-	// next is set now too, so a check scheduled by such a /forget does not
-	// start a second compaction right behind this one.
-	owed := t.owedSince
-	t.owedSince, t.next = time.Time{}, now.Add(compactEvery)
-	t.mu.Unlock()
-	ran, err := db.tryCompact()
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	if ran && err == nil {
@@ -336,6 +348,48 @@ func (db *DB) compactCheck(mark uint64) {
 	if !t.closed && t.stopTimer == nil {
 		db.scheduleCheck()
 	}
+}
+
+// compactDue decides under t.mu whether the owed compaction runs now; if
+// it does, it clears the debt (returned as owed) and sets the next
+// earliest run. The lock is released by defer, so a panic here leaves the
+// throttle usable.
+func (db *DB) compactDue(mark uint64) (owed, now time.Time, ok bool) {
+	t := &db.compact
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.stopTimer = nil
+	if t.closed || t.owedSince.IsZero() {
+		return owed, now, false
+	}
+	now = t.clock()
+	quiet := db.bolt.idleSince(mark)
+	overdue := now.Sub(t.owedSince) >= compactMaxDelay
+	if now.Before(t.next) || !(quiet || overdue) {
+		db.scheduleCheck()
+		return owed, now, false
+	}
+	// Cleared before compacting: a /forget that commits while the copy
+	// waits for the lock asks again, and gets a compaction of its own.
+	// next is set now too, so a check scheduled by such a /forget does not
+	// start a second compaction right behind this one.
+	owed = t.owedSince
+	t.owedSince, t.next = time.Time{}, now.Add(compactEvery)
+	return owed, now, true
+}
+
+// tryCompactRecovered is tryCompact that turns a panic into a failed try:
+// the compaction stays owed and is tried again after the backoff, instead
+// of the timer's goroutine dying with the erased data left in the file.
+func (db *DB) tryCompactRecovered() (ran bool, err error) {
+	var panicked bool
+	defer func() {
+		if panicked {
+			ran, err = true, errors.New("compaction panicked")
+		}
+	}()
+	defer db.recovered("compaction", &panicked)
+	return db.tryCompact()
 }
 
 // compactAtOpen runs the compaction a crashed run owed (see Open); a

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"runtime/debug"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -26,6 +27,26 @@ type DB struct {
 	bolt    *handle // *bolt.DB behind a lock so Compact can swap the file (compact.go)
 	path    string
 	compact compactThrottle
+	onPanic func(component string) // Options.OnPanic
+}
+
+// recovered is deferred at the top of every goroutine the database starts
+// (the compaction timer's): a panic there must not kill the bot. It logs
+// the panic with its component and stack, tells Options.OnPanic, and
+// reports through *panicked (when not nil) so the caller can leave its
+// work to be retried.
+func (db *DB) recovered(component string, panicked *bool) {
+	p := recover()
+	if p == nil {
+		return
+	}
+	if panicked != nil {
+		*panicked = true
+	}
+	db.compact.log.Error("panic recovered", "component", component, "panic", fmt.Sprint(p), "stack", string(debug.Stack()))
+	if db.onPanic != nil {
+		db.onPanic(component)
+	}
 }
 
 // Options tune Open.
@@ -40,8 +61,13 @@ type Options struct {
 	// A crash loses what was loaded: never use it for the running bot.
 	BulkLoad bool
 	// Log receives what no caller waits for: a failed background
-	// compaction. Nil means slog.Default().
+	// compaction, a panic recovered in it. Nil means slog.Default().
 	Log *slog.Logger
+	// OnPanic, when set, is told the component of every panic recovered in
+	// the database's own background work (the compaction timer), after it
+	// is logged with its stack; main counts it in jastar_panics_total. A
+	// callback, because this package imports nothing of the bot's.
+	OnPanic func(component string)
 }
 
 // Open opens (creating with mode 0600) the database at path, creates every
@@ -83,6 +109,7 @@ func Open(path string, opts Options) (*DB, error) {
 	if db.compact.log == nil {
 		db.compact.log = slog.Default()
 	}
+	db.onPanic = opts.OnPanic
 	if opts.ReadOnly {
 		if err := db.bolt.View(func(tx *bolt.Tx) error { return checkVersion(tx) }); err != nil {
 			bdb.Close()

@@ -43,6 +43,13 @@ package boltdb
 //	reminders_by_event
 //	                   eventID (8) | chatID (8) | reminderID (8)
 //	                                                    empty; unregistering or cancelling an event finds its reminders
+//	reminders_inflight reminderID (8)                   reminderRecord JSON; claimed by the sweep right before its
+//	                                                    send, out of the other reminder buckets, until the outcome
+//	                                                    is settled; one left at start was in flight at a crash
+//	reminders_uncertain
+//	                   reminderID (8)                   reminderRecord JSON; in flight at a crash (or a panic), so
+//	                                                    maybe delivered, never resent; the morning digest lists
+//	                                                    their bookings for staff to call, then drops them
 //	feedback           bookingID (8)                    feedbackRecord JSON; one per attended booking
 //	feedback_by_at     rated at Unix (8) | bookingID (8)
 //	                                                    empty; statistics walk feedback by time
@@ -125,6 +132,8 @@ var (
 	bucketRegistrations          = []byte("registrations")
 	bucketRegistrationsByChat    = []byte("registrations_by_chat")
 	bucketRemindersByEvent       = []byte("reminders_by_event")
+	bucketRemindersInFlight      = []byte("reminders_inflight")
+	bucketRemindersUncertain     = []byte("reminders_uncertain")
 	bucketFeedback               = []byte("feedback")
 	bucketFeedbackByAt           = []byte("feedback_by_at")
 	bucketSubscriptions          = []byte("subscriptions")
@@ -147,6 +156,7 @@ var allBuckets = [][]byte{
 	bucketRemindersByEvent, bucketFeedback, bucketFeedbackByAt,
 	bucketSubscriptions, bucketSubscriptionsByTopic, bucketBroadcasts, bucketBroadcastProgress, bucketDeliveries,
 	bucketDeliveriesByChat, bucketBroadcastSnapshots,
+	bucketRemindersInFlight, bucketRemindersUncertain,
 }
 
 var (

@@ -191,7 +191,33 @@ func deleteRemindersOfChat(tx *bolt.Tx, chatID int64) (int, error) {
 			return 0, err
 		}
 	}
-	return len(doomed), nil
+	// A reminder in flight or uncertain names the person too; the sweep
+	// and the digest find nothing to do once it is gone. Both buckets hold
+	// only the few reminders of a crash, so a walk costs nothing.
+	n := len(doomed)
+	for _, bucket := range [][]byte{bucketRemindersInFlight, bucketRemindersUncertain} {
+		var keys [][]byte
+		err := tx.Bucket(bucket).ForEach(func(k, v []byte) error {
+			r, err := decodeReminder(k, v)
+			if err != nil {
+				return err
+			}
+			if r.ChatID == chatID {
+				keys = append(keys, append([]byte(nil), k...))
+			}
+			return nil
+		})
+		if err != nil {
+			return 0, err
+		}
+		for _, k := range keys {
+			if err := tx.Bucket(bucket).Delete(k); err != nil {
+				return 0, err
+			}
+		}
+		n += len(keys)
+	}
+	return n, nil
 }
 
 // dropUpdatesOf deletes the inbox entries sent by or to the person.

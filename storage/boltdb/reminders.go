@@ -47,12 +47,9 @@ func addReminders(tx *bolt.Tx, rs []storage.Reminder) error {
 
 // putReminder writes one reminder under r.ID with its index entries.
 func putReminder(tx *bolt.Tx, r storage.Reminder) error {
-	raw, err := json.Marshal(reminderRecord{
-		Kind: string(r.Kind), BookingID: r.BookingID, EventID: r.EventID,
-		ChatID: r.ChatID, Due: r.Due.UTC(), Start: r.Start.UTC(),
-	})
+	raw, err := encodeReminder(r)
 	if err != nil {
-		return fmt.Errorf("encode reminder: %w", err)
+		return err
 	}
 	if err := tx.Bucket(bucketReminders).Put(encodeUint(r.ID), raw); err != nil {
 		return err
@@ -71,6 +68,17 @@ func putReminder(tx *bolt.Tx, r storage.Reminder) error {
 		}
 	}
 	return nil
+}
+
+func encodeReminder(r storage.Reminder) ([]byte, error) {
+	raw, err := json.Marshal(reminderRecord{
+		Kind: string(r.Kind), BookingID: r.BookingID, EventID: r.EventID,
+		ChatID: r.ChatID, Due: r.Due.UTC(), Start: r.Start.UTC(),
+	})
+	if err != nil {
+		return nil, fmt.Errorf("encode reminder %d: %w", r.ID, err)
+	}
+	return raw, nil
 }
 
 // reminderEventID is the event id of an event reminder: Reminder.EventID is
@@ -188,10 +196,10 @@ func (db *DB) RemindersOf(ctx context.Context, bookingID uint64) ([]storage.Remi
 	return out, err
 }
 
-// ClaimDueReminders implements storage.ReminderStore. It walks
-// reminders_by_due from its first key and stops at the first one not yet
+// DueReminders implements storage.ReminderStore. It walks reminders_by_due
+// from after (or its first key) and stops at the first reminder not yet
 // due, so a pass costs the number of due reminders, not the number stored.
-func (db *DB) ClaimDueReminders(ctx context.Context, now time.Time, limit int) ([]storage.Reminder, error) {
+func (db *DB) DueReminders(ctx context.Context, now time.Time, after storage.Reminder, limit int) ([]storage.Reminder, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
@@ -199,20 +207,20 @@ func (db *DB) ClaimDueReminders(ctx context.Context, now time.Time, limit int) (
 		limit = 1000
 	}
 	var out []storage.Reminder
-	err := db.bolt.Update(func(tx *bolt.Tx) error {
+	err := db.bolt.View(func(tx *bolt.Tx) error {
 		// Keys strictly below the next second are due at or before now.
 		end := encodeTime(now.Add(time.Second))
 		c := tx.Bucket(bucketRemindersByDue).Cursor()
-		var ids []uint64
-		for k, _ := c.First(); k != nil && len(ids) < limit && bytes.Compare(k[:8], end) < 0; k, _ = c.Next() {
-			ids = append(ids, decodeUint(k[8:]))
-		}
-		for _, id := range ids {
-			r, err := getReminder(tx, id)
-			if err != nil {
-				return err
+		k, _ := c.First()
+		if after.ID != 0 {
+			from := dueKey(after.Due, after.ID)
+			if k, _ = c.Seek(from); k != nil && bytes.Equal(k, from) {
+				k, _ = c.Next()
 			}
-			if err := deleteReminder(tx, r); err != nil {
+		}
+		for ; k != nil && len(out) < limit && bytes.Compare(k[:8], end) < 0; k, _ = c.Next() {
+			r, err := getReminder(tx, decodeUint(k[8:]))
+			if err != nil {
 				return err
 			}
 			out = append(out, r)
@@ -220,9 +228,171 @@ func (db *DB) ClaimDueReminders(ctx context.Context, now time.Time, limit int) (
 		return nil
 	})
 	if err != nil {
-		return nil, fmt.Errorf("claim reminders due by %d: %w", now.Unix(), err)
+		return nil, fmt.Errorf("read reminders due by %d: %w", now.Unix(), err)
 	}
 	return out, nil
+}
+
+// ClaimReminder implements storage.ReminderStore: in one write
+// transaction the reminder leaves reminders and its indexes (so a cancel
+// or a second sweep no longer finds it) and is written to
+// reminders_inflight until SettleReminder or PutBackReminders.
+func (db *DB) ClaimReminder(ctx context.Context, id uint64) (storage.Reminder, error) {
+	if err := ctx.Err(); err != nil {
+		return storage.Reminder{}, err
+	}
+	var r storage.Reminder
+	err := db.bolt.Update(func(tx *bolt.Tx) error {
+		var err error
+		if r, err = getReminder(tx, id); err != nil {
+			return err
+		}
+		if err := deleteReminder(tx, r); err != nil {
+			return err
+		}
+		return putReminderIn(tx, bucketRemindersInFlight, r)
+	})
+	if err != nil {
+		return storage.Reminder{}, fmt.Errorf("claim reminder %d: %w", id, err)
+	}
+	return r, nil
+}
+
+// DropReminder implements storage.ReminderStore.
+func (db *DB) DropReminder(ctx context.Context, id uint64) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	err := db.bolt.Update(func(tx *bolt.Tx) error {
+		r, err := getReminder(tx, id)
+		if err != nil {
+			return err
+		}
+		return deleteReminder(tx, r)
+	})
+	if err != nil {
+		return fmt.Errorf("drop reminder %d: %w", id, err)
+	}
+	return nil
+}
+
+// SettleReminder implements storage.ReminderStore.
+func (db *DB) SettleReminder(ctx context.Context, id uint64, uncertain bool) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	err := db.bolt.Update(func(tx *bolt.Tx) error {
+		key := encodeUint(id)
+		raw := tx.Bucket(bucketRemindersInFlight).Get(key)
+		if raw == nil {
+			return storage.ErrNotFound
+		}
+		if uncertain {
+			if err := tx.Bucket(bucketRemindersUncertain).Put(key, append([]byte(nil), raw...)); err != nil {
+				return err
+			}
+		}
+		return tx.Bucket(bucketRemindersInFlight).Delete(key)
+	})
+	if err != nil {
+		return fmt.Errorf("settle reminder %d: %w", id, err)
+	}
+	return nil
+}
+
+// SettleInFlightReminders implements storage.ReminderStore: every reminder
+// still in reminders_inflight moves to reminders_uncertain in one write
+// transaction.
+func (db *DB) SettleInFlightReminders(ctx context.Context) ([]storage.Reminder, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	var out []storage.Reminder
+	err := db.bolt.Update(func(tx *bolt.Tx) error {
+		out = nil
+		inflight := tx.Bucket(bucketRemindersInFlight)
+		var keys [][]byte
+		err := inflight.ForEach(func(k, v []byte) error {
+			r, err := decodeReminder(k, v)
+			if err != nil {
+				return err
+			}
+			out = append(out, r)
+			keys = append(keys, append([]byte(nil), k...))
+			return tx.Bucket(bucketRemindersUncertain).Put(keys[len(keys)-1], append([]byte(nil), v...))
+		})
+		if err != nil {
+			return err
+		}
+		for _, k := range keys {
+			if err := inflight.Delete(k); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("settle reminders in flight: %w", err)
+	}
+	return out, nil
+}
+
+// UncertainReminders implements storage.UncertainReminderStore.
+func (db *DB) UncertainReminders(ctx context.Context) ([]storage.Reminder, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	var out []storage.Reminder
+	err := db.bolt.View(func(tx *bolt.Tx) error {
+		return tx.Bucket(bucketRemindersUncertain).ForEach(func(k, v []byte) error {
+			r, err := decodeReminder(k, v)
+			if err == nil {
+				out = append(out, r)
+			}
+			return err
+		})
+	})
+	if err != nil {
+		return nil, fmt.Errorf("read uncertain reminders: %w", err)
+	}
+	return out, nil
+}
+
+// ForgetUncertainReminders implements storage.UncertainReminderStore.
+func (db *DB) ForgetUncertainReminders(ctx context.Context, ids []uint64) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	err := db.bolt.Update(func(tx *bolt.Tx) error {
+		for _, id := range ids {
+			if err := tx.Bucket(bucketRemindersUncertain).Delete(encodeUint(id)); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("forget %d uncertain reminders: %w", len(ids), err)
+	}
+	return nil
+}
+
+// putReminderIn writes r's record under its id into one of the buckets
+// that hold reminders out of the sweep's reach (in flight, uncertain).
+func putReminderIn(tx *bolt.Tx, bucket []byte, r storage.Reminder) error {
+	raw, err := encodeReminder(r)
+	if err != nil {
+		return err
+	}
+	return tx.Bucket(bucket).Put(encodeUint(r.ID), raw)
+}
+
+func decodeReminder(k, v []byte) (storage.Reminder, error) {
+	var r reminderRecord
+	if err := json.Unmarshal(v, &r); err != nil {
+		return storage.Reminder{}, fmt.Errorf("decode reminder %d: %w", decodeUint(k), err)
+	}
+	return r.toReminder(decodeUint(k)), nil
 }
 
 // ClaimNotices implements storage.EventStore.
@@ -248,9 +418,10 @@ func (db *DB) ClaimNotices(ctx context.Context, eventID uint64, chatID int64) ([
 	return out, nil
 }
 
-// PutBackReminders implements storage.ReminderStore. The reminders keep
-// their ids, so a log line before and after a restart names the same one.
-// Ids are never reused (NextSequence), so a put-back cannot collide.
+// PutBackReminders implements storage.ReminderStore: each reminder leaves
+// reminders_inflight and is stored again with its indexes. The reminders
+// keep their ids, so a log line before and after a restart names the same
+// one. Ids are never reused (NextSequence), so a put-back cannot collide.
 func (db *DB) PutBackReminders(ctx context.Context, rs []storage.Reminder) error {
 	if err := ctx.Err(); err != nil {
 		return err
@@ -258,6 +429,9 @@ func (db *DB) PutBackReminders(ctx context.Context, rs []storage.Reminder) error
 	err := db.bolt.Update(func(tx *bolt.Tx) error {
 		for _, r := range rs {
 			if err := putReminder(tx, r); err != nil {
+				return fmt.Errorf("reminder %d: %w", r.ID, err)
+			}
+			if err := tx.Bucket(bucketRemindersInFlight).Delete(encodeUint(r.ID)); err != nil {
 				return fmt.Errorf("reminder %d: %w", r.ID, err)
 			}
 		}

@@ -31,7 +31,7 @@ func TestEventReminders_DeletedPerPersonAndPerEvent(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	got, err := db.ClaimDueReminders(ctx, at(31, 0), 100)
+	got, err := claimDue(ctx, db, at(31, 0), 100)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -149,7 +149,7 @@ func TestCancelEvent_NoticesInTheSameTransaction(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { db.Close() })
-	due, err := db.ClaimDueReminders(ctx, eventNow, 100)
+	due, err := claimDue(ctx, db, eventNow, 100)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -179,7 +179,7 @@ func TestPutBackReminders_KeepsIdAndIndexes(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	claimed, err := db.ClaimDueReminders(ctx, at(1, 18), 100)
+	claimed, err := claimDue(ctx, db, at(1, 18), 100)
 	if err != nil || len(claimed) != 2 {
 		t.Fatalf("claim = %+v, %v", claimed, err)
 	}
@@ -189,7 +189,7 @@ func TestPutBackReminders_KeepsIdAndIndexes(t *testing.T) {
 	if _, err := db.Cancel(ctx, gone.ID, "person", testNow); err != nil {
 		t.Fatal(err)
 	}
-	again, err := db.ClaimDueReminders(ctx, at(1, 18), 100)
+	again, err := claimDue(ctx, db, at(1, 18), 100)
 	if err != nil || len(again) != 1 || again[0].ID != claimed[0].ID || again[0].BookingID != kept.ID {
 		t.Errorf("after put-back and a cancel, claim = %+v, %v; want reminder %d of booking %d", again, err, claimed[0].ID, kept.ID)
 	}
