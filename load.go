@@ -142,6 +142,21 @@ func runLoad(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if *baseline && echo.PerSecond() > 0 {
 		fmt.Fprintf(stdout, "bot/echo: %.0f%% of the echo baseline's rate\n", 100*rep.PerSecond()/echo.PerSecond())
 	}
+	if *baseline && len(rep.Mix) > 0 {
+		// The second, honest ceiling: the same Bot API calls per update as
+		// the bot just made, with no logic and no database.
+		matchedOpts := opts
+		matchedOpts.Mix = rep.Mix
+		matched, err := loadtest.Run(ctx, "matched", matchedOpts)
+		if err != nil {
+			return fmt.Errorf("call-matched echo: %w", err)
+		}
+		fmt.Fprintf(stdout, "calls per step, as the bot made them:\n%s", rep.Mix)
+		fmt.Fprintln(stdout, matched)
+		if matched.PerSecond() > 0 {
+			fmt.Fprintf(stdout, "bot/matched: %.0f%% of the call-matched echo's rate\n", 100*rep.PerSecond()/matched.PerSecond())
+		}
+	}
 	cc, err := checkCapacity(ctx, dbPath, cat, began)
 	if err != nil {
 		return fmt.Errorf("load: check capacity: %w", err)

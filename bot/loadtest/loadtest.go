@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"math/rand/v2"
 	"os"
 	"slices"
@@ -58,6 +59,9 @@ type Options struct {
 	StaffChats  []int64
 	StaffNotice func(telegramtest.Event) bool
 	Out         io.Writer // progress lines; nil = none
+	// Mix is the bot's calls per step, from a bot run's Report, for the
+	// call-matched echo (mode "matched").
+	Mix CallMix
 }
 
 // Report is what a run measured.
@@ -79,6 +83,10 @@ type Report struct {
 	Unanswered int64         // button presses whose callback query was never answered
 	Notices    int64         // "new booking" notices the staff chats received
 	FailedStep map[string]int64
+	Mix        CallMix // a bot run's Bot API calls per step, for the call-matched echo
+	// Calls counts the calls made in answer to updates, by method (not
+	// getUpdates and the like).
+	Calls map[string]int64
 }
 
 // PerSecond is the rate of answered updates.
@@ -106,7 +114,8 @@ func (r Report) String() string {
 }
 
 // Run drives the scenario through a bot started with StartBot, or through
-// the echo loop when mode is "echo".
+// the echo loop when mode is "echo" (one call per update), or through the
+// call-matched echo when mode is "matched" (the calls of opts.Mix).
 func Run(ctx context.Context, mode string, opts Options) (Report, error) {
 	if opts.Users < 1 || opts.Concurrency < 1 {
 		return Report{}, errors.New("users and concurrency must be at least 1")
@@ -117,10 +126,28 @@ func Run(ctx context.Context, mode string, opts Options) (Report, error) {
 	if opts.Timeout <= 0 {
 		opts.Timeout = 10 * time.Second
 	}
+	if mode == "matched" && len(opts.Mix) == 0 {
+		return Report{}, errors.New("the call-matched echo needs the call mix of a bot run")
+	}
 	d := newDriver(opts.StaffChats, opts.StaffNotice)
+	for _, st := range opts.Scenario {
+		if st.Booked != nil {
+			d.bookingStep[st.Name] = true
+		}
+	}
+	if mode != "echo" && mode != "matched" {
+		d.rec = newMixRecorder()
+	}
+	afterCall := func(_ context.Context, c telegramtest.Call) bool {
+		d.countCall(c.Method)
+		if d.rec != nil {
+			d.rec.call(d, c)
+		}
+		return false
+	}
 	srv, err := telegramtest.New(telegramtest.Options{
 		Latency: opts.Latency, MaxTranscript: 8, MaxCalls: 64, MaxCallbacks: 20000,
-		Observe: d.observe,
+		Observe: d.observe, AfterCall: afterCall,
 	})
 	if err != nil {
 		return Report{}, err
@@ -142,10 +169,18 @@ func Run(ctx context.Context, mode string, opts Options) (Report, error) {
 			}
 		})
 	}
-	if mode == "echo" {
+	switch mode {
+	case "echo":
 		stop := startEcho(ctx, srv, opts.Concurrency)
 		defer stop()
-	} else {
+	case "matched":
+		var staff int64
+		if len(opts.StaffChats) > 0 {
+			staff = opts.StaffChats[0]
+		}
+		stop := startMatchedEcho(ctx, srv, opts.Concurrency, d, opts.Mix, staff)
+		defer stop()
+	default:
 		bot, err = opts.StartBot(ctx, srv.URL(), srv.Token())
 		if err != nil {
 			return Report{}, fmt.Errorf("start the bot: %w", err)
@@ -157,8 +192,11 @@ func Run(ctx context.Context, mode string, opts Options) (Report, error) {
 	rep.StartUp = time.Since(started)
 
 	scenario := opts.Scenario
-	if mode == "echo" {
+	switch mode {
+	case "echo":
 		scenario = EchoScenario(opts.Scenario)
+	case "matched":
+		scenario = MatchedScenario(opts.Scenario, opts.Mix)
 	}
 	runCtx := ctx
 	if opts.Duration > 0 {
@@ -187,7 +225,7 @@ func Run(ctx context.Context, mode string, opts Options) (Report, error) {
 	}
 	wg.Wait()
 	rep.Elapsed = time.Since(begin)
-	d.settle(opts.Timeout, bot != nil)
+	d.settle(opts.Timeout, mode != "echo") // the matched echo sends staff notices too
 	d.mu.Lock()
 	lat := slices.Clone(d.latencies)
 	for k, v := range d.failed {
@@ -217,6 +255,12 @@ func Run(ctx context.Context, mode string, opts Options) (Report, error) {
 	// before it exits.
 	rep.Unanswered = d.unanswered()
 	rep.Notices = d.notices.Load()
+	if d.rec != nil {
+		rep.Mix = d.rec.mix(rep.Bookings)
+	}
+	d.mu.Lock()
+	rep.Calls = maps.Clone(d.calls)
+	d.mu.Unlock()
 	return rep, nil
 }
 
@@ -253,11 +297,28 @@ type driver struct {
 	staff       map[int64]bool
 	staffNotice func(telegramtest.Event) bool
 	notices     atomic.Int64
+
+	// For the call mix: the step each person's chat is playing, the steps
+	// that book, and, in a bot run, the recorder of the bot's calls.
+	steps       sync.Map // chat id -> step name
+	bookingStep map[string]bool
+	rec         *mixRecorder
+	calls       map[string]int64 // guarded by mu
+}
+
+// countCall counts a call made in answer to an update.
+func (d *driver) countCall(method string) {
+	if !perUpdate(method) {
+		return
+	}
+	d.mu.Lock()
+	d.calls[method]++
+	d.mu.Unlock()
 }
 
 func newDriver(staffChats []int64, staffNotice func(telegramtest.Event) bool) *driver {
 	d := &driver{polled: make(chan struct{}), failed: map[string]int64{}, presses: map[string]int{},
-		staff: map[int64]bool{}, staffNotice: staffNotice}
+		staff: map[int64]bool{}, staffNotice: staffNotice, bookingStep: map[string]bool{}, calls: map[string]int64{}}
 	for _, id := range staffChats {
 		d.staff[id] = true
 	}
@@ -365,6 +426,7 @@ func (d *driver) play(ctx context.Context, p *Person, sc Scenario, timeout time.
 		for len(p.events) > 0 {
 			<-p.events
 		}
+		d.steps.Store(p.User.ID, st.Name)
 		sent := time.Now()
 		if err := st.Do(d.srv, p); err != nil {
 			d.fail(st.Name)
@@ -381,6 +443,9 @@ func (d *driver) play(ctx context.Context, p *Person, sc Scenario, timeout time.
 		d.mu.Lock()
 		d.latencies = append(d.latencies, got.Sub(sent))
 		d.mu.Unlock()
+		if d.rec != nil {
+			d.rec.play(st.Name)
+		}
 		if st.Taken != nil && st.Taken(e) {
 			d.taken.Add(1)
 			d.scenarios.Add(1)

@@ -396,6 +396,19 @@ func (s *Server) AnsweredCallback(id string) (text string, showAlert bool, answe
 	return cb.text, cb.showAlert, true
 }
 
+// CallbackChat returns the chat of a callback query the server issued and
+// still remembers (see Options.MaxCallbacks): an answerCallbackQuery names
+// no chat, and a load tool that counts calls per chat needs it.
+func (s *Server) CallbackChat(id string) (int64, bool) {
+	s.cbMu.Lock()
+	defer s.cbMu.Unlock()
+	cb := s.callbacks[id]
+	if cb == nil {
+		return 0, false
+	}
+	return cb.chatID, true
+}
+
 // PushUpdate enqueues a raw update, for example one captured from real
 // Telegram. Its update_id is replaced by the next one, which is returned.
 // Chats it mentions become known, message ids there continue after the
