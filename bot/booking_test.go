@@ -701,3 +701,40 @@ func TestBooking_ConfirmationDoesNotWaitForStaff(t *testing.T) {
 		t.Errorf("staff got %d notices of %d bookings, want each exactly once", got, n)
 	}
 }
+
+// TestBooking_NoDaysAgreesWithItsNumber: "no free time in the next N days"
+// agrees with N in Russian whatever JASTAR_BOOKING_DAYS is, not only with
+// the default 14 ("в ближайшие 1 дней" before).
+func TestBooking_NoDaysAgreesWithItsNumber(t *testing.T) {
+	for _, tt := range []struct {
+		days int
+		want string
+	}{{1, "В ближайший 1 день"}, {2, "В ближайшие 2 дня"}, {3, "В ближайшие 3 дня"}} {
+		t.Run(fmt.Sprint(tt.days), func(t *testing.T) {
+			t.Parallel()
+			// Friday 4 December at 22:00: today's slots are over and the
+			// weekend takes no bookings, so up to three days have no free time.
+			h, clock := bookingHarness(t, withConfig(func(c *Config) { c.BookingDays = tt.days }))
+			clock.Set(at(t, 4, 22))
+			u := telegramtest.User{ID: 1801, FirstName: "Ә", LanguageCode: "ru"}
+			h.srv.SendText(u, "/book")
+			m := h.waitText(u.ID, plain(firstLine(ru(locales.BookChooseType))))
+			h.press(u, m, "Карьера")
+			m = h.waitButton(u.ID, "Карасай")
+			h.press(u, m, "Карасай")
+			h.waitMessage(u.ID, m.ID, tt.want)
+		})
+	}
+}
+
+// TestBooking_FormerMenuLabelStillBooks: the Russian menu button was
+// renamed; a reply keyboard sent before still shows the old label, and
+// pressing it must still start booking, not answer "not understood".
+func TestBooking_FormerMenuLabelStillBooks(t *testing.T) {
+	h, _ := bookingHarness(t)
+	u := telegramtest.User{ID: 1802, FirstName: "Ә", LanguageCode: "ru"}
+	h.srv.SendText(u, "/start")
+	h.waitText(u.ID, plain(firstLine(ru(locales.MenuPrompt))))
+	h.srv.SendText(u, ru(locales.MenuBookFormer))
+	h.waitText(u.ID, plain(firstLine(ru(locales.BookChooseType))))
+}

@@ -40,5 +40,6 @@ const (
 	ShortDateFormat     = "ShortDateFormat"
 	DateTimeFormat      = "DateTimeFormat"
 	AskTheCenter        = "AskTheCenter"
+	PhoneNotGiven       = "PhoneNotGiven" // a center's phone the catalog does not give: asking the center for its own number makes no sense
 	PluralExamplePeople = "PluralExamplePeople"
 )
