@@ -388,7 +388,8 @@ func TestStaff_MarksAndCancelWithReason(t *testing.T) {
 	h.press(admin, reasons, ru(locales.StaffReasonAbsent))
 	h.waitMessage(testStaffChat, note.ID, "Запись отменена центром", ru(locales.StaffReasonAbsent))
 	// The person hears it in Kazakh, with the reason in Kazakh.
-	h.waitText(person.ID, firstLine(kk(locales.BookingCancelledByCenter)), kk(locales.StaffReasonAbsent))
+	// The person reads the reason in their own wording, not the staff's.
+	h.waitText(person.ID, firstLine(kk(locales.BookingCancelledByCenter)), kk(locales.PersonReasonAbsent))
 	if got, _ := h.db.Booking(ctx, c.ID); got.Status != storage.BookingCancelled || got.CancelReason != "staff_absent" {
 		t.Errorf("booking = %s %q", got.Status, got.CancelReason)
 	}

@@ -105,7 +105,7 @@ func TestForget_LeavesNothingBehind(t *testing.T) {
 		l.T(locales.MyDataSubscriptionOn, locales.Data{"Topic": l.T(locales.TopicEvents), "District": l.T(locales.AllDistricts)}),
 		plain(l.N(locales.MyDataFeedbackHeader, 1)), l.T(locales.MyDataFeedbackComment, locales.Data{"Comment": comment}),
 		l.N(locales.MyDataBroadcastsHeader, 1),
-		l.T(locales.MyDataBroadcastLine, locales.Data{"Date": l.Date(bc.CreatedAt.In(almaty(t))), "Text": "Тренинг в субботу", "Status": l.T(locales.DeliverySent)})} {
+		l.T(locales.MyDataBroadcastLine, locales.Data{"Date": l.DateWithYear(bc.CreatedAt.In(almaty(t))), "Text": "Тренинг в субботу", "Status": l.T(locales.DeliverySent)})} {
 		if !strings.Contains(m.Text, plain(want)) {
 			t.Errorf("/mydata lacks %q:\n%s", want, m.Text)
 		}
@@ -235,7 +235,7 @@ func TestMyData_Broadcasts(t *testing.T) {
 	m := h.waitText(u.ID, plain(kk(locales.MyDataHeader)))
 	l := tl("kk")
 	line := func(d int, text, status string) string {
-		return l.T(locales.MyDataBroadcastLine, locales.Data{"Date": l.Date(at(t, d, 9)), "Text": text, "Status": l.T(status)})
+		return l.T(locales.MyDataBroadcastLine, locales.Data{"Date": l.DateWithYear(at(t, d, 9)), "Text": text, "Status": l.T(status)})
 	}
 	want := []string{
 		plain(l.N(locales.MyDataBroadcastsHeader, 5)),

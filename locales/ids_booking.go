@@ -84,6 +84,10 @@ const (
 	StaffReasonClosed      = "StaffReasonClosed"
 	StaffReasonDuplicate   = "StaffReasonDuplicate"
 	StaffReasonAsked       = "StaffReasonAsked"
+	PersonReasonAbsent     = "PersonReasonAbsent" // the reasons as the person whose booking it was reads them
+	PersonReasonClosed     = "PersonReasonClosed"
+	PersonReasonDuplicate  = "PersonReasonDuplicate"
+	PersonReasonAsked      = "PersonReasonAsked"
 	StaffDayHeader         = "StaffDayHeader"
 	StaffDayEmpty          = "StaffDayEmpty"
 	StaffDayLine           = "StaffDayLine"
