@@ -216,7 +216,7 @@ func orAsk(l *locales.Localizer, s string) string {
 // center" would send people to the center for the center's own number.
 func phoneOf(l *locales.Localizer, phone string) string {
 	if strings.TrimSpace(phone) == "" {
-		return l.T(locales.PhoneNotGiven)
+		return l.T(locales.CenterPhoneNotGiven)
 	}
 	return esc(phone)
 }
