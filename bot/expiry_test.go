@@ -28,7 +28,7 @@ func (h *harness) toDayStep(u telegramtest.User, lang string) telegramtest.Messa
 	l := tl(lang)
 	m := h.ask(u, "/book", plain(firstLine(l.T(locales.BookChooseType))))
 	h.press(u, m, map[string]string{"kk": "Мансап", "ru": "Карьера"}[lang])
-	m = h.waitMessage(u.ID, m.ID, map[string]string{"kk": "Қай жерде", "ru": "Где вам удобно"}[lang])
+	m = h.waitMessage(u.ID, m.ID, h.karasaiCareerStep(lang, locales.BookChooseCenter, time.Time{}))
 	h.press(u, m, map[string]string{"kk": "Қарасай", "ru": "Карасай"}[lang])
 	return h.waitMessage(u.ID, m.ID, h.karasaiCareerStep(lang, locales.BookChooseDay, at(h.t, 2, 12)))
 }
