@@ -44,7 +44,7 @@ func TestSandbox_Browser(t *testing.T) {
 	url := startSandbox(t)
 	p := newPage(t, chrome, url)
 
-	p.step("persona-picker", p.waitVisible("#picker"))
+	p.step("persona-picker", p.waitVisible("#picker"), p.waitSelectorText("#picker h1", "Who are you?"))
 	p.step("pick-aliya", p.pickPersona(5000001), p.openStaffGroup())
 	p.step("start", p.pressStart(), p.waitText("private", "Сәлем, Әлия!"),
 		p.waitSelectorText("#messages-private b", "тегін кеңеске"),
@@ -64,6 +64,8 @@ func TestSandbox_Browser(t *testing.T) {
 	p.step("switch-to-russian", p.send("private", "/start"), p.pressInline("private", "Переключить на русский"),
 		p.waitText("private", "Язык изменён: русский"), p.waitSelectorText("#toast", "Язык изменён"),
 		p.waitSelectorText("#keyboard-private button", "Помощь"))
+	p.step("page-in-russian", p.pageLanguage("ru"), p.waitSelectorText("#staff-toggle", "Группа сотрудников"),
+		p.waitText("private", "Язык изменён: русский"), p.openStaffGroup())
 	p.step("phone-staff-tab", p.phone(), p.pressTab("staff"), p.waitVisible("#messages-staff"))
 	p.step("phone-chat-tab", p.pressTab("private"), p.waitVisible("#messages-private"))
 }
@@ -187,6 +189,7 @@ func newPage(t *testing.T, chrome, url string) *page {
 		chromedp.Flag("disable-component-update", true),
 		chromedp.Flag("disable-sync", true),
 		chromedp.Flag("hide-scrollbars", true),
+		chromedp.Flag("accept-lang", "en-US,en"), // the page's own texts follow the browser's language
 		chromedp.UserDataDir(t.TempDir()),
 		chromedp.WindowSize(1280, 800),
 	}
@@ -263,6 +266,17 @@ func (p *page) pickPersona(id int64) chromedp.Action[chromedp.Void] {
 	return chromedp.Steps(
 		chromedp.Click(chromedp.CSS(fmt.Sprintf(`#picker button[data-persona="%d"]`, id))),
 		chromedp.WaitNotVisible(chromedp.CSS("#picker")),
+	)
+}
+
+// pageLanguage picks the page's language with the switch in its header;
+// the page reloads in it.
+func (p *page) pageLanguage(lang string) chromedp.Action[chromedp.Void] {
+	return chromedp.Steps(
+		// Changed after the evaluation returns: the navigation it starts
+		// would otherwise cut the evaluation off.
+		chromedp.Evaluate[chromedp.Void](fmt.Sprintf(`setTimeout(() => { const s = document.getElementById('page-lang'); s.value = %s; s.dispatchEvent(new Event('change')); }, 50)`, js(lang))),
+		chromedp.WaitVisible(chromedp.CSS(fmt.Sprintf(`html[lang=%s] #staff-toggle`, js(lang)))),
 	)
 }
 

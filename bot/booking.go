@@ -734,7 +734,7 @@ func (b *Bot) renderBookStep(ctx context.Context, r *Request, conv storage.Conve
 	if !avail {
 		return "", nil, errUnavailable
 	}
-	data := locales.Data{"Type": typeText, "Place": esc(center.Name.In(l.Lang())), "N": b.cfg.BookingDays}
+	data := locales.Data{"Type": typeText, "Place": esc(center.Name.In(l.Lang()))}
 	resched := conv.Get(keyResched) != ""
 	dayBack := stepCenter
 	if conv.Get(keyAtCenter) != "" {
@@ -760,7 +760,7 @@ func (b *Bot) renderBookStep(ctx context.Context, r *Request, conv storage.Conve
 		}
 		text := l.T(locales.BookChooseDay, data)
 		if len(days) == 0 {
-			text = l.T(locales.BookNoDays, data)
+			text = l.N(locales.BookNoDays, b.cfg.BookingDays, data)
 		}
 		if resched {
 			text = l.T(locales.BookRescheduleHint) + "\n\n" + text

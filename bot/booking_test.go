@@ -64,6 +64,21 @@ func (h *harness) waitMessage(chatID int64, id int, fragments ...string) telegra
 	return m
 }
 
+// karasaiCareerStep is the whole text of a booking step for a career
+// consultation at Karasai on day (Date), rendered as the bot renders it.
+// Tests wait for the whole text rather than a line cut out of a
+// translation, so a translator may reword or add lines freely.
+func (h *harness) karasaiCareerStep(lang, id string, day time.Time) string {
+	h.t.Helper()
+	l := tl(lang)
+	typ, ok := h.bot.cat.Type("career")
+	c, ok2 := h.bot.cat.Center("karasai")
+	if !ok || !ok2 {
+		h.t.Fatal("the catalog lacks the career type or the Karasai center")
+	}
+	return plain(l.T(id, locales.Data{"Type": "<b>" + esc(typeLabel(l, typ)) + "</b>", "Place": esc(c.Name.In(lang)), "Date": esc(l.Date(day))}))
+}
+
 // toSummary walks u through /book to the summary of Karasai career on day
 // d at hour hr, sharing a phone when phone != "".
 func (h *harness) toSummary(u telegramtest.User, lang string, d, hr int, phone string) telegramtest.Message {
@@ -72,11 +87,11 @@ func (h *harness) toSummary(u telegramtest.User, lang string, d, hr int, phone s
 	h.srv.SendText(u, "/book")
 	m := h.waitText(u.ID, plain(firstLine(l.T(locales.BookChooseType))))
 	h.press(u, m, l.T(locales.BookChooseType)[:0]+map[string]string{"kk": "Мансап", "ru": "Карьера"}[lang])
-	m = h.waitMessage(u.ID, m.ID, map[string]string{"kk": "Қай жерде", "ru": "Где вам удобно"}[lang])
+	m = h.waitMessage(u.ID, m.ID, h.karasaiCareerStep(lang, locales.BookChooseCenter, time.Time{}))
 	h.press(u, m, map[string]string{"kk": "Қарасай", "ru": "Карасай"}[lang])
-	m = h.waitMessage(u.ID, m.ID, plain(strings.TrimSpace(strings.Split(l.T(locales.BookChooseDay, locales.Data{"Type": "", "Place": ""}), "\n")[3])))
+	m = h.waitMessage(u.ID, m.ID, h.karasaiCareerStep(lang, locales.BookChooseDay, at(h.t, d, 12)))
 	h.press(u, m, dayLabel(lang, at(h.t, d, 12)))
-	m = h.waitMessage(u.ID, m.ID, strings.Split(l.T(locales.BookChooseTime, locales.Data{}), "\n")[4])
+	m = h.waitMessage(u.ID, m.ID, h.karasaiCareerStep(lang, locales.BookChooseTime, at(h.t, d, 12)))
 	h.press(u, m, time.Date(2026, 12, d, hr, 0, 0, 0, almaty(h.t)).Format("15:04"))
 	if phone != "" {
 		h.waitText(u.ID, firstLine(l.T(locales.BookAskPhone)))
@@ -488,7 +503,8 @@ func TestStaff_MarksAndCancelWithReason(t *testing.T) {
 	h.press(admin, reasons, ru(locales.StaffReasonAbsent))
 	h.waitMessage(testStaffChat, note.ID, "Запись отменена центром", ru(locales.StaffReasonAbsent))
 	// The person hears it in Kazakh, with the reason in Kazakh.
-	h.waitText(person.ID, firstLine(kk(locales.BookingCancelledByCenter)), kk(locales.StaffReasonAbsent))
+	// The person reads the reason in their own wording, not the staff's.
+	h.waitText(person.ID, firstLine(kk(locales.BookingCancelledByCenter)), kk(locales.PersonReasonAbsent))
 	if got, _ := h.db.Booking(ctx, c.ID); got.Status != storage.BookingCancelled || got.CancelReason != "staff_absent" {
 		t.Errorf("booking = %s %q", got.Status, got.CancelReason)
 	}
@@ -647,11 +663,11 @@ func TestBooking_PhoneStepHasBack(t *testing.T) {
 			h.srv.SendText(u, "/book")
 			m := h.waitText(u.ID, plain(firstLine(l.T(locales.BookChooseType))))
 			h.press(u, m, map[string]string{"kk": "Мансап", "ru": "Карьера"}[lang])
-			m = h.waitMessage(u.ID, m.ID, map[string]string{"kk": "Қай жерде", "ru": "Где вам удобно"}[lang])
+			m = h.waitMessage(u.ID, m.ID, h.karasaiCareerStep(lang, locales.BookChooseCenter, time.Time{}))
 			h.press(u, m, map[string]string{"kk": "Қарасай", "ru": "Карасай"}[lang])
-			m = h.waitMessage(u.ID, m.ID, plain(strings.TrimSpace(strings.Split(l.T(locales.BookChooseDay, locales.Data{}), "\n")[3])))
+			m = h.waitMessage(u.ID, m.ID, h.karasaiCareerStep(lang, locales.BookChooseDay, at(t, 2, 12)))
 			h.press(u, m, dayLabel(lang, at(t, 2, 12)))
-			m = h.waitMessage(u.ID, m.ID, strings.Split(l.T(locales.BookChooseTime, locales.Data{}), "\n")[4])
+			m = h.waitMessage(u.ID, m.ID, h.karasaiCareerStep(lang, locales.BookChooseTime, at(t, 2, 12)))
 			h.press(u, m, "11:00")
 			ask := h.waitText(u.ID, firstLine(l.T(locales.BookAskPhone)))
 			if !replyKeyboardHas(ask, l.T(locales.ButtonBack)) {
@@ -800,4 +816,41 @@ func TestBooking_ConfirmationDoesNotWaitForStaff(t *testing.T) {
 	if got != n {
 		t.Errorf("staff got %d notices of %d bookings, want each exactly once", got, n)
 	}
+}
+
+// TestBooking_NoDaysAgreesWithItsNumber: "no free time in the next N days"
+// agrees with N in Russian whatever JASTAR_BOOKING_DAYS is, not only with
+// the default 14 ("в ближайшие 1 дней" before).
+func TestBooking_NoDaysAgreesWithItsNumber(t *testing.T) {
+	for _, tt := range []struct {
+		days int
+		want string
+	}{{1, "В ближайший 1 день"}, {2, "В ближайшие 2 дня"}, {3, "В ближайшие 3 дня"}} {
+		t.Run(fmt.Sprint(tt.days), func(t *testing.T) {
+			t.Parallel()
+			// Friday 4 December at 22:00: today's slots are over and the
+			// weekend takes no bookings, so up to three days have no free time.
+			h, clock := bookingHarness(t, withConfig(func(c *Config) { c.BookingDays = tt.days }))
+			clock.Set(at(t, 4, 22))
+			u := telegramtest.User{ID: 1801, FirstName: "Ә", LanguageCode: "ru"}
+			h.srv.SendText(u, "/book")
+			m := h.waitText(u.ID, plain(firstLine(ru(locales.BookChooseType))))
+			h.press(u, m, "Карьера")
+			m = h.waitButton(u.ID, "Карасай")
+			h.press(u, m, "Карасай")
+			h.waitMessage(u.ID, m.ID, tt.want)
+		})
+	}
+}
+
+// TestBooking_FormerMenuLabelStillBooks: the Russian menu button was
+// renamed; a reply keyboard sent before still shows the old label, and
+// pressing it must still start booking, not answer "not understood".
+func TestBooking_FormerMenuLabelStillBooks(t *testing.T) {
+	h, _ := bookingHarness(t)
+	u := telegramtest.User{ID: 1802, FirstName: "Ә", LanguageCode: "ru"}
+	h.srv.SendText(u, "/start")
+	h.waitText(u.ID, plain(firstLine(ru(locales.MenuPrompt))))
+	h.srv.SendText(u, ru(locales.MenuBookFormer))
+	h.waitText(u.ID, plain(firstLine(ru(locales.BookChooseType))))
 }

@@ -813,11 +813,11 @@ func (b *Bot) preview(ctx context.Context, r *Request, conv storage.Conversation
 		if !ok {
 			continue
 		}
-		name := r.L.T(locales.LanguageNameKK)
+		preview := locales.BroadcastPreviewKK
 		if lang == storage.Russian {
-			name = r.L.T(locales.LanguageNameRU)
+			preview = locales.BroadcastPreviewRU
 		}
-		if _, err := b.reply(ctx, r, r.L.T(locales.BroadcastPreviewFor, locales.Data{"Lang": name}), nil); err != nil {
+		if _, err := b.reply(ctx, r, r.L.T(preview), nil); err != nil {
 			return err
 		}
 		if _, err := b.send.Send(ctx, r.ChatID, versionMessage(r.ChatID, v)); err != nil {

@@ -168,7 +168,7 @@ func (b *Bot) centerCard(l *locales.Localizer, c catalog.Center) (string, tgbota
 	}
 	lines = append(lines,
 		l.T(locales.CenterHours, locales.Data{"Hours": orAsk(l, c.Hours.In(lang))}),
-		l.T(locales.CenterPhone, locales.Data{"Phone": orAsk(l, c.Phone)}),
+		l.T(locales.CenterPhone, locales.Data{"Phone": phoneOf(l, c.Phone)}),
 	)
 	if len(c.Services) > 0 {
 		var names []string
@@ -210,6 +210,15 @@ func orAsk(l *locales.Localizer, s string) string {
 		return l.T(locales.AskTheCenter)
 	}
 	return esc(s)
+}
+
+// phoneOf escapes a center's phone, or says it is not given yet: "ask the
+// center" would send people to the center for the center's own number.
+func phoneOf(l *locales.Localizer, phone string) string {
+	if strings.TrimSpace(phone) == "" {
+		return l.T(locales.CenterPhoneNotGiven)
+	}
+	return esc(phone)
 }
 
 // handleCenterCallback (ctr:<centerID>) sends the center's card.

@@ -85,6 +85,8 @@ func withCatalog(c *catalog.Catalog) harnessOption { return func(h *harness) { h
 func newHarness(t *testing.T, opts ...harnessOption) *harness {
 	t.Helper()
 	h := &harness{t: t, srv: telegramtest.NewServer(t), logs: &syncBuffer{}}
+	// Runs last, when the bot has stopped: everything it sent, checked.
+	t.Cleanup(func() { checkSent(t, h.srv) })
 	h.db = storagetest.Open(t)
 	h.dbPath = h.db.Path()
 	h.cfg = Config{

@@ -53,7 +53,7 @@ func (b *Bot) handleMyData(ctx context.Context, r *Request) error {
 		lang = l.T(locales.LanguageNameRU)
 	}
 	parts = append(parts, l.T(locales.MyDataProfile, locales.Data{
-		"Name": esc(u.FirstName), "Username": username, "Lang": lang, "Date": esc(l.Date(u.CreatedAt.In(loc))),
+		"Name": esc(u.FirstName), "Username": username, "Lang": lang, "Date": esc(l.DateWithYear(u.CreatedAt.In(loc))),
 	}))
 	var facts []string
 	if u.PhoneConsent && u.Phone != "" {
@@ -213,7 +213,7 @@ func (b *Bot) deliveriesPart(ctx context.Context, l *locales.Localizer, chatID i
 		d := list[i]
 		date := "—" // the broadcast's record is gone
 		if !d.At.IsZero() {
-			date = l.Date(d.At.In(b.cfg.Location))
+			date = l.DateWithYear(d.At.In(b.cfg.Location))
 		}
 		status, ok := deliveryText[d.State]
 		if !ok {

@@ -20,6 +20,7 @@ type commandInfo struct {
 // menuItem is a button of the main reply keyboard.
 type menuItem struct {
 	label           string // message ID
+	former          string // message ID of a former label, which keyboards already in chats still send
 	handler         Handler
 	requestLocation bool
 }
@@ -216,7 +217,7 @@ func (b *Bot) buildRoutes() routeTable {
 		menu: [][]menuItem{
 			{{label: locales.MenuCenters, handler: b.handleCentersMenu, requestLocation: true}, {label: locales.MenuDistricts, handler: b.handleDistrictsMenu}},
 			{{label: locales.MenuEvents, handler: b.handleEventsMenu}},
-			{{label: locales.MenuBook, handler: b.handleBook}, {label: locales.MenuMyBookings, handler: b.handleMyBookings}},
+			{{label: locales.MenuBook, former: locales.MenuBookFormer, handler: b.handleBook}, {label: locales.MenuMyBookings, handler: b.handleMyBookings}},
 			{{label: locales.MenuLanguage, handler: b.handleLanguage}, {label: locales.MenuHelp, handler: b.handleHelp}},
 			{{label: locales.MenuSubscriptions, handler: b.handleSubscribe}},
 		},
@@ -241,6 +242,9 @@ func (b *Bot) buildRoutes() routeTable {
 		for _, it := range row {
 			for _, lang := range locales.Languages {
 				t.menuByText[strings.TrimSpace(b.loc.For(lang).T(it.label))] = it.handler
+				if it.former != "" {
+					t.menuByText[strings.TrimSpace(b.loc.For(lang).T(it.former))] = it.handler
+				}
 			}
 		}
 	}

@@ -27,18 +27,32 @@ const (
 
 // staffReasons are the canned reasons staff pick when cancelling, so no
 // free text is needed in a group. Codes go into callback data and the
-// booking record; the text is rendered in each reader's language.
-var staffReasons = []struct{ code, text string }{
-	{"absent", locales.StaffReasonAbsent},
-	{"closed", locales.StaffReasonClosed},
-	{"dup", locales.StaffReasonDuplicate},
-	{"asked", locales.StaffReasonAsked},
+// booking record; the text is rendered in each reader's language. The
+// person reads their own wording: "at your request", not "at the visitor's
+// request".
+var staffReasons = []struct{ code, text, person string }{
+	{"absent", locales.StaffReasonAbsent, locales.PersonReasonAbsent},
+	{"closed", locales.StaffReasonClosed, locales.PersonReasonClosed},
+	{"dup", locales.StaffReasonDuplicate, locales.PersonReasonDuplicate},
+	{"asked", locales.StaffReasonAsked, locales.PersonReasonAsked},
 }
 
+// reasonText is the staff wording of a reason code.
 func reasonText(code string) (string, bool) {
 	for _, r := range staffReasons {
 		if r.code == code {
 			return r.text, true
+		}
+	}
+	return "", false
+}
+
+// personReasonText is the wording of a reason code for the person whose
+// booking was cancelled.
+func personReasonText(code string) (string, bool) {
+	for _, r := range staffReasons {
+		if r.code == code {
+			return r.person, true
 		}
 	}
 	return "", false
@@ -402,7 +416,8 @@ func (b *Bot) handleStaffReason(ctx context.Context, r *Request) error {
 	}
 	u, _ := b.store.User(ctx, cancelled.ChatID) // unreadable: the booking's language
 	pl := b.personL(u, cancelled.Lang)
-	msg := pl.T(locales.BookingCancelledByCenter, locales.Data{"Text": b.myBookingText(pl, cancelled), "Reason": esc(pl.T(reason))})
+	personReason, _ := personReasonText(r.Data.Arg(1))
+	msg := pl.T(locales.BookingCancelledByCenter, locales.Data{"Text": b.myBookingText(pl, cancelled), "Reason": esc(pl.T(personReason))})
 	if _, err := b.sendText(ctx, cancelled.ChatID, msg, nil); err != nil {
 		b.log.Warn("tell person of cancellation", "booking_id", bk.ID, "chat_id", cancelled.ChatID, "err", err)
 	}

@@ -52,7 +52,7 @@ func (b *Bot) greet(ctx context.Context, r *Request) error {
 
 // welcome says hello with the one-tap switch to the other language.
 func (b *Bot) welcome(ctx context.Context, r *Request) error {
-	name := "👋"
+	name := "" // the greeting has its own form without a name
 	if r.From != nil && r.From.FirstName != "" {
 		name = esc(r.From.FirstName)
 	}

@@ -36,6 +36,9 @@ func TestStart_GreetsInTheLanguageOfTelegram(t *testing.T) {
 	}{
 		{"kazakh", telegramtest.User{ID: 101, FirstName: "Әлия", LanguageCode: "kk"}, kk(locales.Welcome, locales.Data{"Name": "Әлия"}), kk(locales.SwitchLanguage)},
 		{"russian", telegramtest.User{ID: 102, FirstName: "Данияр", LanguageCode: "ru"}, ru(locales.Welcome, locales.Data{"Name": "Данияр"}), ru(locales.SwitchLanguage)},
+		// No name: the greeting's own name-less form, not an emoji in the
+		// name's place ("Привет, 👋! 👋").
+		{"no name", telegramtest.User{ID: 103, LanguageCode: "ru"}, ru(locales.Welcome, locales.Data{"Name": ""}), ru(locales.SwitchLanguage)},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

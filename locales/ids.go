@@ -6,7 +6,6 @@ package locales
 // kk/<feature>.toml and ru/<feature>.toml.
 const (
 	Welcome             = "Welcome"
-	WelcomeBack         = "WelcomeBack"
 	ChooseLanguage      = "ChooseLanguage"
 	LanguageChanged     = "LanguageChanged"
 	SwitchLanguage      = "SwitchLanguage" // the button that switches to the other language, written in it
@@ -26,10 +25,8 @@ const (
 	Cancelled           = "Cancelled"
 	NothingToCancel     = "NothingToCancel"
 	DialogExpired       = "DialogExpired"
-	TryAgainLater       = "TryAgainLater"
 	ButtonBack          = "ButtonBack"
 	ButtonCancel        = "ButtonCancel"
-	ButtonMenu          = "ButtonMenu"
 	MenuLanguage        = "MenuLanguage"
 	MenuHelp            = "MenuHelp"
 	CommandStart        = "CommandStart"
@@ -39,7 +36,21 @@ const (
 	Kilometres          = "Kilometres"
 	DateFormat          = "DateFormat"
 	ShortDateFormat     = "ShortDateFormat"
+	DateYearFormat      = "DateYearFormat"
 	DateTimeFormat      = "DateTimeFormat"
 	AskTheCenter        = "AskTheCenter"
-	PluralExamplePeople = "PluralExamplePeople"
+	CenterPhoneNotGiven = "CenterPhoneNotGiven" // a center's phone the catalog does not give: asking the center for its own number makes no sense
 )
+
+// OtherLanguage reports the messages written, on purpose, in the other
+// language of their file or in both: the language choice, the switch to the
+// other language, the languages' self-names and the staff's examples of a
+// title and description in each language. Language checks skip them.
+func OtherLanguage(id string) bool {
+	switch id {
+	case ChooseLanguage, SwitchLanguage, LanguageNameKK, LanguageNameRU,
+		ExampleTitleKK, ExampleTitleRU, ExampleDescriptionKK, ExampleDescriptionRU:
+		return true
+	}
+	return false
+}

@@ -4,6 +4,7 @@ package locales
 // bookings (notifications, marks, cancellation reasons, day lists).
 const (
 	MenuBook            = "MenuBook"
+	MenuBookFormer      = "MenuBookFormer" // MenuBook's label before December 2026: reply keyboards already in chats still send it
 	ButtonBookHere      = "ButtonBookHere"
 	MenuMyBookings      = "MenuMyBookings"
 	CommandBook         = "CommandBook"
@@ -14,7 +15,7 @@ const (
 	BookNearestNote     = "BookNearestNote"
 	BookNoCenters       = "BookNoCenters"
 	BookChooseDay       = "BookChooseDay"
-	BookNoDays          = "BookNoDays"
+	BookNoDays          = "BookNoDays" // plural: the number of days open for booking
 	BookDayLabel        = "BookDayLabel"
 	BookChooseTime      = "BookChooseTime"
 	BookNoTimes         = "BookNoTimes"
@@ -83,6 +84,10 @@ const (
 	StaffReasonClosed      = "StaffReasonClosed"
 	StaffReasonDuplicate   = "StaffReasonDuplicate"
 	StaffReasonAsked       = "StaffReasonAsked"
+	PersonReasonAbsent     = "PersonReasonAbsent" // the reasons as the person whose booking it was reads them
+	PersonReasonClosed     = "PersonReasonClosed"
+	PersonReasonDuplicate  = "PersonReasonDuplicate"
+	PersonReasonAsked      = "PersonReasonAsked"
 	StaffDayHeader         = "StaffDayHeader"
 	StaffDayEmpty          = "StaffDayEmpty"
 	StaffDayLine           = "StaffDayLine"

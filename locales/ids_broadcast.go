@@ -15,7 +15,8 @@ const (
 	BroadcastAskDistrict     = "BroadcastAskDistrict"
 	BroadcastAskLang         = "BroadcastAskLang"
 	BroadcastBothLanguages   = "BroadcastBothLanguages"
-	BroadcastPreviewFor      = "BroadcastPreviewFor"
+	BroadcastPreviewKK       = "BroadcastPreviewKK" // named per language: a language's self-name inside a sentence of the other reads wrong
+	BroadcastPreviewRU       = "BroadcastPreviewRU"
 	BroadcastAudience        = "BroadcastAudience"
 	BroadcastNobody          = "BroadcastNobody"
 	BroadcastSendButton      = "BroadcastSendButton"

@@ -42,7 +42,6 @@ const (
 	CSVCreated                = "CSVCreated"
 	CSVCancelReason           = "CSVCancelReason"
 	CSVReasonByPerson         = "CSVReasonByPerson"
-	CSVReasonForgotten        = "CSVReasonForgotten"
 	StatsUsage                = "StatsUsage"
 	StatsHeader               = "StatsHeader"
 	StatsByStatus             = "StatsByStatus"

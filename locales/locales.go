@@ -162,6 +162,12 @@ func (l *Localizer) Date(t time.Time) string {
 	})
 }
 
+// DateWithYear formats a date that may lie in another year, without the
+// weekday: "2025 жылғы 5 желтоқсан", "5 декабря 2025 г.".
+func (l *Localizer) DateWithYear(t time.Time) string {
+	return l.T(DateYearFormat, Data{"Day": t.Day(), "Month": l.T(fmt.Sprintf("Month%02d", int(t.Month()))), "Year": t.Year()})
+}
+
 // ShortDate formats "5 желтоқсан" / "5 декабря" without the weekday.
 func (l *Localizer) ShortDate(t time.Time) string {
 	return l.T(ShortDateFormat, Data{"Day": t.Day(), "Month": l.T(fmt.Sprintf("Month%02d", int(t.Month())))})

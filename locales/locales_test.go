@@ -142,7 +142,7 @@ func TestKazakhIsKazakh(t *testing.T) {
 	var suspicious []string
 	for id, forms := range messages(t, "kk") {
 		s := forms["other"]
-		if len([]rune(s)) > 40 && !strings.ContainsAny(s, kazakhLetters) && !strings.Contains(s, "Выберите") {
+		if len([]rune(s)) > 40 && !strings.ContainsAny(s, kazakhLetters) && !OtherLanguage(id) {
 			suspicious = append(suspicious, id)
 		}
 	}
@@ -198,8 +198,8 @@ func TestLocalizer_PluralRussian(t *testing.T) {
 		{"kk", 7, "7 адам"},
 	}
 	for _, tt := range tests {
-		if got := b.For(tt.lang).N(PluralExamplePeople, tt.n); got != tt.want {
-			t.Errorf("%s N(%d) = %q, want %q", tt.lang, tt.n, got, tt.want)
+		if got := b.For(tt.lang).N(EventWaiting, tt.n); !strings.HasSuffix(got, tt.want) {
+			t.Errorf("%s N(%d) = %q, want it to end in %q", tt.lang, tt.n, got, tt.want)
 		}
 	}
 }

@@ -1,10 +1,12 @@
 package sandbox
 
 import (
+	"bytes"
 	"embed"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"html/template"
 	"io/fs"
 	"math"
 	"mime"
@@ -17,12 +19,27 @@ import (
 	"unicode/utf16"
 	"unicode/utf8"
 
+	"github.com/BurntSushi/toml"
+	"golang.org/x/text/language"
+
 	"jastar/bot/telegramtest"
 	"jastar/storage/catalog"
 )
 
 //go:embed web
 var webFS embed.FS
+
+// pageTOML holds the page's own texts in Kazakh, Russian and English.
+//
+//go:embed page.toml
+var pageTOML []byte
+
+// pageLangs are the languages of the page, in the order of its switch;
+// English, first, is the one for a browser that asks for none of them.
+var pageLangs = []string{"en", "kk", "ru"}
+
+// langCookie remembers the language picked with the page's switch.
+const langCookie = "jastar_sandbox_lang"
 
 // Options configures the page.
 type Options struct {
@@ -54,6 +71,9 @@ type handler struct {
 	opts     Options
 	personas map[int64]Persona
 	mux      *http.ServeMux
+	page     *template.Template
+	texts    map[string]map[string]string // language -> key -> text
+	matcher  language.Matcher             // over pageLangs
 }
 
 // New returns the page and its JSON API under /api/, acting on srv.
@@ -84,6 +104,19 @@ func New(srv *telegramtest.Server, opts Options) (http.Handler, error) {
 	if err != nil {
 		return nil, err
 	}
+	if h.texts, err = loadTexts(); err != nil {
+		return nil, err
+	}
+	if h.page, err = template.New("index.html").Option("missingkey=error").ParseFS(static, "index.html"); err != nil {
+		return nil, fmt.Errorf("sandbox page: %w", err)
+	}
+	var tags []language.Tag
+	for _, l := range pageLangs {
+		tags = append(tags, language.MustParse(l))
+	}
+	h.matcher = language.NewMatcher(tags)
+	h.mux.HandleFunc("GET /{$}", h.index)
+	h.mux.HandleFunc("GET /index.html", h.index)
 	h.mux.Handle("GET /", http.FileServerFS(static))
 	h.mux.HandleFunc("GET /api/config", h.config)
 	h.mux.HandleFunc("GET /api/history", h.history)
@@ -115,6 +148,80 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	h.mux.ServeHTTP(w, r)
+}
+
+// loadTexts reads page.toml and checks that every language has every key,
+// so the page never shows a key or a gap.
+func loadTexts() (map[string]map[string]string, error) {
+	var texts map[string]map[string]string
+	if err := toml.Unmarshal(pageTOML, &texts); err != nil {
+		return nil, fmt.Errorf("page.toml: %w", err)
+	}
+	for _, l := range pageLangs {
+		if len(texts[l]) == 0 {
+			return nil, fmt.Errorf("page.toml: no [%s] texts", l)
+		}
+		for k := range texts[pageLangs[0]] {
+			if strings.TrimSpace(texts[l][k]) == "" {
+				return nil, fmt.Errorf("page.toml: [%s] lacks %s", l, k)
+			}
+		}
+		if len(texts[l]) != len(texts[pageLangs[0]]) {
+			return nil, fmt.Errorf("page.toml: [%s] has keys [%s] lacks", l, pageLangs[0])
+		}
+	}
+	return texts, nil
+}
+
+// pageLang is the language of the page for r: the switch's ?lang= (which
+// the cookie then remembers), the cookie, else the browser's
+// Accept-Language, else English.
+func (h *handler) pageLang(r *http.Request) string {
+	valid := func(l string) bool { return h.texts[l] != nil }
+	if l := r.URL.Query().Get("lang"); valid(l) {
+		return l
+	}
+	if c, err := r.Cookie(langCookie); err == nil && valid(c.Value) {
+		return c.Value
+	}
+	tags, _, err := language.ParseAcceptLanguage(r.Header.Get("Accept-Language"))
+	if err != nil || len(tags) == 0 {
+		return pageLangs[0]
+	}
+	_, i, conf := h.matcher.Match(tags...)
+	if conf == language.No {
+		return pageLangs[0]
+	}
+	return pageLangs[i]
+}
+
+// index serves the page in its language.
+func (h *handler) index(w http.ResponseWriter, r *http.Request) {
+	lang := h.pageLang(r)
+	if r.URL.Query().Get("lang") == lang {
+		http.SetCookie(w, &http.Cookie{Name: langCookie, Value: lang, Path: "/", MaxAge: 365 * 24 * 3600, SameSite: http.SameSiteStrictMode, HttpOnly: true})
+	}
+	type option struct {
+		Code, Name string
+		Selected   bool
+	}
+	var langs []option
+	for _, l := range pageLangs {
+		langs = append(langs, option{Code: l, Name: h.texts[l]["lang_name"], Selected: l == lang})
+	}
+	var buf bytes.Buffer
+	if err := h.page.Execute(&buf, struct {
+		Lang  string
+		T     map[string]string
+		Langs []option
+	}{lang, h.texts[lang], langs}); err != nil {
+		apiError(w, http.StatusInternalServerError, "render the page: "+err.Error())
+		return
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.Header().Set("Content-Language", lang)
+	w.Header().Set("Vary", "Accept-Language, Cookie")
+	_, _ = w.Write(buf.Bytes())
 }
 
 // loopbackHost reports whether a Host header names this computer: localhost

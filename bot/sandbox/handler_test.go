@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"html"
 	"io"
 	"net"
 	"net/http"
@@ -466,5 +467,86 @@ func TestCheckLoopback(t *testing.T) {
 		if err := CheckLoopback(addr); (err == nil) != ok {
 			t.Errorf("CheckLoopback(%q) = %v, want ok=%v", addr, err, ok)
 		}
+	}
+}
+
+// page fetches the page with the browser's Accept-Language and cookies.
+func (f *fixture) page(path, acceptLanguage string, cookies ...*http.Cookie) (*http.Response, string) {
+	f.t.Helper()
+	req, err := http.NewRequest(http.MethodGet, f.web.URL+path, nil)
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	if acceptLanguage != "" {
+		req.Header.Set("Accept-Language", acceptLanguage)
+	}
+	for _, c := range cookies {
+		req.AddCookie(c)
+	}
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	defer res.Body.Close()
+	body, _ := io.ReadAll(res.Body)
+	return res, string(body)
+}
+
+// TestHandler_PageSpeaksTheBrowsersLanguage: staff and translators rehearse
+// on the page, so its own texts (header, "Who are you?", hints) come in
+// Kazakh, Russian or English by the browser's language, and the switch
+// changes and remembers it.
+func TestHandler_PageSpeaksTheBrowsersLanguage(t *testing.T) {
+	f := newFixture(t)
+	texts, err := loadTexts()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct{ accept, want string }{
+		{"kk-KZ,kk;q=0.9,ru;q=0.8", "kk"},
+		{"ru-RU,ru;q=0.9,en-US;q=0.8", "ru"},
+		{"ru", "ru"},
+		{"en-GB,en;q=0.9", "en"},
+		{"de-DE,de;q=0.9", "en"}, // none of ours: English
+		{"", "en"},
+	} {
+		res, body := f.page("/", tt.accept)
+		if res.StatusCode != http.StatusOK {
+			t.Fatalf("Accept-Language %q: %d", tt.accept, res.StatusCode)
+		}
+		tx := texts[tt.want]
+		if !strings.Contains(body, `<html lang="`+tt.want+`">`) {
+			t.Errorf("Accept-Language %q: the page is not marked as %s", tt.accept, tt.want)
+		}
+		for _, want := range []string{tx["who_are_you"], tx["pick_hint"], tx["staff_group"], tx["notice"]} {
+			if !strings.Contains(body, html.EscapeString(want)) {
+				t.Errorf("Accept-Language %q: the page lacks %q", tt.accept, want)
+			}
+		}
+		// The script gets the same language's texts.
+		if !strings.Contains(body, `"who_are_you":"`+tx["who_are_you"]+`"`) {
+			t.Errorf("Accept-Language %q: the script's texts are not in %s", tt.accept, tt.want)
+		}
+	}
+
+	// The switch: ?lang= wins over the browser and is remembered.
+	res, body := f.page("/?lang=kk", "ru-RU")
+	if !strings.Contains(body, texts["kk"]["who_are_you"]) {
+		t.Errorf("?lang=kk with a Russian browser: page not in Kazakh")
+	}
+	var remembered *http.Cookie
+	for _, c := range res.Cookies() {
+		if c.Name == langCookie {
+			remembered = c
+		}
+	}
+	if remembered == nil || remembered.Value != "kk" {
+		t.Fatalf("?lang=kk set no cookie: %v", res.Cookies())
+	}
+	if _, body := f.page("/", "ru-RU", remembered); !strings.Contains(body, texts["kk"]["who_are_you"]) || !strings.Contains(body, `<option value="kk" selected>`) {
+		t.Errorf("the remembered Kazakh is not used, or the switch does not show it")
+	}
+	if _, body := f.page("/?lang=xx", "ru-RU"); !strings.Contains(body, texts["ru"]["who_are_you"]) {
+		t.Errorf("an unknown ?lang= should leave the browser's language")
 	}
 }

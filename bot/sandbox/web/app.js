@@ -5,6 +5,11 @@
 
 const $ = (id) => document.getElementById(id);
 
+// T are the page's own texts in its language, which the server picked by
+// the browser's language or the switch (page.toml); fill replaces {name}.
+const T = JSON.parse($("texts").textContent);
+const fill = (s, vars) => s.replace(/\{(\w+)\}/g, (m, k) => (k in vars ? vars[k] : m));
+
 const state = {
   cfg: null,
   persona: null,
@@ -93,7 +98,7 @@ function wrap(node, e, whole) {
     case "phone_number": return link("tel:" + whole.replace(/[^+\d]/g, ""), node);
     case "bot_command": {
       const s = el("span", "cmd");
-      s.title = "Send " + whole;
+      s.title = fill(T.send_cmd, { cmd: whole });
       s.addEventListener("click", () => sendText(currentPane(s), whole));
       return s;
     }
@@ -157,7 +162,7 @@ function placeView(p, icon) {
   if (p.title) body.append(div("title", p.title));
   if (p.address) body.append(div("", p.address));
   body.append(div("coords", coords));
-  body.append(link(p.map, document.createTextNode("Open the map")));
+  body.append(link(p.map, document.createTextNode(T.open_map)));
   return div("place", div("pin", icon), body);
 }
 
@@ -210,7 +215,7 @@ function renderMessage(pane, m) {
   }
   const meta = document.createElement("span");
   meta.className = "meta";
-  meta.textContent = (m.edited ? "edited " : "") + clock(m.date);
+  meta.textContent = (m.edited ? T.edited + " " : "") + clock(m.date);
   bubble.append(meta);
   wrapEl.append(bubble);
 
@@ -353,7 +358,7 @@ function keyPress(pane, b) {
 
 function openLocation() {
   const sel = $("settlement");
-  sel.replaceChildren(new Option("— choose —", ""));
+  sel.replaceChildren(new Option(T.choose, ""));
   const lang = state.persona.lang;
   for (const s of state.cfg.settlements) {
     const opt = new Option(lang === "ru" ? s.ru : s.kk, s.center);
@@ -379,7 +384,7 @@ async function sendLocation(ev) {
   const err = $("location-error");
   if ($("lat").value.trim() === "" || !Number.isFinite(lat) || lat < -90 || lat > 90 ||
       $("lon").value.trim() === "" || !Number.isFinite(lon) || lon < -180 || lon > 180) {
-    err.textContent = "Choose a settlement, or type a latitude (-90…90) and a longitude (-180…180).";
+    err.textContent = T.location_error;
     err.hidden = false;
     return;
   }
@@ -462,22 +467,36 @@ function choose(id) {
     state.deleted[pane].clear();
     $("messages-" + pane).replaceChildren();
   }
-  document.documentElement.lang = p.lang;
-  $("private-sub").textContent = "bot @" + state.cfg.bot_username + " · you are " + p.label;
+  // The chat is in the persona's language, the page around it in its own.
+  $("panes").lang = p.lang;
+  $("private-sub").textContent = fill(T.sub_as, { bot: state.cfg.bot_username, who: label(p) });
   layout();
   connect();
 }
 
+// label is how the page lists a persona, in the page's language:
+// "Әлия (kk)", "Гүлнар (қызметкер, kk)".
+function label(p) {
+  const role = { staff: T.role_staff, admin: T.role_admin }[p.role];
+  return p.name + " (" + (role ? role + ", " : "") + p.lang + ")";
+}
+
 async function init() {
+  $("page-lang").addEventListener("change", (ev) => {
+    // The server remembers the choice in a cookie and renders the page in it.
+    const u = new URL(location.href);
+    u.searchParams.set("lang", ev.target.value);
+    location.assign(u);
+  });
   state.cfg = await api("/api/config");
   const sel = $("persona");
   const list = $("picker-list");
   for (const p of state.cfg.personas) {
-    sel.append(new Option(p.label, String(p.id)));
+    sel.append(new Option(label(p), String(p.id)));
     const b = document.createElement("button");
     b.type = "button";
     b.dataset.persona = String(p.id);
-    b.textContent = p.label;
+    b.textContent = label(p);
     b.addEventListener("click", () => choose(p.id));
     list.append(b);
   }
