@@ -90,7 +90,7 @@ func newBroadcaster(rate float64, every time.Duration) *broadcaster {
 	// losing that time: measured at 25/s, a burst of one reached only 87% of
 	// the rate. The catching up is capped by the sender's global bucket,
 	// which stays under Telegram's limit and serves replies first.
-	return &broadcaster{jobs: make(map[uint64]*broadcastJob), limit: newBucket(rate, max(3, int(rate))), every: every}
+	return &broadcaster{jobs: make(map[uint64]*broadcastJob), limit: newBucket(wallClock{}, rate, max(3, int(rate))), every: every}
 }
 
 // startBroadcasts is called when Run starts: later starts run under ctx,
