@@ -31,6 +31,8 @@ type harness struct {
 	// now and cat, when set, are the bot's clock and catalog.
 	now func() time.Time
 	cat *catalog.Catalog
+	// store, when set, is the store the bot is given over the database.
+	store func(*boltdb.DB) Store
 }
 
 // syncBuffer is a log sink safe for concurrent writers.
@@ -71,6 +73,12 @@ func withConfig(f func(*Config)) harnessOption { return func(h *harness) { f(&h.
 // withClock gives the bot a fake clock.
 func withClock(now func() time.Time) harnessOption { return func(h *harness) { h.now = now } }
 
+// withStore gives the bot the store wrap makes of the database (one that
+// injects failures).
+func withStore(wrap func(*boltdb.DB) Store) harnessOption {
+	return func(h *harness) { h.store = wrap }
+}
+
 // withCatalog gives the bot a catalog other than the default.
 func withCatalog(c *catalog.Catalog) harnessOption { return func(h *harness) { h.cat = c } }
 
@@ -102,7 +110,11 @@ func almaty(t testing.TB) *time.Location {
 func (h *harness) start() {
 	h.t.Helper()
 	log := slog.New(slog.NewJSONHandler(h.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	b, err := New(h.cfg, Deps{Store: h.db, Locales: testLocales, Log: log, Now: h.now, Catalog: h.cat})
+	var store Store = h.db
+	if h.store != nil {
+		store = h.store(h.db)
+	}
+	b, err := New(h.cfg, Deps{Store: store, Locales: testLocales, Log: log, Now: h.now, Catalog: h.cat})
 	if err != nil {
 		h.t.Fatal(err)
 	}

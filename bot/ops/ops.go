@@ -35,6 +35,9 @@ type Metrics struct {
 	Bookings       *prometheus.CounterVec   // bookings made, by type and center
 	Broadcast      *prometheus.CounterVec   // broadcast deliveries, by outcome
 	Panics         *prometheus.CounterVec   // panics recovered outside handlers, by component
+	// BroadcastRetries counts the waits of broadcast runners before trying
+	// again, by cause (database, panic).
+	BroadcastRetries *prometheus.CounterVec
 }
 
 // NewMetrics builds the collectors and registers them with Go runtime and
@@ -71,8 +74,12 @@ func NewMetrics() *Metrics {
 		Panics: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "jastar_panics_total", Help: "Panics recovered in background work (not in handlers: see jastar_handler_errors_total), by component.",
 		}, []string{"component"}),
+		BroadcastRetries: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "jastar_broadcast_retries_total", Help: "Waits of a broadcast runner before it tries again, by cause (database: an error reading or writing the broadcast; panic).",
+		}, []string{"cause"}),
 	}
 	r.MustRegister(m.Updates, m.HandlerLatency, m.HandlerErrors, m.Sent, m.Throttled, m.SendFailures, m.Bookings, m.Broadcast, m.Panics,
+		m.BroadcastRetries,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }
