@@ -66,12 +66,16 @@ type Config struct {
 	Reminders storage.ReminderPolicy
 	// StaffLang is the language of staff notifications and lists ("ru").
 	StaffLang string
-	// BroadcastRate is messages a second for broadcasts, on top of the
-	// global limit (0 = DefaultBroadcastRate).
+	// BroadcastRate is messages a second for broadcasts, all of them
+	// together, in every one-second window (0 = DefaultBroadcastRate). It
+	// is capped to leave a tenth of Limits.PerSecond to replies.
 	BroadcastRate float64
 	// BroadcastProgressEvery is how often the admin's progress message of a
 	// broadcast is edited (0 = every 5 s).
 	BroadcastProgressEvery time.Duration
+	// BroadcastRetry is a broadcast runner's first wait after a database
+	// error or a panic (0 = 1 s); the waits double up to a minute.
+	BroadcastRetry time.Duration
 }
 
 // Deps are the parts main wires in.
@@ -211,7 +215,7 @@ func New(cfg Config, deps Deps) (*Bot, error) {
 	b.send.metrics = deps.Metrics
 	b.send.OnBlocked(b.markBlocked)
 	b.routes = b.buildRoutes()
-	b.casts = newBroadcaster(cfg.BroadcastRate, cfg.BroadcastProgressEvery)
+	b.casts = newBroadcaster(cfg.BroadcastRate, cfg.Limits.PerSecond, cfg.BroadcastProgressEvery, cfg.BroadcastRetry)
 	return b, nil
 }
 

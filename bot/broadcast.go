@@ -5,13 +5,15 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
+	"math/rand/v2"
 	"strconv"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
 
+	"jastar/bot/ops"
 	"jastar/locales"
 	"jastar/storage"
 )
@@ -19,7 +21,8 @@ import (
 // Broadcasts: an admin composes an announcement in a dialogue, sees it as
 // subscribers will, and confirms; the recipients are then fixed in the
 // database and a runner delivers to them page by page through the shared
-// sender at bulk priority, claiming each recipient before sending it.
+// sender at bulk priority, claiming each recipient only once its send has
+// passed the rate limits, just before it goes on the wire.
 const (
 	// DefaultBroadcastRate is messages a second for broadcasts, under
 	// Telegram's ~30 a second overall so replies to people keep flowing.
@@ -29,15 +32,26 @@ const (
 	broadcastPage = 200
 	// broadcastFill is how many recipients one transaction fixes.
 	broadcastFill = 1000
-	// broadcastSenders bounds the sends in flight per broadcast. Each send
-	// costs a Bot API round trip and two committed transactions (claim,
-	// outcome); 8 reached only ~13/s on a loaded 2-core machine, 16 keeps
-	// the rate with cycles of up to 600 ms. At most this many messages can
-	// be uncertain after a crash.
+	// broadcastSenders bounds the sends per broadcast that wait for the rate
+	// or are in flight. Each send costs a Bot API round trip and two
+	// committed transactions (claim, outcome); 8 reached only ~13/s on a
+	// loaded 2-core machine, 16 keeps the rate with cycles of up to 600 ms.
+	// Only the sends past the limits hold a claim: at 25 a second with a
+	// 50 ms round trip and the commits, about 2.
 	broadcastSenders = 16
 	// defaultProgressEvery is how often the admin's progress message is
 	// edited.
 	defaultProgressEvery = 5 * time.Second
+	// defaultBroadcastRetry is the first wait of a runner after a database
+	// error or a panic; the waits double up to maxBroadcastRetry.
+	defaultBroadcastRetry = time.Second
+	maxBroadcastRetry     = time.Minute
+	// maxBroadcastPanics is how many panics a runner survives on one job
+	// before it pauses the job for an admin: a panic that comes back at
+	// every try is in the code or the data, and trying forever would only
+	// repeat it (before runners recovered, it crash-looped the bot, since
+	// the job resumed at every start).
+	maxBroadcastPanics = 3
 	// maxCaptionUTF16 is Telegram's caption limit for bots:
 	// https://core.telegram.org/bots/api#sendphoto
 	maxCaptionUTF16 = 1024
@@ -62,14 +76,16 @@ const flowBroadcast = "broadcast"
 const anyArg = "_"
 
 // broadcaster runs one goroutine per running broadcast and shares one
-// token bucket between them, on top of the sender's global limit.
+// pacer between them, on top of the sender's global limit.
 type broadcaster struct {
 	mu    sync.Mutex
 	base  context.Context // Run's context; nil before Run
 	jobs  map[uint64]*broadcastJob
+	notes map[uint64]runnerNote // runners in trouble, shown in /broadcasts
 	wg    sync.WaitGroup
-	limit *bucket
+	pace  *pacer
 	every time.Duration
+	retry time.Duration
 }
 
 type broadcastJob struct {
@@ -78,20 +94,96 @@ type broadcastJob struct {
 	done   chan struct{}
 }
 
-func newBroadcaster(rate float64, every time.Duration) *broadcaster {
+// runnerNote is what an admin is told about a runner in trouble: retrying
+// after a database error or a panic since a time, or halted after
+// repeated panics. It lives in memory: the database may be what fails.
+type runnerNote struct {
+	internal bool // a panic rather than a database error
+	halted   bool
+	since    time.Time
+}
+
+// broadcastCap is the most broadcasts may send a second under a sender
+// limit of sendRate: they leave a tenth of it (at least one message a
+// second) to replies to people who are chatting.
+func broadcastCap(sendRate float64) float64 {
+	if sendRate <= 0 {
+		return 0 // unlimited
+	}
+	reserve := max(1, sendRate/10)
+	if sendRate > reserve {
+		return sendRate - reserve
+	}
+	return sendRate / 2
+}
+
+func newBroadcaster(rate, sendRate float64, every, retry time.Duration) *broadcaster {
 	if rate <= 0 {
 		rate = DefaultBroadcastRate
+	}
+	if c := broadcastCap(sendRate); c > 0 {
+		rate = min(rate, c)
 	}
 	if every <= 0 {
 		every = defaultProgressEvery
 	}
-	// A burst of one second lets the broadcast catch up after its senders
-	// were held up (a slow fsync, a late timer on a busy machine) instead of
-	// losing that time: measured at 25/s, a burst of one reached only 87% of
-	// the rate. The catching up is capped by the sender's global bucket,
-	// which stays under Telegram's limit and serves replies first.
-	return &broadcaster{jobs: make(map[uint64]*broadcastJob), limit: newBucket(rate, max(3, int(rate))), every: every}
+	if retry <= 0 {
+		retry = defaultBroadcastRetry
+	}
+	return &broadcaster{
+		jobs: make(map[uint64]*broadcastJob), notes: make(map[uint64]runnerNote),
+		pace: newPacer(wallClock{}, rate), every: every, retry: min(retry, maxBroadcastRetry),
+	}
 }
+
+func (c *broadcaster) note(id uint64) (runnerNote, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	n, ok := c.notes[id]
+	return n, ok
+}
+
+// noteRetry records that the runner of id is retrying; since is kept from
+// the first failure of a streak.
+func (c *broadcaster) noteRetry(id uint64, internal bool, now time.Time) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	n, ok := c.notes[id]
+	if !ok || n.halted {
+		n = runnerNote{since: now}
+	}
+	n.internal = n.internal || internal
+	c.notes[id] = n
+}
+
+func (c *broadcaster) noteHalted(id uint64, now time.Time) {
+	c.mu.Lock()
+	c.notes[id] = runnerNote{internal: true, halted: true, since: now}
+	c.mu.Unlock()
+}
+
+func (c *broadcaster) clearNote(id uint64) {
+	c.mu.Lock()
+	delete(c.notes, id)
+	c.mu.Unlock()
+}
+
+// backoff is capped exponential backoff with jitter: each wait is drawn
+// from [d/2, d), and d doubles from min up to max.
+type backoff struct {
+	min, max, cur time.Duration
+}
+
+func (b *backoff) next() time.Duration {
+	if b.cur <= 0 {
+		b.cur = b.min
+	}
+	d := b.cur/2 + rand.N(b.cur/2+1)
+	b.cur = min(2*b.cur, b.max)
+	return d
+}
+
+func (b *backoff) reset() { b.cur = 0 }
 
 // startBroadcasts is called when Run starts: later starts run under ctx,
 // and broadcasts that were preparing or running when the last process
@@ -137,6 +229,7 @@ func (b *Bot) startBroadcast(id uint64) {
 	if old != nil && old.ctx.Err() == nil {
 		return
 	}
+	delete(c.notes, id) // a resumed job starts with a clean slate
 	ctx, cancel := context.WithCancel(c.base)
 	j := &broadcastJob{ctx: ctx, cancel: cancel, done: make(chan struct{})}
 	c.jobs[id] = j
@@ -145,6 +238,15 @@ func (b *Bot) startBroadcast(id uint64) {
 		defer c.wg.Done()
 		defer close(j.done)
 		defer cancel()
+		defer func() {
+			c.mu.Lock()
+			if c.jobs[id] == j {
+				delete(c.jobs, id)
+			}
+			c.mu.Unlock()
+		}()
+		// The passes recover their own panics; this is for the rest.
+		defer ops.Recovered(b.log, b.metrics, "broadcast", nil)
 		if old != nil {
 			select {
 			case <-old.done:
@@ -153,11 +255,6 @@ func (b *Bot) startBroadcast(id uint64) {
 			}
 		}
 		b.runBroadcast(ctx, id)
-		c.mu.Lock()
-		if c.jobs[id] == j {
-			delete(c.jobs, id)
-		}
-		c.mu.Unlock()
 	}()
 }
 
@@ -176,99 +273,188 @@ func (b *Bot) stopBroadcast(id uint64) <-chan struct{} {
 	return done
 }
 
-// runBroadcast writes out the recipients fixed at confirm if that is
-// unfinished (after a restart it resumes with the same list), then delivers
-// page by page until nobody is pending, the broadcast is paused or
-// cancelled, or ctx ends. The cursor advances only over pages in which
-// every recipient has an outcome.
+// errRunnerPanic marks a pass of a runner that ended in a panic, recovered
+// and logged where it happened.
+var errRunnerPanic = errors.New("broadcast runner panicked")
+
+// errNotClaimed stops a send whose recipient could not be claimed: the
+// broadcast is no longer running, or the recipient is no longer pending.
+var errNotClaimed = errors.New("recipient not claimed")
+
+// runBroadcast delivers broadcast id in passes until nobody is pending, the
+// broadcast is paused or cancelled, or ctx ends. A pass that fails on the
+// database or panics is tried again after a capped backoff with jitter
+// (never at once, so a full disk costs a log line per wait, not a spinning
+// core), counted in jastar_broadcast_retries_total and shown in
+// /broadcasts; a failed read no longer ends the runner and leaves the
+// broadcast "running" with nobody sending. After maxBroadcastPanics panics
+// the job is paused for an admin.
 func (b *Bot) runBroadcast(ctx context.Context, id uint64) {
 	log := b.log.With("broadcast_id", id)
-	for {
-		_, done, err := b.store.AddRecipients(ctx, id, broadcastFill)
-		if err != nil {
-			if ctx.Err() == nil {
-				log.Error("write broadcast recipients", "err", err)
-			}
-			return
-		}
-		if done {
-			break
-		}
-	}
-	// Nothing of this broadcast is in flight now, so a claim left after the
-	// cursor is from a crash: its message may have gone out. Never resend.
-	if n, err := b.store.SettleStaleClaims(ctx, id); err != nil {
-		if ctx.Err() == nil {
-			log.Error("settle stale broadcast claims", "err", err)
-		}
-		return
-	} else if n > 0 {
-		log.Warn("deliveries uncertain after a restart", "count", n)
-		b.metrics.Broadcast.WithLabelValues("uncertain").Add(float64(n))
-	}
-
 	progressCtx, stopProgress := context.WithCancel(ctx)
 	var progress sync.WaitGroup
-	progress.Go(func() { b.reportProgress(progressCtx, id) })
+	progress.Go(func() {
+		defer ops.Recovered(b.log, b.metrics, "broadcast", nil)
+		b.reportProgress(progressCtx, id)
+	})
 	defer func() {
 		stopProgress()
 		progress.Wait()
 	}()
 
-	for ctx.Err() == nil {
-		bc, err := b.store.Broadcast(ctx, id)
-		if err != nil {
-			if ctx.Err() == nil {
-				log.Error("load broadcast", "err", err)
+	wait := backoff{min: b.casts.retry, max: maxBroadcastRetry}
+	panics := 0
+	for {
+		finished, progressed, err := b.broadcastPass(ctx, id, log)
+		if ctx.Err() != nil {
+			b.casts.clearNote(id) // paused, cancelled or shutting down: not retrying any more
+			return
+		}
+		if err == nil {
+			b.casts.clearNote(id)
+			if finished {
+				stopProgress()
+				progress.Wait()
+				b.finalReport(context.WithoutCancel(ctx), id)
+				log.Info("broadcast finished")
 			}
 			return
 		}
-		if bc.Status != storage.BroadcastRunning {
-			return
-		}
-		page, err := b.store.PendingRecipients(ctx, id, bc.Cursor, bc.HasCursor, broadcastPage)
-		if err != nil {
-			if ctx.Err() == nil {
-				log.Error("read pending recipients", "err", err)
-			}
-			return
-		}
-		if len(page) == 0 {
-			if _, err := b.store.SetBroadcastStatus(ctx, id, storage.BroadcastDone, b.now()); err != nil {
-				if !errors.Is(err, storage.ErrConflict) {
-					log.Error("finish broadcast", "err", err)
-				}
+		cause := "database"
+		if errors.Is(err, errRunnerPanic) {
+			cause = "panic"
+			if panics++; panics >= maxBroadcastPanics {
+				b.haltBroadcast(ctx, id, log)
 				return
 			}
-			stopProgress()
-			progress.Wait()
-			b.finalReport(context.WithoutCancel(ctx), id)
-			log.Info("broadcast finished")
-			return
 		}
-		if !b.deliverPage(ctx, bc, page) {
-			continue // paused, cancelled or stopping: the loop decides
+		if progressed {
+			wait.reset()
+			b.casts.clearNote(id)
 		}
-		if err := b.store.AdvanceCursor(ctx, id, page[len(page)-1].ChatID); err != nil {
-			if ctx.Err() == nil {
-				log.Error("advance broadcast cursor", "err", err)
-			}
+		d := wait.next()
+		b.metrics.BroadcastRetries.WithLabelValues(cause).Inc()
+		b.casts.noteRetry(id, cause == "panic", b.now())
+		log.Error("broadcast interrupted, retrying", "cause", cause, "retry_in", d.String(), "err", err)
+		if sleep(ctx, d) != nil {
+			b.casts.clearNote(id)
 			return
 		}
 	}
 }
 
-// deliverPage sends to one page of recipients with a small fixed pool and
-// reports whether every one of them got an outcome.
-func (b *Bot) deliverPage(ctx context.Context, bc storage.Broadcast, page []storage.Recipient) bool {
+// broadcastPass writes out the recipients fixed at confirm if that is
+// unfinished (after a restart it resumes with the same list), settles the
+// claims a crash left, then delivers page by page. The cursor advances
+// only over pages in which every recipient has an outcome. It reports
+// whether the broadcast is finished and whether any recipient got an
+// outcome; an error is the database failing or a panic.
+func (b *Bot) broadcastPass(ctx context.Context, id uint64, log *slog.Logger) (finished, progressed bool, err error) {
+	var panicked bool
+	defer func() {
+		if panicked {
+			finished, err = false, errRunnerPanic
+		}
+	}()
+	defer ops.Recovered(log, b.metrics, "broadcast", &panicked)
+
+	for {
+		_, done, err := b.store.AddRecipients(ctx, id, broadcastFill)
+		if err != nil {
+			return false, false, fmt.Errorf("write broadcast recipients: %w", err)
+		}
+		if done {
+			break
+		}
+	}
+	// Nothing of this broadcast is in flight now (a pass ends only when its
+	// sends have), so a claim left after the cursor is from a crash or an
+	// outcome that could not be recorded: its message may have gone out.
+	// Never resend.
+	n, err := b.store.SettleStaleClaims(ctx, id)
+	if err != nil {
+		return false, false, fmt.Errorf("settle stale broadcast claims: %w", err)
+	}
+	if n > 0 {
+		log.Warn("deliveries uncertain after a restart", "count", n)
+		b.metrics.Broadcast.WithLabelValues("uncertain").Add(float64(n))
+	}
+
+	for ctx.Err() == nil {
+		bc, err := b.store.Broadcast(ctx, id)
+		if err != nil {
+			return false, progressed, fmt.Errorf("load broadcast: %w", err)
+		}
+		if bc.Status != storage.BroadcastRunning {
+			return false, progressed, nil
+		}
+		page, err := b.store.PendingRecipients(ctx, id, bc.Cursor, bc.HasCursor, broadcastPage)
+		if err != nil {
+			return false, progressed, fmt.Errorf("read pending recipients: %w", err)
+		}
+		if len(page) == 0 {
+			if _, err := b.store.SetBroadcastStatus(ctx, id, storage.BroadcastDone, b.now()); err != nil {
+				if errors.Is(err, storage.ErrConflict) {
+					return false, progressed, nil // paused or cancelled meanwhile
+				}
+				return false, progressed, fmt.Errorf("finish broadcast: %w", err)
+			}
+			return true, progressed, nil
+		}
+		complete, settled, err := b.deliverPage(ctx, bc, page)
+		progressed = progressed || settled > 0
+		if err != nil {
+			return false, progressed, err
+		}
+		if !complete {
+			// Paused, cancelled or stopping (the loop decides), or a 429
+			// gave recipients back: the limits are paused for its
+			// retry_after, so the next page read waits there.
+			continue
+		}
+		if err := b.store.AdvanceCursor(ctx, id, page[len(page)-1].ChatID); err != nil {
+			return false, progressed, fmt.Errorf("advance broadcast cursor: %w", err)
+		}
+	}
+	return false, progressed, nil
+}
+
+// deliverPage sends to one page of recipients with a small fixed pool. It
+// reports whether every one of them got an outcome and how many did. The
+// first database error or panic stops the page: the senders still waiting
+// for the rate give their recipients back unclaimed.
+func (b *Bot) deliverPage(ctx context.Context, bc storage.Broadcast, page []storage.Recipient) (complete bool, settled int, err error) {
+	pageCtx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var mu sync.Mutex
+	fail := func(e error) {
+		mu.Lock()
+		if err == nil {
+			err = e
+		}
+		mu.Unlock()
+		cancel()
+	}
 	work := make(chan storage.Recipient)
-	var settled atomic.Int64
 	var wg sync.WaitGroup
 	for range min(broadcastSenders, len(page)) {
 		wg.Go(func() {
+			var panicked bool
+			defer func() {
+				if panicked {
+					fail(errRunnerPanic)
+				}
+			}()
+			defer ops.Recovered(b.log, b.metrics, "broadcast", &panicked)
 			for r := range work {
-				if b.deliver(ctx, bc, r) {
-					settled.Add(1)
+				ok, e := b.deliver(pageCtx, ctx, bc, r)
+				if e != nil {
+					fail(e)
+				}
+				if ok {
+					mu.Lock()
+					settled++
+					mu.Unlock()
 				}
 			}
 		})
@@ -277,30 +463,43 @@ feed:
 	for _, r := range page {
 		select {
 		case work <- r:
-		case <-ctx.Done():
+		case <-pageCtx.Done():
 			break feed
 		}
 	}
 	close(work)
 	wg.Wait()
-	return ctx.Err() == nil && settled.Load() == int64(len(page))
+	return err == nil && ctx.Err() == nil && settled == len(page), settled, err
 }
 
-// deliver claims one recipient, sends, and records the outcome. It reports
-// whether the recipient now has an outcome.
-func (b *Bot) deliver(ctx context.Context, bc storage.Broadcast, r storage.Recipient) bool {
-	claimed, err := b.store.ClaimDelivery(ctx, bc.ID, r.ChatID)
-	if err != nil || !claimed {
-		if err != nil && ctx.Err() == nil {
-			b.log.Error("claim broadcast delivery", "broadcast_id", bc.ID, "chat_id", r.ChatID, "err", err)
+// deliver sends to one recipient, claiming it once the send has passed the
+// rate limits, and records the outcome. It reports whether the recipient
+// now has an outcome; an error is the database failing. The send stops
+// with ctx; the outcome of a send that went out is recorded until runCtx
+// ends.
+func (b *Bot) deliver(ctx, runCtx context.Context, bc storage.Broadcast, r storage.Recipient) (bool, error) {
+	claimed := false
+	var claimErr error
+	claim := func() error {
+		ok, err := b.store.ClaimDelivery(ctx, bc.ID, r.ChatID)
+		switch {
+		case err != nil && ctx.Err() != nil:
+			return ctx.Err() // stopping, not a database error
+		case err != nil:
+			claimErr = fmt.Errorf("claim broadcast delivery %d: %w", r.ChatID, err)
+			return claimErr
+		case !ok:
+			return errNotClaimed
 		}
-		return false
+		claimed = true
+		return nil
 	}
-	state := b.sendBroadcast(ctx, bc, r)
-	// The outcome is recorded even while stopping: the send happened.
-	if err := b.store.SettleDelivery(context.WithoutCancel(ctx), bc.ID, r.ChatID, state); err != nil {
-		b.log.Error("record broadcast delivery", "broadcast_id", bc.ID, "chat_id", r.ChatID, "err", err)
-		return false
+	state := b.sendBroadcast(ctx, bc, r, claim)
+	if !claimed {
+		return false, claimErr
+	}
+	if err := b.recordOutcome(runCtx, bc.ID, r.ChatID, state); err != nil {
+		return false, err
 	}
 	if outcome := deliveryOutcome(state); outcome != "" {
 		b.metrics.Broadcast.WithLabelValues(outcome).Inc()
@@ -308,7 +507,54 @@ func (b *Bot) deliver(ctx context.Context, bc storage.Broadcast, r storage.Recip
 	if state == storage.DeliveryBlocked {
 		b.unsubscribeUnreachable(context.WithoutCancel(ctx), r.ChatID)
 	}
-	return state != storage.DeliveryPending
+	return state != storage.DeliveryPending, nil
+}
+
+// recordOutcome records the outcome of a claimed recipient, trying again
+// while the database fails: an outcome not recorded leaves the recipient
+// claimed. It is tried once even when ctx has ended (the send happened);
+// it gives up when ctx ends, and the claim then becomes uncertain at the
+// next pass or start, never resent.
+func (b *Bot) recordOutcome(ctx context.Context, id uint64, chatID int64, state storage.DeliveryState) error {
+	wait := backoff{min: b.casts.retry, max: maxBroadcastRetry}
+	for {
+		err := b.store.SettleDelivery(context.WithoutCancel(ctx), id, chatID, state)
+		if err == nil {
+			return nil
+		}
+		err = fmt.Errorf("record broadcast delivery %d: %w", chatID, err)
+		if ctx.Err() != nil || errors.Is(err, storage.ErrConflict) {
+			return err
+		}
+		d := wait.next()
+		b.metrics.BroadcastRetries.WithLabelValues("database").Inc()
+		b.log.Error("record broadcast delivery, retrying", "broadcast_id", id, "chat_id", chatID, "retry_in", d.String(), "err", err)
+		if sleep(ctx, d) != nil {
+			return err
+		}
+	}
+}
+
+// haltBroadcast pauses broadcast id after its runner panicked
+// maxBroadcastPanics times. Nothing is lost: recipients without an outcome
+// stay pending, the admin is told, and /broadcasts offers resume (after a
+// fix) and cancel.
+func (b *Bot) haltBroadcast(ctx context.Context, id uint64, log *slog.Logger) {
+	b.casts.noteHalted(id, b.now())
+	log.Error("broadcast paused after repeated panics", "panics", maxBroadcastPanics)
+	bc, err := b.store.SetBroadcastStatus(ctx, id, storage.BroadcastPaused, b.now())
+	if err != nil {
+		// Still preparing (only a running job pauses) or the database
+		// fails: the note in /broadcasts says it stopped; it resumes at the
+		// next start.
+		log.Error("pause broadcast after panics", "err", err)
+		return
+	}
+	l := b.adminLocalizer(ctx, bc.AdminChatID)
+	b.showProgress(ctx, bc, b.progressText(ctx, bc))
+	if _, err := b.sendText(ctx, bc.AdminChatID, l.T(locales.BroadcastHalted, locales.Data{"ID": bc.ID}), nil); err != nil {
+		log.Warn("tell the admin a broadcast was paused", "err", err)
+	}
 }
 
 // deliveryOutcome is the metric label of a settled delivery, "" for a
@@ -327,42 +573,39 @@ func deliveryOutcome(state storage.DeliveryState) string {
 	return ""
 }
 
-// sendBroadcast sends one recipient's version and classifies the result.
-// A 429 the sender gave up on is waited out and tried again: Telegram
-// asked for patience, not for the message to be dropped. Stopping before
-// the message left gives the recipient back as pending; a send that may
-// have reached Telegram (a lost answer, or a stop while it was in flight)
-// is uncertain, never pending, so a resume does not send it twice.
-func (b *Bot) sendBroadcast(ctx context.Context, bc storage.Broadcast, r storage.Recipient) storage.DeliveryState {
+// sendBroadcast sends one recipient's version, with claim called just
+// before it goes on the wire, and classifies the result. A 429 gives the
+// recipient back as pending (the sender has paused its limits for the
+// retry_after, so the runner's next try waits), rather than holding a claim
+// while it waits; so does stopping before the message left. A send that
+// may have reached Telegram (a lost answer, or a stop while it was in
+// flight) is uncertain, never pending, so a resume does not send it twice.
+func (b *Bot) sendBroadcast(ctx context.Context, bc storage.Broadcast, r storage.Recipient, claim func() error) storage.DeliveryState {
 	v, _, ok := bc.VersionFor(r.Lang)
 	if !ok {
-		return storage.DeliveryFailed
-	}
-	for {
-		if err := b.casts.limit.wait(ctx, Bulk); err != nil {
+		if claim() != nil {
 			return storage.DeliveryPending
 		}
-		_, err := b.send.SendBulk(ctx, r.ChatID, versionMessage(r.ChatID, v))
-		var apiErr *APIError
-		switch {
-		case err == nil:
-			return storage.DeliverySent
-		case errors.Is(err, ErrMaybeSent):
-			b.log.Warn("broadcast delivery uncertain", "broadcast_id", bc.ID, "chat_id", r.ChatID, "err", err)
-			return storage.DeliveryUncertain
-		case errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded):
-			return storage.DeliveryPending // the sender stopped before sending
-		case errors.Is(err, ErrBlocked) || errors.Is(err, ErrChatNotFound):
-			return storage.DeliveryBlocked
-		case errors.As(err, &apiErr) && apiErr.Code == 429:
-			b.log.Warn("broadcast throttled, waiting", "broadcast_id", bc.ID, "chat_id", r.ChatID, "retry_after", apiErr.RetryAfter)
-			if sleep(ctx, time.Duration(max(apiErr.RetryAfter, 1))*time.Second) != nil {
-				return storage.DeliveryPending
-			}
-		default:
-			b.log.Warn("broadcast delivery failed", "broadcast_id", bc.ID, "chat_id", r.ChatID, "err", err)
-			return storage.DeliveryFailed
-		}
+		return storage.DeliveryFailed
+	}
+	_, err := b.send.SendPaced(ctx, r.ChatID, versionMessage(r.ChatID, v), b.casts.pace, claim)
+	var apiErr *APIError
+	switch {
+	case err == nil:
+		return storage.DeliverySent
+	case errors.Is(err, ErrMaybeSent):
+		b.log.Warn("broadcast delivery uncertain", "broadcast_id", bc.ID, "chat_id", r.ChatID, "err", err)
+		return storage.DeliveryUncertain
+	case errors.Is(err, storage.ErrNotSent), errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
+		return storage.DeliveryPending // stopped (or not claimed) before sending
+	case errors.Is(err, ErrBlocked) || errors.Is(err, ErrChatNotFound):
+		return storage.DeliveryBlocked
+	case errors.As(err, &apiErr) && apiErr.Code == 429:
+		b.log.Warn("broadcast throttled, giving the recipient back", "broadcast_id", bc.ID, "chat_id", r.ChatID, "retry_after", apiErr.RetryAfter)
+		return storage.DeliveryPending
+	default:
+		b.log.Warn("broadcast delivery failed", "broadcast_id", bc.ID, "chat_id", r.ChatID, "err", err)
+		return storage.DeliveryFailed
 	}
 }
 
@@ -441,17 +684,35 @@ func (b *Bot) adminLocalizer(ctx context.Context, chatID int64) *locales.Localiz
 
 func (b *Bot) progressText(ctx context.Context, bc storage.Broadcast) string {
 	l := b.adminLocalizer(ctx, bc.AdminChatID)
-	return l.T(locales.BroadcastProgress, b.countsData(l, bc))
+	return l.T(locales.BroadcastProgress, b.countsData(l, bc)) + b.runnerNoteText(l, bc.ID)
 }
 
+// countsData are the numbers of bc for its progress, report and list
+// entry. Each recipient is in exactly one of sent, blocked, failed,
+// uncertain and left, so the lines add up to the total.
 func (b *Bot) countsData(l *locales.Localizer, bc storage.Broadcast) locales.Data {
 	return locales.Data{
 		"ID": bc.ID, "Status": l.T(statusLabel(bc.Status)), "Total": l.Int(bc.Total),
 		"Sent": l.Int(bc.Counts.Sent), "Left": l.Int(bc.Left()), "Blocked": l.Int(bc.Counts.Blocked),
-		// The progress shows uncertain ones among the failed; the report
-		// tells them apart.
-		"Failed": l.Int(bc.Counts.Failed + bc.Counts.Uncertain), "Uncertain": l.Int(bc.Counts.Uncertain),
+		"Failed": l.Int(bc.Counts.Failed), "Uncertain": l.Int(bc.Counts.Uncertain),
 	}
+}
+
+// runnerNoteText is the line, with its newline, that tells the admin the
+// runner of id is retrying or halted; "" when it is not in trouble.
+func (b *Bot) runnerNoteText(l *locales.Localizer, id uint64) string {
+	n, ok := b.casts.note(id)
+	if !ok {
+		return ""
+	}
+	msgID := locales.BroadcastRetryingDB
+	switch {
+	case n.halted:
+		msgID = locales.BroadcastHaltedNote
+	case n.internal:
+		msgID = locales.BroadcastRetryingInternal
+	}
+	return "\n" + l.T(msgID, locales.Data{"Time": l.Clock(n.since.In(b.cfg.Location))})
 }
 
 // showProgress edits the progress message; the admin may have deleted it,
@@ -904,7 +1165,7 @@ func (b *Bot) broadcastList(ctx context.Context, l *locales.Localizer) (string, 
 		d := b.countsData(l, bc)
 		d["Date"] = l.ShortDate(created) + " " + l.Clock(created)
 		d["Audience"] = b.audienceText(l, bc.Audience)
-		text += "\n\n" + l.T(locales.BroadcastListItem, d)
+		text += "\n\n" + l.T(locales.BroadcastListItem, d) + b.runnerNoteText(l, bc.ID)
 		id := B36(bc.ID)
 		var row []tgbotapi.InlineKeyboardButton
 		switch bc.Status {

@@ -7,6 +7,8 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"slices"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -182,4 +184,315 @@ func metricSum(t *testing.T, m *ops.Metrics, name string) float64 {
 		}
 	}
 	return v
+}
+
+// manualClock is a clock that moves only when the test moves it, so the
+// rate limits are tested at their real rates without timing anything.
+type manualClock struct {
+	mu       sync.Mutex
+	now      time.Time
+	sleepers []*sleeper
+	changed  chan struct{} // closed when someone starts sleeping
+}
+
+type sleeper struct {
+	until time.Time
+	wake  chan struct{}
+}
+
+func newManualClock() *manualClock {
+	return &manualClock{now: time.Date(2026, 3, 2, 10, 0, 0, 0, time.UTC), changed: make(chan struct{})}
+}
+
+func (c *manualClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+func (c *manualClock) Sleep(ctx context.Context, d time.Duration) error {
+	c.mu.Lock()
+	if d <= 0 {
+		c.mu.Unlock()
+		return ctx.Err()
+	}
+	s := &sleeper{until: c.now.Add(d), wake: make(chan struct{})}
+	c.sleepers = append(c.sleepers, s)
+	close(c.changed)
+	c.changed = make(chan struct{})
+	c.mu.Unlock()
+	select {
+	case <-s.wake:
+		return nil
+	case <-ctx.Done():
+		c.mu.Lock()
+		c.sleepers = slices.DeleteFunc(c.sleepers, func(x *sleeper) bool { return x == s })
+		c.mu.Unlock()
+		return ctx.Err()
+	}
+}
+
+// sleeping is how many goroutines sleep on the clock.
+func (c *manualClock) sleeping() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return len(c.sleepers)
+}
+
+// waitSleepers waits until at least n goroutines sleep on the clock.
+func (c *manualClock) waitSleepers(t *testing.T, n int) {
+	t.Helper()
+	timeout := time.After(10 * time.Second)
+	for {
+		c.mu.Lock()
+		k, ch := len(c.sleepers), c.changed
+		c.mu.Unlock()
+		if k >= n {
+			return
+		}
+		select {
+		case <-ch:
+		case <-timeout:
+			t.Fatalf("%d goroutines sleep on the clock, want %d", k, n)
+		}
+	}
+}
+
+// Advance moves the clock by d and wakes the sleepers whose time came.
+func (c *manualClock) Advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.now = c.now.Add(d)
+	c.wakeDue()
+}
+
+func (c *manualClock) wakeDue() {
+	c.sleepers = slices.DeleteFunc(c.sleepers, func(s *sleeper) bool {
+		if s.until.After(c.now) {
+			return false
+		}
+		close(s.wake)
+		return true
+	})
+}
+
+// autoAdvance moves the clock to the next sleeper's time whenever someone
+// sleeps, until stop is called: virtual time for one goroutine that sends.
+func (c *manualClock) autoAdvance() (stop func()) {
+	done := make(chan struct{})
+	go func() {
+		for {
+			c.mu.Lock()
+			ch := c.changed
+			if len(c.sleepers) > 0 {
+				next := c.sleepers[0].until
+				for _, s := range c.sleepers[1:] {
+					if s.until.Before(next) {
+						next = s.until
+					}
+				}
+				if next.After(c.now) {
+					c.now = next
+				}
+				c.wakeDue()
+				c.mu.Unlock()
+				continue
+			}
+			c.mu.Unlock()
+			select {
+			case <-ch:
+			case <-done:
+				return
+			}
+		}
+	}()
+	return func() { close(done) }
+}
+
+// clockSender is a sender at limits on clk over a fake Bot API.
+func clockSender(t *testing.T, clk clock, limits Limits) (*telegramtest.Server, *Sender) {
+	t.Helper()
+	srv := telegramtest.NewServer(t)
+	s := newSender(newAPI(srv.Token(), srv.Endpoint(), &http.Client{Timeout: 5 * time.Second}), limits, slog.New(slog.DiscardHandler), clk)
+	s.metrics = ops.NewMetrics()
+	return srv, s
+}
+
+func (s *Sender) bucketCount() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.chats)
+}
+
+// TestSender_IdleChatBucketsAreFreed: the sender keeps a rate bucket per
+// chat messaged; one idle for over a minute is dropped, so the memory does
+// not grow with every person ever messaged (broadcast audiences included).
+func TestSender_IdleChatBucketsAreFreed(t *testing.T) {
+	t.Parallel()
+	clk := newManualClock()
+	srv, s := clockSender(t, clk, DefaultLimits())
+	const n = 60
+	for i := range int64(n) {
+		srv.AddPrivateChat(telegramtest.User{ID: 1000 + i, FirstName: "A"})
+	}
+	stop := clk.autoAdvance() // the global rate makes the sends wait
+	for i := range int64(n) {
+		if _, err := s.Send(context.Background(), 1000+i, tgbotapi.NewMessage(1000+i, "Сәлем")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	stop()
+	if got := s.bucketCount(); got != n {
+		t.Fatalf("%d chat buckets after messaging %d chats", got, n)
+	}
+	clk.Advance(2 * time.Minute)
+	if _, err := s.Send(context.Background(), 1000, tgbotapi.NewMessage(1000, "Тағы")); err != nil {
+		t.Fatal(err)
+	}
+	if got := s.bucketCount(); got != 1 {
+		t.Errorf("%d chat buckets two minutes later, want only the chat just messaged", got)
+	}
+}
+
+// TestSender_GroupRateHolds: Telegram allows 20 messages a minute to a
+// group. With the default limits no minute gets more, and the limit is
+// used up to it.
+func TestSender_GroupRateHolds(t *testing.T) {
+	t.Parallel()
+	clk := newManualClock()
+	srv, s := clockSender(t, clk, DefaultLimits())
+	const group = -100777
+	srv.AddGroup(group, "Staff")
+	stop := clk.autoAdvance()
+	defer stop()
+	var at []time.Time
+	for range 50 {
+		if _, err := s.Send(context.Background(), group, tgbotapi.NewMessage(group, "Жазылу")); err != nil {
+			t.Fatal(err)
+		}
+		at = append(at, clk.Now())
+	}
+	if got := maxInWindow(at, time.Minute); got != 20 {
+		t.Errorf("at most %d messages in one minute to a group, want 20 (Telegram's limit, used in full)", got)
+	}
+}
+
+// maxInWindow is the most times of at (in order) within any half-open
+// window of length w.
+func maxInWindow(at []time.Time, w time.Duration) int {
+	best, j := 0, 0
+	for i := range at {
+		for at[i].Sub(at[j]) >= w {
+			j++
+		}
+		best = max(best, i-j+1)
+	}
+	return best
+}
+
+// TestSender_RetryAfterHoldsEveryone: after a 429 with retry_after 3,
+// nothing is sent to anyone for 3 seconds, then both the refused message
+// and the one waiting for another chat go.
+func TestSender_RetryAfterHoldsEveryone(t *testing.T) {
+	t.Parallel()
+	clk := newManualClock()
+	srv, s := clockSender(t, clk, DefaultLimits())
+	for _, id := range []int64{71, 72} {
+		srv.AddPrivateChat(telegramtest.User{ID: id, FirstName: "A"})
+	}
+	srv.FailNext("sendMessage", 1, 429, 3)
+	errs := make(chan error, 2)
+	send := func(chatID int64) {
+		_, err := s.Send(context.Background(), chatID, tgbotapi.NewMessage(chatID, "Сәлем"))
+		errs <- err
+	}
+	go send(71)
+	clk.waitSleepers(t, 1) // the 429 is being waited out
+	go send(72)
+	clk.waitSleepers(t, 2) // the other chat waits too
+	clk.Advance(3*time.Second - time.Millisecond)
+	if got := clk.sleeping(); got != 2 {
+		t.Fatalf("%d sends still waiting just before retry_after ran out, want 2", got)
+	}
+	if got := len(srv.Calls("sendMessage")); got != 1 {
+		t.Fatalf("%d calls during retry_after, want only the refused one", got)
+	}
+	clk.Advance(time.Millisecond)
+	for range 2 {
+		if err := <-errs; err != nil {
+			t.Errorf("send after retry_after: %v", err)
+		}
+	}
+	for _, id := range []int64{71, 72} {
+		if got := len(srv.Transcript(id)); got != 1 {
+			t.Errorf("chat %d has %d messages, want 1", id, got)
+		}
+	}
+}
+
+// TestBucket_RepliesGoFirst: a reply to a person waiting for the rate goes
+// before a broadcast message that was waiting longer.
+func TestBucket_RepliesGoFirst(t *testing.T) {
+	t.Parallel()
+	clk := newManualClock()
+	b := newBucket(clk, 10, 1)
+	ctx := context.Background()
+	if err := b.wait(ctx, Bulk); err != nil { // the only token
+		t.Fatal(err)
+	}
+	order := make(chan Priority, 2)
+	go func() {
+		if b.wait(ctx, Bulk) == nil {
+			order <- Bulk
+		}
+	}()
+	clk.waitSleepers(t, 1)
+	go func() {
+		if b.wait(ctx, Interactive) == nil {
+			order <- Interactive
+		}
+	}()
+	clk.waitSleepers(t, 2)
+	clk.Advance(100 * time.Millisecond) // one token
+	if p := <-order; p != Interactive {
+		t.Fatal("the broadcast took the token a reply was waiting for")
+	}
+	stop := clk.autoAdvance()
+	defer stop()
+	if p := <-order; p != Bulk {
+		t.Fatalf("then %v, want the broadcast", p)
+	}
+}
+
+// TestPacer_HoldsRateInEveryWindow: however late its senders wake, a pacer
+// never lets more than its rate through in any one second, and uses most
+// of it.
+func TestPacer_HoldsRateInEveryWindow(t *testing.T) {
+	t.Parallel()
+	clk := newManualClock()
+	p := newPacer(clk, 25)
+	stop := clk.autoAdvance()
+	defer stop()
+	var at []time.Time
+	for i := range 300 {
+		if i%40 == 0 {
+			clk.Advance(3 * time.Second) // idle: a token bucket would fill its burst
+		}
+		if err := p.wait(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		if i%7 == 0 {
+			clk.Advance(90 * time.Millisecond) // a slow claim between the rate and the wire
+		}
+		if err := p.admit(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		at = append(at, clk.Now())
+	}
+	if got := maxInWindow(at, time.Second); got > 25 {
+		t.Errorf("%d sends in one second, want at most 25", got)
+	}
+	if got := maxInWindow(at, time.Second); got < 23 {
+		t.Errorf("at most %d sends in any second, want the rate used (23 or more)", got)
+	}
 }

@@ -39,4 +39,9 @@ const (
 	BroadcastUseButtons      = "BroadcastUseButtons"
 	BroadcastCancelledDialog = "BroadcastCancelledDialog"
 	BroadcastRecipients      = "BroadcastRecipients" // plural
+	// The state of a runner in trouble, in /broadcasts and the progress.
+	BroadcastRetryingDB       = "BroadcastRetryingDB"
+	BroadcastRetryingInternal = "BroadcastRetryingInternal"
+	BroadcastHaltedNote       = "BroadcastHaltedNote"
+	BroadcastHalted           = "BroadcastHalted"
 )

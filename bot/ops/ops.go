@@ -38,6 +38,9 @@ type Metrics struct {
 	// RemindersUncertain counts reminders whose send had no known outcome
 	// (in flight at a crash, or panicked): never resent, listed for staff.
 	RemindersUncertain prometheus.Counter
+	// BroadcastRetries counts the waits of broadcast runners before trying
+	// again, by cause (database, panic).
+	BroadcastRetries *prometheus.CounterVec
 }
 
 // NewMetrics builds the collectors and registers them with Go runtime and
@@ -77,8 +80,12 @@ func NewMetrics() *Metrics {
 		RemindersUncertain: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "jastar_reminders_uncertain_total", Help: "Reminders that may or may not have reached their person (in flight at a crash, or their send panicked): never resent; the morning staff digest lists their bookings.",
 		}),
+		BroadcastRetries: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "jastar_broadcast_retries_total", Help: "Waits of a broadcast runner before it tries again, by cause (database: an error reading or writing the broadcast; panic).",
+		}, []string{"cause"}),
 	}
 	r.MustRegister(m.Updates, m.HandlerLatency, m.HandlerErrors, m.Sent, m.Throttled, m.SendFailures, m.Bookings, m.Broadcast, m.Panics, m.RemindersUncertain,
+		m.BroadcastRetries,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }
