@@ -87,6 +87,7 @@ func (b *Bot) offerFor(ctx context.Context, centerID, typeID string) (offer, boo
 	if err != nil {
 		return offer{}, false, err
 	}
-	a, ok := b.cat.Availability(centerID, typeID, now, b.window(), counts)
+	// TODO(issue 16): pass the center's closures and extra sessions.
+	a, ok := b.cat.Availability(centerID, typeID, now, b.window(), counts, catalog.Adjustments{})
 	return offer{sched: a.Schedule, slots: a.Slots}, ok, nil
 }

@@ -61,7 +61,11 @@ func (b Booking) Active() bool { return b.Status == BookingBooked }
 // BookRules are the rules Book and Reschedule check inside their write
 // transaction, so no interleaving of requests can break them.
 type BookRules struct {
-	// Capacity is how many bookings the slot takes (specialists at once).
+	// Capacity is how many bookings the weekly schedule gives the slot
+	// (specialists at once; catalog.ScheduledCapacity), 0 when the slot is
+	// not one of the schedule's. The store adds the places of an extra
+	// session's slot starting at the same time, read in its transaction, so
+	// a session removed meanwhile takes no booking.
 	Capacity int
 	// MaxActive is how many upcoming active bookings one person may hold;
 	// 0 means no limit.
@@ -82,8 +86,10 @@ type BookingStore interface {
 	// write transaction: the slot starts at or after rules.NotBefore
 	// (ErrSlotClosed), the person holds no active booking starting at the
 	// same time (ErrAlreadyBooked), the person holds fewer than rules.MaxActive upcoming active bookings
-	// (ErrLimit), and the slot of b's center, type and start holds fewer
-	// than rules.Capacity active bookings (ErrFull).
+	// (ErrLimit), no closure in force of b's center covers b's slot for
+	// its type (ErrClosedByCenter), and the slot of b's center, type and
+	// start holds fewer active bookings than rules.Capacity plus the places
+	// of an extra session slot starting then (ErrFull).
 	Book(ctx context.Context, b Booking, rules BookRules) (Booking, error)
 	// Cancel cancels an active booking with a reason code, frees its seat
 	// and deletes its reminders. A booking that is not active:

@@ -34,6 +34,20 @@ var (
 	// ErrBookingSettled means the booking is no longer active: cancelled,
 	// or already marked as the change would mark it. It is a conflict.
 	ErrBookingSettled = fmt.Errorf("booking settled: %w", ErrConflict)
+	// ErrClosedByCenter means staff closed the time the slot runs in (a
+	// closure in force covers it). It is an ErrSlotClosed, so a caller that
+	// only tells "too late" from "full" still refuses it as closed.
+	ErrClosedByCenter = fmt.Errorf("closed by the center: %w", ErrSlotClosed)
+	// ErrInPast means a closure or extra session has begun or is over (or
+	// the closure was reopened already): too late to reopen or remove. It
+	// is a conflict.
+	ErrInPast = fmt.Errorf("begun or over: %w", ErrConflict)
+	// ErrHasBookings means people are booked into what was to be removed,
+	// and the caller did not ask to cancel them. It is a conflict.
+	ErrHasBookings = fmt.Errorf("has bookings: %w", ErrConflict)
+	// ErrInvalid means a value breaks a rule of its type (a phone that is
+	// no Kazakhstan number, a closure that ends before it starts).
+	ErrInvalid = errors.New("invalid")
 	// ErrFull means a capacity rule refused the change (slot or event full).
 	ErrFull = errors.New("full")
 	// ErrLimit means a per-person limit refused the change.

@@ -24,4 +24,15 @@ func TestErrors_BookingRefusalsAreConflicts(t *testing.T) {
 			}
 		}
 	}
+	// A slot staff closed is a closed slot to a caller that knows only
+	// ErrSlotClosed, and tells itself apart from the other refusals.
+	closed := fmt.Errorf("book: %w", storage.ErrClosedByCenter)
+	if !errors.Is(closed, storage.ErrSlotClosed) || !errors.Is(closed, storage.ErrConflict) || errors.Is(storage.ErrSlotClosed, storage.ErrClosedByCenter) {
+		t.Errorf("ErrClosedByCenter is not a distinct kind of ErrSlotClosed")
+	}
+	for _, err := range []error{storage.ErrInPast, storage.ErrHasBookings} {
+		if !errors.Is(err, storage.ErrConflict) || errors.Is(err, storage.ErrSlotClosed) {
+			t.Errorf("%v is not a plain conflict", err)
+		}
+	}
 }

@@ -132,10 +132,24 @@ func activeOf(tx *bolt.Tx, chatID int64, from time.Time, skip uint64) ([]storage
 }
 
 // checkSlot applies the rules of BookRules to a booking about to take the
-// slot starting at start; skip is a booking of the person being moved.
-func checkSlot(tx *bolt.Tx, chatID int64, centerID, typeID string, start time.Time, rules storage.BookRules, skip uint64) error {
+// slot running from start to end; skip is a booking of the person being
+// moved. The closures and extra sessions it reads are in the same write
+// transaction as the booking, so a closure or a session's removal
+// committed a moment earlier is seen, and one committed a moment later
+// finds the booking (bbolt has one writer).
+func checkSlot(tx *bolt.Tx, chatID int64, centerID, typeID string, start, end time.Time, rules storage.BookRules, skip uint64) error {
 	if start.Before(rules.NotBefore) || !start.After(rules.Now) {
 		return fmt.Errorf("slot %s starts before %s: %w", start.UTC().Format(time.RFC3339), rules.NotBefore.UTC().Format(time.RFC3339), storage.ErrSlotClosed)
+	}
+	if !end.After(start) {
+		end = start.Add(time.Second) // a slot is never empty: its start is inside it
+	}
+	closure, closed, err := closureCovering(tx, centerID, typeID, start, end)
+	if err != nil {
+		return err
+	}
+	if closed {
+		return fmt.Errorf("closure %d: %w", closure.ID, storage.ErrClosedByCenter)
 	}
 	mine, err := activeOf(tx, chatID, rules.Now, skip)
 	if err != nil {
@@ -149,8 +163,12 @@ func checkSlot(tx *bolt.Tx, chatID int64, centerID, typeID string, start time.Ti
 	if rules.MaxActive > 0 && len(mine) >= rules.MaxActive {
 		return fmt.Errorf("%d active bookings of %d: %w", len(mine), rules.MaxActive, storage.ErrLimit)
 	}
-	if n := slotCount(tx, centerID, typeID, start); n >= rules.Capacity {
-		return fmt.Errorf("slot holds %d of %d: %w", n, rules.Capacity, storage.ErrFull)
+	places, err := sessionPlaces(tx, centerID, typeID, start)
+	if err != nil {
+		return err
+	}
+	if n, capacity := slotCount(tx, centerID, typeID, start), rules.Capacity+places; n >= capacity {
+		return fmt.Errorf("slot holds %d of %d: %w", n, capacity, storage.ErrFull)
 	}
 	return nil
 }
@@ -164,7 +182,7 @@ func (db *DB) Book(ctx context.Context, b storage.Booking, rules storage.BookRul
 		return storage.Booking{}, err
 	}
 	err := db.batchCheck(func(tx *bolt.Tx) error {
-		if err := checkSlot(tx, b.ChatID, b.CenterID, b.TypeID, b.Start, rules, 0); err != nil {
+		if err := checkSlot(tx, b.ChatID, b.CenterID, b.TypeID, b.Start, b.End, rules, 0); err != nil {
 			return err
 		}
 		id, err := tx.Bucket(bucketBookings).NextSequence()
@@ -209,23 +227,30 @@ func (db *DB) Cancel(ctx context.Context, id uint64, reason string, now time.Tim
 		if !b.Start.After(now) {
 			return fmt.Errorf("booking at %s: %w", b.Start.Format(time.RFC3339), storage.ErrBookingStarted)
 		}
-		if err := unindexBooking(tx, b); err != nil {
-			return err
-		}
-		b.Status, b.CancelReason, b.UpdatedAt, b.StaffNotified = storage.BookingCancelled, reason, now.UTC(), false
-		if err := putBooking(tx, b); err != nil {
-			return err
-		}
-		if err := indexBooking(tx, b); err != nil {
-			return err
-		}
-		out = b
-		return deleteRemindersOf(tx, id)
+		out, err = cancelBooking(tx, b, reason, now)
+		return err
 	})
 	if err != nil {
 		return out, fmt.Errorf("cancel booking %d: %w", id, err)
 	}
 	return out, nil
+}
+
+// cancelBooking cancels the active booking b with a reason code: frees its
+// seat, deletes its reminders. Cancel and the closures share it, so a
+// booking a closure cancels is cancelled exactly as staff would.
+func cancelBooking(tx *bolt.Tx, b storage.Booking, reason string, now time.Time) (storage.Booking, error) {
+	if err := unindexBooking(tx, b); err != nil {
+		return b, err
+	}
+	b.Status, b.CancelReason, b.UpdatedAt, b.StaffNotified = storage.BookingCancelled, reason, now.UTC(), false
+	if err := putBooking(tx, b); err != nil {
+		return b, err
+	}
+	if err := indexBooking(tx, b); err != nil {
+		return b, err
+	}
+	return b, deleteRemindersOf(tx, b.ID)
 }
 
 // Reschedule implements storage.BookingStore.
@@ -250,7 +275,7 @@ func (db *DB) Reschedule(ctx context.Context, id uint64, start, end time.Time, r
 		if b.Start.Equal(start) {
 			return fmt.Errorf("booking %d: %w", id, storage.ErrAlreadyBooked)
 		}
-		if err := checkSlot(tx, b.ChatID, b.CenterID, b.TypeID, start, rules, id); err != nil {
+		if err := checkSlot(tx, b.ChatID, b.CenterID, b.TypeID, start, end, rules, id); err != nil {
 			return err
 		}
 		if err := unindexBooking(tx, b); err != nil {

@@ -92,6 +92,28 @@ package boltdb
 //	                                                    finds a person's deliveries without walking every
 //	                                                    broadcast's recipients (schema 2 backfilled it)
 //
+// A center's staff run it (issue 16; storage/center.go). Every change below
+// is logged in the changes bucket in the transaction that makes it. These
+// buckets are new ones, which Open creates in any file, and no key of an
+// older one changed: schema 2 holds.
+//
+//	center_cards       center (24) | field code (1)     cardRecord JSON: a card field staff set, with who and
+//	                                                    when; absent = the catalog's value (cardFieldCode)
+//	closures           closureID (8, NextSequence)      closureRecord JSON; reopened ones stay, out of the index
+//	closures_by_center_end
+//	                   center (24) | to Unix (8) | closureID (8)
+//	                                                    empty; closures in force, by end: the closures that can
+//	                                                    still cover a slot starting at t are a Seek to t, a
+//	                                                    walk of the center's current and future closures only
+//	extra_sessions     sessionID (8, NextSequence)      sessionRecord JSON; deleted when removed (the change log
+//	                                                    keeps it)
+//	extra_sessions_by_center
+//	                   center (24) | start Unix (8) | sessionID (8)
+//	                                                    empty; a slot's session starts at most a day before it
+//	                                                    (ExtraSession.Validate), so a booking reads a day's worth
+//	changes            changeID (8, NextSequence)       changeRecord JSON: who, when, what, before and after;
+//	                                                    /changes pages it newest first with a reverse cursor
+//
 // Forget deletes the person's deliveries entries outright rather than
 // rewriting the chat id inside the keys: a done broadcast keeps its counts
 // in broadcast_progress, so an entry of a done broadcast is no longer needed,
@@ -102,6 +124,7 @@ package boltdb
 
 import (
 	"encoding/binary"
+	"slices"
 	"time"
 
 	"jastar/storage"
@@ -143,6 +166,12 @@ var (
 	bucketDeliveries             = []byte("deliveries")
 	bucketDeliveriesByChat       = []byte("deliveries_by_chat")
 	bucketBroadcastSnapshots     = []byte("broadcast_snapshots")
+	bucketCenterCards            = []byte("center_cards")
+	bucketClosures               = []byte("closures")
+	bucketClosuresByCenterEnd    = []byte("closures_by_center_end")
+	bucketExtraSessions          = []byte("extra_sessions")
+	bucketExtraSessionsByCenter  = []byte("extra_sessions_by_center")
+	bucketChanges                = []byte("changes")
 )
 
 // allBuckets are created by Open in one write transaction.
@@ -157,6 +186,8 @@ var allBuckets = [][]byte{
 	bucketSubscriptions, bucketSubscriptionsByTopic, bucketBroadcasts, bucketBroadcastProgress, bucketDeliveries,
 	bucketDeliveriesByChat, bucketBroadcastSnapshots,
 	bucketRemindersInFlight, bucketRemindersUncertain,
+	bucketCenterCards, bucketClosures, bucketClosuresByCenterEnd, bucketExtraSessions, bucketExtraSessionsByCenter,
+	bucketChanges,
 }
 
 var (
@@ -334,4 +365,44 @@ func decodeDelivery(v []byte) (storage.DeliveryState, storage.Lang) {
 		return 0, ""
 	}
 	return storage.DeliveryState(v[0]), storage.Lang(v[1:])
+}
+
+// cardFieldCode maps a card field to its one-byte key code; 0 for unknown
+// fields, which are never stored. Codes never change meaning.
+func cardFieldCode(f storage.CardField) byte {
+	if i := slices.Index(cardFieldCodes, f); i >= 0 {
+		return byte(i + 1)
+	}
+	return 0
+}
+
+// cardFieldCodes are the fields by code-1; append only.
+var cardFieldCodes = []storage.CardField{
+	storage.CardAddressKK, storage.CardAddressRU, storage.CardPhone, storage.CardHours,
+	storage.CardPin, storage.CardPhoto, storage.CardNote,
+}
+
+// cardField is the field of a code; false for a code this program does
+// not know (written by a newer one).
+func cardField(code byte) (storage.CardField, bool) {
+	if code < 1 || int(code) > len(cardFieldCodes) {
+		return "", false
+	}
+	return cardFieldCodes[code-1], true
+}
+
+// cardKey is a center_cards key; center must be encoded.
+func cardKey(center []byte, f storage.CardField) []byte {
+	return compositeKey(center, []byte{cardFieldCode(f)})
+}
+
+// closureEndKey is a closures_by_center_end key; center must be encoded.
+func closureEndKey(center []byte, to time.Time, id uint64) []byte {
+	return compositeKey(center, encodeTime(to), encodeUint(id))
+}
+
+// sessionCenterKey is an extra_sessions_by_center key; center must be
+// encoded.
+func sessionCenterKey(center []byte, start time.Time, id uint64) []byte {
+	return compositeKey(center, encodeTime(start), encodeUint(id))
 }

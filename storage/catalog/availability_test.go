@@ -52,7 +52,7 @@ func TestCatalog_Availability(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			a, ok := c.Availability(tt.center, tt.typ, tt.now, tt.window, tt.booked)
+			a, ok := c.Availability(tt.center, tt.typ, tt.now, tt.window, tt.booked, catalog.Adjustments{})
 			if ok != tt.ok || len(a.Slots) != tt.n {
 				t.Fatalf("Availability = %d slots, ok %v; want %d, %v", len(a.Slots), ok, tt.n, tt.ok)
 			}

@@ -11,8 +11,12 @@
 // A Catalog is immutable once loaded and safe for concurrent use. The
 // slices inside the values it returns are shared with it: do not modify them.
 //
-// The package imports nothing of ours: it is a leaf under storage, and
-// storage, bot, scheduler and main may all import it.
+// What staff change of a center in the bot (its card, closures, extra
+// sessions: storage/center.go) is applied here, by pure functions (CardOf,
+// Availability, Rebook), so every card, list and reminder agrees.
+//
+// The package imports only storage, for that vocabulary: storage imports
+// nothing of ours, and bot, scheduler and main may all import this.
 package catalog
 
 import (

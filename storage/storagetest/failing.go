@@ -28,7 +28,8 @@ var ErrInjected = errors.New("injected database failure")
 //
 // Each method that takes a context and returns an error is wrapped below
 // (TestFailing_WrapsEveryMethod keeps the list whole); the broadcast
-// runner's methods are in failing_broadcasts.go.
+// runner's methods are in failing_broadcasts.go, those of a center's staff
+// in failing_centers.go.
 type Failing struct {
 	*boltdb.DB
 	t testing.TB
@@ -155,6 +156,8 @@ func (f *Failing) before(ctx context.Context, method string) error {
 // failingMethods are the methods Failing wraps.
 var failingMethods = []string{
 	"Accept",
+	"AddClosure",
+	"AddExtraSession",
 	"AddReminders",
 	"AllBookingsOf",
 	"AllBookingsOn",
@@ -164,8 +167,13 @@ var failingMethods = []string{
 	"BookingsOn",
 	"Cancel",
 	"CancelEvent",
+	"Card",
+	"Cards",
+	"Changes",
 	"ClaimNotices",
 	"ClaimReminder",
+	"Closure",
+	"Closures",
 	"Conversation",
 	"CountAudience",
 	"CountSubscribers",
@@ -180,6 +188,9 @@ var failingMethods = []string{
 	"EventRegistrations",
 	"EventSubscribers",
 	"ExpireConversations",
+	"ExtraSession",
+	"ExtraSessionBookings",
+	"ExtraSessions",
 	"Feedback",
 	"FeedbackSince",
 	"Forget",
@@ -190,17 +201,22 @@ var failingMethods = []string{
 	"Pending",
 	"PersonRegistrations",
 	"Ping",
+	"PreviewClosure",
 	"PutBackReminders",
 	"Register",
 	"Registration",
 	"RemindersOf",
+	"RemoveExtraSession",
+	"Reopen",
 	"Reschedule",
+	"ResetCard",
 	"SaveConversation",
 	"SaveFeedbackComment",
 	"SaveRating",
 	"SaveSubscription",
 	"SaveUser",
 	"SeedEvents",
+	"SetCard",
 	"SetStatus",
 	"SettleInFlightReminders",
 	"SettleReminder",
