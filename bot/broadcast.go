@@ -80,6 +80,10 @@ const anyArg = "_"
 type broadcaster struct {
 	mu    sync.Mutex
 	base  context.Context // Run's context; nil before Run
+	// wire is the context of the sends on the wire: it outlives base (a
+	// pause or shutdown stops claiming, but lets what is in flight finish)
+	// and ends only at the drain deadline.
+	wire context.Context
 	jobs  map[uint64]*broadcastJob
 	notes map[uint64]runnerNote // runners in trouble, shown in /broadcasts
 	wg    sync.WaitGroup
@@ -188,9 +192,9 @@ func (b *backoff) reset() { b.cur = 0 }
 // startBroadcasts is called when Run starts: later starts run under ctx,
 // and broadcasts that were preparing or running when the last process
 // stopped resume where they stopped.
-func (b *Bot) startBroadcasts(ctx context.Context) {
+func (b *Bot) startBroadcasts(ctx, wire context.Context) {
 	b.casts.mu.Lock()
-	b.casts.base = ctx
+	b.casts.base, b.casts.wire = ctx, wire
 	b.casts.mu.Unlock()
 	list, err := b.store.UnfinishedBroadcasts(ctx)
 	if err != nil {
@@ -204,16 +208,30 @@ func (b *Bot) startBroadcasts(ctx context.Context) {
 }
 
 // stopBroadcasts waits, until ctx ends, for the runners to stop; Run's
-// context ending has already told them to.
-func (b *Bot) stopBroadcasts(ctx context.Context) {
+// context ending has already told them to claim no one more. At the
+// deadline it cuts the sends still on the wire (abort ends their context:
+// they count as maybe sent) and waits a moment more for the runners to
+// record that, so no runner writes after the database is closed.
+func (b *Bot) stopBroadcasts(ctx context.Context, abort context.CancelFunc) {
 	done := make(chan struct{})
 	go func() { b.casts.wg.Wait(); close(done) }()
 	select {
 	case <-done:
+		return
 	case <-ctx.Done():
-		b.log.Warn("broadcasts still sending at the shutdown deadline")
+	}
+	b.log.Warn("broadcasts still sending at the shutdown deadline, cutting their sends")
+	abort()
+	select {
+	case <-done:
+	case <-time.After(broadcastAbortGrace):
+		b.log.Warn("broadcast runners still running after their sends were cut")
 	}
 }
+
+// broadcastAbortGrace is how long shutdown waits for runners to record
+// the sends it cut: a write to the database each, no network.
+const broadcastAbortGrace = time.Second
 
 // startBroadcast starts the runner of broadcast id unless one is running.
 // A runner that is stopping (after a pause) is waited for first, so two
@@ -588,7 +606,10 @@ func (b *Bot) sendBroadcast(ctx context.Context, bc storage.Broadcast, r storage
 		}
 		return storage.DeliveryFailed
 	}
-	_, err := b.send.SendPaced(ctx, r.ChatID, versionMessage(r.ChatID, v), b.casts.pace, claim)
+	b.casts.mu.Lock()
+	wire := b.casts.wire
+	b.casts.mu.Unlock()
+	_, err := b.send.SendPaced(ctx, wire, r.ChatID, versionMessage(r.ChatID, v), b.casts.pace, claim)
 	var apiErr *APIError
 	switch {
 	case err == nil:

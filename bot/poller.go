@@ -36,12 +36,13 @@ var ErrPollConflict = errors.New("another instance is polling this bot token, or
 // allowedUpdates are the update kinds the bot handles.
 var allowedUpdates = []string{"message", "callback_query", "my_chat_member"}
 
-// ctxClient ties every request of the polling client to the poll context, so
-// shutdown cuts an in-flight long poll short instead of waiting it out. Its
-// updates stay unconfirmed, and Telegram sends them again.
+// ctxClient ties every request of a client to one context: the polling
+// client's to the poll context, so shutdown cuts an in-flight long poll
+// short instead of waiting it out (its updates stay unconfirmed, and
+// Telegram sends them again); the sender's to each call's context.
 type ctxClient struct {
 	ctx    context.Context
-	client *http.Client
+	client tgbotapi.HTTPClient
 }
 
 func (c ctxClient) Do(req *http.Request) (*http.Response, error) {
@@ -60,7 +61,11 @@ func (b *Bot) Run(ctx context.Context, drainTimeout time.Duration) error {
 	defer cancelHandlers()
 	// The done log commits its last batch after the deadline too.
 	b.done = newDoneLog(context.WithoutCancel(ctx), b.store, b.now, b.log, b.metrics)
-	b.startBroadcasts(ctx)
+	// Broadcast sends on the wire end only at the drain deadline (see
+	// stopBroadcasts), not at the signal.
+	wire, abortSends := context.WithCancel(context.WithoutCancel(ctx))
+	defer abortSends()
+	b.startBroadcasts(ctx, wire)
 
 	pollErr := b.replayAndPoll(ctx, handlerBase, d)
 
@@ -79,7 +84,7 @@ func (b *Bot) Run(ctx context.Context, drainTimeout time.Duration) error {
 		b.log.Warn("background sends still running at the shutdown deadline, cancelling them")
 	}
 	b.done.close()
-	b.stopBroadcasts(drainCtx)
+	b.stopBroadcasts(drainCtx, abortSends)
 	if errors.Is(pollErr, context.Canceled) {
 		return nil
 	}

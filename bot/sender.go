@@ -61,7 +61,10 @@ const (
 // backoff (never in a way that could deliver a message twice), and scrubs
 // the token from every error.
 type Sender struct {
-	api    *tgbotapi.BotAPI
+	api *tgbotapi.BotAPI
+	// client is the api's own HTTP client; each call goes through it with
+	// the call's context (see on), so cancelling cuts a call on the wire.
+	client tgbotapi.HTTPClient
 	token  string
 	limits Limits
 	log    *slog.Logger
@@ -99,7 +102,7 @@ func newSender(api *tgbotapi.BotAPI, limits Limits, log *slog.Logger, clk clock)
 		limits.ChatBurst = 1
 	}
 	return &Sender{
-		api: api, token: api.Token, limits: limits, log: log, clk: clk,
+		api: api, client: api.Client, token: api.Token, limits: limits, log: log, clk: clk,
 		global: newBucket(clk, limits.PerSecond, max(1, int(limits.PerSecond/10))),
 		chats:  make(map[int64]*bucket),
 	}
@@ -153,15 +156,30 @@ func (s *Sender) SendBulk(ctx context.Context, chatID int64, c tgbotapi.Chattabl
 // A 429 is not waited out here: the limits are paused for retry_after and
 // the 429 returned, so the caller gives its claim back instead of holding
 // it while it waits.
-func (s *Sender) SendPaced(ctx context.Context, chatID int64, c tgbotapi.Chattable, pace *pacer, beforeWire func() error) (int, error) {
-	return s.sendWith(ctx, chatID, c, Bulk, pace, beforeWire)
+//
+// Two contexts, because stopping and aborting differ: ctx ends the wait
+// for the rate (a paused broadcast claims no one more), wire ends the call
+// on the wire (only the drain deadline may cut a message in flight, which
+// then counts as maybe sent).
+func (s *Sender) SendPaced(ctx, wire context.Context, chatID int64, c tgbotapi.Chattable, pace *pacer, beforeWire func() error) (int, error) {
+	return s.sendWith(ctx, wire, chatID, c, Bulk, pace, beforeWire)
 }
 
 func (s *Sender) send(ctx context.Context, chatID int64, c tgbotapi.Chattable, p Priority) (int, error) {
-	return s.sendWith(ctx, chatID, c, p, nil, nil)
+	return s.sendWith(ctx, ctx, chatID, c, p, nil, nil)
 }
 
-func (s *Sender) sendWith(ctx context.Context, chatID int64, c tgbotapi.Chattable, p Priority, pace *pacer, beforeWire func() error) (int, error) {
+// on is the api with every request of one call tied to ctx: the library
+// builds its requests without a context, so without this a cancelled call
+// would wait out the HTTP client's timeout (the poller's ctxClient idea,
+// per call).
+func (s *Sender) on(ctx context.Context) *tgbotapi.BotAPI {
+	api := *s.api
+	api.Client = ctxClient{ctx: ctx, client: s.client}
+	return &api
+}
+
+func (s *Sender) sendWith(ctx, wire context.Context, chatID int64, c tgbotapi.Chattable, p Priority, pace *pacer, beforeWire func() error) (int, error) {
 	var id int
 	err := s.do(ctx, c, func() error {
 		if pace != nil {
@@ -186,7 +204,7 @@ func (s *Sender) sendWith(ctx context.Context, chatID int64, c tgbotapi.Chattabl
 		}
 		return nil
 	}, func() error {
-		resp, err := s.api.Request(c)
+		resp, err := s.on(wire).Request(c)
 		if err == nil {
 			id = messageID(resp.Result)
 		}
@@ -218,7 +236,7 @@ func (s *Sender) Request(ctx context.Context, c tgbotapi.Chattable) (*tgbotapi.A
 	var resp *tgbotapi.APIResponse
 	err := s.do(ctx, c, func() error { return nil }, func() error {
 		var err error
-		resp, err = s.api.Request(c)
+		resp, err = s.on(ctx).Request(c)
 		return err
 	}, 0, true)
 	return resp, err

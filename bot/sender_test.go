@@ -496,3 +496,55 @@ func TestPacer_HoldsRateInEveryWindow(t *testing.T) {
 		t.Errorf("at most %d sends in any second, want the rate used (23 or more)", got)
 	}
 }
+
+// TestSender_CancelCutsACallOnTheWire: every Telegram call takes its
+// context to the wire. A call Telegram holds is cut when its context ends,
+// not after the HTTP client's 30 s timeout, and says it may have been sent,
+// so nobody retries it into a second copy; a paced send whose waiting
+// context ends while it is on the wire goes on until its wire context does.
+func TestSender_CancelCutsACallOnTheWire(t *testing.T) {
+	release := make(chan struct{})
+	held := make(chan struct{}, 4)
+	srv, chat, s := senderChat(t, &http.Client{Timeout: 30 * time.Second}, Limits{MaxRetry: time.Minute},
+		telegramtest.Options{AfterCall: func(ctx context.Context, c telegramtest.Call) bool {
+			if c.Method != "sendMessage" {
+				return false
+			}
+			held <- struct{}{}
+			select {
+			case <-release:
+			case <-ctx.Done():
+			}
+			return false
+		}})
+	ctx, cancel := context.WithCancel(context.Background())
+	errs := make(chan error, 1)
+	go func() { _, err := s.Send(ctx, chat, tgbotapi.NewMessage(chat, "held")); errs <- err }()
+	<-held
+	cancel()
+	select {
+	case err := <-errs:
+		if !errors.Is(err, ErrMaybeSent) {
+			t.Errorf("a cut call = %v, want ErrMaybeSent", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("a cancelled call waited for the client's timeout")
+	}
+
+	// Paced: stopping (ctx) while the message is on the wire lets it
+	// arrive; only wire cuts it.
+	waitCtx, stop := context.WithCancel(context.Background())
+	go func() {
+		_, err := s.SendPaced(waitCtx, context.Background(), chat, tgbotapi.NewMessage(chat, "paced"), newPacer(wallClock{}, 100), nil)
+		errs <- err
+	}()
+	<-held
+	stop()
+	close(release)
+	if err := <-errs; err != nil {
+		t.Errorf("a paced send stopped while on the wire = %v, want it delivered", err)
+	}
+	if got := len(srv.Calls("sendMessage")); got != 2 {
+		t.Errorf("%d sendMessage calls, want 2 (none retried)", got)
+	}
+}
