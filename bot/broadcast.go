@@ -78,12 +78,12 @@ const anyArg = "_"
 // broadcaster runs one goroutine per running broadcast and shares one
 // pacer between them, on top of the sender's global limit.
 type broadcaster struct {
-	mu    sync.Mutex
-	base  context.Context // Run's context; nil before Run
+	mu   sync.Mutex
+	base context.Context // Run's context; nil before Run
 	// wire is the context of the sends on the wire: it outlives base (a
 	// pause or shutdown stops claiming, but lets what is in flight finish)
 	// and ends only at the drain deadline.
-	wire context.Context
+	wire  context.Context
 	jobs  map[uint64]*broadcastJob
 	notes map[uint64]runnerNote // runners in trouble, shown in /broadcasts
 	wg    sync.WaitGroup
