@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"jastar/bot"
+	"jastar/bot/tg"
 	"jastar/scheduler"
 )
 
@@ -27,7 +28,7 @@ type Config struct {
 	Location    *time.Location
 	LogLevel    slog.Level
 	LogFormat   string // json or text
-	Limits      bot.Limits
+	Limits      tg.Limits
 	Workers     int
 	// CatalogPath is an operator's catalog file; empty means the embedded one.
 	CatalogPath string

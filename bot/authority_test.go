@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"jastar/bot/telegramtest"
+	"jastar/bot/tg"
 	"jastar/locales"
 	"jastar/storage"
 )
@@ -66,10 +67,10 @@ func TestCallbacks_AuthorityComesFromThePresser(t *testing.T) {
 		family string
 		data   []string
 	}{
-		{"my bookings", []string{cbMyCancel + ":" + B36(upcoming.ID), cbMyCancelYes + ":" + B36(upcoming.ID), cbMyKeep + ":" + B36(upcoming.ID), cbMyMove + ":" + B36(upcoming.ID)}},
+		{"my bookings", []string{cbMyCancel + ":" + tg.B36(upcoming.ID), cbMyCancelYes + ":" + tg.B36(upcoming.ID), cbMyKeep + ":" + tg.B36(upcoming.ID), cbMyMove + ":" + tg.B36(upcoming.ID)}},
 		{"booking dialogue", []string{cbBookConfirm + ":" + tok, cbBookBack + ":" + tok + ":" + stepDay, cbBookQuit + ":" + tok}},
-		{"feedback", []string{cbFeedbackRate + ":" + B36(attended.ID) + ":1", cbFeedbackSkip + ":" + B36(attended.ID)}},
-		{"events", []string{cbUnregister + ":" + B36(joined.ID) + list, cbRegister + ":" + B36(other.ID) + list}},
+		{"feedback", []string{cbFeedbackRate + ":" + tg.B36(attended.ID) + ":1", cbFeedbackSkip + ":" + tg.B36(attended.ID)}},
+		{"events", []string{cbUnregister + ":" + tg.B36(joined.ID) + list, cbRegister + ":" + tg.B36(other.ID) + list}},
 		{"forget", []string{cbForgetYes + ":" + asked, cbForgetNo}},
 		{"subscription", []string{cbSubscription + ":off", cbSubscription + ":t:news", cbSubscription + ":dd:_"}},
 		{"language", []string{cbLanguage + ":kk"}},
@@ -145,7 +146,7 @@ func TestCallbacks_GroupsTakeOnlyStaffButtons(t *testing.T) {
 	e := h.addEvent("karasai", "Шахмат", eventAt(t, 12, 20, 15), 10)
 
 	personal := []string{
-		cbRegister + ":" + B36(e.ID) + ":" + listAll + ":" + noID + ":0",
+		cbRegister + ":" + tg.B36(e.ID) + ":" + listAll + ":" + noID + ":0",
 		cbLanguage + ":kk",
 		cbSubscription + ":t:news",
 		cbForgetNo,

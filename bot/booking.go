@@ -13,6 +13,7 @@ import (
 
 	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
 
+	"jastar/bot/tg"
 	"jastar/locales"
 	"jastar/storage"
 	"jastar/storage/catalog"
@@ -156,7 +157,7 @@ func duration(l *locales.Localizer, d time.Duration) string {
 
 // newToken names one dialogue; 32 random bits make a stale keyboard's token
 // match a new dialogue's only by a one-in-four-billion chance.
-func newToken() string { return B36(uint64(rand.Uint32())) }
+func newToken() string { return tg.B36(uint64(rand.Uint32())) }
 
 // bookDialogue loads the dialogue a pressed booking button belongs to. It
 // answers the press itself and returns ok=false when the dialogue is gone,
@@ -606,7 +607,7 @@ func (b *Bot) offerNearest(ctx context.Context, r *Request, conv storage.Convers
 	for _, s := range near {
 		st := s.Start.In(b.cfg.Location)
 		label := r.L.T(locales.BookDayLabel, locales.Data{"Weekday": r.L.Weekday(st), "Date": r.L.ShortDate(st)}) + " " + r.L.Clock(st)
-		rows = append(rows, tgbotapi.NewInlineKeyboardRow(button(label, cbBookSlot, tok, I36(s.Start.Unix()))))
+		rows = append(rows, tgbotapi.NewInlineKeyboardRow(button(label, cbBookSlot, tok, tg.I36(s.Start.Unix()))))
 	}
 	text := r.L.T(textID)
 	if len(near) == 0 {
@@ -777,7 +778,7 @@ func (b *Bot) renderBookStep(ctx context.Context, r *Request, conv storage.Conve
 		var row []tgbotapi.InlineKeyboardButton
 		slots := o.on(day, loc)
 		for _, s := range slots {
-			row = append(row, button(l.Clock(s.Start.In(loc)), cbBookSlot, tok, I36(s.Start.Unix())))
+			row = append(row, button(l.Clock(s.Start.In(loc)), cbBookSlot, tok, tg.I36(s.Start.Unix())))
 			if len(row) == 4 {
 				rows = append(rows, row)
 				row = nil

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"jastar/bot/telegramtest"
+	"jastar/bot/tg"
 	"jastar/locales"
 	"jastar/storage"
 )
@@ -337,7 +338,7 @@ func TestBooking_RaceLosersAreOfferedOnlyFreeSlots(t *testing.T) {
 					continue
 				}
 				slots++
-				data, err := DecodeCallback(btn.CallbackData)
+				data, err := tg.DecodeCallback(btn.CallbackData)
 				if err != nil {
 					t.Fatalf("chat %d: offered button %q: %v", m.ChatID, btn.CallbackData, err)
 				}
@@ -552,15 +553,15 @@ func TestBooking_ForgedAndStaleButtonsRefused(t *testing.T) {
 	tests := []struct {
 		name, data, want string
 	}{
-		{"another person's booking", "mcy:" + B36(other.ID), ru(locales.BookingGone)},
+		{"another person's booking", "mcy:" + tg.B36(other.ID), ru(locales.BookingGone)},
 		{"unknown booking", "mm:zzzz", ru(locales.BookingGone)},
-		{"staff button from a non-staff private chat", "sm:" + B36(other.ID) + ":a", ru(locales.NotAllowed)},
+		{"staff button from a non-staff private chat", "sm:" + tg.B36(other.ID) + ":a", ru(locales.NotAllowed)},
 		{"wrong dialogue token", "bt:abc:career", ru(locales.BookStale)},
 		{"unknown prefix", "zz:1", ru(locales.OutdatedButton)},
 		{"confirm before the summary", "bok:" + tok, ru(locales.BookStale)},
 		// A slot pressed before any center was chosen names no offer: the
 		// dialogue ends politely.
-		{"slot before a center was chosen", "bs:" + tok + ":" + I36(at(t, 2, 11).Unix()), ru(locales.BookUnavailable)},
+		{"slot before a center was chosen", "bs:" + tok + ":" + tg.I36(at(t, 2, 11).Unix()), ru(locales.BookUnavailable)},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -587,9 +588,9 @@ func TestBooking_ForgedAndStaleButtonsRefused(t *testing.T) {
 	h.press(u, m, dayLabel("ru", at(t, 2, 12)))
 	m = h.waitMessage(u.ID, m.ID, "Выберите время")
 	tok = strings.Split(m.InlineKeyboard[0][0].CallbackData, ":")[1]
-	h.srv.PressButton(u, u.ID, m.ID, "bs:"+tok+":"+I36(at(t, 1, 9).Unix()))
+	h.srv.PressButton(u, u.ID, m.ID, "bs:"+tok+":"+tg.I36(at(t, 1, 9).Unix()))
 	m = h.waitMessage(u.ID, m.ID, ru(locales.BookSlotClosed))
-	if !strings.HasPrefix(m.InlineKeyboard[0][0].CallbackData, "bs:") || strings.Contains(m.InlineKeyboard[0][0].CallbackData, I36(at(t, 1, 9).Unix())) {
+	if !strings.HasPrefix(m.InlineKeyboard[0][0].CallbackData, "bs:") || strings.Contains(m.InlineKeyboard[0][0].CallbackData, tg.I36(at(t, 1, 9).Unix())) {
 		t.Errorf("after a past slot the offer is %+v, want the nearest free times", m.InlineKeyboard)
 	}
 	if mine, _ := h.db.BookingsOf(ctx, u.ID, time.Time{}); len(mine) != 0 {

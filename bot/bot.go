@@ -19,6 +19,7 @@ import (
 	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
 
 	"jastar/bot/ops"
+	"jastar/bot/tg"
 	"jastar/locales"
 	"jastar/storage"
 	"jastar/storage/catalog"
@@ -45,7 +46,7 @@ type Config struct {
 	StaffChatID int64
 	AdminIDs    []int64
 	Location    *time.Location
-	Limits      Limits
+	Limits      tg.Limits
 	// Workers bounds how many chats are handled at once.
 	Workers int
 	// PollTimeout is the long-poll wait of getUpdates.
@@ -103,13 +104,13 @@ type Bot struct {
 	api      *tgbotapi.BotAPI // for sending
 	pollAPI  *tgbotapi.BotAPI // for getUpdates only, cancelled on shutdown
 	pollHTTP *http.Client
-	send     *Sender
+	send     *tg.Sender
 	self     tgbotapi.User
 	admins   map[int64]bool
 
 	routes routeTable
 	done   *doneLog
-	bg     *bgWork // callback answers and staff notices, outside handlers
+	bg     *tg.Background // callback answers and staff notices, outside handlers
 	health health
 	casts  *broadcaster
 
@@ -129,7 +130,7 @@ type health struct {
 // each default is written once.
 func DefaultConfig() Config {
 	return Config{
-		Limits:         DefaultLimits(),
+		Limits:         tg.DefaultLimits(),
 		Workers:        64,
 		PollTimeout:    25 * time.Second,
 		DialogTTL:      30 * time.Minute,
@@ -200,9 +201,9 @@ func New(cfg Config, deps Deps) (*Bot, error) {
 		log:    deps.Log.With("component", "bot"),
 		admins: make(map[int64]bool),
 
-		pollSleep: sleep,
+		pollSleep: tg.Sleep,
 	}
-	b.bg = newBgWork(b.log, b.metrics)
+	b.bg = tg.NewBackground(b.log, b.metrics)
 	for _, id := range cfg.AdminIDs {
 		b.admins[id] = true
 	}
@@ -211,8 +212,7 @@ func New(cfg Config, deps Deps) (*Bot, error) {
 	b.api = newAPI(cfg.Token, cfg.APIEndpoint, &http.Client{Timeout: 30 * time.Second, Transport: newTransport(cfg.Workers)})
 	b.pollHTTP = &http.Client{Timeout: cfg.PollTimeout + 15*time.Second}
 	b.pollAPI = newAPI(cfg.Token, cfg.APIEndpoint, b.pollHTTP)
-	b.send = NewSender(b.api, cfg.Limits, b.log)
-	b.send.metrics = deps.Metrics
+	b.send = tg.NewSender(b.api, cfg.Limits, b.log).WithMetrics(deps.Metrics)
 	b.send.OnBlocked(b.markBlocked)
 	b.routes = b.buildRoutes()
 	b.casts = newBroadcaster(cfg.BroadcastRate, cfg.Limits.PerSecond, cfg.BroadcastProgressEvery, cfg.BroadcastRetry)
@@ -237,7 +237,7 @@ func newAPI(token, endpoint string, client tgbotapi.HTTPClient) *tgbotapi.BotAPI
 
 // Sender is the bot's one rate-limited sender, shared with the scheduler and
 // broadcasts through the interfaces they declare.
-func (b *Bot) Sender() *Sender { return b.send }
+func (b *Bot) Sender() *tg.Sender { return b.send }
 
 // Self is the bot's own Telegram user, known after Connect.
 func (b *Bot) Self() tgbotapi.User { return b.self }
@@ -250,15 +250,15 @@ func (b *Bot) Connect(ctx context.Context) error {
 	backoff := time.Second
 	for attempt := 1; ; attempt++ {
 		me, rawErr := probe.GetMe()
-		err := classify("getMe", b.cfg.Token, rawErr)
+		err := tg.Classify("getMe", b.cfg.Token, rawErr)
 		if err == nil {
 			b.self = me
 			b.api.Self, b.pollAPI.Self = me, me
 			b.log.Info("connected to the Bot API", "bot_username", me.UserName)
 			return nil
 		}
-		if errors.Is(err, ErrUnauthorized) {
-			return fmt.Errorf("telegram rejected the bot token (getMe answered 401): check TELEGRAM_BOT_TOKEN: %w", ErrUnauthorized)
+		if errors.Is(err, tg.ErrUnauthorized) {
+			return fmt.Errorf("telegram rejected the bot token (getMe answered 401): check TELEGRAM_BOT_TOKEN: %w", tg.ErrUnauthorized)
 		}
 		if code, ok := clientErrorCode(rawErr, err); ok {
 			// Retrying cannot help: a wrong path or host answers the same
@@ -268,7 +268,7 @@ func (b *Bot) Connect(ctx context.Context) error {
 				base, code, http.StatusText(code), strings.TrimSuffix(tgbotapi.APIEndpoint, "/bot%s/%s"))
 		}
 		b.log.Warn("Bot API unreachable, retrying", "attempt", attempt, "retry_in", backoff.String(), "err", err)
-		if err := sleep(ctx, jitter(backoff)); err != nil {
+		if err := tg.Sleep(ctx, jitter(backoff)); err != nil {
 			return fmt.Errorf("connect to the Bot API: %w", err)
 		}
 		backoff = min(backoff*2, 30*time.Second)
@@ -280,7 +280,7 @@ func (b *Bot) Connect(ctx context.Context) error {
 // error and classified what classify made of it.
 func clientErrorCode(raw, classified error) (int, bool) {
 	code := 0
-	var apiErr *APIError
+	var apiErr *tg.APIError
 	var statusErr *httpStatusError
 	switch {
 	case errors.As(classified, &apiErr):

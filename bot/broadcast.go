@@ -14,6 +14,7 @@ import (
 	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
 
 	"jastar/bot/ops"
+	"jastar/bot/tg"
 	"jastar/locales"
 	"jastar/storage"
 )
@@ -87,7 +88,7 @@ type broadcaster struct {
 	jobs  map[uint64]*broadcastJob
 	notes map[uint64]runnerNote // runners in trouble, shown in /broadcasts
 	wg    sync.WaitGroup
-	pace  *pacer
+	pace  *tg.Pacer
 	every time.Duration
 	retry time.Duration
 }
@@ -136,7 +137,7 @@ func newBroadcaster(rate, sendRate float64, every, retry time.Duration) *broadca
 	}
 	return &broadcaster{
 		jobs: make(map[uint64]*broadcastJob), notes: make(map[uint64]runnerNote),
-		pace: newPacer(wallClock{}, rate), every: every, retry: min(retry, maxBroadcastRetry),
+		pace: tg.NewPacer(rate), every: every, retry: min(retry, maxBroadcastRetry),
 	}
 }
 
@@ -354,7 +355,7 @@ func (b *Bot) runBroadcast(ctx context.Context, id uint64) {
 		b.metrics.BroadcastRetries.WithLabelValues(cause).Inc()
 		b.casts.noteRetry(id, cause == "panic", b.now())
 		log.Error("broadcast interrupted, retrying", "cause", cause, "retry_in", d.String(), "err", err)
-		if sleep(ctx, d) != nil {
+		if tg.Sleep(ctx, d) != nil {
 			b.casts.clearNote(id)
 			return
 		}
@@ -547,7 +548,7 @@ func (b *Bot) recordOutcome(ctx context.Context, id uint64, chatID int64, state 
 		d := wait.next()
 		b.metrics.BroadcastRetries.WithLabelValues("database").Inc()
 		b.log.Error("record broadcast delivery, retrying", "broadcast_id", id, "chat_id", chatID, "retry_in", d.String(), "err", err)
-		if sleep(ctx, d) != nil {
+		if tg.Sleep(ctx, d) != nil {
 			return err
 		}
 	}
@@ -610,16 +611,16 @@ func (b *Bot) sendBroadcast(ctx context.Context, bc storage.Broadcast, r storage
 	wire := b.casts.wire
 	b.casts.mu.Unlock()
 	_, err := b.send.SendPaced(ctx, wire, r.ChatID, versionMessage(r.ChatID, v), b.casts.pace, claim)
-	var apiErr *APIError
+	var apiErr *tg.APIError
 	switch {
 	case err == nil:
 		return storage.DeliverySent
-	case errors.Is(err, ErrMaybeSent):
+	case errors.Is(err, tg.ErrMaybeSent):
 		b.log.Warn("broadcast delivery uncertain", "broadcast_id", bc.ID, "chat_id", r.ChatID, "err", err)
 		return storage.DeliveryUncertain
 	case errors.Is(err, storage.ErrNotSent), errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
 		return storage.DeliveryPending // stopped (or not claimed) before sending
-	case errors.Is(err, ErrBlocked) || errors.Is(err, ErrChatNotFound):
+	case errors.Is(err, tg.ErrBlocked) || errors.Is(err, tg.ErrChatNotFound):
 		return storage.DeliveryBlocked
 	case errors.As(err, &apiErr) && apiErr.Code == 429:
 		b.log.Warn("broadcast throttled, giving the recipient back", "broadcast_id", bc.ID, "chat_id", r.ChatID, "retry_after", apiErr.RetryAfter)
@@ -921,7 +922,7 @@ func (b *Bot) districtQuestion(l *locales.Localizer) (string, tgbotapi.InlineKey
 		tgbotapi.NewInlineKeyboardRow(button(l.T(locales.AllDistricts), cbBroadcast, "d", anyArg)),
 	}
 	for _, d := range b.cat.ListedDistricts() {
-		if validArg(d.ID) {
+		if tg.ValidArg(d.ID) {
 			rows = append(rows, tgbotapi.NewInlineKeyboardRow(button(d.Name.In(l.Lang()), cbBroadcast, "d", d.ID)))
 		}
 	}
@@ -1187,7 +1188,7 @@ func (b *Bot) broadcastList(ctx context.Context, l *locales.Localizer) (string, 
 		d["Date"] = l.ShortDate(created) + " " + l.Clock(created)
 		d["Audience"] = b.audienceText(l, bc.Audience)
 		text += "\n\n" + l.T(locales.BroadcastListItem, d) + b.runnerNoteText(l, bc.ID)
-		id := B36(bc.ID)
+		id := tg.B36(bc.ID)
 		var row []tgbotapi.InlineKeyboardButton
 		switch bc.Status {
 		case storage.BroadcastRunning:

@@ -129,8 +129,8 @@ func TestBroadcast_RateHoldsInEveryWindow(t *testing.T) {
 	}
 	// 12 a second is the whole send rate: the broadcast keeps a tenth of
 	// it for replies.
-	t.Logf("%d messages in %v, at most %d in one second", len(at), at[len(at)-1].Sub(at[0]), maxInWindow(at, time.Second))
-	if got := maxInWindow(at, time.Second); got > 10 {
+	t.Logf("%d messages in %v, at most %d in one second", len(at), at[len(at)-1].Sub(at[0]), telegramtest.MaxInWindow(at, time.Second))
+	if got := telegramtest.MaxInWindow(at, time.Second); got > 10 {
 		t.Errorf("%d broadcast messages within one second, want at most 10", got)
 	}
 	last := calls[len(calls)-1].At

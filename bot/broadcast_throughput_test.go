@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"jastar/bot/telegramtest"
+	"jastar/bot/tg"
 	"jastar/locales"
 	"jastar/storage"
 	"jastar/storage/storagetest"
@@ -37,7 +38,7 @@ func TestBroadcastThroughput(t *testing.T) {
 	}
 	rate, n := *throughputRate, *throughputN
 	quick := rate > 28
-	limits := DefaultLimits()
+	limits := tg.DefaultLimits()
 	fakeRate := telegramtest.DefaultGlobalRate
 	if quick {
 		limits.PerSecond = rate * 1.5

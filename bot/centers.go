@@ -9,6 +9,7 @@ import (
 
 	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
 
+	"jastar/bot/tg"
 	"jastar/locales"
 	"jastar/storage"
 	"jastar/storage/catalog"
@@ -342,10 +343,10 @@ func (b *Bot) handleDistrictCallback(ctx context.Context, r *Request) error {
 	}
 	var nav []tgbotapi.InlineKeyboardButton
 	if p > 0 {
-		nav = append(nav, button(r.L.T(locales.ButtonPrevPage), cbDistrict, d.ID, scopeCenters, B36(uint64(p-1))))
+		nav = append(nav, button(r.L.T(locales.ButtonPrevPage), cbDistrict, d.ID, scopeCenters, tg.B36(uint64(p-1))))
 	}
 	if p < len(pages)-1 {
-		nav = append(nav, button(r.L.T(locales.ButtonNextPage), cbDistrict, d.ID, scopeCenters, B36(uint64(p+1))))
+		nav = append(nav, button(r.L.T(locales.ButtonNextPage), cbDistrict, d.ID, scopeCenters, tg.B36(uint64(p+1))))
 	}
 	if len(nav) > 0 {
 		rows = append(rows, nav)

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"jastar/bot/telegramtest"
+	"jastar/bot/tg"
 	"jastar/locales"
 	"jastar/storage"
 	"jastar/storage/catalog"
@@ -384,7 +385,7 @@ func TestCenters_LongestCatalogFitsTelegram(t *testing.T) {
 				case strings.HasPrefix(d, "ctr:"):
 					got = append(got, strings.TrimPrefix(d, "ctr:"))
 				case strings.HasPrefix(d, "dist:big:c:"):
-					if d == "dist:big:c:"+B36(uint64(pages)) {
+					if d == "dist:big:c:"+tg.B36(uint64(pages)) {
 						next = d
 					}
 				}

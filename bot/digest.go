@@ -10,6 +10,7 @@ import (
 
 	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
 
+	"jastar/bot/tg"
 	"jastar/locales"
 	"jastar/storage"
 	"jastar/storage/catalog"
@@ -245,7 +246,7 @@ func (b *Bot) staffLine(l *locales.Localizer, bk storage.Booking, when string) s
 		who += " · " + esc(bk.Phone)
 	}
 	if who == "" {
-		who = "#" + B36(bk.ID)
+		who = "#" + tg.B36(bk.ID)
 	}
 	return l.T(locales.StaffDayLine, locales.Data{
 		"Time": when, "Status": l.T(status[bk.Status]), "Type": d["Type"], "Place": d["Place"], "Who": who,

@@ -10,6 +10,7 @@ import (
 
 	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
 
+	"jastar/bot/tg"
 	"jastar/locales"
 	"jastar/storage"
 )
@@ -45,12 +46,12 @@ func (e eventList) args() []string {
 	if id == "" {
 		id = noID
 	}
-	return []string{e.kind, id, B36(uint64(e.page))}
+	return []string{e.kind, id, tg.B36(uint64(e.page))}
 }
 
 // parseEventList reads a list from callback arguments from, from+1, from+2
 // and checks that its center or district exists.
-func (b *Bot) parseEventList(c Callback, from int) (eventList, bool) {
+func (b *Bot) parseEventList(c tg.Callback, from int) (eventList, bool) {
 	e := eventList{kind: c.Arg(from), id: c.Arg(from + 1)}
 	page, err := c.ID(from + 2)
 	if err != nil || page > maxPage {
@@ -201,7 +202,7 @@ func (b *Bot) showEventList(ctx context.Context, r *Request, list eventList) err
 				"When": b.when(l, e), "Center": esc(b.centerName(l, e.CenterID)),
 			}))
 			label := fmt.Sprintf("%d. %s", n, e.TitleIn(storage.Lang(l.Lang())))
-			rows = append(rows, tgbotapi.NewInlineKeyboardRow(button(label, cbEvent, append([]string{B36(e.ID)}, list.args()...)...)))
+			rows = append(rows, tgbotapi.NewInlineKeyboardRow(button(label, cbEvent, append([]string{tg.B36(e.ID)}, list.args()...)...)))
 		}
 		var nav []tgbotapi.InlineKeyboardButton
 		if list.page > 0 {
@@ -270,7 +271,7 @@ func (b *Bot) eventCard(ctx context.Context, r *Request, e storage.Event, back e
 		seats += "\n" + l.N(locales.EventWaiting, e.Waiting)
 	}
 	parts = append(parts, seats)
-	ctxArgs := append([]string{B36(e.ID)}, back.args()...)
+	ctxArgs := append([]string{tg.B36(e.ID)}, back.args()...)
 	var rows [][]tgbotapi.InlineKeyboardButton
 	switch {
 	case registered && reg.Status == storage.Registered:
@@ -287,8 +288,8 @@ func (b *Bot) eventCard(ctx context.Context, r *Request, e storage.Event, back e
 	if r.From != nil && b.isStaffOf(r.From.ID, e.CenterID) {
 		parts = append(parts, l.T(locales.StaffEventRoster, locales.Data{"Count": e.Registered, "N": e.Waiting}))
 		rows = append(rows, tgbotapi.NewInlineKeyboardRow(
-			button(l.T(locales.ButtonEditEvent), cbEditEvent, B36(e.ID)),
-			button(l.T(locales.ButtonCancelEvent), cbCancelEvent, B36(e.ID)),
+			button(l.T(locales.ButtonEditEvent), cbEditEvent, tg.B36(e.ID)),
+			button(l.T(locales.ButtonCancelEvent), cbCancelEvent, tg.B36(e.ID)),
 		))
 	}
 	rows = append(rows, tgbotapi.NewInlineKeyboardRow(button(l.T(locales.ButtonBackToList), cbEventList, back.args()...)))

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"jastar/bot/telegramtest"
+	"jastar/bot/tg"
 	"jastar/locales"
 	"jastar/storage"
 	"jastar/storage/catalog"
@@ -195,7 +196,7 @@ func TestEvents_RegistrationWaitlistMovesUp(t *testing.T) {
 	h.waitText(c.ID, kk(locales.EventYouWaitlisted))
 
 	// A double press (a stale register button) adds nothing.
-	stale := fmt.Sprintf("evr:%s:a:-:0", B36(ev.ID))
+	stale := fmt.Sprintf("evr:%s:a:-:0", tg.B36(ev.ID))
 	if got := h.waitAnswered(h.pressData(a, cardA, stale)); got != kk(locales.EventAlreadyRegistered) {
 		t.Errorf("double press answer = %q", got)
 	}
@@ -279,13 +280,13 @@ func TestEvents_ForgedAndStaleButtonsChangeNothing(t *testing.T) {
 	tests := []struct {
 		name, data, want string
 	}{
-		{"someone else's registration", "evu:" + B36(ev.ID) + ":a:-:0", ru(locales.EventNotRegistered)},
+		{"someone else's registration", "evu:" + tg.B36(ev.ID) + ":a:-:0", ru(locales.EventNotRegistered)},
 		{"unknown event", "ev:zzzz:a:-:0", ru(locales.OutdatedButton)},
 		{"unknown event register", "evr:zzzz:a:-:0", ru(locales.OutdatedButton)},
-		{"malformed list", "evr:" + B36(ev.ID) + ":q:-:0", ru(locales.OutdatedButton)},
+		{"malformed list", "evr:" + tg.B36(ev.ID) + ":q:-:0", ru(locales.OutdatedButton)},
 		{"unknown prefix", "zz:1", ru(locales.OutdatedButton)},
 		{"unknown center", "ctr:atlantis", ru(locales.OutdatedButton)},
-		{"staff cancel by non-staff", "evxy:" + B36(ev.ID), ru(locales.NotAllowed)},
+		{"staff cancel by non-staff", "evxy:" + tg.B36(ev.ID), ru(locales.NotAllowed)},
 		{"stale dialogue button", "evns:y", ru(locales.OutdatedButton)},
 	}
 	for _, tt := range tests {
@@ -305,7 +306,7 @@ func TestEvents_ForgedAndStaleButtonsChangeNothing(t *testing.T) {
 
 	// An event already past: its old buttons register nobody.
 	clock.Set(eventAt(t, 12, 3, 10))
-	if got := h.waitAnswered(h.pressData(other, anchor, "evr:"+B36(soon.ID)+":a:-:0")); got != ru(locales.EventNotAvailable) {
+	if got := h.waitAnswered(h.pressData(other, anchor, "evr:"+tg.B36(soon.ID)+":a:-:0")); got != ru(locales.EventNotAvailable) {
 		t.Errorf("register for a past event: answer %q", got)
 	}
 	if _, err := h.db.Registration(context.Background(), soon.ID, other.ID); !errors.Is(err, storage.ErrNotFound) {
@@ -462,7 +463,7 @@ func TestStaff_CancelTellsEveryoneRegistered(t *testing.T) {
 		t.Errorf("event not cancelled: %+v", e)
 	}
 	// Its old buttons now tell the person it is over.
-	if got := h.waitAnswered(h.pressData(a, cardA, "evr:"+B36(ev.ID)+":a:-:0")); got != kk(locales.EventNotAvailable) {
+	if got := h.waitAnswered(h.pressData(a, cardA, "evr:"+tg.B36(ev.ID)+":a:-:0")); got != kk(locales.EventNotAvailable) {
 		t.Errorf("register for a cancelled event: %q", got)
 	}
 }

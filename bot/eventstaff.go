@@ -12,6 +12,7 @@ import (
 
 	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
 
+	"jastar/bot/tg"
 	"jastar/locales"
 	"jastar/storage"
 	"jastar/storage/catalog"
@@ -120,7 +121,7 @@ func (b *Bot) handleStaffEvents(ctx context.Context, r *Request) error {
 	var rows [][]tgbotapi.InlineKeyboardButton
 	for _, e := range events {
 		label := r.L.ShortDate(e.Start.In(b.cfg.Location)) + " · " + e.TitleIn(lang)
-		rows = append(rows, tgbotapi.NewInlineKeyboardRow(button(label, cbEvent, append([]string{B36(e.ID)}, back.args()...)...)))
+		rows = append(rows, tgbotapi.NewInlineKeyboardRow(button(label, cbEvent, append([]string{tg.B36(e.ID)}, back.args()...)...)))
 	}
 	_, err = b.reply(ctx, r, r.L.T(locales.StaffPickEvent), tgbotapi.NewInlineKeyboardMarkup(rows...))
 	return err
@@ -161,7 +162,7 @@ func (b *Bot) handleEditEventCallback(ctx context.Context, r *Request) error {
 	b.answer(ctx, r, "")
 	conv := storage.Conversation{ChatID: r.ChatID, Flow: flowEvent, Step: evStepTitleKK, UpdatedAt: b.now()}
 	conv.Set(keyMode, "edit")
-	conv.Set(keyEvent, B36(e.ID))
+	conv.Set(keyEvent, tg.B36(e.ID))
 	conv.Set(evStepCenter, e.CenterID)
 	conv.Set(evStepTitleKK, e.TitleKK)
 	conv.Set(evStepTitleRU, e.TitleRU)
@@ -184,8 +185,8 @@ func (b *Bot) handleCancelEventCallback(ctx context.Context, r *Request) error {
 	}
 	b.answer(ctx, r, "")
 	kb := tgbotapi.NewInlineKeyboardMarkup(
-		tgbotapi.NewInlineKeyboardRow(button(r.L.T(locales.ButtonConfirmCancel), cbCancelEventYes, B36(e.ID))),
-		tgbotapi.NewInlineKeyboardRow(button(r.L.T(locales.ButtonBack), cbEvent, append([]string{B36(e.ID)}, eventList{kind: listAll}.args()...)...)),
+		tgbotapi.NewInlineKeyboardRow(button(r.L.T(locales.ButtonConfirmCancel), cbCancelEventYes, tg.B36(e.ID))),
+		tgbotapi.NewInlineKeyboardRow(button(r.L.T(locales.ButtonBack), cbEvent, append([]string{tg.B36(e.ID)}, eventList{kind: listAll}.args()...)...)),
 	)
 	text := r.L.T(locales.StaffCancelAsk, locales.Data{"Title": esc(e.TitleIn(storage.Lang(r.L.Lang())))})
 	return b.edit(ctx, r, text, &kb)

@@ -9,6 +9,7 @@ import (
 
 	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
 
+	"jastar/bot/tg"
 	"jastar/locales"
 	"jastar/storage"
 )
@@ -34,7 +35,7 @@ func (b *Bot) askFeedback(ctx context.Context, r storage.Reminder, u storage.Use
 	l := b.personL(u, bk.Lang)
 	var row []tgbotapi.InlineKeyboardButton
 	for n := 1; n <= 5; n++ {
-		row = append(row, button(strconv.Itoa(n), cbFeedbackRate, B36(bk.ID), strconv.Itoa(n)))
+		row = append(row, button(strconv.Itoa(n), cbFeedbackRate, tg.B36(bk.ID), strconv.Itoa(n)))
 	}
 	kb := tgbotapi.NewInlineKeyboardMarkup(row)
 	return b.sendReminder(ctx, r.ChatID, l.T(locales.FeedbackAsk, b.bookingData(l, bk)), kb)
@@ -81,7 +82,7 @@ func (b *Bot) handleFeedbackRate(ctx context.Context, r *Request) error {
 	}
 	b.answer(ctx, r, "")
 	kb := tgbotapi.NewInlineKeyboardMarkup(tgbotapi.NewInlineKeyboardRow(
-		button(r.L.T(locales.FeedbackSkip), cbFeedbackSkip, B36(bk.ID)),
+		button(r.L.T(locales.FeedbackSkip), cbFeedbackSkip, tg.B36(bk.ID)),
 	))
 	return b.edit(ctx, r, r.L.T(locales.FeedbackRated, locales.Data{"Rating": n}), &kb)
 }

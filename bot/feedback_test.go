@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"jastar/bot/tg"
 	"jastar/locales"
 	"jastar/storage"
 )
@@ -49,7 +50,7 @@ func TestFeedback_AfterAttendedOnceThenComment(t *testing.T) {
 		t.Errorf("stranger's rating answered %q", ans)
 	}
 	// A forged rating 9.
-	id, _ = h.srv.PressButton(u, u.ID, q.ID, cbFeedbackRate+":"+B36(bk.ID)+":9")
+	id, _ = h.srv.PressButton(u, u.ID, q.ID, cbFeedbackRate+":"+tg.B36(bk.ID)+":9")
 	if ans := h.waitAnswered(id); ans != kk(locales.OutdatedButton) {
 		t.Errorf("forged rating answered %q", ans)
 	}
@@ -60,7 +61,7 @@ func TestFeedback_AfterAttendedOnceThenComment(t *testing.T) {
 	h.press(u, q, "4")
 	h.waitMessage(u.ID, q.ID, plain(firstLine(kk(locales.FeedbackRated, locales.Data{"Rating": 4}))))
 	// The same old keyboard pressed again: politely refused, rating kept.
-	id, _ = h.srv.PressButton(u, u.ID, q.ID, cbFeedbackRate+":"+B36(bk.ID)+":1")
+	id, _ = h.srv.PressButton(u, u.ID, q.ID, cbFeedbackRate+":"+tg.B36(bk.ID)+":1")
 	if ans := h.waitAnswered(id); ans != kk(locales.FeedbackAlreadyRated) {
 		t.Errorf("second rating answered %q", ans)
 	}

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"jastar/bot/telegramtest"
+	"jastar/bot/tg"
 	"jastar/locales"
 	"jastar/storage/boltdb"
 	"jastar/storage/catalog"
@@ -63,8 +64,8 @@ var testLocales = func() *locales.Bundle {
 }()
 
 // testLimits keep Telegram's per-chat shape but fast enough for tests.
-func testLimits() Limits {
-	return Limits{PerSecond: 0, PerChatSecond: 0, ChatBurst: 1, PerGroupMinute: 0, MaxRetry: 10 * time.Second}
+func testLimits() tg.Limits {
+	return tg.Limits{PerSecond: 0, PerChatSecond: 0, ChatBurst: 1, PerGroupMinute: 0, MaxRetry: 10 * time.Second}
 }
 
 type harnessOption func(*harness)

@@ -7,6 +7,7 @@ import (
 
 	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
 
+	"jastar/bot/tg"
 	"jastar/locales"
 	"jastar/storage"
 )
@@ -42,8 +43,8 @@ func (b *Bot) myBookingText(l *locales.Localizer, bk storage.Booking) string {
 
 func myBookingKeyboard(l *locales.Localizer, bk storage.Booking) *tgbotapi.InlineKeyboardMarkup {
 	kb := tgbotapi.NewInlineKeyboardMarkup(tgbotapi.NewInlineKeyboardRow(
-		button(l.T(locales.MyBookingReschedule), cbMyMove, B36(bk.ID)),
-		button(l.T(locales.MyBookingCancel), cbMyCancel, B36(bk.ID)),
+		button(l.T(locales.MyBookingReschedule), cbMyMove, tg.B36(bk.ID)),
+		button(l.T(locales.MyBookingCancel), cbMyCancel, tg.B36(bk.ID)),
 	))
 	return &kb
 }
@@ -80,8 +81,8 @@ func (b *Bot) handleMyCancel(ctx context.Context, r *Request) error {
 		return err
 	}
 	kb := tgbotapi.NewInlineKeyboardMarkup(tgbotapi.NewInlineKeyboardRow(
-		button(r.L.T(locales.MyBookingCancelYes), cbMyCancelYes, B36(bk.ID)),
-		button(r.L.T(locales.MyBookingCancelNo), cbMyKeep, B36(bk.ID)),
+		button(r.L.T(locales.MyBookingCancelYes), cbMyCancelYes, tg.B36(bk.ID)),
+		button(r.L.T(locales.MyBookingCancelNo), cbMyKeep, tg.B36(bk.ID)),
 	))
 	b.answer(ctx, r, "")
 	return b.edit(ctx, r, r.L.T(locales.MyBookingCancelAsk, locales.Data{"Text": b.myBookingText(r.L, bk)}), &kb)

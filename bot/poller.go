@@ -14,6 +14,7 @@ import (
 	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
 
 	"jastar/bot/ops"
+	"jastar/bot/tg"
 	"jastar/storage"
 )
 
@@ -36,24 +37,11 @@ var ErrPollConflict = errors.New("another instance is polling this bot token, or
 // allowedUpdates are the update kinds the bot handles.
 var allowedUpdates = []string{"message", "callback_query", "my_chat_member"}
 
-// ctxClient ties every request of a client to one context: the polling
-// client's to the poll context, so shutdown cuts an in-flight long poll
-// short instead of waiting it out (its updates stay unconfirmed, and
-// Telegram sends them again); the sender's to each call's context.
-type ctxClient struct {
-	ctx    context.Context
-	client tgbotapi.HTTPClient
-}
-
-func (c ctxClient) Do(req *http.Request) (*http.Response, error) {
-	return c.client.Do(req.WithContext(c.ctx))
-}
-
 // Run handles updates until ctx ends: first the ones left in the inbox by a
 // previous run, then what long polling brings. On return, polling has stopped
 // and handlers that were running have finished (or drainTimeout passed).
 func (b *Bot) Run(ctx context.Context, drainTimeout time.Duration) error {
-	d := newDispatcher(b.cfg.Workers, b.cfg.Workers*32, "updates", b.log, b.metrics)
+	d := tg.NewDispatcher(b.cfg.Workers, b.cfg.Workers*32, "updates", b.log, b.metrics)
 	// Handlers get a context that outlives the shutdown signal, so an update
 	// being handled is finished rather than cut in half; it ends only at the
 	// drain deadline.
@@ -71,7 +59,7 @@ func (b *Bot) Run(ctx context.Context, drainTimeout time.Duration) error {
 
 	drainCtx, cancel := context.WithTimeout(context.Background(), drainTimeout)
 	defer cancel()
-	if !d.stop(drainCtx) {
+	if !d.Stop(drainCtx) {
 		// Cut the late handlers' calls short. Whatever they finish after
 		// this is not marked handled (the done log is closed below), so
 		// their updates are replayed on the next start.
@@ -80,7 +68,7 @@ func (b *Bot) Run(ctx context.Context, drainTimeout time.Duration) error {
 	}
 	// Handlers have finished or been cut off, so only late ones may still
 	// ask for background work, and bg refuses it from here on.
-	if !b.bg.stop(drainCtx) {
+	if !b.bg.Stop(drainCtx) {
 		b.log.Warn("background sends still running at the shutdown deadline, cancelling them")
 	}
 	b.done.close()
@@ -91,7 +79,7 @@ func (b *Bot) Run(ctx context.Context, drainTimeout time.Duration) error {
 	return pollErr
 }
 
-func (b *Bot) replayAndPoll(ctx, handlerBase context.Context, d *dispatcher) error {
+func (b *Bot) replayAndPoll(ctx, handlerBase context.Context, d *tg.Dispatcher) error {
 	pending, err := b.store.Pending(ctx)
 	if err != nil {
 		return fmt.Errorf("read pending updates: %w", err)
@@ -107,8 +95,8 @@ func (b *Bot) replayAndPoll(ctx, handlerBase context.Context, d *dispatcher) err
 	return b.poll(ctx, handlerBase, d)
 }
 
-func (b *Bot) poll(ctx, handlerBase context.Context, d *dispatcher) error {
-	b.pollAPI.Client = ctxClient{ctx: ctx, client: b.pollHTTP}
+func (b *Bot) poll(ctx, handlerBase context.Context, d *tg.Dispatcher) error {
+	b.pollAPI.Client = tg.WithContext(ctx, b.pollHTTP)
 	offset, lastReceived, err := b.store.Offset(ctx)
 	if err != nil {
 		return fmt.Errorf("read update offset: %w", err)
@@ -129,10 +117,10 @@ func (b *Bot) poll(ctx, handlerBase context.Context, d *dispatcher) error {
 			if ctx.Err() != nil {
 				return ctx.Err()
 			}
-			if errors.Is(err, ErrUnauthorized) {
+			if errors.Is(err, tg.ErrUnauthorized) {
 				return err
 			}
-			var apiErr *APIError
+			var apiErr *tg.APIError
 			if errors.As(err, &apiErr) && apiErr.Code == http.StatusConflict {
 				if conflictSince.IsZero() {
 					conflictSince = b.now()
@@ -191,7 +179,7 @@ func (b *Bot) poll(ctx, handlerBase context.Context, d *dispatcher) error {
 func (b *Bot) getUpdates(offset int) (raws []storage.RawUpdate, decoded map[int]*tgbotapi.Update, highest int, err error) {
 	cfg := tgbotapi.UpdateConfig{Offset: offset, Limit: 100, Timeout: int(b.cfg.PollTimeout / time.Second), AllowedUpdates: allowedUpdates}
 	resp, err := b.pollAPI.Request(cfg)
-	if err := classify("getUpdates", b.cfg.Token, err); err != nil {
+	if err := tg.Classify("getUpdates", b.cfg.Token, err); err != nil {
 		return nil, nil, 0, err
 	}
 	var items []json.RawMessage
@@ -235,7 +223,7 @@ func rawUpdateID(raw json.RawMessage) int {
 
 // dispatch hands one stored update to the worker of its chat; once handled,
 // it leaves the inbox.
-func (b *Bot) dispatch(ctx, handlerBase context.Context, d *dispatcher, raw storage.RawUpdate, decoded *tgbotapi.Update) error {
+func (b *Bot) dispatch(ctx, handlerBase context.Context, d *tg.Dispatcher, raw storage.RawUpdate, decoded *tgbotapi.Update) error {
 	if decoded == nil {
 		decoded = new(tgbotapi.Update)
 		if err := json.Unmarshal(raw.JSON, decoded); err != nil {
@@ -245,7 +233,7 @@ func (b *Bot) dispatch(ctx, handlerBase context.Context, d *dispatcher, raw stor
 		}
 	}
 	u := *decoded
-	return d.submit(ctx, chatKey(u), func() {
+	return d.Submit(ctx, chatKey(u), func() {
 		hctx, cancel := context.WithTimeout(handlerBase, b.cfg.HandlerTimeout)
 		defer cancel()
 		b.handle(hctx, u)

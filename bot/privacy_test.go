@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"jastar/bot/telegramtest"
+	"jastar/bot/tg"
 	"jastar/locales"
 	"jastar/storage"
 )
@@ -120,7 +121,7 @@ func TestForget_LeavesNothingBehind(t *testing.T) {
 		t.Fatalf("user after \"no\": %v", err)
 	}
 	// A forged confirmation from long ago is refused.
-	id, _ := h.srv.PressButton(u, u.ID, ask.ID, "fgy:"+B36(uint64(at(t, 1, 9).Unix())))
+	id, _ := h.srv.PressButton(u, u.ID, ask.ID, "fgy:"+tg.B36(uint64(at(t, 1, 9).Unix())))
 	if got := h.waitAnswered(id); got != l.T(locales.ForgetStale) {
 		t.Errorf("stale confirmation answered %q", got)
 	}

@@ -9,6 +9,7 @@ import (
 
 	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
 
+	"jastar/bot/tg"
 	"jastar/locales"
 	"jastar/storage"
 )
@@ -116,7 +117,7 @@ func (b *Bot) remindBooking(ctx context.Context, r storage.Reminder, u storage.U
 	// The cancel button is the one of "My bookings": it asks to confirm and
 	// checks that the booking is the presser's.
 	kb := tgbotapi.NewInlineKeyboardMarkup(tgbotapi.NewInlineKeyboardRow(
-		button(l.T(locales.MyBookingCancel), cbMyCancel, B36(bk.ID)),
+		button(l.T(locales.MyBookingCancel), cbMyCancel, tg.B36(bk.ID)),
 	))
 	return b.sendReminder(ctx, r.ChatID, l.T(id, d), kb)
 }
@@ -170,7 +171,7 @@ func (b *Bot) remindEvent(ctx context.Context, r storage.Reminder, u storage.Use
 	if r.Kind == storage.ReminderEventDayBefore && b.beforeDayOf(e.Start) {
 		text = locales.EventReminderDayBefore
 	}
-	args := append([]string{B36(e.ID)}, eventList{kind: listMine}.args()...)
+	args := append([]string{tg.B36(e.ID)}, eventList{kind: listMine}.args()...)
 	kb := tgbotapi.NewInlineKeyboardMarkup(tgbotapi.NewInlineKeyboardRow(button(l.T(locales.ButtonUnregister), cbUnregister, args...)))
 	return b.sendReminder(ctx, r.ChatID, l.T(text, d), kb)
 }

@@ -7,6 +7,7 @@ import (
 
 	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
 
+	"jastar/bot/tg"
 	"jastar/locales"
 )
 
@@ -68,7 +69,7 @@ func (b *Bot) answer(ctx context.Context, r *Request, text string) {
 // at shutdown. Once shutdown began f is not started (a handler that
 // outlived the deadline gets no callback answer: its update is replayed).
 func (b *Bot) background(f func(ctx context.Context)) {
-	started := b.bg.run(func(ctx context.Context) {
+	started := b.bg.Run(func(ctx context.Context) {
 		ctx, cancel := context.WithTimeout(ctx, time.Minute)
 		defer cancel()
 		f(ctx)
@@ -110,11 +111,11 @@ func (b *Bot) mainMenu(l *locales.Localizer) tgbotapi.ReplyKeyboardMarkup {
 // button makes an inline button; data comes from EncodeCallback of constant
 // prefixes and ids, so an encoding error is a programming error.
 func button(text, prefix string, args ...string) tgbotapi.InlineKeyboardButton {
-	data, err := EncodeCallback(prefix, args...)
+	data, err := tg.EncodeCallback(prefix, args...)
 	if err != nil {
 		panic(err)
 	}
 	return tgbotapi.NewInlineKeyboardButtonData(text, data)
 }
 
-func isNotModified(err error) bool { return err != nil && errors.Is(err, ErrNotModified) }
+func isNotModified(err error) bool { return err != nil && errors.Is(err, tg.ErrNotModified) }

@@ -11,6 +11,7 @@ import (
 
 	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
 
+	"jastar/bot/tg"
 	"jastar/locales"
 	"jastar/storage"
 )
@@ -25,7 +26,7 @@ type Request struct {
 	Update  tgbotapi.Update
 	Message *tgbotapi.Message       // the message, or the one a pressed button belongs to
 	Query   *tgbotapi.CallbackQuery // set for button presses
-	Data    Callback                // decoded callback data
+	Data    tg.Callback             // decoded callback data
 	// ChatID is the chat the update came from. In a private chat it is the
 	// sender's own: route refuses an update sent by anyone but the chat's
 	// person, so handlers take ChatID as the person whose data they touch.
@@ -266,7 +267,7 @@ func (b *Bot) refuseForeign(ctx context.Context, r *Request) error {
 // person, so only staff buttons, which check the presser's own rights, work
 // there, and only in a staff group.
 func (b *Bot) routeCallback(ctx context.Context, r *Request) error {
-	data, err := DecodeCallback(r.Query.Data)
+	data, err := tg.DecodeCallback(r.Query.Data)
 	h, ok := b.routes.callbacks[data.Prefix]
 	if err != nil || !ok {
 		b.answer(ctx, r, r.L.T(locales.OutdatedButton))

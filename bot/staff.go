@@ -11,6 +11,7 @@ import (
 	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
 
 	"jastar/bot/ops"
+	"jastar/bot/tg"
 	"jastar/locales"
 	"jastar/storage"
 	"jastar/storage/catalog"
@@ -92,7 +93,7 @@ func (b *Bot) canStaff(userID int64, centerID string) bool {
 func staffWho(bk storage.Booking) string {
 	who := esc(bk.Name)
 	if who == "" {
-		who = "#" + B36(bk.ID)
+		who = "#" + tg.B36(bk.ID)
 	}
 	// A private chat's id is its user's id; an anonymised booking has none.
 	if bk.ChatID > 0 {
@@ -118,7 +119,7 @@ func (b *Bot) staffCard(l *locales.Localizer, bk storage.Booking) string {
 }
 
 func staffKeyboard(l *locales.Localizer, bk storage.Booking) *tgbotapi.InlineKeyboardMarkup {
-	id := B36(bk.ID)
+	id := tg.B36(bk.ID)
 	kb := tgbotapi.NewInlineKeyboardMarkup(
 		tgbotapi.NewInlineKeyboardRow(
 			button(l.T(locales.StaffButtonAttended), cbStaffMark, id, "a"),
@@ -151,7 +152,7 @@ func (b *Bot) markedKeyboard(l *locales.Localizer, bk storage.Booking) *tgbotapi
 	if bk.Status == storage.BookingNoShow {
 		label, to = locales.StaffButtonToAttended, "a"
 	}
-	kb := tgbotapi.NewInlineKeyboardMarkup(tgbotapi.NewInlineKeyboardRow(button(l.T(label), cbStaffMark, B36(bk.ID), to)))
+	kb := tgbotapi.NewInlineKeyboardMarkup(tgbotapi.NewInlineKeyboardRow(button(l.T(label), cbStaffMark, tg.B36(bk.ID), to)))
 	return &kb
 }
 
@@ -171,7 +172,7 @@ const staffNoticeTimeout = 10 * time.Minute
 // then, refused after it or failed keeps StaffNotified=false and is listed
 // in the next morning digest.
 func (b *Bot) notifyStaffLater(bk storage.Booking, ev staffEvent, old storage.Booking) {
-	queued := b.bg.queue(int64(bk.ID), func(ctx context.Context) {
+	queued := b.bg.Queue(int64(bk.ID), func(ctx context.Context) {
 		ctx, cancel := context.WithTimeout(ctx, staffNoticeTimeout)
 		defer cancel()
 		// A notice that panics (a card that cannot be formatted) is
@@ -339,9 +340,9 @@ func (b *Bot) handleStaffCancel(ctx context.Context, r *Request) error {
 	}
 	var rows [][]tgbotapi.InlineKeyboardButton
 	for _, reason := range staffReasons {
-		rows = append(rows, tgbotapi.NewInlineKeyboardRow(button(l.T(reason.text), cbStaffReason, B36(bk.ID), reason.code)))
+		rows = append(rows, tgbotapi.NewInlineKeyboardRow(button(l.T(reason.text), cbStaffReason, tg.B36(bk.ID), reason.code)))
 	}
-	rows = append(rows, tgbotapi.NewInlineKeyboardRow(button(l.T(locales.ButtonBack), cbStaffBack, B36(bk.ID))))
+	rows = append(rows, tgbotapi.NewInlineKeyboardRow(button(l.T(locales.ButtonBack), cbStaffBack, tg.B36(bk.ID))))
 	b.answer(ctx, r, "")
 	return b.editKeyboard(ctx, r, tgbotapi.NewInlineKeyboardMarkup(rows...))
 }

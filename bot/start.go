@@ -7,6 +7,7 @@ import (
 
 	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
 
+	"jastar/bot/tg"
 	"jastar/locales"
 	"jastar/storage"
 )
@@ -84,7 +85,7 @@ func (b *Bot) askLanguage(ctx context.Context, r *Request, payload string) error
 		}
 		return []string{string(lang), payload}
 	}
-	if _, err := EncodeCallback(cbLanguage, args(storage.Russian)...); err != nil {
+	if _, err := tg.EncodeCallback(cbLanguage, args(storage.Russian)...); err != nil {
 		payload = ""
 	}
 	kb := tgbotapi.NewInlineKeyboardMarkup(tgbotapi.NewInlineKeyboardRow(

@@ -17,6 +17,7 @@ import (
 	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
 
 	"jastar/bot/telegramtest"
+	"jastar/bot/tg"
 	"jastar/locales"
 	"jastar/storage"
 )
@@ -374,8 +375,8 @@ func TestConnect_RejectedToken(t *testing.T) {
 		t.Fatal(err)
 	}
 	err = bt.Connect(context.Background())
-	if !errors.Is(err, ErrUnauthorized) {
-		t.Fatalf("Connect with a rejected token = %v, want ErrUnauthorized", err)
+	if !errors.Is(err, tg.ErrUnauthorized) {
+		t.Fatalf("Connect with a rejected token = %v, want tg.ErrUnauthorized", err)
 	}
 }
 

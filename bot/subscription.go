@@ -7,6 +7,7 @@ import (
 
 	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
 
+	"jastar/bot/tg"
 	"jastar/locales"
 	"jastar/storage"
 )
@@ -86,7 +87,7 @@ func (b *Bot) districtView(l *locales.Localizer, s storage.Subscription) (string
 		tgbotapi.NewInlineKeyboardRow(button(mark(s.DistrictID == "")+l.T(locales.AllDistricts), cbSubscription, "dd", anyDistrict)),
 	}
 	for _, d := range b.cat.ListedDistricts() {
-		if !validArg(d.ID) {
+		if !tg.ValidArg(d.ID) {
 			continue // an id no button can carry; the catalog check warns about it
 		}
 		rows = append(rows, tgbotapi.NewInlineKeyboardRow(button(mark(s.DistrictID == d.ID)+d.Name.In(l.Lang()), cbSubscription, "dd", d.ID)))

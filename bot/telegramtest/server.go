@@ -330,6 +330,20 @@ func (s *Server) violation(format string, args ...any) {
 	s.t.Errorf("telegramtest: "+format, args...)
 }
 
+// MaxInWindow is the most of the times at (in order, as Calls gives their
+// At) within any half-open window of length w: how a test checks that a
+// rate holds in every second, not on average.
+func MaxInWindow(at []time.Time, w time.Duration) int {
+	best, j := 0, 0
+	for i := range at {
+		for at[i].Sub(at[j]) >= w {
+			j++
+		}
+		best = max(best, i-j+1)
+	}
+	return best
+}
+
 // Call is one recorded request.
 type Call struct {
 	// Method is the canonical method name ("sendMessage"), whatever case the

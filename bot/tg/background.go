@@ -1,4 +1,4 @@
-package bot
+package tg
 
 import (
 	"context"
@@ -8,18 +8,18 @@ import (
 	"jastar/bot/ops"
 )
 
-// bgWork runs the bot's work outside handlers: callback answers, and staff
+// Background runs the bot's work outside handlers: callback answers, and staff
 // notices in one FIFO queue per booking. Its guard keeps new work from
 // being added while Run waits for the old: once shut, new work is refused,
 // so the WaitGroup is never added to during its Wait (a "WaitGroup misuse"
 // panic that skipped closing the database).
-type bgWork struct {
+type Background struct {
 	mu   sync.Mutex
 	shut bool
 	wg   sync.WaitGroup
 	// staff holds the staff notices, keyed by booking, so the notices of
 	// one booking arrive in the order of its changes.
-	staff *dispatcher
+	staff *Dispatcher
 	// ctx is the parent of all background contexts; cancelled at the drain
 	// deadline, it stops what is still waiting for the rate limiter.
 	ctx    context.Context
@@ -39,8 +39,8 @@ const (
 	staffQueueMax     = 1024
 )
 
-func newBgWork(log *slog.Logger, metrics *ops.Metrics) *bgWork {
-	w := &bgWork{staff: newDispatcher(staffQueueWorkers, staffQueueMax, "staff_notice", log, metrics), log: log, metrics: metrics}
+func NewBackground(log *slog.Logger, metrics *ops.Metrics) *Background {
+	w := &Background{staff: NewDispatcher(staffQueueWorkers, staffQueueMax, "staff_notice", log, metrics), log: log, metrics: metrics}
 	w.ctx, w.cancel = context.WithCancel(context.Background())
 	return w
 }
@@ -49,7 +49,7 @@ func newBgWork(log *slog.Logger, metrics *ops.Metrics) *bgWork {
 // whether f was started. A panic in f is recovered, logged and counted
 // (component "background"); f is a callback answer or the like, which
 // nothing retries: the person's spinner stops on its own.
-func (w *bgWork) run(f func(ctx context.Context)) bool {
+func (w *Background) Run(f func(ctx context.Context)) bool {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	if w.shut {
@@ -66,20 +66,20 @@ func (w *bgWork) run(f func(ctx context.Context)) bool {
 
 // queue adds f to the FIFO queue of key unless shutdown began or the queue
 // is full; it reports whether f was queued.
-func (w *bgWork) queue(key int64, f func(ctx context.Context)) bool {
+func (w *Background) Queue(key int64, f func(ctx context.Context)) bool {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	if w.shut {
 		return false
 	}
-	return w.staff.trySubmit(key, func() { f(w.ctx) })
+	return w.staff.TrySubmit(key, func() { f(w.ctx) })
 }
 
 // stop refuses new work and waits until what was started or queued is
 // done, or ctx ends. Then it cancels what still runs and drops what has not
 // started; it does not wait for a call already on the wire, which the
 // Telegram library cannot cut short. It reports whether all work finished.
-func (w *bgWork) stop(ctx context.Context) bool {
+func (w *Background) Stop(ctx context.Context) bool {
 	w.mu.Lock()
 	w.shut = true
 	w.mu.Unlock()
@@ -89,7 +89,7 @@ func (w *bgWork) stop(ctx context.Context) bool {
 		defer ops.Recovered(w.log, w.metrics, "background", nil)
 		w.wg.Wait()
 	}()
-	queued := w.staff.stop(ctx)
+	queued := w.staff.Stop(ctx)
 	select {
 	case <-ran:
 	case <-ctx.Done():

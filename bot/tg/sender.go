@@ -1,4 +1,4 @@
-package bot
+package tg
 
 import (
 	"context"
@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
+	"net/http"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -129,6 +130,12 @@ func (s *Sender) count(sent, throttled, failed int64) {
 	}
 }
 
+// WithMetrics makes the sender count what it sends in m.
+func (s *Sender) WithMetrics(m *ops.Metrics) *Sender {
+	s.metrics = m
+	return s
+}
+
 // OnBlocked registers the function told about chats that blocked the bot.
 func (s *Sender) OnBlocked(f func(chatID int64)) { s.onBlocked = f }
 
@@ -161,7 +168,7 @@ func (s *Sender) SendBulk(ctx context.Context, chatID int64, c tgbotapi.Chattabl
 // for the rate (a paused broadcast claims no one more), wire ends the call
 // on the wire (only the drain deadline may cut a message in flight, which
 // then counts as maybe sent).
-func (s *Sender) SendPaced(ctx, wire context.Context, chatID int64, c tgbotapi.Chattable, pace *pacer, beforeWire func() error) (int, error) {
+func (s *Sender) SendPaced(ctx, wire context.Context, chatID int64, c tgbotapi.Chattable, pace *Pacer, beforeWire func() error) (int, error) {
 	return s.sendWith(ctx, wire, chatID, c, Bulk, pace, beforeWire)
 }
 
@@ -175,11 +182,11 @@ func (s *Sender) send(ctx context.Context, chatID int64, c tgbotapi.Chattable, p
 // per call).
 func (s *Sender) on(ctx context.Context) *tgbotapi.BotAPI {
 	api := *s.api
-	api.Client = ctxClient{ctx: ctx, client: s.client}
+	api.Client = WithContext(ctx, s.client)
 	return &api
 }
 
-func (s *Sender) sendWith(ctx, wire context.Context, chatID int64, c tgbotapi.Chattable, p Priority, pace *pacer, beforeWire func() error) (int, error) {
+func (s *Sender) sendWith(ctx, wire context.Context, chatID int64, c tgbotapi.Chattable, p Priority, pace *Pacer, beforeWire func() error) (int, error) {
 	var id int
 	err := s.do(ctx, c, func() error {
 		if pace != nil {
@@ -264,7 +271,7 @@ func (s *Sender) do(ctx context.Context, c tgbotapi.Chattable, limit func() erro
 		if err := limit(); err != nil {
 			return stopped(method, maybeSent, err)
 		}
-		err := classify(method, s.token, call())
+		err := Classify(method, s.token, call())
 		if err == nil {
 			return nil
 		}
@@ -398,7 +405,8 @@ func methodName(c tgbotapi.Chattable) string {
 	return fmt.Sprintf("%T", c)
 }
 
-func sleep(ctx context.Context, d time.Duration) error {
+// Sleep waits d or until ctx ends, whichever is first.
+func Sleep(ctx context.Context, d time.Duration) error {
 	t := time.NewTimer(d)
 	defer t.Stop()
 	select {
@@ -420,7 +428,7 @@ type clock interface {
 type wallClock struct{}
 
 func (wallClock) Now() time.Time                                   { return time.Now() }
-func (wallClock) Sleep(ctx context.Context, d time.Duration) error { return sleep(ctx, d) }
+func (wallClock) Sleep(ctx context.Context, d time.Duration) error { return Sleep(ctx, d) }
 
 // bucket is a token bucket whose waiters of Interactive priority go before
 // waiters of Bulk priority. rate <= 0 means unlimited, but a pause (a 429's
@@ -541,7 +549,7 @@ func (b *bucket) wait(ctx context.Context, p Priority) error {
 //
 // The window's margin (half a send's spacing, at least 20 ms) costs at most
 // rate/window of the rate: 98% at 25 a second.
-type pacer struct {
+type Pacer struct {
 	clk    clock
 	bucket *bucket
 	window time.Duration
@@ -553,20 +561,25 @@ type pacer struct {
 // pacerMargin is the least the pacer's window exceeds one second by.
 const pacerMargin = 20 * time.Millisecond
 
-func newPacer(clk clock, rate float64) *pacer {
+// NewPacer is a pacer of rate sends a second: a broadcast's own rate, held
+// in every window at the wire (see SendPaced).
+func NewPacer(rate float64) *Pacer { return newPacerOn(wallClock{}, rate) }
+
+// newPacerOn is NewPacer on the clock clk: tests pass one they move by hand.
+func newPacerOn(clk clock, rate float64) *Pacer {
 	n := max(1, int(rate))
 	margin := pacerMargin
 	if rate >= 1 {
 		margin = max(margin, time.Duration(float64(time.Second)/rate/2))
 	}
-	return &pacer{clk: clk, bucket: newBucket(clk, rate, min(2, n)), window: time.Second + margin, sent: make([]time.Time, 0, n)}
+	return &Pacer{clk: clk, bucket: newBucket(clk, rate, min(2, n)), window: time.Second + margin, sent: make([]time.Time, 0, n)}
 }
 
-func (p *pacer) wait(ctx context.Context) error { return p.bucket.wait(ctx, Bulk) }
+func (p *Pacer) wait(ctx context.Context) error { return p.bucket.wait(ctx, Bulk) }
 
 // admit waits until a send now keeps at most cap(sent) sends in any window,
 // and records it.
-func (p *pacer) admit(ctx context.Context) error {
+func (p *Pacer) admit(ctx context.Context) error {
 	for {
 		p.mu.Lock()
 		now := p.clk.Now()
@@ -591,4 +604,22 @@ func (p *pacer) admit(ctx context.Context) error {
 }
 
 // pause holds the pacer for d, as a 429 holds the sender.
-func (p *pacer) pause(d time.Duration) { p.bucket.pause(d) }
+func (p *Pacer) pause(d time.Duration) { p.bucket.pause(d) }
+
+// WithContext ties every request of client to ctx: the library builds its
+// requests without a context, so a cancelled call would otherwise wait out
+// the client's timeout. The poller ties its long polls to the poll context
+// (shutdown cuts an in-flight poll short; its updates stay unconfirmed, and
+// Telegram sends them again); the sender ties each call to its own.
+func WithContext(ctx context.Context, client tgbotapi.HTTPClient) tgbotapi.HTTPClient {
+	return ctxClient{ctx: ctx, client: client}
+}
+
+type ctxClient struct {
+	ctx    context.Context
+	client tgbotapi.HTTPClient
+}
+
+func (c ctxClient) Do(req *http.Request) (*http.Response, error) {
+	return c.client.Do(req.WithContext(c.ctx))
+}

@@ -1,4 +1,4 @@
-package bot
+package tg
 
 import (
 	"context"
@@ -14,19 +14,19 @@ import (
 func TestDispatcher_PanickingJobLeavesTheQueueWorking(t *testing.T) {
 	t.Parallel()
 	m := ops.NewMetrics()
-	d := newDispatcher(1, 1, "staff_notice", slog.New(slog.DiscardHandler), m)
+	d := NewDispatcher(1, 1, "staff_notice", slog.New(slog.DiscardHandler), m)
 	ran := make(chan int, 3)
-	if err := d.submit(context.Background(), 7, func() { panic("card bug") }); err != nil {
+	if err := d.Submit(context.Background(), 7, func() { panic("card bug") }); err != nil {
 		t.Fatal(err)
 	}
 	for i := range 3 {
 		// With one slot, each submit waits for the job before it: a slot
 		// lost with the panic would block here forever.
-		if err := d.submit(context.Background(), 7, func() { ran <- i }); err != nil {
+		if err := d.Submit(context.Background(), 7, func() { ran <- i }); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if !d.stop(context.Background()) {
+	if !d.Stop(context.Background()) {
 		t.Fatal("the dispatcher did not finish its jobs")
 	}
 	close(ran)

@@ -1,4 +1,4 @@
-package bot
+package tg
 
 import (
 	"context"
@@ -31,6 +31,19 @@ func senderChat(t *testing.T, client *http.Client, limits Limits, opts ...telegr
 	s := NewSender(newAPI(srv.Token(), srv.Endpoint(), client), limits, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	s.metrics = ops.NewMetrics()
 	return srv, chatID, s
+}
+
+// testLimits are Telegram's per-chat shape without the waits: the tests
+// below that are not about the rate limits.
+func testLimits() Limits {
+	return Limits{PerSecond: 0, PerChatSecond: 0, ChatBurst: 1, PerGroupMinute: 0, MaxRetry: 10 * time.Second}
+}
+
+// newAPI is a client of the Bot API at endpoint, as the bot builds its own.
+func newAPI(token, endpoint string, client tgbotapi.HTTPClient) *tgbotapi.BotAPI {
+	api := &tgbotapi.BotAPI{Token: token, Client: client}
+	api.SetAPIEndpoint(endpoint)
+	return api
 }
 
 // dropFirst is an AfterCall that loses (drop) or holds until the client
@@ -372,22 +385,9 @@ func TestSender_GroupRateHolds(t *testing.T) {
 		}
 		at = append(at, clk.Now())
 	}
-	if got := maxInWindow(at, time.Minute); got != 20 {
+	if got := telegramtest.MaxInWindow(at, time.Minute); got != 20 {
 		t.Errorf("at most %d messages in one minute to a group, want 20 (Telegram's limit, used in full)", got)
 	}
-}
-
-// maxInWindow is the most times of at (in order) within any half-open
-// window of length w.
-func maxInWindow(at []time.Time, w time.Duration) int {
-	best, j := 0, 0
-	for i := range at {
-		for at[i].Sub(at[j]) >= w {
-			j++
-		}
-		best = max(best, i-j+1)
-	}
-	return best
 }
 
 // TestSender_RetryAfterHoldsEveryone: after a 429 with retry_after 3,
@@ -470,7 +470,7 @@ func TestBucket_RepliesGoFirst(t *testing.T) {
 func TestPacer_HoldsRateInEveryWindow(t *testing.T) {
 	t.Parallel()
 	clk := newManualClock()
-	p := newPacer(clk, 25)
+	p := newPacerOn(clk, 25)
 	stop := clk.autoAdvance()
 	defer stop()
 	var at []time.Time
@@ -489,10 +489,10 @@ func TestPacer_HoldsRateInEveryWindow(t *testing.T) {
 		}
 		at = append(at, clk.Now())
 	}
-	if got := maxInWindow(at, time.Second); got > 25 {
+	if got := telegramtest.MaxInWindow(at, time.Second); got > 25 {
 		t.Errorf("%d sends in one second, want at most 25", got)
 	}
-	if got := maxInWindow(at, time.Second); got < 23 {
+	if got := telegramtest.MaxInWindow(at, time.Second); got < 23 {
 		t.Errorf("at most %d sends in any second, want the rate used (23 or more)", got)
 	}
 }
@@ -535,7 +535,7 @@ func TestSender_CancelCutsACallOnTheWire(t *testing.T) {
 	// arrive; only wire cuts it.
 	waitCtx, stop := context.WithCancel(context.Background())
 	go func() {
-		_, err := s.SendPaced(waitCtx, context.Background(), chat, tgbotapi.NewMessage(chat, "paced"), newPacer(wallClock{}, 100), nil)
+		_, err := s.SendPaced(waitCtx, context.Background(), chat, tgbotapi.NewMessage(chat, "paced"), newPacerOn(wallClock{}, 100), nil)
 		errs <- err
 	}()
 	<-held

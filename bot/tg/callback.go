@@ -1,4 +1,4 @@
-package bot
+package tg
 
 import (
 	"errors"
@@ -31,7 +31,7 @@ func EncodeCallback(prefix string, args ...string) (string, error) {
 		return "", fmt.Errorf("callback prefix %q: %w", prefix, errCallbackMalformed)
 	}
 	for _, a := range args {
-		if !validArg(a) {
+		if !ValidArg(a) {
 			return "", fmt.Errorf("callback argument %q: %w", a, errCallbackMalformed)
 		}
 	}
@@ -56,7 +56,7 @@ func DecodeCallback(data string) (Callback, error) {
 		return Callback{}, errCallbackMalformed
 	}
 	for _, a := range parts[1:] {
-		if !validArg(a) {
+		if !ValidArg(a) {
 			return Callback{}, errCallbackMalformed
 		}
 	}
@@ -99,7 +99,7 @@ func validPrefix(p string) bool {
 	return true
 }
 
-func validArg(a string) bool {
+func ValidArg(a string) bool {
 	if a == "" || len(a) > maxCallbackBytes {
 		return false
 	}

@@ -1,4 +1,4 @@
-package bot
+package tg
 
 import (
 	"errors"
@@ -75,7 +75,7 @@ func (e *redactedError) Timeout() bool { return e.timeout }
 
 // classify turns what the library returned into an *APIError or a redacted
 // transport error. The token never survives into the returned error.
-func classify(method, token string, err error) error {
+func Classify(method, token string, err error) error {
 	if err == nil {
 		return nil
 	}

@@ -1,4 +1,4 @@
-package bot
+package tg
 
 import (
 	"context"
@@ -11,7 +11,7 @@ import (
 // dispatcher runs jobs concurrently across keys (chats) and in order within
 // one key, on a bounded pool of workers. A chat whose handler is slow keeps
 // only its own later updates waiting; other chats go to other workers.
-type dispatcher struct {
+type Dispatcher struct {
 	mu      sync.Mutex
 	queues  map[int64][]func() // pending jobs of chats that are being worked on
 	ready   []int64            // chats with work and no worker yet, in arrival order
@@ -27,8 +27,8 @@ type dispatcher struct {
 	component string
 }
 
-func newDispatcher(workers, maxPending int, component string, log *slog.Logger, metrics *ops.Metrics) *dispatcher {
-	d := &dispatcher{
+func NewDispatcher(workers, maxPending int, component string, log *slog.Logger, metrics *ops.Metrics) *Dispatcher {
+	d := &Dispatcher{
 		queues: make(map[int64][]func()), slots: make(chan struct{}, maxPending),
 		log: log, metrics: metrics, component: component,
 	}
@@ -42,7 +42,7 @@ func newDispatcher(workers, maxPending int, component string, log *slog.Logger, 
 
 // submit queues job for chat. It blocks while maxPending jobs are waiting, so
 // a flood of updates slows polling instead of filling memory.
-func (d *dispatcher) submit(ctx context.Context, chat int64, job func()) error {
+func (d *Dispatcher) Submit(ctx context.Context, chat int64, job func()) error {
 	select {
 	case d.slots <- struct{}{}:
 	case <-ctx.Done():
@@ -53,7 +53,7 @@ func (d *dispatcher) submit(ctx context.Context, chat int64, job func()) error {
 }
 
 // enqueue adds job, which holds a slot, to chat's queue.
-func (d *dispatcher) enqueue(chat int64, job func()) {
+func (d *Dispatcher) enqueue(chat int64, job func()) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	q, busy := d.queues[chat]
@@ -64,7 +64,7 @@ func (d *dispatcher) enqueue(chat int64, job func()) {
 	}
 }
 
-func (d *dispatcher) work() {
+func (d *Dispatcher) work() {
 	defer d.wg.Done()
 	defer ops.Recovered(d.log, d.metrics, d.component, nil)
 	for {
@@ -103,7 +103,7 @@ func (d *dispatcher) work() {
 // it; what the job held is the job's to leave retryable (an update not
 // marked handled is replayed at the next start; a staff notice not
 // delivered leaves its booking to the digest).
-func (d *dispatcher) run(job func()) {
+func (d *Dispatcher) run(job func()) {
 	defer func() { <-d.slots }()
 	defer ops.Recovered(d.log, d.metrics, d.component, nil)
 	job()
@@ -111,7 +111,7 @@ func (d *dispatcher) run(job func()) {
 
 // trySubmit queues job for chat unless maxPending jobs are waiting; it
 // never blocks, for callers that must not wait on a backlog.
-func (d *dispatcher) trySubmit(chat int64, job func()) bool {
+func (d *Dispatcher) TrySubmit(chat int64, job func()) bool {
 	select {
 	case d.slots <- struct{}{}:
 	default:
@@ -125,7 +125,7 @@ func (d *dispatcher) trySubmit(chat int64, job func()) bool {
 // ends first, it drops the jobs that have not started and returns false:
 // jobs still running finish on their own (their contexts are the caller's
 // to cancel), and no dropped job runs later with a cancelled context.
-func (d *dispatcher) stop(ctx context.Context) bool {
+func (d *Dispatcher) Stop(ctx context.Context) bool {
 	d.mu.Lock()
 	d.stopped = true
 	d.cond.Broadcast()
@@ -140,14 +140,14 @@ func (d *dispatcher) stop(ctx context.Context) bool {
 	case <-done:
 		return true
 	case <-ctx.Done():
-		d.dropQueued()
+		d.DropQueued()
 		return false
 	}
 }
 
 // dropQueued forgets every job not yet started. A worker in the middle of a
 // chat finds its queue empty after the job it runs, and ends.
-func (d *dispatcher) dropQueued() {
+func (d *Dispatcher) DropQueued() {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	for chat, q := range d.queues {
