@@ -1,6 +1,7 @@
 // Package catalog owns the static catalog a region runs the bot with: its
 // districts, youth resource centers (with their weekly consultation
-// schedules), consultation types, public holidays and seed events.
+// schedules), consultation types, public holidays, seed events and the help
+// lines the bot shows a person in crisis.
 //
 // The catalog is one TOML file that a regional youth-policy office edits
 // without a programmer; default.toml, embedded in the binary, is the catalog
@@ -22,6 +23,7 @@ import (
 	"slices"
 	"strings"
 	"time"
+	"unicode"
 )
 
 // Lang is a language the bot speaks, as stored in a user's record.
@@ -203,6 +205,24 @@ type ConsultationType struct {
 	// "consultation at <center>") and the preview line of a staff group
 	// notice.
 	Discreet bool
+	// Letter starts the code of an anonymous booking ("П" of "П-4821"), one
+	// letter in each language; empty to take the first letter of the name.
+	Letter Text
+}
+
+// CodeLetter returns the letter that starts the code of an anonymous
+// booking of this type for staff who read lang: Letter, or else the first
+// letter of the name.
+func (t ConsultationType) CodeLetter(lang string) string {
+	if l := t.Letter.In(lang); l != "" {
+		return l
+	}
+	for _, r := range t.Name.In(lang) {
+		if unicode.IsLetter(r) {
+			return string(unicode.ToUpper(r))
+		}
+	}
+	return ""
 }
 
 // HelpLine is a phone line the bot shows to a person who may be in danger:

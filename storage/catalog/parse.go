@@ -12,7 +12,9 @@ import (
 	"slices"
 	"strings"
 	"time"
+	"unicode"
 	"unicode/utf16"
+	"unicode/utf8"
 
 	"github.com/BurntSushi/toml"
 )
@@ -221,6 +223,7 @@ type rawType struct {
 	Bring       rawValue `toml:"bring"`
 	Anonymous   rawValue `toml:"anonymous"`
 	Discreet    rawValue `toml:"discreet"`
+	Letter      rawValue `toml:"letter"`
 }
 
 type rawEvent struct {
@@ -523,6 +526,12 @@ func (p *parser) catalog(loc *time.Location) *Catalog {
 		t.Emoji, _ = p.str(w, "emoji", rt.Emoji)
 		t.Anonymous, _ = p.bool(w, "anonymous", rt.Anonymous)
 		t.Discreet, _ = p.bool(w, "discreet", rt.Discreet)
+		t.Letter = p.text(w, "letter", rt.Letter, bothOrNeither, 1)
+		for _, l := range []string{t.Letter.KK, t.Letter.RU} {
+			if r, _ := utf8.DecodeRuneInString(l); l != "" && !unicode.IsLetter(r) {
+				p.add(w, "letter", "%q is not a letter: the code of an anonymous booking starts with it, like П-4821", l)
+			}
+		}
 		if t.ID != "" {
 			c.types[t.ID] = len(c.Types)
 		}

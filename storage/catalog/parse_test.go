@@ -102,6 +102,18 @@ func TestDefault(t *testing.T) {
 		}
 	}
 
+	// Anonymous codes start with the letter staff know the type by: П for
+	// a psychologist in both languages, though the Russian name starts with
+	// "Консультация".
+	for _, tt := range []struct{ typ, lang, want string }{
+		{"psychology", "ru", "П"}, {"psychology", "kk", "П"}, {"career", "ru", "К"}, {"career", "kk", "М"}, {"legal", "ru", "Ю"},
+	} {
+		ty, _ := c.Type(tt.typ)
+		if got := ty.CodeLetter(tt.lang); got != tt.want {
+			t.Errorf("type %q: CodeLetter(%s) = %q, want %q", tt.typ, tt.lang, got, tt.want)
+		}
+	}
+
 	// The national lines, free and around the clock, 111 first: it is the
 	// one for violence at home or at school.
 	var numbers []string
@@ -566,6 +578,16 @@ func TestParse_problems(t *testing.T) {
 				return edit(t, base, `name = { kk = "Мансап", ru = "Карьера" }`, "name = { kk = \"Мансап\", ru = \"Карьера\" }\nanonymous = \"yes\"")
 			},
 			want{`anonymous = "yes"`, 0, "type", "career", "anonymous", "not true or false"}},
+		{"code letter a digit",
+			func(t *testing.T) string {
+				return edit(t, base, `name = { kk = "Мансап", ru = "Карьера" }`, "name = { kk = \"Мансап\", ru = \"Карьера\" }\nletter = { kk = \"1\", ru = \"К\" }")
+			},
+			want{`letter = {`, 0, "type", "career", "letter", `"1" is not a letter`}},
+		{"code letter too long",
+			func(t *testing.T) string {
+				return edit(t, base, `name = { kk = "Мансап", ru = "Карьера" }`, "name = { kk = \"Мансап\", ru = \"Карьера\" }\nletter = { kk = \"М\", ru = \"Кар\" }")
+			},
+			want{`letter = {`, 0, "type", "career", "letter", "keep it to 1"}},
 		{"misspelt discreet",
 			func(t *testing.T) string {
 				return edit(t, base, `name = { kk = "Мансап", ru = "Карьера" }`, "name = { kk = \"Мансап\", ru = \"Карьера\" }\ndiscrete = true")
