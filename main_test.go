@@ -109,6 +109,33 @@ func TestRun_BrokenCatalogRefused(t *testing.T) {
 	}
 }
 
+// TestRun_CatalogWithoutHelpLinesRefused: a catalog that gives a person in
+// crisis no number to call stops the bot and fails "catalog check".
+func TestRun_CatalogWithoutHelpLinesRefused(t *testing.T) {
+	src := string(catalog.DefaultTOML())
+	var b strings.Builder
+	for block := range strings.SplitAfterSeq(src, "\n\n") {
+		if !strings.HasPrefix(block, "[[help_lines]]") {
+			b.WriteString(block)
+		}
+	}
+	if b.Len() == len(src) {
+		t.Fatal("test data: no [[help_lines]] in the default catalog")
+	}
+	path := filepath.Join(t.TempDir(), "catalog.toml")
+	if err := os.WriteFile(path, []byte(b.String()), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	want := path + ": field help_lines: the catalog has no [[help_lines]]"
+	if err := runWithCatalog(t, path); err == nil || !strings.Contains(err.Error(), want) {
+		t.Errorf("run = %v, want an error containing %q", err, want)
+	}
+	err := run(context.Background(), []string{"catalog", "check", path}, env(nil), &bytes.Buffer{}, &bytes.Buffer{})
+	if err == nil || !strings.Contains(err.Error(), want) {
+		t.Errorf("catalog check = %v, want %q", err, want)
+	}
+}
+
 // runWithCatalog runs the bot with JASTAR_CATALOG set to path and returns
 // its error. A bad catalog must stop the bot before it touches the database
 // or Telegram, so a created database fails the test.

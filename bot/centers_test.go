@@ -321,6 +321,8 @@ func longCatalog(t *testing.T, n int) *catalog.Catalog {
 	b.WriteString("region = { kk = \"Облыс\", ru = \"Область\" }\ntime_zone = \"Asia/Almaty\"\n\n")
 	b.WriteString("[[districts]]\nid = \"big\"\nkind = \"district\"\nname = " + text(catalog.MaxNameLen) + "\n\n")
 	b.WriteString("[[types]]\nid = \"career\"\nname = { kk = \"Мансап\", ru = \"Карьера\" }\n\n")
+	b.WriteString("[[help_lines]]\nnumber = \"111\"\nname = { kk = \"Байланыс орталығы\", ru = \"Контакт-центр\" }\n" +
+		"description = { kk = \"Отбасы құқығы\", ru = \"Права семьи\" }\nhours = \"24/7\"\nfree = true\n\n")
 	for i := range n {
 		fmt.Fprintf(&b, "[[centers]]\nid = \"c%02d\"\ndistrict = \"big\"\nlat = 43.2\nlon = 76.6\n", i+1)
 		if i%2 == 1 {

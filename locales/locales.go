@@ -1,6 +1,8 @@
 // Package locales holds every user-facing text of the bot in Kazakh and
 // Russian, embedded in the binary, and turns message IDs into text for one
-// language, with CLDR plural forms and localized dates and numbers.
+// language, with CLDR plural forms and localized dates and numbers. It also
+// holds the words of both languages that signal a person in crisis, and the
+// matcher that hears them (crisis.go).
 //
 // It imports nothing of ours. Code refers to texts only by the ID constants
 // in ids*.go; a test proves that every ID exists in both languages.

@@ -1,6 +1,7 @@
 // Package catalog owns the static catalog a region runs the bot with: its
 // districts, youth resource centers (with their weekly consultation
-// schedules), consultation types, public holidays and seed events.
+// schedules), consultation types, public holidays, seed events and the help
+// lines the bot shows a person in crisis.
 //
 // The catalog is one TOML file that a regional youth-policy office edits
 // without a programmer; default.toml, embedded in the binary, is the catalog
@@ -24,7 +25,9 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"strings"
 	"time"
+	"unicode"
 )
 
 // Lang is a language the bot speaks, as stored in a user's record.
@@ -137,6 +140,11 @@ const (
 	MaxServiceLen     = 80   // one entry of a center's services
 	MaxServices       = 15   // entries of a center's services
 	MaxPhoneLen       = 30   // one phone number
+	// MaxHelpLineDescriptionLen keeps the help-lines card short: a person
+	// in crisis reads it on a phone, and every line must fit on one screen.
+	MaxHelpLineDescriptionLen = 200
+	// MaxHelpLines bounds the card for the same reason.
+	MaxHelpLines = 8
 )
 
 // IsOpen reports whether the center works now (rather than opening soon).
@@ -191,6 +199,185 @@ type ConsultationType struct {
 	Description Text
 	Bring       Text // what to bring, e.g. the ID card
 	Emoji       string
+	// Anonymous lets a person book without staff seeing their name,
+	// username or phone: staff see a short code instead, which the person
+	// says at the desk. Many young people come to a psychologist only if
+	// nobody has to know their name.
+	Anonymous bool
+	// Discreet keeps the type's name out of places others may read over a
+	// shoulder: notification previews on the person's phone (reminders say
+	// "consultation at <center>") and the preview line of a staff group
+	// notice.
+	Discreet bool
+	// Letter starts the code of an anonymous booking ("П" of "П-4821"), one
+	// letter in each language; empty to take the first letter of the name.
+	Letter Text
+}
+
+// CodeLetter returns the letter that starts the code of an anonymous
+// booking of this type for staff who read lang: Letter, or else the first
+// letter of the name.
+func (t ConsultationType) CodeLetter(lang string) string {
+	if l := t.Letter.In(lang); l != "" {
+		return l
+	}
+	for _, r := range t.Name.In(lang) {
+		if unicode.IsLetter(r) {
+			return string(unicode.ToUpper(r))
+		}
+	}
+	return ""
+}
+
+// HelpLine is a phone line the bot shows to a person who may be in danger:
+// a national contact center, emergencies, a region's psychological support.
+// The bot points to these lines; it is not a crisis service itself.
+type HelpLine struct {
+	// Number is the number as dialled: "111", "+7 727 000 00 00".
+	Number      string
+	Name        Text
+	Description Text // what the line is for, and who answers
+	Hours       HelpHours
+	Free        bool // calls cost nothing from any phone
+}
+
+// HelpHours is when a help line answers: around the clock, or on some
+// weekdays between two times of day. In TOML it is a string: "24/7",
+// "09:00-18:00" (every day) or "mon-fri 09:00-18:00" ("mon,wed,fri ..."
+// lists days one by one).
+type HelpHours struct {
+	Always bool           // 24/7: Days, Open and Close are unused
+	Days   []time.Weekday // in week order from Monday
+	// Open and Close are the times of day it answers; Close may be "24:00".
+	Open, Close Clock
+}
+
+// OpenAt reports whether the line answers at t; t must be in the catalog's
+// location.
+func (h HelpHours) OpenAt(t time.Time) bool {
+	if h.Always {
+		return true
+	}
+	now := Clock(t.Hour()*60 + t.Minute())
+	return slices.Contains(h.Days, t.Weekday()) && h.Open <= now && now < h.Close
+}
+
+// String writes the hours back in the catalog's form, "24/7" or
+// "mon-fri 09:00-18:00".
+func (h HelpHours) String() string {
+	if h.Always {
+		return HoursAlways
+	}
+	return formatDays(h.Days) + " " + h.Open.String() + "-" + h.Close.String()
+}
+
+// HoursAlways is how the catalog writes a line that answers around the clock.
+const HoursAlways = "24/7"
+
+// ParseHelpHours parses "24/7", "09:00-18:00", "mon-fri 09:00-18:00" or
+// "mon,wed,fri 10:00-14:00". Days default to the whole week; the line must
+// close after it opens (an overnight line is two lines' worth of hours, and
+// 24/7 covers the usual case).
+func ParseHelpHours(s string) (HelpHours, error) {
+	const form = `use "24/7" or days and hours like "mon-fri 09:00-18:00"`
+	s = strings.TrimSpace(s)
+	if s == HoursAlways {
+		return HelpHours{Always: true}, nil
+	}
+	days, span, ok := strings.Cut(s, " ")
+	if !ok {
+		days, span = "mon-sun", s
+	}
+	var h HelpHours
+	var err error
+	if h.Days, err = parseDays(strings.TrimSpace(days)); err != nil {
+		return HelpHours{}, fmt.Errorf("%q: %v: %s", s, err, form)
+	}
+	from, to, ok := strings.Cut(strings.TrimSpace(span), "-")
+	if !ok {
+		return HelpHours{}, fmt.Errorf("%q is not hours: %s", s, form)
+	}
+	if h.Open, err = ParseClock(strings.TrimSpace(from)); err != nil {
+		return HelpHours{}, fmt.Errorf("%v: %s", err, form)
+	}
+	if h.Close, err = ParseClock(strings.TrimSpace(to)); err != nil {
+		return HelpHours{}, fmt.Errorf("%v: %s", err, form)
+	}
+	if h.Close <= h.Open {
+		return HelpHours{}, fmt.Errorf("%q closes at %v, not after it opens at %v", s, h.Close, h.Open)
+	}
+	return h, nil
+}
+
+// fromMonday numbers the days as Kazakhstan's calendars print the week:
+// Monday 0 to Sunday 6. dayFromMonday is its inverse.
+func fromMonday(wd time.Weekday) int   { return (int(wd) + 6) % 7 }
+func dayFromMonday(i int) time.Weekday { return time.Weekday((i + 1) % 7) }
+
+// parseDays reads "mon-fri" (a range within one week from Monday) or
+// "mon,wed,fri" and returns the days in week order.
+func parseDays(s string) ([]time.Weekday, error) {
+	pos := func(name string) (int, error) {
+		wd, ok := parseWeekday(strings.TrimSpace(name))
+		if !ok {
+			return 0, fmt.Errorf("%q is not a weekday (mon, tue, wed, thu, fri, sat, sun)", name)
+		}
+		return fromMonday(wd), nil
+	}
+	var in [7]bool
+	if from, to, ok := strings.Cut(s, "-"); ok {
+		a, err := pos(from)
+		if err != nil {
+			return nil, err
+		}
+		b, err := pos(to)
+		if err != nil {
+			return nil, err
+		}
+		if b < a {
+			return nil, fmt.Errorf("%q runs backwards: the week starts on mon", s)
+		}
+		for i := a; i <= b; i++ {
+			in[i] = true
+		}
+	} else {
+		for _, name := range strings.Split(s, ",") {
+			i, err := pos(name)
+			if err != nil {
+				return nil, err
+			}
+			if in[i] {
+				return nil, fmt.Errorf("%q lists %s twice", s, strings.TrimSpace(name))
+			}
+			in[i] = true
+		}
+	}
+	var out []time.Weekday
+	for i, ok := range in {
+		if ok {
+			out = append(out, dayFromMonday(i))
+		}
+	}
+	return out, nil
+}
+
+// formatDays writes days as parseDays reads them, a range when they are
+// consecutive.
+func formatDays(days []time.Weekday) string {
+	idx := make([]int, 0, len(days))
+	for _, d := range days {
+		idx = append(idx, fromMonday(d))
+	}
+	slices.Sort(idx)
+	name := func(i int) string { return strings.ToLower(dayFromMonday(i).String()[:3]) }
+	if len(idx) > 1 && idx[len(idx)-1]-idx[0] == len(idx)-1 {
+		return name(idx[0]) + "-" + name(idx[len(idx)-1])
+	}
+	names := make([]string, len(idx))
+	for i, x := range idx {
+		names[i] = name(x)
+	}
+	return strings.Join(names, ",")
 }
 
 // EventSeed is an event the catalog ships with. Staff add and edit the rest
@@ -221,6 +408,9 @@ type Catalog struct {
 	// December...), so they hold for any year without being listed.
 	YearlyHolidays []MonthDay
 	Events         []EventSeed
+	// HelpLines are the phone lines for a person in crisis, in file order;
+	// a valid catalog has at least one.
+	HelpLines []HelpLine
 
 	loc       *time.Location
 	districts map[string]int

@@ -480,3 +480,73 @@ func centerIDs(cs []catalog.Center) []string {
 	}
 	return out
 }
+
+func TestParseHelpHours(t *testing.T) {
+	week := []time.Weekday{time.Monday, time.Tuesday, time.Wednesday, time.Thursday, time.Friday, time.Saturday, time.Sunday}
+	tests := []struct {
+		in   string
+		want catalog.HelpHours
+		str  string
+	}{
+		{"24/7", catalog.HelpHours{Always: true}, "24/7"},
+		{" 24/7 ", catalog.HelpHours{Always: true}, "24/7"},
+		{"09:00-18:00", catalog.HelpHours{Days: week, Open: 9 * 60, Close: 18 * 60}, "mon-sun 09:00-18:00"},
+		{"mon-fri 09:00-18:00", catalog.HelpHours{Days: week[:5], Open: 9 * 60, Close: 18 * 60}, "mon-fri 09:00-18:00"},
+		{"Sat-Sun 10:00 - 24:00", catalog.HelpHours{Days: week[5:], Open: 10 * 60, Close: 24 * 60}, "sat-sun 10:00-24:00"},
+		{"fri,mon,wed 10:00-14:00", catalog.HelpHours{Days: []time.Weekday{time.Monday, time.Wednesday, time.Friday}, Open: 10 * 60, Close: 14 * 60}, "mon,wed,fri 10:00-14:00"},
+		{"sun 9:30-12:00", catalog.HelpHours{Days: week[6:], Open: 9*60 + 30, Close: 12 * 60}, "sun 09:30-12:00"},
+	}
+	for _, tt := range tests {
+		got, err := catalog.ParseHelpHours(tt.in)
+		if err != nil {
+			t.Errorf("ParseHelpHours(%q) = %v", tt.in, err)
+			continue
+		}
+		if got.Always != tt.want.Always || got.Open != tt.want.Open || got.Close != tt.want.Close || !slices.Equal(got.Days, tt.want.Days) {
+			t.Errorf("ParseHelpHours(%q) = %+v, want %+v", tt.in, got, tt.want)
+		}
+		if s := got.String(); s != tt.str {
+			t.Errorf("ParseHelpHours(%q).String() = %q, want %q", tt.in, s, tt.str)
+		}
+		if again, err := catalog.ParseHelpHours(got.String()); err != nil || again.String() != got.String() {
+			t.Errorf("String() %q does not parse back: %v", got.String(), err)
+		}
+	}
+	for _, bad := range []string{"", "24/7/365", "always", "mon-fri", "mon-fri 9-18", "fri-mon 09:00-18:00",
+		"mon,mon 09:00-18:00", "mon-fri 18:00-09:00", "mon-fri 09:00-09:00", "mon-fri 09:00-25:00", "weekdays 09:00-18:00"} {
+		if h, err := catalog.ParseHelpHours(bad); err == nil {
+			t.Errorf("ParseHelpHours(%q) = %+v, want an error", bad, h)
+		}
+	}
+}
+
+func TestHelpHours_OpenAt(t *testing.T) {
+	almaty, err := time.LoadLocation("Asia/Almaty")
+	if err != nil {
+		t.Fatal(err)
+	}
+	weekdays, err := catalog.ParseHelpHours("mon-fri 09:00-18:00")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// 7 December 2026 is a Monday.
+	at := func(day, hour, minute int) time.Time { return time.Date(2026, 12, day, hour, minute, 0, 0, almaty) }
+	tests := []struct {
+		name  string
+		hours catalog.HelpHours
+		at    time.Time
+		want  bool
+	}{
+		{"around the clock at night", catalog.HelpHours{Always: true}, at(13, 3, 0), true},
+		{"opening minute", weekdays, at(7, 9, 0), true},
+		{"last minute", weekdays, at(7, 17, 59), true},
+		{"closing minute", weekdays, at(7, 18, 0), false},
+		{"before opening", weekdays, at(11, 8, 59), false},
+		{"saturday", weekdays, at(12, 12, 0), false},
+	}
+	for _, tt := range tests {
+		if got := tt.hours.OpenAt(tt.at); got != tt.want {
+			t.Errorf("%s: OpenAt(%v) = %v, want %v", tt.name, tt.at, got, tt.want)
+		}
+	}
+}

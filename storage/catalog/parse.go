@@ -12,7 +12,9 @@ import (
 	"slices"
 	"strings"
 	"time"
+	"unicode"
 	"unicode/utf16"
+	"unicode/utf8"
 
 	"github.com/BurntSushi/toml"
 )
@@ -165,6 +167,15 @@ type rawCatalog struct {
 	Centers   []rawCenter   `toml:"centers"`
 	Types     []rawType     `toml:"types"`
 	Events    []rawEvent    `toml:"events"`
+	HelpLines []rawHelpLine `toml:"help_lines"`
+}
+
+type rawHelpLine struct {
+	Number      rawValue `toml:"number"`
+	Name        rawValue `toml:"name"`
+	Description rawValue `toml:"description"`
+	Hours       rawValue `toml:"hours"`
+	Free        rawValue `toml:"free"`
 }
 
 type rawDistrict struct {
@@ -210,6 +221,9 @@ type rawType struct {
 	Name        rawValue `toml:"name"`
 	Description rawValue `toml:"description"`
 	Bring       rawValue `toml:"bring"`
+	Anonymous   rawValue `toml:"anonymous"`
+	Discreet    rawValue `toml:"discreet"`
+	Letter      rawValue `toml:"letter"`
 }
 
 type rawEvent struct {
@@ -250,6 +264,8 @@ func rawTable(path string) reflect.Type {
 		return reflect.TypeFor[rawType]()
 	case "events":
 		return reflect.TypeFor[rawEvent]()
+	case "help_lines":
+		return reflect.TypeFor[rawHelpLine]()
 	}
 	return nil
 }
@@ -396,6 +412,10 @@ func (p *parser) whereKey(e srcEntry, k toml.Key) (at, string) {
 		if i := item(0); i >= 0 && i < len(r.Events) {
 			w.kind, w.id = "event", idOf(r.Events[i].ID)
 		}
+	case "help_lines":
+		if i := item(0); i >= 0 && i < len(r.HelpLines) {
+			w.kind, w.id = "help line", idOf(r.HelpLines[i].Number)
+		}
 	case "":
 	default:
 		key = parent + "." + key
@@ -504,6 +524,14 @@ func (p *parser) catalog(loc *time.Location) *Catalog {
 		t.Description = p.text(w, "description", rt.Description, bothOrNeither, MaxDescriptionLen)
 		t.Bring = p.text(w, "bring", rt.Bring, bothOrNeither, MaxBringLen)
 		t.Emoji, _ = p.str(w, "emoji", rt.Emoji)
+		t.Anonymous, _ = p.bool(w, "anonymous", rt.Anonymous)
+		t.Discreet, _ = p.bool(w, "discreet", rt.Discreet)
+		t.Letter = p.text(w, "letter", rt.Letter, bothOrNeither, 1)
+		for _, l := range []string{t.Letter.KK, t.Letter.RU} {
+			if r, _ := utf8.DecodeRuneInString(l); l != "" && !unicode.IsLetter(r) {
+				p.add(w, "letter", "%q is not a letter: the code of an anonymous booking starts with it, like П-4821", l)
+			}
+		}
 		if t.ID != "" {
 			c.types[t.ID] = len(c.Types)
 		}
@@ -537,7 +565,92 @@ func (p *parser) catalog(loc *time.Location) *Catalog {
 	if len(r.Types) == 0 {
 		p.add(root, "types", "the catalog has no consultation [[types]]")
 	}
+
+	firstNumber := make(map[string]int) // digits of a number -> line of its first line
+	for i, rh := range r.HelpLines {
+		w := at{path: "help_lines", item: []int{i}, kind: "help line", id: idOf(rh.Number)}
+		h := p.helpLine(w, rh)
+		if h.Number != "" {
+			digits := strings.ReplaceAll(h.Number, " ", "")
+			if first, dup := firstNumber[digits]; dup {
+				p.add(w, "number", "the number is listed twice (first on line %d)", first)
+			} else {
+				firstNumber[digits] = p.src.line(w.path, w.item, "number")
+			}
+		}
+		c.HelpLines = append(c.HelpLines, h)
+	}
+	switch {
+	case len(r.HelpLines) == 0:
+		// A person who writes that they want to die must always be shown
+		// where to call; a catalog without a line would leave them with
+		// nothing, so the bot refuses it rather than start.
+		p.add(root, "help_lines", "the catalog has no [[help_lines]]: add at least the national ones (111, 112) that the bot shows to a person in crisis")
+	case len(r.HelpLines) > MaxHelpLines:
+		p.add(root, "help_lines", "%d help lines: keep it to %d, so the card fits on a phone's screen", len(r.HelpLines), MaxHelpLines)
+	}
 	return c
+}
+
+// helpLine reads one [[help_lines]] entry. Its number stands in for an id in
+// problems (w.id): a help line has none, and the number is what an editor
+// looks for.
+func (p *parser) helpLine(w at, rh rawHelpLine) HelpLine {
+	var h HelpLine
+	number, ok := p.str(w, "number", rh.Number)
+	switch {
+	case !ok && !rh.Number.set:
+		p.add(w, "number", "missing number, e.g. number = \"111\"")
+	case !ok:
+	case !validHelpNumber(number):
+		p.add(w, "number", "%q is not a number as dialled: use digits and spaces, a + only in front, at least 3 digits", number)
+	case len(number) > MaxPhoneLen:
+		p.add(w, "number", "%q is %d characters long: keep it to %d, one number", number, len(number), MaxPhoneLen)
+	default:
+		h.Number = number
+	}
+	h.Name = p.text(w, "name", rh.Name, required, MaxNameLen)
+	h.Description = p.text(w, "description", rh.Description, required, MaxHelpLineDescriptionLen)
+
+	switch v := rh.Hours.v.(type) {
+	case nil:
+		p.add(w, "hours", "missing hours: \"24/7\" or days and hours like \"mon-fri 09:00-18:00\"")
+	case string:
+		hours, err := ParseHelpHours(v)
+		if err != nil {
+			p.add(w, "hours", "%v", err)
+		}
+		h.Hours = hours
+	default:
+		p.add(w, "hours", "%s is not hours: write \"24/7\" or \"mon-fri 09:00-18:00\" in quotes", fmtValue(v))
+	}
+
+	// Required rather than defaulted: "free" on a card tells a person with
+	// no money on the phone that they can still call, so the catalog must
+	// say it, not the bot assume it.
+	free, ok := p.bool(w, "free", rh.Free)
+	if !ok && !rh.Free.set {
+		p.add(w, "free", "missing free = true or false: whether calls cost nothing")
+	}
+	h.Free = free
+	return h
+}
+
+// validHelpNumber reports whether s is a number as a phone dials it: digits
+// and single spaces, a + only in front, 3 to 15 digits (E.164's most).
+func validHelpNumber(s string) bool {
+	digits := 0
+	for i := 0; i < len(s); i++ {
+		switch b := s[i]; {
+		case b >= '0' && b <= '9':
+			digits++
+		case b == '+' && i == 0:
+		case b == ' ' && i > 0 && s[i-1] != ' ' && s[i-1] != '+':
+		default:
+			return false
+		}
+	}
+	return digits >= 3 && digits <= 15 && s[len(s)-1] != ' '
 }
 
 func (p *parser) center(w at, rc rawCenter, c *Catalog, id string) Center {

@@ -2,6 +2,7 @@ package catalog_test
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -92,6 +93,40 @@ func TestDefault(t *testing.T) {
 			t.Errorf("type %q: bring %+v, emoji %q", id, ty.Bring, ty.Emoji)
 		}
 	}
+	// Psychology is the consultation young people skip if anyone has to
+	// know: only it is anonymous and discreet.
+	for _, ty := range c.Types {
+		want := ty.ID == "psychology"
+		if ty.Anonymous != want || ty.Discreet != want {
+			t.Errorf("type %q: anonymous %v, discreet %v; want %v", ty.ID, ty.Anonymous, ty.Discreet, want)
+		}
+	}
+
+	// Anonymous codes start with the letter staff know the type by: П for
+	// a psychologist in both languages, though the Russian name starts with
+	// "Консультация".
+	for _, tt := range []struct{ typ, lang, want string }{
+		{"psychology", "ru", "П"}, {"psychology", "kk", "П"}, {"career", "ru", "К"}, {"career", "kk", "М"}, {"legal", "ru", "Ю"},
+	} {
+		ty, _ := c.Type(tt.typ)
+		if got := ty.CodeLetter(tt.lang); got != tt.want {
+			t.Errorf("type %q: CodeLetter(%s) = %q, want %q", tt.typ, tt.lang, got, tt.want)
+		}
+	}
+
+	// The national lines, free and around the clock, 111 first: it is the
+	// one for violence at home or at school.
+	var numbers []string
+	for _, h := range c.HelpLines {
+		numbers = append(numbers, h.Number)
+		if !h.Free || !h.Hours.Always || h.Name.KK == "" || h.Name.RU == "" || h.Description.KK == "" || h.Description.RU == "" {
+			t.Errorf("help line %+v", h)
+		}
+	}
+	if strings.Join(numbers, ",") != "111,112" {
+		t.Errorf("help lines %v, want 111 and 112", numbers)
+	}
+
 	for _, typ := range []string{"housing", "health"} {
 		if _, ok := c.ScheduleFor("karasai", typ); !ok {
 			t.Errorf("Karasai has no %s schedule", typ)
@@ -185,6 +220,13 @@ title = { kk = "Тренинг", ru = "Тренинг" }
 start = "2026-12-05 15:00"
 minutes = 90
 capacity = 20
+
+[[help_lines]]
+number = "111"
+name = { kk = "Байланыс орталығы", ru = "Контакт-центр" }
+description = { kk = "Отбасы мен балалар құқығы", ru = "Права семьи и детей" }
+hours = "24/7"
+free = true
 `
 
 const secondCenter = `
@@ -218,6 +260,19 @@ func edit(t *testing.T, src, old, new string) string {
 		t.Fatalf("%q not in the snippet", old)
 	}
 	return strings.Replace(src, old, new, 1)
+}
+
+// helpLine replaces old with new in the help line of base.
+func helpLine(old, new string) func(t *testing.T) string {
+	return func(t *testing.T) string {
+		i := strings.Index(base, "[[help_lines]]")
+		return base[:i] + edit(t, base[i:], old, new)
+	}
+}
+
+// extraHelpLine is one more help line with the given number.
+func extraHelpLine(number string) string {
+	return "\n[[help_lines]]\nnumber = \"" + number + "\"\nname = { kk = \"А\", ru = \"Б\" }\ndescription = { kk = \"А\", ru = \"Б\" }\nhours = \"24/7\"\nfree = true\n"
 }
 
 // centerLine adds a line to the center of base.
@@ -453,6 +508,91 @@ func TestParse_problems(t *testing.T) {
 		{"phone number too long",
 			centerLine("phone = \"+7 727 000 00 00 +7 727 000 00 01\""),
 			want{"phone = ", 0, "center", "kaskelen", "phone", "keep it to 30"}},
+		// Help lines: a person in crisis gets these numbers, so the catalog
+		// must have one and every one must be dialable.
+		{"no help line",
+			func(t *testing.T) string { return base[:strings.Index(base, "[[help_lines]]")] },
+			want{"", 0, "", "", "help_lines", "the catalog has no [[help_lines]]"}},
+		{"help number with letters",
+			helpLine(`number = "111"`, `number = "111a"`),
+			want{`number = "111a"`, 0, "help line", "111a", "number", "not a number as dialled"}},
+		{"help number with a plus inside",
+			helpLine(`number = "111"`, `number = "8+777"`),
+			want{`number = "8+777"`, 0, "help line", "8+777", "number", "a + only in front"}},
+		{"help number with a dash",
+			helpLine(`number = "111"`, `number = "8-800-080-01-11"`),
+			want{`number = "8-800-080-01-11"`, 0, "help line", "8-800-080-01-11", "number", "digits and spaces"}},
+		{"help number too short",
+			helpLine(`number = "111"`, `number = "11"`),
+			want{`number = "11"`, 0, "help line", "11", "number", "at least 3 digits"}},
+		{"help number as a number",
+			helpLine(`number = "111"`, `number = 111`),
+			want{`number = 111`, 0, "help line", "", "number", "not a string"}},
+		{"help line without number",
+			helpLine("number = \"111\"\n", ""),
+			want{"[[help_lines]]", 0, "help line", "", "number", "missing number"}},
+		{"help line twice",
+			func(t *testing.T) string { return base + extraHelpLine("1 11") },
+			want{`number = "1 11"`, 0, "help line", "1 11", "number", "listed twice (first on line 43)"}},
+		{"help line without Russian description",
+			helpLine(`ru = "Права семьи и детей"`, `ru = ""`),
+			want{`description = {`, 0, "help line", "111", "description", "missing the Russian text (ru)"}},
+		{"help line description too long",
+			helpLine(`ru = "Права семьи и детей"`, `ru = "`+strings.Repeat("ж", catalog.MaxHelpLineDescriptionLen+1)+`"`),
+			want{`description = {`, 0, "help line", "111", "description", "is 201 characters long: keep it to 200"}},
+		{"help hours in words",
+			helpLine(`hours = "24/7"`, `hours = "always"`),
+			want{`hours = "always"`, 0, "help line", "111", "hours", `use "24/7" or days and hours`}},
+		{"help hours backwards",
+			helpLine(`hours = "24/7"`, `hours = "fri-mon 09:00-18:00"`),
+			want{`hours = "fri-mon`, 0, "help line", "111", "hours", "runs backwards"}},
+		{"help hours close before open",
+			helpLine(`hours = "24/7"`, `hours = "mon-fri 18:00-09:00"`),
+			want{`hours = "mon-fri 18:00-09:00"`, 0, "help line", "111", "hours", "not after it opens"}},
+		{"help hours with a bad day",
+			helpLine(`hours = "24/7"`, `hours = "mon,funday 09:00-18:00"`),
+			want{`hours = "mon,funday`, 0, "help line", "111", "hours", `"funday" is not a weekday`}},
+		{"help hours without quotes",
+			helpLine(`hours = "24/7"`, `hours = 24`),
+			want{`hours = 24`, 0, "help line", "111", "hours", "is not hours"}},
+		{"help line without free",
+			helpLine("free = true\n", ""),
+			want{"[[help_lines]]", 0, "help line", "111", "free", "missing free"}},
+		{"help line free in words",
+			helpLine("free = true", `free = "yes"`),
+			want{`free = "yes"`, 0, "help line", "111", "free", "not true or false"}},
+		{"misspelt help line key",
+			helpLine(`number = "111"`, "number = \"111\"\nnumbr = \"112\""),
+			want{`numbr = "112"`, 0, "help line", "111", "numbr", "unknown key (did you mean number?)"}},
+		{"too many help lines",
+			func(t *testing.T) string {
+				src := base
+				for i := range catalog.MaxHelpLines {
+					src += extraHelpLine(fmt.Sprintf("10%d", i))
+				}
+				return src
+			},
+			want{"", 0, "", "", "help_lines", "9 help lines: keep it to 8"}},
+		{"anonymous in words",
+			func(t *testing.T) string {
+				return edit(t, base, `name = { kk = "Мансап", ru = "Карьера" }`, "name = { kk = \"Мансап\", ru = \"Карьера\" }\nanonymous = \"yes\"")
+			},
+			want{`anonymous = "yes"`, 0, "type", "career", "anonymous", "not true or false"}},
+		{"code letter a digit",
+			func(t *testing.T) string {
+				return edit(t, base, `name = { kk = "Мансап", ru = "Карьера" }`, "name = { kk = \"Мансап\", ru = \"Карьера\" }\nletter = { kk = \"1\", ru = \"К\" }")
+			},
+			want{`letter = {`, 0, "type", "career", "letter", `"1" is not a letter`}},
+		{"code letter too long",
+			func(t *testing.T) string {
+				return edit(t, base, `name = { kk = "Мансап", ru = "Карьера" }`, "name = { kk = \"Мансап\", ru = \"Карьера\" }\nletter = { kk = \"М\", ru = \"Кар\" }")
+			},
+			want{`letter = {`, 0, "type", "career", "letter", "keep it to 1"}},
+		{"misspelt discreet",
+			func(t *testing.T) string {
+				return edit(t, base, `name = { kk = "Мансап", ru = "Карьера" }`, "name = { kk = \"Мансап\", ru = \"Карьера\" }\ndiscrete = true")
+			},
+			want{`discrete = true`, 0, "type", "career", "discrete", "unknown key (did you mean discreet?)"}},
 		// A syntax error stops the decoder: only its line is known, but that
 		// one is always known.
 		{"syntax error",
@@ -515,7 +655,7 @@ func TestParse_emptyFile(t *testing.T) {
 	if !errors.As(err, &ve) {
 		t.Fatalf("Parse error = %v, want a *ValidationError", err)
 	}
-	for _, field := range []string{"time_zone", "region", "centers", "types"} {
+	for _, field := range []string{"time_zone", "region", "centers", "types", "help_lines"} {
 		if !strings.Contains(err.Error(), "field "+field+": ") {
 			t.Errorf("no problem with %s in:\n%v", field, err)
 		}
