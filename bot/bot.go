@@ -108,11 +108,12 @@ type Bot struct {
 	self     tgbotapi.User
 	admins   map[int64]bool
 
-	routes routeTable
-	done   *doneLog
-	bg     *tg.Background // callback answers and staff notices, outside handlers
-	health health
-	casts  *broadcaster
+	routes   routeTable
+	features []feature // the parts built as types (feature.go), in registration order
+	done     *doneLog
+	bg       *tg.Background // callback answers and staff notices, outside handlers
+	health   health
+	casts    *broadcaster
 
 	// pollSleep waits out the poll loop's backoff; tests pass one that
 	// moves their fake clock instead.

@@ -237,6 +237,10 @@ func (b *Bot) buildRoutes() routeTable {
 		},
 	}
 
+	for _, f := range b.features {
+		f.routes(&t)
+	}
+
 	t.menuByText = make(map[string]Handler)
 	for _, row := range t.menu {
 		for _, it := range row {

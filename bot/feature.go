@@ -1,0 +1,57 @@
+package bot
+
+import (
+	"context"
+	"log/slog"
+	"time"
+
+	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
+
+	"jastar/bot/ops"
+	"jastar/locales"
+	"jastar/storage/catalog"
+)
+
+// The shape of a feature. The older features are still methods on *Bot;
+// new ones are types, each with:
+//   - a kit: the replies through the transport and the read-only parts
+//     every feature shares (catalog, configuration, clock, texts, logger,
+//     metrics);
+//   - the narrow store interface it uses, declared in its own file, so the
+//     types say what it reads and writes;
+//   - a routes method in routes.go that adds its entry points to the
+//     table, so routes.go stays the one list of every entry point.
+// The bot builds each feature once in New and registers its routes.
+
+// replies is the transport as a feature sees it: answer the request, send
+// to a chat, edit the message a button was pressed on, answer the press.
+// *Bot implements it over the rate-limited sender.
+type replies interface {
+	reply(ctx context.Context, r *Request, text string, markup any) (int, error)
+	sendText(ctx context.Context, chatID int64, text string, markup any) (int, error)
+	edit(ctx context.Context, r *Request, text string, kb *tgbotapi.InlineKeyboardMarkup) error
+	answer(ctx context.Context, r *Request, text string)
+	alert(ctx context.Context, r *Request, text string)
+}
+
+// kit is what every feature is given. It holds no store: each feature
+// adds the narrow store interface it uses.
+type kit struct {
+	tx      replies
+	cat     *catalog.Catalog
+	cfg     Config
+	loc     *locales.Bundle
+	now     func() time.Time
+	log     *slog.Logger
+	metrics *ops.Metrics
+}
+
+// kit returns the kit of a feature, its logger named for it.
+func (b *Bot) kit(component string) kit {
+	return kit{tx: b, cat: b.cat, cfg: b.cfg, loc: b.loc, now: b.now, log: b.log.With("feature", component), metrics: b.metrics}
+}
+
+// feature is a part of the bot that registers its own entry points.
+type feature interface {
+	routes(t *routeTable)
+}
