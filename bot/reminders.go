@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strconv"
 	"time"
 
 	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
@@ -215,9 +214,9 @@ func (b *Bot) sendEventNotice(ctx context.Context, r storage.Reminder, u storage
 // reminderEvent loads the event of an event reminder or notice and the
 // person's registration; found is false when they have none.
 func (b *Bot) reminderEvent(ctx context.Context, r storage.Reminder) (e storage.Event, reg storage.Registration, found bool, err error) {
-	id, err := strconv.ParseUint(r.EventID, 10, 64)
-	if err != nil {
-		return e, reg, false, fmt.Errorf("reminder %d: event id %q: %w", r.ID, r.EventID, errObsolete)
+	id := r.EventID
+	if id == 0 {
+		return e, reg, false, fmt.Errorf("reminder %d: no event: %w", r.ID, errObsolete)
 	}
 	if e, err = b.store.Event(ctx, id); err != nil {
 		return e, reg, false, fmt.Errorf("reminder %d: %w", r.ID, err)

@@ -272,7 +272,7 @@ func (s *Reminders) settle(ctx context.Context, r storage.Reminder, uncertain bo
 type subjectKey struct {
 	chatID    int64
 	bookingID uint64
-	eventID   string
+	eventID   uint64
 	kind      storage.ReminderKind // "" for the timed reminders
 }
 

@@ -3,7 +3,6 @@ package storage
 import (
 	"context"
 	"errors"
-	"strconv"
 	"time"
 )
 
@@ -50,7 +49,7 @@ func (k ReminderKind) Notice() bool {
 
 // EventNotice is a notice of kind to one person about event e, due at now.
 func EventNotice(kind ReminderKind, e Event, chatID int64, now time.Time) Reminder {
-	return Reminder{Kind: kind, EventID: strconv.FormatUint(e.ID, 10), ChatID: chatID, Due: now.UTC(), Start: e.Start.UTC()}
+	return Reminder{Kind: kind, EventID: e.ID, ChatID: chatID, Due: now.UTC(), Start: e.Start.UTC()}
 }
 
 // FeedbackAfter is how long after a consultation's end the feedback
@@ -88,7 +87,7 @@ type Reminder struct {
 	ID        uint64
 	Kind      ReminderKind
 	BookingID uint64 // 0 for event reminders
-	EventID   string // decimal event id; "" for booking reminders
+	EventID   uint64 // 0 for booking reminders
 	ChatID    int64
 	Due       time.Time
 	// Start is when the appointment begins, so a sweep after downtime can
@@ -115,7 +114,7 @@ func DefaultReminderPolicy(loc *time.Location) ReminderPolicy {
 
 // ForEvent returns the reminders of a registration for an event starting at
 // start, with the same rules as ForBooking.
-func (p ReminderPolicy) ForEvent(eventID string, chatID int64, start, now time.Time) []Reminder {
+func (p ReminderPolicy) ForEvent(eventID uint64, chatID int64, start, now time.Time) []Reminder {
 	rs := p.ForBooking(Booking{ChatID: chatID, Start: start}, now)
 	for i := range rs {
 		rs[i].EventID = eventID

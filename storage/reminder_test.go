@@ -73,12 +73,12 @@ func TestFeedbackReminder(t *testing.T) {
 func TestReminderPolicy_ForEvent(t *testing.T) {
 	almaty := time.FixedZone("Asia/Almaty", 5*3600)
 	start := time.Date(2026, 12, 5, 15, 0, 0, 0, almaty)
-	got := DefaultReminderPolicy(almaty).ForEvent("fest", 42, start, time.Date(2026, 12, 1, 10, 0, 0, 0, almaty))
+	got := DefaultReminderPolicy(almaty).ForEvent(17, 42, start, time.Date(2026, 12, 1, 10, 0, 0, 0, almaty))
 	if len(got) != 2 || got[0].Kind != ReminderEventDayBefore || got[1].Kind != ReminderEventHourBefore {
 		t.Fatalf("got %+v", got)
 	}
 	for _, r := range got {
-		if r.EventID != "fest" || r.BookingID != 0 || r.ChatID != 42 || !r.Start.Equal(start) {
+		if r.EventID != 17 || r.BookingID != 0 || r.ChatID != 42 || !r.Start.Equal(start) {
 			t.Errorf("reminder %+v", r)
 		}
 	}

@@ -14,19 +14,31 @@ import (
 )
 
 type reminderRecord struct {
-	Kind      string    `json:"kind"`
-	BookingID uint64    `json:"booking_id,omitempty"`
-	EventID   string    `json:"event_id,omitempty"`
-	ChatID    int64     `json:"chat_id"`
-	Due       time.Time `json:"due"`
-	Start     time.Time `json:"start"`
+	Kind      string `json:"kind"`
+	BookingID uint64 `json:"booking_id,omitempty"`
+	// EventID is decimal text, as records have always had it; the domain's
+	// Reminder.EventID is the number.
+	EventID string    `json:"event_id,omitempty"`
+	ChatID  int64     `json:"chat_id"`
+	Due     time.Time `json:"due"`
+	Start   time.Time `json:"start"`
 }
 
 func (r reminderRecord) toReminder(id uint64) storage.Reminder {
 	return storage.Reminder{
-		ID: id, Kind: storage.ReminderKind(r.Kind), BookingID: r.BookingID, EventID: r.EventID,
+		ID: id, Kind: storage.ReminderKind(r.Kind), BookingID: r.BookingID, EventID: parseEventID(r.EventID),
 		ChatID: r.ChatID, Due: r.Due, Start: r.Start,
 	}
+}
+
+// parseEventID reads a record's event id; "" (a booking's reminder) and
+// anything unreadable are 0, no event.
+func parseEventID(s string) uint64 {
+	id, err := strconv.ParseUint(s, 10, 64)
+	if err != nil {
+		return 0
+	}
+	return id
 }
 
 // addReminders stores reminders with their due and booking indexes, inside
@@ -72,7 +84,7 @@ func putReminder(tx *bolt.Tx, r storage.Reminder) error {
 
 func encodeReminder(r storage.Reminder) ([]byte, error) {
 	raw, err := json.Marshal(reminderRecord{
-		Kind: string(r.Kind), BookingID: r.BookingID, EventID: r.EventID,
+		Kind: string(r.Kind), BookingID: r.BookingID, EventID: formatEventID(r.EventID),
 		ChatID: r.ChatID, Due: r.Due.UTC(), Start: r.Start.UTC(),
 	})
 	if err != nil {
@@ -81,15 +93,16 @@ func encodeReminder(r storage.Reminder) ([]byte, error) {
 	return raw, nil
 }
 
-// reminderEventID is the event id of an event reminder: Reminder.EventID is
-// the decimal event id.
-func reminderEventID(r storage.Reminder) (uint64, bool) {
-	if r.EventID == "" {
-		return 0, false
+// formatEventID writes an event id as records hold it: "" for none.
+func formatEventID(id uint64) string {
+	if id == 0 {
+		return ""
 	}
-	id, err := strconv.ParseUint(r.EventID, 10, 64)
-	return id, err == nil
+	return strconv.FormatUint(id, 10)
 }
+
+// reminderEventID is the event id of an event reminder.
+func reminderEventID(r storage.Reminder) (uint64, bool) { return r.EventID, r.EventID != 0 }
 
 // deleteEventReminders removes the reminders and notices of one person's
 // registration for an event, or of every registration when chatID is nil;
@@ -458,7 +471,7 @@ func (db *DB) AddReminders(ctx context.Context, rs []storage.Reminder) error {
 
 // addEventReminders writes the reminders of one person's place at an event.
 func addEventReminders(tx *bolt.Tx, e storage.Event, chatID int64, rem storage.ReminderPolicy, now time.Time) error {
-	return addReminders(tx, rem.ForEvent(strconv.FormatUint(e.ID, 10), chatID, e.Start, now))
+	return addReminders(tx, rem.ForEvent(e.ID, chatID, e.Start, now))
 }
 
 // rewriteEventReminders replaces the reminders of everyone registered for

@@ -15,9 +15,9 @@ func TestEventReminders_DeletedPerPersonAndPerEvent(t *testing.T) {
 	db, _ := openTemp(t)
 	p := storage.DefaultReminderPolicy(testAlmaty)
 	var rs []storage.Reminder
-	rs = append(rs, p.ForEvent("7", 1, at(5, 15), testNow)...)
-	rs = append(rs, p.ForEvent("7", -2, at(5, 15), testNow)...)
-	rs = append(rs, p.ForEvent("8", 1, at(6, 15), testNow)...)
+	rs = append(rs, p.ForEvent(7, 1, at(5, 15), testNow)...)
+	rs = append(rs, p.ForEvent(7, -2, at(5, 15), testNow)...)
+	rs = append(rs, p.ForEvent(8, 1, at(6, 15), testNow)...)
 	if err := db.AddReminders(ctx, rs); err != nil {
 		t.Fatal(err)
 	}
@@ -37,7 +37,7 @@ func TestEventReminders_DeletedPerPersonAndPerEvent(t *testing.T) {
 	}
 	var desc []string
 	for _, r := range got {
-		desc = append(desc, fmt.Sprintf("%s/%d/%s", r.EventID, r.ChatID, r.Kind))
+		desc = append(desc, fmt.Sprintf("%d/%d/%s", r.EventID, r.ChatID, r.Kind))
 	}
 	if want := "[7/-2/event_day_before 7/-2/event_hour_before]"; fmt.Sprint(desc) != want {
 		t.Errorf("left %v, want %s", desc, want)
@@ -155,7 +155,7 @@ func TestCancelEvent_NoticesInTheSameTransaction(t *testing.T) {
 	}
 	got := make(map[int64]int)
 	for _, r := range due {
-		if r.Kind != storage.ReminderEventCancelled || r.EventID != fmt.Sprint(e.ID) || !r.Start.Equal(e.Start) {
+		if r.Kind != storage.ReminderEventCancelled || r.EventID != e.ID || !r.Start.Equal(e.Start) {
 			t.Errorf("unexpected due reminder %+v", r)
 		}
 		got[r.ChatID]++
