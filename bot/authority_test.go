@@ -30,6 +30,7 @@ func (h *harness) chatState(chatID int64) string {
 // nobody. Whatever the button, nothing of the victim's changes, nothing
 // appears in their chat, and the presser is told in their own language.
 func TestCallbacks_AuthorityComesFromThePresser(t *testing.T) {
+	t.Parallel()
 	h, clock := bookingHarness(t)
 	ctx := context.Background()
 	victim := h.person(4001, storage.Russian)
@@ -136,6 +137,7 @@ func TestCallbacks_AuthorityComesFromThePresser(t *testing.T) {
 // the group as if it were a person); staff buttons there work for staff
 // only, by who pressed them.
 func TestCallbacks_GroupsTakeOnlyStaffButtons(t *testing.T) {
+	t.Parallel()
 	h, _ := bookingHarness(t)
 	ctx := context.Background()
 	admin := telegramtest.User{ID: testAdmin, FirstName: "Админ", LanguageCode: "ru"}

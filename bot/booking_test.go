@@ -103,6 +103,7 @@ func (h *harness) toSummary(u telegramtest.User, lang string, d, hr int, phone s
 }
 
 func TestBooking_WholePathInBothLanguages(t *testing.T) {
+	t.Parallel()
 	h, _ := bookingHarness(t)
 	ctx := context.Background()
 	for i, lang := range []string{"ru", "kk"} {
@@ -221,6 +222,7 @@ func (h *harness) book(chatID int64, lang storage.Lang, center, typ string, star
 }
 
 func TestBooking_SlotTakenMeanwhileOffersNearest(t *testing.T) {
+	t.Parallel()
 	h, _ := bookingHarness(t)
 	u := telegramtest.User{ID: 601, FirstName: "Дана", LanguageCode: "ru"}
 	sum := h.toSummary(u, "ru", 2, 11, "+77010000001")
@@ -243,6 +245,7 @@ func TestBooking_SlotTakenMeanwhileOffersNearest(t *testing.T) {
 }
 
 func TestBooking_FlowRaceForTheLastSeat(t *testing.T) {
+	t.Parallel()
 	h, _ := bookingHarness(t)
 	h.book(700, storage.Russian, "karasai", "career", at(t, 2, 11)) // one of two seats left
 	const n = 50
@@ -282,6 +285,7 @@ func TestBooking_FlowRaceForTheLastSeat(t *testing.T) {
 // the time they just lost. The confirms reach the bot in one getUpdates
 // batch, so many handlers read the free times before the winner's write.
 func TestBooking_RaceLosersAreOfferedOnlyFreeSlots(t *testing.T) {
+	t.Parallel()
 	h, _ := bookingHarness(t)
 	ctx := context.Background()
 	taken := at(t, 2, 11)
@@ -377,6 +381,7 @@ func TestBooking_RaceLosersAreOfferedOnlyFreeSlots(t *testing.T) {
 }
 
 func TestMyBookings_RescheduleAndCancel(t *testing.T) {
+	t.Parallel()
 	h, _ := bookingHarness(t)
 	ctx := context.Background()
 	u := telegramtest.User{ID: 801, FirstName: "Ерлан", Username: "erlan", LanguageCode: "ru"}
@@ -431,6 +436,7 @@ func TestMyBookings_RescheduleAndCancel(t *testing.T) {
 }
 
 func TestBooking_LimitIsExplained(t *testing.T) {
+	t.Parallel()
 	h, _ := bookingHarness(t)
 	u := telegramtest.User{ID: 901, FirstName: "Алия", LanguageCode: "kk"}
 	for _, d := range []int{2, 3, 4} {
@@ -441,6 +447,7 @@ func TestBooking_LimitIsExplained(t *testing.T) {
 }
 
 func TestStaff_MarksAndCancelWithReason(t *testing.T) {
+	t.Parallel()
 	h, clock := bookingHarness(t)
 	ctx := context.Background()
 	person := telegramtest.User{ID: 1001, FirstName: "Әлия", LanguageCode: "kk"}
@@ -518,6 +525,7 @@ func TestStaff_MarksAndCancelWithReason(t *testing.T) {
 }
 
 func TestBooking_RestartMidDialogueResumes(t *testing.T) {
+	t.Parallel()
 	h, _ := bookingHarness(t)
 	u := telegramtest.User{ID: 1101, FirstName: "Нұрлан", LanguageCode: "ru"}
 	h.srv.SendText(u, "/book")
@@ -542,6 +550,7 @@ func TestBooking_RestartMidDialogueResumes(t *testing.T) {
 }
 
 func TestBooking_ForgedAndStaleButtonsRefused(t *testing.T) {
+	t.Parallel()
 	h, clock := bookingHarness(t)
 	ctx := context.Background()
 	u := telegramtest.User{ID: 1201, FirstName: "Мира", LanguageCode: "ru"}
@@ -615,6 +624,7 @@ func TestBooking_ForgedAndStaleButtonsRefused(t *testing.T) {
 // that center's types are offered, the place step is skipped, and Back
 // from the day list returns to the types.
 func TestBooking_FromCenterCard(t *testing.T) {
+	t.Parallel()
 	h, _ := bookingHarness(t)
 	l := tl("kk")
 	u := telegramtest.User{ID: 640, FirstName: "Дана", LanguageCode: "kk"}
@@ -656,6 +666,7 @@ func TestBooking_FromCenterCard(t *testing.T) {
 // TestBooking_PhoneStepHasBack: at the phone question the person can go
 // back to the times of the day and pick another.
 func TestBooking_PhoneStepHasBack(t *testing.T) {
+	t.Parallel()
 	h, _ := bookingHarness(t)
 	for i, lang := range []string{"ru", "kk"} {
 		t.Run(lang, func(t *testing.T) {
@@ -702,6 +713,7 @@ func replyKeyboardHas(m telegramtest.Message, label string) bool {
 // configured reminder times, and leaves out the day-before one when the
 // booking comes too late for it.
 func TestBooking_ConfirmationSaysTheRealReminders(t *testing.T) {
+	t.Parallel()
 	h, clock := bookingHarness(t, withConfig(func(c *Config) {
 		c.Reminders = storage.ReminderPolicy{DayBeforeAt: 19 * time.Hour, Before: 2 * time.Hour}
 	}))
@@ -725,6 +737,7 @@ func TestBooking_ConfirmationSaysTheRealReminders(t *testing.T) {
 // TestBooking_LimitReadsRight: the limit message agrees with its number in
 // Russian, whatever JASTAR_MAX_BOOKINGS is.
 func TestBooking_LimitReadsRight(t *testing.T) {
+	t.Parallel()
 	for _, tt := range []struct {
 		max  int
 		want string
@@ -753,6 +766,7 @@ func TestBooking_LimitReadsRight(t *testing.T) {
 // makes the effect certain: a handler waiting for the group would hold up
 // everyone behind it.
 func TestBooking_ConfirmationDoesNotWaitForStaff(t *testing.T) {
+	t.Parallel()
 	h, _ := bookingHarness(t, withConfig(func(c *Config) {
 		c.Workers = 1
 		c.Limits.PerGroupMinute = 40 // a burst of 3, then one each 1.5 s
@@ -823,6 +837,7 @@ func TestBooking_ConfirmationDoesNotWaitForStaff(t *testing.T) {
 // agrees with N in Russian whatever JASTAR_BOOKING_DAYS is, not only with
 // the default 14 ("в ближайшие 1 дней" before).
 func TestBooking_NoDaysAgreesWithItsNumber(t *testing.T) {
+	t.Parallel()
 	for _, tt := range []struct {
 		days int
 		want string
@@ -848,6 +863,7 @@ func TestBooking_NoDaysAgreesWithItsNumber(t *testing.T) {
 // renamed; a reply keyboard sent before still shows the old label, and
 // pressing it must still start booking, not answer "not understood".
 func TestBooking_FormerMenuLabelStillBooks(t *testing.T) {
+	t.Parallel()
 	h, _ := bookingHarness(t)
 	u := telegramtest.User{ID: 1802, FirstName: "Ә", LanguageCode: "ru"}
 	h.srv.SendText(u, "/start")

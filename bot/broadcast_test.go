@@ -191,6 +191,7 @@ func lastBroadcast(t *testing.T, h *harness) storage.Broadcast {
 }
 
 func TestBroadcast_NonAdminsRefused(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, withAdmin(0))
 	u := telegramtest.User{ID: 501, FirstName: "Нұрлан", LanguageCode: "kk"}
 	for _, cmd := range []string{"/broadcast", "/broadcasts"} {
@@ -218,6 +219,7 @@ func TestBroadcast_NonAdminsRefused(t *testing.T) {
 }
 
 func TestBroadcast_TopicAndDistrictTargetingWithPreview(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, withAdmin(0))
 	district := h.bot.cat.ListedDistricts()[0]
 	other := h.bot.cat.ListedDistricts()[1]
@@ -260,6 +262,7 @@ func TestBroadcast_TopicAndDistrictTargetingWithPreview(t *testing.T) {
 }
 
 func TestBroadcast_LanguageVersionsAndFallback(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, withAdmin(0))
 	kkReader := h.subscriber(21, storage.Kazakh, "", storage.TopicNews)
 	ruReader := h.subscriber(22, storage.Russian, "", storage.TopicNews)
@@ -309,6 +312,7 @@ func TestBroadcast_LanguageVersionsAndFallback(t *testing.T) {
 }
 
 func TestBroadcast_KeepsFormattingExactly(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, withAdmin(0))
 	reader := h.subscriber(31, storage.Kazakh, "", storage.TopicJobs)
 	// Stray "<b" and "*" would break HTML or Markdown parsing; entities
@@ -360,6 +364,7 @@ func entitiesEqual(a, b []tgbotapi.MessageEntity) bool {
 }
 
 func TestBroadcast_BlockedAndVanishedAreUnsubscribed(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, withAdmin(0))
 	ok := h.subscriber(41, storage.Kazakh, "", storage.TopicEvents)
 	blocked := h.subscriber(42, storage.Kazakh, "", storage.TopicEvents)
@@ -410,6 +415,7 @@ func countTo(calls []telegramtest.Call, chatID int64) int {
 }
 
 func TestBroadcast_429RetryAfterNothingLost(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, withAdmin(0))
 	var users []telegramtest.User
 	for i := range 6 {
@@ -458,6 +464,7 @@ func waitSent(t *testing.T, h *harness, id uint64, n int) storage.Broadcast {
 }
 
 func TestBroadcast_RestartResumesWithoutDuplicates(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, withAdmin(10))
 	const n = 40
 	ids := h.subscribers(n, 1001, storage.Kazakh, storage.TopicEvents)
@@ -484,6 +491,7 @@ func TestBroadcast_RestartResumesWithoutDuplicates(t *testing.T) {
 }
 
 func TestBroadcast_PauseResumeCancel(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, withAdmin(5))
 	const n = 30
 	ids := h.subscribers(n, 2001, storage.Russian, storage.TopicJobs)
@@ -543,6 +551,7 @@ func TestBroadcast_PauseResumeCancel(t *testing.T) {
 // delivered it, so the recipient is counted uncertain and the resumed
 // broadcast does not send it again.
 func TestBroadcast_PauseDuringALostAnswerNeverResends(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, withAdmin(5))
 	const n = 20
 	ids := h.subscribers(n, 3001, storage.Kazakh, storage.TopicNews)
@@ -609,6 +618,7 @@ func TestBroadcast_PauseDuringALostAnswerNeverResends(t *testing.T) {
 // ignored (the second must not become the Russian version), and the step
 // still waits for the Kazakh version.
 func TestBroadcast_AlbumRefused(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, withAdmin(0))
 	kkReader := h.subscriber(61, storage.Kazakh, "", storage.TopicNews)
 	ruReader := h.subscriber(62, storage.Russian, "", storage.TopicNews)

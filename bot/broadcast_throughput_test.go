@@ -33,6 +33,7 @@ var (
 // achieved rate, the 429s and the heap. At the default rate it requires 95%
 // of the configured rate and no 429 at all.
 func TestBroadcastThroughput(t *testing.T) {
+	t.Parallel()
 	if !*throughput {
 		t.Skip("opt-in: go test -run TestBroadcastThroughput -v -timeout 20m ./bot -args -throughput")
 	}

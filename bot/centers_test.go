@@ -73,6 +73,7 @@ func expectedNearest(cat *catalog.Catalog, lat, lon float64, n int) []catalog.Ne
 }
 
 func TestCenters_NearestFromLocation(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	cat := catalog.Default(almaty(t))
 	tests := []struct {
@@ -137,6 +138,7 @@ func TestCenters_NearestFromLocation(t *testing.T) {
 // The "Centers near me" button stays on the keyboard during a dialogue; the
 // location it sends must list the centers, not feed the dialogue's step.
 func TestCenters_LocationDuringDialogue(t *testing.T) {
+	t.Parallel()
 	h, clock := bookingHarness(t)
 	ctx := context.Background()
 	t.Run("booking", func(t *testing.T) {
@@ -181,6 +183,7 @@ func TestCenters_LocationDuringDialogue(t *testing.T) {
 }
 
 func TestCenters_FarAwayGetsEveryCenterAndDistricts(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	u := telegramtest.User{ID: 1201, FirstName: "Ann", LanguageCode: "ru"}
 	h.srv.SendLocation(u, 0, 0)
@@ -225,6 +228,7 @@ func TestCenters_FarAwayGetsEveryCenterAndDistricts(t *testing.T) {
 }
 
 func TestCenters_DistrictPathCardAndMap(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	u := telegramtest.User{ID: 1301, FirstName: "Дана", LanguageCode: "ru"}
 	h.srv.SendText(u, ru(locales.MenuDistricts))
@@ -257,6 +261,7 @@ func TestCenters_DistrictPathCardAndMap(t *testing.T) {
 }
 
 func TestCenters_DeepLink(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	t.Run("known center", func(t *testing.T) {
 		u := telegramtest.User{ID: 1401, FirstName: "Нұрлан", LanguageCode: "kk"}
@@ -285,6 +290,7 @@ func TestCenters_DeepLink(t *testing.T) {
 }
 
 func TestMainMenu_HasCentersAndEvents(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	u := telegramtest.User{ID: 1501, FirstName: "Ерлан", LanguageCode: "kk"}
 	h.srv.SendText(u, "/menu")
@@ -352,6 +358,7 @@ func longCatalog(t *testing.T, n int) *catalog.Catalog {
 // Telegram accepts (the fake refuses more than 4096 characters, so a card
 // too long would come back as "something went wrong").
 func TestCenters_LongestCatalogFitsTelegram(t *testing.T) {
+	t.Parallel()
 	const n = 14
 	cat := longCatalog(t, n)
 	h := newHarness(t, withCatalog(cat))

@@ -39,6 +39,7 @@ var rehearsedDates = []struct {
 // a holiday, and an event made relative to the clock can be found and
 // joined.
 func TestFlows_OnAnyDate(t *testing.T) {
+	t.Parallel()
 	for _, d := range rehearsedDates {
 		t.Run(d.name, func(t *testing.T) {
 			t.Parallel()

@@ -42,6 +42,7 @@ func twoChatCatalog(t *testing.T) *catalog.Catalog {
 }
 
 func TestStaffDigest_PerCenterChat(t *testing.T) {
+	t.Parallel()
 	h, clock := bookingHarness(t, withCatalog(twoChatCatalog(t)), withConfig(func(c *Config) { c.StaffChatID = 0 }))
 	ctx := context.Background()
 	h.srv.AddGroup(karasaiChat, "Karasai staff")
@@ -94,6 +95,7 @@ func TestStaffDigest_PerCenterChat(t *testing.T) {
 }
 
 func TestStaffDigest_FailedChatIsReportedAndRetriedTomorrow(t *testing.T) {
+	t.Parallel()
 	h, _ := bookingHarness(t, withCatalog(twoChatCatalog(t)), withConfig(func(c *Config) { c.StaffChatID = 0 }))
 	ctx := context.Background()
 	h.srv.AddGroup(kegenChat, "Kegen staff")
@@ -122,6 +124,7 @@ func (s subscribers) EventSubscribers(ctx context.Context, fn func(chatID int64,
 }
 
 func TestWeeklyDigest_ComingWeekInEachLanguage(t *testing.T) {
+	t.Parallel()
 	h, _ := bookingHarness(t)
 	ctx := context.Background()
 	for _, e := range []storage.Event{
@@ -170,6 +173,7 @@ func TestWeeklyDigest_ComingWeekInEachLanguage(t *testing.T) {
 // TestWeeklyDigest_SubscribersByDistrictOnMonday runs the job as main wires
 // it (the store lists the subscribers) at the cron's Monday 10:00.
 func TestWeeklyDigest_SubscribersByDistrictOnMonday(t *testing.T) {
+	t.Parallel()
 	h, clock := bookingHarness(t)
 	ctx := context.Background()
 	monday := at(t, 7, 10)

@@ -81,6 +81,7 @@ func (h *harness) openCard(u telegramtest.User, title string) telegramtest.Messa
 }
 
 func TestEvents_PagingEditsInPlace(t *testing.T) {
+	t.Parallel()
 	clock := december1(t)
 	h := newHarness(t, withClock(clock.Now))
 	// Six seed events of the catalog are upcoming on 1 December; four more,
@@ -163,6 +164,7 @@ func TestEvents_PagingEditsInPlace(t *testing.T) {
 }
 
 func TestEvents_RegistrationWaitlistMovesUp(t *testing.T) {
+	t.Parallel()
 	clock := december1(t)
 	h := newHarness(t, withClock(clock.Now))
 	ev := h.addEvent("karasai", "Шағын шеберхана", eventAt(t, 12, 10, 15), 2)
@@ -239,6 +241,7 @@ func TestEvents_RegistrationWaitlistMovesUp(t *testing.T) {
 // the same transaction, so after the restart the sweep tells the person,
 // once, in their language.
 func TestEvents_PromotionNoticeSurvivesACrash(t *testing.T) {
+	t.Parallel()
 	clock := december1(t)
 	h := newHarness(t, withClock(clock.Now))
 	ctx := context.Background()
@@ -263,6 +266,7 @@ func TestEvents_PromotionNoticeSurvivesACrash(t *testing.T) {
 }
 
 func TestEvents_ForgedAndStaleButtonsChangeNothing(t *testing.T) {
+	t.Parallel()
 	clock := december1(t)
 	h := newHarness(t, withClock(clock.Now))
 	ev := h.addEvent("karasai", "Кездесу", eventAt(t, 12, 10, 15), 5)
@@ -327,6 +331,7 @@ func staffCatalog(t testing.TB) *catalog.Catalog {
 }
 
 func TestStaff_NewEventDialogue(t *testing.T) {
+	t.Parallel()
 	clock := december1(t)
 	h := newHarness(t, withClock(clock.Now), withCatalog(staffCatalog(t)))
 	staff := telegramtest.User{ID: 900, FirstName: "Гүлнар", LanguageCode: "kk"}
@@ -399,6 +404,7 @@ func TestStaff_NewEventDialogue(t *testing.T) {
 }
 
 func TestStaff_NonStaffRefused(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, withCatalog(staffCatalog(t)))
 	u := telegramtest.User{ID: 901, FirstName: "Қонақ", LanguageCode: "kk"}
 	for _, cmd := range []string{"/newevent", "/cancelevent", "/editevent"} {
@@ -421,6 +427,7 @@ func TestStaff_NonStaffRefused(t *testing.T) {
 }
 
 func TestStaff_CancelTellsEveryoneRegistered(t *testing.T) {
+	t.Parallel()
 	clock := december1(t)
 	h := newHarness(t, withClock(clock.Now), withConfig(func(c *Config) { c.AdminIDs = []int64{800} }))
 	ev := h.addEvent("balkhash", "Кітап клубы", eventAt(t, 12, 9, 17), 1)
@@ -469,6 +476,7 @@ func TestStaff_CancelTellsEveryoneRegistered(t *testing.T) {
 }
 
 func TestStaff_EditEventKeepsAndMoves(t *testing.T) {
+	t.Parallel()
 	clock := december1(t)
 	h := newHarness(t, withClock(clock.Now), withCatalog(staffCatalog(t)))
 	ev := h.addEvent("karasai", "Дебат клубы", eventAt(t, 12, 8, 15), 1)

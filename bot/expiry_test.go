@@ -70,6 +70,7 @@ func assertMainMenu(t *testing.T, m telegramtest.Message, lang string) {
 // it expired and after how long, in their language, with the main menu;
 // the pressed message loses its buttons.
 func TestBooking_ExpiredDialogueSaysSo(t *testing.T) {
+	t.Parallel()
 	h, clock := bookingHarness(t)
 	for i, tc := range []struct {
 		lang         string
@@ -115,6 +116,7 @@ func TestBooking_ExpiredDialogueSaysSo(t *testing.T) {
 // the dialogue expired, with the main menu in its place, not "use the
 // buttons"; said once, and a new booking then goes through.
 func TestBooking_PhoneKeyboardAfterExpiry(t *testing.T) {
+	t.Parallel()
 	h, clock := bookingHarness(t)
 	for i, tc := range []struct {
 		name, lang string
@@ -169,6 +171,7 @@ func TestBooking_PhoneKeyboardAfterExpiry(t *testing.T) {
 // dialogue names the chat; /forget erases it with the rest, so the
 // database file holds the chat id in no key.
 func TestForget_ErasesExpiredDialogue(t *testing.T) {
+	t.Parallel()
 	h, clock := bookingHarness(t)
 	l := tl("ru")
 	u := telegramtest.User{ID: 2301, FirstName: "Zq7", LanguageCode: "ru"}

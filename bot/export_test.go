@@ -69,6 +69,7 @@ func readCSV(t *testing.T, data []byte) [][]string {
 }
 
 func TestExport_StaffScopeColumnsAndInjection(t *testing.T) {
+	t.Parallel()
 	h := scopedHarness(t)
 	made := at(t, 1, 9)
 	seedBooking(t, h, storage.Booking{ChatID: 11, Name: "=HYPERLINK(\"http://x\")", Username: "evil", Lang: storage.Russian,
@@ -153,6 +154,7 @@ func TestExport_StaffScopeColumnsAndInjection(t *testing.T) {
 }
 
 func TestStats_FiguresAndChart(t *testing.T) {
+	t.Parallel()
 	h, _ := bookingHarness(t)
 	made := time.Date(2026, 11, 1, 9, 0, 0, 0, almaty(t))
 	day := func(d, hr int) time.Time { return time.Date(2026, 11, d, hr, 0, 0, 0, almaty(t)) }

@@ -42,6 +42,7 @@ func waitCounter(t *testing.T, h *harness, name string, labels map[string]string
 // nothing is written (no booking, no reminder, no staff notice), and the
 // summary stays, so a press once the disk is fixed books once.
 func TestBooking_DatabaseFailsOnConfirm(t *testing.T) {
+	t.Parallel()
 	h, _, f := failingHarness(t)
 	ctx := context.Background()
 	u := telegramtest.User{ID: 701, FirstName: "Дана", LanguageCode: "ru"}
@@ -75,6 +76,7 @@ func TestBooking_DatabaseFailsOnConfirm(t *testing.T) {
 // person must hear that it is made (not "something went wrong") and staff
 // must hear of it: before the fix they got neither.
 func TestBooking_DialogueNotClosedStillConfirms(t *testing.T) {
+	t.Parallel()
 	h, _, f := failingHarness(t)
 	u := telegramtest.User{ID: 702, FirstName: "Дана", LanguageCode: "ru"}
 	sum := h.toSummary(u, "ru", 2, 11, "+77010000007")
@@ -93,6 +95,7 @@ func TestBooking_DialogueNotClosedStillConfirms(t *testing.T) {
 // recording that fails. It is not sent again (no spin, no duplicate), and
 // the booking stays owed to the digest, which lists it.
 func TestStaffNotice_DatabaseFailsAfterDelivery(t *testing.T) {
+	t.Parallel()
 	h, clock, f := failingHarness(t)
 	ctx := context.Background()
 	f.FailOn("MarkStaffNotified", 1, nil)
@@ -131,6 +134,7 @@ func waitCalls(t *testing.T, f *storagetest.Failing, method string, n int) {
 // panics. The process goes on, the panic is counted, later notices still
 // go, and the booking is listed in the digest like a dropped notice.
 func TestStaffNotice_PanicLeavesTheBookingToTheDigest(t *testing.T) {
+	t.Parallel()
 	h, clock, f := failingHarness(t)
 	ctx := context.Background()
 	f.PanicOn("MarkStaffNotified", 1, "card bug")
@@ -183,6 +187,7 @@ func waitNotified(t *testing.T, h *harness, chat int64) {
 // callback answer) that panics does not kill the process; it is counted,
 // and the bot keeps answering people.
 func TestBackground_PanicIsCountedAndTheBotGoesOn(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	h.bot.background(func(ctx context.Context) { panic("answer bug") })
 	waitCounter(t, h, "jastar_panics_total", map[string]string{"component": "background"}, 1)
@@ -197,6 +202,7 @@ func TestBackground_PanicIsCountedAndTheBotGoesOn(t *testing.T) {
 // are still marked handled, and the one whose mark was lost stays in the
 // inbox for the next start, as after a crash before the commit.
 func TestDoneLog_PanicKeepsTheUpdateForReplay(t *testing.T) {
+	t.Parallel()
 	h, _, f := failingHarness(t)
 	ctx := context.Background()
 	f.PanicOn("Done", f.Calls("Done")+1, "inbox bug")
@@ -230,6 +236,7 @@ func TestDoneLog_PanicKeepsTheUpdateForReplay(t *testing.T) {
 // booking fails. Nothing was sent, so the reminder is kept, not lost, and
 // the next minute's sweep sends it, once.
 func TestReminders_DatabaseFailsBeforeTheSend(t *testing.T) {
+	t.Parallel()
 	h, clock, f := failingHarness(t)
 	u := h.person(708, storage.Russian)
 	h.book(u.ID, storage.Russian, "karasai", "career", at(t, 2, 11))

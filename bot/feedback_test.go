@@ -12,6 +12,7 @@ import (
 )
 
 func TestFeedback_AfterAttendedOnceThenComment(t *testing.T) {
+	t.Parallel()
 	h, clock := bookingHarness(t)
 	ctx := context.Background()
 	u := h.person(3001, storage.Kazakh)
@@ -83,6 +84,7 @@ func TestFeedback_AfterAttendedOnceThenComment(t *testing.T) {
 }
 
 func TestFeedback_SkipComment(t *testing.T) {
+	t.Parallel()
 	h, clock := bookingHarness(t)
 	ctx := context.Background()
 	u := h.person(3101, storage.Russian)

@@ -15,6 +15,7 @@ import (
 // and expects the health check to say so; once the jam clears, the loop
 // polls again and the check recovers.
 func TestHealthy_TurnsUnhealthyWhenTheLoopStalls(t *testing.T) {
+	t.Parallel()
 	var mu sync.Mutex
 	now := time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC)
 	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }

@@ -18,6 +18,7 @@ import (
 // without a poll for too long, /healthz answers 503 (so the orchestrator
 // restarts the bot); when getUpdates answers again, 200.
 func TestHealthz_503WhileGetUpdatesHangs(t *testing.T) {
+	t.Parallel()
 	clock := &fakeClock{}
 	clock.Set(time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC))
 	h := newHarness(t, withClock(clock.Now))

@@ -8,6 +8,7 @@ import (
 )
 
 func TestICSFile(t *testing.T) {
+	t.Parallel()
 	loc := almaty(t)
 	start := time.Date(2026, 12, 2, 11, 0, 0, 0, loc)
 	out := string(icsFile(icsEvent{

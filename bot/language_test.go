@@ -7,6 +7,7 @@ import (
 	"go/parser"
 	"go/token"
 	"io/fs"
+	"maps"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -333,13 +334,22 @@ func TestMessages_EveryTextReadsRight(t *testing.T) {
 		}
 	}
 
+	// The samples are the same for every message: made once per language.
+	const variants = 84 // every count, month and name together: lcm(7, 12, 2)
+	samples := map[string][]sample{}
+	for _, lang := range locales.Languages {
+		for i := range variants {
+			samples[lang] = append(samples[lang], newSample(testLocales.For(lang), cat, i))
+		}
+	}
 	for _, m := range msgs {
 		l := testLocales.For(m.lang)
 		seen := map[string]bool{}
-		for i := range 84 { // every count, month and name together: lcm(7, 12, 2)
-			s := newSample(l, cat, i)
+		for i := range variants {
+			s := samples[m.lang][i]
 			if m.id == locales.BookDayLabel {
 				// The day buttons carry the short date (booking.go).
+				s.data = maps.Clone(s.data)
 				s.data["Date"] = l.ShortDate(time.Date(2026, time.Month(i%12+1), 3+i%25, 12, 0, 0, 0, cat.Location()))
 			}
 			got := s.render(l, m)
@@ -383,6 +393,7 @@ func TestMessages_EveryTextReadsRight(t *testing.T) {
 // menu and the events of the events menu are two lists; one label for both
 // told someone registered for an event that they had nothing.
 func TestMessages_MyListsHaveTheirOwnNames(t *testing.T) {
+	t.Parallel()
 	for _, lang := range locales.Languages {
 		l := testLocales.For(lang)
 		if l.T(locales.MenuMyBookings) == l.T(locales.ButtonMyEvents) {

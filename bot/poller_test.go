@@ -88,6 +88,7 @@ func waitClosed(t *testing.T, ch <-chan struct{}, what string) {
 // drain deadline, Run returns cleanly, and the update is handled again
 // after the restart.
 func TestRun_HandlerOutlivingTheDrainIsCancelledAndReplayed(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	u := telegramtest.User{ID: 1201, FirstName: "Д", LanguageCode: "ru"}
 	started, cancelled := make(chan struct{}), make(chan struct{})
@@ -135,6 +136,7 @@ func TestRun_HandlerOutlivingTheDrainIsCancelledAndReplayed(t *testing.T) {
 // it (before, getUpdates returned it at once, forever, in a busy loop) and
 // later messages are answered.
 func TestPoll_UndecodableUpdateIsConfirmed(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	u := telegramtest.User{ID: 1202, FirstName: "Е", LanguageCode: "ru"}
 	h.srv.SendText(u, "/help")
@@ -158,6 +160,7 @@ func TestPoll_UndecodableUpdateIsConfirmed(t *testing.T) {
 // client error is no Bot API; retrying cannot help, so Connect fails at
 // once and names the variable, instead of "unreachable, retrying" forever.
 func TestConnect_NotABotAPI(t *testing.T) {
+	t.Parallel()
 	connect := func(t *testing.T, endpoint string) error {
 		t.Helper()
 		bt, err := New(Config{Token: telegramtest.DefaultToken, APIEndpoint: endpoint}, Deps{Locales: testLocales})
@@ -198,6 +201,7 @@ func TestConnect_NotABotAPI(t *testing.T) {
 // old instance) is logged as an error naming the cause and polling resumes;
 // a minute of them stops the bot with that cause.
 func TestPoll_Conflict(t *testing.T) {
+	t.Parallel()
 	clockSleep := func(c *fakeClock) func(context.Context, time.Duration) error {
 		return func(ctx context.Context, d time.Duration) error {
 			c.Set(c.Now().Add(d))
@@ -246,6 +250,7 @@ func TestPoll_Conflict(t *testing.T) {
 // in the same chat must not run with a cancelled context: it stays in the
 // inbox and is handled after the restart.
 func TestRun_LateWorkAfterTheDrainIsRefused(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	u := telegramtest.User{ID: 1202, FirstName: "Д", LanguageCode: "ru"}
 	started, release, finished := make(chan struct{}), make(chan struct{}), make(chan struct{})

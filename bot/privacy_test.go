@@ -49,6 +49,7 @@ func laterOf(a, b time.Time) time.Time {
 }
 
 func TestForget_LeavesNothingBehind(t *testing.T) {
+	t.Parallel()
 	h, _ := bookingHarness(t, withAdmin(0))
 	ctx := context.Background()
 	const name, username, phone = "Жанаргүл Zq9", "zhanargul_zq9", "+77015550199"
@@ -219,6 +220,7 @@ func seedDelivery(t *testing.T, h *harness, chatID int64, text string, created t
 // /mydata counts the broadcasts addressed to the person and shows the
 // latest few, since /forget deletes their delivery records too.
 func TestMyData_Broadcasts(t *testing.T) {
+	t.Parallel()
 	h, _ := bookingHarness(t)
 	ctx := context.Background()
 	u := h.person(4401, storage.Kazakh)
@@ -256,6 +258,7 @@ func TestMyData_Broadcasts(t *testing.T) {
 }
 
 func TestMyData_Kazakh(t *testing.T) {
+	t.Parallel()
 	h, _ := bookingHarness(t)
 	u := telegramtest.User{ID: 4343, FirstName: "Дәулет", LanguageCode: "kk"}
 	h.srv.SendText(u, "/mydata")

@@ -48,6 +48,7 @@ func at2(t *testing.T, d, hr, min int) time.Time {
 }
 
 func TestReminders_BothAtLocalTimesInBothLanguages(t *testing.T) {
+	t.Parallel()
 	h, clock := bookingHarness(t)
 	cat := h.bot.cat
 	center, _ := cat.Center("karasai")
@@ -108,6 +109,7 @@ func TestReminders_BothAtLocalTimesInBothLanguages(t *testing.T) {
 }
 
 func TestReminders_CancelButtonCancels(t *testing.T) {
+	t.Parallel()
 	h, clock := bookingHarness(t)
 	ctx := context.Background()
 	u := h.person(2101, storage.Kazakh)
@@ -133,6 +135,7 @@ func TestReminders_CancelButtonCancels(t *testing.T) {
 }
 
 func TestReminders_MoveWithRescheduleAndGoWithCancel(t *testing.T) {
+	t.Parallel()
 	h, clock := bookingHarness(t)
 	ctx := context.Background()
 	u := h.person(2201, storage.Russian)
@@ -168,6 +171,7 @@ func TestReminders_MoveWithRescheduleAndGoWithCancel(t *testing.T) {
 // process dies before its send had an outcome. After the restart it is
 // reported, never sent again; the next reminder still comes.
 func TestReminders_NeverTwiceAcrossRestart(t *testing.T) {
+	t.Parallel()
 	h, clock := bookingHarness(t)
 	ctx := context.Background()
 	u := h.person(2301, storage.Russian)
@@ -214,6 +218,7 @@ func claimDue(t *testing.T, h *harness, now time.Time) []storage.Reminder {
 // counts it, sends it never again and sends the two not yet reached once;
 // the next morning's staff digest lists the booking for staff to call, once.
 func TestReminders_CrashOnTheWireIsToldToStaff(t *testing.T) {
+	t.Parallel()
 	h, clock := bookingHarness(t)
 	ctx := context.Background()
 	var chats []int64
@@ -305,6 +310,7 @@ func TestReminders_CrashOnTheWireIsToldToStaff(t *testing.T) {
 }
 
 func TestReminders_MissedDuringDowntime(t *testing.T) {
+	t.Parallel()
 	h, clock := bookingHarness(t)
 	ahead := h.person(2401, storage.Kazakh)
 	passed := h.person(2402, storage.Russian)
@@ -336,6 +342,7 @@ func TestReminders_MissedDuringDowntime(t *testing.T) {
 }
 
 func TestReminders_BlockedPersonSkipped(t *testing.T) {
+	t.Parallel()
 	h, clock := bookingHarness(t)
 	ctx := context.Background()
 	u := h.person(2501, storage.Russian)
@@ -367,6 +374,7 @@ func TestReminders_BlockedPersonSkipped(t *testing.T) {
 }
 
 func TestReminders_EventRegistration(t *testing.T) {
+	t.Parallel()
 	h, clock := bookingHarness(t)
 	ctx := context.Background()
 	e, err := h.db.CreateEvent(ctx, storage.Event{
@@ -409,6 +417,7 @@ func TestReminders_EventRegistration(t *testing.T) {
 }
 
 func TestReminders_CancelledEventSendsNothing(t *testing.T) {
+	t.Parallel()
 	h, clock := bookingHarness(t)
 	ctx := context.Background()
 	e, err := h.db.CreateEvent(ctx, storage.Event{
@@ -444,6 +453,7 @@ func (f notifierFunc) Remind(ctx context.Context, r storage.Reminder) error { re
 // go out (it would say "tomorrow" of a date that is not tomorrow); the new
 // time's own reminder comes instead.
 func TestReminders_MovedBetweenClaimAndSend(t *testing.T) {
+	t.Parallel()
 	h, clock := bookingHarness(t)
 	ctx := context.Background()
 	u := h.person(2801, storage.Russian)
@@ -479,6 +489,7 @@ func TestReminders_MovedBetweenClaimAndSend(t *testing.T) {
 // time staff change after the sweep claimed its reminder; the person hears
 // of the change from the notice instead.
 func TestReminders_EventMovedBetweenClaimAndSend(t *testing.T) {
+	t.Parallel()
 	h, clock := bookingHarness(t)
 	ctx := context.Background()
 	e := h.addEvent("karasai", "Кездесу", at(t, 2, 15), 10)
@@ -511,6 +522,7 @@ func TestReminders_EventMovedBetweenClaimAndSend(t *testing.T) {
 // claimed but not tried go back to the database; after the restart each
 // person gets exactly one reminder.
 func TestReminders_ShutdownPutsBackUnsent(t *testing.T) {
+	t.Parallel()
 	h, clock := bookingHarness(t)
 	const people, before = 24, 10
 	var chats []int64
@@ -552,6 +564,7 @@ func TestReminders_ShutdownPutsBackUnsent(t *testing.T) {
 // "not sent", so the sweep keeps it for the next process instead of
 // counting it failed and losing it.
 func TestRemind_StoppedBeforeTheSendSaysNotSent(t *testing.T) {
+	t.Parallel()
 	h, _ := bookingHarness(t)
 	u := h.person(3401, storage.Kazakh)
 	bk := h.book(u.ID, storage.Kazakh, "karasai", "career", at(t, 2, 11))

@@ -50,6 +50,7 @@ func (h *harness) staffReasons(admin telegramtest.User, note telegramtest.Messag
 // consultation begins and stay on the message; after a mark, staff can
 // switch it for a while, and the person is asked "how was it?" only once.
 func TestStaff_MarkWaitsForTheStartAndCanBeCorrected(t *testing.T) {
+	t.Parallel()
 	h, clock := bookingHarness(t)
 	ctx := context.Background()
 	admin := telegramtest.User{ID: testAdmin, FirstName: "Staff", Username: "staffer", LanguageCode: "ru"}
@@ -125,6 +126,7 @@ func TestStaff_MarkWaitsForTheStartAndCanBeCorrected(t *testing.T) {
 // no phone; the staff notice links their name to their Telegram chat so
 // the specialist can write, as the online desk promises.
 func TestStaff_CardLinksThePerson(t *testing.T) {
+	t.Parallel()
 	h, _ := bookingHarness(t)
 	ctx := context.Background()
 	now := h.bot.now()
@@ -152,6 +154,7 @@ func TestStaff_CardLinksThePerson(t *testing.T) {
 // (they mark it), and the person hears of a cancellation in the language
 // they use now, not the one they booked in.
 func TestStaff_CancelRules(t *testing.T) {
+	t.Parallel()
 	h, clock := bookingHarness(t)
 	ctx := context.Background()
 	admin := telegramtest.User{ID: testAdmin, FirstName: "Staff", LanguageCode: "ru"}
@@ -190,6 +193,7 @@ func TestStaff_CancelRules(t *testing.T) {
 // before the consultation and confirms a new time after it began; the
 // booking stays where it was and the dialogue says it is no longer current.
 func TestMyBookings_RescheduleAfterTheStartEnds(t *testing.T) {
+	t.Parallel()
 	h, clock := bookingHarness(t)
 	ctx := context.Background()
 	u := telegramtest.User{ID: 1551, FirstName: "Ерлан", LanguageCode: "ru"}
@@ -218,6 +222,7 @@ func TestMyBookings_RescheduleAfterTheStartEnds(t *testing.T) {
 // booking must stay not notified, so the morning digest still reports the
 // cancellation, and the two notices go out one after the other, in order.
 func TestStaff_NoticeOfAnOlderStateDoesNotCoverANewerChange(t *testing.T) {
+	t.Parallel()
 	h, _ := bookingHarness(t)
 	ctx := context.Background()
 	bk := h.book(1301, storage.Russian, "karasai", "career", at(t, 2, 11))

@@ -28,6 +28,7 @@ var tagRE = regexp.MustCompile(`<[^>]+>`)
 func plain(s string) string { return html.UnescapeString(tagRE.ReplaceAllString(s, "")) }
 
 func TestStart_GreetsInTheLanguageOfTelegram(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	tests := []struct {
 		name    string
@@ -61,6 +62,7 @@ func TestStart_GreetsInTheLanguageOfTelegram(t *testing.T) {
 }
 
 func TestStart_AsksLanguageAndStoresChoice(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	u := telegramtest.User{ID: 201, FirstName: "John", LanguageCode: "en"}
 	h.srv.SendText(u, "/start")
@@ -80,6 +82,7 @@ func TestStart_AsksLanguageAndStoresChoice(t *testing.T) {
 }
 
 func TestLanguage_SwitchesMenuAtOnce(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	u := telegramtest.User{ID: 301, FirstName: "Айдана", LanguageCode: "ru"}
 	h.srv.SendText(u, "/start")
@@ -107,6 +110,7 @@ func TestLanguage_SwitchesMenuAtOnce(t *testing.T) {
 }
 
 func TestFallbacks_AreLocalizedAndPointToMenu(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	u := telegramtest.User{ID: 401, FirstName: "Ерлан", LanguageCode: "kk"}
 	h.srv.SendText(u, "/start")
@@ -145,6 +149,7 @@ func TestFallbacks_AreLocalizedAndPointToMenu(t *testing.T) {
 }
 
 func TestGroups_OtherThanStaffAreIgnoredPolitely(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	const group = -100500
 	u := telegramtest.User{ID: 501, FirstName: "Нұрлан", LanguageCode: "ru"}
@@ -158,6 +163,7 @@ func TestGroups_OtherThanStaffAreIgnoredPolitely(t *testing.T) {
 }
 
 func TestCommands_RegisteredPerLanguage(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	if err := h.bot.RegisterCommands(context.Background()); err != nil {
 		t.Fatal(err)
@@ -183,6 +189,7 @@ func TestCommands_RegisteredPerLanguage(t *testing.T) {
 // TestOffset_SurvivesRestartWithoutLossOrRepeat stops the bot between
 // updates and checks every update is answered exactly once.
 func TestOffset_SurvivesRestartWithoutLossOrRepeat(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	u := telegramtest.User{ID: 601, FirstName: "Асель", LanguageCode: "ru"}
 	h.srv.SendText(u, "/help")
@@ -209,6 +216,7 @@ func TestOffset_SurvivesRestartWithoutLossOrRepeat(t *testing.T) {
 // TestInbox_ReplaysUpdatesStoredButNotHandled simulates a kill -9 between
 // storing a batch and handling it.
 func TestInbox_ReplaysUpdatesStoredButNotHandled(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	u := telegramtest.User{ID: 602, FirstName: "Бауыржан", LanguageCode: "kk"}
 	h.stop()
@@ -237,6 +245,7 @@ func TestInbox_ReplaysUpdatesStoredButNotHandled(t *testing.T) {
 // checks another chat is served meanwhile, and that the blocked chat's
 // updates are handled in order afterwards.
 func TestDispatch_OrderPerChatConcurrencyAcross(t *testing.T) {
+	t.Parallel()
 	release := make(chan struct{})
 	var mu sync.Mutex
 	var seen []string
@@ -280,6 +289,7 @@ func TestDispatch_OrderPerChatConcurrencyAcross(t *testing.T) {
 func b(h *harness) *Bot { return h.bot }
 
 func TestPanic_AnsweredWithLocalizedError(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	h.bot.routes.commands["boom"] = func(ctx context.Context, r *Request) error { panic("boom") }
 	u := telegramtest.User{ID: 801, FirstName: "Ә", LanguageCode: "kk"}
@@ -294,12 +304,17 @@ func TestPanic_AnsweredWithLocalizedError(t *testing.T) {
 }
 
 func TestSender_ObeysRetryAfter(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	u := telegramtest.User{ID: 901, FirstName: "Р", LanguageCode: "ru"}
 	h.srv.FailNext("sendMessage", 1, 429, 1)
 	h.srv.SendText(u, "/help")
 	h.waitText(u.ID, firstLine(plain(ru(locales.Help))))
+	// The fake shows a message before it records the call that sent it.
 	calls := h.srv.Calls("sendMessage")
+	for deadline := time.Now().Add(5 * time.Second); len(calls) < 2 && time.Now().Before(deadline); calls = h.srv.Calls("sendMessage") {
+		time.Sleep(5 * time.Millisecond)
+	}
 	if len(calls) < 2 {
 		t.Fatalf("sendMessage calls = %d, want the throttled one and its retry", len(calls))
 	}
@@ -313,6 +328,7 @@ func TestSender_ObeysRetryAfter(t *testing.T) {
 }
 
 func TestSender_RetriesServerErrors(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	u := telegramtest.User{ID: 902, FirstName: "Р", LanguageCode: "ru"}
 	h.srv.FailNext("sendMessage", 2, 502, 0)
@@ -321,6 +337,7 @@ func TestSender_RetriesServerErrors(t *testing.T) {
 }
 
 func TestBlocked_MarksUserInactive(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	u := telegramtest.User{ID: 903, FirstName: "Р", LanguageCode: "ru"}
 	h.srv.SendText(u, "/start")
@@ -340,6 +357,7 @@ func TestBlocked_MarksUserInactive(t *testing.T) {
 // TestConnect_TokenNeverLogged points the bot at a closed port: the bot
 // retries, says so, and never writes the token.
 func TestConnect_TokenNeverLogged(t *testing.T) {
+	t.Parallel()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -369,6 +387,7 @@ func TestConnect_TokenNeverLogged(t *testing.T) {
 }
 
 func TestConnect_RejectedToken(t *testing.T) {
+	t.Parallel()
 	srv := telegramtest.NewServer(t)
 	bt, err := New(Config{Token: "1:wrongwrongwrong", APIEndpoint: srv.Endpoint()}, Deps{Locales: testLocales})
 	if err != nil {
@@ -384,6 +403,7 @@ func TestConnect_RejectedToken(t *testing.T) {
 // random value after a week without updates. An old, higher stored offset
 // must not make the bot confirm away the new, lower ids unseen.
 func TestOffset_StaleAfterAWeekIsNotTrusted(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	h.stop()
 	weekAgo := time.Now().Add(-8 * 24 * time.Hour)
@@ -429,6 +449,7 @@ func inOrder(texts []string, prefixes ...string) bool {
 // language question or the greeting with its switch, the card, and the
 // subscription offer, as a plain /start would give them.
 func TestStart_DeepLinkOnFirstContact(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	card := "Молодёжный ресурсный центр Карасайского района"
 	t.Run("russian telegram greets first", func(t *testing.T) {
@@ -489,6 +510,7 @@ func commandDescriptions(cmds []tgbotapi.BotCommand) []string {
 // Telegram's command menu follows the language the person chose, not only
 // their app's language_code; a failure to set it does not fail the switch.
 func TestLanguage_CommandMenuFollowsChoice(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	// menuIn checks, after the reply to /help (updates of one chat are
 	// handled in order, so the language button's work is over by then),

@@ -13,6 +13,7 @@ import (
 )
 
 func TestSubscription_OfferedOnceThenToggles(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	u := telegramtest.User{ID: 601, FirstName: "Дана", LanguageCode: "kk"}
 	h.srv.SendText(u, "/start")
@@ -73,6 +74,7 @@ func hasButton(m telegramtest.Message, text string) bool {
 }
 
 func TestSubscription_MenuCommandsAndForgedButtons(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	u := telegramtest.User{ID: 602, FirstName: "Артём", LanguageCode: "ru"}
 	h.srv.SendText(u, "/start")
@@ -100,6 +102,7 @@ func TestSubscription_MenuCommandsAndForgedButtons(t *testing.T) {
 }
 
 func TestSubscription_BlockedThenBackIsNotResubscribed(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, withAdmin(0))
 	u := h.subscriber(603, storage.Russian, "", storage.TopicNews, storage.TopicEvents)
 	h.srv.Block(u.ID)
