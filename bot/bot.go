@@ -21,6 +21,7 @@ import (
 	"jastar/bot/ops"
 	"jastar/bot/tg"
 	"jastar/locales"
+	"jastar/scheduler/broadcast"
 	"jastar/storage"
 	"jastar/storage/catalog"
 )
@@ -113,7 +114,7 @@ type Bot struct {
 	done     *doneLog
 	bg       *tg.Background // callback answers and staff notices, outside handlers
 	health   health
-	casts    *broadcaster
+	runner   *broadcast.Runner // delivers broadcasts (scheduler/broadcast)
 
 	// pollSleep waits out the poll loop's backoff; tests pass one that
 	// moves their fake clock instead.
@@ -216,7 +217,9 @@ func New(cfg Config, deps Deps) (*Bot, error) {
 	b.send = tg.NewSender(b.api, cfg.Limits, b.log).WithMetrics(deps.Metrics)
 	b.send.OnBlocked(b.markBlocked)
 	b.routes = b.buildRoutes()
-	b.casts = newBroadcaster(cfg.BroadcastRate, cfg.Limits.PerSecond, cfg.BroadcastProgressEvery, cfg.BroadcastRetry)
+	delivery := newBroadcastDelivery(b.send, cfg.BroadcastRate, cfg.Limits.PerSecond, b.log)
+	b.runner = broadcast.New(deps.Store, delivery, b, broadcast.Options{ProgressEvery: cfg.BroadcastProgressEvery, Retry: cfg.BroadcastRetry},
+		deps.Log, b.metrics, b.now)
 	return b, nil
 }
 

@@ -13,6 +13,7 @@ import (
 
 	"jastar/bot/telegramtest"
 	"jastar/locales"
+	"jastar/scheduler/broadcast"
 	"jastar/storage"
 	"jastar/storage/boltdb"
 	"jastar/storage/storagetest"
@@ -271,7 +272,7 @@ func TestBroadcast_DatabaseFailures(t *testing.T) {
 				t.Errorf("jastar_broadcast_retries_total{cause=database} = %v, want the waits counted", retries)
 			}
 			// Each try fails at most once per sender before the runner waits.
-			if limit := broadcastSenders * (int(retries) + 1); failed > limit {
+			if limit := broadcast.Senders * (int(retries) + 1); failed > limit {
 				t.Errorf("%d failed %s calls with %v waits between them: the runner spun", failed, tc.method, retries)
 			}
 			bc := lastBroadcast(t, h)
@@ -320,8 +321,8 @@ func TestBroadcast_PanicsPauseTheJob(t *testing.T) {
 	h.press(admin, confirm, ru(locales.BroadcastSendButton))
 
 	h.waitText(adminID, firstLine(ru(locales.BroadcastHalted, locales.Data{"ID": 1})))
-	if got := counterValue(t, h, "jastar_panics_total", map[string]string{"component": "broadcast"}); got != maxBroadcastPanics {
-		t.Errorf("jastar_panics_total{component=broadcast} = %v, want %d", got, maxBroadcastPanics)
+	if got := counterValue(t, h, "jastar_panics_total", map[string]string{"component": "broadcast"}); got != broadcast.MaxPanics {
+		t.Errorf("jastar_panics_total{component=broadcast} = %v, want %d", got, broadcast.MaxPanics)
 	}
 	if bc := lastBroadcast(t, h); bc.Status != storage.BroadcastPaused {
 		t.Errorf("status after the panics = %s, want paused", bc.Status)

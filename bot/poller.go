@@ -50,10 +50,10 @@ func (b *Bot) Run(ctx context.Context, drainTimeout time.Duration) error {
 	// The done log commits its last batch after the deadline too.
 	b.done = newDoneLog(context.WithoutCancel(ctx), b.store, b.now, b.log, b.metrics)
 	// Broadcast sends on the wire end only at the drain deadline (see
-	// stopBroadcasts), not at the signal.
+	// broadcast.Runner.Stop), not at the signal.
 	wire, abortSends := context.WithCancel(context.WithoutCancel(ctx))
 	defer abortSends()
-	b.startBroadcasts(ctx, wire)
+	b.runner.Start(ctx, wire)
 
 	pollErr := b.replayAndPoll(ctx, handlerBase, d)
 
@@ -72,7 +72,7 @@ func (b *Bot) Run(ctx context.Context, drainTimeout time.Duration) error {
 		b.log.Warn("background sends still running at the shutdown deadline, cancelling them")
 	}
 	b.done.close()
-	b.stopBroadcasts(drainCtx, abortSends)
+	b.runner.Stop(drainCtx, abortSends)
 	if errors.Is(pollErr, context.Canceled) {
 		return nil
 	}
