@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"jastar/bot"
+	"jastar/bot/config"
 	"jastar/bot/tg"
 	"jastar/scheduler"
 )
@@ -58,15 +59,6 @@ type Config struct {
 // defaultAPIURL is Telegram's Bot API.
 const defaultAPIURL = "https://api.telegram.org"
 
-// configError names the variable that is wrong; main prints it as one line
-// and exits with code 2.
-type configError struct {
-	name string
-	msg  string
-}
-
-func (e *configError) Error() string { return e.name + ": " + e.msg }
-
 // loadConfig reads and validates the configuration. getenv is os.Getenv in
 // production and a map in tests.
 func loadConfig(getenv func(string) string) (Config, error) {
@@ -74,7 +66,7 @@ func loadConfig(getenv func(string) string) (Config, error) {
 	c := Config{
 		APIURL:    defaultAPIURL,
 		DBPath:    "./jastar.db",
-		TimeZone:  "Asia/Almaty",
+		TimeZone:  config.DefaultTimeZone,
 		LogLevel:  slog.LevelInfo,
 		LogFormat: "json",
 		Limits:    def.Limits,
@@ -91,7 +83,7 @@ func loadConfig(getenv func(string) string) (Config, error) {
 		BroadcastRate:     def.BroadcastRate,
 	}
 	bad := func(name, format string, args ...any) error {
-		return &configError{name: name, msg: fmt.Sprintf(format, args...)}
+		return &config.Error{Name: name, Msg: fmt.Sprintf(format, args...)}
 	}
 
 	c.Token = strings.TrimSpace(getenv("TELEGRAM_BOT_TOKEN"))
@@ -151,7 +143,7 @@ func loadConfig(getenv func(string) string) (Config, error) {
 	if v := getenv("JASTAR_TIMEZONE"); v != "" {
 		c.TimeZone = v
 	}
-	loc, err := loadTimeZone(c.TimeZone, time.Now())
+	loc, err := config.LoadTimeZone(c.TimeZone, time.Now())
 	if err != nil {
 		return c, err
 	}
@@ -269,35 +261,6 @@ func loadConfig(getenv func(string) string) (Config, error) {
 		c.BroadcastRate = f
 	}
 	return c, nil
-}
-
-// loadTimeZone loads the zone of JASTAR_TIMEZONE (or the default) and
-// checks that its data is current; now is the moment checked.
-func loadTimeZone(name string, now time.Time) (*time.Location, error) {
-	loc, err := time.LoadLocation(name)
-	if err != nil {
-		return nil, &configError{name: "JASTAR_TIMEZONE", msg: fmt.Sprintf("%q is not a known time zone (for example Asia/Almaty)", name)}
-	}
-	if err := checkZoneData(name, loc, now); err != nil {
-		return nil, &configError{name: "JASTAR_TIMEZONE", msg: err.Error()}
-	}
-	return loc, nil
-}
-
-// checkZoneData refuses zone data older than Kazakhstan's move to UTC+5 on
-// 1 March 2024 (tzdata 2024a). time.LoadLocation reads the system's
-// zoneinfo before the copy embedded by time/tzdata, and with an old one
-// every slot, reminder and digest would be an hour off.
-func checkZoneData(name string, loc *time.Location, now time.Time) error {
-	switch name {
-	case "Asia/Almaty", "Asia/Qostanay":
-	default:
-		return nil
-	}
-	if _, offset := now.In(loc).Zone(); offset != 5*60*60 {
-		return fmt.Errorf("%s is UTC%s in this system's time zone data, but Kazakhstan is UTC+05:00 since 1 March 2024: update tzdata (2024a or later), or set ZONEINFO to a current zoneinfo.zip", name, now.In(loc).Format("-07:00"))
-	}
-	return nil
 }
 
 // validToken checks the shape of a BotFather token, so a pasted typo fails

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"jastar/bot"
+	"jastar/bot/config"
 )
 
 func env(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
@@ -65,8 +66,8 @@ func TestLoadConfig_Errors(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			_, err := loadConfig(env(tt.env))
-			var cerr *configError
-			if !errors.As(err, &cerr) || cerr.name != tt.wantVar {
+			var cerr *config.Error
+			if !errors.As(err, &cerr) || cerr.Name != tt.wantVar {
 				t.Fatalf("err = %v, want a config error naming %s", err, tt.wantVar)
 			}
 			if strings.Contains(err.Error(), "\n") {
@@ -142,50 +143,12 @@ func TestLoadConfig_TokenFileErrorsNameTheFile(t *testing.T) {
 				t.Fatal(err)
 			}
 			_, err := loadConfig(env(map[string]string{"TELEGRAM_BOT_TOKEN_FILE": file}))
-			var cerr *configError
-			if !errors.As(err, &cerr) || cerr.name != "TELEGRAM_BOT_TOKEN_FILE" || !strings.Contains(err.Error(), file) {
+			var cerr *config.Error
+			if !errors.As(err, &cerr) || cerr.Name != "TELEGRAM_BOT_TOKEN_FILE" || !strings.Contains(err.Error(), file) {
 				t.Fatalf("err = %v, want a config error naming TELEGRAM_BOT_TOKEN_FILE and %s", err, file)
 			}
 			if strings.Contains(err.Error(), "SECRET") {
 				t.Errorf("error echoes the token: %q", err)
-			}
-		})
-	}
-}
-
-// TestCheckZoneData: system zone data older than tzdata 2024a has Almaty
-// and Qostanay on UTC+6; starting on it would put every time an hour off,
-// so the bot refuses and says how to fix it.
-func TestCheckZoneData(t *testing.T) {
-	now := time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC)
-	current, err := time.LoadLocation("Asia/Almaty")
-	if err != nil {
-		t.Fatal(err)
-	}
-	tests := []struct {
-		name    string
-		zone    string
-		loc     *time.Location
-		refused bool
-	}{
-		{"current Almaty", "Asia/Almaty", current, false},
-		{"Almaty from old tzdata", "Asia/Almaty", time.FixedZone("+06", 6*60*60), true},
-		{"Qostanay from old tzdata", "Asia/Qostanay", time.FixedZone("+06", 6*60*60), true},
-		{"another zone on UTC+6 is none of our business", "Asia/Bishkek", time.FixedZone("+06", 6*60*60), false},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			err := checkZoneData(tt.zone, tt.loc, now)
-			if (err != nil) != tt.refused {
-				t.Fatalf("checkZoneData = %v, want refused %v", err, tt.refused)
-			}
-			if err == nil {
-				return
-			}
-			for _, want := range []string{tt.zone, "UTC+06:00", "tzdata", "ZONEINFO"} {
-				if !strings.Contains(err.Error(), want) {
-					t.Errorf("error %q does not mention %q", err, want)
-				}
 			}
 		})
 	}

@@ -71,34 +71,6 @@ func readExport(t *testing.T, path string) [][]string {
 	return rows
 }
 
-func TestExport_CommandLine(t *testing.T) {
-	dbPath := seedExportDB(t)
-	environ := map[string]string{"JASTAR_DB": dbPath}
-	out := filepath.Join(t.TempDir(), "dec.csv")
-	var stdout bytes.Buffer
-	if err := run(context.Background(), []string{"export", "-from", "01.12.2026", "-to", "31.12.2026", out}, env(environ), &stdout, &stdout); err != nil {
-		t.Fatalf("export: %v (%s)", err, stdout.String())
-	}
-	rows := readExport(t, out)
-	if len(rows) != 4 || rows[0][1] != "Дата" {
-		t.Fatalf("export = %q, want a Russian header and 3 December bookings", rows)
-	}
-	if rows[3][6] != "'+cmd" {
-		t.Errorf("last row name = %q, want the formula defused", rows[3][6])
-	}
-	if err := run(context.Background(), []string{"export", "-from", "01.12.2026", "-to", "31.12.2026", "-center", "konaev", "-lang", "kk", out}, env(environ), &stdout, &stdout); err != nil {
-		t.Fatal(err)
-	}
-	if rows := readExport(t, out); len(rows) != 2 || rows[1][6] != "Данияр" || rows[0][1] != "Күні" {
-		t.Errorf("Konaev export = %q", rows)
-	}
-	for _, bad := range [][]string{{"export"}, {"export", "-from", "32.12.2026", out}, {"export", "-center", "nowhere", out}, {"export", "-from", "02.12.2026", "-to", "01.12.2026", out}} {
-		if err := run(context.Background(), bad, env(environ), &stdout, &stdout); !errors.Is(err, errUsage) {
-			t.Errorf("%q: err = %v, want a usage error", bad, err)
-		}
-	}
-}
-
 // TestRun_NewerSchemaRefused: a database written by a newer jastar is not
 // touched, and the operator is told why.
 func TestRun_NewerSchemaRefused(t *testing.T) {

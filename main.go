@@ -2,7 +2,9 @@
 //
 // main reads the configuration from the environment, builds the logger,
 // wires storage, bot and scheduler together, handles signals and shuts down
-// in order. Nothing else lives here.
+// in order. It also keeps the table of subcommands: each lives in its own
+// package, and main hands it what only main may build, the store on
+// storage/boltdb and the bot. Nothing else lives here.
 package main
 
 import (
@@ -16,6 +18,7 @@ import (
 	"net/http/pprof"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 	"time"
 	_ "time/tzdata" // the minimal image has no zoneinfo; Asia/Almaty must be right everywhere
@@ -23,12 +26,17 @@ import (
 	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
 
 	"jastar/bot"
+	"jastar/bot/admin"
+	"jastar/bot/adminsock"
+	"jastar/bot/config"
+	"jastar/bot/loadtest"
 	"jastar/bot/ops"
+	"jastar/bot/rehearsal"
+	"jastar/bot/sandbox"
 	"jastar/locales"
 	"jastar/scheduler"
 	"jastar/storage"
 	"jastar/storage/boltdb"
-	"jastar/storage/catalog"
 )
 
 // shutdownTimeout bounds the whole shutdown, below Docker's default 10 s
@@ -52,73 +60,101 @@ func main() {
 // exitCode is 2 for a configuration or usage error, which the operator
 // has to fix before a restart can help, and 1 for any other failure.
 func exitCode(err error) int {
-	var cerr *configError
-	if errors.As(err, &cerr) || errors.Is(err, errUsage) {
+	var cerr *config.Error
+	if errors.As(err, &cerr) || errors.Is(err, config.ErrUsage) {
 		return 2
 	}
 	return 1
 }
 
-var errUsage = errors.New("usage")
-
 // run is the whole program; tests call it with their own environment.
 func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
-	cmd := "run"
+	name := "run"
 	if len(args) > 0 {
-		cmd, args = args[0], args[1:]
+		name, args = args[0], args[1:]
 	}
-	switch cmd {
-	case "run":
-		fs := flag.NewFlagSet("run", flag.ContinueOnError)
-		fs.SetOutput(stderr)
-		at := fs.String("now", "", "rehearse a date: start the bot's clock at this moment (\"2027-06-15\" or \"2027-06-15 10:00\"); only against a Bot API on loopback")
-		fs.Usage = func() {
-			fmt.Fprintln(stderr, "Usage: jastar run [-now DATE]\n\nRuns the bot. Configuration comes from the environment (TELEGRAM_BOT_TOKEN,\nTELEGRAM_API_URL, JASTAR_DB, JASTAR_STAFF_CHAT_ID, JASTAR_ADMIN_IDS, JASTAR_TIMEZONE,\nJASTAR_LOG_LEVEL, ...); see README.md.\n\nFlags:")
-			fs.PrintDefaults()
-		}
-		if err := fs.Parse(args); err != nil {
-			if errors.Is(err, flag.ErrHelp) {
-				return nil
-			}
-			return errUsage
-		}
-		if fs.NArg() > 0 {
-			fs.Usage()
-			return fmt.Errorf("run takes no arguments: %w", errUsage)
-		}
-		return runBot(ctx, getenv, stdout, *at)
-	case "backup":
-		return runBackup(ctx, args, getenv, stdout, stderr)
-	case "export":
-		return runExport(ctx, args, getenv, stdout, stderr)
-	case "load":
-		return runLoad(ctx, args, stdout, stderr)
-	case "catalog":
-		return runCatalog(args, getenv, stdout, stderr)
-	case "sandbox":
-		return runSandbox(ctx, args, getenv, stdout, stderr)
-	case "-h", "-help", "--help", "help":
-		fmt.Fprint(stdout, usage)
-		return nil
+	switch name {
+	case "-h", "-help", "--help":
+		name = "help"
 	}
-	fmt.Fprint(stderr, usage)
-	return fmt.Errorf("unknown command %q: %w", cmd, errUsage)
+	cmds := commands()
+	for _, c := range cmds {
+		if c.name == name {
+			return c.run(ctx, args, getenv, stdout, stderr)
+		}
+	}
+	fmt.Fprint(stderr, usage(cmds))
+	return fmt.Errorf("unknown command %q: %w", name, config.ErrUsage)
 }
 
-const usage = `Usage: jastar [command]
+// command is one of jastar's subcommands.
+type command struct {
+	name     string
+	synopsis string // how it is called, for `jastar help`
+	summary  string // what it does, in one line of `jastar help`
+	run      func(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error
+}
 
-Commands:
-  run                   run the bot (the default)
-  backup FILE           write a consistent copy of the database, also while the bot runs
-  export [flags] FILE   write the bookings of a period as CSV for Excel (see -h)
-  load [flags]          drive simulated people through the bot and measure it (see -h)
-  catalog check FILE    validate a catalog file; catalog default prints the embedded one
-  sandbox [-addr A] [-db-with-people] [-now DATE]
-                        try the bot without Telegram: a local chat page on 127.0.0.1:8080
-  help                  show this help
+// commands is the table of every subcommand, in the order `jastar help`
+// lists them. Each but run lives in its own package; main hands it what
+// only main may build: the store on storage/boltdb, and the bot.
+func commands() []command {
+	files := admin.Files{Open: openAdminFile, Locked: boltdb.ErrLocked}
+	var cmds []command
+	help := func(_ context.Context, _ []string, _ func(string) string, stdout, _ io.Writer) error {
+		fmt.Fprint(stdout, usage(cmds))
+		return nil
+	}
+	cmds = []command{
+		{"run", "run", "run the bot (the default)", runCommand},
+		{"backup", "backup FILE", "write a consistent copy of the database, also while the bot runs", admin.Backup{Files: files}.Run},
+		{"export", "export [flags] FILE", "write the bookings of a period as CSV for Excel (see -h)", admin.Export{Files: files}.Run},
+		{"load", "load [flags]", "drive simulated people through the bot and measure it (see -h)", loadtest.Command{Open: openLoadStore}.Run},
+		{"catalog", "catalog check FILE", "validate a catalog file; catalog default prints the embedded one", config.RunCatalog},
+		{"sandbox", "sandbox [-addr A] [-db-with-people] [-now DATE]", "try the bot without Telegram: a local chat page on 127.0.0.1:8080",
+			sandbox.Command{Open: openSandboxStore, Config: sandboxConfig, RunBot: runBot}.Run},
+		{"help", "help", "show this help", help},
+	}
+	return cmds
+}
 
-Configuration is read from the environment; see README.md.
-`
+// usage is `jastar help`, generated from the table.
+func usage(cmds []command) string {
+	var b strings.Builder
+	b.WriteString("Usage: jastar [command]\n\nCommands:\n")
+	for _, c := range cmds {
+		const width = 22 // the column the summaries start in, less the indent
+		if len(c.synopsis) < width {
+			fmt.Fprintf(&b, "  %-*s%s\n", width, c.synopsis, c.summary)
+		} else {
+			fmt.Fprintf(&b, "  %s\n  %*s%s\n", c.synopsis, width, "", c.summary)
+		}
+	}
+	b.WriteString("\nConfiguration is read from the environment; see README.md.\n")
+	return b.String()
+}
+
+// runCommand is "jastar run [-now DATE]", and "jastar" alone.
+func runCommand(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("run", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	at := fs.String("now", "", "rehearse a date: start the bot's clock at this moment (\"2027-06-15\" or \"2027-06-15 10:00\"); only against a Bot API on loopback")
+	fs.Usage = func() {
+		fmt.Fprintln(stderr, "Usage: jastar run [-now DATE]\n\nRuns the bot. Configuration comes from the environment (TELEGRAM_BOT_TOKEN,\nTELEGRAM_API_URL, JASTAR_DB, JASTAR_STAFF_CHAT_ID, JASTAR_ADMIN_IDS, JASTAR_TIMEZONE,\nJASTAR_LOG_LEVEL, ...); see README.md.\n\nFlags:")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return nil
+		}
+		return config.ErrUsage
+	}
+	if fs.NArg() > 0 {
+		fs.Usage()
+		return fmt.Errorf("run takes no arguments: %w", config.ErrUsage)
+	}
+	return runBot(ctx, getenv, stdout, *at)
+}
 
 func newLogger(cfg Config, w io.Writer) *slog.Logger {
 	opts := &slog.HandlerOptions{Level: cfg.LogLevel}
@@ -132,7 +168,7 @@ func newLogger(cfg Config, w io.Writer) *slog.Logger {
 // runBot runs the bot until ctx ends, then shuts down in order: stop polling,
 // let running handlers finish, stop cron, close the database. rehearse,
 // when not "", is a -now value: the bot's clock starts there (see
-// rehearsal.go).
+// bot/rehearsal).
 func runBot(ctx context.Context, getenv func(string) string, stdout io.Writer, rehearse string) error {
 	cfg, err := loadConfig(getenv)
 	if err != nil {
@@ -140,14 +176,14 @@ func runBot(ctx context.Context, getenv func(string) string, stdout io.Writer, r
 	}
 	now := time.Now
 	if rehearse != "" {
-		if err := checkRehearsalAPI(cfg.APIURL); err != nil {
-			return &configError{name: "-now", msg: err.Error()}
+		if err := rehearsal.CheckAPI(cfg.APIURL); err != nil {
+			return &config.Error{Name: "-now", Msg: err.Error()}
 		}
-		start, err := parseRehearsal(rehearse, cfg.Location)
+		start, err := rehearsal.Parse(rehearse, cfg.Location)
 		if err != nil {
-			return &configError{name: "-now", msg: err.Error()}
+			return &config.Error{Name: "-now", Msg: err.Error()}
 		}
-		now = rehearsalClock(start)
+		now = rehearsal.Clock(start)
 	}
 	log := newLogger(cfg, stdout)
 	slog.SetDefault(log)
@@ -155,7 +191,7 @@ func runBot(ctx context.Context, getenv func(string) string, stdout io.Writer, r
 	// bypasses our logger (and its rule of never logging the token).
 	_ = tgbotapi.SetLogger(libraryLogger{log: log.With("component", "telegram")})
 
-	cat, err := loadCatalog(cfg)
+	cat, err := config.LoadCatalog(cfg.CatalogPath, cfg.Location)
 	if err != nil {
 		return err
 	}
@@ -185,7 +221,7 @@ func runBot(ctx context.Context, getenv func(string) string, stdout io.Writer, r
 		return err
 	}
 	defer db.Close()
-	sock := openAdminSocket(cfg, db, cat, texts, log, metrics) // hot backups and exports, for the file's owner only
+	sock := openAdminSocket(cfg, admin.Handler(db, cat, texts, cfg.Location, log.With("component", "adminsock")), log, metrics) // hot backups and exports, for the file's owner only
 	defer sock.Close()
 
 	// How long an idle dialogue stays open: the bot finds it expired at the
@@ -238,7 +274,7 @@ func runBot(ctx context.Context, getenv func(string) string, stdout io.Writer, r
 		mux.HandleFunc("GET /debug/pprof/", pprof.Index)
 		mux.HandleFunc("GET /debug/pprof/profile", pprof.Profile)
 		if _, err := ops.Serve(ctx, cfg.HTTPAddr, mux, log, metrics); err != nil {
-			return &configError{name: "JASTAR_HTTP_ADDR", msg: err.Error()}
+			return &config.Error{Name: "JASTAR_HTTP_ADDR", Msg: err.Error()}
 		}
 	}
 
@@ -259,10 +295,10 @@ func runBot(ctx context.Context, getenv func(string) string, stdout io.Writer, r
 		return err
 	}
 	if err := sched.Add("staff_digest", cfg.DigestSpec, scheduler.StaffDigest(b)); err != nil {
-		return &configError{name: "JASTAR_DIGEST_SPEC", msg: err.Error()}
+		return &config.Error{Name: "JASTAR_DIGEST_SPEC", Msg: err.Error()}
 	}
 	if err := sched.Add("weekly_digest", cfg.WeeklySpec, scheduler.WeeklyDigest(db, b, log)); err != nil {
-		return &configError{name: "JASTAR_WEEKLY_SPEC", msg: err.Error()}
+		return &config.Error{Name: "JASTAR_WEEKLY_SPEC", Msg: err.Error()}
 	}
 	sched.Start(context.WithoutCancel(ctx))
 
@@ -285,87 +321,60 @@ func (l libraryLogger) Println(v ...any) { l.log.Debug(fmt.Sprint(v...)) }
 
 func (l libraryLogger) Printf(format string, v ...any) { l.log.Debug(fmt.Sprintf(format, v...)) }
 
-// loadCatalog reads JASTAR_CATALOG or the embedded default. A broken catalog
-// stops the bot before it starts, with every problem listed.
-func loadCatalog(cfg Config) (*catalog.Catalog, error) {
-	if cfg.CatalogPath == "" {
-		return catalog.Default(cfg.Location), nil
-	}
-	cat, err := catalog.Load(cfg.CatalogPath, cfg.Location)
+// openAdminSocket serves h on JASTAR_DB.sock. It must run after the
+// database is open: bbolt's lock then makes this the only bot on the file,
+// so a socket already there is a crashed run's and may be replaced.
+// Without the socket the bot still serves people; the log says why hot
+// backups are unavailable.
+func openAdminSocket(cfg Config, h http.Handler, log *slog.Logger, metrics *ops.Metrics) io.Closer {
+	log = log.With("component", "adminsock")
+	s, err := adminsock.Open(adminsock.Path(cfg.DBPath), ops.Recovering(log, metrics, "admin_socket", h), log)
 	if err != nil {
-		// Unreadable or broken, the file is the operator's to fix: a
-		// configuration error (exit 2), like any other bad variable.
-		return nil, &configError{name: "JASTAR_CATALOG", msg: err.Error()}
+		log.Error("no hot backups or exports while the bot runs", "err", err)
+		return io.NopCloser(nil)
 	}
-	return cat, nil
+	return s
 }
 
-// runCatalog is "jastar catalog check FILE" and "jastar catalog default".
-func runCatalog(args []string, getenv func(string) string, stdout, stderr io.Writer) error {
-	args, help, err := parseNoFlags("catalog", catalogUsage, args, stderr)
-	if help || err != nil {
-		return err
-	}
-	if len(args) > 0 && args[0] == "default" {
-		rest, help, err := parseNoFlags("catalog default", "Usage: jastar catalog default\n\nPrints the embedded catalog, a starting point for your own JASTAR_CATALOG.", args[1:], stderr)
-		if help || err != nil {
-			return err
-		}
-		if len(rest) > 0 {
-			return fmt.Errorf("catalog default takes no arguments: %w", errUsage)
-		}
-		_, err = stdout.Write(catalog.DefaultTOML())
-		return err
-	}
-	if len(args) == 0 || args[0] != "check" {
-		fmt.Fprintln(stderr, catalogUsage)
-		return fmt.Errorf("catalog: want \"catalog check FILE\" or \"catalog default\": %w", errUsage)
-	}
-	args, help, err = parseNoFlags("catalog check", "Usage: jastar catalog check FILE\n\nValidates a catalog file for JASTAR_CATALOG, in JASTAR_TIMEZONE, and lists every problem.", args[1:], stderr)
-	if help || err != nil {
-		return err
-	}
-	if len(args) != 1 {
-		return fmt.Errorf("catalog check: want exactly one FILE: %w", errUsage)
-	}
-	tz := getenv("JASTAR_TIMEZONE")
-	if tz == "" {
-		tz = "Asia/Almaty"
-	}
-	loc, err := loadTimeZone(tz, time.Now())
+// openAdminFile opens the database for backup and export: read-only, and
+// failing fast with boltdb.ErrLocked when a running bot holds it, which
+// then has to be asked through its socket.
+func openAdminFile(path string) (admin.File, error) {
+	db, err := boltdb.Open(path, boltdb.Options{ReadOnly: true, LockTimeout: 500 * time.Millisecond})
 	if err != nil {
-		return err
+		return nil, err
 	}
-	cat, err := catalog.Load(args[0], loc)
-	if err != nil {
-		return err
-	}
-	fmt.Fprintf(stdout, "%s: ok: %d districts, %d centers, %d consultation types, %d events\n",
-		args[0], len(cat.Districts), len(cat.Centers), len(cat.Types), len(cat.Events))
-	for _, year := range cat.YearsWithoutDatedHolidays(time.Now()) {
-		fmt.Fprintf(stdout, "warning: no moving holidays or transfers of days off for %d: add Kurban ait and the government decree's transfers to holidays (the yearly ones hold without listing)\n", year)
-	}
-	return nil
+	return db, nil
 }
 
-const catalogUsage = `Usage: jastar catalog check FILE
-       jastar catalog default
-
-check validates a catalog file for JASTAR_CATALOG and lists every problem;
-default prints the embedded catalog, a starting point for your own.`
-
-// parseNoFlags parses the arguments of a command that has no flags, so -h
-// prints its usage and succeeds like every other command's. It returns the
-// arguments left, and help when -h was given.
-func parseNoFlags(name, usage string, args []string, stderr io.Writer) (rest []string, help bool, err error) {
-	fs := flag.NewFlagSet(name, flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Usage = func() { fmt.Fprintln(stderr, usage) }
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return nil, true, nil
-		}
-		return nil, false, fmt.Errorf("%s: %w", name, errUsage)
+// openLoadStore opens the database of the bot under load, before it starts
+// and after it stops.
+func openLoadStore(path string, how loadtest.Access) (loadtest.Store, error) {
+	db, err := boltdb.Open(path, boltdb.Options{ReadOnly: how == loadtest.ReadOnly, BulkLoad: how == loadtest.BulkLoad})
+	if err != nil {
+		return nil, err
 	}
-	return fs.Args(), false, nil
+	return db, nil
+}
+
+// openSandboxStore opens the sandbox's database before the bot does.
+func openSandboxStore(path string, readOnly bool) (sandbox.Store, error) {
+	db, err := boltdb.Open(path, boltdb.Options{ReadOnly: readOnly})
+	if err != nil {
+		return nil, err
+	}
+	return db, nil
+}
+
+// sandboxConfig reads the sandbox bot's configuration as runBot will.
+func sandboxConfig(getenv func(string) string) (sandbox.BotConfig, error) {
+	cfg, err := loadConfig(getenv)
+	if err != nil {
+		return sandbox.BotConfig{}, err
+	}
+	return sandbox.BotConfig{
+		DBPath:    cfg.DBPath,
+		Location:  cfg.Location,
+		Reminders: storage.ReminderPolicy{DayBeforeAt: cfg.RemindDayBeforeAt, Before: cfg.RemindBefore, Location: cfg.Location},
+	}, nil
 }

@@ -22,6 +22,8 @@ import (
 
 	"github.com/chromedp/chromedp"
 
+	"jastar/bot/config"
+	"jastar/bot/rehearsal"
 	"jastar/locales"
 	"jastar/storage"
 	"jastar/storage/boltdb"
@@ -337,24 +339,6 @@ func (p *page) pressTab(tab string) chromedp.Action[chromedp.Void] {
 	return chromedp.Click(chromedp.CSS(fmt.Sprintf(`#tabs button[data-tab=%q]`, tab)))
 }
 
-func TestRun_SandboxFlags(t *testing.T) {
-	var out, errOut bytes.Buffer
-	err := run(context.Background(), []string{"sandbox", "-addr", "0.0.0.0:8080"}, env(nil), &out, &errOut)
-	var cerr *configError
-	if !errors.As(err, &cerr) || !strings.Contains(err.Error(), "loopback only") {
-		t.Errorf("public address: err = %v, want a configuration error about loopback", err)
-	}
-	if err := run(context.Background(), []string{"sandbox", "-h"}, env(nil), &out, &errOut); err != nil {
-		t.Errorf("-h: %v", err)
-	}
-	if !strings.Contains(errOut.String(), "-addr") {
-		t.Errorf("-h printed %q, want the -addr flag", errOut.String())
-	}
-	if err := run(context.Background(), []string{"sandbox", "extra"}, env(nil), &out, &errOut); !errors.Is(err, errUsage) {
-		t.Errorf("extra argument: err = %v, want a usage error", err)
-	}
-}
-
 // botAnswersStart sends /start as the persona through the page's API and
 // returns the text of the bot's first answer in their chat, read from the
 // page's event stream.
@@ -424,7 +408,7 @@ func TestSandbox_DatabaseWithPeople(t *testing.T) {
 	defer cancel()
 	var out bytes.Buffer
 	err = run(ctx, []string{"sandbox", "-addr", "127.0.0.1:0"}, env(shell), &out, &out)
-	var cerr *configError
+	var cerr *config.Error
 	if !errors.As(err, &cerr) || !strings.Contains(err.Error(), "subscriptions of people who are not the sandbox's personas") ||
 		!strings.Contains(err.Error(), "-db-with-people") {
 		t.Fatalf("database with a subscriber: err = %v, want a configuration error naming the subscriptions and -db-with-people", err)
@@ -490,7 +474,7 @@ func TestSandbox_ShowsUpcomingEventsOnAnyDate(t *testing.T) {
 			// buttons are found by title: today the catalog's example
 			// events are in the list too.
 			kk := texts.For("kk")
-			ours := rehearsalEvents(time.Now(), catalog.Default(time.UTC))
+			ours := rehearsal.Events(time.Now(), catalog.Default(time.UTC))
 			for _, c := range []struct {
 				title, want string
 			}{{ours[1].TitleKK, ""}, {ours[2].TitleKK, kk.N(locales.EventWaiting, 1)}} {

@@ -185,22 +185,3 @@ func TestBackup_HotWhileRunning(t *testing.T) {
 		}
 	}
 }
-
-// TestBackup_LockedWithoutSocketExplains: a process holding the file
-// without serving the socket (a bot of an older version) gets a reason and
-// a way out, not a bare lock error.
-func TestBackup_LockedWithoutSocketExplains(t *testing.T) {
-	dbPath := filepath.Join(t.TempDir(), "jastar.db")
-	db, err := boltdb.Open(dbPath, boltdb.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	environ := env(map[string]string{"JASTAR_DB": dbPath})
-	for _, args := range [][]string{{"backup", filepath.Join(t.TempDir(), "b.db")}, {"export", filepath.Join(t.TempDir(), "e.csv")}} {
-		err := run(context.Background(), args, environ, &bytes.Buffer{}, &bytes.Buffer{})
-		if err == nil || !strings.Contains(err.Error(), "socket does not answer") || !strings.Contains(err.Error(), "stop it first") {
-			t.Errorf("%s: err = %v, want the socket named and what to do", args[0], err)
-		}
-	}
-}

@@ -3,8 +3,11 @@
 // latency, memory and database size, against a bare echo loop on the same
 // fake API as the ceiling this machine allows.
 //
-// It imports the fake Bot API and locales; main starts the bot it measures
-// (as a separate process, so its memory is its own) through Options.StartBot.
+// Command is `jastar load`: it starts the bot it measures as `jastar run`
+// in a child process (so its memory is its own) and reaches the bot's
+// database through Command.Open, which main fills: this package never
+// imports storage/boltdb. Run drives whatever bot Options.StartBot starts,
+// which is how tests run the bot in their own process.
 package loadtest
 
 import (

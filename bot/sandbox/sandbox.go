@@ -5,9 +5,11 @@
 // what the bot sends there streams back to the page.
 //
 // The package does not build the bot: main does, with the same wiring as in
-// production, pointed at the fake. It imports bot/telegramtest and the
-// catalog (for the settlements of the location picker) and nothing else of
-// ours; it must never import storage/boltdb.
+// production, pointed at the fake, and hands Command the bot and the
+// database. It imports bot/telegramtest, the catalog (for the settlements
+// of the location picker), storage's types, and bot/config, bot/rehearsal
+// and bot/ops for the command; it must never import storage/boltdb or the
+// bot.
 package sandbox
 
 import (

@@ -1,4 +1,4 @@
-package main
+package sandbox
 
 import (
 	"context"
@@ -16,19 +16,58 @@ import (
 	"strings"
 	"time"
 
+	"jastar/bot/config"
 	"jastar/bot/ops"
-	"jastar/bot/sandbox"
+	"jastar/bot/rehearsal"
 	"jastar/bot/telegramtest"
 	"jastar/storage"
-	"jastar/storage/boltdb"
 	"jastar/storage/catalog"
 )
 
-// runSandbox is "jastar sandbox": the real bot, wired by runBot exactly as
-// in production, against the fake Bot API, with a chat page on loopback.
-// The sender keeps Telegram's default limits and the fake enforces them, so
-// the sandbox rehearses the real pace of the bot.
-func runSandbox(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+// Store is what the sandbox reads and writes in its database file before
+// the bot opens it: whose the file is, what an earlier fake left behind,
+// and its own events.
+type Store interface {
+	rehearsal.Store
+	AllBookingsOn(ctx context.Context, from, to time.Time) ([]storage.Booking, error)
+	EventRegistrations(ctx context.Context, eventID uint64) ([]storage.Registration, error)
+	CountSubscribers(ctx context.Context) (storage.SubscriberCounts, error)
+	Subscription(ctx context.Context, chatID int64) (storage.Subscription, error)
+	Pending(ctx context.Context) ([]storage.RawUpdate, error)
+	Done(ctx context.Context, updateIDs []int, now time.Time) error
+	ForgetHandled(ctx context.Context, cutoff time.Time) (int, error)
+	Accept(ctx context.Context, updates []storage.RawUpdate, nextOffset int, now time.Time) ([]storage.RawUpdate, error)
+	Close() error
+}
+
+// BotConfig is what the sandbox needs of the bot's configuration.
+type BotConfig struct {
+	DBPath    string
+	Location  *time.Location
+	Reminders storage.ReminderPolicy
+}
+
+// Command is "jastar sandbox": the real bot, wired by main exactly as in
+// production, against the fake Bot API, with a chat page on loopback. The
+// sender keeps Telegram's default limits and the fake enforces them, so the
+// sandbox rehearses the real pace of the bot.
+//
+// main fills in what this package must not build itself: the database (no
+// package but main imports storage/boltdb) and the bot.
+type Command struct {
+	// Open opens the database file at path; readOnly to look into a file
+	// the sandbox may refuse, leaving it exactly as it was.
+	Open func(path string, readOnly bool) (Store, error)
+	// Config reads and checks the bot's configuration from getenv, as the
+	// bot will, so a bad setting stops the sandbox before it starts.
+	Config func(getenv func(string) string) (BotConfig, error)
+	// RunBot runs the bot with the environment getenv until ctx ends,
+	// logging to stdout; rehearse, when not "", is its -now.
+	RunBot func(ctx context.Context, getenv func(string) string, stdout io.Writer, rehearse string) error
+}
+
+// Run is "jastar sandbox [-addr A] [-db-with-people] [-now DATE]".
+func (c Command) Run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("sandbox", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	addr := fs.String("addr", "127.0.0.1:8080", "where the chat page listens (loopback only)")
@@ -38,7 +77,7 @@ func runSandbox(ctx context.Context, args []string, getenv func(string) string, 
 		fmt.Fprint(fs.Output(), "Usage: jastar sandbox [-addr 127.0.0.1:8080] [-db-with-people] [-now DATE]\n\n"+
 			"Runs the bot against a fake Telegram on this computer and serves a chat page to try it.\n"+
 			"The database is a fresh one in a temporary folder unless JASTAR_DB is set.\n"+
-			"Of the environment it reads only "+strings.Join(sandboxSettings(), ", ")+"; every other\n"+
+			"Of the environment it reads only "+strings.Join(settings(), ", ")+"; every other\n"+
 			"setting is the sandbox's own (no TELEGRAM_* and no JASTAR_HTTP_ADDR: it talks only to its\n"+
 			"fake Telegram and listens only on loopback).\n"+
 			"A JASTAR_DB with bookings, subscriptions or event registrations of anyone but the sandbox's\n"+
@@ -52,14 +91,14 @@ func runSandbox(ctx context.Context, args []string, getenv func(string) string, 
 		if errors.Is(err, flag.ErrHelp) {
 			return nil
 		}
-		return fmt.Errorf("sandbox: %w", errUsage)
+		return fmt.Errorf("sandbox: %w", config.ErrUsage)
 	}
 	if fs.NArg() > 0 {
 		fs.Usage()
-		return fmt.Errorf("sandbox: unexpected argument %q: %w", fs.Arg(0), errUsage)
+		return fmt.Errorf("sandbox: unexpected argument %q: %w", fs.Arg(0), config.ErrUsage)
 	}
-	if err := sandbox.CheckLoopback(*addr); err != nil {
-		return &configError{name: "sandbox", msg: err.Error()}
+	if err := CheckLoopback(*addr); err != nil {
+		return &config.Error{Name: "sandbox", Msg: err.Error()}
 	}
 
 	dir, err := os.MkdirTemp("", "jastar-sandbox-")
@@ -74,34 +113,33 @@ func runSandbox(ctx context.Context, args []string, getenv func(string) string, 
 	env := map[string]string{
 		"TELEGRAM_BOT_TOKEN":   telegramtest.DefaultToken,
 		"JASTAR_DB":            filepath.Join(dir, "jastar.db"),
-		"JASTAR_STAFF_CHAT_ID": strconv.FormatInt(sandbox.StaffChatID, 10),
-		"JASTAR_ADMIN_IDS":     strconv.FormatInt(sandbox.AdminID, 10),
+		"JASTAR_STAFF_CHAT_ID": strconv.FormatInt(StaffChatID, 10),
+		"JASTAR_ADMIN_IDS":     strconv.FormatInt(AdminID, 10),
 		"JASTAR_CATALOG":       filepath.Join(dir, "catalog.toml"),
 		"JASTAR_LOG_FORMAT":    "text",
 		"JASTAR_LOG_LEVEL":     "warn",
 	}
-	for _, keep := range sandboxSettings() {
+	for _, keep := range settings() {
 		if v := getenv(keep); v != "" {
 			env[keep] = v
 		}
 	}
 	botEnv := func(k string) string { return env[k] }
-	cfg, err := loadConfig(botEnv)
+	cfg, err := c.Config(botEnv)
 	if err != nil {
 		return err
 	}
 	start := time.Now()
 	if *at != "" {
-		if start, err = parseRehearsal(*at, cfg.Location); err != nil {
-			return &configError{name: "sandbox", msg: err.Error()}
+		if start, err = rehearsal.Parse(*at, cfg.Location); err != nil {
+			return &config.Error{Name: "sandbox", Msg: err.Error()}
 		}
 	}
-	catTOML, cat, err := sandbox.CatalogTOML(sandbox.StaffID, cfg.Location)
+	catTOML, cat, err := CatalogTOML(StaffID, cfg.Location)
 	if err != nil {
 		return err
 	}
-	rem := storage.ReminderPolicy{DayBeforeAt: cfg.RemindDayBeforeAt, Before: cfg.RemindBefore, Location: cfg.Location}
-	if err := prepareSandboxDB(ctx, cfg.DBPath, *withPeople, start, cat, rem); err != nil {
+	if err := c.prepareDB(ctx, cfg.DBPath, *withPeople, start, cat, cfg.Reminders); err != nil {
 		return err
 	}
 	if err := os.WriteFile(env["JASTAR_CATALOG"], catTOML, 0o600); err != nil {
@@ -113,11 +151,11 @@ func runSandbox(ctx context.Context, args []string, getenv func(string) string, 
 		return fmt.Errorf("sandbox: fake Bot API: %w", err)
 	}
 	defer fake.Close()
-	fake.AddGroup(sandbox.StaffChatID, sandbox.StaffChatTitle)
+	fake.AddGroup(StaffChatID, StaffChatTitle)
 	env["TELEGRAM_BOT_TOKEN"] = fake.Token()
 	env["TELEGRAM_API_URL"] = fake.URL()
 
-	page, err := sandbox.New(fake, sandbox.Options{Catalog: cat})
+	page, err := New(fake, Options{Catalog: cat})
 	if err != nil {
 		return err
 	}
@@ -157,7 +195,7 @@ func runSandbox(ctx context.Context, args []string, getenv func(string) string, 
 			}
 		}()
 		defer ops.Recovered(plog, nil, "sandbox_bot", &panicked)
-		botDone <- runBot(botCtx, botEnv, stdout, *at)
+		botDone <- c.RunBot(botCtx, botEnv, stdout, *at)
 	}()
 
 	var runErr error
@@ -179,14 +217,14 @@ func runSandbox(ctx context.Context, args []string, getenv func(string) string, 
 	return runErr
 }
 
-// sandboxSettings are the variables the sandbox takes from the shell: where
+// settings are the variables the sandbox takes from the shell: where
 // the database is, the time zone, and how it logs. The catalog is always
 // the embedded one with the staff persona filled in.
-func sandboxSettings() []string {
+func settings() []string {
 	return []string{"JASTAR_DB", "JASTAR_TIMEZONE", "JASTAR_LOG_LEVEL", "JASTAR_LOG_FORMAT"}
 }
 
-// prepareSandboxDB opens the sandbox's database before the bot does.
+// prepareDB opens the sandbox's database before the bot does.
 //
 // A file that holds people other than the sandbox's personas is refused
 // unless withPeople: the bot would send their due reminders and any
@@ -199,13 +237,13 @@ func sandboxSettings() []string {
 // Last, it gets the sandbox's own events, dated from now: three personas
 // fill one and wait for another, and the first, whom a visitor meets
 // first, is free to try both.
-func prepareSandboxDB(ctx context.Context, path string, withPeople bool, now time.Time, cat *catalog.Catalog, rem storage.ReminderPolicy) error {
+func (c Command) prepareDB(ctx context.Context, path string, withPeople bool, now time.Time, cat *catalog.Catalog, rem storage.ReminderPolicy) error {
 	if !withPeople {
-		if err := refuseOtherPeople(ctx, path); err != nil {
+		if err := c.refuseOtherPeople(ctx, path); err != nil {
 			return err
 		}
 	}
-	db, err := boltdb.Open(path, boltdb.Options{})
+	db, err := c.Open(path, false)
 	if err != nil {
 		return fmt.Errorf("sandbox: open %s: %w", path, err)
 	}
@@ -214,23 +252,23 @@ func prepareSandboxDB(ctx context.Context, path string, withPeople bool, now tim
 		return err
 	}
 	var young []int64
-	for _, p := range sandbox.DefaultPersonas() {
-		if p.Role == sandbox.RoleYoung {
+	for _, p := range DefaultPersonas() {
+		if p.Role == RoleYoung {
 			young = append(young, p.ID)
 		}
 	}
 	// The first is the persona the page offers first.
-	return storeRehearsalEvents(ctx, db, now, cat, young[1:], rem)
+	return rehearsal.StoreEvents(ctx, db, now, cat, young[1:], rem)
 }
 
 // refuseOtherPeople looks into an existing file read-only, so a file it
 // refuses is left exactly as it was: no migration to this binary's schema,
 // no owed compaction, nothing a stopped production bot would trip over.
-func refuseOtherPeople(ctx context.Context, path string) error {
+func (c Command) refuseOtherPeople(ctx context.Context, path string) error {
 	if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
 		return nil
 	}
-	db, err := boltdb.Open(path, boltdb.Options{ReadOnly: true})
+	db, err := c.Open(path, true)
 	if err != nil {
 		return fmt.Errorf("sandbox: open %s: %w", path, err)
 	}
@@ -240,7 +278,7 @@ func refuseOtherPeople(ctx context.Context, path string) error {
 		return fmt.Errorf("sandbox: look into %s: %w", path, err)
 	}
 	if what != "" {
-		return &configError{name: "JASTAR_DB", msg: path + " holds " + what + " of people who are not the sandbox's personas; " +
+		return &config.Error{Name: "JASTAR_DB", Msg: path + " holds " + what + " of people who are not the sandbox's personas; " +
 			"the sandbox would send their due reminders and unfinished broadcasts to its fake Telegram and mark them sent. " +
 			"Point JASTAR_DB at a new file, or at a copy and pass -db-with-people"}
 	}
@@ -251,9 +289,9 @@ func refuseOtherPeople(ctx context.Context, path string) error {
 // sandbox persona, the things the bot sends to on its own: bookings (their
 // reminders), event registrations (theirs) and subscriptions (broadcasts).
 // It returns "" when there is none.
-func peopleBesidePersonas(ctx context.Context, db *boltdb.DB) (string, error) {
+func peopleBesidePersonas(ctx context.Context, db Store) (string, error) {
 	persona := map[int64]bool{}
-	for _, p := range sandbox.DefaultPersonas() {
+	for _, p := range DefaultPersonas() {
 		persona[p.ID] = true
 	}
 	bookings, err := db.AllBookingsOn(ctx, time.Unix(0, 0), time.Now().AddDate(100, 0, 0))
@@ -301,7 +339,7 @@ func peopleBesidePersonas(ctx context.Context, db *boltdb.DB) (string, error) {
 
 // forgetOldFake drops what the database remembers of an earlier fake
 // Telegram: its unhandled updates, its handled update ids and its offset.
-func forgetOldFake(ctx context.Context, db *boltdb.DB) error {
+func forgetOldFake(ctx context.Context, db Store) error {
 	pending, err := db.Pending(ctx)
 	if err != nil {
 		return err

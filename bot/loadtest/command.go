@@ -1,4 +1,4 @@
-package main
+package loadtest
 
 import (
 	"context"
@@ -20,18 +20,52 @@ import (
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
 
-	"jastar/bot/loadtest"
+	"jastar/bot/config"
 	"jastar/bot/ops"
+	"jastar/bot/rehearsal"
 	"jastar/locales"
 	"jastar/storage"
-	"jastar/storage/boltdb"
 	"jastar/storage/catalog"
 )
 
-// runLoad is "jastar load": the load tool of issue 8. It starts the fake Bot
-// API, this same binary as the bot in a child process (so its memory is
-// measured alone), and drives simulated people through it.
-func runLoad(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+// Store is what the load tool reads and writes in the bot's database file
+// before the bot starts (seeding, its own events) and after it stops (the
+// capacity check). bbolt lets one process open the file at a time.
+type Store interface {
+	rehearsal.Store
+	AllBookingsOn(ctx context.Context, from, to time.Time) ([]storage.Booking, error)
+	SaveUser(ctx context.Context, u storage.User) error
+	SaveSubscription(ctx context.Context, s storage.Subscription) error
+	Book(ctx context.Context, b storage.Booking, rules storage.BookRules) (storage.Booking, error)
+	// Sync flushes what was written with BulkLoad.
+	Sync() error
+	Close() error
+}
+
+// Access is how Command.Open opens the file.
+type Access int
+
+const (
+	// ReadWrite is the bot's own way.
+	ReadWrite Access = iota
+	// ReadOnly leaves the file as it is.
+	ReadOnly
+	// BulkLoad skips the sync of every commit, for seeding; the tool calls
+	// Sync before Close. A crash loses what was loaded.
+	BulkLoad
+)
+
+// Command is "jastar load": the load tool of issue 8. It starts the fake
+// Bot API, this same binary as the bot in a child process (`jastar run`,
+// so its memory is measured alone), and drives simulated people through it.
+type Command struct {
+	// Open opens the bot's database file; main opens storage/boltdb,
+	// which no other package may import.
+	Open func(path string, how Access) (Store, error)
+}
+
+// Run is "jastar load [flags]".
+func (c Command) Run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("load", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	users := fs.Int("users", 1000, "simulated people")
@@ -56,19 +90,19 @@ func runLoad(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		if errors.Is(err, flag.ErrHelp) {
 			return nil
 		}
-		return errUsage
+		return config.ErrUsage
 	}
 	texts, err := locales.Load()
 	if err != nil {
 		return err
 	}
-	loc, err := loadTimeZone(loadZone, time.Now())
+	loc, err := config.LoadTimeZone(Zone, time.Now())
 	if err != nil {
 		return err
 	}
 	// The bot gets the same catalog file (or none) and zone, so this is the
 	// catalog it runs with.
-	cat, err := loadCatalog(Config{CatalogPath: *catalogFile, Location: loc})
+	cat, err := config.LoadCatalog(*catalogFile, loc)
 	if err != nil {
 		return fmt.Errorf("load: %w", err)
 	}
@@ -76,14 +110,14 @@ func runLoad(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	// and the tool's own events and history are dated from it.
 	now := time.Now()
 	if *at != "" {
-		if now, err = parseRehearsal(*at, loc); err != nil {
-			return &configError{name: "load", msg: err.Error()}
+		if now, err = rehearsal.Parse(*at, loc); err != nil {
+			return &config.Error{Name: "load", Msg: err.Error()}
 		}
 	}
-	opts := loadtest.Options{
+	opts := Options{
 		Users: *users, Concurrency: *conc, Duration: *duration, Iterations: *iterations,
-		Latency: *latency, Scenario: loadtest.Realistic(texts),
-		StaffChats: staffChats(cat), StaffNotice: loadtest.StaffNotice(texts),
+		Latency: *latency, Scenario: Realistic(texts),
+		StaffChats: StaffChats(cat), StaffNotice: StaffNotice(texts),
 	}
 	if *iterations > 0 {
 		opts.Duration = 0
@@ -99,33 +133,33 @@ func runLoad(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	}
 	if *seedUsers+*seedBookings+*seedSubscribers > 0 {
 		began := time.Now()
-		if err := seedDB(ctx, dbPath, seedSizes{*seedUsers, *seedBookings, *seedSubscribers}, cat, now); err != nil {
+		if err := c.seedDB(ctx, dbPath, seedSizes{*seedUsers, *seedBookings, *seedSubscribers}, cat, now); err != nil {
 			return err
 		}
 		fmt.Fprintf(stdout, "seeded %d people, %d bookings, %d subscribers in %s\n", *seedUsers, *seedBookings, *seedSubscribers, time.Since(began).Round(time.Second))
 	}
-	if err := prepareLoadDB(ctx, dbPath, now, cat); err != nil {
+	if err := c.PrepareDB(ctx, dbPath, now, cat); err != nil {
 		return fmt.Errorf("load: %w", err)
 	}
-	opts.StartBot = func(ctx context.Context, apiURL, token string) (loadtest.Bot, error) {
-		c, err := startChildBot(ctx, *at, childEnv(os.Getenv,
+	opts.StartBot = func(ctx context.Context, apiURL, token string) (Bot, error) {
+		child, err := startChildBot(ctx, *at, childEnv(getenv,
 			"TELEGRAM_BOT_TOKEN="+token, "TELEGRAM_API_URL="+apiURL, "JASTAR_DB="+dbPath,
-			"JASTAR_TIMEZONE="+loadZone, "JASTAR_CATALOG="+*catalogFile,
-			"JASTAR_STAFF_CHAT_ID="+strconv.FormatInt(loadStaffChat, 10),
+			"JASTAR_TIMEZONE="+Zone, "JASTAR_CATALOG="+*catalogFile,
+			"JASTAR_STAFF_CHAT_ID="+strconv.FormatInt(StaffChat, 10),
 			"JASTAR_WORKERS="+strconv.Itoa(*workers), "JASTAR_LOG_LEVEL=warn",
 		), dbPath)
 		if err == nil && *cpuProfile != "" && *duration > 2*time.Second {
 			go func() {
 				defer ops.Recovered(slog.New(slog.NewTextHandler(stderr, nil)), nil, "load_profile", nil)
-				c.profile(*cpuProfile, *duration-time.Second)
+				child.profile(*cpuProfile, *duration-time.Second)
 			}()
 		}
-		return c, err
+		return child, err
 	}
-	var echo loadtest.Report
+	var echo Report
 	if *baseline {
 		var err error
-		echo, err = loadtest.Run(ctx, "echo", opts)
+		echo, err = Run(ctx, "echo", opts)
 		if err != nil {
 			return fmt.Errorf("echo baseline: %w", err)
 		}
@@ -134,7 +168,7 @@ func runLoad(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	// The bot's clock reads at least now when it starts: every booking of
 	// the run is stamped from here on.
 	began := now
-	rep, err := loadtest.Run(ctx, "bot", opts)
+	rep, err := Run(ctx, "bot", opts)
 	if err != nil {
 		return err
 	}
@@ -147,7 +181,7 @@ func runLoad(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		// the bot just made, with no logic and no database.
 		matchedOpts := opts
 		matchedOpts.Mix = rep.Mix
-		matched, err := loadtest.Run(ctx, "matched", matchedOpts)
+		matched, err := Run(ctx, "matched", matchedOpts)
 		if err != nil {
 			return fmt.Errorf("call-matched echo: %w", err)
 		}
@@ -157,7 +191,7 @@ func runLoad(ctx context.Context, args []string, stdout, stderr io.Writer) error
 			fmt.Fprintf(stdout, "bot/matched: %.0f%% of the call-matched echo's rate\n", 100*rep.PerSecond()/matched.PerSecond())
 		}
 	}
-	cc, err := checkCapacity(ctx, dbPath, cat, began)
+	cc, err := c.CheckCapacity(ctx, dbPath, cat, began)
 	if err != nil {
 		return fmt.Errorf("load: check capacity: %w", err)
 	}
@@ -167,13 +201,13 @@ func runLoad(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		fmt.Fprintf(stdout, "  %s\n", o)
 	}
 	fmt.Fprintf(stdout, "staff: %d \"new booking\" notices for %d bookings made\n", rep.Notices, cc.Made)
-	return loadVerdict(rep, echo, cc)
+	return Verdict(rep, echo, cc)
 }
 
-// loadVerdict fails the run on anything issue 8 says must not happen: a
+// Verdict fails the run on anything issue 8 says must not happen: a
 // slot over capacity, an error, an update or press left unanswered, a
 // booking the staff did not hear of.
-func loadVerdict(rep, echo loadtest.Report, cc capacityCheck) error {
+func Verdict(rep, echo Report, cc Capacity) error {
 	var problems []string
 	if len(cc.Over) > 0 {
 		problems = append(problems, fmt.Sprintf("%d slots held more bookings than their capacity", len(cc.Over)))
@@ -196,18 +230,18 @@ func loadVerdict(rep, echo loadtest.Report, cc capacityCheck) error {
 	return nil
 }
 
-// loadZone is the bot's JASTAR_TIMEZONE under load; the catalog is read in
+// Zone is the bot's JASTAR_TIMEZONE under load; the catalog is read in
 // it both by the bot and by the capacity check.
-const loadZone = "Asia/Almaty"
+const Zone = "Asia/Almaty"
 
-// loadStaffChat is the staff group (JASTAR_STAFF_CHAT_ID) the bot under load
+// StaffChat is the staff group (JASTAR_STAFF_CHAT_ID) the bot under load
 // notifies, as production always has one.
-const loadStaffChat = -1001000000001
+const StaffChat = -1001000000001
 
-// staffChats are the groups that hear of bookings under load: the bot-wide
+// StaffChats are the groups that hear of bookings under load: the bot-wide
 // one and any center's own.
-func staffChats(cat *catalog.Catalog) []int64 {
-	chats := []int64{loadStaffChat}
+func StaffChats(cat *catalog.Catalog) []int64 {
+	chats := []int64{StaffChat}
 	for _, c := range cat.Centers {
 		if c.StaffChatID != 0 && !slices.Contains(chats, c.StaffChatID) {
 			chats = append(chats, c.StaffChatID)
@@ -245,17 +279,17 @@ type childBot struct {
 	done    chan error
 }
 
-// prepareLoadDB gives the database the load tool's own events, dated from
+// PrepareDB gives the database the load tool's own events, dated from
 // now, so the scenario's events pages never run dry; three chats that play
 // no part in the run fill one and wait for another.
-func prepareLoadDB(ctx context.Context, dbPath string, now time.Time, cat *catalog.Catalog) error {
-	db, err := boltdb.Open(dbPath, boltdb.Options{})
+func (c Command) PrepareDB(ctx context.Context, dbPath string, now time.Time, cat *catalog.Catalog) error {
+	db, err := c.Open(dbPath, ReadWrite)
 	if err != nil {
 		return err
 	}
 	defer db.Close()
 	attendees := []int64{loadAttendees, loadAttendees + 1, loadAttendees + 2}
-	return storeRehearsalEvents(ctx, db, now, cat, attendees, storage.DefaultReminderPolicy(cat.Location()))
+	return rehearsal.StoreEvents(ctx, db, now, cat, attendees, storage.DefaultReminderPolicy(cat.Location()))
 }
 
 // loadAttendees is the first of the chats that fill the load tool's
@@ -357,10 +391,11 @@ func (c *childBot) DBSize() int64 {
 }
 
 // Errors reads the bot's error counters from its /metrics.
-func (c *childBot) Errors() (int64, error) { return opsErrors(c.opsAddr) }
+func (c *childBot) Errors() (int64, error) { return MetricErrors(c.opsAddr) }
 
-// opsErrors reads the error counters of the bot whose ops listener is addr.
-func opsErrors(addr string) (int64, error) {
+// MetricErrors reads the error counters of the bot whose ops listener is
+// addr, for a Bot's Errors.
+func MetricErrors(addr string) (int64, error) {
 	client := http.Client{Timeout: 10 * time.Second}
 	resp, err := client.Get("http://" + addr + "/metrics")
 	if err != nil {
@@ -396,40 +431,40 @@ func countErrors(r io.Reader) (int64, error) {
 	return int64(n), nil
 }
 
-// capacityCheck is what replaying the bookings found.
-type capacityCheck struct {
+// Capacity is what replaying the bookings found.
+type Capacity struct {
 	Checked int // bookings replayed
 	Made    int // of them, created since the run began
 	Slots   int // slots they fall in
-	Over    []overbooking
+	Over    []Overbooking
 }
 
-// overbooking is a slot that at some moment held more active bookings than
+// Overbooking is a slot that at some moment held more active bookings than
 // its capacity.
-type overbooking struct {
+type Overbooking struct {
 	Center, Type string
 	Start, At    time.Time
 	Held, Cap    int
 }
 
-func (o overbooking) String() string {
+func (o Overbooking) String() string {
 	return fmt.Sprintf("%s/%s at %s held %d of %d at %s", o.Center, o.Type, o.Start.UTC().Format(time.RFC3339),
 		o.Held, o.Cap, o.At.UTC().Format(time.RFC3339Nano))
 }
 
-// checkCapacity reads the bookings the bot left behind (any status, of
+// CheckCapacity reads the bookings the bot left behind (any status, of
 // slots from a day before began on) and replays them against the
 // catalog's capacities. It reads the database once the bot has stopped:
 // bbolt lets only one process open it.
-func checkCapacity(ctx context.Context, dbPath string, cat *catalog.Catalog, began time.Time) (capacityCheck, error) {
-	db, err := boltdb.Open(dbPath, boltdb.Options{ReadOnly: true})
+func (c Command) CheckCapacity(ctx context.Context, dbPath string, cat *catalog.Catalog, began time.Time) (Capacity, error) {
+	db, err := c.Open(dbPath, ReadOnly)
 	if err != nil {
-		return capacityCheck{}, err
+		return Capacity{}, err
 	}
 	defer db.Close()
 	all, err := db.AllBookingsOn(ctx, began.AddDate(0, 0, -1), began.AddDate(1, 0, 0))
 	if err != nil {
-		return capacityCheck{}, err
+		return Capacity{}, err
 	}
 	cc := replayCapacity(all, func(center, typ string) int {
 		sch, ok := cat.ScheduleFor(center, typ)
@@ -465,7 +500,7 @@ const releaseSlack = time.Second
 // milliseconds under load), would look like an overlap. So a seat given back
 // counts as free from releaseSlack before its cancel's stamp: a real
 // overbooking, two seats held at once for longer than that, still shows.
-func replayCapacity(bookings []storage.Booking, capacity func(center, typ string) int) capacityCheck {
+func replayCapacity(bookings []storage.Booking, capacity func(center, typ string) int) Capacity {
 	type slot struct {
 		center, typ string
 		start       int64
@@ -487,7 +522,7 @@ func replayCapacity(bookings []storage.Booking, capacity func(center, typ string
 			changes[s] = append(changes[s], change{release, -1})
 		}
 	}
-	cc := capacityCheck{Checked: len(bookings), Slots: len(changes)}
+	cc := Capacity{Checked: len(bookings), Slots: len(changes)}
 	for s, cs := range changes {
 		slices.SortFunc(cs, func(a, b change) int {
 			if c := a.at.Compare(b.at); c != 0 {
@@ -496,18 +531,18 @@ func replayCapacity(bookings []storage.Booking, capacity func(center, typ string
 			return a.delta - b.delta // -1 (give back) before +1 (take)
 		})
 		limit := capacity(s.center, s.typ)
-		held, worst := 0, overbooking{}
+		held, worst := 0, Overbooking{}
 		for _, c := range cs {
 			held += c.delta
 			if held > limit && held > worst.Held {
-				worst = overbooking{Center: s.center, Type: s.typ, Start: time.Unix(s.start, 0), At: c.at, Held: held, Cap: limit}
+				worst = Overbooking{Center: s.center, Type: s.typ, Start: time.Unix(s.start, 0), At: c.at, Held: held, Cap: limit}
 			}
 		}
 		if worst.Held > 0 {
 			cc.Over = append(cc.Over, worst)
 		}
 	}
-	slices.SortFunc(cc.Over, func(a, b overbooking) int { return a.Start.Compare(b.Start) })
+	slices.SortFunc(cc.Over, func(a, b Overbooking) int { return a.Start.Compare(b.Start) })
 	return cc
 }
 

@@ -1,4 +1,14 @@
-package main
+// Package rehearsal runs the bot, the sandbox or the load tool as if it
+// were another moment: "-now 2027-06-15" tries a catalog, a holiday or a
+// load at a date that has not come yet. The clock starts at that moment and
+// runs forward at the real pace. A rehearsal is refused against anything
+// but a Bot API on loopback, so a real Telegram never sees a bot that lives
+// on another day. The package also holds the events the sandbox and the
+// load tool bring, so there is always something to see whatever the date.
+//
+// It imports storage and the catalog only, so main, bot/sandbox and
+// bot/loadtest all use it; it must never import storage/boltdb.
+package rehearsal
 
 import (
 	"context"
@@ -13,20 +23,13 @@ import (
 	"jastar/storage/catalog"
 )
 
-// A rehearsal runs the bot, the sandbox or the load tool as if it were
-// another moment: "-now 2027-06-15" tries a catalog, a holiday or a load at
-// a date that has not come yet. The clock starts at that moment and runs
-// forward at the real pace. It is refused against anything but a Bot API
-// on loopback, so a real Telegram never sees a bot that lives on another
-// day.
-
-// rehearsalLayouts are what -now accepts, in the bot's time zone; a date
+// layouts are what -now accepts, in the bot's time zone; a date
 // alone means 10:00 that day, an hour when the centers work.
-var rehearsalLayouts = []string{"2006-01-02 15:04", "2006-01-02T15:04", time.DateOnly}
+var layouts = []string{"2006-01-02 15:04", "2006-01-02T15:04", time.DateOnly}
 
-// parseRehearsal reads a -now value in loc.
-func parseRehearsal(value string, loc *time.Location) (time.Time, error) {
-	for _, layout := range rehearsalLayouts {
+// Parse reads a -now value in loc.
+func Parse(value string, loc *time.Location) (time.Time, error) {
+	for _, layout := range layouts {
 		t, err := time.ParseInLocation(layout, strings.TrimSpace(value), loc)
 		if err == nil {
 			if layout == time.DateOnly {
@@ -38,9 +41,9 @@ func parseRehearsal(value string, loc *time.Location) (time.Time, error) {
 	return time.Time{}, fmt.Errorf("-now %q: want a date like 2027-06-15 or a moment like \"2027-06-15 10:00\" (in the bot's time zone)", value)
 }
 
-// rehearsalClock is a clock that reads start now and runs forward from
+// Clock is a clock that reads start now and runs forward from
 // it; with start zero it is the real clock.
-func rehearsalClock(start time.Time) func() time.Time {
+func Clock(start time.Time) func() time.Time {
 	if start.IsZero() {
 		return time.Now
 	}
@@ -48,10 +51,10 @@ func rehearsalClock(start time.Time) func() time.Time {
 	return func() time.Time { return start.Add(time.Since(began)) }
 }
 
-// checkRehearsalAPI refuses a rehearsal against a Bot API that is not on
+// CheckAPI refuses a rehearsal against a Bot API that is not on
 // loopback: reminders, digests and broadcasts would go out to real people
 // on the wrong day.
-func checkRehearsalAPI(apiURL string) error {
+func CheckAPI(apiURL string) error {
 	u, err := url.Parse(apiURL)
 	if err != nil {
 		return fmt.Errorf("-now needs a Bot API on loopback: TELEGRAM_API_URL %q is not a URL", apiURL)
@@ -63,20 +66,20 @@ func checkRehearsalAPI(apiURL string) error {
 	return errors.New("-now rehearses a date against a fake or local Bot API only: set TELEGRAM_API_URL to one on loopback (127.0.0.1), never Telegram itself")
 }
 
-// rehearsalSeed names the rehearsal events stored for the day now falls
+// seedID names the rehearsal events stored for the day now falls
 // on, so a database reused on the same day gets them once.
-func rehearsalSeed(now time.Time, i int) string {
+func seedID(now time.Time, i int) string {
 	return fmt.Sprintf("rehearsal_%s_%d", now.Format("20060102"), i)
 }
 
-// rehearsalEvents are the events the sandbox and the load tool bring with
+// Events are the events the sandbox and the load tool bring with
 // them, so a newcomer always sees a living bot and the load's paging step
 // always has two pages, whatever the date: seven events over the coming
 // working days (skipping weekends and the catalog's holidays), from the
 // second working day on (no reminder comes due during a short run), at
 // the catalog's open centers in turn. The catalog's own seed events are
 // dated and pass; these never do.
-func rehearsalEvents(now time.Time, cat *catalog.Catalog) []storage.Event {
+func Events(now time.Time, cat *catalog.Catalog) []storage.Event {
 	type text struct{ kk, ru, descKK, descRU string }
 	texts := []text{
 		{"Түйіндеме жазу шеберханасы", "Мастер-класс: как написать резюме",
@@ -130,35 +133,35 @@ func rehearsalEvents(now time.Time, cat *catalog.Catalog) []storage.Event {
 		}
 		t := texts[i]
 		events = append(events, storage.Event{
-			SeedID: rehearsalSeed(now, i), CenterID: centers[i%len(centers)],
+			SeedID: seedID(now, i), CenterID: centers[i%len(centers)],
 			TitleKK: t.kk, TitleRU: t.ru, DescriptionKK: t.descKK, DescriptionRU: t.descRU,
 			Start: day.At(hour, loc), Minutes: 90, Capacity: 25 + 5*i, CreatedAt: now, UpdatedAt: now,
 		})
 	}
 	// The second fills up and the third has a waitlist: see
-	// fillRehearsalEvents.
+	// StoreEvents.
 	events[1].Capacity = 2
 	events[2].Capacity = 1
 	return events
 }
 
-// rehearsalStore is what storing the rehearsal events takes.
-type rehearsalStore interface {
+// Store is what storing the rehearsal events takes.
+type Store interface {
 	SeedEvents(ctx context.Context, seeds []storage.Event) (int, error)
 	UpcomingEvents(ctx context.Context, f storage.EventFilter, offset, limit int) ([]storage.Event, int, error)
 	Register(ctx context.Context, eventID uint64, chatID int64, now time.Time, rem storage.ReminderPolicy) (storage.Registration, storage.Event, error)
 }
 
-// storeRehearsalEvents stores rehearsalEvents and fills them through
+// StoreEvents stores Events and fills them through
 // Register, as people would: the second event full with people[0] and
 // people[1], the third with people[2] registered and people[0] on its
 // waitlist. people needs three chats; running it again the same day adds
 // nothing.
-func storeRehearsalEvents(ctx context.Context, db rehearsalStore, now time.Time, cat *catalog.Catalog, people []int64, rem storage.ReminderPolicy) error {
+func StoreEvents(ctx context.Context, db Store, now time.Time, cat *catalog.Catalog, people []int64, rem storage.ReminderPolicy) error {
 	if len(people) < 3 {
 		return fmt.Errorf("rehearsal events: want 3 people to fill them, have %d", len(people))
 	}
-	events := rehearsalEvents(now, cat)
+	events := Events(now, cat)
 	added, err := db.SeedEvents(ctx, events)
 	if err != nil || added == 0 {
 		return err
@@ -168,8 +171,8 @@ func storeRehearsalEvents(ctx context.Context, db rehearsalStore, now time.Time,
 		return err
 	}
 	fill := map[string][]int64{
-		rehearsalSeed(now, 1): {people[0], people[1]},
-		rehearsalSeed(now, 2): {people[2], people[0]},
+		seedID(now, 1): {people[0], people[1]},
+		seedID(now, 2): {people[2], people[0]},
 	}
 	for _, e := range stored {
 		for _, chat := range fill[e.SeedID] {

@@ -1,4 +1,4 @@
-package main
+package admin
 
 import (
 	"bytes"
@@ -15,9 +15,9 @@ import (
 	"time"
 
 	"jastar/bot"
+	"jastar/bot/config"
 	"jastar/locales"
 	"jastar/storage"
-	"jastar/storage/boltdb"
 	"jastar/storage/catalog"
 )
 
@@ -30,7 +30,7 @@ type exportQuery struct {
 }
 
 // exportCSV writes the bookings of q as the same CSV /export sends.
-func exportCSV(ctx context.Context, db *boltdb.DB, cat *catalog.Catalog, texts *locales.Bundle, loc *time.Location, q exportQuery) ([]byte, int, error) {
+func exportCSV(ctx context.Context, db Store, cat *catalog.Catalog, texts *locales.Bundle, loc *time.Location, q exportQuery) ([]byte, int, error) {
 	var list []storage.Booking
 	var err error
 	if q.center == "" {
@@ -84,11 +84,14 @@ func parseExportQuery(from, to, center, lang string, cat *catalog.Catalog, loc *
 	return q, nil
 }
 
-// runExport is "jastar export [-from D] [-to D] [-center ID] [-lang L] FILE".
-// With the bot stopped it reads the database file directly; while the bot
-// runs (bbolt locks the file) it asks the bot over its admin socket, which
-// only the database's owner can use.
-func runExport(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+// Export is "jastar export [-from D] [-to D] [-center ID] [-lang L] FILE".
+type Export struct{ Files Files }
+
+// Run writes the bookings of a period as CSV. With the bot stopped it
+// reads the database file directly; while the bot runs (bbolt locks the
+// file) it asks the bot over its admin socket, which only the database's
+// owner can use.
+func (c Export) Run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("export", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	defLang := getenv("JASTAR_STAFF_LANG")
@@ -111,23 +114,23 @@ func runExport(ctx context.Context, args []string, getenv func(string) string, s
 	}
 	tz := getenv("JASTAR_TIMEZONE")
 	if tz == "" {
-		tz = "Asia/Almaty"
+		tz = config.DefaultTimeZone
 	}
 	loc, err := time.LoadLocation(tz)
 	if err != nil {
-		return &configError{name: "JASTAR_TIMEZONE", msg: fmt.Sprintf("%q is not a known time zone", tz)}
+		return &config.Error{Name: "JASTAR_TIMEZONE", Msg: fmt.Sprintf("%q is not a known time zone", tz)}
 	}
-	cat, err := loadCatalog(Config{CatalogPath: getenv("JASTAR_CATALOG"), Location: loc})
+	cat, err := config.LoadCatalog(getenv("JASTAR_CATALOG"), loc)
 	if err != nil {
 		return err
 	}
 	q, err := parseExportQuery(*from, *to, *center, *lang, cat, loc, time.Now())
 	if err != nil {
-		return fmt.Errorf("export: %s: %w", err, errUsage)
+		return fmt.Errorf("export: %s: %w", err, config.ErrUsage)
 	}
 	dbPath := dbPathFrom(getenv)
-	data, n, err := exportDirect(ctx, dbPath, cat, loc, q)
-	if errors.Is(err, boltdb.ErrLocked) {
+	data, n, err := c.exportDirect(ctx, dbPath, cat, loc, q)
+	if c.Files.locked(err) {
 		data, n, err = exportFromBot(ctx, dbPath, *from, *to, q)
 	}
 	if err != nil {
@@ -154,8 +157,8 @@ func runExport(ctx context.Context, args []string, getenv func(string) string, s
 	return nil
 }
 
-func exportDirect(ctx context.Context, dbPath string, cat *catalog.Catalog, loc *time.Location, q exportQuery) ([]byte, int, error) {
-	db, err := openDirect(dbPath)
+func (c Export) exportDirect(ctx context.Context, dbPath string, cat *catalog.Catalog, loc *time.Location, q exportQuery) ([]byte, int, error) {
+	db, err := c.Files.openDirect(dbPath)
 	if err != nil {
 		return nil, 0, err
 	}
@@ -185,7 +188,7 @@ func exportFromBot(ctx context.Context, dbPath, from, to string, q exportQuery) 
 
 // exportHandler serves GET /export?from=&to=&center=&lang= on the admin
 // socket: the CSV holds names and phones.
-func exportHandler(db *boltdb.DB, cat *catalog.Catalog, texts *locales.Bundle, loc *time.Location, log *slog.Logger) http.HandlerFunc {
+func exportHandler(db Store, cat *catalog.Catalog, texts *locales.Bundle, loc *time.Location, log *slog.Logger) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		p := r.URL.Query()
 		lang := p.Get("lang")

@@ -1,4 +1,13 @@
-package main
+// Package admin owns the operator's commands on the database file,
+// `jastar backup` and `jastar export`, and what the admin socket serves
+// them while the bot runs. (Not the bot's admins of JASTAR_ADMIN_IDS: the
+// person who runs the process.) bbolt locks its file, so with the bot
+// stopped a command reads the file itself; while it runs, the command asks
+// the bot through bot/adminsock.
+//
+// It never imports storage/boltdb: main hands each command Open, which
+// opens the file, and the socket's handler the bot's open store.
+package admin
 
 import (
 	"bytes"
@@ -14,17 +23,43 @@ import (
 	"time"
 
 	"jastar/bot/adminsock"
-	"jastar/bot/ops"
+	"jastar/bot/config"
 	"jastar/locales"
-	"jastar/storage/boltdb"
+	"jastar/storage"
 	"jastar/storage/catalog"
 )
 
-// runBackup is "jastar backup FILE": a consistent hot copy of the database.
-// bbolt locks its file, so while the bot runs the copy is asked of the bot
-// itself over its admin socket beside the file; when the bot is stopped the
-// file is read directly.
-func runBackup(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+// Store is what backup and export read.
+type Store interface {
+	// WriteBackup writes a consistent copy of the whole database to w.
+	WriteBackup(ctx context.Context, w io.Writer) (int64, error)
+	AllBookingsOn(ctx context.Context, from, to time.Time) ([]storage.Booking, error)
+	BookingsOn(ctx context.Context, centerIDs []string, from, to time.Time) ([]storage.Booking, error)
+}
+
+// File is a Store a command opened itself, and closes.
+type File interface {
+	Store
+	Close() error
+}
+
+// Files is how a command reaches the database file.
+type Files struct {
+	// Open opens the file at path read-only and fails at once, with an
+	// error that errors.Is Locked, when a running bot holds it.
+	Open func(path string) (File, error)
+	// Locked is the error Open wraps when the file is in use.
+	Locked error
+}
+
+// Backup is "jastar backup FILE".
+type Backup struct{ Files Files }
+
+// Run writes a consistent hot copy of the database. bbolt locks its file,
+// so while the bot runs the copy is asked of the bot itself over its admin
+// socket beside the file; when the bot is stopped the file is read
+// directly.
+func (c Backup) Run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("backup", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.Usage = func() {
@@ -45,8 +80,8 @@ func runBackup(ctx context.Context, args []string, getenv func(string) string, s
 		return fmt.Errorf("backup: %w", err)
 	}
 
-	n, err := backupDirect(ctx, dbPath, tmp)
-	if errors.Is(err, boltdb.ErrLocked) {
+	n, err := c.backupDirect(ctx, dbPath, tmp)
+	if c.Files.locked(err) {
 		n, err = backupFromBot(ctx, dbPath, tmp)
 	}
 	if cerr := tmp.Close(); err == nil {
@@ -56,7 +91,7 @@ func runBackup(ctx context.Context, args []string, getenv func(string) string, s
 		return fmt.Errorf("backup: %w", err)
 	}
 	// Prove the copy opens before calling it a backup.
-	check, err := boltdb.Open(tmp.Name(), boltdb.Options{ReadOnly: true})
+	check, err := c.Files.Open(tmp.Name())
 	if err != nil {
 		return fmt.Errorf("backup: the copy does not open: %w", err)
 	}
@@ -70,17 +105,17 @@ func runBackup(ctx context.Context, args []string, getenv func(string) string, s
 
 // parseFileArg parses the flags of the backup and export commands and
 // returns the one FILE they take. ok false means stop with err: nil after
-// -h (the usage was printed), errUsage otherwise.
+// -h (the usage was printed), a usage error otherwise.
 func parseFileArg(fs *flag.FlagSet, args []string) (file string, ok bool, err error) {
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return "", false, nil
 		}
-		return "", false, errUsage
+		return "", false, config.ErrUsage
 	}
 	if fs.NArg() != 1 {
 		fs.Usage()
-		return "", false, fmt.Errorf("%s: want exactly one FILE: %w", fs.Name(), errUsage)
+		return "", false, fmt.Errorf("%s: want exactly one FILE: %w", fs.Name(), config.ErrUsage)
 	}
 	return fs.Arg(0), true, nil
 }
@@ -93,18 +128,23 @@ func dbPathFrom(getenv func(string) string) string {
 	return "./jastar.db"
 }
 
+// locked tells whether err is Open's "a running bot holds the file".
+func (f Files) locked(err error) bool {
+	return err != nil && f.Locked != nil && errors.Is(err, f.Locked)
+}
+
 // openDirect opens the database read-only for backup or export; it fails
-// with boltdb.ErrLocked when a running bot holds the file, which then has
-// to be asked through its socket.
-func openDirect(dbPath string) (*boltdb.DB, error) {
+// with Files.Locked when a running bot holds the file, which then has to
+// be asked through its socket.
+func (f Files) openDirect(dbPath string) (File, error) {
 	if _, err := os.Stat(dbPath); err != nil {
 		return nil, fmt.Errorf("database %s: %w", dbPath, err)
 	}
-	return boltdb.Open(dbPath, boltdb.Options{ReadOnly: true, LockTimeout: 500 * time.Millisecond})
+	return f.Open(dbPath)
 }
 
-func backupDirect(ctx context.Context, dbPath string, w io.Writer) (int64, error) {
-	db, err := openDirect(dbPath)
+func (c Backup) backupDirect(ctx context.Context, dbPath string, w io.Writer) (int64, error) {
+	db, err := c.Files.openDirect(dbPath)
 	if err != nil {
 		return 0, err
 	}
@@ -144,34 +184,18 @@ func askBot(ctx context.Context, dbPath, target string, timeout time.Duration) (
 	return resp, nil
 }
 
-// adminHandler is what the admin socket serves: GET /backup and GET
-// /export. Only the database's owner can connect to the socket, so the
-// handlers check no caller themselves.
-func adminHandler(db *boltdb.DB, cat *catalog.Catalog, texts *locales.Bundle, loc *time.Location, log *slog.Logger) http.Handler {
+// Handler is what the admin socket serves: GET /backup and GET /export.
+// Only the database's owner can connect to the socket, so the handlers
+// check no caller themselves.
+func Handler(db Store, cat *catalog.Catalog, texts *locales.Bundle, loc *time.Location, log *slog.Logger) http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle("GET /backup", backupHandler(db, log))
 	mux.Handle("GET /export", exportHandler(db, cat, texts, loc, log))
 	return mux
 }
 
-// openAdminSocket serves adminHandler on JASTAR_DB.sock. It must run after
-// the database is open: bbolt's lock then makes this the only bot on the
-// file, so a socket already there is a crashed run's and may be replaced.
-// Without the socket the bot still serves people; the log says why hot
-// backups are unavailable.
-func openAdminSocket(cfg Config, db *boltdb.DB, cat *catalog.Catalog, texts *locales.Bundle, log *slog.Logger, metrics *ops.Metrics) io.Closer {
-	log = log.With("component", "adminsock")
-	h := ops.Recovering(log, metrics, "admin_socket", adminHandler(db, cat, texts, cfg.Location, log))
-	s, err := adminsock.Open(adminsock.Path(cfg.DBPath), h, log)
-	if err != nil {
-		log.Error("no hot backups or exports while the bot runs", "err", err)
-		return io.NopCloser(nil)
-	}
-	return s
-}
-
 // backupHandler streams a hot copy of the database.
-func backupHandler(db *boltdb.DB, log *slog.Logger) http.HandlerFunc {
+func backupHandler(db Store, log *slog.Logger) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/octet-stream")
 		if _, err := db.WriteBackup(r.Context(), w); err != nil {

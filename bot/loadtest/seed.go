@@ -1,4 +1,4 @@
-package main
+package loadtest
 
 import (
 	"context"
@@ -12,7 +12,6 @@ import (
 
 	"jastar/bot/ops"
 	"jastar/storage"
-	"jastar/storage/boltdb"
 	"jastar/storage/catalog"
 )
 
@@ -23,8 +22,8 @@ type seedSizes struct{ users, bookings, subscribers int }
 // seedDB fills the database at path with people, past bookings spread over
 // the catalog's centers and types (two years up to now), and subscribers, through the same store
 // methods the bot uses (so indexes are as the bot writes them).
-func seedDB(ctx context.Context, path string, n seedSizes, cat *catalog.Catalog, now time.Time) error {
-	db, err := boltdb.Open(path, boltdb.Options{BulkLoad: true})
+func (c Command) seedDB(ctx context.Context, path string, n seedSizes, cat *catalog.Catalog, now time.Time) error {
+	db, err := c.Open(path, BulkLoad)
 	if err != nil {
 		return err
 	}
