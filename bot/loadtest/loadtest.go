@@ -303,10 +303,39 @@ type driver struct {
 
 	// For the call mix: the step each person's chat is playing, the steps
 	// that book, and, in a bot run, the recorder of the bot's calls.
-	steps       sync.Map // chat id -> step name
+	steps       sync.Map // chat id -> stepAt
 	bookingStep map[string]bool
 	rec         *mixRecorder
 	calls       map[string]int64 // guarded by mu
+}
+
+// stepAt is the step a chat plays and since when, and the one before: a
+// call that reached the fake before the person moved on belongs to that.
+type stepAt struct {
+	prev, cur string
+	since     time.Time
+}
+
+// playing records that chat starts step now.
+func (d *driver) playing(chat int64, step string) {
+	prev := ""
+	if v, ok := d.steps.Load(chat); ok {
+		prev = v.(stepAt).cur
+	}
+	d.steps.Store(chat, stepAt{prev: prev, cur: step, since: time.Now()})
+}
+
+// stepOf is the step chat was playing at t ("" if none).
+func (d *driver) stepOf(chat int64, t time.Time) string {
+	v, ok := d.steps.Load(chat)
+	if !ok {
+		return ""
+	}
+	s := v.(stepAt)
+	if t.Before(s.since) {
+		return s.prev
+	}
+	return s.cur
 }
 
 // countCall counts a call made in answer to an update.
@@ -429,7 +458,7 @@ func (d *driver) play(ctx context.Context, p *Person, sc Scenario, timeout time.
 		for len(p.events) > 0 {
 			<-p.events
 		}
-		d.steps.Store(p.User.ID, st.Name)
+		d.playing(p.User.ID, st.Name)
 		sent := time.Now()
 		if err := st.Do(d.srv, p); err != nil {
 			d.fail(st.Name)

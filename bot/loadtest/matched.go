@@ -83,11 +83,11 @@ func (r *mixRecorder) call(d *driver, c telegramtest.Call) {
 	}
 	step := StaffStep
 	if !d.staff[chat] {
-		v, ok := d.steps.Load(chat)
-		if !ok {
+		// By when the call arrived, not when it is recorded: the fake
+		// shows its answer first, and the person may have moved on.
+		if step = d.stepOf(chat, c.At); step == "" {
 			return
 		}
-		step = v.(string)
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -232,21 +232,27 @@ func startMatchedEcho(ctx context.Context, srv *telegramtest.Server, workers int
 			// Every press is answered, as the bot answers every one.
 			_, _ = api.Request(tgbotapi.NewCallback(u.CallbackQuery.ID, ""))
 		}
+		// An edit edits the message pressed, as the bot's do; after a text,
+		// the echo's last message there.
+		pressed := 0
+		if q := u.CallbackQuery; q != nil && q.Message != nil {
+			pressed = q.Message.MessageID
+		}
 		shown := 0
 		for _, method := range inCallOrder(calls) {
 			for range times(calls[method], rng) {
-				if c.do(method, chat, step) {
+				if c.do(method, chat, step, pressed) {
 					shown++
 				}
 			}
 		}
 		if shown == 0 && visible(calls) > 0 {
-			c.do("sendMessage", chat, step)
+			c.do("sendMessage", chat, step, 0)
 		}
 		if booked && staffChat != 0 {
 			for method, mean := range mix[StaffStep] {
 				for range times(mean, rng) {
-					c.do(method, staffChat, step)
+					c.do(method, staffChat, step, 0)
 				}
 			}
 		}
@@ -260,8 +266,7 @@ func startMatchedEcho(ctx context.Context, srv *telegramtest.Server, workers int
 			defer ops.Recovered(log, nil, "load_matched_echo", nil)
 			rng := rand.New(rand.NewPCG(uint64(w), 11))
 			for u := range jobs {
-				step, _ := d.steps.Load(u.FromChat().ID)
-				name, _ := step.(string)
+				name := d.stepOf(u.FromChat().ID, time.Now())
 				answer(rng, u, name, d.bookingStep[name])
 			}
 		}()
@@ -300,7 +305,7 @@ type caller struct {
 
 // do makes one call of method to chat as the bot would make it, and reports
 // whether it is one a person sees.
-func (c *caller) do(method string, chat int64, step string) bool {
+func (c *caller) do(method string, chat int64, step string, pressed int) bool {
 	api, kb, last := c.api, c.kb, &c.last
 	remember := func(m tgbotapi.Message, err error) {
 		if err == nil {
@@ -311,9 +316,13 @@ func (c *caller) do(method string, chat int64, step string) bool {
 	case "answerCallbackQuery":
 		return false // answered with the press itself
 	case "editMessageText", "editMessageReplyMarkup":
-		if id, ok := last.Load(chat); ok {
+		target := pressed
+		if id, ok := last.Load(chat); ok && target == 0 {
+			target = id.(int)
+		}
+		if target != 0 {
 			text := matchedText + strconv.FormatUint(c.edits.Add(1), 10) + stepTag(step)
-			if _, err := api.Request(tgbotapi.NewEditMessageTextAndMarkup(chat, id.(int), text, kb)); err == nil {
+			if _, err := api.Request(tgbotapi.NewEditMessageTextAndMarkup(chat, target, text, kb)); err == nil {
 				return true
 			}
 		}
