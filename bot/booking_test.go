@@ -152,7 +152,7 @@ func TestBooking_WholePathInBothLanguages(t *testing.T) {
 			if bk.CenterID != "karasai" || bk.TypeID != "career" || !bk.Start.Equal(at(t, 2, 11)) || bk.Phone != phone || bk.Lang != storage.Lang(lang) {
 				t.Errorf("stored booking = %+v", bk)
 			}
-			waitFor(t, func() bool { got, _ := h.db.Booking(ctx, bk.ID); return got.StaffNotified })
+			eventually(t, func() bool { got, _ := h.db.Booking(ctx, bk.ID); return got.StaffNotified })
 			rs, _ := h.db.RemindersOf(ctx, bk.ID)
 			if len(rs) != 2 || !rs[0].Due.Equal(at(t, 1, 18)) || !rs[1].Due.Equal(at(t, 2, 10)) {
 				t.Errorf("reminders = %+v", rs)
@@ -177,34 +177,23 @@ func (h *harness) waitDocument(chatID int64) telegramtest.Message {
 func (h *harness) waitButton(chatID int64, label string) telegramtest.Message {
 	h.t.Helper()
 	var found telegramtest.Message
-	deadline := time.Now().Add(10 * time.Second)
-	for time.Now().Before(deadline) {
+	if !eventuallyOK(10*time.Second, func() bool {
 		msgs := h.botMessages(chatID)
 		for i := len(msgs) - 1; i >= 0; i-- {
 			for _, row := range msgs[i].InlineKeyboard {
 				for _, btn := range row {
 					if strings.Contains(btn.Text, label) {
 						found = msgs[i]
-						return found
+						return true
 					}
 				}
 			}
 		}
-		time.Sleep(10 * time.Millisecond)
+		return false
+	}) {
+		h.t.Fatalf("chat %d: no message with a button %q; transcript:\n%s", chatID, label, h.transcript(chatID))
 	}
-	h.t.Fatalf("chat %d: no message with a button %q; transcript:\n%s", chatID, label, h.transcript(chatID))
 	return found
-}
-
-func waitFor(t *testing.T, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatal("condition never met")
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
 }
 
 // book stores a booking directly, as the flow would.
@@ -492,7 +481,7 @@ func TestStaff_MarksAndCancelWithReason(t *testing.T) {
 	h.waitAnswered(id)
 	h.press(admin, note, "Отменить")
 	reasons := h.waitMessage(testStaffChat, note.ID)
-	waitFor(t, func() bool {
+	eventually(t, func() bool {
 		m, _ := h.srv.LastMessage(testStaffChat)
 		for _, row := range m.InlineKeyboard {
 			for _, btn := range row {
@@ -820,7 +809,7 @@ func TestBooking_ConfirmationDoesNotWaitForStaff(t *testing.T) {
 		if len(mine) != 1 {
 			t.Fatalf("user %d holds %+v", i, mine)
 		}
-		waitFor(t, func() bool { bk, _ := h.db.Booking(ctx, mine[0].ID); return bk.StaffNotified })
+		eventually(t, func() bool { bk, _ := h.db.Booking(ctx, mine[0].ID); return bk.StaffNotified })
 	}
 	got := 0
 	for _, m := range h.botMessages(testStaffChat) {

@@ -32,6 +32,8 @@ type harness struct {
 	// now and cat, when set, are the bot's clock and catalog.
 	now func() time.Time
 	cat *catalog.Catalog
+	// routes are commands the test adds (withRoute).
+	routes map[string]Handler
 	// store, when set, wraps the database the bot is given (failure
 	// injection); h.db stays the real one.
 	store func(db *boltdb.DB) Store
@@ -80,6 +82,17 @@ func withStore(wrap func(db *boltdb.DB) Store) harnessOption {
 	return func(h *harness) { h.store = wrap }
 }
 
+// withRoute adds a command the test handles itself to the bot's route
+// table, before the bot runs (never into the live table).
+func withRoute(command string, h Handler) harnessOption {
+	return func(hs *harness) {
+		if hs.routes == nil {
+			hs.routes = map[string]Handler{}
+		}
+		hs.routes[command] = h
+	}
+}
+
 // withCatalog gives the bot a catalog other than the default.
 func withCatalog(c *catalog.Catalog) harnessOption { return func(h *harness) { h.cat = c } }
 
@@ -120,6 +133,9 @@ func (h *harness) start() {
 	b, err := New(h.cfg, Deps{Store: store, Locales: testLocales, Log: log, Now: h.now, Catalog: h.cat})
 	if err != nil {
 		h.t.Fatal(err)
+	}
+	for name, handler := range h.routes {
+		b.routes.commands[name] = handler
 	}
 	if _, err := b.SeedEvents(context.Background()); err != nil {
 		h.t.Fatal(err)
@@ -258,15 +274,37 @@ func (h *harness) press(from telegramtest.User, m telegramtest.Message, label st
 // waitAnswered waits until the callback query was answered and returns its text.
 func (h *harness) waitAnswered(id string) string {
 	h.t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for time.Now().Before(deadline) {
-		if text, _, ok := h.srv.AnsweredCallback(id); ok {
-			return text
+	var text string
+	if !eventuallyOK(10*time.Second, func() bool {
+		var ok bool
+		text, _, ok = h.srv.AnsweredCallback(id)
+		return ok
+	}) {
+		h.t.Fatalf("callback %s was never answered", id)
+	}
+	return text
+}
+
+// eventuallyOK polls cond until it holds or timeout passes, and reports
+// whether it held: the one wait loop of the tests, for what the code gives
+// no event to wait on.
+func eventuallyOK(timeout time.Duration, cond func() bool) bool {
+	deadline := time.Now().Add(timeout)
+	for !cond() {
+		if time.Now().After(deadline) {
+			return false
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
-	h.t.Fatalf("callback %s was never answered", id)
-	return ""
+	return true
+}
+
+// eventually fails the test unless cond holds within 10 s.
+func eventually(t testing.TB, cond func() bool) {
+	t.Helper()
+	if !eventuallyOK(10*time.Second, cond) {
+		t.Fatal("condition never met")
+	}
 }
 
 func kk(id string, data ...locales.Data) string { return testLocales.For("kk").T(id, data...) }

@@ -20,16 +20,14 @@ func TestHealthy_TurnsUnhealthyWhenTheLoopStalls(t *testing.T) {
 	now := time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC)
 	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
 	advance := func(d time.Duration) { mu.Lock(); now = now.Add(d); mu.Unlock() }
-	h := newHarness(t, withClock(clock), withConfig(func(c *Config) { c.Workers = 1 }))
+	release := make(chan struct{})
+	h := newHarness(t, withClock(clock), withConfig(func(c *Config) { c.Workers = 1 }),
+		withRoute("jam", func(ctx context.Context, r *Request) error { <-release; return nil }))
 	ctx := context.Background()
 	waitHealth := func(healthy bool) {
 		t.Helper()
-		deadline := time.Now().Add(15 * time.Second)
-		for (h.bot.Healthy(ctx) == nil) != healthy {
-			if time.Now().After(deadline) {
-				t.Fatalf("healthy = %v, want %v (%v)", h.bot.Healthy(ctx) == nil, healthy, h.bot.Healthy(ctx))
-			}
-			time.Sleep(10 * time.Millisecond)
+		if !eventuallyOK(15*time.Second, func() bool { return (h.bot.Healthy(ctx) == nil) == healthy }) {
+			t.Fatalf("healthy = %v, want %v (%v)", h.bot.Healthy(ctx) == nil, healthy, h.bot.Healthy(ctx))
 		}
 	}
 	waitHealth(true)
@@ -37,8 +35,6 @@ func TestHealthy_TurnsUnhealthyWhenTheLoopStalls(t *testing.T) {
 		t.Errorf("ready = %v after connecting and polling", err)
 	}
 
-	release := make(chan struct{})
-	h.bot.routes.commands["jam"] = func(ctx context.Context, r *Request) error { <-release; return nil }
 	u := telegramtest.User{ID: 77, FirstName: "J", LanguageCode: "ru"}
 	// One worker stuck on /jam; 1×32 queued updates fill the dispatcher, so
 	// the loop blocks handing over the next one and polls no more.

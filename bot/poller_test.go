@@ -271,7 +271,7 @@ func TestRun_LateWorkAfterTheDrainIsRefused(t *testing.T) {
 	h.srv.SendText(u, "/slow")
 	waitClosed(t, started, "the handler to start")
 	h.srv.SendText(u, "/after")
-	waitFor(t, func() bool { // "/after" stored in the inbox and queued behind "/slow"
+	eventually(t, func() bool { // "/after" stored in the inbox and queued behind "/slow"
 		p, err := h.db.Pending(context.Background())
 		return err == nil && len(p) == 2
 	})

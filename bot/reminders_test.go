@@ -405,7 +405,7 @@ func TestReminders_EventRegistration(t *testing.T) {
 	}
 	// The button gives the place up; the hour-before then never comes.
 	h.press(kept, rem, kk(locales.ButtonUnregister))
-	waitFor(t, func() bool {
+	eventually(t, func() bool {
 		_, err := h.db.Registration(ctx, e.ID, kept.ID)
 		return err != nil
 	})

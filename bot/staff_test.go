@@ -250,7 +250,7 @@ func TestStaff_NoticeOfAnOlderStateDoesNotCoverANewerChange(t *testing.T) {
 	}
 	close(gate)
 
-	waitFor(t, func() bool { return strings.Contains(h.logs.String(), "staff notification not delivered") })
+	eventually(t, func() bool { return strings.Contains(h.logs.String(), "staff notification not delivered") })
 	if got, _ := h.db.Booking(ctx, bk.ID); got.StaffNotified {
 		t.Error("the cancellation staff never heard of is marked notified: the digest would skip it")
 	}

@@ -231,11 +231,10 @@ func TestInbox_ReplaysUpdatesStoredButNotHandled(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	deadline := time.Now().Add(5 * time.Second)
-	for len(pending) > 0 && time.Now().Before(deadline) {
-		time.Sleep(20 * time.Millisecond)
+	eventuallyOK(5*time.Second, func() bool {
 		pending, _ = h.db.Pending(context.Background())
-	}
+		return len(pending) == 0
+	})
 	if len(pending) != 0 {
 		t.Errorf("inbox still holds %d updates after handling", len(pending))
 	}
@@ -249,18 +248,17 @@ func TestDispatch_OrderPerChatConcurrencyAcross(t *testing.T) {
 	release := make(chan struct{})
 	var mu sync.Mutex
 	var seen []string
-	h := newHarness(t)
-	h.bot.routes.commands["slow"] = func(ctx context.Context, r *Request) error {
+	var h *harness
+	h = newHarness(t, withRoute("slow", func(ctx context.Context, r *Request) error {
 		<-release
 		return nil
-	}
-	h.bot.routes.commands["seq"] = func(ctx context.Context, r *Request) error {
+	}), withRoute("seq", func(ctx context.Context, r *Request) error {
 		mu.Lock()
 		seen = append(seen, r.Args)
 		mu.Unlock()
-		_, err := b(h).reply(ctx, r, "seq "+r.Args, nil)
+		_, err := h.bot.reply(ctx, r, "seq "+r.Args, nil)
 		return err
-	}
+	}))
 	slow := telegramtest.User{ID: 701, FirstName: "A", LanguageCode: "ru"}
 	fast := telegramtest.User{ID: 702, FirstName: "B", LanguageCode: "ru"}
 	h.srv.SendText(slow, "/slow")
@@ -286,12 +284,9 @@ func TestDispatch_OrderPerChatConcurrencyAcross(t *testing.T) {
 	}
 }
 
-func b(h *harness) *Bot { return h.bot }
-
 func TestPanic_AnsweredWithLocalizedError(t *testing.T) {
 	t.Parallel()
-	h := newHarness(t)
-	h.bot.routes.commands["boom"] = func(ctx context.Context, r *Request) error { panic("boom") }
+	h := newHarness(t, withRoute("boom", func(ctx context.Context, r *Request) error { panic("boom") }))
 	u := telegramtest.User{ID: 801, FirstName: "Ә", LanguageCode: "kk"}
 	h.srv.SendText(u, "/boom")
 	h.waitText(u.ID, kk(locales.SomethingWentWrong))
@@ -311,10 +306,8 @@ func TestSender_ObeysRetryAfter(t *testing.T) {
 	h.srv.SendText(u, "/help")
 	h.waitText(u.ID, firstLine(plain(ru(locales.Help))))
 	// The fake shows a message before it records the call that sent it.
-	calls := h.srv.Calls("sendMessage")
-	for deadline := time.Now().Add(5 * time.Second); len(calls) < 2 && time.Now().Before(deadline); calls = h.srv.Calls("sendMessage") {
-		time.Sleep(5 * time.Millisecond)
-	}
+	var calls []telegramtest.Call
+	eventuallyOK(5*time.Second, func() bool { calls = h.srv.Calls("sendMessage"); return len(calls) >= 2 })
 	if len(calls) < 2 {
 		t.Fatalf("sendMessage calls = %d, want the throttled one and its retry", len(calls))
 	}
