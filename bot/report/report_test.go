@@ -35,7 +35,7 @@ func testPoll() storage.Poll {
 	}
 }
 
-func testLabels(t *testing.T) PollLabels {
+func testLabels(t testing.TB) PollLabels {
 	t.Helper()
 	cat := catalog.Default(time.UTC)
 	return PollLabels{

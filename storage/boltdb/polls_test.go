@@ -35,20 +35,23 @@ func subscriber(chatID int64, district string, lang storage.Lang) storage.Subscr
 	return storage.Subscription{ChatID: chatID, Topics: storage.AllTopics(), DistrictID: district, Lang: lang, Active: true, UpdatedAt: testNow}
 }
 
-// subscribeAll writes the subscriptions in one transaction: saving 10,000 one
-// commit at a time would only slow the test down.
+// subscribeAll writes the subscriptions 5,000 a transaction: saving 10,000
+// one commit at a time would only slow the test down, and bbolt splits a
+// node only at commit, so 100,000 inserts in one transaction cost minutes.
 func subscribeAll(t testing.TB, db *DB, subs ...storage.Subscription) {
 	t.Helper()
-	err := db.bolt.Update(func(tx *bolt.Tx) error {
-		for _, s := range subs {
-			if err := putSubscription(tx, s); err != nil {
-				return err
+	for chunk := range slices.Chunk(subs, 5000) {
+		err := db.bolt.Update(func(tx *bolt.Tx) error {
+			for _, s := range chunk {
+				if err := putSubscription(tx, s); err != nil {
+					return err
+				}
 			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
 		}
-		return nil
-	})
-	if err != nil {
-		t.Fatal(err)
 	}
 }
 
