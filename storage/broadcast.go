@@ -54,6 +54,17 @@ type Version struct {
 	Entities []Entity
 	// PhotoID is the Telegram file_id of the photo, resent by id.
 	PhotoID string
+	// Buttons are rows of inline callback buttons sent under the message
+	// (a poll's answers); nil for a plain announcement.
+	Buttons [][]Button
+}
+
+// Button is one inline button: its label and its callback_data, which the
+// bot's callback codec wrote (at most 64 bytes,
+// https://core.telegram.org/bots/api#inlinekeyboardbutton).
+type Button struct {
+	Text string
+	Data string
 }
 
 // DeliveryState is the state of one recipient of a broadcast.
@@ -99,6 +110,11 @@ type Broadcast struct {
 	HasCursor  bool
 	CreatedAt  time.Time
 	FinishedAt time.Time
+
+	// PollID is the poll this broadcast delivers (SendPoll), 0 for an
+	// announcement. Its versions carry the poll's buttons; when it ends,
+	// done or cancelled, the poll becomes open.
+	PollID uint64
 }
 
 // Left is how many recipients have no outcome yet.

@@ -17,7 +17,8 @@ type PrivacyStore interface {
 	AllBookingsOn(ctx context.Context, from, to time.Time) ([]Booking, error)
 	// Forget erases the person: their user record, dialogue, reminders,
 	// event registrations, subscription, broadcast deliveries and pending
-	// updates are deleted; their feedback loses its author and comment, and
+	// updates are deleted; their poll answers lose their link to them, their
+	// time and free text, and stay counted; their feedback loses its author and comment, and
 	// their bookings are kept only anonymised (ChatID 0, no name, username,
 	// phone or language) for statistics. Active future bookings must be cancelled before, through
 	// the ordinary cancellation, so seats are freed and staff told; Forget
@@ -57,6 +58,9 @@ type ForgetReport struct {
 	// Deliveries are the broadcast deliveries addressed to the person that
 	// were deleted; the broadcasts' counts keep them.
 	Deliveries int
+	// PollAnswers are the person's poll answers unlinked from them: kept
+	// without chat, time or free text, and still counted.
+	PollAnswers int
 }
 
 // Delivery is one broadcast addressed to a person, for /mydata.

@@ -22,9 +22,15 @@ type entityRecord struct {
 }
 
 type versionRecord struct {
-	Text     string         `json:"text,omitempty"`
-	Entities []entityRecord `json:"entities,omitempty"`
-	PhotoID  string         `json:"photo_id,omitempty"`
+	Text     string           `json:"text,omitempty"`
+	Entities []entityRecord   `json:"entities,omitempty"`
+	PhotoID  string           `json:"photo_id,omitempty"`
+	Buttons  [][]buttonRecord `json:"buttons,omitempty"`
+}
+
+type buttonRecord struct {
+	Text string `json:"text"`
+	Data string `json:"data"`
 }
 
 // broadcastRecord is what does not change while a broadcast runs.
@@ -36,6 +42,7 @@ type broadcastRecord struct {
 	DistrictID        string                   `json:"district_id,omitempty"`
 	Lang              string                   `json:"lang,omitempty"`
 	CreatedAt         time.Time                `json:"created_at"`
+	PollID            uint64                   `json:"poll_id,omitempty"`
 }
 
 // progressRecord is what changes with every outcome; it is kept apart so
@@ -64,12 +71,19 @@ func broadcastToRecord(b storage.Broadcast) broadcastRecord {
 	r := broadcastRecord{
 		AdminChatID: b.AdminChatID, ProgressMessageID: b.ProgressMessageID, Versions: map[string]versionRecord{},
 		Topic: string(b.Audience.Topic), DistrictID: b.Audience.DistrictID, Lang: string(b.Audience.Lang),
-		CreatedAt: b.CreatedAt.UTC(),
+		CreatedAt: b.CreatedAt.UTC(), PollID: b.PollID,
 	}
 	for lang, v := range b.Versions {
 		vr := versionRecord{Text: v.Text, PhotoID: v.PhotoID}
 		for _, e := range v.Entities {
 			vr.Entities = append(vr.Entities, entityRecord(e))
+		}
+		for _, row := range v.Buttons {
+			var rr []buttonRecord
+			for _, btn := range row {
+				rr = append(rr, buttonRecord(btn))
+			}
+			vr.Buttons = append(vr.Buttons, rr)
 		}
 		r.Versions[string(lang)] = vr
 	}
@@ -85,12 +99,19 @@ func (r broadcastRecord) toBroadcast(id uint64, p progressRecord) storage.Broadc
 		Counts:    storage.DeliveryCounts{Sent: p.Sent, Blocked: p.Blocked, Failed: p.Failed, Uncertain: p.Uncertain},
 		Cursor:    p.Cursor,
 		HasCursor: p.HasCursor,
-		CreatedAt: r.CreatedAt, FinishedAt: p.FinishedAt,
+		CreatedAt: r.CreatedAt, FinishedAt: p.FinishedAt, PollID: r.PollID,
 	}
 	for lang, vr := range r.Versions {
 		v := storage.Version{Text: vr.Text, PhotoID: vr.PhotoID}
 		for _, e := range vr.Entities {
 			v.Entities = append(v.Entities, storage.Entity(e))
+		}
+		for _, rr := range vr.Buttons {
+			var row []storage.Button
+			for _, btn := range rr {
+				row = append(row, storage.Button(btn))
+			}
+			v.Buttons = append(v.Buttons, row)
 		}
 		b.Versions[storage.Lang(lang)] = v
 	}
@@ -186,26 +207,36 @@ func audienceSnapshot(tx *bolt.Tx, a storage.Audience) ([]byte, error) {
 // per recipient, no decoding.
 func (db *DB) createBroadcast(b storage.Broadcast, snap []byte) (storage.Broadcast, error) {
 	err := db.bolt.Update(func(tx *bolt.Tx) error {
-		snap := withoutForgotten(tx, snap)
-		bucket := tx.Bucket(bucketBroadcasts)
-		id, err := bucket.NextSequence()
-		if err != nil {
-			return err
-		}
-		raw, err := json.Marshal(broadcastToRecord(b))
-		if err != nil {
-			return fmt.Errorf("encode broadcast: %w", err)
-		}
-		if err := bucket.Put(encodeUint(id), raw); err != nil {
-			return err
-		}
-		if err := tx.Bucket(bucketBroadcastSnapshots).Put(encodeUint(id), snap); err != nil {
-			return err
-		}
-		b.ID, b.Status, b.Total, b.Counts, b.HasCursor = id, storage.BroadcastPreparing, 0, storage.DeliveryCounts{}, false
-		return putProgress(tx, id, progressRecord{Status: string(storage.BroadcastPreparing), Snapshot: true})
+		var err error
+		b, err = insertBroadcast(tx, b, snap)
+		return err
 	})
 	return b, err
+}
+
+// insertBroadcast stores the job b in status preparing with its recipient
+// list snap, less whoever was forgotten since it was read, and returns b
+// with its ID. SendPoll and SendPollSummary call it inside their own
+// transaction, so a poll and its broadcast are written together.
+func insertBroadcast(tx *bolt.Tx, b storage.Broadcast, snap []byte) (storage.Broadcast, error) {
+	snap = withoutForgotten(tx, snap)
+	bucket := tx.Bucket(bucketBroadcasts)
+	id, err := bucket.NextSequence()
+	if err != nil {
+		return b, err
+	}
+	raw, err := json.Marshal(broadcastToRecord(b))
+	if err != nil {
+		return b, fmt.Errorf("encode broadcast: %w", err)
+	}
+	if err := bucket.Put(encodeUint(id), raw); err != nil {
+		return b, err
+	}
+	if err := tx.Bucket(bucketBroadcastSnapshots).Put(encodeUint(id), snap); err != nil {
+		return b, err
+	}
+	b.ID, b.Status, b.Total, b.Counts, b.HasCursor = id, storage.BroadcastPreparing, 0, storage.DeliveryCounts{}, false
+	return b, putProgress(tx, id, progressRecord{Status: string(storage.BroadcastPreparing), Snapshot: true})
 }
 
 // withoutForgotten returns the entries of the recipient list snap whose
@@ -405,7 +436,14 @@ func (db *DB) SetBroadcastStatus(ctx context.Context, id uint64, next storage.Br
 			}
 		}
 		b, err = getBroadcast(tx, id)
-		return err
+		if err != nil {
+			return err
+		}
+		// A poll's delivery is over: whoever got it may still answer.
+		if next.Final() && b.PollID != 0 {
+			return pollDelivered(tx, b.PollID)
+		}
+		return nil
 	})
 	return b, err
 }

@@ -114,6 +114,29 @@ package boltdb
 //	changes            changeID (8, NextSequence)       changeRecord JSON: who, when, what, before and after;
 //	                                                    /changes pages it newest first with a reverse cursor
 //
+// Polls (issue 18; storage/poll.go) are new buckets too: schema 2 holds. A
+// poll is delivered by a broadcast whose record carries its poll_id; an
+// answer is one write transaction that writes the answer, its by-chat
+// entry and the poll's counts together.
+//
+//	polls              pollID (8, NextSequence)         pollRecord JSON: texts, options, audience, status, closing
+//	                                                    time, broadcast ids; polls are few, DuePolls scans them
+//	poll_counts        pollID (8)                       tallyRecord JSON: the live counts, overall, by district and
+//	                                                    by language; rewritten with every answer, so results read
+//	                                                    one small value, never the answers
+//	poll_answers       pollID (8) | chatID (8)          answerRecord JSON: options, other and its text, district
+//	                                                    and language at answer time, when; one per person and poll,
+//	                                                    so a repeated answer replaces, never adds
+//	poll_answers_by_chat
+//	                   chatID (8) | pollID (8)          empty; a person's answers for /mydata and Forget
+//	poll_answers_anon  pollID (8) | seq (8, NextSequence)
+//	                                                    answerRecord JSON without chat, time or free text: the
+//	                                                    answers of forgotten people, kept for the CSV so that it
+//	                                                    adds up to the counts
+//
+// Forget moves the person's poll_answers entries to poll_answers_anon and
+// drops their by-chat entries; the counts do not change.
+//
 // Forget deletes the person's deliveries entries outright rather than
 // rewriting the chat id inside the keys: a done broadcast keeps its counts
 // in broadcast_progress, so an entry of a done broadcast is no longer needed,
@@ -172,6 +195,11 @@ var (
 	bucketExtraSessions          = []byte("extra_sessions")
 	bucketExtraSessionsByCenter  = []byte("extra_sessions_by_center")
 	bucketChanges                = []byte("changes")
+	bucketPolls                  = []byte("polls")
+	bucketPollCounts             = []byte("poll_counts")
+	bucketPollAnswers            = []byte("poll_answers")
+	bucketPollAnswersByChat      = []byte("poll_answers_by_chat")
+	bucketPollAnswersAnon        = []byte("poll_answers_anon")
 )
 
 // allBuckets are created by Open in one write transaction.
@@ -188,6 +216,7 @@ var allBuckets = [][]byte{
 	bucketRemindersInFlight, bucketRemindersUncertain,
 	bucketCenterCards, bucketClosures, bucketClosuresByCenterEnd, bucketExtraSessions, bucketExtraSessionsByCenter,
 	bucketChanges,
+	bucketPolls, bucketPollCounts, bucketPollAnswers, bucketPollAnswersByChat, bucketPollAnswersAnon,
 }
 
 var (
@@ -406,3 +435,17 @@ func closureEndKey(center []byte, to time.Time, id uint64) []byte {
 func sessionCenterKey(center []byte, start time.Time, id uint64) []byte {
 	return compositeKey(center, encodeTime(start), encodeUint(id))
 }
+
+// pollAnswerKey is a poll_answers key; its first 8 bytes are the poll, so
+// a prefix walk lists a poll's answers.
+func pollAnswerKey(pollID uint64, chatID int64) []byte {
+	return compositeKey(encodeUint(pollID), encodeChatID(chatID))
+}
+
+// pollChatKey is a poll_answers_by_chat key.
+func pollChatKey(chatID int64, pollID uint64) []byte {
+	return compositeKey(encodeChatID(chatID), encodeUint(pollID))
+}
+
+// pollAnonKey is a poll_answers_anon key.
+func pollAnonKey(pollID, seq uint64) []byte { return compositeKey(encodeUint(pollID), encodeUint(seq)) }

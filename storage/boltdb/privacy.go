@@ -122,6 +122,9 @@ func (db *DB) Forget(ctx context.Context, chatID int64) (storage.ForgetReport, e
 		if err := scrubBroadcastPositions(tx, chatID); err != nil {
 			return err
 		}
+		if rep.PollAnswers, err = unlinkPollAnswers(tx, chatID); err != nil {
+			return err
+		}
 		if rep.Updates, err = dropUpdatesOf(tx, chatID); err != nil {
 			return err
 		}

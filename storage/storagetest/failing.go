@@ -29,7 +29,7 @@ var ErrInjected = errors.New("injected database failure")
 // Each method that takes a context and returns an error is wrapped below
 // (TestFailing_WrapsEveryMethod keeps the list whole); the broadcast
 // runner's methods are in failing_broadcasts.go, those of a center's staff
-// in failing_centers.go.
+// in failing_centers.go, the poll store's in failing_polls.go.
 type Failing struct {
 	*boltdb.DB
 	t testing.TB
@@ -161,6 +161,7 @@ var failingMethods = []string{
 	"AddReminders",
 	"AllBookingsOf",
 	"AllBookingsOn",
+	"AnswerPoll",
 	"Book",
 	"Booking",
 	"BookingsOf",
@@ -172,17 +173,21 @@ var failingMethods = []string{
 	"Changes",
 	"ClaimNotices",
 	"ClaimReminder",
+	"ClosePoll",
 	"Closure",
 	"Closures",
 	"Conversation",
 	"CountAudience",
 	"CountSubscribers",
 	"CreateEvent",
+	"CreatePoll",
 	"DeleteConversation",
+	"DeleteDraft",
 	"DeliveriesOf",
 	"Done",
 	"DropExpiredConversations",
 	"DropReminder",
+	"DuePolls",
 	"DueReminders",
 	"Event",
 	"EventRegistrations",
@@ -201,8 +206,13 @@ var failingMethods = []string{
 	"Pending",
 	"PersonRegistrations",
 	"Ping",
+	"Poll",
+	"PollAnswer",
+	"PollAnswersOf",
+	"PollTally",
 	"PreviewClosure",
 	"PutBackReminders",
+	"RecentPolls",
 	"Register",
 	"Registration",
 	"RemindersOf",
@@ -216,6 +226,8 @@ var failingMethods = []string{
 	"SaveSubscription",
 	"SaveUser",
 	"SeedEvents",
+	"SendPoll",
+	"SendPollSummary",
 	"SetCard",
 	"SetStatus",
 	"SettleInFlightReminders",
@@ -229,6 +241,7 @@ var failingMethods = []string{
 	"UpdateEvent",
 	"UpdateUser",
 	"User",
+	"WalkPollAnswers",
 	"WriteBackup",
 }
 
