@@ -23,6 +23,7 @@ import (
 	"jastar/bot/config"
 	"jastar/bot/ops"
 	"jastar/bot/rehearsal"
+	"jastar/bot/tg"
 	"jastar/locales"
 	"jastar/storage"
 	"jastar/storage/catalog"
@@ -81,6 +82,7 @@ func (c Command) Run(ctx context.Context, args []string, getenv func(string) str
 	cpuProfile := fs.String("cpuprofile", "", "write the bot's CPU profile of the run to this file")
 	db := fs.String("db", "", "database file for the bot (default: a fresh one in a temporary folder)")
 	catalogFile := fs.String("catalog", "", "catalog file for the bot, as JASTAR_CATALOG (default: the embedded one)")
+	telegramLimits := fs.Bool("telegram-limits", false, "keep Telegram's overall and per-chat sending limits in the bot, as in production: a soak that exercises the per-chat rate buckets (rates then measure the limits, not the bot); the group limit stays raised, since the run's one staff group gets a notice per booking")
 	at := fs.String("now", "", "rehearse a date: the bot's clock starts at this moment (\"2027-06-15\" or \"2027-06-15 10:00\")")
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "Usage: jastar load [flags]\n\nDrives simulated young people through the real bot over a fake Bot API on\nloopback and prints throughput, latency, memory and database size.\n\nFlags:")
@@ -141,13 +143,20 @@ func (c Command) Run(ctx context.Context, args []string, getenv func(string) str
 	if err := c.PrepareDB(ctx, dbPath, now, cat); err != nil {
 		return fmt.Errorf("load: %w", err)
 	}
+	settings := []string{}
+	if *telegramLimits {
+		// Later settings win over childEnv's raised limits.
+		l := tg.DefaultLimits()
+		settings = append(settings, "JASTAR_SEND_RATE="+strconv.FormatFloat(l.PerSecond, 'f', -1, 64),
+			"JASTAR_CHAT_RATE="+strconv.FormatFloat(l.PerChatSecond, 'f', -1, 64))
+	}
 	opts.StartBot = func(ctx context.Context, apiURL, token string) (Bot, error) {
-		child, err := startChildBot(ctx, *at, childEnv(getenv,
-			"TELEGRAM_BOT_TOKEN="+token, "TELEGRAM_API_URL="+apiURL, "JASTAR_DB="+dbPath,
-			"JASTAR_TIMEZONE="+Zone, "JASTAR_CATALOG="+*catalogFile,
-			"JASTAR_STAFF_CHAT_ID="+strconv.FormatInt(StaffChat, 10),
-			"JASTAR_WORKERS="+strconv.Itoa(*workers), "JASTAR_LOG_LEVEL=warn",
-		), dbPath)
+		child, err := startChildBot(ctx, *at, childEnv(getenv, append([]string{
+			"TELEGRAM_BOT_TOKEN=" + token, "TELEGRAM_API_URL=" + apiURL, "JASTAR_DB=" + dbPath,
+			"JASTAR_TIMEZONE=" + Zone, "JASTAR_CATALOG=" + *catalogFile,
+			"JASTAR_STAFF_CHAT_ID=" + strconv.FormatInt(StaffChat, 10),
+			"JASTAR_WORKERS=" + strconv.Itoa(*workers), "JASTAR_LOG_LEVEL=warn",
+		}, settings...)...), dbPath)
 		if err == nil && *cpuProfile != "" && *duration > 2*time.Second {
 			go func() {
 				defer ops.Recovered(slog.New(slog.NewTextHandler(stderr, nil)), nil, "load_profile", nil)
