@@ -474,19 +474,18 @@ func (b *Bot) handleBookConfirm(ctx context.Context, r *Request) error {
 	if err != nil {
 		return b.bookUnavailable(ctx, r)
 	}
-	o, avail, err := b.offerFor(ctx, center.ID, typ.ID)
+	unix, _ := strconv.ParseInt(conv.Get(keySlot), 10, 64)
+	start := time.Unix(unix, 0)
+	capacity, end, avail, err := b.slotRules(ctx, center.ID, typ.ID, start)
 	if err != nil {
 		return err
 	}
-	unix, _ := strconv.ParseInt(conv.Get(keySlot), 10, 64)
-	start := time.Unix(unix, 0)
-	if !avail || !o.sched.OpenOn(start.In(b.cfg.Location).Weekday()) || !slices.Contains(o.sched.Slots(), clockOf(start.In(b.cfg.Location))) {
+	if !avail {
 		return b.bookUnavailable(ctx, r)
 	}
-	end := start.Add(time.Duration(o.sched.SlotMinutes) * time.Minute)
 	now := b.now()
 	rules := storage.BookRules{
-		Capacity: o.sched.Capacity, MaxActive: b.cfg.MaxBookings, Now: now,
+		Capacity: capacity, MaxActive: b.cfg.MaxBookings, Now: now,
 		NotBefore: now.Add(b.cfg.BookingNotice), Reminders: b.cfg.Reminders,
 	}
 	var booked storage.Booking
@@ -516,6 +515,8 @@ func (b *Bot) handleBookConfirm(ctx context.Context, r *Request) error {
 	switch {
 	case errors.Is(err, storage.ErrFull):
 		return b.offerNearest(ctx, r, conv, start, locales.BookSlotTaken)
+	case errors.Is(err, storage.ErrClosedByCenter):
+		return b.offerNearest(ctx, r, conv, start, locales.BookClosedByCenter)
 	case errors.Is(err, storage.ErrSlotClosed):
 		return b.offerNearest(ctx, r, conv, start, locales.BookSlotClosed)
 	case errors.Is(err, storage.ErrAlreadyBooked):

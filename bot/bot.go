@@ -37,6 +37,12 @@ type Store interface {
 	storage.SubscriptionStore
 	storage.BroadcastStore
 	storage.UncertainReminderStore
+	// What a center's staff change (issue 16): the card, closures, extra
+	// sessions and the change log.
+	storage.CardStore
+	storage.ClosureStore
+	storage.ExtraSessionStore
+	storage.ChangeStore
 }
 
 // Config is what the bot needs from the operator.
