@@ -221,6 +221,7 @@ func New(cfg Config, deps Deps) (*Bot, error) {
 	b.pollAPI = newAPI(cfg.Token, cfg.APIEndpoint, b.pollHTTP)
 	b.send = tg.NewSender(b.api, cfg.Limits, b.log).WithMetrics(deps.Metrics)
 	b.send.OnBlocked(b.markBlocked)
+	b.features = append(b.features, &closures{kit: b.kit("closures"), store: b.store, desk: b})
 	b.routes = b.buildRoutes()
 	b.casts = newBroadcaster(cfg.BroadcastRate, cfg.Limits.PerSecond, cfg.BroadcastProgressEvery, cfg.BroadcastRetry)
 	return b, nil

@@ -92,6 +92,12 @@ var buttonLabels = map[string]int{
 	locales.BroadcastSkipButton: 1, locales.BroadcastAllTopics: 1, locales.BroadcastSendButton: 2,
 	locales.BroadcastPauseButton: 2, locales.BroadcastResumeButton: 2, locales.BroadcastCancelJobButton: 2,
 	locales.ForgetYes: 2, locales.ForgetNo: 2, locales.FeedbackSkip: 1,
+
+	// A center run by its staff (issue 16).
+	locales.CloseAllTypes: 1, locales.CloseToday: 2, locales.CloseTomorrow: 2, locales.ClosePartDay: 1,
+	locales.ClosePartMorning: 2, locales.ClosePartAfternoon: 2, locales.ClosePartHours: 2, locales.ClosePartRange: 2,
+	locales.ClosureReasonIllness: 1, locales.ClosureReasonTraining: 1, locales.ClosureReasonEvent: 1, locales.ClosureReasonOther: 1,
+	locales.CloseConfirm: 1, locales.ButtonReopen: 1, locales.ClosureRebookButton: 1,
 }
 
 // labelRunes counts a label as Telegram draws it: variation selectors and

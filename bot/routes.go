@@ -106,6 +106,17 @@ const (
 	cbBroadcastJob = "bcj" // bcj:<p|r|c>:<broadcast id> — pause, resume, cancel a broadcast (admins)
 )
 
+// Callback prefixes of a center run by its staff (issue 16). Every handler
+// checks that the presser runs the center concerned (its staff or an
+// admin); the closing dialogue keeps its choices in the conversation.
+const (
+	cbClose  = "cls" // cls:<tok>:<op>[:<arg>] — closing dialogue: c:<center>, t:<type|_>, d:<yyyymmdd>, p:<w|m|a|h|r>, e:<yyyymmdd>, y:<reason>, ok, q
+	cbCloseB = "clb" // clb:<center> — start closing time from the card editor
+	cbCloseL = "cll" // cll:<center> — the center's closures not yet ended
+	cbReopen = "clr" // clr:<closure id base 36> — reopen it
+	cbRebook = "rbk" // rbk:<cancelled booking id>:<center>:<slot start, Unix base 36> — one tap to rebook; the booking must be the presser's, cancelled by the center
+)
+
 // buildRoutes is the one place that lists every entry point of the bot.
 func (b *Bot) buildRoutes() routeTable {
 	t := routeTable{
@@ -253,4 +264,15 @@ func (b *Bot) buildRoutes() routeTable {
 		}
 	}
 	return t
+}
+
+// routes of closing time (closures.go).
+func (f *closures) routes(t *routeTable) {
+	t.commands["close"] = f.handleClose
+	t.callbacks[cbClose] = f.handleStep
+	t.callbacks[cbCloseB] = f.handleBegin
+	t.callbacks[cbCloseL] = f.handleList
+	t.callbacks[cbReopen] = f.handleReopen
+	t.callbacks[cbRebook] = f.handleRebook
+	t.flows[flowClose] = f.handleHoursStep
 }
