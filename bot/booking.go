@@ -805,7 +805,7 @@ func (b *Bot) renderBookStep(ctx context.Context, r *Request, conv storage.Conve
 		if r.User.PhoneConsent && r.User.Phone != "" && !resched {
 			phone = "\n" + l.T(locales.BookPhoneLine, locales.Data{"Phone": esc(r.User.Phone)})
 		}
-		data["Address"] = esc(b.addressOf(l, center))
+		data["Address"] = esc(b.addressOf(l, b.shownCenter(center).Center))
 		data["When"] = esc(l.DateTime(start))
 		data["Phone"] = phone
 		confirm := locales.BookConfirm
@@ -848,6 +848,7 @@ func (b *Bot) bookingData(l *locales.Localizer, bk storage.Booking) locales.Data
 		d["Type"], d["Bring"] = esc(bk.TypeID), esc(l.T(locales.AskTheCenter))
 	}
 	if c, ok := b.cat.Center(bk.CenterID); ok {
+		c = b.shownCenter(c).Center
 		d["Place"] = esc(c.Name.In(l.Lang()))
 		d["Address"] = esc(b.addressOf(l, c))
 	} else {
@@ -865,7 +866,7 @@ func (b *Bot) sendICS(ctx context.Context, r *Request, bk storage.Booking, moved
 		desc = t.Bring.In(l.Lang())
 	}
 	if c, ok := b.cat.Center(bk.CenterID); ok {
-		place = c.Name.In(l.Lang()) + ", " + b.addressOf(l, c)
+		place = c.Name.In(l.Lang()) + ", " + b.addressOf(l, b.shownCenter(c).Center)
 	}
 	seq := 0
 	if moved {

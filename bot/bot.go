@@ -120,6 +120,7 @@ type Bot struct {
 	bg       *tg.Background // callback answers and staff notices, outside handlers
 	health   health
 	casts    *broadcaster
+	cards    cardCache // the staff's card values (cards.go)
 
 	// pollSleep waits out the poll loop's backoff; tests pass one that
 	// moves their fake clock instead.
@@ -221,7 +222,10 @@ func New(cfg Config, deps Deps) (*Bot, error) {
 	b.pollAPI = newAPI(cfg.Token, cfg.APIEndpoint, b.pollHTTP)
 	b.send = tg.NewSender(b.api, cfg.Limits, b.log).WithMetrics(deps.Metrics)
 	b.send.OnBlocked(b.markBlocked)
-	b.features = append(b.features, &closures{kit: b.kit("closures"), store: b.store, desk: b})
+	b.features = append(b.features,
+		&closures{kit: b.kit("closures"), store: b.store, desk: b},
+		&mycenter{kit: b.kit("mycenter"), store: b.store, desk: b},
+	)
 	b.routes = b.buildRoutes()
 	b.casts = newBroadcaster(cfg.BroadcastRate, cfg.Limits.PerSecond, cfg.BroadcastProgressEvery, cfg.BroadcastRetry)
 	return b, nil

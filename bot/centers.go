@@ -133,13 +133,15 @@ func (b *Bot) allCentersRows(l *locales.Localizer) [][]tgbotapi.InlineKeyboardBu
 // status, address, hours and the first services.
 func (b *Bot) centerSummary(l *locales.Localizer, n int, c catalog.Center, km *float64) string {
 	lang := l.Lang()
+	card := b.shownCenter(c)
+	c = card.Center
 	head := fmt.Sprintf("<b>%d. %s</b>", n, esc(c.Name.In(lang)))
 	if km != nil {
 		head += " — " + l.T(locales.CenterAway, locales.Data{"Km": l.Km(*km)})
 	}
 	lines := []string{head, centerStatus(l, c), centerAddress(l, c)}
 	if c.IsOpen() {
-		lines = append(lines, l.T(locales.CenterHours, locales.Data{"Hours": orAsk(l, c.Hours.In(lang))}))
+		lines = append(lines, l.T(locales.CenterHours, locales.Data{"Hours": hoursText(l, card)}))
 	}
 	if len(c.Services) > 0 {
 		var names []string
@@ -159,6 +161,8 @@ func (b *Bot) centerSummary(l *locales.Localizer, n int, c catalog.Center, km *f
 // not know is "ask the center", never a guess.
 func (b *Bot) centerCard(l *locales.Localizer, c catalog.Center) (string, tgbotapi.InlineKeyboardMarkup) {
 	lang := l.Lang()
+	card := b.shownCenter(c)
+	c = card.Center
 	lines := []string{"<b>" + esc(c.Name.In(lang)) + "</b>", centerStatus(l, c)}
 	if d := c.Description.In(lang); d != "" {
 		lines = append(lines, "", esc(d))
@@ -168,9 +172,12 @@ func (b *Bot) centerCard(l *locales.Localizer, c catalog.Center) (string, tgbota
 		lines = append(lines, centerAddress(l, c))
 	}
 	lines = append(lines,
-		l.T(locales.CenterHours, locales.Data{"Hours": orAsk(l, c.Hours.In(lang))}),
+		l.T(locales.CenterHours, locales.Data{"Hours": hoursText(l, card)}),
 		l.T(locales.CenterPhone, locales.Data{"Phone": phoneOf(l, c.Phone)}),
 	)
+	if card.Note != "" {
+		lines = append(lines, l.T(locales.CardNoteLine, locales.Data{"Note": esc(card.Note)}))
+	}
 	if len(c.Services) > 0 {
 		var names []string
 		for _, s := range c.Services {
@@ -181,6 +188,9 @@ func (b *Bot) centerCard(l *locales.Localizer, c catalog.Center) (string, tgbota
 	var rows [][]tgbotapi.InlineKeyboardButton
 	if !c.Online {
 		rows = append(rows, tgbotapi.NewInlineKeyboardRow(button(l.T(locales.ButtonShowOnMap), cbCenterMap, c.ID)))
+	}
+	if card.Photo != "" {
+		rows = append(rows, tgbotapi.NewInlineKeyboardRow(button(l.T(locales.ButtonEntrancePhoto), cbCenterPhoto, c.ID)))
 	}
 	if c.IsOpen() && len(b.centerTypes(c.ID)) > 0 {
 		rows = append(rows, tgbotapi.NewInlineKeyboardRow(button(l.T(locales.ButtonBookHere), cbBookAtCenter, c.ID)))
@@ -243,6 +253,7 @@ func (b *Bot) handleCenterMapCallback(ctx context.Context, r *Request) error {
 		b.answer(ctx, r, r.L.T(locales.OutdatedButton))
 		return nil
 	}
+	c = b.shownCenter(c).Center
 	b.answer(ctx, r, "")
 	lang := r.L.Lang()
 	// A venue needs an address; an unknown one says so rather than

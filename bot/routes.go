@@ -115,6 +115,17 @@ const (
 	cbCloseL = "cll" // cll:<center> — the center's closures not yet ended
 	cbReopen = "clr" // clr:<closure id base 36> — reopen it
 	cbRebook = "rbk" // rbk:<cancelled booking id>:<center>:<slot start, Unix base 36> — one tap to rebook; the booking must be the presser's, cancelled by the center
+
+	// The card editor (mycenter.go); cbCenterPhoto is the people's side (cards.go).
+	cbMyCenter      = "cdo" // cdo:<center> — the editor of a center
+	cbCardEdit      = "cde" // cde:<center>:<card field code> — ask for a field's value
+	cbCardDay       = "cdh" // cdh:<center>:<weekday 0-6>[:x] — ask a weekday's hours; x closes the day
+	cbCardQuit      = "cdq" // cdq — end the card dialogue
+	cbCardResetMenu = "cdz" // cdz:<center> — the fields staff set (admins)
+	cbCardReset     = "cdr" // cdr:<center>:<card field code> — back to the catalog's value (admins)
+	cbCenterPhoto   = "cph" // cph:<center> — send the entrance photo staff set
+	// Extra sessions (sessions.go).
+	cbSessions = "xs" // xs:<center> — the center's extra sessions to come, and "add"
 )
 
 // buildRoutes is the one place that lists every entry point of the bot.
@@ -199,6 +210,7 @@ func (b *Bot) buildRoutes() routeTable {
 
 			cbCenter:         b.handleCenterCallback,
 			cbCenterMap:      b.handleCenterMapCallback,
+			cbCenterPhoto:    b.handleCenterPhoto,
 			cbDistricts:      b.handleDistrictsCallback,
 			cbDistrict:       b.handleDistrictCallback,
 			cbEventsMenu:     b.handleEventsMenu,
@@ -275,4 +287,18 @@ func (f *closures) routes(t *routeTable) {
 	t.callbacks[cbReopen] = f.handleReopen
 	t.callbacks[cbRebook] = f.handleRebook
 	t.flows[flowClose] = f.handleHoursStep
+}
+
+// routes of the card editor (mycenter.go). A location goes to the pin
+// step when it is open, else to the centers near the person.
+func (f *mycenter) routes(t *routeTable) {
+	t.commands["mycenter"] = f.handleMyCenter
+	t.callbacks[cbMyCenter] = f.handleOpen
+	t.callbacks[cbCardEdit] = f.handleEdit
+	t.callbacks[cbCardDay] = f.handleDay
+	t.callbacks[cbCardQuit] = f.handleQuit
+	t.callbacks[cbCardResetMenu] = f.handleResetMenu
+	t.callbacks[cbCardReset] = f.handleReset
+	t.flows[flowCard] = f.handleStep
+	t.onLocation = f.onLocation(t.onLocation)
 }
