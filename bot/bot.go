@@ -225,6 +225,7 @@ func New(cfg Config, deps Deps) (*Bot, error) {
 	b.features = append(b.features,
 		&closures{kit: b.kit("closures"), store: b.store, desk: b},
 		&mycenter{kit: b.kit("mycenter"), store: b.store, desk: b},
+		&changes{kit: b.kit("changes"), store: b.store},
 	)
 	b.routes = b.buildRoutes()
 	b.casts = newBroadcaster(cfg.BroadcastRate, cfg.Limits.PerSecond, cfg.BroadcastProgressEvery, cfg.BroadcastRetry)

@@ -191,6 +191,11 @@ func (b *Bot) staffDigestTo(ctx context.Context, chat int64, centers []catalog.C
 			}
 		}
 	}
+	closed, err := digestClosures(ctx, b.store, ids, from, to)
+	if err != nil {
+		return err
+	}
+	parts = append(parts, closureLines(l, b.cat, closed)...)
 	if len(unnotified) > 0 {
 		parts = append(parts, "\n"+l.T(locales.StaffDigestUnnotified))
 		for _, bk := range unnotified {

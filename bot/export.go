@@ -163,6 +163,9 @@ func cancelReasonText(l *locales.Localizer, bk storage.Booking) string {
 	if bk.CancelReason == cancelByPerson {
 		return l.T(locales.CSVReasonByPerson)
 	}
+	if text, ok := closureReasonText(l, bk); ok {
+		return text
+	}
 	if code, ok := strings.CutPrefix(bk.CancelReason, "staff_"); ok {
 		if text, known := reasonText(code); known {
 			return l.T(text)

@@ -101,7 +101,7 @@ var buttonLabels = map[string]int{
 	locales.CardFieldAddressKK: 2, locales.CardFieldAddressRU: 2, locales.CardFieldPhone: 2, locales.CardFieldHours: 2,
 	locales.CardFieldPin: 2, locales.CardFieldPhoto: 2, locales.CardFieldNote: 2, locales.ButtonResetCard: 1,
 	locales.ButtonCloseTime: 2, locales.ButtonClosures: 2, locales.ButtonExtraSessions: 1,
-	locales.ButtonDone: 1, locales.ButtonDayOff: 1, locales.ButtonEntrancePhoto: 1,
+	locales.ButtonDone: 1, locales.ButtonDayOff: 1, locales.ButtonEntrancePhoto: 1, locales.ButtonOlder: 1,
 	// A weekday of the hours editor, alone or with its hours.
 	"WeekdayShort0": 1, "WeekdayShort1": 1, "WeekdayShort2": 1, "WeekdayShort3": 1, "WeekdayShort4": 1, "WeekdayShort5": 1, "WeekdayShort6": 1,
 }
@@ -233,7 +233,7 @@ func newSample(l *locales.Localizer, cat *catalog.Catalog, i int) sample {
 		"Audience": l.T(locales.TopicNews) + " · " + district.Name.In(lang) + " · " + l.T(self),
 		"Example":  l.T(locales.ExampleTitleKK), "Value": event.Title.In(lang),
 		"Upcoming": l.N(locales.ForgetUpcoming, n), "Details": l.N(locales.ForgetCancelledBookings, n),
-		"Rating": l.Decimal(4.5),
+		"Rating": l.Decimal(4.5), "Other": l.Int(n + 1),
 	}
 	for _, k := range []string{"Count", "N", "Total", "Sent", "Left", "Blocked", "Failed", "Uncertain", "Max", "Page", "Pages",
 		"ID", "Capacity", "Booked", "Attended", "NoShow", "Cancelled", "Registered", "Waiting", "Minutes"} {

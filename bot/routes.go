@@ -126,6 +126,8 @@ const (
 	cbCenterPhoto   = "cph" // cph:<center> — send the entrance photo staff set
 	// Extra sessions (sessions.go).
 	cbSessions = "xs" // xs:<center> — the center's extra sessions to come, and "add"
+	// The change log (changes.go), admins only.
+	cbChanges = "chg" // chg:<change id base 36> — the page of changes older than it
 )
 
 // buildRoutes is the one place that lists every entry point of the bot.
@@ -301,4 +303,10 @@ func (f *mycenter) routes(t *routeTable) {
 	t.callbacks[cbCardReset] = f.handleReset
 	t.flows[flowCard] = f.handleStep
 	t.onLocation = f.onLocation(t.onLocation)
+}
+
+// routes of the change log (changes.go).
+func (f *changes) routes(t *routeTable) {
+	t.commands["changes"] = f.handleChanges
+	t.callbacks[cbChanges] = f.handlePage
 }

@@ -91,4 +91,17 @@ const (
 	CardDayClosed       = "CardDayClosed"
 	CardNoteLine        = "CardNoteLine"
 	ButtonEntrancePhoto = "ButtonEntrancePhoto"
+
+	// The change log (/changes), the digest, /stats and the CSV export.
+	ChangesTitle          = "ChangesTitle"
+	ChangesEmpty          = "ChangesEmpty"
+	ButtonOlder           = "ButtonOlder"
+	ChangeCatalogValue    = "ChangeCatalogValue"
+	ChangeClose           = "ChangeClose"
+	ChangeReopen          = "ChangeReopen"
+	ChangeSessionAdd      = "ChangeSessionAdd"
+	ChangeSessionRemove   = "ChangeSessionRemove"
+	StaffDigestClosures   = "StaffDigestClosures"
+	StatsClosureCancelled = "StatsClosureCancelled"
+	CSVReasonClosure      = "CSVReasonClosure"
 )
