@@ -222,9 +222,11 @@ func New(cfg Config, deps Deps) (*Bot, error) {
 	b.pollAPI = newAPI(cfg.Token, cfg.APIEndpoint, b.pollHTTP)
 	b.send = tg.NewSender(b.api, cfg.Limits, b.log).WithMetrics(deps.Metrics)
 	b.send.OnBlocked(b.markBlocked)
+	closing := &closures{kit: b.kit("closures"), store: b.store, desk: b}
 	b.features = append(b.features,
-		&closures{kit: b.kit("closures"), store: b.store, desk: b},
+		closing,
 		&mycenter{kit: b.kit("mycenter"), store: b.store, desk: b},
+		&sessions{kit: b.kit("sessions"), store: b.store, tell: closing},
 		&changes{kit: b.kit("changes"), store: b.store},
 	)
 	b.routes = b.buildRoutes()

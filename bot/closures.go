@@ -349,7 +349,7 @@ func (f *closures) render(l *locales.Localizer, cat *catalog.Catalog, conv stora
 		rows = append(rows, tgbotapi.NewInlineKeyboardRow(button(l.T(locales.CloseAllTypes), cbClose, tok, "t", allTypes)))
 	case stepCloseDay:
 		text = l.T(locales.CloseChooseDay, head)
-		rows = f.dayRows(l, loc, localDay(cat, f.now()), tok, "d")
+		rows = f.dayRows(l, cat, localDay(cat, f.now()), cbClose, tok, "d")
 	case stepClosePart:
 		text = l.T(locales.CloseChoosePart, head)
 		rows = [][]tgbotapi.InlineKeyboardButton{
@@ -362,7 +362,7 @@ func (f *closures) render(l *locales.Localizer, cat *catalog.Catalog, conv stora
 	case stepCloseEnd:
 		text = l.T(locales.CloseChooseEnd, head)
 		d, _ := parseDayArg(conv.Get(keyDay))
-		rows = f.dayRows(l, loc, catalog.DateOf(nextDay(d, loc)), tok, "e")
+		rows = f.dayRows(l, cat, catalog.DateOf(nextDay(d, loc)), cbClose, tok, "e")
 	case stepCloseReason:
 		text = l.T(locales.CloseChooseReason, head)
 		for _, why := range storage.ClosureReasons {
@@ -416,13 +416,14 @@ func spanText(l *locales.Localizer, loc *time.Location, from, to time.Time) stri
 	return l.DateTime(from) + " – " + l.DateTime(to)
 }
 
-// dayRows are day buttons from first on, over the booking window, two to
-// a row: "today" and "tomorrow" by name.
-func (f *closures) dayRows(l *locales.Localizer, loc *time.Location, first catalog.Date, tok, op string) [][]tgbotapi.InlineKeyboardButton {
-	today := localDay(f.catalog(), f.now())
+// dayRows are day buttons (prefix:tok:op:<yyyymmdd>) from first on, over
+// the booking window, two to a row: "today" and "tomorrow" by name.
+func (k kit) dayRows(l *locales.Localizer, cat *catalog.Catalog, first catalog.Date, prefix, tok, op string) [][]tgbotapi.InlineKeyboardButton {
+	loc := cat.Location()
+	today := localDay(cat, k.now())
 	var rows [][]tgbotapi.InlineKeyboardButton
 	var row []tgbotapi.InlineKeyboardButton
-	for i := range max(f.cfg.BookingDays, 7) {
+	for i := range max(k.cfg.BookingDays, 7) {
 		t := time.Date(first.Year, first.Month, first.Day+i, 12, 0, 0, 0, loc)
 		d := catalog.DateOf(t)
 		label := l.T(locales.BookDayLabel, locales.Data{"Weekday": l.Weekday(t), "Date": l.ShortDate(t)})
@@ -432,7 +433,7 @@ func (f *closures) dayRows(l *locales.Localizer, loc *time.Location, first catal
 		case catalog.DateOf(time.Date(today.Year, today.Month, today.Day+1, 12, 0, 0, 0, loc)):
 			label = l.T(locales.CloseTomorrow)
 		}
-		row = append(row, button(label, cbClose, tok, op, dayArg(d)))
+		row = append(row, button(label, prefix, tok, op, dayArg(d)))
 		if len(row) == 2 {
 			rows, row = append(rows, row), nil
 		}
@@ -488,7 +489,7 @@ func (f *closures) preview(ctx context.Context, r *Request, cat *catalog.Catalog
 	}
 	center, _ := cat.Center(c.CenterID)
 	d := closeHead(r.L, cat, center, conv)
-	d["Text"] = f.touchedText(r.L, cat, touched)
+	d["Text"] = touchedText(r.L, cat, touched)
 	tok := conv.Get(keyToken)
 	kb := tgbotapi.NewInlineKeyboardMarkup(
 		tgbotapi.NewInlineKeyboardRow(button(r.L.T(locales.CloseConfirm), cbClose, tok, "ok")),
@@ -498,7 +499,7 @@ func (f *closures) preview(ctx context.Context, r *Request, cat *catalog.Catalog
 }
 
 // touchedText lists the bookings a closure cancels, for staff.
-func (f *closures) touchedText(l *locales.Localizer, cat *catalog.Catalog, touched []storage.Booking) string {
+func touchedText(l *locales.Localizer, cat *catalog.Catalog, touched []storage.Booking) string {
 	if len(touched) == 0 {
 		return l.T(locales.CloseTouchesNone)
 	}

@@ -102,6 +102,7 @@ var buttonLabels = map[string]int{
 	locales.CardFieldPin: 2, locales.CardFieldPhoto: 2, locales.CardFieldNote: 2, locales.ButtonResetCard: 1,
 	locales.ButtonCloseTime: 2, locales.ButtonClosures: 2, locales.ButtonExtraSessions: 1,
 	locales.ButtonDone: 1, locales.ButtonDayOff: 1, locales.ButtonEntrancePhoto: 1, locales.ButtonOlder: 1,
+	locales.ButtonRemoveSession: 1, locales.ButtonAddSession: 1, locales.SessionMinutes: 4, locales.ButtonRemoveSessionAnyway: 1,
 	// A weekday of the hours editor, alone or with its hours.
 	"WeekdayShort0": 1, "WeekdayShort1": 1, "WeekdayShort2": 1, "WeekdayShort3": 1, "WeekdayShort4": 1, "WeekdayShort5": 1, "WeekdayShort6": 1,
 }

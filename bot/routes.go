@@ -125,7 +125,11 @@ const (
 	cbCardReset     = "cdr" // cdr:<center>:<card field code> — back to the catalog's value (admins)
 	cbCenterPhoto   = "cph" // cph:<center> — send the entrance photo staff set
 	// Extra sessions (sessions.go).
-	cbSessions = "xs" // xs:<center> — the center's extra sessions to come, and "add"
+	cbSessions         = "xs"  // xs:<center> — the center's extra sessions to come, and "add"
+	cbSessionAdd       = "xsa" // xsa:<center> — start adding one
+	cbSessionStep      = "xsd" // xsd:<tok>:<op>[:<arg>] — adding dialogue: t:<type>, d:<yyyymmdd>, l:<minutes>, p:<places>, q
+	cbSessionRemove    = "xsr" // xsr:<session id base 36> — remove it if nobody is booked, else ask
+	cbSessionRemoveYes = "xsy" // xsy:<session id> — remove it, cancelling its bookings with offers
 	// The change log (changes.go), admins only.
 	cbChanges = "chg" // chg:<change id base 36> — the page of changes older than it
 )
@@ -303,6 +307,16 @@ func (f *mycenter) routes(t *routeTable) {
 	t.callbacks[cbCardReset] = f.handleReset
 	t.flows[flowCard] = f.handleStep
 	t.onLocation = f.onLocation(t.onLocation)
+}
+
+// routes of extra sessions (sessions.go).
+func (f *sessions) routes(t *routeTable) {
+	t.callbacks[cbSessions] = f.handleList
+	t.callbacks[cbSessionAdd] = f.handleAdd
+	t.callbacks[cbSessionStep] = f.handleStep
+	t.callbacks[cbSessionRemove] = f.handleRemove
+	t.callbacks[cbSessionRemoveYes] = f.handleRemove
+	t.flows[flowSession] = f.handleHoursStep
 }
 
 // routes of the change log (changes.go).
