@@ -265,6 +265,7 @@ func runBot(ctx context.Context, getenv func(string) string, stdout io.Writer, r
 		return &configError{name: "JASTAR_WEEKLY_SPEC", msg: err.Error()}
 	}
 	sched.Start(context.WithoutCancel(ctx))
+	reloadOnHangup(ctx, cfg, b, log, metrics)
 
 	runErr := b.Run(ctx, shutdownTimeout/2)
 	log.Info("polling stopped, shutting down")

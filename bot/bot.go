@@ -14,6 +14,7 @@ import (
 	"net/http"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
@@ -102,7 +103,7 @@ type Deps struct {
 type Bot struct {
 	cfg      Config
 	store    Store
-	cat      *catalog.Catalog
+	catRef   atomic.Pointer[catalog.Catalog] // the catalog in force: SetCatalog swaps it
 	metrics  *ops.Metrics
 	loc      *locales.Bundle
 	log      *slog.Logger
@@ -205,12 +206,13 @@ func New(cfg Config, deps Deps) (*Bot, error) {
 		deps.Log = slog.New(slog.DiscardHandler)
 	}
 	b := &Bot{
-		cfg: cfg, store: deps.Store, cat: deps.Catalog, loc: deps.Locales, now: deps.Now, metrics: deps.Metrics,
+		cfg: cfg, store: deps.Store, loc: deps.Locales, now: deps.Now, metrics: deps.Metrics,
 		log:    deps.Log.With("component", "bot"),
 		admins: make(map[int64]bool),
 
 		pollSleep: tg.Sleep,
 	}
+	b.catRef.Store(deps.Catalog)
 	b.bg = tg.NewBackground(b.log, b.metrics)
 	for _, id := range cfg.AdminIDs {
 		b.admins[id] = true

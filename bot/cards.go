@@ -113,7 +113,7 @@ func dayFromMon(i int) time.Weekday { return time.Weekday((i + 1) % 7) }
 
 // handleCenterPhoto (cph:<centerID>) sends the entrance photo staff set.
 func (b *Bot) handleCenterPhoto(ctx context.Context, r *Request) error {
-	c, ok := b.cat.Center(r.Data.Arg(0))
+	c, ok := b.cat().Center(r.Data.Arg(0))
 	card := b.shownCenter(c)
 	if !ok || card.Photo == "" {
 		b.answer(ctx, r, r.L.T(locales.OutdatedButton))

@@ -18,7 +18,7 @@ import (
 
 // catalog is the catalog in force now. Read it once per request: a reload
 // (SIGHUP) swaps it between two requests, never inside one's reads.
-func (k kit) catalog() *catalog.Catalog { return k.cat }
+func (k kit) catalog() *catalog.Catalog { return k.cat() }
 
 // isAdmin reports whether user is one of the bot's admins.
 func (k kit) isAdmin(userID int64) bool { return slices.Contains(k.cfg.AdminIDs, userID) }

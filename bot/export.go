@@ -63,7 +63,7 @@ func (b *Bot) handleExport(ctx context.Context, r *Request) error {
 		return err
 	}
 	var buf bytes.Buffer
-	if err := WriteBookingsCSV(&buf, list, b.cat, l, b.cfg.Location); err != nil {
+	if err := WriteBookingsCSV(&buf, list, b.cat(), l, b.cfg.Location); err != nil {
 		return err
 	}
 	name := fmt.Sprintf("jastar-bookings-%s-%s.csv", from, to)

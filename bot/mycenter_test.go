@@ -105,7 +105,7 @@ func TestMyCenter_PinAndPhoto(t *testing.T) {
 
 func mustCenter(t *testing.T, h *harness, id string) (c catalog.Center) {
 	t.Helper()
-	c, ok := h.bot.cat.Center(id)
+	c, ok := h.bot.cat().Center(id)
 	if !ok {
 		t.Fatalf("no center %s", id)
 	}

@@ -100,11 +100,11 @@ func adjustments(ctx context.Context, st adjustmentStore, centerID string, from,
 // domain rule (catalog.Availability). ok is false when the center does not
 // (or no longer) take bookings of the type.
 func (b *Bot) offerFor(ctx context.Context, centerID, typeID string) (offer, bool, error) {
-	if _, ok := b.cat.Bookable(centerID, typeID); !ok {
+	if _, ok := b.cat().Bookable(centerID, typeID); !ok {
 		return offer{}, false, nil
 	}
 	now := b.now()
-	from, to := b.window().Span(now, b.cat.Location())
+	from, to := b.window().Span(now, b.cat().Location())
 	counts, err := b.store.SlotCounts(ctx, centerID, typeID, from, to)
 	if err != nil {
 		return offer{}, false, err
@@ -113,7 +113,7 @@ func (b *Bot) offerFor(ctx context.Context, centerID, typeID string) (offer, boo
 	if err != nil {
 		return offer{}, false, err
 	}
-	a, ok := b.cat.Availability(centerID, typeID, now, b.window(), counts, adj)
+	a, ok := b.cat().Availability(centerID, typeID, now, b.window(), counts, adj)
 	return offer{sched: a.Schedule, slots: a.Slots}, ok, nil
 }
 
@@ -125,12 +125,12 @@ func (b *Bot) offerFor(ctx context.Context, centerID, typeID string) (offer, boo
 // full and the person is offered free times. ok is false when the center
 // does not take bookings of the type.
 func (b *Bot) slotRules(ctx context.Context, centerID, typeID string, start time.Time) (capacity int, end time.Time, ok bool, err error) {
-	sched, ok := b.cat.Bookable(centerID, typeID)
+	sched, ok := b.cat().Bookable(centerID, typeID)
 	if !ok {
 		return 0, time.Time{}, false, nil
 	}
 	end = start.Add(time.Duration(sched.SlotMinutes) * time.Minute)
-	if capacity = b.cat.ScheduledCapacity(centerID, typeID, start); capacity > 0 {
+	if capacity = b.cat().ScheduledCapacity(centerID, typeID, start); capacity > 0 {
 		return capacity, end, true, nil
 	}
 	// A session lasts at most a day (ExtraSession.Validate), so one that
