@@ -593,7 +593,7 @@ func rebookKeyboard(l *locales.Localizer, cat *catalog.Catalog, bk storage.Booki
 		if o.Center.Online || place == "" {
 			place = o.Center.Name.In(l.Lang())
 		}
-		label := l.T(locales.ClosureRebookButton, locales.Data{"Day": st.Day(), "Month": l.T(fmt.Sprintf("Month%02d", int(st.Month()))), "Time": l.Clock(st), "Settlement": place})
+		label := l.ShortDate(st) + ", " + l.Clock(st) + " · " + place
 		rows = append(rows, tgbotapi.NewInlineKeyboardRow(button(label, cbRebook, tg.B36(bk.ID), o.Center.ID, tg.I36(o.Slot.Start.Unix()))))
 	}
 	return tgbotapi.NewInlineKeyboardMarkup(rows...)

@@ -97,7 +97,7 @@ var buttonLabels = map[string]int{
 	locales.CloseAllTypes: 1, locales.CloseToday: 2, locales.CloseTomorrow: 2, locales.ClosePartDay: 1,
 	locales.ClosePartMorning: 2, locales.ClosePartAfternoon: 2, locales.ClosePartHours: 2, locales.ClosePartRange: 2,
 	locales.ClosureReasonIllness: 1, locales.ClosureReasonTraining: 1, locales.ClosureReasonEvent: 1, locales.ClosureReasonOther: 1,
-	locales.CloseConfirm: 1, locales.ButtonReopen: 1, locales.ClosureRebookButton: 1,
+	locales.CloseConfirm: 1, locales.ButtonReopen: 1,
 	locales.CardFieldAddressKK: 2, locales.CardFieldAddressRU: 2, locales.CardFieldPhone: 2, locales.CardFieldHours: 2,
 	locales.CardFieldPin: 2, locales.CardFieldPhoto: 2, locales.CardFieldNote: 2, locales.ButtonResetCard: 1,
 	locales.ButtonCloseTime: 2, locales.ButtonClosures: 2, locales.ButtonExtraSessions: 1,
@@ -234,7 +234,7 @@ func newSample(l *locales.Localizer, cat *catalog.Catalog, i int) sample {
 		"Audience": l.T(locales.TopicNews) + " · " + district.Name.In(lang) + " · " + l.T(self),
 		"Example":  l.T(locales.ExampleTitleKK), "Value": event.Title.In(lang),
 		"Upcoming": l.N(locales.ForgetUpcoming, n), "Details": l.N(locales.ForgetCancelledBookings, n),
-		"Rating": l.Decimal(4.5), "Other": l.Int(n + 1),
+		"Rating": l.Decimal(4.5),
 	}
 	for _, k := range []string{"Count", "N", "Total", "Sent", "Left", "Blocked", "Failed", "Uncertain", "Max", "Page", "Pages",
 		"ID", "Capacity", "Booked", "Attended", "NoShow", "Cancelled", "Registered", "Waiting", "Minutes"} {

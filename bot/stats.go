@@ -94,7 +94,7 @@ func (b *Bot) handleStats(ctx context.Context, r *Request) error {
 			"NoShow": l.Int(st.ByStatus[storage.BookingNoShow]), "Cancelled": l.Int(st.ByStatus[storage.BookingCancelled]),
 		}))
 		if n := closureCancelled(list); n > 0 {
-			parts[len(parts)-1] += "\n" + l.T(locales.StatsClosureCancelled, locales.Data{"Count": l.Int(n), "Other": l.Int(st.ByStatus[storage.BookingCancelled] - n)})
+			parts[len(parts)-1] += "\n" + l.T(locales.StatsClosureCancelled, locales.Data{"Count": l.Int(n), "Left": l.Int(st.ByStatus[storage.BookingCancelled] - n)})
 		}
 		lines := []string{l.T(locales.StatsByType)}
 		for _, row := range st.ByType {

@@ -53,7 +53,6 @@ const (
 	ClosureRebookNone       = "ClosureRebookNone"
 	ClosureRebookTaken      = "ClosureRebookTaken"
 	ClosureRebookTakenShort = "ClosureRebookTakenShort"
-	ClosureRebookButton     = "ClosureRebookButton"
 	ClosureRebookedAlready  = "ClosureRebookedAlready"
 
 	// The card editor (/mycenter) and the card's new lines.
