@@ -301,6 +301,7 @@ func runBot(ctx context.Context, getenv func(string) string, stdout io.Writer, r
 		return &config.Error{Name: "JASTAR_WEEKLY_SPEC", Msg: err.Error()}
 	}
 	sched.Start(context.WithoutCancel(ctx))
+	reloadOnHangup(ctx, cfg, b, log, metrics)
 
 	runErr := b.Run(ctx, shutdownTimeout/2)
 	log.Info("polling stopped, shutting down")

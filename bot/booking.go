@@ -64,7 +64,7 @@ func (b *Bot) handleBook(ctx context.Context, r *Request) error {
 // handleBookAtCenter (bkc:<center id>) starts the dialogue from a center's
 // card, with the place already chosen.
 func (b *Bot) handleBookAtCenter(ctx context.Context, r *Request) error {
-	c, ok := b.cat.Center(r.Data.Arg(0))
+	c, ok := b.cat().Center(r.Data.Arg(0))
 	if !ok || !c.IsOpen() || len(b.centerTypes(c.ID)) == 0 {
 		b.answer(ctx, r, r.L.T(locales.BookUnavailable))
 		return nil
@@ -76,8 +76,8 @@ func (b *Bot) handleBookAtCenter(ctx context.Context, r *Request) error {
 // centerTypes are the consultation types a center takes bookings for.
 func (b *Bot) centerTypes(centerID string) []catalog.ConsultationType {
 	var out []catalog.ConsultationType
-	for _, t := range b.cat.Types {
-		if _, ok := b.cat.ScheduleFor(centerID, t.ID); ok {
+	for _, t := range b.cat().Types {
+		if _, ok := b.cat().ScheduleFor(centerID, t.ID); ok {
 			out = append(out, t)
 		}
 	}
@@ -221,7 +221,7 @@ func (b *Bot) handleBookType(ctx context.Context, r *Request) error {
 	conv.Set(keyType, typeID)
 	conv.Step = stepCenter
 	if at := conv.Get(keyAtCenter); at != "" {
-		if _, ok := b.cat.ScheduleFor(at, typeID); !ok {
+		if _, ok := b.cat().ScheduleFor(at, typeID); !ok {
 			return b.bookUnavailable(ctx, r)
 		}
 		conv.Step = stepDay
@@ -474,19 +474,18 @@ func (b *Bot) handleBookConfirm(ctx context.Context, r *Request) error {
 	if err != nil {
 		return b.bookUnavailable(ctx, r)
 	}
-	o, avail, err := b.offerFor(ctx, center.ID, typ.ID)
+	unix, _ := strconv.ParseInt(conv.Get(keySlot), 10, 64)
+	start := time.Unix(unix, 0)
+	capacity, end, avail, err := b.slotRules(ctx, center.ID, typ.ID, start)
 	if err != nil {
 		return err
 	}
-	unix, _ := strconv.ParseInt(conv.Get(keySlot), 10, 64)
-	start := time.Unix(unix, 0)
-	if !avail || !o.sched.OpenOn(start.In(b.cfg.Location).Weekday()) || !slices.Contains(o.sched.Slots(), clockOf(start.In(b.cfg.Location))) {
+	if !avail {
 		return b.bookUnavailable(ctx, r)
 	}
-	end := start.Add(time.Duration(o.sched.SlotMinutes) * time.Minute)
 	now := b.now()
 	rules := storage.BookRules{
-		Capacity: o.sched.Capacity, MaxActive: b.cfg.MaxBookings, Now: now,
+		Capacity: capacity, MaxActive: b.cfg.MaxBookings, Now: now,
 		NotBefore: now.Add(b.cfg.BookingNotice), Reminders: b.cfg.Reminders,
 	}
 	var booked storage.Booking
@@ -516,6 +515,8 @@ func (b *Bot) handleBookConfirm(ctx context.Context, r *Request) error {
 	switch {
 	case errors.Is(err, storage.ErrFull):
 		return b.offerNearest(ctx, r, conv, start, locales.BookSlotTaken)
+	case errors.Is(err, storage.ErrClosedByCenter):
+		return b.offerNearest(ctx, r, conv, start, locales.BookClosedByCenter)
 	case errors.Is(err, storage.ErrSlotClosed):
 		return b.offerNearest(ctx, r, conv, start, locales.BookSlotClosed)
 	case errors.Is(err, storage.ErrAlreadyBooked):
@@ -631,15 +632,15 @@ func (b *Bot) navRow(l *locales.Localizer, conv storage.Conversation, back strin
 
 // bookChoice resolves the dialogue's type and center in the catalog.
 func (b *Bot) bookChoice(conv storage.Conversation) (catalog.ConsultationType, catalog.Center, error) {
-	typ, ok := b.cat.Type(conv.Get(keyType))
+	typ, ok := b.cat().Type(conv.Get(keyType))
 	if !ok {
 		return typ, catalog.Center{}, errUnavailable
 	}
-	center, ok := b.cat.Center(conv.Get(keyCenter))
+	center, ok := b.cat().Center(conv.Get(keyCenter))
 	if !ok || !center.IsOpen() {
 		return typ, center, errUnavailable
 	}
-	if _, ok := b.cat.ScheduleFor(center.ID, typ.ID); !ok {
+	if _, ok := b.cat().ScheduleFor(center.ID, typ.ID); !ok {
 		return typ, center, errUnavailable
 	}
 	return typ, center, nil
@@ -649,7 +650,7 @@ func (b *Bot) bookChoice(conv storage.Conversation) (catalog.ConsultationType, c
 // the person shared a location, the online desk last.
 func (b *Bot) bookCenters(u storage.User, typeID string) []catalog.Center {
 	var places, online []catalog.Center
-	for _, c := range b.cat.CentersOffering(typeID) {
+	for _, c := range b.cat().CentersOffering(typeID) {
 		switch {
 		case !c.IsOpen():
 		case c.Online:
@@ -684,7 +685,7 @@ func (b *Bot) renderBookStep(ctx context.Context, r *Request, conv storage.Conve
 		return &m
 	}
 	if conv.Step == stepType {
-		types := b.cat.Types
+		types := b.cat().Types
 		if at := conv.Get(keyAtCenter); at != "" {
 			types = b.centerTypes(at)
 		}
@@ -700,7 +701,7 @@ func (b *Bot) renderBookStep(ctx context.Context, r *Request, conv storage.Conve
 		rows = append(rows, b.navRow(l, conv, ""))
 		return text, kb(), nil
 	}
-	typ, ok := b.cat.Type(conv.Get(keyType))
+	typ, ok := b.cat().Type(conv.Get(keyType))
 	if !ok {
 		return "", nil, errUnavailable
 	}
@@ -804,7 +805,7 @@ func (b *Bot) renderBookStep(ctx context.Context, r *Request, conv storage.Conve
 		if r.User.PhoneConsent && r.User.Phone != "" && !resched {
 			phone = "\n" + l.T(locales.BookPhoneLine, locales.Data{"Phone": esc(r.User.Phone)})
 		}
-		data["Address"] = esc(b.addressOf(l, center))
+		data["Address"] = esc(b.addressOf(l, b.shownCenter(center).Center))
 		data["When"] = esc(l.DateTime(start))
 		data["Phone"] = phone
 		confirm := locales.BookConfirm
@@ -837,7 +838,7 @@ func (b *Bot) addressOf(l *locales.Localizer, c catalog.Center) string {
 // bookingData is the template data of a booking shown to the person.
 func (b *Bot) bookingData(l *locales.Localizer, bk storage.Booking) locales.Data {
 	d := locales.Data{"When": esc(l.DateTime(bk.Start.In(b.cfg.Location)))}
-	if t, ok := b.cat.Type(bk.TypeID); ok {
+	if t, ok := b.cat().Type(bk.TypeID); ok {
 		d["Type"] = "<b>" + esc(typeLabel(l, t)) + "</b>"
 		d["Bring"] = esc(t.Bring.In(l.Lang()))
 		if t.Bring.IsZero() {
@@ -846,7 +847,8 @@ func (b *Bot) bookingData(l *locales.Localizer, bk storage.Booking) locales.Data
 	} else {
 		d["Type"], d["Bring"] = esc(bk.TypeID), esc(l.T(locales.AskTheCenter))
 	}
-	if c, ok := b.cat.Center(bk.CenterID); ok {
+	if c, ok := b.cat().Center(bk.CenterID); ok {
+		c = b.shownCenter(c).Center
 		d["Place"] = esc(c.Name.In(l.Lang()))
 		d["Address"] = esc(b.addressOf(l, c))
 	} else {
@@ -859,12 +861,12 @@ func (b *Bot) bookingData(l *locales.Localizer, bk storage.Booking) locales.Data
 func (b *Bot) sendICS(ctx context.Context, r *Request, bk storage.Booking, moved bool) error {
 	l := r.L
 	summary, place, desc := bk.TypeID, bk.CenterID, ""
-	if t, ok := b.cat.Type(bk.TypeID); ok {
+	if t, ok := b.cat().Type(bk.TypeID); ok {
 		summary = t.Name.In(l.Lang())
 		desc = t.Bring.In(l.Lang())
 	}
-	if c, ok := b.cat.Center(bk.CenterID); ok {
-		place = c.Name.In(l.Lang()) + ", " + b.addressOf(l, c)
+	if c, ok := b.cat().Center(bk.CenterID); ok {
+		place = c.Name.In(l.Lang()) + ", " + b.addressOf(l, b.shownCenter(c).Center)
 	}
 	seq := 0
 	if moved {

@@ -72,8 +72,8 @@ func (h *harness) waitMessage(chatID int64, id int, fragments ...string) telegra
 func (h *harness) karasaiCareerStep(lang, id string, day time.Time) string {
 	h.t.Helper()
 	l := tl(lang)
-	typ, ok := h.bot.cat.Type("career")
-	c, ok2 := h.bot.cat.Center("karasai")
+	typ, ok := h.bot.cat().Type("career")
+	c, ok2 := h.bot.cat().Center("karasai")
 	if !ok || !ok2 {
 		h.t.Fatal("the catalog lacks the career type or the Karasai center")
 	}
@@ -119,7 +119,7 @@ func TestBooking_WholePathInBothLanguages(t *testing.T) {
 			h.press(u, sum, plain(l.T(locales.BookConfirm)))
 			second := h.press(u, sum, plain(l.T(locales.BookConfirm)))
 			done := h.waitMessage(u.ID, sum.ID, plain(firstLine(l.T(locales.BookConfirmed))))
-			tp, _ := h.bot.cat.Type("career")
+			tp, _ := h.bot.cat().Type("career")
 			for _, want := range []string{tp.Bring.In(lang), "11:00", l.ShortDate(at(t, 2, 12))} {
 				if !strings.Contains(done.Text, want) {
 					t.Errorf("confirmation lacks %q:\n%s", want, done.Text)
@@ -617,7 +617,7 @@ func TestBooking_FromCenterCard(t *testing.T) {
 	h, _ := bookingHarness(t)
 	l := tl("kk")
 	u := telegramtest.User{ID: 640, FirstName: "Дана", LanguageCode: "kk"}
-	konaev, _ := h.bot.cat.Center("konaev")
+	konaev, _ := h.bot.cat().Center("konaev")
 	var want []string
 	for _, s := range konaev.Schedules {
 		want = append(want, "bt:%s:"+s.Type)
@@ -636,7 +636,7 @@ func TestBooking_FromCenterCard(t *testing.T) {
 	if strings.Join(offered, " ") != strings.Join(want, " ") {
 		t.Fatalf("types offered at Konaev = %v, want the catalog's %v", offered, want)
 	}
-	first, _ := h.bot.cat.Type(konaev.Schedules[0].Type)
+	first, _ := h.bot.cat().Type(konaev.Schedules[0].Type)
 	h.press(u, types, first.Name.KK)
 	days := h.waitMessage(u.ID, types.ID, "Күнді таңдаңыз")
 	if !strings.Contains(days.Text, konaev.Name.KK) {

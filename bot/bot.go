@@ -14,6 +14,7 @@ import (
 	"net/http"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
@@ -38,6 +39,12 @@ type Store interface {
 	storage.SubscriptionStore
 	storage.BroadcastStore
 	storage.UncertainReminderStore
+	// What a center's staff change (issue 16): the card, closures, extra
+	// sessions and the change log.
+	storage.CardStore
+	storage.ClosureStore
+	storage.ExtraSessionStore
+	storage.ChangeStore
 }
 
 // Config is what the bot needs from the operator.
@@ -97,7 +104,7 @@ type Deps struct {
 type Bot struct {
 	cfg      Config
 	store    Store
-	cat      *catalog.Catalog
+	catRef   atomic.Pointer[catalog.Catalog] // the catalog in force: SetCatalog swaps it
 	metrics  *ops.Metrics
 	loc      *locales.Bundle
 	log      *slog.Logger
@@ -115,6 +122,7 @@ type Bot struct {
 	bg       *tg.Background // callback answers and staff notices, outside handlers
 	health   health
 	runner   *broadcast.Runner // delivers broadcasts (scheduler/broadcast)
+	cards    cardCache         // the staff's card values (cards.go)
 
 	// pollSleep waits out the poll loop's backoff; tests pass one that
 	// moves their fake clock instead.
@@ -199,12 +207,13 @@ func New(cfg Config, deps Deps) (*Bot, error) {
 		deps.Log = slog.New(slog.DiscardHandler)
 	}
 	b := &Bot{
-		cfg: cfg, store: deps.Store, cat: deps.Catalog, loc: deps.Locales, now: deps.Now, metrics: deps.Metrics,
+		cfg: cfg, store: deps.Store, loc: deps.Locales, now: deps.Now, metrics: deps.Metrics,
 		log:    deps.Log.With("component", "bot"),
 		admins: make(map[int64]bool),
 
 		pollSleep: tg.Sleep,
 	}
+	b.catRef.Store(deps.Catalog)
 	b.bg = tg.NewBackground(b.log, b.metrics)
 	for _, id := range cfg.AdminIDs {
 		b.admins[id] = true
@@ -216,6 +225,13 @@ func New(cfg Config, deps Deps) (*Bot, error) {
 	b.pollAPI = newAPI(cfg.Token, cfg.APIEndpoint, b.pollHTTP)
 	b.send = tg.NewSender(b.api, cfg.Limits, b.log).WithMetrics(deps.Metrics)
 	b.send.OnBlocked(b.markBlocked)
+	closing := &closures{kit: b.kit("closures"), store: b.store, desk: b}
+	b.features = append(b.features,
+		closing,
+		&mycenter{kit: b.kit("mycenter"), store: b.store, desk: b},
+		&sessions{kit: b.kit("sessions"), store: b.store, tell: closing},
+		&changes{kit: b.kit("changes"), store: b.store},
+	)
 	b.routes = b.buildRoutes()
 	delivery := newBroadcastDelivery(b.send, cfg.BroadcastRate, cfg.Limits.PerSecond, b.log)
 	b.runner = broadcast.New(deps.Store, delivery, b, broadcast.Options{ProgressEvery: cfg.BroadcastProgressEvery, Retry: cfg.BroadcastRetry},

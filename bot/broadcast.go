@@ -398,7 +398,7 @@ func (b *Bot) districtQuestion(l *locales.Localizer) (string, tgbotapi.InlineKey
 	rows := [][]tgbotapi.InlineKeyboardButton{
 		tgbotapi.NewInlineKeyboardRow(button(l.T(locales.AllDistricts), cbBroadcast, "d", anyArg)),
 	}
-	for _, d := range b.cat.ListedDistricts() {
+	for _, d := range b.cat().ListedDistricts() {
 		if tg.ValidArg(d.ID) {
 			rows = append(rows, tgbotapi.NewInlineKeyboardRow(button(d.Name.In(l.Lang()), cbBroadcast, "d", d.ID)))
 		}
@@ -497,7 +497,7 @@ func (b *Bot) handleBroadcastCallback(ctx context.Context, r *Request) error {
 		text, kb := b.districtQuestion(r.L)
 		return b.edit(ctx, r, text, &kb)
 	case "d":
-		if _, ok := b.cat.District(arg); arg != anyArg && !ok {
+		if _, ok := b.cat().District(arg); arg != anyArg && !ok {
 			b.answer(ctx, r, r.L.T(locales.OutdatedButton))
 			return nil
 		}

@@ -30,6 +30,10 @@ type otherStores interface {
 	storage.FeedbackStore
 	storage.SubscriptionStore
 	storage.UncertainReminderStore
+	storage.CardStore
+	storage.ClosureStore
+	storage.ExtraSessionStore
+	storage.ChangeStore
 }
 
 // faultyStore is the database with broadcasts that fail when told to.

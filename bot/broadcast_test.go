@@ -221,8 +221,8 @@ func TestBroadcast_NonAdminsRefused(t *testing.T) {
 func TestBroadcast_TopicAndDistrictTargetingWithPreview(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t, withAdmin(0))
-	district := h.bot.cat.ListedDistricts()[0]
-	other := h.bot.cat.ListedDistricts()[1]
+	district := h.bot.cat().ListedDistricts()[0]
+	other := h.bot.cat().ListedDistricts()[1]
 	inDistrict := h.subscriber(11, storage.Kazakh, district.ID, storage.TopicEvents)
 	anyDistrict := h.subscriber(12, storage.Russian, "", storage.TopicEvents, storage.TopicNews)
 	wrongTopic := h.subscriber(13, storage.Kazakh, district.ID, storage.TopicJobs)

@@ -68,7 +68,7 @@ func (b *Bot) handleLocation(ctx context.Context, r *Request) error {
 }
 
 func (b *Bot) showNearest(ctx context.Context, r *Request, lat, lon float64) error {
-	list, far := b.cat.Nearest(lat, lon, nearestOpen)
+	list, far := b.cat().Nearest(lat, lon, nearestOpen)
 	if far {
 		text := r.L.T(locales.CentersChooseDistrict)
 		if len(list) > 0 && !math.IsNaN(list[0].Km) {
@@ -104,7 +104,7 @@ func (b *Bot) showNearest(ctx context.Context, r *Request, lat, lon float64) err
 func (b *Bot) allCentersRows(l *locales.Localizer) [][]tgbotapi.InlineKeyboardButton {
 	const maxListedCenters = 60
 	lang := l.Lang()
-	centers := b.cat.ListedCenters()
+	centers := b.cat().ListedCenters()
 	centers = centers[:min(len(centers), maxListedCenters)]
 	seen := make(map[string]int)
 	for _, c := range centers {
@@ -133,13 +133,15 @@ func (b *Bot) allCentersRows(l *locales.Localizer) [][]tgbotapi.InlineKeyboardBu
 // status, address, hours and the first services.
 func (b *Bot) centerSummary(l *locales.Localizer, n int, c catalog.Center, km *float64) string {
 	lang := l.Lang()
+	card := b.shownCenter(c)
+	c = card.Center
 	head := fmt.Sprintf("<b>%d. %s</b>", n, esc(c.Name.In(lang)))
 	if km != nil {
 		head += " — " + l.T(locales.CenterAway, locales.Data{"Km": l.Km(*km)})
 	}
 	lines := []string{head, centerStatus(l, c), centerAddress(l, c)}
 	if c.IsOpen() {
-		lines = append(lines, l.T(locales.CenterHours, locales.Data{"Hours": orAsk(l, c.Hours.In(lang))}))
+		lines = append(lines, l.T(locales.CenterHours, locales.Data{"Hours": hoursText(l, card)}))
 	}
 	if len(c.Services) > 0 {
 		var names []string
@@ -159,6 +161,8 @@ func (b *Bot) centerSummary(l *locales.Localizer, n int, c catalog.Center, km *f
 // not know is "ask the center", never a guess.
 func (b *Bot) centerCard(l *locales.Localizer, c catalog.Center) (string, tgbotapi.InlineKeyboardMarkup) {
 	lang := l.Lang()
+	card := b.shownCenter(c)
+	c = card.Center
 	lines := []string{"<b>" + esc(c.Name.In(lang)) + "</b>", centerStatus(l, c)}
 	if d := c.Description.In(lang); d != "" {
 		lines = append(lines, "", esc(d))
@@ -168,9 +172,12 @@ func (b *Bot) centerCard(l *locales.Localizer, c catalog.Center) (string, tgbota
 		lines = append(lines, centerAddress(l, c))
 	}
 	lines = append(lines,
-		l.T(locales.CenterHours, locales.Data{"Hours": orAsk(l, c.Hours.In(lang))}),
+		l.T(locales.CenterHours, locales.Data{"Hours": hoursText(l, card)}),
 		l.T(locales.CenterPhone, locales.Data{"Phone": phoneOf(l, c.Phone)}),
 	)
+	if card.Note != "" {
+		lines = append(lines, l.T(locales.CardNoteLine, locales.Data{"Note": esc(card.Note)}))
+	}
 	if len(c.Services) > 0 {
 		var names []string
 		for _, s := range c.Services {
@@ -181,6 +188,9 @@ func (b *Bot) centerCard(l *locales.Localizer, c catalog.Center) (string, tgbota
 	var rows [][]tgbotapi.InlineKeyboardButton
 	if !c.Online {
 		rows = append(rows, tgbotapi.NewInlineKeyboardRow(button(l.T(locales.ButtonShowOnMap), cbCenterMap, c.ID)))
+	}
+	if card.Photo != "" {
+		rows = append(rows, tgbotapi.NewInlineKeyboardRow(button(l.T(locales.ButtonEntrancePhoto), cbCenterPhoto, c.ID)))
 	}
 	if c.IsOpen() && len(b.centerTypes(c.ID)) > 0 {
 		rows = append(rows, tgbotapi.NewInlineKeyboardRow(button(l.T(locales.ButtonBookHere), cbBookAtCenter, c.ID)))
@@ -224,7 +234,7 @@ func phoneOf(l *locales.Localizer, phone string) string {
 
 // handleCenterCallback (ctr:<centerID>) sends the center's card.
 func (b *Bot) handleCenterCallback(ctx context.Context, r *Request) error {
-	c, ok := b.cat.Center(r.Data.Arg(0))
+	c, ok := b.cat().Center(r.Data.Arg(0))
 	if !ok {
 		b.answer(ctx, r, r.L.T(locales.OutdatedButton))
 		return nil
@@ -238,11 +248,12 @@ func (b *Bot) handleCenterCallback(ctx context.Context, r *Request) error {
 // handleCenterMapCallback (cmap:<centerID>) sends the center as a venue:
 // Telegram shows it as a pin the person can open in their maps app.
 func (b *Bot) handleCenterMapCallback(ctx context.Context, r *Request) error {
-	c, ok := b.cat.Center(r.Data.Arg(0))
+	c, ok := b.cat().Center(r.Data.Arg(0))
 	if !ok || c.Online {
 		b.answer(ctx, r, r.L.T(locales.OutdatedButton))
 		return nil
 	}
+	c = b.shownCenter(c).Center
 	b.answer(ctx, r, "")
 	lang := r.L.Lang()
 	// A venue needs an address; an unknown one says so rather than
@@ -266,7 +277,7 @@ func (b *Bot) handleCenterMapCallback(ctx context.Context, r *Request) error {
 func (b *Bot) districtKeyboard(l *locales.Localizer, scope string) tgbotapi.InlineKeyboardMarkup {
 	var rows [][]tgbotapi.InlineKeyboardButton
 	var row []tgbotapi.InlineKeyboardButton
-	for _, d := range b.cat.ListedDistricts() {
+	for _, d := range b.cat().ListedDistricts() {
 		row = append(row, button(d.Name.In(l.Lang()), cbDistrict, d.ID, scope))
 		if len(row) == 2 {
 			rows = append(rows, row)
@@ -307,7 +318,7 @@ func (b *Bot) handleDistrictsCallback(ctx context.Context, r *Request) error {
 // handleDistrictCallback (dist:<districtID>:<c|e>[:<page>]) opens a
 // district's centers, a page at a time, or its events.
 func (b *Bot) handleDistrictCallback(ctx context.Context, r *Request) error {
-	d, ok := b.cat.District(r.Data.Arg(0))
+	d, ok := b.cat().District(r.Data.Arg(0))
 	scope := r.Data.Arg(1)
 	page, err := r.Data.ID(2)
 	if r.Data.Arg(2) == "" {
@@ -321,7 +332,7 @@ func (b *Bot) handleDistrictCallback(ctx context.Context, r *Request) error {
 		return b.showEventList(ctx, r, eventList{kind: listDistrict, id: d.ID})
 	}
 	b.answer(ctx, r, "")
-	centers := b.cat.CentersIn(d.ID)
+	centers := b.cat().CentersIn(d.ID)
 	pages := b.districtPages(r.L, centers)
 	p := int(min(page, uint64(len(pages)-1))) // the catalog may have shrunk since
 	head := r.L.T(locales.CentersInDistrict, locales.Data{"District": esc(d.Name.In(r.L.Lang()))})
@@ -393,7 +404,7 @@ func (b *Bot) districtPages(l *locales.Localizer, centers []catalog.Center) [][]
 // somewhere. handleStart has settled the language before this runs.
 func (b *Bot) handleStartCenter(ctx context.Context, r *Request) error {
 	id, ok := strings.CutPrefix(strings.TrimSpace(r.Args), "center_")
-	c, found := b.cat.Center(id)
+	c, found := b.cat().Center(id)
 	if !ok || !found {
 		return b.greet(ctx, r)
 	}

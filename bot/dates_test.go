@@ -46,7 +46,7 @@ func TestFlows_OnAnyDate(t *testing.T) {
 			clock := &fakeClock{t: d.now(almaty(t))}
 			h := newHarness(t, withClock(clock.Now))
 			now := clock.Now()
-			cat := h.bot.cat
+			cat := h.bot.cat()
 			l := tl("kk")
 			u := telegramtest.User{ID: 700, FirstName: "Әлия", LanguageCode: "kk"}
 

@@ -37,7 +37,7 @@ func (b *Bot) StaffDigest(ctx context.Context, now time.Time) error {
 	// Chats in catalog order, each with its centers.
 	var chats []int64
 	centersOf := map[int64][]catalog.Center{}
-	for _, c := range b.cat.Centers {
+	for _, c := range b.cat().Centers {
 		for _, chat := range b.staffTargets(c.ID) {
 			if _, seen := centersOf[chat]; !seen {
 				chats = append(chats, chat)
@@ -191,6 +191,11 @@ func (b *Bot) staffDigestTo(ctx context.Context, chat int64, centers []catalog.C
 			}
 		}
 	}
+	closed, err := digestClosures(ctx, b.store, ids, from, to)
+	if err != nil {
+		return err
+	}
+	parts = append(parts, closureLines(l, b.cat(), closed)...)
 	if len(unnotified) > 0 {
 		parts = append(parts, "\n"+l.T(locales.StaffDigestUnnotified))
 		for _, bk := range unnotified {
@@ -270,11 +275,11 @@ func (b *Bot) EventDigest(ctx context.Context, chatID int64, lang, districtID st
 	l := b.loc.For(lang)
 	header := l.T(locales.WeeklyEventsHeader)
 	f := storage.EventFilter{After: from}
-	if d, ok := b.cat.District(districtID); ok {
-		for _, c := range b.cat.CentersIn(districtID) {
+	if d, ok := b.cat().District(districtID); ok {
+		for _, c := range b.cat().CentersIn(districtID) {
 			f.CenterIDs = append(f.CenterIDs, c.ID)
 		}
-		if online, ok := b.cat.OnlineDesk(); ok {
+		if online, ok := b.cat().OnlineDesk(); ok {
 			f.CenterIDs = append(f.CenterIDs, online.ID)
 		}
 		if len(f.CenterIDs) == 0 {

@@ -64,10 +64,10 @@ func (b *Bot) parseEventList(c tg.Callback, from int) (eventList, bool) {
 		e.id = ""
 		return e, ok
 	case listCenter:
-		_, ok := b.cat.Center(e.id)
+		_, ok := b.cat().Center(e.id)
 		return e, ok
 	case listDistrict:
-		_, ok := b.cat.District(e.id)
+		_, ok := b.cat().District(e.id)
 		return e, ok
 	}
 	return e, false
@@ -137,7 +137,7 @@ func (b *Bot) loadEventList(ctx context.Context, r *Request, list *eventList) ([
 	case listCenter:
 		f.CenterIDs = []string{list.id}
 	case listDistrict:
-		for _, c := range b.cat.CentersIn(list.id) {
+		for _, c := range b.cat().CentersIn(list.id) {
 			f.CenterIDs = append(f.CenterIDs, c.ID)
 		}
 		if len(f.CenterIDs) == 0 {
@@ -176,10 +176,10 @@ func (b *Bot) showEventList(ctx context.Context, r *Request, list eventList) err
 	case listMine:
 		title = l.T(locales.MyEventsTitle)
 	case listCenter:
-		c, _ := b.cat.Center(list.id)
+		c, _ := b.cat().Center(list.id)
 		title = l.T(locales.EventsCenterTitle, locales.Data{"Center": esc(c.Name.In(l.Lang()))})
 	case listDistrict:
-		d, _ := b.cat.District(list.id)
+		d, _ := b.cat().District(list.id)
 		title = l.T(locales.EventsDistrictTitle, locales.Data{"District": esc(d.Name.In(l.Lang()))})
 	}
 	parts := []string{"<b>" + title + "</b>"}
@@ -236,7 +236,7 @@ func (b *Bot) when(l *locales.Localizer, e storage.Event) string {
 // centerName is a center's name with its settlement; a center removed from
 // the catalog shows its id rather than nothing.
 func (b *Bot) centerName(l *locales.Localizer, id string) string {
-	c, ok := b.cat.Center(id)
+	c, ok := b.cat().Center(id)
 	if !ok {
 		return id
 	}
@@ -413,8 +413,8 @@ func (b *Bot) notifyPromoted(ctx context.Context, eventID uint64, chatID int64) 
 // left alone. main calls it at start.
 func (b *Bot) SeedEvents(ctx context.Context) (int, error) {
 	now := b.now()
-	seeds := make([]storage.Event, 0, len(b.cat.Events))
-	for _, s := range b.cat.Events {
+	seeds := make([]storage.Event, 0, len(b.cat().Events))
+	for _, s := range b.cat().Events {
 		seeds = append(seeds, storage.Event{
 			SeedID: s.ID, CenterID: s.CenterID, TitleKK: s.Title.KK, TitleRU: s.Title.RU,
 			DescriptionKK: s.Description.KK, DescriptionRU: s.Description.RU,

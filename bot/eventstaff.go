@@ -62,14 +62,14 @@ func (b *Bot) isStaffOf(userID int64, centerID string) bool {
 	if b.isAdmin(userID) {
 		return true
 	}
-	c, ok := b.cat.Center(centerID)
+	c, ok := b.cat().Center(centerID)
 	return ok && slices.Contains(c.StaffUserIDs, userID)
 }
 
 // eventStaffCenters are the centers whose events the user may manage.
 func (b *Bot) eventStaffCenters(userID int64) []catalog.Center {
 	var out []catalog.Center
-	for _, c := range b.cat.Centers {
+	for _, c := range b.cat().Centers {
 		if !c.Online && b.isStaffOf(userID, c.ID) {
 			out = append(out, c)
 		}
@@ -428,7 +428,7 @@ func (b *Bot) handleEventCenterCallback(ctx context.Context, r *Request) error {
 		return err
 	}
 	id := r.Data.Arg(0)
-	if _, known := b.cat.Center(id); !known || !b.isStaffOf(r.From.ID, id) {
+	if _, known := b.cat().Center(id); !known || !b.isStaffOf(r.From.ID, id) {
 		b.alert(ctx, r, r.L.T(locales.NotAllowed))
 		return nil
 	}

@@ -63,7 +63,7 @@ func (b *Bot) handleExport(ctx context.Context, r *Request) error {
 		return err
 	}
 	var buf bytes.Buffer
-	if err := WriteBookingsCSV(&buf, list, b.cat, l, b.cfg.Location); err != nil {
+	if err := WriteBookingsCSV(&buf, list, b.cat(), l, b.cfg.Location); err != nil {
 		return err
 	}
 	name := fmt.Sprintf("jastar-bookings-%s-%s.csv", from, to)
@@ -162,6 +162,9 @@ func cancelReasonText(l *locales.Localizer, bk storage.Booking) string {
 	}
 	if bk.CancelReason == cancelByPerson {
 		return l.T(locales.CSVReasonByPerson)
+	}
+	if text, ok := closureReasonText(l, bk); ok {
+		return text
 	}
 	if code, ok := strings.CutPrefix(bk.CancelReason, "staff_"); ok {
 		if text, known := reasonText(code); known {

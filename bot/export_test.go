@@ -189,7 +189,7 @@ func TestStats_FiguresAndChart(t *testing.T) {
 		}
 	}
 	// Subscribers today: three active, one who unsubscribed.
-	district := h.bot.cat.ListedDistricts()[0]
+	district := h.bot.cat().ListedDistricts()[0]
 	for _, s := range []storage.Subscription{
 		{ChatID: 40, Topics: []storage.Topic{storage.TopicEvents, storage.TopicNews}, DistrictID: district.ID, Active: true},
 		{ChatID: 41, Topics: []storage.Topic{storage.TopicEvents}, Active: true},
@@ -205,8 +205,8 @@ func TestStats_FiguresAndChart(t *testing.T) {
 	l := tl("ru")
 	h.srv.SendText(admin, "/stats 01.11.2026 30.11.2026")
 	m := h.waitText(admin.ID, plain(l.T(locales.StatsHeader, locales.Data{"From": "01.11.2026", "To": "30.11.2026"})))
-	karasai, _ := h.bot.cat.Center("karasai")
-	career, _ := h.bot.cat.Type("career")
+	karasai, _ := h.bot.cat().Center("karasai")
+	career, _ := h.bot.cat().Type("career")
 	for _, want := range []string{
 		l.N(locales.StatsTotal, 6),
 		l.T(locales.StatsByStatus, locales.Data{"Booked": 1, "Attended": 3, "NoShow": 1, "Cancelled": 1}),
@@ -217,8 +217,8 @@ func TestStats_FiguresAndChart(t *testing.T) {
 			t.Errorf("stats lack %q:\n%s", want, m.Text)
 		}
 	}
-	psychology, _ := h.bot.cat.Type("psychology")
-	online, _ := h.bot.cat.Center("online")
+	psychology, _ := h.bot.cat().Type("psychology")
+	online, _ := h.bot.cat().Center("online")
 	sub := func(name string, n int) string {
 		return l.N(locales.StatsSubscriberLine, n, locales.Data{"Name": name})
 	}

@@ -37,8 +37,10 @@ type replies interface {
 // kit is what every feature is given. It holds no store: each feature
 // adds the narrow store interface it uses.
 type kit struct {
-	tx      replies
-	cat     *catalog.Catalog
+	tx replies
+	// cat is the catalog in force; a reload swaps it between requests, so
+	// read it once per request (kit.catalog).
+	cat     func() *catalog.Catalog
 	cfg     Config
 	loc     *locales.Bundle
 	now     func() time.Time

@@ -93,6 +93,19 @@ var buttonLabels = map[string]int{
 	locales.BroadcastSkipButton: 1, locales.BroadcastAllTopics: 1, locales.BroadcastSendButton: 2,
 	locales.BroadcastPauseButton: 2, locales.BroadcastResumeButton: 2, locales.BroadcastCancelJobButton: 2,
 	locales.ForgetYes: 2, locales.ForgetNo: 2, locales.FeedbackSkip: 1,
+
+	// A center run by its staff (issue 16).
+	locales.CloseAllTypes: 1, locales.CloseToday: 2, locales.CloseTomorrow: 2, locales.ClosePartDay: 1,
+	locales.ClosePartMorning: 2, locales.ClosePartAfternoon: 2, locales.ClosePartHours: 2, locales.ClosePartRange: 2,
+	locales.ClosureReasonIllness: 1, locales.ClosureReasonTraining: 1, locales.ClosureReasonEvent: 1, locales.ClosureReasonOther: 1,
+	locales.CloseConfirm: 1, locales.ButtonReopen: 1,
+	locales.CardFieldAddressKK: 2, locales.CardFieldAddressRU: 2, locales.CardFieldPhone: 2, locales.CardFieldHours: 2,
+	locales.CardFieldPin: 2, locales.CardFieldPhoto: 2, locales.CardFieldNote: 2, locales.ButtonResetCard: 1,
+	locales.ButtonCloseTime: 2, locales.ButtonClosures: 2, locales.ButtonExtraSessions: 1,
+	locales.ButtonDone: 1, locales.ButtonDayOff: 1, locales.ButtonEntrancePhoto: 1, locales.ButtonOlder: 1,
+	locales.ButtonRemoveSession: 1, locales.ButtonAddSession: 1, locales.SessionMinutes: 4, locales.ButtonRemoveSessionAnyway: 1,
+	// A weekday of the hours editor, alone or with its hours.
+	"WeekdayShort0": 1, "WeekdayShort1": 1, "WeekdayShort2": 1, "WeekdayShort3": 1, "WeekdayShort4": 1, "WeekdayShort5": 1, "WeekdayShort6": 1,
 }
 
 // labelRunes counts a label as Telegram draws it: variation selectors and

@@ -144,7 +144,7 @@ func (b *Bot) subscriptionPart(ctx context.Context, l *locales.Localizer, chatID
 	}
 	district := esc(b.districtName(l, s.DistrictID))
 	if s.DistrictID != "" {
-		if _, ok := b.cat.District(s.DistrictID); !ok {
+		if _, ok := b.cat().District(s.DistrictID); !ok {
 			district = esc(s.DistrictID) // no longer in the catalog: still stored
 		}
 	}

@@ -163,8 +163,8 @@ func (b *Bot) remindEvent(ctx context.Context, r storage.Reminder, u storage.Use
 		"Title": esc(e.TitleIn(storage.Lang(l.Lang()))), "Center": esc(b.centerName(l, e.CenterID)),
 		"When": esc(b.when(l, e)), "Time": l.Clock(e.Start.In(b.cfg.Location)), "Address": esc(l.T(locales.AskTheCenter)),
 	}
-	if c, ok := b.cat.Center(e.CenterID); ok {
-		d["Address"] = esc(b.addressOf(l, c))
+	if c, ok := b.cat().Center(e.CenterID); ok {
+		d["Address"] = esc(b.addressOf(l, b.shownCenter(c).Center))
 	}
 	text := locales.EventReminderSoon
 	if r.Kind == storage.ReminderEventDayBefore && b.beforeDayOf(e.Start) {

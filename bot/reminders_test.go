@@ -50,7 +50,7 @@ func at2(t *testing.T, d, hr, min int) time.Time {
 func TestReminders_BothAtLocalTimesInBothLanguages(t *testing.T) {
 	t.Parallel()
 	h, clock := bookingHarness(t)
-	cat := h.bot.cat
+	cat := h.bot.cat()
 	center, _ := cat.Center("karasai")
 	for i, lang := range []storage.Lang{storage.Russian, storage.Kazakh} {
 		t.Run(string(lang), func(t *testing.T) {

@@ -106,6 +106,34 @@ const (
 	cbBroadcastJob = "bcj" // bcj:<p|r|c>:<broadcast id> — pause, resume, cancel a broadcast (admins)
 )
 
+// Callback prefixes of a center run by its staff (issue 16). Every handler
+// checks that the presser runs the center concerned (its staff or an
+// admin); the closing dialogue keeps its choices in the conversation.
+const (
+	cbClose  = "cls" // cls:<tok>:<op>[:<arg>] — closing dialogue: c:<center>, t:<type|_>, d:<yyyymmdd>, p:<w|m|a|h|r>, e:<yyyymmdd>, y:<reason>, ok, q
+	cbCloseB = "clb" // clb:<center> — start closing time from the card editor
+	cbCloseL = "cll" // cll:<center> — the center's closures not yet ended
+	cbReopen = "clr" // clr:<closure id base 36> — reopen it
+	cbRebook = "rbk" // rbk:<cancelled booking id>:<center>:<slot start, Unix base 36> — one tap to rebook; the booking must be the presser's, cancelled by the center
+
+	// The card editor (mycenter.go); cbCenterPhoto is the people's side (cards.go).
+	cbMyCenter      = "cdo" // cdo:<center> — the editor of a center
+	cbCardEdit      = "cde" // cde:<center>:<card field code> — ask for a field's value
+	cbCardDay       = "cdh" // cdh:<center>:<weekday 0-6>[:x] — ask a weekday's hours; x closes the day
+	cbCardQuit      = "cdq" // cdq — end the card dialogue
+	cbCardResetMenu = "cdz" // cdz:<center> — the fields staff set (admins)
+	cbCardReset     = "cdr" // cdr:<center>:<card field code> — back to the catalog's value (admins)
+	cbCenterPhoto   = "cph" // cph:<center> — send the entrance photo staff set
+	// Extra sessions (sessions.go).
+	cbSessions         = "xs"  // xs:<center> — the center's extra sessions to come, and "add"
+	cbSessionAdd       = "xsa" // xsa:<center> — start adding one
+	cbSessionStep      = "xsd" // xsd:<tok>:<op>[:<arg>] — adding dialogue: t:<type>, d:<yyyymmdd>, l:<minutes>, p:<places>, q
+	cbSessionRemove    = "xsr" // xsr:<session id base 36> — remove it if nobody is booked, else ask
+	cbSessionRemoveYes = "xsy" // xsy:<session id> — remove it, cancelling its bookings with offers
+	// The change log (changes.go), admins only.
+	cbChanges = "chg" // chg:<change id base 36> — the page of changes older than it
+)
+
 // buildRoutes is the one place that lists every entry point of the bot.
 func (b *Bot) buildRoutes() routeTable {
 	t := routeTable{
@@ -188,6 +216,7 @@ func (b *Bot) buildRoutes() routeTable {
 
 			cbCenter:         b.handleCenterCallback,
 			cbCenterMap:      b.handleCenterMapCallback,
+			cbCenterPhoto:    b.handleCenterPhoto,
 			cbDistricts:      b.handleDistrictsCallback,
 			cbDistrict:       b.handleDistrictCallback,
 			cbEventsMenu:     b.handleEventsMenu,
@@ -253,4 +282,45 @@ func (b *Bot) buildRoutes() routeTable {
 		}
 	}
 	return t
+}
+
+// routes of closing time (closures.go).
+func (f *closures) routes(t *routeTable) {
+	t.commands["close"] = f.handleClose
+	t.callbacks[cbClose] = f.handleStep
+	t.callbacks[cbCloseB] = f.handleBegin
+	t.callbacks[cbCloseL] = f.handleList
+	t.callbacks[cbReopen] = f.handleReopen
+	t.callbacks[cbRebook] = f.handleRebook
+	t.flows[flowClose] = f.handleHoursStep
+}
+
+// routes of the card editor (mycenter.go). A location goes to the pin
+// step when it is open, else to the centers near the person.
+func (f *mycenter) routes(t *routeTable) {
+	t.commands["mycenter"] = f.handleMyCenter
+	t.callbacks[cbMyCenter] = f.handleOpen
+	t.callbacks[cbCardEdit] = f.handleEdit
+	t.callbacks[cbCardDay] = f.handleDay
+	t.callbacks[cbCardQuit] = f.handleQuit
+	t.callbacks[cbCardResetMenu] = f.handleResetMenu
+	t.callbacks[cbCardReset] = f.handleReset
+	t.flows[flowCard] = f.handleStep
+	t.onLocation = f.onLocation(t.onLocation)
+}
+
+// routes of extra sessions (sessions.go).
+func (f *sessions) routes(t *routeTable) {
+	t.callbacks[cbSessions] = f.handleList
+	t.callbacks[cbSessionAdd] = f.handleAdd
+	t.callbacks[cbSessionStep] = f.handleStep
+	t.callbacks[cbSessionRemove] = f.handleRemove
+	t.callbacks[cbSessionRemoveYes] = f.handleRemove
+	t.flows[flowSession] = f.handleHoursStep
+}
+
+// routes of the change log (changes.go).
+func (f *changes) routes(t *routeTable) {
+	t.commands["changes"] = f.handleChanges
+	t.callbacks[cbChanges] = f.handlePage
 }

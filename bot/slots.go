@@ -2,9 +2,11 @@ package bot
 
 import (
 	"context"
+	"fmt"
 	"slices"
 	"time"
 
+	"jastar/storage"
 	"jastar/storage/catalog"
 )
 
@@ -73,21 +75,74 @@ func (b *Bot) window() catalog.BookingWindow {
 	return catalog.BookingWindow{Days: b.cfg.BookingDays, Notice: b.cfg.BookingNotice}
 }
 
+// adjustmentStore reads what staff changed of a center's timetable.
+type adjustmentStore interface {
+	Closures(ctx context.Context, centerIDs []string, from, to time.Time) ([]storage.Closure, error)
+	ExtraSessions(ctx context.Context, centerIDs []string, from, to time.Time) ([]storage.ExtraSession, error)
+}
+
+// adjustments reads a center's closures in force and extra sessions over
+// [from, to), for catalog.Availability.
+func adjustments(ctx context.Context, st adjustmentStore, centerID string, from, to time.Time) (catalog.Adjustments, error) {
+	closures, err := st.Closures(ctx, []string{centerID}, from, to)
+	if err != nil {
+		return catalog.Adjustments{}, fmt.Errorf("closures of %s: %w", centerID, err)
+	}
+	sessions, err := st.ExtraSessions(ctx, []string{centerID}, from, to)
+	if err != nil {
+		return catalog.Adjustments{}, fmt.Errorf("extra sessions of %s: %w", centerID, err)
+	}
+	return catalog.Adjustments{Closures: closures, Sessions: sessions}, nil
+}
+
 // offerFor reads how full a center and type's slots are over the booking
 // window, in one SlotCounts range read, and returns its free slots by the
 // domain rule (catalog.Availability). ok is false when the center does not
 // (or no longer) take bookings of the type.
 func (b *Bot) offerFor(ctx context.Context, centerID, typeID string) (offer, bool, error) {
-	if _, ok := b.cat.Bookable(centerID, typeID); !ok {
+	if _, ok := b.cat().Bookable(centerID, typeID); !ok {
 		return offer{}, false, nil
 	}
 	now := b.now()
-	from, to := b.window().Span(now, b.cat.Location())
+	from, to := b.window().Span(now, b.cat().Location())
 	counts, err := b.store.SlotCounts(ctx, centerID, typeID, from, to)
 	if err != nil {
 		return offer{}, false, err
 	}
-	// TODO(issue 16): pass the center's closures and extra sessions.
-	a, ok := b.cat.Availability(centerID, typeID, now, b.window(), counts, catalog.Adjustments{})
+	adj, err := adjustments(ctx, b.store, centerID, from, to)
+	if err != nil {
+		return offer{}, false, err
+	}
+	a, ok := b.cat().Availability(centerID, typeID, now, b.window(), counts, adj)
 	return offer{sched: a.Schedule, slots: a.Slots}, ok, nil
+}
+
+// slotRules returns what the store needs to book the slot of a center and
+// type starting at start: the places the weekly schedule gives it
+// (catalog.ScheduledCapacity; the store adds an extra session's) and its
+// end, a scheduled slot's or an extra session's. A start that is neither
+// keeps the schedule's length and no places, so the store refuses it as
+// full and the person is offered free times. ok is false when the center
+// does not take bookings of the type.
+func (b *Bot) slotRules(ctx context.Context, centerID, typeID string, start time.Time) (capacity int, end time.Time, ok bool, err error) {
+	sched, ok := b.cat().Bookable(centerID, typeID)
+	if !ok {
+		return 0, time.Time{}, false, nil
+	}
+	end = start.Add(time.Duration(sched.SlotMinutes) * time.Minute)
+	if capacity = b.cat().ScheduledCapacity(centerID, typeID, start); capacity > 0 {
+		return capacity, end, true, nil
+	}
+	// A session lasts at most a day (ExtraSession.Validate), so one that
+	// holds the slot starts within the day before it.
+	sessions, err := b.store.ExtraSessions(ctx, []string{centerID}, start.Add(-24*time.Hour), start.Add(time.Second))
+	if err != nil {
+		return 0, time.Time{}, false, fmt.Errorf("extra sessions of %s: %w", centerID, err)
+	}
+	for _, s := range sessions {
+		if s.TypeID == typeID && s.HasSlot(start) {
+			return 0, start.Add(time.Duration(s.SlotMinutes) * time.Minute), true, nil
+		}
+	}
+	return 0, end, true, nil
 }

@@ -67,7 +67,7 @@ func (b *Bot) staffL() *locales.Localizer { return b.loc.For(b.cfg.StaffLang) }
 // private (which works only for those who pressed /start: Telegram lets no
 // bot write first).
 func (b *Bot) staffTargets(centerID string) []int64 {
-	c, _ := b.cat.Center(centerID)
+	c, _ := b.cat().Center(centerID)
 	switch {
 	case c.StaffChatID != 0:
 		return []int64{c.StaffChatID}
@@ -82,7 +82,7 @@ func (b *Bot) canStaff(userID int64, centerID string) bool {
 	if b.isAdmin(userID) {
 		return true
 	}
-	c, ok := b.cat.Center(centerID)
+	c, ok := b.cat().Center(centerID)
 	return ok && slices.Contains(c.StaffUserIDs, userID)
 }
 
@@ -112,7 +112,7 @@ func staffWho(bk storage.Booking) string {
 func (b *Bot) staffCard(l *locales.Localizer, bk storage.Booking) string {
 	d := b.bookingData(l, bk)
 	d["Who"] = staffWho(bk)
-	if c, ok := b.cat.Center(bk.CenterID); ok && c.Online {
+	if c, ok := b.cat().Center(bk.CenterID); ok && c.Online {
 		d["Place"] = esc(l.T(locales.StaffOnline))
 	}
 	return l.T(locales.StaffCard, d)
@@ -442,7 +442,7 @@ func (b *Bot) editKeyboard(ctx context.Context, r *Request, kb tgbotapi.InlineKe
 // notifications go to that group.
 func (b *Bot) staffCenters(r *Request) []string {
 	var out []string
-	for _, c := range b.cat.Centers {
+	for _, c := range b.cat().Centers {
 		if r.From == nil || !b.canStaff(r.From.ID, c.ID) {
 			continue
 		}

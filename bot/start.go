@@ -194,7 +194,7 @@ func (b *Bot) isStaffChat(chatID int64) bool {
 	if chatID == b.cfg.StaffChatID {
 		return true
 	}
-	for _, c := range b.cat.Centers {
+	for _, c := range b.cat().Centers {
 		if c.StaffChatID == chatID {
 			return true
 		}

@@ -93,10 +93,13 @@ func (b *Bot) handleStats(ctx context.Context, r *Request) error {
 			"Booked": l.Int(st.ByStatus[storage.BookingBooked]), "Attended": l.Int(st.ByStatus[storage.BookingAttended]),
 			"NoShow": l.Int(st.ByStatus[storage.BookingNoShow]), "Cancelled": l.Int(st.ByStatus[storage.BookingCancelled]),
 		}))
+		if n := closureCancelled(list); n > 0 {
+			parts[len(parts)-1] += "\n" + l.T(locales.StatsClosureCancelled, locales.Data{"Count": l.Int(n), "Left": l.Int(st.ByStatus[storage.BookingCancelled] - n)})
+		}
 		lines := []string{l.T(locales.StatsByType)}
 		for _, row := range st.ByType {
 			name := row.Label
-			if t, ok := b.cat.Type(row.Label); ok {
+			if t, ok := b.cat().Type(row.Label); ok {
 				name = t.Name.In(l.Lang())
 			}
 			lines = append(lines, l.T(locales.StatsLine, locales.Data{"Name": esc(name), "ID": esc(row.Label), "Count": l.Int(row.total())}))
@@ -105,7 +108,7 @@ func (b *Bot) handleStats(ctx context.Context, r *Request) error {
 		lines = []string{l.T(locales.StatsByCenter)}
 		for _, row := range st.ByCenter {
 			name := row.Label
-			if c, ok := b.cat.Center(row.Label); ok {
+			if c, ok := b.cat().Center(row.Label); ok {
 				name = c.Name.In(l.Lang())
 			}
 			lines = append(lines, l.T(locales.StatsLine, locales.Data{"Name": esc(name), "ID": esc(row.Label), "Count": l.Int(row.total())}))
@@ -191,7 +194,7 @@ func (b *Bot) subscriberPart(ctx context.Context, l *locales.Localizer) ([]strin
 	var rows []row
 	for id, n := range counts.ByDistrict {
 		name := b.districtName(l, id)
-		if _, ok := b.cat.District(id); id != "" && !ok {
+		if _, ok := b.cat().District(id); id != "" && !ok {
 			name = id // no longer in the catalog
 		}
 		rows = append(rows, row{name, n})
@@ -261,13 +264,13 @@ func (b *Bot) feedbackStatsPart(ctx context.Context, l *locales.Localizer, from,
 		return strings.Join(lines, "\n")
 	}
 	typeName := func(id string) string {
-		if t, ok := b.cat.Type(id); ok {
+		if t, ok := b.cat().Type(id); ok {
 			return t.Name.In(l.Lang())
 		}
 		return id
 	}
 	centerName := func(id string) string {
-		if c, ok := b.cat.Center(id); ok {
+		if c, ok := b.cat().Center(id); ok {
 			return c.Name.In(l.Lang())
 		}
 		return id

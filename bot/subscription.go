@@ -36,7 +36,7 @@ func topicLabel(t storage.Topic) string {
 
 // districtName is the district's name in l's language, or "all districts".
 func (b *Bot) districtName(l *locales.Localizer, id string) string {
-	if d, ok := b.cat.District(id); ok && id != "" {
+	if d, ok := b.cat().District(id); ok && id != "" {
 		return d.Name.In(l.Lang())
 	}
 	return l.T(locales.AllDistricts)
@@ -86,7 +86,7 @@ func (b *Bot) districtView(l *locales.Localizer, s storage.Subscription) (string
 	rows := [][]tgbotapi.InlineKeyboardButton{
 		tgbotapi.NewInlineKeyboardRow(button(mark(s.DistrictID == "")+l.T(locales.AllDistricts), cbSubscription, "dd", anyDistrict)),
 	}
-	for _, d := range b.cat.ListedDistricts() {
+	for _, d := range b.cat().ListedDistricts() {
 		if !tg.ValidArg(d.ID) {
 			continue // an id no button can carry; the catalog check warns about it
 		}
@@ -164,7 +164,7 @@ func (b *Bot) handleSubscriptionCallback(ctx context.Context, r *Request) error 
 		id := r.Data.Arg(1)
 		if id == anyDistrict {
 			id = ""
-		} else if _, ok := b.cat.District(id); !ok {
+		} else if _, ok := b.cat().District(id); !ok {
 			b.answer(ctx, r, r.L.T(locales.OutdatedButton))
 			return nil
 		}

@@ -45,7 +45,7 @@ func TestSubscription_OfferedOnceThenToggles(t *testing.T) {
 		t.Errorf("after toggling events: message %d, keyboard %+v", m.ID, m.InlineKeyboard)
 	}
 	// District: the list, then back to the toggles with it shown.
-	district := h.bot.cat.ListedDistricts()[0]
+	district := h.bot.cat().ListedDistricts()[0]
 	h.press(u, m, "📍")
 	m = h.waitText(u.ID, kk(locales.SubscriptionChooseDistrict))
 	h.press(u, m, district.Name.KK)
