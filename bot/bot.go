@@ -37,6 +37,7 @@ type Store interface {
 	storage.FeedbackStore
 	storage.SubscriptionStore
 	storage.BroadcastStore
+	storage.PollStore
 	storage.UncertainReminderStore
 }
 
@@ -216,6 +217,7 @@ func New(cfg Config, deps Deps) (*Bot, error) {
 	b.pollAPI = newAPI(cfg.Token, cfg.APIEndpoint, b.pollHTTP)
 	b.send = tg.NewSender(b.api, cfg.Limits, b.log).WithMetrics(deps.Metrics)
 	b.send.OnBlocked(b.markBlocked)
+	b.features = append(b.features, newPolls(b))
 	b.routes = b.buildRoutes()
 	delivery := newBroadcastDelivery(b.send, cfg.BroadcastRate, cfg.Limits.PerSecond, b.log)
 	b.runner = broadcast.New(deps.Store, delivery, b, broadcast.Options{ProgressEvery: cfg.BroadcastProgressEvery, Retry: cfg.BroadcastRetry},

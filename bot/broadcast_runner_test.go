@@ -30,6 +30,7 @@ type otherStores interface {
 	storage.FeedbackStore
 	storage.SubscriptionStore
 	storage.UncertainReminderStore
+	storage.PollStore
 }
 
 // faultyStore is the database with broadcasts that fail when told to.
