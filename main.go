@@ -294,6 +294,9 @@ func runBot(ctx context.Context, getenv func(string) string, stdout io.Writer, r
 	if err := sched.Add("reminders", scheduler.SpecEveryMinute, reminders.StopOn(ctx)); err != nil {
 		return err
 	}
+	if err := sched.Add("close_polls", scheduler.SpecEveryMinute, scheduler.ClosePolls(b)); err != nil {
+		return err
+	}
 	if err := sched.Add("staff_digest", cfg.DigestSpec, scheduler.StaffDigest(b)); err != nil {
 		return &config.Error{Name: "JASTAR_DIGEST_SPEC", Msg: err.Error()}
 	}

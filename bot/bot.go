@@ -38,6 +38,7 @@ type Store interface {
 	storage.FeedbackStore
 	storage.SubscriptionStore
 	storage.BroadcastStore
+	storage.PollStore
 	storage.UncertainReminderStore
 	// What a center's staff change (issue 16): the card, closures, extra
 	// sessions and the change log.
@@ -232,6 +233,7 @@ func New(cfg Config, deps Deps) (*Bot, error) {
 		&sessions{kit: b.kit("sessions"), store: b.store, tell: closing},
 		&changes{kit: b.kit("changes"), store: b.store},
 	)
+	b.features = append(b.features, newPolls(b))
 	b.routes = b.buildRoutes()
 	delivery := newBroadcastDelivery(b.send, cfg.BroadcastRate, cfg.Limits.PerSecond, b.log)
 	b.runner = broadcast.New(deps.Store, delivery, b, broadcast.Options{ProgressEvery: cfg.BroadcastProgressEvery, Retry: cfg.BroadcastRetry},

@@ -125,11 +125,35 @@ func versionMessage(chatID int64, v storage.Version) tgbotapi.Chattable {
 		p := tgbotapi.NewPhoto(chatID, tgbotapi.FileID(v.PhotoID))
 		p.Caption = v.Text
 		p.CaptionEntities = toTelegramEntities(v.Entities)
+		if kb := versionKeyboard(v); kb != nil {
+			p.ReplyMarkup = *kb
+		}
 		return p
 	}
 	m := tgbotapi.NewMessage(chatID, v.Text)
 	m.Entities = toTelegramEntities(v.Entities)
+	if kb := versionKeyboard(v); kb != nil {
+		m.ReplyMarkup = *kb
+	}
 	return m
+}
+
+// versionKeyboard is the inline keyboard of v's buttons (a poll's
+// answers), nil when it has none.
+func versionKeyboard(v storage.Version) *tgbotapi.InlineKeyboardMarkup {
+	if len(v.Buttons) == 0 {
+		return nil
+	}
+	rows := make([][]tgbotapi.InlineKeyboardButton, 0, len(v.Buttons))
+	for _, row := range v.Buttons {
+		var out []tgbotapi.InlineKeyboardButton
+		for _, btn := range row {
+			out = append(out, tgbotapi.NewInlineKeyboardButtonData(btn.Text, btn.Data))
+		}
+		rows = append(rows, out)
+	}
+	kb := tgbotapi.NewInlineKeyboardMarkup(rows...)
+	return &kb
 }
 
 func toTelegramEntities(es []storage.Entity) []tgbotapi.MessageEntity {
@@ -386,31 +410,56 @@ func utf16Len(s string) int {
 }
 
 func (b *Bot) topicQuestion(l *locales.Localizer, prompt string) (string, tgbotapi.InlineKeyboardMarkup) {
-	var rows [][]tgbotapi.InlineKeyboardButton
-	for _, t := range storage.AllTopics() {
-		rows = append(rows, tgbotapi.NewInlineKeyboardRow(button(l.T(topicLabel(t)), cbBroadcast, "t", string(t))))
-	}
-	rows = append(rows, tgbotapi.NewInlineKeyboardRow(button(l.T(locales.BroadcastAllTopics), cbBroadcast, "t", anyArg)))
-	return l.T(prompt), tgbotapi.NewInlineKeyboardMarkup(rows...)
+	return b.audienceQuestion(l, cbBroadcast, "t", prompt)
 }
 
 func (b *Bot) districtQuestion(l *locales.Localizer) (string, tgbotapi.InlineKeyboardMarkup) {
-	rows := [][]tgbotapi.InlineKeyboardButton{
-		tgbotapi.NewInlineKeyboardRow(button(l.T(locales.AllDistricts), cbBroadcast, "d", anyArg)),
-	}
-	for _, d := range b.cat().ListedDistricts() {
-		if tg.ValidArg(d.ID) {
-			rows = append(rows, tgbotapi.NewInlineKeyboardRow(button(d.Name.In(l.Lang()), cbBroadcast, "d", d.ID)))
-		}
-	}
-	return l.T(locales.BroadcastAskDistrict), tgbotapi.NewInlineKeyboardMarkup(rows...)
+	return b.audienceQuestion(l, cbBroadcast, "d", locales.BroadcastAskDistrict)
 }
 
 func (b *Bot) langQuestion(l *locales.Localizer) (string, tgbotapi.InlineKeyboardMarkup) {
-	return l.T(locales.BroadcastAskLang), tgbotapi.NewInlineKeyboardMarkup(tgbotapi.NewInlineKeyboardRow(
-		button(l.T(locales.LanguageNameKK), cbBroadcast, "l", string(storage.Kazakh)),
-		button(l.T(locales.LanguageNameRU), cbBroadcast, "l", string(storage.Russian)),
-		button(l.T(locales.BroadcastBothLanguages), cbBroadcast, "l", anyArg),
+	return b.audienceQuestion(l, cbBroadcast, "l", locales.BroadcastAskLang)
+}
+
+// audienceQuestion asks one part of an audience, step "t" (topic), "d"
+// (district) or "l" (language), with buttons <prefix>:<step>:<value|_>:
+// broadcasts and polls choose their audience alike.
+func (b *Bot) audienceQuestion(l *locales.Localizer, prefix, step, prompt string) (string, tgbotapi.InlineKeyboardMarkup) {
+	switch step {
+	case "d":
+		return b.districtButtons(l, prefix, prompt)
+	case "l":
+		return b.langButtons(l, prefix, prompt)
+	}
+	return b.topicButtons(l, prefix, prompt)
+}
+
+func (b *Bot) topicButtons(l *locales.Localizer, prefix, prompt string) (string, tgbotapi.InlineKeyboardMarkup) {
+	var rows [][]tgbotapi.InlineKeyboardButton
+	for _, t := range storage.AllTopics() {
+		rows = append(rows, tgbotapi.NewInlineKeyboardRow(button(l.T(topicLabel(t)), prefix, "t", string(t))))
+	}
+	rows = append(rows, tgbotapi.NewInlineKeyboardRow(button(l.T(locales.BroadcastAllTopics), prefix, "t", anyArg)))
+	return l.T(prompt), tgbotapi.NewInlineKeyboardMarkup(rows...)
+}
+
+func (b *Bot) districtButtons(l *locales.Localizer, prefix, prompt string) (string, tgbotapi.InlineKeyboardMarkup) {
+	rows := [][]tgbotapi.InlineKeyboardButton{
+		tgbotapi.NewInlineKeyboardRow(button(l.T(locales.AllDistricts), prefix, "d", anyArg)),
+	}
+	for _, d := range b.cat().ListedDistricts() {
+		if tg.ValidArg(d.ID) {
+			rows = append(rows, tgbotapi.NewInlineKeyboardRow(button(d.Name.In(l.Lang()), prefix, "d", d.ID)))
+		}
+	}
+	return l.T(prompt), tgbotapi.NewInlineKeyboardMarkup(rows...)
+}
+
+func (b *Bot) langButtons(l *locales.Localizer, prefix, prompt string) (string, tgbotapi.InlineKeyboardMarkup) {
+	return l.T(prompt), tgbotapi.NewInlineKeyboardMarkup(tgbotapi.NewInlineKeyboardRow(
+		button(l.T(locales.LanguageNameKK), prefix, "l", string(storage.Kazakh)),
+		button(l.T(locales.LanguageNameRU), prefix, "l", string(storage.Russian)),
+		button(l.T(locales.BroadcastBothLanguages), prefix, "l", anyArg),
 	))
 }
 
@@ -665,6 +714,9 @@ func (b *Bot) broadcastList(ctx context.Context, l *locales.Localizer) (string, 
 		d["Date"] = l.ShortDate(created) + " " + l.Clock(created)
 		d["Audience"] = b.audienceText(l, bc.Audience)
 		text += "\n\n" + l.T(locales.BroadcastListItem, d) + b.runnerNoteText(l, bc.ID)
+		if bc.PollID != 0 {
+			text += "\n" + l.T(locales.PollBroadcastLabel, locales.Data{"ID": bc.PollID})
+		}
 		id := tg.B36(bc.ID)
 		var row []tgbotapi.InlineKeyboardButton
 		switch bc.Status {

@@ -34,6 +34,7 @@ type otherStores interface {
 	storage.ClosureStore
 	storage.ExtraSessionStore
 	storage.ChangeStore
+	storage.PollStore
 }
 
 // faultyStore is the database with broadcasts that fail when told to.

@@ -106,6 +106,10 @@ var buttonLabels = map[string]int{
 	locales.ButtonRemoveSession: 1, locales.ButtonAddSession: 1, locales.SessionMinutes: 4, locales.ButtonRemoveSessionAnyway: 1,
 	// A weekday of the hours editor, alone or with its hours.
 	"WeekdayShort0": 1, "WeekdayShort1": 1, "WeekdayShort2": 1, "WeekdayShort3": 1, "WeekdayShort4": 1, "WeekdayShort5": 1, "WeekdayShort6": 1,
+	// Polls: the answer buttons under a question, composing, results.
+	locales.PollOtherButton: 1, locales.PollChangeButton: 1, locales.PollYesButton: 2, locales.PollNoButton: 2,
+	locales.PollDaysButton: 4, locales.PollOpenButton: 1, locales.PollChartButton: 2, locales.PollCSVButton: 2,
+	locales.PollCloseButton: 1,
 }
 
 // labelRunes counts a label as Telegram draws it: variation selectors and
@@ -236,6 +240,11 @@ func newSample(l *locales.Localizer, cat *catalog.Catalog, i int) sample {
 		"Example":  l.T(locales.ExampleTitleKK), "Value": event.Title.In(lang),
 		"Upcoming": l.N(locales.ForgetUpcoming, n), "Details": l.N(locales.ForgetCancelledBookings, n),
 		"Rating": l.Decimal(4.5),
+		// Polls: an admin's question and options are data in either language.
+		"Question": event.Title.In(lang) + "?", "Answer": event.Title.In(lang), "Option": district.Name.In(lang),
+		"Percent": 10 + i%90, "Group": district.Name.In(lang), "Shares": "1. 40% · 2. 60%",
+		"Answered": l.N(locales.PollRespondents, n), "Multiple": l.T(locales.PollYesButton), "Other": l.T(locales.PollNoButton),
+		"Notify": l.T(locales.PollYesButton), "Lines": district.Name.In(lang) + " — 12 (40%)",
 	}
 	for _, k := range []string{"Count", "N", "Total", "Sent", "Left", "Blocked", "Failed", "Uncertain", "Max", "Page", "Pages",
 		"ID", "Capacity", "Booked", "Attended", "NoShow", "Cancelled", "Registered", "Waiting", "Minutes"} {

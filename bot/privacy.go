@@ -109,6 +109,13 @@ func (b *Bot) handleMyData(ctx context.Context, r *Request) error {
 	if deliveries != "" {
 		parts = append(parts, deliveries)
 	}
+	answers, err := b.pollsFeature().myData(ctx, l, r.ChatID)
+	if err != nil {
+		return err
+	}
+	if answers != "" {
+		parts = append(parts, answers)
+	}
 	feedback, err := b.feedbackPart(ctx, l, bookings)
 	if err != nil {
 		return err

@@ -134,6 +134,32 @@ const (
 	cbChanges = "chg" // chg:<change id base 36> — the page of changes older than it
 )
 
+// Callback prefixes of polls (bot/polls.go); ids are base 36.
+const (
+	// pa:<poll id>:<mask> — answer; bit i of the mask is option i, bit 8
+	// "other"; the mask is the whole new choice, so a redelivered tap
+	// records the same answer again
+	cbPollAnswer = "pa"
+	cbPollChange = "pac" // pac:<poll id> — bring the option buttons back
+	// pc:skip, pc:m:<y|n>, pc:o:<y|n>, pc:t|d|l:<value|_>, pc:c:<days>,
+	// pc:n:<y|n>, pc:ok, pc:no — composing (admins); a button acts only in
+	// the step that showed it
+	cbPollCompose = "pc"
+	cbPollPage    = "pp" // pp:<v|g|f|x>:<poll id> — a poll's results, chart, CSV, close now (admins)
+)
+
+// routes adds the polls' entry points.
+func (f *polls) routes(t *routeTable) {
+	t.commands["poll"] = f.handlePoll
+	t.commands["polls"] = f.handlePolls
+	t.callbacks[cbPollAnswer] = f.handleAnswer
+	t.callbacks[cbPollChange] = f.handleChange
+	t.callbacks[cbPollCompose] = f.handleCompose
+	t.callbacks[cbPollPage] = f.handlePage
+	t.flows[flowPollOther] = f.handleOtherStep
+	t.flows[flowPoll] = f.handleComposeStep
+}
+
 // buildRoutes is the one place that lists every entry point of the bot.
 func (b *Bot) buildRoutes() routeTable {
 	t := routeTable{

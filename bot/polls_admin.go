@@ -1,0 +1,736 @@
+package bot
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"strconv"
+	"strings"
+	"time"
+
+	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
+
+	"jastar/bot/report"
+	"jastar/bot/tg"
+	"jastar/locales"
+	"jastar/storage"
+)
+
+// The admin side of polls: composing (/poll), the results (/polls), and
+// closing with its summaries.
+
+// flowPoll is the composing dialogue. Steps: "qkk", "okk", "qru", "oru"
+// take the question and its options (one a line) per language; "m", "o",
+// "t", "d", "l", "c", "n" are buttons (several answers, "other", the
+// audience, the closing days, the respondents' summary); "confirm" holds
+// the draft ("draft": its id) until send or cancel.
+const flowPoll = "poll"
+
+// pollDays are the closing times offered, in days; the default is 7.
+var pollDays = []int{1, 3, 7, 14}
+
+// recentPollsShown is how many polls /polls lists.
+const recentPollsShown = 10
+
+func (f *polls) admin(r *Request) bool { return r.From != nil && f.bot.isAdmin(r.From.ID) }
+
+func (f *polls) notAllowed(ctx context.Context, r *Request) error {
+	if r.Query != nil {
+		f.tx.alert(ctx, r, r.L.T(locales.NotAllowed))
+		return nil
+	}
+	_, err := f.tx.reply(ctx, r, r.L.T(locales.NotAllowed), f.bot.mainMenu(r.L))
+	return err
+}
+
+// handlePoll starts composing a poll (admins only).
+func (f *polls) handlePoll(ctx context.Context, r *Request) error {
+	if !f.admin(r) || !r.Private {
+		return f.notAllowed(ctx, r)
+	}
+	conv := storage.Conversation{ChatID: r.ChatID, Flow: flowPoll, Step: "qkk", UpdatedAt: f.now()}
+	if err := f.store.SaveConversation(ctx, conv); err != nil {
+		return err
+	}
+	return f.askQuestion(ctx, r, storage.Kazakh)
+}
+
+func (f *polls) askQuestion(ctx context.Context, r *Request, lang storage.Lang) error {
+	id := locales.PollAskQuestionKK
+	if lang == storage.Russian {
+		id = locales.PollAskQuestionRU
+	}
+	kb := tgbotapi.NewInlineKeyboardMarkup(tgbotapi.NewInlineKeyboardRow(button(r.L.T(locales.BroadcastSkipButton), cbPollCompose, "skip")))
+	_, err := f.tx.reply(ctx, r, r.L.T(id), kb)
+	return err
+}
+
+// handleComposeStep takes the question and options texts.
+func (f *polls) handleComposeStep(ctx context.Context, r *Request, conv storage.Conversation) error {
+	if !f.admin(r) {
+		if err := f.store.DeleteConversation(ctx, r.ChatID); err != nil {
+			return err
+		}
+		return f.notAllowed(ctx, r)
+	}
+	text := ""
+	if r.Message != nil {
+		text = strings.TrimSpace(r.Message.Text)
+	}
+	conv.UpdatedAt = f.now()
+	switch conv.Step {
+	case "qkk", "qru":
+		if text == "" || utf16Len(text) > storage.MaxPollQuestionLen {
+			_, err := f.tx.reply(ctx, r, r.L.T(locales.PollQuestionBad, locales.Data{"Max": storage.MaxPollQuestionLen}), nil)
+			return err
+		}
+		conv.Set(conv.Step, text)
+		conv.Step = "o" + conv.Step[1:]
+		if err := f.store.SaveConversation(ctx, conv); err != nil {
+			return err
+		}
+		_, err := f.tx.reply(ctx, r, r.L.T(locales.PollAskOptions, locales.Data{"Max": storage.MaxPollOptionLen}), nil)
+		return err
+	case "okk", "oru":
+		opts, ok := splitOptions(text)
+		if other := conv.Get("okk"); ok && conv.Step == "oru" && other != "" && len(strings.Split(other, "\n")) != len(opts) {
+			ok = false
+		}
+		if !ok {
+			_, err := f.tx.reply(ctx, r, r.L.T(locales.PollOptionsBad, locales.Data{"Max": storage.MaxPollOptionLen}), nil)
+			return err
+		}
+		conv.Set(conv.Step, strings.Join(opts, "\n"))
+		if conv.Step == "okk" {
+			conv.Step = "qru"
+			if err := f.store.SaveConversation(ctx, conv); err != nil {
+				return err
+			}
+			return f.askQuestion(ctx, r, storage.Russian)
+		}
+		return f.askYesNo(ctx, r, conv, "m", locales.PollAskMultiple, false)
+	}
+	_, err := f.tx.reply(ctx, r, r.L.T(locales.BroadcastUseButtons), nil)
+	return err
+}
+
+// splitOptions reads options one a line: 2 to 8, each short and different.
+func splitOptions(text string) ([]string, bool) {
+	var out []string
+	seen := map[string]bool{}
+	for _, line := range strings.Split(text, "\n") {
+		line = strings.TrimSpace(line)
+		if line == "" {
+			continue
+		}
+		if utf16Len(line) > storage.MaxPollOptionLen || seen[strings.ToLower(line)] {
+			return nil, false
+		}
+		seen[strings.ToLower(line)] = true
+		out = append(out, line)
+	}
+	return out, len(out) >= storage.MinPollOptions && len(out) <= storage.MaxPollOptions
+}
+
+// askYesNo moves to a yes/no step; edit says whether to edit the pressed
+// message rather than send a new one.
+func (f *polls) askYesNo(ctx context.Context, r *Request, conv storage.Conversation, step, prompt string, edit bool) error {
+	conv.Step = step
+	if err := f.store.SaveConversation(ctx, conv); err != nil {
+		return err
+	}
+	kb := tgbotapi.NewInlineKeyboardMarkup(tgbotapi.NewInlineKeyboardRow(
+		button(r.L.T(locales.PollYesButton), cbPollCompose, step, "y"),
+		button(r.L.T(locales.PollNoButton), cbPollCompose, step, "n"),
+	))
+	if edit {
+		return f.tx.edit(ctx, r, r.L.T(prompt), &kb)
+	}
+	_, err := f.tx.reply(ctx, r, r.L.T(prompt), kb)
+	return err
+}
+
+// handleCompose handles the composing buttons; a button acts only in the
+// step that showed it, so an old keyboard changes nothing.
+func (f *polls) handleCompose(ctx context.Context, r *Request) error {
+	if !f.admin(r) || !r.Private {
+		return f.notAllowed(ctx, r)
+	}
+	conv, err := f.store.Conversation(ctx, r.ChatID)
+	if errors.Is(err, storage.ErrNotFound) || (err == nil && conv.Flow != flowPoll) {
+		f.tx.answer(ctx, r, r.L.T(locales.OutdatedButton))
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	action, arg := r.Data.Arg(0), r.Data.Arg(1)
+	step := map[string]string{"skip": conv.Step, "no": conv.Step, "ok": "confirm"}[action]
+	if step == "" {
+		step = action
+	}
+	if step != conv.Step || (action == "skip" && conv.Step != "qkk" && conv.Step != "qru") {
+		f.tx.answer(ctx, r, r.L.T(locales.OutdatedButton))
+		return nil
+	}
+	conv.UpdatedAt = f.now()
+	yes := arg == "y"
+	switch action {
+	case "skip":
+		if conv.Step == "qru" && conv.Get("qkk") == "" {
+			f.tx.alert(ctx, r, r.L.T(locales.BroadcastNeedOneVersion))
+			return nil
+		}
+		f.tx.answer(ctx, r, "")
+		_ = f.tx.edit(ctx, r, r.L.T(map[string]string{"qkk": locales.PollAskQuestionKK, "qru": locales.PollAskQuestionRU}[conv.Step]), nil)
+		if conv.Step == "qkk" {
+			conv.Step = "qru"
+			if err := f.store.SaveConversation(ctx, conv); err != nil {
+				return err
+			}
+			return f.askQuestion(ctx, r, storage.Russian)
+		}
+		return f.askYesNo(ctx, r, conv, "m", locales.PollAskMultiple, false)
+	case "m":
+		conv.Set("multiple", strconv.FormatBool(yes))
+		return f.askYesNo(ctx, r, conv, "o", locales.PollAskOtherOption, true)
+	case "o":
+		conv.Set("other", strconv.FormatBool(yes))
+		return f.askAudience(ctx, r, conv, "t", locales.BroadcastAskTopic)
+	case "t":
+		if t := storage.Topic(arg); arg != anyArg && !t.Valid() {
+			f.tx.answer(ctx, r, r.L.T(locales.OutdatedButton))
+			return nil
+		}
+		conv.Set("topic", clearAny(arg))
+		return f.askAudience(ctx, r, conv, "d", locales.BroadcastAskDistrict)
+	case "d":
+		if _, ok := f.catalog().District(arg); arg != anyArg && !ok {
+			f.tx.answer(ctx, r, r.L.T(locales.OutdatedButton))
+			return nil
+		}
+		conv.Set("district", clearAny(arg))
+		return f.askAudience(ctx, r, conv, "l", locales.BroadcastAskLang)
+	case "l":
+		if l := storage.Lang(arg); arg != anyArg && !l.Valid() {
+			f.tx.answer(ctx, r, r.L.T(locales.OutdatedButton))
+			return nil
+		}
+		conv.Set("lang", clearAny(arg))
+		conv.Step = "c"
+		if err := f.store.SaveConversation(ctx, conv); err != nil {
+			return err
+		}
+		var row []tgbotapi.InlineKeyboardButton
+		for _, d := range pollDays {
+			row = append(row, button(r.L.N(locales.PollDaysButton, d), cbPollCompose, "c", strconv.Itoa(d)))
+		}
+		kb := tgbotapi.NewInlineKeyboardMarkup(row)
+		return f.tx.edit(ctx, r, r.L.T(locales.PollAskClose), &kb)
+	case "c":
+		d, err := strconv.Atoi(arg)
+		if err != nil || d < 1 || d > 14 {
+			f.tx.answer(ctx, r, r.L.T(locales.OutdatedButton))
+			return nil
+		}
+		conv.Set("days", arg)
+		return f.askYesNo(ctx, r, conv, "n", locales.PollAskNotify, true)
+	case "n":
+		conv.Set("notify", strconv.FormatBool(yes))
+		return f.preview(ctx, r, conv)
+	case "ok":
+		return f.confirm(ctx, r, conv)
+	default: // "no"
+		if id, err := strconv.ParseUint(conv.Get("draft"), 10, 64); err == nil {
+			if err := f.store.DeleteDraft(ctx, id); err != nil && !errors.Is(err, storage.ErrNotFound) {
+				return err
+			}
+		}
+		if err := f.store.DeleteConversation(ctx, r.ChatID); err != nil {
+			return err
+		}
+		if err := f.tx.edit(ctx, r, r.L.T(locales.PollCancelledDialog), nil); err != nil {
+			return err
+		}
+		_, err := f.tx.reply(ctx, r, r.L.T(locales.MenuPrompt), f.bot.mainMenu(r.L))
+		return err
+	}
+}
+
+func (f *polls) askAudience(ctx context.Context, r *Request, conv storage.Conversation, step, prompt string) error {
+	conv.Step = step
+	if err := f.store.SaveConversation(ctx, conv); err != nil {
+		return err
+	}
+	text, kb := f.bot.audienceQuestion(r.L, cbPollCompose, step, prompt)
+	return f.tx.edit(ctx, r, text, &kb)
+}
+
+// composedPoll is the poll the dialogue collected.
+func (f *polls) composedPoll(r *Request, conv storage.Conversation) storage.Poll {
+	now := f.now()
+	days, _ := strconv.Atoi(conv.Get("days"))
+	if days <= 0 {
+		days = 7
+	}
+	p := storage.Poll{
+		Question: storage.PollText{KK: conv.Get("qkk"), RU: conv.Get("qru")},
+		Multiple: conv.Get("multiple") == "true", Other: conv.Get("other") == "true",
+		Audience:          storage.Audience{Topic: storage.Topic(conv.Get("topic")), DistrictID: conv.Get("district"), Lang: storage.Lang(conv.Get("lang"))},
+		NotifyRespondents: conv.Get("notify") == "true",
+		Status:            storage.PollDraft, CreatedBy: r.From.ID, CreatedAt: now, ClosesAt: now.AddDate(0, 0, days),
+	}
+	var kk, ru []string
+	if s := conv.Get("okk"); s != "" && p.Question.KK != "" {
+		kk = strings.Split(s, "\n")
+	}
+	if s := conv.Get("oru"); s != "" && p.Question.RU != "" {
+		ru = strings.Split(s, "\n")
+	}
+	for i := 0; i < max(len(kk), len(ru)); i++ {
+		var o storage.PollText
+		if i < len(kk) {
+			o.KK = kk[i]
+		}
+		if i < len(ru) {
+			o.RU = ru[i]
+		}
+		p.Options = append(p.Options, o)
+	}
+	return p
+}
+
+// preview stores the poll as a draft and shows it to the admin as its
+// readers will see it, with the number of recipients.
+func (f *polls) preview(ctx context.Context, r *Request, conv storage.Conversation) error {
+	p := f.composedPoll(r, conv)
+	n, err := f.store.CountAudience(ctx, p.Audience)
+	if err != nil {
+		return err
+	}
+	if n == 0 {
+		return f.askAudience(ctx, r, conv, "t", locales.BroadcastNobody)
+	}
+	p, err = f.store.CreatePoll(ctx, p)
+	if errors.Is(err, storage.ErrInvalid) {
+		if err := f.store.DeleteConversation(ctx, r.ChatID); err != nil {
+			return err
+		}
+		return f.tx.edit(ctx, r, r.L.T(locales.PollInvalid), nil)
+	}
+	if err != nil {
+		return err
+	}
+	conv.Set("draft", strconv.FormatUint(p.ID, 10))
+	conv.Step = "confirm"
+	if err := f.store.SaveConversation(ctx, conv); err != nil {
+		return err
+	}
+	summary := f.pollSummary(r.L, p)
+	if err := f.tx.edit(ctx, r, summary, nil); err != nil {
+		return err
+	}
+	versions := f.pollVersions(p)
+	bc := storage.Broadcast{Versions: versions}
+	readers := []storage.Lang{storage.Kazakh, storage.Russian}
+	if p.Audience.Lang.Valid() {
+		readers = []storage.Lang{p.Audience.Lang}
+	}
+	for _, lang := range readers {
+		v, _, ok := bc.VersionFor(lang)
+		if !ok {
+			continue
+		}
+		id := locales.BroadcastPreviewKK
+		if lang == storage.Russian {
+			id = locales.BroadcastPreviewRU
+		}
+		if _, err := f.tx.reply(ctx, r, r.L.T(id), nil); err != nil {
+			return err
+		}
+		if _, err := f.bot.sendRaw(ctx, r.ChatID, versionMessage(r.ChatID, v)); err != nil {
+			return err
+		}
+	}
+	kb := tgbotapi.NewInlineKeyboardMarkup(tgbotapi.NewInlineKeyboardRow(
+		button(r.L.T(locales.BroadcastSendButton), cbPollCompose, "ok"),
+		button(r.L.T(locales.ButtonCancel), cbPollCompose, "no"),
+	))
+	_, err = f.tx.reply(ctx, r, summary+"\n"+r.L.N(locales.BroadcastRecipients, n), kb)
+	return err
+}
+
+// pollSummary is the poll's settings in one block: audience, answers,
+// closing, summary to respondents.
+func (f *polls) pollSummary(l *locales.Localizer, p storage.Poll) string {
+	yesNo := func(b bool) string {
+		if b {
+			return l.T(locales.PollYesButton)
+		}
+		return l.T(locales.PollNoButton)
+	}
+	closes := p.ClosesAt.In(f.cfg.Location)
+	return l.T(locales.PollSettings, locales.Data{
+		"Audience": f.bot.audienceText(l, p.Audience), "Multiple": yesNo(p.Multiple), "Other": yesNo(p.Other),
+		"When": l.DateTime(closes), "Notify": yesNo(p.NotifyRespondents),
+	})
+}
+
+// confirm sends the draft: the recipients are fixed and the question
+// goes out as a broadcast.
+func (f *polls) confirm(ctx context.Context, r *Request, conv storage.Conversation) error {
+	id, err := strconv.ParseUint(conv.Get("draft"), 10, 64)
+	if err != nil {
+		f.tx.answer(ctx, r, r.L.T(locales.OutdatedButton))
+		return f.store.DeleteConversation(ctx, r.ChatID)
+	}
+	p, err := f.store.Poll(ctx, id)
+	if err != nil {
+		return err
+	}
+	p, bc, err := f.store.SendPoll(ctx, id, storage.Broadcast{AdminChatID: r.ChatID, Versions: f.pollVersions(p), CreatedAt: f.now()})
+	if errors.Is(err, storage.ErrConflict) || errors.Is(err, storage.ErrNotFound) {
+		f.tx.answer(ctx, r, r.L.T(locales.OutdatedButton))
+		return f.store.DeleteConversation(ctx, r.ChatID)
+	}
+	if err != nil {
+		return err
+	}
+	if err := f.store.DeleteConversation(ctx, r.ChatID); err != nil {
+		return err
+	}
+	f.log.Info("poll sent", "poll_id", p.ID, "broadcast_id", bc.ID, "chat_id", r.ChatID)
+	started := r.L.T(locales.PollStarted, locales.Data{"ID": p.ID})
+	f.tx.answer(ctx, r, started)
+	if err := f.tx.edit(ctx, r, f.pollSummary(r.L, p)+"\n"+started, nil); err != nil {
+		f.log.Warn("edit poll confirmation", "poll_id", p.ID, "err", err)
+	}
+	if progressID, err := f.tx.reply(ctx, r, f.bot.progressText(ctx, bc), nil); err == nil {
+		if err := f.store.SetProgressMessage(ctx, bc.ID, progressID); err != nil {
+			f.log.Error("store poll progress message", "broadcast_id", bc.ID, "err", err)
+		}
+	} else {
+		f.log.Warn("send poll progress", "broadcast_id", bc.ID, "err", err)
+	}
+	f.bot.runBroadcast(bc.ID)
+	return nil
+}
+
+// ---- results ----
+
+func pollStatusLabel(s storage.PollStatus) string {
+	switch s {
+	case storage.PollDraft:
+		return locales.PollStatusDraft
+	case storage.PollSending:
+		return locales.PollStatusSending
+	case storage.PollOpen:
+		return locales.PollStatusOpen
+	}
+	return locales.PollStatusClosed
+}
+
+// handlePolls lists recent polls with their live counts (admins only).
+func (f *polls) handlePolls(ctx context.Context, r *Request) error {
+	if !f.admin(r) || !r.Private {
+		return f.notAllowed(ctx, r)
+	}
+	list, err := f.store.RecentPolls(ctx, 0, recentPollsShown)
+	if err != nil {
+		return err
+	}
+	if len(list) == 0 {
+		_, err := f.tx.reply(ctx, r, r.L.T(locales.PollListEmpty), nil)
+		return err
+	}
+	text := r.L.T(locales.PollListTitle)
+	var rows [][]tgbotapi.InlineKeyboardButton
+	for _, p := range list {
+		text += "\n\n" + r.L.T(locales.PollListItem, locales.Data{
+			"ID": p.ID, "Question": esc(p.Question.In(storage.Lang(r.L.Lang()))), "Status": r.L.T(pollStatusLabel(p.Status)),
+			"Answered": r.L.N(locales.PollRespondents, p.Respondents),
+		})
+		if p.Status != storage.PollDraft {
+			rows = append(rows, tgbotapi.NewInlineKeyboardRow(button(r.L.T(locales.PollOpenButton, locales.Data{"ID": p.ID}), cbPollPage, "v", tg.B36(p.ID))))
+		}
+	}
+	if len(rows) == 0 {
+		_, err = f.tx.reply(ctx, r, text, nil)
+		return err
+	}
+	_, err = f.tx.reply(ctx, r, text, tgbotapi.NewInlineKeyboardMarkup(rows...))
+	return err
+}
+
+// labels are the report's words in l's language.
+func (f *polls) labels(l *locales.Localizer, p storage.Poll) report.PollLabels {
+	return report.PollLabels{
+		Lang:     readerLang(l, p),
+		District: func(id string) string { return f.bot.districtName(l, id) },
+		Language: func(lang storage.Lang) string {
+			if lang == storage.Russian {
+				return l.T(locales.LanguageNameRU)
+			}
+			return l.T(locales.LanguageNameKK)
+		},
+		Number: l.Int,
+		Other:  l.T(locales.PollOtherOption), Hidden: l.T(locales.PollFewerThan5),
+		HeaderDistrict: l.T(locales.PollCSVDistrict), HeaderLanguage: l.T(locales.PollCSVLanguage),
+		HeaderAnswer: l.T(locales.PollCSVAnswer), HeaderOtherText: l.T(locales.PollCSVOtherText),
+		Overall: l.T(locales.PollOverall), ByDistrict: l.T(locales.PollByDistrict), ByLanguage: l.T(locales.PollByLanguage),
+		Respondents: func(n int) string { return l.N(locales.PollRespondents, n) },
+	}
+}
+
+func percent(share float64) int { return int(math.Round(share * 100)) }
+
+// resultsText is a poll's page: counts and shares overall, by district and
+// by language.
+func (f *polls) resultsText(l *locales.Localizer, p storage.Poll, res storage.PollResults) string {
+	lang := readerLang(l, p)
+	names := func(i int) string {
+		if i == len(p.Options) {
+			return l.T(locales.PollOtherOption)
+		}
+		return p.Options[i].In(lang)
+	}
+	shares := func(g storage.PollGroup) []storage.PollShare {
+		out := g.Options
+		if p.Other {
+			out = append(append([]storage.PollShare{}, out...), g.Other)
+		}
+		return out
+	}
+	var b strings.Builder
+	b.WriteString(l.T(locales.PollResultsHeader, locales.Data{
+		"ID": p.ID, "Question": esc(p.Question.In(lang)), "Status": l.T(pollStatusLabel(p.Status)),
+		"When": l.DateTime(p.ClosesAt.In(f.cfg.Location)), "Answered": l.N(locales.PollRespondents, res.All.Respondents),
+	}))
+	b.WriteString("\n\n<b>" + l.T(locales.PollOverall) + "</b>")
+	for i, s := range shares(res.All) {
+		b.WriteString("\n" + l.T(locales.PollResultLine, locales.Data{"Option": esc(names(i)), "Count": l.Int(s.Count), "Percent": percent(s.Share)}))
+	}
+	group := func(name string, g storage.PollGroup) {
+		if g.Hidden {
+			b.WriteString("\n" + l.T(locales.PollGroupHidden, locales.Data{"Group": esc(name)}))
+			return
+		}
+		var parts []string
+		for i, s := range shares(g) {
+			parts = append(parts, fmt.Sprintf("%d. %d%%", i+1, percent(s.Share)))
+		}
+		b.WriteString("\n" + l.T(locales.PollGroupLine, locales.Data{"Group": esc(name), "Answered": l.N(locales.PollRespondents, g.Respondents), "Shares": strings.Join(parts, " · ")}))
+	}
+	if len(res.ByDistrict) > 0 {
+		b.WriteString("\n\n<b>" + l.T(locales.PollByDistrict) + "</b>")
+		for _, g := range res.ByDistrict {
+			group(f.bot.districtName(l, g.Key), g)
+		}
+	}
+	if len(res.ByLang) > 0 {
+		b.WriteString("\n\n<b>" + l.T(locales.PollByLanguage) + "</b>")
+		lb := f.labels(l, p)
+		for _, g := range res.ByLang {
+			group(lb.Language(storage.Lang(g.Key)), g)
+		}
+	}
+	return b.String()
+}
+
+func (f *polls) pageKeyboard(l *locales.Localizer, p storage.Poll) tgbotapi.InlineKeyboardMarkup {
+	id := tg.B36(p.ID)
+	rows := [][]tgbotapi.InlineKeyboardButton{tgbotapi.NewInlineKeyboardRow(
+		button(l.T(locales.PollChartButton), cbPollPage, "g", id),
+		button(l.T(locales.PollCSVButton), cbPollPage, "f", id),
+	)}
+	if p.Status == storage.PollSending || p.Status == storage.PollOpen {
+		rows = append(rows, tgbotapi.NewInlineKeyboardRow(button(l.T(locales.PollCloseButton), cbPollPage, "x", id)))
+	}
+	return tgbotapi.NewInlineKeyboardMarkup(rows...)
+}
+
+// handlePage shows a poll's results, its chart or CSV, or closes it:
+// pp:<v|g|f|x>:<poll id>.
+func (f *polls) handlePage(ctx context.Context, r *Request) error {
+	if !f.admin(r) || !r.Private {
+		return f.notAllowed(ctx, r)
+	}
+	id, err := r.Data.ID(1)
+	if err != nil {
+		f.tx.answer(ctx, r, r.L.T(locales.OutdatedButton))
+		return nil
+	}
+	if r.Data.Arg(0) == "x" {
+		p, closed, err := f.store.ClosePoll(ctx, id, f.now())
+		if errors.Is(err, storage.ErrNotFound) || errors.Is(err, storage.ErrConflict) {
+			f.tx.answer(ctx, r, r.L.T(locales.OutdatedButton))
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		if closed {
+			f.log.Info("poll closed by an admin", "poll_id", id, "chat_id", r.ChatID)
+			f.closed(ctx, p)
+		}
+	}
+	p, tally, err := f.store.PollTally(ctx, id)
+	if errors.Is(err, storage.ErrNotFound) {
+		f.tx.answer(ctx, r, r.L.T(locales.OutdatedButton))
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	res := storage.ResultsOf(len(p.Options), tally)
+	switch r.Data.Arg(0) {
+	case "v", "x":
+		f.tx.answer(ctx, r, "")
+		kb := f.pageKeyboard(r.L, p)
+		if r.Data.Arg(0) == "v" {
+			_, err := f.tx.reply(ctx, r, f.resultsText(r.L, p, res), kb)
+			return err
+		}
+		return f.tx.edit(ctx, r, f.resultsText(r.L, p, res), &kb)
+	case "g":
+		f.tx.answer(ctx, r, "")
+		return f.sendChart(ctx, r.ChatID, r.L, p, res)
+	case "f":
+		f.tx.answer(ctx, r, "")
+		var buf bytes.Buffer
+		walk := func(fn func(storage.PollAnswer) error) error { return f.store.WalkPollAnswers(ctx, id, fn) }
+		if err := report.WritePollCSV(&buf, p, res, f.labels(r.L, p), walk); err != nil {
+			return fmt.Errorf("poll %d CSV: %w", id, err)
+		}
+		doc := tgbotapi.NewDocument(r.ChatID, tgbotapi.FileBytes{Name: fmt.Sprintf("jastar-poll-%d.csv", id), Bytes: buf.Bytes()})
+		_, err := f.bot.sendRaw(ctx, r.ChatID, doc)
+		return err
+	}
+	f.tx.answer(ctx, r, r.L.T(locales.OutdatedButton))
+	return nil
+}
+
+func (f *polls) sendChart(ctx context.Context, chatID int64, l *locales.Localizer, p storage.Poll, res storage.PollResults) error {
+	png, err := report.PollChart(p, res, f.labels(l, p))
+	if err != nil {
+		return fmt.Errorf("poll %d chart: %w", p.ID, err)
+	}
+	photo := tgbotapi.NewPhoto(chatID, tgbotapi.FileBytes{Name: fmt.Sprintf("jastar-poll-%d.png", p.ID), Bytes: png})
+	_, err = f.bot.sendRaw(ctx, chatID, photo)
+	return err
+}
+
+// ---- closing ----
+
+// ClosePolls closes the polls whose time has come and sends the summaries
+// owed (scheduler.PollCloser); the scheduler calls it every minute.
+func (b *Bot) ClosePolls(ctx context.Context, now time.Time) error {
+	return b.pollsFeature().closeDue(ctx, now)
+}
+
+func (f *polls) closeDue(ctx context.Context, now time.Time) error {
+	due, err := f.store.DuePolls(ctx, now)
+	if err != nil {
+		return fmt.Errorf("due polls: %w", err)
+	}
+	for _, p := range due {
+		if p.Status != storage.PollClosed {
+			closedPoll, closed, err := f.store.ClosePoll(ctx, p.ID, now)
+			if err != nil {
+				return fmt.Errorf("close poll %d: %w", p.ID, err)
+			}
+			if closed {
+				f.log.Info("poll closed", "poll_id", p.ID)
+				f.closed(ctx, closedPoll)
+				continue
+			}
+			p = closedPoll
+		}
+		if p.SummaryOwed {
+			f.sendSummary(ctx, p)
+		}
+	}
+	return nil
+}
+
+// closed gives the admin the results of a poll that just closed, and
+// sends the respondents' summary it owes.
+func (f *polls) closed(ctx context.Context, p storage.Poll) {
+	p, tally, err := f.store.PollTally(ctx, p.ID)
+	if err != nil {
+		f.log.Error("read closed poll", "poll_id", p.ID, "err", err)
+		return
+	}
+	res := storage.ResultsOf(len(p.Options), tally)
+	l := f.bot.adminLocalizer(ctx, p.CreatedBy)
+	if _, err := f.tx.sendText(ctx, p.CreatedBy, l.T(locales.PollClosedAdmin, locales.Data{"ID": p.ID})+"\n\n"+f.resultsText(l, p, res), nil); err != nil {
+		f.log.Warn("send poll summary to its admin", "poll_id", p.ID, "err", err)
+	} else if err := f.sendChart(ctx, p.CreatedBy, l, p, res); err != nil {
+		f.log.Warn("send poll chart to its admin", "poll_id", p.ID, "err", err)
+	}
+	if p.SummaryOwed {
+		f.sendSummary(ctx, p)
+	}
+}
+
+// sendSummary sends the respondents a short summary in each language,
+// as a broadcast.
+func (f *polls) sendSummary(ctx context.Context, p storage.Poll) {
+	p, tally, err := f.store.PollTally(ctx, p.ID)
+	if err != nil {
+		f.log.Error("read poll for its summary", "poll_id", p.ID, "err", err)
+		return
+	}
+	res := storage.ResultsOf(len(p.Options), tally)
+	versions := map[storage.Lang]storage.Version{}
+	for _, lang := range []storage.Lang{storage.Kazakh, storage.Russian} {
+		l := f.loc.For(string(lang))
+		var lines []string
+		for i, s := range res.All.Options {
+			lines = append(lines, l.T(locales.PollResultLine, locales.Data{"Option": p.Options[i].In(lang), "Count": l.Int(s.Count), "Percent": percent(s.Share)}))
+		}
+		if p.Other {
+			lines = append(lines, l.T(locales.PollResultLine, locales.Data{"Option": l.T(locales.PollOtherOption), "Count": l.Int(res.All.Other.Count), "Percent": percent(res.All.Other.Share)}))
+		}
+		text := l.N(locales.PollSummary, res.All.Respondents, locales.Data{"Question": p.Question.In(lang), "Lines": strings.Join(lines, "\n")})
+		versions[lang] = storage.Version{Text: text}
+	}
+	_, bc, err := f.store.SendPollSummary(ctx, p.ID, storage.Broadcast{AdminChatID: p.CreatedBy, Versions: versions, CreatedAt: f.now()})
+	if err != nil {
+		f.log.Error("store poll summary", "poll_id", p.ID, "err", err)
+		return
+	}
+	if bc.ID != 0 {
+		f.log.Info("poll summary sent", "poll_id", p.ID, "broadcast_id", bc.ID)
+		f.bot.runBroadcast(bc.ID)
+	}
+}
+
+// pollsFeature is the polls feature, for the older features that show
+// its data (/mydata).
+func (b *Bot) pollsFeature() *polls {
+	for _, f := range b.features {
+		if p, ok := f.(*polls); ok {
+			return p
+		}
+	}
+	panic("bot built without polls")
+}
+
+// myData lists the person's poll answers for /mydata; "" when none.
+func (f *polls) myData(ctx context.Context, l *locales.Localizer, chatID int64) (string, error) {
+	list, err := f.store.PollAnswersOf(ctx, chatID)
+	if err != nil || len(list) == 0 {
+		return "", err
+	}
+	lines := []string{l.T(locales.PollMyDataTitle)}
+	for _, a := range list {
+		lang := readerLang(l, a.Poll)
+		lines = append(lines, l.T(locales.PollMyDataItem, locales.Data{
+			"Question": esc(a.Poll.Question.In(lang)), "Answer": esc(answerText(l, a.Poll, lang, a.Answer.PollChoice)),
+		}))
+	}
+	return strings.Join(lines, "\n"), nil
+}
