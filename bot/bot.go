@@ -215,6 +215,11 @@ func New(cfg Config, deps Deps) (*Bot, error) {
 	b.pollAPI = newAPI(cfg.Token, cfg.APIEndpoint, b.pollHTTP)
 	b.send = tg.NewSender(b.api, cfg.Limits, b.log).WithMetrics(deps.Metrics)
 	b.send.OnBlocked(b.markBlocked)
+	crisis, err := locales.LoadCrisis()
+	if err != nil {
+		return nil, fmt.Errorf("load the crisis word lists: %w", err)
+	}
+	b.features = append(b.features, newSafety(b.kit("safety"), deps.Store, crisis, b))
 	b.routes = b.buildRoutes()
 	b.casts = newBroadcaster(cfg.BroadcastRate, cfg.Limits.PerSecond, cfg.BroadcastProgressEvery, cfg.BroadcastRetry)
 	return b, nil

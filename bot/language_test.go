@@ -92,6 +92,11 @@ var buttonLabels = map[string]int{
 	locales.BroadcastSkipButton: 1, locales.BroadcastAllTopics: 1, locales.BroadcastSendButton: 2,
 	locales.BroadcastPauseButton: 2, locales.BroadcastResumeButton: 2, locales.BroadcastCancelJobButton: 2,
 	locales.ForgetYes: 2, locales.ForgetNo: 2, locales.FeedbackSkip: 1,
+
+	// The safety net: the 🆘 button, the crisis answer's offer, and the
+	// anonymous booking's question, one answer a row.
+	locales.HelpButton: 1, locales.CrisisBookButton: 1,
+	locales.AnonymousShowName: 1, locales.AnonymousHideName: 1,
 }
 
 // labelRunes counts a label as Telegram draws it: variation selectors and
@@ -193,6 +198,7 @@ func newSample(l *locales.Localizer, cat *catalog.Catalog, i int) sample {
 	typ := cat.Types[i%len(cat.Types)]
 	district := cat.Districts[i%len(cat.Districts)]
 	event := cat.Events[i%len(cat.Events)]
+	line := cat.HelpLines[i%len(cat.HelpLines)]
 	var services []string
 	for _, s := range center.Services {
 		services = append(services, s.In(lang))
@@ -222,6 +228,11 @@ func newSample(l *locales.Localizer, cat *catalog.Catalog, i int) sample {
 		"Example":  l.T(locales.ExampleTitleKK), "Value": event.Title.In(lang),
 		"Upcoming": l.N(locales.ForgetUpcoming, n), "Details": l.N(locales.ForgetCancelledBookings, n),
 		"Rating": l.Decimal(4.5),
+		// The safety net: an anonymous booking's code, a help line of the
+		// catalog, and the days of a line that does not answer every day.
+		"Code": []string{"П-4821", "0427"}[i%2], "Number": line.Number, "Description": line.Description.In(lang),
+		"Free": l.T([]string{locales.HelpLineFree, locales.HelpLinePaid}[i%2]),
+		"Days": weekdays(l, [][]time.Weekday{{time.Monday, time.Tuesday, time.Wednesday, time.Thursday, time.Friday}, {time.Monday, time.Wednesday, time.Friday}}[i%2]),
 	}
 	for _, k := range []string{"Count", "N", "Total", "Sent", "Left", "Blocked", "Failed", "Uncertain", "Max", "Page", "Pages",
 		"ID", "Capacity", "Booked", "Attended", "NoShow", "Cancelled", "Registered", "Waiting", "Minutes"} {
@@ -275,8 +286,9 @@ var sharedWords = map[string]bool{
 	// Loans Kazakh writes as Russian does.
 	"бот": true, "файл": true, "альбом": true, "минут": true, "психология": true, "онлайн": true, "тренинг": true,
 	"диалог": true, "статистика": true, "телефон": true, "коворкинг": true, "км": true,
-	// Kazakh words that only look Russian: "не" (what; or), "да" (also).
-	"не": true, "да": true,
+	// Kazakh words that only look Russian: "не" (what; or), "да" (also),
+	// "коды" (its code: код with the possessive -ы).
+	"не": true, "да": true, "коды": true,
 	// Abbreviations: Wednesday, and minutes in the date pattern ЧЧ:ММ / СС:ММ.
 	"ср": true, "мм": true,
 }
