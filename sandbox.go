@@ -198,7 +198,8 @@ func sandboxSettings() []string {
 // would make the bot confirm away or skip the new updates as already seen.
 // Last, it gets the sandbox's own events, dated from now: three personas
 // fill one and wait for another, and the first, whom a visitor meets
-// first, is free to try both.
+// first, is free to try both; and the last, Светлана, an anonymous booking
+// of the psychologist.
 func prepareSandboxDB(ctx context.Context, path string, withPeople bool, now time.Time, cat *catalog.Catalog, rem storage.ReminderPolicy) error {
 	if !withPeople {
 		if err := refuseOtherPeople(ctx, path); err != nil {
@@ -213,14 +214,20 @@ func prepareSandboxDB(ctx context.Context, path string, withPeople bool, now tim
 	if err := forgetOldFake(ctx, db); err != nil {
 		return err
 	}
-	var young []int64
+	var young []sandbox.Persona
+	var chats []int64
 	for _, p := range sandbox.DefaultPersonas() {
 		if p.Role == sandbox.RoleYoung {
-			young = append(young, p.ID)
+			young, chats = append(young, p), append(chats, p.ID)
 		}
 	}
 	// The first is the persona the page offers first.
-	return storeRehearsalEvents(ctx, db, now, cat, young[1:], rem)
+	if err := storeRehearsalEvents(ctx, db, now, cat, chats[1:], rem); err != nil {
+		return err
+	}
+	// The last (Светлана) holds an anonymous booking of the psychologist.
+	last := young[len(young)-1]
+	return storeRehearsalBooking(ctx, db, now, cat, last.ID, storage.Lang(last.Lang), rem)
 }
 
 // refuseOtherPeople looks into an existing file read-only, so a file it
