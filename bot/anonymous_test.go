@@ -65,6 +65,12 @@ func TestAnonymousBooking_EndToEnd(t *testing.T) {
 		t.Errorf("the confirmation lacks the code %s or the 🆘 button:\n%s\n%+v", code, done.Text, done.InlineKeyboard)
 	}
 
+	// The calendar file's title, which a phone's alarm shows, is the
+	// center's: the type is discreet.
+	if ics := string(h.waitDocument(u.ID).Document.Data); strings.Contains(ics, "психолог") || !strings.Contains(ics, "SUMMARY:Молодёжный ресурсный центр Карасай") {
+		t.Errorf("the calendar file names the type or not the center:\n%s", ics)
+	}
+
 	// Staff: the notice, the day list, the digest, the export.
 	h.waitText(testStaffChat, "Новая запись", code)
 	h.srv.SendGroupText(testStaffChat, "Staff", admin, "/tomorrow")
