@@ -444,6 +444,27 @@ func TestSandbox_ReusesItsOwnDatabase(t *testing.T) {
 	}
 }
 
+// TestSandbox_SvetlanaShowsTheSafetyNet: Светлана holds an anonymous
+// booking of the psychologist, whose code she reads in "My bookings", and
+// a message of someone in crisis gets the help lines first.
+func TestSandbox_SvetlanaShowsTheSafetyNet(t *testing.T) {
+	texts, err := locales.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ru := texts.For("ru")
+	pageURL, _ := startSandboxWith(t, nil)
+	chat := newPageChat(t, pageURL, 5000004)
+	item := chat.send("/mybookings")
+	if !strings.Contains(item.Text, "П-") || !strings.Contains(item.Text, "🔒") {
+		t.Errorf("Светлана's booking = %q, want an anonymous one with its code", item.Text)
+	}
+	crisis, _, _ := strings.Cut(ru.T(locales.CrisisAnswer), "\n")
+	if answer := chat.send("мне очень плохо, не хочу жить"); !strings.HasPrefix(answer.Text, crisis) || !strings.Contains(answer.Text, "111") {
+		t.Errorf("the answer to a crisis message = %q, want the help lines first", answer.Text)
+	}
+}
+
 // TestSandbox_ShowsUpcomingEventsOnAnyDate opens the sandbox today and at
 // the rehearsed dates, as a newcomer would, and lists all events: the
 // sandbox brings its own, so there are always two pages of them, one full

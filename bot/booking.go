@@ -19,8 +19,8 @@ import (
 	"jastar/storage/catalog"
 )
 
-// The booking dialogue: type → where → day → time → (phone) → summary →
-// confirm. Its state lives in the conversation store under flowBook; each
+// The booking dialogue: type → where → day → time → (name shown to the
+// center?) → (phone) → summary → confirm. Its state lives in the conversation store under flowBook; each
 // button carries the dialogue's token, so buttons of a finished or replaced
 // dialogue are answered politely and change nothing. Rescheduling runs the
 // same dialogue from the day step with "resched" set.
@@ -290,7 +290,19 @@ func (b *Bot) handleBookSlot(ctx context.Context, r *Request) error {
 	}
 	conv.Set(keySlot, strconv.FormatInt(unix, 10))
 	conv.Set(keyDay, dayArg(catalog.DateOf(start.In(b.cfg.Location))))
+	if b.asksAnonymity(conv) {
+		conv.Step = stepAnon
+		return b.saveStep(ctx, r, conv)
+	}
+	return b.phoneOrSummary(ctx, r, conv)
+}
+
+// phoneOrSummary goes on from a chosen time: the phone question comes
+// once, to people who have not shared a number, then the summary.
+func (b *Bot) phoneOrSummary(ctx context.Context, r *Request, conv storage.Conversation) error {
 	if conv.Get(keyResched) == "" && !r.User.PhoneConsent && conv.Get(keyPhone) == "" {
+		unix, _ := strconv.ParseInt(conv.Get(keySlot), 10, 64)
+		start := time.Unix(unix, 0)
 		conv.Step = stepPhone
 		conv.UpdatedAt = b.now()
 		if err := b.store.SaveConversation(ctx, conv); err != nil {
@@ -429,6 +441,9 @@ func (b *Bot) handleBookBack(ctx context.Context, r *Request) error {
 	}
 	step := r.Data.Arg(1)
 	allowed := []string{stepType, stepCenter, stepDay, stepTime}
+	if b.asksAnonymity(conv) {
+		allowed = append(allowed, stepAnon)
+	}
 	if conv.Get(keyResched) != "" {
 		allowed = []string{stepDay, stepTime}
 	}
@@ -507,10 +522,14 @@ func (b *Bot) handleBookConfirm(ctx context.Context, r *Request) error {
 		}
 	} else {
 		u := r.User
-		booked, err = b.store.Book(ctx, storage.Booking{
+		bk := storage.Booking{
 			ChatID: r.ChatID, Name: u.FirstName, Username: u.Username, Phone: phoneIfConsent(u), Lang: u.Lang,
 			TypeID: typ.ID, CenterID: center.ID, Start: start, End: end,
-		}, rules)
+		}
+		if b.hidesName(conv) {
+			bk = anonymised(bk)
+		}
+		booked, err = b.store.Book(ctx, bk, rules)
 	}
 	switch {
 	case errors.Is(err, storage.ErrFull):
@@ -545,7 +564,7 @@ func (b *Bot) handleBookConfirm(ctx context.Context, r *Request) error {
 		textID = locales.BookRescheduled
 	}
 	data["Note"] = b.remindNote(r.L, booked, now)
-	if err := b.edit(ctx, r, r.L.T(textID, data), nil); err != nil {
+	if err := b.edit(ctx, r, r.L.T(textID, data)+b.anonymousNote(r.L, booked), confirmedKeyboard(r.L, booked)); err != nil {
 		return err
 	}
 	if err := b.sendICS(ctx, r, booked, moving); err != nil {
@@ -722,6 +741,9 @@ func (b *Bot) renderBookStep(ctx context.Context, r *Request, conv storage.Conve
 		if len(centers) == 0 {
 			text = l.T(locales.BookNoCenters, locales.Data{"Type": typeText})
 		}
+		if sos := helpLinesRow(l, typ.ID); sos != nil {
+			rows = append(rows, sos)
+		}
 		rows = append(rows, b.navRow(l, conv, stepType))
 		return text, kb(), nil
 	}
@@ -766,6 +788,10 @@ func (b *Bot) renderBookStep(ctx context.Context, r *Request, conv storage.Conve
 		}
 		if resched {
 			text = l.T(locales.BookRescheduleHint) + "\n\n" + text
+		} else if sos := helpLinesRow(l, typ.ID); sos != nil && conv.Get(keyAtCenter) != "" {
+			// Begun on a center's card, the dialogue skips the place step,
+			// the one that shows the 🆘 button otherwise.
+			rows = append(rows, sos)
 		}
 		rows = append(rows, b.navRow(l, conv, dayBack))
 		return text, kb(), nil
@@ -802,7 +828,7 @@ func (b *Bot) renderBookStep(ctx context.Context, r *Request, conv storage.Conve
 		}
 		start := time.Unix(unix, 0).In(loc)
 		phone := ""
-		if r.User.PhoneConsent && r.User.Phone != "" && !resched {
+		if r.User.PhoneConsent && r.User.Phone != "" && !resched && !b.hidesName(conv) {
 			phone = "\n" + l.T(locales.BookPhoneLine, locales.Data{"Phone": esc(r.User.Phone)})
 		}
 		data["Address"] = esc(b.addressOf(l, b.shownCenter(center).Center))
@@ -813,8 +839,11 @@ func (b *Bot) renderBookStep(ctx context.Context, r *Request, conv storage.Conve
 			confirm = locales.BookConfirmMove
 		}
 		rows = append(rows, tgbotapi.NewInlineKeyboardRow(button(l.T(confirm), cbBookConfirm, tok)))
-		rows = append(rows, b.navRow(l, conv, stepTime))
+		rows = append(rows, b.navRow(l, conv, b.summaryBack(conv)))
 		return l.T(locales.BookSummary, data), kb(), nil
+	case stepAnon:
+		text, anonKB := b.renderAnonStep(l, conv)
+		return text, anonKB, nil
 	}
 	return "", nil, errUnavailable
 }
@@ -867,6 +896,11 @@ func (b *Bot) sendICS(ctx context.Context, r *Request, bk storage.Booking, moved
 	}
 	if c, ok := b.cat().Center(bk.CenterID); ok {
 		place = c.Name.In(l.Lang()) + ", " + b.addressOf(l, b.shownCenter(c).Center)
+		if t, ok := b.cat().Type(bk.TypeID); ok && t.Discreet {
+			// A calendar's alarm shows the title on the lock screen, as a
+			// reminder's preview does: the center, not the type.
+			summary = c.Name.In(l.Lang())
+		}
 	}
 	seq := 0
 	if moved {

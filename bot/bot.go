@@ -234,6 +234,11 @@ func New(cfg Config, deps Deps) (*Bot, error) {
 		&changes{kit: b.kit("changes"), store: b.store},
 	)
 	b.features = append(b.features, newPolls(b))
+	crisis, err := locales.LoadCrisis()
+	if err != nil {
+		return nil, fmt.Errorf("load the crisis word lists: %w", err)
+	}
+	b.features = append(b.features, newSafety(b.kit("safety"), deps.Store, crisis, b))
 	b.routes = b.buildRoutes()
 	delivery := newBroadcastDelivery(b.send, cfg.BroadcastRate, cfg.Limits.PerSecond, b.log)
 	b.runner = broadcast.New(deps.Store, delivery, b, broadcast.Options{ProgressEvery: cfg.BroadcastProgressEvery, Retry: cfg.BroadcastRetry},

@@ -84,6 +84,9 @@ type bookingDesk interface {
 	remindNote(l *locales.Localizer, bk storage.Booking, now time.Time) string
 	limitText(l *locales.Localizer, n int) string
 	notifyStaffLater(bk storage.Booking, ev staffEvent, old storage.Booking)
+	// staffWho names the person of a booking for staff: the code of an
+	// anonymous booking, never its name.
+	staffWho(l *locales.Localizer, bk storage.Booking) string
 }
 
 // closures is the feature: /close, the dialogue, reopening, and the
@@ -489,7 +492,7 @@ func (f *closures) preview(ctx context.Context, r *Request, cat *catalog.Catalog
 	}
 	center, _ := cat.Center(c.CenterID)
 	d := closeHead(r.L, cat, center, conv)
-	d["Text"] = touchedText(r.L, cat, touched)
+	d["Text"] = touchedText(r.L, cat, touched, f.desk.staffWho)
 	tok := conv.Get(keyToken)
 	kb := tgbotapi.NewInlineKeyboardMarkup(
 		tgbotapi.NewInlineKeyboardRow(button(r.L.T(locales.CloseConfirm), cbClose, tok, "ok")),
@@ -499,7 +502,7 @@ func (f *closures) preview(ctx context.Context, r *Request, cat *catalog.Catalog
 }
 
 // touchedText lists the bookings a closure cancels, for staff.
-func touchedText(l *locales.Localizer, cat *catalog.Catalog, touched []storage.Booking) string {
+func touchedText(l *locales.Localizer, cat *catalog.Catalog, touched []storage.Booking, who func(*locales.Localizer, storage.Booking) string) string {
 	if len(touched) == 0 {
 		return l.T(locales.CloseTouchesNone)
 	}
@@ -513,7 +516,7 @@ func touchedText(l *locales.Localizer, cat *catalog.Catalog, touched []storage.B
 		if t, ok := cat.Type(bk.TypeID); ok {
 			what = typeLabel(l, t)
 		}
-		lines = append(lines, "• "+esc(l.DateTime(bk.Start.In(cat.Location())))+" · "+staffWho(bk)+" · "+esc(what))
+		lines = append(lines, "• "+esc(l.DateTime(bk.Start.In(cat.Location())))+" · "+who(l, bk)+" · "+esc(what))
 	}
 	return strings.Join(lines, "\n")
 }
@@ -670,10 +673,16 @@ func (f *closures) handleRebook(ctx context.Context, r *Request) error {
 		return f.reoffer(ctx, r, cat, why, bk)
 	}
 	u := r.User
-	booked, err := f.store.Book(ctx, storage.Booking{
+	rebooked := storage.Booking{
 		ChatID: r.ChatID, Name: u.FirstName, Username: u.Username, Phone: phoneIfConsent(u), Lang: u.Lang,
 		TypeID: bk.TypeID, CenterID: centerID, Start: start, End: end,
-	}, storage.BookRules{
+	}
+	if bk.Anonymous {
+		// The rebooking of an anonymous booking stays anonymous: staff
+		// never get the name the person chose to keep from them.
+		rebooked.Anonymous, rebooked.Name, rebooked.Username, rebooked.Phone = true, "", "", ""
+	}
+	booked, err := f.store.Book(ctx, rebooked, storage.BookRules{
 		Capacity: capacity, MaxActive: f.cfg.MaxBookings, Now: now,
 		NotBefore: now.Add(f.cfg.BookingNotice), Reminders: f.cfg.Reminders,
 	})
@@ -793,4 +802,9 @@ func (f *closures) handleReopen(ctx context.Context, r *Request) error {
 		return err
 	}
 	return f.tx.edit(ctx, r, r.L.T(locales.ReopenDone)+"\n\n"+text, &kb)
+}
+
+// staffWho names the person of a booking for staff (sessions ask it too).
+func (f *closures) staffWho(l *locales.Localizer, bk storage.Booking) string {
+	return f.desk.staffWho(l, bk)
 }

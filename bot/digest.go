@@ -253,6 +253,9 @@ func (b *Bot) staffLine(l *locales.Localizer, bk storage.Booking, when string) s
 	if who == "" {
 		who = "#" + tg.B36(bk.ID)
 	}
+	if anon, ok := b.anonymousWho(l, bk); ok {
+		who = anon
+	}
 	return l.T(locales.StaffDayLine, locales.Data{
 		"Time": when, "Status": l.T(status[bk.Status]), "Type": d["Type"], "Place": d["Place"], "Who": who,
 	})

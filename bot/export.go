@@ -115,7 +115,9 @@ func parsePeriod(args string, loc *time.Location, def [2]catalog.Date) (from, to
 // header in l's language, ';' between columns, CRLF line ends. Dates are
 // DD.MM.YYYY and times HH:MM in loc, as Excel in these locales reads them.
 // A phone is only there if the person consented (the booking holds none
-// otherwise).
+// otherwise). An anonymous booking has its code in the name column and
+// nothing of the person: the file leaves the bot for anyone's computer.
+// The code's letter is the type's in l's language, the staff's.
 func WriteBookingsCSV(w io.Writer, list []storage.Booking, cat *catalog.Catalog, l *locales.Localizer, loc *time.Location) error {
 	if _, err := w.Write(csvBOM); err != nil {
 		return err
@@ -140,9 +142,13 @@ func WriteBookingsCSV(w io.Writer, list []storage.Booking, cat *catalog.Catalog,
 			center = c.Name.In(l.Lang())
 		}
 		start := bk.Start.In(loc)
+		name, username, phone := bk.Name, bk.Username, bk.Phone
+		if bk.Anonymous {
+			name, username, phone = anonymousCodeIn(cat, bk, l.Lang()), "", ""
+		}
 		row := []string{
 			strconv.FormatUint(bk.ID, 10), start.Format("02.01.2006"), start.Format("15:04"), typ, center,
-			l.T(statusText[bk.Status]), bk.Name, bk.Username, bk.Phone,
+			l.T(statusText[bk.Status]), name, username, phone,
 			bk.CreatedAt.In(loc).Format("02.01.2006 15:04"), cancelReasonText(l, bk),
 		}
 		for i := range row {

@@ -110,6 +110,10 @@ var buttonLabels = map[string]int{
 	locales.PollOtherButton: 1, locales.PollChangeButton: 1, locales.PollYesButton: 2, locales.PollNoButton: 2,
 	locales.PollDaysButton: 4, locales.PollOpenButton: 1, locales.PollChartButton: 2, locales.PollCSVButton: 2,
 	locales.PollCloseButton: 1,
+	// The safety net: the 🆘 button, the crisis answer's offer, and the
+	// anonymous booking's question, one answer a row.
+	locales.HelpButton: 1, locales.CrisisBookButton: 1,
+	locales.AnonymousShowName: 1, locales.AnonymousHideName: 1,
 }
 
 // labelRunes counts a label as Telegram draws it: variation selectors and
@@ -211,6 +215,7 @@ func newSample(l *locales.Localizer, cat *catalog.Catalog, i int) sample {
 	typ := cat.Types[i%len(cat.Types)]
 	district := cat.Districts[i%len(cat.Districts)]
 	event := cat.Events[i%len(cat.Events)]
+	line := cat.HelpLines[i%len(cat.HelpLines)]
 	var services []string
 	for _, s := range center.Services {
 		services = append(services, s.In(lang))
@@ -245,6 +250,11 @@ func newSample(l *locales.Localizer, cat *catalog.Catalog, i int) sample {
 		"Percent": 10 + i%90, "Group": district.Name.In(lang), "Shares": "1. 40% · 2. 60%",
 		"Answered": l.N(locales.PollRespondents, n), "Multiple": l.T(locales.PollYesButton), "Other": l.T(locales.PollNoButton),
 		"Notify": l.T(locales.PollYesButton), "Lines": district.Name.In(lang) + " — 12 (40%)",
+		// The safety net: an anonymous booking's code, a help line of the
+		// catalog, and the days of a line that does not answer every day.
+		"Code": []string{"П-4821", "0427"}[i%2], "Number": line.Number, "Description": line.Description.In(lang),
+		"Free": l.T([]string{locales.HelpLineFree, locales.HelpLinePaid}[i%2]),
+		"Days": weekdays(l, [][]time.Weekday{{time.Monday, time.Tuesday, time.Wednesday, time.Thursday, time.Friday}, {time.Monday, time.Wednesday, time.Friday}}[i%2]),
 	}
 	for _, k := range []string{"Count", "N", "Total", "Sent", "Left", "Blocked", "Failed", "Uncertain", "Max", "Page", "Pages",
 		"ID", "Capacity", "Booked", "Attended", "NoShow", "Cancelled", "Registered", "Waiting", "Minutes"} {
@@ -298,8 +308,9 @@ var sharedWords = map[string]bool{
 	// Loans Kazakh writes as Russian does.
 	"бот": true, "файл": true, "альбом": true, "минут": true, "психология": true, "онлайн": true, "тренинг": true,
 	"диалог": true, "статистика": true, "телефон": true, "коворкинг": true, "км": true,
-	// Kazakh words that only look Russian: "не" (what; or), "да" (also).
-	"не": true, "да": true,
+	// Kazakh words that only look Russian: "не" (what; or), "да" (also),
+	// "коды" (its code: код with the possessive -ы).
+	"не": true, "да": true, "коды": true,
 	// Abbreviations: Wednesday, and minutes in the date pattern ЧЧ:ММ / СС:ММ.
 	"ср": true, "мм": true,
 }

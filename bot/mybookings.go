@@ -38,7 +38,7 @@ func (b *Bot) handleMyBookings(ctx context.Context, r *Request) error {
 }
 
 func (b *Bot) myBookingText(l *locales.Localizer, bk storage.Booking) string {
-	return l.T(locales.MyBookingItem, b.bookingData(l, bk))
+	return l.T(locales.MyBookingItem, b.bookingData(l, bk)) + b.anonymousNote(l, bk)
 }
 
 func myBookingKeyboard(l *locales.Localizer, bk storage.Booking) *tgbotapi.InlineKeyboardMarkup {

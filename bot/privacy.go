@@ -131,7 +131,11 @@ func (b *Bot) handleMyData(ctx context.Context, r *Request) error {
 		for _, bk := range bookings {
 			d := b.bookingData(l, bk)
 			d["Status"] = esc(l.T(statusText[bk.Status]))
-			lines = append(lines, l.T(locales.MyDataBookingLine, d))
+			line := l.T(locales.MyDataBookingLine, d)
+			if who, ok := b.anonymousWho(l, bk); ok {
+				line += " · " + who // booked without the name: the code is what the center knows
+			}
+			lines = append(lines, line)
 		}
 		parts = append(parts, strings.Join(lines, "\n"))
 	}

@@ -113,12 +113,13 @@ func (b *Bot) remindBooking(ctx context.Context, r storage.Reminder, u storage.U
 	if r.Kind == storage.ReminderBookingDayBefore && b.beforeDayOf(bk.Start) {
 		id = locales.ReminderDayBefore
 	}
+	id = b.discreetReminder(id, bk)
 	// The cancel button is the one of "My bookings": it asks to confirm and
 	// checks that the booking is the presser's.
 	kb := tgbotapi.NewInlineKeyboardMarkup(tgbotapi.NewInlineKeyboardRow(
 		button(l.T(locales.MyBookingCancel), cbMyCancel, tg.B36(bk.ID)),
 	))
-	return b.sendReminder(ctx, r.ChatID, l.T(id, d), kb)
+	return b.sendReminder(ctx, r.ChatID, l.T(id, d)+b.anonymousNote(l, bk), kb)
 }
 
 // sendBulk sends an HTML message at bulk priority.

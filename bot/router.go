@@ -233,6 +233,13 @@ func (b *Bot) route(ctx context.Context, r *Request) error {
 	if m.Location != nil && b.routes.onLocation != nil {
 		return b.routes.onLocation(ctx, r)
 	}
+	// A message that signals crisis is answered first, with the help lines
+	// (safety.go), unless a dialogue step waits for typed text: then it is
+	// that step's answer. The classifier runs on every text; the dialogue
+	// is read only for a message it hears.
+	if b.routes.onCrisis != nil && m.Text != "" && b.routes.signalsCrisis(m.Text) && !b.stepTakesText(ctx, r.ChatID) {
+		return b.routes.onCrisis(ctx, r)
+	}
 	if handled, err := b.routeStep(ctx, r); handled || err != nil {
 		return err
 	}

@@ -36,6 +36,11 @@ type routeTable struct {
 	startPayloads map[string]Handler     // deep-link prefix (before "_") → handler
 	onLocation    Handler
 	onContact     Handler
+	// signalsCrisis and onCrisis are the safety net (safety.go): a
+	// free-text message that signalsCrisis reports goes to onCrisis before
+	// any other answer, unless a dialogue step waits for typed text.
+	signalsCrisis func(text string) bool
+	onCrisis      Handler
 	menuCommands  []commandInfo
 }
 
@@ -97,6 +102,13 @@ const (
 	// booking must be the presser's and attended.
 	cbFeedbackRate = "fb"  // fb:<booking id>:<1..5>
 	cbFeedbackSkip = "fbs" // fbs:<booking id> — no comment
+
+	// The safety net (bot/safety.go, bot/booking_safety.go).
+	cbHelpLines  = "sos" // sos — send the help lines (the 🆘 button)
+	cbCrisisBook = "crb" // crb — start booking the soonest free psychologist's time
+	// ban:<tok>:<s|h> — the booking dialogue's answer whether the center
+	// may see the name: show it, or hide it and book anonymously
+	cbBookAnon = "ban"
 )
 
 // Callback prefixes of subscriptions and broadcasts.
@@ -228,6 +240,7 @@ func (b *Bot) buildRoutes() routeTable {
 			cbBookAtCenter: b.handleBookAtCenter,
 			cbBookBack:     b.handleBookBack,
 			cbBookQuit:     b.handleBookQuit,
+			cbBookAnon:     b.handleBookAnon,
 			cbMyCancel:     b.handleMyCancel,
 			cbMyCancelYes:  b.handleMyCancelYes,
 			cbMyKeep:       b.handleMyKeep,
@@ -349,4 +362,13 @@ func (f *sessions) routes(t *routeTable) {
 func (f *changes) routes(t *routeTable) {
 	t.commands["changes"] = f.handleChanges
 	t.callbacks[cbChanges] = f.handlePage
+}
+
+// routes of the safety net: the 🆘 button, the crisis answer's offer, and
+// the hearing of free text for crisis.
+func (s *safety) routes(t *routeTable) {
+	t.callbacks[cbHelpLines] = s.handleHelpLines
+	t.callbacks[cbCrisisBook] = s.handleCrisisBook
+	t.signalsCrisis = s.signals
+	t.onCrisis = s.handleCrisis
 }

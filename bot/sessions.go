@@ -58,6 +58,7 @@ type sessionStore interface {
 // offers to rebook; the closures feature does.
 type canceller interface {
 	tellCancelled(ctx context.Context, cat *catalog.Catalog, why storage.ClosureReason, cancelled []storage.Booking)
+	staffWho(l *locales.Localizer, bk storage.Booking) string
 }
 
 // sessions is the feature.
@@ -323,7 +324,7 @@ func (f *sessions) handleRemove(ctx context.Context, r *Request) error {
 		}
 		f.tx.answer(ctx, r, "")
 		kb := tgbotapi.NewInlineKeyboardMarkup(tgbotapi.NewInlineKeyboardRow(button(r.L.T(locales.ButtonRemoveSessionAnyway), cbSessionRemoveYes, tg.B36(id))))
-		_, err = f.tx.sendText(ctx, r.ChatID, r.L.T(locales.SessionHasBookings)+"\n\n"+touchedText(r.L, cat, booked), kb)
+		_, err = f.tx.sendText(ctx, r.ChatID, r.L.T(locales.SessionHasBookings)+"\n\n"+touchedText(r.L, cat, booked, f.tell.staffWho), kb)
 		return err
 	case errors.Is(err, storage.ErrInPast) || errors.Is(err, storage.ErrNotFound):
 		f.tx.alert(ctx, r, r.L.T(locales.SessionGone))

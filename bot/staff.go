@@ -89,8 +89,12 @@ func (b *Bot) canStaff(userID int64, centerID string) bool {
 // staffWho names the person of a booking for staff. The name links to
 // the person's Telegram chat (a text mention): the online desk promises
 // that a specialist writes in Telegram, and a person with no username who
-// skipped the phone could not be reached otherwise.
-func staffWho(bk storage.Booking) string {
+// skipped the phone could not be reached otherwise. An anonymous booking
+// shows its code alone, with no link.
+func (b *Bot) staffWho(l *locales.Localizer, bk storage.Booking) string {
+	if who, ok := b.anonymousWho(l, bk); ok {
+		return who
+	}
 	who := esc(bk.Name)
 	if who == "" {
 		who = "#" + tg.B36(bk.ID)
@@ -111,7 +115,8 @@ func staffWho(bk storage.Booking) string {
 // staffCard describes a booking for staff: who, what, where, when.
 func (b *Bot) staffCard(l *locales.Localizer, bk storage.Booking) string {
 	d := b.bookingData(l, bk)
-	d["Who"] = staffWho(bk)
+	d["Who"] = b.staffWho(l, bk)
+	d["Type"] = b.staffType(fmt.Sprint(d["Type"]), bk)
 	if c, ok := b.cat().Center(bk.CenterID); ok && c.Online {
 		d["Place"] = esc(l.T(locales.StaffOnline))
 	}
@@ -506,7 +511,7 @@ func (b *Bot) staffDay(ctx context.Context, r *Request, day catalog.Date) error 
 	for _, bk := range list {
 		d := b.bookingData(l, bk)
 		line := l.T(locales.StaffDayLine, locales.Data{
-			"Time": l.Clock(bk.Start.In(loc)), "Status": l.T(status[bk.Status]), "Type": d["Type"], "Place": d["Place"], "Who": staffWho(bk),
+			"Time": l.Clock(bk.Start.In(loc)), "Status": l.T(status[bk.Status]), "Type": d["Type"], "Place": d["Place"], "Who": b.staffWho(l, bk),
 		})
 		if msg.Len()+len(line) > 3800 {
 			if _, err := b.reply(ctx, r, msg.String(), nil); err != nil {

@@ -149,9 +149,12 @@ func (b *Bot) chooseLanguage(ctx context.Context, r *Request, lang storage.Lang)
 	return err
 }
 
-// handleHelp explains what the bot does.
+// handleHelp explains what the bot does, with the 🆘 button of the help
+// lines under it (safety.go). The main menu it used to carry stays on
+// screen from the greeting; /menu brings it back.
 func (b *Bot) handleHelp(ctx context.Context, r *Request) error {
-	_, err := b.reply(ctx, r, r.L.T(locales.Help), b.mainMenu(r.L))
+	kb := tgbotapi.NewInlineKeyboardMarkup(tgbotapi.NewInlineKeyboardRow(helpLinesButton(r.L)))
+	_, err := b.reply(ctx, r, r.L.T(locales.Help), kb)
 	return err
 }
 

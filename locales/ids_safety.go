@@ -3,11 +3,7 @@ package locales
 // Message IDs of the safety net (issue 17): the answer to a message that
 // signals crisis, the 🆘 card of help lines, anonymous booking and the
 // discreet reminders of sensitive consultation types (kk/safety.toml,
-// ru/safety.toml).
-//
-// PENDING WIRING: no code in bot/ uses these yet; they are written ahead of
-// the new transport, which will show them. Until then only the locale tests
-// read them.
+// ru/safety.toml). bot/safety.go and bot/booking_safety.go show them.
 const (
 	// CrisisAnswer comes first, before any other reply to a message that
 	// signals crisis; the help-lines card and CrisisBookOffer follow it.

@@ -32,9 +32,14 @@ type Booking struct {
 	Name     string
 	Username string
 	Phone    string
-	Lang     Lang
-	TypeID   string
-	CenterID string
+	// Anonymous is set when the person chose not to let the center see
+	// their name: Name, Username and Phone stay empty, and staff see the
+	// code AnonymousCode makes from the type's letter and the ID instead.
+	// The booking is still the person's own by ChatID.
+	Anonymous bool
+	Lang      Lang
+	TypeID    string
+	CenterID  string
 	// Start and End are instants (stored in UTC); the bot shows them in its
 	// configured time zone.
 	Start, End time.Time

@@ -27,6 +27,15 @@ type Inbox interface {
 	// Done removes the updates from the inbox and remembers their ids as
 	// handled, in one transaction.
 	Done(ctx context.Context, updateIDs []int, now time.Time) error
+	// Erase takes one update out of the inbox while it is being handled,
+	// for an update whose text must leave no copy behind (a message that
+	// signals crisis): in one transaction it deletes the raw update,
+	// records its id as handled, and records that the file owes a
+	// compaction, which rewrites the file soon so the text leaves the
+	// freed pages too (as after PrivacyStore.Forget). The Done that
+	// follows the handling deletes nothing more. An id not in the inbox is
+	// no error.
+	Erase(ctx context.Context, updateID int, now time.Time) error
 	// ForgetHandled drops handled-update ids recorded before cutoff.
 	ForgetHandled(ctx context.Context, cutoff time.Time) (int, error)
 }

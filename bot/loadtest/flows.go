@@ -41,7 +41,7 @@ func Realistic(texts *locales.Bundle) Scenario {
 	}
 	return Scenario{
 		Text("start", "/start", WithMenu),
-		Text("help", "/help", WithMenu),
+		Text("help", "/help", WithKeyboard), // the 🆘 button of the help lines
 		Text("language", "/language", WithKeyboard),
 		Press("choose language", "lang:", WithMenu),
 		Text("unknown text", "сәлем", WithMenu),
@@ -58,10 +58,24 @@ func Realistic(texts *locales.Bundle) Scenario {
 		Press("choose type", "bt:", WithKeyboard),
 		Press("choose place", "bc:", WithKeyboard),
 		Press("choose day", "bd:", WithKeyboard),
+		// The time is answered by the phone question, or, for a type
+		// people may book anonymously, by the question whether the
+		// center may see the name.
 		taking(Press("choose time", "bs:", func(e telegramtest.Event) bool {
-			return e.Kind == "message" && len(e.Message.ReplyKeyboard) > 0 || isTaken(e)
+			return e.Kind == "message" && len(e.Message.ReplyKeyboard) > 0 || asksName(e) || isTaken(e)
 		}), isTaken),
 		{Name: "skip phone", Kind: KindText, Expect: WithKeyboard, Do: func(srv *telegramtest.Server, p *Person) error {
+			// Asked for the name instead, the person books anonymously,
+			// which goes straight to the summary.
+			for _, row := range p.last.InlineKeyboard {
+				for _, b := range row {
+					if strings.HasPrefix(b.CallbackData, "ban:") && strings.HasSuffix(b.CallbackData, ":h") {
+						id, _ := srv.PressButton(p.User, p.last.ChatID, p.last.ID, b.CallbackData)
+						p.pressed(id)
+						return nil
+					}
+				}
+			}
 			srv.SendText(p.User, texts.For(p.lang()).T(locales.BookSkipPhone))
 			return nil
 		}},
@@ -92,6 +106,22 @@ func StaffNotice(texts *locales.Bundle) func(telegramtest.Event) bool {
 		}
 		return false
 	}
+}
+
+// asksName tells the booking dialogue's question whether the center may
+// see the name (its buttons are ban:<tok>:<s|h>).
+func asksName(e telegramtest.Event) bool {
+	if e.Kind != "message" && e.Kind != "edit" {
+		return false
+	}
+	for _, row := range e.Message.InlineKeyboard {
+		for _, b := range row {
+			if strings.HasPrefix(b.CallbackData, "ban:") {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 func taking(st Step, taken func(telegramtest.Event) bool) Step {

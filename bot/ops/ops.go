@@ -41,6 +41,9 @@ type Metrics struct {
 	// BroadcastRetries counts the waits of broadcast runners before trying
 	// again, by cause (database, panic).
 	BroadcastRetries *prometheus.CounterVec
+	// CrisisAnswers counts the messages answered as signalling crisis:
+	// the only trace such a message leaves (issue 17).
+	CrisisAnswers prometheus.Counter
 }
 
 // NewMetrics builds the collectors and registers them with Go runtime and
@@ -83,9 +86,12 @@ func NewMetrics() *Metrics {
 		BroadcastRetries: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "jastar_broadcast_retries_total", Help: "Waits of a broadcast runner before it tries again, by cause (database: an error reading or writing the broadcast; panic).",
 		}, []string{"cause"}),
+		CrisisAnswers: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "jastar_crisis_answers_total", Help: "Messages that signalled crisis and got the help lines first; the text of such a message is never stored or logged, so this count is all there is of it.",
+		}),
 	}
 	r.MustRegister(m.Updates, m.HandlerLatency, m.HandlerErrors, m.Sent, m.Throttled, m.SendFailures, m.Bookings, m.Broadcast, m.Panics, m.RemindersUncertain,
-		m.BroadcastRetries,
+		m.BroadcastRetries, m.CrisisAnswers,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }

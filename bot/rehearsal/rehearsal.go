@@ -183,3 +183,56 @@ func StoreEvents(ctx context.Context, db Store, now time.Time, cat *catalog.Cata
 	}
 	return nil
 }
+
+// rehearsalBookingStore is what storing the rehearsal booking takes.
+// BookingStore is what StoreAnonymousBooking takes.
+type BookingStore interface {
+	BookingsOf(ctx context.Context, chatID int64, now time.Time) ([]storage.Booking, error)
+	SlotCounts(ctx context.Context, centerID, typeID string, from, to time.Time) (map[int64]int, error)
+	Book(ctx context.Context, b storage.Booking, rules storage.BookRules) (storage.Booking, error)
+}
+
+// anonymousType is the type of the rehearsal booking: the
+// psychologist's, anonymous and discreet in the embedded catalog.
+const anonymousType = "psychology"
+
+// StoreAnonymousBooking gives chatID an anonymous booking of the
+// psychologist at the soonest free time of the first open center that
+// offers one (not the online desk, where nobody books anonymously), so the
+// sandbox shows the safety net's booking from both sides: the person's
+// code in "My bookings" with the 🆘 nearby, staff's code in /today or
+// /tomorrow and the morning digest. A person who already holds an upcoming
+// booking (a second run) gets none, and a catalog without the type none.
+func StoreAnonymousBooking(ctx context.Context, db BookingStore, now time.Time, cat *catalog.Catalog, chatID int64, lang storage.Lang, rem storage.ReminderPolicy) error {
+	if _, ok := cat.Type(anonymousType); !ok {
+		return nil
+	}
+	if mine, err := db.BookingsOf(ctx, chatID, now); err != nil || len(mine) > 0 {
+		return err
+	}
+	window := catalog.BookingWindow{Days: 14, Notice: time.Hour}
+	from, to := window.Span(now, cat.Location())
+	for _, c := range cat.CentersOffering(anonymousType) {
+		if c.Online || !c.IsOpen() {
+			continue
+		}
+		counts, err := db.SlotCounts(ctx, c.ID, anonymousType, from, to)
+		if err != nil {
+			return fmt.Errorf("rehearsal booking: %w", err)
+		}
+		a, ok := cat.Availability(c.ID, anonymousType, now, window, counts, catalog.Adjustments{})
+		if !ok || len(a.Slots) == 0 {
+			continue
+		}
+		s := a.Slots[0]
+		_, err = db.Book(ctx, storage.Booking{ChatID: chatID, Anonymous: true, Lang: lang, TypeID: anonymousType,
+			CenterID: c.ID, Start: s.Start, End: s.End},
+			storage.BookRules{Capacity: cat.ScheduledCapacity(c.ID, anonymousType, s.Start), MaxActive: 3, Now: now,
+				NotBefore: now.Add(window.Notice), Reminders: rem})
+		if err != nil {
+			return fmt.Errorf("rehearsal booking at %s: %w", c.ID, err)
+		}
+		return nil
+	}
+	return nil
+}

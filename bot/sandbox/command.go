@@ -29,6 +29,7 @@ import (
 // and its own events.
 type Store interface {
 	rehearsal.Store
+	rehearsal.BookingStore
 	AllBookingsOn(ctx context.Context, from, to time.Time) ([]storage.Booking, error)
 	EventRegistrations(ctx context.Context, eventID uint64) ([]storage.Registration, error)
 	CountSubscribers(ctx context.Context) (storage.SubscriberCounts, error)
@@ -236,7 +237,8 @@ func settings() []string {
 // would make the bot confirm away or skip the new updates as already seen.
 // Last, it gets the sandbox's own events, dated from now: three personas
 // fill one and wait for another, and the first, whom a visitor meets
-// first, is free to try both.
+// first, is free to try both; and the last, Светлана, an anonymous booking
+// of the psychologist.
 func (c Command) prepareDB(ctx context.Context, path string, withPeople bool, now time.Time, cat *catalog.Catalog, rem storage.ReminderPolicy) error {
 	if !withPeople {
 		if err := c.refuseOtherPeople(ctx, path); err != nil {
@@ -251,14 +253,20 @@ func (c Command) prepareDB(ctx context.Context, path string, withPeople bool, no
 	if err := forgetOldFake(ctx, db); err != nil {
 		return err
 	}
-	var young []int64
+	var young []Persona
+	var chats []int64
 	for _, p := range DefaultPersonas() {
 		if p.Role == RoleYoung {
-			young = append(young, p.ID)
+			young, chats = append(young, p), append(chats, p.ID)
 		}
 	}
 	// The first is the persona the page offers first.
-	return rehearsal.StoreEvents(ctx, db, now, cat, young[1:], rem)
+	if err := rehearsal.StoreEvents(ctx, db, now, cat, chats[1:], rem); err != nil {
+		return err
+	}
+	// The last (Светлана) holds an anonymous booking of the psychologist.
+	last := young[len(young)-1]
+	return rehearsal.StoreAnonymousBooking(ctx, db, now, cat, last.ID, storage.Lang(last.Lang), rem)
 }
 
 // refuseOtherPeople looks into an existing file read-only, so a file it

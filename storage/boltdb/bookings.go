@@ -15,10 +15,13 @@ import (
 )
 
 type bookingRecord struct {
-	ChatID        int64     `json:"chat_id"`
-	Name          string    `json:"name,omitempty"`
-	Username      string    `json:"username,omitempty"`
-	Phone         string    `json:"phone,omitempty"`
+	ChatID   int64  `json:"chat_id"`
+	Name     string `json:"name,omitempty"`
+	Username string `json:"username,omitempty"`
+	Phone    string `json:"phone,omitempty"`
+	// Anonymous was added later; older records read as false, as they
+	// were booked with the name shown.
+	Anonymous     bool      `json:"anonymous,omitempty"`
 	Lang          string    `json:"lang,omitempty"`
 	TypeID        string    `json:"type"`
 	CenterID      string    `json:"center"`
@@ -36,7 +39,7 @@ type bookingRecord struct {
 
 func bookingToRecord(b storage.Booking) bookingRecord {
 	return bookingRecord{
-		ChatID: b.ChatID, Name: b.Name, Username: b.Username, Phone: b.Phone, Lang: string(b.Lang),
+		ChatID: b.ChatID, Name: b.Name, Username: b.Username, Phone: b.Phone, Anonymous: b.Anonymous, Lang: string(b.Lang),
 		TypeID: b.TypeID, CenterID: b.CenterID, Start: b.Start.UTC(), End: b.End.UTC(),
 		Status: string(b.Status), CancelReason: b.CancelReason, StaffNotified: b.StaffNotified,
 		FeedbackQueued: b.FeedbackQueued, CreatedAt: b.CreatedAt.UTC(), UpdatedAt: b.UpdatedAt.UTC(),
@@ -45,7 +48,7 @@ func bookingToRecord(b storage.Booking) bookingRecord {
 
 func (r bookingRecord) toBooking(id uint64) storage.Booking {
 	return storage.Booking{
-		ID: id, ChatID: r.ChatID, Name: r.Name, Username: r.Username, Phone: r.Phone, Lang: storage.Lang(r.Lang),
+		ID: id, ChatID: r.ChatID, Name: r.Name, Username: r.Username, Phone: r.Phone, Anonymous: r.Anonymous, Lang: storage.Lang(r.Lang),
 		TypeID: r.TypeID, CenterID: r.CenterID, Start: r.Start, End: r.End,
 		Status: storage.BookingStatus(r.Status), CancelReason: r.CancelReason, StaffNotified: r.StaffNotified,
 		FeedbackQueued: r.FeedbackQueued, CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt,

@@ -178,6 +178,38 @@ func TestBook_NegativeAndPositiveChatsKeepApart(t *testing.T) {
 	}
 }
 
+// TestBook_AnonymousStaysAnonymous: the flag of an anonymous booking
+// survives a reopen and a move, so staff never see a moved one by name.
+func TestBook_AnonymousStaysAnonymous(t *testing.T) {
+	ctx := context.Background()
+	db, path := openTemp(t)
+	anon := booking(7, "karasai", "psychology", at(2, 11))
+	anon.Name, anon.Anonymous = "", true
+	booked, err := db.Book(ctx, anon, rules(1, 3))
+	if err != nil {
+		t.Fatal(err)
+	}
+	named, err := db.Book(ctx, booking(8, "karasai", "psychology", at(2, 12)), rules(1, 3))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := db.Reschedule(ctx, booked.ID, at(3, 11), at(3, 12), rules(1, 3)); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	db2, err := Open(path, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db2.Close()
+	if got, err := db2.Booking(ctx, booked.ID); err != nil || !got.Anonymous || got.Name != "" || !got.Start.Equal(at(3, 11)) {
+		t.Errorf("anonymous booking after a move and a reopen = %+v, %v", got, err)
+	}
+	if got, err := db2.Booking(ctx, named.ID); err != nil || got.Anonymous || got.Name != "Айгерим" {
+		t.Errorf("named booking = %+v, %v", got, err)
+	}
+}
+
 func TestBook_FiftyRaceForTheLastSeat(t *testing.T) {
 	ctx := context.Background()
 	db, _ := openTemp(t)

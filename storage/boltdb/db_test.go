@@ -1,6 +1,7 @@
 package boltdb
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"os"
@@ -155,6 +156,55 @@ func TestInbox_AcceptDedupAndReplay(t *testing.T) {
 	n, err := db2.ForgetHandled(ctx, now.Add(time.Hour))
 	if err != nil || n != 1 {
 		t.Errorf("ForgetHandled = %d, %v; want 1", n, err)
+	}
+}
+
+// TestInbox_EraseLeavesNoCopy scans the raw file after Erase and Close,
+// as the Forget test does: the text of an erased update is in no page,
+// freed or live (bbolt keeps a deleted record in a freed page until the
+// page is reused or the file compacted), while the other updates wait in
+// the inbox as before.
+func TestInbox_EraseLeavesNoCopy(t *testing.T) {
+	ctx := context.Background()
+	db, path := openTemp(t)
+	now := time.Date(2026, 11, 22, 10, 0, 0, 0, time.UTC)
+	const secret = "Erase-me-unique-7e1f"
+	batch := []storage.RawUpdate{
+		{ID: 20, JSON: []byte(`{"update_id":20,"message":{"text":"` + secret + `"}}`)},
+		{ID: 21, JSON: []byte(`{"update_id":21,"message":{"text":"kept"}}`)},
+	}
+	if _, err := db.Accept(ctx, batch, 22, now); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Erase(ctx, 20, now); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+	file, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if bytes.Contains(file, []byte(secret)) {
+		t.Error("the database file still holds the erased update's text")
+	}
+	db2, err := Open(path, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db2.Close()
+	pending, err := db2.Pending(ctx)
+	if err != nil || len(pending) != 1 || pending[0].ID != 21 {
+		t.Errorf("pending after erase = %+v, %v; want update 21 alone", pending, err)
+	}
+	// The handling's own Done comes after, and finds nothing to delete; a
+	// batch Telegram sends again does not bring the update back.
+	if err := db2.Done(ctx, []int{20}, now); err != nil {
+		t.Fatal(err)
+	}
+	if acc, err := db2.Accept(ctx, batch, 22, now); err != nil || len(acc) != 0 {
+		t.Errorf("re-Accept = %v, %v; want nothing new", acc, err)
 	}
 }
 

@@ -2,6 +2,7 @@ package boltdb
 
 import (
 	"context"
+	"fmt"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -93,6 +94,30 @@ func (db *DB) Done(ctx context.Context, updateIDs []int, now time.Time) error {
 		}
 		return nil
 	})
+}
+
+// Erase implements storage.Inbox. The compaction is owed in the same
+// transaction that deletes the update, so a crash before it runs leaves it
+// owed, and the next Open runs it.
+func (db *DB) Erase(ctx context.Context, updateID int, now time.Time) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	err := db.bolt.Update(func(tx *bolt.Tx) error {
+		key := encodeUint(uint64(updateID))
+		if err := tx.Bucket(bucketInbox).Delete(key); err != nil {
+			return err
+		}
+		if err := tx.Bucket(bucketHandled).Put(key, encodeTime(now)); err != nil {
+			return err
+		}
+		return markCompactOwed(tx)
+	})
+	if err != nil {
+		return fmt.Errorf("erase update %d: %w", updateID, err)
+	}
+	db.compactSoon()
+	return nil
 }
 
 // ForgetHandled implements storage.Inbox. Update ids only grow within a week,

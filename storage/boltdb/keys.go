@@ -14,8 +14,9 @@ package boltdb
 //	meta               ASCII name                       schema_version (8 bytes), next_offset (8 bytes),
 //	                                                    last_update_at (8 bytes Unix seconds),
 //	                                                    compact_owed (1 byte, present only while a Forget
-//	                                                    waits for its compaction; see compact.go)
-//	inbox              update_id (8 bytes)              raw update JSON; removed once handled
+//	                                                    or an Erase waits for its compaction; see compact.go)
+//	inbox              update_id (8 bytes)              raw update JSON; removed once handled, or by Erase
+//	                                                    (inbox.go) while handled when it must leave no copy
 //	handled            update_id (8 bytes)              handled at (8 bytes Unix seconds); dropped after a day
 //	users              chatID (8 bytes)                 userRecord JSON
 //	conversations      chatID (8 bytes)                 conversationRecord JSON
@@ -67,8 +68,9 @@ package boltdb
 //	registrations_by_chat
 //	                   chatID (8) | eventID (8)         empty; a person's registrations without a scan
 //
-// Forget (privacy.go) erases a person and marks meta compact_owed in the
-// same transaction; the throttle in compact.go then compacts the file soon:
+// Forget (privacy.go) erases a person, and Erase (inbox.go) an update whose
+// text must leave no copy, and each marks meta compact_owed in the same
+// transaction; the throttle in compact.go then compacts the file soon:
 // bbolt leaves old record versions in freed pages, and only a rewrite of
 // the file removes them.
 //

@@ -146,6 +146,36 @@ func TestCatalog_ScheduledCapacity(t *testing.T) {
 	}
 }
 
+func TestCatalog_ConsultingAt(t *testing.T) {
+	c := defaultCatalog(t)
+	loc := c.Location()
+	at := func(d, h, min int) time.Time { return time.Date(2026, 12, d, h, min, 0, 0, loc) }
+	tests := []struct {
+		name   string
+		center string
+		t      time.Time
+		want   bool
+	}{
+		{"a Tuesday morning", "karasai", at(1, 9, 0), true},
+		{"the last minute before closing", "karasai", at(1, 17, 59), true},
+		{"the lunch break", "karasai", at(1, 13, 30), false},
+		{"at closing time", "karasai", at(1, 18, 0), false},
+		{"before opening", "karasai", at(1, 8, 59), false},
+		{"a Saturday", "karasai", at(5, 10, 0), false},
+		{"Independence Day", "karasai", at(16, 10, 0), false},
+		{"a center opening soon", "talgar", at(1, 10, 0), false},
+		{"no such center", "nowhere", at(1, 10, 0), false},
+		{"another time zone's clock, same instant", "karasai", at(1, 10, 0).UTC(), true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := c.ConsultingAt(tt.center, tt.t); got != tt.want {
+				t.Errorf("ConsultingAt(%s, %v) = %v, want %v", tt.center, tt.t, got, tt.want)
+			}
+		})
+	}
+}
+
 func TestCatalog_CheckExtraSession(t *testing.T) {
 	c := defaultCatalog(t)
 	loc := c.Location()

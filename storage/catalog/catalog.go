@@ -546,6 +546,29 @@ func (c *Catalog) ScheduleFor(centerID, typeID string) (Schedule, bool) {
 	return Schedule{}, false
 }
 
+// ConsultingAt reports whether a specialist of an open center consults at
+// t by one of its weekly schedules: a working day of it that is no holiday,
+// between its open and close, outside its break. It is the one thing the
+// catalog knows for sure about whether the center's doors are open at t
+// (its hours are free text for people to read).
+func (c *Catalog) ConsultingAt(centerID string, t time.Time) bool {
+	ce, ok := c.Center(centerID)
+	if !ok || !ce.IsOpen() {
+		return false
+	}
+	t = t.In(c.loc)
+	if c.IsHoliday(DateOf(t)) {
+		return false
+	}
+	now := Clock(t.Hour()*60 + t.Minute())
+	for _, s := range ce.Schedules {
+		if s.OpenOn(t.Weekday()) && s.Open <= now && now < s.Close && !(s.HasBreak() && s.BreakStart <= now && now < s.BreakEnd) {
+			return true
+		}
+	}
+	return false
+}
+
 // CentersOffering returns, in file order, the centers with a schedule for a
 // consultation type. The online desk is included when it offers the type;
 // its Online field tells it apart.

@@ -189,6 +189,7 @@ var failingMethods = []string{
 	"DropReminder",
 	"DuePolls",
 	"DueReminders",
+	"Erase",
 	"Event",
 	"EventRegistrations",
 	"EventSubscribers",
@@ -438,6 +439,14 @@ func (f *Failing) DueReminders(ctx context.Context, now time.Time, after storage
 		return r0, err
 	}
 	return f.DB.DueReminders(ctx, now, after, limit)
+}
+
+// Erase is (*boltdb.DB).Erase, or the injected failure.
+func (f *Failing) Erase(ctx context.Context, updateID int, now time.Time) error {
+	if err := f.before(ctx, "Erase"); err != nil {
+		return err
+	}
+	return f.DB.Erase(ctx, updateID, now)
 }
 
 // Event is (*boltdb.DB).Event, or the injected failure.
