@@ -124,6 +124,11 @@ func (c Command) Run(ctx context.Context, args []string, getenv func(string) str
 	if *iterations > 0 {
 		opts.Duration = 0
 	}
+	if *telegramLimits {
+		// A chat's replies go out at one a second: a step of three
+		// messages and a file waits its turn, which is no missing answer.
+		opts.Timeout = 30 * time.Second
+	}
 	dbPath := *db
 	if dbPath == "" {
 		dir, err := os.MkdirTemp("", "jastar-load-")
