@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	"jastar/bot/telegramtest"
 	"jastar/bot/tg"
@@ -313,5 +314,49 @@ func TestClosure_ReopenOffersTheTimeAgainButKeepsCancellations(t *testing.T) {
 	id, _ = h.srv.PressButton(gulnar, gulnar.ID, m.ID, *kb.InlineKeyboard[0][0].CallbackData)
 	if ans := h.waitAnswered(id); ans != ru(locales.ReopenTooLate) {
 		t.Errorf("reopening twice answered %q", ans)
+	}
+}
+
+// TestClosure_AnonymousStaysAnonymousThroughTheRebooking: a closure
+// cancels an anonymous booking; the person rebooks with one tap; the new
+// booking is anonymous too, and neither the closure's preview nor the new
+// booking's staff notice names the person.
+func TestClosure_AnonymousStaysAnonymousThroughTheRebooking(t *testing.T) {
+	t.Parallel()
+	h, clock := centerStaffHarness(t)
+	ctx := context.Background()
+	svetlana := telegramtest.User{ID: 2900, FirstName: "Светлана", Username: "sveta_2009", LanguageCode: "ru"}
+	h.ask(svetlana, "/start", "")
+	now := h.bot.now()
+	booked, err := h.db.Book(ctx, storage.Booking{
+		ChatID: svetlana.ID, Anonymous: true, Lang: storage.Russian, CenterID: "karasai", TypeID: "psychology",
+		Start: at(t, 2, 15), End: at(t, 2, 16),
+	}, storage.BookRules{Capacity: 2, MaxActive: 3, Now: now, NotBefore: now.Add(time.Hour), Reminders: h.bot.cfg.Reminders})
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	prev := h.closeToPreview(gulnar, "психолога", "Завтра", "После обеда")
+	if strings.Contains(prev.Text, svetlana.FirstName) || !strings.Contains(prev.Text, "П-") {
+		t.Fatalf("preview = %q, want the booking's code and no name", prev.Text)
+	}
+	h.press(gulnar, prev, "🔒 Закрыть")
+	m := h.waitText(svetlana.ID, plain(firstLine(ru(locales.ClosureCancelled))))
+	h.press(svetlana, m, "12:00")
+	h.waitMessage(svetlana.ID, m.ID, "12:00")
+
+	mine, _ := h.db.BookingsOf(ctx, svetlana.ID, clock.Now())
+	if len(mine) != 1 || !mine[0].Anonymous || mine[0].Name != "" || mine[0].Username != "" || mine[0].Phone != "" {
+		t.Fatalf("rebooked = %+v, want one anonymous booking with no name", mine)
+	}
+	if mine[0].ID == booked.ID {
+		t.Fatalf("the cancelled booking itself is active again")
+	}
+	// Whatever the staff group is told of the rebooking names no one.
+	eventually(t, func() bool { got, _ := h.db.Booking(ctx, mine[0].ID); return got.StaffNotified })
+	for _, sm := range h.botMessages(testStaffChat) {
+		if strings.Contains(sm.Text, svetlana.FirstName) || strings.Contains(sm.Text, svetlana.Username) {
+			t.Errorf("staff were told the name: %q", sm.Text)
+		}
 	}
 }
