@@ -15,15 +15,32 @@ import (
 // returns the confirmation message.
 func (h *harness) composePoll() telegramtest.Message {
 	h.t.Helper()
+	return h.composePollWith(pollSpec{})
+}
+
+// pollSpec is what the admin answers with "yes" while composing a poll.
+type pollSpec struct{ multiple, other, notify bool }
+
+// yesNo is the label of the yes or no button.
+func yesNo(yes bool) string {
+	if yes {
+		return ru(locales.PollYesButton)
+	}
+	return ru(locales.PollNoButton)
+}
+
+// composePollWith is composePoll with the yes/no answers of spec.
+func (h *harness) composePollWith(spec pollSpec) telegramtest.Message {
+	h.t.Helper()
 	h.srv.SendText(admin, "/poll")
 	h.waitText(adminID, firstLine(plain(ru(locales.PollAskQuestionKK))))
 	h.ask(admin, "Қай тренинг керек?", "Пришлите варианты")
 	h.ask(admin, "IT\nДизайн\nТілдер", firstLine(plain(ru(locales.PollAskQuestionRU))))
 	h.ask(admin, "Какой тренинг нужен?", "Пришлите варианты")
 	q := h.ask(admin, "IT\nДизайн\nЯзыки", ru(locales.PollAskMultiple))
-	h.press(admin, q, ru(locales.PollNoButton))
+	h.press(admin, q, yesNo(spec.multiple))
 	q = h.waitText(adminID, ru(locales.PollAskOtherOption))
-	h.press(admin, q, ru(locales.PollNoButton))
+	h.press(admin, q, yesNo(spec.other))
 	q = h.waitText(adminID, ru(locales.BroadcastAskTopic))
 	h.press(admin, q, ru(locales.BroadcastAllTopics))
 	q = h.waitText(adminID, ru(locales.BroadcastAskDistrict))
@@ -33,7 +50,7 @@ func (h *harness) composePoll() telegramtest.Message {
 	q = h.waitText(adminID, ru(locales.PollAskClose))
 	h.press(admin, q, "7 дней")
 	q = h.waitText(adminID, ru(locales.PollAskNotify))
-	h.press(admin, q, ru(locales.PollNoButton))
+	h.press(admin, q, yesNo(spec.notify))
 	return h.waitText(adminID, "Получателей")
 }
 
