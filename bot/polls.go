@@ -279,7 +279,31 @@ func (f *polls) handleAnswer(ctx context.Context, r *Request) error {
 		}
 		choice.OtherText = cur.OtherText // flipping another option keeps the text
 	}
+	if err := f.dropOtherWait(ctx, r.ChatID, id); err != nil {
+		return err
+	}
 	return f.record(ctx, r, id, choice, r.Message)
+}
+
+// dropOtherWait ends the chat's wait for the "other" text of poll id, if
+// it has one: a tap after "other" is the newer answer, and the text the
+// person writes next (a thank-you, a question) must not replace it.
+// Another feature's dialogue is left alone.
+func (f *polls) dropOtherWait(ctx context.Context, chatID int64, id uint64) error {
+	conv, err := f.store.Conversation(ctx, chatID)
+	if errors.Is(err, storage.ErrNotFound) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("read dialogue of poll %d: %w", id, err)
+	}
+	if conv.Flow != flowPollOther || conv.Get("poll") != strconv.FormatUint(id, 10) {
+		return nil
+	}
+	if err := f.store.DeleteConversation(ctx, chatID); err != nil {
+		return fmt.Errorf("end the other text of poll %d: %w", id, err)
+	}
+	return nil
 }
 
 // record stores the choice and shows it on msg, the question's message.

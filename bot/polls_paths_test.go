@@ -320,3 +320,23 @@ func TestPoll_SeveralAnswersWithOtherKeepTheTextWhileFlipping(t *testing.T) {
 		t.Fatalf("withdrawn answer still stored: %v", err)
 	}
 }
+
+// A person who taps "other" and then an option instead has answered with
+// the option: the text they write next is not their answer any more.
+func TestPoll_OptionAfterOtherEndsTheWaitForTheText(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, withAdmin(0))
+	aliya := h.subscriber(561, storage.Kazakh, "", storage.TopicEvents)
+	p, qs := h.sendPoll(pollSpec{other: true}, aliya)
+	q := qs[aliya.ID]
+	h.tap(aliya, q, kk(locales.PollOtherButton))
+	h.waitText(aliya.ID, kk(locales.PollAskOther, locales.Data{"Max": storage.MaxPollOtherLen}))
+	h.tap(aliya, q, "IT")
+	h.waitText(aliya.ID, kk(locales.PollYourAnswer, locales.Data{"Answer": "IT"}))
+
+	h.ask(aliya, "рақмет", kk(locales.NotUnderstood))
+	a, err := h.db.PollAnswer(context.Background(), p.ID, aliya.ID)
+	if err != nil || !slices.Equal(a.Options, []int{0}) || a.Other || a.OtherText != "" {
+		t.Fatalf("answer after a later text = %+v, %v; want IT alone", a, err)
+	}
+}
