@@ -249,6 +249,9 @@ func runBot(ctx context.Context, getenv func(string) string, stdout io.Writer, r
 		return err
 	}
 	if n, err := b.SeedEvents(ctx); err != nil {
+		if ctx.Err() != nil {
+			return nil // stopped while starting: a clean stop, as below
+		}
 		return err
 	} else if n > 0 {
 		log.Info("seed events stored", "count", n)

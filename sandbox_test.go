@@ -664,3 +664,35 @@ func (m pageMessage) buttonsWith(prefix string) []string {
 	}
 	return out
 }
+
+// TestSandbox_PersonasAreSubscribed: the young personas but the first hear
+// events and news, each in another district, so an announcement or a poll
+// Асқар sends in the sandbox reaches someone; a second run changes no one's
+// subscription.
+func TestSandbox_PersonasAreSubscribed(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "rehearsal.db")
+	shell := map[string]string{"JASTAR_DB": path}
+	for run := 1; run <= 2; run++ {
+		_, stop := startSandboxWith(t, shell)
+		stop()
+	}
+	db, err := boltdb.Open(path, boltdb.Options{ReadOnly: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	districts := map[string]bool{}
+	for _, id := range []int64{5000002, 5000003, 5000004} {
+		s, err := db.Subscription(context.Background(), id)
+		if err != nil || !s.Active || !s.Has(storage.TopicNews) || !s.Has(storage.TopicEvents) || s.DistrictID == "" {
+			t.Errorf("persona %d: subscription %+v, %v; want events and news in a district", id, s, err)
+		}
+		districts[s.DistrictID] = true
+	}
+	if len(districts) < 2 {
+		t.Errorf("the personas share one district: %v", districts)
+	}
+	if _, err := db.Subscription(context.Background(), 5000001); !errors.Is(err, storage.ErrNotFound) {
+		t.Errorf("Әлия, whom a newcomer meets first, is subscribed (%v): she must be offered it", err)
+	}
+}

@@ -34,6 +34,9 @@ type Store interface {
 	EventRegistrations(ctx context.Context, eventID uint64) ([]storage.Registration, error)
 	CountSubscribers(ctx context.Context) (storage.SubscriberCounts, error)
 	Subscription(ctx context.Context, chatID int64) (storage.Subscription, error)
+	SaveSubscription(ctx context.Context, s storage.Subscription) error
+	User(ctx context.Context, chatID int64) (storage.User, error)
+	SaveUser(ctx context.Context, u storage.User) error
 	Pending(ctx context.Context) ([]storage.RawUpdate, error)
 	Done(ctx context.Context, updateIDs []int, now time.Time) error
 	ForgetHandled(ctx context.Context, cutoff time.Time) (int, error)
@@ -264,9 +267,47 @@ func (c Command) prepareDB(ctx context.Context, path string, withPeople bool, no
 	if err := rehearsal.StoreEvents(ctx, db, now, cat, chats[1:], rem); err != nil {
 		return err
 	}
+	if err := subscribePersonas(ctx, db, cat, young[1:], now); err != nil {
+		return err
+	}
 	// The last (Светлана) holds an anonymous booking of the psychologist.
 	last := young[len(young)-1]
 	return rehearsal.StoreAnonymousBooking(ctx, db, now, cat, last.ID, storage.Lang(last.Lang), rem)
+}
+
+// subscribePersonas subscribes the young personas but the first to events
+// and news, each in another district, so an announcement or a poll that
+// Асқар sends in the sandbox reaches someone, and its results have
+// districts to show. A persona who has a subscription (an earlier run,
+// or their own choice) keeps it.
+func subscribePersonas(ctx context.Context, db Store, cat *catalog.Catalog, people []Persona, now time.Time) error {
+	districts := cat.ListedDistricts()
+	for i, p := range people {
+		if _, err := db.Subscription(ctx, p.ID); err == nil {
+			continue
+		} else if !errors.Is(err, storage.ErrNotFound) {
+			return fmt.Errorf("sandbox: subscription of %d: %w", p.ID, err)
+		}
+		lang := storage.Lang(p.Lang)
+		if _, err := db.User(ctx, p.ID); errors.Is(err, storage.ErrNotFound) {
+			u := storage.User{ChatID: p.ID, Lang: lang, LangSet: true, FirstName: p.Name, Active: true,
+				SubscriptionOffered: true, CreatedAt: now, UpdatedAt: now}
+			if err := db.SaveUser(ctx, u); err != nil {
+				return fmt.Errorf("sandbox: persona %d: %w", p.ID, err)
+			}
+		} else if err != nil {
+			return fmt.Errorf("sandbox: persona %d: %w", p.ID, err)
+		}
+		sub := storage.Subscription{ChatID: p.ID, Topics: []storage.Topic{storage.TopicEvents, storage.TopicNews},
+			Lang: lang, Active: true, UpdatedAt: now}
+		if len(districts) > 0 {
+			sub.DistrictID = districts[i%len(districts)].ID
+		}
+		if err := db.SaveSubscription(ctx, sub); err != nil {
+			return fmt.Errorf("sandbox: subscribe %d: %w", p.ID, err)
+		}
+	}
+	return nil
 }
 
 // refuseOtherPeople looks into an existing file read-only, so a file it
