@@ -24,6 +24,7 @@ import (
 
 	"jastar/bot/config"
 	"jastar/bot/rehearsal"
+	"jastar/bot/sandbox"
 	"jastar/locales"
 	"jastar/storage"
 	"jastar/storage/boltdb"
@@ -70,6 +71,51 @@ func TestSandbox_Browser(t *testing.T) {
 		p.waitText("private", "Язык изменён: русский"), p.openStaffGroup())
 	p.step("phone-staff-tab", p.phone(), p.pressTab("staff"), p.waitVisible("#messages-staff"))
 	p.step("phone-chat-tab", p.pressTab("private"), p.waitVisible("#messages-private"))
+}
+
+// TestSandbox_StaffClosesTime drives the staff side of issue 16 in
+// headless Chromium on a fixed Tuesday, so tomorrow is a working day: Әлия
+// books a psychologist at Karasai tomorrow afternoon; Гүлнар, the staff
+// persona, sets her center's phone with /mycenter and closes tomorrow
+// afternoon for psychology with /close; Әлия is told, with three rebooking
+// buttons, and the first one books her. Every step writes a screenshot to
+// $JASTAR_SCREENSHOTS; README's bot/sandbox/testdata/staff.png is the one of
+// step "aliya-cancelled" (on a phone-sized screen).
+func TestSandbox_StaffClosesTime(t *testing.T) {
+	if testing.Short() {
+		t.Skip("drives a browser; skipped with -short")
+	}
+	chrome := findChromium(t)
+	url, _ := startSandboxWith(t, nil, "-now", "2027-06-15 10:00")
+	p := newPage(t, chrome, url)
+	const karasai = "Қарасай ауданының жастар ресурстық орталығы"
+
+	p.step("aliya", p.waitVisible("#picker"), p.pickPersona(5000001), p.pressStart(), p.waitText("private", "Сәлем, Әлия!"))
+	p.step("aliya-book-type", p.pressKey("private", "Кеңеске жазылу"), p.waitText("private", "Қандай кеңес керек?"),
+		p.pressInline("private", "Психолог"), p.waitText("private", "Қай жерде ыңғайлы?"))
+	p.step("aliya-book-center", p.pressInline("private", karasai), p.waitText("private", "Күнді таңдаңыз"))
+	p.step("aliya-book-tomorrow", p.pressInline("private", "16 маусым"), p.waitText("private", "Уақытты таңдаңыз"))
+	p.step("aliya-book-afternoon", p.pressInline("private", "14:00"), p.waitText("private", "атыңызды көрсетуге бола ма?"))
+	p.step("aliya-book-named", p.pressInline("private", "Иә, болады"), p.waitSelectorText("#keyboard-private button", "Өткізіп жіберу"))
+	p.step("aliya-booked", p.pressKey("private", "Өткізіп жіберу"), p.pressInline("private", "Растау"),
+		p.waitText("private", "Сіз жазылдыңыз!"))
+
+	p.step("gulnar", p.switchPersona(sandbox.StaffID), p.send("private", "/mycenter"), p.waitText("private", "Қай орталықтың карточкасы?"))
+	p.step("gulnar-card", p.pressInline("private", karasai), p.waitText("private", "Не өзгертеміз?"))
+	p.step("gulnar-phone", p.pressInline("private", "📞 Телефон"), p.waitText("private", "Орталықтың телефон нөмірін жазыңыз"),
+		p.send("private", "+7 701 234 56 78"), p.waitLastText("private", "Телефон: +7 701 234 56 78"))
+	p.step("gulnar-close-type", p.send("private", "/close"), p.waitText("private", "Қай орталық?"),
+		p.pressInline("private", karasai), p.waitText("private", "Қай кеңесті жабасыз?"))
+	p.step("gulnar-close-day", p.pressInline("private", "Психолог"), p.waitText("private", "Қай күні?"),
+		p.pressInline("private", "Ертең"), p.waitText("private", "Күні бойы ма"))
+	p.step("gulnar-close-reason", p.pressInline("private", "Түстен кейін"), p.waitText("private", "Себебі қандай?"))
+	p.step("gulnar-preview", p.pressInline("private", "Маман оқуда"), p.waitLastText("private", "Тексеріңіз"), p.waitLastText("private", "Әлия"),
+		p.waitSelectorText("#messages-private .inline button", "🔒 Жабу"))
+	p.step("gulnar-closed", p.pressInline("private", "🔒 Жабу"), p.waitLastText("private", "Уақыт жабылды"))
+
+	p.step("aliya-cancelled", p.phone(), p.switchPersona(5000001), p.waitLastText("private", "Кеңесіңіз өтпейді"),
+		p.waitLastText("private", "маман оқуда"), p.waitLastText("private", "бір басумен жазыласыз"), p.rebookButtons(3))
+	p.step("aliya-rebooked", p.pressFirstInline("private"), p.waitLastText("private", "Сіз жазылдыңыз!"))
 }
 
 // findChromium returns a Chromium or Chrome binary, or skips the test: CI
@@ -252,6 +298,13 @@ func (p *page) waitText(pane, text string) chromedp.Action[chromedp.Void] {
 	return until(fmt.Sprintf(`[...document.querySelectorAll('#messages-%s .bubble')].some(b => b.innerText.includes(%s))`, pane, js(text)))
 }
 
+// waitLastText waits until the bot's newest message in the pane shows
+// text: unlike waitText, an older message with the same words (an earlier
+// booking's confirmation) does not count.
+func (p *page) waitLastText(pane, text string) chromedp.Action[chromedp.Void] {
+	return until(fmt.Sprintf(`(() => { const b = [...document.querySelectorAll('#messages-%s .msg:not(.own) .bubble')].pop(); return !!b && b.innerText.includes(%s); })()`, pane, js(text)))
+}
+
 // waitSelectorText waits until an element matching sel shows text.
 func (p *page) waitSelectorText(sel, text string) chromedp.Action[chromedp.Void] {
 	return until(fmt.Sprintf(`[...document.querySelectorAll(%s)].some(e => !e.closest('[hidden]') && e.textContent.includes(%s))`, js(sel), js(text)))
@@ -280,6 +333,18 @@ func (p *page) pageLanguage(lang string) chromedp.Action[chromedp.Void] {
 		chromedp.Evaluate[chromedp.Void](fmt.Sprintf(`setTimeout(() => { const s = document.getElementById('page-lang'); s.value = %s; s.dispatchEvent(new Event('change')); }, 50)`, js(lang))),
 		chromedp.WaitVisible(chromedp.CSS(fmt.Sprintf(`html[lang=%s] #staff-toggle`, js(lang)))),
 	)
+}
+
+// switchPersona picks another persona with the switch in the page's
+// header, as someone rehearsing both sides would.
+func (p *page) switchPersona(id int64) chromedp.Action[chromedp.Void] {
+	return chromedp.Evaluate[chromedp.Void](fmt.Sprintf(`(() => { const s = document.getElementById('persona'); s.value = %s; s.dispatchEvent(new Event('change')); })()`, js(strconv.FormatInt(id, 10))))
+}
+
+// rebookButtons waits until the newest inline keyboard of the private pane
+// has n buttons.
+func (p *page) rebookButtons(n int) chromedp.Action[chromedp.Void] {
+	return until(fmt.Sprintf(`(() => { const k = [...document.querySelectorAll('#messages-private .inline')].pop(); return !!k && k.querySelectorAll('button').length === %d; })()`, n))
 }
 
 func (p *page) openStaffGroup() chromedp.Action[chromedp.Void] {
