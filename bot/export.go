@@ -12,6 +12,7 @@ import (
 
 	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
 
+	"jastar/bot/report"
 	"jastar/locales"
 	"jastar/storage"
 	"jastar/storage/catalog"
@@ -152,7 +153,7 @@ func WriteBookingsCSV(w io.Writer, list []storage.Booking, cat *catalog.Catalog,
 			bk.CreatedAt.In(loc).Format("02.01.2006 15:04"), cancelReasonText(l, bk),
 		}
 		for i := range row {
-			row[i] = csvSafe(row[i])
+			row[i] = report.CSVSafe(row[i])
 		}
 		if err := cw.Write(row); err != nil {
 			return err
@@ -178,20 +179,4 @@ func cancelReasonText(l *locales.Localizer, bk storage.Booking) string {
 		}
 	}
 	return bk.CancelReason
-}
-
-// csvSafe defuses formula injection: a spreadsheet runs a cell that starts
-// with = + - @ (or a tab or carriage return, which some strip first) as a
-// formula, and names are typed by anyone. A leading apostrophe makes it
-// text. (OWASP, "CSV Injection".) Phones "+7..." get it too, which keeps
-// Excel from turning them into numbers.
-func csvSafe(s string) string {
-	if s == "" {
-		return s
-	}
-	switch s[0] {
-	case '=', '+', '-', '@', '\t', '\r':
-		return "'" + s
-	}
-	return s
 }

@@ -127,19 +127,20 @@ func WritePollCSV(w io.Writer, p storage.Poll, res storage.PollResults, l PollLa
 	return cw.Error()
 }
 
-// safeRow defuses formula injection in every cell (csvSafe).
+// safeRow defuses formula injection in every cell (CSVSafe).
 func safeRow(row []string) []string {
 	for i := range row {
-		row[i] = csvSafe(row[i])
+		row[i] = CSVSafe(row[i])
 	}
 	return row
 }
 
-// csvSafe defuses formula injection, as bot/export.go's does: a
-// spreadsheet runs a cell that starts with = + - @ (or a tab or carriage
-// return) as a formula, and the "other" text is typed by anyone. A leading
-// apostrophe makes it text. (OWASP, "CSV Injection".)
-func csvSafe(s string) string {
+// CSVSafe defuses formula injection in a CSV cell: a spreadsheet runs a
+// cell that starts with = + - @ (or a tab or carriage return, which some
+// strip first) as a formula, and names and answers are typed by anyone. A
+// leading apostrophe makes it text (OWASP, "CSV Injection"). Phones
+// "+7..." get it too, which keeps Excel from turning them into numbers.
+func CSVSafe(s string) string {
 	if s == "" {
 		return s
 	}
