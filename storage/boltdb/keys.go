@@ -148,9 +148,12 @@ package boltdb
 // broadcast no longer needs them.
 
 import (
+	"bytes"
 	"encoding/binary"
 	"slices"
 	"time"
+
+	bolt "go.etcd.io/bbolt"
 
 	"jastar/storage"
 )
@@ -451,3 +454,15 @@ func pollChatKey(chatID int64, pollID uint64) []byte {
 
 // pollAnonKey is a poll_answers_anon key.
 func pollAnonKey(pollID, seq uint64) []byte { return compositeKey(encodeUint(pollID), encodeUint(seq)) }
+
+// keysWithPrefix copies the keys of b that start with prefix, in order, to
+// delete or move them after the walk: bbolt's cursor must not see the bucket
+// change under it, and its bytes are valid only inside the transaction.
+func keysWithPrefix(b *bolt.Bucket, prefix []byte) [][]byte {
+	var keys [][]byte
+	c := b.Cursor()
+	for k, _ := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, _ = c.Next() {
+		keys = append(keys, append([]byte(nil), k...))
+	}
+	return keys
+}

@@ -727,11 +727,7 @@ func (db *DB) PollAnswersOf(ctx context.Context, chatID int64) ([]storage.Answer
 func unlinkPollAnswers(tx *bolt.Tx, chatID int64) (int, error) {
 	prefix := encodeChatID(chatID)
 	byChat := tx.Bucket(bucketPollAnswersByChat)
-	var keys [][]byte
-	c := byChat.Cursor()
-	for k, _ := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, _ = c.Next() {
-		keys = append(keys, append([]byte(nil), k...))
-	}
+	keys := keysWithPrefix(byChat, prefix)
 	answers, anon := tx.Bucket(bucketPollAnswers), tx.Bucket(bucketPollAnswersAnon)
 	n := 0
 	for _, k := range keys {

@@ -143,11 +143,7 @@ func (db *DB) Forget(ctx context.Context, chatID int64) (storage.ForgetReport, e
 func anonymiseBookings(tx *bolt.Tx, chatID int64) (int, error) {
 	prefix := encodeChatID(chatID)
 	byChat := tx.Bucket(bucketBookingsByChat)
-	var keys [][]byte
-	c := byChat.Cursor()
-	for k, _ := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, _ = c.Next() {
-		keys = append(keys, append([]byte(nil), k...))
-	}
+	keys := keysWithPrefix(byChat, prefix)
 	for _, k := range keys {
 		id := decodeUint(k[16:24])
 		b, err := getBooking(tx, id)
@@ -289,11 +285,7 @@ func updateConcerns(raw []byte, id int64) bool {
 func deleteRegistrationsOf(tx *bolt.Tx, chatID int64) (int, error) {
 	prefix := encodeChatID(chatID)
 	byChat := tx.Bucket(bucketRegistrationsByChat)
-	var keys [][]byte
-	c := byChat.Cursor()
-	for k, _ := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, _ = c.Next() {
-		keys = append(keys, append([]byte(nil), k...))
-	}
+	keys := keysWithPrefix(byChat, prefix)
 	for _, k := range keys {
 		if err := tx.Bucket(bucketRegistrations).Delete(registrationKey(decodeUint(k[8:16]), chatID)); err != nil {
 			return 0, err
@@ -371,11 +363,7 @@ func (db *DB) DeliveriesOf(ctx context.Context, chatID int64) ([]storage.Deliver
 func deleteDeliveriesOf(tx *bolt.Tx, chatID int64) (int, error) {
 	prefix := encodeChatID(chatID)
 	byChat := tx.Bucket(bucketDeliveriesByChat)
-	var keys [][]byte
-	c := byChat.Cursor()
-	for k, _ := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, _ = c.Next() {
-		keys = append(keys, append([]byte(nil), k...))
-	}
+	keys := keysWithPrefix(byChat, prefix)
 	deliveries := tx.Bucket(bucketDeliveries)
 	n := 0
 	for _, k := range keys {
