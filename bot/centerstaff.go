@@ -3,6 +3,7 @@ package bot
 import (
 	"context"
 	"errors"
+	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
 	"slices"
 	"time"
 
@@ -80,6 +81,30 @@ func (k kit) dialogue(ctx context.Context, st dialogueStore, r *Request, flow, t
 func (k kit) save(ctx context.Context, st dialogueStore, conv storage.Conversation) error {
 	conv.UpdatedAt = k.now()
 	return st.SaveConversation(ctx, conv)
+}
+
+// beginAtCenter opens a staff dialogue of flow at step for one center
+// (from a button on its card: cb:<center>), after checking the presser
+// runs it, and sends its first question, drawn by render. centerKey is
+// where the dialogue keeps the center; action names it in the refusal's
+// log line.
+func (k kit) beginAtCenter(ctx context.Context, st dialogueStore, r *Request, flow, step, centerKey, action string,
+	render func(*locales.Localizer, *catalog.Catalog, storage.Conversation) (string, *tgbotapi.InlineKeyboardMarkup)) error {
+	cat := k.catalog()
+	center := r.Data.Arg(0)
+	if !k.runs(cat, fromID(r), center) {
+		return k.refuseCenter(ctx, r, center, action)
+	}
+	conv := storage.Conversation{ChatID: r.ChatID, Flow: flow, Step: step}
+	conv.Set(keyToken, newToken())
+	conv.Set(centerKey, center)
+	if err := k.save(ctx, st, conv); err != nil {
+		return err
+	}
+	k.tx.answer(ctx, r, "")
+	text, kb := render(r.L, cat, conv)
+	_, err := k.tx.sendText(ctx, r.ChatID, text, kb)
+	return err
 }
 
 // localDay is the calendar day of t in the catalog's zone.

@@ -120,21 +120,7 @@ func (f *closures) handleClose(ctx context.Context, r *Request) error {
 
 // handleBegin: clb:<center>, "close time" on the card editor.
 func (f *closures) handleBegin(ctx context.Context, r *Request) error {
-	cat := f.catalog()
-	center := r.Data.Arg(0)
-	if !f.runs(cat, fromID(r), center) {
-		return f.refuseCenter(ctx, r, center, "close")
-	}
-	conv := storage.Conversation{ChatID: r.ChatID, Flow: flowClose, Step: stepCloseType}
-	conv.Set(keyToken, newToken())
-	conv.Set(keyCloseCenter, center)
-	if err := f.save(ctx, f.store, conv); err != nil {
-		return err
-	}
-	f.tx.answer(ctx, r, "")
-	text, kb := f.render(r.L, cat, conv)
-	_, err := f.tx.sendText(ctx, r.ChatID, text, kb)
-	return err
+	return f.beginAtCenter(ctx, f.store, r, flowClose, stepCloseType, keyCloseCenter, "close", f.render)
 }
 
 // handleStep: cls:<tok>:<op>[:<arg>], every button of the dialogue.

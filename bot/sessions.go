@@ -112,21 +112,7 @@ func (f *sessions) list(ctx context.Context, l *locales.Localizer, cat *catalog.
 
 // handleAdd: xsa:<center>, start adding a session.
 func (f *sessions) handleAdd(ctx context.Context, r *Request) error {
-	cat := f.catalog()
-	centerID := r.Data.Arg(0)
-	if !f.runs(cat, fromID(r), centerID) {
-		return f.refuseCenter(ctx, r, centerID, "add session")
-	}
-	conv := storage.Conversation{ChatID: r.ChatID, Flow: flowSession, Step: stepSessionType}
-	conv.Set(keyToken, newToken())
-	conv.Set(keySessionCenter, centerID)
-	if err := f.save(ctx, f.store, conv); err != nil {
-		return err
-	}
-	f.tx.answer(ctx, r, "")
-	text, kb := f.render(r.L, cat, conv)
-	_, err := f.tx.sendText(ctx, r.ChatID, text, kb)
-	return err
+	return f.beginAtCenter(ctx, f.store, r, flowSession, stepSessionType, keySessionCenter, "add session", f.render)
 }
 
 // handleStep: xsd:<tok>:<op>[:<arg>], the buttons of the adding dialogue:
