@@ -59,7 +59,7 @@ func TestCallbacks_AuthorityComesFromThePresser(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	tok := conv.Get(keyToken)
+	tok := conv.Token
 	asked := strconv.FormatInt(clock.Now().Unix(), 36)
 	before := h.chatState(victim.ID)
 	list := ":" + listAll + ":" + noID + ":0"
@@ -93,7 +93,7 @@ func TestCallbacks_AuthorityComesFromThePresser(t *testing.T) {
 	if mine, _ := h.db.BookingsOf(ctx, victim.ID, clock.Now()); len(mine) != 1 {
 		t.Errorf("the victim's upcoming bookings = %+v, want only the one they made", mine)
 	}
-	if got, err := h.db.Conversation(ctx, victim.ID); err != nil || got.Flow != flowBook || got.Step != stepSummary || got.Get(keyToken) != tok {
+	if got, err := h.db.Conversation(ctx, victim.ID); err != nil || got.Flow != flowBook || got.Step != stepSummary || got.Token != tok {
 		t.Errorf("the victim's dialogue = %+v, %v; want it at the summary, untouched", got, err)
 	}
 	if _, err := h.db.Feedback(ctx, attended.ID); !errors.Is(err, storage.ErrNotFound) {

@@ -38,7 +38,6 @@ const (
 
 // Keys of the dialogue's collected data.
 const (
-	keyToken   = storage.TokenKey
 	keyType    = "type"
 	keyCenter  = "center"
 	keyDay     = "day"  // yyyymmdd
@@ -95,7 +94,7 @@ func (b *Bot) startBooking(ctx context.Context, r *Request, atCenter string) err
 		return err
 	}
 	conv := storage.Conversation{ChatID: r.ChatID, Flow: flowBook, Step: stepType, UpdatedAt: now}
-	conv.Set(keyToken, newToken())
+	conv.Token = newToken()
 	if atCenter != "" {
 		conv.Set(keyAtCenter, atCenter)
 		conv.Set(keyCenter, atCenter)
@@ -170,7 +169,7 @@ func (b *Bot) bookDialogue(ctx context.Context, r *Request) (storage.Conversatio
 		err = nil
 	}
 	switch {
-	case errors.Is(err, storage.ErrNotFound) || (err == nil && (conv.Flow != flowBook || conv.Get(keyToken) != r.Data.Arg(0))):
+	case errors.Is(err, storage.ErrNotFound) || (err == nil && (conv.Flow != flowBook || conv.Token != r.Data.Arg(0))):
 		b.answer(ctx, r, r.L.T(locales.BookStale))
 		return conv, false, nil
 	case err != nil:
@@ -618,7 +617,7 @@ func (b *Bot) offerNearest(ctx context.Context, r *Request, conv storage.Convers
 	if err := b.store.SaveConversation(ctx, conv); err != nil {
 		return err
 	}
-	tok := conv.Get(keyToken)
+	tok := conv.Token
 	near := o.from(lost, 6)
 	if len(near) == 0 {
 		near = o.from(time.Time{}, 6)
@@ -641,7 +640,7 @@ func (b *Bot) offerNearest(ctx context.Context, r *Request, conv storage.Convers
 
 // navRow is the "back" and "cancel" row of a step.
 func (b *Bot) navRow(l *locales.Localizer, conv storage.Conversation, back string) []tgbotapi.InlineKeyboardButton {
-	tok := conv.Get(keyToken)
+	tok := conv.Token
 	quit := button(l.T(locales.ButtonCancel), cbBookQuit, tok)
 	if back == "" {
 		return tgbotapi.NewInlineKeyboardRow(quit)
@@ -696,7 +695,7 @@ func typeLabel(l *locales.Localizer, t catalog.ConsultationType) string {
 // renderBookStep renders the dialogue's current step.
 func (b *Bot) renderBookStep(ctx context.Context, r *Request, conv storage.Conversation) (string, *tgbotapi.InlineKeyboardMarkup, error) {
 	l := r.L
-	tok := conv.Get(keyToken)
+	tok := conv.Token
 	loc := b.cfg.Location
 	var rows [][]tgbotapi.InlineKeyboardButton
 	kb := func() *tgbotapi.InlineKeyboardMarkup {

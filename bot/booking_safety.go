@@ -60,7 +60,7 @@ func (b *Bot) hidesName(conv storage.Conversation) bool {
 // renderAnonStep is stepAnon: the question, the two answers, back to the
 // times and cancel.
 func (b *Bot) renderAnonStep(l *locales.Localizer, conv storage.Conversation) (string, *tgbotapi.InlineKeyboardMarkup) {
-	tok := conv.Get(keyToken)
+	tok := conv.Token
 	kb := tgbotapi.NewInlineKeyboardMarkup(
 		tgbotapi.NewInlineKeyboardRow(button(l.T(locales.AnonymousShowName), cbBookAnon, tok, anonShow)),
 		tgbotapi.NewInlineKeyboardRow(button(l.T(locales.AnonymousHideName), cbBookAnon, tok, anonHide)),
@@ -236,7 +236,7 @@ func (b *Bot) bookSoonest(ctx context.Context, r *Request, typeID string) (bool,
 		return false, err
 	}
 	conv := storage.Conversation{ChatID: r.ChatID, Flow: flowBook, Step: stepTime, UpdatedAt: now}
-	conv.Set(keyToken, newToken())
+	conv.Token = newToken()
 	conv.Set(keyType, typeID)
 	conv.Set(keyCenter, center.ID)
 	conv.Set(keyDay, dayArg(catalog.DateOf(first.Start.In(b.cfg.Location))))

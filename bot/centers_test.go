@@ -164,8 +164,12 @@ func TestCenters_LocationDuringDialogue(t *testing.T) {
 	})
 	t.Run("feedback comment", func(t *testing.T) {
 		u := h.person(1152, storage.Kazakh)
-		conv := storage.Conversation{ChatID: u.ID, Flow: flowFeedback, Step: stepComment, UpdatedAt: clock.Now()}
-		conv.Set(keyFeedbackBook, "1")
+		d := newDialogue[feedbackState](u.ID, flowFeedback, stepComment, clock.Now())
+		d.State.BookingID = 1
+		conv, err := d.stored(clock.Now())
+		if err != nil {
+			t.Fatal(err)
+		}
 		if err := h.db.SaveConversation(ctx, conv); err != nil {
 			t.Fatal(err)
 		}

@@ -67,7 +67,7 @@ type dialogueStore interface {
 // it is idle past the TTL.
 func (k kit) dialogue(ctx context.Context, st dialogueStore, r *Request, flow, tok string) (storage.Conversation, bool, error) {
 	conv, err := st.Conversation(ctx, r.ChatID)
-	if errors.Is(err, storage.ErrNotFound) || (err == nil && (conv.Flow != flow || conv.Get(keyToken) != tok || k.now().Sub(conv.UpdatedAt) > k.cfg.DialogTTL)) {
+	if errors.Is(err, storage.ErrNotFound) || (err == nil && (conv.Flow != flow || conv.Token != tok || k.now().Sub(conv.UpdatedAt) > k.cfg.DialogTTL)) {
 		k.tx.answer(ctx, r, r.L.T(locales.StaffStepStale))
 		return conv, false, nil
 	}
@@ -96,7 +96,7 @@ func (k kit) beginAtCenter(ctx context.Context, st dialogueStore, r *Request, fl
 		return k.refuseCenter(ctx, r, center, action)
 	}
 	conv := storage.Conversation{ChatID: r.ChatID, Flow: flow, Step: step}
-	conv.Set(keyToken, newToken())
+	conv.Token = newToken()
 	conv.Set(centerKey, center)
 	if err := k.save(ctx, st, conv); err != nil {
 		return err

@@ -106,7 +106,7 @@ func (f *closures) handleClose(ctx context.Context, r *Request) error {
 		return f.refuseCenter(ctx, r, "", "close")
 	}
 	conv := storage.Conversation{ChatID: r.ChatID, Flow: flowClose, Step: stepCloseType}
-	conv.Set(keyToken, newToken())
+	conv.Token = newToken()
 	if len(centers) == 1 {
 		conv.Set(keyCloseCenter, centers[0].ID)
 	}
@@ -312,7 +312,7 @@ func closureOf(conv storage.Conversation, by int64) storage.Closure {
 
 // render is the text and buttons of the dialogue's current step.
 func (f *closures) render(l *locales.Localizer, cat *catalog.Catalog, conv storage.Conversation) (string, *tgbotapi.InlineKeyboardMarkup) {
-	tok := conv.Get(keyToken)
+	tok := conv.Token
 	quit := tgbotapi.NewInlineKeyboardRow(button(l.T(locales.ButtonCancel), cbClose, tok, "q"))
 	center, ok := cat.Center(conv.Get(keyCloseCenter))
 	var rows [][]tgbotapi.InlineKeyboardButton
@@ -479,7 +479,7 @@ func (f *closures) preview(ctx context.Context, r *Request, cat *catalog.Catalog
 	center, _ := cat.Center(c.CenterID)
 	d := closeHead(r.L, cat, center, conv)
 	d["Text"] = touchedText(r.L, cat, touched, f.desk.staffWho)
-	tok := conv.Get(keyToken)
+	tok := conv.Token
 	kb := tgbotapi.NewInlineKeyboardMarkup(
 		tgbotapi.NewInlineKeyboardRow(button(r.L.T(locales.CloseConfirm), cbClose, tok, "ok")),
 		tgbotapi.NewInlineKeyboardRow(button(r.L.T(locales.ButtonCancel), cbClose, tok, "q")),

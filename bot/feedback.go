@@ -16,10 +16,14 @@ import (
 
 // The feedback dialogue: after the rating, one optional comment.
 const (
-	flowFeedback    = "feedback"
-	stepComment     = "comment"
-	keyFeedbackBook = "booking"
+	flowFeedback = "feedback"
+	stepComment  = "comment"
 )
+
+// feedbackState is what the comment step keeps: the booking rated.
+type feedbackState struct {
+	BookingID uint64 `json:"booking"`
+}
 
 // askFeedback sends "how was it?" with 1–5 buttons. The reminder that
 // triggers it is written once, with the attended mark, and claimed before
@@ -75,8 +79,12 @@ func (b *Bot) handleFeedbackRate(ctx context.Context, r *Request) error {
 	if err != nil {
 		return err
 	}
-	conv := storage.Conversation{ChatID: r.ChatID, Flow: flowFeedback, Step: stepComment, UpdatedAt: b.now()}
-	conv.Set(keyFeedbackBook, strconv.FormatUint(bk.ID, 10))
+	d := newDialogue[feedbackState](r.ChatID, flowFeedback, stepComment, b.now())
+	d.State.BookingID = bk.ID
+	conv, err := d.stored(b.now())
+	if err != nil {
+		return err
+	}
 	if err := b.store.SaveConversation(ctx, conv); err != nil {
 		return err
 	}
@@ -123,7 +131,10 @@ func (b *Bot) endFeedback(ctx context.Context, chatID int64, bookingID uint64) e
 	if err != nil {
 		return err
 	}
-	if conv.Flow != flowFeedback || conv.Get(keyFeedbackBook) != strconv.FormatUint(bookingID, 10) {
+	if conv.Flow != flowFeedback {
+		return nil
+	}
+	if d, err := dialogueOf[feedbackState](conv); err == nil && d.State.BookingID != bookingID {
 		return nil
 	}
 	return b.store.DeleteConversation(ctx, chatID)
@@ -143,11 +154,11 @@ func (b *Bot) handleFeedbackStep(ctx context.Context, r *Request, conv storage.C
 		_, err := b.reply(ctx, r, r.L.T(locales.FeedbackThanks), b.mainMenu(r.L))
 		return err
 	}
-	id, err := strconv.ParseUint(conv.Get(keyFeedbackBook), 10, 64)
-	if err != nil {
+	d, err := dialogueOf[feedbackState](conv)
+	if err != nil || d.State.BookingID == 0 {
 		return b.store.DeleteConversation(ctx, r.ChatID)
 	}
-	err = b.store.SaveFeedbackComment(ctx, id, text)
+	err = b.store.SaveFeedbackComment(ctx, d.State.BookingID, text)
 	if err != nil && !errors.Is(err, storage.ErrConflict) {
 		return err
 	}

@@ -137,7 +137,7 @@ func (b *Bot) handleMyMove(ctx context.Context, r *Request) error {
 		return err
 	}
 	conv := storage.Conversation{ChatID: r.ChatID, Flow: flowBook, Step: stepDay, UpdatedAt: b.now()}
-	conv.Set(keyToken, newToken())
+	conv.Token = newToken()
 	conv.Set(keyType, bk.TypeID)
 	conv.Set(keyCenter, bk.CenterID)
 	conv.Set(keyResched, strconv.FormatUint(bk.ID, 10))

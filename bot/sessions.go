@@ -192,7 +192,7 @@ func (f *sessions) handleHoursStep(ctx context.Context, r *Request, conv storage
 
 // render is the text and buttons of the dialogue's step.
 func (f *sessions) render(l *locales.Localizer, cat *catalog.Catalog, conv storage.Conversation) (string, *tgbotapi.InlineKeyboardMarkup) {
-	tok := conv.Get(keyToken)
+	tok := conv.Token
 	center, _ := cat.Center(conv.Get(keySessionCenter))
 	d := locales.Data{"Center": esc(center.Name.In(l.Lang())), "Type": esc(typeName(l, cat, conv.Get(keySessionType))), "When": ""}
 	loc := cat.Location()

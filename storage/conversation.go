@@ -11,18 +11,23 @@ import (
 // sees none; a caller that wants to explain a late answer tests for it.
 var ErrDialogExpired = fmt.Errorf("dialogue expired: %w", ErrNotFound)
 
-// TokenKey is the Data key of a dialogue's token, the value its buttons
-// carry. An expired dialogue keeps only this of its data, so a late press
-// on one of its buttons can be told "expired" rather than "stale".
-const TokenKey = "tok"
-
 // Conversation is the state of a multi-step dialogue in one chat: which flow,
 // which step, and what has been collected so far. It lives in the database so
 // a restart in the middle of a dialogue loses nothing.
 type Conversation struct {
-	ChatID    int64
-	Flow      string
-	Step      string
+	ChatID int64
+	Flow   string
+	Step   string
+	// Token names this one dialogue: its buttons carry it, so a button of
+	// a finished dialogue is refused. An expired dialogue keeps its flow
+	// and token only, so a late press can be told "expired" rather than
+	// "stale".
+	Token string
+	// State is what the flow has collected so far, encoded by the flow
+	// itself (the bot keeps a typed struct per flow); storage keeps it as
+	// it is given.
+	State []byte
+	// Data is the former untyped state, kept while flows move to State.
 	Data      map[string]string
 	UpdatedAt time.Time
 }

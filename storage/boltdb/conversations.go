@@ -17,6 +17,8 @@ import (
 type conversationRecord struct {
 	Flow      string            `json:"flow"`
 	Step      string            `json:"step"`
+	Token     string            `json:"token,omitempty"`
+	State     json.RawMessage   `json:"state,omitempty"`
 	Data      map[string]string `json:"data,omitempty"`
 	UpdatedAt time.Time         `json:"updated_at"`
 	Expired   bool              `json:"expired,omitempty"`
@@ -31,6 +33,19 @@ func (r conversationRecord) index(tx *bolt.Tx) *bolt.Bucket {
 	return tx.Bucket(bucketConversationsByUpdated)
 }
 
+// legacyTokenKey is where records written before the token had its own
+// field keep it, in the untyped data.
+const legacyTokenKey = "tok"
+
+// token is the dialogue's token, from its field or, in a record written
+// before the field existed, from its data.
+func (r conversationRecord) token() string {
+	if r.Token != "" {
+		return r.Token
+	}
+	return r.Data[legacyTokenKey]
+}
+
 func isNotFound(err error) bool { return errors.Is(err, storage.ErrNotFound) }
 
 // Conversation implements storage.ConversationStore. An expired dialogue
@@ -41,7 +56,7 @@ func (db *DB) Conversation(ctx context.Context, chatID int64) (storage.Conversat
 		if err != nil {
 			return storage.Conversation{}, err
 		}
-		c := storage.Conversation{ChatID: chatID, Flow: r.Flow, Step: r.Step, Data: r.Data, UpdatedAt: r.UpdatedAt}
+		c := storage.Conversation{ChatID: chatID, Flow: r.Flow, Step: r.Step, Token: r.token(), State: r.State, Data: r.Data, UpdatedAt: r.UpdatedAt}
 		if r.Expired {
 			return c, fmt.Errorf("conversation %d: %w", chatID, storage.ErrDialogExpired)
 		}
@@ -54,7 +69,7 @@ func (db *DB) SaveConversation(ctx context.Context, c storage.Conversation) erro
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	raw, err := json.Marshal(conversationRecord{Flow: c.Flow, Step: c.Step, Data: c.Data, UpdatedAt: c.UpdatedAt.UTC()})
+	raw, err := json.Marshal(conversationRecord{Flow: c.Flow, Step: c.Step, Token: c.Token, State: c.State, Data: c.Data, UpdatedAt: c.UpdatedAt.UTC()})
 	if err != nil {
 		return fmt.Errorf("encode conversation %d: %w", c.ChatID, err)
 	}
@@ -132,11 +147,7 @@ func expireConversation(tx *bolt.Tx, k []byte) error {
 		// Unreadable: nothing worth keeping to explain.
 		return convs.Delete(k[8:])
 	}
-	tok, hasTok := r.Data[storage.TokenKey]
-	r.Expired, r.Data = true, nil
-	if hasTok {
-		r.Data = map[string]string{storage.TokenKey: tok}
-	}
+	r.Token, r.Expired, r.State, r.Data = r.token(), true, nil, nil
 	raw, err := json.Marshal(r)
 	if err != nil {
 		return fmt.Errorf("encode expired conversation %d: %w", decodeChatID(k[8:]), err)

@@ -19,9 +19,7 @@ func TestConversations_ExpiredKeepsTokenForADay(t *testing.T) {
 	ctx := context.Background()
 	db, path := openTemp(t)
 	base := time.Date(2026, 11, 22, 10, 0, 0, 0, time.UTC)
-	idle := storage.Conversation{ChatID: -7, Flow: "book", Step: "phone", UpdatedAt: base}
-	idle.Set(storage.TokenKey, "k3x9")
-	idle.Set("center", "karasai")
+	idle := storage.Conversation{ChatID: -7, Flow: "book", Step: "phone", Token: "k3x9", State: []byte(`{"center":"karasai"}`), UpdatedAt: base}
 	busy := storage.Conversation{ChatID: 8, Flow: "book", Step: "day", UpdatedAt: base.Add(50 * time.Minute)}
 	for _, c := range []storage.Conversation{idle, busy} {
 		if err := db.SaveConversation(ctx, c); err != nil {
@@ -49,7 +47,7 @@ func TestConversations_ExpiredKeepsTokenForADay(t *testing.T) {
 	if !errors.Is(err, storage.ErrDialogExpired) || !errors.Is(err, storage.ErrNotFound) {
 		t.Fatalf("expired dialogue: err = %v, want ErrDialogExpired, which is an ErrNotFound", err)
 	}
-	if got.Flow != "book" || got.Step != "phone" || !got.UpdatedAt.Equal(base) || len(got.Data) != 1 || got.Get(storage.TokenKey) != "k3x9" {
+	if got.Flow != "book" || got.Step != "phone" || !got.UpdatedAt.Equal(base) || got.State != nil || got.Token != "k3x9" {
 		t.Errorf("expired dialogue = %+v; want flow, step, time and token only", got)
 	}
 	if _, err := db.Conversation(ctx, busy.ChatID); err != nil {
@@ -82,7 +80,7 @@ func TestConversations_NewDialogueReplacesExpired(t *testing.T) {
 	base := time.Date(2026, 11, 22, 10, 0, 0, 0, time.UTC)
 	saveExpired(t, db, 5, base)
 	fresh := storage.Conversation{ChatID: 5, Flow: "book", Step: "type", UpdatedAt: base.Add(2 * time.Hour)}
-	fresh.Set(storage.TokenKey, "new")
+	fresh.Token = "new"
 	if err := db.SaveConversation(ctx, fresh); err != nil {
 		t.Fatal(err)
 	}
@@ -91,7 +89,7 @@ func TestConversations_NewDialogueReplacesExpired(t *testing.T) {
 		t.Errorf("dropped %d, %v; want nothing", n, err)
 	}
 	got, err := db.Conversation(ctx, 5)
-	if err != nil || got.Get(storage.TokenKey) != "new" {
+	if err != nil || got.Token != "new" {
 		t.Errorf("dialogue = %+v, %v; want the new one open", got, err)
 	}
 }
@@ -117,8 +115,7 @@ func TestForget_ErasesExpiredDialogue(t *testing.T) {
 func saveExpired(t *testing.T, db *DB, chatID int64, base time.Time) {
 	t.Helper()
 	ctx := context.Background()
-	c := storage.Conversation{ChatID: chatID, Flow: "book", Step: "phone", UpdatedAt: base}
-	c.Set(storage.TokenKey, "old")
+	c := storage.Conversation{ChatID: chatID, Flow: "book", Step: "phone", Token: "old", UpdatedAt: base}
 	if err := db.SaveConversation(ctx, c); err != nil {
 		t.Fatal(err)
 	}
@@ -140,5 +137,28 @@ func assertIndexes(t *testing.T, db *DB, want map[string]int) {
 	})
 	if err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestConversations_ReadsTokenOfEarlierRecords: a dialogue saved before the
+// token had its own field kept it in its data; after the upgrade its
+// buttons still match, open or expired.
+func TestConversations_ReadsTokenOfEarlierRecords(t *testing.T) {
+	ctx := context.Background()
+	db, _ := openTemp(t)
+	base := time.Date(2026, 11, 22, 10, 0, 0, 0, time.UTC)
+	earlier := storage.Conversation{ChatID: 9, Flow: "book", Step: "day", Data: map[string]string{"tok": "a1b2", "center": "karasai"}, UpdatedAt: base}
+	if err := db.SaveConversation(ctx, earlier); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := db.Conversation(ctx, 9); err != nil || got.Token != "a1b2" {
+		t.Fatalf("open dialogue = %+v, %v; want token a1b2", got, err)
+	}
+	if n, err := db.ExpireConversations(ctx, base.Add(time.Hour)); err != nil || n != 1 {
+		t.Fatalf("expired %d, %v; want 1", n, err)
+	}
+	got, err := db.Conversation(ctx, 9)
+	if !errors.Is(err, storage.ErrDialogExpired) || got.Token != "a1b2" || got.Data != nil {
+		t.Errorf("expired dialogue = %+v, %v; want the token only", got, err)
 	}
 }
