@@ -1,3 +1,14 @@
+// Package tg is the bot's transport to Telegram: it owns the whole life of
+// an update, from the long poll and the inbox through the per-chat
+// dispatch and the route to a handler, to the rate-limited send of the
+// replies, plus the callback codec and the work that runs outside
+// handlers. Its API is small: register entry points in Routes, hand over
+// Hooks, Send, SendBulk, Request, Run and Drain.
+//
+// It knows no feature: no flow, command or feature text is named here.
+// It imports storage (the domain) and locales (the generic texts), both
+// below it, and bot/ops for its metrics; it never imports bot or anything
+// above it.
 package tg
 
 import (
