@@ -1,5 +1,6 @@
-// Package bot is the Telegram edge of Jastar: the update loop, the router,
-// the rate-limited sender, the callback codec and one file per feature.
+// Package bot is Jastar on Telegram: the features, one file each, and the
+// one list of their entry points (routes.go), over the transport of
+// bot/tg, which polls, dispatches, routes and sends.
 //
 // It depends on the storage interfaces, the catalog, locales, bot/ops (the
 // metrics it records) and the Telegram library. It never imports
@@ -13,7 +14,6 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"time"
 
@@ -103,37 +103,26 @@ type Deps struct {
 
 // Bot is a running Jastar bot.
 type Bot struct {
-	cfg      Config
-	store    Store
-	catRef   atomic.Pointer[catalog.Catalog] // the catalog in force: SetCatalog swaps it
-	metrics  *ops.Metrics
-	loc      *locales.Bundle
-	log      *slog.Logger
-	now      func() time.Time
-	api      *tgbotapi.BotAPI // for sending
-	pollAPI  *tgbotapi.BotAPI // for getUpdates only, cancelled on shutdown
-	pollHTTP *http.Client
-	send     *tg.Sender
-	self     tgbotapi.User
-	admins   map[int64]bool
+	cfg     Config
+	store   Store
+	catRef  atomic.Pointer[catalog.Catalog] // the catalog in force: SetCatalog swaps it
+	metrics *ops.Metrics
+	loc     *locales.Bundle
+	log     *slog.Logger
+	now     func() time.Time
+	api     *tgbotapi.BotAPI // for sending
+	send    *tg.Sender
+	self    tgbotapi.User
+	admins  map[int64]bool
 
-	routes   routeTable
-	features []feature // the parts built as types (feature.go), in registration order
-	done     *doneLog
-	bg       *tg.Background // callback answers and staff notices, outside handlers
-	health   health
-	runner   *broadcast.Runner // delivers broadcasts (scheduler/broadcast)
-	cards    cardCache         // the staff's card values (cards.go)
-
-	// pollSleep waits out the poll loop's backoff; tests pass one that
-	// moves their fake clock instead.
-	pollSleep func(ctx context.Context, d time.Duration) error
-}
-
-// health is what /healthz reads: when the update loop last completed a poll.
-type health struct {
-	mu       sync.Mutex
-	lastPoll time.Time
+	// transport polls, dispatches, routes and replies (bot/tg); routes is
+	// its table of entry points, which buildRoutes fills.
+	transport *tg.Transport
+	routes    *routeTable
+	features  []feature         // the parts built as types (feature.go), in registration order
+	bg        *tg.Background    // callback answers and staff notices, outside handlers (the transport's)
+	runner    *broadcast.Runner // delivers broadcasts (scheduler/broadcast)
+	cards     cardCache         // the staff's card values (cards.go)
 }
 
 // DefaultConfig holds the defaults of every setting that has one; New
@@ -211,21 +200,19 @@ func New(cfg Config, deps Deps) (*Bot, error) {
 		cfg: cfg, store: deps.Store, loc: deps.Locales, now: deps.Now, metrics: deps.Metrics,
 		log:    deps.Log.With("component", "bot"),
 		admins: make(map[int64]bool),
-
-		pollSleep: tg.Sleep,
 	}
 	b.catRef.Store(deps.Catalog)
-	b.bg = tg.NewBackground(b.log, b.metrics)
 	for _, id := range cfg.AdminIDs {
 		b.admins[id] = true
 	}
-	// Two clients: polling waits up to PollTimeout for Telegram, so its
-	// client allows more; sending should fail fast and retry.
+	// Two clients: polling (the transport's own) waits up to PollTimeout
+	// for Telegram, so its client allows more; sending should fail fast
+	// and retry.
 	b.api = newAPI(cfg.Token, cfg.APIEndpoint, &http.Client{Timeout: 30 * time.Second, Transport: newTransport(cfg.Workers)})
-	b.pollHTTP = &http.Client{Timeout: cfg.PollTimeout + 15*time.Second}
-	b.pollAPI = newAPI(cfg.Token, cfg.APIEndpoint, b.pollHTTP)
 	b.send = tg.NewSender(b.api, cfg.Limits, b.log).WithMetrics(deps.Metrics)
 	b.send.OnBlocked(b.markBlocked)
+	b.transport = b.buildTransport(b.log)
+	b.routes, b.bg = b.transport.Routes(), b.transport.Background()
 	closing := &closures{kit: b.kit("closures"), store: b.store, desk: b}
 	b.features = append(b.features,
 		closing,
@@ -239,7 +226,7 @@ func New(cfg Config, deps Deps) (*Bot, error) {
 		return nil, fmt.Errorf("load the crisis word lists: %w", err)
 	}
 	b.features = append(b.features, newSafety(b.kit("safety"), deps.Store, crisis, b))
-	b.routes = b.buildRoutes()
+	b.buildRoutes(b.routes)
 	delivery := newBroadcastDelivery(b.send, cfg.BroadcastRate, cfg.Limits.PerSecond, b.log)
 	b.runner = broadcast.New(deps.Store, delivery, b, broadcast.Options{ProgressEvery: cfg.BroadcastProgressEvery, Retry: cfg.BroadcastRetry},
 		deps.Log, b.metrics, b.now)
@@ -280,7 +267,8 @@ func (b *Bot) Connect(ctx context.Context) error {
 		err := tg.Classify("getMe", b.cfg.Token, rawErr)
 		if err == nil {
 			b.self = me
-			b.api.Self, b.pollAPI.Self = me, me
+			b.api.Self = me
+			b.transport.SetSelf(me)
 			b.log.Info("connected to the Bot API", "bot_username", me.UserName)
 			return nil
 		}
@@ -295,7 +283,7 @@ func (b *Bot) Connect(ctx context.Context) error {
 				base, code, http.StatusText(code), strings.TrimSuffix(tgbotapi.APIEndpoint, "/bot%s/%s"))
 		}
 		b.log.Warn("Bot API unreachable, retrying", "attempt", attempt, "retry_in", backoff.String(), "err", err)
-		if err := tg.Sleep(ctx, jitter(backoff)); err != nil {
+		if err := tg.Sleep(ctx, tg.Jitter(backoff)); err != nil {
 			return fmt.Errorf("connect to the Bot API: %w", err)
 		}
 		backoff = min(backoff*2, 30*time.Second)
@@ -359,8 +347,8 @@ func (b *Bot) RegisterCommands(ctx context.Context) error {
 // commandList is the command menu with its descriptions in l's language.
 func (b *Bot) commandList(l *locales.Localizer) []tgbotapi.BotCommand {
 	var cmds []tgbotapi.BotCommand
-	for _, c := range b.routes.menuCommands {
-		cmds = append(cmds, tgbotapi.BotCommand{Command: c.name, Description: l.T(c.description)})
+	for _, c := range b.routes.MenuCommands() {
+		cmds = append(cmds, tgbotapi.BotCommand{Command: c.Name, Description: l.T(c.Description)})
 	}
 	return cmds
 }
@@ -400,17 +388,7 @@ func (b *Bot) markBlocked(chatID int64) {
 
 // LastPoll is when the update loop last started or completed a poll, for
 // health checks.
-func (b *Bot) LastPoll() time.Time {
-	b.health.mu.Lock()
-	defer b.health.mu.Unlock()
-	return b.health.lastPoll
-}
-
-func (b *Bot) touchPoll() {
-	b.health.mu.Lock()
-	b.health.lastPoll = b.now()
-	b.health.mu.Unlock()
-}
+func (b *Bot) LastPoll() time.Time { return b.transport.LastPoll() }
 
 // Healthy reports whether the update loop is alive: a long poll returns at
 // least every PollTimeout, so no completed poll for much longer means the

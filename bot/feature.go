@@ -12,20 +12,22 @@ import (
 	"jastar/storage/catalog"
 )
 
-// The shape of a feature. The older features are still methods on *Bot;
-// new ones are types, each with:
+// The shape of a feature. The transport (bot/tg) owns an update from the
+// poll to the send and knows no feature; the features live here. The older
+// ones are still methods on *Bot; new ones are types, each with:
 //   - a kit: the replies through the transport and the read-only parts
 //     every feature shares (catalog, configuration, clock, texts, logger,
 //     metrics);
 //   - the narrow store interface it uses, declared in its own file, so the
 //     types say what it reads and writes;
-//   - a routes method in routes.go that adds its entry points to the
-//     table, so routes.go stays the one list of every entry point.
+//   - a routes method in routes.go that registers its entry points in the
+//     transport's table (t.Command, t.Callback, t.Flow, ...), so routes.go
+//     stays the one list of every entry point.
 // The bot builds each feature once in New and registers its routes.
 
 // replies is the transport as a feature sees it: answer the request, send
 // to a chat, edit the message a button was pressed on, answer the press.
-// *Bot implements it over the rate-limited sender.
+// *Bot implements it by handing each call to the transport (transport.go).
 type replies interface {
 	reply(ctx context.Context, r *Request, text string, markup any) (int, error)
 	sendText(ctx context.Context, chatID int64, text string, markup any) (int, error)

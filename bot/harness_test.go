@@ -135,7 +135,7 @@ func (h *harness) start() {
 		h.t.Fatal(err)
 	}
 	for name, handler := range h.routes {
-		b.routes.commands[name] = handler
+		b.routes.Command(name, handler)
 	}
 	if _, err := b.SeedEvents(context.Background()); err != nil {
 		h.t.Fatal(err)
@@ -340,4 +340,13 @@ func (c *fakeClock) Set(t time.Time) {
 	c.mu.Lock()
 	c.t = t
 	c.mu.Unlock()
+}
+
+func waitClosed(t *testing.T, ch <-chan struct{}, what string) {
+	t.Helper()
+	select {
+	case <-ch:
+	case <-time.After(10 * time.Second):
+		t.Fatalf("timed out waiting: %s", what)
+	}
 }

@@ -1,48 +1,9 @@
 package bot
 
 import (
-	"context"
-	"strings"
-
+	"jastar/bot/tg"
 	"jastar/locales"
-	"jastar/storage"
 )
-
-// StepHandler handles a message that continues the chat's active dialogue.
-type StepHandler func(ctx context.Context, r *Request, conv storage.Conversation) error
-
-// commandInfo is a command shown in Telegram's menu (setMyCommands).
-type commandInfo struct {
-	name        string
-	description string // message ID
-}
-
-// menuItem is a button of the main reply keyboard.
-type menuItem struct {
-	label           string // message ID
-	former          string // message ID of a former label, which keyboards already in chats still send
-	handler         Handler
-	requestLocation bool
-}
-
-type routeTable struct {
-	commands      map[string]Handler     // private-chat commands, without "/"
-	groupCommands map[string]Handler     // commands that work in staff group chats
-	callbacks     map[string]Handler     // callback data prefix → handler
-	groupButtons  map[string]Handler     // the callbacks that work in staff group chats: staff buttons only
-	flows         map[string]StepHandler // conversation flow → its step handler
-	menu          [][]menuItem           // rows of the main keyboard
-	menuByText    map[string]Handler     // a menu button's text, in either language
-	startPayloads map[string]Handler     // deep-link prefix (before "_") → handler
-	onLocation    Handler
-	onContact     Handler
-	// signalsCrisis and onCrisis are the safety net (safety.go): a
-	// free-text message that signalsCrisis reports goes to onCrisis before
-	// any other answer, unless a dialogue step waits for typed text.
-	signalsCrisis func(text string) bool
-	onCrisis      Handler
-	menuCommands  []commandInfo
-}
 
 // Callback prefixes. Each is 1–4 lower-case letters; a prefix never changes
 // meaning: a new meaning gets a new prefix, because old keyboards stay in
@@ -162,213 +123,189 @@ const (
 
 // routes adds the polls' entry points.
 func (f *polls) routes(t *routeTable) {
-	t.commands["poll"] = f.handlePoll
-	t.commands["polls"] = f.handlePolls
-	t.callbacks[cbPollAnswer] = f.handleAnswer
-	t.callbacks[cbPollChange] = f.handleChange
-	t.callbacks[cbPollCompose] = f.handleCompose
-	t.callbacks[cbPollPage] = f.handlePage
-	t.flows[flowPollOther] = f.handleOtherStep
-	t.flows[flowPoll] = f.handleComposeStep
+	t.Command("poll", f.handlePoll)
+	t.Command("polls", f.handlePolls)
+	t.Callback(cbPollAnswer, f.handleAnswer)
+	t.Callback(cbPollChange, f.handleChange)
+	t.Callback(cbPollCompose, f.handleCompose)
+	t.Callback(cbPollPage, f.handlePage)
+	t.Flow(flowPollOther, f.handleOtherStep)
+	t.Flow(flowPoll, f.handleComposeStep)
 }
 
-// buildRoutes is the one place that lists every entry point of the bot.
-func (b *Bot) buildRoutes() routeTable {
-	t := routeTable{
-		commands: map[string]Handler{
-			"start":    b.handleStart,
-			"help":     b.handleHelp,
-			"language": b.handleLanguage,
-			"cancel":   b.handleCancel,
-			"menu":     b.handleMenu,
+// buildRoutes is the one place that lists every entry point of the bot:
+// its own here, then each feature's routes method below.
+func (b *Bot) buildRoutes(t *routeTable) {
+	t.Command("start", b.handleStart)
+	t.Command("help", b.handleHelp)
+	t.Command("language", b.handleLanguage)
+	t.Command("cancel", b.handleCancel)
+	t.Command("menu", b.handleMenu)
 
-			// Centers and events (centers.go, events.go, eventstaff.go).
-			"centers":     b.handleCentersMenu,
-			"events":      b.handleEventsMenu,
-			"newevent":    b.handleNewEvent,
-			"editevent":   b.handleStaffEvents,
-			"cancelevent": b.handleStaffEvents,
+	// Centers and events (centers.go, events.go, eventstaff.go).
+	t.Command("centers", b.handleCentersMenu)
+	t.Command("events", b.handleEventsMenu)
+	t.Command("newevent", b.handleNewEvent)
+	t.Command("editevent", b.handleStaffEvents)
+	t.Command("cancelevent", b.handleStaffEvents)
 
-			// Subscriptions (subscription.go) and broadcasts (broadcast.go,
-			// which checks that the sender is an admin).
-			"subscribe":   b.handleSubscribe,
-			"unsubscribe": b.handleUnsubscribe,
-			"broadcast":   b.handleBroadcast,
-			"broadcasts":  b.handleBroadcasts,
+	// Subscriptions (subscription.go) and broadcasts (broadcast.go,
+	// which checks that the sender is an admin).
+	t.Command("subscribe", b.handleSubscribe)
+	t.Command("unsubscribe", b.handleUnsubscribe)
+	t.Command("broadcast", b.handleBroadcast)
+	t.Command("broadcasts", b.handleBroadcasts)
 
-			// Booking (bot/booking.go, bot/mybookings.go) and its staff side.
-			"book":       b.handleBook,
-			"mybookings": b.handleMyBookings,
-			"today":      b.handleStaffToday,
-			"tomorrow":   b.handleStaffTomorrow,
-			"bookings":   b.handleStaffBookings,
+	// Booking (bot/booking.go, bot/mybookings.go) and its staff side.
+	t.Command("book", b.handleBook)
+	t.Command("mybookings", b.handleMyBookings)
+	t.Command("today", b.handleStaffToday)
+	t.Command("tomorrow", b.handleStaffTomorrow)
+	t.Command("bookings", b.handleStaffBookings)
 
-			// Privacy (bot/privacy.go), staff export and admin statistics
-			// (bot/export.go, bot/stats.go). Private chats only: they carry
-			// personal data.
-			"mydata": b.handleMyData,
-			"forget": b.handleForget,
-			"export": b.handleExport,
-			"stats":  b.handleStats,
-		},
-		groupCommands: map[string]Handler{
-			"today":    b.handleStaffToday,
-			"tomorrow": b.handleStaffTomorrow,
-			"bookings": b.handleStaffBookings,
-		},
-		// Personal buttons work only in the presser's own private chat (the
-		// router checks); a group belongs to no one person, so only staff
-		// buttons, whose handlers check the presser's rights, work there.
-		groupButtons: map[string]Handler{
-			cbStaffMark:   b.handleStaffMark,
-			cbStaffCancel: b.handleStaffCancel,
-			cbStaffReason: b.handleStaffReason,
-			cbStaffBack:   b.handleStaffBack,
-		},
-		callbacks: map[string]Handler{
-			cbLanguage: b.handleLanguageCallback,
+	// Privacy (bot/privacy.go), staff export and admin statistics
+	// (bot/export.go, bot/stats.go). Private chats only: they carry
+	// personal data.
+	t.Command("mydata", b.handleMyData)
+	t.Command("forget", b.handleForget)
+	t.Command("export", b.handleExport)
+	t.Command("stats", b.handleStats)
 
-			cbSubscription: b.handleSubscriptionCallback,
-			cbBroadcast:    b.handleBroadcastCallback,
-			cbBroadcastJob: b.handleBroadcastJobCallback,
+	t.GroupCommand("today", b.handleStaffToday)
+	t.GroupCommand("tomorrow", b.handleStaffTomorrow)
+	t.GroupCommand("bookings", b.handleStaffBookings)
 
-			cbBookType:     b.handleBookType,
-			cbBookCenter:   b.handleBookCenter,
-			cbBookDay:      b.handleBookDay,
-			cbBookSlot:     b.handleBookSlot,
-			cbBookConfirm:  b.handleBookConfirm,
-			cbBookAtCenter: b.handleBookAtCenter,
-			cbBookBack:     b.handleBookBack,
-			cbBookQuit:     b.handleBookQuit,
-			cbBookAnon:     b.handleBookAnon,
-			cbMyCancel:     b.handleMyCancel,
-			cbMyCancelYes:  b.handleMyCancelYes,
-			cbMyKeep:       b.handleMyKeep,
-			cbMyMove:       b.handleMyMove,
-			cbStaffMark:    b.handleStaffMark,
-			cbStaffCancel:  b.handleStaffCancel,
-			cbStaffReason:  b.handleStaffReason,
-			cbStaffBack:    b.handleStaffBack,
+	// Personal buttons work only in the presser's own private chat (the
+	// router checks); a group belongs to no one person, so only staff
+	// buttons, whose handlers check the presser's rights, work there.
+	t.GroupButton(cbStaffMark, b.handleStaffMark)
+	t.GroupButton(cbStaffCancel, b.handleStaffCancel)
+	t.GroupButton(cbStaffReason, b.handleStaffReason)
+	t.GroupButton(cbStaffBack, b.handleStaffBack)
 
-			cbForgetYes: b.handleForgetYes,
-			cbForgetNo:  b.handleForgetNo,
+	t.Callback(cbLanguage, b.handleLanguageCallback)
 
-			cbCenter:         b.handleCenterCallback,
-			cbCenterMap:      b.handleCenterMapCallback,
-			cbCenterPhoto:    b.handleCenterPhoto,
-			cbDistricts:      b.handleDistrictsCallback,
-			cbDistrict:       b.handleDistrictCallback,
-			cbEventsMenu:     b.handleEventsMenu,
-			cbEventList:      b.handleEventListCallback,
-			cbEvent:          b.handleEventCallback,
-			cbRegister:       b.handleRegisterCallback,
-			cbUnregister:     b.handleUnregisterCallback,
-			cbEventCenter:    b.handleEventCenterCallback,
-			cbEventSave:      b.handleEventSaveCallback,
-			cbEditEvent:      b.handleEditEventCallback,
-			cbCancelEvent:    b.handleCancelEventCallback,
-			cbCancelEventYes: b.handleCancelEventYesCallback,
+	t.Callback(cbSubscription, b.handleSubscriptionCallback)
+	t.Callback(cbBroadcast, b.handleBroadcastCallback)
+	t.Callback(cbBroadcastJob, b.handleBroadcastJobCallback)
 
-			cbFeedbackRate: b.handleFeedbackRate,
-			cbFeedbackSkip: b.handleFeedbackSkip,
-		},
-		flows: map[string]StepHandler{
-			flowBroadcast: b.handleBroadcastStep,
-			flowBook:      b.handleBookStep,
-			flowEvent:     b.handleEventStep,
-			flowFeedback:  b.handleFeedbackStep,
-		},
-		startPayloads: map[string]Handler{
-			"center": b.handleStartCenter,
-		},
-		onLocation: b.handleLocation,
-		menu: [][]menuItem{
-			{{label: locales.MenuCenters, handler: b.handleCentersMenu, requestLocation: true}, {label: locales.MenuDistricts, handler: b.handleDistrictsMenu}},
-			{{label: locales.MenuEvents, handler: b.handleEventsMenu}},
-			{{label: locales.MenuBook, former: locales.MenuBookFormer, handler: b.handleBook}, {label: locales.MenuMyBookings, handler: b.handleMyBookings}},
-			{{label: locales.MenuLanguage, handler: b.handleLanguage}, {label: locales.MenuHelp, handler: b.handleHelp}},
-			{{label: locales.MenuSubscriptions, handler: b.handleSubscribe}},
-		},
-		onContact: b.handleContact,
-		menuCommands: []commandInfo{
-			{"start", locales.CommandStart},
-			{"language", locales.CommandLanguage},
-			{"cancel", locales.CommandCancel},
-			{"events", locales.CommandEvents},
-			{"help", locales.CommandHelp},
-			{"book", locales.CommandBook},
-			{"mybookings", locales.CommandMyBookings},
-			{"mydata", locales.CommandMyData},
-			{"forget", locales.CommandForget},
-			{"subscribe", locales.CommandSubscribe},
-			{"unsubscribe", locales.CommandUnsubscribe},
-		},
-	}
+	t.Callback(cbBookType, b.handleBookType)
+	t.Callback(cbBookCenter, b.handleBookCenter)
+	t.Callback(cbBookDay, b.handleBookDay)
+	t.Callback(cbBookSlot, b.handleBookSlot)
+	t.Callback(cbBookConfirm, b.handleBookConfirm)
+	t.Callback(cbBookAtCenter, b.handleBookAtCenter)
+	t.Callback(cbBookBack, b.handleBookBack)
+	t.Callback(cbBookQuit, b.handleBookQuit)
+	t.Callback(cbBookAnon, b.handleBookAnon)
+	t.Callback(cbMyCancel, b.handleMyCancel)
+	t.Callback(cbMyCancelYes, b.handleMyCancelYes)
+	t.Callback(cbMyKeep, b.handleMyKeep)
+	t.Callback(cbMyMove, b.handleMyMove)
+	t.Callback(cbStaffMark, b.handleStaffMark)
+	t.Callback(cbStaffCancel, b.handleStaffCancel)
+	t.Callback(cbStaffReason, b.handleStaffReason)
+	t.Callback(cbStaffBack, b.handleStaffBack)
+
+	t.Callback(cbForgetYes, b.handleForgetYes)
+	t.Callback(cbForgetNo, b.handleForgetNo)
+
+	t.Callback(cbCenter, b.handleCenterCallback)
+	t.Callback(cbCenterMap, b.handleCenterMapCallback)
+	t.Callback(cbCenterPhoto, b.handleCenterPhoto)
+	t.Callback(cbDistricts, b.handleDistrictsCallback)
+	t.Callback(cbDistrict, b.handleDistrictCallback)
+	t.Callback(cbEventsMenu, b.handleEventsMenu)
+	t.Callback(cbEventList, b.handleEventListCallback)
+	t.Callback(cbEvent, b.handleEventCallback)
+	t.Callback(cbRegister, b.handleRegisterCallback)
+	t.Callback(cbUnregister, b.handleUnregisterCallback)
+	t.Callback(cbEventCenter, b.handleEventCenterCallback)
+	t.Callback(cbEventSave, b.handleEventSaveCallback)
+	t.Callback(cbEditEvent, b.handleEditEventCallback)
+	t.Callback(cbCancelEvent, b.handleCancelEventCallback)
+	t.Callback(cbCancelEventYes, b.handleCancelEventYesCallback)
+
+	t.Callback(cbFeedbackRate, b.handleFeedbackRate)
+	t.Callback(cbFeedbackSkip, b.handleFeedbackSkip)
+
+	t.Flow(flowBroadcast, b.handleBroadcastStep)
+	t.Flow(flowBook, b.handleBookStep)
+	t.Flow(flowEvent, b.handleEventStep)
+	t.Flow(flowFeedback, b.handleFeedbackStep)
+
+	t.StartPayload("center", b.handleStartCenter)
+	t.OnLocation(b.handleLocation)
+	t.OnContact(b.handleContact)
+
+	t.MenuRow(tg.MenuItem{Label: locales.MenuCenters, Handler: b.handleCentersMenu, RequestLocation: true}, tg.MenuItem{Label: locales.MenuDistricts, Handler: b.handleDistrictsMenu})
+	t.MenuRow(tg.MenuItem{Label: locales.MenuEvents, Handler: b.handleEventsMenu})
+	t.MenuRow(tg.MenuItem{Label: locales.MenuBook, Former: locales.MenuBookFormer, Handler: b.handleBook}, tg.MenuItem{Label: locales.MenuMyBookings, Handler: b.handleMyBookings})
+	t.MenuRow(tg.MenuItem{Label: locales.MenuLanguage, Handler: b.handleLanguage}, tg.MenuItem{Label: locales.MenuHelp, Handler: b.handleHelp})
+	t.MenuRow(tg.MenuItem{Label: locales.MenuSubscriptions, Handler: b.handleSubscribe})
+
+	t.MenuCommand("start", locales.CommandStart)
+	t.MenuCommand("language", locales.CommandLanguage)
+	t.MenuCommand("cancel", locales.CommandCancel)
+	t.MenuCommand("events", locales.CommandEvents)
+	t.MenuCommand("help", locales.CommandHelp)
+	t.MenuCommand("book", locales.CommandBook)
+	t.MenuCommand("mybookings", locales.CommandMyBookings)
+	t.MenuCommand("mydata", locales.CommandMyData)
+	t.MenuCommand("forget", locales.CommandForget)
+	t.MenuCommand("subscribe", locales.CommandSubscribe)
+	t.MenuCommand("unsubscribe", locales.CommandUnsubscribe)
 
 	for _, f := range b.features {
-		f.routes(&t)
+		f.routes(t)
 	}
-
-	t.menuByText = make(map[string]Handler)
-	for _, row := range t.menu {
-		for _, it := range row {
-			for _, lang := range locales.Languages {
-				t.menuByText[strings.TrimSpace(b.loc.For(lang).T(it.label))] = it.handler
-				if it.former != "" {
-					t.menuByText[strings.TrimSpace(b.loc.For(lang).T(it.former))] = it.handler
-				}
-			}
-		}
-	}
-	return t
 }
 
 // routes of closing time (closures.go).
 func (f *closures) routes(t *routeTable) {
-	t.commands["close"] = f.handleClose
-	t.callbacks[cbClose] = f.handleStep
-	t.callbacks[cbCloseB] = f.handleBegin
-	t.callbacks[cbCloseL] = f.handleList
-	t.callbacks[cbReopen] = f.handleReopen
-	t.callbacks[cbRebook] = f.handleRebook
-	t.flows[flowClose] = f.handleHoursStep
+	t.Command("close", f.handleClose)
+	t.Callback(cbClose, f.handleStep)
+	t.Callback(cbCloseB, f.handleBegin)
+	t.Callback(cbCloseL, f.handleList)
+	t.Callback(cbReopen, f.handleReopen)
+	t.Callback(cbRebook, f.handleRebook)
+	t.Flow(flowClose, f.handleHoursStep)
 }
 
 // routes of the card editor (mycenter.go). A location goes to the pin
 // step when it is open, else to the centers near the person.
 func (f *mycenter) routes(t *routeTable) {
-	t.commands["mycenter"] = f.handleMyCenter
-	t.callbacks[cbMyCenter] = f.handleOpen
-	t.callbacks[cbCardEdit] = f.handleEdit
-	t.callbacks[cbCardDay] = f.handleDay
-	t.callbacks[cbCardQuit] = f.handleQuit
-	t.callbacks[cbCardResetMenu] = f.handleResetMenu
-	t.callbacks[cbCardReset] = f.handleReset
-	t.flows[flowCard] = f.handleStep
-	t.onLocation = f.onLocation(t.onLocation)
+	t.Command("mycenter", f.handleMyCenter)
+	t.Callback(cbMyCenter, f.handleOpen)
+	t.Callback(cbCardEdit, f.handleEdit)
+	t.Callback(cbCardDay, f.handleDay)
+	t.Callback(cbCardQuit, f.handleQuit)
+	t.Callback(cbCardResetMenu, f.handleResetMenu)
+	t.Callback(cbCardReset, f.handleReset)
+	t.Flow(flowCard, f.handleStep)
+	t.WrapLocation(f.onLocation)
 }
 
 // routes of extra sessions (sessions.go).
 func (f *sessions) routes(t *routeTable) {
-	t.callbacks[cbSessions] = f.handleList
-	t.callbacks[cbSessionAdd] = f.handleAdd
-	t.callbacks[cbSessionStep] = f.handleStep
-	t.callbacks[cbSessionRemove] = f.handleRemove
-	t.callbacks[cbSessionRemoveYes] = f.handleRemove
-	t.flows[flowSession] = f.handleHoursStep
+	t.Callback(cbSessions, f.handleList)
+	t.Callback(cbSessionAdd, f.handleAdd)
+	t.Callback(cbSessionStep, f.handleStep)
+	t.Callback(cbSessionRemove, f.handleRemove)
+	t.Callback(cbSessionRemoveYes, f.handleRemove)
+	t.Flow(flowSession, f.handleHoursStep)
 }
 
 // routes of the change log (changes.go).
 func (f *changes) routes(t *routeTable) {
-	t.commands["changes"] = f.handleChanges
-	t.callbacks[cbChanges] = f.handlePage
+	t.Command("changes", f.handleChanges)
+	t.Callback(cbChanges, f.handlePage)
 }
 
 // routes of the safety net: the 🆘 button, the crisis answer's offer, and
 // the hearing of free text for crisis.
 func (s *safety) routes(t *routeTable) {
-	t.callbacks[cbHelpLines] = s.handleHelpLines
-	t.callbacks[cbCrisisBook] = s.handleCrisisBook
-	t.signalsCrisis = s.signals
-	t.onCrisis = s.handleCrisis
+	t.Callback(cbHelpLines, s.handleHelpLines)
+	t.Callback(cbCrisisBook, s.handleCrisisBook)
+	t.Crisis(s.signals, s.handleCrisis)
 }

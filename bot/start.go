@@ -40,7 +40,7 @@ func (b *Bot) startPayload(payload string) (Handler, bool) {
 		return nil, false
 	}
 	prefix, _, _ := strings.Cut(payload, "_")
-	h, ok := b.routes.startPayloads[prefix]
+	h, ok := b.routes.Payload(prefix)
 	return h, ok
 }
 

@@ -10,7 +10,6 @@ import (
 	"regexp"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -238,64 +237,6 @@ func TestInbox_ReplaysUpdatesStoredButNotHandled(t *testing.T) {
 	if len(pending) != 0 {
 		t.Errorf("inbox still holds %d updates after handling", len(pending))
 	}
-}
-
-// TestDispatch_OrderPerChatConcurrencyAcross blocks one chat's handler and
-// checks another chat is served meanwhile, and that the blocked chat's
-// updates are handled in order afterwards.
-func TestDispatch_OrderPerChatConcurrencyAcross(t *testing.T) {
-	t.Parallel()
-	release := make(chan struct{})
-	var mu sync.Mutex
-	var seen []string
-	var h *harness
-	h = newHarness(t, withRoute("slow", func(ctx context.Context, r *Request) error {
-		<-release
-		return nil
-	}), withRoute("seq", func(ctx context.Context, r *Request) error {
-		mu.Lock()
-		seen = append(seen, r.Args)
-		mu.Unlock()
-		_, err := h.bot.reply(ctx, r, "seq "+r.Args, nil)
-		return err
-	}))
-	slow := telegramtest.User{ID: 701, FirstName: "A", LanguageCode: "ru"}
-	fast := telegramtest.User{ID: 702, FirstName: "B", LanguageCode: "ru"}
-	h.srv.SendText(slow, "/slow")
-	for i := range 20 {
-		h.srv.SendText(slow, fmt.Sprintf("/seq %d", i))
-	}
-	h.srv.SendText(fast, "/help")
-	h.waitText(fast.ID, firstLine(plain(ru(locales.Help))))
-	mu.Lock()
-	early := len(seen)
-	mu.Unlock()
-	if early != 0 {
-		t.Fatalf("%d updates of the blocked chat ran before its first finished", early)
-	}
-	close(release)
-	h.waitText(slow.ID, "seq 19")
-	mu.Lock()
-	defer mu.Unlock()
-	for i, s := range seen {
-		if s != fmt.Sprint(i) {
-			t.Fatalf("chat order broken: %v", seen)
-		}
-	}
-}
-
-func TestPanic_AnsweredWithLocalizedError(t *testing.T) {
-	t.Parallel()
-	h := newHarness(t, withRoute("boom", func(ctx context.Context, r *Request) error { panic("boom") }))
-	u := telegramtest.User{ID: 801, FirstName: "Ә", LanguageCode: "kk"}
-	h.srv.SendText(u, "/boom")
-	h.waitText(u.ID, kk(locales.SomethingWentWrong))
-	if logs := h.logs.String(); !strings.Contains(logs, "handler panicked") || !strings.Contains(logs, `"update_id"`) {
-		t.Errorf("panic not logged with its update id:\n%s", logs)
-	}
-	// The bot keeps working for the same person.
-	h.srv.SendText(u, "/help")
-	h.waitText(u.ID, firstLine(plain(kk(locales.Help))))
 }
 
 func TestSender_ObeysRetryAfter(t *testing.T) {

@@ -1,86 +1,17 @@
-package bot
+package tg
 
 import (
 	"context"
 	"errors"
 	"fmt"
 	"net/http"
-	"net/http/httptest"
 	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"jastar/bot/telegramtest"
-	"jastar/locales"
 )
-
-// runBot stops the harness's own bot and runs a new one on the same
-// database and fake Bot API, with setup applied before it connects and drain
-// as its shutdown drain time.
-func runBot(t *testing.T, h *harness, drain time.Duration, setup func(*Bot)) *runningBot {
-	t.Helper()
-	h.stop()
-	b, err := New(h.cfg, Deps{Store: h.db, Locales: testLocales, Log: slogJSON(h.logs), Now: h.now, Catalog: h.cat})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if setup != nil {
-		setup(b)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	if err := b.Connect(ctx); err != nil {
-		t.Fatal(err)
-	}
-	h.bot = b
-	r := &runningBot{t: t, cancel: cancel, done: make(chan error, 1)}
-	go func() { r.done <- b.Run(ctx, drain) }()
-	t.Cleanup(func() { r.stop() })
-	return r
-}
-
-// runningBot is a bot whose Run goes on in the background.
-type runningBot struct {
-	t      *testing.T
-	cancel context.CancelFunc
-	done   chan error
-	ended  bool
-	result error
-}
-
-// wait waits up to d for Run to return by itself; ok is false if it did not.
-func (r *runningBot) wait(d time.Duration) (err error, ok bool) {
-	if r.ended {
-		return r.result, true
-	}
-	select {
-	case r.result = <-r.done:
-		r.ended = true
-		return r.result, true
-	case <-time.After(d):
-		return nil, false
-	}
-}
-
-// stop sends the shutdown signal and returns what Run returned.
-func (r *runningBot) stop() error {
-	r.t.Helper()
-	r.cancel()
-	err, ok := r.wait(10 * time.Second)
-	if !ok {
-		r.t.Fatal("Run did not return within 10 s of the shutdown signal")
-	}
-	return err
-}
-
-func waitClosed(t *testing.T, ch <-chan struct{}, what string) {
-	t.Helper()
-	select {
-	case <-ch:
-	case <-time.After(10 * time.Second):
-		t.Fatalf("timed out waiting: %s", what)
-	}
-}
 
 // TestRun_HandlerOutlivingTheDrainIsCancelledAndReplayed: a deploy while a
 // handler is stuck (a slow send) must not crash the process when the
@@ -89,12 +20,12 @@ func waitClosed(t *testing.T, ch <-chan struct{}, what string) {
 // after the restart.
 func TestRun_HandlerOutlivingTheDrainIsCancelledAndReplayed(t *testing.T) {
 	t.Parallel()
-	h := newHarness(t)
+	h := newRig(t)
 	u := telegramtest.User{ID: 1201, FirstName: "Д", LanguageCode: "ru"}
 	started, cancelled := make(chan struct{}), make(chan struct{})
 	release, finished := make(chan struct{}), make(chan struct{})
-	rb := runBot(t, h, 200*time.Millisecond, func(b *Bot) {
-		b.routes.commands["slow"] = func(ctx context.Context, r *Request) error {
+	rb := h.run(200*time.Millisecond, func(tr *Transport) {
+		tr.Routes().Command("slow", func(ctx context.Context, r *Request) error {
 			defer close(finished)
 			close(started)
 			select {
@@ -104,7 +35,7 @@ func TestRun_HandlerOutlivingTheDrainIsCancelledAndReplayed(t *testing.T) {
 			}
 			<-release // keeps going after the deadline, as a send ignoring ctx would
 			return nil
-		}
+		})
 	})
 	h.srv.SendText(u, "/slow")
 	waitClosed(t, started, "the handler to start")
@@ -122,11 +53,11 @@ func TestRun_HandlerOutlivingTheDrainIsCancelledAndReplayed(t *testing.T) {
 	close(release)
 	waitClosed(t, finished, "the late handler to return")
 
-	runBot(t, h, 5*time.Second, func(b *Bot) {
-		b.routes.commands["slow"] = func(ctx context.Context, r *Request) error {
-			_, err := b.reply(ctx, r, "replayed", nil)
+	h.run(5*time.Second, func(tr *Transport) {
+		tr.Routes().Command("slow", func(ctx context.Context, r *Request) error {
+			_, err := tr.Reply(ctx, r, "replayed", nil)
 			return err
-		}
+		})
 	})
 	h.waitText(u.ID, "replayed")
 }
@@ -137,11 +68,12 @@ func TestRun_HandlerOutlivingTheDrainIsCancelledAndReplayed(t *testing.T) {
 // later messages are answered.
 func TestPoll_UndecodableUpdateIsConfirmed(t *testing.T) {
 	t.Parallel()
-	h := newHarness(t)
+	h := newRig(t)
+	h.run(5*time.Second, func(tr *Transport) { tr.Routes().Command("echo", echo(tr)) })
 	u := telegramtest.User{ID: 1202, FirstName: "Е", LanguageCode: "ru"}
-	h.srv.SendText(u, "/help")
+	h.srv.SendText(u, "/echo 1")
 	bad := h.srv.PushUpdate([]byte(`{"message":{"message_id":7,"date":"yesterday"}}`))
-	h.waitText(u.ID, firstLine(plain(ru(locales.Help))))
+	h.waitText(u.ID, "echo 1")
 	deadline := time.Now().Add(10 * time.Second)
 	for h.srv.PendingUpdates() > 0 {
 		if time.Now().After(deadline) {
@@ -152,48 +84,8 @@ func TestPoll_UndecodableUpdateIsConfirmed(t *testing.T) {
 	if logs := h.logs.String(); !strings.Contains(logs, fmt.Sprintf(`"update_id":%d`, bad)) {
 		t.Errorf("the skipped update %d is not logged with its id:\n%s", bad, logs)
 	}
-	h.srv.SendText(u, "/menu")
-	h.waitText(u.ID, ru(locales.MenuPrompt))
-}
-
-// TestConnect_NotABotAPI: a TELEGRAM_API_URL that answers getMe with a
-// client error is no Bot API; retrying cannot help, so Connect fails at
-// once and names the variable, instead of "unreachable, retrying" forever.
-func TestConnect_NotABotAPI(t *testing.T) {
-	t.Parallel()
-	connect := func(t *testing.T, endpoint string) error {
-		t.Helper()
-		bt, err := New(Config{Token: telegramtest.DefaultToken, APIEndpoint: endpoint}, Deps{Locales: testLocales})
-		if err != nil {
-			t.Fatal(err)
-		}
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		err = bt.Connect(ctx)
-		if ctx.Err() != nil {
-			t.Fatalf("Connect kept retrying until the test's deadline: %v", err)
-		}
-		return err
-	}
-	t.Run("Bot API answers 404", func(t *testing.T) {
-		srv := telegramtest.NewServer(t)
-		srv.FailNext("getMe", 1, http.StatusNotFound, 0)
-		err := connect(t, srv.Endpoint())
-		if err == nil || !strings.Contains(err.Error(), "TELEGRAM_API_URL") || !strings.Contains(err.Error(), "404") {
-			t.Errorf("Connect = %v, want an error naming TELEGRAM_API_URL and the 404", err)
-		}
-		if n := len(srv.Calls("getMe")); n != 1 {
-			t.Errorf("getMe called %d times, want 1", n)
-		}
-	})
-	t.Run("a web server's HTML 404 page", func(t *testing.T) {
-		web := httptest.NewServer(http.NotFoundHandler())
-		t.Cleanup(web.Close)
-		err := connect(t, web.URL+"/bot%s/%s")
-		if err == nil || !strings.Contains(err.Error(), "TELEGRAM_API_URL") || !strings.Contains(err.Error(), web.URL+" answered 404") {
-			t.Errorf("Connect = %v, want an error naming TELEGRAM_API_URL, the URL and the 404", err)
-		}
-	})
+	h.srv.SendText(u, "/echo 2")
+	h.waitText(u.ID, "echo 2")
 }
 
 // TestPoll_Conflict: 409 from getUpdates means another instance polls the
@@ -210,25 +102,28 @@ func TestPoll_Conflict(t *testing.T) {
 	}
 	t.Run("a short one is logged and polling resumes", func(t *testing.T) {
 		clock := &fakeClock{t: time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC)}
-		h := newHarness(t, withClock(clock.Now))
-		runBot(t, h, 5*time.Second, func(b *Bot) {
+		h := newRig(t)
+		h.now = clock.Now
+		h.run(5*time.Second, func(tr *Transport) {
 			h.srv.FailNext("getUpdates", 2, http.StatusConflict, 0)
-			b.pollSleep = clockSleep(clock)
+			tr.pollSleep = clockSleep(clock)
+			tr.Routes().Command("echo", echo(tr))
 		})
 		u := telegramtest.User{ID: 1203, FirstName: "Ж", LanguageCode: "ru"}
-		h.srv.SendText(u, "/help")
-		h.waitText(u.ID, firstLine(plain(ru(locales.Help))))
+		h.srv.SendText(u, "/echo")
+		h.waitText(u.ID, "echo")
 		if logs := h.logs.String(); strings.Count(logs, `"level":"ERROR","msg":"getUpdates conflict: another instance is polling this bot token, or a webhook is set (remove it with deleteWebhook)"`) != 2 {
 			t.Errorf("want two error lines naming the cause of the 409s:\n%s", logs)
 		}
 	})
 	t.Run("a lasting one stops the bot", func(t *testing.T) {
 		clock := &fakeClock{t: time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC)}
-		h := newHarness(t, withClock(clock.Now))
+		h := newRig(t)
+		h.now = clock.Now
 		start := clock.Now()
-		rb := runBot(t, h, 5*time.Second, func(b *Bot) {
+		rb := h.run(5*time.Second, func(tr *Transport) {
 			h.srv.FailNext("getUpdates", 1000, http.StatusConflict, 0)
-			b.pollSleep = clockSleep(clock)
+			tr.pollSleep = clockSleep(clock)
 		})
 		err, ended := rb.wait(10 * time.Second)
 		if !ended {
@@ -251,22 +146,22 @@ func TestPoll_Conflict(t *testing.T) {
 // inbox and is handled after the restart.
 func TestRun_LateWorkAfterTheDrainIsRefused(t *testing.T) {
 	t.Parallel()
-	h := newHarness(t)
+	h := newRig(t)
 	u := telegramtest.User{ID: 1202, FirstName: "Д", LanguageCode: "ru"}
 	started, release, finished := make(chan struct{}), make(chan struct{}), make(chan struct{})
 	var lateRan, queuedRan atomic.Bool
-	rb := runBot(t, h, 200*time.Millisecond, func(b *Bot) {
-		b.routes.commands["slow"] = func(ctx context.Context, r *Request) error {
+	rb := h.run(200*time.Millisecond, func(tr *Transport) {
+		tr.Routes().Command("slow", func(ctx context.Context, r *Request) error {
 			defer close(finished)
 			close(started)
 			<-release // past the deadline, as a send ignoring ctx would
-			b.background(func(context.Context) { lateRan.Store(true) })
+			tr.Go(func(context.Context) { lateRan.Store(true) })
 			return nil
-		}
-		b.routes.commands["after"] = func(ctx context.Context, r *Request) error {
+		})
+		tr.Routes().Command("after", func(ctx context.Context, r *Request) error {
 			queuedRan.Store(true)
 			return nil
-		}
+		})
 	})
 	h.srv.SendText(u, "/slow")
 	waitClosed(t, started, "the handler to start")
@@ -282,12 +177,12 @@ func TestRun_LateWorkAfterTheDrainIsRefused(t *testing.T) {
 	close(release)
 	waitClosed(t, finished, "the late handler to return")
 
-	runBot(t, h, 5*time.Second, func(b *Bot) {
-		b.routes.commands["slow"] = func(ctx context.Context, r *Request) error { return nil }
-		b.routes.commands["after"] = func(ctx context.Context, r *Request) error {
-			_, err := b.reply(ctx, r, "after replayed", nil)
+	h.run(5*time.Second, func(tr *Transport) {
+		tr.Routes().Command("slow", func(ctx context.Context, r *Request) error { return nil })
+		tr.Routes().Command("after", func(ctx context.Context, r *Request) error {
+			_, err := tr.Reply(ctx, r, "after replayed", nil)
 			return err
-		}
+		})
 	})
 	h.waitText(u.ID, "after replayed")
 	if lateRan.Load() {

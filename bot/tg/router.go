@@ -1,17 +1,15 @@
-package bot
+package tg
 
 import (
 	"context"
 	"errors"
 	"fmt"
-	"html"
 	"runtime/debug"
 	"strings"
 	"time"
 
 	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
 
-	"jastar/bot/tg"
 	"jastar/locales"
 	"jastar/storage"
 )
@@ -20,13 +18,16 @@ import (
 // then sends; it returns an error instead of telling the person itself.
 type Handler func(ctx context.Context, r *Request) error
 
+// StepHandler handles a message that continues the chat's active dialogue.
+type StepHandler func(ctx context.Context, r *Request, conv storage.Conversation) error
+
 // Request is what a handler gets: the update, the chat, the stored user and
 // their localizer.
 type Request struct {
 	Update  tgbotapi.Update
 	Message *tgbotapi.Message       // the message, or the one a pressed button belongs to
 	Query   *tgbotapi.CallbackQuery // set for button presses
-	Data    tg.Callback             // decoded callback data
+	Data    Callback                // decoded callback data
 	// ChatID is the chat the update came from. In a private chat it is the
 	// sender's own: route refuses an update sent by anyone but the chat's
 	// person, so handlers take ChatID as the person whose data they touch.
@@ -35,7 +36,8 @@ type Request struct {
 	// of authority, personal (their own chat) or staff (their user id).
 	From    *tgbotapi.User
 	Private bool
-	// StaffChat is true in a group that receives staff notifications.
+	// StaffChat is true in a group that receives staff notifications
+	// (Hooks.IsStaffChat).
 	StaffChat bool
 	User      storage.User
 	L         *locales.Localizer
@@ -49,8 +51,8 @@ type Request struct {
 
 // handle routes one update. It recovers a handler's panic, logs it with the
 // update id and stack, and tells the person something went wrong.
-func (b *Bot) handle(ctx context.Context, u tgbotapi.Update) {
-	r := b.newRequest(ctx, u)
+func (t *Transport) handle(ctx context.Context, u tgbotapi.Update) {
+	r := t.newRequest(ctx, u)
 	if r == nil {
 		return
 	}
@@ -58,24 +60,32 @@ func (b *Bot) handle(ctx context.Context, u tgbotapi.Update) {
 	start := time.Now()
 	defer func() {
 		if p := recover(); p != nil {
-			b.metrics.HandlerErrors.WithLabelValues(kind).Inc()
-			b.log.Error("handler panicked", "update_id", u.UpdateID, "chat_id", r.ChatID, "panic", fmt.Sprint(p), "stack", string(debug.Stack()))
-			b.fail(ctx, r)
+			t.metrics.HandlerErrors.WithLabelValues(kind).Inc()
+			t.log.Error("handler panicked", "update_id", u.UpdateID, "chat_id", r.ChatID, "panic", fmt.Sprint(p), "stack", string(debug.Stack()))
+			t.fail(ctx, r)
 		}
 		// Latency first: a scrape that sees the update counted also sees
 		// its latency.
-		b.metrics.HandlerLatency.WithLabelValues(kind).Observe(time.Since(start).Seconds())
-		b.metrics.Updates.WithLabelValues(kind).Inc()
+		t.metrics.HandlerLatency.WithLabelValues(kind).Observe(time.Since(start).Seconds())
+		t.metrics.Updates.WithLabelValues(kind).Inc()
 	}()
-	err := b.route(ctx, r)
+	err := t.route(ctx, r)
 	if r.Query != nil && !r.answered {
-		b.answer(ctx, r, "")
+		t.Answer(ctx, r, "")
 	}
 	if err != nil {
-		b.metrics.HandlerErrors.WithLabelValues(kind).Inc()
-		b.log.Error("handle update", "update_id", u.UpdateID, "chat_id", r.ChatID, "err", err)
-		b.fail(ctx, r)
+		t.metrics.HandlerErrors.WithLabelValues(kind).Inc()
+		t.log.Error("handle update", "update_id", u.UpdateID, "chat_id", r.ChatID, "err", err)
+		t.fail(ctx, r)
 	}
+}
+
+// fromID is who sent the update or pressed the button, 0 if unknown.
+func (r *Request) fromID() int64 {
+	if r.From == nil {
+		return 0
+	}
+	return r.From.ID
 }
 
 // updateKind labels an update for metrics: a small fixed set of values.
@@ -98,18 +108,18 @@ func updateKind(r *Request) string {
 }
 
 // fail tells the person, in their language, that the bot could not help.
-func (b *Bot) fail(ctx context.Context, r *Request) {
+func (t *Transport) fail(ctx context.Context, r *Request) {
 	if r.Query != nil && !r.answered {
-		b.answer(ctx, r, r.L.T(locales.SomethingWentWrong))
+		t.Answer(ctx, r, r.L.T(locales.SomethingWentWrong))
 		return
 	}
 	if r.Private {
-		_, _ = b.reply(ctx, r, r.L.T(locales.SomethingWentWrong), nil)
+		_, _ = t.Reply(ctx, r, r.L.T(locales.SomethingWentWrong), nil)
 	}
 }
 
-func (b *Bot) newRequest(ctx context.Context, u tgbotapi.Update) *Request {
-	r := &Request{Update: u, L: b.loc.For(string(storage.Kazakh))}
+func (t *Transport) newRequest(ctx context.Context, u tgbotapi.Update) *Request {
+	r := &Request{Update: u, L: t.loc.For(string(storage.Kazakh))}
 	switch {
 	case u.CallbackQuery != nil:
 		r.Query = u.CallbackQuery
@@ -121,140 +131,92 @@ func (b *Bot) newRequest(ctx context.Context, u tgbotapi.Update) *Request {
 		r.From = u.Message.From
 		r.ChatID = u.Message.Chat.ID
 	case u.MyChatMember != nil:
-		b.log.Info("bot membership changed", "chat_id", u.MyChatMember.Chat.ID, "status", u.MyChatMember.NewChatMember.Status)
+		t.log.Info("bot membership changed", "chat_id", u.MyChatMember.Chat.ID, "status", u.MyChatMember.NewChatMember.Status)
 		return nil
 	default:
 		return nil
 	}
 	r.Private = r.Message == nil || r.Message.Chat.IsPrivate()
-	r.StaffChat = !r.Private && b.isStaffChat(r.ChatID)
-	if r.From == nil {
+	r.StaffChat = !r.Private && t.hooks.IsStaffChat != nil && t.hooks.IsStaffChat(r.ChatID)
+	if r.From == nil || t.hooks.Person == nil {
 		return r
 	}
-	if r.Private {
-		user, created, err := b.touchUser(ctx, r.From)
-		if err != nil {
-			b.log.Error("load user", "chat_id", r.ChatID, "err", err)
-		}
-		r.User, r.NewPerson = user, created
-	} else if stored, err := b.store.User(ctx, r.From.ID); err == nil {
-		r.User = stored
-	} else {
-		r.User = storage.User{ChatID: r.From.ID, Lang: guessLang(r.From.LanguageCode)}
+	user, created, err := t.hooks.Person(ctx, r.From, r.Private)
+	if err != nil {
+		t.log.Error("load user", "chat_id", r.ChatID, "err", err)
 	}
+	r.User, r.NewPerson = user, created
 	if r.User.Lang.Valid() {
-		r.L = b.loc.For(string(r.User.Lang))
+		r.L = t.loc.For(string(r.User.Lang))
 	}
 	return r
-}
-
-// touchUser loads the person, creating the record on first contact and
-// writing only when something changed, so most updates cost one read.
-// created tells that this call made the record.
-func (b *Bot) touchUser(ctx context.Context, from *tgbotapi.User) (u storage.User, created bool, err error) {
-	u, err = b.store.User(ctx, from.ID)
-	if err == nil && u.Active && u.FirstName == from.FirstName && u.Username == from.UserName {
-		return u, false, nil
-	}
-	if err != nil && !errors.Is(err, storage.ErrNotFound) {
-		return storage.User{ChatID: from.ID, Lang: guessLang(from.LanguageCode)}, false, err
-	}
-	now := b.now()
-	u, err = b.store.UpdateUser(ctx, from.ID, func(u *storage.User) error {
-		created = u.CreatedAt.IsZero()
-		if created {
-			u.CreatedAt = now
-			u.Lang = guessLang(from.LanguageCode)
-			u.LangSet = u.Lang != "" && strings.HasPrefix(strings.ToLower(from.LanguageCode), string(u.Lang))
-			if !u.Lang.Valid() {
-				u.Lang = storage.Kazakh
-			}
-		}
-		u.FirstName, u.Username = from.FirstName, from.UserName
-		u.Active = true
-		u.UpdatedAt = now
-		return nil
-	})
-	return u, created, err
-}
-
-// guessLang maps Telegram's language_code to a language we speak, "" if none.
-func guessLang(code string) storage.Lang {
-	code = strings.ToLower(code)
-	switch {
-	case strings.HasPrefix(code, "kk"):
-		return storage.Kazakh
-	case strings.HasPrefix(code, "ru"):
-		return storage.Russian
-	}
-	return ""
 }
 
 // route dispatches in the order STYLE.md §5 fixes: button press, command,
 // then a main-menu button or a shared location, then the dialogue step,
 // then the fallbacks. A menu button comes before the step so that a
 // person can always leave a dialogue by its menu.
-func (b *Bot) route(ctx context.Context, r *Request) error {
+func (t *Transport) route(ctx context.Context, r *Request) error {
 	if r.Private && (r.From == nil || r.From.ID != r.ChatID) {
-		return b.refuseForeign(ctx, r)
+		return t.refuseForeign(ctx, r)
 	}
 	if r.Query != nil {
-		return b.routeCallback(ctx, r)
+		return t.routeCallback(ctx, r)
 	}
 	m := r.Message
-	if cmd, args, addressed, ok := parseCommand(m, b.self.UserName); ok {
+	if cmd, args, addressed, ok := parseCommand(m, t.selfName()); ok {
 		if !addressed {
 			return nil // meant for another bot in a group
 		}
 		r.Command, r.Args = cmd, args
 		if !r.Private {
-			if h, ok := b.routes.groupCommands[cmd]; ok && r.StaffChat {
+			if h, ok := t.routes.groupCommands[cmd]; ok && r.StaffChat {
 				return h(ctx, r)
 			}
-			_, err := b.reply(ctx, r, r.L.T(locales.GroupOnlyPrivate), nil)
+			_, err := t.Reply(ctx, r, r.L.T(locales.GroupOnlyPrivate), nil)
 			return err
 		}
-		if h, ok := b.routes.commands[cmd]; ok {
+		if h, ok := t.routes.commands[cmd]; ok {
 			return h(ctx, r)
 		}
-		_, err := b.reply(ctx, r, r.L.T(locales.UnknownCommand), b.mainMenu(r.L))
+		_, err := t.Reply(ctx, r, r.L.T(locales.UnknownCommand), t.mainMenu(r.L))
 		return err
 	}
 	if !r.Private {
 		return nil // groups: only commands and buttons concern us
 	}
-	if h, ok := b.routes.menuByText[strings.TrimSpace(m.Text)]; ok && m.Text != "" {
+	if h, ok := t.routes.menuByText[strings.TrimSpace(m.Text)]; ok && m.Text != "" {
 		return h(ctx, r)
 	}
 	// A location comes from the "Centers near me" button, which stays on the
 	// keyboard during every dialogue, and no dialogue asks for one: it goes
 	// to the centers before the dialogue step, which would only say "use
 	// the buttons". The dialogue stays open for the person to go on.
-	if m.Location != nil && b.routes.onLocation != nil {
-		return b.routes.onLocation(ctx, r)
+	if m.Location != nil && t.routes.onLocation != nil {
+		return t.routes.onLocation(ctx, r)
 	}
 	// A message that signals crisis is answered first, with the help lines
 	// (safety.go), unless a dialogue step waits for typed text: then it is
 	// that step's answer. The classifier runs on every text; the dialogue
 	// is read only for a message it hears.
-	if b.routes.onCrisis != nil && m.Text != "" && b.routes.signalsCrisis(m.Text) && !b.stepTakesText(ctx, r.ChatID) {
-		return b.routes.onCrisis(ctx, r)
+	if t.routes.onCrisis != nil && m.Text != "" && t.routes.signalsCrisis(m.Text) && !t.stepTakesText(ctx, r.ChatID) {
+		return t.routes.onCrisis(ctx, r)
 	}
-	if handled, err := b.routeStep(ctx, r); handled || err != nil {
+	if handled, err := t.routeStep(ctx, r); handled || err != nil {
 		return err
 	}
 	switch {
-	case m.Contact != nil && b.routes.onContact != nil:
-		return b.routes.onContact(ctx, r)
+	case m.Contact != nil && t.routes.onContact != nil:
+		return t.routes.onContact(ctx, r)
 	case m.Text == "" && (m.Sticker != nil || m.Photo != nil || m.Voice != nil || m.Video != nil || m.Document != nil ||
 		m.Audio != nil || m.VideoNote != nil || m.Animation != nil || m.Location != nil || m.Contact != nil):
-		_, err := b.reply(ctx, r, r.L.T(locales.NotText), b.mainMenu(r.L))
+		_, err := t.Reply(ctx, r, r.L.T(locales.NotText), t.mainMenu(r.L))
 		return err
 	case strings.TrimSpace(m.Text) == "":
-		_, err := b.reply(ctx, r, r.L.T(locales.EmptyText), b.mainMenu(r.L))
+		_, err := t.Reply(ctx, r, r.L.T(locales.EmptyText), t.mainMenu(r.L))
 		return err
 	}
-	_, err := b.reply(ctx, r, r.L.T(locales.NotUnderstood), b.mainMenu(r.L))
+	_, err := t.Reply(ctx, r, r.L.T(locales.NotUnderstood), t.mainMenu(r.L))
 	return err
 }
 
@@ -263,9 +225,9 @@ func (b *Bot) route(ctx context.Context, r *Request) error {
 // (Telegram does not deliver one today, but the payload is untrusted). It
 // acts for nobody, and nothing goes to the chat: the presser alone is told,
 // in their language, through the answer to their press.
-func (b *Bot) refuseForeign(ctx context.Context, r *Request) error {
-	b.log.Warn("refused an update whose sender is not the private chat's person", "chat_id", r.ChatID, "user_id", fromID(r), "kind", updateKind(r))
-	b.answer(ctx, r, r.L.T(locales.ButtonNotYours))
+func (t *Transport) refuseForeign(ctx context.Context, r *Request) error {
+	t.log.Warn("refused an update whose sender is not the private chat's person", "chat_id", r.ChatID, "user_id", r.fromID(), "kind", updateKind(r))
+	t.Answer(ctx, r, r.L.T(locales.ButtonNotYours))
 	return nil
 }
 
@@ -273,17 +235,17 @@ func (b *Bot) refuseForeign(ctx context.Context, r *Request) error {
 // press is its person's own (route checked); a group belongs to no single
 // person, so only staff buttons, which check the presser's own rights, work
 // there, and only in a staff group.
-func (b *Bot) routeCallback(ctx context.Context, r *Request) error {
-	data, err := tg.DecodeCallback(r.Query.Data)
-	h, ok := b.routes.callbacks[data.Prefix]
+func (t *Transport) routeCallback(ctx context.Context, r *Request) error {
+	data, err := DecodeCallback(r.Query.Data)
+	h, ok := t.routes.callbacks[data.Prefix]
 	if err != nil || !ok {
-		b.answer(ctx, r, r.L.T(locales.OutdatedButton))
+		t.Answer(ctx, r, r.L.T(locales.OutdatedButton))
 		return nil
 	}
 	if !r.Private {
-		h, ok = b.routes.groupButtons[data.Prefix]
+		h, ok = t.routes.groupButtons[data.Prefix]
 		if !ok || !r.StaffChat {
-			b.answer(ctx, r, r.L.T(locales.GroupOnlyPrivate))
+			t.Answer(ctx, r, r.L.T(locales.GroupOnlyPrivate))
 			return nil
 		}
 	}
@@ -296,65 +258,56 @@ func (b *Bot) routeCallback(ctx context.Context, r *Request) error {
 // the message only to say so: whatever it was (a "Skip" from the phone
 // keyboard, a shared contact) was meant for the dialogue, and the answer
 // brings the main menu back.
-func (b *Bot) routeStep(ctx context.Context, r *Request) (bool, error) {
-	conv, err := b.openDialogue(ctx, r.ChatID)
+func (t *Transport) routeStep(ctx context.Context, r *Request) (bool, error) {
+	conv, err := t.OpenDialogue(ctx, r.ChatID)
 	switch {
 	case errors.Is(err, storage.ErrDialogExpired):
-		return true, b.tellExpired(ctx, r, conv.Flow)
+		return true, t.TellExpired(ctx, r, conv.Flow)
 	case errors.Is(err, storage.ErrNotFound):
 		return false, nil
 	case err != nil:
 		return true, err
 	}
-	h, ok := b.routes.flows[conv.Flow]
+	h, ok := t.routes.flows[conv.Flow]
 	if !ok {
 		// A flow removed by a deploy: drop its state rather than trap the
 		// person in it.
-		return false, b.store.DeleteConversation(ctx, r.ChatID)
+		return false, t.store.DeleteConversation(ctx, r.ChatID)
 	}
 	return true, h(ctx, r, conv)
 }
 
-// openDialogue is the chat's dialogue. One idle longer than the dialogue TTL
+// OpenDialogue is the chat's dialogue. One idle longer than the dialogue TTL
 // but not yet closed by housekeeping comes back with storage.ErrDialogExpired
 // too, as one housekeeping closed does, so callers tell both the same way.
-func (b *Bot) openDialogue(ctx context.Context, chatID int64) (storage.Conversation, error) {
-	conv, err := b.store.Conversation(ctx, chatID)
-	if err == nil && b.now().Sub(conv.UpdatedAt) > b.cfg.DialogTTL {
+func (t *Transport) OpenDialogue(ctx context.Context, chatID int64) (storage.Conversation, error) {
+	conv, err := t.store.Conversation(ctx, chatID)
+	if err == nil && t.now().Sub(conv.UpdatedAt) > t.opts.DialogTTL {
 		return conv, fmt.Errorf("conversation %d idle since %s: %w", chatID, conv.UpdatedAt.Format(time.RFC3339), storage.ErrDialogExpired)
 	}
 	return conv, err
 }
 
-// tellExpired ends the chat's dialogue, open or expired, and says it closed
+// TellExpired ends the chat's dialogue, open or expired, and says it closed
 // for inactivity. The text goes in a new message with the main menu, which
 // also replaces a phone keyboard the dialogue left on screen; a pressed
 // message loses its buttons, so they are not pressed again. It is said
 // once: the next answer finds no dialogue.
-func (b *Bot) tellExpired(ctx context.Context, r *Request, flow string) error {
-	if err := b.store.DeleteConversation(ctx, r.ChatID); err != nil {
+func (t *Transport) TellExpired(ctx context.Context, r *Request, flow string) error {
+	if err := t.store.DeleteConversation(ctx, r.ChatID); err != nil {
 		return err
 	}
 	if r.Query != nil {
-		b.answer(ctx, r, "")
+		t.Answer(ctx, r, "")
 		none := tgbotapi.InlineKeyboardMarkup{InlineKeyboard: [][]tgbotapi.InlineKeyboardButton{}}
-		if err := b.editKeyboard(ctx, r, none); err != nil {
+		if err := t.EditKeyboard(ctx, r, none); err != nil {
 			// The new message below says it all; old buttons left in
 			// place only get the same answer again.
-			b.log.Warn("remove buttons of an expired dialogue", "chat_id", r.ChatID, "err", err)
+			t.log.Warn("remove buttons of an expired dialogue", "chat_id", r.ChatID, "err", err)
 		}
 	}
-	_, err := b.reply(ctx, r, b.expiredText(r.L, flow), b.mainMenu(r.L))
+	_, err := t.Reply(ctx, r, t.expiredText(r.L, flow), t.mainMenu(r.L))
 	return err
-}
-
-// expiredText says a dialogue of flow closed for inactivity: for a booking,
-// after how long and which menu button starts it again.
-func (b *Bot) expiredText(l *locales.Localizer, flow string) string {
-	if flow != flowBook {
-		return l.T(locales.DialogExpired)
-	}
-	return l.T(locales.BookExpired, locales.Data{"Duration": duration(l, b.cfg.DialogTTL)})
 }
 
 // parseCommand finds a bot command at the start of the message. addressed is
@@ -406,5 +359,24 @@ func utf16Prefix(s string, n int) string {
 	return s
 }
 
-// esc escapes text from people or the catalog for parse_mode HTML.
-func esc(s string) string { return html.EscapeString(s) }
+// stepTakesText asks the bot whether the chat's dialogue waits for typed
+// text; without the hook, none does.
+func (t *Transport) stepTakesText(ctx context.Context, chatID int64) bool {
+	return t.hooks.StepTakesText != nil && t.hooks.StepTakesText(ctx, chatID)
+}
+
+// expiredText is the bot's word that a dialogue of flow closed.
+func (t *Transport) expiredText(l *locales.Localizer, flow string) string {
+	if t.hooks.ExpiredText == nil {
+		return l.T(locales.SomethingWentWrong)
+	}
+	return t.hooks.ExpiredText(l, flow)
+}
+
+// mainMenu is the bot's main keyboard in l's language, or none.
+func (t *Transport) mainMenu(l *locales.Localizer) any {
+	if t.hooks.MainMenu == nil {
+		return nil
+	}
+	return t.hooks.MainMenu(l)
+}

@@ -1,4 +1,4 @@
-package bot
+package tg
 
 import (
 	"context"
@@ -14,7 +14,6 @@ import (
 	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
 
 	"jastar/bot/ops"
-	"jastar/bot/tg"
 	"jastar/storage"
 )
 
@@ -38,70 +37,77 @@ var ErrPollConflict = errors.New("another instance is polling this bot token, or
 var allowedUpdates = []string{"message", "callback_query", "my_chat_member"}
 
 // Run handles updates until ctx ends: first the ones left in the inbox by a
-// previous run, then what long polling brings. On return, polling has stopped
-// and handlers that were running have finished (or drainTimeout passed).
-func (b *Bot) Run(ctx context.Context, drainTimeout time.Duration) error {
-	d := tg.NewDispatcher(b.cfg.Workers, b.cfg.Workers*32, "updates", b.log, b.metrics)
+// previous run, then what long polling brings. On return polling has
+// stopped, but handlers may still run: call Drain, with the drain deadline,
+// after Run returns.
+func (t *Transport) Run(ctx context.Context) error {
+	d := NewDispatcher(t.opts.Workers, t.opts.Workers*32, "updates", t.log, t.metrics)
 	// Handlers get a context that outlives the shutdown signal, so an update
 	// being handled is finished rather than cut in half; it ends only at the
 	// drain deadline.
 	handlerBase, cancelHandlers := context.WithCancel(context.WithoutCancel(ctx))
-	defer cancelHandlers()
 	// The done log commits its last batch after the deadline too.
-	b.done = newDoneLog(context.WithoutCancel(ctx), b.store, b.now, b.log, b.metrics)
-	// Broadcast sends on the wire end only at the drain deadline (see
-	// broadcast.Runner.Stop), not at the signal.
-	wire, abortSends := context.WithCancel(context.WithoutCancel(ctx))
-	defer abortSends()
-	b.runner.Start(ctx, wire)
-	if err := b.loadCards(ctx); err != nil {
-		// Cards show the catalog's values until the next change reloads.
-		b.log.Error("load center cards", "err", err)
+	done := newDoneLog(context.WithoutCancel(ctx), t.store, t.now, t.log, t.metrics)
+	t.mu.Lock()
+	t.run.dispatcher, t.run.cancelHandlers, t.run.done = d, cancelHandlers, done
+	t.mu.Unlock()
+
+	err := t.replayAndPoll(ctx, handlerBase, d, done)
+	if errors.Is(err, context.Canceled) {
+		return nil
 	}
+	return err
+}
 
-	pollErr := b.replayAndPoll(ctx, handlerBase, d)
-
-	drainCtx, cancel := context.WithTimeout(context.Background(), drainTimeout)
-	defer cancel()
-	if !d.Stop(drainCtx) {
+// Drain lets the handlers Run started finish, until ctx ends; then it cuts
+// the late ones short, stops the background work, and commits the done
+// log. It reports whether everything finished in time.
+func (t *Transport) Drain(ctx context.Context) bool {
+	t.mu.Lock()
+	d, cancelHandlers, done := t.run.dispatcher, t.run.cancelHandlers, t.run.done
+	t.run.dispatcher, t.run.cancelHandlers, t.run.done = nil, nil, nil
+	t.mu.Unlock()
+	clean := true
+	if d != nil && !d.Stop(ctx) {
 		// Cut the late handlers' calls short. Whatever they finish after
 		// this is not marked handled (the done log is closed below), so
 		// their updates are replayed on the next start.
-		b.log.Warn("handlers still running at the shutdown deadline, cancelling them")
+		t.log.Warn("handlers still running at the shutdown deadline, cancelling them")
 		cancelHandlers()
+		clean = false
 	}
 	// Handlers have finished or been cut off, so only late ones may still
 	// ask for background work, and bg refuses it from here on.
-	if !b.bg.Stop(drainCtx) {
-		b.log.Warn("background sends still running at the shutdown deadline, cancelling them")
+	if !t.bg.Stop(ctx) {
+		t.log.Warn("background sends still running at the shutdown deadline, cancelling them")
+		clean = false
 	}
-	b.done.close()
-	b.runner.Stop(drainCtx, abortSends)
-	if errors.Is(pollErr, context.Canceled) {
-		return nil
+	if done != nil {
+		done.close()
+		cancelHandlers()
 	}
-	return pollErr
+	return clean
 }
 
-func (b *Bot) replayAndPoll(ctx, handlerBase context.Context, d *tg.Dispatcher) error {
-	pending, err := b.store.Pending(ctx)
+func (t *Transport) replayAndPoll(ctx, handlerBase context.Context, d *Dispatcher, done *doneLog) error {
+	pending, err := t.store.Pending(ctx)
 	if err != nil {
 		return fmt.Errorf("read pending updates: %w", err)
 	}
 	if len(pending) > 0 {
-		b.log.Info("replaying updates left from the last run", "count", len(pending))
+		t.log.Info("replaying updates left from the last run", "count", len(pending))
 	}
 	for _, raw := range pending {
-		if err := b.dispatch(ctx, handlerBase, d, raw, nil); err != nil {
+		if err := t.dispatch(ctx, handlerBase, d, done, raw, nil); err != nil {
 			return err
 		}
 	}
-	return b.poll(ctx, handlerBase, d)
+	return t.poll(ctx, handlerBase, d, done)
 }
 
-func (b *Bot) poll(ctx, handlerBase context.Context, d *tg.Dispatcher) error {
-	b.pollAPI.Client = tg.WithContext(ctx, b.pollHTTP)
-	offset, lastReceived, err := b.store.Offset(ctx)
+func (t *Transport) poll(ctx, handlerBase context.Context, d *Dispatcher, done *doneLog) error {
+	t.pollAPI.Client = WithContext(ctx, t.pollHTTP)
+	offset, lastReceived, err := t.store.Offset(ctx)
 	if err != nil {
 		return fmt.Errorf("read update offset: %w", err)
 	}
@@ -112,38 +118,38 @@ func (b *Bot) poll(ctx, handlerBase context.Context, d *tg.Dispatcher) error {
 			return err
 		}
 		askOffset := offset
-		if !lastReceived.IsZero() && b.now().Sub(lastReceived) > staleOffsetAge {
+		if !lastReceived.IsZero() && t.now().Sub(lastReceived) > staleOffsetAge {
 			askOffset = 0
 		}
-		b.touchPoll() // a poll starting proves the loop is alive, as does one ending
-		raws, decoded, highest, err := b.getUpdates(askOffset)
+		t.touchPoll() // a poll starting proves the loop is alive, as does one ending
+		raws, decoded, highest, err := t.getUpdates(askOffset)
 		if err != nil {
 			if ctx.Err() != nil {
 				return ctx.Err()
 			}
-			if errors.Is(err, tg.ErrUnauthorized) {
+			if errors.Is(err, ErrUnauthorized) {
 				return err
 			}
-			var apiErr *tg.APIError
+			var apiErr *APIError
 			if errors.As(err, &apiErr) && apiErr.Code == http.StatusConflict {
 				if conflictSince.IsZero() {
-					conflictSince = b.now()
+					conflictSince = t.now()
 				}
-				if lasted := b.now().Sub(conflictSince); lasted >= conflictGiveUp {
+				if lasted := t.now().Sub(conflictSince); lasted >= conflictGiveUp {
 					return fmt.Errorf("getUpdates answered 409 Conflict for %s: %w", lasted.Round(time.Second), ErrPollConflict)
 				}
-				b.log.Error("getUpdates conflict: "+ErrPollConflict.Error(), "retry_in", backoff.String(), "err", err)
+				t.log.Error("getUpdates conflict: "+ErrPollConflict.Error(), "retry_in", backoff.String(), "err", err)
 			} else {
-				b.log.Warn("getUpdates failed, retrying", "retry_in", backoff.String(), "err", err)
+				t.log.Warn("getUpdates failed, retrying", "retry_in", backoff.String(), "err", err)
 			}
-			if err := b.pollSleep(ctx, jitter(backoff)); err != nil {
+			if err := t.pollSleep(ctx, Jitter(backoff)); err != nil {
 				return err
 			}
 			backoff = min(backoff*2, time.Minute)
 			continue
 		}
 		backoff, conflictSince = time.Second, time.Time{}
-		b.touchPoll()
+		t.touchPoll()
 		if highest == 0 {
 			continue
 		}
@@ -155,20 +161,20 @@ func (b *Bot) poll(ctx, handlerBase context.Context, d *tg.Dispatcher) error {
 			next = 0
 		}
 		next = max(next, highest+1)
-		now := b.now()
-		accepted, err := b.store.Accept(ctx, raws, next, now)
+		now := t.now()
+		accepted, err := t.store.Accept(ctx, raws, next, now)
 		if err != nil {
 			// Not stored, so not confirmed: the next poll asks for the same
 			// updates again.
-			b.log.Error("store fetched updates", "err", err)
-			if err := b.pollSleep(ctx, jitter(backoff)); err != nil {
+			t.log.Error("store fetched updates", "err", err)
+			if err := t.pollSleep(ctx, Jitter(backoff)); err != nil {
 				return err
 			}
 			continue
 		}
 		offset, lastReceived = next, now
 		for _, raw := range accepted {
-			if err := b.dispatch(ctx, handlerBase, d, raw, decoded[raw.ID]); err != nil {
+			if err := t.dispatch(ctx, handlerBase, d, done, raw, decoded[raw.ID]); err != nil {
 				return err
 			}
 		}
@@ -180,10 +186,10 @@ func (b *Bot) poll(ctx, handlerBase context.Context, d *tg.Dispatcher) error {
 // handler (the load profile showed JSON decoding as the bot's largest cost).
 // highest is the largest update_id in the answer, of skipped updates too,
 // or 0 if there is none.
-func (b *Bot) getUpdates(offset int) (raws []storage.RawUpdate, decoded map[int]*tgbotapi.Update, highest int, err error) {
-	cfg := tgbotapi.UpdateConfig{Offset: offset, Limit: 100, Timeout: int(b.cfg.PollTimeout / time.Second), AllowedUpdates: allowedUpdates}
-	resp, err := b.pollAPI.Request(cfg)
-	if err := tg.Classify("getUpdates", b.cfg.Token, err); err != nil {
+func (t *Transport) getUpdates(offset int) (raws []storage.RawUpdate, decoded map[int]*tgbotapi.Update, highest int, err error) {
+	cfg := tgbotapi.UpdateConfig{Offset: offset, Limit: 100, Timeout: int(t.opts.PollTimeout / time.Second), AllowedUpdates: allowedUpdates}
+	resp, err := t.pollAPI.Request(cfg)
+	if err := Classify("getUpdates", t.opts.Token, err); err != nil {
 		return nil, nil, 0, err
 	}
 	var items []json.RawMessage
@@ -199,11 +205,11 @@ func (b *Bot) getUpdates(offset int) (raws []storage.RawUpdate, decoded map[int]
 			// update away; its content is never logged.
 			id := rawUpdateID(it)
 			highest = max(highest, id)
-			b.log.Error("skipping an update that does not decode", "update_id", id, "err", err)
+			t.log.Error("skipping an update that does not decode", "update_id", id, "err", err)
 			continue
 		}
 		if u.UpdateID <= 0 {
-			b.log.Warn("skipping an update without a valid update_id")
+			t.log.Warn("skipping an update without a valid update_id")
 			continue
 		}
 		highest = max(highest, u.UpdateID)
@@ -227,21 +233,21 @@ func rawUpdateID(raw json.RawMessage) int {
 
 // dispatch hands one stored update to the worker of its chat; once handled,
 // it leaves the inbox.
-func (b *Bot) dispatch(ctx, handlerBase context.Context, d *tg.Dispatcher, raw storage.RawUpdate, decoded *tgbotapi.Update) error {
+func (t *Transport) dispatch(ctx, handlerBase context.Context, d *Dispatcher, done *doneLog, raw storage.RawUpdate, decoded *tgbotapi.Update) error {
 	if decoded == nil {
 		decoded = new(tgbotapi.Update)
 		if err := json.Unmarshal(raw.JSON, decoded); err != nil {
-			b.log.Error("decode stored update, dropping it", "update_id", raw.ID, "err", err)
-			b.done.add(raw.ID)
+			t.log.Error("decode stored update, dropping it", "update_id", raw.ID, "err", err)
+			done.add(raw.ID)
 			return nil
 		}
 	}
 	u := *decoded
 	return d.Submit(ctx, chatKey(u), func() {
-		hctx, cancel := context.WithTimeout(handlerBase, b.cfg.HandlerTimeout)
+		hctx, cancel := context.WithTimeout(handlerBase, t.opts.HandlerTimeout)
 		defer cancel()
-		b.handle(hctx, u)
-		b.done.add(raw.ID)
+		t.handle(hctx, u)
+		done.add(raw.ID)
 	})
 }
 
@@ -260,8 +266,8 @@ func chatKey(u tgbotapi.Update) int64 {
 	return 0
 }
 
-// jitter spreads retries of many instances or chats over time.
-func jitter(d time.Duration) time.Duration { return d/2 + rand.N(d) }
+// Jitter spreads retries of many instances or chats over time: d/2 to 3d/2.
+func Jitter(d time.Duration) time.Duration { return d/2 + rand.N(d) }
 
 // doneLog takes handled update ids off the workers' hands and marks them in
 // the inbox a batch at a time: one commit (one fsync) for many updates, and
@@ -276,7 +282,7 @@ type doneLog struct {
 	finished chan struct{}
 }
 
-func newDoneLog(ctx context.Context, store storage.Inbox, now func() time.Time, log *slog.Logger, metrics *ops.Metrics) *doneLog {
+func newDoneLog(ctx context.Context, store Store, now func() time.Time, log *slog.Logger, metrics *ops.Metrics) *doneLog {
 	d := &doneLog{ids: make(chan int, 4096), finished: make(chan struct{})}
 	go func() {
 		defer close(d.finished)
