@@ -318,7 +318,7 @@ func TestBooking_RaceLosersAreOfferedOnlyFreeSlots(t *testing.T) {
 	}
 	// Nobody else booked since: what is free now was free when each offer
 	// was sent.
-	free, _, err := h.bot.offerFor(ctx, "karasai", "career")
+	free, _, err := h.bot.slots.offerFor(ctx, "karasai", "career")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -125,6 +125,12 @@ type Bot struct {
 	runner   *broadcast.Runner // delivers broadcasts (scheduler/broadcast)
 	cards    cardCache         // the staff's card values (cards.go)
 
+	// The parts of booking that features and the older code share: free
+	// times (slots.go), the words of a booking (booking.go), the dialogue.
+	slots   *slotFinder
+	texts   *bookingTexts
+	booking *booking
+
 	// pollSleep waits out the poll loop's backoff; tests pass one that
 	// moves their fake clock instead.
 	pollSleep func(ctx context.Context, d time.Duration) error
@@ -226,6 +232,10 @@ func New(cfg Config, deps Deps) (*Bot, error) {
 	b.pollAPI = newAPI(cfg.Token, cfg.APIEndpoint, b.pollHTTP)
 	b.send = tg.NewSender(b.api, cfg.Limits, b.log).WithMetrics(deps.Metrics)
 	b.send.OnBlocked(b.markBlocked)
+	b.slots = &slotFinder{cat: b.cat, cfg: b.cfg, now: b.now, store: deps.Store}
+	b.texts = &bookingTexts{cat: b.cat, cfg: b.cfg, cards: b}
+	b.booking = &booking{kit: b.kit("booking"), store: deps.Store, slots: b.slots, texts: b.texts, host: b, staff: b, docs: b.send}
+	b.features = append(b.features, b.booking)
 	closing := &closures{kit: b.kit("closures"), store: b.store, desk: b}
 	b.features = append(b.features,
 		closing,
@@ -238,7 +248,7 @@ func New(cfg Config, deps Deps) (*Bot, error) {
 	if err != nil {
 		return nil, fmt.Errorf("load the crisis word lists: %w", err)
 	}
-	b.features = append(b.features, newSafety(b.kit("safety"), deps.Store, crisis, b))
+	b.features = append(b.features, newSafety(b.kit("safety"), deps.Store, crisis, b.booking))
 	b.routes = b.buildRoutes()
 	delivery := newBroadcastDelivery(b.send, cfg.BroadcastRate, cfg.Limits.PerSecond, b.log)
 	b.runner = broadcast.New(deps.Store, delivery, b, broadcast.Options{ProgressEvery: cfg.BroadcastProgressEvery, Retry: cfg.BroadcastRetry},

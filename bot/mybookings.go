@@ -3,7 +3,6 @@ package bot
 import (
 	"context"
 	"errors"
-	"strconv"
 
 	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
 
@@ -38,7 +37,7 @@ func (b *Bot) handleMyBookings(ctx context.Context, r *Request) error {
 }
 
 func (b *Bot) myBookingText(l *locales.Localizer, bk storage.Booking) string {
-	return l.T(locales.MyBookingItem, b.bookingData(l, bk)) + b.anonymousNote(l, bk)
+	return l.T(locales.MyBookingItem, b.bookingData(l, bk)) + b.texts.anonymousNote(l, bk)
 }
 
 func myBookingKeyboard(l *locales.Localizer, bk storage.Booking) *tgbotapi.InlineKeyboardMarkup {
@@ -136,23 +135,5 @@ func (b *Bot) handleMyMove(ctx context.Context, r *Request) error {
 	if !ok || err != nil {
 		return err
 	}
-	conv := storage.Conversation{ChatID: r.ChatID, Flow: flowBook, Step: stepDay, UpdatedAt: b.now()}
-	conv.Token = newToken()
-	conv.Set(keyType, bk.TypeID)
-	conv.Set(keyCenter, bk.CenterID)
-	conv.Set(keyResched, strconv.FormatUint(bk.ID, 10))
-	text, kb, err := b.renderBookStep(ctx, r, conv)
-	if errors.Is(err, errUnavailable) {
-		b.answer(ctx, r, r.L.T(locales.BookUnavailable))
-		return nil
-	}
-	if err != nil {
-		return err
-	}
-	if err := b.store.SaveConversation(ctx, conv); err != nil {
-		return err
-	}
-	b.answer(ctx, r, "")
-	_, err = b.reply(ctx, r, text, kb)
-	return err
+	return b.booking.beginMove(ctx, r, bk)
 }

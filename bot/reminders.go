@@ -113,13 +113,13 @@ func (b *Bot) remindBooking(ctx context.Context, r storage.Reminder, u storage.U
 	if r.Kind == storage.ReminderBookingDayBefore && b.beforeDayOf(bk.Start) {
 		id = locales.ReminderDayBefore
 	}
-	id = b.discreetReminder(id, bk)
+	id = b.texts.discreetReminder(id, bk)
 	// The cancel button is the one of "My bookings": it asks to confirm and
 	// checks that the booking is the presser's.
 	kb := tgbotapi.NewInlineKeyboardMarkup(tgbotapi.NewInlineKeyboardRow(
 		button(l.T(locales.MyBookingCancel), cbMyCancel, tg.B36(bk.ID)),
 	))
-	return b.sendReminder(ctx, r.ChatID, l.T(id, d)+b.anonymousNote(l, bk), kb)
+	return b.sendReminder(ctx, r.ChatID, l.T(id, d)+b.texts.anonymousNote(l, bk), kb)
 }
 
 // sendBulk sends an HTML message at bulk priority.
@@ -165,7 +165,7 @@ func (b *Bot) remindEvent(ctx context.Context, r storage.Reminder, u storage.Use
 		"When": esc(b.when(l, e)), "Time": l.Clock(e.Start.In(b.cfg.Location)), "Address": esc(l.T(locales.AskTheCenter)),
 	}
 	if c, ok := b.cat().Center(e.CenterID); ok {
-		d["Address"] = esc(b.addressOf(l, b.shownCenter(c).Center))
+		d["Address"] = esc(b.texts.addressOf(l, b.shownCenter(c).Center))
 	}
 	text := locales.EventReminderSoon
 	if r.Kind == storage.ReminderEventDayBefore && b.beforeDayOf(e.Start) {

@@ -197,7 +197,6 @@ func (b *Bot) buildRoutes() routeTable {
 			"broadcasts":  b.handleBroadcasts,
 
 			// Booking (bot/booking.go, bot/mybookings.go) and its staff side.
-			"book":       b.handleBook,
 			"mybookings": b.handleMyBookings,
 			"today":      b.handleStaffToday,
 			"tomorrow":   b.handleStaffTomorrow,
@@ -232,23 +231,14 @@ func (b *Bot) buildRoutes() routeTable {
 			cbBroadcast:    b.handleBroadcastCallback,
 			cbBroadcastJob: b.handleBroadcastJobCallback,
 
-			cbBookType:     b.handleBookType,
-			cbBookCenter:   b.handleBookCenter,
-			cbBookDay:      b.handleBookDay,
-			cbBookSlot:     b.handleBookSlot,
-			cbBookConfirm:  b.handleBookConfirm,
-			cbBookAtCenter: b.handleBookAtCenter,
-			cbBookBack:     b.handleBookBack,
-			cbBookQuit:     b.handleBookQuit,
-			cbBookAnon:     b.handleBookAnon,
-			cbMyCancel:     b.handleMyCancel,
-			cbMyCancelYes:  b.handleMyCancelYes,
-			cbMyKeep:       b.handleMyKeep,
-			cbMyMove:       b.handleMyMove,
-			cbStaffMark:    b.handleStaffMark,
-			cbStaffCancel:  b.handleStaffCancel,
-			cbStaffReason:  b.handleStaffReason,
-			cbStaffBack:    b.handleStaffBack,
+			cbMyCancel:    b.handleMyCancel,
+			cbMyCancelYes: b.handleMyCancelYes,
+			cbMyKeep:      b.handleMyKeep,
+			cbMyMove:      b.handleMyMove,
+			cbStaffMark:   b.handleStaffMark,
+			cbStaffCancel: b.handleStaffCancel,
+			cbStaffReason: b.handleStaffReason,
+			cbStaffBack:   b.handleStaffBack,
 
 			cbForgetYes: b.handleForgetYes,
 			cbForgetNo:  b.handleForgetNo,
@@ -274,7 +264,6 @@ func (b *Bot) buildRoutes() routeTable {
 		},
 		flows: map[string]StepHandler{
 			flowBroadcast: b.handleBroadcastStep,
-			flowBook:      b.handleBookStep,
 			flowEvent:     b.handleEventStep,
 			flowFeedback:  b.handleFeedbackStep,
 		},
@@ -285,11 +274,10 @@ func (b *Bot) buildRoutes() routeTable {
 		menu: [][]menuItem{
 			{{label: locales.MenuCenters, handler: b.handleCentersMenu, requestLocation: true}, {label: locales.MenuDistricts, handler: b.handleDistrictsMenu}},
 			{{label: locales.MenuEvents, handler: b.handleEventsMenu}},
-			{{label: locales.MenuBook, former: locales.MenuBookFormer, handler: b.handleBook}, {label: locales.MenuMyBookings, handler: b.handleMyBookings}},
+			{{label: locales.MenuBook, former: locales.MenuBookFormer, handler: b.booking.handleBook}, {label: locales.MenuMyBookings, handler: b.handleMyBookings}},
 			{{label: locales.MenuLanguage, handler: b.handleLanguage}, {label: locales.MenuHelp, handler: b.handleHelp}},
 			{{label: locales.MenuSubscriptions, handler: b.handleSubscribe}},
 		},
-		onContact: b.handleContact,
 		menuCommands: []commandInfo{
 			{"start", locales.CommandStart},
 			{"language", locales.CommandLanguage},
@@ -371,4 +359,22 @@ func (s *safety) routes(t *routeTable) {
 	t.callbacks[cbCrisisBook] = s.handleCrisisBook
 	t.signalsCrisis = s.signals
 	t.onCrisis = s.handleCrisis
+}
+
+// routes of the booking dialogue (booking.go, booking_safety.go): /book,
+// the menu button (in buildRoutes' menu), a center card's button, the
+// dialogue's buttons and its phone step, and a contact shared outside it.
+func (f *booking) routes(t *routeTable) {
+	t.commands["book"] = f.handleBook
+	t.callbacks[cbBookType] = f.handleBookType
+	t.callbacks[cbBookCenter] = f.handleBookCenter
+	t.callbacks[cbBookDay] = f.handleBookDay
+	t.callbacks[cbBookSlot] = f.handleBookSlot
+	t.callbacks[cbBookConfirm] = f.handleBookConfirm
+	t.callbacks[cbBookAtCenter] = f.handleBookAtCenter
+	t.callbacks[cbBookBack] = f.handleBookBack
+	t.callbacks[cbBookQuit] = f.handleBookQuit
+	t.callbacks[cbBookAnon] = f.handleBookAnon
+	t.flows[flowBook] = f.handleBookStep
+	t.onContact = f.handleContact
 }
