@@ -127,9 +127,10 @@ type Bot struct {
 
 	// The parts of booking that features and the older code share: free
 	// times (slots.go), the words of a booking (booking.go), the dialogue.
-	slots   *slotFinder
-	texts   *bookingTexts
-	booking *booking
+	slots      *slotFinder
+	texts      *bookingTexts
+	booking    *booking
+	myBookings *myBookings
 
 	// pollSleep waits out the poll loop's backoff; tests pass one that
 	// moves their fake clock instead.
@@ -235,7 +236,8 @@ func New(cfg Config, deps Deps) (*Bot, error) {
 	b.slots = &slotFinder{cat: b.cat, cfg: b.cfg, now: b.now, store: deps.Store}
 	b.texts = &bookingTexts{cat: b.cat, cfg: b.cfg, cards: b}
 	b.booking = &booking{kit: b.kit("booking"), store: deps.Store, slots: b.slots, texts: b.texts, host: b, staff: b, docs: b.send}
-	b.features = append(b.features, b.booking)
+	b.myBookings = &myBookings{kit: b.kit("mybookings"), store: deps.Store, texts: b.texts, menu: b, staff: b, move: b.booking}
+	b.features = append(b.features, b.booking, b.myBookings)
 	closing := &closures{kit: b.kit("closures"), store: b.store, desk: b}
 	b.features = append(b.features,
 		closing,

@@ -196,11 +196,10 @@ func (b *Bot) buildRoutes() routeTable {
 			"broadcast":   b.handleBroadcast,
 			"broadcasts":  b.handleBroadcasts,
 
-			// Booking (bot/booking.go, bot/mybookings.go) and its staff side.
-			"mybookings": b.handleMyBookings,
-			"today":      b.handleStaffToday,
-			"tomorrow":   b.handleStaffTomorrow,
-			"bookings":   b.handleStaffBookings,
+			// The staff side of booking (bot/staff.go).
+			"today":    b.handleStaffToday,
+			"tomorrow": b.handleStaffTomorrow,
+			"bookings": b.handleStaffBookings,
 
 			// Privacy (bot/privacy.go), staff export and admin statistics
 			// (bot/export.go, bot/stats.go). Private chats only: they carry
@@ -231,10 +230,6 @@ func (b *Bot) buildRoutes() routeTable {
 			cbBroadcast:    b.handleBroadcastCallback,
 			cbBroadcastJob: b.handleBroadcastJobCallback,
 
-			cbMyCancel:    b.handleMyCancel,
-			cbMyCancelYes: b.handleMyCancelYes,
-			cbMyKeep:      b.handleMyKeep,
-			cbMyMove:      b.handleMyMove,
 			cbStaffMark:   b.handleStaffMark,
 			cbStaffCancel: b.handleStaffCancel,
 			cbStaffReason: b.handleStaffReason,
@@ -274,7 +269,7 @@ func (b *Bot) buildRoutes() routeTable {
 		menu: [][]menuItem{
 			{{label: locales.MenuCenters, handler: b.handleCentersMenu, requestLocation: true}, {label: locales.MenuDistricts, handler: b.handleDistrictsMenu}},
 			{{label: locales.MenuEvents, handler: b.handleEventsMenu}},
-			{{label: locales.MenuBook, former: locales.MenuBookFormer, handler: b.booking.handleBook}, {label: locales.MenuMyBookings, handler: b.handleMyBookings}},
+			{{label: locales.MenuBook, former: locales.MenuBookFormer, handler: b.booking.handleBook}, {label: locales.MenuMyBookings, handler: b.myBookings.handleMyBookings}},
 			{{label: locales.MenuLanguage, handler: b.handleLanguage}, {label: locales.MenuHelp, handler: b.handleHelp}},
 			{{label: locales.MenuSubscriptions, handler: b.handleSubscribe}},
 		},
@@ -377,4 +372,14 @@ func (f *booking) routes(t *routeTable) {
 	t.callbacks[cbBookAnon] = f.handleBookAnon
 	t.flows[flowBook] = f.handleBookStep
 	t.onContact = f.handleContact
+}
+
+// routes of "My bookings" (mybookings.go): /mybookings, the menu button
+// (in buildRoutes' menu) and each booking's buttons.
+func (f *myBookings) routes(t *routeTable) {
+	t.commands["mybookings"] = f.handleMyBookings
+	t.callbacks[cbMyCancel] = f.handleMyCancel
+	t.callbacks[cbMyCancelYes] = f.handleMyCancelYes
+	t.callbacks[cbMyKeep] = f.handleMyKeep
+	t.callbacks[cbMyMove] = f.handleMyMove
 }
