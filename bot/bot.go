@@ -131,6 +131,7 @@ type Bot struct {
 	texts      *bookingTexts
 	booking    *booking
 	myBookings *myBookings
+	feedback   *feedback
 
 	// pollSleep waits out the poll loop's backoff; tests pass one that
 	// moves their fake clock instead.
@@ -237,7 +238,8 @@ func New(cfg Config, deps Deps) (*Bot, error) {
 	b.texts = &bookingTexts{cat: b.cat, cfg: b.cfg, cards: b}
 	b.booking = &booking{kit: b.kit("booking"), store: deps.Store, slots: b.slots, texts: b.texts, host: b, staff: b, docs: b.send}
 	b.myBookings = &myBookings{kit: b.kit("mybookings"), store: deps.Store, texts: b.texts, menu: b, staff: b, move: b.booking}
-	b.features = append(b.features, b.booking, b.myBookings)
+	b.feedback = &feedback{kit: b.kit("feedback"), store: deps.Store, texts: b.texts, menu: b, bulk: b.send}
+	b.features = append(b.features, b.booking, b.myBookings, b.feedback)
 	closing := &closures{kit: b.kit("closures"), store: b.store, desk: b}
 	b.features = append(b.features,
 		closing,

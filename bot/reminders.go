@@ -54,9 +54,15 @@ type reminderSendError struct{ err error }
 func (e *reminderSendError) Error() string { return e.err.Error() }
 func (e *reminderSendError) Unwrap() error { return e.err }
 
+// bulkSender sends at bulk priority, behind the replies people wait for;
+// *tg.Sender is one.
+type bulkSender interface {
+	SendBulk(ctx context.Context, chatID int64, c tgbotapi.Chattable) (int, error)
+}
+
 // sendReminder sends a reminder's message at bulk priority.
-func (b *Bot) sendReminder(ctx context.Context, chatID int64, text string, markup any) error {
-	if _, err := b.sendBulk(ctx, chatID, text, markup); err != nil {
+func sendReminder(ctx context.Context, s bulkSender, chatID int64, text string, markup any) error {
+	if _, err := sendBulk(ctx, s, chatID, text, markup); err != nil {
 		return &reminderSendError{err: err}
 	}
 	return nil
@@ -76,7 +82,7 @@ func (b *Bot) remind(ctx context.Context, r storage.Reminder) error {
 	case storage.ReminderEventDayBefore, storage.ReminderEventHourBefore:
 		return b.remindEvent(ctx, r, u)
 	case storage.ReminderFeedback:
-		return b.askFeedback(ctx, r, u)
+		return b.feedback.askFeedback(ctx, r, u)
 	case storage.ReminderEventCancelled, storage.ReminderEventPromoted, storage.ReminderEventChanged:
 		return b.sendEventNotice(ctx, r, u)
 	}
@@ -85,11 +91,16 @@ func (b *Bot) remind(ctx context.Context, r storage.Reminder) error {
 
 // personL is the localizer of a person: their chosen language, else the one
 // they booked in.
-func (b *Bot) personL(u storage.User, fallback storage.Lang) *locales.Localizer {
+func personL(loc *locales.Bundle, u storage.User, fallback storage.Lang) *locales.Localizer {
 	if u.Lang.Valid() {
-		return b.loc.For(string(u.Lang))
+		return loc.For(string(u.Lang))
 	}
-	return b.loc.For(string(fallback))
+	return loc.For(string(fallback))
+}
+
+// personL forwards to personL; removed once every feature is a type
+func (b *Bot) personL(u storage.User, fallback storage.Lang) *locales.Localizer {
+	return personL(b.loc, u, fallback)
 }
 
 func (b *Bot) remindBooking(ctx context.Context, r storage.Reminder, u storage.User) error {
@@ -119,18 +130,23 @@ func (b *Bot) remindBooking(ctx context.Context, r storage.Reminder, u storage.U
 	kb := tgbotapi.NewInlineKeyboardMarkup(tgbotapi.NewInlineKeyboardRow(
 		button(l.T(locales.MyBookingCancel), cbMyCancel, tg.B36(bk.ID)),
 	))
-	return b.sendReminder(ctx, r.ChatID, l.T(id, d)+b.texts.anonymousNote(l, bk), kb)
+	return sendReminder(ctx, b.send, r.ChatID, l.T(id, d)+b.texts.anonymousNote(l, bk), kb)
 }
 
 // sendBulk sends an HTML message at bulk priority.
-func (b *Bot) sendBulk(ctx context.Context, chatID int64, text string, markup any) (int, error) {
+func sendBulk(ctx context.Context, s bulkSender, chatID int64, text string, markup any) (int, error) {
 	m := tgbotapi.NewMessage(chatID, text)
 	m.ParseMode = tgbotapi.ModeHTML
 	m.DisableWebPagePreview = true
 	if markup != nil {
 		m.ReplyMarkup = markup
 	}
-	return b.send.SendBulk(ctx, chatID, m)
+	return s.SendBulk(ctx, chatID, m)
+}
+
+// sendBulk forwards to sendBulk; removed once every feature is a type
+func (b *Bot) sendBulk(ctx context.Context, chatID int64, text string, markup any) (int, error) {
+	return sendBulk(ctx, b.send, chatID, text, markup)
 }
 
 // beforeDayOf reports whether now is on an earlier local day than start, so
@@ -173,7 +189,7 @@ func (b *Bot) remindEvent(ctx context.Context, r storage.Reminder, u storage.Use
 	}
 	args := append([]string{tg.B36(e.ID)}, eventList{kind: listMine}.args()...)
 	kb := tgbotapi.NewInlineKeyboardMarkup(tgbotapi.NewInlineKeyboardRow(button(l.T(locales.ButtonUnregister), cbUnregister, args...)))
-	return b.sendReminder(ctx, r.ChatID, l.T(text, d), kb)
+	return sendReminder(ctx, b.send, r.ChatID, l.T(text, d), kb)
 }
 
 // sendEventNotice sends a stored event notice (cancelled, moved up, time
@@ -209,7 +225,7 @@ func (b *Bot) sendEventNotice(ctx context.Context, r storage.Reminder, u storage
 		kb = tgbotapi.NewInlineKeyboardMarkup(tgbotapi.NewInlineKeyboardRow(
 			button(l.T(locales.ButtonMyEvents), cbEventList, eventList{kind: listMine}.args()...)))
 	}
-	return b.sendReminder(ctx, r.ChatID, msg, kb)
+	return sendReminder(ctx, b.send, r.ChatID, msg, kb)
 }
 
 // reminderEvent loads the event of an event reminder or notice and the

@@ -253,14 +253,10 @@ func (b *Bot) buildRoutes() routeTable {
 			cbEditEvent:      b.handleEditEventCallback,
 			cbCancelEvent:    b.handleCancelEventCallback,
 			cbCancelEventYes: b.handleCancelEventYesCallback,
-
-			cbFeedbackRate: b.handleFeedbackRate,
-			cbFeedbackSkip: b.handleFeedbackSkip,
 		},
 		flows: map[string]StepHandler{
 			flowBroadcast: b.handleBroadcastStep,
 			flowEvent:     b.handleEventStep,
-			flowFeedback:  b.handleFeedbackStep,
 		},
 		startPayloads: map[string]Handler{
 			"center": b.handleStartCenter,
@@ -382,4 +378,12 @@ func (f *myBookings) routes(t *routeTable) {
 	t.callbacks[cbMyCancelYes] = f.handleMyCancelYes
 	t.callbacks[cbMyKeep] = f.handleMyKeep
 	t.callbacks[cbMyMove] = f.handleMyMove
+}
+
+// routes of feedback (feedback.go): the rating buttons under the question
+// and the comment step.
+func (f *feedback) routes(t *routeTable) {
+	t.callbacks[cbFeedbackRate] = f.handleFeedbackRate
+	t.callbacks[cbFeedbackSkip] = f.handleFeedbackSkip
+	t.flows[flowFeedback] = f.handleFeedbackStep
 }
