@@ -132,6 +132,7 @@ type Bot struct {
 	booking    *booking
 	myBookings *myBookings
 	feedback   *feedback
+	reminders  *reminders // the scheduler's Notifier (Remind)
 
 	// pollSleep waits out the poll loop's backoff; tests pass one that
 	// moves their fake clock instead.
@@ -239,6 +240,7 @@ func New(cfg Config, deps Deps) (*Bot, error) {
 	b.booking = &booking{kit: b.kit("booking"), store: deps.Store, slots: b.slots, texts: b.texts, host: b, staff: b, docs: b.send}
 	b.myBookings = &myBookings{kit: b.kit("mybookings"), store: deps.Store, texts: b.texts, menu: b, staff: b, move: b.booking}
 	b.feedback = &feedback{kit: b.kit("feedback"), store: deps.Store, texts: b.texts, menu: b, bulk: b.send}
+	b.reminders = &reminders{kit: b.kit("reminders"), store: deps.Store, bulk: b.send, texts: b.texts, events: b, feedback: b.feedback}
 	b.features = append(b.features, b.booking, b.myBookings, b.feedback)
 	closing := &closures{kit: b.kit("closures"), store: b.store, desk: b}
 	b.features = append(b.features,
