@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 
@@ -20,10 +19,11 @@ import (
 )
 
 // The booking dialogue: type → where → day → time → (name shown to the
-// center?) → (phone) → summary → confirm. Its state lives in the conversation store under flowBook; each
-// button carries the dialogue's token, so buttons of a finished or replaced
-// dialogue are answered politely and change nothing. Rescheduling runs the
-// same dialogue from the day step with "resched" set.
+// center?) → (phone) → summary → confirm. Its state is a bookingState in
+// the conversation store under flowBook; each button carries the
+// dialogue's token, so buttons of a finished or replaced dialogue are
+// answered politely and change nothing. Rescheduling runs the same
+// dialogue from the day step with Resched set.
 const flowBook = "book"
 
 // Steps of the booking dialogue.
@@ -36,19 +36,77 @@ const (
 	stepSummary = "summary"
 )
 
-// Keys of the dialogue's collected data.
-const (
-	keyType    = "type"
-	keyCenter  = "center"
-	keyDay     = "day"  // yyyymmdd
-	keySlot    = "slot" // start, Unix seconds
-	keyResched = "resched"
-	keyPhone   = "phone" // "asked" once the phone question was answered
-	// keyAtCenter is set when the dialogue began on a center's card: the
+// keyDay is where closing time and extra sessions keep a day (yyyymmdd)
+// in their untyped dialogues; removed once they are typed.
+const keyDay = "day"
+
+// bookingState is what the booking dialogue has collected.
+type bookingState struct {
+	TypeID   string `json:"type,omitempty"`
+	CenterID string `json:"center,omitempty"`
+	// AtCenter is set when the dialogue began on a center's card: the
 	// center is chosen already, so the types are that center's and the
 	// place step is skipped.
-	keyAtCenter = "at_center"
-)
+	AtCenter bool `json:"at_center,omitempty"`
+	// Day is the day whose times are shown; zero before one is chosen.
+	Day catalog.Date `json:"day,omitzero"`
+	// Slot is the chosen time's start; zero before one is chosen.
+	Slot time.Time `json:"slot,omitzero"`
+	// Resched is the booking being moved; 0 for a new booking.
+	Resched uint64 `json:"resched,omitempty"`
+	// PhoneAsked is set once the phone question was answered.
+	PhoneAsked bool `json:"phone_asked,omitempty"`
+	// HideName is the answer to stepAnon: book with a code instead of the
+	// name.
+	HideName bool `json:"hide_name,omitempty"`
+}
+
+// moving reports whether the dialogue moves a booking rather than makes one.
+func (s bookingState) moving() bool { return s.Resched != 0 }
+
+// bookDialog is the booking dialogue with its state.
+type bookDialog = dialogue[bookingState]
+
+// bookingStore is what the booking dialogue reads and writes.
+type bookingStore interface {
+	dialogueStore
+	UpdateUser(ctx context.Context, chatID int64, f func(*storage.User) error) (storage.User, error)
+	Booking(ctx context.Context, id uint64) (storage.Booking, error)
+	BookingsOf(ctx context.Context, chatID int64, from time.Time) ([]storage.Booking, error)
+	Book(ctx context.Context, b storage.Booking, rules storage.BookRules) (storage.Booking, error)
+	Reschedule(ctx context.Context, id uint64, start, end time.Time, rules storage.BookRules) (old, moved storage.Booking, err error)
+}
+
+// bookingHost is what the dialogue needs of the bot around it: the main
+// menu, and the one way every dialogue ends for inactivity.
+type bookingHost interface {
+	mainMenu(l *locales.Localizer) tgbotapi.ReplyKeyboardMarkup
+	tellExpired(ctx context.Context, r *Request, flow string) error
+}
+
+// staffNotifier tells a center's staff of a booking made, moved or
+// cancelled (staff.go), after the person's answer.
+type staffNotifier interface {
+	notifyStaffLater(bk storage.Booking, ev staffEvent, old storage.Booking)
+}
+
+// documentSender sends a file (the calendar file) through the shared
+// sender; *tg.Sender is one.
+type documentSender interface {
+	Send(ctx context.Context, chatID int64, c tgbotapi.Chattable) (int, error)
+}
+
+// booking is the feature: the dialogue, from /book, a center's card, a
+// reschedule of "My bookings" or the crisis answer's offer.
+type booking struct {
+	kit
+	store bookingStore
+	slots *slotFinder
+	texts *bookingTexts
+	host  bookingHost
+	staff staffNotifier
+	docs  documentSender
+}
 
 // errUnavailable means the dialogue names a type or center the catalog no
 // longer offers (edited catalog, forged button).
@@ -56,70 +114,77 @@ var errUnavailable = errors.New("consultation type or center unavailable")
 
 // handleBook starts the dialogue (menu button and /book). A person at the
 // limit hears so at once instead of after five taps.
-func (b *Bot) handleBook(ctx context.Context, r *Request) error {
-	return b.startBooking(ctx, r, "")
+func (f *booking) handleBook(ctx context.Context, r *Request) error {
+	return f.startBooking(ctx, r, "")
 }
 
 // handleBookAtCenter (bkc:<center id>) starts the dialogue from a center's
 // card, with the place already chosen.
-func (b *Bot) handleBookAtCenter(ctx context.Context, r *Request) error {
-	c, ok := b.cat().Center(r.Data.Arg(0))
-	if !ok || !c.IsOpen() || len(b.centerTypes(c.ID)) == 0 {
-		b.answer(ctx, r, r.L.T(locales.BookUnavailable))
+func (f *booking) handleBookAtCenter(ctx context.Context, r *Request) error {
+	c, ok := f.catalog().Center(r.Data.Arg(0))
+	if !ok || !c.IsOpen() || len(f.centerTypes(c.ID)) == 0 {
+		f.tx.answer(ctx, r, r.L.T(locales.BookUnavailable))
 		return nil
 	}
-	b.answer(ctx, r, "")
-	return b.startBooking(ctx, r, c.ID)
+	f.tx.answer(ctx, r, "")
+	return f.startBooking(ctx, r, c.ID)
 }
 
 // centerTypes are the consultation types a center takes bookings for.
-func (b *Bot) centerTypes(centerID string) []catalog.ConsultationType {
+func (f *booking) centerTypes(centerID string) []catalog.ConsultationType {
 	var out []catalog.ConsultationType
-	for _, t := range b.cat().Types {
-		if _, ok := b.cat().ScheduleFor(centerID, t.ID); ok {
+	for _, t := range f.catalog().Types {
+		if _, ok := f.catalog().ScheduleFor(centerID, t.ID); ok {
 			out = append(out, t)
 		}
 	}
 	return out
 }
 
-func (b *Bot) startBooking(ctx context.Context, r *Request, atCenter string) error {
-	now := b.now()
-	mine, err := b.store.BookingsOf(ctx, r.ChatID, now)
+func (f *booking) startBooking(ctx context.Context, r *Request, atCenter string) error {
+	now := f.now()
+	mine, err := f.store.BookingsOf(ctx, r.ChatID, now)
 	if err != nil {
 		return err
 	}
-	if len(mine) >= b.cfg.MaxBookings {
-		_, err := b.reply(ctx, r, b.limitText(r.L, len(mine)), b.mainMenu(r.L))
+	if len(mine) >= f.cfg.MaxBookings {
+		_, err := f.tx.reply(ctx, r, limitText(r.L, len(mine)), f.host.mainMenu(r.L))
 		return err
 	}
-	conv := storage.Conversation{ChatID: r.ChatID, Flow: flowBook, Step: stepType, UpdatedAt: now}
-	conv.Token = newToken()
+	d := newDialogue[bookingState](r.ChatID, flowBook, stepType, now)
 	if atCenter != "" {
-		conv.Set(keyAtCenter, atCenter)
-		conv.Set(keyCenter, atCenter)
+		d.State.AtCenter, d.State.CenterID = true, atCenter
 	}
-	if err := b.store.SaveConversation(ctx, conv); err != nil {
+	if err := f.save(ctx, d); err != nil {
 		return err
 	}
-	text, kb, err := b.renderBookStep(ctx, r, conv)
+	text, kb, err := f.renderBookStep(ctx, r, d)
 	if err != nil {
 		return err
 	}
-	_, err = b.reply(ctx, r, text, kb)
+	_, err = f.tx.reply(ctx, r, text, kb)
 	return err
 }
 
-func (b *Bot) limitText(l *locales.Localizer, n int) string {
+// save stores the dialogue, touched now.
+func (f *booking) save(ctx context.Context, d bookDialog) error {
+	conv, err := d.stored(f.now())
+	if err != nil {
+		return err
+	}
+	return f.store.SaveConversation(ctx, conv)
+}
+
+func limitText(l *locales.Localizer, n int) string {
 	return l.N(locales.BookLimit, n)
 }
 
 // remindNote is the confirmation's line on reminders, from the reminders
 // the store actually wrote for bk at now (the configured offsets, minus
 // those already past), or "" when none is ahead.
-func (b *Bot) remindNote(l *locales.Localizer, bk storage.Booking, now time.Time) string {
+func (bt *bookingTexts) remindNote(l *locales.Localizer, bk storage.Booking, now time.Time) string {
 	var dayBefore, before bool
-	for _, rem := range b.cfg.Reminders.ForBooking(bk, now) {
+	for _, rem := range bt.cfg.Reminders.ForBooking(bk, now) {
 		switch rem.Kind {
 		case storage.ReminderBookingDayBefore:
 			dayBefore = true
@@ -127,7 +192,7 @@ func (b *Bot) remindNote(l *locales.Localizer, bk storage.Booking, now time.Time
 			before = true
 		}
 	}
-	p := b.cfg.Reminders
+	p := bt.cfg.Reminders
 	d := locales.Data{
 		"Time":     l.Clock(time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC).Add(p.DayBeforeAt)),
 		"Duration": duration(l, p.Before),
@@ -161,161 +226,179 @@ func newToken() string { return tg.B36(uint64(rand.Uint32())) }
 // bookDialogue loads the dialogue a pressed booking button belongs to. It
 // answers the press itself and returns ok=false when the dialogue is gone,
 // another one, or expired. An expired one is told so the same way whether
-// housekeeping closed it before the press or it is found idle now.
-func (b *Bot) bookDialogue(ctx context.Context, r *Request) (storage.Conversation, bool, error) {
-	conv, err := b.openDialogue(ctx, r.ChatID)
+// housekeeping closed it before the press or it is found idle now; so is
+// one whose state does not decode (saved by an older version: dialogues
+// live minutes, so a deploy may simply end them).
+func (f *booking) bookDialogue(ctx context.Context, r *Request) (bookDialog, bool, error) {
+	conv, err := f.store.Conversation(ctx, r.ChatID)
 	expired := errors.Is(err, storage.ErrDialogExpired)
 	if expired {
 		err = nil
 	}
 	switch {
 	case errors.Is(err, storage.ErrNotFound) || (err == nil && (conv.Flow != flowBook || conv.Token != r.Data.Arg(0))):
-		b.answer(ctx, r, r.L.T(locales.BookStale))
-		return conv, false, nil
+		f.tx.answer(ctx, r, r.L.T(locales.BookStale))
+		return bookDialog{}, false, nil
 	case err != nil:
-		return conv, false, err
+		return bookDialog{}, false, err
 	case expired:
-		return conv, false, b.tellExpired(ctx, r, conv.Flow)
+		return bookDialog{}, false, f.host.tellExpired(ctx, r, conv.Flow)
 	}
-	return conv, true, nil
+	d, err := f.dialogueOf(conv)
+	if err != nil {
+		return d, false, f.host.tellExpired(ctx, r, conv.Flow)
+	}
+	return d, true, nil
+}
+
+// dialogueOf decodes a booking dialogue, refusing one idle past the TTL
+// (not yet closed by housekeeping) or saved before the state was typed.
+func (f *booking) dialogueOf(conv storage.Conversation) (bookDialog, error) {
+	if idle := f.now().Sub(conv.UpdatedAt); idle > f.cfg.DialogTTL {
+		return bookDialog{Conversation: conv}, fmt.Errorf("booking dialogue of chat %d idle for %s: %w", conv.ChatID, idle, storage.ErrDialogExpired)
+	}
+	if len(conv.State) == 0 {
+		return bookDialog{Conversation: conv}, fmt.Errorf("booking dialogue of chat %d has no typed state: %w", conv.ChatID, storage.ErrDialogExpired)
+	}
+	d, err := dialogueOf[bookingState](conv)
+	if err != nil {
+		return d, fmt.Errorf("%w: %w", storage.ErrDialogExpired, err)
+	}
+	return d, nil
 }
 
 // saveStep persists the dialogue at its new step and shows that step in the
 // message the button belongs to.
-func (b *Bot) saveStep(ctx context.Context, r *Request, conv storage.Conversation) error {
-	conv.UpdatedAt = b.now()
-	text, kb, err := b.renderBookStep(ctx, r, conv)
+func (f *booking) saveStep(ctx context.Context, r *Request, d bookDialog) error {
+	text, kb, err := f.renderBookStep(ctx, r, d)
 	if errors.Is(err, errUnavailable) {
-		return b.bookUnavailable(ctx, r)
+		return f.bookUnavailable(ctx, r)
 	}
 	if err != nil {
 		return err
 	}
-	if err := b.store.SaveConversation(ctx, conv); err != nil {
+	if err := f.save(ctx, d); err != nil {
 		return err
 	}
-	b.answer(ctx, r, "")
-	return b.edit(ctx, r, text, kb)
+	f.tx.answer(ctx, r, "")
+	return f.tx.edit(ctx, r, text, kb)
 }
 
 // bookUnavailable ends a dialogue whose type or center went away.
-func (b *Bot) bookUnavailable(ctx context.Context, r *Request) error {
-	if err := b.store.DeleteConversation(ctx, r.ChatID); err != nil {
+func (f *booking) bookUnavailable(ctx context.Context, r *Request) error {
+	if err := f.store.DeleteConversation(ctx, r.ChatID); err != nil {
 		return err
 	}
-	b.answer(ctx, r, r.L.T(locales.BookUnavailable))
-	return b.edit(ctx, r, r.L.T(locales.BookUnavailable), nil)
+	f.tx.answer(ctx, r, r.L.T(locales.BookUnavailable))
+	return f.tx.edit(ctx, r, r.L.T(locales.BookUnavailable), nil)
 }
 
 // handleBookType: bt:<tok>:<type>.
-func (b *Bot) handleBookType(ctx context.Context, r *Request) error {
-	conv, ok, err := b.bookDialogue(ctx, r)
+func (f *booking) handleBookType(ctx context.Context, r *Request) error {
+	d, ok, err := f.bookDialogue(ctx, r)
 	if !ok || err != nil {
 		return err
 	}
 	typeID := r.Data.Arg(1)
-	if conv.Get(keyResched) != "" || len(b.bookCenters(r.User, typeID)) == 0 {
-		return b.bookUnavailable(ctx, r)
+	if d.State.moving() || len(f.bookCenters(r.User, typeID)) == 0 {
+		return f.bookUnavailable(ctx, r)
 	}
-	conv.Set(keyType, typeID)
-	conv.Step = stepCenter
-	if at := conv.Get(keyAtCenter); at != "" {
-		if _, ok := b.cat().ScheduleFor(at, typeID); !ok {
-			return b.bookUnavailable(ctx, r)
+	d.State.TypeID = typeID
+	d.Step = stepCenter
+	if d.State.AtCenter {
+		if _, ok := f.catalog().ScheduleFor(d.State.CenterID, typeID); !ok {
+			return f.bookUnavailable(ctx, r)
 		}
-		conv.Step = stepDay
+		d.Step = stepDay
 	}
-	return b.saveStep(ctx, r, conv)
+	return f.saveStep(ctx, r, d)
 }
 
 // handleBookCenter: bc:<tok>:<center>.
-func (b *Bot) handleBookCenter(ctx context.Context, r *Request) error {
-	conv, ok, err := b.bookDialogue(ctx, r)
+func (f *booking) handleBookCenter(ctx context.Context, r *Request) error {
+	d, ok, err := f.bookDialogue(ctx, r)
 	if !ok || err != nil {
 		return err
 	}
 	centerID := r.Data.Arg(1)
-	if conv.Get(keyResched) != "" || !slices.ContainsFunc(b.bookCenters(r.User, conv.Get(keyType)), func(c catalog.Center) bool { return c.ID == centerID }) {
-		return b.bookUnavailable(ctx, r)
+	if d.State.moving() || !slices.ContainsFunc(f.bookCenters(r.User, d.State.TypeID), func(c catalog.Center) bool { return c.ID == centerID }) {
+		return f.bookUnavailable(ctx, r)
 	}
-	conv.Set(keyCenter, centerID)
-	conv.Step = stepDay
-	return b.saveStep(ctx, r, conv)
+	d.State.CenterID = centerID
+	d.Step = stepDay
+	return f.saveStep(ctx, r, d)
 }
 
 // handleBookDay: bd:<tok>:<yyyymmdd>. A day without free time (taken
 // meanwhile, or forged) shows the day list again.
-func (b *Bot) handleBookDay(ctx context.Context, r *Request) error {
-	conv, ok, err := b.bookDialogue(ctx, r)
+func (f *booking) handleBookDay(ctx context.Context, r *Request) error {
+	d, ok, err := f.bookDialogue(ctx, r)
 	if !ok || err != nil {
 		return err
 	}
 	day, good := parseDayArg(r.Data.Arg(1))
 	if !good {
-		b.answer(ctx, r, r.L.T(locales.OutdatedButton))
+		f.tx.answer(ctx, r, r.L.T(locales.OutdatedButton))
 		return nil
 	}
-	conv.Set(keyDay, dayArg(day))
-	conv.Step = stepTime
-	return b.saveStep(ctx, r, conv)
+	d.State.Day = day
+	d.Step = stepTime
+	return f.saveStep(ctx, r, d)
 }
 
 // handleBookSlot: bs:<tok>:<start>. The slot must be free now; the phone
 // question comes once, to people who have not shared a number.
-func (b *Bot) handleBookSlot(ctx context.Context, r *Request) error {
-	conv, ok, err := b.bookDialogue(ctx, r)
+func (f *booking) handleBookSlot(ctx context.Context, r *Request) error {
+	d, ok, err := f.bookDialogue(ctx, r)
 	if !ok || err != nil {
 		return err
 	}
 	unix, err := r.Data.Int(1)
 	if err != nil {
-		b.answer(ctx, r, r.L.T(locales.OutdatedButton))
+		f.tx.answer(ctx, r, r.L.T(locales.OutdatedButton))
 		return nil
 	}
 	start := time.Unix(unix, 0)
-	o, avail, err := b.offerFor(ctx, conv.Get(keyCenter), conv.Get(keyType))
+	o, avail, err := f.slots.offerFor(ctx, d.State.CenterID, d.State.TypeID)
 	if err != nil {
 		return err
 	}
 	if !avail {
-		return b.bookUnavailable(ctx, r)
+		return f.bookUnavailable(ctx, r)
 	}
 	if _, free := o.find(start); !free {
 		textID := locales.BookSlotTaken
-		if start.Before(b.window().NotBefore(b.now())) {
+		if start.Before(f.slots.window().NotBefore(f.now())) {
 			textID = locales.BookSlotClosed // past, or inside the minimum notice
 		}
-		return b.offerNearest(ctx, r, conv, start, textID)
+		return f.offerNearest(ctx, r, d, start, textID)
 	}
-	conv.Set(keySlot, strconv.FormatInt(unix, 10))
-	conv.Set(keyDay, dayArg(catalog.DateOf(start.In(b.cfg.Location))))
-	if b.asksAnonymity(conv) {
-		conv.Step = stepAnon
-		return b.saveStep(ctx, r, conv)
+	d.State.Slot = start
+	d.State.Day = catalog.DateOf(start.In(f.cfg.Location))
+	if f.asksAnonymity(d.State) {
+		d.Step = stepAnon
+		return f.saveStep(ctx, r, d)
 	}
-	return b.phoneOrSummary(ctx, r, conv)
+	return f.phoneOrSummary(ctx, r, d)
 }
 
 // phoneOrSummary goes on from a chosen time: the phone question comes
 // once, to people who have not shared a number, then the summary.
-func (b *Bot) phoneOrSummary(ctx context.Context, r *Request, conv storage.Conversation) error {
-	if conv.Get(keyResched) == "" && !r.User.PhoneConsent && conv.Get(keyPhone) == "" {
-		unix, _ := strconv.ParseInt(conv.Get(keySlot), 10, 64)
-		start := time.Unix(unix, 0)
-		conv.Step = stepPhone
-		conv.UpdatedAt = b.now()
-		if err := b.store.SaveConversation(ctx, conv); err != nil {
+func (f *booking) phoneOrSummary(ctx context.Context, r *Request, d bookDialog) error {
+	if !d.State.moving() && !r.User.PhoneConsent && !d.State.PhoneAsked {
+		d.Step = stepPhone
+		if err := f.save(ctx, d); err != nil {
 			return err
 		}
-		b.answer(ctx, r, "")
-		if err := b.edit(ctx, r, r.L.T(locales.BookTimeChosen, locales.Data{"When": esc(r.L.DateTime(start.In(b.cfg.Location)))}), nil); err != nil {
+		f.tx.answer(ctx, r, "")
+		if err := f.tx.edit(ctx, r, r.L.T(locales.BookTimeChosen, locales.Data{"When": esc(r.L.DateTime(d.State.Slot.In(f.cfg.Location)))}), nil); err != nil {
 			return err
 		}
-		_, err := b.reply(ctx, r, r.L.T(locales.BookAskPhone), phoneKeyboard(r.L))
+		_, err := f.tx.reply(ctx, r, r.L.T(locales.BookAskPhone), phoneKeyboard(r.L))
 		return err
 	}
-	conv.Step = stepSummary
-	return b.saveStep(ctx, r, conv)
+	d.Step = stepSummary
+	return f.saveStep(ctx, r, d)
 }
 
 func phoneKeyboard(l *locales.Localizer) tgbotapi.ReplyKeyboardMarkup {
@@ -331,65 +414,68 @@ func phoneKeyboard(l *locales.Localizer) tgbotapi.ReplyKeyboardMarkup {
 
 // handleBookStep takes messages while the booking dialogue is open: the
 // contact or "skip" at the phone step; anything else points to the buttons.
-func (b *Bot) handleBookStep(ctx context.Context, r *Request, conv storage.Conversation) error {
+func (f *booking) handleBookStep(ctx context.Context, r *Request, conv storage.Conversation) error {
 	m := r.Message
-	if conv.Step != stepPhone {
-		_, err := b.reply(ctx, r, r.L.T(locales.BookUseButtons), nil)
+	d, err := f.dialogueOf(conv)
+	if err != nil {
+		return f.host.tellExpired(ctx, r, conv.Flow)
+	}
+	if d.Step != stepPhone {
+		_, err := f.tx.reply(ctx, r, r.L.T(locales.BookUseButtons), nil)
 		return err
 	}
 	var ack string
 	switch {
 	case m.Contact != nil:
 		if r.From == nil || m.Contact.UserID != r.From.ID {
-			_, err := b.reply(ctx, r, r.L.T(locales.BookPhoneNotOwn), phoneKeyboard(r.L))
+			_, err := f.tx.reply(ctx, r, r.L.T(locales.BookPhoneNotOwn), phoneKeyboard(r.L))
 			return err
 		}
-		user, err := b.savePhone(ctx, r.ChatID, m.Contact.PhoneNumber)
+		user, err := f.savePhone(ctx, r.ChatID, m.Contact.PhoneNumber)
 		if err != nil {
 			return err
 		}
 		r.User = user
 		ack = r.L.T(locales.BookPhoneSaved)
-	case isLabel(m.Text, locales.BookSkipPhone, b.loc):
+	case isLabel(m.Text, locales.BookSkipPhone, f.loc):
 		ack = r.L.T(locales.BookPhoneSkipped)
-	case isLabel(m.Text, locales.ButtonBack, b.loc):
+	case isLabel(m.Text, locales.ButtonBack, f.loc):
 		// Back to the times of the chosen day; the phone is asked again
 		// once a time is picked.
-		conv.Step = stepTime
-		conv.Set(keySlot, "")
-		return b.replyStep(ctx, r, conv, r.L.T(locales.BookPhoneBack))
+		d.Step = stepTime
+		d.State.Slot = time.Time{}
+		return f.replyStep(ctx, r, d, r.L.T(locales.BookPhoneBack))
 	default:
-		_, err := b.reply(ctx, r, r.L.T(locales.BookPhoneNotOwn), phoneKeyboard(r.L))
+		_, err := f.tx.reply(ctx, r, r.L.T(locales.BookPhoneNotOwn), phoneKeyboard(r.L))
 		return err
 	}
-	conv.Set(keyPhone, "asked")
-	conv.Step = stepSummary
-	return b.replyStep(ctx, r, conv, ack)
+	d.State.PhoneAsked = true
+	d.Step = stepSummary
+	return f.replyStep(ctx, r, d, ack)
 }
 
 // replyStep persists the dialogue at its new step after a reply-keyboard
 // answer: ack (with the main menu back in place of the phone keyboard),
 // then the step as a new message.
-func (b *Bot) replyStep(ctx context.Context, r *Request, conv storage.Conversation, ack string) error {
-	conv.UpdatedAt = b.now()
-	text, kb, err := b.renderBookStep(ctx, r, conv)
+func (f *booking) replyStep(ctx context.Context, r *Request, d bookDialog, ack string) error {
+	text, kb, err := f.renderBookStep(ctx, r, d)
 	if errors.Is(err, errUnavailable) {
-		if err := b.store.DeleteConversation(ctx, r.ChatID); err != nil {
+		if err := f.store.DeleteConversation(ctx, r.ChatID); err != nil {
 			return err
 		}
-		_, err := b.reply(ctx, r, r.L.T(locales.BookUnavailable), b.mainMenu(r.L))
+		_, err := f.tx.reply(ctx, r, r.L.T(locales.BookUnavailable), f.host.mainMenu(r.L))
 		return err
 	}
 	if err != nil {
 		return err
 	}
-	if err := b.store.SaveConversation(ctx, conv); err != nil {
+	if err := f.save(ctx, d); err != nil {
 		return err
 	}
-	if _, err := b.reply(ctx, r, ack, b.mainMenu(r.L)); err != nil {
+	if _, err := f.tx.reply(ctx, r, ack, f.host.mainMenu(r.L)); err != nil {
 		return err
 	}
-	_, err = b.reply(ctx, r, text, kb)
+	_, err = f.tx.reply(ctx, r, text, kb)
 	return err
 }
 
@@ -405,119 +491,118 @@ func isLabel(text, id string, bundle *locales.Bundle) bool {
 }
 
 // savePhone stores the person's own number with their consent.
-func (b *Bot) savePhone(ctx context.Context, chatID int64, phone string) (storage.User, error) {
+func (f *booking) savePhone(ctx context.Context, chatID int64, phone string) (storage.User, error) {
 	phone = strings.TrimSpace(phone)
 	if len(phone) > 32 {
 		phone = phone[:32]
 	}
-	return b.store.UpdateUser(ctx, chatID, func(u *storage.User) error {
+	return f.store.UpdateUser(ctx, chatID, func(u *storage.User) error {
 		u.Phone, u.PhoneConsent = phone, true
-		u.UpdatedAt = b.now()
+		u.UpdatedAt = f.now()
 		return nil
 	})
 }
 
 // handleContact takes a shared contact outside any dialogue: the person's
 // own number is kept with consent, anyone else's is refused.
-func (b *Bot) handleContact(ctx context.Context, r *Request) error {
+func (f *booking) handleContact(ctx context.Context, r *Request) error {
 	c := r.Message.Contact
 	if r.From == nil || c.UserID != r.From.ID {
-		_, err := b.reply(ctx, r, r.L.T(locales.ContactNotOwn), b.mainMenu(r.L))
+		_, err := f.tx.reply(ctx, r, r.L.T(locales.ContactNotOwn), f.host.mainMenu(r.L))
 		return err
 	}
-	if _, err := b.savePhone(ctx, r.ChatID, c.PhoneNumber); err != nil {
+	if _, err := f.savePhone(ctx, r.ChatID, c.PhoneNumber); err != nil {
 		return err
 	}
-	_, err := b.reply(ctx, r, r.L.T(locales.ContactSaved), b.mainMenu(r.L))
+	_, err := f.tx.reply(ctx, r, r.L.T(locales.ContactSaved), f.host.mainMenu(r.L))
 	return err
 }
 
 // handleBookBack: bb:<tok>:<step>, to one of the earlier steps.
-func (b *Bot) handleBookBack(ctx context.Context, r *Request) error {
-	conv, ok, err := b.bookDialogue(ctx, r)
+func (f *booking) handleBookBack(ctx context.Context, r *Request) error {
+	d, ok, err := f.bookDialogue(ctx, r)
 	if !ok || err != nil {
 		return err
 	}
 	step := r.Data.Arg(1)
 	allowed := []string{stepType, stepCenter, stepDay, stepTime}
-	if b.asksAnonymity(conv) {
+	if f.asksAnonymity(d.State) {
 		allowed = append(allowed, stepAnon)
 	}
-	if conv.Get(keyResched) != "" {
+	if d.State.moving() {
 		allowed = []string{stepDay, stepTime}
 	}
 	if !slices.Contains(allowed, step) {
-		b.answer(ctx, r, r.L.T(locales.OutdatedButton))
+		f.tx.answer(ctx, r, r.L.T(locales.OutdatedButton))
 		return nil
 	}
-	conv.Step = step
-	return b.saveStep(ctx, r, conv)
+	d.Step = step
+	return f.saveStep(ctx, r, d)
 }
 
 // handleBookQuit: bq:<tok> ends the dialogue; a reschedule keeps the
 // booking as it was.
-func (b *Bot) handleBookQuit(ctx context.Context, r *Request) error {
-	conv, ok, err := b.bookDialogue(ctx, r)
+func (f *booking) handleBookQuit(ctx context.Context, r *Request) error {
+	d, ok, err := f.bookDialogue(ctx, r)
 	if !ok || err != nil {
 		return err
 	}
-	if err := b.store.DeleteConversation(ctx, r.ChatID); err != nil {
+	if err := f.store.DeleteConversation(ctx, r.ChatID); err != nil {
 		return err
 	}
 	text := r.L.T(locales.Cancelled)
-	if conv.Get(keyResched) != "" {
+	if d.State.moving() {
 		text = r.L.T(locales.BookRescheduleKept)
 	}
-	b.answer(ctx, r, "")
-	return b.edit(ctx, r, text, nil)
+	f.tx.answer(ctx, r, "")
+	return f.tx.edit(ctx, r, text, nil)
 }
 
 // handleBookConfirm: bok:<tok>. The capacity, the limit and double booking
 // are decided by the store in one transaction; a second press finds the
 // dialogue finished and books nothing.
-func (b *Bot) handleBookConfirm(ctx context.Context, r *Request) error {
-	conv, ok, err := b.bookDialogue(ctx, r)
+func (f *booking) handleBookConfirm(ctx context.Context, r *Request) error {
+	d, ok, err := f.bookDialogue(ctx, r)
 	if !ok || err != nil {
 		return err
 	}
-	if conv.Step != stepSummary {
-		b.answer(ctx, r, r.L.T(locales.BookStale))
+	if d.Step != stepSummary || d.State.Slot.IsZero() {
+		f.tx.answer(ctx, r, r.L.T(locales.BookStale))
 		return nil
 	}
-	typ, center, err := b.bookChoice(conv)
+	typ, center, err := f.bookChoice(d.State)
 	if err != nil {
-		return b.bookUnavailable(ctx, r)
+		return f.bookUnavailable(ctx, r)
 	}
-	unix, _ := strconv.ParseInt(conv.Get(keySlot), 10, 64)
-	start := time.Unix(unix, 0)
-	capacity, end, avail, err := b.slotRules(ctx, center.ID, typ.ID, start)
+	start := d.State.Slot
+	capacity, end, avail, err := f.slots.slotRules(ctx, center.ID, typ.ID, start)
 	if err != nil {
 		return err
 	}
 	if !avail {
-		return b.bookUnavailable(ctx, r)
+		return f.bookUnavailable(ctx, r)
 	}
-	now := b.now()
+	now := f.now()
 	rules := storage.BookRules{
-		Capacity: capacity, MaxActive: b.cfg.MaxBookings, Now: now,
-		NotBefore: now.Add(b.cfg.BookingNotice), Reminders: b.cfg.Reminders,
+		Capacity: capacity, MaxActive: f.cfg.MaxBookings, Now: now,
+		NotBefore: now.Add(f.cfg.BookingNotice), Reminders: f.cfg.Reminders,
 	}
 	var booked storage.Booking
 	var old storage.Booking
-	moving := conv.Get(keyResched) != ""
+	moving := d.State.moving()
 	if moving {
-		id, _ := strconv.ParseUint(conv.Get(keyResched), 10, 64)
+		id := d.State.Resched
 		var cur storage.Booking
-		cur, err = b.store.Booking(ctx, id)
+		cur, err = f.store.Booking(ctx, id)
 		if err == nil && cur.ChatID != r.ChatID {
 			err = fmt.Errorf("booking %d of another chat: %w", id, storage.ErrNotFound)
 		}
 		if err == nil {
-			old, booked, err = b.store.Reschedule(ctx, id, start, end, rules)
+			old, booked, err = f.store.Reschedule(ctx, id, start, end, rules)
 		}
 		// Cancelled, marked or begun meanwhile: nothing left to move.
 		if errors.Is(err, storage.ErrNotFound) || errors.Is(err, storage.ErrBookingSettled) || errors.Is(err, storage.ErrBookingStarted) {
-			return b.endBooking(ctx, r, locales.BookingGone)
+			return f.endBooking(ctx, r, locales.BookingGone)
 		}
 	} else {
 		u := r.User
@@ -525,54 +610,54 @@ func (b *Bot) handleBookConfirm(ctx context.Context, r *Request) error {
 			ChatID: r.ChatID, Name: u.FirstName, Username: u.Username, Phone: phoneIfConsent(u), Lang: u.Lang,
 			TypeID: typ.ID, CenterID: center.ID, Start: start, End: end,
 		}
-		if b.hidesName(conv) {
+		if f.hidesName(d.State) {
 			bk = anonymised(bk)
 		}
-		booked, err = b.store.Book(ctx, bk, rules)
+		booked, err = f.store.Book(ctx, bk, rules)
 	}
 	switch {
 	case errors.Is(err, storage.ErrFull):
-		return b.offerNearest(ctx, r, conv, start, locales.BookSlotTaken)
+		return f.offerNearest(ctx, r, d, start, locales.BookSlotTaken)
 	case errors.Is(err, storage.ErrClosedByCenter):
-		return b.offerNearest(ctx, r, conv, start, locales.BookClosedByCenter)
+		return f.offerNearest(ctx, r, d, start, locales.BookClosedByCenter)
 	case errors.Is(err, storage.ErrSlotClosed):
-		return b.offerNearest(ctx, r, conv, start, locales.BookSlotClosed)
+		return f.offerNearest(ctx, r, d, start, locales.BookSlotClosed)
 	case errors.Is(err, storage.ErrAlreadyBooked):
-		return b.endBooking(ctx, r, locales.BookAlreadyHave)
+		return f.endBooking(ctx, r, locales.BookAlreadyHave)
 	case errors.Is(err, storage.ErrLimit):
-		if err := b.store.DeleteConversation(ctx, r.ChatID); err != nil {
+		if err := f.store.DeleteConversation(ctx, r.ChatID); err != nil {
 			return err
 		}
-		b.answer(ctx, r, "")
-		return b.edit(ctx, r, b.limitText(r.L, b.cfg.MaxBookings), nil)
+		f.tx.answer(ctx, r, "")
+		return f.tx.edit(ctx, r, limitText(r.L, f.cfg.MaxBookings), nil)
 	case err != nil:
 		return err
 	}
 	if !moving {
-		b.metrics.Bookings.WithLabelValues(booked.TypeID, booked.CenterID).Inc()
+		f.metrics.Bookings.WithLabelValues(booked.TypeID, booked.CenterID).Inc()
 	}
 	// The booking is committed: the person must hear so and staff must be
 	// told, even if closing the dialogue fails. A dialogue left open
 	// expires with its TTL, and a second confirm finds the booking made.
-	if err := b.store.DeleteConversation(ctx, r.ChatID); err != nil {
-		b.log.Warn("close booking dialogue after the booking", "chat_id", r.ChatID, "booking_id", booked.ID, "err", err)
+	if err := f.store.DeleteConversation(ctx, r.ChatID); err != nil {
+		f.log.Warn("close booking dialogue after the booking", "chat_id", r.ChatID, "booking_id", booked.ID, "err", err)
 	}
-	b.answer(ctx, r, "✅")
-	textID, data := locales.BookConfirmed, b.bookingData(r.L, booked)
+	f.tx.answer(ctx, r, "✅")
+	textID, data := locales.BookConfirmed, f.texts.bookingData(r.L, booked)
 	if moving {
 		textID = locales.BookRescheduled
 	}
-	data["Note"] = b.remindNote(r.L, booked, now)
-	if err := b.edit(ctx, r, r.L.T(textID, data)+b.anonymousNote(r.L, booked), confirmedKeyboard(r.L, booked)); err != nil {
+	data["Note"] = f.texts.remindNote(r.L, booked, now)
+	if err := f.tx.edit(ctx, r, r.L.T(textID, data)+f.texts.anonymousNote(r.L, booked), confirmedKeyboard(r.L, booked)); err != nil {
 		return err
 	}
-	if err := b.sendICS(ctx, r, booked, moving); err != nil {
-		b.log.Warn("send calendar file", "chat_id", r.ChatID, "booking_id", booked.ID, "err", err)
+	if err := f.sendICS(ctx, r, booked, moving); err != nil {
+		f.log.Warn("send calendar file", "chat_id", r.ChatID, "booking_id", booked.ID, "err", err)
 	}
 	if moving {
-		b.notifyStaffLater(booked, staffRescheduled, old)
+		f.staff.notifyStaffLater(booked, staffRescheduled, old)
 	} else {
-		b.notifyStaffLater(booked, staffNew, storage.Booking{})
+		f.staff.notifyStaffLater(booked, staffNew, storage.Booking{})
 	}
 	return nil
 }
@@ -587,12 +672,12 @@ func phoneIfConsent(u storage.User) string {
 func clockOf(t time.Time) catalog.Clock { return catalog.Clock(t.Hour()*60 + t.Minute()) }
 
 // endBooking ends the dialogue with a final text in the summary message.
-func (b *Bot) endBooking(ctx context.Context, r *Request, textID string) error {
-	if err := b.store.DeleteConversation(ctx, r.ChatID); err != nil {
+func (f *booking) endBooking(ctx context.Context, r *Request, textID string) error {
+	if err := f.store.DeleteConversation(ctx, r.ChatID); err != nil {
 		return err
 	}
-	b.answer(ctx, r, "")
-	return b.edit(ctx, r, r.L.T(textID), nil)
+	f.tx.answer(ctx, r, "")
+	return f.tx.edit(ctx, r, r.L.T(textID), nil)
 }
 
 // offerNearest tells the person their time (lost) is gone and offers the
@@ -601,30 +686,28 @@ func (b *Bot) endBooking(ctx context.Context, r *Request, textID string) error {
 // when the race was still on, hold the very time just lost. The lost time
 // is left out even if it freed up meanwhile, since the text says it was
 // taken.
-func (b *Bot) offerNearest(ctx context.Context, r *Request, conv storage.Conversation, lost time.Time, textID string) error {
-	o, avail, err := b.offerFor(ctx, conv.Get(keyCenter), conv.Get(keyType))
+func (f *booking) offerNearest(ctx context.Context, r *Request, d bookDialog, lost time.Time, textID string) error {
+	o, avail, err := f.slots.offerFor(ctx, d.State.CenterID, d.State.TypeID)
 	if err != nil {
 		return err
 	}
 	if !avail {
-		return b.bookUnavailable(ctx, r)
+		return f.bookUnavailable(ctx, r)
 	}
 	o = o.without(lost)
-	conv.Step = stepTime
-	conv.Set(keyDay, "")
-	conv.Set(keySlot, "")
-	conv.UpdatedAt = b.now()
-	if err := b.store.SaveConversation(ctx, conv); err != nil {
+	d.Step = stepTime
+	d.State.Day, d.State.Slot = catalog.Date{}, time.Time{}
+	if err := f.save(ctx, d); err != nil {
 		return err
 	}
-	tok := conv.Token
+	tok := d.Token
 	near := o.from(lost, 6)
 	if len(near) == 0 {
 		near = o.from(time.Time{}, 6)
 	}
 	var rows [][]tgbotapi.InlineKeyboardButton
 	for _, s := range near {
-		st := s.Start.In(b.cfg.Location)
+		st := s.Start.In(f.cfg.Location)
 		label := r.L.T(locales.BookDayLabel, locales.Data{"Weekday": r.L.Weekday(st), "Date": r.L.ShortDate(st)}) + " " + r.L.Clock(st)
 		rows = append(rows, tgbotapi.NewInlineKeyboardRow(button(label, cbBookSlot, tok, tg.I36(s.Start.Unix()))))
 	}
@@ -632,15 +715,15 @@ func (b *Bot) offerNearest(ctx context.Context, r *Request, conv storage.Convers
 	if len(near) == 0 {
 		text = r.L.T(locales.BookSlotTakenNone)
 	}
-	rows = append(rows, b.navRow(r.L, conv, stepDay))
-	b.answer(ctx, r, "")
+	rows = append(rows, f.navRow(r.L, d, stepDay))
+	f.tx.answer(ctx, r, "")
 	kb := tgbotapi.NewInlineKeyboardMarkup(rows...)
-	return b.edit(ctx, r, text, &kb)
+	return f.tx.edit(ctx, r, text, &kb)
 }
 
 // navRow is the "back" and "cancel" row of a step.
-func (b *Bot) navRow(l *locales.Localizer, conv storage.Conversation, back string) []tgbotapi.InlineKeyboardButton {
-	tok := conv.Token
+func (f *booking) navRow(l *locales.Localizer, d bookDialog, back string) []tgbotapi.InlineKeyboardButton {
+	tok := d.Token
 	quit := button(l.T(locales.ButtonCancel), cbBookQuit, tok)
 	if back == "" {
 		return tgbotapi.NewInlineKeyboardRow(quit)
@@ -649,16 +732,16 @@ func (b *Bot) navRow(l *locales.Localizer, conv storage.Conversation, back strin
 }
 
 // bookChoice resolves the dialogue's type and center in the catalog.
-func (b *Bot) bookChoice(conv storage.Conversation) (catalog.ConsultationType, catalog.Center, error) {
-	typ, ok := b.cat().Type(conv.Get(keyType))
+func (f *booking) bookChoice(s bookingState) (catalog.ConsultationType, catalog.Center, error) {
+	typ, ok := f.catalog().Type(s.TypeID)
 	if !ok {
 		return typ, catalog.Center{}, errUnavailable
 	}
-	center, ok := b.cat().Center(conv.Get(keyCenter))
+	center, ok := f.catalog().Center(s.CenterID)
 	if !ok || !center.IsOpen() {
 		return typ, center, errUnavailable
 	}
-	if _, ok := b.cat().ScheduleFor(center.ID, typ.ID); !ok {
+	if _, ok := f.catalog().ScheduleFor(center.ID, typ.ID); !ok {
 		return typ, center, errUnavailable
 	}
 	return typ, center, nil
@@ -666,9 +749,9 @@ func (b *Bot) bookChoice(conv storage.Conversation) (catalog.ConsultationType, c
 
 // bookCenters lists the open centers offering a type, nearest first when
 // the person shared a location, the online desk last.
-func (b *Bot) bookCenters(u storage.User, typeID string) []catalog.Center {
+func (f *booking) bookCenters(u storage.User, typeID string) []catalog.Center {
 	var places, online []catalog.Center
-	for _, c := range b.cat().CentersOffering(typeID) {
+	for _, c := range f.catalog().CentersOffering(typeID) {
 		switch {
 		case !c.IsOpen():
 		case c.Online:
@@ -693,22 +776,22 @@ func typeLabel(l *locales.Localizer, t catalog.ConsultationType) string {
 }
 
 // renderBookStep renders the dialogue's current step.
-func (b *Bot) renderBookStep(ctx context.Context, r *Request, conv storage.Conversation) (string, *tgbotapi.InlineKeyboardMarkup, error) {
+func (f *booking) renderBookStep(ctx context.Context, r *Request, d bookDialog) (string, *tgbotapi.InlineKeyboardMarkup, error) {
 	l := r.L
-	tok := conv.Token
-	loc := b.cfg.Location
+	tok := d.Token
+	loc := f.cfg.Location
 	var rows [][]tgbotapi.InlineKeyboardButton
 	kb := func() *tgbotapi.InlineKeyboardMarkup {
 		m := tgbotapi.NewInlineKeyboardMarkup(rows...)
 		return &m
 	}
-	if conv.Step == stepType {
-		types := b.cat().Types
-		if at := conv.Get(keyAtCenter); at != "" {
-			types = b.centerTypes(at)
+	if d.Step == stepType {
+		types := f.catalog().Types
+		if d.State.AtCenter {
+			types = f.centerTypes(d.State.CenterID)
 		}
 		for _, t := range types {
-			if len(b.bookCenters(r.User, t.ID)) > 0 {
+			if len(f.bookCenters(r.User, t.ID)) > 0 {
 				rows = append(rows, tgbotapi.NewInlineKeyboardRow(button(typeLabel(l, t), cbBookType, tok, t.ID)))
 			}
 		}
@@ -716,16 +799,16 @@ func (b *Bot) renderBookStep(ctx context.Context, r *Request, conv storage.Conve
 		if len(rows) == 0 {
 			text = l.T(locales.BookNoTypes)
 		}
-		rows = append(rows, b.navRow(l, conv, ""))
+		rows = append(rows, f.navRow(l, d, ""))
 		return text, kb(), nil
 	}
-	typ, ok := b.cat().Type(conv.Get(keyType))
+	typ, ok := f.catalog().Type(d.State.TypeID)
 	if !ok {
 		return "", nil, errUnavailable
 	}
 	typeText := "<b>" + esc(typeLabel(l, typ)) + "</b>"
-	if conv.Step == stepCenter {
-		centers := b.bookCenters(r.User, typ.ID)
+	if d.Step == stepCenter {
+		centers := f.bookCenters(r.User, typ.ID)
 		for _, c := range centers {
 			label := c.Name.In(l.Lang())
 			if r.User.HasLocation && !c.Online {
@@ -743,14 +826,14 @@ func (b *Bot) renderBookStep(ctx context.Context, r *Request, conv storage.Conve
 		if sos := helpLinesRow(l, typ.ID); sos != nil {
 			rows = append(rows, sos)
 		}
-		rows = append(rows, b.navRow(l, conv, stepType))
+		rows = append(rows, f.navRow(l, d, stepType))
 		return text, kb(), nil
 	}
-	_, center, err := b.bookChoice(conv)
+	_, center, err := f.bookChoice(d.State)
 	if err != nil {
 		return "", nil, err
 	}
-	o, avail, err := b.offerFor(ctx, center.ID, typ.ID)
+	o, avail, err := f.slots.offerFor(ctx, center.ID, typ.ID)
 	if err != nil {
 		return "", nil, err
 	}
@@ -758,15 +841,15 @@ func (b *Bot) renderBookStep(ctx context.Context, r *Request, conv storage.Conve
 		return "", nil, errUnavailable
 	}
 	data := locales.Data{"Type": typeText, "Place": esc(center.Name.In(l.Lang()))}
-	resched := conv.Get(keyResched) != ""
+	resched := d.State.moving()
 	dayBack := stepCenter
-	if conv.Get(keyAtCenter) != "" {
+	if d.State.AtCenter {
 		dayBack = stepType
 	}
 	if resched {
 		dayBack = ""
 	}
-	switch conv.Step {
+	switch d.Step {
 	case stepDay:
 		days := o.days(loc)
 		var row []tgbotapi.InlineKeyboardButton
@@ -783,22 +866,22 @@ func (b *Bot) renderBookStep(ctx context.Context, r *Request, conv storage.Conve
 		}
 		text := l.T(locales.BookChooseDay, data)
 		if len(days) == 0 {
-			text = l.N(locales.BookNoDays, b.cfg.BookingDays, data)
+			text = l.N(locales.BookNoDays, f.cfg.BookingDays, data)
 		}
 		if resched {
 			text = l.T(locales.BookRescheduleHint) + "\n\n" + text
-		} else if sos := helpLinesRow(l, typ.ID); sos != nil && conv.Get(keyAtCenter) != "" {
+		} else if sos := helpLinesRow(l, typ.ID); sos != nil && d.State.AtCenter {
 			// Begun on a center's card, the dialogue skips the place step,
 			// the one that shows the 🆘 button otherwise.
 			rows = append(rows, sos)
 		}
-		rows = append(rows, b.navRow(l, conv, dayBack))
+		rows = append(rows, f.navRow(l, d, dayBack))
 		return text, kb(), nil
 	case stepTime:
-		day, ok := parseDayArg(conv.Get(keyDay))
-		if !ok {
-			conv.Step = stepDay
-			return b.renderBookStep(ctx, r, conv)
+		day := d.State.Day
+		if day == (catalog.Date{}) {
+			d.Step = stepDay
+			return f.renderBookStep(ctx, r, d)
 		}
 		data["Date"] = esc(l.Date(day.At(12*60, loc)))
 		var row []tgbotapi.InlineKeyboardButton
@@ -817,20 +900,19 @@ func (b *Bot) renderBookStep(ctx context.Context, r *Request, conv storage.Conve
 		if len(slots) == 0 {
 			text = l.T(locales.BookNoTimes, data)
 		}
-		rows = append(rows, b.navRow(l, conv, stepDay))
+		rows = append(rows, f.navRow(l, d, stepDay))
 		return text, kb(), nil
 	case stepSummary, stepPhone:
-		unix, err := strconv.ParseInt(conv.Get(keySlot), 10, 64)
-		if err != nil {
-			conv.Step = stepDay
-			return b.renderBookStep(ctx, r, conv)
+		if d.State.Slot.IsZero() {
+			d.Step = stepDay
+			return f.renderBookStep(ctx, r, d)
 		}
-		start := time.Unix(unix, 0).In(loc)
+		start := d.State.Slot.In(loc)
 		phone := ""
-		if r.User.PhoneConsent && r.User.Phone != "" && !resched && !b.hidesName(conv) {
+		if r.User.PhoneConsent && r.User.Phone != "" && !resched && !f.hidesName(d.State) {
 			phone = "\n" + l.T(locales.BookPhoneLine, locales.Data{"Phone": esc(r.User.Phone)})
 		}
-		data["Address"] = esc(b.addressOf(l, b.shownCenter(center).Center))
+		data["Address"] = esc(f.texts.addressOf(l, f.texts.cards.shownCenter(center).Center))
 		data["When"] = esc(l.DateTime(start))
 		data["Phone"] = phone
 		confirm := locales.BookConfirm
@@ -838,18 +920,33 @@ func (b *Bot) renderBookStep(ctx context.Context, r *Request, conv storage.Conve
 			confirm = locales.BookConfirmMove
 		}
 		rows = append(rows, tgbotapi.NewInlineKeyboardRow(button(l.T(confirm), cbBookConfirm, tok)))
-		rows = append(rows, b.navRow(l, conv, b.summaryBack(conv)))
+		rows = append(rows, f.navRow(l, d, f.summaryBack(d.State)))
 		return l.T(locales.BookSummary, data), kb(), nil
 	case stepAnon:
-		text, anonKB := b.renderAnonStep(l, conv)
+		text, anonKB := f.renderAnonStep(l, d)
 		return text, anonKB, nil
 	}
 	return "", nil, errUnavailable
 }
 
+// bookingTexts says a booking to people and staff: its place, time and
+// type, the reminders ahead, the code of an anonymous one. Booking, "My
+// bookings", reminders, feedback and the staff's lists share it.
+type bookingTexts struct {
+	cat   func() *catalog.Catalog
+	cfg   Config
+	cards cardShower
+}
+
+// cardShower gives a center as people see it, with what its staff set on
+// its card (cards.go).
+type cardShower interface {
+	shownCenter(c catalog.Center) catalog.Card
+}
+
 // addressOf is the center's address, "online" for the online desk, or
 // "ask the center" when the catalog does not know it: never invented.
-func (b *Bot) addressOf(l *locales.Localizer, c catalog.Center) string {
+func (bt *bookingTexts) addressOf(l *locales.Localizer, c catalog.Center) string {
 	switch {
 	case c.Online:
 		return l.T(locales.BookOnlineAddress)
@@ -864,9 +961,9 @@ func (b *Bot) addressOf(l *locales.Localizer, c catalog.Center) string {
 }
 
 // bookingData is the template data of a booking shown to the person.
-func (b *Bot) bookingData(l *locales.Localizer, bk storage.Booking) locales.Data {
-	d := locales.Data{"When": esc(l.DateTime(bk.Start.In(b.cfg.Location)))}
-	if t, ok := b.cat().Type(bk.TypeID); ok {
+func (bt *bookingTexts) bookingData(l *locales.Localizer, bk storage.Booking) locales.Data {
+	d := locales.Data{"When": esc(l.DateTime(bk.Start.In(bt.cfg.Location)))}
+	if t, ok := bt.cat().Type(bk.TypeID); ok {
 		d["Type"] = "<b>" + esc(typeLabel(l, t)) + "</b>"
 		d["Bring"] = esc(t.Bring.In(l.Lang()))
 		if t.Bring.IsZero() {
@@ -875,10 +972,10 @@ func (b *Bot) bookingData(l *locales.Localizer, bk storage.Booking) locales.Data
 	} else {
 		d["Type"], d["Bring"] = esc(bk.TypeID), esc(l.T(locales.AskTheCenter))
 	}
-	if c, ok := b.cat().Center(bk.CenterID); ok {
-		c = b.shownCenter(c).Center
+	if c, ok := bt.cat().Center(bk.CenterID); ok {
+		c = bt.cards.shownCenter(c).Center
 		d["Place"] = esc(c.Name.In(l.Lang()))
-		d["Address"] = esc(b.addressOf(l, c))
+		d["Address"] = esc(bt.addressOf(l, c))
 	} else {
 		d["Place"], d["Address"] = esc(bk.CenterID), esc(l.T(locales.AskTheCenter))
 	}
@@ -886,16 +983,16 @@ func (b *Bot) bookingData(l *locales.Localizer, bk storage.Booking) locales.Data
 }
 
 // sendICS sends the "add to calendar" file of a booking.
-func (b *Bot) sendICS(ctx context.Context, r *Request, bk storage.Booking, moved bool) error {
+func (f *booking) sendICS(ctx context.Context, r *Request, bk storage.Booking, moved bool) error {
 	l := r.L
 	summary, place, desc := bk.TypeID, bk.CenterID, ""
-	if t, ok := b.cat().Type(bk.TypeID); ok {
+	if t, ok := f.catalog().Type(bk.TypeID); ok {
 		summary = t.Name.In(l.Lang())
 		desc = t.Bring.In(l.Lang())
 	}
-	if c, ok := b.cat().Center(bk.CenterID); ok {
-		place = c.Name.In(l.Lang()) + ", " + b.addressOf(l, b.shownCenter(c).Center)
-		if t, ok := b.cat().Type(bk.TypeID); ok && t.Discreet {
+	if c, ok := f.catalog().Center(bk.CenterID); ok {
+		place = c.Name.In(l.Lang()) + ", " + f.texts.addressOf(l, f.texts.cards.shownCenter(c).Center)
+		if t, ok := f.catalog().Type(bk.TypeID); ok && t.Discreet {
 			// A calendar's alarm shows the title on the lock screen, as a
 			// reminder's preview does: the center, not the type.
 			summary = c.Name.In(l.Lang())
@@ -907,11 +1004,11 @@ func (b *Bot) sendICS(ctx context.Context, r *Request, bk storage.Booking, moved
 	}
 	data := icsFile(icsEvent{
 		UID: fmt.Sprintf("booking-%d@jastar", bk.ID), Sequence: seq, Start: bk.Start, End: bk.End,
-		Summary: summary, Location: place, Description: desc, Stamp: b.now(),
-	}, b.cfg.Location)
+		Summary: summary, Location: place, Description: desc, Stamp: f.now(),
+	}, f.cfg.Location)
 	doc := tgbotapi.NewDocument(r.ChatID, tgbotapi.FileBytes{Name: fmt.Sprintf("jastar-%d.ics", bk.ID), Bytes: data})
 	doc.Caption = l.T(locales.BookIcsCaption)
-	_, err := b.send.Send(ctx, r.ChatID, doc)
+	_, err := f.docs.Send(ctx, r.ChatID, doc)
 	return err
 }
 
@@ -927,4 +1024,44 @@ func parseDayArg(s string) (catalog.Date, bool) {
 		return catalog.Date{}, false
 	}
 	return catalog.DateOf(t), true
+}
+
+// bookingData forwards to the booking texts; removed once every feature is a type
+func (b *Bot) bookingData(l *locales.Localizer, bk storage.Booking) locales.Data {
+	return b.texts.bookingData(l, bk)
+}
+
+// remindNote forwards to the booking texts; removed once every feature is a type
+func (b *Bot) remindNote(l *locales.Localizer, bk storage.Booking, now time.Time) string {
+	return b.texts.remindNote(l, bk, now)
+}
+
+// limitText forwards to limitText; removed once every feature is a type
+func (b *Bot) limitText(l *locales.Localizer, n int) string { return limitText(l, n) }
+
+// centerTypes forwards to booking; removed once every feature is a type
+func (b *Bot) centerTypes(centerID string) []catalog.ConsultationType {
+	return b.booking.centerTypes(centerID)
+}
+
+// beginMove starts the dialogue at the day step for the same type and
+// center as bk, to move it; bk keeps its time until the new one is
+// confirmed. It is "My bookings"' reschedule button.
+func (f *booking) beginMove(ctx context.Context, r *Request, bk storage.Booking) error {
+	d := newDialogue[bookingState](r.ChatID, flowBook, stepDay, f.now())
+	d.State.TypeID, d.State.CenterID, d.State.Resched = bk.TypeID, bk.CenterID, bk.ID
+	text, kb, err := f.renderBookStep(ctx, r, d)
+	if errors.Is(err, errUnavailable) {
+		f.tx.answer(ctx, r, r.L.T(locales.BookUnavailable))
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if err := f.save(ctx, d); err != nil {
+		return err
+	}
+	f.tx.answer(ctx, r, "")
+	_, err = f.tx.reply(ctx, r, text, kb)
+	return err
 }

@@ -2,6 +2,7 @@ package bot
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"testing"
@@ -318,7 +319,7 @@ func TestBooking_RaceLosersAreOfferedOnlyFreeSlots(t *testing.T) {
 	}
 	// Nobody else booked since: what is free now was free when each offer
 	// was sent.
-	free, _, err := h.bot.offerFor(ctx, "karasai", "career")
+	free, _, err := h.bot.slots.offerFor(ctx, "karasai", "career")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -859,4 +860,32 @@ func TestBooking_FormerMenuLabelStillBooks(t *testing.T) {
 	h.waitText(u.ID, plain(firstLine(ru(locales.MenuPrompt))))
 	h.srv.SendText(u, ru(locales.MenuBookFormer))
 	h.waitText(u.ID, plain(firstLine(ru(locales.BookChooseType))))
+}
+
+// TestBooking_DialogueOfTheOldVersionSaysItClosed: a booking dialogue saved
+// by the version before the typed state (its choices in Data, no State)
+// is told closed at the next press, as an expired one is, rather than
+// booking with half its choices; a new /book then goes through.
+func TestBooking_DialogueOfTheOldVersionSaysItClosed(t *testing.T) {
+	t.Parallel()
+	h, _ := bookingHarness(t)
+	ctx := context.Background()
+	u := telegramtest.User{ID: 2301, FirstName: "Ә", LanguageCode: "ru"}
+	days := h.toDayStep(u, "ru")
+	conv, err := h.db.Conversation(ctx, u.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	conv.State = nil
+	conv.Data = map[string]string{"type": "career", "center": "karasai"}
+	if err := h.db.SaveConversation(ctx, conv); err != nil {
+		t.Fatal(err)
+	}
+	before := h.lastID(u.ID)
+	h.press(u, days, dayLabel("ru", at(t, 2, 12)))
+	h.waitNew(u.ID, before, expiredBooking("ru"))
+	if _, err := h.db.Conversation(ctx, u.ID); !errors.Is(err, storage.ErrNotFound) {
+		t.Errorf("the old dialogue is still there: %v", err)
+	}
+	h.toDayStep(u, "ru")
 }

@@ -123,6 +123,15 @@ type Bot struct {
 	bg        *tg.Background    // callback answers and staff notices, outside handlers (the transport's)
 	runner    *broadcast.Runner // delivers broadcasts (scheduler/broadcast)
 	cards     cardCache         // the staff's card values (cards.go)
+
+	// The parts of booking that features and the older code share: free
+	// times (slots.go), the words of a booking (booking.go), the dialogue.
+	slots      *slotFinder
+	texts      *bookingTexts
+	booking    *booking
+	myBookings *myBookings
+	feedback   *feedback
+	reminders  *reminders // the scheduler's Notifier (Remind)
 }
 
 // DefaultConfig holds the defaults of every setting that has one; New
@@ -213,6 +222,13 @@ func New(cfg Config, deps Deps) (*Bot, error) {
 	b.send.OnBlocked(b.markBlocked)
 	b.transport = b.buildTransport(b.log)
 	b.routes, b.bg = b.transport.Routes(), b.transport.Background()
+	b.slots = &slotFinder{cat: b.cat, cfg: b.cfg, now: b.now, store: deps.Store}
+	b.texts = &bookingTexts{cat: b.cat, cfg: b.cfg, cards: b}
+	b.booking = &booking{kit: b.kit("booking"), store: deps.Store, slots: b.slots, texts: b.texts, host: b, staff: b, docs: b.send}
+	b.myBookings = &myBookings{kit: b.kit("mybookings"), store: deps.Store, texts: b.texts, menu: b, staff: b, move: b.booking}
+	b.feedback = &feedback{kit: b.kit("feedback"), store: deps.Store, texts: b.texts, menu: b, bulk: b.send}
+	b.reminders = &reminders{kit: b.kit("reminders"), store: deps.Store, bulk: b.send, texts: b.texts, events: b, feedback: b.feedback}
+	b.features = append(b.features, b.booking, b.myBookings, b.feedback)
 	closing := &closures{kit: b.kit("closures"), store: b.store, desk: b}
 	b.features = append(b.features,
 		closing,
@@ -225,7 +241,7 @@ func New(cfg Config, deps Deps) (*Bot, error) {
 	if err != nil {
 		return nil, fmt.Errorf("load the crisis word lists: %w", err)
 	}
-	b.features = append(b.features, newSafety(b.kit("safety"), deps.Store, crisis, b))
+	b.features = append(b.features, newSafety(b.kit("safety"), deps.Store, crisis, b.booking))
 	b.buildRoutes(b.routes)
 	delivery := newBroadcastDelivery(b.send, cfg.BroadcastRate, cfg.Limits.PerSecond, b.log)
 	b.runner = broadcast.New(deps.Store, delivery, b, broadcast.Options{ProgressEvery: cfg.BroadcastProgressEvery, Retry: cfg.BroadcastRetry},

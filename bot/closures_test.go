@@ -306,7 +306,7 @@ func TestClosure_ReopenOffersTheTimeAgainButKeepsCancellations(t *testing.T) {
 	if got, _ := h.db.Booking(ctx, bk.ID); got.Active() {
 		t.Error("reopening resurrected a cancelled booking")
 	}
-	o, _, _ := h.bot.offerFor(ctx, "karasai", "career")
+	o, _, _ := h.bot.slots.offerFor(ctx, "karasai", "career")
 	if _, free := o.find(at(t, 3, 11)); !free {
 		t.Error("the reopened time is not offered")
 	}

@@ -65,7 +65,7 @@ func TestMyCenter_StaffSetTheCardAndEveryoneSeesIt(t *testing.T) {
 	}
 	// The booking texts (summary, confirmation, reminders) show it too.
 	bk := h.book(young.ID, storage.Russian, "karasai", "career", at(t, 2, 11))
-	if got := h.bot.bookingData(ru, bk)["Address"]; !strings.Contains(got.(string), esc(typed)) {
+	if got := h.bot.texts.bookingData(ru, bk)["Address"]; !strings.Contains(got.(string), esc(typed)) {
 		t.Errorf("booking address = %q, want the staff's, escaped", got)
 	}
 	changes, err := h.db.Changes(ctx, 0, 10)

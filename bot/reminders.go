@@ -21,7 +21,46 @@ var errInactive = errors.New("person blocked the bot")
 // the sweep logs the drop.
 var errObsolete = storage.ErrReminderObsolete
 
-// Remind sends one reminder; the bot is the scheduler's Notifier. Reminders
+// reminderStore is what sending reminders reads: the person, and the
+// booking or event a reminder is about.
+type reminderStore interface {
+	User(ctx context.Context, chatID int64) (storage.User, error)
+	Booking(ctx context.Context, id uint64) (storage.Booking, error)
+	Event(ctx context.Context, id uint64) (storage.Event, error)
+	Registration(ctx context.Context, eventID uint64, chatID int64) (storage.Registration, error)
+}
+
+// eventWords says an event's time and center as the events feature does
+// (events.go).
+type eventWords interface {
+	when(l *locales.Localizer, e storage.Event) string
+	centerName(l *locales.Localizer, id string) string
+}
+
+// feedbackAsker sends the question after an attended consultation
+// (feedback.go).
+type feedbackAsker interface {
+	askFeedback(ctx context.Context, r storage.Reminder, u storage.User) error
+}
+
+// reminders is the feature that sends what the scheduler's sweep finds due:
+// booking and event reminders, event notices, the feedback question.
+type reminders struct {
+	kit
+	store    reminderStore
+	bulk     bulkSender
+	texts    *bookingTexts
+	events   eventWords
+	feedback feedbackAsker
+}
+
+// Remind sends one reminder: the bot is the scheduler's Notifier, and its
+// reminders feature does the work.
+func (b *Bot) Remind(ctx context.Context, r storage.Reminder) error {
+	return b.reminders.Remind(ctx, r)
+}
+
+// Remind sends one reminder. Reminders
 // are time-critical but not interactive, so they go at bulk priority: a
 // person waiting for a reply to a button comes first.
 //
@@ -31,8 +70,8 @@ var errObsolete = storage.ErrReminderObsolete
 // A reminder that could not go out before its message reached Telegram (a
 // shutdown, or a database read that failed) says so with
 // storage.ErrNotSent, so the sweep keeps it for a later run.
-func (b *Bot) Remind(ctx context.Context, r storage.Reminder) error {
-	err := b.remind(ctx, r)
+func (f *reminders) Remind(ctx context.Context, r storage.Reminder) error {
+	err := f.remind(ctx, r)
 	var se *reminderSendError
 	switch {
 	case err == nil:
@@ -54,16 +93,22 @@ type reminderSendError struct{ err error }
 func (e *reminderSendError) Error() string { return e.err.Error() }
 func (e *reminderSendError) Unwrap() error { return e.err }
 
+// bulkSender sends at bulk priority, behind the replies people wait for;
+// *tg.Sender is one.
+type bulkSender interface {
+	SendBulk(ctx context.Context, chatID int64, c tgbotapi.Chattable) (int, error)
+}
+
 // sendReminder sends a reminder's message at bulk priority.
-func (b *Bot) sendReminder(ctx context.Context, chatID int64, text string, markup any) error {
-	if _, err := b.sendBulk(ctx, chatID, text, markup); err != nil {
+func sendReminder(ctx context.Context, s bulkSender, chatID int64, text string, markup any) error {
+	if _, err := sendBulk(ctx, s, chatID, text, markup); err != nil {
 		return &reminderSendError{err: err}
 	}
 	return nil
 }
 
-func (b *Bot) remind(ctx context.Context, r storage.Reminder) error {
-	u, err := b.store.User(ctx, r.ChatID)
+func (f *reminders) remind(ctx context.Context, r storage.Reminder) error {
+	u, err := f.store.User(ctx, r.ChatID)
 	if err != nil && !errors.Is(err, storage.ErrNotFound) {
 		return fmt.Errorf("load user %d: %w", r.ChatID, err)
 	}
@@ -72,28 +117,33 @@ func (b *Bot) remind(ctx context.Context, r storage.Reminder) error {
 	}
 	switch r.Kind {
 	case storage.ReminderBookingDayBefore, storage.ReminderBookingHourBefore:
-		return b.remindBooking(ctx, r, u)
+		return f.remindBooking(ctx, r, u)
 	case storage.ReminderEventDayBefore, storage.ReminderEventHourBefore:
-		return b.remindEvent(ctx, r, u)
+		return f.remindEvent(ctx, r, u)
 	case storage.ReminderFeedback:
-		return b.askFeedback(ctx, r, u)
+		return f.feedback.askFeedback(ctx, r, u)
 	case storage.ReminderEventCancelled, storage.ReminderEventPromoted, storage.ReminderEventChanged:
-		return b.sendEventNotice(ctx, r, u)
+		return f.sendEventNotice(ctx, r, u)
 	}
 	return fmt.Errorf("reminder %d: unknown kind %q: %w", r.ID, r.Kind, errObsolete)
 }
 
 // personL is the localizer of a person: their chosen language, else the one
 // they booked in.
-func (b *Bot) personL(u storage.User, fallback storage.Lang) *locales.Localizer {
+func personL(loc *locales.Bundle, u storage.User, fallback storage.Lang) *locales.Localizer {
 	if u.Lang.Valid() {
-		return b.loc.For(string(u.Lang))
+		return loc.For(string(u.Lang))
 	}
-	return b.loc.For(string(fallback))
+	return loc.For(string(fallback))
 }
 
-func (b *Bot) remindBooking(ctx context.Context, r storage.Reminder, u storage.User) error {
-	bk, err := b.store.Booking(ctx, r.BookingID)
+// personL forwards to personL; removed once every feature is a type
+func (b *Bot) personL(u storage.User, fallback storage.Lang) *locales.Localizer {
+	return personL(b.loc, u, fallback)
+}
+
+func (f *reminders) remindBooking(ctx context.Context, r storage.Reminder, u storage.User) error {
+	bk, err := f.store.Booking(ctx, r.BookingID)
 	if err != nil {
 		return fmt.Errorf("reminder %d: %w", r.ID, err)
 	}
@@ -106,39 +156,44 @@ func (b *Bot) remindBooking(ctx context.Context, r storage.Reminder, u storage.U
 		return fmt.Errorf("reminder %d of booking %d: written for %d, now at %d: %w",
 			r.ID, bk.ID, r.Start.Unix(), bk.Start.Unix(), errObsolete)
 	}
-	l := b.personL(u, bk.Lang)
-	d := b.bookingData(l, bk)
-	d["Time"] = l.Clock(bk.Start.In(b.cfg.Location))
+	l := personL(f.loc, u, bk.Lang)
+	d := f.texts.bookingData(l, bk)
+	d["Time"] = l.Clock(bk.Start.In(f.cfg.Location))
 	id := locales.ReminderSoon
-	if r.Kind == storage.ReminderBookingDayBefore && b.beforeDayOf(bk.Start) {
+	if r.Kind == storage.ReminderBookingDayBefore && f.beforeDayOf(bk.Start) {
 		id = locales.ReminderDayBefore
 	}
-	id = b.discreetReminder(id, bk)
+	id = f.texts.discreetReminder(id, bk)
 	// The cancel button is the one of "My bookings": it asks to confirm and
 	// checks that the booking is the presser's.
 	kb := tgbotapi.NewInlineKeyboardMarkup(tgbotapi.NewInlineKeyboardRow(
 		button(l.T(locales.MyBookingCancel), cbMyCancel, tg.B36(bk.ID)),
 	))
-	return b.sendReminder(ctx, r.ChatID, l.T(id, d)+b.anonymousNote(l, bk), kb)
+	return sendReminder(ctx, f.bulk, r.ChatID, l.T(id, d)+f.texts.anonymousNote(l, bk), kb)
 }
 
 // sendBulk sends an HTML message at bulk priority.
-func (b *Bot) sendBulk(ctx context.Context, chatID int64, text string, markup any) (int, error) {
+func sendBulk(ctx context.Context, s bulkSender, chatID int64, text string, markup any) (int, error) {
 	m := tgbotapi.NewMessage(chatID, text)
 	m.ParseMode = tgbotapi.ModeHTML
 	m.DisableWebPagePreview = true
 	if markup != nil {
 		m.ReplyMarkup = markup
 	}
-	return b.send.SendBulk(ctx, chatID, m)
+	return s.SendBulk(ctx, chatID, m)
+}
+
+// sendBulk forwards to sendBulk; removed once every feature is a type
+func (b *Bot) sendBulk(ctx context.Context, chatID int64, text string, markup any) (int, error) {
+	return sendBulk(ctx, b.send, chatID, text, markup)
 }
 
 // beforeDayOf reports whether now is on an earlier local day than start, so
 // a day-before reminder that went out late (the bot was down) never says
 // "tomorrow" on the day itself.
-func (b *Bot) beforeDayOf(start time.Time) bool {
-	loc := b.cfg.Location
-	n, s := b.now().In(loc), start.In(loc)
+func (f *reminders) beforeDayOf(start time.Time) bool {
+	loc := f.cfg.Location
+	n, s := f.now().In(loc), start.In(loc)
 	ny, nm, nd := n.Date()
 	sy, sm, sd := s.Date()
 	return time.Date(ny, nm, nd, 0, 0, 0, 0, loc).Before(time.Date(sy, sm, sd, 0, 0, 0, 0, loc))
@@ -147,8 +202,8 @@ func (b *Bot) beforeDayOf(start time.Time) bool {
 // remindEvent reminds a person of an event they hold a place at, with a
 // button that gives the place up (the events flow's own, which acts on the
 // presser's registration only).
-func (b *Bot) remindEvent(ctx context.Context, r storage.Reminder, u storage.User) error {
-	e, reg, found, err := b.reminderEvent(ctx, r)
+func (f *reminders) remindEvent(ctx context.Context, r storage.Reminder, u storage.User) error {
+	e, reg, found, err := f.reminderEvent(ctx, r)
 	if err != nil {
 		return err
 	}
@@ -159,29 +214,29 @@ func (b *Bot) remindEvent(ctx context.Context, r storage.Reminder, u storage.Use
 		return fmt.Errorf("reminder %d of event %d: written for %d, now at %d: %w",
 			r.ID, e.ID, r.Start.Unix(), e.Start.Unix(), errObsolete)
 	}
-	l := b.personL(u, storage.Kazakh)
+	l := personL(f.loc, u, storage.Kazakh)
 	d := locales.Data{
-		"Title": esc(e.TitleIn(storage.Lang(l.Lang()))), "Center": esc(b.centerName(l, e.CenterID)),
-		"When": esc(b.when(l, e)), "Time": l.Clock(e.Start.In(b.cfg.Location)), "Address": esc(l.T(locales.AskTheCenter)),
+		"Title": esc(e.TitleIn(storage.Lang(l.Lang()))), "Center": esc(f.events.centerName(l, e.CenterID)),
+		"When": esc(f.events.when(l, e)), "Time": l.Clock(e.Start.In(f.cfg.Location)), "Address": esc(l.T(locales.AskTheCenter)),
 	}
-	if c, ok := b.cat().Center(e.CenterID); ok {
-		d["Address"] = esc(b.addressOf(l, b.shownCenter(c).Center))
+	if c, ok := f.catalog().Center(e.CenterID); ok {
+		d["Address"] = esc(f.texts.addressOf(l, f.texts.cards.shownCenter(c).Center))
 	}
 	text := locales.EventReminderSoon
-	if r.Kind == storage.ReminderEventDayBefore && b.beforeDayOf(e.Start) {
+	if r.Kind == storage.ReminderEventDayBefore && f.beforeDayOf(e.Start) {
 		text = locales.EventReminderDayBefore
 	}
 	args := append([]string{tg.B36(e.ID)}, eventList{kind: listMine}.args()...)
 	kb := tgbotapi.NewInlineKeyboardMarkup(tgbotapi.NewInlineKeyboardRow(button(l.T(locales.ButtonUnregister), cbUnregister, args...)))
-	return b.sendReminder(ctx, r.ChatID, l.T(text, d), kb)
+	return sendReminder(ctx, f.bulk, r.ChatID, l.T(text, d), kb)
 }
 
 // sendEventNotice sends a stored event notice (cancelled, moved up, time
 // changed) in the person's language, unless what it says no longer holds:
 // the person gave the place up or was forgotten, the event was cancelled
 // after they moved up, or it moved again (the newer notice says so).
-func (b *Bot) sendEventNotice(ctx context.Context, r storage.Reminder, u storage.User) error {
-	e, reg, applies, err := b.reminderEvent(ctx, r)
+func (f *reminders) sendEventNotice(ctx context.Context, r storage.Reminder, u storage.User) error {
+	e, reg, applies, err := f.reminderEvent(ctx, r)
 	if err != nil {
 		return err
 	}
@@ -200,29 +255,29 @@ func (b *Bot) sendEventNotice(ctx context.Context, r storage.Reminder, u storage
 	if !applies {
 		return fmt.Errorf("notice %d (%s) of event %d: %w", r.ID, r.Kind, e.ID, errObsolete)
 	}
-	l := b.personL(u, storage.Kazakh)
+	l := personL(f.loc, u, storage.Kazakh)
 	msg := l.T(text, locales.Data{
-		"Title": esc(e.TitleIn(storage.Lang(l.Lang()))), "When": b.when(l, e), "Center": esc(b.centerName(l, e.CenterID)),
+		"Title": esc(e.TitleIn(storage.Lang(l.Lang()))), "When": f.events.when(l, e), "Center": esc(f.events.centerName(l, e.CenterID)),
 	})
 	var kb any
 	if r.Kind != storage.ReminderEventCancelled {
 		kb = tgbotapi.NewInlineKeyboardMarkup(tgbotapi.NewInlineKeyboardRow(
 			button(l.T(locales.ButtonMyEvents), cbEventList, eventList{kind: listMine}.args()...)))
 	}
-	return b.sendReminder(ctx, r.ChatID, msg, kb)
+	return sendReminder(ctx, f.bulk, r.ChatID, msg, kb)
 }
 
 // reminderEvent loads the event of an event reminder or notice and the
 // person's registration; found is false when they have none.
-func (b *Bot) reminderEvent(ctx context.Context, r storage.Reminder) (e storage.Event, reg storage.Registration, found bool, err error) {
+func (f *reminders) reminderEvent(ctx context.Context, r storage.Reminder) (e storage.Event, reg storage.Registration, found bool, err error) {
 	id := r.EventID
 	if id == 0 {
 		return e, reg, false, fmt.Errorf("reminder %d: no event: %w", r.ID, errObsolete)
 	}
-	if e, err = b.store.Event(ctx, id); err != nil {
+	if e, err = f.store.Event(ctx, id); err != nil {
 		return e, reg, false, fmt.Errorf("reminder %d: %w", r.ID, err)
 	}
-	reg, err = b.store.Registration(ctx, id, r.ChatID)
+	reg, err = f.store.Registration(ctx, id, r.ChatID)
 	if errors.Is(err, storage.ErrNotFound) {
 		return e, reg, false, nil
 	}

@@ -156,9 +156,7 @@ func (b *Bot) buildRoutes(t *routeTable) {
 	t.Command("broadcast", b.handleBroadcast)
 	t.Command("broadcasts", b.handleBroadcasts)
 
-	// Booking (bot/booking.go, bot/mybookings.go) and its staff side.
-	t.Command("book", b.handleBook)
-	t.Command("mybookings", b.handleMyBookings)
+	// The staff side of booking (bot/staff.go).
 	t.Command("today", b.handleStaffToday)
 	t.Command("tomorrow", b.handleStaffTomorrow)
 	t.Command("bookings", b.handleStaffBookings)
@@ -189,19 +187,6 @@ func (b *Bot) buildRoutes(t *routeTable) {
 	t.Callback(cbBroadcast, b.handleBroadcastCallback)
 	t.Callback(cbBroadcastJob, b.handleBroadcastJobCallback)
 
-	t.Callback(cbBookType, b.handleBookType)
-	t.Callback(cbBookCenter, b.handleBookCenter)
-	t.Callback(cbBookDay, b.handleBookDay)
-	t.Callback(cbBookSlot, b.handleBookSlot)
-	t.Callback(cbBookConfirm, b.handleBookConfirm)
-	t.Callback(cbBookAtCenter, b.handleBookAtCenter)
-	t.Callback(cbBookBack, b.handleBookBack)
-	t.Callback(cbBookQuit, b.handleBookQuit)
-	t.Callback(cbBookAnon, b.handleBookAnon)
-	t.Callback(cbMyCancel, b.handleMyCancel)
-	t.Callback(cbMyCancelYes, b.handleMyCancelYes)
-	t.Callback(cbMyKeep, b.handleMyKeep)
-	t.Callback(cbMyMove, b.handleMyMove)
 	t.Callback(cbStaffMark, b.handleStaffMark)
 	t.Callback(cbStaffCancel, b.handleStaffCancel)
 	t.Callback(cbStaffReason, b.handleStaffReason)
@@ -226,21 +211,16 @@ func (b *Bot) buildRoutes(t *routeTable) {
 	t.Callback(cbCancelEvent, b.handleCancelEventCallback)
 	t.Callback(cbCancelEventYes, b.handleCancelEventYesCallback)
 
-	t.Callback(cbFeedbackRate, b.handleFeedbackRate)
-	t.Callback(cbFeedbackSkip, b.handleFeedbackSkip)
 
 	t.Flow(flowBroadcast, b.handleBroadcastStep)
-	t.Flow(flowBook, b.handleBookStep)
 	t.Flow(flowEvent, b.handleEventStep)
-	t.Flow(flowFeedback, b.handleFeedbackStep)
 
 	t.StartPayload("center", b.handleStartCenter)
 	t.OnLocation(b.handleLocation)
-	t.OnContact(b.handleContact)
 
 	t.MenuRow(tg.MenuItem{Label: locales.MenuCenters, Handler: b.handleCentersMenu, RequestLocation: true}, tg.MenuItem{Label: locales.MenuDistricts, Handler: b.handleDistrictsMenu})
 	t.MenuRow(tg.MenuItem{Label: locales.MenuEvents, Handler: b.handleEventsMenu})
-	t.MenuRow(tg.MenuItem{Label: locales.MenuBook, Former: locales.MenuBookFormer, Handler: b.handleBook}, tg.MenuItem{Label: locales.MenuMyBookings, Handler: b.handleMyBookings})
+	t.MenuRow(tg.MenuItem{Label: locales.MenuBook, Former: locales.MenuBookFormer, Handler: b.booking.handleBook}, tg.MenuItem{Label: locales.MenuMyBookings, Handler: b.myBookings.handleMyBookings})
 	t.MenuRow(tg.MenuItem{Label: locales.MenuLanguage, Handler: b.handleLanguage}, tg.MenuItem{Label: locales.MenuHelp, Handler: b.handleHelp})
 	t.MenuRow(tg.MenuItem{Label: locales.MenuSubscriptions, Handler: b.handleSubscribe})
 
@@ -308,4 +288,40 @@ func (s *safety) routes(t *routeTable) {
 	t.Callback(cbHelpLines, s.handleHelpLines)
 	t.Callback(cbCrisisBook, s.handleCrisisBook)
 	t.Crisis(s.signals, s.handleCrisis)
+}
+
+// routes of the booking dialogue (booking.go, booking_safety.go): /book,
+// the menu button (in buildRoutes' menu), a center card's button, the
+// dialogue's buttons and its phone step, and a contact shared outside it.
+func (f *booking) routes(t *routeTable) {
+	t.Command("book", f.handleBook)
+	t.Callback(cbBookType, f.handleBookType)
+	t.Callback(cbBookCenter, f.handleBookCenter)
+	t.Callback(cbBookDay, f.handleBookDay)
+	t.Callback(cbBookSlot, f.handleBookSlot)
+	t.Callback(cbBookConfirm, f.handleBookConfirm)
+	t.Callback(cbBookAtCenter, f.handleBookAtCenter)
+	t.Callback(cbBookBack, f.handleBookBack)
+	t.Callback(cbBookQuit, f.handleBookQuit)
+	t.Callback(cbBookAnon, f.handleBookAnon)
+	t.Flow(flowBook, f.handleBookStep)
+	t.OnContact(f.handleContact)
+}
+
+// routes of "My bookings" (mybookings.go): /mybookings, the menu button
+// (in buildRoutes' menu) and each booking's buttons.
+func (f *myBookings) routes(t *routeTable) {
+	t.Command("mybookings", f.handleMyBookings)
+	t.Callback(cbMyCancel, f.handleMyCancel)
+	t.Callback(cbMyCancelYes, f.handleMyCancelYes)
+	t.Callback(cbMyKeep, f.handleMyKeep)
+	t.Callback(cbMyMove, f.handleMyMove)
+}
+
+// routes of feedback (feedback.go): the rating buttons under the question
+// and the comment step.
+func (f *feedback) routes(t *routeTable) {
+	t.Callback(cbFeedbackRate, f.handleFeedbackRate)
+	t.Callback(cbFeedbackSkip, f.handleFeedbackSkip)
+	t.Flow(flowFeedback, f.handleFeedbackStep)
 }
