@@ -755,19 +755,11 @@ func (f *closures) list(ctx context.Context, l *locales.Localizer, cat *catalog.
 // handleReopen: clr:<closure id>. Its center's staff or an admin reopen a
 // closure that has not ended; the bookings it cancelled stay cancelled.
 func (f *closures) handleReopen(ctx context.Context, r *Request) error {
-	id, err := r.Data.ID(0)
-	if err != nil {
-		f.tx.answer(ctx, r, r.L.T(locales.OutdatedButton))
-		return nil
+	c, ok, err := pressed(ctx, f.kit, r, 0, f.store.Closure)
+	if !ok || err != nil {
+		return err
 	}
-	c, err := f.store.Closure(ctx, id)
-	if errors.Is(err, storage.ErrNotFound) {
-		f.tx.answer(ctx, r, r.L.T(locales.OutdatedButton))
-		return nil
-	}
-	if err != nil {
-		return fmt.Errorf("closure %d: %w", id, err)
-	}
+	id := c.ID
 	cat := f.catalog()
 	if !f.runs(cat, fromID(r), c.CenterID) {
 		return f.refuseCenter(ctx, r, c.CenterID, "reopen")

@@ -288,19 +288,11 @@ func (f *sessions) add(ctx context.Context, r *Request, cat *catalog.Catalog, co
 // the session; with bookings it asks to confirm the cancel-and-offer path;
 // xsy:<id> is that confirmation.
 func (f *sessions) handleRemove(ctx context.Context, r *Request) error {
-	id, err := r.Data.ID(0)
-	if err != nil {
-		f.tx.answer(ctx, r, r.L.T(locales.OutdatedButton))
-		return nil
+	s, ok, err := pressed(ctx, f.kit, r, 0, f.store.ExtraSession)
+	if !ok || err != nil {
+		return err
 	}
-	s, err := f.store.ExtraSession(ctx, id)
-	if errors.Is(err, storage.ErrNotFound) {
-		f.tx.answer(ctx, r, r.L.T(locales.OutdatedButton))
-		return nil
-	}
-	if err != nil {
-		return fmt.Errorf("extra session %d: %w", id, err)
-	}
+	id := s.ID
 	cat := f.catalog()
 	if !f.runs(cat, fromID(r), s.CenterID) {
 		return f.refuseCenter(ctx, r, s.CenterID, "remove session")
