@@ -3,10 +3,7 @@ package bot
 import (
 	"bytes"
 	"context"
-	"encoding/csv"
 	"fmt"
-	"io"
-	"strconv"
 	"strings"
 	"time"
 
@@ -21,16 +18,6 @@ import (
 // maxPeriodDays bounds /export and /stats: a year of bookings of a region
 // fits a message and a Telegram document easily, more is a mistake.
 const maxPeriodDays = 366
-
-// csvBOM makes Excel read the file as UTF-8; without it Excel guesses the
-// Windows code page and Cyrillic and Kazakh letters turn into mojibake.
-var csvBOM = []byte{0xEF, 0xBB, 0xBF}
-
-// CSVSeparator is ';': Excel in Russian and Kazakh locales (decimal comma)
-// splits CSV columns on the list separator ';', and would put a
-// comma-separated file into a single column. The "sep=;" hint line is not
-// used: with it Excel ignores the BOM.
-const CSVSeparator = ';'
 
 // handleExport: /export [DD.MM.YYYY [DD.MM.YYYY]] sends the bookings of the
 // sender's centers (all centers for admins) as a CSV document.
@@ -64,7 +51,7 @@ func (b *Bot) handleExport(ctx context.Context, r *Request) error {
 		return err
 	}
 	var buf bytes.Buffer
-	if err := WriteBookingsCSV(&buf, list, b.cat(), l, b.cfg.Location); err != nil {
+	if err := report.WriteBookingsCSV(&buf, list, BookingsCSVLabels(b.cat(), l), b.cfg.Location); err != nil {
 		return err
 	}
 	name := fmt.Sprintf("jastar-bookings-%s-%s.csv", from, to)
@@ -112,57 +99,36 @@ func parsePeriod(args string, loc *time.Location, def [2]catalog.Date) (from, to
 	return catalog.DateOf(days[0]), catalog.DateOf(days[1]), true
 }
 
-// WriteBookingsCSV writes bookings as a CSV file for Excel: a UTF-8 BOM, a
-// header in l's language, ';' between columns, CRLF line ends. Dates are
-// DD.MM.YYYY and times HH:MM in loc, as Excel in these locales reads them.
-// A phone is only there if the person consented (the booking holds none
-// otherwise). An anonymous booking has its code in the name column and
-// nothing of the person: the file leaves the bot for anyone's computer.
-// The code's letter is the type's in l's language, the staff's.
-func WriteBookingsCSV(w io.Writer, list []storage.Booking, cat *catalog.Catalog, l *locales.Localizer, loc *time.Location) error {
-	if _, err := w.Write(csvBOM); err != nil {
-		return err
+// BookingsCSVLabels are the words of the bookings CSV in l's language:
+// names from cat, and the code of an anonymous booking with its type's
+// letter in l's language (the staff's, who read the file).
+func BookingsCSVLabels(cat *catalog.Catalog, l *locales.Localizer) report.BookingLabels {
+	return report.BookingLabels{
+		Header: [11]string{
+			l.T(locales.CSVID), l.T(locales.CSVDate), l.T(locales.CSVTime), l.T(locales.CSVType), l.T(locales.CSVCenter),
+			l.T(locales.CSVStatus), l.T(locales.CSVName), l.T(locales.CSVUsername), l.T(locales.CSVPhone),
+			l.T(locales.CSVCreated), l.T(locales.CSVCancelReason),
+		},
+		Type: func(id string) string {
+			if t, ok := cat.Type(id); ok {
+				return t.Name.In(l.Lang())
+			}
+			return id
+		},
+		Center: func(id string) string {
+			if c, ok := cat.Center(id); ok {
+				return c.Name.In(l.Lang())
+			}
+			return id
+		},
+		Status:        func(s storage.BookingStatus) string { return l.T(statusText[s]) },
+		AnonymousCode: func(bk storage.Booking) string { return anonymousCodeIn(cat, bk, l.Lang()) },
+		CancelReason:  func(bk storage.Booking) string { return cancelReasonText(l, bk) },
 	}
-	cw := csv.NewWriter(w)
-	cw.Comma = CSVSeparator
-	cw.UseCRLF = true
-	header := []string{
-		l.T(locales.CSVID), l.T(locales.CSVDate), l.T(locales.CSVTime), l.T(locales.CSVType), l.T(locales.CSVCenter),
-		l.T(locales.CSVStatus), l.T(locales.CSVName), l.T(locales.CSVUsername), l.T(locales.CSVPhone),
-		l.T(locales.CSVCreated), l.T(locales.CSVCancelReason),
-	}
-	if err := cw.Write(header); err != nil {
-		return err
-	}
-	for _, bk := range list {
-		typ, center := bk.TypeID, bk.CenterID
-		if t, ok := cat.Type(bk.TypeID); ok {
-			typ = t.Name.In(l.Lang())
-		}
-		if c, ok := cat.Center(bk.CenterID); ok {
-			center = c.Name.In(l.Lang())
-		}
-		start := bk.Start.In(loc)
-		name, username, phone := bk.Name, bk.Username, bk.Phone
-		if bk.Anonymous {
-			name, username, phone = anonymousCodeIn(cat, bk, l.Lang()), "", ""
-		}
-		row := []string{
-			strconv.FormatUint(bk.ID, 10), start.Format("02.01.2006"), start.Format("15:04"), typ, center,
-			l.T(statusText[bk.Status]), name, username, phone,
-			bk.CreatedAt.In(loc).Format("02.01.2006 15:04"), cancelReasonText(l, bk),
-		}
-		for i := range row {
-			row[i] = report.CSVSafe(row[i])
-		}
-		if err := cw.Write(row); err != nil {
-			return err
-		}
-	}
-	cw.Flush()
-	return cw.Error()
 }
 
+// cancelReasonText is why a booking was cancelled, in l's language; "" for
+// one not cancelled.
 func cancelReasonText(l *locales.Localizer, bk storage.Booking) string {
 	if bk.Status != storage.BookingCancelled {
 		return ""
