@@ -119,6 +119,7 @@ type Bot struct {
 
 	routes   routeTable
 	features []feature // the parts built as types (feature.go), in registration order
+	staff    *staff    // the staff side of bookings, which the older features still call
 	done     *doneLog
 	bg       *tg.Background // callback answers and staff notices, outside handlers
 	health   health
@@ -226,8 +227,10 @@ func New(cfg Config, deps Deps) (*Bot, error) {
 	b.pollAPI = newAPI(cfg.Token, cfg.APIEndpoint, b.pollHTTP)
 	b.send = tg.NewSender(b.api, cfg.Limits, b.log).WithMetrics(deps.Metrics)
 	b.send.OnBlocked(b.markBlocked)
-	closing := &closures{kit: b.kit("closures"), store: b.store, desk: b}
+	b.staff = &staff{kit: b.kit("staff"), store: deps.Store, desk: b, bg: b.bg}
+	closing := &closures{kit: b.kit("closures"), store: b.store, desk: b, staff: b.staff}
 	b.features = append(b.features,
+		b.staff,
 		closing,
 		&mycenter{kit: b.kit("mycenter"), store: b.store, desk: b},
 		&sessions{kit: b.kit("sessions"), store: b.store, tell: closing},

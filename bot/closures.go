@@ -92,6 +92,10 @@ type bookingDesk interface {
 	bookingData(l *locales.Localizer, bk storage.Booking) locales.Data
 	remindNote(l *locales.Localizer, bk storage.Booking, now time.Time) string
 	limitText(l *locales.Localizer, n int) string
+}
+
+// staffNotices is what closing time asks of the staff side (staff.go).
+type staffNotices interface {
 	notifyStaffLater(bk storage.Booking, ev staffEvent, old storage.Booking)
 	// staffWho names the person of a booking for staff: the code of an
 	// anonymous booking, never its name.
@@ -104,6 +108,7 @@ type closures struct {
 	kit
 	store closureStore
 	desk  bookingDesk
+	staff staffNotices
 }
 
 // handleClose: /close. One center run: straight to the type; several (an
@@ -477,7 +482,7 @@ func (f *closures) preview(ctx context.Context, r *Request, cat *catalog.Catalog
 	}
 	center, _ := cat.Center(c.CenterID)
 	d := closeHead(r.L, cat, center, conv.State)
-	d["Text"] = touchedText(r.L, cat, touched, f.desk.staffWho)
+	d["Text"] = touchedText(r.L, cat, touched, f.staff.staffWho)
 	tok := conv.Token
 	kb := tgbotapi.NewInlineKeyboardMarkup(
 		tgbotapi.NewInlineKeyboardRow(button(r.L.T(locales.CloseConfirm), cbClose, tok, "ok")),
@@ -690,7 +695,7 @@ func (f *closures) handleRebook(ctx context.Context, r *Request) error {
 	if err := f.tx.edit(ctx, r, r.L.T(locales.BookConfirmed, data), nil); err != nil {
 		return err
 	}
-	f.desk.notifyStaffLater(booked, staffNew, storage.Booking{})
+	f.staff.notifyStaffLater(booked, staffNew, storage.Booking{})
 	return nil
 }
 
@@ -783,5 +788,5 @@ func (f *closures) handleReopen(ctx context.Context, r *Request) error {
 
 // staffWho names the person of a booking for staff (sessions ask it too).
 func (f *closures) staffWho(l *locales.Localizer, bk storage.Booking) string {
-	return f.desk.staffWho(l, bk)
+	return f.staff.staffWho(l, bk)
 }

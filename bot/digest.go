@@ -38,7 +38,7 @@ func (b *Bot) StaffDigest(ctx context.Context, now time.Time) error {
 	var chats []int64
 	centersOf := map[int64][]catalog.Center{}
 	for _, c := range b.cat().Centers {
-		for _, chat := range b.staffTargets(c.ID) {
+		for _, chat := range b.staff.staffTargets(c.ID) {
 			if _, seen := centersOf[chat]; !seen {
 				chats = append(chats, chat)
 			}
@@ -138,7 +138,7 @@ func (u *uncertainSet) forget(ctx context.Context, store storage.UncertainRemind
 }
 
 func (b *Bot) staffDigestTo(ctx context.Context, chat int64, centers []catalog.Center, from, to, horizon time.Time, uncertain *uncertainSet) error {
-	l := b.staffL()
+	l := b.staff.staffL()
 	loc := b.cfg.Location
 	ids := make([]string, len(centers))
 	for i, c := range centers {

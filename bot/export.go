@@ -22,7 +22,7 @@ const maxPeriodDays = 366
 // handleExport: /export [DD.MM.YYYY [DD.MM.YYYY]] sends the bookings of the
 // sender's centers (all centers for admins) as a CSV document.
 func (b *Bot) handleExport(ctx context.Context, r *Request) error {
-	centers := b.staffCenters(r)
+	centers := b.staff.staffCenters(r)
 	admin := r.From != nil && b.isAdmin(r.From.ID)
 	if len(centers) == 0 && !admin {
 		_, err := b.reply(ctx, r, r.L.T(locales.NotAllowed), nil)

@@ -196,12 +196,10 @@ func (b *Bot) buildRoutes() routeTable {
 			"broadcast":   b.handleBroadcast,
 			"broadcasts":  b.handleBroadcasts,
 
-			// Booking (bot/booking.go, bot/mybookings.go) and its staff side.
+			// Booking (bot/booking.go, bot/mybookings.go); its staff side
+			// is staff.routes.
 			"book":       b.handleBook,
 			"mybookings": b.handleMyBookings,
-			"today":      b.handleStaffToday,
-			"tomorrow":   b.handleStaffTomorrow,
-			"bookings":   b.handleStaffBookings,
 
 			// Privacy (bot/privacy.go), staff export and admin statistics
 			// (bot/export.go, bot/stats.go). Private chats only: they carry
@@ -211,20 +209,8 @@ func (b *Bot) buildRoutes() routeTable {
 			"export": b.handleExport,
 			"stats":  b.handleStats,
 		},
-		groupCommands: map[string]Handler{
-			"today":    b.handleStaffToday,
-			"tomorrow": b.handleStaffTomorrow,
-			"bookings": b.handleStaffBookings,
-		},
-		// Personal buttons work only in the presser's own private chat (the
-		// router checks); a group belongs to no one person, so only staff
-		// buttons, whose handlers check the presser's rights, work there.
-		groupButtons: map[string]Handler{
-			cbStaffMark:   b.handleStaffMark,
-			cbStaffCancel: b.handleStaffCancel,
-			cbStaffReason: b.handleStaffReason,
-			cbStaffBack:   b.handleStaffBack,
-		},
+		groupCommands: map[string]Handler{},
+		groupButtons:  map[string]Handler{},
 		callbacks: map[string]Handler{
 			cbLanguage: b.handleLanguageCallback,
 
@@ -245,10 +231,6 @@ func (b *Bot) buildRoutes() routeTable {
 			cbMyCancelYes:  b.handleMyCancelYes,
 			cbMyKeep:       b.handleMyKeep,
 			cbMyMove:       b.handleMyMove,
-			cbStaffMark:    b.handleStaffMark,
-			cbStaffCancel:  b.handleStaffCancel,
-			cbStaffReason:  b.handleStaffReason,
-			cbStaffBack:    b.handleStaffBack,
 
 			cbForgetYes: b.handleForgetYes,
 			cbForgetNo:  b.handleForgetNo,
@@ -321,6 +303,28 @@ func (b *Bot) buildRoutes() routeTable {
 		}
 	}
 	return t
+}
+
+// routes of the staff side of bookings (staff.go): the day lists work in
+// private and in staff groups. Personal buttons work only in the
+// presser's own private chat (the router checks); a group belongs to no
+// one person, so only the staff buttons, whose handlers check the
+// presser's rights, work there.
+func (f *staff) routes(t *routeTable) {
+	t.commands["today"] = f.handleStaffToday
+	t.commands["tomorrow"] = f.handleStaffTomorrow
+	t.commands["bookings"] = f.handleStaffBookings
+	t.groupCommands["today"] = f.handleStaffToday
+	t.groupCommands["tomorrow"] = f.handleStaffTomorrow
+	t.groupCommands["bookings"] = f.handleStaffBookings
+	t.callbacks[cbStaffMark] = f.handleStaffMark
+	t.callbacks[cbStaffCancel] = f.handleStaffCancel
+	t.callbacks[cbStaffReason] = f.handleStaffReason
+	t.callbacks[cbStaffBack] = f.handleStaffBack
+	t.groupButtons[cbStaffMark] = f.handleStaffMark
+	t.groupButtons[cbStaffCancel] = f.handleStaffCancel
+	t.groupButtons[cbStaffReason] = f.handleStaffReason
+	t.groupButtons[cbStaffBack] = f.handleStaffBack
 }
 
 // routes of closing time (closures.go).
