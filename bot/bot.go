@@ -231,6 +231,8 @@ func New(cfg Config, deps Deps) (*Bot, error) {
 	closing := &closures{kit: b.kit("closures"), store: b.store, desk: b, staff: b.staff}
 	b.features = append(b.features,
 		b.staff,
+		&export{kit: b.kit("export"), store: deps.Store, files: b.send},
+		&stats{kit: b.kit("stats"), store: deps.Store, files: b.send, names: b},
 		closing,
 		&mycenter{kit: b.kit("mycenter"), store: b.store, desk: b},
 		&sessions{kit: b.kit("sessions"), store: b.store, tell: closing},

@@ -19,48 +19,68 @@ import (
 // fits a message and a Telegram document easily, more is a mistake.
 const maxPeriodDays = 366
 
+// exportStore is what /export reads.
+type exportStore interface {
+	BookingsOn(ctx context.Context, centerIDs []string, from, to time.Time) ([]storage.Booking, error)
+	AllBookingsOn(ctx context.Context, from, to time.Time) ([]storage.Booking, error)
+}
+
+// fileSender sends what is not text (a document, a photo) through the
+// rate-limited sender; *tg.Sender is one.
+type fileSender interface {
+	Send(ctx context.Context, chatID int64, c tgbotapi.Chattable) (int, error)
+}
+
+// export is the feature: /export, the bookings of the sender's centers as
+// a CSV document.
+type export struct {
+	kit
+	store exportStore
+	files fileSender
+}
+
 // handleExport: /export [DD.MM.YYYY [DD.MM.YYYY]] sends the bookings of the
 // sender's centers (all centers for admins) as a CSV document.
-func (b *Bot) handleExport(ctx context.Context, r *Request) error {
-	centers := b.staff.staffCenters(r)
-	admin := r.From != nil && b.isAdmin(r.From.ID)
+func (f *export) handleExport(ctx context.Context, r *Request) error {
+	centers := f.staffCenters(r)
+	admin := r.From != nil && f.isAdmin(r.From.ID)
 	if len(centers) == 0 && !admin {
-		_, err := b.reply(ctx, r, r.L.T(locales.NotAllowed), nil)
+		_, err := f.tx.reply(ctx, r, r.L.T(locales.NotAllowed), nil)
 		return err
 	}
-	now := b.now().In(b.cfg.Location)
-	from, to, ok := parsePeriod(r.Args, b.cfg.Location, monthOf(now))
+	now := f.now().In(f.cfg.Location)
+	from, to, ok := parsePeriod(r.Args, f.cfg.Location, monthOf(now))
 	if !ok {
-		_, err := b.reply(ctx, r, r.L.T(locales.ExportUsage), nil)
+		_, err := f.tx.reply(ctx, r, r.L.T(locales.ExportUsage), nil)
 		return err
 	}
 	var list []storage.Booking
 	var err error
 	if admin {
-		list, err = b.store.AllBookingsOn(ctx, from.At(0, b.cfg.Location), to.At(24*60, b.cfg.Location))
+		list, err = f.store.AllBookingsOn(ctx, from.At(0, f.cfg.Location), to.At(24*60, f.cfg.Location))
 	} else {
-		list, err = b.store.BookingsOn(ctx, centers, from.At(0, b.cfg.Location), to.At(24*60, b.cfg.Location))
+		list, err = f.store.BookingsOn(ctx, centers, from.At(0, f.cfg.Location), to.At(24*60, f.cfg.Location))
 	}
 	if err != nil {
 		return err
 	}
 	l := r.L
-	period := locales.Data{"From": from.At(0, b.cfg.Location).Format("02.01.2006"), "To": to.At(0, b.cfg.Location).Format("02.01.2006")}
+	period := locales.Data{"From": from.At(0, f.cfg.Location).Format("02.01.2006"), "To": to.At(0, f.cfg.Location).Format("02.01.2006")}
 	if len(list) == 0 {
-		_, err := b.reply(ctx, r, l.T(locales.ExportEmpty, period), nil)
+		_, err := f.tx.reply(ctx, r, l.T(locales.ExportEmpty, period), nil)
 		return err
 	}
 	var buf bytes.Buffer
-	if err := report.WriteBookingsCSV(&buf, list, BookingsCSVLabels(b.cat(), l), b.cfg.Location); err != nil {
+	if err := report.WriteBookingsCSV(&buf, list, BookingsCSVLabels(f.catalog(), l), f.cfg.Location); err != nil {
 		return err
 	}
 	name := fmt.Sprintf("jastar-bookings-%s-%s.csv", from, to)
 	doc := tgbotapi.NewDocument(r.ChatID, tgbotapi.FileBytes{Name: name, Bytes: buf.Bytes()})
 	doc.Caption = l.N(locales.ExportCaption, len(list), period)
 	doc.ParseMode = tgbotapi.ModeHTML
-	_, err = b.send.Send(ctx, r.ChatID, doc)
+	_, err = f.files.Send(ctx, r.ChatID, doc)
 	if err == nil {
-		b.log.Info("bookings exported", "chat_id", r.ChatID, "user_id", fromID(r), "bookings", len(list), "admin", admin)
+		f.log.Info("bookings exported", "chat_id", r.ChatID, "user_id", fromID(r), "bookings", len(list), "admin", admin)
 	}
 	return err
 }

@@ -140,7 +140,7 @@ func (b *Bot) handleMyData(ctx context.Context, r *Request) error {
 		parts = append(parts, strings.Join(lines, "\n"))
 	}
 	parts = append(parts, l.T(locales.MyDataFooter))
-	return b.replyLong(ctx, r, parts)
+	return b.kit("privacy").replyLong(ctx, r, parts)
 }
 
 // subscriptionPart is the /mydata lines of the person's subscription: its
@@ -257,14 +257,14 @@ func excerpt(v storage.Version) string {
 // replyLong sends parts joined by blank lines, split into messages below
 // Telegram's 4096-character limit (https://core.telegram.org/bots/api#sendmessage)
 // at part boundaries, and inside a part at line boundaries.
-func (b *Bot) replyLong(ctx context.Context, r *Request, parts []string) error {
+func (k kit) replyLong(ctx context.Context, r *Request, parts []string) error {
 	const limit = 3800
 	var msg strings.Builder
 	flush := func() error {
 		if msg.Len() == 0 {
 			return nil
 		}
-		_, err := b.reply(ctx, r, msg.String(), nil)
+		_, err := k.tx.reply(ctx, r, msg.String(), nil)
 		msg.Reset()
 		return err
 	}

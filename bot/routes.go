@@ -201,13 +201,10 @@ func (b *Bot) buildRoutes() routeTable {
 			"book":       b.handleBook,
 			"mybookings": b.handleMyBookings,
 
-			// Privacy (bot/privacy.go), staff export and admin statistics
-			// (bot/export.go, bot/stats.go). Private chats only: they carry
-			// personal data.
+			// Privacy (bot/privacy.go). Private chats only: they carry
+			// personal data; so do export's and stats' routes.
 			"mydata": b.handleMyData,
 			"forget": b.handleForget,
-			"export": b.handleExport,
-			"stats":  b.handleStats,
 		},
 		groupCommands: map[string]Handler{},
 		groupButtons:  map[string]Handler{},
@@ -325,6 +322,17 @@ func (f *staff) routes(t *routeTable) {
 	t.groupButtons[cbStaffCancel] = f.handleStaffCancel
 	t.groupButtons[cbStaffReason] = f.handleStaffReason
 	t.groupButtons[cbStaffBack] = f.handleStaffBack
+}
+
+// routes of the staff's export (export.go), private chats only: the file
+// carries personal data.
+func (f *export) routes(t *routeTable) {
+	t.commands["export"] = f.handleExport
+}
+
+// routes of the admins' statistics (stats.go), private chats only.
+func (f *stats) routes(t *routeTable) {
+	t.commands["stats"] = f.handleStats
 }
 
 // routes of closing time (closures.go).
