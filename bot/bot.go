@@ -238,7 +238,8 @@ func New(cfg Config, deps Deps) (*Bot, error) {
 		&sessions{kit: b.kit("sessions"), store: b.store, tell: closing},
 		&changes{kit: b.kit("changes"), store: b.store},
 	)
-	b.features = append(b.features, newPolls(b))
+	pollsF := newPolls(b)
+	b.features = append(b.features, pollsF, &privacy{kit: b.kit("privacy"), store: deps.Store, desk: b, polls: pollsF})
 	crisis, err := locales.LoadCrisis()
 	if err != nil {
 		return nil, fmt.Errorf("load the crisis word lists: %w", err)

@@ -200,11 +200,6 @@ func (b *Bot) buildRoutes() routeTable {
 			// is staff.routes.
 			"book":       b.handleBook,
 			"mybookings": b.handleMyBookings,
-
-			// Privacy (bot/privacy.go). Private chats only: they carry
-			// personal data; so do export's and stats' routes.
-			"mydata": b.handleMyData,
-			"forget": b.handleForget,
 		},
 		groupCommands: map[string]Handler{},
 		groupButtons:  map[string]Handler{},
@@ -228,9 +223,6 @@ func (b *Bot) buildRoutes() routeTable {
 			cbMyCancelYes:  b.handleMyCancelYes,
 			cbMyKeep:       b.handleMyKeep,
 			cbMyMove:       b.handleMyMove,
-
-			cbForgetYes: b.handleForgetYes,
-			cbForgetNo:  b.handleForgetNo,
 
 			cbCenter:         b.handleCenterCallback,
 			cbCenterMap:      b.handleCenterMapCallback,
@@ -322,6 +314,15 @@ func (f *staff) routes(t *routeTable) {
 	t.groupButtons[cbStaffCancel] = f.handleStaffCancel
 	t.groupButtons[cbStaffReason] = f.handleStaffReason
 	t.groupButtons[cbStaffBack] = f.handleStaffBack
+}
+
+// routes of privacy (privacy.go), private chats only: they carry
+// personal data.
+func (f *privacy) routes(t *routeTable) {
+	t.commands["mydata"] = f.handleMyData
+	t.commands["forget"] = f.handleForget
+	t.callbacks[cbForgetYes] = f.handleForgetYes
+	t.callbacks[cbForgetNo] = f.handleForgetNo
 }
 
 // routes of the staff's export (export.go), private chats only: the file
