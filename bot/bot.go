@@ -120,6 +120,7 @@ type Bot struct {
 	routes   routeTable
 	features []feature // the parts built as types (feature.go), in registration order
 	staff    *staff    // the staff side of bookings, which the older features still call
+	digest   *digest   // the morning and weekly digests the scheduler calls
 	done     *doneLog
 	bg       *tg.Background // callback answers and staff notices, outside handlers
 	health   health
@@ -229,6 +230,7 @@ func New(cfg Config, deps Deps) (*Bot, error) {
 	b.send.OnBlocked(b.markBlocked)
 	b.staff = &staff{kit: b.kit("staff"), store: deps.Store, desk: b, bg: b.bg}
 	closing := &closures{kit: b.kit("closures"), store: b.store, desk: b, staff: b.staff}
+	b.digest = &digest{kit: b.kit("digest"), store: deps.Store, desk: b}
 	b.features = append(b.features,
 		b.staff,
 		&export{kit: b.kit("export"), store: deps.Store, files: b.send},
