@@ -10,44 +10,12 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	bolt "go.etcd.io/bbolt"
 
 	"jastar/storage"
 	"jastar/storage/boltdb"
 )
-
-// seedExportDB writes a database with three December bookings (two at
-// Karasai, one at Konaev) and one in January.
-func seedExportDB(t *testing.T) string {
-	t.Helper()
-	path := filepath.Join(t.TempDir(), "jastar.db")
-	db, err := boltdb.Open(path, boltdb.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	loc, _ := time.LoadLocation("Asia/Almaty")
-	made := time.Date(2026, 11, 1, 9, 0, 0, 0, loc)
-	for i, s := range []struct {
-		center string
-		start  time.Time
-		name   string
-	}{
-		{"karasai", time.Date(2026, 12, 2, 11, 0, 0, 0, loc), "Әлия"},
-		{"karasai", time.Date(2026, 12, 31, 17, 0, 0, 0, loc), "+cmd"},
-		{"konaev", time.Date(2026, 12, 3, 11, 0, 0, 0, loc), "Данияр"},
-		{"karasai", time.Date(2027, 1, 1, 11, 0, 0, 0, loc), "Январь"},
-	} {
-		_, err := db.Book(context.Background(), storage.Booking{ChatID: int64(i + 1), Name: s.name, TypeID: "career", CenterID: s.center,
-			Start: s.start, End: s.start.Add(time.Hour)}, storage.BookRules{Capacity: 5, Now: made, NotBefore: made})
-		if err != nil {
-			t.Fatal(err)
-		}
-	}
-	return path
-}
 
 func readExport(t *testing.T, path string) [][]string {
 	t.Helper()

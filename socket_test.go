@@ -16,6 +16,7 @@ import (
 
 	"jastar/bot/telegramtest"
 	"jastar/storage/boltdb"
+	"jastar/storage/storagetest"
 )
 
 // waitServing returns once the bot answers a person, which it does only
@@ -52,7 +53,7 @@ func (rb *runningBot) stop(t *testing.T) {
 // running bot, through a socket only the file's owner can use; a crashed
 // run's socket does not get in the way, and shutdown removes the socket.
 func TestBackup_RunningBotDefaultConfig(t *testing.T) {
-	dbPath := seedExportDB(t)
+	dbPath := storagetest.SeedExportDB(t)
 	sock := dbPath + ".sock"
 	// The socket a crashed run left behind.
 	ln, err := net.Listen("unix", sock)
@@ -124,7 +125,7 @@ func TestBackup_RunningBotDefaultConfig(t *testing.T) {
 // nor the bookings' names and phones.
 func TestOps_NoBackupOrExportOverHTTP(t *testing.T) {
 	addr := freeAddr(t)
-	startBot(t, map[string]string{"JASTAR_HTTP_ADDR": addr, "JASTAR_DB": seedExportDB(t)})
+	startBot(t, map[string]string{"JASTAR_HTTP_ADDR": addr, "JASTAR_DB": storagetest.SeedExportDB(t)})
 	waitStatus(t, "http://"+addr+"/readyz", http.StatusOK)
 	for _, path := range []string{"/backup", "/export?from=01.12.2026&to=31.12.2026"} {
 		code, body := get(t, "http://"+addr+path)

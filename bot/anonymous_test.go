@@ -188,7 +188,7 @@ func TestDiscreetType_PreviewsKeepItOut(t *testing.T) {
 	other := h.person(5102, storage.Russian)
 	h.book(other.ID, storage.Russian, "karasai", "career", at(t, 2, 12))
 
-	h.bot.notifyStaff(ctx, bk, staffNew, storage.Booking{})
+	h.bot.staff.notifyStaff(ctx, bk, staffNew, storage.Booking{})
 	note := h.waitText(testStaffChat, "Новая запись", "Ерлан")
 	first, _, _ := strings.Cut(note.Text, "\n")
 	if strings.Contains(first, psych.Name.RU) || strings.Contains(first, "психолог") {

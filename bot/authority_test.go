@@ -143,7 +143,7 @@ func TestCallbacks_GroupsTakeOnlyStaffButtons(t *testing.T) {
 	admin := telegramtest.User{ID: testAdmin, FirstName: "Админ", LanguageCode: "ru"}
 	stranger := telegramtest.User{ID: 4102, FirstName: "Бөтен", LanguageCode: "kk"}
 	bk := h.book(4101, storage.Russian, "karasai", "career", at(t, 2, 11))
-	h.bot.notifyStaff(ctx, bk, staffNew, storage.Booking{})
+	h.bot.staff.notifyStaff(ctx, bk, staffNew, storage.Booking{})
 	note := h.waitText(testStaffChat, "Новая запись", "11:00")
 	e := h.addEvent("karasai", "Шахмат", eventAt(t, 12, 20, 15), 10)
 

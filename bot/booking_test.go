@@ -446,7 +446,7 @@ func TestStaff_MarksAndCancelWithReason(t *testing.T) {
 	stranger := telegramtest.User{ID: 1099, FirstName: "Random", LanguageCode: "ru"}
 
 	a := h.book(person.ID, storage.Kazakh, "karasai", "career", at(t, 2, 11))
-	h.bot.notifyStaff(ctx, a, staffNew, storage.Booking{})
+	h.bot.staff.notifyStaff(ctx, a, staffNew, storage.Booking{})
 	note := h.waitText(testStaffChat, "Новая запись", "11:00")
 
 	// A group member who is not staff: refused, nothing changes.
@@ -466,7 +466,7 @@ func TestStaff_MarksAndCancelWithReason(t *testing.T) {
 	}
 
 	b := h.book(person.ID, storage.Kazakh, "karasai", "career", at(t, 3, 11))
-	h.bot.notifyStaff(ctx, b, staffNew, storage.Booking{})
+	h.bot.staff.notifyStaff(ctx, b, staffNew, storage.Booking{})
 	note = h.waitText(testStaffChat, "Новая запись", "3 декабря")
 	clock.Set(at(t, 3, 12))
 	h.press(admin, note, "Не пришёл")
@@ -476,7 +476,7 @@ func TestStaff_MarksAndCancelWithReason(t *testing.T) {
 	}
 
 	c := h.book(person.ID, storage.Kazakh, "karasai", "career", at(t, 4, 11))
-	h.bot.notifyStaff(ctx, c, staffNew, storage.Booking{})
+	h.bot.staff.notifyStaff(ctx, c, staffNew, storage.Booking{})
 	note = h.waitText(testStaffChat, "Новая запись", "4 декабря")
 	id = h.press(stranger, note, "Отменить")
 	h.waitAnswered(id)

@@ -123,6 +123,8 @@ type Bot struct {
 	bg        *tg.Background    // callback answers and staff notices, outside handlers (the transport's)
 	runner    *broadcast.Runner // delivers broadcasts (scheduler/broadcast)
 	cards     cardCache         // the staff's card values (cards.go)
+	staff     *staff            // the staff side of bookings, which the older features still call
+	digest    *digest           // the morning and weekly digests the scheduler calls
 
 	// The parts of booking that features and the older code share: free
 	// times (slots.go), the words of a booking (booking.go), the dialogue.
@@ -229,14 +231,20 @@ func New(cfg Config, deps Deps) (*Bot, error) {
 	b.feedback = &feedback{kit: b.kit("feedback"), store: deps.Store, texts: b.texts, menu: b, bulk: b.send}
 	b.reminders = &reminders{kit: b.kit("reminders"), store: deps.Store, bulk: b.send, texts: b.texts, events: b, feedback: b.feedback}
 	b.features = append(b.features, b.booking, b.myBookings, b.feedback)
-	closing := &closures{kit: b.kit("closures"), store: b.store, desk: b}
+	b.staff = &staff{kit: b.kit("staff"), store: deps.Store, desk: b, bg: b.bg}
+	closing := &closures{kit: b.kit("closures"), store: b.store, desk: b, staff: b.staff}
+	b.digest = &digest{kit: b.kit("digest"), store: deps.Store, desk: b}
 	b.features = append(b.features,
+		b.staff,
+		&export{kit: b.kit("export"), store: deps.Store, files: b.send},
+		&stats{kit: b.kit("stats"), store: deps.Store, files: b.send, names: b},
 		closing,
 		&mycenter{kit: b.kit("mycenter"), store: b.store, desk: b},
 		&sessions{kit: b.kit("sessions"), store: b.store, tell: closing},
 		&changes{kit: b.kit("changes"), store: b.store},
 	)
-	b.features = append(b.features, newPolls(b))
+	pollsF := newPolls(b)
+	b.features = append(b.features, pollsF, &privacy{kit: b.kit("privacy"), store: deps.Store, desk: b, polls: pollsF})
 	crisis, err := locales.LoadCrisis()
 	if err != nil {
 		return nil, fmt.Errorf("load the crisis word lists: %w", err)

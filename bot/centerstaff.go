@@ -62,47 +62,81 @@ type dialogueStore interface {
 	DeleteConversation(ctx context.Context, chatID int64) error
 }
 
-// dialogue loads the chat's open dialogue of flow whose token is tok. ok
-// is false (and the press answered) when there is none, another one, or
-// it is idle past the TTL.
-func (k kit) dialogue(ctx context.Context, st dialogueStore, r *Request, flow, tok string) (storage.Conversation, bool, error) {
+// staffDialogue loads the chat's open dialogue of flow whose token is tok,
+// with its state decoded as S. ok is false (and the press answered) when
+// there is none, another one, one idle past the TTL, or one whose state
+// does not decode: a dialogue saved by an older version, without a typed
+// state, is over (dialogues live minutes), and is ended.
+func staffDialogue[S any](ctx context.Context, k kit, st dialogueStore, r *Request, flow, tok string) (dialogue[S], bool, error) {
 	conv, err := st.Conversation(ctx, r.ChatID)
-	if errors.Is(err, storage.ErrNotFound) || (err == nil && (conv.Flow != flow || conv.Token != tok || k.now().Sub(conv.UpdatedAt) > k.cfg.DialogTTL)) {
-		k.tx.answer(ctx, r, r.L.T(locales.StaffStepStale))
-		return conv, false, nil
+	if err != nil && !errors.Is(err, storage.ErrNotFound) {
+		return dialogue[S]{}, false, err
 	}
-	if err != nil {
-		return conv, false, err
+	if err == nil && conv.Flow == flow && conv.Token == tok && k.now().Sub(conv.UpdatedAt) <= k.cfg.DialogTTL {
+		if d, ok := stateOf[S](k, conv); ok {
+			return d, true, nil
+		}
 	}
-	return conv, true, nil
+	k.tx.answer(ctx, r, r.L.T(locales.StaffStepStale))
+	return dialogue[S]{}, false, nil
 }
 
-// save stores the dialogue at its new step.
-func (k kit) save(ctx context.Context, st dialogueStore, conv storage.Conversation) error {
-	conv.UpdatedAt = k.now()
+// staffStep is the dialogue a typed message continues, its state decoded
+// as S. A state that does not decode ends the dialogue, and the person is
+// told to start again: ok is false.
+func staffStep[S any](ctx context.Context, k kit, st dialogueStore, r *Request, conv storage.Conversation) (dialogue[S], bool, error) {
+	if d, ok := stateOf[S](k, conv); ok {
+		return d, true, nil
+	}
+	if err := st.DeleteConversation(ctx, r.ChatID); err != nil {
+		return dialogue[S]{}, false, err
+	}
+	_, err := k.tx.reply(ctx, r, r.L.T(locales.StaffStepStale), nil)
+	return dialogue[S]{}, false, err
+}
+
+// stateOf decodes conv's state as S; false for none (a dialogue saved
+// before the states were typed) or one that does not decode.
+func stateOf[S any](k kit, conv storage.Conversation) (dialogue[S], bool) {
+	if len(conv.State) == 0 {
+		return dialogue[S]{}, false
+	}
+	d, err := dialogueOf[S](conv)
+	if err != nil {
+		k.log.Warn("dialogue state unreadable, dialogue ended", "chat_id", conv.ChatID, "flow", conv.Flow, "err", err)
+		return d, false
+	}
+	return d, true
+}
+
+// saveDialogue stores the dialogue at its new step.
+func saveDialogue[S any](ctx context.Context, k kit, st dialogueStore, d dialogue[S]) error {
+	conv, err := d.stored(k.now())
+	if err != nil {
+		return err
+	}
 	return st.SaveConversation(ctx, conv)
 }
 
 // beginAtCenter opens a staff dialogue of flow at step for one center
 // (from a button on its card: cb:<center>), after checking the presser
-// runs it, and sends its first question, drawn by render. centerKey is
-// where the dialogue keeps the center; action names it in the refusal's
-// log line.
-func (k kit) beginAtCenter(ctx context.Context, st dialogueStore, r *Request, flow, step, centerKey, action string,
-	render func(*locales.Localizer, *catalog.Catalog, storage.Conversation) (string, *tgbotapi.InlineKeyboardMarkup)) error {
+// runs it, and sends its first question, drawn by render. state is the
+// dialogue's first state, holding the center; action names the dialogue
+// in the refusal's log line.
+func beginAtCenter[S any](ctx context.Context, k kit, st dialogueStore, r *Request, flow, step, action string, state func(center string) S,
+	render func(*locales.Localizer, *catalog.Catalog, dialogue[S]) (string, *tgbotapi.InlineKeyboardMarkup)) error {
 	cat := k.catalog()
 	center := r.Data.Arg(0)
 	if !k.runs(cat, fromID(r), center) {
 		return k.refuseCenter(ctx, r, center, action)
 	}
-	conv := storage.Conversation{ChatID: r.ChatID, Flow: flow, Step: step}
-	conv.Token = newToken()
-	conv.Set(centerKey, center)
-	if err := k.save(ctx, st, conv); err != nil {
+	d := newDialogue[S](r.ChatID, flow, step, k.now())
+	d.State = state(center)
+	if err := saveDialogue(ctx, k, st, d); err != nil {
 		return err
 	}
 	k.tx.answer(ctx, r, "")
-	text, kb := render(r.L, cat, conv)
+	text, kb := render(r.L, cat, d)
 	_, err := k.tx.sendText(ctx, r.ChatID, text, kb)
 	return err
 }

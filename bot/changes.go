@@ -212,7 +212,9 @@ func closureReasonText(l *locales.Localizer, bk storage.Booking) (string, bool) 
 }
 
 // digestClosures reads the closures in force of centers over a day.
-func digestClosures(ctx context.Context, st adjustmentStore, ids []string, from, to time.Time) ([]storage.Closure, error) {
+func digestClosures(ctx context.Context, st interface {
+	Closures(ctx context.Context, centerIDs []string, from, to time.Time) ([]storage.Closure, error)
+}, ids []string, from, to time.Time) ([]storage.Closure, error) {
 	list, err := st.Closures(ctx, ids, from, to)
 	if err != nil {
 		return nil, fmt.Errorf("closures of the day: %w", err)

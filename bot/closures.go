@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 
@@ -39,15 +38,25 @@ const (
 	stepClosePreview = "preview"
 )
 
-// Keys of the closing dialogue's data.
-const (
-	keyCloseCenter = "center"
-	keyCloseType   = "type" // a type id, or allTypes
-	keyCloseFrom   = "from" // Unix seconds
-	keyCloseTo     = "to"
-	keyCloseReason = "reason"
-	allTypes       = "_"
-)
+// closeState is what the closing dialogue has chosen so far.
+type closeState struct {
+	Center string       `json:"center,omitempty"`
+	Type   string       `json:"type,omitempty"` // a type id, or allTypes
+	Day    catalog.Date `json:"day"`            // the (first) day, zero until chosen
+	// From and To are the closed span, zero until chosen.
+	From   time.Time             `json:"from"`
+	To     time.Time             `json:"to"`
+	Reason storage.ClosureReason `json:"reason,omitempty"`
+}
+
+// allTypes is the type of a closure of every type (cls:<tok>:t:_).
+const allTypes = "_"
+
+// hasDay reports whether the day is chosen.
+func (s closeState) hasDay() bool { return s.Day != (catalog.Date{}) }
+
+// closeDialogue is the closing dialogue.
+type closeDialogue = dialogue[closeState]
 
 // Parts of a day (cls:<tok>:p:<part>): the whole day, the morning (until
 // 13:00), the afternoon (from 13:00), hours typed, or until another day.
@@ -83,6 +92,10 @@ type bookingDesk interface {
 	bookingData(l *locales.Localizer, bk storage.Booking) locales.Data
 	remindNote(l *locales.Localizer, bk storage.Booking, now time.Time) string
 	limitText(l *locales.Localizer, n int) string
+}
+
+// staffNotices is what closing time asks of the staff side (staff.go).
+type staffNotices interface {
 	notifyStaffLater(bk storage.Booking, ev staffEvent, old storage.Booking)
 	// staffWho names the person of a booking for staff: the code of an
 	// anonymous booking, never its name.
@@ -95,6 +108,7 @@ type closures struct {
 	kit
 	store closureStore
 	desk  bookingDesk
+	staff staffNotices
 }
 
 // handleClose: /close. One center run: straight to the type; several (an
@@ -105,27 +119,26 @@ func (f *closures) handleClose(ctx context.Context, r *Request) error {
 	if len(centers) == 0 {
 		return f.refuseCenter(ctx, r, "", "close")
 	}
-	conv := storage.Conversation{ChatID: r.ChatID, Flow: flowClose, Step: stepCloseType}
-	conv.Token = newToken()
+	d := newDialogue[closeState](r.ChatID, flowClose, stepCloseType, f.now())
 	if len(centers) == 1 {
-		conv.Set(keyCloseCenter, centers[0].ID)
+		d.State.Center = centers[0].ID
 	}
-	if err := f.save(ctx, f.store, conv); err != nil {
+	if err := saveDialogue(ctx, f.kit, f.store, d); err != nil {
 		return err
 	}
-	text, kb := f.render(r.L, cat, conv)
+	text, kb := f.render(r.L, cat, d)
 	_, err := f.tx.reply(ctx, r, text, kb)
 	return err
 }
 
 // handleBegin: clb:<center>, "close time" on the card editor.
 func (f *closures) handleBegin(ctx context.Context, r *Request) error {
-	return f.beginAtCenter(ctx, f.store, r, flowClose, stepCloseType, keyCloseCenter, "close", f.render)
+	return beginAtCenter(ctx, f.kit, f.store, r, flowClose, stepCloseType, "close", func(center string) closeState { return closeState{Center: center} }, f.render)
 }
 
 // handleStep: cls:<tok>:<op>[:<arg>], every button of the dialogue.
 func (f *closures) handleStep(ctx context.Context, r *Request) error {
-	conv, ok, err := f.dialogue(ctx, f.store, r, flowClose, r.Data.Arg(0))
+	conv, ok, err := staffDialogue[closeState](ctx, f.kit, f.store, r, flowClose, r.Data.Arg(0))
 	if !ok || err != nil {
 		return err
 	}
@@ -139,12 +152,12 @@ func (f *closures) handleStep(ctx context.Context, r *Request) error {
 		return f.tx.edit(ctx, r, r.L.T(locales.Cancelled), nil)
 	}
 	if op == "c" {
-		conv.Set(keyCloseCenter, arg)
+		conv.State.Center = arg
 		conv.Step = stepCloseType
 	}
 	// Every step acts on the dialogue's center: checked on each press, so
 	// a forged center, or rights taken away meanwhile, change nothing.
-	center := conv.Get(keyCloseCenter)
+	center := conv.State.Center
 	if !f.runs(cat, fromID(r), center) {
 		return f.refuseCenter(ctx, r, center, "close")
 	}
@@ -156,7 +169,7 @@ func (f *closures) handleStep(ctx context.Context, r *Request) error {
 			f.tx.answer(ctx, r, r.L.T(locales.OutdatedButton))
 			return nil
 		}
-		conv.Set(keyCloseType, arg)
+		conv.State.Type = arg
 		conv.Step = stepCloseDay
 	case "d":
 		d, ok := parseDayArg(arg)
@@ -164,12 +177,11 @@ func (f *closures) handleStep(ctx context.Context, r *Request) error {
 			f.tx.answer(ctx, r, r.L.T(locales.OutdatedButton))
 			return nil
 		}
-		conv.Set(keyDay, arg)
-		conv.Set(keyCloseFrom, unixArg(d.At(0, loc)))
+		conv.State.Day = d
 		conv.Step = stepClosePart
 	case "p":
-		d, ok := parseDayArg(conv.Get(keyDay))
-		if !ok || conv.Step != stepClosePart {
+		d := conv.State.Day
+		if !conv.State.hasDay() || conv.Step != stepClosePart {
 			f.tx.answer(ctx, r, r.L.T(locales.StaffStepStale))
 			return nil
 		}
@@ -189,9 +201,9 @@ func (f *closures) handleStep(ctx context.Context, r *Request) error {
 			return nil
 		}
 	case "e":
-		start, ok1 := parseDayArg(conv.Get(keyDay))
-		end, ok2 := parseDayArg(arg)
-		if !ok1 || !ok2 || conv.Step != stepCloseEnd || !end.At(0, loc).After(start.At(0, loc)) {
+		start := conv.State.Day
+		end, ok := parseDayArg(arg)
+		if !conv.State.hasDay() || !ok || conv.Step != stepCloseEnd || !end.At(0, loc).After(start.At(0, loc)) {
 			f.tx.answer(ctx, r, r.L.T(locales.OutdatedButton))
 			return nil
 		}
@@ -201,7 +213,7 @@ func (f *closures) handleStep(ctx context.Context, r *Request) error {
 			f.tx.answer(ctx, r, r.L.T(locales.OutdatedButton))
 			return nil
 		}
-		conv.Set(keyCloseReason, arg)
+		conv.State.Reason = storage.ClosureReason(arg)
 		conv.Step = stepClosePreview
 	case "ok":
 		if conv.Step != stepClosePreview {
@@ -213,7 +225,7 @@ func (f *closures) handleStep(ctx context.Context, r *Request) error {
 		f.tx.answer(ctx, r, r.L.T(locales.OutdatedButton))
 		return nil
 	}
-	if err := f.save(ctx, f.store, conv); err != nil {
+	if err := saveDialogue(ctx, f.kit, f.store, conv); err != nil {
 		return err
 	}
 	f.tx.answer(ctx, r, "")
@@ -225,16 +237,19 @@ func (f *closures) handleStep(ctx context.Context, r *Request) error {
 }
 
 // span sets the closed time and moves on to the reason.
-func (f *closures) span(conv *storage.Conversation, from, to time.Time) {
-	conv.Set(keyCloseFrom, unixArg(from))
-	conv.Set(keyCloseTo, unixArg(to))
+func (f *closures) span(conv *closeDialogue, from, to time.Time) {
+	conv.State.From, conv.State.To = from, to
 	conv.Step = stepCloseReason
 }
 
 // handleHoursStep takes the typed hours "14:00-18:00" of the chosen day.
-func (f *closures) handleHoursStep(ctx context.Context, r *Request, conv storage.Conversation) error {
+func (f *closures) handleHoursStep(ctx context.Context, r *Request, stored storage.Conversation) error {
+	conv, ok, err := staffStep[closeState](ctx, f.kit, f.store, r, stored)
+	if !ok || err != nil {
+		return err
+	}
 	cat := f.catalog()
-	center := conv.Get(keyCloseCenter)
+	center := conv.State.Center
 	if !f.runs(cat, fromID(r), center) {
 		return f.refuseCenter(ctx, r, center, "close")
 	}
@@ -242,19 +257,19 @@ func (f *closures) handleHoursStep(ctx context.Context, r *Request, conv storage
 		_, err := f.tx.reply(ctx, r, r.L.T(locales.StaffUseButtons), nil)
 		return err
 	}
-	d, ok := parseDayArg(conv.Get(keyDay))
+	d := conv.State.Day
 	open, end, okHours := parseHours(r.Message.Text)
-	if !ok || !okHours {
+	if !conv.State.hasDay() || !okHours {
 		_, err := f.tx.reply(ctx, r, r.L.T(locales.StaffBadHours), nil)
 		return err
 	}
 	loc := cat.Location()
 	f.span(&conv, d.At(open, loc), d.At(end, loc))
-	if err := f.save(ctx, f.store, conv); err != nil {
+	if err := saveDialogue(ctx, f.kit, f.store, conv); err != nil {
 		return err
 	}
 	text, kb := f.render(r.L, cat, conv)
-	_, err := f.tx.reply(ctx, r, text, kb)
+	_, err = f.tx.reply(ctx, r, text, kb)
 	return err
 }
 
@@ -281,13 +296,6 @@ func nextDay(d catalog.Date, loc *time.Location) time.Time {
 	return time.Date(d.Year, d.Month, d.Day+1, 0, 0, 0, 0, loc)
 }
 
-func unixArg(t time.Time) string { return strconv.FormatInt(t.Unix(), 10) }
-
-func unixOf(s string) time.Time {
-	n, _ := strconv.ParseInt(s, 10, 64)
-	return time.Unix(n, 0)
-}
-
 // closableTypes are the types a center offers, which it can close.
 func closableTypes(cat *catalog.Catalog, centerID string) []string {
 	c, _ := cat.Center(centerID)
@@ -299,22 +307,19 @@ func closableTypes(cat *catalog.Catalog, centerID string) []string {
 }
 
 // closureOf is the closure the dialogue describes.
-func closureOf(conv storage.Conversation, by int64) storage.Closure {
-	typ := conv.Get(keyCloseType)
+func closureOf(s closeState, by int64) storage.Closure {
+	typ := s.Type
 	if typ == allTypes {
 		typ = ""
 	}
-	return storage.Closure{
-		CenterID: conv.Get(keyCloseCenter), TypeID: typ, From: unixOf(conv.Get(keyCloseFrom)), To: unixOf(conv.Get(keyCloseTo)),
-		Reason: storage.ClosureReason(conv.Get(keyCloseReason)), By: by,
-	}
+	return storage.Closure{CenterID: s.Center, TypeID: typ, From: s.From, To: s.To, Reason: s.Reason, By: by}
 }
 
 // render is the text and buttons of the dialogue's current step.
-func (f *closures) render(l *locales.Localizer, cat *catalog.Catalog, conv storage.Conversation) (string, *tgbotapi.InlineKeyboardMarkup) {
+func (f *closures) render(l *locales.Localizer, cat *catalog.Catalog, conv closeDialogue) (string, *tgbotapi.InlineKeyboardMarkup) {
 	tok := conv.Token
 	quit := tgbotapi.NewInlineKeyboardRow(button(l.T(locales.ButtonCancel), cbClose, tok, "q"))
-	center, ok := cat.Center(conv.Get(keyCloseCenter))
+	center, ok := cat.Center(conv.State.Center)
 	var rows [][]tgbotapi.InlineKeyboardButton
 	if !ok {
 		for _, c := range f.centersRunBy(cat, conv.ChatID) {
@@ -324,7 +329,7 @@ func (f *closures) render(l *locales.Localizer, cat *catalog.Catalog, conv stora
 		kb := tgbotapi.NewInlineKeyboardMarkup(rows...)
 		return l.T(locales.CloseChooseCenter), &kb
 	}
-	head := closeHead(l, cat, center, conv)
+	head := closeHead(l, cat, center, conv.State)
 	loc := cat.Location()
 	var text string
 	switch conv.Step {
@@ -350,8 +355,7 @@ func (f *closures) render(l *locales.Localizer, cat *catalog.Catalog, conv stora
 		text = l.T(locales.CloseAskHours, head)
 	case stepCloseEnd:
 		text = l.T(locales.CloseChooseEnd, head)
-		d, _ := parseDayArg(conv.Get(keyDay))
-		rows = f.dayRows(l, cat, catalog.DateOf(nextDay(d, loc)), cbClose, tok, "e")
+		rows = f.dayRows(l, cat, catalog.DateOf(nextDay(conv.State.Day, loc)), cbClose, tok, "e")
 	case stepCloseReason:
 		text = l.T(locales.CloseChooseReason, head)
 		for _, why := range storage.ClosureReasons {
@@ -364,20 +368,20 @@ func (f *closures) render(l *locales.Localizer, cat *catalog.Catalog, conv stora
 }
 
 // closeHead is the template data of what the dialogue has chosen so far.
-func closeHead(l *locales.Localizer, cat *catalog.Catalog, center catalog.Center, conv storage.Conversation) locales.Data {
+func closeHead(l *locales.Localizer, cat *catalog.Catalog, center catalog.Center, s closeState) locales.Data {
 	d := locales.Data{"Center": esc(center.Name.In(l.Lang())), "Type": esc(l.T(locales.CloseAllTypes)), "When": "", "Reason": ""}
-	if t, ok := cat.Type(conv.Get(keyCloseType)); ok {
+	if t, ok := cat.Type(s.Type); ok {
 		d["Type"] = esc(typeLabel(l, t))
 	}
 	loc := cat.Location()
-	if day, ok := parseDayArg(conv.Get(keyDay)); ok {
-		d["When"] = esc(l.Date(day.At(12*60, loc)))
+	if s.hasDay() {
+		d["When"] = esc(l.Date(s.Day.At(12*60, loc)))
 	}
-	if conv.Get(keyCloseTo) != "" {
-		d["When"] = esc(spanText(l, loc, unixOf(conv.Get(keyCloseFrom)), unixOf(conv.Get(keyCloseTo))))
+	if !s.To.IsZero() {
+		d["When"] = esc(spanText(l, loc, s.From, s.To))
 	}
-	if why := conv.Get(keyCloseReason); why != "" {
-		d["Reason"] = esc(l.T(reasonLabel(storage.ClosureReason(why))))
+	if s.Reason != "" {
+		d["Reason"] = esc(l.T(reasonLabel(s.Reason)))
 	}
 	return d
 }
@@ -467,8 +471,8 @@ const maxListed = 20
 
 // preview says how many bookings the closure touches and whose, before
 // staff confirm.
-func (f *closures) preview(ctx context.Context, r *Request, cat *catalog.Catalog, conv storage.Conversation) error {
-	c := closureOf(conv, fromID(r))
+func (f *closures) preview(ctx context.Context, r *Request, cat *catalog.Catalog, conv closeDialogue) error {
+	c := closureOf(conv.State, fromID(r))
 	touched, err := f.store.PreviewClosure(ctx, c, f.now())
 	if errors.Is(err, storage.ErrInvalid) {
 		return f.tx.edit(ctx, r, r.L.T(locales.CloseInPast), nil)
@@ -477,8 +481,8 @@ func (f *closures) preview(ctx context.Context, r *Request, cat *catalog.Catalog
 		return fmt.Errorf("preview closure of %s: %w", c.CenterID, err)
 	}
 	center, _ := cat.Center(c.CenterID)
-	d := closeHead(r.L, cat, center, conv)
-	d["Text"] = touchedText(r.L, cat, touched, f.desk.staffWho)
+	d := closeHead(r.L, cat, center, conv.State)
+	d["Text"] = touchedText(r.L, cat, touched, f.staff.staffWho)
 	tok := conv.Token
 	kb := tgbotapi.NewInlineKeyboardMarkup(
 		tgbotapi.NewInlineKeyboardRow(button(r.L.T(locales.CloseConfirm), cbClose, tok, "ok")),
@@ -510,15 +514,15 @@ func touchedText(l *locales.Localizer, cat *catalog.Catalog, touched []storage.B
 // confirm closes the time: the store cancels the bookings inside it in the
 // same transaction, then each person is told once. The dialogue ends
 // before anyone is told, so a second press of "close" finds it gone.
-func (f *closures) confirm(ctx context.Context, r *Request, cat *catalog.Catalog, conv storage.Conversation) error {
+func (f *closures) confirm(ctx context.Context, r *Request, cat *catalog.Catalog, conv closeDialogue) error {
 	now := f.now()
-	c, cancelled, err := f.store.AddClosure(ctx, closureOf(conv, fromID(r)), now)
+	c, cancelled, err := f.store.AddClosure(ctx, closureOf(conv.State, fromID(r)), now)
 	if errors.Is(err, storage.ErrInvalid) {
 		f.tx.answer(ctx, r, "")
 		return f.tx.edit(ctx, r, r.L.T(locales.CloseInPast), nil)
 	}
 	if err != nil {
-		return fmt.Errorf("close time of %s: %w", conv.Get(keyCloseCenter), err)
+		return fmt.Errorf("close time of %s: %w", conv.State.Center, err)
 	}
 	f.log.Info("time closed", "closure_id", c.ID, "center_id", c.CenterID, "user_id", c.By, "cancelled", len(cancelled))
 	if err := f.store.DeleteConversation(ctx, r.ChatID); err != nil {
@@ -526,7 +530,7 @@ func (f *closures) confirm(ctx context.Context, r *Request, cat *catalog.Catalog
 	}
 	f.tx.answer(ctx, r, "🔒")
 	center, _ := cat.Center(c.CenterID)
-	d := closeHead(r.L, cat, center, conv)
+	d := closeHead(r.L, cat, center, conv.State)
 	d["Text"] = r.L.N(locales.CloseDone, len(cancelled))
 	if err := f.tx.edit(ctx, r, r.L.T(locales.CloseClosed, d), nil); err != nil {
 		f.log.Warn("show closure done", "chat_id", r.ChatID, "err", err)
@@ -691,7 +695,7 @@ func (f *closures) handleRebook(ctx context.Context, r *Request) error {
 	if err := f.tx.edit(ctx, r, r.L.T(locales.BookConfirmed, data), nil); err != nil {
 		return err
 	}
-	f.desk.notifyStaffLater(booked, staffNew, storage.Booking{})
+	f.staff.notifyStaffLater(booked, staffNew, storage.Booking{})
 	return nil
 }
 
@@ -756,19 +760,11 @@ func (f *closures) list(ctx context.Context, l *locales.Localizer, cat *catalog.
 // handleReopen: clr:<closure id>. Its center's staff or an admin reopen a
 // closure that has not ended; the bookings it cancelled stay cancelled.
 func (f *closures) handleReopen(ctx context.Context, r *Request) error {
-	id, err := r.Data.ID(0)
-	if err != nil {
-		f.tx.answer(ctx, r, r.L.T(locales.OutdatedButton))
-		return nil
+	c, ok, err := pressed(ctx, f.kit, r, 0, f.store.Closure)
+	if !ok || err != nil {
+		return err
 	}
-	c, err := f.store.Closure(ctx, id)
-	if errors.Is(err, storage.ErrNotFound) {
-		f.tx.answer(ctx, r, r.L.T(locales.OutdatedButton))
-		return nil
-	}
-	if err != nil {
-		return fmt.Errorf("closure %d: %w", id, err)
-	}
+	id := c.ID
 	cat := f.catalog()
 	if !f.runs(cat, fromID(r), c.CenterID) {
 		return f.refuseCenter(ctx, r, c.CenterID, "reopen")
@@ -792,5 +788,5 @@ func (f *closures) handleReopen(ctx context.Context, r *Request) error {
 
 // staffWho names the person of a booking for staff (sessions ask it too).
 func (f *closures) staffWho(l *locales.Localizer, bk storage.Booking) string {
-	return f.desk.staffWho(l, bk)
+	return f.staff.staffWho(l, bk)
 }

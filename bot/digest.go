@@ -20,7 +20,49 @@ import (
 // (https://core.telegram.org/bots/api#sendmessage), with room for a line.
 const digestChunk = 3800
 
-// StaffDigest sends each staff chat the day's bookings of the centers it
+// digestStore is what the morning and weekly digests read and mark.
+type digestStore interface {
+	Booking(ctx context.Context, id uint64) (storage.Booking, error)
+	BookingsOn(ctx context.Context, centerIDs []string, from, to time.Time) ([]storage.Booking, error)
+	MarkStaffNotified(ctx context.Context, bk storage.Booking) (bool, error)
+	Closures(ctx context.Context, centerIDs []string, from, to time.Time) ([]storage.Closure, error)
+	UncertainReminders(ctx context.Context) ([]storage.Reminder, error)
+	ForgetUncertainReminders(ctx context.Context, ids []uint64) error
+	User(ctx context.Context, chatID int64) (storage.User, error)
+	UpcomingEvents(ctx context.Context, f storage.EventFilter, offset, limit int) ([]storage.Event, int, error)
+}
+
+// digestDesk is the other features' behaviour the digests reuse; *Bot
+// has it.
+type digestDesk interface {
+	bookingData(l *locales.Localizer, bk storage.Booking) locales.Data
+	anonymousWho(l *locales.Localizer, bk storage.Booking) (string, bool)
+	when(l *locales.Localizer, e storage.Event) string
+	centerName(l *locales.Localizer, id string) string
+	// sendBulk sends at the pace of bulk messages, behind replies.
+	sendBulk(ctx context.Context, chatID int64, text string, markup any) (int, error)
+}
+
+// digest is the feature: the scheduler's morning digest to staff chats
+// and weekly digest of events to subscribers. It has no entry point of
+// its own: the scheduler calls Bot.StaffDigest and Bot.EventDigest.
+type digest struct {
+	kit
+	store digestStore
+	desk  digestDesk
+}
+
+// StaffDigest is the morning digest (digest.staffDigest).
+func (b *Bot) StaffDigest(ctx context.Context, now time.Time) error {
+	return b.digest.staffDigest(ctx, now)
+}
+
+// EventDigest is the weekly digest of one subscriber (digest.eventDigest).
+func (b *Bot) EventDigest(ctx context.Context, chatID int64, lang, districtID string, from, to time.Time) (bool, error) {
+	return b.digest.eventDigest(ctx, chatID, lang, districtID, from, to)
+}
+
+// staffDigest sends each staff chat the day's bookings of the centers it
 // serves (the scheduler's morning digest). Centers that share a chat share
 // one digest; a chat with no bookings today hears "no bookings today".
 // Bookings whose staff notification never arrived (StaffNotified false)
@@ -28,35 +70,35 @@ const digestChunk = 3800
 // digest. So are bookings from today on whose reminder may not have reached
 // the person (in flight at a crash, or its send panicked), for staff to
 // call; they are forgotten once a chat got the digest.
-func (b *Bot) StaffDigest(ctx context.Context, now time.Time) error {
-	loc := b.cfg.Location
+func (f *digest) staffDigest(ctx context.Context, now time.Time) error {
+	loc := f.cfg.Location
 	day := catalog.DateOf(now.In(loc))
 	from, to := day.At(0, loc), day.At(24*60, loc)
-	horizon := from.AddDate(0, 0, b.cfg.BookingDays+1)
+	horizon := from.AddDate(0, 0, f.cfg.BookingDays+1)
 
 	// Chats in catalog order, each with its centers.
 	var chats []int64
 	centersOf := map[int64][]catalog.Center{}
-	for _, c := range b.cat().Centers {
-		for _, chat := range b.staffTargets(c.ID) {
+	for _, c := range f.catalog().Centers {
+		for _, chat := range f.staffTargets(c.ID) {
 			if _, seen := centersOf[chat]; !seen {
 				chats = append(chats, chat)
 			}
 			centersOf[chat] = append(centersOf[chat], c)
 		}
 	}
-	uncertain, uncertainErr := b.uncertainBookings(ctx, from)
+	uncertain, uncertainErr := f.uncertainBookings(ctx, from)
 	var failed int
 	for _, chat := range chats {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		if err := b.staffDigestTo(ctx, chat, centersOf[chat], from, to, horizon, uncertain); err != nil {
+		if err := f.staffDigestTo(ctx, chat, centersOf[chat], from, to, horizon, uncertain); err != nil {
 			failed++
-			b.log.Warn("staff digest not delivered", "chat_id", chat, "err", err)
+			f.log.Warn("staff digest not delivered", "chat_id", chat, "err", err)
 		}
 	}
-	if err := uncertain.forget(ctx, b.store); err != nil {
+	if err := uncertain.forget(ctx, f.store); err != nil {
 		uncertainErr = errors.Join(uncertainErr, err)
 	}
 	if failed > 0 {
@@ -79,9 +121,9 @@ type uncertainSet struct {
 // (cancelled, passed, forgotten, or an event's or feedback's, which a call
 // about a consultation cannot cover) are forgotten without a line: their
 // ids were logged when they became uncertain.
-func (b *Bot) uncertainBookings(ctx context.Context, from time.Time) (*uncertainSet, error) {
+func (f *digest) uncertainBookings(ctx context.Context, from time.Time) (*uncertainSet, error) {
 	set := &uncertainSet{reminders: map[uint64][]uint64{}}
-	rs, err := b.store.UncertainReminders(ctx)
+	rs, err := f.store.UncertainReminders(ctx)
 	if err != nil {
 		return set, fmt.Errorf("staff digest: %w", err)
 	}
@@ -94,7 +136,7 @@ func (b *Bot) uncertainBookings(ctx context.Context, from time.Time) (*uncertain
 			set.reminders[r.BookingID] = append(ids, r.ID)
 			continue
 		}
-		bk, err := b.store.Booking(ctx, r.BookingID)
+		bk, err := f.store.Booking(ctx, r.BookingID)
 		if errors.Is(err, storage.ErrNotFound) || (err == nil && (!bk.Active() || bk.Start.Before(from))) {
 			set.done = append(set.done, r.ID)
 			continue
@@ -137,18 +179,18 @@ func (u *uncertainSet) forget(ctx context.Context, store storage.UncertainRemind
 	return store.ForgetUncertainReminders(ctx, slices.Compact(u.done))
 }
 
-func (b *Bot) staffDigestTo(ctx context.Context, chat int64, centers []catalog.Center, from, to, horizon time.Time, uncertain *uncertainSet) error {
-	l := b.staffL()
-	loc := b.cfg.Location
+func (f *digest) staffDigestTo(ctx context.Context, chat int64, centers []catalog.Center, from, to, horizon time.Time, uncertain *uncertainSet) error {
+	l := f.staffL()
+	loc := f.cfg.Location
 	ids := make([]string, len(centers))
 	for i, c := range centers {
 		ids[i] = c.ID
 	}
-	today, err := b.store.BookingsOn(ctx, ids, from, to)
+	today, err := f.store.BookingsOn(ctx, ids, from, to)
 	if err != nil {
 		return err
 	}
-	ahead, err := b.store.BookingsOn(ctx, ids, from, horizon)
+	ahead, err := f.store.BookingsOn(ctx, ids, from, horizon)
 	if err != nil {
 		return err
 	}
@@ -187,32 +229,32 @@ func (b *Bot) staffDigestTo(ctx context.Context, chat int64, centers []catalog.C
 			}
 			parts = append(parts, "\n"+l.T(locales.StaffDigestCenter, locales.Data{"Center": esc(c.Name.In(l.Lang())), "Count": len(list)}))
 			for _, bk := range list {
-				parts = append(parts, b.staffLine(l, bk, l.Clock(bk.Start.In(loc))))
+				parts = append(parts, f.staffLine(l, bk, l.Clock(bk.Start.In(loc))))
 			}
 		}
 	}
-	closed, err := digestClosures(ctx, b.store, ids, from, to)
+	closed, err := digestClosures(ctx, f.store, ids, from, to)
 	if err != nil {
 		return err
 	}
-	parts = append(parts, closureLines(l, b.cat(), closed)...)
+	parts = append(parts, closureLines(l, f.catalog(), closed)...)
 	if len(unnotified) > 0 {
 		parts = append(parts, "\n"+l.T(locales.StaffDigestUnnotified))
 		for _, bk := range unnotified {
-			parts = append(parts, b.staffLine(l, bk, esc(l.ShortDate(bk.Start.In(loc)))+" "+l.Clock(bk.Start.In(loc))))
+			parts = append(parts, f.staffLine(l, bk, esc(l.ShortDate(bk.Start.In(loc)))+" "+l.Clock(bk.Start.In(loc))))
 		}
 	}
 	callAbout := uncertain.of(ids)
 	if len(callAbout) > 0 {
 		parts = append(parts, "\n"+l.T(locales.StaffDigestUncertain))
 		for _, bk := range callAbout {
-			parts = append(parts, b.staffLine(l, bk, esc(l.ShortDate(bk.Start.In(loc)))+" "+l.Clock(bk.Start.In(loc))))
+			parts = append(parts, f.staffLine(l, bk, esc(l.ShortDate(bk.Start.In(loc)))+" "+l.Clock(bk.Start.In(loc))))
 		}
 	}
 	var msg strings.Builder
 	for _, p := range parts {
 		if msg.Len() > 0 && msg.Len()+len(p) > digestChunk {
-			if _, err := b.sendBulk(ctx, chat, msg.String(), nil); err != nil {
+			if _, err := f.desk.sendBulk(ctx, chat, msg.String(), nil); err != nil {
 				return err
 			}
 			msg.Reset()
@@ -222,14 +264,14 @@ func (b *Bot) staffDigestTo(ctx context.Context, chat int64, centers []catalog.C
 		}
 		msg.WriteString(p)
 	}
-	if _, err := b.sendBulk(ctx, chat, msg.String(), nil); err != nil {
+	if _, err := f.desk.sendBulk(ctx, chat, msg.String(), nil); err != nil {
 		return err
 	}
 	uncertain.shown(callAbout)
 	for _, bk := range markNotified {
 		// Only as the digest described it: a change made meanwhile stays
 		// owed to staff.
-		if _, err := b.store.MarkStaffNotified(ctx, bk); err != nil {
+		if _, err := f.store.MarkStaffNotified(ctx, bk); err != nil {
 			return fmt.Errorf("record booking %d notified: %w", bk.ID, err)
 		}
 	}
@@ -237,12 +279,12 @@ func (b *Bot) staffDigestTo(ctx context.Context, chat int64, centers []catalog.C
 }
 
 // staffLine is one booking in a staff list: when, status, type, place, who.
-func (b *Bot) staffLine(l *locales.Localizer, bk storage.Booking, when string) string {
+func (f *digest) staffLine(l *locales.Localizer, bk storage.Booking, when string) string {
 	status := map[storage.BookingStatus]string{
 		storage.BookingBooked: locales.StaffStatusBooked, storage.BookingAttended: locales.StaffStatusAttended,
 		storage.BookingNoShow: locales.StaffStatusNoShow, storage.BookingCancelled: locales.StaffStatusCancelled,
 	}
-	d := b.bookingData(l, bk)
+	d := f.desk.bookingData(l, bk)
 	who := esc(bk.Name)
 	if bk.Username != "" {
 		who += " @" + esc(bk.Username)
@@ -253,7 +295,7 @@ func (b *Bot) staffLine(l *locales.Localizer, bk storage.Booking, when string) s
 	if who == "" {
 		who = "#" + tg.B36(bk.ID)
 	}
-	if anon, ok := b.anonymousWho(l, bk); ok {
+	if anon, ok := f.desk.anonymousWho(l, bk); ok {
 		who = anon
 	}
 	return l.T(locales.StaffDayLine, locales.Data{
@@ -265,32 +307,33 @@ func (b *Bot) staffLine(l *locales.Localizer, bk storage.Booking, when string) s
 // button away.
 const weeklyMax = 10
 
-// EventDigest sends one subscriber the events starting in [from, to), in
+// eventDigest sends one subscriber the events starting in [from, to), in
 // lang (the scheduler's weekly digest). A subscriber with a district gets
 // the events of that district's centers and of the online desk; one without
 // (or whose district the catalog no longer has) gets every event. A week
 // without events for them, or a person who blocked the bot, gets no message
 // (sent false).
-func (b *Bot) EventDigest(ctx context.Context, chatID int64, lang, districtID string, from, to time.Time) (bool, error) {
-	if u, err := b.store.User(ctx, chatID); err == nil && !u.Active {
+func (f *digest) eventDigest(ctx context.Context, chatID int64, lang, districtID string, from, to time.Time) (bool, error) {
+	if u, err := f.store.User(ctx, chatID); err == nil && !u.Active {
 		return false, nil
 	}
-	l := b.loc.For(lang)
+	l := f.loc.For(lang)
 	header := l.T(locales.WeeklyEventsHeader)
-	f := storage.EventFilter{After: from}
-	if d, ok := b.cat().District(districtID); ok {
-		for _, c := range b.cat().CentersIn(districtID) {
-			f.CenterIDs = append(f.CenterIDs, c.ID)
+	filter := storage.EventFilter{After: from}
+	cat := f.catalog()
+	if d, ok := cat.District(districtID); ok {
+		for _, c := range cat.CentersIn(districtID) {
+			filter.CenterIDs = append(filter.CenterIDs, c.ID)
 		}
-		if online, ok := b.cat().OnlineDesk(); ok {
-			f.CenterIDs = append(f.CenterIDs, online.ID)
+		if online, ok := cat.OnlineDesk(); ok {
+			filter.CenterIDs = append(filter.CenterIDs, online.ID)
 		}
-		if len(f.CenterIDs) == 0 {
+		if len(filter.CenterIDs) == 0 {
 			return false, nil // an empty filter would mean every center
 		}
 		header = l.T(locales.WeeklyEventsDistrictHeader, locales.Data{"District": esc(d.Name.In(l.Lang()))})
 	}
-	events, _, err := b.store.UpcomingEvents(ctx, f, 0, weeklyMax+1)
+	events, _, err := f.store.UpcomingEvents(ctx, filter, 0, weeklyMax+1)
 	if err != nil {
 		return false, fmt.Errorf("weekly events: %w", err)
 	}
@@ -305,7 +348,7 @@ func (b *Bot) EventDigest(ctx context.Context, chatID int64, lang, districtID st
 			break
 		}
 		lines = append(lines, l.T(locales.WeeklyEventLine, locales.Data{
-			"Title": esc(e.TitleIn(storage.Lang(l.Lang()))), "When": esc(b.when(l, e)), "Center": esc(b.centerName(l, e.CenterID)),
+			"Title": esc(e.TitleIn(storage.Lang(l.Lang()))), "When": esc(f.desk.when(l, e)), "Center": esc(f.desk.centerName(l, e.CenterID)),
 		}))
 	}
 	if len(lines) == 0 {
@@ -317,7 +360,7 @@ func (b *Bot) EventDigest(ctx context.Context, chatID int64, lang, districtID st
 	}
 	kb := tgbotapi.NewInlineKeyboardMarkup(tgbotapi.NewInlineKeyboardRow(
 		button(l.T(locales.WeeklyEventsButton), cbEventList, eventList{kind: listAll}.args()...)))
-	if _, err := b.sendBulk(ctx, chatID, text, kb); err != nil {
+	if _, err := f.desk.sendBulk(ctx, chatID, text, kb); err != nil {
 		return false, err
 	}
 	return true, nil

@@ -3,10 +3,7 @@ package bot
 import (
 	"bytes"
 	"context"
-	"encoding/csv"
 	"fmt"
-	"io"
-	"strconv"
 	"strings"
 	"time"
 
@@ -22,58 +19,68 @@ import (
 // fits a message and a Telegram document easily, more is a mistake.
 const maxPeriodDays = 366
 
-// csvBOM makes Excel read the file as UTF-8; without it Excel guesses the
-// Windows code page and Cyrillic and Kazakh letters turn into mojibake.
-var csvBOM = []byte{0xEF, 0xBB, 0xBF}
+// exportStore is what /export reads.
+type exportStore interface {
+	BookingsOn(ctx context.Context, centerIDs []string, from, to time.Time) ([]storage.Booking, error)
+	AllBookingsOn(ctx context.Context, from, to time.Time) ([]storage.Booking, error)
+}
 
-// CSVSeparator is ';': Excel in Russian and Kazakh locales (decimal comma)
-// splits CSV columns on the list separator ';', and would put a
-// comma-separated file into a single column. The "sep=;" hint line is not
-// used: with it Excel ignores the BOM.
-const CSVSeparator = ';'
+// fileSender sends what is not text (a document, a photo) through the
+// rate-limited sender; *tg.Sender is one.
+type fileSender interface {
+	Send(ctx context.Context, chatID int64, c tgbotapi.Chattable) (int, error)
+}
+
+// export is the feature: /export, the bookings of the sender's centers as
+// a CSV document.
+type export struct {
+	kit
+	store exportStore
+	files fileSender
+}
 
 // handleExport: /export [DD.MM.YYYY [DD.MM.YYYY]] sends the bookings of the
 // sender's centers (all centers for admins) as a CSV document.
-func (b *Bot) handleExport(ctx context.Context, r *Request) error {
-	centers := b.staffCenters(r)
-	admin := r.From != nil && b.isAdmin(r.From.ID)
+func (f *export) handleExport(ctx context.Context, r *Request) error {
+	centers := f.staffCenters(r)
+	admin := r.From != nil && f.isAdmin(r.From.ID)
 	if len(centers) == 0 && !admin {
-		_, err := b.reply(ctx, r, r.L.T(locales.NotAllowed), nil)
+		_, err := f.tx.reply(ctx, r, r.L.T(locales.NotAllowed), nil)
 		return err
 	}
-	now := b.now().In(b.cfg.Location)
-	from, to, ok := parsePeriod(r.Args, b.cfg.Location, monthOf(now))
+	now := f.now().In(f.cfg.Location)
+	from, to, ok := parsePeriod(r.Args, f.cfg.Location, monthOf(now))
 	if !ok {
-		_, err := b.reply(ctx, r, r.L.T(locales.ExportUsage), nil)
+		_, err := f.tx.reply(ctx, r, r.L.T(locales.ExportUsage), nil)
 		return err
 	}
 	var list []storage.Booking
 	var err error
 	if admin {
-		list, err = b.store.AllBookingsOn(ctx, from.At(0, b.cfg.Location), to.At(24*60, b.cfg.Location))
+		list, err = f.store.AllBookingsOn(ctx, from.At(0, f.cfg.Location), to.At(24*60, f.cfg.Location))
 	} else {
-		list, err = b.store.BookingsOn(ctx, centers, from.At(0, b.cfg.Location), to.At(24*60, b.cfg.Location))
+		list, err = f.store.BookingsOn(ctx, centers, from.At(0, f.cfg.Location), to.At(24*60, f.cfg.Location))
 	}
 	if err != nil {
 		return err
 	}
 	l := r.L
-	period := locales.Data{"From": from.At(0, b.cfg.Location).Format("02.01.2006"), "To": to.At(0, b.cfg.Location).Format("02.01.2006")}
+	period := locales.Data{"From": from.At(0, f.cfg.Location).Format("02.01.2006"), "To": to.At(0, f.cfg.Location).Format("02.01.2006")}
 	if len(list) == 0 {
-		_, err := b.reply(ctx, r, l.T(locales.ExportEmpty, period), nil)
+		_, err := f.tx.reply(ctx, r, l.T(locales.ExportEmpty, period), nil)
 		return err
 	}
 	var buf bytes.Buffer
-	if err := WriteBookingsCSV(&buf, list, b.cat(), l, b.cfg.Location); err != nil {
+	if err := report.WriteBookingsCSV(&buf, list, BookingsCSVLabels(f.catalog(), l), f.cfg.Location); err != nil {
 		return err
 	}
 	name := fmt.Sprintf("jastar-bookings-%s-%s.csv", from, to)
 	doc := tgbotapi.NewDocument(r.ChatID, tgbotapi.FileBytes{Name: name, Bytes: buf.Bytes()})
 	doc.Caption = l.N(locales.ExportCaption, len(list), period)
 	doc.ParseMode = tgbotapi.ModeHTML
-	_, err = b.send.Send(ctx, r.ChatID, doc)
+	_, err = f.files.Send(ctx, r.ChatID, doc)
 	if err == nil {
-		b.log.Info("bookings exported", "chat_id", r.ChatID, "user_id", fromID(r), "bookings", len(list), "admin", admin)
+		f.log.Info("bookings exported", "chat_id", r.ChatID, "user_id", fromID(r), "bookings", len(list), "admin", admin)
 	}
 	return err
 }
@@ -112,57 +119,36 @@ func parsePeriod(args string, loc *time.Location, def [2]catalog.Date) (from, to
 	return catalog.DateOf(days[0]), catalog.DateOf(days[1]), true
 }
 
-// WriteBookingsCSV writes bookings as a CSV file for Excel: a UTF-8 BOM, a
-// header in l's language, ';' between columns, CRLF line ends. Dates are
-// DD.MM.YYYY and times HH:MM in loc, as Excel in these locales reads them.
-// A phone is only there if the person consented (the booking holds none
-// otherwise). An anonymous booking has its code in the name column and
-// nothing of the person: the file leaves the bot for anyone's computer.
-// The code's letter is the type's in l's language, the staff's.
-func WriteBookingsCSV(w io.Writer, list []storage.Booking, cat *catalog.Catalog, l *locales.Localizer, loc *time.Location) error {
-	if _, err := w.Write(csvBOM); err != nil {
-		return err
+// BookingsCSVLabels are the words of the bookings CSV in l's language:
+// names from cat, and the code of an anonymous booking with its type's
+// letter in l's language (the staff's, who read the file).
+func BookingsCSVLabels(cat *catalog.Catalog, l *locales.Localizer) report.BookingLabels {
+	return report.BookingLabels{
+		Header: [11]string{
+			l.T(locales.CSVID), l.T(locales.CSVDate), l.T(locales.CSVTime), l.T(locales.CSVType), l.T(locales.CSVCenter),
+			l.T(locales.CSVStatus), l.T(locales.CSVName), l.T(locales.CSVUsername), l.T(locales.CSVPhone),
+			l.T(locales.CSVCreated), l.T(locales.CSVCancelReason),
+		},
+		Type: func(id string) string {
+			if t, ok := cat.Type(id); ok {
+				return t.Name.In(l.Lang())
+			}
+			return id
+		},
+		Center: func(id string) string {
+			if c, ok := cat.Center(id); ok {
+				return c.Name.In(l.Lang())
+			}
+			return id
+		},
+		Status:        func(s storage.BookingStatus) string { return l.T(statusText[s]) },
+		AnonymousCode: func(bk storage.Booking) string { return anonymousCodeIn(cat, bk, l.Lang()) },
+		CancelReason:  func(bk storage.Booking) string { return cancelReasonText(l, bk) },
 	}
-	cw := csv.NewWriter(w)
-	cw.Comma = CSVSeparator
-	cw.UseCRLF = true
-	header := []string{
-		l.T(locales.CSVID), l.T(locales.CSVDate), l.T(locales.CSVTime), l.T(locales.CSVType), l.T(locales.CSVCenter),
-		l.T(locales.CSVStatus), l.T(locales.CSVName), l.T(locales.CSVUsername), l.T(locales.CSVPhone),
-		l.T(locales.CSVCreated), l.T(locales.CSVCancelReason),
-	}
-	if err := cw.Write(header); err != nil {
-		return err
-	}
-	for _, bk := range list {
-		typ, center := bk.TypeID, bk.CenterID
-		if t, ok := cat.Type(bk.TypeID); ok {
-			typ = t.Name.In(l.Lang())
-		}
-		if c, ok := cat.Center(bk.CenterID); ok {
-			center = c.Name.In(l.Lang())
-		}
-		start := bk.Start.In(loc)
-		name, username, phone := bk.Name, bk.Username, bk.Phone
-		if bk.Anonymous {
-			name, username, phone = anonymousCodeIn(cat, bk, l.Lang()), "", ""
-		}
-		row := []string{
-			strconv.FormatUint(bk.ID, 10), start.Format("02.01.2006"), start.Format("15:04"), typ, center,
-			l.T(statusText[bk.Status]), name, username, phone,
-			bk.CreatedAt.In(loc).Format("02.01.2006 15:04"), cancelReasonText(l, bk),
-		}
-		for i := range row {
-			row[i] = report.CSVSafe(row[i])
-		}
-		if err := cw.Write(row); err != nil {
-			return err
-		}
-	}
-	cw.Flush()
-	return cw.Error()
 }
 
+// cancelReasonText is why a booking was cancelled, in l's language; "" for
+// one not cancelled.
 func cancelReasonText(l *locales.Localizer, bk storage.Booking) string {
 	if bk.Status != storage.BookingCancelled {
 		return ""

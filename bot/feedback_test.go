@@ -18,7 +18,7 @@ func TestFeedback_AfterAttendedOnceThenComment(t *testing.T) {
 	u := h.person(3001, storage.Kazakh)
 	admin := h.person(testAdmin, storage.Russian)
 	bk := h.book(u.ID, storage.Kazakh, "karasai", "career", at(t, 2, 11))
-	h.bot.notifyStaff(ctx, bk, staffNew, storage.Booking{})
+	h.bot.staff.notifyStaff(ctx, bk, staffNew, storage.Booking{})
 	note := h.waitText(testStaffChat, "Новая запись", "11:00")
 
 	// Staff mark it attended at 11:40 during the consultation; a second

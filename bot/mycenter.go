@@ -25,13 +25,16 @@ import (
 // leads to closing time and extra sessions.
 const flowCard = "card"
 
-// Keys of the card dialogue's data; its step is the field being set, or
-// stepCardHoursDay for one weekday's hours.
-const (
-	keyCardCenter    = "center"
-	keyCardDay       = "wd" // time.Weekday, 0..6
-	stepCardHoursDay = "hours_day"
-)
+// The card dialogue's step is the field being set, or stepCardHoursDay
+// for one weekday's hours.
+const stepCardHoursDay = "hours_day"
+
+// cardState is what the card dialogue keeps: the center, and at
+// stepCardHoursDay the weekday whose hours are asked.
+type cardState struct {
+	Center  string       `json:"center"`
+	Weekday time.Weekday `json:"wd,omitempty"`
+}
 
 // cardStore is what the card editor reads and writes.
 type cardStore interface {
@@ -164,9 +167,9 @@ func (f *mycenter) handleEdit(ctx context.Context, r *Request) error {
 		f.tx.answer(ctx, r, r.L.T(locales.OutdatedButton))
 		return nil
 	}
-	conv := storage.Conversation{ChatID: r.ChatID, Flow: flowCard, Step: string(field)}
-	conv.Set(keyCardCenter, c.ID)
-	if err := f.save(ctx, f.store, conv); err != nil {
+	d := newDialogue[cardState](r.ChatID, flowCard, string(field), f.now())
+	d.State.Center = c.ID
+	if err := saveDialogue(ctx, f.kit, f.store, d); err != nil {
 		return err
 	}
 	f.tx.answer(ctx, r, "")
@@ -230,10 +233,9 @@ func (f *mycenter) handleDay(ctx context.Context, r *Request) error {
 	if r.Data.Arg(2) == "x" {
 		return f.setDay(ctx, r, c, time.Weekday(wd), storage.DayHours{})
 	}
-	conv := storage.Conversation{ChatID: r.ChatID, Flow: flowCard, Step: stepCardHoursDay}
-	conv.Set(keyCardCenter, c.ID)
-	conv.Set(keyCardDay, strconv.Itoa(wd))
-	if err := f.save(ctx, f.store, conv); err != nil {
+	d := newDialogue[cardState](r.ChatID, flowCard, stepCardHoursDay, f.now())
+	d.State = cardState{Center: c.ID, Weekday: time.Weekday(wd)}
+	if err := saveDialogue(ctx, f.kit, f.store, d); err != nil {
 		return err
 	}
 	f.tx.answer(ctx, r, "")
@@ -292,8 +294,12 @@ func (f *mycenter) refused(ctx context.Context, r *Request, err error) error {
 }
 
 // handleStep takes the value typed, the photo or the location sent.
-func (f *mycenter) handleStep(ctx context.Context, r *Request, conv storage.Conversation) error {
-	c, ok := f.center(ctx, r, conv.Get(keyCardCenter), "edit card")
+func (f *mycenter) handleStep(ctx context.Context, r *Request, stored storage.Conversation) error {
+	conv, ok, err := staffStep[cardState](ctx, f.kit, f.store, r, stored)
+	if !ok || err != nil {
+		return err
+	}
+	c, ok := f.center(ctx, r, conv.State.Center, "edit card")
 	if !ok {
 		return f.store.DeleteConversation(ctx, r.ChatID)
 	}
@@ -326,7 +332,7 @@ func (f *mycenter) handleStep(ctx context.Context, r *Request, conv storage.Conv
 		if conv.Step != stepCardHoursDay {
 			return f.store.DeleteConversation(ctx, r.ChatID)
 		}
-		wd, _ := strconv.Atoi(conv.Get(keyCardDay))
+		wd := conv.State.Weekday
 		open, end, ok := parseHours(text)
 		if !ok {
 			_, err := f.tx.reply(ctx, r, r.L.T(locales.StaffBadHours), quitKeyboard(r.L))
@@ -345,7 +351,7 @@ func (f *mycenter) handleStep(ctx context.Context, r *Request, conv storage.Conv
 		return err
 	}
 	text, kb := f.editor(r.L, fromID(r), c)
-	_, err := f.tx.reply(ctx, r, r.L.T(locales.CardSaved)+"\n\n"+text, kb)
+	_, err = f.tx.reply(ctx, r, r.L.T(locales.CardSaved)+"\n\n"+text, kb)
 	return err
 }
 

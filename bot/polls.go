@@ -341,19 +341,11 @@ func (f *polls) record(ctx context.Context, r *Request, id uint64, choice storag
 // handleChange brings the option buttons back under the question:
 // pac:<poll>.
 func (f *polls) handleChange(ctx context.Context, r *Request) error {
-	id, err := r.Data.ID(0)
-	if err != nil {
-		f.tx.answer(ctx, r, r.L.T(locales.OutdatedButton))
-		return nil
-	}
-	p, err := f.store.Poll(ctx, id)
-	if errors.Is(err, storage.ErrNotFound) {
-		f.tx.answer(ctx, r, r.L.T(locales.OutdatedButton))
-		return nil
-	}
-	if err != nil {
+	p, ok, err := pressed(ctx, f.kit, r, 0, f.store.Poll)
+	if !ok || err != nil {
 		return err
 	}
+	id := p.ID
 	if !p.Answerable(f.now()) {
 		return f.showClosed(ctx, r, p)
 	}

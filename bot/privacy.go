@@ -26,22 +26,64 @@ var statusText = map[storage.BookingStatus]string{
 	storage.BookingCancelled: locales.StatusCancelled,
 }
 
+// privacyStore is what /mydata reads and /forget erases.
+type privacyStore interface {
+	User(ctx context.Context, chatID int64) (storage.User, error)
+	AllBookingsOf(ctx context.Context, chatID int64) ([]storage.Booking, error)
+	BookingsOf(ctx context.Context, chatID int64, from time.Time) ([]storage.Booking, error)
+	Conversation(ctx context.Context, chatID int64) (storage.Conversation, error)
+	PersonRegistrations(ctx context.Context, chatID int64) ([]storage.Registration, error)
+	Event(ctx context.Context, id uint64) (storage.Event, error)
+	Unregister(ctx context.Context, eventID uint64, chatID int64, now time.Time, rem storage.ReminderPolicy) (storage.Event, *storage.Registration, error)
+	Subscription(ctx context.Context, chatID int64) (storage.Subscription, error)
+	DeliveriesOf(ctx context.Context, chatID int64) ([]storage.Delivery, error)
+	Feedback(ctx context.Context, bookingID uint64) (storage.Feedback, error)
+	Forget(ctx context.Context, chatID int64) (storage.ForgetReport, error)
+}
+
+// privacyDesk is the other features' behaviour /mydata and /forget reuse;
+// *Bot has it.
+type privacyDesk interface {
+	bookingData(l *locales.Localizer, bk storage.Booking) locales.Data
+	anonymousWho(l *locales.Localizer, bk storage.Booking) (string, bool)
+	when(l *locales.Localizer, e storage.Event) string
+	districtName(l *locales.Localizer, id string) string
+	// cancelForPerson cancels as the person's own button does (seat
+	// freed, reminders deleted, staff told).
+	cancelForPerson(ctx context.Context, id uint64) (storage.Booking, error)
+	notifyPromoted(ctx context.Context, eventID uint64, chatID int64)
+}
+
+// pollAnswers is the part of /mydata the polls feature writes.
+type pollAnswers interface {
+	myData(ctx context.Context, l *locales.Localizer, chatID int64) (string, error)
+}
+
+// privacy is the feature: /mydata shows a person what is stored about
+// them, /forget erases it.
+type privacy struct {
+	kit
+	store privacyStore
+	desk  privacyDesk
+	polls pollAnswers
+}
+
 // handleMyData shows the person everything stored about them, read fresh
 // from the store, in their language.
-func (b *Bot) handleMyData(ctx context.Context, r *Request) error {
-	u, err := b.store.User(ctx, r.ChatID)
+func (f *privacy) handleMyData(ctx context.Context, r *Request) error {
+	u, err := f.store.User(ctx, r.ChatID)
 	if err != nil && !errors.Is(err, storage.ErrNotFound) {
 		return err
 	}
-	bookings, err := b.store.AllBookingsOf(ctx, r.ChatID)
+	bookings, err := f.store.AllBookingsOf(ctx, r.ChatID)
 	if err != nil {
 		return err
 	}
-	_, convErr := b.store.Conversation(ctx, r.ChatID)
+	_, convErr := f.store.Conversation(ctx, r.ChatID)
 	if convErr != nil && !errors.Is(convErr, storage.ErrNotFound) {
 		return convErr
 	}
-	l, loc := r.L, b.cfg.Location
+	l, loc := r.L, f.cfg.Location
 	parts := []string{l.T(locales.MyDataHeader)}
 
 	username := l.T(locales.MyDataNoUsername)
@@ -76,14 +118,14 @@ func (b *Bot) handleMyData(ctx context.Context, r *Request) error {
 		facts = append(facts, l.T(locales.MyDataDialogue))
 	}
 	parts = append(parts, strings.Join(facts, "\n"))
-	regs, err := b.store.PersonRegistrations(ctx, r.ChatID)
+	regs, err := f.store.PersonRegistrations(ctx, r.ChatID)
 	if err != nil {
 		return err
 	}
 	if len(regs) > 0 {
 		lines := []string{l.N(locales.MyDataRegistrationsHeader, len(regs))}
 		for _, reg := range regs {
-			e, err := b.store.Event(ctx, reg.EventID)
+			e, err := f.store.Event(ctx, reg.EventID)
 			if err != nil {
 				return fmt.Errorf("event %d of a registration: %w", reg.EventID, err)
 			}
@@ -92,31 +134,31 @@ func (b *Bot) handleMyData(ctx context.Context, r *Request) error {
 				status = l.T(locales.StatusWaitlisted)
 			}
 			lines = append(lines, l.T(locales.MyDataRegistrationLine, locales.Data{
-				"Title": esc(e.TitleIn(storage.Lang(l.Lang()))), "When": esc(b.when(l, e)), "Status": esc(status),
+				"Title": esc(e.TitleIn(storage.Lang(l.Lang()))), "When": esc(f.desk.when(l, e)), "Status": esc(status),
 			}))
 		}
 		parts = append(parts, strings.Join(lines, "\n"))
 	}
-	sub, err := b.subscriptionPart(ctx, l, r.ChatID)
+	sub, err := f.subscriptionPart(ctx, l, r.ChatID)
 	if err != nil {
 		return err
 	}
 	parts = append(parts, sub)
-	deliveries, err := b.deliveriesPart(ctx, l, r.ChatID)
+	deliveries, err := f.deliveriesPart(ctx, l, r.ChatID)
 	if err != nil {
 		return err
 	}
 	if deliveries != "" {
 		parts = append(parts, deliveries)
 	}
-	answers, err := b.pollsFeature().myData(ctx, l, r.ChatID)
+	answers, err := f.polls.myData(ctx, l, r.ChatID)
 	if err != nil {
 		return err
 	}
 	if answers != "" {
 		parts = append(parts, answers)
 	}
-	feedback, err := b.feedbackPart(ctx, l, bookings)
+	feedback, err := f.feedbackPart(ctx, l, bookings)
 	if err != nil {
 		return err
 	}
@@ -129,10 +171,10 @@ func (b *Bot) handleMyData(ctx context.Context, r *Request) error {
 	} else {
 		lines := []string{l.N(locales.MyDataBookingsHeader, len(bookings))}
 		for _, bk := range bookings {
-			d := b.bookingData(l, bk)
+			d := f.desk.bookingData(l, bk)
 			d["Status"] = esc(l.T(statusText[bk.Status]))
 			line := l.T(locales.MyDataBookingLine, d)
-			if who, ok := b.anonymousWho(l, bk); ok {
+			if who, ok := f.desk.anonymousWho(l, bk); ok {
 				line += " · " + who // booked without the name: the code is what the center knows
 			}
 			lines = append(lines, line)
@@ -140,22 +182,22 @@ func (b *Bot) handleMyData(ctx context.Context, r *Request) error {
 		parts = append(parts, strings.Join(lines, "\n"))
 	}
 	parts = append(parts, l.T(locales.MyDataFooter))
-	return b.replyLong(ctx, r, parts)
+	return f.replyLong(ctx, r, parts)
 }
 
 // subscriptionPart is the /mydata lines of the person's subscription: its
 // topics and district, or that it is off, or that there is none.
-func (b *Bot) subscriptionPart(ctx context.Context, l *locales.Localizer, chatID int64) (string, error) {
-	s, err := b.store.Subscription(ctx, chatID)
+func (f *privacy) subscriptionPart(ctx context.Context, l *locales.Localizer, chatID int64) (string, error) {
+	s, err := f.store.Subscription(ctx, chatID)
 	if errors.Is(err, storage.ErrNotFound) {
 		return l.T(locales.MyDataNoSubscription), nil
 	}
 	if err != nil {
 		return "", err
 	}
-	district := esc(b.districtName(l, s.DistrictID))
+	district := esc(f.desk.districtName(l, s.DistrictID))
 	if s.DistrictID != "" {
-		if _, ok := b.cat().District(s.DistrictID); !ok {
+		if _, ok := f.catalog().District(s.DistrictID); !ok {
 			district = esc(s.DistrictID) // no longer in the catalog: still stored
 		}
 	}
@@ -172,23 +214,23 @@ func (b *Bot) subscriptionPart(ctx context.Context, l *locales.Localizer, chatID
 // feedbackPart is the /mydata lines of the ratings and comments the person
 // gave, one per rated booking; empty when they gave none. Feedback is keyed
 // by booking, and a person's bookings are few, so it reads them one by one.
-func (b *Bot) feedbackPart(ctx context.Context, l *locales.Localizer, bookings []storage.Booking) (string, error) {
+func (f *privacy) feedbackPart(ctx context.Context, l *locales.Localizer, bookings []storage.Booking) (string, error) {
 	var lines []string
 	rated := 0
 	for _, bk := range bookings {
-		f, err := b.store.Feedback(ctx, bk.ID)
+		fb, err := f.store.Feedback(ctx, bk.ID)
 		if errors.Is(err, storage.ErrNotFound) {
 			continue
 		}
 		if err != nil {
 			return "", err
 		}
-		d := b.bookingData(l, bk)
-		d["Rating"] = l.Int(f.Rating)
+		d := f.desk.bookingData(l, bk)
+		d["Rating"] = l.Int(fb.Rating)
 		rated++
 		lines = append(lines, l.T(locales.MyDataFeedbackLine, d))
-		if f.Comment != "" {
-			lines = append(lines, l.T(locales.MyDataFeedbackComment, locales.Data{"Comment": esc(f.Comment)}))
+		if fb.Comment != "" {
+			lines = append(lines, l.T(locales.MyDataFeedbackComment, locales.Data{"Comment": esc(fb.Comment)}))
 		}
 	}
 	if rated == 0 {
@@ -214,8 +256,8 @@ var deliveryText = map[storage.DeliveryState]string{
 // deliveriesPart is the /mydata lines of the broadcasts addressed to the
 // person, which /forget deletes: how many, and the latest few with their
 // date, beginning and outcome. "" when there are none.
-func (b *Bot) deliveriesPart(ctx context.Context, l *locales.Localizer, chatID int64) (string, error) {
-	list, err := b.store.DeliveriesOf(ctx, chatID)
+func (f *privacy) deliveriesPart(ctx context.Context, l *locales.Localizer, chatID int64) (string, error) {
+	list, err := f.store.DeliveriesOf(ctx, chatID)
 	if err != nil || len(list) == 0 {
 		return "", err
 	}
@@ -224,7 +266,7 @@ func (b *Bot) deliveriesPart(ctx context.Context, l *locales.Localizer, chatID i
 		d := list[i]
 		date := "—" // the broadcast's record is gone
 		if !d.At.IsZero() {
-			date = l.DateWithYear(d.At.In(b.cfg.Location))
+			date = l.DateWithYear(d.At.In(f.cfg.Location))
 		}
 		status, ok := deliveryText[d.State]
 		if !ok {
@@ -257,14 +299,14 @@ func excerpt(v storage.Version) string {
 // replyLong sends parts joined by blank lines, split into messages below
 // Telegram's 4096-character limit (https://core.telegram.org/bots/api#sendmessage)
 // at part boundaries, and inside a part at line boundaries.
-func (b *Bot) replyLong(ctx context.Context, r *Request, parts []string) error {
+func (k kit) replyLong(ctx context.Context, r *Request, parts []string) error {
 	const limit = 3800
 	var msg strings.Builder
 	flush := func() error {
 		if msg.Len() == 0 {
 			return nil
 		}
-		_, err := b.reply(ctx, r, msg.String(), nil)
+		_, err := k.tx.reply(ctx, r, msg.String(), nil)
 		msg.Reset()
 		return err
 	}
@@ -286,8 +328,8 @@ func (b *Bot) replyLong(ctx context.Context, r *Request, parts []string) error {
 }
 
 // handleForget asks before erasing: it cannot be undone.
-func (b *Bot) handleForget(ctx context.Context, r *Request) error {
-	upcoming, err := b.store.BookingsOf(ctx, r.ChatID, b.now())
+func (f *privacy) handleForget(ctx context.Context, r *Request) error {
+	upcoming, err := f.store.BookingsOf(ctx, r.ChatID, f.now())
 	if err != nil {
 		return err
 	}
@@ -296,37 +338,37 @@ func (b *Bot) handleForget(ctx context.Context, r *Request) error {
 		d["Upcoming"] = r.L.N(locales.ForgetUpcoming, len(upcoming))
 	}
 	kb := tgbotapi.NewInlineKeyboardMarkup(tgbotapi.NewInlineKeyboardRow(
-		button(r.L.T(locales.ForgetYes), cbForgetYes, strconv.FormatInt(b.now().Unix(), 36)),
+		button(r.L.T(locales.ForgetYes), cbForgetYes, strconv.FormatInt(f.now().Unix(), 36)),
 		button(r.L.T(locales.ForgetNo), cbForgetNo),
 	))
-	_, err = b.reply(ctx, r, r.L.T(locales.ForgetAsk, d), kb)
+	_, err = f.tx.reply(ctx, r, r.L.T(locales.ForgetAsk, d), kb)
 	return err
 }
 
 // handleForgetNo: fgn.
-func (b *Bot) handleForgetNo(ctx context.Context, r *Request) error {
-	b.answer(ctx, r, "")
-	return b.edit(ctx, r, r.L.T(locales.ForgetKept), nil)
+func (f *privacy) handleForgetNo(ctx context.Context, r *Request) error {
+	f.tx.answer(ctx, r, "")
+	return f.tx.edit(ctx, r, r.L.T(locales.ForgetKept), nil)
 }
 
 // handleForgetYes: fgy:<asked>. Upcoming bookings are cancelled one by one
 // through the person's own cancellation (seat freed, reminders deleted,
 // staff told); then the store erases the rest and compacts the file. The
 // button acts only on the chat that pressed it: r.ChatID, never an argument.
-func (b *Bot) handleForgetYes(ctx context.Context, r *Request) error {
+func (f *privacy) handleForgetYes(ctx context.Context, r *Request) error {
 	asked, err := strconv.ParseInt(r.Data.Arg(0), 36, 64)
-	now := b.now()
+	now := f.now()
 	if !r.Private || err != nil || now.Sub(time.Unix(asked, 0)) > forgetWindow || time.Unix(asked, 0).After(now.Add(time.Minute)) {
-		b.answer(ctx, r, r.L.T(locales.ForgetStale))
-		return b.edit(ctx, r, r.L.T(locales.ForgetStale), nil)
+		f.tx.answer(ctx, r, r.L.T(locales.ForgetStale))
+		return f.tx.edit(ctx, r, r.L.T(locales.ForgetStale), nil)
 	}
-	upcoming, err := b.store.BookingsOf(ctx, r.ChatID, now)
+	upcoming, err := f.store.BookingsOf(ctx, r.ChatID, now)
 	if err != nil {
 		return err
 	}
 	cancelled := 0
 	for _, bk := range upcoming {
-		_, err := b.cancelForPerson(ctx, bk.ID)
+		_, err := f.desk.cancelForPerson(ctx, bk.ID)
 		if errors.Is(err, storage.ErrConflict) {
 			continue // cancelled or marked meanwhile: Forget anonymises it as it is
 		}
@@ -335,14 +377,14 @@ func (b *Bot) handleForgetYes(ctx context.Context, r *Request) error {
 		}
 		cancelled++
 	}
-	if err := b.unregisterForForget(ctx, r.ChatID, now); err != nil {
+	if err := f.unregisterForForget(ctx, r.ChatID, now); err != nil {
 		return err
 	}
-	rep, err := b.store.Forget(ctx, r.ChatID)
+	rep, err := f.store.Forget(ctx, r.ChatID)
 	if err != nil {
 		return err
 	}
-	b.log.Info("person forgotten", "chat_id", r.ChatID, "cancelled", cancelled, "anonymised", rep.Anonymised,
+	f.log.Info("person forgotten", "chat_id", r.ChatID, "cancelled", cancelled, "anonymised", rep.Anonymised,
 		"reminders", rep.Reminders, "registrations", rep.Registrations, "updates_dropped", rep.Updates,
 		"subscription", rep.Subscription, "deliveries", rep.Deliveries)
 	details := ""
@@ -352,8 +394,8 @@ func (b *Bot) handleForgetYes(ctx context.Context, r *Request) error {
 	if kept := rep.Anonymised - cancelled; kept > 0 {
 		details += r.L.N(locales.ForgetAnonymisedBookings, kept)
 	}
-	b.answer(ctx, r, "")
-	if err := b.edit(ctx, r, r.L.T(locales.ForgetDone, locales.Data{"Details": details}), nil); err != nil {
+	f.tx.answer(ctx, r, "")
+	if err := f.tx.edit(ctx, r, r.L.T(locales.ForgetDone, locales.Data{"Details": details}), nil); err != nil {
 		return err
 	}
 	return nil
@@ -363,20 +405,20 @@ func (b *Bot) handleForgetYes(ctx context.Context, r *Request) error {
 // as their own "unregister" button does, so the first person waiting moves
 // up and is told. Registrations of past or cancelled events are left to
 // Forget, which deletes them without touching the events' history.
-func (b *Bot) unregisterForForget(ctx context.Context, chatID int64, now time.Time) error {
-	regs, err := b.store.PersonRegistrations(ctx, chatID)
+func (f *privacy) unregisterForForget(ctx context.Context, chatID int64, now time.Time) error {
+	regs, err := f.store.PersonRegistrations(ctx, chatID)
 	if err != nil {
 		return err
 	}
 	for _, reg := range regs {
-		e, err := b.store.Event(ctx, reg.EventID)
+		e, err := f.store.Event(ctx, reg.EventID)
 		if err != nil {
 			return fmt.Errorf("event %d of a registration: %w", reg.EventID, err)
 		}
 		if !e.Open(now) {
 			continue
 		}
-		e, promoted, err := b.store.Unregister(ctx, e.ID, chatID, now, b.cfg.Reminders)
+		e, promoted, err := f.store.Unregister(ctx, e.ID, chatID, now, f.cfg.Reminders)
 		if errors.Is(err, storage.ErrNotFound) {
 			continue
 		}
@@ -384,7 +426,7 @@ func (b *Bot) unregisterForForget(ctx context.Context, chatID int64, now time.Ti
 			return fmt.Errorf("unregister %d from event %d before forgetting: %w", chatID, reg.EventID, err)
 		}
 		if promoted != nil {
-			b.notifyPromoted(ctx, e.ID, promoted.ChatID)
+			f.desk.notifyPromoted(ctx, e.ID, promoted.ChatID)
 		}
 	}
 	return nil

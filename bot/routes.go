@@ -156,44 +156,11 @@ func (b *Bot) buildRoutes(t *routeTable) {
 	t.Command("broadcast", b.handleBroadcast)
 	t.Command("broadcasts", b.handleBroadcasts)
 
-	// The staff side of booking (bot/staff.go).
-	t.Command("today", b.handleStaffToday)
-	t.Command("tomorrow", b.handleStaffTomorrow)
-	t.Command("bookings", b.handleStaffBookings)
-
-	// Privacy (bot/privacy.go), staff export and admin statistics
-	// (bot/export.go, bot/stats.go). Private chats only: they carry
-	// personal data.
-	t.Command("mydata", b.handleMyData)
-	t.Command("forget", b.handleForget)
-	t.Command("export", b.handleExport)
-	t.Command("stats", b.handleStats)
-
-	t.GroupCommand("today", b.handleStaffToday)
-	t.GroupCommand("tomorrow", b.handleStaffTomorrow)
-	t.GroupCommand("bookings", b.handleStaffBookings)
-
-	// Personal buttons work only in the presser's own private chat (the
-	// router checks); a group belongs to no one person, so only staff
-	// buttons, whose handlers check the presser's rights, work there.
-	t.GroupButton(cbStaffMark, b.handleStaffMark)
-	t.GroupButton(cbStaffCancel, b.handleStaffCancel)
-	t.GroupButton(cbStaffReason, b.handleStaffReason)
-	t.GroupButton(cbStaffBack, b.handleStaffBack)
-
 	t.Callback(cbLanguage, b.handleLanguageCallback)
 
 	t.Callback(cbSubscription, b.handleSubscriptionCallback)
 	t.Callback(cbBroadcast, b.handleBroadcastCallback)
 	t.Callback(cbBroadcastJob, b.handleBroadcastJobCallback)
-
-	t.Callback(cbStaffMark, b.handleStaffMark)
-	t.Callback(cbStaffCancel, b.handleStaffCancel)
-	t.Callback(cbStaffReason, b.handleStaffReason)
-	t.Callback(cbStaffBack, b.handleStaffBack)
-
-	t.Callback(cbForgetYes, b.handleForgetYes)
-	t.Callback(cbForgetNo, b.handleForgetNo)
 
 	t.Callback(cbCenter, b.handleCenterCallback)
 	t.Callback(cbCenterMap, b.handleCenterMapCallback)
@@ -210,7 +177,6 @@ func (b *Bot) buildRoutes(t *routeTable) {
 	t.Callback(cbEditEvent, b.handleEditEventCallback)
 	t.Callback(cbCancelEvent, b.handleCancelEventCallback)
 	t.Callback(cbCancelEventYes, b.handleCancelEventYesCallback)
-
 
 	t.Flow(flowBroadcast, b.handleBroadcastStep)
 	t.Flow(flowEvent, b.handleEventStep)
@@ -239,6 +205,48 @@ func (b *Bot) buildRoutes(t *routeTable) {
 	for _, f := range b.features {
 		f.routes(t)
 	}
+}
+
+// routes of the staff side of bookings (staff.go): the day lists work in
+// private and in staff groups. Personal buttons work only in the
+// presser's own private chat (the router checks); a group belongs to no
+// one person, so only the staff buttons, whose handlers check the
+// presser's rights, work there.
+func (f *staff) routes(t *routeTable) {
+	t.Command("today", f.handleStaffToday)
+	t.Command("tomorrow", f.handleStaffTomorrow)
+	t.Command("bookings", f.handleStaffBookings)
+	t.GroupCommand("today", f.handleStaffToday)
+	t.GroupCommand("tomorrow", f.handleStaffTomorrow)
+	t.GroupCommand("bookings", f.handleStaffBookings)
+	t.Callback(cbStaffMark, f.handleStaffMark)
+	t.Callback(cbStaffCancel, f.handleStaffCancel)
+	t.Callback(cbStaffReason, f.handleStaffReason)
+	t.Callback(cbStaffBack, f.handleStaffBack)
+	t.GroupButton(cbStaffMark, f.handleStaffMark)
+	t.GroupButton(cbStaffCancel, f.handleStaffCancel)
+	t.GroupButton(cbStaffReason, f.handleStaffReason)
+	t.GroupButton(cbStaffBack, f.handleStaffBack)
+}
+
+// routes of privacy (privacy.go), private chats only: they carry
+// personal data.
+func (f *privacy) routes(t *routeTable) {
+	t.Command("mydata", f.handleMyData)
+	t.Command("forget", f.handleForget)
+	t.Callback(cbForgetYes, f.handleForgetYes)
+	t.Callback(cbForgetNo, f.handleForgetNo)
+}
+
+// routes of the staff's export (export.go), private chats only: the file
+// carries personal data.
+func (f *export) routes(t *routeTable) {
+	t.Command("export", f.handleExport)
+}
+
+// routes of the admins' statistics (stats.go), private chats only.
+func (f *stats) routes(t *routeTable) {
+	t.Command("stats", f.handleStats)
 }
 
 // routes of closing time (closures.go).

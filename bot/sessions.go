@@ -24,19 +24,28 @@ import (
 // a closure.
 const flowSession = "session"
 
-// Steps and keys of the adding dialogue.
+// Steps of the adding dialogue.
 const (
 	stepSessionType   = "type"
 	stepSessionDay    = "day"
 	stepSessionHours  = "hours" // a typed "10:00-14:00"
 	stepSessionLength = "length"
 	stepSessionPlaces = "places"
-	keySessionCenter  = "center"
-	keySessionType    = "type"
-	keySessionFrom    = "from" // minutes since midnight
-	keySessionTo      = "to"
-	keySessionLength  = "length"
 )
+
+// sessionState is what the adding dialogue has chosen so far.
+type sessionState struct {
+	Center string       `json:"center"`
+	Type   string       `json:"type,omitempty"`
+	Day    catalog.Date `json:"day"` // zero until chosen
+	// From and To are the hours of the day, To zero until typed.
+	From   catalog.Clock `json:"from"`
+	To     catalog.Clock `json:"to"`
+	Length int           `json:"length,omitempty"` // minutes a slot
+}
+
+// sessionDialogue is the adding dialogue.
+type sessionDialogue = dialogue[sessionState]
 
 // Choices of slot length (minutes) and places a slot, as buttons.
 var (
@@ -112,18 +121,18 @@ func (f *sessions) list(ctx context.Context, l *locales.Localizer, cat *catalog.
 
 // handleAdd: xsa:<center>, start adding a session.
 func (f *sessions) handleAdd(ctx context.Context, r *Request) error {
-	return f.beginAtCenter(ctx, f.store, r, flowSession, stepSessionType, keySessionCenter, "add session", f.render)
+	return beginAtCenter(ctx, f.kit, f.store, r, flowSession, stepSessionType, "add session", func(center string) sessionState { return sessionState{Center: center} }, f.render)
 }
 
 // handleStep: xsd:<tok>:<op>[:<arg>], the buttons of the adding dialogue:
 // t:<type>, d:<yyyymmdd>, l:<minutes>, p:<places>, q.
 func (f *sessions) handleStep(ctx context.Context, r *Request) error {
-	conv, ok, err := f.dialogue(ctx, f.store, r, flowSession, r.Data.Arg(0))
+	conv, ok, err := staffDialogue[sessionState](ctx, f.kit, f.store, r, flowSession, r.Data.Arg(0))
 	if !ok || err != nil {
 		return err
 	}
 	cat := f.catalog()
-	center := conv.Get(keySessionCenter)
+	center := conv.State.Center
 	if !f.runs(cat, fromID(r), center) {
 		return f.refuseCenter(ctx, r, center, "add session")
 	}
@@ -137,17 +146,18 @@ func (f *sessions) handleStep(ctx context.Context, r *Request) error {
 		f.tx.answer(ctx, r, "")
 		return f.tx.edit(ctx, r, r.L.T(locales.Cancelled), nil)
 	case op == "t" && conv.Step == stepSessionType && slices.Contains(closableTypes(cat, center), arg):
-		conv.Set(keySessionType, arg)
+		conv.State.Type = arg
 		conv.Step = stepSessionDay
 	case op == "d" && conv.Step == stepSessionDay:
-		if _, ok := parseDayArg(arg); !ok {
+		day, ok := parseDayArg(arg)
+		if !ok {
 			f.tx.answer(ctx, r, r.L.T(locales.OutdatedButton))
 			return nil
 		}
-		conv.Set(keyDay, arg)
+		conv.State.Day = day
 		conv.Step = stepSessionHours
 	case op == "l" && conv.Step == stepSessionLength && slices.Contains(sessionLengths, n):
-		conv.Set(keySessionLength, arg)
+		conv.State.Length = n
 		conv.Step = stepSessionPlaces
 	case op == "p" && conv.Step == stepSessionPlaces && slices.Contains(sessionPlaces, n):
 		return f.add(ctx, r, cat, conv, n)
@@ -155,7 +165,7 @@ func (f *sessions) handleStep(ctx context.Context, r *Request) error {
 		f.tx.answer(ctx, r, r.L.T(locales.StaffStepStale))
 		return nil
 	}
-	if err := f.save(ctx, f.store, conv); err != nil {
+	if err := saveDialogue(ctx, f.kit, f.store, conv); err != nil {
 		return err
 	}
 	f.tx.answer(ctx, r, "")
@@ -164,9 +174,13 @@ func (f *sessions) handleStep(ctx context.Context, r *Request) error {
 }
 
 // handleHoursStep takes the session's typed "10:00-14:00".
-func (f *sessions) handleHoursStep(ctx context.Context, r *Request, conv storage.Conversation) error {
+func (f *sessions) handleHoursStep(ctx context.Context, r *Request, stored storage.Conversation) error {
+	conv, ok, err := staffStep[sessionState](ctx, f.kit, f.store, r, stored)
+	if !ok || err != nil {
+		return err
+	}
 	cat := f.catalog()
-	center := conv.Get(keySessionCenter)
+	center := conv.State.Center
 	if !f.runs(cat, fromID(r), center) {
 		return f.refuseCenter(ctx, r, center, "add session")
 	}
@@ -179,29 +193,27 @@ func (f *sessions) handleHoursStep(ctx context.Context, r *Request, conv storage
 		_, err := f.tx.reply(ctx, r, r.L.T(locales.StaffBadHours), nil)
 		return err
 	}
-	conv.Set(keySessionFrom, strconv.Itoa(int(from)))
-	conv.Set(keySessionTo, strconv.Itoa(int(to)))
+	conv.State.From, conv.State.To = from, to
 	conv.Step = stepSessionLength
-	if err := f.save(ctx, f.store, conv); err != nil {
+	if err := saveDialogue(ctx, f.kit, f.store, conv); err != nil {
 		return err
 	}
 	text, kb := f.render(r.L, cat, conv)
-	_, err := f.tx.reply(ctx, r, text, kb)
+	_, err = f.tx.reply(ctx, r, text, kb)
 	return err
 }
 
 // render is the text and buttons of the dialogue's step.
-func (f *sessions) render(l *locales.Localizer, cat *catalog.Catalog, conv storage.Conversation) (string, *tgbotapi.InlineKeyboardMarkup) {
+func (f *sessions) render(l *locales.Localizer, cat *catalog.Catalog, conv sessionDialogue) (string, *tgbotapi.InlineKeyboardMarkup) {
 	tok := conv.Token
-	center, _ := cat.Center(conv.Get(keySessionCenter))
-	d := locales.Data{"Center": esc(center.Name.In(l.Lang())), "Type": esc(typeName(l, cat, conv.Get(keySessionType))), "When": ""}
+	s := conv.State
+	center, _ := cat.Center(s.Center)
+	d := locales.Data{"Center": esc(center.Name.In(l.Lang())), "Type": esc(typeName(l, cat, s.Type)), "When": ""}
 	loc := cat.Location()
-	if day, ok := parseDayArg(conv.Get(keyDay)); ok {
-		d["When"] = esc(l.Date(day.At(12*60, loc)))
-		if conv.Get(keySessionTo) != "" {
-			from, _ := strconv.Atoi(conv.Get(keySessionFrom))
-			to, _ := strconv.Atoi(conv.Get(keySessionTo))
-			d["When"] = esc(l.Date(day.At(12*60, loc)) + ", " + catalog.Clock(from).String() + "–" + clockText(to))
+	if s.Day != (catalog.Date{}) {
+		d["When"] = esc(l.Date(s.Day.At(12*60, loc)))
+		if s.To != 0 {
+			d["When"] = esc(l.Date(s.Day.At(12*60, loc)) + ", " + s.From.String() + "–" + clockText(int(s.To)))
 		}
 	}
 	var rows [][]tgbotapi.InlineKeyboardButton
@@ -240,16 +252,13 @@ func (f *sessions) render(l *locales.Localizer, cat *catalog.Catalog, conv stora
 }
 
 // add checks and stores the session the dialogue describes.
-func (f *sessions) add(ctx context.Context, r *Request, cat *catalog.Catalog, conv storage.Conversation, places int) error {
+func (f *sessions) add(ctx context.Context, r *Request, cat *catalog.Catalog, conv sessionDialogue, places int) error {
 	loc := cat.Location()
-	day, _ := parseDayArg(conv.Get(keyDay))
-	from, _ := strconv.Atoi(conv.Get(keySessionFrom))
-	to, _ := strconv.Atoi(conv.Get(keySessionTo))
-	length, _ := strconv.Atoi(conv.Get(keySessionLength))
+	st := conv.State
 	s := storage.ExtraSession{
-		CenterID: conv.Get(keySessionCenter), TypeID: conv.Get(keySessionType),
-		Start: day.At(catalog.Clock(from), loc), End: day.At(catalog.Clock(to), loc),
-		SlotMinutes: length, Capacity: places, By: fromID(r),
+		CenterID: st.Center, TypeID: st.Type,
+		Start: st.Day.At(st.From, loc), End: st.Day.At(st.To, loc),
+		SlotMinutes: st.Length, Capacity: places, By: fromID(r),
 	}
 	now := f.now()
 	err := cat.CheckExtraSession(s, now)
@@ -279,19 +288,11 @@ func (f *sessions) add(ctx context.Context, r *Request, cat *catalog.Catalog, co
 // the session; with bookings it asks to confirm the cancel-and-offer path;
 // xsy:<id> is that confirmation.
 func (f *sessions) handleRemove(ctx context.Context, r *Request) error {
-	id, err := r.Data.ID(0)
-	if err != nil {
-		f.tx.answer(ctx, r, r.L.T(locales.OutdatedButton))
-		return nil
+	s, ok, err := pressed(ctx, f.kit, r, 0, f.store.ExtraSession)
+	if !ok || err != nil {
+		return err
 	}
-	s, err := f.store.ExtraSession(ctx, id)
-	if errors.Is(err, storage.ErrNotFound) {
-		f.tx.answer(ctx, r, r.L.T(locales.OutdatedButton))
-		return nil
-	}
-	if err != nil {
-		return fmt.Errorf("extra session %d: %w", id, err)
-	}
+	id := s.ID
 	cat := f.catalog()
 	if !f.runs(cat, fromID(r), s.CenterID) {
 		return f.refuseCenter(ctx, r, s.CenterID, "remove session")

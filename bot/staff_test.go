@@ -55,7 +55,7 @@ func TestStaff_MarkWaitsForTheStartAndCanBeCorrected(t *testing.T) {
 	ctx := context.Background()
 	admin := telegramtest.User{ID: testAdmin, FirstName: "Staff", Username: "staffer", LanguageCode: "ru"}
 	bk := h.book(1301, storage.Russian, "karasai", "career", at(t, 2, 11))
-	h.bot.notifyStaff(ctx, bk, staffNew, storage.Booking{})
+	h.bot.staff.notifyStaff(ctx, bk, staffNew, storage.Booking{})
 	note := h.waitText(testStaffChat, "Новая запись", "11:00")
 
 	for _, label := range []string{ru(locales.StaffButtonAttended), ru(locales.StaffButtonNoShow)} {
@@ -137,7 +137,7 @@ func TestStaff_CardLinksThePerson(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	h.bot.notifyStaff(ctx, bk, staffNew, storage.Booking{})
+	h.bot.staff.notifyStaff(ctx, bk, staffNew, storage.Booking{})
 	note := h.waitText(testStaffChat, "Новая запись", "Дана <3", ru(locales.StaffOnline))
 	var mention bool
 	for _, e := range note.Entities {
@@ -163,7 +163,7 @@ func TestStaff_CancelRules(t *testing.T) {
 
 	started := h.book(person.ID, storage.Kazakh, "karasai", "career", at(t, 2, 11))
 	later := h.book(person.ID, storage.Kazakh, "karasai", "career", at(t, 3, 11))
-	h.bot.notifyStaff(ctx, started, staffNew, storage.Booking{})
+	h.bot.staff.notifyStaff(ctx, started, staffNew, storage.Booking{})
 	note := h.waitText(testStaffChat, "Новая запись", "2 декабря")
 	reasons := h.staffReasons(admin, note)
 	clock.Set(at(t, 2, 11).Add(10 * time.Minute))
@@ -182,7 +182,7 @@ func TestStaff_CancelRules(t *testing.T) {
 	}); err != nil {
 		t.Fatal(err)
 	}
-	h.bot.notifyStaff(ctx, later, staffNew, storage.Booking{})
+	h.bot.staff.notifyStaff(ctx, later, staffNew, storage.Booking{})
 	note = h.waitText(testStaffChat, "Новая запись", "3 декабря")
 	reasons = h.staffReasons(admin, note)
 	h.press(admin, reasons, ru(locales.StaffReasonClosed))

@@ -63,22 +63,44 @@ func countBookings(list []storage.Booking) bookingStats {
 	return s
 }
 
+// statsStore is what /stats reads.
+type statsStore interface {
+	AllBookingsOn(ctx context.Context, from, to time.Time) ([]storage.Booking, error)
+	UpcomingEvents(ctx context.Context, f storage.EventFilter, offset, limit int) ([]storage.Event, int, error)
+	CountSubscribers(ctx context.Context) (storage.SubscriberCounts, error)
+	FeedbackSince(ctx context.Context, from time.Time, fn func(storage.Feedback) error) error
+}
+
+// stats is the feature: /stats, the admins' figures of a period.
+type stats struct {
+	kit
+	store statsStore
+	files fileSender
+	// names names districts as the subscription lists do (subscription.go).
+	names districtNamer
+}
+
+// districtNamer names a district in l's language; *Bot is one.
+type districtNamer interface {
+	districtName(l *locales.Localizer, id string) string
+}
+
 // handleStats: /stats [DD.MM.YYYY [DD.MM.YYYY]], admins only. The default
 // period is the last 30 days, today included.
-func (b *Bot) handleStats(ctx context.Context, r *Request) error {
-	if r.From == nil || !b.isAdmin(r.From.ID) {
-		_, err := b.reply(ctx, r, r.L.T(locales.NotAllowed), nil)
+func (f *stats) handleStats(ctx context.Context, r *Request) error {
+	if r.From == nil || !f.isAdmin(r.From.ID) {
+		_, err := f.tx.reply(ctx, r, r.L.T(locales.NotAllowed), nil)
 		return err
 	}
-	loc := b.cfg.Location
-	now := b.now().In(loc)
+	loc := f.cfg.Location
+	now := f.now().In(loc)
 	today := time.Date(now.Year(), now.Month(), now.Day(), 12, 0, 0, 0, loc)
 	from, to, ok := parsePeriod(r.Args, loc, [2]catalog.Date{catalog.DateOf(today.AddDate(0, 0, -29)), catalog.DateOf(today)})
 	if !ok {
-		_, err := b.reply(ctx, r, r.L.T(locales.StatsUsage), nil)
+		_, err := f.tx.reply(ctx, r, r.L.T(locales.StatsUsage), nil)
 		return err
 	}
-	list, err := b.store.AllBookingsOn(ctx, from.At(0, loc), to.At(24*60, loc))
+	list, err := f.store.AllBookingsOn(ctx, from.At(0, loc), to.At(24*60, loc))
 	if err != nil {
 		return err
 	}
@@ -99,7 +121,7 @@ func (b *Bot) handleStats(ctx context.Context, r *Request) error {
 		lines := []string{l.T(locales.StatsByType)}
 		for _, row := range st.ByType {
 			name := row.Label
-			if t, ok := b.cat().Type(row.Label); ok {
+			if t, ok := f.catalog().Type(row.Label); ok {
 				name = t.Name.In(l.Lang())
 			}
 			lines = append(lines, l.T(locales.StatsLine, locales.Data{"Name": esc(name), "ID": esc(row.Label), "Count": l.Int(row.total())}))
@@ -108,31 +130,31 @@ func (b *Bot) handleStats(ctx context.Context, r *Request) error {
 		lines = []string{l.T(locales.StatsByCenter)}
 		for _, row := range st.ByCenter {
 			name := row.Label
-			if c, ok := b.cat().Center(row.Label); ok {
+			if c, ok := f.catalog().Center(row.Label); ok {
 				name = c.Name.In(l.Lang())
 			}
 			lines = append(lines, l.T(locales.StatsLine, locales.Data{"Name": esc(name), "ID": esc(row.Label), "Count": l.Int(row.total())}))
 		}
 		parts = append(parts, strings.Join(lines, "\n"))
 	}
-	events, registered, waiting, err := b.eventFigures(ctx, from.At(0, loc), to.At(24*60, loc))
+	events, registered, waiting, err := f.eventFigures(ctx, from.At(0, loc), to.At(24*60, loc))
 	if err != nil {
 		return err
 	}
 	if events > 0 {
 		parts = append(parts, l.N(locales.StatsEvents, events, locales.Data{"Registered": l.Int(registered), "Waiting": l.Int(waiting)}))
 	}
-	subs, err := b.subscriberPart(ctx, l)
+	subs, err := f.subscriberPart(ctx, l)
 	if err != nil {
 		return err
 	}
 	parts = append(parts, subs...)
-	fb, err := b.feedbackStatsPart(ctx, l, from.At(0, loc), to.At(24*60, loc))
+	fb, err := f.feedbackStatsPart(ctx, l, from.At(0, loc), to.At(24*60, loc))
 	if err != nil {
 		return err
 	}
 	parts = append(parts, fb...)
-	if err := b.replyLong(ctx, r, parts); err != nil {
+	if err := f.replyLong(ctx, r, parts); err != nil {
 		return err
 	}
 	if st.Total == 0 {
@@ -145,16 +167,16 @@ func (b *Bot) handleStats(ctx context.Context, r *Request) error {
 	photo := tgbotapi.NewPhoto(r.ChatID, tgbotapi.FileBytes{Name: "jastar-stats.png", Bytes: chart})
 	photo.Caption = l.T(locales.StatsChartCaption, period)
 	photo.ParseMode = tgbotapi.ModeHTML
-	_, err = b.send.Send(ctx, r.ChatID, photo)
+	_, err = f.files.Send(ctx, r.ChatID, photo)
 	return err
 }
 
 // eventFigures counts the events (not cancelled) starting in [from, to) and
 // their registrations: places taken and people waiting.
-func (b *Bot) eventFigures(ctx context.Context, from, to time.Time) (events, registered, waiting int, err error) {
+func (f *stats) eventFigures(ctx context.Context, from, to time.Time) (events, registered, waiting int, err error) {
 	const page = 200
 	for offset := 0; ; offset += page {
-		list, total, err := b.store.UpcomingEvents(ctx, storage.EventFilter{After: from.Add(-time.Second)}, offset, page)
+		list, total, err := f.store.UpcomingEvents(ctx, storage.EventFilter{After: from.Add(-time.Second)}, offset, page)
 		if err != nil {
 			return 0, 0, 0, err
 		}
@@ -174,8 +196,8 @@ func (b *Bot) eventFigures(ctx context.Context, from, to time.Time) (events, reg
 
 // subscriberPart is the /stats lines of today's subscribers: the total,
 // then by topic and by district, most first.
-func (b *Bot) subscriberPart(ctx context.Context, l *locales.Localizer) ([]string, error) {
-	counts, err := b.store.CountSubscribers(ctx)
+func (f *stats) subscriberPart(ctx context.Context, l *locales.Localizer) ([]string, error) {
+	counts, err := f.store.CountSubscribers(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -193,8 +215,8 @@ func (b *Bot) subscriberPart(ctx context.Context, l *locales.Localizer) ([]strin
 	}
 	var rows []row
 	for id, n := range counts.ByDistrict {
-		name := b.districtName(l, id)
-		if _, ok := b.cat().District(id); id != "" && !ok {
+		name := f.names.districtName(l, id)
+		if _, ok := f.catalog().District(id); id != "" && !ok {
 			name = id // no longer in the catalog
 		}
 		rows = append(rows, row{name, n})
@@ -221,7 +243,7 @@ var errEnoughFeedback = errors.New("past the period")
 // feedbackStatsPart is the /stats lines of the ratings given in [from, to):
 // the overall average, then by type and by center, each with its count.
 // The walk is by rating time, so it reads only the period's feedback.
-func (b *Bot) feedbackStatsPart(ctx context.Context, l *locales.Localizer, from, to time.Time) ([]string, error) {
+func (f *stats) feedbackStatsPart(ctx context.Context, l *locales.Localizer, from, to time.Time) ([]string, error) {
 	var all ratingRow
 	byType, byCenter := map[string]*ratingRow{}, map[string]*ratingRow{}
 	add := func(m map[string]*ratingRow, id string, rating int) {
@@ -233,7 +255,7 @@ func (b *Bot) feedbackStatsPart(ctx context.Context, l *locales.Localizer, from,
 		r.Sum += rating
 		r.Count++
 	}
-	err := b.store.FeedbackSince(ctx, from, func(f storage.Feedback) error {
+	err := f.store.FeedbackSince(ctx, from, func(f storage.Feedback) error {
 		if !f.At.Before(to) {
 			return errEnoughFeedback
 		}
@@ -264,13 +286,13 @@ func (b *Bot) feedbackStatsPart(ctx context.Context, l *locales.Localizer, from,
 		return strings.Join(lines, "\n")
 	}
 	typeName := func(id string) string {
-		if t, ok := b.cat().Type(id); ok {
+		if t, ok := f.catalog().Type(id); ok {
 			return t.Name.In(l.Lang())
 		}
 		return id
 	}
 	centerName := func(id string) string {
-		if c, ok := b.cat().Center(id); ok {
+		if c, ok := f.catalog().Center(id); ok {
 			return c.Name.In(l.Lang())
 		}
 		return id

@@ -17,9 +17,9 @@ import (
 
 	"jastar/bot/config"
 	"jastar/locales"
-	"jastar/storage"
 	"jastar/storage/boltdb"
 	"jastar/storage/catalog"
+	"jastar/storage/storagetest"
 )
 
 func env(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
@@ -36,37 +36,6 @@ func boltFiles() Files {
 		},
 		Locked: boltdb.ErrLocked,
 	}
-}
-
-// seedExportDB writes a database with three December bookings (two at
-// Karasai, one at Konaev) and one in January.
-func seedExportDB(t *testing.T) string {
-	t.Helper()
-	path := filepath.Join(t.TempDir(), "jastar.db")
-	db, err := boltdb.Open(path, boltdb.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	loc, _ := time.LoadLocation("Asia/Almaty")
-	made := time.Date(2026, 11, 1, 9, 0, 0, 0, loc)
-	for i, s := range []struct {
-		center string
-		start  time.Time
-		name   string
-	}{
-		{"karasai", time.Date(2026, 12, 2, 11, 0, 0, 0, loc), "Әлия"},
-		{"karasai", time.Date(2026, 12, 31, 17, 0, 0, 0, loc), "+cmd"},
-		{"konaev", time.Date(2026, 12, 3, 11, 0, 0, 0, loc), "Данияр"},
-		{"karasai", time.Date(2027, 1, 1, 11, 0, 0, 0, loc), "Январь"},
-	} {
-		_, err := db.Book(context.Background(), storage.Booking{ChatID: int64(i + 1), Name: s.name, TypeID: "career", CenterID: s.center,
-			Start: s.start, End: s.start.Add(time.Hour)}, storage.BookRules{Capacity: 5, Now: made, NotBefore: made})
-		if err != nil {
-			t.Fatal(err)
-		}
-	}
-	return path
 }
 
 func readCSV(t *testing.T, data []byte) [][]string {
@@ -98,7 +67,7 @@ func readExport(t *testing.T, path string) [][]string {
 
 func TestExport_CommandLine(t *testing.T) {
 	t.Parallel()
-	dbPath := seedExportDB(t)
+	dbPath := storagetest.SeedExportDB(t)
 	environ := map[string]string{"JASTAR_DB": dbPath}
 	out := filepath.Join(t.TempDir(), "dec.csv")
 	export := Export{Files: boltFiles()}
@@ -130,7 +99,7 @@ func TestExport_CommandLine(t *testing.T) {
 // directly, is the owner's only, and opens with everything in it.
 func TestBackup_Stopped(t *testing.T) {
 	t.Parallel()
-	dbPath := seedExportDB(t)
+	dbPath := storagetest.SeedExportDB(t)
 	dst := filepath.Join(t.TempDir(), "backup.db")
 	var out bytes.Buffer
 	if err := (Backup{Files: boltFiles()}).Run(context.Background(), []string{dst}, env(map[string]string{"JASTAR_DB": dbPath}), &out, &out); err != nil {
@@ -183,7 +152,7 @@ func TestBackup_LockedWithoutSocketExplains(t *testing.T) {
 // of bookings in a header, and a bad query with 400 and the reason.
 func TestHandler_Export(t *testing.T) {
 	t.Parallel()
-	db, err := boltdb.Open(seedExportDB(t), boltdb.Options{})
+	db, err := boltdb.Open(storagetest.SeedExportDB(t), boltdb.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -16,6 +16,7 @@ import (
 
 	"jastar/bot"
 	"jastar/bot/config"
+	"jastar/bot/report"
 	"jastar/locales"
 	"jastar/storage"
 	"jastar/storage/catalog"
@@ -42,7 +43,7 @@ func exportCSV(ctx context.Context, db Store, cat *catalog.Catalog, texts *local
 		return nil, 0, err
 	}
 	var buf bytes.Buffer
-	if err := bot.WriteBookingsCSV(&buf, list, cat, texts.For(q.lang), loc); err != nil {
+	if err := report.WriteBookingsCSV(&buf, list, bot.BookingsCSVLabels(cat, texts.For(q.lang)), loc); err != nil {
 		return nil, 0, err
 	}
 	return buf.Bytes(), len(list), nil

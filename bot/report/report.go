@@ -1,5 +1,6 @@
 // Package report writes the files the bot hands to staff and admins: for
-// now a poll's results as a CSV table and a PNG bar chart. It knows no
+// now the bookings of a period and a poll's results as CSV tables, and a
+// PNG bar chart. It knows no
 // Telegram and holds no user-facing text: every word comes from the caller
 // in the reader's language (PollLabels).
 //
@@ -52,8 +53,7 @@ func (l PollLabels) number(n int) string {
 	return strconv.Itoa(n)
 }
 
-// csvBOM makes Excel read the file as UTF-8 (as bot/export.go's bookings
-// CSV): without it Excel guesses the Windows code page and Kazakh and
+// csvBOM makes Excel read the file as UTF-8: without it Excel guesses the Windows code page and Kazakh and
 // Russian letters turn into mojibake.
 var csvBOM = []byte{0xEF, 0xBB, 0xBF}
 
