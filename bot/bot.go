@@ -125,6 +125,10 @@ type Bot struct {
 	runner   *broadcast.Runner // delivers broadcasts (scheduler/broadcast)
 	cards    cardCache         // the staff's card values (cards.go)
 
+	// Features that older code still reaches through forwarders, which go
+	// once every feature is a type.
+	subs *subscriptions
+
 	// pollSleep waits out the poll loop's backoff; tests pass one that
 	// moves their fake clock instead.
 	pollSleep func(ctx context.Context, d time.Duration) error
@@ -226,6 +230,8 @@ func New(cfg Config, deps Deps) (*Bot, error) {
 	b.pollAPI = newAPI(cfg.Token, cfg.APIEndpoint, b.pollHTTP)
 	b.send = tg.NewSender(b.api, cfg.Limits, b.log).WithMetrics(deps.Metrics)
 	b.send.OnBlocked(b.markBlocked)
+	b.subs = &subscriptions{kit: b.kit("subscriptions"), store: b.store, menu: b}
+	b.features = append(b.features, b.subs)
 	closing := &closures{kit: b.kit("closures"), store: b.store, desk: b}
 	b.features = append(b.features,
 		closing,
@@ -394,7 +400,7 @@ func (b *Bot) markBlocked(chatID int64) {
 		b.log.Error("mark user blocked", "chat_id", chatID, "err", err)
 		return
 	}
-	b.unsubscribeUnreachable(ctx, chatID)
+	b.subs.unsubscribeUnreachable(ctx, chatID)
 	b.log.Info("user blocked the bot", "chat_id", chatID)
 }
 

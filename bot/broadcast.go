@@ -263,7 +263,9 @@ func (b *Bot) Halted(ctx context.Context, bc storage.Broadcast) {
 }
 
 // Unreachable unsubscribes a recipient who blocked the bot.
-func (b *Bot) Unreachable(ctx context.Context, chatID int64) { b.unsubscribeUnreachable(ctx, chatID) }
+func (b *Bot) Unreachable(ctx context.Context, chatID int64) {
+	b.subs.unsubscribeUnreachable(ctx, chatID)
+}
 
 func statusLabel(s storage.BroadcastStatus) string {
 	switch s {

@@ -191,10 +191,8 @@ func (b *Bot) buildRoutes() routeTable {
 
 			// Subscriptions (subscription.go) and broadcasts (broadcast.go,
 			// which checks that the sender is an admin).
-			"subscribe":   b.handleSubscribe,
-			"unsubscribe": b.handleUnsubscribe,
-			"broadcast":   b.handleBroadcast,
-			"broadcasts":  b.handleBroadcasts,
+			"broadcast":  b.handleBroadcast,
+			"broadcasts": b.handleBroadcasts,
 
 			// Booking (bot/booking.go, bot/mybookings.go) and its staff side.
 			"book":       b.handleBook,
@@ -228,7 +226,6 @@ func (b *Bot) buildRoutes() routeTable {
 		callbacks: map[string]Handler{
 			cbLanguage: b.handleLanguageCallback,
 
-			cbSubscription: b.handleSubscriptionCallback,
 			cbBroadcast:    b.handleBroadcastCallback,
 			cbBroadcastJob: b.handleBroadcastJobCallback,
 
@@ -287,7 +284,7 @@ func (b *Bot) buildRoutes() routeTable {
 			{{label: locales.MenuEvents, handler: b.handleEventsMenu}},
 			{{label: locales.MenuBook, former: locales.MenuBookFormer, handler: b.handleBook}, {label: locales.MenuMyBookings, handler: b.handleMyBookings}},
 			{{label: locales.MenuLanguage, handler: b.handleLanguage}, {label: locales.MenuHelp, handler: b.handleHelp}},
-			{{label: locales.MenuSubscriptions, handler: b.handleSubscribe}},
+			{{label: locales.MenuSubscriptions, handler: b.subs.handleSubscribe}},
 		},
 		onContact: b.handleContact,
 		menuCommands: []commandInfo{
@@ -371,4 +368,11 @@ func (s *safety) routes(t *routeTable) {
 	t.callbacks[cbCrisisBook] = s.handleCrisisBook
 	t.signalsCrisis = s.signals
 	t.onCrisis = s.handleCrisis
+}
+
+// routes of subscriptions (subscription.go).
+func (f *subscriptions) routes(t *routeTable) {
+	t.commands["subscribe"] = f.handleSubscribe
+	t.commands["unsubscribe"] = f.handleUnsubscribe
+	t.callbacks[cbSubscription] = f.handleSubscriptionCallback
 }

@@ -67,7 +67,7 @@ func (b *Bot) welcome(ctx context.Context, r *Request) error {
 // offerAndMenu ends a greeting: the subscription offer, once per person,
 // then the main menu.
 func (b *Bot) offerAndMenu(ctx context.Context, r *Request) error {
-	if err := b.offerSubscription(ctx, r); err != nil {
+	if err := b.subs.offerSubscription(ctx, r); err != nil {
 		return err
 	}
 	_, err := b.reply(ctx, r, r.L.T(locales.MenuPrompt), b.mainMenu(r.L))
