@@ -127,7 +127,8 @@ type Bot struct {
 
 	// Features that older code still reaches through forwarders, which go
 	// once every feature is a type.
-	subs *subscriptions
+	subs  *subscriptions
+	intro *intro
 
 	// pollSleep waits out the poll loop's backoff; tests pass one that
 	// moves their fake clock instead.
@@ -231,7 +232,8 @@ func New(cfg Config, deps Deps) (*Bot, error) {
 	b.send = tg.NewSender(b.api, cfg.Limits, b.log).WithMetrics(deps.Metrics)
 	b.send.OnBlocked(b.markBlocked)
 	b.subs = &subscriptions{kit: b.kit("subscriptions"), store: b.store, menu: b}
-	b.features = append(b.features, b.subs)
+	b.intro = &intro{kit: b.kit("intro"), store: b.store, bot: b, offer: b.subs}
+	b.features = append(b.features, b.subs, b.intro)
 	closing := &closures{kit: b.kit("closures"), store: b.store, desk: b}
 	b.features = append(b.features,
 		closing,

@@ -406,10 +406,10 @@ func (b *Bot) handleStartCenter(ctx context.Context, r *Request) error {
 	id, ok := strings.CutPrefix(strings.TrimSpace(r.Args), "center_")
 	c, found := b.cat().Center(id)
 	if !ok || !found {
-		return b.greet(ctx, r)
+		return b.intro.greet(ctx, r)
 	}
 	if r.NewPerson {
-		if err := b.welcome(ctx, r); err != nil {
+		if err := b.intro.welcome(ctx, r); err != nil {
 			return err
 		}
 	}
@@ -417,7 +417,7 @@ func (b *Bot) handleStartCenter(ctx context.Context, r *Request) error {
 	if _, err := b.reply(ctx, r, text, kb); err != nil {
 		return err
 	}
-	return b.offerAndMenu(ctx, r)
+	return b.intro.offerAndMenu(ctx, r)
 }
 
 // plainText is what Telegram counts of a text in parse_mode HTML: the tags

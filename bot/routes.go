@@ -176,12 +176,6 @@ func (f *polls) routes(t *routeTable) {
 func (b *Bot) buildRoutes() routeTable {
 	t := routeTable{
 		commands: map[string]Handler{
-			"start":    b.handleStart,
-			"help":     b.handleHelp,
-			"language": b.handleLanguage,
-			"cancel":   b.handleCancel,
-			"menu":     b.handleMenu,
-
 			// Centers and events (centers.go, events.go, eventstaff.go).
 			"centers":     b.handleCentersMenu,
 			"events":      b.handleEventsMenu,
@@ -224,8 +218,6 @@ func (b *Bot) buildRoutes() routeTable {
 			cbStaffBack:   b.handleStaffBack,
 		},
 		callbacks: map[string]Handler{
-			cbLanguage: b.handleLanguageCallback,
-
 			cbBroadcast:    b.handleBroadcastCallback,
 			cbBroadcastJob: b.handleBroadcastJobCallback,
 
@@ -283,7 +275,7 @@ func (b *Bot) buildRoutes() routeTable {
 			{{label: locales.MenuCenters, handler: b.handleCentersMenu, requestLocation: true}, {label: locales.MenuDistricts, handler: b.handleDistrictsMenu}},
 			{{label: locales.MenuEvents, handler: b.handleEventsMenu}},
 			{{label: locales.MenuBook, former: locales.MenuBookFormer, handler: b.handleBook}, {label: locales.MenuMyBookings, handler: b.handleMyBookings}},
-			{{label: locales.MenuLanguage, handler: b.handleLanguage}, {label: locales.MenuHelp, handler: b.handleHelp}},
+			{{label: locales.MenuLanguage, handler: b.intro.handleLanguage}, {label: locales.MenuHelp, handler: b.intro.handleHelp}},
 			{{label: locales.MenuSubscriptions, handler: b.subs.handleSubscribe}},
 		},
 		onContact: b.handleContact,
@@ -375,4 +367,14 @@ func (f *subscriptions) routes(t *routeTable) {
 	t.commands["subscribe"] = f.handleSubscribe
 	t.commands["unsubscribe"] = f.handleUnsubscribe
 	t.callbacks[cbSubscription] = f.handleSubscriptionCallback
+}
+
+// routes of the greeting, the language and the general commands (start.go).
+func (f *intro) routes(t *routeTable) {
+	t.commands["start"] = f.handleStart
+	t.commands["help"] = f.handleHelp
+	t.commands["language"] = f.handleLanguage
+	t.commands["cancel"] = f.handleCancel
+	t.commands["menu"] = f.handleMenu
+	t.callbacks[cbLanguage] = f.handleLanguageCallback
 }
