@@ -129,6 +129,7 @@ type Bot struct {
 	// once every feature is a type.
 	subs  *subscriptions
 	intro *intro
+	guide *centerGuide
 
 	// pollSleep waits out the poll loop's backoff; tests pass one that
 	// moves their fake clock instead.
@@ -233,11 +234,14 @@ func New(cfg Config, deps Deps) (*Bot, error) {
 	b.send.OnBlocked(b.markBlocked)
 	b.subs = &subscriptions{kit: b.kit("subscriptions"), store: b.store, menu: b}
 	b.intro = &intro{kit: b.kit("intro"), store: b.store, bot: b, offer: b.subs}
-	b.features = append(b.features, b.subs, b.intro)
+	b.guide = &centerGuide{kit: b.kit("centers"), store: b.store, cards: &b.cards, send: b.send, types: b, events: b, intro: b.intro}
+	// The centers come before the card editor, whose routes wrap the
+	// location handler the centers set.
+	b.features = append(b.features, b.subs, b.intro, b.guide)
 	closing := &closures{kit: b.kit("closures"), store: b.store, desk: b}
 	b.features = append(b.features,
 		closing,
-		&mycenter{kit: b.kit("mycenter"), store: b.store, desk: b},
+		&mycenter{kit: b.kit("mycenter"), store: b.store, desk: b.guide},
 		&sessions{kit: b.kit("sessions"), store: b.store, tell: closing},
 		&changes{kit: b.kit("changes"), store: b.store},
 	)

@@ -177,7 +177,6 @@ func (b *Bot) buildRoutes() routeTable {
 	t := routeTable{
 		commands: map[string]Handler{
 			// Centers and events (centers.go, events.go, eventstaff.go).
-			"centers":     b.handleCentersMenu,
 			"events":      b.handleEventsMenu,
 			"newevent":    b.handleNewEvent,
 			"editevent":   b.handleStaffEvents,
@@ -242,11 +241,6 @@ func (b *Bot) buildRoutes() routeTable {
 			cbForgetYes: b.handleForgetYes,
 			cbForgetNo:  b.handleForgetNo,
 
-			cbCenter:         b.handleCenterCallback,
-			cbCenterMap:      b.handleCenterMapCallback,
-			cbCenterPhoto:    b.handleCenterPhoto,
-			cbDistricts:      b.handleDistrictsCallback,
-			cbDistrict:       b.handleDistrictCallback,
 			cbEventsMenu:     b.handleEventsMenu,
 			cbEventList:      b.handleEventListCallback,
 			cbEvent:          b.handleEventCallback,
@@ -267,12 +261,9 @@ func (b *Bot) buildRoutes() routeTable {
 			flowEvent:     b.handleEventStep,
 			flowFeedback:  b.handleFeedbackStep,
 		},
-		startPayloads: map[string]Handler{
-			"center": b.handleStartCenter,
-		},
-		onLocation: b.handleLocation,
+		startPayloads: map[string]Handler{},
 		menu: [][]menuItem{
-			{{label: locales.MenuCenters, handler: b.handleCentersMenu, requestLocation: true}, {label: locales.MenuDistricts, handler: b.handleDistrictsMenu}},
+			{{label: locales.MenuCenters, handler: b.guide.handleCentersMenu, requestLocation: true}, {label: locales.MenuDistricts, handler: b.guide.handleDistrictsMenu}},
 			{{label: locales.MenuEvents, handler: b.handleEventsMenu}},
 			{{label: locales.MenuBook, former: locales.MenuBookFormer, handler: b.handleBook}, {label: locales.MenuMyBookings, handler: b.handleMyBookings}},
 			{{label: locales.MenuLanguage, handler: b.intro.handleLanguage}, {label: locales.MenuHelp, handler: b.intro.handleHelp}},
@@ -377,4 +368,18 @@ func (f *intro) routes(t *routeTable) {
 	t.commands["cancel"] = f.handleCancel
 	t.commands["menu"] = f.handleMenu
 	t.callbacks[cbLanguage] = f.handleLanguageCallback
+}
+
+// routes of centers near me (centers.go, cards.go). A location goes to the
+// nearest centers; mycenter's routes, added after these, send it to the
+// card editor's pin step when that is open.
+func (f *centerGuide) routes(t *routeTable) {
+	t.commands["centers"] = f.handleCentersMenu
+	t.callbacks[cbCenter] = f.handleCenterCallback
+	t.callbacks[cbCenterMap] = f.handleCenterMapCallback
+	t.callbacks[cbCenterPhoto] = f.handleCenterPhoto
+	t.callbacks[cbDistricts] = f.handleDistrictsCallback
+	t.callbacks[cbDistrict] = f.handleDistrictCallback
+	t.startPayloads["center"] = f.handleStartCenter
+	t.onLocation = f.handleLocation
 }
