@@ -130,6 +130,7 @@ type Bot struct {
 	subs  *subscriptions
 	intro *intro
 	guide *centerGuide
+	board *eventBoard
 
 	// pollSleep waits out the poll loop's backoff; tests pass one that
 	// moves their fake clock instead.
@@ -234,10 +235,11 @@ func New(cfg Config, deps Deps) (*Bot, error) {
 	b.send.OnBlocked(b.markBlocked)
 	b.subs = &subscriptions{kit: b.kit("subscriptions"), store: b.store, menu: b}
 	b.intro = &intro{kit: b.kit("intro"), store: b.store, bot: b, offer: b.subs}
-	b.guide = &centerGuide{kit: b.kit("centers"), store: b.store, cards: &b.cards, send: b.send, types: b, events: b, intro: b.intro}
+	b.board = &eventBoard{kit: b.kit("events"), store: b.store, remind: b}
+	b.guide = &centerGuide{kit: b.kit("centers"), store: b.store, cards: &b.cards, send: b.send, types: b, events: b.board, intro: b.intro}
 	// The centers come before the card editor, whose routes wrap the
 	// location handler the centers set.
-	b.features = append(b.features, b.subs, b.intro, b.guide)
+	b.features = append(b.features, b.subs, b.intro, b.guide, b.board)
 	closing := &closures{kit: b.kit("closures"), store: b.store, desk: b}
 	b.features = append(b.features,
 		closing,

@@ -58,11 +58,11 @@ const (
 )
 
 // isStaffOf reports whether the user may manage the center's events.
-func (b *Bot) isStaffOf(userID int64, centerID string) bool {
-	if b.isAdmin(userID) {
+func (k kit) isStaffOf(userID int64, centerID string) bool {
+	if k.isAdmin(userID) {
 		return true
 	}
-	c, ok := b.cat().Center(centerID)
+	c, ok := k.catalog().Center(centerID)
 	return ok && slices.Contains(c.StaffUserIDs, userID)
 }
 
@@ -70,7 +70,7 @@ func (b *Bot) isStaffOf(userID int64, centerID string) bool {
 func (b *Bot) eventStaffCenters(userID int64) []catalog.Center {
 	var out []catalog.Center
 	for _, c := range b.cat().Centers {
-		if !c.Online && b.isStaffOf(userID, c.ID) {
+		if !c.Online && b.board.isStaffOf(userID, c.ID) {
 			out = append(out, c)
 		}
 	}
@@ -142,7 +142,7 @@ func (b *Bot) staffEvent(ctx context.Context, r *Request) (storage.Event, bool, 
 		return e, false, nil
 	case err != nil:
 		return e, false, fmt.Errorf("load event %d: %w", id, err)
-	case r.From == nil || !b.isStaffOf(r.From.ID, e.CenterID):
+	case r.From == nil || !b.board.isStaffOf(r.From.ID, e.CenterID):
 		b.alert(ctx, r, r.L.T(locales.NotAllowed))
 		return e, false, nil
 	case !e.Open(b.now()):
@@ -428,7 +428,7 @@ func (b *Bot) handleEventCenterCallback(ctx context.Context, r *Request) error {
 		return err
 	}
 	id := r.Data.Arg(0)
-	if _, known := b.cat().Center(id); !known || !b.isStaffOf(r.From.ID, id) {
+	if _, known := b.cat().Center(id); !known || !b.board.isStaffOf(r.From.ID, id) {
 		b.alert(ctx, r, r.L.T(locales.NotAllowed))
 		return nil
 	}
@@ -470,7 +470,7 @@ func (b *Bot) handleEventSaveCallback(ctx context.Context, r *Request) error {
 		return nil
 	}
 	center := conv.Get(evStepCenter)
-	if !b.isStaffOf(r.From.ID, center) {
+	if !b.board.isStaffOf(r.From.ID, center) {
 		b.alert(ctx, r, l.T(locales.NotAllowed))
 		return nil
 	}
@@ -539,7 +539,7 @@ func (b *Bot) handleEventSaveCallback(ctx context.Context, r *Request) error {
 	}
 	card := *r
 	card.Query = nil // a new message, not an edit of the confirmation
-	if err := b.showEventCard(ctx, &card, saved, eventList{kind: listAll}); err != nil {
+	if err := b.board.showEventCard(ctx, &card, saved, eventList{kind: listAll}); err != nil {
 		return err
 	}
 	// The notices (moved up, time changed) were stored with the update, for

@@ -177,7 +177,6 @@ func (b *Bot) buildRoutes() routeTable {
 	t := routeTable{
 		commands: map[string]Handler{
 			// Centers and events (centers.go, events.go, eventstaff.go).
-			"events":      b.handleEventsMenu,
 			"newevent":    b.handleNewEvent,
 			"editevent":   b.handleStaffEvents,
 			"cancelevent": b.handleStaffEvents,
@@ -241,11 +240,6 @@ func (b *Bot) buildRoutes() routeTable {
 			cbForgetYes: b.handleForgetYes,
 			cbForgetNo:  b.handleForgetNo,
 
-			cbEventsMenu:     b.handleEventsMenu,
-			cbEventList:      b.handleEventListCallback,
-			cbEvent:          b.handleEventCallback,
-			cbRegister:       b.handleRegisterCallback,
-			cbUnregister:     b.handleUnregisterCallback,
 			cbEventCenter:    b.handleEventCenterCallback,
 			cbEventSave:      b.handleEventSaveCallback,
 			cbEditEvent:      b.handleEditEventCallback,
@@ -264,7 +258,7 @@ func (b *Bot) buildRoutes() routeTable {
 		startPayloads: map[string]Handler{},
 		menu: [][]menuItem{
 			{{label: locales.MenuCenters, handler: b.guide.handleCentersMenu, requestLocation: true}, {label: locales.MenuDistricts, handler: b.guide.handleDistrictsMenu}},
-			{{label: locales.MenuEvents, handler: b.handleEventsMenu}},
+			{{label: locales.MenuEvents, handler: b.board.handleEventsMenu}},
 			{{label: locales.MenuBook, former: locales.MenuBookFormer, handler: b.handleBook}, {label: locales.MenuMyBookings, handler: b.handleMyBookings}},
 			{{label: locales.MenuLanguage, handler: b.intro.handleLanguage}, {label: locales.MenuHelp, handler: b.intro.handleHelp}},
 			{{label: locales.MenuSubscriptions, handler: b.subs.handleSubscribe}},
@@ -382,4 +376,14 @@ func (f *centerGuide) routes(t *routeTable) {
 	t.callbacks[cbDistrict] = f.handleDistrictCallback
 	t.startPayloads["center"] = f.handleStartCenter
 	t.onLocation = f.handleLocation
+}
+
+// routes of the events (events.go).
+func (f *eventBoard) routes(t *routeTable) {
+	t.commands["events"] = f.handleEventsMenu
+	t.callbacks[cbEventsMenu] = f.handleEventsMenu
+	t.callbacks[cbEventList] = f.handleEventListCallback
+	t.callbacks[cbEvent] = f.handleEventCallback
+	t.callbacks[cbRegister] = f.handleRegisterCallback
+	t.callbacks[cbUnregister] = f.handleUnregisterCallback
 }
