@@ -239,7 +239,8 @@ func New(cfg Config, deps Deps) (*Bot, error) {
 	b.guide = &centerGuide{kit: b.kit("centers"), store: b.store, cards: &b.cards, send: b.send, types: b, events: b.board, intro: b.intro}
 	// The centers come before the card editor, whose routes wrap the
 	// location handler the centers set.
-	b.features = append(b.features, b.subs, b.intro, b.guide, b.board)
+	b.features = append(b.features, b.subs, b.intro, b.guide, b.board,
+		&eventDesk{kit: b.kit("eventstaff"), store: b.store, menu: b, events: b.board})
 	closing := &closures{kit: b.kit("closures"), store: b.store, desk: b}
 	b.features = append(b.features,
 		closing,

@@ -176,11 +176,6 @@ func (f *polls) routes(t *routeTable) {
 func (b *Bot) buildRoutes() routeTable {
 	t := routeTable{
 		commands: map[string]Handler{
-			// Centers and events (centers.go, events.go, eventstaff.go).
-			"newevent":    b.handleNewEvent,
-			"editevent":   b.handleStaffEvents,
-			"cancelevent": b.handleStaffEvents,
-
 			// Subscriptions (subscription.go) and broadcasts (broadcast.go,
 			// which checks that the sender is an admin).
 			"broadcast":  b.handleBroadcast,
@@ -240,19 +235,12 @@ func (b *Bot) buildRoutes() routeTable {
 			cbForgetYes: b.handleForgetYes,
 			cbForgetNo:  b.handleForgetNo,
 
-			cbEventCenter:    b.handleEventCenterCallback,
-			cbEventSave:      b.handleEventSaveCallback,
-			cbEditEvent:      b.handleEditEventCallback,
-			cbCancelEvent:    b.handleCancelEventCallback,
-			cbCancelEventYes: b.handleCancelEventYesCallback,
-
 			cbFeedbackRate: b.handleFeedbackRate,
 			cbFeedbackSkip: b.handleFeedbackSkip,
 		},
 		flows: map[string]StepHandler{
 			flowBroadcast: b.handleBroadcastStep,
 			flowBook:      b.handleBookStep,
-			flowEvent:     b.handleEventStep,
 			flowFeedback:  b.handleFeedbackStep,
 		},
 		startPayloads: map[string]Handler{},
@@ -386,4 +374,17 @@ func (f *eventBoard) routes(t *routeTable) {
 	t.callbacks[cbEvent] = f.handleEventCallback
 	t.callbacks[cbRegister] = f.handleRegisterCallback
 	t.callbacks[cbUnregister] = f.handleUnregisterCallback
+}
+
+// routes of staff event management (eventstaff.go).
+func (f *eventDesk) routes(t *routeTable) {
+	t.commands["newevent"] = f.handleNewEvent
+	t.commands["editevent"] = f.handleStaffEvents
+	t.commands["cancelevent"] = f.handleStaffEvents
+	t.callbacks[cbEventCenter] = f.handleEventCenterCallback
+	t.callbacks[cbEventSave] = f.handleEventSaveCallback
+	t.callbacks[cbEditEvent] = f.handleEditEventCallback
+	t.callbacks[cbCancelEvent] = f.handleCancelEventCallback
+	t.callbacks[cbCancelEventYes] = f.handleCancelEventYesCallback
+	t.flows[flowEvent] = f.handleEventStep
 }
