@@ -240,7 +240,8 @@ func New(cfg Config, deps Deps) (*Bot, error) {
 	// The centers come before the card editor, whose routes wrap the
 	// location handler the centers set.
 	b.features = append(b.features, b.subs, b.intro, b.guide, b.board,
-		&eventDesk{kit: b.kit("eventstaff"), store: b.store, menu: b, events: b.board})
+		&eventDesk{kit: b.kit("eventstaff"), store: b.store, menu: b, events: b.board},
+		&broadcasts{kit: b.kit("broadcasts"), store: b.store, menu: b, send: b.send, jobs: b})
 	closing := &closures{kit: b.kit("closures"), store: b.store, desk: b}
 	b.features = append(b.features,
 		closing,

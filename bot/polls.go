@@ -47,9 +47,6 @@ type pollBot interface {
 	isAdmin(userID int64) bool
 	mainMenu(l *locales.Localizer) tgbotapi.ReplyKeyboardMarkup
 	adminLocalizer(ctx context.Context, chatID int64) *locales.Localizer
-	districtName(l *locales.Localizer, id string) string
-	audienceText(l *locales.Localizer, a storage.Audience) string
-	audienceQuestion(l *locales.Localizer, prefix, step, prompt string) (string, tgbotapi.InlineKeyboardMarkup)
 	progressText(ctx context.Context, bc storage.Broadcast) string
 	runBroadcast(id uint64)
 	sendRaw(ctx context.Context, chatID int64, c tgbotapi.Chattable) (int, error)

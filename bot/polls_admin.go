@@ -264,7 +264,7 @@ func (f *polls) askAudience(ctx context.Context, r *Request, conv storage.Conver
 	if err := f.store.SaveConversation(ctx, conv); err != nil {
 		return err
 	}
-	text, kb := f.bot.audienceQuestion(r.L, cbPollCompose, step, prompt)
+	text, kb := f.audienceQuestion(r.L, cbPollCompose, step, prompt)
 	return f.tx.edit(ctx, r, text, &kb)
 }
 
@@ -373,7 +373,7 @@ func (f *polls) pollSummary(l *locales.Localizer, p storage.Poll) string {
 	}
 	closes := p.ClosesAt.In(f.cfg.Location)
 	return l.T(locales.PollSettings, locales.Data{
-		"Audience": f.bot.audienceText(l, p.Audience), "Multiple": yesNo(p.Multiple), "Other": yesNo(p.Other),
+		"Audience": f.audienceText(l, p.Audience), "Multiple": yesNo(p.Multiple), "Other": yesNo(p.Other),
 		"When": l.DateTime(closes), "Notify": yesNo(p.NotifyRespondents),
 	})
 }
@@ -468,7 +468,7 @@ func (f *polls) handlePolls(ctx context.Context, r *Request) error {
 func (f *polls) labels(l *locales.Localizer, p storage.Poll) report.PollLabels {
 	return report.PollLabels{
 		Lang:     readerLang(l, p),
-		District: func(id string) string { return f.bot.districtName(l, id) },
+		District: func(id string) string { return f.districtName(l, id) },
 		Language: func(lang storage.Lang) string {
 			if lang == storage.Russian {
 				return l.T(locales.LanguageNameRU)
@@ -526,7 +526,7 @@ func (f *polls) resultsText(l *locales.Localizer, p storage.Poll, res storage.Po
 	if len(res.ByDistrict) > 0 {
 		b.WriteString("\n\n<b>" + l.T(locales.PollByDistrict) + "</b>")
 		for _, g := range res.ByDistrict {
-			group(f.bot.districtName(l, g.Key), g)
+			group(f.districtName(l, g.Key), g)
 		}
 	}
 	if len(res.ByLang) > 0 {

@@ -176,11 +176,6 @@ func (f *polls) routes(t *routeTable) {
 func (b *Bot) buildRoutes() routeTable {
 	t := routeTable{
 		commands: map[string]Handler{
-			// Subscriptions (subscription.go) and broadcasts (broadcast.go,
-			// which checks that the sender is an admin).
-			"broadcast":  b.handleBroadcast,
-			"broadcasts": b.handleBroadcasts,
-
 			// Booking (bot/booking.go, bot/mybookings.go) and its staff side.
 			"book":       b.handleBook,
 			"mybookings": b.handleMyBookings,
@@ -211,8 +206,6 @@ func (b *Bot) buildRoutes() routeTable {
 			cbStaffBack:   b.handleStaffBack,
 		},
 		callbacks: map[string]Handler{
-			cbBroadcast:    b.handleBroadcastCallback,
-			cbBroadcastJob: b.handleBroadcastJobCallback,
 
 			cbBookType:     b.handleBookType,
 			cbBookCenter:   b.handleBookCenter,
@@ -239,9 +232,8 @@ func (b *Bot) buildRoutes() routeTable {
 			cbFeedbackSkip: b.handleFeedbackSkip,
 		},
 		flows: map[string]StepHandler{
-			flowBroadcast: b.handleBroadcastStep,
-			flowBook:      b.handleBookStep,
-			flowFeedback:  b.handleFeedbackStep,
+			flowBook:     b.handleBookStep,
+			flowFeedback: b.handleFeedbackStep,
 		},
 		startPayloads: map[string]Handler{},
 		menu: [][]menuItem{
@@ -387,4 +379,14 @@ func (f *eventDesk) routes(t *routeTable) {
 	t.callbacks[cbCancelEvent] = f.handleCancelEventCallback
 	t.callbacks[cbCancelEventYes] = f.handleCancelEventYesCallback
 	t.flows[flowEvent] = f.handleEventStep
+}
+
+// routes of the broadcast composer and the list of jobs (broadcast.go);
+// every handler checks that the sender is an admin.
+func (f *broadcasts) routes(t *routeTable) {
+	t.commands["broadcast"] = f.handleBroadcast
+	t.commands["broadcasts"] = f.handleBroadcasts
+	t.callbacks[cbBroadcast] = f.handleBroadcastCallback
+	t.callbacks[cbBroadcastJob] = f.handleBroadcastJobCallback
+	t.flows[flowBroadcast] = f.handleBroadcastStep
 }
