@@ -330,22 +330,13 @@ type broadcasts struct {
 // haltBroadcast stops the runner of id; the channel closes once it has.
 func (b *Bot) haltBroadcast(id uint64) <-chan struct{} { return b.runner.Halt(id) }
 
-// saveDialogue stores the composing dialogue, touched now.
-func (f *broadcasts) saveDialogue(ctx context.Context, d broadcastDialogue) error {
-	conv, err := d.stored(f.now())
-	if err != nil {
-		return err
-	}
-	return f.store.SaveConversation(ctx, conv)
-}
-
 // handleBroadcast starts the composing dialogue (admins only).
 func (f *broadcasts) handleBroadcast(ctx context.Context, r *Request) error {
 	if r.From == nil || !f.isAdmin(r.From.ID) {
 		_, err := f.tx.reply(ctx, r, r.L.T(locales.NotAllowed), f.menu.mainMenu(r.L))
 		return err
 	}
-	if err := f.saveDialogue(ctx, newDialogue[broadcastState](r.ChatID, flowBroadcast, "kk", f.now())); err != nil {
+	if err := saveDialogue(ctx, f.store, newDialogue[broadcastState](r.ChatID, flowBroadcast, "kk", f.now()), f.now()); err != nil {
 		return err
 	}
 	return f.askVersion(ctx, r, storage.Kazakh)
@@ -411,7 +402,7 @@ func (f *broadcasts) refuseAlbum(ctx context.Context, r *Request, d broadcastDia
 		return nil
 	}
 	d.State.Album = group
-	if err := f.saveDialogue(ctx, d); err != nil {
+	if err := saveDialogue(ctx, f.store, d, f.now()); err != nil {
 		return err
 	}
 	_, err := f.tx.reply(ctx, r, r.L.T(locales.BroadcastNoAlbum), nil)
@@ -423,13 +414,13 @@ func (f *broadcasts) refuseAlbum(ctx context.Context, r *Request, d broadcastDia
 func (f *broadcasts) nextVersionStep(ctx context.Context, r *Request, d broadcastDialogue) error {
 	if d.Step == "kk" {
 		d.Step = "ru"
-		if err := f.saveDialogue(ctx, d); err != nil {
+		if err := saveDialogue(ctx, f.store, d, f.now()); err != nil {
 			return err
 		}
 		return f.askVersion(ctx, r, storage.Russian)
 	}
 	d.Step = "topic"
-	if err := f.saveDialogue(ctx, d); err != nil {
+	if err := saveDialogue(ctx, f.store, d, f.now()); err != nil {
 		return err
 	}
 	text, kb := f.topicQuestion(r.L, locales.BroadcastAskTopic)
@@ -592,7 +583,7 @@ func (f *broadcasts) handleBroadcastCallback(ctx context.Context, r *Request) er
 		}
 		d.State.Audience.Topic = storage.Topic(clearAny(arg))
 		d.Step = "district"
-		if err := f.saveDialogue(ctx, d); err != nil {
+		if err := saveDialogue(ctx, f.store, d, f.now()); err != nil {
 			return err
 		}
 		text, kb := f.districtQuestion(r.L)
@@ -604,7 +595,7 @@ func (f *broadcasts) handleBroadcastCallback(ctx context.Context, r *Request) er
 		}
 		d.State.Audience.DistrictID = clearAny(arg)
 		d.Step = "lang"
-		if err := f.saveDialogue(ctx, d); err != nil {
+		if err := saveDialogue(ctx, f.store, d, f.now()); err != nil {
 			return err
 		}
 		text, kb := f.langQuestion(r.L)
@@ -648,14 +639,14 @@ func (f *broadcasts) preview(ctx context.Context, r *Request, d broadcastDialogu
 	}
 	if n == 0 {
 		d.Step = "topic"
-		if err := f.saveDialogue(ctx, d); err != nil {
+		if err := saveDialogue(ctx, f.store, d, f.now()); err != nil {
 			return err
 		}
 		text, kb := f.topicQuestion(r.L, locales.BroadcastNobody)
 		return f.tx.edit(ctx, r, text, &kb)
 	}
 	d.Step = "confirm"
-	if err := f.saveDialogue(ctx, d); err != nil {
+	if err := saveDialogue(ctx, f.store, d, f.now()); err != nil {
 		return err
 	}
 	if err := f.tx.edit(ctx, r, f.audienceText(r.L, a), nil); err != nil {

@@ -114,18 +114,6 @@ type eventDesk struct {
 	events eventCarder
 }
 
-// saveDialogue stores the event dialogue, touched now.
-func (f *eventDesk) saveDialogue(ctx context.Context, d eventDialogue) error {
-	conv, err := d.stored(f.now())
-	if err != nil {
-		return err
-	}
-	if err := f.store.SaveConversation(ctx, conv); err != nil {
-		return fmt.Errorf("save event dialogue: %w", err)
-	}
-	return nil
-}
-
 // isStaffOf reports whether the user may manage the center's events.
 func (k kit) isStaffOf(userID int64, centerID string) bool {
 	if k.isAdmin(userID) {
@@ -158,7 +146,7 @@ func (f *eventDesk) handleNewEvent(ctx context.Context, r *Request) error {
 		d.State.CenterID = centers[0].ID
 		d.Step = evStepTitleKK
 	}
-	if err := f.saveDialogue(ctx, d); err != nil {
+	if err := saveDialogue(ctx, f.store, d, f.now()); err != nil {
 		return err
 	}
 	return f.askStep(ctx, r, d, "")
@@ -233,7 +221,7 @@ func (f *eventDesk) handleEditEventCallback(ctx context.Context, r *Request) err
 		EventID: e.ID, CenterID: e.CenterID, TitleKK: e.TitleKK, TitleRU: e.TitleRU,
 		DescKK: e.DescriptionKK, DescRU: e.DescriptionRU, Start: e.Start, Minutes: e.Minutes, Capacity: e.Capacity,
 	}
-	if err := f.saveDialogue(ctx, d); err != nil {
+	if err := saveDialogue(ctx, f.store, d, f.now()); err != nil {
 		return err
 	}
 	return f.askStep(ctx, r, d, "")
@@ -441,7 +429,7 @@ func (f *eventDesk) handleEventStep(ctx context.Context, r *Request, conv storag
 		return f.askStep(ctx, r, d, problem)
 	}
 	d.Step = nextStep(d.Step)
-	if err := f.saveDialogue(ctx, d); err != nil {
+	if err := saveDialogue(ctx, f.store, d, f.now()); err != nil {
 		return err
 	}
 	return f.askStep(ctx, r, d, "")
@@ -510,7 +498,7 @@ func (f *eventDesk) handleEventCenterCallback(ctx context.Context, r *Request) e
 	f.tx.answer(ctx, r, "")
 	d.State.CenterID = id
 	d.Step = evStepTitleKK
-	if err := f.saveDialogue(ctx, d); err != nil {
+	if err := saveDialogue(ctx, f.store, d, f.now()); err != nil {
 		return err
 	}
 	// The choice stays visible; its buttons go.
@@ -581,7 +569,7 @@ func (f *eventDesk) handleEventSaveCallback(ctx context.Context, r *Request) err
 			// More people registered while the dialogue ran: ask again.
 			f.tx.answer(ctx, r, "")
 			d.Step = evStepCapacity
-			if err := f.saveDialogue(ctx, d); err != nil {
+			if err := saveDialogue(ctx, f.store, d, f.now()); err != nil {
 				return err
 			}
 			registered, _ := f.registeredOf(ctx, st)
