@@ -125,8 +125,8 @@ type Bot struct {
 	runner   *broadcast.Runner // delivers broadcasts (scheduler/broadcast)
 	cards    cardCache         // the staff's card values (cards.go)
 
-	// Features that older code still reaches through forwarders, which go
-	// once every feature is a type.
+	// Features that older code reaches through forwarders (which go once
+	// every feature is a type) and the main menu's rows (buildRoutes) name.
 	subs  *subscriptions
 	intro *intro
 	guide *centerGuide

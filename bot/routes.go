@@ -206,7 +206,6 @@ func (b *Bot) buildRoutes() routeTable {
 			cbStaffBack:   b.handleStaffBack,
 		},
 		callbacks: map[string]Handler{
-
 			cbBookType:     b.handleBookType,
 			cbBookCenter:   b.handleBookCenter,
 			cbBookDay:      b.handleBookDay,
