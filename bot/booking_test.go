@@ -877,7 +877,6 @@ func TestBooking_DialogueOfTheOldVersionSaysItClosed(t *testing.T) {
 		t.Fatal(err)
 	}
 	conv.State = nil
-	conv.Data = map[string]string{"type": "career", "center": "karasai"}
 	if err := h.db.SaveConversation(ctx, conv); err != nil {
 		t.Fatal(err)
 	}

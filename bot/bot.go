@@ -134,6 +134,13 @@ type Bot struct {
 	myBookings *myBookings
 	feedback   *feedback
 	reminders  *reminders // the scheduler's Notifier (Remind)
+
+	// Features that older code reaches through forwarders (which go once
+	// every feature is a type) and the main menu's rows (buildRoutes) name.
+	subs  *subscriptions
+	intro *intro
+	guide *centerGuide
+	board *eventBoard
 }
 
 // DefaultConfig holds the defaults of every setting that has one; New
@@ -232,14 +239,23 @@ func New(cfg Config, deps Deps) (*Bot, error) {
 	b.reminders = &reminders{kit: b.kit("reminders"), store: deps.Store, bulk: b.send, texts: b.texts, events: b, feedback: b.feedback}
 	b.features = append(b.features, b.booking, b.myBookings, b.feedback)
 	b.staff = &staff{kit: b.kit("staff"), store: deps.Store, desk: b, bg: b.bg}
-	closing := &closures{kit: b.kit("closures"), store: b.store, desk: b, staff: b.staff}
 	b.digest = &digest{kit: b.kit("digest"), store: deps.Store, desk: b}
+	b.subs = &subscriptions{kit: b.kit("subscriptions"), store: b.store, menu: b}
+	b.intro = &intro{kit: b.kit("intro"), store: b.store, bot: b, offer: b.subs}
+	b.board = &eventBoard{kit: b.kit("events"), store: b.store, remind: b}
+	b.guide = &centerGuide{kit: b.kit("centers"), store: b.store, cards: &b.cards, send: b.send, types: b, events: b.board, intro: b.intro}
+	// The centers come before the card editor, whose routes wrap the
+	// location handler the centers set.
+	b.features = append(b.features, b.subs, b.intro, b.guide, b.board,
+		&eventDesk{kit: b.kit("eventstaff"), store: b.store, menu: b, events: b.board},
+		&broadcasts{kit: b.kit("broadcasts"), store: b.store, menu: b, send: b.send, jobs: b})
+	closing := &closures{kit: b.kit("closures"), store: b.store, desk: b, staff: b.staff}
 	b.features = append(b.features,
 		b.staff,
 		&export{kit: b.kit("export"), store: deps.Store, files: b.send},
 		&stats{kit: b.kit("stats"), store: deps.Store, files: b.send, names: b},
 		closing,
-		&mycenter{kit: b.kit("mycenter"), store: b.store, desk: b},
+		&mycenter{kit: b.kit("mycenter"), store: b.store, desk: b.guide},
 		&sessions{kit: b.kit("sessions"), store: b.store, tell: closing},
 		&changes{kit: b.kit("changes"), store: b.store},
 	)
@@ -406,7 +422,7 @@ func (b *Bot) markBlocked(chatID int64) {
 		b.log.Error("mark user blocked", "chat_id", chatID, "err", err)
 		return
 	}
-	b.unsubscribeUnreachable(ctx, chatID)
+	b.subs.unsubscribeUnreachable(ctx, chatID)
 	b.log.Info("user blocked the bot", "chat_id", chatID)
 }
 

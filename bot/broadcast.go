@@ -2,11 +2,10 @@ package bot
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
-	"fmt"
 	"log/slog"
 	"strconv"
+	"time"
 
 	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
 
@@ -35,9 +34,20 @@ const (
 
 // flowBroadcast is the composing dialogue. Its steps: "kk" and "ru" take a
 // version each, "topic", "district" and "lang" the audience (buttons),
-// "confirm" waits for send or cancel. The key "album" holds the
-// media_group_id of the last album refused, so its other photos are ignored.
+// "confirm" waits for send or cancel; broadcastState keeps what they chose.
 const flowBroadcast = "broadcast"
+
+// broadcastState is what the composing dialogue has collected.
+type broadcastState struct {
+	// Versions are the versions given; a language left out has none.
+	Versions map[storage.Lang]storage.Version `json:"versions,omitempty"`
+	Audience storage.Audience                 `json:"audience"`
+	// Album is the media_group_id of the last album refused, so its other
+	// photos are ignored.
+	Album string `json:"album,omitempty"`
+}
+
+type broadcastDialogue = dialogue[broadcastState]
 
 // Broadcast buttons:
 //
@@ -263,7 +273,9 @@ func (b *Bot) Halted(ctx context.Context, bc storage.Broadcast) {
 }
 
 // Unreachable unsubscribes a recipient who blocked the bot.
-func (b *Bot) Unreachable(ctx context.Context, chatID int64) { b.unsubscribeUnreachable(ctx, chatID) }
+func (b *Bot) Unreachable(ctx context.Context, chatID int64) {
+	b.subs.unsubscribeUnreachable(ctx, chatID)
+}
 
 func statusLabel(s storage.BroadcastStatus) string {
 	switch s {
@@ -281,20 +293,56 @@ func statusLabel(s storage.BroadcastStatus) string {
 
 // ---- composing ----
 
-// handleBroadcast starts the composing dialogue (admins only).
-func (b *Bot) handleBroadcast(ctx context.Context, r *Request) error {
-	if r.From == nil || !b.isAdmin(r.From.ID) {
-		_, err := b.reply(ctx, r, r.L.T(locales.NotAllowed), b.mainMenu(r.L))
-		return err
-	}
-	conv := storage.Conversation{ChatID: r.ChatID, Flow: flowBroadcast, Step: "kk", UpdatedAt: b.now()}
-	if err := b.store.SaveConversation(ctx, conv); err != nil {
-		return err
-	}
-	return b.askVersion(ctx, r, storage.Kazakh)
+// composerStore is what the composing dialogue and /broadcasts read and
+// write.
+type composerStore interface {
+	dialogueStore
+	CountAudience(ctx context.Context, a storage.Audience) (int, error)
+	CreateBroadcast(ctx context.Context, b storage.Broadcast) (storage.Broadcast, error)
+	SetProgressMessage(ctx context.Context, id uint64, messageID int) error
+	Broadcast(ctx context.Context, id uint64) (storage.Broadcast, error)
+	RecentBroadcasts(ctx context.Context, n int) ([]storage.Broadcast, error)
+	SetBroadcastStatus(ctx context.Context, id uint64, next storage.BroadcastStatus, now time.Time) (storage.Broadcast, error)
 }
 
-func (b *Bot) askVersion(ctx context.Context, r *Request, lang storage.Lang) error {
+// broadcastJobs is the delivery of broadcasts as the composer drives it:
+// the runner (scheduler/broadcast) and the admin's reports, which *Bot has.
+type broadcastJobs interface {
+	runBroadcast(id uint64)
+	haltBroadcast(id uint64) <-chan struct{}
+	progressText(ctx context.Context, bc storage.Broadcast) string
+	countsData(l *locales.Localizer, bc storage.Broadcast) locales.Data
+	runnerNoteText(l *locales.Localizer, id uint64) string
+	Progress(ctx context.Context, bc storage.Broadcast)
+	Finished(ctx context.Context, bc storage.Broadcast)
+}
+
+// broadcasts is the feature: the composing dialogue (/broadcast) and the
+// list of jobs with their buttons (/broadcasts), admins only.
+type broadcasts struct {
+	kit
+	store composerStore
+	menu  menuShower
+	send  chattableSender
+	jobs  broadcastJobs
+}
+
+// haltBroadcast stops the runner of id; the channel closes once it has.
+func (b *Bot) haltBroadcast(id uint64) <-chan struct{} { return b.runner.Halt(id) }
+
+// handleBroadcast starts the composing dialogue (admins only).
+func (f *broadcasts) handleBroadcast(ctx context.Context, r *Request) error {
+	if r.From == nil || !f.isAdmin(r.From.ID) {
+		_, err := f.tx.reply(ctx, r, r.L.T(locales.NotAllowed), f.menu.mainMenu(r.L))
+		return err
+	}
+	if err := saveDialogue(ctx, f.store, newDialogue[broadcastState](r.ChatID, flowBroadcast, "kk", f.now()), f.now()); err != nil {
+		return err
+	}
+	return f.askVersion(ctx, r, storage.Kazakh)
+}
+
+func (f *broadcasts) askVersion(ctx context.Context, r *Request, lang storage.Lang) error {
 	id := locales.BroadcastAskKK
 	if lang == storage.Russian {
 		id = locales.BroadcastAskRU
@@ -302,74 +350,81 @@ func (b *Bot) askVersion(ctx context.Context, r *Request, lang storage.Lang) err
 	kb := tgbotapi.NewInlineKeyboardMarkup(tgbotapi.NewInlineKeyboardRow(
 		button(r.L.T(locales.BroadcastSkipButton), cbBroadcast, "skip", string(lang)),
 	))
-	_, err := b.reply(ctx, r, r.L.T(id), kb)
+	_, err := f.tx.reply(ctx, r, r.L.T(id), kb)
 	return err
 }
 
 // handleBroadcastStep takes the admin's message in the composing dialogue.
-func (b *Bot) handleBroadcastStep(ctx context.Context, r *Request, conv storage.Conversation) error {
-	if r.From == nil || !b.isAdmin(r.From.ID) {
+func (f *broadcasts) handleBroadcastStep(ctx context.Context, r *Request, conv storage.Conversation) error {
+	if r.From == nil || !f.isAdmin(r.From.ID) {
 		// An admin removed from the list mid-dialogue.
-		if err := b.store.DeleteConversation(ctx, r.ChatID); err != nil {
+		if err := f.store.DeleteConversation(ctx, r.ChatID); err != nil {
 			return err
 		}
-		_, err := b.reply(ctx, r, r.L.T(locales.NotAllowed), b.mainMenu(r.L))
+		_, err := f.tx.reply(ctx, r, r.L.T(locales.NotAllowed), f.menu.mainMenu(r.L))
 		return err
 	}
-	if conv.Step != "kk" && conv.Step != "ru" {
-		_, err := b.reply(ctx, r, r.L.T(locales.BroadcastUseButtons), nil)
+	d, err := dialogueOf[broadcastState](conv)
+	if err != nil || len(conv.State) == 0 {
+		// Written by a version whose state differed (or by the untyped
+		// one): start over rather than send half of it.
+		if err := f.store.DeleteConversation(ctx, r.ChatID); err != nil {
+			return err
+		}
+		_, err := f.tx.reply(ctx, r, r.L.T(locales.DialogExpired), f.menu.mainMenu(r.L))
+		return err
+	}
+	if d.Step != "kk" && d.Step != "ru" {
+		_, err := f.tx.reply(ctx, r, r.L.T(locales.BroadcastUseButtons), nil)
 		return err
 	}
 	if r.Message != nil && r.Message.MediaGroupID != "" {
-		return b.refuseAlbum(ctx, r, conv, r.Message.MediaGroupID)
+		return f.refuseAlbum(ctx, r, d, r.Message.MediaGroupID)
 	}
 	v, problem := versionFromMessage(r.Message)
 	if problem != "" {
-		_, err := b.reply(ctx, r, r.L.T(problem), nil)
+		_, err := f.tx.reply(ctx, r, r.L.T(problem), nil)
 		return err
 	}
-	raw, err := json.Marshal(v)
-	if err != nil {
-		return fmt.Errorf("encode broadcast version: %w", err)
+	if d.State.Versions == nil {
+		d.State.Versions = make(map[storage.Lang]storage.Version)
 	}
-	conv.Set(conv.Step, string(raw))
-	return b.nextVersionStep(ctx, r, conv)
+	d.State.Versions[storage.Lang(d.Step)] = v
+	return f.nextVersionStep(ctx, r, d)
 }
 
 // refuseAlbum answers an album sent as a version. Telegram delivers an
 // album as one message per photo with a shared media_group_id; without this
 // the second photo would become the next version. The first message of the
 // album gets the answer, the rest are ignored, and the step stays.
-func (b *Bot) refuseAlbum(ctx context.Context, r *Request, conv storage.Conversation, group string) error {
-	if conv.Get("album") == group {
+func (f *broadcasts) refuseAlbum(ctx context.Context, r *Request, d broadcastDialogue, group string) error {
+	if d.State.Album == group {
 		return nil
 	}
-	conv.Set("album", group)
-	conv.UpdatedAt = b.now()
-	if err := b.store.SaveConversation(ctx, conv); err != nil {
+	d.State.Album = group
+	if err := saveDialogue(ctx, f.store, d, f.now()); err != nil {
 		return err
 	}
-	_, err := b.reply(ctx, r, r.L.T(locales.BroadcastNoAlbum), nil)
+	_, err := f.tx.reply(ctx, r, r.L.T(locales.BroadcastNoAlbum), nil)
 	return err
 }
 
 // nextVersionStep moves from the Kazakh version to the Russian one, and
 // from there to the audience.
-func (b *Bot) nextVersionStep(ctx context.Context, r *Request, conv storage.Conversation) error {
-	conv.UpdatedAt = b.now()
-	if conv.Step == "kk" {
-		conv.Step = "ru"
-		if err := b.store.SaveConversation(ctx, conv); err != nil {
+func (f *broadcasts) nextVersionStep(ctx context.Context, r *Request, d broadcastDialogue) error {
+	if d.Step == "kk" {
+		d.Step = "ru"
+		if err := saveDialogue(ctx, f.store, d, f.now()); err != nil {
 			return err
 		}
-		return b.askVersion(ctx, r, storage.Russian)
+		return f.askVersion(ctx, r, storage.Russian)
 	}
-	conv.Step = "topic"
-	if err := b.store.SaveConversation(ctx, conv); err != nil {
+	d.Step = "topic"
+	if err := saveDialogue(ctx, f.store, d, f.now()); err != nil {
 		return err
 	}
-	text, kb := b.topicQuestion(r.L, locales.BroadcastAskTopic)
-	_, err := b.reply(ctx, r, text, kb)
+	text, kb := f.topicQuestion(r.L, locales.BroadcastAskTopic)
+	_, err := f.tx.reply(ctx, r, text, kb)
 	return err
 }
 
@@ -409,32 +464,32 @@ func utf16Len(s string) int {
 	return n
 }
 
-func (b *Bot) topicQuestion(l *locales.Localizer, prompt string) (string, tgbotapi.InlineKeyboardMarkup) {
-	return b.audienceQuestion(l, cbBroadcast, "t", prompt)
+func (f *broadcasts) topicQuestion(l *locales.Localizer, prompt string) (string, tgbotapi.InlineKeyboardMarkup) {
+	return f.audienceQuestion(l, cbBroadcast, "t", prompt)
 }
 
-func (b *Bot) districtQuestion(l *locales.Localizer) (string, tgbotapi.InlineKeyboardMarkup) {
-	return b.audienceQuestion(l, cbBroadcast, "d", locales.BroadcastAskDistrict)
+func (f *broadcasts) districtQuestion(l *locales.Localizer) (string, tgbotapi.InlineKeyboardMarkup) {
+	return f.audienceQuestion(l, cbBroadcast, "d", locales.BroadcastAskDistrict)
 }
 
-func (b *Bot) langQuestion(l *locales.Localizer) (string, tgbotapi.InlineKeyboardMarkup) {
-	return b.audienceQuestion(l, cbBroadcast, "l", locales.BroadcastAskLang)
+func (f *broadcasts) langQuestion(l *locales.Localizer) (string, tgbotapi.InlineKeyboardMarkup) {
+	return f.audienceQuestion(l, cbBroadcast, "l", locales.BroadcastAskLang)
 }
 
 // audienceQuestion asks one part of an audience, step "t" (topic), "d"
 // (district) or "l" (language), with buttons <prefix>:<step>:<value|_>:
 // broadcasts and polls choose their audience alike.
-func (b *Bot) audienceQuestion(l *locales.Localizer, prefix, step, prompt string) (string, tgbotapi.InlineKeyboardMarkup) {
+func (k kit) audienceQuestion(l *locales.Localizer, prefix, step, prompt string) (string, tgbotapi.InlineKeyboardMarkup) {
 	switch step {
 	case "d":
-		return b.districtButtons(l, prefix, prompt)
+		return k.districtButtons(l, prefix, prompt)
 	case "l":
-		return b.langButtons(l, prefix, prompt)
+		return k.langButtons(l, prefix, prompt)
 	}
-	return b.topicButtons(l, prefix, prompt)
+	return k.topicButtons(l, prefix, prompt)
 }
 
-func (b *Bot) topicButtons(l *locales.Localizer, prefix, prompt string) (string, tgbotapi.InlineKeyboardMarkup) {
+func (k kit) topicButtons(l *locales.Localizer, prefix, prompt string) (string, tgbotapi.InlineKeyboardMarkup) {
 	var rows [][]tgbotapi.InlineKeyboardButton
 	for _, t := range storage.AllTopics() {
 		rows = append(rows, tgbotapi.NewInlineKeyboardRow(button(l.T(topicLabel(t)), prefix, "t", string(t))))
@@ -443,11 +498,11 @@ func (b *Bot) topicButtons(l *locales.Localizer, prefix, prompt string) (string,
 	return l.T(prompt), tgbotapi.NewInlineKeyboardMarkup(rows...)
 }
 
-func (b *Bot) districtButtons(l *locales.Localizer, prefix, prompt string) (string, tgbotapi.InlineKeyboardMarkup) {
+func (k kit) districtButtons(l *locales.Localizer, prefix, prompt string) (string, tgbotapi.InlineKeyboardMarkup) {
 	rows := [][]tgbotapi.InlineKeyboardButton{
 		tgbotapi.NewInlineKeyboardRow(button(l.T(locales.AllDistricts), prefix, "d", anyArg)),
 	}
-	for _, d := range b.cat().ListedDistricts() {
+	for _, d := range k.catalog().ListedDistricts() {
 		if tg.ValidArg(d.ID) {
 			rows = append(rows, tgbotapi.NewInlineKeyboardRow(button(d.Name.In(l.Lang()), prefix, "d", d.ID)))
 		}
@@ -455,7 +510,7 @@ func (b *Bot) districtButtons(l *locales.Localizer, prefix, prompt string) (stri
 	return l.T(prompt), tgbotapi.NewInlineKeyboardMarkup(rows...)
 }
 
-func (b *Bot) langButtons(l *locales.Localizer, prefix, prompt string) (string, tgbotapi.InlineKeyboardMarkup) {
+func (k kit) langButtons(l *locales.Localizer, prefix, prompt string) (string, tgbotapi.InlineKeyboardMarkup) {
 	return l.T(prompt), tgbotapi.NewInlineKeyboardMarkup(tgbotapi.NewInlineKeyboardRow(
 		button(l.T(locales.LanguageNameKK), prefix, "l", string(storage.Kazakh)),
 		button(l.T(locales.LanguageNameRU), prefix, "l", string(storage.Russian)),
@@ -463,25 +518,7 @@ func (b *Bot) langButtons(l *locales.Localizer, prefix, prompt string) (string, 
 	))
 }
 
-// composed reads the versions and audience collected in conv.
-func composed(conv storage.Conversation) (map[storage.Lang]storage.Version, storage.Audience, error) {
-	versions := map[storage.Lang]storage.Version{}
-	for _, lang := range []storage.Lang{storage.Kazakh, storage.Russian} {
-		raw := conv.Get(string(lang))
-		if raw == "" || raw == anyArg {
-			continue
-		}
-		var v storage.Version
-		if err := json.Unmarshal([]byte(raw), &v); err != nil {
-			return nil, storage.Audience{}, fmt.Errorf("decode %s version: %w", lang, err)
-		}
-		versions[lang] = v
-	}
-	a := storage.Audience{Topic: storage.Topic(conv.Get("topic")), DistrictID: conv.Get("district"), Lang: storage.Lang(conv.Get("lang"))}
-	return versions, a, nil
-}
-
-func (b *Bot) audienceText(l *locales.Localizer, a storage.Audience) string {
+func (k kit) audienceText(l *locales.Localizer, a storage.Audience) string {
 	topic := l.T(locales.BroadcastAllTopics)
 	if a.Topic != "" {
 		topic = l.T(topicLabel(a.Topic))
@@ -493,87 +530,93 @@ func (b *Bot) audienceText(l *locales.Localizer, a storage.Audience) string {
 	case storage.Russian:
 		lang = l.T(locales.LanguageNameRU)
 	}
-	return l.T(locales.BroadcastAudience, locales.Data{"Topic": topic, "District": esc(b.districtName(l, a.DistrictID)), "Lang": lang})
+	return l.T(locales.BroadcastAudience, locales.Data{"Topic": topic, "District": esc(k.districtName(l, a.DistrictID)), "Lang": lang})
 }
 
 // handleBroadcastCallback handles the composing dialogue's buttons. A
 // button only acts in the step that showed it, so an old keyboard cannot
 // skip or send anything.
-func (b *Bot) handleBroadcastCallback(ctx context.Context, r *Request) error {
-	if r.From == nil || !b.isAdmin(r.From.ID) || !r.Private {
-		b.alert(ctx, r, r.L.T(locales.NotAllowed))
+func (f *broadcasts) handleBroadcastCallback(ctx context.Context, r *Request) error {
+	if r.From == nil || !f.isAdmin(r.From.ID) || !r.Private {
+		f.tx.alert(ctx, r, r.L.T(locales.NotAllowed))
 		return nil
 	}
-	conv, err := b.store.Conversation(ctx, r.ChatID)
-	if errors.Is(err, storage.ErrNotFound) || (err == nil && conv.Flow != flowBroadcast) {
-		b.answer(ctx, r, r.L.T(locales.OutdatedButton))
+	conv, err := f.store.Conversation(ctx, r.ChatID)
+	if errors.Is(err, storage.ErrNotFound) || (err == nil && (conv.Flow != flowBroadcast || len(conv.State) == 0)) {
+		f.tx.answer(ctx, r, r.L.T(locales.OutdatedButton))
 		return nil
 	}
 	if err != nil {
 		return err
 	}
-	action, arg := r.Data.Arg(0), r.Data.Arg(1)
-	want := map[string]string{"skip": arg, "t": "topic", "d": "district", "l": "lang", "ok": "confirm", "no": conv.Step}[action]
-	if want == "" || want != conv.Step {
-		b.answer(ctx, r, r.L.T(locales.OutdatedButton))
+	d, err := dialogueOf[broadcastState](conv)
+	if err != nil {
+		f.tx.answer(ctx, r, r.L.T(locales.OutdatedButton))
 		return nil
 	}
-	conv.UpdatedAt = b.now()
+	action, arg := r.Data.Arg(0), r.Data.Arg(1)
+	want := map[string]string{"skip": arg, "t": "topic", "d": "district", "l": "lang", "ok": "confirm", "no": d.Step}[action]
+	if want == "" || want != d.Step {
+		f.tx.answer(ctx, r, r.L.T(locales.OutdatedButton))
+		return nil
+	}
 	switch action {
 	case "skip":
-		if conv.Step == "ru" && conv.Get("kk") == anyArg {
-			b.alert(ctx, r, r.L.T(locales.BroadcastNeedOneVersion))
+		// The Russian step comes after the Kazakh one, so no Kazakh
+		// version there means it was left out.
+		if _, kk := d.State.Versions[storage.Kazakh]; d.Step == "ru" && !kk {
+			f.tx.alert(ctx, r, r.L.T(locales.BroadcastNeedOneVersion))
 			return nil
 		}
-		conv.Set(conv.Step, anyArg)
-		b.answer(ctx, r, "")
+		delete(d.State.Versions, storage.Lang(d.Step))
+		f.tx.answer(ctx, r, "")
 		ask := locales.BroadcastAskKK
-		if conv.Step == "ru" {
+		if d.Step == "ru" {
 			ask = locales.BroadcastAskRU
 		}
-		_ = b.edit(ctx, r, r.L.T(ask), nil) // drop the used button; a failed edit changes nothing
-		return b.nextVersionStep(ctx, r, conv)
+		_ = f.tx.edit(ctx, r, r.L.T(ask), nil) // drop the used button; a failed edit changes nothing
+		return f.nextVersionStep(ctx, r, d)
 	case "t":
 		if t := storage.Topic(arg); arg != anyArg && !t.Valid() {
-			b.answer(ctx, r, r.L.T(locales.OutdatedButton))
+			f.tx.answer(ctx, r, r.L.T(locales.OutdatedButton))
 			return nil
 		}
-		conv.Set("topic", clearAny(arg))
-		conv.Step = "district"
-		if err := b.store.SaveConversation(ctx, conv); err != nil {
+		d.State.Audience.Topic = storage.Topic(clearAny(arg))
+		d.Step = "district"
+		if err := saveDialogue(ctx, f.store, d, f.now()); err != nil {
 			return err
 		}
-		text, kb := b.districtQuestion(r.L)
-		return b.edit(ctx, r, text, &kb)
+		text, kb := f.districtQuestion(r.L)
+		return f.tx.edit(ctx, r, text, &kb)
 	case "d":
-		if _, ok := b.cat().District(arg); arg != anyArg && !ok {
-			b.answer(ctx, r, r.L.T(locales.OutdatedButton))
+		if _, ok := f.catalog().District(arg); arg != anyArg && !ok {
+			f.tx.answer(ctx, r, r.L.T(locales.OutdatedButton))
 			return nil
 		}
-		conv.Set("district", clearAny(arg))
-		conv.Step = "lang"
-		if err := b.store.SaveConversation(ctx, conv); err != nil {
+		d.State.Audience.DistrictID = clearAny(arg)
+		d.Step = "lang"
+		if err := saveDialogue(ctx, f.store, d, f.now()); err != nil {
 			return err
 		}
-		text, kb := b.langQuestion(r.L)
-		return b.edit(ctx, r, text, &kb)
+		text, kb := f.langQuestion(r.L)
+		return f.tx.edit(ctx, r, text, &kb)
 	case "l":
 		if l := storage.Lang(arg); arg != anyArg && !l.Valid() {
-			b.answer(ctx, r, r.L.T(locales.OutdatedButton))
+			f.tx.answer(ctx, r, r.L.T(locales.OutdatedButton))
 			return nil
 		}
-		conv.Set("lang", clearAny(arg))
-		return b.preview(ctx, r, conv)
+		d.State.Audience.Lang = storage.Lang(clearAny(arg))
+		return f.preview(ctx, r, d)
 	case "ok":
-		return b.confirmBroadcast(ctx, r, conv)
+		return f.confirmBroadcast(ctx, r, d)
 	default: // "no"
-		if err := b.store.DeleteConversation(ctx, r.ChatID); err != nil {
+		if err := f.store.DeleteConversation(ctx, r.ChatID); err != nil {
 			return err
 		}
-		if err := b.edit(ctx, r, r.L.T(locales.BroadcastCancelledDialog), nil); err != nil {
+		if err := f.tx.edit(ctx, r, r.L.T(locales.BroadcastCancelledDialog), nil); err != nil {
 			return err
 		}
-		_, err := b.reply(ctx, r, r.L.T(locales.MenuPrompt), b.mainMenu(r.L))
+		_, err := f.tx.reply(ctx, r, r.L.T(locales.MenuPrompt), f.menu.mainMenu(r.L))
 		return err
 	}
 }
@@ -588,28 +631,25 @@ func clearAny(arg string) string {
 // preview counts the audience and sends the admin each version exactly as
 // its readers will get it, then asks to send or cancel. An empty audience
 // goes back to the topic question.
-func (b *Bot) preview(ctx context.Context, r *Request, conv storage.Conversation) error {
-	versions, a, err := composed(conv)
-	if err != nil {
-		return err
-	}
-	n, err := b.store.CountAudience(ctx, a)
+func (f *broadcasts) preview(ctx context.Context, r *Request, d broadcastDialogue) error {
+	versions, a := d.State.Versions, d.State.Audience
+	n, err := f.store.CountAudience(ctx, a)
 	if err != nil {
 		return err
 	}
 	if n == 0 {
-		conv.Step = "topic"
-		if err := b.store.SaveConversation(ctx, conv); err != nil {
+		d.Step = "topic"
+		if err := saveDialogue(ctx, f.store, d, f.now()); err != nil {
 			return err
 		}
-		text, kb := b.topicQuestion(r.L, locales.BroadcastNobody)
-		return b.edit(ctx, r, text, &kb)
+		text, kb := f.topicQuestion(r.L, locales.BroadcastNobody)
+		return f.tx.edit(ctx, r, text, &kb)
 	}
-	conv.Step = "confirm"
-	if err := b.store.SaveConversation(ctx, conv); err != nil {
+	d.Step = "confirm"
+	if err := saveDialogue(ctx, f.store, d, f.now()); err != nil {
 		return err
 	}
-	if err := b.edit(ctx, r, b.audienceText(r.L, a), nil); err != nil {
+	if err := f.tx.edit(ctx, r, f.audienceText(r.L, a), nil); err != nil {
 		return err
 	}
 	readers := []storage.Lang{storage.Kazakh, storage.Russian}
@@ -626,10 +666,10 @@ func (b *Bot) preview(ctx context.Context, r *Request, conv storage.Conversation
 		if lang == storage.Russian {
 			preview = locales.BroadcastPreviewRU
 		}
-		if _, err := b.reply(ctx, r, r.L.T(preview), nil); err != nil {
+		if _, err := f.tx.reply(ctx, r, r.L.T(preview), nil); err != nil {
 			return err
 		}
-		if _, err := b.send.Send(ctx, r.ChatID, versionMessage(r.ChatID, v)); err != nil {
+		if _, err := f.send.Send(ctx, r.ChatID, versionMessage(r.ChatID, v)); err != nil {
 			return err
 		}
 	}
@@ -637,69 +677,66 @@ func (b *Bot) preview(ctx context.Context, r *Request, conv storage.Conversation
 		button(r.L.T(locales.BroadcastSendButton), cbBroadcast, "ok"),
 		button(r.L.T(locales.ButtonCancel), cbBroadcast, "no"),
 	))
-	text := b.audienceText(r.L, a) + "\n" + r.L.N(locales.BroadcastRecipients, n)
-	_, err = b.reply(ctx, r, text, kb)
+	text := f.audienceText(r.L, a) + "\n" + r.L.N(locales.BroadcastRecipients, n)
+	_, err = f.tx.reply(ctx, r, text, kb)
 	return err
 }
 
 // confirmBroadcast stores the job with its recipients fixed (the audience
 // as it is now), ends the dialogue and starts the runner, which writes them
 // out before it sends to anyone.
-func (b *Bot) confirmBroadcast(ctx context.Context, r *Request, conv storage.Conversation) error {
-	versions, a, err := composed(conv)
-	if err != nil {
-		return err
-	}
+func (f *broadcasts) confirmBroadcast(ctx context.Context, r *Request, d broadcastDialogue) error {
+	versions, a := d.State.Versions, d.State.Audience
 	if len(versions) == 0 {
-		b.answer(ctx, r, r.L.T(locales.OutdatedButton))
-		return b.store.DeleteConversation(ctx, r.ChatID)
+		f.tx.answer(ctx, r, r.L.T(locales.OutdatedButton))
+		return f.store.DeleteConversation(ctx, r.ChatID)
 	}
-	bc, err := b.store.CreateBroadcast(ctx, storage.Broadcast{AdminChatID: r.ChatID, Versions: versions, Audience: a, CreatedAt: b.now()})
+	bc, err := f.store.CreateBroadcast(ctx, storage.Broadcast{AdminChatID: r.ChatID, Versions: versions, Audience: a, CreatedAt: f.now()})
 	if err != nil {
 		return err
 	}
-	if err := b.store.DeleteConversation(ctx, r.ChatID); err != nil {
+	if err := f.store.DeleteConversation(ctx, r.ChatID); err != nil {
 		return err
 	}
-	b.log.Info("broadcast confirmed", "broadcast_id", bc.ID, "chat_id", r.ChatID)
-	b.answer(ctx, r, r.L.T(locales.BroadcastStarted, locales.Data{"ID": bc.ID}))
-	if err := b.edit(ctx, r, b.audienceText(r.L, a)+"\n"+r.L.T(locales.BroadcastStarted, locales.Data{"ID": bc.ID}), nil); err != nil {
-		b.log.Warn("edit broadcast confirmation", "broadcast_id", bc.ID, "err", err)
+	f.log.Info("broadcast confirmed", "broadcast_id", bc.ID, "chat_id", r.ChatID)
+	f.tx.answer(ctx, r, r.L.T(locales.BroadcastStarted, locales.Data{"ID": bc.ID}))
+	if err := f.tx.edit(ctx, r, f.audienceText(r.L, a)+"\n"+r.L.T(locales.BroadcastStarted, locales.Data{"ID": bc.ID}), nil); err != nil {
+		f.log.Warn("edit broadcast confirmation", "broadcast_id", bc.ID, "err", err)
 	}
-	progressID, err := b.reply(ctx, r, b.progressText(ctx, bc), nil)
+	progressID, err := f.tx.reply(ctx, r, f.jobs.progressText(ctx, bc), nil)
 	if err == nil {
-		if err := b.store.SetProgressMessage(ctx, bc.ID, progressID); err != nil {
-			b.log.Error("store broadcast progress message", "broadcast_id", bc.ID, "err", err)
+		if err := f.store.SetProgressMessage(ctx, bc.ID, progressID); err != nil {
+			f.log.Error("store broadcast progress message", "broadcast_id", bc.ID, "err", err)
 		}
 	} else {
-		b.log.Warn("send broadcast progress", "broadcast_id", bc.ID, "err", err)
+		f.log.Warn("send broadcast progress", "broadcast_id", bc.ID, "err", err)
 	}
-	b.runner.Run(bc.ID)
+	f.jobs.runBroadcast(bc.ID)
 	return nil
 }
 
 // ---- the list of jobs ----
 
 // handleBroadcasts lists recent broadcasts with their controls (admins only).
-func (b *Bot) handleBroadcasts(ctx context.Context, r *Request) error {
-	if r.From == nil || !b.isAdmin(r.From.ID) {
-		_, err := b.reply(ctx, r, r.L.T(locales.NotAllowed), b.mainMenu(r.L))
+func (f *broadcasts) handleBroadcasts(ctx context.Context, r *Request) error {
+	if r.From == nil || !f.isAdmin(r.From.ID) {
+		_, err := f.tx.reply(ctx, r, r.L.T(locales.NotAllowed), f.menu.mainMenu(r.L))
 		return err
 	}
-	text, kb, err := b.broadcastList(ctx, r.L)
+	text, kb, err := f.broadcastList(ctx, r.L)
 	if err != nil {
 		return err
 	}
 	if kb == nil {
-		_, err = b.reply(ctx, r, text, nil)
+		_, err = f.tx.reply(ctx, r, text, nil)
 	} else {
-		_, err = b.reply(ctx, r, text, *kb)
+		_, err = f.tx.reply(ctx, r, text, *kb)
 	}
 	return err
 }
 
-func (b *Bot) broadcastList(ctx context.Context, l *locales.Localizer) (string, *tgbotapi.InlineKeyboardMarkup, error) {
-	list, err := b.store.RecentBroadcasts(ctx, recentBroadcasts)
+func (f *broadcasts) broadcastList(ctx context.Context, l *locales.Localizer) (string, *tgbotapi.InlineKeyboardMarkup, error) {
+	list, err := f.store.RecentBroadcasts(ctx, recentBroadcasts)
 	if err != nil {
 		return "", nil, err
 	}
@@ -709,11 +746,11 @@ func (b *Bot) broadcastList(ctx context.Context, l *locales.Localizer) (string, 
 	text := l.T(locales.BroadcastListTitle)
 	var rows [][]tgbotapi.InlineKeyboardButton
 	for _, bc := range list {
-		created := bc.CreatedAt.In(b.cfg.Location)
-		d := b.countsData(l, bc)
+		created := bc.CreatedAt.In(f.cfg.Location)
+		d := f.jobs.countsData(l, bc)
 		d["Date"] = l.ShortDate(created) + " " + l.Clock(created)
-		d["Audience"] = b.audienceText(l, bc.Audience)
-		text += "\n\n" + l.T(locales.BroadcastListItem, d) + b.runnerNoteText(l, bc.ID)
+		d["Audience"] = f.audienceText(l, bc.Audience)
+		text += "\n\n" + l.T(locales.BroadcastListItem, d) + f.jobs.runnerNoteText(l, bc.ID)
 		if bc.PollID != 0 {
 			text += "\n" + l.T(locales.PollBroadcastLabel, locales.Data{"ID": bc.PollID})
 		}
@@ -740,47 +777,47 @@ func (b *Bot) broadcastList(ctx context.Context, l *locales.Localizer) (string, 
 // handleBroadcastJobCallback pauses, resumes or cancels a broadcast. The
 // presser must be an admin; the status change is checked in the store, so
 // a stale button cannot resume a cancelled job.
-func (b *Bot) handleBroadcastJobCallback(ctx context.Context, r *Request) error {
-	if r.From == nil || !b.isAdmin(r.From.ID) || !r.Private {
-		b.alert(ctx, r, r.L.T(locales.NotAllowed))
+func (f *broadcasts) handleBroadcastJobCallback(ctx context.Context, r *Request) error {
+	if r.From == nil || !f.isAdmin(r.From.ID) || !r.Private {
+		f.tx.alert(ctx, r, r.L.T(locales.NotAllowed))
 		return nil
 	}
 	id, err := r.Data.ID(1)
 	next := map[string]storage.BroadcastStatus{"p": storage.BroadcastPaused, "r": storage.BroadcastRunning, "c": storage.BroadcastCancelled}[r.Data.Arg(0)]
 	if err != nil || next == "" {
-		b.answer(ctx, r, r.L.T(locales.OutdatedButton))
+		f.tx.answer(ctx, r, r.L.T(locales.OutdatedButton))
 		return nil
 	}
-	bc, err := b.store.SetBroadcastStatus(ctx, id, next, b.now())
+	bc, err := f.store.SetBroadcastStatus(ctx, id, next, f.now())
 	switch {
 	case errors.Is(err, storage.ErrNotFound):
-		b.answer(ctx, r, r.L.T(locales.OutdatedButton))
+		f.tx.answer(ctx, r, r.L.T(locales.OutdatedButton))
 		return nil
 	case errors.Is(err, storage.ErrConflict):
-		b.answer(ctx, r, r.L.T(locales.BroadcastCannotChange))
+		f.tx.answer(ctx, r, r.L.T(locales.BroadcastCannotChange))
 	case err != nil:
 		return err
 	default:
-		b.log.Info("broadcast status changed", "broadcast_id", id, "status", string(next), "chat_id", r.ChatID)
+		f.log.Info("broadcast status changed", "broadcast_id", id, "status", string(next), "chat_id", r.ChatID)
 		switch next {
 		case storage.BroadcastRunning:
-			b.runner.Run(id)
+			f.jobs.runBroadcast(id)
 		case storage.BroadcastPaused:
-			<-b.runner.Halt(id)
-			b.Progress(ctx, bc)
+			<-f.jobs.haltBroadcast(id)
+			f.jobs.Progress(ctx, bc)
 		case storage.BroadcastCancelled:
-			<-b.runner.Halt(id)
-			if bc, err := b.store.Broadcast(ctx, id); err == nil {
-				b.Finished(ctx, bc)
+			<-f.jobs.haltBroadcast(id)
+			if bc, err := f.store.Broadcast(ctx, id); err == nil {
+				f.jobs.Finished(ctx, bc)
 			} else {
-				b.log.Error("load broadcast for its report", "broadcast_id", id, "err", err)
+				f.log.Error("load broadcast for its report", "broadcast_id", id, "err", err)
 			}
 		}
-		b.answer(ctx, r, r.L.T(locales.BroadcastChanged, locales.Data{"ID": strconv.FormatUint(id, 10), "Status": r.L.T(statusLabel(next))}))
+		f.tx.answer(ctx, r, r.L.T(locales.BroadcastChanged, locales.Data{"ID": strconv.FormatUint(id, 10), "Status": r.L.T(statusLabel(next))}))
 	}
-	text, kb, err := b.broadcastList(ctx, r.L)
+	text, kb, err := f.broadcastList(ctx, r.L)
 	if err != nil {
 		return err
 	}
-	return b.edit(ctx, r, text, kb)
+	return f.tx.edit(ctx, r, text, kb)
 }

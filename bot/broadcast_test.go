@@ -3,6 +3,7 @@ package bot
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strings"
 	"sync"
@@ -656,5 +657,25 @@ func TestBroadcast_AlbumRefused(t *testing.T) {
 	}
 	if got := h.received(ruReader.ID); len(got) != 1 || got[0].Text != "Новость" {
 		t.Errorf("Russian reader got %+v, want the text version", got)
+	}
+}
+
+// A composing dialogue saved by the version before typed state (its
+// versions in the untyped map) cannot be read on: the next message ends it
+// as expired, and nothing is sent to anyone.
+func TestBroadcast_UntypedDialogueExpires(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, withAdmin(0))
+	h.subscriber(61, storage.Kazakh, "", storage.TopicNews)
+	h.srv.SendText(admin, "/help")
+	h.waitText(adminID, stem("ru", locales.Help))
+	old := storage.Conversation{ChatID: adminID, Flow: flowBroadcast, Step: "ru", UpdatedAt: h.bot.now()}
+	if err := h.db.SaveConversation(context.Background(), old); err != nil {
+		t.Fatal(err)
+	}
+	h.pushFormatted(admin, version{text: "Новость"})
+	h.waitText(adminID, ru(locales.DialogExpired))
+	if _, err := h.db.Conversation(context.Background(), adminID); !errors.Is(err, storage.ErrNotFound) {
+		t.Errorf("the dialogue is still there: %v", err)
 	}
 }

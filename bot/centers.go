@@ -31,44 +31,86 @@ const (
 	scopeEvents  = "e"
 )
 
+// centerStore is what centers near me read and write.
+type centerStore interface {
+	// UpdateUser remembers a shared location.
+	UpdateUser(ctx context.Context, chatID int64, change func(*storage.User) error) (storage.User, error)
+	cardReader
+}
+
+// chattableSender sends a message that is no text (a venue, a photo)
+// through the rate-limited sender; *tg.Sender is one.
+type chattableSender interface {
+	Send(ctx context.Context, chatID int64, c tgbotapi.Chattable) (int, error)
+}
+
+// centerTyper says which consultations a center gives (booking.go).
+type centerTyper interface {
+	centerTypes(centerID string) []catalog.ConsultationType
+}
+
+// eventLister shows a page of events (events.go): a district's events.
+type eventLister interface {
+	showEventList(ctx context.Context, r *Request, list eventList) error
+}
+
+// greeter is the greeting a deep link to a center ends with (start.go).
+type greeter interface {
+	greet(ctx context.Context, r *Request) error
+	welcome(ctx context.Context, r *Request) error
+	offerAndMenu(ctx context.Context, r *Request) error
+}
+
+// centerGuide is the feature: centers near me, districts, a center's
+// card and map pin, and the deep link to a center.
+type centerGuide struct {
+	kit
+	store  centerStore
+	cards  *cardCache // the staff's card values, shared with *Bot
+	send   chattableSender
+	types  centerTyper
+	events eventLister
+	intro  greeter
+}
+
 // handleCentersMenu answers the menu button when it arrives as text (a
 // client that cannot send a location): the stored location if there is one,
 // otherwise the district list.
-func (b *Bot) handleCentersMenu(ctx context.Context, r *Request) error {
+func (f *centerGuide) handleCentersMenu(ctx context.Context, r *Request) error {
 	if r.User.HasLocation {
-		return b.showNearest(ctx, r, r.User.Lat, r.User.Lon)
+		return f.showNearest(ctx, r, r.User.Lat, r.User.Lon)
 	}
-	return b.showDistricts(ctx, r, scopeCenters)
+	return f.showDistricts(ctx, r, scopeCenters)
 }
 
 // handleDistrictsMenu is the menu button for people who do not share a
 // location.
-func (b *Bot) handleDistrictsMenu(ctx context.Context, r *Request) error {
-	return b.showDistricts(ctx, r, scopeCenters)
+func (f *centerGuide) handleDistrictsMenu(ctx context.Context, r *Request) error {
+	return f.showDistricts(ctx, r, scopeCenters)
 }
 
 // handleLocation remembers the shared location (for "nearest first" in
 // later lists) and answers with the nearest centers.
-func (b *Bot) handleLocation(ctx context.Context, r *Request) error {
+func (f *centerGuide) handleLocation(ctx context.Context, r *Request) error {
 	loc := r.Message.Location
 	if loc == nil {
 		return nil
 	}
 	lat, lon := loc.Latitude, loc.Longitude
-	user, err := b.store.UpdateUser(ctx, r.ChatID, func(u *storage.User) error {
+	user, err := f.store.UpdateUser(ctx, r.ChatID, func(u *storage.User) error {
 		u.HasLocation, u.Lat, u.Lon = true, lat, lon
-		u.UpdatedAt = b.now()
+		u.UpdatedAt = f.now()
 		return nil
 	})
 	if err != nil {
 		return fmt.Errorf("save location of %d: %w", r.ChatID, err)
 	}
 	r.User = user
-	return b.showNearest(ctx, r, lat, lon)
+	return f.showNearest(ctx, r, lat, lon)
 }
 
-func (b *Bot) showNearest(ctx context.Context, r *Request, lat, lon float64) error {
-	list, far := b.cat().Nearest(lat, lon, nearestOpen)
+func (f *centerGuide) showNearest(ctx context.Context, r *Request, lat, lon float64) error {
+	list, far := f.catalog().Nearest(lat, lon, nearestOpen)
 	if far {
 		text := r.L.T(locales.CentersChooseDistrict)
 		if len(list) > 0 && !math.IsNaN(list[0].Km) {
@@ -76,22 +118,22 @@ func (b *Bot) showNearest(ctx context.Context, r *Request, lat, lon float64) err
 				"Name": esc(list[0].Center.Name.In(r.L.Lang())), "Km": r.L.Km(list[0].Km),
 			})
 		}
-		kb := b.districtKeyboard(r.L, scopeCenters)
-		kb.InlineKeyboard = append(b.allCentersRows(r.L), kb.InlineKeyboard...)
-		_, err := b.reply(ctx, r, text, kb)
+		kb := f.districtKeyboard(r.L, scopeCenters)
+		kb.InlineKeyboard = append(f.allCentersRows(r.L), kb.InlineKeyboard...)
+		_, err := f.tx.reply(ctx, r, text, kb)
 		return err
 	}
 	parts := []string{r.L.T(locales.CentersNearest)}
 	var rows [][]tgbotapi.InlineKeyboardButton
 	for i, nb := range list {
 		km := nb.Km
-		parts = append(parts, b.centerSummary(r.L, i+1, nb.Center, &km))
+		parts = append(parts, f.centerSummary(r.L, i+1, nb.Center, &km))
 		label := fmt.Sprintf("%d. %s — %s", i+1, nb.Center.Settlement.In(r.L.Lang()), r.L.Km(nb.Km))
 		rows = append(rows, tgbotapi.NewInlineKeyboardRow(button(label, cbCenter, nb.Center.ID)))
 	}
 	parts = append(parts, r.L.T(locales.CentersTapForCard))
 	rows = append(rows, tgbotapi.NewInlineKeyboardRow(button(r.L.T(locales.ButtonChooseDistrict), cbDistricts, scopeCenters)))
-	_, err := b.reply(ctx, r, strings.Join(parts, "\n\n"), tgbotapi.NewInlineKeyboardMarkup(rows...))
+	_, err := f.tx.reply(ctx, r, strings.Join(parts, "\n\n"), tgbotapi.NewInlineKeyboardMarkup(rows...))
 	return err
 }
 
@@ -101,10 +143,10 @@ func (b *Bot) showNearest(ctx context.Context, r *Request, lat, lon float64) err
 // with two centers names them instead. Telegram documents no limit on
 // buttons but refuses keyboards of more than 100 in practice; past
 // maxListedCenters the district buttons below still reach every center.
-func (b *Bot) allCentersRows(l *locales.Localizer) [][]tgbotapi.InlineKeyboardButton {
+func (f *centerGuide) allCentersRows(l *locales.Localizer) [][]tgbotapi.InlineKeyboardButton {
 	const maxListedCenters = 60
 	lang := l.Lang()
-	centers := b.cat().ListedCenters()
+	centers := f.catalog().ListedCenters()
 	centers = centers[:min(len(centers), maxListedCenters)]
 	seen := make(map[string]int)
 	for _, c := range centers {
@@ -131,9 +173,9 @@ func (b *Bot) allCentersRows(l *locales.Localizer) [][]tgbotapi.InlineKeyboardBu
 
 // centerSummary is a center's entry in a list: name, distance when known,
 // status, address, hours and the first services.
-func (b *Bot) centerSummary(l *locales.Localizer, n int, c catalog.Center, km *float64) string {
+func (f *centerGuide) centerSummary(l *locales.Localizer, n int, c catalog.Center, km *float64) string {
 	lang := l.Lang()
-	card := b.shownCenter(c)
+	card := f.shownCenter(c)
 	c = card.Center
 	head := fmt.Sprintf("<b>%d. %s</b>", n, esc(c.Name.In(lang)))
 	if km != nil {
@@ -159,9 +201,9 @@ func (b *Bot) centerSummary(l *locales.Localizer, n int, c catalog.Center, km *f
 
 // centerCard is everything the catalog knows about a center; what it does
 // not know is "ask the center", never a guess.
-func (b *Bot) centerCard(l *locales.Localizer, c catalog.Center) (string, tgbotapi.InlineKeyboardMarkup) {
+func (f *centerGuide) centerCard(l *locales.Localizer, c catalog.Center) (string, tgbotapi.InlineKeyboardMarkup) {
 	lang := l.Lang()
-	card := b.shownCenter(c)
+	card := f.shownCenter(c)
 	c = card.Center
 	lines := []string{"<b>" + esc(c.Name.In(lang)) + "</b>", centerStatus(l, c)}
 	if d := c.Description.In(lang); d != "" {
@@ -192,7 +234,7 @@ func (b *Bot) centerCard(l *locales.Localizer, c catalog.Center) (string, tgbota
 	if card.Photo != "" {
 		rows = append(rows, tgbotapi.NewInlineKeyboardRow(button(l.T(locales.ButtonEntrancePhoto), cbCenterPhoto, c.ID)))
 	}
-	if c.IsOpen() && len(b.centerTypes(c.ID)) > 0 {
+	if c.IsOpen() && len(f.types.centerTypes(c.ID)) > 0 {
 		rows = append(rows, tgbotapi.NewInlineKeyboardRow(button(l.T(locales.ButtonBookHere), cbBookAtCenter, c.ID)))
 	}
 	rows = append(rows, tgbotapi.NewInlineKeyboardRow(button(l.T(locales.ButtonCenterEvents), cbEventList, listCenter, c.ID, "0")))
@@ -233,28 +275,28 @@ func phoneOf(l *locales.Localizer, phone string) string {
 }
 
 // handleCenterCallback (ctr:<centerID>) sends the center's card.
-func (b *Bot) handleCenterCallback(ctx context.Context, r *Request) error {
-	c, ok := b.cat().Center(r.Data.Arg(0))
+func (f *centerGuide) handleCenterCallback(ctx context.Context, r *Request) error {
+	c, ok := f.catalog().Center(r.Data.Arg(0))
 	if !ok {
-		b.answer(ctx, r, r.L.T(locales.OutdatedButton))
+		f.tx.answer(ctx, r, r.L.T(locales.OutdatedButton))
 		return nil
 	}
-	b.answer(ctx, r, "")
-	text, kb := b.centerCard(r.L, c)
-	_, err := b.reply(ctx, r, text, kb)
+	f.tx.answer(ctx, r, "")
+	text, kb := f.centerCard(r.L, c)
+	_, err := f.tx.reply(ctx, r, text, kb)
 	return err
 }
 
 // handleCenterMapCallback (cmap:<centerID>) sends the center as a venue:
 // Telegram shows it as a pin the person can open in their maps app.
-func (b *Bot) handleCenterMapCallback(ctx context.Context, r *Request) error {
-	c, ok := b.cat().Center(r.Data.Arg(0))
+func (f *centerGuide) handleCenterMapCallback(ctx context.Context, r *Request) error {
+	c, ok := f.catalog().Center(r.Data.Arg(0))
 	if !ok || c.Online {
-		b.answer(ctx, r, r.L.T(locales.OutdatedButton))
+		f.tx.answer(ctx, r, r.L.T(locales.OutdatedButton))
 		return nil
 	}
-	c = b.shownCenter(c).Center
-	b.answer(ctx, r, "")
+	c = f.shownCenter(c).Center
+	f.tx.answer(ctx, r, "")
 	lang := r.L.Lang()
 	// A venue needs an address; an unknown one says so rather than
 	// pretending (https://core.telegram.org/bots/api#sendvenue).
@@ -268,16 +310,16 @@ func (b *Bot) handleCenterMapCallback(ctx context.Context, r *Request) error {
 	if !c.IsOpen() {
 		title += " — " + r.L.T(locales.CenterStatusSoon)
 	}
-	_, err := b.send.Send(ctx, r.ChatID, tgbotapi.NewVenue(r.ChatID, title, address, c.Lat, c.Lon))
+	_, err := f.send.Send(ctx, r.ChatID, tgbotapi.NewVenue(r.ChatID, title, address, c.Lat, c.Lon))
 	return err
 }
 
 // districtKeyboard lists the districts that have centers; scope says what a
 // district button opens: its centers or its events.
-func (b *Bot) districtKeyboard(l *locales.Localizer, scope string) tgbotapi.InlineKeyboardMarkup {
+func (f *centerGuide) districtKeyboard(l *locales.Localizer, scope string) tgbotapi.InlineKeyboardMarkup {
 	var rows [][]tgbotapi.InlineKeyboardButton
 	var row []tgbotapi.InlineKeyboardButton
-	for _, d := range b.cat().ListedDistricts() {
+	for _, d := range f.catalog().ListedDistricts() {
 		row = append(row, button(d.Name.In(l.Lang()), cbDistrict, d.ID, scope))
 		if len(row) == 2 {
 			rows = append(rows, row)
@@ -295,45 +337,45 @@ func (b *Bot) districtKeyboard(l *locales.Localizer, scope string) tgbotapi.Inli
 
 // showDistricts asks for a district: in place of the pressed message, or as
 // a new message for a menu button.
-func (b *Bot) showDistricts(ctx context.Context, r *Request, scope string) error {
-	kb := b.districtKeyboard(r.L, scope)
+func (f *centerGuide) showDistricts(ctx context.Context, r *Request, scope string) error {
+	kb := f.districtKeyboard(r.L, scope)
 	if r.Query != nil {
-		b.answer(ctx, r, "")
-		return b.edit(ctx, r, r.L.T(locales.CentersChooseDistrict), &kb)
+		f.tx.answer(ctx, r, "")
+		return f.tx.edit(ctx, r, r.L.T(locales.CentersChooseDistrict), &kb)
 	}
-	_, err := b.reply(ctx, r, r.L.T(locales.CentersChooseDistrict), kb)
+	_, err := f.tx.reply(ctx, r, r.L.T(locales.CentersChooseDistrict), kb)
 	return err
 }
 
 // handleDistrictsCallback (dis:<c|e>) shows the district list.
-func (b *Bot) handleDistrictsCallback(ctx context.Context, r *Request) error {
+func (f *centerGuide) handleDistrictsCallback(ctx context.Context, r *Request) error {
 	scope := r.Data.Arg(0)
 	if scope != scopeCenters && scope != scopeEvents {
-		b.answer(ctx, r, r.L.T(locales.OutdatedButton))
+		f.tx.answer(ctx, r, r.L.T(locales.OutdatedButton))
 		return nil
 	}
-	return b.showDistricts(ctx, r, scope)
+	return f.showDistricts(ctx, r, scope)
 }
 
 // handleDistrictCallback (dist:<districtID>:<c|e>[:<page>]) opens a
 // district's centers, a page at a time, or its events.
-func (b *Bot) handleDistrictCallback(ctx context.Context, r *Request) error {
-	d, ok := b.cat().District(r.Data.Arg(0))
+func (f *centerGuide) handleDistrictCallback(ctx context.Context, r *Request) error {
+	d, ok := f.catalog().District(r.Data.Arg(0))
 	scope := r.Data.Arg(1)
 	page, err := r.Data.ID(2)
 	if r.Data.Arg(2) == "" {
 		page, err = 0, nil // buttons sent before the list had pages
 	}
 	if !ok || (scope != scopeCenters && scope != scopeEvents) || err != nil {
-		b.answer(ctx, r, r.L.T(locales.OutdatedButton))
+		f.tx.answer(ctx, r, r.L.T(locales.OutdatedButton))
 		return nil
 	}
 	if scope == scopeEvents {
-		return b.showEventList(ctx, r, eventList{kind: listDistrict, id: d.ID})
+		return f.events.showEventList(ctx, r, eventList{kind: listDistrict, id: d.ID})
 	}
-	b.answer(ctx, r, "")
-	centers := b.cat().CentersIn(d.ID)
-	pages := b.districtPages(r.L, centers)
+	f.tx.answer(ctx, r, "")
+	centers := f.catalog().CentersIn(d.ID)
+	pages := f.districtPages(r.L, centers)
 	p := int(min(page, uint64(len(pages)-1))) // the catalog may have shrunk since
 	head := r.L.T(locales.CentersInDistrict, locales.Data{"District": esc(d.Name.In(r.L.Lang()))})
 	if len(pages) > 1 {
@@ -343,7 +385,7 @@ func (b *Bot) handleDistrictCallback(ctx context.Context, r *Request) error {
 	var rows [][]tgbotapi.InlineKeyboardButton
 	for _, i := range pages[p] {
 		c := centers[i]
-		parts = append(parts, b.centerSummary(r.L, i+1, c, nil))
+		parts = append(parts, f.centerSummary(r.L, i+1, c, nil))
 		label := fmt.Sprintf("%d. %s", i+1, c.Settlement.In(r.L.Lang()))
 		rows = append(rows, tgbotapi.NewInlineKeyboardRow(button(label, cbCenter, c.ID)))
 	}
@@ -364,7 +406,7 @@ func (b *Bot) handleDistrictCallback(ctx context.Context, r *Request) error {
 	}
 	rows = append(rows, tgbotapi.NewInlineKeyboardRow(button(r.L.T(locales.ButtonBack), cbDistricts, scopeCenters)))
 	kb := tgbotapi.NewInlineKeyboardMarkup(rows...)
-	return b.edit(ctx, r, strings.Join(parts, "\n\n"), &kb)
+	return f.tx.edit(ctx, r, strings.Join(parts, "\n\n"), &kb)
 }
 
 // A page of a district's centers holds at most centersPerPage entries
@@ -381,11 +423,11 @@ const (
 // centers. The split depends only on the catalog and the language, so a
 // page number in a button keeps its meaning. There is always one page, if
 // empty.
-func (b *Bot) districtPages(l *locales.Localizer, centers []catalog.Center) [][]int {
+func (f *centerGuide) districtPages(l *locales.Localizer, centers []catalog.Center) [][]int {
 	pages := [][]int{nil}
 	size := 0
 	for i, c := range centers {
-		n := utf16Len(plainText(b.centerSummary(l, i+1, c, nil))) + 2 // the blank line between entries
+		n := utf16Len(plainText(f.centerSummary(l, i+1, c, nil))) + 2 // the blank line between entries
 		last := len(pages) - 1
 		if len(pages[last]) > 0 && (len(pages[last]) == centersPerPage || size+n > pageTextBudget) {
 			pages = append(pages, nil)
@@ -402,22 +444,22 @@ func (b *Bot) districtPages(l *locales.Localizer, centers []catalog.Center) [][]
 // the language switch. An unknown or malformed id gets the ordinary
 // greeting: a poster printed before a center was renamed must still lead
 // somewhere. handleStart has settled the language before this runs.
-func (b *Bot) handleStartCenter(ctx context.Context, r *Request) error {
+func (f *centerGuide) handleStartCenter(ctx context.Context, r *Request) error {
 	id, ok := strings.CutPrefix(strings.TrimSpace(r.Args), "center_")
-	c, found := b.cat().Center(id)
+	c, found := f.catalog().Center(id)
 	if !ok || !found {
-		return b.greet(ctx, r)
+		return f.intro.greet(ctx, r)
 	}
 	if r.NewPerson {
-		if err := b.welcome(ctx, r); err != nil {
+		if err := f.intro.welcome(ctx, r); err != nil {
 			return err
 		}
 	}
-	text, kb := b.centerCard(r.L, c)
-	if _, err := b.reply(ctx, r, text, kb); err != nil {
+	text, kb := f.centerCard(r.L, c)
+	if _, err := f.tx.reply(ctx, r, text, kb); err != nil {
 		return err
 	}
-	return b.offerAndMenu(ctx, r)
+	return f.intro.offerAndMenu(ctx, r)
 }
 
 // plainText is what Telegram counts of a text in parse_mode HTML: the tags

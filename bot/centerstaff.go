@@ -109,15 +109,6 @@ func stateOf[S any](k kit, conv storage.Conversation) (dialogue[S], bool) {
 	return d, true
 }
 
-// saveDialogue stores the dialogue at its new step.
-func saveDialogue[S any](ctx context.Context, k kit, st dialogueStore, d dialogue[S]) error {
-	conv, err := d.stored(k.now())
-	if err != nil {
-		return err
-	}
-	return st.SaveConversation(ctx, conv)
-}
-
 // beginAtCenter opens a staff dialogue of flow at step for one center
 // (from a button on its card: cb:<center>), after checking the presser
 // runs it, and sends its first question, drawn by render. state is the
@@ -132,7 +123,7 @@ func beginAtCenter[S any](ctx context.Context, k kit, st dialogueStore, r *Reque
 	}
 	d := newDialogue[S](r.ChatID, flow, step, k.now())
 	d.State = state(center)
-	if err := saveDialogue(ctx, k, st, d); err != nil {
+	if err := saveDialogue(ctx, st, d, k.now()); err != nil {
 		return err
 	}
 	k.tx.answer(ctx, r, "")

@@ -123,7 +123,7 @@ func (f *closures) handleClose(ctx context.Context, r *Request) error {
 	if len(centers) == 1 {
 		d.State.Center = centers[0].ID
 	}
-	if err := saveDialogue(ctx, f.kit, f.store, d); err != nil {
+	if err := saveDialogue(ctx, f.store, d, f.now()); err != nil {
 		return err
 	}
 	text, kb := f.render(r.L, cat, d)
@@ -225,7 +225,7 @@ func (f *closures) handleStep(ctx context.Context, r *Request) error {
 		f.tx.answer(ctx, r, r.L.T(locales.OutdatedButton))
 		return nil
 	}
-	if err := saveDialogue(ctx, f.kit, f.store, conv); err != nil {
+	if err := saveDialogue(ctx, f.store, conv, f.now()); err != nil {
 		return err
 	}
 	f.tx.answer(ctx, r, "")
@@ -265,7 +265,7 @@ func (f *closures) handleHoursStep(ctx context.Context, r *Request, stored stora
 	}
 	loc := cat.Location()
 	f.span(&conv, d.At(open, loc), d.At(end, loc))
-	if err := saveDialogue(ctx, f.kit, f.store, conv); err != nil {
+	if err := saveDialogue(ctx, f.store, conv, f.now()); err != nil {
 		return err
 	}
 	text, kb := f.render(r.L, cat, conv)

@@ -1,6 +1,7 @@
 package bot
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"time"
@@ -43,6 +44,18 @@ func (d dialogue[S]) stored(now time.Time) (storage.Conversation, error) {
 		return storage.Conversation{}, fmt.Errorf("encode the state of dialogue %s in chat %d: %w", d.Flow, d.ChatID, err)
 	}
 	c := d.Conversation
-	c.State, c.Data, c.UpdatedAt = raw, nil, now
+	c.State, c.UpdatedAt = raw, now
 	return c, nil
+}
+
+// saveDialogue stores d, its state encoded, touched at now.
+func saveDialogue[S any](ctx context.Context, st dialogueStore, d dialogue[S], now time.Time) error {
+	conv, err := d.stored(now)
+	if err != nil {
+		return err
+	}
+	if err := st.SaveConversation(ctx, conv); err != nil {
+		return fmt.Errorf("save dialogue %s of chat %d: %w", d.Flow, d.ChatID, err)
+	}
+	return nil
 }

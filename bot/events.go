@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 
 	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
 
@@ -18,6 +19,32 @@ import (
 // Events: upcoming events of a center, a district or all, soonest first,
 // paged in place; the event card with registration, the waitlist and its
 // automatic moving up.
+
+// eventStore is what the event lists and registration read and write.
+type eventStore interface {
+	Event(ctx context.Context, id uint64) (storage.Event, error)
+	UpcomingEvents(ctx context.Context, f storage.EventFilter, offset, limit int) ([]storage.Event, int, error)
+	PersonRegistrations(ctx context.Context, chatID int64) ([]storage.Registration, error)
+	Registration(ctx context.Context, eventID uint64, chatID int64) (storage.Registration, error)
+	Register(ctx context.Context, eventID uint64, chatID int64, now time.Time, rem storage.ReminderPolicy) (storage.Registration, storage.Event, error)
+	Unregister(ctx context.Context, eventID uint64, chatID int64, now time.Time, rem storage.ReminderPolicy) (storage.Event, *storage.Registration, error)
+	ClaimNotices(ctx context.Context, eventID uint64, chatID int64) ([]storage.Reminder, error)
+	SeedEvents(ctx context.Context, seeds []storage.Event) (int, error)
+}
+
+// reminderSender sends one reminder or notice in its person's language
+// (reminders.go).
+type reminderSender interface {
+	Remind(ctx context.Context, r storage.Reminder) error
+}
+
+// eventBoard is the feature: the event lists, an event's card, and
+// registering for it or giving the place up.
+type eventBoard struct {
+	kit
+	store  eventStore
+	remind reminderSender
+}
 
 // eventsPerPage keeps a page readable on a small phone and well under
 // Telegram's 4096 characters.
@@ -51,7 +78,7 @@ func (e eventList) args() []string {
 
 // parseEventList reads a list from callback arguments from, from+1, from+2
 // and checks that its center or district exists.
-func (b *Bot) parseEventList(c tg.Callback, from int) (eventList, bool) {
+func (f *eventBoard) parseEventList(c tg.Callback, from int) (eventList, bool) {
 	e := eventList{kind: c.Arg(from), id: c.Arg(from + 1)}
 	page, err := c.ID(from + 2)
 	if err != nil || page > maxPage {
@@ -64,27 +91,27 @@ func (b *Bot) parseEventList(c tg.Callback, from int) (eventList, bool) {
 		e.id = ""
 		return e, ok
 	case listCenter:
-		_, ok := b.cat().Center(e.id)
+		_, ok := f.catalog().Center(e.id)
 		return e, ok
 	case listDistrict:
-		_, ok := b.cat().District(e.id)
+		_, ok := f.catalog().District(e.id)
 		return e, ok
 	}
 	return e, false
 }
 
 // handleEventsMenu asks which events to show.
-func (b *Bot) handleEventsMenu(ctx context.Context, r *Request) error {
-	kb := b.eventsMenuKeyboard(r.L)
+func (f *eventBoard) handleEventsMenu(ctx context.Context, r *Request) error {
+	kb := f.eventsMenuKeyboard(r.L)
 	if r.Query != nil {
-		b.answer(ctx, r, "")
-		return b.edit(ctx, r, r.L.T(locales.EventsChooseScope), &kb)
+		f.tx.answer(ctx, r, "")
+		return f.tx.edit(ctx, r, r.L.T(locales.EventsChooseScope), &kb)
 	}
-	_, err := b.reply(ctx, r, r.L.T(locales.EventsChooseScope), kb)
+	_, err := f.tx.reply(ctx, r, r.L.T(locales.EventsChooseScope), kb)
 	return err
 }
 
-func (b *Bot) eventsMenuKeyboard(l *locales.Localizer) tgbotapi.InlineKeyboardMarkup {
+func (f *eventBoard) eventsMenuKeyboard(l *locales.Localizer) tgbotapi.InlineKeyboardMarkup {
 	return tgbotapi.NewInlineKeyboardMarkup(
 		tgbotapi.NewInlineKeyboardRow(button(l.T(locales.ButtonEventsAll), cbEventList, eventList{kind: listAll}.args()...)),
 		tgbotapi.NewInlineKeyboardRow(button(l.T(locales.ButtonEventsByDistrict), cbDistricts, scopeEvents)),
@@ -93,28 +120,28 @@ func (b *Bot) eventsMenuKeyboard(l *locales.Localizer) tgbotapi.InlineKeyboardMa
 }
 
 // handleEventListCallback (evl:<kind>:<id>:<page>) shows a page of a list.
-func (b *Bot) handleEventListCallback(ctx context.Context, r *Request) error {
-	list, ok := b.parseEventList(r.Data, 0)
+func (f *eventBoard) handleEventListCallback(ctx context.Context, r *Request) error {
+	list, ok := f.parseEventList(r.Data, 0)
 	if !ok {
-		b.answer(ctx, r, r.L.T(locales.OutdatedButton))
+		f.tx.answer(ctx, r, r.L.T(locales.OutdatedButton))
 		return nil
 	}
-	return b.showEventList(ctx, r, list)
+	return f.showEventList(ctx, r, list)
 }
 
 // loadEventList returns the page's events and how many the list has; a
 // page past the end (the list shrank since the button was made) becomes the
 // last page.
-func (b *Bot) loadEventList(ctx context.Context, r *Request, list *eventList) ([]storage.Event, int, error) {
-	now := b.now()
+func (f *eventBoard) loadEventList(ctx context.Context, r *Request, list *eventList) ([]storage.Event, int, error) {
+	now := f.now()
 	if list.kind == listMine {
-		regs, err := b.store.PersonRegistrations(ctx, r.ChatID)
+		regs, err := f.store.PersonRegistrations(ctx, r.ChatID)
 		if err != nil {
 			return nil, 0, fmt.Errorf("registrations of %d: %w", r.ChatID, err)
 		}
 		var all []storage.Event
 		for _, reg := range regs {
-			e, err := b.store.Event(ctx, reg.EventID)
+			e, err := f.store.Event(ctx, reg.EventID)
 			if errors.Is(err, storage.ErrNotFound) {
 				continue
 			}
@@ -132,25 +159,25 @@ func (b *Bot) loadEventList(ctx context.Context, r *Request, list *eventList) ([
 		from := min(list.page*eventsPerPage, len(all))
 		return all[from:min(from+eventsPerPage, len(all))], len(all), nil
 	}
-	f := storage.EventFilter{After: now}
+	filter := storage.EventFilter{After: now}
 	switch list.kind {
 	case listCenter:
-		f.CenterIDs = []string{list.id}
+		filter.CenterIDs = []string{list.id}
 	case listDistrict:
-		for _, c := range b.cat().CentersIn(list.id) {
-			f.CenterIDs = append(f.CenterIDs, c.ID)
+		for _, c := range f.catalog().CentersIn(list.id) {
+			filter.CenterIDs = append(filter.CenterIDs, c.ID)
 		}
-		if len(f.CenterIDs) == 0 {
+		if len(filter.CenterIDs) == 0 {
 			return nil, 0, nil
 		}
 	}
-	events, total, err := b.store.UpcomingEvents(ctx, f, list.page*eventsPerPage, eventsPerPage)
+	events, total, err := f.store.UpcomingEvents(ctx, filter, list.page*eventsPerPage, eventsPerPage)
 	if err != nil {
 		return nil, 0, fmt.Errorf("upcoming events: %w", err)
 	}
 	if len(events) == 0 && total > 0 {
 		list.page = clampPage(list.page, total)
-		events, total, err = b.store.UpcomingEvents(ctx, f, list.page*eventsPerPage, eventsPerPage)
+		events, total, err = f.store.UpcomingEvents(ctx, filter, list.page*eventsPerPage, eventsPerPage)
 	}
 	return events, total, err
 }
@@ -162,12 +189,12 @@ func clampPage(page, total int) int {
 
 // showEventList shows a page, editing the pressed message in place so that
 // paging never floods the chat.
-func (b *Bot) showEventList(ctx context.Context, r *Request, list eventList) error {
-	events, total, err := b.loadEventList(ctx, r, &list)
+func (f *eventBoard) showEventList(ctx context.Context, r *Request, list eventList) error {
+	events, total, err := f.loadEventList(ctx, r, &list)
 	if err != nil {
 		return err
 	}
-	b.answer(ctx, r, "")
+	f.tx.answer(ctx, r, "")
 	l := r.L
 	var title string
 	switch list.kind {
@@ -176,10 +203,10 @@ func (b *Bot) showEventList(ctx context.Context, r *Request, list eventList) err
 	case listMine:
 		title = l.T(locales.MyEventsTitle)
 	case listCenter:
-		c, _ := b.cat().Center(list.id)
+		c, _ := f.catalog().Center(list.id)
 		title = l.T(locales.EventsCenterTitle, locales.Data{"Center": esc(c.Name.In(l.Lang()))})
 	case listDistrict:
-		d, _ := b.cat().District(list.id)
+		d, _ := f.catalog().District(list.id)
 		title = l.T(locales.EventsDistrictTitle, locales.Data{"District": esc(d.Name.In(l.Lang()))})
 	}
 	parts := []string{"<b>" + title + "</b>"}
@@ -199,7 +226,7 @@ func (b *Bot) showEventList(ctx context.Context, r *Request, list eventList) err
 			n := list.page*eventsPerPage + i + 1
 			parts = append(parts, l.T(locales.EventsLine, locales.Data{
 				"N": n, "Title": esc(e.TitleIn(storage.Lang(l.Lang()))),
-				"When": b.when(l, e), "Center": esc(b.centerName(l, e.CenterID)),
+				"When": f.when(l, e), "Center": esc(f.centerName(l, e.CenterID)),
 			}))
 			label := fmt.Sprintf("%d. %s", n, e.TitleIn(storage.Lang(l.Lang())))
 			rows = append(rows, tgbotapi.NewInlineKeyboardRow(button(label, cbEvent, append([]string{tg.B36(e.ID)}, list.args()...)...)))
@@ -222,21 +249,21 @@ func (b *Bot) showEventList(ctx context.Context, r *Request, list eventList) err
 	rows = append(rows, tgbotapi.NewInlineKeyboardRow(button(l.T(locales.ButtonBack), cbEventsMenu)))
 	kb := tgbotapi.NewInlineKeyboardMarkup(rows...)
 	if r.Query != nil {
-		return b.edit(ctx, r, strings.Join(parts, "\n\n"), &kb)
+		return f.tx.edit(ctx, r, strings.Join(parts, "\n\n"), &kb)
 	}
-	_, err = b.reply(ctx, r, strings.Join(parts, "\n\n"), kb)
+	_, err = f.tx.reply(ctx, r, strings.Join(parts, "\n\n"), kb)
 	return err
 }
 
 // when is the event's start in the bot's zone, in the person's language.
-func (b *Bot) when(l *locales.Localizer, e storage.Event) string {
-	return l.DateTime(e.Start.In(b.cfg.Location))
+func (k kit) when(l *locales.Localizer, e storage.Event) string {
+	return l.DateTime(e.Start.In(k.cfg.Location))
 }
 
 // centerName is a center's name with its settlement; a center removed from
 // the catalog shows its id rather than nothing.
-func (b *Bot) centerName(l *locales.Localizer, id string) string {
-	c, ok := b.cat().Center(id)
+func (k kit) centerName(l *locales.Localizer, id string) string {
+	c, ok := k.catalog().Center(id)
 	if !ok {
 		return id
 	}
@@ -248,17 +275,17 @@ func (b *Bot) centerName(l *locales.Localizer, id string) string {
 
 // eventCard renders an event for one person: their registration decides
 // the buttons, staff of its center also get edit and cancel.
-func (b *Bot) eventCard(ctx context.Context, r *Request, e storage.Event, back eventList) (string, tgbotapi.InlineKeyboardMarkup, error) {
+func (f *eventBoard) eventCard(ctx context.Context, r *Request, e storage.Event, back eventList) (string, tgbotapi.InlineKeyboardMarkup, error) {
 	l := r.L
 	lang := storage.Lang(l.Lang())
-	reg, err := b.store.Registration(ctx, e.ID, r.ChatID)
+	reg, err := f.store.Registration(ctx, e.ID, r.ChatID)
 	registered := err == nil
 	if err != nil && !errors.Is(err, storage.ErrNotFound) {
 		return "", tgbotapi.InlineKeyboardMarkup{}, fmt.Errorf("registration %d/%d: %w", e.ID, r.ChatID, err)
 	}
 	parts := []string{l.T(locales.EventCard, locales.Data{
-		"Title": esc(e.TitleIn(lang)), "Center": esc(b.centerName(l, e.CenterID)),
-		"When": b.when(l, e), "Duration": l.N(locales.EventMinutes, e.Minutes),
+		"Title": esc(e.TitleIn(lang)), "Center": esc(f.centerName(l, e.CenterID)),
+		"When": f.when(l, e), "Duration": l.N(locales.EventMinutes, e.Minutes),
 	})}
 	if d := e.DescriptionIn(lang); d != "" {
 		parts = append(parts, esc(d))
@@ -285,7 +312,7 @@ func (b *Bot) eventCard(ctx context.Context, r *Request, e storage.Event, back e
 	default:
 		rows = append(rows, tgbotapi.NewInlineKeyboardRow(button(l.T(locales.ButtonJoinWaitlist), cbRegister, ctxArgs...)))
 	}
-	if r.From != nil && b.isStaffOf(r.From.ID, e.CenterID) {
+	if r.From != nil && f.isStaffOf(r.From.ID, e.CenterID) {
 		parts = append(parts, l.T(locales.StaffEventRoster, locales.Data{"Count": e.Registered, "N": e.Waiting}))
 		rows = append(rows, tgbotapi.NewInlineKeyboardRow(
 			button(l.T(locales.ButtonEditEvent), cbEditEvent, tg.B36(e.ID)),
@@ -298,22 +325,22 @@ func (b *Bot) eventCard(ctx context.Context, r *Request, e storage.Event, back e
 
 // openEvent loads the event a button names and checks it is still open;
 // a forged, stale or past one gets a notice and ok=false.
-func (b *Bot) openEvent(ctx context.Context, r *Request) (storage.Event, eventList, bool, error) {
+func (f *eventBoard) openEvent(ctx context.Context, r *Request) (storage.Event, eventList, bool, error) {
 	id, err := r.Data.ID(0)
-	back, okList := b.parseEventList(r.Data, 1)
+	back, okList := f.parseEventList(r.Data, 1)
 	if err != nil || !okList {
-		b.answer(ctx, r, r.L.T(locales.OutdatedButton))
+		f.tx.answer(ctx, r, r.L.T(locales.OutdatedButton))
 		return storage.Event{}, back, false, nil
 	}
-	e, err := b.store.Event(ctx, id)
+	e, err := f.store.Event(ctx, id)
 	switch {
 	case errors.Is(err, storage.ErrNotFound):
-		b.answer(ctx, r, r.L.T(locales.OutdatedButton))
+		f.tx.answer(ctx, r, r.L.T(locales.OutdatedButton))
 		return e, back, false, nil
 	case err != nil:
 		return e, back, false, fmt.Errorf("load event %d: %w", id, err)
-	case !e.Open(b.now()):
-		b.alert(ctx, r, r.L.T(locales.EventNotAvailable))
+	case !e.Open(f.now()):
+		f.tx.alert(ctx, r, r.L.T(locales.EventNotAvailable))
 		return e, back, false, nil
 	}
 	return e, back, true, nil
@@ -321,109 +348,124 @@ func (b *Bot) openEvent(ctx context.Context, r *Request) (storage.Event, eventLi
 
 // handleEventCallback (ev:<eventID>:<list>) shows the event card in place
 // of the list.
-func (b *Bot) handleEventCallback(ctx context.Context, r *Request) error {
-	e, back, ok, err := b.openEvent(ctx, r)
+func (f *eventBoard) handleEventCallback(ctx context.Context, r *Request) error {
+	e, back, ok, err := f.openEvent(ctx, r)
 	if !ok || err != nil {
 		return err
 	}
-	b.answer(ctx, r, "")
-	return b.showEventCard(ctx, r, e, back)
+	f.tx.answer(ctx, r, "")
+	return f.showEventCard(ctx, r, e, back)
 }
 
-func (b *Bot) showEventCard(ctx context.Context, r *Request, e storage.Event, back eventList) error {
-	text, kb, err := b.eventCard(ctx, r, e, back)
+func (f *eventBoard) showEventCard(ctx context.Context, r *Request, e storage.Event, back eventList) error {
+	text, kb, err := f.eventCard(ctx, r, e, back)
 	if err != nil {
 		return err
 	}
 	if r.Query != nil {
-		return b.edit(ctx, r, text, &kb)
+		return f.tx.edit(ctx, r, text, &kb)
 	}
-	_, err = b.reply(ctx, r, text, kb)
+	_, err = f.tx.reply(ctx, r, text, kb)
 	return err
 }
 
 // handleRegisterCallback (evr:<eventID>:<list>) takes a place or a place on
 // the waitlist. A double press finds the registration and adds nothing.
-func (b *Bot) handleRegisterCallback(ctx context.Context, r *Request) error {
-	e, back, ok, err := b.openEvent(ctx, r)
+func (f *eventBoard) handleRegisterCallback(ctx context.Context, r *Request) error {
+	e, back, ok, err := f.openEvent(ctx, r)
 	if !ok || err != nil {
 		return err
 	}
-	reg, e, err := b.store.Register(ctx, e.ID, r.ChatID, b.now(), b.cfg.Reminders)
+	reg, e, err := f.store.Register(ctx, e.ID, r.ChatID, f.now(), f.cfg.Reminders)
 	switch {
 	case errors.Is(err, storage.ErrConflict):
-		b.answer(ctx, r, r.L.T(locales.EventAlreadyRegistered))
+		f.tx.answer(ctx, r, r.L.T(locales.EventAlreadyRegistered))
 	case errors.Is(err, storage.ErrEventClosed), errors.Is(err, storage.ErrNotFound):
-		b.alert(ctx, r, r.L.T(locales.EventNotAvailable))
+		f.tx.alert(ctx, r, r.L.T(locales.EventNotAvailable))
 		return nil
 	case err != nil:
 		return fmt.Errorf("register %d for event %d: %w", r.ChatID, e.ID, err)
 	case reg.Status == storage.Registered:
-		b.answer(ctx, r, r.L.T(locales.EventRegisteredAnswer))
+		f.tx.answer(ctx, r, r.L.T(locales.EventRegisteredAnswer))
 	default:
-		b.answer(ctx, r, r.L.T(locales.EventWaitlistedAnswer))
+		f.tx.answer(ctx, r, r.L.T(locales.EventWaitlistedAnswer))
 	}
-	return b.showEventCard(ctx, r, e, back)
+	return f.showEventCard(ctx, r, e, back)
 }
 
 // handleUnregisterCallback (evu:<eventID>:<list>) gives the place up; the
 // first person waiting moves up and is told. The registration is looked up
 // by the chat that pressed, so a button copied from someone else's chat can
 // only ever touch the presser's own registration.
-func (b *Bot) handleUnregisterCallback(ctx context.Context, r *Request) error {
-	e, back, ok, err := b.openEvent(ctx, r)
+func (f *eventBoard) handleUnregisterCallback(ctx context.Context, r *Request) error {
+	e, back, ok, err := f.openEvent(ctx, r)
 	if !ok || err != nil {
 		return err
 	}
-	e, promoted, err := b.store.Unregister(ctx, e.ID, r.ChatID, b.now(), b.cfg.Reminders)
+	e, promoted, err := f.store.Unregister(ctx, e.ID, r.ChatID, f.now(), f.cfg.Reminders)
 	switch {
 	case errors.Is(err, storage.ErrNotFound):
-		b.answer(ctx, r, r.L.T(locales.EventNotRegistered))
+		f.tx.answer(ctx, r, r.L.T(locales.EventNotRegistered))
 		return nil
 	case err != nil:
 		return fmt.Errorf("unregister %d from event %d: %w", r.ChatID, e.ID, err)
 	}
-	b.answer(ctx, r, r.L.T(locales.EventUnregistered))
+	f.tx.answer(ctx, r, r.L.T(locales.EventUnregistered))
 	if promoted != nil {
-		b.notifyPromoted(ctx, e.ID, promoted.ChatID)
+		f.notifyPromoted(ctx, e.ID, promoted.ChatID)
 	}
-	return b.showEventCard(ctx, r, e, back)
+	return f.showEventCard(ctx, r, e, back)
 }
 
 // notifyPromoted tells the person who moved up when someone gave a place
 // up, at once rather than at the next sweep. The notice was stored with the
 // move; it is claimed here before it is sent, so the sweep never sends it
 // again, and a crash before the claim leaves it to the sweep.
-func (b *Bot) notifyPromoted(ctx context.Context, eventID uint64, chatID int64) {
-	notices, err := b.store.ClaimNotices(ctx, eventID, chatID)
+func (f *eventBoard) notifyPromoted(ctx context.Context, eventID uint64, chatID int64) {
+	notices, err := f.store.ClaimNotices(ctx, eventID, chatID)
 	if err != nil {
-		b.log.Warn("claim event notice", "event_id", eventID, "chat_id", chatID, "err", err)
+		f.log.Warn("claim event notice", "event_id", eventID, "chat_id", chatID, "err", err)
 		return
 	}
 	for _, n := range notices {
-		if err := b.Remind(ctx, n); err != nil {
-			b.log.Warn("event notice not delivered", "reminder_id", n.ID, "kind", string(n.Kind),
+		if err := f.remind.Remind(ctx, n); err != nil {
+			f.log.Warn("event notice not delivered", "reminder_id", n.ID, "kind", string(n.Kind),
 				"event_id", eventID, "chat_id", chatID, "err", err)
 		}
 	}
 }
 
-// SeedEvents copies the catalog's seed events into the store, each once:
+// seedEvents copies the catalog's seed events into the store, each once:
 // a seed already stored (and perhaps edited or cancelled by staff since) is
-// left alone. main calls it at start.
-func (b *Bot) SeedEvents(ctx context.Context) (int, error) {
-	now := b.now()
-	seeds := make([]storage.Event, 0, len(b.cat().Events))
-	for _, s := range b.cat().Events {
+// left alone. main calls it at start (Bot.SeedEvents).
+func (f *eventBoard) seedEvents(ctx context.Context) (int, error) {
+	now := f.now()
+	seeds := make([]storage.Event, 0, len(f.catalog().Events))
+	for _, s := range f.catalog().Events {
 		seeds = append(seeds, storage.Event{
 			SeedID: s.ID, CenterID: s.CenterID, TitleKK: s.Title.KK, TitleRU: s.Title.RU,
 			DescriptionKK: s.Description.KK, DescriptionRU: s.Description.RU,
 			Start: s.Start, Minutes: s.Minutes, Capacity: s.Capacity, CreatedAt: now, UpdatedAt: now,
 		})
 	}
-	n, err := b.store.SeedEvents(ctx, seeds)
+	n, err := f.store.SeedEvents(ctx, seeds)
 	if err != nil {
 		return 0, fmt.Errorf("seed events: %w", err)
 	}
 	return n, nil
+}
+
+// SeedEvents copies the catalog's seed events into the store, each once;
+// main calls it at start.
+func (b *Bot) SeedEvents(ctx context.Context) (int, error) { return b.board.seedEvents(ctx) }
+
+// when forwards to kit; removed once every feature is a type.
+func (b *Bot) when(l *locales.Localizer, e storage.Event) string { return b.board.when(l, e) }
+
+// centerName forwards to kit; removed once every feature is a type.
+func (b *Bot) centerName(l *locales.Localizer, id string) string { return b.board.centerName(l, id) }
+
+// notifyPromoted forwards to eventBoard; removed once every feature is a type.
+func (b *Bot) notifyPromoted(ctx context.Context, eventID uint64, chatID int64) {
+	b.board.notifyPromoted(ctx, eventID, chatID)
 }

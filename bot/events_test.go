@@ -368,8 +368,12 @@ func TestStaff_NewEventDialogue(t *testing.T) {
 
 	// Everything entered before the bad answers is still there.
 	conv, err := h.db.Conversation(context.Background(), staff.ID)
-	if err != nil || conv.Get(evStepTitleKK) != "Подкаст жазу сабағы" || conv.Get(evStepMinutes) != "90" {
-		t.Fatalf("dialogue state = %+v, %v", conv, err)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, err := dialogueOf[eventState](conv)
+	if err != nil || d.State.TitleKK != "Подкаст жазу сабағы" || d.State.Minutes != 90 {
+		t.Fatalf("dialogue state = %+v, %v", d.State, err)
 	}
 	say("20")
 	confirm := h.waitText(staff.ID, "Подкаст жазу сабағы", "Урок записи подкаста", "5 желтоқсан, сенбі, сағат 16:30", "90 минут")
@@ -535,4 +539,25 @@ func countText(h *harness, chatID int64, fragment string) int {
 		}
 	}
 	return n
+}
+
+// An event dialogue saved by the version before typed state (its values in
+// the untyped map) cannot be read on: the next answer ends it as expired
+// rather than going on with an empty center and title.
+func TestStaff_UntypedEventDialogueExpires(t *testing.T) {
+	t.Parallel()
+	clock := december1(t)
+	h := newHarness(t, withClock(clock.Now), withCatalog(staffCatalog(t)))
+	staff := telegramtest.User{ID: 900, FirstName: "Гүлнар", LanguageCode: "kk"}
+	h.srv.SendText(staff, "/help")
+	h.waitText(staff.ID, stem("kk", locales.Help))
+	old := storage.Conversation{ChatID: staff.ID, Flow: flowEvent, Step: evStepTitleRU, UpdatedAt: clock.Now()}
+	if err := h.db.SaveConversation(context.Background(), old); err != nil {
+		t.Fatal(err)
+	}
+	h.srv.SendText(staff, "Урок записи подкаста")
+	h.waitText(staff.ID, kk(locales.DialogExpired))
+	if _, err := h.db.Conversation(context.Background(), staff.ID); !errors.Is(err, storage.ErrNotFound) {
+		t.Errorf("the dialogue is still there: %v", err)
+	}
 }

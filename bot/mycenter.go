@@ -169,7 +169,7 @@ func (f *mycenter) handleEdit(ctx context.Context, r *Request) error {
 	}
 	d := newDialogue[cardState](r.ChatID, flowCard, string(field), f.now())
 	d.State.Center = c.ID
-	if err := saveDialogue(ctx, f.kit, f.store, d); err != nil {
+	if err := saveDialogue(ctx, f.store, d, f.now()); err != nil {
 		return err
 	}
 	f.tx.answer(ctx, r, "")
@@ -235,7 +235,7 @@ func (f *mycenter) handleDay(ctx context.Context, r *Request) error {
 	}
 	d := newDialogue[cardState](r.ChatID, flowCard, stepCardHoursDay, f.now())
 	d.State = cardState{Center: c.ID, Weekday: time.Weekday(wd)}
-	if err := saveDialogue(ctx, f.kit, f.store, d); err != nil {
+	if err := saveDialogue(ctx, f.store, d, f.now()); err != nil {
 		return err
 	}
 	f.tx.answer(ctx, r, "")

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strconv"
 	"strings"
 	"time"
 
@@ -47,9 +46,6 @@ type pollBot interface {
 	isAdmin(userID int64) bool
 	mainMenu(l *locales.Localizer) tgbotapi.ReplyKeyboardMarkup
 	adminLocalizer(ctx context.Context, chatID int64) *locales.Localizer
-	districtName(l *locales.Localizer, id string) string
-	audienceText(l *locales.Localizer, a storage.Audience) string
-	audienceQuestion(l *locales.Localizer, prefix, step, prompt string) (string, tgbotapi.InlineKeyboardMarkup)
 	progressText(ctx context.Context, bc storage.Broadcast) string
 	runBroadcast(id uint64)
 	sendRaw(ctx context.Context, chatID int64, c tgbotapi.Chattable) (int, error)
@@ -297,7 +293,12 @@ func (f *polls) dropOtherWait(ctx context.Context, chatID int64, id uint64) erro
 	if err != nil {
 		return fmt.Errorf("read dialogue of poll %d: %w", id, err)
 	}
-	if conv.Flow != flowPollOther || conv.Get("poll") != strconv.FormatUint(id, 10) {
+	if conv.Flow != flowPollOther {
+		return nil
+	}
+	// A wait this version cannot read is dropped too: it cannot be
+	// finished.
+	if d, err := dialogueOf[pollOtherState](conv); err == nil && len(conv.State) > 0 && d.State.PollID != id {
 		return nil
 	}
 	if err := f.store.DeleteConversation(ctx, chatID); err != nil {
@@ -362,18 +363,25 @@ func (f *polls) handleChange(ctx context.Context, r *Request) error {
 	return f.tx.edit(ctx, r, text, versionKeyboard(storage.Version{Buttons: pollButtons(r.L, p, lang, cur)}))
 }
 
-// flowPollOther takes the free text of an "other" answer. Its keys: poll
-// (id), mask (the choice), msg (the question's message id).
+// flowPollOther takes the free text of an "other" answer.
 const flowPollOther = "pollother"
 
+// pollOtherState is what the wait for an "other" text keeps.
+type pollOtherState struct {
+	PollID uint64 `json:"poll"`
+	Mask   uint64 `json:"mask"` // the choice, other included (maskOf)
+	// MessageID is the question's message, edited to show the answer; 0
+	// when unknown.
+	MessageID int `json:"msg,omitempty"`
+}
+
 func (f *polls) askOther(ctx context.Context, r *Request, p storage.Poll, mask uint64) error {
-	conv := storage.Conversation{ChatID: r.ChatID, Flow: flowPollOther, Step: "text", UpdatedAt: f.now()}
-	conv.Set("poll", strconv.FormatUint(p.ID, 10))
-	conv.Set("mask", strconv.FormatUint(mask, 10))
+	d := newDialogue[pollOtherState](r.ChatID, flowPollOther, "text", f.now())
+	d.State = pollOtherState{PollID: p.ID, Mask: mask}
 	if r.Message != nil {
-		conv.Set("msg", strconv.Itoa(r.Message.MessageID))
+		d.State.MessageID = r.Message.MessageID
 	}
-	if err := f.store.SaveConversation(ctx, conv); err != nil {
+	if err := saveDialogue(ctx, f.store, d, f.now()); err != nil {
 		return err
 	}
 	f.tx.answer(ctx, r, "")
@@ -391,19 +399,21 @@ func (f *polls) handleOtherStep(ctx context.Context, r *Request, conv storage.Co
 		_, err := f.tx.reply(ctx, r, r.L.T(locales.PollOtherBad, locales.Data{"Max": storage.MaxPollOtherLen}), nil)
 		return err
 	}
-	id, err1 := strconv.ParseUint(conv.Get("poll"), 10, 64)
-	mask, err2 := strconv.ParseUint(conv.Get("mask"), 10, 64)
-	choice, ok := choiceOf(mask)
+	// A wait saved by a version whose state differed (or the untyped
+	// one) names no poll: the answer is refused as outdated.
+	d, derr := dialogueOf[pollOtherState](conv)
+	id := d.State.PollID
+	choice, ok := choiceOf(d.State.Mask)
 	if err := f.store.DeleteConversation(ctx, r.ChatID); err != nil {
 		return err
 	}
-	if err1 != nil || err2 != nil || !ok {
+	if derr != nil || id == 0 || !ok {
 		_, err := f.tx.reply(ctx, r, r.L.T(locales.OutdatedButton), f.bot.mainMenu(r.L))
 		return err
 	}
 	choice.OtherText = text
 	var msg *tgbotapi.Message
-	if n, err := strconv.Atoi(conv.Get("msg")); err == nil && n > 0 {
+	if n := d.State.MessageID; n > 0 {
 		msg = &tgbotapi.Message{MessageID: n}
 	}
 	p, a, err := f.store.AnswerPoll(ctx, id, r.ChatID, choice, f.now())

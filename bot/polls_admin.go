@@ -45,13 +45,28 @@ func (f *polls) notAllowed(ctx context.Context, r *Request) error {
 	return err
 }
 
+// pollState is what the composing dialogue has collected.
+type pollState struct {
+	Question  storage.PollText `json:"question"`
+	OptionsKK []string         `json:"options_kk,omitempty"`
+	OptionsRU []string         `json:"options_ru,omitempty"`
+	Multiple  bool             `json:"multiple,omitempty"`
+	Other     bool             `json:"other,omitempty"`
+	Audience  storage.Audience `json:"audience"`
+	Days      int              `json:"days,omitempty"` // open for; 0 until chosen
+	Notify    bool             `json:"notify,omitempty"`
+	// DraftID is the draft stored for the preview, 0 before it.
+	DraftID uint64 `json:"draft,omitempty"`
+}
+
+type pollDialogue = dialogue[pollState]
+
 // handlePoll starts composing a poll (admins only).
 func (f *polls) handlePoll(ctx context.Context, r *Request) error {
 	if !f.admin(r) || !r.Private {
 		return f.notAllowed(ctx, r)
 	}
-	conv := storage.Conversation{ChatID: r.ChatID, Flow: flowPoll, Step: "qkk", UpdatedAt: f.now()}
-	if err := f.store.SaveConversation(ctx, conv); err != nil {
+	if err := saveDialogue(ctx, f.store, newDialogue[pollState](r.ChatID, flowPoll, "qkk", f.now()), f.now()); err != nil {
 		return err
 	}
 	return f.askQuestion(ctx, r, storage.Kazakh)
@@ -75,44 +90,60 @@ func (f *polls) handleComposeStep(ctx context.Context, r *Request, conv storage.
 		}
 		return f.notAllowed(ctx, r)
 	}
+	dlg, err := dialogueOf[pollState](conv)
+	if err != nil || len(conv.State) == 0 {
+		// Written by a version whose state differed (or by the untyped
+		// one): start over rather than send half of it.
+		if err := f.store.DeleteConversation(ctx, r.ChatID); err != nil {
+			return err
+		}
+		_, err := f.tx.reply(ctx, r, r.L.T(locales.DialogExpired), f.bot.mainMenu(r.L))
+		return err
+	}
 	text := ""
 	if r.Message != nil {
 		text = strings.TrimSpace(r.Message.Text)
 	}
-	conv.UpdatedAt = f.now()
-	switch conv.Step {
+	st := &dlg.State
+	switch dlg.Step {
 	case "qkk", "qru":
 		if text == "" || utf16Len(text) > storage.MaxPollQuestionLen {
 			_, err := f.tx.reply(ctx, r, r.L.T(locales.PollQuestionBad, locales.Data{"Max": storage.MaxPollQuestionLen}), nil)
 			return err
 		}
-		conv.Set(conv.Step, text)
-		conv.Step = "o" + conv.Step[1:]
-		if err := f.store.SaveConversation(ctx, conv); err != nil {
+		if dlg.Step == "qkk" {
+			st.Question.KK = text
+		} else {
+			st.Question.RU = text
+		}
+		dlg.Step = "o" + dlg.Step[1:]
+		if err := saveDialogue(ctx, f.store, dlg, f.now()); err != nil {
 			return err
 		}
 		_, err := f.tx.reply(ctx, r, r.L.T(locales.PollAskOptions, locales.Data{"Max": storage.MaxPollOptionLen}), nil)
 		return err
 	case "okk", "oru":
 		opts, ok := splitOptions(text)
-		if other := conv.Get("okk"); ok && conv.Step == "oru" && other != "" && len(strings.Split(other, "\n")) != len(opts) {
+		// Both languages list the same options, in the same order.
+		if ok && dlg.Step == "oru" && len(st.OptionsKK) > 0 && len(st.OptionsKK) != len(opts) {
 			ok = false
 		}
 		if !ok {
 			_, err := f.tx.reply(ctx, r, r.L.T(locales.PollOptionsBad, locales.Data{"Max": storage.MaxPollOptionLen}), nil)
 			return err
 		}
-		conv.Set(conv.Step, strings.Join(opts, "\n"))
-		if conv.Step == "okk" {
-			conv.Step = "qru"
-			if err := f.store.SaveConversation(ctx, conv); err != nil {
+		if dlg.Step == "okk" {
+			st.OptionsKK = opts
+			dlg.Step = "qru"
+			if err := saveDialogue(ctx, f.store, dlg, f.now()); err != nil {
 				return err
 			}
 			return f.askQuestion(ctx, r, storage.Russian)
 		}
-		return f.askYesNo(ctx, r, conv, "m", locales.PollAskMultiple, false)
+		st.OptionsRU = opts
+		return f.askYesNo(ctx, r, dlg, "m", locales.PollAskMultiple, false)
 	}
-	_, err := f.tx.reply(ctx, r, r.L.T(locales.BroadcastUseButtons), nil)
+	_, err = f.tx.reply(ctx, r, r.L.T(locales.BroadcastUseButtons), nil)
 	return err
 }
 
@@ -136,9 +167,9 @@ func splitOptions(text string) ([]string, bool) {
 
 // askYesNo moves to a yes/no step; edit says whether to edit the pressed
 // message rather than send a new one.
-func (f *polls) askYesNo(ctx context.Context, r *Request, conv storage.Conversation, step, prompt string, edit bool) error {
-	conv.Step = step
-	if err := f.store.SaveConversation(ctx, conv); err != nil {
+func (f *polls) askYesNo(ctx context.Context, r *Request, dlg pollDialogue, step, prompt string, edit bool) error {
+	dlg.Step = step
+	if err := saveDialogue(ctx, f.store, dlg, f.now()); err != nil {
 		return err
 	}
 	kb := tgbotapi.NewInlineKeyboardMarkup(tgbotapi.NewInlineKeyboardRow(
@@ -159,68 +190,73 @@ func (f *polls) handleCompose(ctx context.Context, r *Request) error {
 		return f.notAllowed(ctx, r)
 	}
 	conv, err := f.store.Conversation(ctx, r.ChatID)
-	if errors.Is(err, storage.ErrNotFound) || (err == nil && conv.Flow != flowPoll) {
+	if errors.Is(err, storage.ErrNotFound) || (err == nil && (conv.Flow != flowPoll || len(conv.State) == 0)) {
 		f.tx.answer(ctx, r, r.L.T(locales.OutdatedButton))
 		return nil
 	}
 	if err != nil {
 		return err
 	}
-	action, arg := r.Data.Arg(0), r.Data.Arg(1)
-	step := map[string]string{"skip": conv.Step, "no": conv.Step, "ok": "confirm"}[action]
-	if step == "" {
-		step = action
-	}
-	if step != conv.Step || (action == "skip" && conv.Step != "qkk" && conv.Step != "qru") {
+	dlg, err := dialogueOf[pollState](conv)
+	if err != nil {
 		f.tx.answer(ctx, r, r.L.T(locales.OutdatedButton))
 		return nil
 	}
-	conv.UpdatedAt = f.now()
+	action, arg := r.Data.Arg(0), r.Data.Arg(1)
+	step := map[string]string{"skip": dlg.Step, "no": dlg.Step, "ok": "confirm"}[action]
+	if step == "" {
+		step = action
+	}
+	if step != dlg.Step || (action == "skip" && dlg.Step != "qkk" && dlg.Step != "qru") {
+		f.tx.answer(ctx, r, r.L.T(locales.OutdatedButton))
+		return nil
+	}
+	st := &dlg.State
 	yes := arg == "y"
 	switch action {
 	case "skip":
-		if conv.Step == "qru" && conv.Get("qkk") == "" {
+		if dlg.Step == "qru" && st.Question.KK == "" {
 			f.tx.alert(ctx, r, r.L.T(locales.BroadcastNeedOneVersion))
 			return nil
 		}
 		f.tx.answer(ctx, r, "")
-		_ = f.tx.edit(ctx, r, r.L.T(map[string]string{"qkk": locales.PollAskQuestionKK, "qru": locales.PollAskQuestionRU}[conv.Step]), nil)
-		if conv.Step == "qkk" {
-			conv.Step = "qru"
-			if err := f.store.SaveConversation(ctx, conv); err != nil {
+		_ = f.tx.edit(ctx, r, r.L.T(map[string]string{"qkk": locales.PollAskQuestionKK, "qru": locales.PollAskQuestionRU}[dlg.Step]), nil)
+		if dlg.Step == "qkk" {
+			dlg.Step = "qru"
+			if err := saveDialogue(ctx, f.store, dlg, f.now()); err != nil {
 				return err
 			}
 			return f.askQuestion(ctx, r, storage.Russian)
 		}
-		return f.askYesNo(ctx, r, conv, "m", locales.PollAskMultiple, false)
+		return f.askYesNo(ctx, r, dlg, "m", locales.PollAskMultiple, false)
 	case "m":
-		conv.Set("multiple", strconv.FormatBool(yes))
-		return f.askYesNo(ctx, r, conv, "o", locales.PollAskOtherOption, true)
+		st.Multiple = yes
+		return f.askYesNo(ctx, r, dlg, "o", locales.PollAskOtherOption, true)
 	case "o":
-		conv.Set("other", strconv.FormatBool(yes))
-		return f.askAudience(ctx, r, conv, "t", locales.BroadcastAskTopic)
+		st.Other = yes
+		return f.askAudience(ctx, r, dlg, "t", locales.BroadcastAskTopic)
 	case "t":
 		if t := storage.Topic(arg); arg != anyArg && !t.Valid() {
 			f.tx.answer(ctx, r, r.L.T(locales.OutdatedButton))
 			return nil
 		}
-		conv.Set("topic", clearAny(arg))
-		return f.askAudience(ctx, r, conv, "d", locales.BroadcastAskDistrict)
+		st.Audience.Topic = storage.Topic(clearAny(arg))
+		return f.askAudience(ctx, r, dlg, "d", locales.BroadcastAskDistrict)
 	case "d":
 		if _, ok := f.catalog().District(arg); arg != anyArg && !ok {
 			f.tx.answer(ctx, r, r.L.T(locales.OutdatedButton))
 			return nil
 		}
-		conv.Set("district", clearAny(arg))
-		return f.askAudience(ctx, r, conv, "l", locales.BroadcastAskLang)
+		st.Audience.DistrictID = clearAny(arg)
+		return f.askAudience(ctx, r, dlg, "l", locales.BroadcastAskLang)
 	case "l":
 		if l := storage.Lang(arg); arg != anyArg && !l.Valid() {
 			f.tx.answer(ctx, r, r.L.T(locales.OutdatedButton))
 			return nil
 		}
-		conv.Set("lang", clearAny(arg))
-		conv.Step = "c"
-		if err := f.store.SaveConversation(ctx, conv); err != nil {
+		st.Audience.Lang = storage.Lang(clearAny(arg))
+		dlg.Step = "c"
+		if err := saveDialogue(ctx, f.store, dlg, f.now()); err != nil {
 			return err
 		}
 		var row []tgbotapi.InlineKeyboardButton
@@ -235,15 +271,15 @@ func (f *polls) handleCompose(ctx context.Context, r *Request) error {
 			f.tx.answer(ctx, r, r.L.T(locales.OutdatedButton))
 			return nil
 		}
-		conv.Set("days", arg)
-		return f.askYesNo(ctx, r, conv, "n", locales.PollAskNotify, true)
+		st.Days = d
+		return f.askYesNo(ctx, r, dlg, "n", locales.PollAskNotify, true)
 	case "n":
-		conv.Set("notify", strconv.FormatBool(yes))
-		return f.preview(ctx, r, conv)
+		st.Notify = yes
+		return f.preview(ctx, r, dlg)
 	case "ok":
-		return f.confirm(ctx, r, conv)
+		return f.confirm(ctx, r, dlg)
 	default: // "no"
-		if id, err := strconv.ParseUint(conv.Get("draft"), 10, 64); err == nil {
+		if id := st.DraftID; id != 0 {
 			if err := f.store.DeleteDraft(ctx, id); err != nil && !errors.Is(err, storage.ErrNotFound) {
 				return err
 			}
@@ -259,35 +295,33 @@ func (f *polls) handleCompose(ctx context.Context, r *Request) error {
 	}
 }
 
-func (f *polls) askAudience(ctx context.Context, r *Request, conv storage.Conversation, step, prompt string) error {
-	conv.Step = step
-	if err := f.store.SaveConversation(ctx, conv); err != nil {
+func (f *polls) askAudience(ctx context.Context, r *Request, dlg pollDialogue, step, prompt string) error {
+	dlg.Step = step
+	if err := saveDialogue(ctx, f.store, dlg, f.now()); err != nil {
 		return err
 	}
-	text, kb := f.bot.audienceQuestion(r.L, cbPollCompose, step, prompt)
+	text, kb := f.audienceQuestion(r.L, cbPollCompose, step, prompt)
 	return f.tx.edit(ctx, r, text, &kb)
 }
 
 // composedPoll is the poll the dialogue collected.
-func (f *polls) composedPoll(r *Request, conv storage.Conversation) storage.Poll {
+func (f *polls) composedPoll(r *Request, st pollState) storage.Poll {
 	now := f.now()
-	days, _ := strconv.Atoi(conv.Get("days"))
+	days := st.Days
 	if days <= 0 {
 		days = 7
 	}
 	p := storage.Poll{
-		Question: storage.PollText{KK: conv.Get("qkk"), RU: conv.Get("qru")},
-		Multiple: conv.Get("multiple") == "true", Other: conv.Get("other") == "true",
-		Audience:          storage.Audience{Topic: storage.Topic(conv.Get("topic")), DistrictID: conv.Get("district"), Lang: storage.Lang(conv.Get("lang"))},
-		NotifyRespondents: conv.Get("notify") == "true",
-		Status:            storage.PollDraft, CreatedBy: r.From.ID, CreatedAt: now, ClosesAt: now.AddDate(0, 0, days),
+		Question: st.Question, Multiple: st.Multiple, Other: st.Other,
+		Audience: st.Audience, NotifyRespondents: st.Notify,
+		Status: storage.PollDraft, CreatedBy: r.From.ID, CreatedAt: now, ClosesAt: now.AddDate(0, 0, days),
 	}
 	var kk, ru []string
-	if s := conv.Get("okk"); s != "" && p.Question.KK != "" {
-		kk = strings.Split(s, "\n")
+	if p.Question.KK != "" {
+		kk = st.OptionsKK
 	}
-	if s := conv.Get("oru"); s != "" && p.Question.RU != "" {
-		ru = strings.Split(s, "\n")
+	if p.Question.RU != "" {
+		ru = st.OptionsRU
 	}
 	for i := 0; i < max(len(kk), len(ru)); i++ {
 		var o storage.PollText
@@ -304,14 +338,14 @@ func (f *polls) composedPoll(r *Request, conv storage.Conversation) storage.Poll
 
 // preview stores the poll as a draft and shows it to the admin as its
 // readers will see it, with the number of recipients.
-func (f *polls) preview(ctx context.Context, r *Request, conv storage.Conversation) error {
-	p := f.composedPoll(r, conv)
+func (f *polls) preview(ctx context.Context, r *Request, dlg pollDialogue) error {
+	p := f.composedPoll(r, dlg.State)
 	n, err := f.store.CountAudience(ctx, p.Audience)
 	if err != nil {
 		return err
 	}
 	if n == 0 {
-		return f.askAudience(ctx, r, conv, "t", locales.BroadcastNobody)
+		return f.askAudience(ctx, r, dlg, "t", locales.BroadcastNobody)
 	}
 	p, err = f.store.CreatePoll(ctx, p)
 	if errors.Is(err, storage.ErrInvalid) {
@@ -323,9 +357,9 @@ func (f *polls) preview(ctx context.Context, r *Request, conv storage.Conversati
 	if err != nil {
 		return err
 	}
-	conv.Set("draft", strconv.FormatUint(p.ID, 10))
-	conv.Step = "confirm"
-	if err := f.store.SaveConversation(ctx, conv); err != nil {
+	dlg.State.DraftID = p.ID
+	dlg.Step = "confirm"
+	if err := saveDialogue(ctx, f.store, dlg, f.now()); err != nil {
 		return err
 	}
 	summary := f.pollSummary(r.L, p)
@@ -373,16 +407,16 @@ func (f *polls) pollSummary(l *locales.Localizer, p storage.Poll) string {
 	}
 	closes := p.ClosesAt.In(f.cfg.Location)
 	return l.T(locales.PollSettings, locales.Data{
-		"Audience": f.bot.audienceText(l, p.Audience), "Multiple": yesNo(p.Multiple), "Other": yesNo(p.Other),
+		"Audience": f.audienceText(l, p.Audience), "Multiple": yesNo(p.Multiple), "Other": yesNo(p.Other),
 		"When": l.DateTime(closes), "Notify": yesNo(p.NotifyRespondents),
 	})
 }
 
 // confirm sends the draft: the recipients are fixed and the question
 // goes out as a broadcast.
-func (f *polls) confirm(ctx context.Context, r *Request, conv storage.Conversation) error {
-	id, err := strconv.ParseUint(conv.Get("draft"), 10, 64)
-	if err != nil {
+func (f *polls) confirm(ctx context.Context, r *Request, dlg pollDialogue) error {
+	id := dlg.State.DraftID
+	if id == 0 {
 		f.tx.answer(ctx, r, r.L.T(locales.OutdatedButton))
 		return f.store.DeleteConversation(ctx, r.ChatID)
 	}
@@ -468,7 +502,7 @@ func (f *polls) handlePolls(ctx context.Context, r *Request) error {
 func (f *polls) labels(l *locales.Localizer, p storage.Poll) report.PollLabels {
 	return report.PollLabels{
 		Lang:     readerLang(l, p),
-		District: func(id string) string { return f.bot.districtName(l, id) },
+		District: func(id string) string { return f.districtName(l, id) },
 		Language: func(lang storage.Lang) string {
 			if lang == storage.Russian {
 				return l.T(locales.LanguageNameRU)
@@ -526,7 +560,7 @@ func (f *polls) resultsText(l *locales.Localizer, p storage.Poll, res storage.Po
 	if len(res.ByDistrict) > 0 {
 		b.WriteString("\n\n<b>" + l.T(locales.PollByDistrict) + "</b>")
 		for _, g := range res.ByDistrict {
-			group(f.bot.districtName(l, g.Key), g)
+			group(f.districtName(l, g.Key), g)
 		}
 	}
 	if len(res.ByLang) > 0 {

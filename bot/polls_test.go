@@ -130,3 +130,30 @@ func lastPoll(t *testing.T, h *harness) storage.Poll {
 	}
 	return list[0]
 }
+
+// Poll dialogues saved by the version before typed state (their values in
+// the untyped map) cannot be read on: the composing one ends as expired at
+// the admin's next message, and the wait for an "other" text refuses the
+// text as outdated rather than recording an answer to no poll.
+func TestPoll_UntypedDialoguesEnd(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, withAdmin(0))
+	h.srv.SendText(admin, "/help")
+	h.waitText(adminID, stem("ru", locales.Help))
+	save := func(c storage.Conversation) {
+		t.Helper()
+		if err := h.db.SaveConversation(context.Background(), c); err != nil {
+			t.Fatal(err)
+		}
+	}
+	save(storage.Conversation{ChatID: adminID, Flow: flowPoll, Step: "qru", UpdatedAt: h.bot.now()})
+	h.srv.SendText(admin, "Вопрос")
+	h.waitText(adminID, ru(locales.DialogExpired))
+
+	save(storage.Conversation{ChatID: adminID, Flow: flowPollOther, Step: "text", UpdatedAt: h.bot.now()})
+	h.srv.SendText(admin, "Свой вариант")
+	h.waitText(adminID, ru(locales.OutdatedButton))
+	if _, err := h.db.Conversation(context.Background(), adminID); err == nil {
+		t.Error("the wait for the other text is still there")
+	}
+}

@@ -134,61 +134,14 @@ func (f *polls) routes(t *routeTable) {
 }
 
 // buildRoutes is the one place that lists every entry point of the bot:
-// its own here, then each feature's routes method below.
+// the main menu and the command menu here, which name several features,
+// then each feature's routes method below.
 func (b *Bot) buildRoutes(t *routeTable) {
-	t.Command("start", b.handleStart)
-	t.Command("help", b.handleHelp)
-	t.Command("language", b.handleLanguage)
-	t.Command("cancel", b.handleCancel)
-	t.Command("menu", b.handleMenu)
-
-	// Centers and events (centers.go, events.go, eventstaff.go).
-	t.Command("centers", b.handleCentersMenu)
-	t.Command("events", b.handleEventsMenu)
-	t.Command("newevent", b.handleNewEvent)
-	t.Command("editevent", b.handleStaffEvents)
-	t.Command("cancelevent", b.handleStaffEvents)
-
-	// Subscriptions (subscription.go) and broadcasts (broadcast.go,
-	// which checks that the sender is an admin).
-	t.Command("subscribe", b.handleSubscribe)
-	t.Command("unsubscribe", b.handleUnsubscribe)
-	t.Command("broadcast", b.handleBroadcast)
-	t.Command("broadcasts", b.handleBroadcasts)
-
-	t.Callback(cbLanguage, b.handleLanguageCallback)
-
-	t.Callback(cbSubscription, b.handleSubscriptionCallback)
-	t.Callback(cbBroadcast, b.handleBroadcastCallback)
-	t.Callback(cbBroadcastJob, b.handleBroadcastJobCallback)
-
-	t.Callback(cbCenter, b.handleCenterCallback)
-	t.Callback(cbCenterMap, b.handleCenterMapCallback)
-	t.Callback(cbCenterPhoto, b.handleCenterPhoto)
-	t.Callback(cbDistricts, b.handleDistrictsCallback)
-	t.Callback(cbDistrict, b.handleDistrictCallback)
-	t.Callback(cbEventsMenu, b.handleEventsMenu)
-	t.Callback(cbEventList, b.handleEventListCallback)
-	t.Callback(cbEvent, b.handleEventCallback)
-	t.Callback(cbRegister, b.handleRegisterCallback)
-	t.Callback(cbUnregister, b.handleUnregisterCallback)
-	t.Callback(cbEventCenter, b.handleEventCenterCallback)
-	t.Callback(cbEventSave, b.handleEventSaveCallback)
-	t.Callback(cbEditEvent, b.handleEditEventCallback)
-	t.Callback(cbCancelEvent, b.handleCancelEventCallback)
-	t.Callback(cbCancelEventYes, b.handleCancelEventYesCallback)
-
-	t.Flow(flowBroadcast, b.handleBroadcastStep)
-	t.Flow(flowEvent, b.handleEventStep)
-
-	t.StartPayload("center", b.handleStartCenter)
-	t.OnLocation(b.handleLocation)
-
-	t.MenuRow(tg.MenuItem{Label: locales.MenuCenters, Handler: b.handleCentersMenu, RequestLocation: true}, tg.MenuItem{Label: locales.MenuDistricts, Handler: b.handleDistrictsMenu})
-	t.MenuRow(tg.MenuItem{Label: locales.MenuEvents, Handler: b.handleEventsMenu})
+	t.MenuRow(tg.MenuItem{Label: locales.MenuCenters, Handler: b.guide.handleCentersMenu, RequestLocation: true}, tg.MenuItem{Label: locales.MenuDistricts, Handler: b.guide.handleDistrictsMenu})
+	t.MenuRow(tg.MenuItem{Label: locales.MenuEvents, Handler: b.board.handleEventsMenu})
 	t.MenuRow(tg.MenuItem{Label: locales.MenuBook, Former: locales.MenuBookFormer, Handler: b.booking.handleBook}, tg.MenuItem{Label: locales.MenuMyBookings, Handler: b.myBookings.handleMyBookings})
-	t.MenuRow(tg.MenuItem{Label: locales.MenuLanguage, Handler: b.handleLanguage}, tg.MenuItem{Label: locales.MenuHelp, Handler: b.handleHelp})
-	t.MenuRow(tg.MenuItem{Label: locales.MenuSubscriptions, Handler: b.handleSubscribe})
+	t.MenuRow(tg.MenuItem{Label: locales.MenuLanguage, Handler: b.intro.handleLanguage}, tg.MenuItem{Label: locales.MenuHelp, Handler: b.intro.handleHelp})
+	t.MenuRow(tg.MenuItem{Label: locales.MenuSubscriptions, Handler: b.subs.handleSubscribe})
 
 	t.MenuCommand("start", locales.CommandStart)
 	t.MenuCommand("language", locales.CommandLanguage)
@@ -332,4 +285,68 @@ func (f *feedback) routes(t *routeTable) {
 	t.Callback(cbFeedbackRate, f.handleFeedbackRate)
 	t.Callback(cbFeedbackSkip, f.handleFeedbackSkip)
 	t.Flow(flowFeedback, f.handleFeedbackStep)
+}
+
+// routes of subscriptions (subscription.go).
+func (f *subscriptions) routes(t *routeTable) {
+	t.Command("subscribe", f.handleSubscribe)
+	t.Command("unsubscribe", f.handleUnsubscribe)
+	t.Callback(cbSubscription, f.handleSubscriptionCallback)
+}
+
+// routes of the greeting, the language and the general commands (start.go).
+func (f *intro) routes(t *routeTable) {
+	t.Command("start", f.handleStart)
+	t.Command("help", f.handleHelp)
+	t.Command("language", f.handleLanguage)
+	t.Command("cancel", f.handleCancel)
+	t.Command("menu", f.handleMenu)
+	t.Callback(cbLanguage, f.handleLanguageCallback)
+}
+
+// routes of centers near me (centers.go, cards.go). A location goes to the
+// nearest centers; mycenter's routes, added after these, send it to the
+// card editor's pin step when that is open.
+func (f *centerGuide) routes(t *routeTable) {
+	t.Command("centers", f.handleCentersMenu)
+	t.Callback(cbCenter, f.handleCenterCallback)
+	t.Callback(cbCenterMap, f.handleCenterMapCallback)
+	t.Callback(cbCenterPhoto, f.handleCenterPhoto)
+	t.Callback(cbDistricts, f.handleDistrictsCallback)
+	t.Callback(cbDistrict, f.handleDistrictCallback)
+	t.StartPayload("center", f.handleStartCenter)
+	t.OnLocation(f.handleLocation)
+}
+
+// routes of the events (events.go).
+func (f *eventBoard) routes(t *routeTable) {
+	t.Command("events", f.handleEventsMenu)
+	t.Callback(cbEventsMenu, f.handleEventsMenu)
+	t.Callback(cbEventList, f.handleEventListCallback)
+	t.Callback(cbEvent, f.handleEventCallback)
+	t.Callback(cbRegister, f.handleRegisterCallback)
+	t.Callback(cbUnregister, f.handleUnregisterCallback)
+}
+
+// routes of staff event management (eventstaff.go).
+func (f *eventDesk) routes(t *routeTable) {
+	t.Command("newevent", f.handleNewEvent)
+	t.Command("editevent", f.handleStaffEvents)
+	t.Command("cancelevent", f.handleStaffEvents)
+	t.Callback(cbEventCenter, f.handleEventCenterCallback)
+	t.Callback(cbEventSave, f.handleEventSaveCallback)
+	t.Callback(cbEditEvent, f.handleEditEventCallback)
+	t.Callback(cbCancelEvent, f.handleCancelEventCallback)
+	t.Callback(cbCancelEventYes, f.handleCancelEventYesCallback)
+	t.Flow(flowEvent, f.handleEventStep)
+}
+
+// routes of the broadcast composer and the list of jobs (broadcast.go);
+// every handler checks that the sender is an admin.
+func (f *broadcasts) routes(t *routeTable) {
+	t.Command("broadcast", f.handleBroadcast)
+	t.Command("broadcasts", f.handleBroadcasts)
+	t.Callback(cbBroadcast, f.handleBroadcastCallback)
+	t.Callback(cbBroadcastJob, f.handleBroadcastJobCallback)
+	t.Flow(flowBroadcast, f.handleBroadcastStep)
 }

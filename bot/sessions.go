@@ -165,7 +165,7 @@ func (f *sessions) handleStep(ctx context.Context, r *Request) error {
 		f.tx.answer(ctx, r, r.L.T(locales.StaffStepStale))
 		return nil
 	}
-	if err := saveDialogue(ctx, f.kit, f.store, conv); err != nil {
+	if err := saveDialogue(ctx, f.store, conv, f.now()); err != nil {
 		return err
 	}
 	f.tx.answer(ctx, r, "")
@@ -195,7 +195,7 @@ func (f *sessions) handleHoursStep(ctx context.Context, r *Request, stored stora
 	}
 	conv.State.From, conv.State.To = from, to
 	conv.Step = stepSessionLength
-	if err := saveDialogue(ctx, f.kit, f.store, conv); err != nil {
+	if err := saveDialogue(ctx, f.store, conv, f.now()); err != nil {
 		return err
 	}
 	text, kb := f.render(r.L, cat, conv)

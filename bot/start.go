@@ -12,26 +12,59 @@ import (
 	"jastar/storage"
 )
 
+// introStore is what the greeting, the language choice and /cancel read
+// and write.
+type introStore interface {
+	Conversation(ctx context.Context, chatID int64) (storage.Conversation, error)
+	DeleteConversation(ctx context.Context, chatID int64) error
+	// UpdateUser stores the language chosen.
+	UpdateUser(ctx context.Context, chatID int64, change func(*storage.User) error) (storage.User, error)
+}
+
+// introBot is what the greeting needs of the bot around it; *Bot has it.
+type introBot interface {
+	mainMenu(l *locales.Localizer) tgbotapi.ReplyKeyboardMarkup
+	// startPayload finds the handler of a deep link in the route table.
+	startPayload(payload string) (Handler, bool)
+	// setChatCommands shows Telegram's command menu in the chat's language.
+	setChatCommands(ctx context.Context, chatID int64, lang storage.Lang) error
+	deleteMessage(ctx context.Context, chatID int64, messageID int)
+}
+
+// subscriptionOfferer makes the one-time subscription offer
+// (subscription.go).
+type subscriptionOfferer interface {
+	offerSubscription(ctx context.Context, r *Request) error
+}
+
+// intro is the feature: /start, /help, /language, /cancel, /menu.
+type intro struct {
+	kit
+	store introStore
+	bot   introBot
+	offer subscriptionOfferer
+}
+
 // handleStart greets the person. A known language_code (kk, ru) picks the
 // language; otherwise the bot asks. The greeting always carries a one-tap
 // switch, because many Kazakh speakers run Telegram in Russian.
-func (b *Bot) handleStart(ctx context.Context, r *Request) error {
-	if err := b.endDialogue(ctx, r.ChatID); err != nil {
+func (f *intro) handleStart(ctx context.Context, r *Request) error {
+	if err := f.endDialogue(ctx, r.ChatID); err != nil {
 		return err
 	}
 	payload := strings.TrimSpace(r.Args)
-	if h, ok := b.startPayload(payload); ok {
+	if h, ok := f.bot.startPayload(payload); ok {
 		if !r.User.LangSet {
 			// A poster's QR code on first contact: the language comes
 			// first, and the button carries the payload to after it.
-			return b.askLanguage(ctx, r, payload)
+			return f.askLanguage(ctx, r, payload)
 		}
 		return h(ctx, r)
 	}
 	if !r.User.LangSet {
-		return b.askLanguage(ctx, r, "")
+		return f.askLanguage(ctx, r, "")
 	}
-	return b.greet(ctx, r)
+	return f.greet(ctx, r)
 }
 
 // startPayload finds the handler of a deep-link payload ("center_<id>").
@@ -44,15 +77,15 @@ func (b *Bot) startPayload(payload string) (Handler, bool) {
 	return h, ok
 }
 
-func (b *Bot) greet(ctx context.Context, r *Request) error {
-	if err := b.welcome(ctx, r); err != nil {
+func (f *intro) greet(ctx context.Context, r *Request) error {
+	if err := f.welcome(ctx, r); err != nil {
 		return err
 	}
-	return b.offerAndMenu(ctx, r)
+	return f.offerAndMenu(ctx, r)
 }
 
 // welcome says hello with the one-tap switch to the other language.
-func (b *Bot) welcome(ctx context.Context, r *Request) error {
+func (f *intro) welcome(ctx context.Context, r *Request) error {
 	name := "" // the greeting has its own form without a name
 	if r.From != nil && r.From.FirstName != "" {
 		name = esc(r.From.FirstName)
@@ -60,17 +93,17 @@ func (b *Bot) welcome(ctx context.Context, r *Request) error {
 	switchKB := tgbotapi.NewInlineKeyboardMarkup(tgbotapi.NewInlineKeyboardRow(
 		button(r.L.T(locales.SwitchLanguage), cbLanguage, string(r.User.Lang.Other())),
 	))
-	_, err := b.reply(ctx, r, r.L.T(locales.Welcome, locales.Data{"Name": name}), switchKB)
+	_, err := f.tx.reply(ctx, r, r.L.T(locales.Welcome, locales.Data{"Name": name}), switchKB)
 	return err
 }
 
 // offerAndMenu ends a greeting: the subscription offer, once per person,
 // then the main menu.
-func (b *Bot) offerAndMenu(ctx context.Context, r *Request) error {
-	if err := b.offerSubscription(ctx, r); err != nil {
+func (f *intro) offerAndMenu(ctx context.Context, r *Request) error {
+	if err := f.offer.offerSubscription(ctx, r); err != nil {
 		return err
 	}
-	_, err := b.reply(ctx, r, r.L.T(locales.MenuPrompt), b.mainMenu(r.L))
+	_, err := f.tx.reply(ctx, r, r.L.T(locales.MenuPrompt), f.bot.mainMenu(r.L))
 	return err
 }
 
@@ -78,7 +111,7 @@ func (b *Bot) offerAndMenu(ctx context.Context, r *Request) error {
 // payload rides along in the buttons (lang:<kk|ru>:<payload>) so that the
 // choice opens what the link pointed to; one too long for callback data is
 // dropped and the choice just greets.
-func (b *Bot) askLanguage(ctx context.Context, r *Request, payload string) error {
+func (f *intro) askLanguage(ctx context.Context, r *Request, payload string) error {
 	args := func(lang storage.Lang) []string {
 		if payload == "" {
 			return []string{string(lang)}
@@ -92,99 +125,101 @@ func (b *Bot) askLanguage(ctx context.Context, r *Request, payload string) error
 		button(r.L.T(locales.LanguageNameKK), cbLanguage, args(storage.Kazakh)...),
 		button(r.L.T(locales.LanguageNameRU), cbLanguage, args(storage.Russian)...),
 	))
-	_, err := b.reply(ctx, r, r.L.T(locales.ChooseLanguage), kb)
+	_, err := f.tx.reply(ctx, r, r.L.T(locales.ChooseLanguage), kb)
 	return err
 }
 
 // handleLanguage answers /language and the menu button.
-func (b *Bot) handleLanguage(ctx context.Context, r *Request) error { return b.askLanguage(ctx, r, "") }
+func (f *intro) handleLanguage(ctx context.Context, r *Request) error {
+	return f.askLanguage(ctx, r, "")
+}
 
 // handleLanguageCallback (lang:<kk|ru>[:<deep-link payload>]) stores the
 // chosen language and shows the menu in it at once. A first choice greets,
 // then opens the deep link the person came by, if any. Telegram's command
 // menu follows afterwards, once the person has their answer.
-func (b *Bot) handleLanguageCallback(ctx context.Context, r *Request) error {
+func (f *intro) handleLanguageCallback(ctx context.Context, r *Request) error {
 	lang := storage.Lang(r.Data.Arg(0))
 	if !lang.Valid() || !r.Private {
-		b.answer(ctx, r, r.L.T(locales.OutdatedButton))
+		f.tx.answer(ctx, r, r.L.T(locales.OutdatedButton))
 		return nil
 	}
-	if err := b.chooseLanguage(ctx, r, lang); err != nil {
+	if err := f.chooseLanguage(ctx, r, lang); err != nil {
 		return err
 	}
 	// The menu of commands is a nicety: its failure is logged, never shown
 	// as a failed switch.
-	if err := b.setChatCommands(ctx, r.ChatID, lang); err != nil {
-		b.log.Warn("set chat commands", "chat_id", r.ChatID, "err", err)
+	if err := f.bot.setChatCommands(ctx, r.ChatID, lang); err != nil {
+		f.log.Warn("set chat commands", "chat_id", r.ChatID, "err", err)
 	}
 	return nil
 }
 
 // chooseLanguage stores lang and answers in it.
-func (b *Bot) chooseLanguage(ctx context.Context, r *Request, lang storage.Lang) error {
+func (f *intro) chooseLanguage(ctx context.Context, r *Request, lang storage.Lang) error {
 	firstChoice := !r.User.LangSet
-	user, err := b.store.UpdateUser(ctx, r.ChatID, func(u *storage.User) error {
+	user, err := f.store.UpdateUser(ctx, r.ChatID, func(u *storage.User) error {
 		u.Lang, u.LangSet = lang, true
-		u.UpdatedAt = b.now()
+		u.UpdatedAt = f.now()
 		return nil
 	})
 	if err != nil {
 		return err
 	}
 	r.User = user
-	r.L = b.loc.For(string(lang))
-	b.answer(ctx, r, r.L.T(locales.LanguageChanged))
+	r.L = f.loc.For(string(lang))
+	f.tx.answer(ctx, r, r.L.T(locales.LanguageChanged))
 	if firstChoice {
 		if r.Message != nil {
 			// The question is answered; keep the chat tidy.
-			_, _ = b.send.Request(ctx, tgbotapi.NewDeleteMessage(r.ChatID, r.Message.MessageID))
+			f.bot.deleteMessage(ctx, r.ChatID, r.Message.MessageID)
 		}
-		if h, ok := b.startPayload(r.Data.Arg(1)); ok {
+		if h, ok := f.bot.startPayload(r.Data.Arg(1)); ok {
 			r.Args, r.NewPerson = r.Data.Arg(1), true
 			return h(ctx, r)
 		}
-		return b.greet(ctx, r)
+		return f.greet(ctx, r)
 	}
-	_, err = b.reply(ctx, r, r.L.T(locales.LanguageChanged), b.mainMenu(r.L))
+	_, err = f.tx.reply(ctx, r, r.L.T(locales.LanguageChanged), f.bot.mainMenu(r.L))
 	return err
 }
 
 // handleHelp explains what the bot does, with the 🆘 button of the help
 // lines under it (safety.go). The main menu it used to carry stays on
 // screen from the greeting; /menu brings it back.
-func (b *Bot) handleHelp(ctx context.Context, r *Request) error {
+func (f *intro) handleHelp(ctx context.Context, r *Request) error {
 	kb := tgbotapi.NewInlineKeyboardMarkup(tgbotapi.NewInlineKeyboardRow(helpLinesButton(r.L)))
-	_, err := b.reply(ctx, r, r.L.T(locales.Help), kb)
+	_, err := f.tx.reply(ctx, r, r.L.T(locales.Help), kb)
 	return err
 }
 
 // handleMenu shows the main menu again.
-func (b *Bot) handleMenu(ctx context.Context, r *Request) error {
-	_, err := b.reply(ctx, r, r.L.T(locales.MenuPrompt), b.mainMenu(r.L))
+func (f *intro) handleMenu(ctx context.Context, r *Request) error {
+	_, err := f.tx.reply(ctx, r, r.L.T(locales.MenuPrompt), f.bot.mainMenu(r.L))
 	return err
 }
 
 // handleCancel ends the active dialogue, if any. What is left of an
 // expired one goes too, unmentioned: there is nothing to cancel, and a
 // later message should not hear that it expired.
-func (b *Bot) handleCancel(ctx context.Context, r *Request) error {
-	_, err := b.store.Conversation(ctx, r.ChatID)
+func (f *intro) handleCancel(ctx context.Context, r *Request) error {
+	_, err := f.store.Conversation(ctx, r.ChatID)
 	switch {
 	case errors.Is(err, storage.ErrNotFound):
 		if errors.Is(err, storage.ErrDialogExpired) {
-			if err := b.store.DeleteConversation(ctx, r.ChatID); err != nil {
+			if err := f.store.DeleteConversation(ctx, r.ChatID); err != nil {
 				return err
 			}
 		}
-		_, err = b.reply(ctx, r, r.L.T(locales.NothingToCancel), b.mainMenu(r.L))
+		_, err = f.tx.reply(ctx, r, r.L.T(locales.NothingToCancel), f.bot.mainMenu(r.L))
 		return err
 	case err != nil:
 		return err
 	}
-	if err := b.store.DeleteConversation(ctx, r.ChatID); err != nil {
+	if err := f.store.DeleteConversation(ctx, r.ChatID); err != nil {
 		return err
 	}
-	_, err = b.reply(ctx, r, r.L.T(locales.Cancelled), b.mainMenu(r.L))
+	_, err = f.tx.reply(ctx, r, r.L.T(locales.Cancelled), f.bot.mainMenu(r.L))
 	return err
 }
 
@@ -208,8 +243,8 @@ func (b *Bot) isStaffChat(chatID int64) bool {
 // endDialogue drops the chat's dialogue, if any, open or expired. The read
 // first spares a write transaction (and its fsync) for the common case of
 // none.
-func (b *Bot) endDialogue(ctx context.Context, chatID int64) error {
-	_, err := b.store.Conversation(ctx, chatID)
+func (f *intro) endDialogue(ctx context.Context, chatID int64) error {
+	_, err := f.store.Conversation(ctx, chatID)
 	switch {
 	case errors.Is(err, storage.ErrDialogExpired):
 	case errors.Is(err, storage.ErrNotFound):
@@ -217,5 +252,11 @@ func (b *Bot) endDialogue(ctx context.Context, chatID int64) error {
 	case err != nil:
 		return err
 	}
-	return b.store.DeleteConversation(ctx, chatID)
+	return f.store.DeleteConversation(ctx, chatID)
+}
+
+// deleteMessage deletes a message, quietly: a message too old to delete
+// (https://core.telegram.org/bots/api#deletemessage) is left as it is.
+func (b *Bot) deleteMessage(ctx context.Context, chatID int64, messageID int) {
+	_, _ = b.send.Request(ctx, tgbotapi.NewDeleteMessage(chatID, messageID))
 }

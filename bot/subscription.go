@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"slices"
+	"time"
 
 	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
 
@@ -23,6 +24,29 @@ import (
 //	sub:no            decline the offer
 const anyDistrict = "_"
 
+// subscriptionStore is what subscriptions read and write.
+type subscriptionStore interface {
+	Subscription(ctx context.Context, chatID int64) (storage.Subscription, error)
+	SaveSubscription(ctx context.Context, s storage.Subscription) error
+	Unsubscribe(ctx context.Context, chatID int64, now time.Time) (bool, error)
+	// UpdateUser marks the one-time offer as made.
+	UpdateUser(ctx context.Context, chatID int64, change func(*storage.User) error) (storage.User, error)
+}
+
+// menuShower is the main reply keyboard, which *Bot builds from the
+// route table.
+type menuShower interface {
+	mainMenu(l *locales.Localizer) tgbotapi.ReplyKeyboardMarkup
+}
+
+// subscriptions is the feature: /subscribe, /unsubscribe, the settings
+// buttons and the one-time offer.
+type subscriptions struct {
+	kit
+	store subscriptionStore
+	menu  menuShower
+}
+
 // topicLabel is the message ID of a topic's name.
 func topicLabel(t storage.Topic) string {
 	switch t {
@@ -35,8 +59,8 @@ func topicLabel(t storage.Topic) string {
 }
 
 // districtName is the district's name in l's language, or "all districts".
-func (b *Bot) districtName(l *locales.Localizer, id string) string {
-	if d, ok := b.cat().District(id); ok && id != "" {
+func (k kit) districtName(l *locales.Localizer, id string) string {
+	if d, ok := k.catalog().District(id); ok && id != "" {
 		return d.Name.In(l.Lang())
 	}
 	return l.T(locales.AllDistricts)
@@ -44,8 +68,8 @@ func (b *Bot) districtName(l *locales.Localizer, id string) string {
 
 // loadSubscription returns the chat's subscription, a new inactive one when
 // there is none.
-func (b *Bot) loadSubscription(ctx context.Context, chatID int64) (storage.Subscription, error) {
-	s, err := b.store.Subscription(ctx, chatID)
+func (f *subscriptions) loadSubscription(ctx context.Context, chatID int64) (storage.Subscription, error) {
+	s, err := f.store.Subscription(ctx, chatID)
 	if errors.Is(err, storage.ErrNotFound) {
 		return storage.Subscription{ChatID: chatID}, nil
 	}
@@ -53,12 +77,12 @@ func (b *Bot) loadSubscription(ctx context.Context, chatID int64) (storage.Subsc
 }
 
 // subscriptionView is the settings text and its toggles.
-func (b *Bot) subscriptionView(l *locales.Localizer, s storage.Subscription) (string, tgbotapi.InlineKeyboardMarkup) {
+func (f *subscriptions) subscriptionView(l *locales.Localizer, s storage.Subscription) (string, tgbotapi.InlineKeyboardMarkup) {
 	status := l.T(locales.SubscriptionStatusOff)
 	if s.Active {
 		status = l.T(locales.SubscriptionStatusOn)
 	}
-	district := b.districtName(l, s.DistrictID)
+	district := f.districtName(l, s.DistrictID)
 	text := l.T(locales.SubscriptionSettings, locales.Data{"Status": status, "District": esc(district)})
 	var rows [][]tgbotapi.InlineKeyboardButton
 	for _, t := range storage.AllTopics() {
@@ -76,7 +100,7 @@ func (b *Bot) subscriptionView(l *locales.Localizer, s storage.Subscription) (st
 }
 
 // districtView lets the person pick one listed district or all of them.
-func (b *Bot) districtView(l *locales.Localizer, s storage.Subscription) (string, tgbotapi.InlineKeyboardMarkup) {
+func (f *subscriptions) districtView(l *locales.Localizer, s storage.Subscription) (string, tgbotapi.InlineKeyboardMarkup) {
 	mark := func(on bool) string {
 		if on {
 			return "✅ "
@@ -86,7 +110,7 @@ func (b *Bot) districtView(l *locales.Localizer, s storage.Subscription) (string
 	rows := [][]tgbotapi.InlineKeyboardButton{
 		tgbotapi.NewInlineKeyboardRow(button(mark(s.DistrictID == "")+l.T(locales.AllDistricts), cbSubscription, "dd", anyDistrict)),
 	}
-	for _, d := range b.cat().ListedDistricts() {
+	for _, d := range f.catalog().ListedDistricts() {
 		if !tg.ValidArg(d.ID) {
 			continue // an id no button can carry; the catalog check warns about it
 		}
@@ -97,19 +121,19 @@ func (b *Bot) districtView(l *locales.Localizer, s storage.Subscription) (string
 }
 
 // handleSubscribe answers /subscribe and the menu button with the settings.
-func (b *Bot) handleSubscribe(ctx context.Context, r *Request) error {
-	s, err := b.loadSubscription(ctx, r.ChatID)
+func (f *subscriptions) handleSubscribe(ctx context.Context, r *Request) error {
+	s, err := f.loadSubscription(ctx, r.ChatID)
 	if err != nil {
 		return err
 	}
-	text, kb := b.subscriptionView(r.L, s)
-	_, err = b.reply(ctx, r, text, kb)
+	text, kb := f.subscriptionView(r.L, s)
+	_, err = f.tx.reply(ctx, r, text, kb)
 	return err
 }
 
 // handleUnsubscribe answers /unsubscribe: off at once, no questions.
-func (b *Bot) handleUnsubscribe(ctx context.Context, r *Request) error {
-	was, err := b.store.Unsubscribe(ctx, r.ChatID, b.now())
+func (f *subscriptions) handleUnsubscribe(ctx context.Context, r *Request) error {
+	was, err := f.store.Unsubscribe(ctx, r.ChatID, f.now())
 	if err != nil {
 		return err
 	}
@@ -117,35 +141,35 @@ func (b *Bot) handleUnsubscribe(ctx context.Context, r *Request) error {
 	if was {
 		msg = locales.Unsubscribed
 	}
-	_, err = b.reply(ctx, r, r.L.T(msg), b.mainMenu(r.L))
+	_, err = f.tx.reply(ctx, r, r.L.T(msg), f.menu.mainMenu(r.L))
 	return err
 }
 
 // handleSubscriptionCallback handles every settings button. Each press
 // changes only the presser's own subscription (the chat it came from), so
 // a forged payload can at worst toggle one's own topics.
-func (b *Bot) handleSubscriptionCallback(ctx context.Context, r *Request) error {
+func (f *subscriptions) handleSubscriptionCallback(ctx context.Context, r *Request) error {
 	if !r.Private {
-		b.answer(ctx, r, r.L.T(locales.OutdatedButton))
+		f.tx.answer(ctx, r, r.L.T(locales.OutdatedButton))
 		return nil
 	}
-	s, err := b.loadSubscription(ctx, r.ChatID)
+	s, err := f.loadSubscription(ctx, r.ChatID)
 	if err != nil {
 		return err
 	}
 	switch r.Data.Arg(0) {
 	case "open", "back":
-		text, kb := b.subscriptionView(r.L, s)
-		return b.edit(ctx, r, text, &kb)
+		text, kb := f.subscriptionView(r.L, s)
+		return f.tx.edit(ctx, r, text, &kb)
 	case "no":
-		return b.edit(ctx, r, r.L.T(locales.SubscriptionOfferDeclined), nil)
+		return f.tx.edit(ctx, r, r.L.T(locales.SubscriptionOfferDeclined), nil)
 	case "d":
-		text, kb := b.districtView(r.L, s)
-		return b.edit(ctx, r, text, &kb)
+		text, kb := f.districtView(r.L, s)
+		return f.tx.edit(ctx, r, text, &kb)
 	case "t":
 		t := storage.Topic(r.Data.Arg(1))
 		if !t.Valid() {
-			b.answer(ctx, r, r.L.T(locales.OutdatedButton))
+			f.tx.answer(ctx, r, r.L.T(locales.OutdatedButton))
 			return nil
 		}
 		// An inactive subscription's old topics do not count: switching
@@ -164,36 +188,36 @@ func (b *Bot) handleSubscriptionCallback(ctx context.Context, r *Request) error 
 		id := r.Data.Arg(1)
 		if id == anyDistrict {
 			id = ""
-		} else if _, ok := b.cat().District(id); !ok {
-			b.answer(ctx, r, r.L.T(locales.OutdatedButton))
+		} else if _, ok := f.catalog().District(id); !ok {
+			f.tx.answer(ctx, r, r.L.T(locales.OutdatedButton))
 			return nil
 		}
 		s.DistrictID = id
 	case "off":
 		s.Topics, s.Active = nil, false
 	default:
-		b.answer(ctx, r, r.L.T(locales.OutdatedButton))
+		f.tx.answer(ctx, r, r.L.T(locales.OutdatedButton))
 		return nil
 	}
-	s.ChatID, s.Lang, s.UpdatedAt = r.ChatID, r.User.Lang, b.now()
-	if err := b.store.SaveSubscription(ctx, s); err != nil {
+	s.ChatID, s.Lang, s.UpdatedAt = r.ChatID, r.User.Lang, f.now()
+	if err := f.store.SaveSubscription(ctx, s); err != nil {
 		return err
 	}
-	b.answer(ctx, r, r.L.T(locales.SubscriptionSaved))
-	text, kb := b.subscriptionView(r.L, s)
-	return b.edit(ctx, r, text, &kb)
+	f.tx.answer(ctx, r, r.L.T(locales.SubscriptionSaved))
+	text, kb := f.subscriptionView(r.L, s)
+	return f.tx.edit(ctx, r, text, &kb)
 }
 
 // offerSubscription offers the subscription once, inside the first
 // greeting (before the menu, which stays the last message). The flag is set
 // before the offer is sent, so a failed send never turns into a second
 // offer: the person is never nagged.
-func (b *Bot) offerSubscription(ctx context.Context, r *Request) error {
+func (f *subscriptions) offerSubscription(ctx context.Context, r *Request) error {
 	if r.User.SubscriptionOffered || !r.Private {
 		return nil
 	}
 	offered := false
-	_, err := b.store.UpdateUser(ctx, r.ChatID, func(u *storage.User) error {
+	_, err := f.store.UpdateUser(ctx, r.ChatID, func(u *storage.User) error {
 		offered = !u.SubscriptionOffered && !u.CreatedAt.IsZero()
 		u.SubscriptionOffered = true
 		return nil
@@ -206,14 +230,17 @@ func (b *Bot) offerSubscription(ctx context.Context, r *Request) error {
 		button(r.L.T(locales.SubscriptionOfferYes), cbSubscription, "open"),
 		button(r.L.T(locales.SubscriptionOfferNo), cbSubscription, "no"),
 	))
-	_, err = b.reply(ctx, r, r.L.T(locales.SubscriptionOffer), kb)
+	_, err = f.tx.reply(ctx, r, r.L.T(locales.SubscriptionOffer), kb)
 	return err
 }
 
 // unsubscribeUnreachable deactivates the subscription of a chat Telegram
 // will not deliver to (blocked, deleted), so no broadcast tries it again.
-func (b *Bot) unsubscribeUnreachable(ctx context.Context, chatID int64) {
-	if _, err := b.store.Unsubscribe(ctx, chatID, b.now()); err != nil {
-		b.log.Error("unsubscribe unreachable chat", "chat_id", chatID, "err", err)
+func (f *subscriptions) unsubscribeUnreachable(ctx context.Context, chatID int64) {
+	if _, err := f.store.Unsubscribe(ctx, chatID, f.now()); err != nil {
+		f.log.Error("unsubscribe unreachable chat", "chat_id", chatID, "err", err)
 	}
 }
+
+// districtName forwards to subscriptions; removed once every feature is a type.
+func (b *Bot) districtName(l *locales.Localizer, id string) string { return b.subs.districtName(l, id) }

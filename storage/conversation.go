@@ -26,21 +26,8 @@ type Conversation struct {
 	// State is what the flow has collected so far, encoded by the flow
 	// itself (the bot keeps a typed struct per flow); storage keeps it as
 	// it is given.
-	State []byte
-	// Data is the former untyped state, kept while flows move to State.
-	Data      map[string]string
+	State     []byte
 	UpdatedAt time.Time
-}
-
-// Get returns a collected value, "" when absent.
-func (c Conversation) Get(key string) string { return c.Data[key] }
-
-// Set stores a collected value, creating the map on first use.
-func (c *Conversation) Set(key, value string) {
-	if c.Data == nil {
-		c.Data = make(map[string]string)
-	}
-	c.Data[key] = value
 }
 
 // ConversationStore keeps one conversation per chat.

@@ -15,10 +15,12 @@ import (
 // conversationRecord is an open dialogue, or what is left of an expired
 // one: flow, step, UpdatedAt and the token, with Expired set.
 type conversationRecord struct {
-	Flow      string            `json:"flow"`
-	Step      string            `json:"step"`
-	Token     string            `json:"token,omitempty"`
-	State     json.RawMessage   `json:"state,omitempty"`
+	Flow  string          `json:"flow"`
+	Step  string          `json:"step"`
+	Token string          `json:"token,omitempty"`
+	State json.RawMessage `json:"state,omitempty"`
+	// Data is the untyped state of records written before State: only
+	// their token is read from it; the rest a flow cannot use.
 	Data      map[string]string `json:"data,omitempty"`
 	UpdatedAt time.Time         `json:"updated_at"`
 	Expired   bool              `json:"expired,omitempty"`
@@ -56,7 +58,7 @@ func (db *DB) Conversation(ctx context.Context, chatID int64) (storage.Conversat
 		if err != nil {
 			return storage.Conversation{}, err
 		}
-		c := storage.Conversation{ChatID: chatID, Flow: r.Flow, Step: r.Step, Token: r.token(), State: r.State, Data: r.Data, UpdatedAt: r.UpdatedAt}
+		c := storage.Conversation{ChatID: chatID, Flow: r.Flow, Step: r.Step, Token: r.token(), State: r.State, UpdatedAt: r.UpdatedAt}
 		if r.Expired {
 			return c, fmt.Errorf("conversation %d: %w", chatID, storage.ErrDialogExpired)
 		}
@@ -69,7 +71,7 @@ func (db *DB) SaveConversation(ctx context.Context, c storage.Conversation) erro
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	raw, err := json.Marshal(conversationRecord{Flow: c.Flow, Step: c.Step, Token: c.Token, State: c.State, Data: c.Data, UpdatedAt: c.UpdatedAt.UTC()})
+	raw, err := json.Marshal(conversationRecord{Flow: c.Flow, Step: c.Step, Token: c.Token, State: c.State, UpdatedAt: c.UpdatedAt.UTC()})
 	if err != nil {
 		return fmt.Errorf("encode conversation %d: %w", c.ChatID, err)
 	}

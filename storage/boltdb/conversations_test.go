@@ -147,18 +147,29 @@ func TestConversations_ReadsTokenOfEarlierRecords(t *testing.T) {
 	ctx := context.Background()
 	db, _ := openTemp(t)
 	base := time.Date(2026, 11, 22, 10, 0, 0, 0, time.UTC)
-	earlier := storage.Conversation{ChatID: 9, Flow: "book", Step: "day", Data: map[string]string{"tok": "a1b2", "center": "karasai"}, UpdatedAt: base}
-	if err := db.SaveConversation(ctx, earlier); err != nil {
+	// The record as the version before wrote it: the token and the
+	// choices in one untyped map.
+	err := db.bolt.Update(func(tx *bolt.Tx) error {
+		key := encodeChatID(9)
+		raw := `{"flow":"book","step":"day","data":{"tok":"a1b2","center":"karasai"},"updated_at":"2026-11-22T10:00:00Z"}`
+		if err := tx.Bucket(bucketConversations).Put(key, []byte(raw)); err != nil {
+			return err
+		}
+		return tx.Bucket(bucketConversationsByUpdated).Put(compositeKey(encodeTime(base), key), nil)
+	})
+	if err != nil {
 		t.Fatal(err)
 	}
-	if got, err := db.Conversation(ctx, 9); err != nil || got.Token != "a1b2" {
-		t.Fatalf("open dialogue = %+v, %v; want token a1b2", got, err)
+	// Its token still matches its buttons; its choices are no state a
+	// flow can read, so the flow ends it.
+	if got, err := db.Conversation(ctx, 9); err != nil || got.Token != "a1b2" || got.State != nil {
+		t.Fatalf("open dialogue = %+v, %v; want token a1b2 and no state", got, err)
 	}
 	if n, err := db.ExpireConversations(ctx, base.Add(time.Hour)); err != nil || n != 1 {
 		t.Fatalf("expired %d, %v; want 1", n, err)
 	}
 	got, err := db.Conversation(ctx, 9)
-	if !errors.Is(err, storage.ErrDialogExpired) || got.Token != "a1b2" || got.Data != nil {
+	if !errors.Is(err, storage.ErrDialogExpired) || got.Token != "a1b2" {
 		t.Errorf("expired dialogue = %+v, %v; want the token only", got, err)
 	}
 }

@@ -213,8 +213,7 @@ func TestConversations_ExpireByIndex(t *testing.T) {
 	db, _ := openTemp(t)
 	base := time.Date(2026, 11, 22, 10, 0, 0, 0, time.UTC)
 	for i, chat := range []int64{1, 2, 3} {
-		c := storage.Conversation{ChatID: chat, Flow: "book", Step: "day", UpdatedAt: base.Add(time.Duration(i) * 10 * time.Minute)}
-		c.Set("type", "career")
+		c := storage.Conversation{ChatID: chat, Flow: "book", Step: "day", State: []byte(`{"type":"career"}`), UpdatedAt: base.Add(time.Duration(i) * 10 * time.Minute)}
 		if err := db.SaveConversation(ctx, c); err != nil {
 			t.Fatal(err)
 		}

@@ -86,7 +86,7 @@ func TestDB_Forget(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if err := db.SaveConversation(ctx, storage.Conversation{ChatID: me, Flow: "book", Step: "day", Data: map[string]string{"note": name}, UpdatedAt: testNow}); err != nil {
+	if err := db.SaveConversation(ctx, storage.Conversation{ChatID: me, Flow: "book", Step: "day", State: []byte(`{"note":"` + name + `"}`), UpdatedAt: testNow}); err != nil {
 		t.Fatal(err)
 	}
 	mine := booking(me, "karasai", "career", at(2, 11))
