@@ -76,9 +76,14 @@ func loadSmoke(t *testing.T, at string, users, iterations int) {
 	if err := tool.PrepareDB(context.Background(), dbPath, began, cat); err != nil {
 		t.Fatal(err)
 	}
+	closure, err := tool.PrepareClosure(context.Background(), dbPath, began, cat)
+	if err != nil {
+		t.Fatal(err)
+	}
 	opts := loadtest.Options{
 		Users: users, Concurrency: users, Iterations: iterations, Timeout: 30 * time.Second, Scenario: loadtest.Realistic(texts),
 		StaffChats: loadtest.StaffChats(cat), StaffNotice: loadtest.StaffNotice(texts),
+		Closure: closure, ClosureNotice: loadtest.ClosureNotice(texts),
 		StartBot: func(ctx context.Context, apiURL, token string) (loadtest.Bot, error) {
 			ctx, cancel := context.WithCancel(ctx)
 			b := &inProcessBot{addr: addr, cancel: cancel, done: make(chan error, 1)}
@@ -86,6 +91,7 @@ func loadSmoke(t *testing.T, at string, users, iterations int) {
 				"TELEGRAM_BOT_TOKEN": token, "TELEGRAM_API_URL": apiURL, "JASTAR_HTTP_ADDR": addr,
 				"JASTAR_DB": dbPath, "JASTAR_SEND_RATE": "0", "JASTAR_CHAT_RATE": "0", "JASTAR_GROUP_RATE": "0",
 				"JASTAR_TIMEZONE": loadtest.Zone, "JASTAR_STAFF_CHAT_ID": strconv.FormatInt(loadtest.StaffChat, 10),
+				"JASTAR_ADMIN_IDS": strconv.Itoa(loadtest.Closer),
 			}
 			go func() { b.done <- run(ctx, args, env(environ), io.Discard, io.Discard) }()
 			for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(5 * time.Millisecond) {
@@ -120,6 +126,18 @@ func loadSmoke(t *testing.T, at string, users, iterations int) {
 	}
 	if len(cc.Over) != 0 || int64(cc.Made) != rep.Bookings || rep.Notices != rep.Bookings {
 		t.Errorf("capacity check %+v, %d staff notices; want %d bookings made, each noticed, none over capacity", cc, rep.Notices, rep.Bookings)
+	}
+	// Halfway, a staff member closed an afternoon through /close: every
+	// person booked in it was cancelled and told once, and nobody is
+	// booked inside it.
+	if !rep.Closed || cc.Closures != 1 || len(cc.InsideClosed) != 0 || len(cc.ClosedCancelled) != len(closure.Victims) {
+		t.Errorf("closure under load: made %v, %d in force, inside %q, %d people cancelled; want 1 made, nobody inside, the %d booked in it cancelled",
+			rep.Closed, cc.Closures, cc.InsideClosed, len(cc.ClosedCancelled), len(closure.Victims))
+	}
+	for _, chat := range closure.Victims {
+		if rep.Told[chat] != 1 || cc.ClosedCancelled[chat] != 1 {
+			t.Errorf("chat %d booked in the closed time: told %d times of %d cancellations, want once of one", chat, rep.Told[chat], cc.ClosedCancelled[chat])
+		}
 	}
 	if err := loadtest.Verdict(rep, loadtest.Report{}, cc); err != nil {
 		t.Errorf("verdict: %v", err)

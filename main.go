@@ -110,12 +110,21 @@ func commands() []command {
 		{"backup", "backup FILE", "write a consistent copy of the database, also while the bot runs", admin.Backup{Files: files}.Run},
 		{"export", "export [flags] FILE", "write the bookings of a period as CSV for Excel (see -h)", admin.Export{Files: files}.Run},
 		{"load", "load [flags]", "drive simulated people through the bot and measure it (see -h)", loadtest.Command{Open: openLoadStore}.Run},
-		{"catalog", "catalog check FILE", "validate a catalog file; catalog default prints the embedded one", config.RunCatalog},
+		{"catalog", "catalog check|reload", "validate a catalog file, or make the running bot reload its own (see -h)", catalogCommand},
 		{"sandbox", "sandbox [-addr A] [-db-with-people] [-now DATE]", "try the bot without Telegram: a local chat page on 127.0.0.1:8080",
 			sandbox.Command{Open: openSandboxStore, Config: sandboxConfig, RunBot: runBot}.Run},
 		{"help", "help", "show this help", help},
 	}
 	return cmds
+}
+
+// catalogCommand is "jastar catalog ...": reload asks the running bot
+// through its socket (bot/admin); check and default need no bot.
+func catalogCommand(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	if len(args) > 0 && args[0] == "reload" {
+		return admin.RunCatalogReload(ctx, args[1:], getenv, stdout, stderr)
+	}
+	return config.RunCatalog(ctx, args, getenv, stdout, stderr)
 }
 
 // usage is `jastar help`, generated from the table.
@@ -221,9 +230,6 @@ func runBot(ctx context.Context, getenv func(string) string, stdout io.Writer, r
 		return err
 	}
 	defer db.Close()
-	sock := openAdminSocket(cfg, admin.Handler(db, cat, texts, cfg.Location, log.With("component", "adminsock")), log, metrics) // hot backups and exports, for the file's owner only
-	defer sock.Close()
-
 	// How long an idle dialogue stays open: the bot finds it expired at the
 	// next tap, housekeeping closes it, and the expiry message names it, so
 	// all three get it from here.
@@ -248,6 +254,13 @@ func runBot(ctx context.Context, getenv func(string) string, stdout io.Writer, r
 	if err != nil {
 		return err
 	}
+	// One reloader for SIGHUP and `jastar catalog reload`.
+	reload := &reloader{cfg: cfg, to: b, log: log}
+	// Hot backups, exports and catalog reloads, for the file's owner only.
+	// Opened once the bot exists: an export names centers by the catalog
+	// in force, which a reload swaps.
+	sock := openAdminSocket(cfg, admin.Handler(db, admin.Running{Catalog: b.Catalog, Reload: reload.reload}, texts, cfg.Location, log.With("component", "adminsock")), log, metrics)
+	defer sock.Close()
 	if n, err := b.SeedEvents(ctx); err != nil {
 		if ctx.Err() != nil {
 			return nil // stopped while starting: a clean stop, as below
@@ -307,7 +320,7 @@ func runBot(ctx context.Context, getenv func(string) string, stdout io.Writer, r
 		return &config.Error{Name: "JASTAR_WEEKLY_SPEC", Msg: err.Error()}
 	}
 	sched.Start(context.WithoutCancel(ctx))
-	reloadOnHangup(ctx, cfg, b, log, metrics)
+	reloadOnHangup(ctx, reload, metrics)
 
 	runErr := b.Run(ctx, shutdownTimeout/2)
 	log.Info("polling stopped, shutting down")

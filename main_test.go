@@ -92,7 +92,7 @@ Commands:
   backup FILE           write a consistent copy of the database, also while the bot runs
   export [flags] FILE   write the bookings of a period as CSV for Excel (see -h)
   load [flags]          drive simulated people through the bot and measure it (see -h)
-  catalog check FILE    validate a catalog file; catalog default prints the embedded one
+  catalog check|reload  validate a catalog file, or make the running bot reload its own (see -h)
   sandbox [-addr A] [-db-with-people] [-now DATE]
                         try the bot without Telegram: a local chat page on 127.0.0.1:8080
   help                  show this help

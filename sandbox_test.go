@@ -602,6 +602,7 @@ type pageMessage struct {
 		Text string `json:"text"`
 		Data string `json:"data"`
 	}
+	Photo *struct{} `json:"photo"` // set when the message carries an image
 }
 
 func newPageChat(t *testing.T, pageURL string, persona int64) *pageChat {

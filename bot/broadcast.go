@@ -203,7 +203,17 @@ func (b *Bot) adminLocalizer(ctx context.Context, chatID int64) *locales.Localiz
 
 func (b *Bot) progressText(ctx context.Context, bc storage.Broadcast) string {
 	l := b.adminLocalizer(ctx, bc.AdminChatID)
-	return l.T(locales.BroadcastProgress, b.countsData(l, bc)) + b.runnerNoteText(l, bc.ID)
+	return jobText(l, locales.BroadcastProgress, locales.PollProgress, bc, b.countsData(l, bc)) + b.runnerNoteText(l, bc.ID)
+}
+
+// jobText renders the broadcast message id of bc, or its poll variant
+// when bc delivers a poll, named by the poll's own number.
+func jobText(l *locales.Localizer, id, pollID string, bc storage.Broadcast, d locales.Data) string {
+	if bc.PollID == 0 {
+		return l.T(id, d)
+	}
+	d["Poll"] = bc.PollID
+	return l.T(pollID, d)
 }
 
 // countsData are the numbers of bc for its progress, report and list
@@ -259,7 +269,7 @@ func (b *Bot) Progress(ctx context.Context, bc storage.Broadcast) {
 func (b *Bot) Finished(ctx context.Context, bc storage.Broadcast) {
 	l := b.adminLocalizer(ctx, bc.AdminChatID)
 	b.showProgress(ctx, bc, b.progressText(ctx, bc))
-	if _, err := b.sendText(ctx, bc.AdminChatID, l.T(locales.BroadcastReport, b.countsData(l, bc)), nil); err != nil {
+	if _, err := b.sendText(ctx, bc.AdminChatID, jobText(l, locales.BroadcastReport, locales.PollReport, bc, b.countsData(l, bc)), nil); err != nil {
 		b.log.Warn("send broadcast report", "broadcast_id", bc.ID, "err", err)
 	}
 }

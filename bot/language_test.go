@@ -257,7 +257,7 @@ func newSample(l *locales.Localizer, cat *catalog.Catalog, i int) sample {
 		"Days": weekdays(l, [][]time.Weekday{{time.Monday, time.Tuesday, time.Wednesday, time.Thursday, time.Friday}, {time.Monday, time.Wednesday, time.Friday}}[i%2]),
 	}
 	for _, k := range []string{"Count", "N", "Total", "Sent", "Left", "Blocked", "Failed", "Uncertain", "Max", "Page", "Pages",
-		"ID", "Capacity", "Booked", "Attended", "NoShow", "Cancelled", "Registered", "Waiting", "Minutes"} {
+		"ID", "Poll", "Capacity", "Booked", "Attended", "NoShow", "Cancelled", "Registered", "Waiting", "Minutes"} {
 		d[k] = l.Int(n)
 	}
 	s := sample{data: d, count: n}

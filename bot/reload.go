@@ -12,6 +12,10 @@ import (
 // a request that reads it twice may see two catalogs, each whole.
 func (b *Bot) cat() *catalog.Catalog { return b.catRef.Load() }
 
+// Catalog is the catalog in force, for what runs beside the bot (the
+// admin socket's exports).
+func (b *Bot) Catalog() *catalog.Catalog { return b.cat() }
+
 // orphanHorizon is how far ahead SetCatalog looks for bookings of what
 // the new catalog dropped: further than anyone can book.
 const orphanHorizon = 400 * 24 * time.Hour

@@ -60,4 +60,9 @@ const (
 	PollMyDataTitle     = "PollMyDataTitle"
 	PollMyDataItem      = "PollMyDataItem"
 	PollBroadcastLabel  = "PollBroadcastLabel"
+	// PollProgress and PollReport are BroadcastProgress and BroadcastReport
+	// for the delivery of a poll, which the admin must not take for an
+	// announcement.
+	PollProgress = "PollProgress"
+	PollReport   = "PollReport"
 )

@@ -158,7 +158,7 @@ func TestRenderEveryMessage(t *testing.T) {
 		t.Fatal(err)
 	}
 	sample := Data{}
-	for _, k := range []string{"Name", "Km", "Day", "Month", "Weekday", "Year", "Date", "Time", "Center", "Type", "Title", "Place", "Address", "When", "Count", "N", "Total", "Reason", "Phone", "Username", "Link", "Seats", "Left", "Sent", "Blocked", "Failed", "Max", "Page", "Pages", "Topic", "District", "Example", "ID", "Rating", "Comment", "From", "To", "Hours", "Services", "Status", "Audience", "Version", "Limit", "Who", "Position", "Field", "Value", "Percent", "Bring", "Settlement", "Note", "Lang", "Text", "Minutes", "Capacity", "Duration", "TitleKK", "TitleRU", "DescriptionKK", "DescriptionRU", "Upcoming", "Details", "Booked", "Attended", "NoShow", "Cancelled", "Registered", "Waiting", "Uncertain", "Number", "Description", "Free", "Days", "Code",
+	for _, k := range []string{"Name", "Km", "Day", "Month", "Weekday", "Year", "Date", "Time", "Center", "Type", "Title", "Place", "Address", "When", "Count", "N", "Total", "Reason", "Phone", "Username", "Link", "Seats", "Left", "Sent", "Blocked", "Failed", "Max", "Page", "Pages", "Topic", "District", "Example", "ID", "Rating", "Comment", "From", "To", "Hours", "Services", "Status", "Audience", "Version", "Limit", "Who", "Position", "Field", "Value", "Percent", "Bring", "Settlement", "Note", "Lang", "Text", "Minutes", "Capacity", "Duration", "TitleKK", "TitleRU", "DescriptionKK", "DescriptionRU", "Upcoming", "Details", "Booked", "Attended", "NoShow", "Cancelled", "Registered", "Waiting", "Uncertain", "Poll", "Number", "Description", "Free", "Days", "Code",
 		"Question", "Answer", "Option", "Group", "Shares", "Answered", "Multiple", "Other", "Notify", "Lines"} {
 		sample[k] = "X"
 	}

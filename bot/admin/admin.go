@@ -26,7 +26,6 @@ import (
 	"jastar/bot/config"
 	"jastar/locales"
 	"jastar/storage"
-	"jastar/storage/catalog"
 )
 
 // Store is what backup and export read.
@@ -184,13 +183,16 @@ func askBot(ctx context.Context, dbPath, target string, timeout time.Duration) (
 	return resp, nil
 }
 
-// Handler is what the admin socket serves: GET /backup and GET /export.
-// Only the database's owner can connect to the socket, so the handlers
-// check no caller themselves.
-func Handler(db Store, cat *catalog.Catalog, texts *locales.Bundle, loc *time.Location, log *slog.Logger) http.Handler {
+// Handler is what the admin socket serves: GET /backup, GET /export and
+// POST /catalog/reload. Only the database's owner can connect to the
+// socket, so the handlers check no caller themselves.
+func Handler(db Store, bot Running, texts *locales.Bundle, loc *time.Location, log *slog.Logger) http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle("GET /backup", backupHandler(db, log))
-	mux.Handle("GET /export", exportHandler(db, cat, texts, loc, log))
+	mux.Handle("GET /export", exportHandler(db, bot.Catalog, texts, loc, log))
+	if bot.Reload != nil {
+		mux.Handle("POST /catalog/reload", reloadHandler(bot.Reload, log))
+	}
 	return mux
 }
 

@@ -162,7 +162,7 @@ func TestHandler_Export(t *testing.T) {
 		t.Fatal(err)
 	}
 	loc, _ := time.LoadLocation("Asia/Almaty")
-	h := Handler(db, catalog.Default(loc), texts, loc, slog.New(slog.DiscardHandler))
+	h := Handler(db, Running{Catalog: func() *catalog.Catalog { return catalog.Default(loc) }}, texts, loc, slog.New(slog.DiscardHandler))
 
 	rec := httptest.NewRecorder()
 	h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/export?from=01.12.2026&to=31.12.2026&center=karasai", nil))

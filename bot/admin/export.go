@@ -50,7 +50,9 @@ func exportCSV(ctx context.Context, db Store, cat *catalog.Catalog, texts *local
 }
 
 // parseExportQuery reads DD.MM.YYYY days (default: this month), a center
-// id and a language, as given on the command line or to /export.
+// id and a language, as given on the command line or to /export. The
+// center is checked against cat unless cat is nil: the command leaves that
+// to whoever reads the database, the running bot by the catalog in force.
 func parseExportQuery(from, to, center, lang string, cat *catalog.Catalog, loc *time.Location, now time.Time) (exportQuery, error) {
 	n := now.In(loc)
 	first := time.Date(n.Year(), n.Month(), 1, 0, 0, 0, 0, loc)
@@ -74,7 +76,7 @@ func parseExportQuery(from, to, center, lang string, cat *catalog.Catalog, loc *
 	if !q.to.After(q.from) {
 		return q, errors.New("-to is before -from")
 	}
-	if center != "" {
+	if center != "" && cat != nil {
 		if _, ok := cat.Center(center); !ok {
 			return q, fmt.Errorf("-center %q is not a center of the catalog", center)
 		}
@@ -121,16 +123,15 @@ func (c Export) Run(ctx context.Context, args []string, getenv func(string) stri
 	if err != nil {
 		return &config.Error{Name: "JASTAR_TIMEZONE", Msg: fmt.Sprintf("%q is not a known time zone", tz)}
 	}
-	cat, err := config.LoadCatalog(getenv("JASTAR_CATALOG"), loc)
-	if err != nil {
-		return err
-	}
-	q, err := parseExportQuery(*from, *to, *center, *lang, cat, loc, time.Now())
+	q, err := parseExportQuery(*from, *to, *center, *lang, nil, loc, time.Now())
 	if err != nil {
 		return fmt.Errorf("export: %s: %w", err, config.ErrUsage)
 	}
 	dbPath := dbPathFrom(getenv)
-	data, n, err := c.exportDirect(ctx, dbPath, cat, loc, q)
+	// The file is read here only with the bot stopped: a running bot
+	// exports by the catalog in force, which a reload may have changed and
+	// an edit since may have broken.
+	data, n, err := c.exportDirect(ctx, dbPath, getenv("JASTAR_CATALOG"), loc, q)
 	if c.Files.locked(err) {
 		data, n, err = exportFromBot(ctx, dbPath, *from, *to, q)
 	}
@@ -158,12 +159,19 @@ func (c Export) Run(ctx context.Context, args []string, getenv func(string) stri
 	return nil
 }
 
-func (c Export) exportDirect(ctx context.Context, dbPath string, cat *catalog.Catalog, loc *time.Location, q exportQuery) ([]byte, int, error) {
+func (c Export) exportDirect(ctx context.Context, dbPath, catalogPath string, loc *time.Location, q exportQuery) ([]byte, int, error) {
 	db, err := c.Files.openDirect(dbPath)
 	if err != nil {
 		return nil, 0, err
 	}
 	defer db.Close()
+	cat, err := config.LoadCatalog(catalogPath, loc)
+	if err != nil {
+		return nil, 0, err
+	}
+	if _, ok := cat.Center(q.center); q.center != "" && !ok {
+		return nil, 0, fmt.Errorf("-center %q is not a center of the catalog: %w", q.center, config.ErrUsage)
+	}
 	texts, err := locales.Load()
 	if err != nil {
 		return nil, 0, err
@@ -188,9 +196,12 @@ func exportFromBot(ctx context.Context, dbPath, from, to string, q exportQuery) 
 }
 
 // exportHandler serves GET /export?from=&to=&center=&lang= on the admin
-// socket: the CSV holds names and phones.
-func exportHandler(db Store, cat *catalog.Catalog, texts *locales.Bundle, loc *time.Location, log *slog.Logger) http.HandlerFunc {
+// socket: the CSV holds names and phones. Centers and types are named by
+// the catalog in force, a reloaded one included.
+func exportHandler(db Store, catalogInForce func() *catalog.Catalog, texts *locales.Bundle, loc *time.Location, log *slog.Logger) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
+		// Once per request: a reload between two reads would mix catalogs.
+		cat := catalogInForce()
 		p := r.URL.Query()
 		lang := p.Get("lang")
 		if lang == "" {

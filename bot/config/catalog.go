@@ -30,7 +30,7 @@ func RunCatalog(_ context.Context, args []string, getenv func(string) string, st
 	}
 	if len(args) == 0 || args[0] != "check" {
 		fmt.Fprintln(stderr, catalogUsage)
-		return fmt.Errorf("catalog: want \"catalog check FILE\" or \"catalog default\": %w", ErrUsage)
+		return fmt.Errorf("catalog: want \"catalog check FILE\", \"catalog default\" or \"catalog reload\": %w", ErrUsage)
 	}
 	args, help, err = parseNoFlags("catalog check", "Usage: jastar catalog check FILE\n\nValidates a catalog file for JASTAR_CATALOG, in JASTAR_TIMEZONE, and lists every problem.", args[1:], stderr)
 	if help || err != nil {
@@ -61,9 +61,11 @@ func RunCatalog(_ context.Context, args []string, getenv func(string) string, st
 
 const catalogUsage = `Usage: jastar catalog check FILE
        jastar catalog default
+       jastar catalog reload
 
 check validates a catalog file for JASTAR_CATALOG and lists every problem;
-default prints the embedded catalog, a starting point for your own.`
+default prints the embedded catalog, a starting point for your own;
+reload asks the running bot to read JASTAR_CATALOG again (as SIGHUP does).`
 
 // parseNoFlags parses the arguments of a command that has no flags, so -h
 // prints its usage and succeeds like every other command's. It returns the

@@ -38,6 +38,7 @@ type Store interface {
 	SaveUser(ctx context.Context, u storage.User) error
 	SaveSubscription(ctx context.Context, s storage.Subscription) error
 	Book(ctx context.Context, b storage.Booking, rules storage.BookRules) (storage.Booking, error)
+	Closures(ctx context.Context, centerIDs []string, from, to time.Time) ([]storage.Closure, error)
 	// Sync flushes what was written with BulkLoad.
 	Sync() error
 	Close() error
@@ -148,6 +149,10 @@ func (c Command) Run(ctx context.Context, args []string, getenv func(string) str
 	if err := c.PrepareDB(ctx, dbPath, now, cat); err != nil {
 		return fmt.Errorf("load: %w", err)
 	}
+	if opts.Closure, err = c.PrepareClosure(ctx, dbPath, now, cat); err != nil {
+		return fmt.Errorf("load: %w", err)
+	}
+	opts.ClosureNotice = ClosureNotice(texts)
 	settings := []string{}
 	if *telegramLimits {
 		// Later settings win over childEnv's raised limits.
@@ -161,6 +166,7 @@ func (c Command) Run(ctx context.Context, args []string, getenv func(string) str
 			"JASTAR_TIMEZONE=" + Zone, "JASTAR_CATALOG=" + *catalogFile,
 			"JASTAR_STAFF_CHAT_ID=" + strconv.FormatInt(StaffChat, 10),
 			"JASTAR_WORKERS=" + strconv.Itoa(*workers), "JASTAR_LOG_LEVEL=warn",
+			"JASTAR_ADMIN_IDS=" + strconv.Itoa(Closer),
 		}, settings...)...), dbPath)
 		if err == nil && *cpuProfile != "" && *duration > 2*time.Second {
 			go func() {
@@ -215,16 +221,35 @@ func (c Command) Run(ctx context.Context, args []string, getenv func(string) str
 		fmt.Fprintf(stdout, "  %s\n", o)
 	}
 	fmt.Fprintf(stdout, "staff: %d \"new booking\" notices for %d bookings made\n", rep.Notices, cc.Made)
+	told := 0
+	for _, n := range rep.Told {
+		told += n
+	}
+	fmt.Fprintf(stdout, "closure: %d closures in force, %d bookings inside a closed range; %d people cancelled by it, %d cancellation messages\n",
+		cc.Closures, len(cc.InsideClosed), len(cc.ClosedCancelled), told)
+	for _, s := range cc.InsideClosed {
+		fmt.Fprintf(stdout, "  %s\n", s)
+	}
 	return Verdict(rep, echo, cc)
 }
 
-// Verdict fails the run on anything issue 8 says must not happen: a
-// slot over capacity, an error, an update or press left unanswered, a
-// booking the staff did not hear of.
+// Verdict fails the run on anything issues 8 and 16 say must not happen:
+// a slot over capacity, a booking inside a closed range, an error, an
+// update or press left unanswered, a booking the staff did not hear of, a
+// person cancelled by a closure told other than exactly once.
 func Verdict(rep, echo Report, cc Capacity) error {
 	var problems []string
 	if len(cc.Over) > 0 {
 		problems = append(problems, fmt.Sprintf("%d slots held more bookings than their capacity", len(cc.Over)))
+	}
+	if len(cc.InsideClosed) > 0 {
+		problems = append(problems, fmt.Sprintf("%d bookings inside a closed range", len(cc.InsideClosed)))
+	}
+	if rep.Closing && (!rep.Closed || cc.Closures == 0) {
+		problems = append(problems, "the closure under load was not made")
+	}
+	if miss := toldWrong(rep.Told, cc.ClosedCancelled); len(miss) > 0 {
+		problems = append(problems, fmt.Sprintf("%d people not told exactly once of a closure's cancellation: %s", len(miss), strings.Join(miss, ", ")))
 	}
 	if rep.Errors > 0 {
 		problems = append(problems, fmt.Sprintf("%d errors", rep.Errors))
@@ -242,6 +267,24 @@ func Verdict(rep, echo Report, cc Capacity) error {
 		return fmt.Errorf("load: %s", strings.Join(problems, "; "))
 	}
 	return nil
+}
+
+// toldWrong lists the chats whose cancellation messages differ in number
+// from the bookings closures cancelled for them.
+func toldWrong(told, cancelled map[int64]int) []string {
+	var out []string
+	for chat, n := range cancelled {
+		if told[chat] != n {
+			out = append(out, fmt.Sprintf("chat %d told %d times of %d", chat, told[chat], n))
+		}
+	}
+	for chat, n := range told {
+		if _, ok := cancelled[chat]; !ok {
+			out = append(out, fmt.Sprintf("chat %d told %d times of none", chat, n))
+		}
+	}
+	slices.Sort(out)
+	return out
 }
 
 // Zone is the bot's JASTAR_TIMEZONE under load; the catalog is read in
@@ -451,6 +494,12 @@ type Capacity struct {
 	Made    int // of them, created since the run began
 	Slots   int // slots they fall in
 	Over    []Overbooking
+	// Closures counts the closures in force found; InsideClosed lists the
+	// bookings inside one that are not cancelled or were made after it;
+	// ClosedCancelled counts, per chat, the bookings closures cancelled.
+	Closures        int
+	InsideClosed    []string
+	ClosedCancelled map[int64]int
 }
 
 // Overbooking is a slot that at some moment held more active bookings than
@@ -492,6 +541,15 @@ func (c Command) CheckCapacity(ctx context.Context, dbPath string, cat *catalog.
 			cc.Made++
 		}
 	}
+	var centers []string
+	for _, c := range cat.Centers {
+		centers = append(centers, c.ID)
+	}
+	closures, err := db.Closures(ctx, centers, began.AddDate(0, 0, -1), began.AddDate(1, 0, 0))
+	if err != nil {
+		return Capacity{}, err
+	}
+	checkClosures(closures, all, &cc)
 	return cc, nil
 }
 

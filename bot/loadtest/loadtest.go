@@ -65,6 +65,11 @@ type Options struct {
 	// Mix is the bot's calls per step, from a bot run's Report, for the
 	// call-matched echo (mode "matched").
 	Mix CallMix
+	// Closure, when set, is closed by the Closer (an admin of the bot)
+	// through /close halfway through a bot run, while people book;
+	// ClosureNotice tells the cancellation a person then gets.
+	Closure       *Closure
+	ClosureNotice func(telegramtest.Event) bool
 }
 
 // Report is what a run measured.
@@ -90,6 +95,12 @@ type Report struct {
 	// Calls counts the calls made in answer to updates, by method (not
 	// getUpdates and the like).
 	Calls map[string]int64
+	// Closed is whether the closer's dialogue ran to its end (only when
+	// Options.Closure is set); Told counts the cancellations by a closure
+	// each chat received.
+	Closing bool
+	Closed  bool
+	Told    map[int64]int
 }
 
 // PerSecond is the rate of answered updates.
@@ -109,6 +120,13 @@ func (r Report) String() string {
 	if r.Mode != "echo" {
 		fmt.Fprintf(&b, "; scenarios %d; bookings made %d (slot taken meanwhile %d); staff notices %d; errors %d; peak RSS %.1f MB; database %.1f MB; start-up %s",
 			r.Scenarios, r.Bookings, r.SlotTaken, r.Notices, r.Errors, float64(r.PeakRSS)/(1<<20), float64(r.DBSize)/(1<<20), r.StartUp.Round(time.Millisecond))
+	}
+	if r.Closing {
+		told := 0
+		for _, n := range r.Told {
+			told += n
+		}
+		fmt.Fprintf(&b, "; closure under load made %v, cancellations told %d", r.Closed, told)
 	}
 	for step, n := range r.FailedStep {
 		fmt.Fprintf(&b, "\n  failed step %q: %d", step, n)
@@ -133,6 +151,7 @@ func Run(ctx context.Context, mode string, opts Options) (Report, error) {
 		return Report{}, errors.New("the call-matched echo needs the call mix of a bot run")
 	}
 	d := newDriver(opts.StaffChats, opts.StaffNotice)
+	d.closureNotice = opts.ClosureNotice
 	for _, st := range opts.Scenario {
 		if st.Booked != nil {
 			d.bookingStep[st.Name] = true
@@ -159,6 +178,12 @@ func Run(ctx context.Context, mode string, opts Options) (Report, error) {
 	d.srv = srv
 	for _, id := range opts.StaffChats {
 		srv.AddGroup(id, "Staff")
+	}
+	closing := opts.Closure != nil && mode != "echo" && mode != "matched"
+	if closing {
+		for _, id := range opts.Closure.Victims {
+			srv.AddPrivateChat(telegramtest.User{ID: id, FirstName: "Closed", LanguageCode: "kk"})
+		}
 	}
 
 	started := time.Now()
@@ -211,6 +236,22 @@ func Run(ctx context.Context, mode string, opts Options) (Report, error) {
 	var wg sync.WaitGroup
 	var next atomic.Int64
 	total := int64(opts.Users) * int64(opts.Iterations)
+	rep.Closing = closing
+	var closed chan bool
+	if closing {
+		closed = make(chan bool, 1)
+		go func() {
+			var panicked bool
+			defer func() {
+				if panicked {
+					d.fail("panic")
+					closed <- false
+				}
+			}()
+			defer ops.Recovered(slog.New(slog.NewTextHandler(os.Stderr, nil)), nil, "loadtest_closer", &panicked)
+			closed <- d.close(runCtx, *opts.Closure, total, opts.Duration, begin, opts.Timeout)
+		}()
+	}
 	for range opts.Concurrency {
 		wg.Add(1)
 		go func() {
@@ -227,6 +268,9 @@ func Run(ctx context.Context, mode string, opts Options) (Report, error) {
 		}()
 	}
 	wg.Wait()
+	if closed != nil {
+		rep.Closed = <-closed
+	}
 	rep.Elapsed = time.Since(begin)
 	d.settle(opts.Timeout, mode != "echo") // the matched echo sends staff notices too
 	d.mu.Lock()
@@ -263,6 +307,7 @@ func Run(ctx context.Context, mode string, opts Options) (Report, error) {
 	}
 	d.mu.Lock()
 	rep.Calls = maps.Clone(d.calls)
+	rep.Told = maps.Clone(d.told)
 	d.mu.Unlock()
 	return rep, nil
 }
@@ -307,6 +352,9 @@ type driver struct {
 	bookingStep map[string]bool
 	rec         *mixRecorder
 	calls       map[string]int64 // guarded by mu
+
+	closureNotice func(telegramtest.Event) bool
+	told          map[int64]int // closure cancellations per chat, guarded by mu
 }
 
 // stepAt is the step a chat plays and since when, and the one before: a
@@ -350,7 +398,7 @@ func (d *driver) countCall(method string) {
 
 func newDriver(staffChats []int64, staffNotice func(telegramtest.Event) bool) *driver {
 	d := &driver{polled: make(chan struct{}), failed: map[string]int64{}, presses: map[string]int{},
-		staff: map[int64]bool{}, staffNotice: staffNotice, bookingStep: map[string]bool{}, calls: map[string]int64{}}
+		staff: map[int64]bool{}, staffNotice: staffNotice, bookingStep: map[string]bool{}, calls: map[string]int64{}, told: map[int64]int{}}
 	for _, id := range staffChats {
 		d.staff[id] = true
 	}
@@ -363,6 +411,11 @@ func (d *driver) observe(e telegramtest.Event) {
 	}
 	if e.Kind == "callback_answer" {
 		d.press(e.CallbackID, -1)
+	}
+	if d.closureNotice != nil && d.closureNotice(e) {
+		d.mu.Lock()
+		d.told[e.ChatID]++
+		d.mu.Unlock()
 	}
 	if d.staff[e.ChatID] {
 		if d.staffNotice != nil && d.staffNotice(e) {
@@ -532,4 +585,49 @@ func (d *driver) fail(step string) {
 	d.mu.Lock()
 	d.failed[step]++
 	d.mu.Unlock()
+}
+
+// close plays the closer's dialogue once half the run is done, while the
+// simulated people go on booking, and reports whether it ran to its end.
+// A step that fails counts in FailedStep under its name.
+func (d *driver) close(ctx context.Context, plan Closure, total int64, duration time.Duration, begin time.Time, timeout time.Duration) bool {
+	tick := time.NewTicker(20 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		half := (total > 0 && d.scenarios.Load() >= total/2) || (total <= 0 && time.Since(begin) >= duration/2)
+		if half {
+			break
+		}
+		select {
+		case <-ctx.Done():
+			d.fail("close: never began")
+			return false
+		case <-tick.C:
+		}
+	}
+	p := &Person{
+		User:   telegramtest.User{ID: Closer, FirstName: "Staff", LanguageCode: "ru"},
+		events: make(chan telegramtest.Event, 64),
+		d:      d,
+	}
+	d.waiting.Store(p.User.ID, p.events)
+	// Its own context: a run of a fixed duration may end meanwhile, and
+	// the closure must still finish for the checks to mean anything. Its
+	// steps are not the people's: no latency or scenario is counted.
+	ctx = context.WithoutCancel(ctx)
+	for _, st := range CloseScenario(plan) {
+		for len(p.events) > 0 {
+			<-p.events
+		}
+		if err := st.Do(d.srv, p); err != nil {
+			d.fail(st.Name)
+			return false
+		}
+		if _, _, ok := d.await(ctx, p, st, timeout); !ok {
+			d.missing.Add(1)
+			d.fail(st.Name)
+			return false
+		}
+	}
+	return true
 }

@@ -20,7 +20,7 @@ import (
 	"jastar/storage/catalog"
 )
 
-var update = flag.Bool("update", false, "rewrite testdata/poll_chart.png, the README's picture")
+var update = flag.Bool("update", false, "rewrite testdata/poll_chart.png, an example chart (the README shows the sandbox's)")
 
 func testPoll() storage.Poll {
 	return storage.Poll{

@@ -156,6 +156,14 @@ func (c Command) Run(ctx context.Context, args []string, getenv func(string) str
 	}
 	defer fake.Close()
 	fake.AddGroup(StaffChatID, StaffChatTitle)
+	// The personas are in the database (subscribed, holding bookings and
+	// places), so they have started the bot before: without their chats
+	// the fake would answer an announcement or a poll to one who has not
+	// written yet with "chat not found", and the bot would unsubscribe them.
+	for _, p := range DefaultPersonas() {
+		fake.AddPrivateChat(p.User())
+	}
+	answerPolls(ctx, fake, slog.New(slog.NewTextHandler(stderr, nil)))
 	env["TELEGRAM_BOT_TOKEN"] = fake.Token()
 	env["TELEGRAM_API_URL"] = fake.URL()
 
@@ -270,6 +278,9 @@ func (c Command) prepareDB(ctx context.Context, path string, withPeople bool, no
 	if err := subscribePersonas(ctx, db, cat, young[1:], now); err != nil {
 		return err
 	}
+	if err := subscribeRespondents(ctx, db, cat, now); err != nil {
+		return err
+	}
 	// The last (Светлана) holds an anonymous booking of the psychologist.
 	last := young[len(young)-1]
 	return rehearsal.StoreAnonymousBooking(ctx, db, now, cat, last.ID, storage.Lang(last.Lang), rem)
@@ -342,6 +353,10 @@ func peopleBesidePersonas(ctx context.Context, db Store) (string, error) {
 	persona := map[int64]bool{}
 	for _, p := range DefaultPersonas() {
 		persona[p.ID] = true
+	}
+	// The simulated respondents are the sandbox's own too.
+	for _, id := range respondentIDs() {
+		persona[id] = true
 	}
 	bookings, err := db.AllBookingsOn(ctx, time.Unix(0, 0), time.Now().AddDate(100, 0, 0))
 	if err != nil {
