@@ -13,6 +13,7 @@ import (
 
 	"jastar/bot/admin"
 	"jastar/storage/catalog"
+	"jastar/storage/storagetest"
 )
 
 type recordingSetter struct{ got []*catalog.Catalog }
@@ -71,7 +72,7 @@ func TestCatalogReload_ThroughSocket(t *testing.T) {
 	if err := os.WriteFile(catPath, catalog.DefaultTOML(), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	rb := startBot(t, map[string]string{"JASTAR_DB": seedExportDB(t), "JASTAR_CATALOG": catPath})
+	rb := startBot(t, map[string]string{"JASTAR_DB": storagetest.SeedExportDB(t), "JASTAR_CATALOG": catPath})
 	waitServing(t, rb)
 	const oldName, newName = "Молодёжный ресурсный центр Карасайского района", "МРЦ Каскелен, новое здание"
 	exportHas := func(what string) {
