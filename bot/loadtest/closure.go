@@ -136,22 +136,7 @@ func pressOp(name, op string, expect func(telegramtest.Event) bool) Step {
 // ClosureNotice tells the message that tells a person the center
 // cancelled their booking, in either language.
 func ClosureNotice(texts *locales.Bundle) func(telegramtest.Event) bool {
-	var heads []string
-	for _, lang := range locales.Languages {
-		s, _, _ := strings.Cut(texts.For(lang).T(locales.ClosureCancelled), "\n")
-		heads = append(heads, stripTags(s))
-	}
-	return func(e telegramtest.Event) bool {
-		if e.Kind != "message" || !e.Message.FromBot {
-			return false
-		}
-		for _, h := range heads {
-			if h != "" && strings.HasPrefix(e.Message.Text, h) {
-				return true
-			}
-		}
-		return false
-	}
+	return botMessageOpening(texts, locales.ClosureCancelled)
 }
 
 // checkClosures adds to cc what the closures in force say of all: a

@@ -90,9 +90,15 @@ func Realistic(texts *locales.Bundle) Scenario {
 // StaffNotice tells a staff chat's "new booking" notice, in either
 // language, from the bot's other staff messages.
 func StaffNotice(texts *locales.Bundle) func(telegramtest.Event) bool {
+	return botMessageOpening(texts, locales.StaffNewBooking)
+}
+
+// botMessageOpening tells a bot's message that opens with the first line
+// of the text id, in either language.
+func botMessageOpening(texts *locales.Bundle, id string) func(telegramtest.Event) bool {
 	var heads []string
 	for _, lang := range locales.Languages {
-		s, _, _ := strings.Cut(texts.For(lang).T(locales.StaffNewBooking), "\n")
+		s, _, _ := strings.Cut(texts.For(lang).T(id), "\n")
 		heads = append(heads, stripTags(s))
 	}
 	return func(e telegramtest.Event) bool {
