@@ -231,3 +231,50 @@ func TestLocalizer_DatesAndNumbers(t *testing.T) {
 		}
 	}
 }
+
+// TestLocalizer_PlainTextKeepsData: a message is rendered without data once
+// (and kept), then with data: the data still shows, in each language.
+func TestLocalizer_PlainTextKeepsData(t *testing.T) {
+	b, err := Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, lang := range Languages {
+		l := b.For(lang)
+		first, again := l.T(Help), l.T(Help)
+		if first != again || first == Help {
+			t.Errorf("%s: Help rendered %q, then %q", lang, first, again)
+		}
+		_ = l.T(Kilometres)
+		if got := l.T(Kilometres, Data{"Km": "3,5"}); got != "3,5 км" {
+			t.Errorf("%s: Kilometres with data after without = %q, want %q", lang, got, "3,5 км")
+		}
+		if got := l.T("NoSuchMessage"); got != "NoSuchMessage" {
+			t.Errorf("%s: a missing message = %q, want its id", lang, got)
+		}
+	}
+}
+
+// BenchmarkLocalizer_T is a text without data (most buttons and prompts)
+// and one with data.
+//
+//	go test -run '^$' -bench Localizer_T -benchmem ./locales/
+func BenchmarkLocalizer_T(b *testing.B) {
+	bundle, err := Load()
+	if err != nil {
+		b.Fatal(err)
+	}
+	l := bundle.For("kk")
+	b.Run("plain", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			_ = l.T(Help)
+		}
+	})
+	b.Run("data", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			_ = l.T(Kilometres, Data{"Km": "3,5"})
+		}
+	})
+}
