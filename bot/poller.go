@@ -182,13 +182,9 @@ func (b *Bot) poll(ctx, handlerBase context.Context, d *tg.Dispatcher) error {
 // or 0 if there is none.
 func (b *Bot) getUpdates(offset int) (raws []storage.RawUpdate, decoded map[int]*tgbotapi.Update, highest int, err error) {
 	cfg := tgbotapi.UpdateConfig{Offset: offset, Limit: 100, Timeout: int(b.cfg.PollTimeout / time.Second), AllowedUpdates: allowedUpdates}
-	resp, err := b.pollAPI.Request(cfg)
+	items, err := tg.GetUpdates(b.pollAPI.Client, b.cfg.APIEndpoint, b.cfg.Token, cfg)
 	if err := tg.Classify("getUpdates", b.cfg.Token, err); err != nil {
 		return nil, nil, 0, err
-	}
-	var items []json.RawMessage
-	if err := json.Unmarshal(resp.Result, &items); err != nil {
-		return nil, nil, 0, fmt.Errorf("decode getUpdates answer: %w", err)
 	}
 	raws = make([]storage.RawUpdate, 0, len(items))
 	decoded = make(map[int]*tgbotapi.Update, len(items))
