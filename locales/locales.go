@@ -15,6 +15,7 @@ import (
 	"path"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/BurntSushi/toml"
@@ -38,7 +39,9 @@ type Bundle struct {
 func Load() (*Bundle, error) {
 	b := i18n.NewBundle(language.Russian)
 	b.RegisterUnmarshalFunc("toml", toml.Unmarshal)
+	fast := map[string]map[string]fieldsTemplate{}
 	for _, lang := range Languages {
+		fast[lang] = map[string]fieldsTemplate{}
 		entries, err := fs.ReadDir(files, lang)
 		if err != nil {
 			return nil, fmt.Errorf("read locale %s: %w", lang, err)
@@ -50,14 +53,22 @@ func Load() (*Bundle, error) {
 				return nil, fmt.Errorf("read %s: %w", name, err)
 			}
 			// go-i18n takes the language from the file name's last tag.
-			if _, err := b.ParseMessageFileBytes(data, strings.TrimSuffix(e.Name(), ".toml")+"."+lang+".toml"); err != nil {
+			mf, err := b.ParseMessageFileBytes(data, strings.TrimSuffix(e.Name(), ".toml")+"."+lang+".toml")
+			if err != nil {
 				return nil, fmt.Errorf("parse %s: %w", name, err)
+			}
+			for _, m := range mf.Messages {
+				if f, ok := compileFields(m.Other); ok {
+					fast[lang][m.ID] = f
+				} else {
+					delete(fast[lang], m.ID) // a later file's version wins, as in go-i18n
+				}
 			}
 		}
 	}
 	out := &Bundle{localizers: make(map[string]*Localizer)}
 	for _, lang := range Languages {
-		out.localizers[lang] = &Localizer{lang: lang, l: i18n.NewLocalizer(b, lang)}
+		out.localizers[lang] = &Localizer{lang: lang, l: i18n.NewLocalizer(b, lang), fields: fast[lang]}
 	}
 	return out, nil
 }
@@ -74,6 +85,17 @@ func (b *Bundle) For(lang string) *Localizer {
 type Localizer struct {
 	lang string
 	l    *i18n.Localizer
+	// plain holds the texts of messages rendered without data (id to
+	// string): the same every time, and go-i18n looks up and executes the
+	// message's template anew on each call, which under load was 7% of
+	// the bot's CPU. Only ids that exist are kept, so it holds at most one
+	// string per message.
+	plain sync.Map
+	// fields are the messages whose template only puts fields of the data
+	// in the text ({{.Name}}), rendered by fieldsTemplate without
+	// text/template: 2.5-4 µs and 9 allocations a call there, several
+	// calls an update.
+	fields map[string]fieldsTemplate
 }
 
 // Lang is the language code of the localizer.
@@ -88,11 +110,21 @@ type Data = map[string]any
 func (l *Localizer) T(id string, data ...Data) string {
 	cfg := &i18n.LocalizeConfig{MessageID: id}
 	if len(data) > 0 {
+		if f, ok := l.fields[id]; ok {
+			if s, ok := f.render(data[0]); ok {
+				return s
+			}
+		}
 		cfg.TemplateData = data[0]
+	} else if s, ok := l.plain.Load(id); ok {
+		return s.(string)
 	}
 	s, err := l.l.Localize(cfg)
 	if err != nil {
 		return id
+	}
+	if len(data) == 0 {
+		l.plain.Store(id, s)
 	}
 	return s
 }

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/BurntSushi/toml"
+	"github.com/nicksnyder/go-i18n/v2/i18n"
 )
 
 // messages reads the raw TOML of one language: id -> plural forms (a plain
@@ -230,4 +231,95 @@ func TestLocalizer_DatesAndNumbers(t *testing.T) {
 			t.Errorf("%s = %q, want %q", tt.name, tt.got, tt.want)
 		}
 	}
+}
+
+// TestLocalizer_PlainTextKeepsData: a message is rendered without data once
+// (and kept), then with data: the data still shows, in each language.
+func TestLocalizer_PlainTextKeepsData(t *testing.T) {
+	b, err := Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, lang := range Languages {
+		l := b.For(lang)
+		first, again := l.T(Help), l.T(Help)
+		if first != again || first == Help {
+			t.Errorf("%s: Help rendered %q, then %q", lang, first, again)
+		}
+		_ = l.T(Kilometres)
+		if got := l.T(Kilometres, Data{"Km": "3,5"}); got != "3,5 км" {
+			t.Errorf("%s: Kilometres with data after without = %q, want %q", lang, got, "3,5 км")
+		}
+		if got := l.T("NoSuchMessage"); got != "NoSuchMessage" {
+			t.Errorf("%s: a missing message = %q, want its id", lang, got)
+		}
+	}
+}
+
+// BenchmarkLocalizer_T is a text without data (most buttons and prompts)
+// and one with data.
+//
+//	go test -run '^$' -bench Localizer_T -benchmem ./locales/
+func BenchmarkLocalizer_T(b *testing.B) {
+	bundle, err := Load()
+	if err != nil {
+		b.Fatal(err)
+	}
+	l := bundle.For("kk")
+	b.Run("plain", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			_ = l.T(Help)
+		}
+	})
+	b.Run("data", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			_ = l.T(Kilometres, Data{"Km": "3,5"})
+		}
+	})
+}
+
+// TestLocalizer_FieldsAsTextTemplate: every message rendered without
+// text/template (its only actions are fields) reads exactly as go-i18n
+// renders it, with strings, integers, a field missing and a value of
+// another type, in both languages.
+func TestLocalizer_FieldsAsTextTemplate(t *testing.T) {
+	b, err := Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, lang := range Languages {
+		l := b.For(lang)
+		for id, f := range l.fields {
+			n++
+			for i, data := range []Data{
+				fieldData(f.names, func(j int) any { return "<b>" + strconv.Itoa(j) + " & Дана</b>" }),
+				fieldData(f.names, func(j int) any { return j * 1000 }),
+				fieldData(f.names, func(j int) any { return int64(-j) }),
+				fieldData(f.names[1:], func(j int) any { return "x" }), // the first one missing
+				fieldData(f.names, func(j int) any { return 2.5 }),     // printed by text/template
+			} {
+				want, err := l.l.Localize(&i18n.LocalizeConfig{MessageID: id, TemplateData: data})
+				if err != nil {
+					t.Fatalf("%s %s: %v", lang, id, err)
+				}
+				if got := l.T(id, data); got != want {
+					t.Errorf("%s %s, data %d: %q, go-i18n renders %q", lang, id, i, got, want)
+				}
+			}
+		}
+	}
+	if n < 20 {
+		t.Errorf("only %d messages take the fields path; the test proves little", n)
+	}
+}
+
+func fieldData(names []string, value func(int) any) Data {
+	d := Data{}
+	for j, name := range names {
+		d[name] = value(j)
+	}
+	return d
 }

@@ -188,13 +188,9 @@ func (t *Transport) poll(ctx, handlerBase context.Context, d *Dispatcher, done *
 // or 0 if there is none.
 func (t *Transport) getUpdates(offset int) (raws []storage.RawUpdate, decoded map[int]*tgbotapi.Update, highest int, err error) {
 	cfg := tgbotapi.UpdateConfig{Offset: offset, Limit: 100, Timeout: int(t.opts.PollTimeout / time.Second), AllowedUpdates: allowedUpdates}
-	resp, err := t.pollAPI.Request(cfg)
+	items, err := GetUpdates(t.pollAPI.Client, t.opts.APIEndpoint, t.opts.Token, cfg)
 	if err := Classify("getUpdates", t.opts.Token, err); err != nil {
 		return nil, nil, 0, err
-	}
-	var items []json.RawMessage
-	if err := json.Unmarshal(resp.Result, &items); err != nil {
-		return nil, nil, 0, fmt.Errorf("decode getUpdates answer: %w", err)
 	}
 	raws = make([]storage.RawUpdate, 0, len(items))
 	decoded = make(map[int]*tgbotapi.Update, len(items))

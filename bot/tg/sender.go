@@ -1,13 +1,16 @@
 package tg
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"math/rand/v2"
 	"net/http"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -186,6 +189,15 @@ func (s *Sender) on(ctx context.Context) *tgbotapi.BotAPI {
 	return &api
 }
 
+// onSend is on for a call whose answer the bot reads only the message id
+// of: the answer is cut to that before the library decodes it (see
+// idOnlyClient).
+func (s *Sender) onSend(ctx context.Context) *tgbotapi.BotAPI {
+	api := *s.api
+	api.Client = idOnlyClient{WithContext(ctx, s.client)}
+	return &api
+}
+
 func (s *Sender) sendWith(ctx, wire context.Context, chatID int64, c tgbotapi.Chattable, p Priority, pace *Pacer, beforeWire func() error) (int, error) {
 	var id int
 	err := s.do(ctx, c, func() error {
@@ -211,7 +223,7 @@ func (s *Sender) sendWith(ctx, wire context.Context, chatID int64, c tgbotapi.Ch
 		}
 		return nil
 	}, func() error {
-		resp, err := s.on(wire).Request(c)
+		resp, err := s.onSend(wire).Request(c)
 		if err == nil {
 			id = messageID(resp.Result)
 		}
@@ -235,6 +247,58 @@ func messageID(result json.RawMessage) int {
 		return 0
 	}
 	return m.MessageID
+}
+
+// idOnlyClient hands the library, for a successful answer that starts as
+// Telegram writes it ({"ok":true,"result":{"message_id":N,...), only that
+// much: {"ok":true,"result":{"message_id":N}}. Telegram echoes the whole
+// message it sent or edited, text and keyboard included, and the library
+// scans all of it twice (its answer, then the result for the id); the bot
+// reads only the id. Any other answer, an error's (error_code,
+// description, retry_after) or one in another shape, goes to the library
+// as it came, so nothing the bot reads is lost.
+type idOnlyClient struct{ client tgbotapi.HTTPClient }
+
+// idOnlyPrefix is how Telegram's answer to a message call starts.
+const idOnlyPrefix = `{"ok":true,"result":{"message_id":`
+
+func (c idOnlyClient) Do(req *http.Request) (*http.Response, error) {
+	resp, err := c.client.Do(req)
+	if err != nil || resp.StatusCode != http.StatusOK {
+		return resp, err
+	}
+	body, err := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if err != nil {
+		// Cut off after the request went out: the library's decoding
+		// error would say the same, and the call counts as maybe sent.
+		return nil, fmt.Errorf("read answer: %w", err)
+	}
+	if id, ok := leadingMessageID(body); ok {
+		body = strconv.AppendInt([]byte(idOnlyPrefix), id, 10)
+		body = append(body, "}}"...)
+	}
+	resp.Body = io.NopCloser(bytes.NewReader(body))
+	resp.ContentLength = int64(len(body))
+	return resp, nil
+}
+
+// leadingMessageID is N of an answer that starts with idOnlyPrefix and N
+// followed by the next field or the end of the message.
+func leadingMessageID(body []byte) (int64, bool) {
+	rest, ok := bytes.CutPrefix(body, []byte(idOnlyPrefix))
+	if !ok {
+		return 0, false
+	}
+	end := 0
+	for end < len(rest) && end < 19 && rest[end] >= '0' && rest[end] <= '9' {
+		end++
+	}
+	if end == 0 || end == len(rest) || (rest[end] != ',' && rest[end] != '}') {
+		return 0, false
+	}
+	id, err := strconv.ParseInt(string(rest[:end]), 10, 64)
+	return id, err == nil
 }
 
 // Request sends a call whose answer is not a message (answerCallbackQuery,
