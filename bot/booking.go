@@ -81,7 +81,7 @@ type bookingStore interface {
 // menu, and the one way every dialogue ends for inactivity.
 type bookingHost interface {
 	mainMenu(l *locales.Localizer) tgbotapi.ReplyKeyboardMarkup
-	tellExpired(ctx context.Context, r *Request, flow string) error
+	tellExpired(ctx context.Context, r *tg.Request, flow string) error
 }
 
 // staffNotifier tells a center's staff of a booking made, moved or
@@ -114,13 +114,13 @@ var errUnavailable = errors.New("consultation type or center unavailable")
 
 // handleBook starts the dialogue (menu button and /book). A person at the
 // limit hears so at once instead of after five taps.
-func (f *booking) handleBook(ctx context.Context, r *Request) error {
+func (f *booking) handleBook(ctx context.Context, r *tg.Request) error {
 	return f.startBooking(ctx, r, "")
 }
 
 // handleBookAtCenter (bkc:<center id>) starts the dialogue from a center's
 // card, with the place already chosen.
-func (f *booking) handleBookAtCenter(ctx context.Context, r *Request) error {
+func (f *booking) handleBookAtCenter(ctx context.Context, r *tg.Request) error {
 	c, ok := f.catalog().Center(r.Data.Arg(0))
 	if !ok || !c.IsOpen() || len(f.centerTypes(c.ID)) == 0 {
 		f.tx.answer(ctx, r, r.L.T(locales.BookUnavailable))
@@ -141,7 +141,7 @@ func (f *booking) centerTypes(centerID string) []catalog.ConsultationType {
 	return out
 }
 
-func (f *booking) startBooking(ctx context.Context, r *Request, atCenter string) error {
+func (f *booking) startBooking(ctx context.Context, r *tg.Request, atCenter string) error {
 	now := f.now()
 	mine, err := f.store.BookingsOf(ctx, r.ChatID, now)
 	if err != nil {
@@ -229,7 +229,7 @@ func newToken() string { return tg.B36(uint64(rand.Uint32())) }
 // housekeeping closed it before the press or it is found idle now; so is
 // one whose state does not decode (saved by an older version: dialogues
 // live minutes, so a deploy may simply end them).
-func (f *booking) bookDialogue(ctx context.Context, r *Request) (bookDialog, bool, error) {
+func (f *booking) bookDialogue(ctx context.Context, r *tg.Request) (bookDialog, bool, error) {
 	conv, err := f.store.Conversation(ctx, r.ChatID)
 	expired := errors.Is(err, storage.ErrDialogExpired)
 	if expired {
@@ -269,7 +269,7 @@ func (f *booking) dialogueOf(conv storage.Conversation) (bookDialog, error) {
 
 // saveStep persists the dialogue at its new step and shows that step in the
 // message the button belongs to.
-func (f *booking) saveStep(ctx context.Context, r *Request, d bookDialog) error {
+func (f *booking) saveStep(ctx context.Context, r *tg.Request, d bookDialog) error {
 	text, kb, err := f.renderBookStep(ctx, r, d)
 	if errors.Is(err, errUnavailable) {
 		return f.bookUnavailable(ctx, r)
@@ -285,7 +285,7 @@ func (f *booking) saveStep(ctx context.Context, r *Request, d bookDialog) error 
 }
 
 // bookUnavailable ends a dialogue whose type or center went away.
-func (f *booking) bookUnavailable(ctx context.Context, r *Request) error {
+func (f *booking) bookUnavailable(ctx context.Context, r *tg.Request) error {
 	if err := f.store.DeleteConversation(ctx, r.ChatID); err != nil {
 		return err
 	}
@@ -294,7 +294,7 @@ func (f *booking) bookUnavailable(ctx context.Context, r *Request) error {
 }
 
 // handleBookType: bt:<tok>:<type>.
-func (f *booking) handleBookType(ctx context.Context, r *Request) error {
+func (f *booking) handleBookType(ctx context.Context, r *tg.Request) error {
 	d, ok, err := f.bookDialogue(ctx, r)
 	if !ok || err != nil {
 		return err
@@ -315,7 +315,7 @@ func (f *booking) handleBookType(ctx context.Context, r *Request) error {
 }
 
 // handleBookCenter: bc:<tok>:<center>.
-func (f *booking) handleBookCenter(ctx context.Context, r *Request) error {
+func (f *booking) handleBookCenter(ctx context.Context, r *tg.Request) error {
 	d, ok, err := f.bookDialogue(ctx, r)
 	if !ok || err != nil {
 		return err
@@ -331,7 +331,7 @@ func (f *booking) handleBookCenter(ctx context.Context, r *Request) error {
 
 // handleBookDay: bd:<tok>:<yyyymmdd>. A day without free time (taken
 // meanwhile, or forged) shows the day list again.
-func (f *booking) handleBookDay(ctx context.Context, r *Request) error {
+func (f *booking) handleBookDay(ctx context.Context, r *tg.Request) error {
 	d, ok, err := f.bookDialogue(ctx, r)
 	if !ok || err != nil {
 		return err
@@ -348,7 +348,7 @@ func (f *booking) handleBookDay(ctx context.Context, r *Request) error {
 
 // handleBookSlot: bs:<tok>:<start>. The slot must be free now; the phone
 // question comes once, to people who have not shared a number.
-func (f *booking) handleBookSlot(ctx context.Context, r *Request) error {
+func (f *booking) handleBookSlot(ctx context.Context, r *tg.Request) error {
 	d, ok, err := f.bookDialogue(ctx, r)
 	if !ok || err != nil {
 		return err
@@ -384,7 +384,7 @@ func (f *booking) handleBookSlot(ctx context.Context, r *Request) error {
 
 // phoneOrSummary goes on from a chosen time: the phone question comes
 // once, to people who have not shared a number, then the summary.
-func (f *booking) phoneOrSummary(ctx context.Context, r *Request, d bookDialog) error {
+func (f *booking) phoneOrSummary(ctx context.Context, r *tg.Request, d bookDialog) error {
 	if !d.State.moving() && !r.User.PhoneConsent && !d.State.PhoneAsked {
 		d.Step = stepPhone
 		if err := f.save(ctx, d); err != nil {
@@ -414,7 +414,7 @@ func phoneKeyboard(l *locales.Localizer) tgbotapi.ReplyKeyboardMarkup {
 
 // handleBookStep takes messages while the booking dialogue is open: the
 // contact or "skip" at the phone step; anything else points to the buttons.
-func (f *booking) handleBookStep(ctx context.Context, r *Request, conv storage.Conversation) error {
+func (f *booking) handleBookStep(ctx context.Context, r *tg.Request, conv storage.Conversation) error {
 	m := r.Message
 	d, err := f.dialogueOf(conv)
 	if err != nil {
@@ -457,7 +457,7 @@ func (f *booking) handleBookStep(ctx context.Context, r *Request, conv storage.C
 // replyStep persists the dialogue at its new step after a reply-keyboard
 // answer: ack (with the main menu back in place of the phone keyboard),
 // then the step as a new message.
-func (f *booking) replyStep(ctx context.Context, r *Request, d bookDialog, ack string) error {
+func (f *booking) replyStep(ctx context.Context, r *tg.Request, d bookDialog, ack string) error {
 	text, kb, err := f.renderBookStep(ctx, r, d)
 	if errors.Is(err, errUnavailable) {
 		if err := f.store.DeleteConversation(ctx, r.ChatID); err != nil {
@@ -505,7 +505,7 @@ func (f *booking) savePhone(ctx context.Context, chatID int64, phone string) (st
 
 // handleContact takes a shared contact outside any dialogue: the person's
 // own number is kept with consent, anyone else's is refused.
-func (f *booking) handleContact(ctx context.Context, r *Request) error {
+func (f *booking) handleContact(ctx context.Context, r *tg.Request) error {
 	c := r.Message.Contact
 	if r.From == nil || c.UserID != r.From.ID {
 		_, err := f.tx.reply(ctx, r, r.L.T(locales.ContactNotOwn), f.host.mainMenu(r.L))
@@ -519,7 +519,7 @@ func (f *booking) handleContact(ctx context.Context, r *Request) error {
 }
 
 // handleBookBack: bb:<tok>:<step>, to one of the earlier steps.
-func (f *booking) handleBookBack(ctx context.Context, r *Request) error {
+func (f *booking) handleBookBack(ctx context.Context, r *tg.Request) error {
 	d, ok, err := f.bookDialogue(ctx, r)
 	if !ok || err != nil {
 		return err
@@ -542,7 +542,7 @@ func (f *booking) handleBookBack(ctx context.Context, r *Request) error {
 
 // handleBookQuit: bq:<tok> ends the dialogue; a reschedule keeps the
 // booking as it was.
-func (f *booking) handleBookQuit(ctx context.Context, r *Request) error {
+func (f *booking) handleBookQuit(ctx context.Context, r *tg.Request) error {
 	d, ok, err := f.bookDialogue(ctx, r)
 	if !ok || err != nil {
 		return err
@@ -561,7 +561,7 @@ func (f *booking) handleBookQuit(ctx context.Context, r *Request) error {
 // handleBookConfirm: bok:<tok>. The capacity, the limit and double booking
 // are decided by the store in one transaction; a second press finds the
 // dialogue finished and books nothing.
-func (f *booking) handleBookConfirm(ctx context.Context, r *Request) error {
+func (f *booking) handleBookConfirm(ctx context.Context, r *tg.Request) error {
 	d, ok, err := f.bookDialogue(ctx, r)
 	if !ok || err != nil {
 		return err
@@ -672,7 +672,7 @@ func phoneIfConsent(u storage.User) string {
 func clockOf(t time.Time) catalog.Clock { return catalog.Clock(t.Hour()*60 + t.Minute()) }
 
 // endBooking ends the dialogue with a final text in the summary message.
-func (f *booking) endBooking(ctx context.Context, r *Request, textID string) error {
+func (f *booking) endBooking(ctx context.Context, r *tg.Request, textID string) error {
 	if err := f.store.DeleteConversation(ctx, r.ChatID); err != nil {
 		return err
 	}
@@ -686,7 +686,7 @@ func (f *booking) endBooking(ctx context.Context, r *Request, textID string) err
 // when the race was still on, hold the very time just lost. The lost time
 // is left out even if it freed up meanwhile, since the text says it was
 // taken.
-func (f *booking) offerNearest(ctx context.Context, r *Request, d bookDialog, lost time.Time, textID string) error {
+func (f *booking) offerNearest(ctx context.Context, r *tg.Request, d bookDialog, lost time.Time, textID string) error {
 	o, avail, err := f.slots.offerFor(ctx, d.State.CenterID, d.State.TypeID)
 	if err != nil {
 		return err
@@ -776,7 +776,7 @@ func typeLabel(l *locales.Localizer, t catalog.ConsultationType) string {
 }
 
 // renderBookStep renders the dialogue's current step.
-func (f *booking) renderBookStep(ctx context.Context, r *Request, d bookDialog) (string, *tgbotapi.InlineKeyboardMarkup, error) {
+func (f *booking) renderBookStep(ctx context.Context, r *tg.Request, d bookDialog) (string, *tgbotapi.InlineKeyboardMarkup, error) {
 	l := r.L
 	tok := d.Token
 	loc := f.cfg.Location
@@ -983,7 +983,7 @@ func (bt *bookingTexts) bookingData(l *locales.Localizer, bk storage.Booking) lo
 }
 
 // sendICS sends the "add to calendar" file of a booking.
-func (f *booking) sendICS(ctx context.Context, r *Request, bk storage.Booking, moved bool) error {
+func (f *booking) sendICS(ctx context.Context, r *tg.Request, bk storage.Booking, moved bool) error {
 	l := r.L
 	summary, place, desc := bk.TypeID, bk.CenterID, ""
 	if t, ok := f.catalog().Type(bk.TypeID); ok {
@@ -1047,7 +1047,7 @@ func (b *Bot) centerTypes(centerID string) []catalog.ConsultationType {
 // beginMove starts the dialogue at the day step for the same type and
 // center as bk, to move it; bk keeps its time until the new one is
 // confirmed. It is "My bookings"' reschedule button.
-func (f *booking) beginMove(ctx context.Context, r *Request, bk storage.Booking) error {
+func (f *booking) beginMove(ctx context.Context, r *tg.Request, bk storage.Booking) error {
 	d := newDialogue[bookingState](r.ChatID, flowBook, stepDay, f.now())
 	d.State.TypeID, d.State.CenterID, d.State.Resched = bk.TypeID, bk.CenterID, bk.ID
 	text, kb, err := f.renderBookStep(ctx, r, d)

@@ -7,6 +7,7 @@ import (
 
 	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
 
+	"jastar/bot/tg"
 	"jastar/locales"
 	"jastar/storage"
 	"jastar/storage/catalog"
@@ -77,7 +78,7 @@ func (f *booking) summaryBack(s bookingState) string {
 
 // handleBookAnon: ban:<tok>:<s|h>, the answer to stepAnon. Hiding the name
 // goes straight to the summary; showing it goes on as any booking does.
-func (f *booking) handleBookAnon(ctx context.Context, r *Request) error {
+func (f *booking) handleBookAnon(ctx context.Context, r *tg.Request) error {
 	d, ok, err := f.bookDialogue(ctx, r)
 	if !ok || err != nil {
 		return err
@@ -218,7 +219,7 @@ func (f *booking) hasFreeSlot(ctx context.Context, u storage.User, typeID string
 // the person is one tap from the soonest time and may take a later one. It
 // returns false when no slot is free. A person at the booking limit hears
 // so, as /book says it.
-func (f *booking) bookSoonest(ctx context.Context, r *Request, typeID string) (bool, error) {
+func (f *booking) bookSoonest(ctx context.Context, r *tg.Request, typeID string) (bool, error) {
 	now := f.now()
 	mine, err := f.store.BookingsOf(ctx, r.ChatID, now)
 	if err != nil {

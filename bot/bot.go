@@ -118,7 +118,7 @@ type Bot struct {
 	// transport polls, dispatches, routes and replies (bot/tg); routes is
 	// its table of entry points, which buildRoutes fills.
 	transport *tg.Transport
-	routes    *routeTable
+	routes    *tg.Routes
 	features  []feature         // the parts built as types (feature.go), in registration order
 	bg        *tg.Background    // callback answers and staff notices, outside handlers (the transport's)
 	runner    *broadcast.Runner // delivers broadcasts (scheduler/broadcast)

@@ -341,7 +341,7 @@ type broadcasts struct {
 func (b *Bot) haltBroadcast(id uint64) <-chan struct{} { return b.runner.Halt(id) }
 
 // handleBroadcast starts the composing dialogue (admins only).
-func (f *broadcasts) handleBroadcast(ctx context.Context, r *Request) error {
+func (f *broadcasts) handleBroadcast(ctx context.Context, r *tg.Request) error {
 	if r.From == nil || !f.isAdmin(r.From.ID) {
 		_, err := f.tx.reply(ctx, r, r.L.T(locales.NotAllowed), f.menu.mainMenu(r.L))
 		return err
@@ -352,7 +352,7 @@ func (f *broadcasts) handleBroadcast(ctx context.Context, r *Request) error {
 	return f.askVersion(ctx, r, storage.Kazakh)
 }
 
-func (f *broadcasts) askVersion(ctx context.Context, r *Request, lang storage.Lang) error {
+func (f *broadcasts) askVersion(ctx context.Context, r *tg.Request, lang storage.Lang) error {
 	id := locales.BroadcastAskKK
 	if lang == storage.Russian {
 		id = locales.BroadcastAskRU
@@ -365,7 +365,7 @@ func (f *broadcasts) askVersion(ctx context.Context, r *Request, lang storage.La
 }
 
 // handleBroadcastStep takes the admin's message in the composing dialogue.
-func (f *broadcasts) handleBroadcastStep(ctx context.Context, r *Request, conv storage.Conversation) error {
+func (f *broadcasts) handleBroadcastStep(ctx context.Context, r *tg.Request, conv storage.Conversation) error {
 	if r.From == nil || !f.isAdmin(r.From.ID) {
 		// An admin removed from the list mid-dialogue.
 		if err := f.store.DeleteConversation(ctx, r.ChatID); err != nil {
@@ -407,7 +407,7 @@ func (f *broadcasts) handleBroadcastStep(ctx context.Context, r *Request, conv s
 // album as one message per photo with a shared media_group_id; without this
 // the second photo would become the next version. The first message of the
 // album gets the answer, the rest are ignored, and the step stays.
-func (f *broadcasts) refuseAlbum(ctx context.Context, r *Request, d broadcastDialogue, group string) error {
+func (f *broadcasts) refuseAlbum(ctx context.Context, r *tg.Request, d broadcastDialogue, group string) error {
 	if d.State.Album == group {
 		return nil
 	}
@@ -421,7 +421,7 @@ func (f *broadcasts) refuseAlbum(ctx context.Context, r *Request, d broadcastDia
 
 // nextVersionStep moves from the Kazakh version to the Russian one, and
 // from there to the audience.
-func (f *broadcasts) nextVersionStep(ctx context.Context, r *Request, d broadcastDialogue) error {
+func (f *broadcasts) nextVersionStep(ctx context.Context, r *tg.Request, d broadcastDialogue) error {
 	if d.Step == "kk" {
 		d.Step = "ru"
 		if err := saveDialogue(ctx, f.store, d, f.now()); err != nil {
@@ -546,7 +546,7 @@ func (k kit) audienceText(l *locales.Localizer, a storage.Audience) string {
 // handleBroadcastCallback handles the composing dialogue's buttons. A
 // button only acts in the step that showed it, so an old keyboard cannot
 // skip or send anything.
-func (f *broadcasts) handleBroadcastCallback(ctx context.Context, r *Request) error {
+func (f *broadcasts) handleBroadcastCallback(ctx context.Context, r *tg.Request) error {
 	if r.From == nil || !f.isAdmin(r.From.ID) || !r.Private {
 		f.tx.alert(ctx, r, r.L.T(locales.NotAllowed))
 		return nil
@@ -641,7 +641,7 @@ func clearAny(arg string) string {
 // preview counts the audience and sends the admin each version exactly as
 // its readers will get it, then asks to send or cancel. An empty audience
 // goes back to the topic question.
-func (f *broadcasts) preview(ctx context.Context, r *Request, d broadcastDialogue) error {
+func (f *broadcasts) preview(ctx context.Context, r *tg.Request, d broadcastDialogue) error {
 	versions, a := d.State.Versions, d.State.Audience
 	n, err := f.store.CountAudience(ctx, a)
 	if err != nil {
@@ -695,7 +695,7 @@ func (f *broadcasts) preview(ctx context.Context, r *Request, d broadcastDialogu
 // confirmBroadcast stores the job with its recipients fixed (the audience
 // as it is now), ends the dialogue and starts the runner, which writes them
 // out before it sends to anyone.
-func (f *broadcasts) confirmBroadcast(ctx context.Context, r *Request, d broadcastDialogue) error {
+func (f *broadcasts) confirmBroadcast(ctx context.Context, r *tg.Request, d broadcastDialogue) error {
 	versions, a := d.State.Versions, d.State.Audience
 	if len(versions) == 0 {
 		f.tx.answer(ctx, r, r.L.T(locales.OutdatedButton))
@@ -728,7 +728,7 @@ func (f *broadcasts) confirmBroadcast(ctx context.Context, r *Request, d broadca
 // ---- the list of jobs ----
 
 // handleBroadcasts lists recent broadcasts with their controls (admins only).
-func (f *broadcasts) handleBroadcasts(ctx context.Context, r *Request) error {
+func (f *broadcasts) handleBroadcasts(ctx context.Context, r *tg.Request) error {
 	if r.From == nil || !f.isAdmin(r.From.ID) {
 		_, err := f.tx.reply(ctx, r, r.L.T(locales.NotAllowed), f.menu.mainMenu(r.L))
 		return err
@@ -787,7 +787,7 @@ func (f *broadcasts) broadcastList(ctx context.Context, l *locales.Localizer) (s
 // handleBroadcastJobCallback pauses, resumes or cancels a broadcast. The
 // presser must be an admin; the status change is checked in the store, so
 // a stale button cannot resume a cancelled job.
-func (f *broadcasts) handleBroadcastJobCallback(ctx context.Context, r *Request) error {
+func (f *broadcasts) handleBroadcastJobCallback(ctx context.Context, r *tg.Request) error {
 	if r.From == nil || !f.isAdmin(r.From.ID) || !r.Private {
 		f.tx.alert(ctx, r, r.L.T(locales.NotAllowed))
 		return nil

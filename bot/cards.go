@@ -10,6 +10,7 @@ import (
 
 	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
 
+	"jastar/bot/tg"
 	"jastar/locales"
 	"jastar/storage"
 	"jastar/storage/catalog"
@@ -118,7 +119,7 @@ func clockText(minutes int) string {
 func dayFromMon(i int) time.Weekday { return time.Weekday((i + 1) % 7) }
 
 // handleCenterPhoto (cph:<centerID>) sends the entrance photo staff set.
-func (f *centerGuide) handleCenterPhoto(ctx context.Context, r *Request) error {
+func (f *centerGuide) handleCenterPhoto(ctx context.Context, r *tg.Request) error {
 	c, ok := f.catalog().Center(r.Data.Arg(0))
 	card := f.shownCenter(c)
 	if !ok || card.Photo == "" {

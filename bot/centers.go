@@ -51,14 +51,14 @@ type centerTyper interface {
 
 // eventLister shows a page of events (events.go): a district's events.
 type eventLister interface {
-	showEventList(ctx context.Context, r *Request, list eventList) error
+	showEventList(ctx context.Context, r *tg.Request, list eventList) error
 }
 
 // greeter is the greeting a deep link to a center ends with (start.go).
 type greeter interface {
-	greet(ctx context.Context, r *Request) error
-	welcome(ctx context.Context, r *Request) error
-	offerAndMenu(ctx context.Context, r *Request) error
+	greet(ctx context.Context, r *tg.Request) error
+	welcome(ctx context.Context, r *tg.Request) error
+	offerAndMenu(ctx context.Context, r *tg.Request) error
 }
 
 // centerGuide is the feature: centers near me, districts, a center's
@@ -76,7 +76,7 @@ type centerGuide struct {
 // handleCentersMenu answers the menu button when it arrives as text (a
 // client that cannot send a location): the stored location if there is one,
 // otherwise the district list.
-func (f *centerGuide) handleCentersMenu(ctx context.Context, r *Request) error {
+func (f *centerGuide) handleCentersMenu(ctx context.Context, r *tg.Request) error {
 	if r.User.HasLocation {
 		return f.showNearest(ctx, r, r.User.Lat, r.User.Lon)
 	}
@@ -85,13 +85,13 @@ func (f *centerGuide) handleCentersMenu(ctx context.Context, r *Request) error {
 
 // handleDistrictsMenu is the menu button for people who do not share a
 // location.
-func (f *centerGuide) handleDistrictsMenu(ctx context.Context, r *Request) error {
+func (f *centerGuide) handleDistrictsMenu(ctx context.Context, r *tg.Request) error {
 	return f.showDistricts(ctx, r, scopeCenters)
 }
 
 // handleLocation remembers the shared location (for "nearest first" in
 // later lists) and answers with the nearest centers.
-func (f *centerGuide) handleLocation(ctx context.Context, r *Request) error {
+func (f *centerGuide) handleLocation(ctx context.Context, r *tg.Request) error {
 	loc := r.Message.Location
 	if loc == nil {
 		return nil
@@ -109,7 +109,7 @@ func (f *centerGuide) handleLocation(ctx context.Context, r *Request) error {
 	return f.showNearest(ctx, r, lat, lon)
 }
 
-func (f *centerGuide) showNearest(ctx context.Context, r *Request, lat, lon float64) error {
+func (f *centerGuide) showNearest(ctx context.Context, r *tg.Request, lat, lon float64) error {
 	list, far := f.catalog().Nearest(lat, lon, nearestOpen)
 	if far {
 		text := r.L.T(locales.CentersChooseDistrict)
@@ -275,7 +275,7 @@ func phoneOf(l *locales.Localizer, phone string) string {
 }
 
 // handleCenterCallback (ctr:<centerID>) sends the center's card.
-func (f *centerGuide) handleCenterCallback(ctx context.Context, r *Request) error {
+func (f *centerGuide) handleCenterCallback(ctx context.Context, r *tg.Request) error {
 	c, ok := f.catalog().Center(r.Data.Arg(0))
 	if !ok {
 		f.tx.answer(ctx, r, r.L.T(locales.OutdatedButton))
@@ -289,7 +289,7 @@ func (f *centerGuide) handleCenterCallback(ctx context.Context, r *Request) erro
 
 // handleCenterMapCallback (cmap:<centerID>) sends the center as a venue:
 // Telegram shows it as a pin the person can open in their maps app.
-func (f *centerGuide) handleCenterMapCallback(ctx context.Context, r *Request) error {
+func (f *centerGuide) handleCenterMapCallback(ctx context.Context, r *tg.Request) error {
 	c, ok := f.catalog().Center(r.Data.Arg(0))
 	if !ok || c.Online {
 		f.tx.answer(ctx, r, r.L.T(locales.OutdatedButton))
@@ -337,7 +337,7 @@ func (f *centerGuide) districtKeyboard(l *locales.Localizer, scope string) tgbot
 
 // showDistricts asks for a district: in place of the pressed message, or as
 // a new message for a menu button.
-func (f *centerGuide) showDistricts(ctx context.Context, r *Request, scope string) error {
+func (f *centerGuide) showDistricts(ctx context.Context, r *tg.Request, scope string) error {
 	kb := f.districtKeyboard(r.L, scope)
 	if r.Query != nil {
 		f.tx.answer(ctx, r, "")
@@ -348,7 +348,7 @@ func (f *centerGuide) showDistricts(ctx context.Context, r *Request, scope strin
 }
 
 // handleDistrictsCallback (dis:<c|e>) shows the district list.
-func (f *centerGuide) handleDistrictsCallback(ctx context.Context, r *Request) error {
+func (f *centerGuide) handleDistrictsCallback(ctx context.Context, r *tg.Request) error {
 	scope := r.Data.Arg(0)
 	if scope != scopeCenters && scope != scopeEvents {
 		f.tx.answer(ctx, r, r.L.T(locales.OutdatedButton))
@@ -359,7 +359,7 @@ func (f *centerGuide) handleDistrictsCallback(ctx context.Context, r *Request) e
 
 // handleDistrictCallback (dist:<districtID>:<c|e>[:<page>]) opens a
 // district's centers, a page at a time, or its events.
-func (f *centerGuide) handleDistrictCallback(ctx context.Context, r *Request) error {
+func (f *centerGuide) handleDistrictCallback(ctx context.Context, r *tg.Request) error {
 	d, ok := f.catalog().District(r.Data.Arg(0))
 	scope := r.Data.Arg(1)
 	page, err := r.Data.ID(2)
@@ -444,7 +444,7 @@ func (f *centerGuide) districtPages(l *locales.Localizer, centers []catalog.Cent
 // the language switch. An unknown or malformed id gets the ordinary
 // greeting: a poster printed before a center was renamed must still lead
 // somewhere. handleStart has settled the language before this runs.
-func (f *centerGuide) handleStartCenter(ctx context.Context, r *Request) error {
+func (f *centerGuide) handleStartCenter(ctx context.Context, r *tg.Request) error {
 	id, ok := strings.CutPrefix(strings.TrimSpace(r.Args), "center_")
 	c, found := f.catalog().Center(id)
 	if !ok || !found {

@@ -35,7 +35,7 @@ type changes struct {
 }
 
 // handleChanges: /changes, admins only: the newest page.
-func (f *changes) handleChanges(ctx context.Context, r *Request) error {
+func (f *changes) handleChanges(ctx context.Context, r *tg.Request) error {
 	if !f.isAdmin(fromID(r)) {
 		f.log.Warn("refused the change log to a non-admin", "user_id", fromID(r))
 		_, err := f.tx.reply(ctx, r, r.L.T(locales.NotAllowed), nil)
@@ -50,7 +50,7 @@ func (f *changes) handleChanges(ctx context.Context, r *Request) error {
 }
 
 // handlePage: chg:<before id base 36>, an older page, in place.
-func (f *changes) handlePage(ctx context.Context, r *Request) error {
+func (f *changes) handlePage(ctx context.Context, r *tg.Request) error {
 	before, err := r.Data.ID(0)
 	if err != nil {
 		f.tx.answer(ctx, r, r.L.T(locales.OutdatedButton))

@@ -113,7 +113,7 @@ type closures struct {
 
 // handleClose: /close. One center run: straight to the type; several (an
 // admin): which center.
-func (f *closures) handleClose(ctx context.Context, r *Request) error {
+func (f *closures) handleClose(ctx context.Context, r *tg.Request) error {
 	cat := f.catalog()
 	centers := f.centersRunBy(cat, fromID(r))
 	if len(centers) == 0 {
@@ -132,12 +132,12 @@ func (f *closures) handleClose(ctx context.Context, r *Request) error {
 }
 
 // handleBegin: clb:<center>, "close time" on the card editor.
-func (f *closures) handleBegin(ctx context.Context, r *Request) error {
+func (f *closures) handleBegin(ctx context.Context, r *tg.Request) error {
 	return beginAtCenter(ctx, f.kit, f.store, r, flowClose, stepCloseType, "close", func(center string) closeState { return closeState{Center: center} }, f.render)
 }
 
 // handleStep: cls:<tok>:<op>[:<arg>], every button of the dialogue.
-func (f *closures) handleStep(ctx context.Context, r *Request) error {
+func (f *closures) handleStep(ctx context.Context, r *tg.Request) error {
 	conv, ok, err := staffDialogue[closeState](ctx, f.kit, f.store, r, flowClose, r.Data.Arg(0))
 	if !ok || err != nil {
 		return err
@@ -243,7 +243,7 @@ func (f *closures) span(conv *closeDialogue, from, to time.Time) {
 }
 
 // handleHoursStep takes the typed hours "14:00-18:00" of the chosen day.
-func (f *closures) handleHoursStep(ctx context.Context, r *Request, stored storage.Conversation) error {
+func (f *closures) handleHoursStep(ctx context.Context, r *tg.Request, stored storage.Conversation) error {
 	conv, ok, err := staffStep[closeState](ctx, f.kit, f.store, r, stored)
 	if !ok || err != nil {
 		return err
@@ -471,7 +471,7 @@ const maxListed = 20
 
 // preview says how many bookings the closure touches and whose, before
 // staff confirm.
-func (f *closures) preview(ctx context.Context, r *Request, cat *catalog.Catalog, conv closeDialogue) error {
+func (f *closures) preview(ctx context.Context, r *tg.Request, cat *catalog.Catalog, conv closeDialogue) error {
 	c := closureOf(conv.State, fromID(r))
 	touched, err := f.store.PreviewClosure(ctx, c, f.now())
 	if errors.Is(err, storage.ErrInvalid) {
@@ -514,7 +514,7 @@ func touchedText(l *locales.Localizer, cat *catalog.Catalog, touched []storage.B
 // confirm closes the time: the store cancels the bookings inside it in the
 // same transaction, then each person is told once. The dialogue ends
 // before anyone is told, so a second press of "close" finds it gone.
-func (f *closures) confirm(ctx context.Context, r *Request, cat *catalog.Catalog, conv closeDialogue) error {
+func (f *closures) confirm(ctx context.Context, r *tg.Request, cat *catalog.Catalog, conv closeDialogue) error {
 	now := f.now()
 	c, cancelled, err := f.store.AddClosure(ctx, closureOf(conv.State, fromID(r)), now)
 	if errors.Is(err, storage.ErrInvalid) {
@@ -627,7 +627,7 @@ func (f *closures) offers(ctx context.Context, cat *catalog.Catalog, bk storage.
 // offered after the center cancelled the booking. The booking must be the
 // presser's and cancelled by the center; it books through the store's
 // rules like any booking, and a time taken meanwhile gets fresh offers.
-func (f *closures) handleRebook(ctx context.Context, r *Request) error {
+func (f *closures) handleRebook(ctx context.Context, r *tg.Request) error {
 	id, err1 := r.Data.ID(0)
 	centerID := r.Data.Arg(1)
 	unix, err2 := r.Data.Int(2)
@@ -701,7 +701,7 @@ func (f *closures) handleRebook(ctx context.Context, r *Request) error {
 
 // reoffer replaces the offers of a cancellation with fresh ones, read
 // after the failed write, when the time pressed was taken meanwhile.
-func (f *closures) reoffer(ctx context.Context, r *Request, cat *catalog.Catalog, why storage.ClosureReason, bk storage.Booking) error {
+func (f *closures) reoffer(ctx context.Context, r *tg.Request, cat *catalog.Catalog, why storage.ClosureReason, bk storage.Booking) error {
 	offers, err := f.offers(ctx, cat, bk, map[string]map[string][]slot{})
 	if err != nil {
 		return err
@@ -719,7 +719,7 @@ const maxReopenListed = 10
 
 // handleList: cll:<center>, the center's closures in force that have not
 // ended, each with a reopen button.
-func (f *closures) handleList(ctx context.Context, r *Request) error {
+func (f *closures) handleList(ctx context.Context, r *tg.Request) error {
 	cat := f.catalog()
 	centerID := r.Data.Arg(0)
 	if !f.runs(cat, fromID(r), centerID) {
@@ -759,7 +759,7 @@ func (f *closures) list(ctx context.Context, l *locales.Localizer, cat *catalog.
 
 // handleReopen: clr:<closure id>. Its center's staff or an admin reopen a
 // closure that has not ended; the bookings it cancelled stay cancelled.
-func (f *closures) handleReopen(ctx context.Context, r *Request) error {
+func (f *closures) handleReopen(ctx context.Context, r *tg.Request) error {
 	c, ok, err := pressed(ctx, f.kit, r, 0, f.store.Closure)
 	if !ok || err != nil {
 		return err

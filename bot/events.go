@@ -101,7 +101,7 @@ func (f *eventBoard) parseEventList(c tg.Callback, from int) (eventList, bool) {
 }
 
 // handleEventsMenu asks which events to show.
-func (f *eventBoard) handleEventsMenu(ctx context.Context, r *Request) error {
+func (f *eventBoard) handleEventsMenu(ctx context.Context, r *tg.Request) error {
 	kb := f.eventsMenuKeyboard(r.L)
 	if r.Query != nil {
 		f.tx.answer(ctx, r, "")
@@ -120,7 +120,7 @@ func (f *eventBoard) eventsMenuKeyboard(l *locales.Localizer) tgbotapi.InlineKey
 }
 
 // handleEventListCallback (evl:<kind>:<id>:<page>) shows a page of a list.
-func (f *eventBoard) handleEventListCallback(ctx context.Context, r *Request) error {
+func (f *eventBoard) handleEventListCallback(ctx context.Context, r *tg.Request) error {
 	list, ok := f.parseEventList(r.Data, 0)
 	if !ok {
 		f.tx.answer(ctx, r, r.L.T(locales.OutdatedButton))
@@ -132,7 +132,7 @@ func (f *eventBoard) handleEventListCallback(ctx context.Context, r *Request) er
 // loadEventList returns the page's events and how many the list has; a
 // page past the end (the list shrank since the button was made) becomes the
 // last page.
-func (f *eventBoard) loadEventList(ctx context.Context, r *Request, list *eventList) ([]storage.Event, int, error) {
+func (f *eventBoard) loadEventList(ctx context.Context, r *tg.Request, list *eventList) ([]storage.Event, int, error) {
 	now := f.now()
 	if list.kind == listMine {
 		regs, err := f.store.PersonRegistrations(ctx, r.ChatID)
@@ -189,7 +189,7 @@ func clampPage(page, total int) int {
 
 // showEventList shows a page, editing the pressed message in place so that
 // paging never floods the chat.
-func (f *eventBoard) showEventList(ctx context.Context, r *Request, list eventList) error {
+func (f *eventBoard) showEventList(ctx context.Context, r *tg.Request, list eventList) error {
 	events, total, err := f.loadEventList(ctx, r, &list)
 	if err != nil {
 		return err
@@ -275,7 +275,7 @@ func (k kit) centerName(l *locales.Localizer, id string) string {
 
 // eventCard renders an event for one person: their registration decides
 // the buttons, staff of its center also get edit and cancel.
-func (f *eventBoard) eventCard(ctx context.Context, r *Request, e storage.Event, back eventList) (string, tgbotapi.InlineKeyboardMarkup, error) {
+func (f *eventBoard) eventCard(ctx context.Context, r *tg.Request, e storage.Event, back eventList) (string, tgbotapi.InlineKeyboardMarkup, error) {
 	l := r.L
 	lang := storage.Lang(l.Lang())
 	reg, err := f.store.Registration(ctx, e.ID, r.ChatID)
@@ -325,7 +325,7 @@ func (f *eventBoard) eventCard(ctx context.Context, r *Request, e storage.Event,
 
 // openEvent loads the event a button names and checks it is still open;
 // a forged, stale or past one gets a notice and ok=false.
-func (f *eventBoard) openEvent(ctx context.Context, r *Request) (storage.Event, eventList, bool, error) {
+func (f *eventBoard) openEvent(ctx context.Context, r *tg.Request) (storage.Event, eventList, bool, error) {
 	id, err := r.Data.ID(0)
 	back, okList := f.parseEventList(r.Data, 1)
 	if err != nil || !okList {
@@ -348,7 +348,7 @@ func (f *eventBoard) openEvent(ctx context.Context, r *Request) (storage.Event, 
 
 // handleEventCallback (ev:<eventID>:<list>) shows the event card in place
 // of the list.
-func (f *eventBoard) handleEventCallback(ctx context.Context, r *Request) error {
+func (f *eventBoard) handleEventCallback(ctx context.Context, r *tg.Request) error {
 	e, back, ok, err := f.openEvent(ctx, r)
 	if !ok || err != nil {
 		return err
@@ -357,7 +357,7 @@ func (f *eventBoard) handleEventCallback(ctx context.Context, r *Request) error 
 	return f.showEventCard(ctx, r, e, back)
 }
 
-func (f *eventBoard) showEventCard(ctx context.Context, r *Request, e storage.Event, back eventList) error {
+func (f *eventBoard) showEventCard(ctx context.Context, r *tg.Request, e storage.Event, back eventList) error {
 	text, kb, err := f.eventCard(ctx, r, e, back)
 	if err != nil {
 		return err
@@ -371,7 +371,7 @@ func (f *eventBoard) showEventCard(ctx context.Context, r *Request, e storage.Ev
 
 // handleRegisterCallback (evr:<eventID>:<list>) takes a place or a place on
 // the waitlist. A double press finds the registration and adds nothing.
-func (f *eventBoard) handleRegisterCallback(ctx context.Context, r *Request) error {
+func (f *eventBoard) handleRegisterCallback(ctx context.Context, r *tg.Request) error {
 	e, back, ok, err := f.openEvent(ctx, r)
 	if !ok || err != nil {
 		return err
@@ -397,7 +397,7 @@ func (f *eventBoard) handleRegisterCallback(ctx context.Context, r *Request) err
 // first person waiting moves up and is told. The registration is looked up
 // by the chat that pressed, so a button copied from someone else's chat can
 // only ever touch the presser's own registration.
-func (f *eventBoard) handleUnregisterCallback(ctx context.Context, r *Request) error {
+func (f *eventBoard) handleUnregisterCallback(ctx context.Context, r *tg.Request) error {
 	e, back, ok, err := f.openEvent(ctx, r)
 	if !ok || err != nil {
 		return err

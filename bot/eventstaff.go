@@ -102,7 +102,7 @@ type eventDeskStore interface {
 // eventCarder shows an event's card (events.go): a saved event's, at the
 // end of the dialogue.
 type eventCarder interface {
-	showEventCard(ctx context.Context, r *Request, e storage.Event, back eventList) error
+	showEventCard(ctx context.Context, r *tg.Request, e storage.Event, back eventList) error
 }
 
 // eventDesk is the feature: /newevent, /editevent, /cancelevent, the
@@ -135,7 +135,7 @@ func (f *eventDesk) eventStaffCenters(userID int64) []catalog.Center {
 }
 
 // handleNewEvent (/newevent) starts the dialogue.
-func (f *eventDesk) handleNewEvent(ctx context.Context, r *Request) error {
+func (f *eventDesk) handleNewEvent(ctx context.Context, r *tg.Request) error {
 	centers := f.eventStaffCenters(r.From.ID)
 	if len(centers) == 0 {
 		_, err := f.tx.reply(ctx, r, r.L.T(locales.NotAllowed), f.menu.mainMenu(r.L))
@@ -154,7 +154,7 @@ func (f *eventDesk) handleNewEvent(ctx context.Context, r *Request) error {
 
 // handleStaffEvents (/editevent, /cancelevent) lists the upcoming events of
 // the staff member's centers; their cards carry the staff buttons.
-func (f *eventDesk) handleStaffEvents(ctx context.Context, r *Request) error {
+func (f *eventDesk) handleStaffEvents(ctx context.Context, r *tg.Request) error {
 	centers := f.eventStaffCenters(r.From.ID)
 	if len(centers) == 0 {
 		_, err := f.tx.reply(ctx, r, r.L.T(locales.NotAllowed), f.menu.mainMenu(r.L))
@@ -185,7 +185,7 @@ func (f *eventDesk) handleStaffEvents(ctx context.Context, r *Request) error {
 
 // staffEvent loads the open event a staff button names and checks that the
 // presser may manage it.
-func (f *eventDesk) staffEvent(ctx context.Context, r *Request) (storage.Event, bool, error) {
+func (f *eventDesk) staffEvent(ctx context.Context, r *tg.Request) (storage.Event, bool, error) {
 	id, err := r.Data.ID(0)
 	if err != nil {
 		f.tx.answer(ctx, r, r.L.T(locales.OutdatedButton))
@@ -210,7 +210,7 @@ func (f *eventDesk) staffEvent(ctx context.Context, r *Request) (storage.Event, 
 
 // handleEditEventCallback (eved:<eventID>) starts the dialogue with the
 // event's values; each step offers to keep the current one.
-func (f *eventDesk) handleEditEventCallback(ctx context.Context, r *Request) error {
+func (f *eventDesk) handleEditEventCallback(ctx context.Context, r *tg.Request) error {
 	e, ok, err := f.staffEvent(ctx, r)
 	if !ok || err != nil {
 		return err
@@ -228,7 +228,7 @@ func (f *eventDesk) handleEditEventCallback(ctx context.Context, r *Request) err
 }
 
 // handleCancelEventCallback (evx:<eventID>) asks for confirmation.
-func (f *eventDesk) handleCancelEventCallback(ctx context.Context, r *Request) error {
+func (f *eventDesk) handleCancelEventCallback(ctx context.Context, r *tg.Request) error {
 	e, ok, err := f.staffEvent(ctx, r)
 	if !ok || err != nil {
 		return err
@@ -245,7 +245,7 @@ func (f *eventDesk) handleCancelEventCallback(ctx context.Context, r *Request) e
 // handleCancelEventYesCallback (evxy:<eventID>) cancels the event; the
 // store writes a notice to everyone registered or waiting in the same
 // transaction, and the sweep tells each in their language.
-func (f *eventDesk) handleCancelEventYesCallback(ctx context.Context, r *Request) error {
+func (f *eventDesk) handleCancelEventYesCallback(ctx context.Context, r *tg.Request) error {
 	e, ok, err := f.staffEvent(ctx, r)
 	if !ok || err != nil {
 		return err
@@ -270,7 +270,7 @@ func (f *eventDesk) handleCancelEventYesCallback(ctx context.Context, r *Request
 
 // askStep sends the question of the dialogue's step, after problem (the
 // reason an answer was refused) when there is one.
-func (f *eventDesk) askStep(ctx context.Context, r *Request, d eventDialogue, problem string) error {
+func (f *eventDesk) askStep(ctx context.Context, r *tg.Request, d eventDialogue, problem string) error {
 	l := r.L
 	editing := d.State.editing()
 	keep := tgbotapi.NewReplyKeyboard(tgbotapi.NewKeyboardButtonRow(tgbotapi.NewKeyboardButton(l.T(locales.StaffKeep))))
@@ -357,7 +357,7 @@ func (f *eventDesk) eventSummary(l *locales.Localizer, s eventState) string {
 
 // handleEventStep takes a typed answer of the dialogue. A bad answer is
 // asked again with an example; what was entered before stays.
-func (f *eventDesk) handleEventStep(ctx context.Context, r *Request, conv storage.Conversation) error {
+func (f *eventDesk) handleEventStep(ctx context.Context, r *tg.Request, conv storage.Conversation) error {
 	l := r.L
 	d, err := dialogueOf[eventState](conv)
 	if err != nil || len(conv.State) == 0 {
@@ -436,7 +436,7 @@ func (f *eventDesk) handleEventStep(ctx context.Context, r *Request, conv storag
 }
 
 // expired ends a dialogue this version cannot go on with and says so.
-func (f *eventDesk) expired(ctx context.Context, r *Request) error {
+func (f *eventDesk) expired(ctx context.Context, r *tg.Request) error {
 	if err := f.store.DeleteConversation(ctx, r.ChatID); err != nil {
 		return err
 	}
@@ -467,7 +467,7 @@ func (f *eventDesk) registeredOf(ctx context.Context, s eventState) (int, error)
 // atStep returns the chat's event dialogue when it is at step; otherwise
 // the button is stale and the person is told. A dialogue whose state this
 // version cannot read (or the untyped one of an older version) is stale too.
-func (f *eventDesk) atStep(ctx context.Context, r *Request, step string) (eventDialogue, bool, error) {
+func (f *eventDesk) atStep(ctx context.Context, r *tg.Request, step string) (eventDialogue, bool, error) {
 	conv, err := f.store.Conversation(ctx, r.ChatID)
 	if errors.Is(err, storage.ErrNotFound) || (err == nil && (conv.Flow != flowEvent || conv.Step != step || len(conv.State) == 0)) {
 		f.tx.answer(ctx, r, r.L.T(locales.OutdatedButton))
@@ -485,7 +485,7 @@ func (f *eventDesk) atStep(ctx context.Context, r *Request, step string) (eventD
 }
 
 // handleEventCenterCallback (evnc:<centerID>) answers the center step.
-func (f *eventDesk) handleEventCenterCallback(ctx context.Context, r *Request) error {
+func (f *eventDesk) handleEventCenterCallback(ctx context.Context, r *tg.Request) error {
 	d, ok, err := f.atStep(ctx, r, evStepCenter)
 	if !ok || err != nil {
 		return err
@@ -511,7 +511,7 @@ func (f *eventDesk) handleEventCenterCallback(ctx context.Context, r *Request) e
 // handleEventSaveCallback (evns:<y|n>) saves or drops what the dialogue
 // collected. Staff rights are checked again: they may have changed since
 // the dialogue began.
-func (f *eventDesk) handleEventSaveCallback(ctx context.Context, r *Request) error {
+func (f *eventDesk) handleEventSaveCallback(ctx context.Context, r *tg.Request) error {
 	d, ok, err := f.atStep(ctx, r, evStepConfirm)
 	if !ok || err != nil {
 		return err

@@ -10,6 +10,7 @@ import (
 	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
 
 	"jastar/bot/report"
+	"jastar/bot/tg"
 	"jastar/locales"
 	"jastar/storage"
 	"jastar/storage/catalog"
@@ -41,7 +42,7 @@ type export struct {
 
 // handleExport: /export [DD.MM.YYYY [DD.MM.YYYY]] sends the bookings of the
 // sender's centers (all centers for admins) as a CSV document.
-func (f *export) handleExport(ctx context.Context, r *Request) error {
+func (f *export) handleExport(ctx context.Context, r *tg.Request) error {
 	centers := f.staffCenters(r)
 	admin := r.From != nil && f.isAdmin(r.From.ID)
 	if len(centers) == 0 && !admin {

@@ -8,6 +8,7 @@ import (
 	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
 
 	"jastar/bot/ops"
+	"jastar/bot/tg"
 	"jastar/locales"
 	"jastar/storage/catalog"
 )
@@ -29,11 +30,11 @@ import (
 // to a chat, edit the message a button was pressed on, answer the press.
 // *Bot implements it by handing each call to the transport (transport.go).
 type replies interface {
-	reply(ctx context.Context, r *Request, text string, markup any) (int, error)
+	reply(ctx context.Context, r *tg.Request, text string, markup any) (int, error)
 	sendText(ctx context.Context, chatID int64, text string, markup any) (int, error)
-	edit(ctx context.Context, r *Request, text string, kb *tgbotapi.InlineKeyboardMarkup) error
-	answer(ctx context.Context, r *Request, text string)
-	alert(ctx context.Context, r *Request, text string)
+	edit(ctx context.Context, r *tg.Request, text string, kb *tgbotapi.InlineKeyboardMarkup) error
+	answer(ctx context.Context, r *tg.Request, text string)
+	alert(ctx context.Context, r *tg.Request, text string)
 }
 
 // kit is what every feature is given. It holds no store: each feature
@@ -57,5 +58,5 @@ func (b *Bot) kit(component string) kit {
 
 // feature is a part of the bot that registers its own entry points.
 type feature interface {
-	routes(t *routeTable)
+	routes(t *tg.Routes)
 }

@@ -66,7 +66,7 @@ func (f *feedback) askFeedback(ctx context.Context, r storage.Reminder, u storag
 
 // feedbackBooking loads the attended booking a feedback button names and
 // checks it is the presser's; anything else is an outdated button.
-func (f *feedback) feedbackBooking(ctx context.Context, r *Request, id uint64) (storage.Booking, bool, error) {
+func (f *feedback) feedbackBooking(ctx context.Context, r *tg.Request, id uint64) (storage.Booking, bool, error) {
 	bk, err := f.store.Booking(ctx, id)
 	if errors.Is(err, storage.ErrNotFound) || (err == nil && (bk.ChatID != r.ChatID || !r.Private || bk.Status != storage.BookingAttended)) {
 		f.tx.answer(ctx, r, r.L.T(locales.OutdatedButton))
@@ -77,7 +77,7 @@ func (f *feedback) feedbackBooking(ctx context.Context, r *Request, id uint64) (
 
 // handleFeedbackRate: fb:<booking id>:<1..5> stores the rating once and
 // offers a comment. A second press keeps the first rating and says so.
-func (f *feedback) handleFeedbackRate(ctx context.Context, r *Request) error {
+func (f *feedback) handleFeedbackRate(ctx context.Context, r *tg.Request) error {
 	id, err := r.Data.ID(0)
 	n, nerr := strconv.Atoi(r.Data.Arg(1))
 	if err != nil || nerr != nil || n < 1 || n > 5 {
@@ -115,7 +115,7 @@ func (f *feedback) handleFeedbackRate(ctx context.Context, r *Request) error {
 }
 
 // handleFeedbackSkip: fbs:<booking id> ends the dialogue without a comment.
-func (f *feedback) handleFeedbackSkip(ctx context.Context, r *Request) error {
+func (f *feedback) handleFeedbackSkip(ctx context.Context, r *tg.Request) error {
 	id, err := r.Data.ID(0)
 	if err != nil {
 		f.tx.answer(ctx, r, r.L.T(locales.OutdatedButton))
@@ -160,7 +160,7 @@ func (f *feedback) endFeedback(ctx context.Context, chatID int64, bookingID uint
 }
 
 // handleFeedbackStep takes the comment: one text message.
-func (f *feedback) handleFeedbackStep(ctx context.Context, r *Request, conv storage.Conversation) error {
+func (f *feedback) handleFeedbackStep(ctx context.Context, r *tg.Request, conv storage.Conversation) error {
 	text := strings.TrimSpace(r.Message.Text)
 	if text == "" {
 		_, err := f.tx.reply(ctx, r, r.L.T(locales.FeedbackCommentText), nil)

@@ -29,7 +29,7 @@ type mainMenuer interface {
 
 // rescheduler opens the booking dialogue to move a booking (booking.go).
 type rescheduler interface {
-	beginMove(ctx context.Context, r *Request, bk storage.Booking) error
+	beginMove(ctx context.Context, r *tg.Request, bk storage.Booking) error
 }
 
 // myBookings is the feature: the person's upcoming bookings, each with
@@ -45,7 +45,7 @@ type myBookings struct {
 
 // handleMyBookings lists the person's upcoming bookings, one message each
 // with "reschedule" and "cancel", after a header that states the limit.
-func (f *myBookings) handleMyBookings(ctx context.Context, r *Request) error {
+func (f *myBookings) handleMyBookings(ctx context.Context, r *tg.Request) error {
 	mine, err := f.store.BookingsOf(ctx, r.ChatID, f.now())
 	if err != nil {
 		return err
@@ -81,7 +81,7 @@ func myBookingKeyboard(l *locales.Localizer, bk storage.Booking) *tgbotapi.Inlin
 // the chat that pressed it, is active and still ahead. Otherwise it answers
 // the press and returns ok=false: a forged id and another person's booking
 // get the same answer, so ids reveal nothing.
-func (f *myBookings) ownBooking(ctx context.Context, r *Request) (storage.Booking, bool, error) {
+func (f *myBookings) ownBooking(ctx context.Context, r *tg.Request) (storage.Booking, bool, error) {
 	id, err := r.Data.ID(0)
 	if err != nil {
 		f.tx.answer(ctx, r, r.L.T(locales.OutdatedButton))
@@ -103,7 +103,7 @@ func (f *myBookings) ownBooking(ctx context.Context, r *Request) (storage.Bookin
 }
 
 // handleMyCancel: mc:<id> asks before cancelling; people mis-tap.
-func (f *myBookings) handleMyCancel(ctx context.Context, r *Request) error {
+func (f *myBookings) handleMyCancel(ctx context.Context, r *tg.Request) error {
 	bk, ok, err := f.ownBooking(ctx, r)
 	if !ok || err != nil {
 		return err
@@ -117,7 +117,7 @@ func (f *myBookings) handleMyCancel(ctx context.Context, r *Request) error {
 }
 
 // handleMyCancelYes: mcy:<id> cancels and tells staff.
-func (f *myBookings) handleMyCancelYes(ctx context.Context, r *Request) error {
+func (f *myBookings) handleMyCancelYes(ctx context.Context, r *tg.Request) error {
 	bk, ok, err := f.ownBooking(ctx, r)
 	if !ok || err != nil {
 		return err
@@ -147,7 +147,7 @@ func (f *myBookings) cancelForPerson(ctx context.Context, id uint64) (storage.Bo
 }
 
 // handleMyKeep: mck:<id> puts the booking back as it was.
-func (f *myBookings) handleMyKeep(ctx context.Context, r *Request) error {
+func (f *myBookings) handleMyKeep(ctx context.Context, r *tg.Request) error {
 	bk, ok, err := f.ownBooking(ctx, r)
 	if !ok || err != nil {
 		return err
@@ -159,7 +159,7 @@ func (f *myBookings) handleMyKeep(ctx context.Context, r *Request) error {
 // handleMyMove: mm:<id> starts the booking dialogue at the day step for the
 // same type and center; the booking keeps its time until the new one is
 // confirmed.
-func (f *myBookings) handleMyMove(ctx context.Context, r *Request) error {
+func (f *myBookings) handleMyMove(ctx context.Context, r *tg.Request) error {
 	bk, ok, err := f.ownBooking(ctx, r)
 	if !ok || err != nil {
 		return err

@@ -11,6 +11,7 @@ import (
 
 	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
 
+	"jastar/bot/tg"
 	"jastar/locales"
 	"jastar/storage"
 	"jastar/storage/catalog"
@@ -59,7 +60,7 @@ type mycenter struct {
 
 // handleMyCenter: /mycenter. One center run: its editor; several (an
 // admin): which center.
-func (f *mycenter) handleMyCenter(ctx context.Context, r *Request) error {
+func (f *mycenter) handleMyCenter(ctx context.Context, r *tg.Request) error {
 	cat := f.catalog()
 	centers := f.centersRunBy(cat, fromID(r))
 	switch len(centers) {
@@ -79,7 +80,7 @@ func (f *mycenter) handleMyCenter(ctx context.Context, r *Request) error {
 }
 
 // handleOpen: mcc:<center>, the editor of a center.
-func (f *mycenter) handleOpen(ctx context.Context, r *Request) error {
+func (f *mycenter) handleOpen(ctx context.Context, r *tg.Request) error {
 	c, ok := f.center(ctx, r, r.Data.Arg(0), "mycenter")
 	if !ok {
 		return nil
@@ -91,7 +92,7 @@ func (f *mycenter) handleOpen(ctx context.Context, r *Request) error {
 }
 
 // center resolves a center the presser must run; a refusal is answered.
-func (f *mycenter) center(ctx context.Context, r *Request, id, action string) (catalog.Center, bool) {
+func (f *mycenter) center(ctx context.Context, r *tg.Request, id, action string) (catalog.Center, bool) {
 	cat := f.catalog()
 	c, ok := cat.Center(id)
 	if !ok || !f.runs(cat, fromID(r), id) {
@@ -157,7 +158,7 @@ func (f *mycenter) editor(l *locales.Localizer, userID int64, c catalog.Center) 
 }
 
 // handleEdit: mce:<center>:<field>, ask for a field's new value.
-func (f *mycenter) handleEdit(ctx context.Context, r *Request) error {
+func (f *mycenter) handleEdit(ctx context.Context, r *tg.Request) error {
 	c, ok := f.center(ctx, r, r.Data.Arg(0), "edit card")
 	if !ok {
 		return nil
@@ -220,7 +221,7 @@ func (f *mycenter) weekKeyboard(l *locales.Localizer, c catalog.Center) tgbotapi
 
 // handleDay: mch:<center>:<weekday>[:x], ask a weekday's hours; with x,
 // the day is closed at once.
-func (f *mycenter) handleDay(ctx context.Context, r *Request) error {
+func (f *mycenter) handleDay(ctx context.Context, r *tg.Request) error {
 	c, ok := f.center(ctx, r, r.Data.Arg(0), "edit hours")
 	if !ok {
 		return nil
@@ -250,7 +251,7 @@ func (f *mycenter) handleDay(ctx context.Context, r *Request) error {
 
 // setDay stores one weekday's hours in the week staff set (a week not set
 // yet starts with every day closed) and shows the week again.
-func (f *mycenter) setDay(ctx context.Context, r *Request, c catalog.Center, wd time.Weekday, h storage.DayHours) error {
+func (f *mycenter) setDay(ctx context.Context, r *tg.Request, c catalog.Center, wd time.Weekday, h storage.DayHours) error {
 	week := f.desk.shownCenter(c).Week
 	week[wd] = h
 	o := storage.CardOverride{CenterID: c.ID, Field: storage.CardHours, Hours: week, By: fromID(r), At: f.now()}
@@ -281,7 +282,7 @@ func (f *mycenter) set(ctx context.Context, o storage.CardOverride) error {
 }
 
 // refused answers a value the rules refuse, or returns another error.
-func (f *mycenter) refused(ctx context.Context, r *Request, err error) error {
+func (f *mycenter) refused(ctx context.Context, r *tg.Request, err error) error {
 	if !errors.Is(err, storage.ErrInvalid) {
 		return err
 	}
@@ -294,7 +295,7 @@ func (f *mycenter) refused(ctx context.Context, r *Request, err error) error {
 }
 
 // handleStep takes the value typed, the photo or the location sent.
-func (f *mycenter) handleStep(ctx context.Context, r *Request, stored storage.Conversation) error {
+func (f *mycenter) handleStep(ctx context.Context, r *tg.Request, stored storage.Conversation) error {
 	conv, ok, err := staffStep[cardState](ctx, f.kit, f.store, r, stored)
 	if !ok || err != nil {
 		return err
@@ -357,8 +358,8 @@ func (f *mycenter) handleStep(ctx context.Context, r *Request, stored storage.Co
 
 // onLocation sends a location to the pin step when that is open, and
 // otherwise to next (the centers near the person).
-func (f *mycenter) onLocation(next Handler) Handler {
-	return func(ctx context.Context, r *Request) error {
+func (f *mycenter) onLocation(next tg.Handler) tg.Handler {
+	return func(ctx context.Context, r *tg.Request) error {
 		conv, err := f.store.Conversation(ctx, r.ChatID)
 		if err == nil && conv.Flow == flowCard && conv.Step == string(storage.CardPin) && f.now().Sub(conv.UpdatedAt) <= f.cfg.DialogTTL {
 			return f.handleStep(ctx, r, conv)
@@ -371,7 +372,7 @@ func (f *mycenter) onLocation(next Handler) Handler {
 }
 
 // handleQuit: mcq, end the card dialogue.
-func (f *mycenter) handleQuit(ctx context.Context, r *Request) error {
+func (f *mycenter) handleQuit(ctx context.Context, r *tg.Request) error {
 	if err := f.store.DeleteConversation(ctx, r.ChatID); err != nil {
 		return err
 	}
@@ -381,7 +382,7 @@ func (f *mycenter) handleQuit(ctx context.Context, r *Request) error {
 
 // handleResetMenu: mcz:<center>, the fields staff set, for an admin to
 // put back to the catalog's value.
-func (f *mycenter) handleResetMenu(ctx context.Context, r *Request) error {
+func (f *mycenter) handleResetMenu(ctx context.Context, r *tg.Request) error {
 	c, ok := f.center(ctx, r, r.Data.Arg(0), "reset card")
 	if !ok {
 		return nil
@@ -404,7 +405,7 @@ func (f *mycenter) handleResetMenu(ctx context.Context, r *Request) error {
 
 // handleReset: mcr:<center>:<field>, an admin puts a field back to the
 // catalog's value.
-func (f *mycenter) handleReset(ctx context.Context, r *Request) error {
+func (f *mycenter) handleReset(ctx context.Context, r *tg.Request) error {
 	c, ok := f.center(ctx, r, r.Data.Arg(0), "reset card")
 	if !ok {
 		return nil

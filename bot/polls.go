@@ -230,7 +230,7 @@ func (f *polls) current(ctx context.Context, id uint64, chatID int64) (storage.P
 
 // showClosed tells the presser the poll is closed and takes the buttons
 // off the message.
-func (f *polls) showClosed(ctx context.Context, r *Request, p storage.Poll) error {
+func (f *polls) showClosed(ctx context.Context, r *tg.Request, p storage.Poll) error {
 	f.tx.alert(ctx, r, r.L.T(locales.PollClosedAlert))
 	c, err := f.current(ctx, p.ID, r.ChatID)
 	if err != nil {
@@ -242,7 +242,7 @@ func (f *polls) showClosed(ctx context.Context, r *Request, p storage.Poll) erro
 // handleAnswer records a tap on an answer button: pa:<poll>:<mask>. The
 // mask is the whole new choice, so a tap Telegram delivers twice records
 // the same answer twice, which the store counts once.
-func (f *polls) handleAnswer(ctx context.Context, r *Request) error {
+func (f *polls) handleAnswer(ctx context.Context, r *tg.Request) error {
 	id, err1 := r.Data.ID(0)
 	mask, err2 := r.Data.ID(1)
 	choice, ok := choiceOf(mask)
@@ -308,7 +308,7 @@ func (f *polls) dropOtherWait(ctx context.Context, chatID int64, id uint64) erro
 }
 
 // record stores the choice and shows it on msg, the question's message.
-func (f *polls) record(ctx context.Context, r *Request, id uint64, choice storage.PollChoice, msg *tgbotapi.Message) error {
+func (f *polls) record(ctx context.Context, r *tg.Request, id uint64, choice storage.PollChoice, msg *tgbotapi.Message) error {
 	p, a, err := f.store.AnswerPoll(ctx, id, r.ChatID, choice, f.now())
 	switch {
 	case errors.Is(err, storage.ErrPollClosed):
@@ -341,7 +341,7 @@ func (f *polls) record(ctx context.Context, r *Request, id uint64, choice storag
 
 // handleChange brings the option buttons back under the question:
 // pac:<poll>.
-func (f *polls) handleChange(ctx context.Context, r *Request) error {
+func (f *polls) handleChange(ctx context.Context, r *tg.Request) error {
 	p, ok, err := pressed(ctx, f.kit, r, 0, f.store.Poll)
 	if !ok || err != nil {
 		return err
@@ -375,7 +375,7 @@ type pollOtherState struct {
 	MessageID int `json:"msg,omitempty"`
 }
 
-func (f *polls) askOther(ctx context.Context, r *Request, p storage.Poll, mask uint64) error {
+func (f *polls) askOther(ctx context.Context, r *tg.Request, p storage.Poll, mask uint64) error {
 	d := newDialogue[pollOtherState](r.ChatID, flowPollOther, "text", f.now())
 	d.State = pollOtherState{PollID: p.ID, Mask: mask}
 	if r.Message != nil {
@@ -390,7 +390,7 @@ func (f *polls) askOther(ctx context.Context, r *Request, p storage.Poll, mask u
 }
 
 // handleOtherStep takes the "other" text and records the answer.
-func (f *polls) handleOtherStep(ctx context.Context, r *Request, conv storage.Conversation) error {
+func (f *polls) handleOtherStep(ctx context.Context, r *tg.Request, conv storage.Conversation) error {
 	text := ""
 	if r.Message != nil {
 		text = strings.TrimSpace(r.Message.Text)

@@ -34,9 +34,9 @@ var pollDays = []int{1, 3, 7, 14}
 // recentPollsShown is how many polls /polls lists.
 const recentPollsShown = 10
 
-func (f *polls) admin(r *Request) bool { return r.From != nil && f.bot.isAdmin(r.From.ID) }
+func (f *polls) admin(r *tg.Request) bool { return r.From != nil && f.bot.isAdmin(r.From.ID) }
 
-func (f *polls) notAllowed(ctx context.Context, r *Request) error {
+func (f *polls) notAllowed(ctx context.Context, r *tg.Request) error {
 	if r.Query != nil {
 		f.tx.alert(ctx, r, r.L.T(locales.NotAllowed))
 		return nil
@@ -62,7 +62,7 @@ type pollState struct {
 type pollDialogue = dialogue[pollState]
 
 // handlePoll starts composing a poll (admins only).
-func (f *polls) handlePoll(ctx context.Context, r *Request) error {
+func (f *polls) handlePoll(ctx context.Context, r *tg.Request) error {
 	if !f.admin(r) || !r.Private {
 		return f.notAllowed(ctx, r)
 	}
@@ -72,7 +72,7 @@ func (f *polls) handlePoll(ctx context.Context, r *Request) error {
 	return f.askQuestion(ctx, r, storage.Kazakh)
 }
 
-func (f *polls) askQuestion(ctx context.Context, r *Request, lang storage.Lang) error {
+func (f *polls) askQuestion(ctx context.Context, r *tg.Request, lang storage.Lang) error {
 	id := locales.PollAskQuestionKK
 	if lang == storage.Russian {
 		id = locales.PollAskQuestionRU
@@ -83,7 +83,7 @@ func (f *polls) askQuestion(ctx context.Context, r *Request, lang storage.Lang) 
 }
 
 // handleComposeStep takes the question and options texts.
-func (f *polls) handleComposeStep(ctx context.Context, r *Request, conv storage.Conversation) error {
+func (f *polls) handleComposeStep(ctx context.Context, r *tg.Request, conv storage.Conversation) error {
 	if !f.admin(r) {
 		if err := f.store.DeleteConversation(ctx, r.ChatID); err != nil {
 			return err
@@ -167,7 +167,7 @@ func splitOptions(text string) ([]string, bool) {
 
 // askYesNo moves to a yes/no step; edit says whether to edit the pressed
 // message rather than send a new one.
-func (f *polls) askYesNo(ctx context.Context, r *Request, dlg pollDialogue, step, prompt string, edit bool) error {
+func (f *polls) askYesNo(ctx context.Context, r *tg.Request, dlg pollDialogue, step, prompt string, edit bool) error {
 	dlg.Step = step
 	if err := saveDialogue(ctx, f.store, dlg, f.now()); err != nil {
 		return err
@@ -185,7 +185,7 @@ func (f *polls) askYesNo(ctx context.Context, r *Request, dlg pollDialogue, step
 
 // handleCompose handles the composing buttons; a button acts only in the
 // step that showed it, so an old keyboard changes nothing.
-func (f *polls) handleCompose(ctx context.Context, r *Request) error {
+func (f *polls) handleCompose(ctx context.Context, r *tg.Request) error {
 	if !f.admin(r) || !r.Private {
 		return f.notAllowed(ctx, r)
 	}
@@ -295,7 +295,7 @@ func (f *polls) handleCompose(ctx context.Context, r *Request) error {
 	}
 }
 
-func (f *polls) askAudience(ctx context.Context, r *Request, dlg pollDialogue, step, prompt string) error {
+func (f *polls) askAudience(ctx context.Context, r *tg.Request, dlg pollDialogue, step, prompt string) error {
 	dlg.Step = step
 	if err := saveDialogue(ctx, f.store, dlg, f.now()); err != nil {
 		return err
@@ -305,7 +305,7 @@ func (f *polls) askAudience(ctx context.Context, r *Request, dlg pollDialogue, s
 }
 
 // composedPoll is the poll the dialogue collected.
-func (f *polls) composedPoll(r *Request, st pollState) storage.Poll {
+func (f *polls) composedPoll(r *tg.Request, st pollState) storage.Poll {
 	now := f.now()
 	days := st.Days
 	if days <= 0 {
@@ -338,7 +338,7 @@ func (f *polls) composedPoll(r *Request, st pollState) storage.Poll {
 
 // preview stores the poll as a draft and shows it to the admin as its
 // readers will see it, with the number of recipients.
-func (f *polls) preview(ctx context.Context, r *Request, dlg pollDialogue) error {
+func (f *polls) preview(ctx context.Context, r *tg.Request, dlg pollDialogue) error {
 	p := f.composedPoll(r, dlg.State)
 	n, err := f.store.CountAudience(ctx, p.Audience)
 	if err != nil {
@@ -414,7 +414,7 @@ func (f *polls) pollSummary(l *locales.Localizer, p storage.Poll) string {
 
 // confirm sends the draft: the recipients are fixed and the question
 // goes out as a broadcast.
-func (f *polls) confirm(ctx context.Context, r *Request, dlg pollDialogue) error {
+func (f *polls) confirm(ctx context.Context, r *tg.Request, dlg pollDialogue) error {
 	id := dlg.State.DraftID
 	if id == 0 {
 		f.tx.answer(ctx, r, r.L.T(locales.OutdatedButton))
@@ -467,7 +467,7 @@ func pollStatusLabel(s storage.PollStatus) string {
 }
 
 // handlePolls lists recent polls with their live counts (admins only).
-func (f *polls) handlePolls(ctx context.Context, r *Request) error {
+func (f *polls) handlePolls(ctx context.Context, r *tg.Request) error {
 	if !f.admin(r) || !r.Private {
 		return f.notAllowed(ctx, r)
 	}
@@ -587,7 +587,7 @@ func (f *polls) pageKeyboard(l *locales.Localizer, p storage.Poll) tgbotapi.Inli
 
 // handlePage shows a poll's results, its chart or CSV, or closes it:
 // pp:<v|g|f|x>:<poll id>.
-func (f *polls) handlePage(ctx context.Context, r *Request) error {
+func (f *polls) handlePage(ctx context.Context, r *tg.Request) error {
 	if !f.admin(r) || !r.Private {
 		return f.notAllowed(ctx, r)
 	}

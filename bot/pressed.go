@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 
+	"jastar/bot/tg"
 	"jastar/locales"
 	"jastar/storage"
 )
@@ -13,7 +14,7 @@ import (
 // argument arg. ok is false, and the press answered "outdated button",
 // when the argument is no id or the record is gone: a forged button, or
 // one left in the chat after its record was deleted.
-func pressed[T any](ctx context.Context, k kit, r *Request, arg int, load func(context.Context, uint64) (T, error)) (T, bool, error) {
+func pressed[T any](ctx context.Context, k kit, r *tg.Request, arg int, load func(context.Context, uint64) (T, error)) (T, bool, error) {
 	var zero T
 	id, err := r.Data.ID(arg)
 	if err != nil {

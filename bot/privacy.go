@@ -10,6 +10,7 @@ import (
 
 	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
 
+	"jastar/bot/tg"
 	"jastar/locales"
 	"jastar/storage"
 )
@@ -70,7 +71,7 @@ type privacy struct {
 
 // handleMyData shows the person everything stored about them, read fresh
 // from the store, in their language.
-func (f *privacy) handleMyData(ctx context.Context, r *Request) error {
+func (f *privacy) handleMyData(ctx context.Context, r *tg.Request) error {
 	u, err := f.store.User(ctx, r.ChatID)
 	if err != nil && !errors.Is(err, storage.ErrNotFound) {
 		return err
@@ -299,7 +300,7 @@ func excerpt(v storage.Version) string {
 // replyLong sends parts joined by blank lines, split into messages below
 // Telegram's 4096-character limit (https://core.telegram.org/bots/api#sendmessage)
 // at part boundaries, and inside a part at line boundaries.
-func (k kit) replyLong(ctx context.Context, r *Request, parts []string) error {
+func (k kit) replyLong(ctx context.Context, r *tg.Request, parts []string) error {
 	const limit = 3800
 	var msg strings.Builder
 	flush := func() error {
@@ -328,7 +329,7 @@ func (k kit) replyLong(ctx context.Context, r *Request, parts []string) error {
 }
 
 // handleForget asks before erasing: it cannot be undone.
-func (f *privacy) handleForget(ctx context.Context, r *Request) error {
+func (f *privacy) handleForget(ctx context.Context, r *tg.Request) error {
 	upcoming, err := f.store.BookingsOf(ctx, r.ChatID, f.now())
 	if err != nil {
 		return err
@@ -346,7 +347,7 @@ func (f *privacy) handleForget(ctx context.Context, r *Request) error {
 }
 
 // handleForgetNo: fgn.
-func (f *privacy) handleForgetNo(ctx context.Context, r *Request) error {
+func (f *privacy) handleForgetNo(ctx context.Context, r *tg.Request) error {
 	f.tx.answer(ctx, r, "")
 	return f.tx.edit(ctx, r, r.L.T(locales.ForgetKept), nil)
 }
@@ -355,7 +356,7 @@ func (f *privacy) handleForgetNo(ctx context.Context, r *Request) error {
 // through the person's own cancellation (seat freed, reminders deleted,
 // staff told); then the store erases the rest and compacts the file. The
 // button acts only on the chat that pressed it: r.ChatID, never an argument.
-func (f *privacy) handleForgetYes(ctx context.Context, r *Request) error {
+func (f *privacy) handleForgetYes(ctx context.Context, r *tg.Request) error {
 	asked, err := strconv.ParseInt(r.Data.Arg(0), 36, 64)
 	now := f.now()
 	if !r.Private || err != nil || now.Sub(time.Unix(asked, 0)) > forgetWindow || time.Unix(asked, 0).After(now.Add(time.Minute)) {

@@ -7,6 +7,7 @@ import (
 
 	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
 
+	"jastar/bot/tg"
 	"jastar/locales"
 	"jastar/storage"
 	"jastar/storage/catalog"
@@ -37,7 +38,7 @@ type soonestBooker interface {
 	hasFreeSlot(ctx context.Context, u storage.User, typeID string) (bool, error)
 	// bookSoonest starts the dialogue at the type's soonest free slot;
 	// false when there is none.
-	bookSoonest(ctx context.Context, r *Request, typeID string) (bool, error)
+	bookSoonest(ctx context.Context, r *tg.Request, typeID string) (bool, error)
 }
 
 // safety is the feature.
@@ -61,7 +62,7 @@ func (s *safety) signals(text string) bool { return s.crisis.Signals(text) }
 // here before any other reply to it. Nothing of the text is kept: the log
 // lines of this path name the chat and the update, and the raw update
 // leaves the inbox whatever happens to the answer.
-func (s *safety) handleCrisis(ctx context.Context, r *Request) error {
+func (s *safety) handleCrisis(ctx context.Context, r *tg.Request) error {
 	s.metrics.CrisisAnswers.Inc()
 	defer s.erase(ctx, r)
 	l := r.L
@@ -88,7 +89,7 @@ func (s *safety) handleCrisis(ctx context.Context, r *Request) error {
 
 // erase takes the update out of the inbox. It runs even if the handler's
 // context was cancelled (a shutdown): the text must not stay behind.
-func (s *safety) erase(ctx context.Context, r *Request) {
+func (s *safety) erase(ctx context.Context, r *tg.Request) {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 	defer cancel()
 	if err := s.store.Erase(ctx, r.Update.UpdateID, s.now()); err != nil {
@@ -98,7 +99,7 @@ func (s *safety) erase(ctx context.Context, r *Request) {
 
 // handleHelpLines: sos, the 🆘 button, sends the help lines in a new
 // message, so the one it was pressed on stays as it was.
-func (s *safety) handleHelpLines(ctx context.Context, r *Request) error {
+func (s *safety) handleHelpLines(ctx context.Context, r *tg.Request) error {
 	s.tx.answer(ctx, r, "")
 	_, err := s.tx.reply(ctx, r, s.card(ctx, r), nil)
 	return err
@@ -107,7 +108,7 @@ func (s *safety) handleHelpLines(ctx context.Context, r *Request) error {
 // handleCrisisBook: crb, the crisis answer's offer, starts booking the
 // soonest free psychologist's time in a new message; the help lines stay
 // on screen above it.
-func (s *safety) handleCrisisBook(ctx context.Context, r *Request) error {
+func (s *safety) handleCrisisBook(ctx context.Context, r *tg.Request) error {
 	s.tx.answer(ctx, r, "")
 	started, err := s.book.bookSoonest(ctx, r, psychologyType)
 	if err != nil || started {
@@ -126,7 +127,7 @@ func helpLinesButton(l *locales.Localizer) tgbotapi.InlineKeyboardButton {
 // card is the help lines: each line of the catalog with its number, what
 // it is for, its hours and whether the call is free; the nearest center's
 // phone when it is open now; and that the bot itself cannot help.
-func (s *safety) card(ctx context.Context, r *Request) string {
+func (s *safety) card(ctx context.Context, r *tg.Request) string {
 	l := r.L
 	lang := l.Lang()
 	parts := []string{l.T(locales.HelpLinesHeader)}
@@ -185,7 +186,7 @@ func weekdays(l *locales.Localizer, days []time.Weekday) string {
 // knows for sure; without a location or district, or if the nearest center
 // is closed or has no phone, there is no such center, and the card leaves
 // the line out rather than guess.
-func (s *safety) nearestOpen(ctx context.Context, r *Request) (catalog.Center, bool) {
+func (s *safety) nearestOpen(ctx context.Context, r *tg.Request) (catalog.Center, bool) {
 	now := s.now()
 	usable := func(c catalog.Center) bool { return c.Phone != "" && s.catalog().ConsultingAt(c.ID, now) }
 	u := r.User

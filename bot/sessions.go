@@ -83,7 +83,7 @@ const sessionsAhead = 62 * 24 * time.Hour
 
 // handleList: xs:<center>, the center's sessions to come, each with a
 // remove button, and "add".
-func (f *sessions) handleList(ctx context.Context, r *Request) error {
+func (f *sessions) handleList(ctx context.Context, r *tg.Request) error {
 	cat := f.catalog()
 	centerID := r.Data.Arg(0)
 	if !f.runs(cat, fromID(r), centerID) {
@@ -120,13 +120,13 @@ func (f *sessions) list(ctx context.Context, l *locales.Localizer, cat *catalog.
 }
 
 // handleAdd: xsa:<center>, start adding a session.
-func (f *sessions) handleAdd(ctx context.Context, r *Request) error {
+func (f *sessions) handleAdd(ctx context.Context, r *tg.Request) error {
 	return beginAtCenter(ctx, f.kit, f.store, r, flowSession, stepSessionType, "add session", func(center string) sessionState { return sessionState{Center: center} }, f.render)
 }
 
 // handleStep: xsd:<tok>:<op>[:<arg>], the buttons of the adding dialogue:
 // t:<type>, d:<yyyymmdd>, l:<minutes>, p:<places>, q.
-func (f *sessions) handleStep(ctx context.Context, r *Request) error {
+func (f *sessions) handleStep(ctx context.Context, r *tg.Request) error {
 	conv, ok, err := staffDialogue[sessionState](ctx, f.kit, f.store, r, flowSession, r.Data.Arg(0))
 	if !ok || err != nil {
 		return err
@@ -174,7 +174,7 @@ func (f *sessions) handleStep(ctx context.Context, r *Request) error {
 }
 
 // handleHoursStep takes the session's typed "10:00-14:00".
-func (f *sessions) handleHoursStep(ctx context.Context, r *Request, stored storage.Conversation) error {
+func (f *sessions) handleHoursStep(ctx context.Context, r *tg.Request, stored storage.Conversation) error {
 	conv, ok, err := staffStep[sessionState](ctx, f.kit, f.store, r, stored)
 	if !ok || err != nil {
 		return err
@@ -252,7 +252,7 @@ func (f *sessions) render(l *locales.Localizer, cat *catalog.Catalog, conv sessi
 }
 
 // add checks and stores the session the dialogue describes.
-func (f *sessions) add(ctx context.Context, r *Request, cat *catalog.Catalog, conv sessionDialogue, places int) error {
+func (f *sessions) add(ctx context.Context, r *tg.Request, cat *catalog.Catalog, conv sessionDialogue, places int) error {
 	loc := cat.Location()
 	st := conv.State
 	s := storage.ExtraSession{
@@ -287,7 +287,7 @@ func (f *sessions) add(ctx context.Context, r *Request, cat *catalog.Catalog, co
 // handleRemove: xsr:<id> asks nothing when nobody is booked and removes
 // the session; with bookings it asks to confirm the cancel-and-offer path;
 // xsy:<id> is that confirmation.
-func (f *sessions) handleRemove(ctx context.Context, r *Request) error {
+func (f *sessions) handleRemove(ctx context.Context, r *tg.Request) error {
 	s, ok, err := pressed(ctx, f.kit, r, 0, f.store.ExtraSession)
 	if !ok || err != nil {
 		return err

@@ -79,7 +79,7 @@ type staffDesk interface {
 	personL(u storage.User, fallback storage.Lang) *locales.Localizer
 	myBookingText(l *locales.Localizer, bk storage.Booking) string
 	// editKeyboard replaces the buttons of the pressed message alone.
-	editKeyboard(ctx context.Context, r *Request, kb tgbotapi.InlineKeyboardMarkup) error
+	editKeyboard(ctx context.Context, r *tg.Request, kb tgbotapi.InlineKeyboardMarkup) error
 }
 
 // staff is the feature: the notices of bookings to the centers' staff,
@@ -274,7 +274,7 @@ func (f *staff) notifyStaff(ctx context.Context, bk storage.Booking, ev staffEve
 // staffBooking loads the booking a staff button names and checks that the
 // presser is staff of its center or an admin. Anyone else is told "not
 // allowed" and nothing changes.
-func (f *staff) staffBooking(ctx context.Context, r *Request) (storage.Booking, bool, error) {
+func (f *staff) staffBooking(ctx context.Context, r *tg.Request) (storage.Booking, bool, error) {
 	bk, ok, err := pressed(ctx, f.kit, r, 0, f.store.Booking)
 	if !ok || err != nil {
 		return bk, false, err
@@ -287,14 +287,14 @@ func (f *staff) staffBooking(ctx context.Context, r *Request) (storage.Booking, 
 	return bk, true, nil
 }
 
-func fromID(r *Request) int64 {
+func fromID(r *tg.Request) int64 {
 	if r.From == nil {
 		return 0
 	}
 	return r.From.ID
 }
 
-func staffName(r *Request) string {
+func staffName(r *tg.Request) string {
 	if r.From == nil {
 		return ""
 	}
@@ -308,7 +308,7 @@ func staffName(r *Request) string {
 // consultation has begun, and within markCorrection after a mark switches
 // it. The store writes the feedback question at most once, so a correction
 // never asks it twice.
-func (f *staff) handleStaffMark(ctx context.Context, r *Request) error {
+func (f *staff) handleStaffMark(ctx context.Context, r *tg.Request) error {
 	bk, ok, err := f.staffBooking(ctx, r)
 	if !ok || err != nil {
 		return err
@@ -350,7 +350,7 @@ func (f *staff) handleStaffMark(ctx context.Context, r *Request) error {
 }
 
 // handleStaffCancel: sc:<id> swaps the buttons for the canned reasons.
-func (f *staff) handleStaffCancel(ctx context.Context, r *Request) error {
+func (f *staff) handleStaffCancel(ctx context.Context, r *tg.Request) error {
 	bk, ok, err := f.staffBooking(ctx, r)
 	if !ok || err != nil {
 		return err
@@ -369,7 +369,7 @@ func (f *staff) handleStaffCancel(ctx context.Context, r *Request) error {
 }
 
 // handleStaffBack: sb:<id> restores the marks.
-func (f *staff) handleStaffBack(ctx context.Context, r *Request) error {
+func (f *staff) handleStaffBack(ctx context.Context, r *tg.Request) error {
 	bk, ok, err := f.staffBooking(ctx, r)
 	if !ok || err != nil {
 		return err
@@ -388,7 +388,7 @@ func (f *staff) handleStaffBack(ctx context.Context, r *Request) error {
 // staffCanCancel reports whether staff may still cancel bk, answering the
 // press when not: a cancelled or marked booking is settled, and one that
 // has begun is marked attended or no-show instead, never cancelled.
-func (f *staff) staffCanCancel(ctx context.Context, r *Request, bk storage.Booking) bool {
+func (f *staff) staffCanCancel(ctx context.Context, r *tg.Request, bk storage.Booking) bool {
 	l := f.staffL()
 	switch {
 	case bk.Status == storage.BookingCancelled:
@@ -405,7 +405,7 @@ func (f *staff) staffCanCancel(ctx context.Context, r *Request, bk storage.Booki
 
 // handleStaffReason: sr:<id>:<reason> cancels the booking and tells the
 // person why, in their language.
-func (f *staff) handleStaffReason(ctx context.Context, r *Request) error {
+func (f *staff) handleStaffReason(ctx context.Context, r *tg.Request) error {
 	bk, ok, err := f.staffBooking(ctx, r)
 	if !ok || err != nil {
 		return err
@@ -447,7 +447,7 @@ func (f *staff) handleStaffReason(ctx context.Context, r *Request) error {
 }
 
 // editKeyboard replaces only the buttons of the pressed message.
-func (b *Bot) editKeyboard(ctx context.Context, r *Request, kb tgbotapi.InlineKeyboardMarkup) error {
+func (b *Bot) editKeyboard(ctx context.Context, r *tg.Request, kb tgbotapi.InlineKeyboardMarkup) error {
 	if r.Message == nil {
 		return nil
 	}
@@ -461,7 +461,7 @@ func (b *Bot) editKeyboard(ctx context.Context, r *Request, kb tgbotapi.InlineKe
 // staffCenters are the centers whose bookings the sender may list here: the
 // ones they are staff of (all for admins), and in a group only those whose
 // notifications go to that group.
-func (k kit) staffCenters(r *Request) []string {
+func (k kit) staffCenters(r *tg.Request) []string {
 	cat := k.catalog()
 	var out []string
 	for _, c := range cat.Centers {
@@ -476,17 +476,17 @@ func (k kit) staffCenters(r *Request) []string {
 	return out
 }
 
-func (f *staff) handleStaffToday(ctx context.Context, r *Request) error {
+func (f *staff) handleStaffToday(ctx context.Context, r *tg.Request) error {
 	return f.staffDay(ctx, r, catalog.DateOf(f.now().In(f.cfg.Location)))
 }
 
-func (f *staff) handleStaffTomorrow(ctx context.Context, r *Request) error {
+func (f *staff) handleStaffTomorrow(ctx context.Context, r *tg.Request) error {
 	t := f.now().In(f.cfg.Location)
 	return f.staffDay(ctx, r, catalog.DateOf(time.Date(t.Year(), t.Month(), t.Day()+1, 12, 0, 0, 0, f.cfg.Location)))
 }
 
 // handleStaffBookings: /bookings DD.MM.YYYY.
-func (f *staff) handleStaffBookings(ctx context.Context, r *Request) error {
+func (f *staff) handleStaffBookings(ctx context.Context, r *tg.Request) error {
 	t, err := time.ParseInLocation("02.01.2006", strings.TrimSpace(r.Args), f.cfg.Location)
 	if err != nil {
 		if len(f.staffCenters(r)) == 0 {
@@ -501,7 +501,7 @@ func (f *staff) handleStaffBookings(ctx context.Context, r *Request) error {
 
 // staffDay lists one day's bookings of the sender's centers, split into
 // messages below Telegram's 4096-character limit.
-func (f *staff) staffDay(ctx context.Context, r *Request, day catalog.Date) error {
+func (f *staff) staffDay(ctx context.Context, r *tg.Request, day catalog.Date) error {
 	centers := f.staffCenters(r)
 	if len(centers) == 0 {
 		_, err := f.tx.reply(ctx, r, r.L.T(locales.NotAllowed), nil)

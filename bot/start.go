@@ -25,7 +25,7 @@ type introStore interface {
 type introBot interface {
 	mainMenu(l *locales.Localizer) tgbotapi.ReplyKeyboardMarkup
 	// startPayload finds the handler of a deep link in the route table.
-	startPayload(payload string) (Handler, bool)
+	startPayload(payload string) (tg.Handler, bool)
 	// setChatCommands shows Telegram's command menu in the chat's language.
 	setChatCommands(ctx context.Context, chatID int64, lang storage.Lang) error
 	deleteMessage(ctx context.Context, chatID int64, messageID int)
@@ -34,7 +34,7 @@ type introBot interface {
 // subscriptionOfferer makes the one-time subscription offer
 // (subscription.go).
 type subscriptionOfferer interface {
-	offerSubscription(ctx context.Context, r *Request) error
+	offerSubscription(ctx context.Context, r *tg.Request) error
 }
 
 // intro is the feature: /start, /help, /language, /cancel, /menu.
@@ -48,7 +48,7 @@ type intro struct {
 // handleStart greets the person. A known language_code (kk, ru) picks the
 // language; otherwise the bot asks. The greeting always carries a one-tap
 // switch, because many Kazakh speakers run Telegram in Russian.
-func (f *intro) handleStart(ctx context.Context, r *Request) error {
+func (f *intro) handleStart(ctx context.Context, r *tg.Request) error {
 	if err := f.endDialogue(ctx, r.ChatID); err != nil {
 		return err
 	}
@@ -68,7 +68,7 @@ func (f *intro) handleStart(ctx context.Context, r *Request) error {
 }
 
 // startPayload finds the handler of a deep-link payload ("center_<id>").
-func (b *Bot) startPayload(payload string) (Handler, bool) {
+func (b *Bot) startPayload(payload string) (tg.Handler, bool) {
 	if payload == "" {
 		return nil, false
 	}
@@ -77,7 +77,7 @@ func (b *Bot) startPayload(payload string) (Handler, bool) {
 	return h, ok
 }
 
-func (f *intro) greet(ctx context.Context, r *Request) error {
+func (f *intro) greet(ctx context.Context, r *tg.Request) error {
 	if err := f.welcome(ctx, r); err != nil {
 		return err
 	}
@@ -85,7 +85,7 @@ func (f *intro) greet(ctx context.Context, r *Request) error {
 }
 
 // welcome says hello with the one-tap switch to the other language.
-func (f *intro) welcome(ctx context.Context, r *Request) error {
+func (f *intro) welcome(ctx context.Context, r *tg.Request) error {
 	name := "" // the greeting has its own form without a name
 	if r.From != nil && r.From.FirstName != "" {
 		name = esc(r.From.FirstName)
@@ -99,7 +99,7 @@ func (f *intro) welcome(ctx context.Context, r *Request) error {
 
 // offerAndMenu ends a greeting: the subscription offer, once per person,
 // then the main menu.
-func (f *intro) offerAndMenu(ctx context.Context, r *Request) error {
+func (f *intro) offerAndMenu(ctx context.Context, r *tg.Request) error {
 	if err := f.offer.offerSubscription(ctx, r); err != nil {
 		return err
 	}
@@ -111,7 +111,7 @@ func (f *intro) offerAndMenu(ctx context.Context, r *Request) error {
 // payload rides along in the buttons (lang:<kk|ru>:<payload>) so that the
 // choice opens what the link pointed to; one too long for callback data is
 // dropped and the choice just greets.
-func (f *intro) askLanguage(ctx context.Context, r *Request, payload string) error {
+func (f *intro) askLanguage(ctx context.Context, r *tg.Request, payload string) error {
 	args := func(lang storage.Lang) []string {
 		if payload == "" {
 			return []string{string(lang)}
@@ -130,7 +130,7 @@ func (f *intro) askLanguage(ctx context.Context, r *Request, payload string) err
 }
 
 // handleLanguage answers /language and the menu button.
-func (f *intro) handleLanguage(ctx context.Context, r *Request) error {
+func (f *intro) handleLanguage(ctx context.Context, r *tg.Request) error {
 	return f.askLanguage(ctx, r, "")
 }
 
@@ -138,7 +138,7 @@ func (f *intro) handleLanguage(ctx context.Context, r *Request) error {
 // chosen language and shows the menu in it at once. A first choice greets,
 // then opens the deep link the person came by, if any. Telegram's command
 // menu follows afterwards, once the person has their answer.
-func (f *intro) handleLanguageCallback(ctx context.Context, r *Request) error {
+func (f *intro) handleLanguageCallback(ctx context.Context, r *tg.Request) error {
 	lang := storage.Lang(r.Data.Arg(0))
 	if !lang.Valid() || !r.Private {
 		f.tx.answer(ctx, r, r.L.T(locales.OutdatedButton))
@@ -156,7 +156,7 @@ func (f *intro) handleLanguageCallback(ctx context.Context, r *Request) error {
 }
 
 // chooseLanguage stores lang and answers in it.
-func (f *intro) chooseLanguage(ctx context.Context, r *Request, lang storage.Lang) error {
+func (f *intro) chooseLanguage(ctx context.Context, r *tg.Request, lang storage.Lang) error {
 	firstChoice := !r.User.LangSet
 	user, err := f.store.UpdateUser(ctx, r.ChatID, func(u *storage.User) error {
 		u.Lang, u.LangSet = lang, true
@@ -187,14 +187,14 @@ func (f *intro) chooseLanguage(ctx context.Context, r *Request, lang storage.Lan
 // handleHelp explains what the bot does, with the 🆘 button of the help
 // lines under it (safety.go). The main menu it used to carry stays on
 // screen from the greeting; /menu brings it back.
-func (f *intro) handleHelp(ctx context.Context, r *Request) error {
+func (f *intro) handleHelp(ctx context.Context, r *tg.Request) error {
 	kb := tgbotapi.NewInlineKeyboardMarkup(tgbotapi.NewInlineKeyboardRow(helpLinesButton(r.L)))
 	_, err := f.tx.reply(ctx, r, r.L.T(locales.Help), kb)
 	return err
 }
 
 // handleMenu shows the main menu again.
-func (f *intro) handleMenu(ctx context.Context, r *Request) error {
+func (f *intro) handleMenu(ctx context.Context, r *tg.Request) error {
 	_, err := f.tx.reply(ctx, r, r.L.T(locales.MenuPrompt), f.bot.mainMenu(r.L))
 	return err
 }
@@ -202,7 +202,7 @@ func (f *intro) handleMenu(ctx context.Context, r *Request) error {
 // handleCancel ends the active dialogue, if any. What is left of an
 // expired one goes too, unmentioned: there is nothing to cancel, and a
 // later message should not hear that it expired.
-func (f *intro) handleCancel(ctx context.Context, r *Request) error {
+func (f *intro) handleCancel(ctx context.Context, r *tg.Request) error {
 	_, err := f.store.Conversation(ctx, r.ChatID)
 	switch {
 	case errors.Is(err, storage.ErrNotFound):

@@ -10,6 +10,7 @@ import (
 
 	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
 
+	"jastar/bot/tg"
 	"jastar/locales"
 	"jastar/storage"
 	"jastar/storage/catalog"
@@ -87,7 +88,7 @@ type districtNamer interface {
 
 // handleStats: /stats [DD.MM.YYYY [DD.MM.YYYY]], admins only. The default
 // period is the last 30 days, today included.
-func (f *stats) handleStats(ctx context.Context, r *Request) error {
+func (f *stats) handleStats(ctx context.Context, r *tg.Request) error {
 	if r.From == nil || !f.isAdmin(r.From.ID) {
 		_, err := f.tx.reply(ctx, r, r.L.T(locales.NotAllowed), nil)
 		return err

@@ -121,7 +121,7 @@ func (f *subscriptions) districtView(l *locales.Localizer, s storage.Subscriptio
 }
 
 // handleSubscribe answers /subscribe and the menu button with the settings.
-func (f *subscriptions) handleSubscribe(ctx context.Context, r *Request) error {
+func (f *subscriptions) handleSubscribe(ctx context.Context, r *tg.Request) error {
 	s, err := f.loadSubscription(ctx, r.ChatID)
 	if err != nil {
 		return err
@@ -132,7 +132,7 @@ func (f *subscriptions) handleSubscribe(ctx context.Context, r *Request) error {
 }
 
 // handleUnsubscribe answers /unsubscribe: off at once, no questions.
-func (f *subscriptions) handleUnsubscribe(ctx context.Context, r *Request) error {
+func (f *subscriptions) handleUnsubscribe(ctx context.Context, r *tg.Request) error {
 	was, err := f.store.Unsubscribe(ctx, r.ChatID, f.now())
 	if err != nil {
 		return err
@@ -148,7 +148,7 @@ func (f *subscriptions) handleUnsubscribe(ctx context.Context, r *Request) error
 // handleSubscriptionCallback handles every settings button. Each press
 // changes only the presser's own subscription (the chat it came from), so
 // a forged payload can at worst toggle one's own topics.
-func (f *subscriptions) handleSubscriptionCallback(ctx context.Context, r *Request) error {
+func (f *subscriptions) handleSubscriptionCallback(ctx context.Context, r *tg.Request) error {
 	if !r.Private {
 		f.tx.answer(ctx, r, r.L.T(locales.OutdatedButton))
 		return nil
@@ -212,7 +212,7 @@ func (f *subscriptions) handleSubscriptionCallback(ctx context.Context, r *Reque
 // greeting (before the menu, which stays the last message). The flag is set
 // before the offer is sent, so a failed send never turns into a second
 // offer: the person is never nagged.
-func (f *subscriptions) offerSubscription(ctx context.Context, r *Request) error {
+func (f *subscriptions) offerSubscription(ctx context.Context, r *tg.Request) error {
 	if r.User.SubscriptionOffered || !r.Private {
 		return nil
 	}

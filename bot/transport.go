@@ -15,23 +15,10 @@ import (
 	"jastar/storage"
 )
 
-// The bot's side of the transport (bot/tg): the names the features use for
-// its types, what only the bot knows that the transport asks for (who a
-// person is, the main menu, the texts of an expired dialogue, the crisis
-// check's exception), and the replies the features call, which go to it.
-
-// Request is what a handler gets (tg.Request).
-type Request = tg.Request
-
-// Handler handles one update (tg.Handler).
-type Handler = tg.Handler
-
-// StepHandler handles a message that continues the chat's active dialogue
-// (tg.StepHandler).
-type StepHandler = tg.StepHandler
-
-// routeTable is the transport's table of entry points; routes.go fills it.
-type routeTable = tg.Routes
+// The bot's side of the transport (bot/tg): what only the bot knows that
+// the transport asks for (who a person is, the main menu, the texts of an
+// expired dialogue, the crisis check's exception), and the replies the
+// features call, which go to it.
 
 // ErrPollConflict is what Run returns when getUpdates kept answering 409
 // Conflict: another instance polls the token, or a webhook is set.
@@ -147,13 +134,13 @@ func (b *Bot) openDialogue(ctx context.Context, chatID int64) (storage.Conversat
 
 // tellExpired ends the chat's dialogue and says it closed for inactivity
 // (tg.Transport.TellExpired).
-func (b *Bot) tellExpired(ctx context.Context, r *Request, flow string) error {
+func (b *Bot) tellExpired(ctx context.Context, r *tg.Request, flow string) error {
 	return b.transport.TellExpired(ctx, r, flow)
 }
 
 // The replies of feature.go's replies interface, over the transport.
 
-func (b *Bot) reply(ctx context.Context, r *Request, text string, markup any) (int, error) {
+func (b *Bot) reply(ctx context.Context, r *tg.Request, text string, markup any) (int, error) {
 	return b.transport.Reply(ctx, r, text, markup)
 }
 
@@ -161,13 +148,15 @@ func (b *Bot) sendText(ctx context.Context, chatID int64, text string, markup an
 	return b.transport.SendText(ctx, chatID, text, markup)
 }
 
-func (b *Bot) edit(ctx context.Context, r *Request, text string, kb *tgbotapi.InlineKeyboardMarkup) error {
+func (b *Bot) edit(ctx context.Context, r *tg.Request, text string, kb *tgbotapi.InlineKeyboardMarkup) error {
 	return b.transport.Edit(ctx, r, text, kb)
 }
 
-func (b *Bot) answer(ctx context.Context, r *Request, text string) { b.transport.Answer(ctx, r, text) }
+func (b *Bot) answer(ctx context.Context, r *tg.Request, text string) {
+	b.transport.Answer(ctx, r, text)
+}
 
-func (b *Bot) alert(ctx context.Context, r *Request, text string) { b.transport.Alert(ctx, r, text) }
+func (b *Bot) alert(ctx context.Context, r *tg.Request, text string) { b.transport.Alert(ctx, r, text) }
 
 // background runs f outside the handler (tg.Transport.Go).
 func (b *Bot) background(f func(ctx context.Context)) { b.transport.Go(f) }
