@@ -77,13 +77,6 @@ type bookingStore interface {
 	Reschedule(ctx context.Context, id uint64, start, end time.Time, rules storage.BookRules) (old, moved storage.Booking, err error)
 }
 
-// bookingHost is what the dialogue needs of the bot around it: the main
-// menu, and the one way every dialogue ends for inactivity.
-type bookingHost interface {
-	mainMenu(l *locales.Localizer) tgbotapi.ReplyKeyboardMarkup
-	tellExpired(ctx context.Context, r *tg.Request, flow string) error
-}
-
 // staffNotifier tells a center's staff of a booking made, moved or
 // cancelled (staff.go), after the person's answer.
 type staffNotifier interface {
@@ -103,7 +96,6 @@ type booking struct {
 	store bookingStore
 	slots *slotFinder
 	texts *bookingTexts
-	host  bookingHost
 	staff staffNotifier
 	docs  documentSender
 }
@@ -123,10 +115,10 @@ func (f *booking) handleBook(ctx context.Context, r *tg.Request) error {
 func (f *booking) handleBookAtCenter(ctx context.Context, r *tg.Request) error {
 	c, ok := f.catalog().Center(r.Data.Arg(0))
 	if !ok || !c.IsOpen() || len(f.centerTypes(c.ID)) == 0 {
-		f.tx.answer(ctx, r, r.L.T(locales.BookUnavailable))
+		f.tx.Answer(ctx, r, r.L.T(locales.BookUnavailable))
 		return nil
 	}
-	f.tx.answer(ctx, r, "")
+	f.tx.Answer(ctx, r, "")
 	return f.startBooking(ctx, r, c.ID)
 }
 
@@ -148,7 +140,7 @@ func (f *booking) startBooking(ctx context.Context, r *tg.Request, atCenter stri
 		return err
 	}
 	if len(mine) >= f.cfg.MaxBookings {
-		_, err := f.tx.reply(ctx, r, limitText(r.L, len(mine)), f.host.mainMenu(r.L))
+		_, err := f.tx.Reply(ctx, r, limitText(r.L, len(mine)), f.mainMenu(r.L))
 		return err
 	}
 	d := newDialogue[bookingState](r.ChatID, flowBook, stepType, now)
@@ -162,7 +154,7 @@ func (f *booking) startBooking(ctx context.Context, r *tg.Request, atCenter stri
 	if err != nil {
 		return err
 	}
-	_, err = f.tx.reply(ctx, r, text, kb)
+	_, err = f.tx.Reply(ctx, r, text, kb)
 	return err
 }
 
@@ -237,16 +229,16 @@ func (f *booking) bookDialogue(ctx context.Context, r *tg.Request) (bookDialog, 
 	}
 	switch {
 	case errors.Is(err, storage.ErrNotFound) || (err == nil && (conv.Flow != flowBook || conv.Token != r.Data.Arg(0))):
-		f.tx.answer(ctx, r, r.L.T(locales.BookStale))
+		f.tx.Answer(ctx, r, r.L.T(locales.BookStale))
 		return bookDialog{}, false, nil
 	case err != nil:
 		return bookDialog{}, false, err
 	case expired:
-		return bookDialog{}, false, f.host.tellExpired(ctx, r, conv.Flow)
+		return bookDialog{}, false, f.tx.TellExpired(ctx, r, conv.Flow)
 	}
 	d, err := f.dialogueOf(conv)
 	if err != nil {
-		return d, false, f.host.tellExpired(ctx, r, conv.Flow)
+		return d, false, f.tx.TellExpired(ctx, r, conv.Flow)
 	}
 	return d, true, nil
 }
@@ -280,8 +272,8 @@ func (f *booking) saveStep(ctx context.Context, r *tg.Request, d bookDialog) err
 	if err := f.save(ctx, d); err != nil {
 		return err
 	}
-	f.tx.answer(ctx, r, "")
-	return f.tx.edit(ctx, r, text, kb)
+	f.tx.Answer(ctx, r, "")
+	return f.tx.Edit(ctx, r, text, kb)
 }
 
 // bookUnavailable ends a dialogue whose type or center went away.
@@ -289,8 +281,8 @@ func (f *booking) bookUnavailable(ctx context.Context, r *tg.Request) error {
 	if err := f.store.DeleteConversation(ctx, r.ChatID); err != nil {
 		return err
 	}
-	f.tx.answer(ctx, r, r.L.T(locales.BookUnavailable))
-	return f.tx.edit(ctx, r, r.L.T(locales.BookUnavailable), nil)
+	f.tx.Answer(ctx, r, r.L.T(locales.BookUnavailable))
+	return f.tx.Edit(ctx, r, r.L.T(locales.BookUnavailable), nil)
 }
 
 // handleBookType: bt:<tok>:<type>.
@@ -338,7 +330,7 @@ func (f *booking) handleBookDay(ctx context.Context, r *tg.Request) error {
 	}
 	day, good := parseDayArg(r.Data.Arg(1))
 	if !good {
-		f.tx.answer(ctx, r, r.L.T(locales.OutdatedButton))
+		f.tx.Answer(ctx, r, r.L.T(locales.OutdatedButton))
 		return nil
 	}
 	d.State.Day = day
@@ -355,7 +347,7 @@ func (f *booking) handleBookSlot(ctx context.Context, r *tg.Request) error {
 	}
 	unix, err := r.Data.Int(1)
 	if err != nil {
-		f.tx.answer(ctx, r, r.L.T(locales.OutdatedButton))
+		f.tx.Answer(ctx, r, r.L.T(locales.OutdatedButton))
 		return nil
 	}
 	start := time.Unix(unix, 0)
@@ -390,11 +382,11 @@ func (f *booking) phoneOrSummary(ctx context.Context, r *tg.Request, d bookDialo
 		if err := f.save(ctx, d); err != nil {
 			return err
 		}
-		f.tx.answer(ctx, r, "")
-		if err := f.tx.edit(ctx, r, r.L.T(locales.BookTimeChosen, locales.Data{"When": esc(r.L.DateTime(d.State.Slot.In(f.cfg.Location)))}), nil); err != nil {
+		f.tx.Answer(ctx, r, "")
+		if err := f.tx.Edit(ctx, r, r.L.T(locales.BookTimeChosen, locales.Data{"When": esc(r.L.DateTime(d.State.Slot.In(f.cfg.Location)))}), nil); err != nil {
 			return err
 		}
-		_, err := f.tx.reply(ctx, r, r.L.T(locales.BookAskPhone), phoneKeyboard(r.L))
+		_, err := f.tx.Reply(ctx, r, r.L.T(locales.BookAskPhone), phoneKeyboard(r.L))
 		return err
 	}
 	d.Step = stepSummary
@@ -418,17 +410,17 @@ func (f *booking) handleBookStep(ctx context.Context, r *tg.Request, conv storag
 	m := r.Message
 	d, err := f.dialogueOf(conv)
 	if err != nil {
-		return f.host.tellExpired(ctx, r, conv.Flow)
+		return f.tx.TellExpired(ctx, r, conv.Flow)
 	}
 	if d.Step != stepPhone {
-		_, err := f.tx.reply(ctx, r, r.L.T(locales.BookUseButtons), nil)
+		_, err := f.tx.Reply(ctx, r, r.L.T(locales.BookUseButtons), nil)
 		return err
 	}
 	var ack string
 	switch {
 	case m.Contact != nil:
 		if r.From == nil || m.Contact.UserID != r.From.ID {
-			_, err := f.tx.reply(ctx, r, r.L.T(locales.BookPhoneNotOwn), phoneKeyboard(r.L))
+			_, err := f.tx.Reply(ctx, r, r.L.T(locales.BookPhoneNotOwn), phoneKeyboard(r.L))
 			return err
 		}
 		user, err := f.savePhone(ctx, r.ChatID, m.Contact.PhoneNumber)
@@ -446,7 +438,7 @@ func (f *booking) handleBookStep(ctx context.Context, r *tg.Request, conv storag
 		d.State.Slot = time.Time{}
 		return f.replyStep(ctx, r, d, r.L.T(locales.BookPhoneBack))
 	default:
-		_, err := f.tx.reply(ctx, r, r.L.T(locales.BookPhoneNotOwn), phoneKeyboard(r.L))
+		_, err := f.tx.Reply(ctx, r, r.L.T(locales.BookPhoneNotOwn), phoneKeyboard(r.L))
 		return err
 	}
 	d.State.PhoneAsked = true
@@ -463,7 +455,7 @@ func (f *booking) replyStep(ctx context.Context, r *tg.Request, d bookDialog, ac
 		if err := f.store.DeleteConversation(ctx, r.ChatID); err != nil {
 			return err
 		}
-		_, err := f.tx.reply(ctx, r, r.L.T(locales.BookUnavailable), f.host.mainMenu(r.L))
+		_, err := f.tx.Reply(ctx, r, r.L.T(locales.BookUnavailable), f.mainMenu(r.L))
 		return err
 	}
 	if err != nil {
@@ -472,10 +464,10 @@ func (f *booking) replyStep(ctx context.Context, r *tg.Request, d bookDialog, ac
 	if err := f.save(ctx, d); err != nil {
 		return err
 	}
-	if _, err := f.tx.reply(ctx, r, ack, f.host.mainMenu(r.L)); err != nil {
+	if _, err := f.tx.Reply(ctx, r, ack, f.mainMenu(r.L)); err != nil {
 		return err
 	}
-	_, err = f.tx.reply(ctx, r, text, kb)
+	_, err = f.tx.Reply(ctx, r, text, kb)
 	return err
 }
 
@@ -508,13 +500,13 @@ func (f *booking) savePhone(ctx context.Context, chatID int64, phone string) (st
 func (f *booking) handleContact(ctx context.Context, r *tg.Request) error {
 	c := r.Message.Contact
 	if r.From == nil || c.UserID != r.From.ID {
-		_, err := f.tx.reply(ctx, r, r.L.T(locales.ContactNotOwn), f.host.mainMenu(r.L))
+		_, err := f.tx.Reply(ctx, r, r.L.T(locales.ContactNotOwn), f.mainMenu(r.L))
 		return err
 	}
 	if _, err := f.savePhone(ctx, r.ChatID, c.PhoneNumber); err != nil {
 		return err
 	}
-	_, err := f.tx.reply(ctx, r, r.L.T(locales.ContactSaved), f.host.mainMenu(r.L))
+	_, err := f.tx.Reply(ctx, r, r.L.T(locales.ContactSaved), f.mainMenu(r.L))
 	return err
 }
 
@@ -533,7 +525,7 @@ func (f *booking) handleBookBack(ctx context.Context, r *tg.Request) error {
 		allowed = []string{stepDay, stepTime}
 	}
 	if !slices.Contains(allowed, step) {
-		f.tx.answer(ctx, r, r.L.T(locales.OutdatedButton))
+		f.tx.Answer(ctx, r, r.L.T(locales.OutdatedButton))
 		return nil
 	}
 	d.Step = step
@@ -554,8 +546,8 @@ func (f *booking) handleBookQuit(ctx context.Context, r *tg.Request) error {
 	if d.State.moving() {
 		text = r.L.T(locales.BookRescheduleKept)
 	}
-	f.tx.answer(ctx, r, "")
-	return f.tx.edit(ctx, r, text, nil)
+	f.tx.Answer(ctx, r, "")
+	return f.tx.Edit(ctx, r, text, nil)
 }
 
 // handleBookConfirm: bok:<tok>. The capacity, the limit and double booking
@@ -567,7 +559,7 @@ func (f *booking) handleBookConfirm(ctx context.Context, r *tg.Request) error {
 		return err
 	}
 	if d.Step != stepSummary || d.State.Slot.IsZero() {
-		f.tx.answer(ctx, r, r.L.T(locales.BookStale))
+		f.tx.Answer(ctx, r, r.L.T(locales.BookStale))
 		return nil
 	}
 	typ, center, err := f.bookChoice(d.State)
@@ -628,8 +620,8 @@ func (f *booking) handleBookConfirm(ctx context.Context, r *tg.Request) error {
 		if err := f.store.DeleteConversation(ctx, r.ChatID); err != nil {
 			return err
 		}
-		f.tx.answer(ctx, r, "")
-		return f.tx.edit(ctx, r, limitText(r.L, f.cfg.MaxBookings), nil)
+		f.tx.Answer(ctx, r, "")
+		return f.tx.Edit(ctx, r, limitText(r.L, f.cfg.MaxBookings), nil)
 	case err != nil:
 		return err
 	}
@@ -642,13 +634,13 @@ func (f *booking) handleBookConfirm(ctx context.Context, r *tg.Request) error {
 	if err := f.store.DeleteConversation(ctx, r.ChatID); err != nil {
 		f.log.Warn("close booking dialogue after the booking", "chat_id", r.ChatID, "booking_id", booked.ID, "err", err)
 	}
-	f.tx.answer(ctx, r, "✅")
+	f.tx.Answer(ctx, r, "✅")
 	textID, data := locales.BookConfirmed, f.texts.bookingData(r.L, booked)
 	if moving {
 		textID = locales.BookRescheduled
 	}
 	data["Note"] = f.texts.remindNote(r.L, booked, now)
-	if err := f.tx.edit(ctx, r, r.L.T(textID, data)+f.texts.anonymousNote(r.L, booked), confirmedKeyboard(r.L, booked)); err != nil {
+	if err := f.tx.Edit(ctx, r, r.L.T(textID, data)+f.texts.anonymousNote(r.L, booked), confirmedKeyboard(r.L, booked)); err != nil {
 		return err
 	}
 	if err := f.sendICS(ctx, r, booked, moving); err != nil {
@@ -676,8 +668,8 @@ func (f *booking) endBooking(ctx context.Context, r *tg.Request, textID string) 
 	if err := f.store.DeleteConversation(ctx, r.ChatID); err != nil {
 		return err
 	}
-	f.tx.answer(ctx, r, "")
-	return f.tx.edit(ctx, r, r.L.T(textID), nil)
+	f.tx.Answer(ctx, r, "")
+	return f.tx.Edit(ctx, r, r.L.T(textID), nil)
 }
 
 // offerNearest tells the person their time (lost) is gone and offers the
@@ -716,9 +708,9 @@ func (f *booking) offerNearest(ctx context.Context, r *tg.Request, d bookDialog,
 		text = r.L.T(locales.BookSlotTakenNone)
 	}
 	rows = append(rows, f.navRow(r.L, d, stepDay))
-	f.tx.answer(ctx, r, "")
+	f.tx.Answer(ctx, r, "")
 	kb := tgbotapi.NewInlineKeyboardMarkup(rows...)
-	return f.tx.edit(ctx, r, text, &kb)
+	return f.tx.Edit(ctx, r, text, &kb)
 }
 
 // navRow is the "back" and "cancel" row of a step.
@@ -1052,7 +1044,7 @@ func (f *booking) beginMove(ctx context.Context, r *tg.Request, bk storage.Booki
 	d.State.TypeID, d.State.CenterID, d.State.Resched = bk.TypeID, bk.CenterID, bk.ID
 	text, kb, err := f.renderBookStep(ctx, r, d)
 	if errors.Is(err, errUnavailable) {
-		f.tx.answer(ctx, r, r.L.T(locales.BookUnavailable))
+		f.tx.Answer(ctx, r, r.L.T(locales.BookUnavailable))
 		return nil
 	}
 	if err != nil {
@@ -1061,7 +1053,7 @@ func (f *booking) beginMove(ctx context.Context, r *tg.Request, bk storage.Booki
 	if err := f.save(ctx, d); err != nil {
 		return err
 	}
-	f.tx.answer(ctx, r, "")
-	_, err = f.tx.reply(ctx, r, text, kb)
+	f.tx.Answer(ctx, r, "")
+	_, err = f.tx.Reply(ctx, r, text, kb)
 	return err
 }

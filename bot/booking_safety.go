@@ -85,7 +85,7 @@ func (f *booking) handleBookAnon(ctx context.Context, r *tg.Request) error {
 	}
 	choice := r.Data.Arg(1)
 	if d.Step != stepAnon || !f.asksAnonymity(d.State) {
-		f.tx.answer(ctx, r, r.L.T(locales.BookStale))
+		f.tx.Answer(ctx, r, r.L.T(locales.BookStale))
 		return nil
 	}
 	switch choice {
@@ -97,7 +97,7 @@ func (f *booking) handleBookAnon(ctx context.Context, r *tg.Request) error {
 		d.State.HideName = false
 		return f.phoneOrSummary(ctx, r, d)
 	}
-	f.tx.answer(ctx, r, r.L.T(locales.OutdatedButton))
+	f.tx.Answer(ctx, r, r.L.T(locales.OutdatedButton))
 	return nil
 }
 
@@ -226,7 +226,7 @@ func (f *booking) bookSoonest(ctx context.Context, r *tg.Request, typeID string)
 		return false, err
 	}
 	if len(mine) >= f.cfg.MaxBookings {
-		_, err := f.tx.reply(ctx, r, limitText(r.L, len(mine)), f.host.mainMenu(r.L))
+		_, err := f.tx.Reply(ctx, r, limitText(r.L, len(mine)), f.mainMenu(r.L))
 		return true, err
 	}
 	center, first, ok, err := f.soonestFree(ctx, r.User, typeID)
@@ -246,7 +246,7 @@ func (f *booking) bookSoonest(ctx context.Context, r *tg.Request, typeID string)
 	if err := f.save(ctx, d); err != nil {
 		return false, err
 	}
-	_, err = f.tx.reply(ctx, r, text, kb)
+	_, err = f.tx.Reply(ctx, r, text, kb)
 	return true, err
 }
 

@@ -233,22 +233,22 @@ func New(cfg Config, deps Deps) (*Bot, error) {
 	b.routes, b.bg = b.transport.Routes(), b.transport.Background()
 	b.slots = &slotFinder{cat: b.cat, cfg: b.cfg, now: b.now, store: deps.Store}
 	b.texts = &bookingTexts{cat: b.cat, cfg: b.cfg, cards: b}
-	b.booking = &booking{kit: b.kit("booking"), store: deps.Store, slots: b.slots, texts: b.texts, host: b, staff: b, docs: b.send}
-	b.myBookings = &myBookings{kit: b.kit("mybookings"), store: deps.Store, texts: b.texts, menu: b, staff: b, move: b.booking}
-	b.feedback = &feedback{kit: b.kit("feedback"), store: deps.Store, texts: b.texts, menu: b, bulk: b.send}
+	b.booking = &booking{kit: b.kit("booking"), store: deps.Store, slots: b.slots, texts: b.texts, staff: b, docs: b.send}
+	b.myBookings = &myBookings{kit: b.kit("mybookings"), store: deps.Store, texts: b.texts, staff: b, move: b.booking}
+	b.feedback = &feedback{kit: b.kit("feedback"), store: deps.Store, texts: b.texts, bulk: b.send}
 	b.reminders = &reminders{kit: b.kit("reminders"), store: deps.Store, bulk: b.send, texts: b.texts, events: b, feedback: b.feedback}
 	b.features = append(b.features, b.booking, b.myBookings, b.feedback)
 	b.staff = &staff{kit: b.kit("staff"), store: deps.Store, desk: b, bg: b.bg}
 	b.digest = &digest{kit: b.kit("digest"), store: deps.Store, desk: b}
-	b.subs = &subscriptions{kit: b.kit("subscriptions"), store: b.store, menu: b}
+	b.subs = &subscriptions{kit: b.kit("subscriptions"), store: b.store}
 	b.intro = &intro{kit: b.kit("intro"), store: b.store, bot: b, offer: b.subs}
 	b.board = &eventBoard{kit: b.kit("events"), store: b.store, remind: b}
 	b.guide = &centerGuide{kit: b.kit("centers"), store: b.store, cards: &b.cards, send: b.send, types: b, events: b.board, intro: b.intro}
 	// The centers come before the card editor, whose routes wrap the
 	// location handler the centers set.
 	b.features = append(b.features, b.subs, b.intro, b.guide, b.board,
-		&eventDesk{kit: b.kit("eventstaff"), store: b.store, menu: b, events: b.board},
-		&broadcasts{kit: b.kit("broadcasts"), store: b.store, menu: b, send: b.send, jobs: b})
+		&eventDesk{kit: b.kit("eventstaff"), store: b.store, events: b.board},
+		&broadcasts{kit: b.kit("broadcasts"), store: b.store, send: b.send, jobs: b})
 	closing := &closures{kit: b.kit("closures"), store: b.store, desk: b, staff: b.staff}
 	b.features = append(b.features,
 		b.staff,

@@ -251,7 +251,7 @@ func (b *Bot) showProgress(ctx context.Context, bc storage.Broadcast, text strin
 		return
 	}
 	e := tgbotapi.NewEditMessageText(bc.AdminChatID, bc.ProgressMessageID, text)
-	if _, err := b.send.Send(ctx, bc.AdminChatID, e); err != nil && !isNotModified(err) && ctx.Err() == nil {
+	if _, err := b.send.Send(ctx, bc.AdminChatID, e); err != nil && !tg.IsNotModified(err) && ctx.Err() == nil {
 		b.log.Warn("edit broadcast progress", "broadcast_id", bc.ID, "err", err)
 	}
 }
@@ -269,7 +269,7 @@ func (b *Bot) Progress(ctx context.Context, bc storage.Broadcast) {
 func (b *Bot) Finished(ctx context.Context, bc storage.Broadcast) {
 	l := b.adminLocalizer(ctx, bc.AdminChatID)
 	b.showProgress(ctx, bc, b.progressText(ctx, bc))
-	if _, err := b.sendText(ctx, bc.AdminChatID, jobText(l, locales.BroadcastReport, locales.PollReport, bc, b.countsData(l, bc)), nil); err != nil {
+	if _, err := b.transport.SendText(ctx, bc.AdminChatID, jobText(l, locales.BroadcastReport, locales.PollReport, bc, b.countsData(l, bc)), nil); err != nil {
 		b.log.Warn("send broadcast report", "broadcast_id", bc.ID, "err", err)
 	}
 }
@@ -277,7 +277,7 @@ func (b *Bot) Finished(ctx context.Context, bc storage.Broadcast) {
 // Halted tells the admin bc was paused after repeated panics.
 func (b *Bot) Halted(ctx context.Context, bc storage.Broadcast) {
 	l := b.adminLocalizer(ctx, bc.AdminChatID)
-	if _, err := b.sendText(ctx, bc.AdminChatID, l.T(locales.BroadcastHalted, locales.Data{"ID": bc.ID}), nil); err != nil {
+	if _, err := b.transport.SendText(ctx, bc.AdminChatID, l.T(locales.BroadcastHalted, locales.Data{"ID": bc.ID}), nil); err != nil {
 		b.log.Warn("tell the admin a broadcast was paused", "broadcast_id", bc.ID, "err", err)
 	}
 }
@@ -332,7 +332,6 @@ type broadcastJobs interface {
 type broadcasts struct {
 	kit
 	store composerStore
-	menu  menuShower
 	send  chattableSender
 	jobs  broadcastJobs
 }
@@ -343,7 +342,7 @@ func (b *Bot) haltBroadcast(id uint64) <-chan struct{} { return b.runner.Halt(id
 // handleBroadcast starts the composing dialogue (admins only).
 func (f *broadcasts) handleBroadcast(ctx context.Context, r *tg.Request) error {
 	if r.From == nil || !f.isAdmin(r.From.ID) {
-		_, err := f.tx.reply(ctx, r, r.L.T(locales.NotAllowed), f.menu.mainMenu(r.L))
+		_, err := f.tx.Reply(ctx, r, r.L.T(locales.NotAllowed), f.mainMenu(r.L))
 		return err
 	}
 	if err := saveDialogue(ctx, f.store, newDialogue[broadcastState](r.ChatID, flowBroadcast, "kk", f.now()), f.now()); err != nil {
@@ -360,7 +359,7 @@ func (f *broadcasts) askVersion(ctx context.Context, r *tg.Request, lang storage
 	kb := tgbotapi.NewInlineKeyboardMarkup(tgbotapi.NewInlineKeyboardRow(
 		button(r.L.T(locales.BroadcastSkipButton), cbBroadcast, "skip", string(lang)),
 	))
-	_, err := f.tx.reply(ctx, r, r.L.T(id), kb)
+	_, err := f.tx.Reply(ctx, r, r.L.T(id), kb)
 	return err
 }
 
@@ -371,7 +370,7 @@ func (f *broadcasts) handleBroadcastStep(ctx context.Context, r *tg.Request, con
 		if err := f.store.DeleteConversation(ctx, r.ChatID); err != nil {
 			return err
 		}
-		_, err := f.tx.reply(ctx, r, r.L.T(locales.NotAllowed), f.menu.mainMenu(r.L))
+		_, err := f.tx.Reply(ctx, r, r.L.T(locales.NotAllowed), f.mainMenu(r.L))
 		return err
 	}
 	d, err := dialogueOf[broadcastState](conv)
@@ -381,11 +380,11 @@ func (f *broadcasts) handleBroadcastStep(ctx context.Context, r *tg.Request, con
 		if err := f.store.DeleteConversation(ctx, r.ChatID); err != nil {
 			return err
 		}
-		_, err := f.tx.reply(ctx, r, r.L.T(locales.DialogExpired), f.menu.mainMenu(r.L))
+		_, err := f.tx.Reply(ctx, r, r.L.T(locales.DialogExpired), f.mainMenu(r.L))
 		return err
 	}
 	if d.Step != "kk" && d.Step != "ru" {
-		_, err := f.tx.reply(ctx, r, r.L.T(locales.BroadcastUseButtons), nil)
+		_, err := f.tx.Reply(ctx, r, r.L.T(locales.BroadcastUseButtons), nil)
 		return err
 	}
 	if r.Message != nil && r.Message.MediaGroupID != "" {
@@ -393,7 +392,7 @@ func (f *broadcasts) handleBroadcastStep(ctx context.Context, r *tg.Request, con
 	}
 	v, problem := versionFromMessage(r.Message)
 	if problem != "" {
-		_, err := f.tx.reply(ctx, r, r.L.T(problem), nil)
+		_, err := f.tx.Reply(ctx, r, r.L.T(problem), nil)
 		return err
 	}
 	if d.State.Versions == nil {
@@ -415,7 +414,7 @@ func (f *broadcasts) refuseAlbum(ctx context.Context, r *tg.Request, d broadcast
 	if err := saveDialogue(ctx, f.store, d, f.now()); err != nil {
 		return err
 	}
-	_, err := f.tx.reply(ctx, r, r.L.T(locales.BroadcastNoAlbum), nil)
+	_, err := f.tx.Reply(ctx, r, r.L.T(locales.BroadcastNoAlbum), nil)
 	return err
 }
 
@@ -434,7 +433,7 @@ func (f *broadcasts) nextVersionStep(ctx context.Context, r *tg.Request, d broad
 		return err
 	}
 	text, kb := f.topicQuestion(r.L, locales.BroadcastAskTopic)
-	_, err := f.tx.reply(ctx, r, text, kb)
+	_, err := f.tx.Reply(ctx, r, text, kb)
 	return err
 }
 
@@ -548,12 +547,12 @@ func (k kit) audienceText(l *locales.Localizer, a storage.Audience) string {
 // skip or send anything.
 func (f *broadcasts) handleBroadcastCallback(ctx context.Context, r *tg.Request) error {
 	if r.From == nil || !f.isAdmin(r.From.ID) || !r.Private {
-		f.tx.alert(ctx, r, r.L.T(locales.NotAllowed))
+		f.tx.Alert(ctx, r, r.L.T(locales.NotAllowed))
 		return nil
 	}
 	conv, err := f.store.Conversation(ctx, r.ChatID)
 	if errors.Is(err, storage.ErrNotFound) || (err == nil && (conv.Flow != flowBroadcast || len(conv.State) == 0)) {
-		f.tx.answer(ctx, r, r.L.T(locales.OutdatedButton))
+		f.tx.Answer(ctx, r, r.L.T(locales.OutdatedButton))
 		return nil
 	}
 	if err != nil {
@@ -561,13 +560,13 @@ func (f *broadcasts) handleBroadcastCallback(ctx context.Context, r *tg.Request)
 	}
 	d, err := dialogueOf[broadcastState](conv)
 	if err != nil {
-		f.tx.answer(ctx, r, r.L.T(locales.OutdatedButton))
+		f.tx.Answer(ctx, r, r.L.T(locales.OutdatedButton))
 		return nil
 	}
 	action, arg := r.Data.Arg(0), r.Data.Arg(1)
 	want := map[string]string{"skip": arg, "t": "topic", "d": "district", "l": "lang", "ok": "confirm", "no": d.Step}[action]
 	if want == "" || want != d.Step {
-		f.tx.answer(ctx, r, r.L.T(locales.OutdatedButton))
+		f.tx.Answer(ctx, r, r.L.T(locales.OutdatedButton))
 		return nil
 	}
 	switch action {
@@ -575,20 +574,20 @@ func (f *broadcasts) handleBroadcastCallback(ctx context.Context, r *tg.Request)
 		// The Russian step comes after the Kazakh one, so no Kazakh
 		// version there means it was left out.
 		if _, kk := d.State.Versions[storage.Kazakh]; d.Step == "ru" && !kk {
-			f.tx.alert(ctx, r, r.L.T(locales.BroadcastNeedOneVersion))
+			f.tx.Alert(ctx, r, r.L.T(locales.BroadcastNeedOneVersion))
 			return nil
 		}
 		delete(d.State.Versions, storage.Lang(d.Step))
-		f.tx.answer(ctx, r, "")
+		f.tx.Answer(ctx, r, "")
 		ask := locales.BroadcastAskKK
 		if d.Step == "ru" {
 			ask = locales.BroadcastAskRU
 		}
-		_ = f.tx.edit(ctx, r, r.L.T(ask), nil) // drop the used button; a failed edit changes nothing
+		_ = f.tx.Edit(ctx, r, r.L.T(ask), nil) // drop the used button; a failed edit changes nothing
 		return f.nextVersionStep(ctx, r, d)
 	case "t":
 		if t := storage.Topic(arg); arg != anyArg && !t.Valid() {
-			f.tx.answer(ctx, r, r.L.T(locales.OutdatedButton))
+			f.tx.Answer(ctx, r, r.L.T(locales.OutdatedButton))
 			return nil
 		}
 		d.State.Audience.Topic = storage.Topic(clearAny(arg))
@@ -597,10 +596,10 @@ func (f *broadcasts) handleBroadcastCallback(ctx context.Context, r *tg.Request)
 			return err
 		}
 		text, kb := f.districtQuestion(r.L)
-		return f.tx.edit(ctx, r, text, &kb)
+		return f.tx.Edit(ctx, r, text, &kb)
 	case "d":
 		if _, ok := f.catalog().District(arg); arg != anyArg && !ok {
-			f.tx.answer(ctx, r, r.L.T(locales.OutdatedButton))
+			f.tx.Answer(ctx, r, r.L.T(locales.OutdatedButton))
 			return nil
 		}
 		d.State.Audience.DistrictID = clearAny(arg)
@@ -609,10 +608,10 @@ func (f *broadcasts) handleBroadcastCallback(ctx context.Context, r *tg.Request)
 			return err
 		}
 		text, kb := f.langQuestion(r.L)
-		return f.tx.edit(ctx, r, text, &kb)
+		return f.tx.Edit(ctx, r, text, &kb)
 	case "l":
 		if l := storage.Lang(arg); arg != anyArg && !l.Valid() {
-			f.tx.answer(ctx, r, r.L.T(locales.OutdatedButton))
+			f.tx.Answer(ctx, r, r.L.T(locales.OutdatedButton))
 			return nil
 		}
 		d.State.Audience.Lang = storage.Lang(clearAny(arg))
@@ -623,10 +622,10 @@ func (f *broadcasts) handleBroadcastCallback(ctx context.Context, r *tg.Request)
 		if err := f.store.DeleteConversation(ctx, r.ChatID); err != nil {
 			return err
 		}
-		if err := f.tx.edit(ctx, r, r.L.T(locales.BroadcastCancelledDialog), nil); err != nil {
+		if err := f.tx.Edit(ctx, r, r.L.T(locales.BroadcastCancelledDialog), nil); err != nil {
 			return err
 		}
-		_, err := f.tx.reply(ctx, r, r.L.T(locales.MenuPrompt), f.menu.mainMenu(r.L))
+		_, err := f.tx.Reply(ctx, r, r.L.T(locales.MenuPrompt), f.mainMenu(r.L))
 		return err
 	}
 }
@@ -653,13 +652,13 @@ func (f *broadcasts) preview(ctx context.Context, r *tg.Request, d broadcastDial
 			return err
 		}
 		text, kb := f.topicQuestion(r.L, locales.BroadcastNobody)
-		return f.tx.edit(ctx, r, text, &kb)
+		return f.tx.Edit(ctx, r, text, &kb)
 	}
 	d.Step = "confirm"
 	if err := saveDialogue(ctx, f.store, d, f.now()); err != nil {
 		return err
 	}
-	if err := f.tx.edit(ctx, r, f.audienceText(r.L, a), nil); err != nil {
+	if err := f.tx.Edit(ctx, r, f.audienceText(r.L, a), nil); err != nil {
 		return err
 	}
 	readers := []storage.Lang{storage.Kazakh, storage.Russian}
@@ -676,7 +675,7 @@ func (f *broadcasts) preview(ctx context.Context, r *tg.Request, d broadcastDial
 		if lang == storage.Russian {
 			preview = locales.BroadcastPreviewRU
 		}
-		if _, err := f.tx.reply(ctx, r, r.L.T(preview), nil); err != nil {
+		if _, err := f.tx.Reply(ctx, r, r.L.T(preview), nil); err != nil {
 			return err
 		}
 		if _, err := f.send.Send(ctx, r.ChatID, versionMessage(r.ChatID, v)); err != nil {
@@ -688,7 +687,7 @@ func (f *broadcasts) preview(ctx context.Context, r *tg.Request, d broadcastDial
 		button(r.L.T(locales.ButtonCancel), cbBroadcast, "no"),
 	))
 	text := f.audienceText(r.L, a) + "\n" + r.L.N(locales.BroadcastRecipients, n)
-	_, err = f.tx.reply(ctx, r, text, kb)
+	_, err = f.tx.Reply(ctx, r, text, kb)
 	return err
 }
 
@@ -698,7 +697,7 @@ func (f *broadcasts) preview(ctx context.Context, r *tg.Request, d broadcastDial
 func (f *broadcasts) confirmBroadcast(ctx context.Context, r *tg.Request, d broadcastDialogue) error {
 	versions, a := d.State.Versions, d.State.Audience
 	if len(versions) == 0 {
-		f.tx.answer(ctx, r, r.L.T(locales.OutdatedButton))
+		f.tx.Answer(ctx, r, r.L.T(locales.OutdatedButton))
 		return f.store.DeleteConversation(ctx, r.ChatID)
 	}
 	bc, err := f.store.CreateBroadcast(ctx, storage.Broadcast{AdminChatID: r.ChatID, Versions: versions, Audience: a, CreatedAt: f.now()})
@@ -709,11 +708,11 @@ func (f *broadcasts) confirmBroadcast(ctx context.Context, r *tg.Request, d broa
 		return err
 	}
 	f.log.Info("broadcast confirmed", "broadcast_id", bc.ID, "chat_id", r.ChatID)
-	f.tx.answer(ctx, r, r.L.T(locales.BroadcastStarted, locales.Data{"ID": bc.ID}))
-	if err := f.tx.edit(ctx, r, f.audienceText(r.L, a)+"\n"+r.L.T(locales.BroadcastStarted, locales.Data{"ID": bc.ID}), nil); err != nil {
+	f.tx.Answer(ctx, r, r.L.T(locales.BroadcastStarted, locales.Data{"ID": bc.ID}))
+	if err := f.tx.Edit(ctx, r, f.audienceText(r.L, a)+"\n"+r.L.T(locales.BroadcastStarted, locales.Data{"ID": bc.ID}), nil); err != nil {
 		f.log.Warn("edit broadcast confirmation", "broadcast_id", bc.ID, "err", err)
 	}
-	progressID, err := f.tx.reply(ctx, r, f.jobs.progressText(ctx, bc), nil)
+	progressID, err := f.tx.Reply(ctx, r, f.jobs.progressText(ctx, bc), nil)
 	if err == nil {
 		if err := f.store.SetProgressMessage(ctx, bc.ID, progressID); err != nil {
 			f.log.Error("store broadcast progress message", "broadcast_id", bc.ID, "err", err)
@@ -730,7 +729,7 @@ func (f *broadcasts) confirmBroadcast(ctx context.Context, r *tg.Request, d broa
 // handleBroadcasts lists recent broadcasts with their controls (admins only).
 func (f *broadcasts) handleBroadcasts(ctx context.Context, r *tg.Request) error {
 	if r.From == nil || !f.isAdmin(r.From.ID) {
-		_, err := f.tx.reply(ctx, r, r.L.T(locales.NotAllowed), f.menu.mainMenu(r.L))
+		_, err := f.tx.Reply(ctx, r, r.L.T(locales.NotAllowed), f.mainMenu(r.L))
 		return err
 	}
 	text, kb, err := f.broadcastList(ctx, r.L)
@@ -738,9 +737,9 @@ func (f *broadcasts) handleBroadcasts(ctx context.Context, r *tg.Request) error 
 		return err
 	}
 	if kb == nil {
-		_, err = f.tx.reply(ctx, r, text, nil)
+		_, err = f.tx.Reply(ctx, r, text, nil)
 	} else {
-		_, err = f.tx.reply(ctx, r, text, *kb)
+		_, err = f.tx.Reply(ctx, r, text, *kb)
 	}
 	return err
 }
@@ -789,22 +788,22 @@ func (f *broadcasts) broadcastList(ctx context.Context, l *locales.Localizer) (s
 // a stale button cannot resume a cancelled job.
 func (f *broadcasts) handleBroadcastJobCallback(ctx context.Context, r *tg.Request) error {
 	if r.From == nil || !f.isAdmin(r.From.ID) || !r.Private {
-		f.tx.alert(ctx, r, r.L.T(locales.NotAllowed))
+		f.tx.Alert(ctx, r, r.L.T(locales.NotAllowed))
 		return nil
 	}
 	id, err := r.Data.ID(1)
 	next := map[string]storage.BroadcastStatus{"p": storage.BroadcastPaused, "r": storage.BroadcastRunning, "c": storage.BroadcastCancelled}[r.Data.Arg(0)]
 	if err != nil || next == "" {
-		f.tx.answer(ctx, r, r.L.T(locales.OutdatedButton))
+		f.tx.Answer(ctx, r, r.L.T(locales.OutdatedButton))
 		return nil
 	}
 	bc, err := f.store.SetBroadcastStatus(ctx, id, next, f.now())
 	switch {
 	case errors.Is(err, storage.ErrNotFound):
-		f.tx.answer(ctx, r, r.L.T(locales.OutdatedButton))
+		f.tx.Answer(ctx, r, r.L.T(locales.OutdatedButton))
 		return nil
 	case errors.Is(err, storage.ErrConflict):
-		f.tx.answer(ctx, r, r.L.T(locales.BroadcastCannotChange))
+		f.tx.Answer(ctx, r, r.L.T(locales.BroadcastCannotChange))
 	case err != nil:
 		return err
 	default:
@@ -823,11 +822,11 @@ func (f *broadcasts) handleBroadcastJobCallback(ctx context.Context, r *tg.Reque
 				f.log.Error("load broadcast for its report", "broadcast_id", id, "err", err)
 			}
 		}
-		f.tx.answer(ctx, r, r.L.T(locales.BroadcastChanged, locales.Data{"ID": strconv.FormatUint(id, 10), "Status": r.L.T(statusLabel(next))}))
+		f.tx.Answer(ctx, r, r.L.T(locales.BroadcastChanged, locales.Data{"ID": strconv.FormatUint(id, 10), "Status": r.L.T(statusLabel(next))}))
 	}
 	text, kb, err := f.broadcastList(ctx, r.L)
 	if err != nil {
 		return err
 	}
-	return f.tx.edit(ctx, r, text, kb)
+	return f.tx.Edit(ctx, r, text, kb)
 }

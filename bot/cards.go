@@ -123,10 +123,10 @@ func (f *centerGuide) handleCenterPhoto(ctx context.Context, r *tg.Request) erro
 	c, ok := f.catalog().Center(r.Data.Arg(0))
 	card := f.shownCenter(c)
 	if !ok || card.Photo == "" {
-		f.tx.answer(ctx, r, r.L.T(locales.OutdatedButton))
+		f.tx.Answer(ctx, r, r.L.T(locales.OutdatedButton))
 		return nil
 	}
-	f.tx.answer(ctx, r, "")
+	f.tx.Answer(ctx, r, "")
 	photo := tgbotapi.NewPhoto(r.ChatID, tgbotapi.FileID(card.Photo))
 	photo.Caption = c.Name.In(r.L.Lang())
 	_, err := f.send.Send(ctx, r.ChatID, photo)

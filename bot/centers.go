@@ -120,7 +120,7 @@ func (f *centerGuide) showNearest(ctx context.Context, r *tg.Request, lat, lon f
 		}
 		kb := f.districtKeyboard(r.L, scopeCenters)
 		kb.InlineKeyboard = append(f.allCentersRows(r.L), kb.InlineKeyboard...)
-		_, err := f.tx.reply(ctx, r, text, kb)
+		_, err := f.tx.Reply(ctx, r, text, kb)
 		return err
 	}
 	parts := []string{r.L.T(locales.CentersNearest)}
@@ -133,7 +133,7 @@ func (f *centerGuide) showNearest(ctx context.Context, r *tg.Request, lat, lon f
 	}
 	parts = append(parts, r.L.T(locales.CentersTapForCard))
 	rows = append(rows, tgbotapi.NewInlineKeyboardRow(button(r.L.T(locales.ButtonChooseDistrict), cbDistricts, scopeCenters)))
-	_, err := f.tx.reply(ctx, r, strings.Join(parts, "\n\n"), tgbotapi.NewInlineKeyboardMarkup(rows...))
+	_, err := f.tx.Reply(ctx, r, strings.Join(parts, "\n\n"), tgbotapi.NewInlineKeyboardMarkup(rows...))
 	return err
 }
 
@@ -278,12 +278,12 @@ func phoneOf(l *locales.Localizer, phone string) string {
 func (f *centerGuide) handleCenterCallback(ctx context.Context, r *tg.Request) error {
 	c, ok := f.catalog().Center(r.Data.Arg(0))
 	if !ok {
-		f.tx.answer(ctx, r, r.L.T(locales.OutdatedButton))
+		f.tx.Answer(ctx, r, r.L.T(locales.OutdatedButton))
 		return nil
 	}
-	f.tx.answer(ctx, r, "")
+	f.tx.Answer(ctx, r, "")
 	text, kb := f.centerCard(r.L, c)
-	_, err := f.tx.reply(ctx, r, text, kb)
+	_, err := f.tx.Reply(ctx, r, text, kb)
 	return err
 }
 
@@ -292,11 +292,11 @@ func (f *centerGuide) handleCenterCallback(ctx context.Context, r *tg.Request) e
 func (f *centerGuide) handleCenterMapCallback(ctx context.Context, r *tg.Request) error {
 	c, ok := f.catalog().Center(r.Data.Arg(0))
 	if !ok || c.Online {
-		f.tx.answer(ctx, r, r.L.T(locales.OutdatedButton))
+		f.tx.Answer(ctx, r, r.L.T(locales.OutdatedButton))
 		return nil
 	}
 	c = f.shownCenter(c).Center
-	f.tx.answer(ctx, r, "")
+	f.tx.Answer(ctx, r, "")
 	lang := r.L.Lang()
 	// A venue needs an address; an unknown one says so rather than
 	// pretending (https://core.telegram.org/bots/api#sendvenue).
@@ -340,10 +340,10 @@ func (f *centerGuide) districtKeyboard(l *locales.Localizer, scope string) tgbot
 func (f *centerGuide) showDistricts(ctx context.Context, r *tg.Request, scope string) error {
 	kb := f.districtKeyboard(r.L, scope)
 	if r.Query != nil {
-		f.tx.answer(ctx, r, "")
-		return f.tx.edit(ctx, r, r.L.T(locales.CentersChooseDistrict), &kb)
+		f.tx.Answer(ctx, r, "")
+		return f.tx.Edit(ctx, r, r.L.T(locales.CentersChooseDistrict), &kb)
 	}
-	_, err := f.tx.reply(ctx, r, r.L.T(locales.CentersChooseDistrict), kb)
+	_, err := f.tx.Reply(ctx, r, r.L.T(locales.CentersChooseDistrict), kb)
 	return err
 }
 
@@ -351,7 +351,7 @@ func (f *centerGuide) showDistricts(ctx context.Context, r *tg.Request, scope st
 func (f *centerGuide) handleDistrictsCallback(ctx context.Context, r *tg.Request) error {
 	scope := r.Data.Arg(0)
 	if scope != scopeCenters && scope != scopeEvents {
-		f.tx.answer(ctx, r, r.L.T(locales.OutdatedButton))
+		f.tx.Answer(ctx, r, r.L.T(locales.OutdatedButton))
 		return nil
 	}
 	return f.showDistricts(ctx, r, scope)
@@ -367,13 +367,13 @@ func (f *centerGuide) handleDistrictCallback(ctx context.Context, r *tg.Request)
 		page, err = 0, nil // buttons sent before the list had pages
 	}
 	if !ok || (scope != scopeCenters && scope != scopeEvents) || err != nil {
-		f.tx.answer(ctx, r, r.L.T(locales.OutdatedButton))
+		f.tx.Answer(ctx, r, r.L.T(locales.OutdatedButton))
 		return nil
 	}
 	if scope == scopeEvents {
 		return f.events.showEventList(ctx, r, eventList{kind: listDistrict, id: d.ID})
 	}
-	f.tx.answer(ctx, r, "")
+	f.tx.Answer(ctx, r, "")
 	centers := f.catalog().CentersIn(d.ID)
 	pages := f.districtPages(r.L, centers)
 	p := int(min(page, uint64(len(pages)-1))) // the catalog may have shrunk since
@@ -406,7 +406,7 @@ func (f *centerGuide) handleDistrictCallback(ctx context.Context, r *tg.Request)
 	}
 	rows = append(rows, tgbotapi.NewInlineKeyboardRow(button(r.L.T(locales.ButtonBack), cbDistricts, scopeCenters)))
 	kb := tgbotapi.NewInlineKeyboardMarkup(rows...)
-	return f.tx.edit(ctx, r, strings.Join(parts, "\n\n"), &kb)
+	return f.tx.Edit(ctx, r, strings.Join(parts, "\n\n"), &kb)
 }
 
 // A page of a district's centers holds at most centersPerPage entries
@@ -456,7 +456,7 @@ func (f *centerGuide) handleStartCenter(ctx context.Context, r *tg.Request) erro
 		}
 	}
 	text, kb := f.centerCard(r.L, c)
-	if _, err := f.tx.reply(ctx, r, text, kb); err != nil {
+	if _, err := f.tx.Reply(ctx, r, text, kb); err != nil {
 		return err
 	}
 	return f.intro.offerAndMenu(ctx, r)

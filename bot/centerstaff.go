@@ -49,10 +49,10 @@ func (k kit) centersRunBy(cat *catalog.Catalog, userID int64) []catalog.Center {
 func (k kit) refuseCenter(ctx context.Context, r *tg.Request, centerID, action string) error {
 	k.log.Warn("refused a change of a center the user does not run", "user_id", fromID(r), "chat_id", r.ChatID, "center_id", centerID, "action", action)
 	if r.Query != nil {
-		k.tx.alert(ctx, r, r.L.T(locales.NotAllowed))
+		k.tx.Alert(ctx, r, r.L.T(locales.NotAllowed))
 		return nil
 	}
-	_, err := k.tx.reply(ctx, r, r.L.T(locales.NotAllowed), nil)
+	_, err := k.tx.Reply(ctx, r, r.L.T(locales.NotAllowed), nil)
 	return err
 }
 
@@ -78,7 +78,7 @@ func staffDialogue[S any](ctx context.Context, k kit, st dialogueStore, r *tg.Re
 			return d, true, nil
 		}
 	}
-	k.tx.answer(ctx, r, r.L.T(locales.StaffStepStale))
+	k.tx.Answer(ctx, r, r.L.T(locales.StaffStepStale))
 	return dialogue[S]{}, false, nil
 }
 
@@ -92,7 +92,7 @@ func staffStep[S any](ctx context.Context, k kit, st dialogueStore, r *tg.Reques
 	if err := st.DeleteConversation(ctx, r.ChatID); err != nil {
 		return dialogue[S]{}, false, err
 	}
-	_, err := k.tx.reply(ctx, r, r.L.T(locales.StaffStepStale), nil)
+	_, err := k.tx.Reply(ctx, r, r.L.T(locales.StaffStepStale), nil)
 	return dialogue[S]{}, false, err
 }
 
@@ -127,9 +127,9 @@ func beginAtCenter[S any](ctx context.Context, k kit, st dialogueStore, r *tg.Re
 	if err := saveDialogue(ctx, st, d, k.now()); err != nil {
 		return err
 	}
-	k.tx.answer(ctx, r, "")
+	k.tx.Answer(ctx, r, "")
 	text, kb := render(r.L, cat, d)
-	_, err := k.tx.sendText(ctx, r.ChatID, text, kb)
+	_, err := k.tx.SendText(ctx, r.ChatID, text, kb)
 	return err
 }
 

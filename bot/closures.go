@@ -127,7 +127,7 @@ func (f *closures) handleClose(ctx context.Context, r *tg.Request) error {
 		return err
 	}
 	text, kb := f.render(r.L, cat, d)
-	_, err := f.tx.reply(ctx, r, text, kb)
+	_, err := f.tx.Reply(ctx, r, text, kb)
 	return err
 }
 
@@ -148,8 +148,8 @@ func (f *closures) handleStep(ctx context.Context, r *tg.Request) error {
 		if err := f.store.DeleteConversation(ctx, r.ChatID); err != nil {
 			return err
 		}
-		f.tx.answer(ctx, r, "")
-		return f.tx.edit(ctx, r, r.L.T(locales.Cancelled), nil)
+		f.tx.Answer(ctx, r, "")
+		return f.tx.Edit(ctx, r, r.L.T(locales.Cancelled), nil)
 	}
 	if op == "c" {
 		conv.State.Center = arg
@@ -166,7 +166,7 @@ func (f *closures) handleStep(ctx context.Context, r *tg.Request) error {
 	case "c":
 	case "t":
 		if _, known := cat.Type(arg); arg != allTypes && (!known || !slices.Contains(closableTypes(cat, center), arg)) {
-			f.tx.answer(ctx, r, r.L.T(locales.OutdatedButton))
+			f.tx.Answer(ctx, r, r.L.T(locales.OutdatedButton))
 			return nil
 		}
 		conv.State.Type = arg
@@ -174,7 +174,7 @@ func (f *closures) handleStep(ctx context.Context, r *tg.Request) error {
 	case "d":
 		d, ok := parseDayArg(arg)
 		if !ok {
-			f.tx.answer(ctx, r, r.L.T(locales.OutdatedButton))
+			f.tx.Answer(ctx, r, r.L.T(locales.OutdatedButton))
 			return nil
 		}
 		conv.State.Day = d
@@ -182,7 +182,7 @@ func (f *closures) handleStep(ctx context.Context, r *tg.Request) error {
 	case "p":
 		d := conv.State.Day
 		if !conv.State.hasDay() || conv.Step != stepClosePart {
-			f.tx.answer(ctx, r, r.L.T(locales.StaffStepStale))
+			f.tx.Answer(ctx, r, r.L.T(locales.StaffStepStale))
 			return nil
 		}
 		switch arg {
@@ -197,43 +197,43 @@ func (f *closures) handleStep(ctx context.Context, r *tg.Request) error {
 		case partRange:
 			conv.Step = stepCloseEnd
 		default:
-			f.tx.answer(ctx, r, r.L.T(locales.OutdatedButton))
+			f.tx.Answer(ctx, r, r.L.T(locales.OutdatedButton))
 			return nil
 		}
 	case "e":
 		start := conv.State.Day
 		end, ok := parseDayArg(arg)
 		if !conv.State.hasDay() || !ok || conv.Step != stepCloseEnd || !end.At(0, loc).After(start.At(0, loc)) {
-			f.tx.answer(ctx, r, r.L.T(locales.OutdatedButton))
+			f.tx.Answer(ctx, r, r.L.T(locales.OutdatedButton))
 			return nil
 		}
 		f.span(&conv, start.At(0, loc), nextDay(end, loc))
 	case "y":
 		if !slices.Contains(storage.ClosureReasons, storage.ClosureReason(arg)) || conv.Step != stepCloseReason {
-			f.tx.answer(ctx, r, r.L.T(locales.OutdatedButton))
+			f.tx.Answer(ctx, r, r.L.T(locales.OutdatedButton))
 			return nil
 		}
 		conv.State.Reason = storage.ClosureReason(arg)
 		conv.Step = stepClosePreview
 	case "ok":
 		if conv.Step != stepClosePreview {
-			f.tx.answer(ctx, r, r.L.T(locales.StaffStepStale))
+			f.tx.Answer(ctx, r, r.L.T(locales.StaffStepStale))
 			return nil
 		}
 		return f.confirm(ctx, r, cat, conv)
 	default:
-		f.tx.answer(ctx, r, r.L.T(locales.OutdatedButton))
+		f.tx.Answer(ctx, r, r.L.T(locales.OutdatedButton))
 		return nil
 	}
 	if err := saveDialogue(ctx, f.store, conv, f.now()); err != nil {
 		return err
 	}
-	f.tx.answer(ctx, r, "")
+	f.tx.Answer(ctx, r, "")
 	if conv.Step == stepClosePreview {
 		return f.preview(ctx, r, cat, conv)
 	}
 	text, kb := f.render(r.L, cat, conv)
-	return f.tx.edit(ctx, r, text, kb)
+	return f.tx.Edit(ctx, r, text, kb)
 }
 
 // span sets the closed time and moves on to the reason.
@@ -254,13 +254,13 @@ func (f *closures) handleHoursStep(ctx context.Context, r *tg.Request, stored st
 		return f.refuseCenter(ctx, r, center, "close")
 	}
 	if conv.Step != stepCloseHours {
-		_, err := f.tx.reply(ctx, r, r.L.T(locales.StaffUseButtons), nil)
+		_, err := f.tx.Reply(ctx, r, r.L.T(locales.StaffUseButtons), nil)
 		return err
 	}
 	d := conv.State.Day
 	open, end, okHours := parseHours(r.Message.Text)
 	if !conv.State.hasDay() || !okHours {
-		_, err := f.tx.reply(ctx, r, r.L.T(locales.StaffBadHours), nil)
+		_, err := f.tx.Reply(ctx, r, r.L.T(locales.StaffBadHours), nil)
 		return err
 	}
 	loc := cat.Location()
@@ -269,7 +269,7 @@ func (f *closures) handleHoursStep(ctx context.Context, r *tg.Request, stored st
 		return err
 	}
 	text, kb := f.render(r.L, cat, conv)
-	_, err = f.tx.reply(ctx, r, text, kb)
+	_, err = f.tx.Reply(ctx, r, text, kb)
 	return err
 }
 
@@ -475,7 +475,7 @@ func (f *closures) preview(ctx context.Context, r *tg.Request, cat *catalog.Cata
 	c := closureOf(conv.State, fromID(r))
 	touched, err := f.store.PreviewClosure(ctx, c, f.now())
 	if errors.Is(err, storage.ErrInvalid) {
-		return f.tx.edit(ctx, r, r.L.T(locales.CloseInPast), nil)
+		return f.tx.Edit(ctx, r, r.L.T(locales.CloseInPast), nil)
 	}
 	if err != nil {
 		return fmt.Errorf("preview closure of %s: %w", c.CenterID, err)
@@ -488,7 +488,7 @@ func (f *closures) preview(ctx context.Context, r *tg.Request, cat *catalog.Cata
 		tgbotapi.NewInlineKeyboardRow(button(r.L.T(locales.CloseConfirm), cbClose, tok, "ok")),
 		tgbotapi.NewInlineKeyboardRow(button(r.L.T(locales.ButtonCancel), cbClose, tok, "q")),
 	)
-	return f.tx.edit(ctx, r, r.L.T(locales.ClosePreview, d), &kb)
+	return f.tx.Edit(ctx, r, r.L.T(locales.ClosePreview, d), &kb)
 }
 
 // touchedText lists the bookings a closure cancels, for staff.
@@ -518,8 +518,8 @@ func (f *closures) confirm(ctx context.Context, r *tg.Request, cat *catalog.Cata
 	now := f.now()
 	c, cancelled, err := f.store.AddClosure(ctx, closureOf(conv.State, fromID(r)), now)
 	if errors.Is(err, storage.ErrInvalid) {
-		f.tx.answer(ctx, r, "")
-		return f.tx.edit(ctx, r, r.L.T(locales.CloseInPast), nil)
+		f.tx.Answer(ctx, r, "")
+		return f.tx.Edit(ctx, r, r.L.T(locales.CloseInPast), nil)
 	}
 	if err != nil {
 		return fmt.Errorf("close time of %s: %w", conv.State.Center, err)
@@ -528,11 +528,11 @@ func (f *closures) confirm(ctx context.Context, r *tg.Request, cat *catalog.Cata
 	if err := f.store.DeleteConversation(ctx, r.ChatID); err != nil {
 		f.log.Warn("end closing dialogue", "chat_id", r.ChatID, "err", err)
 	}
-	f.tx.answer(ctx, r, "🔒")
+	f.tx.Answer(ctx, r, "🔒")
 	center, _ := cat.Center(c.CenterID)
 	d := closeHead(r.L, cat, center, conv.State)
 	d["Text"] = r.L.N(locales.CloseDone, len(cancelled))
-	if err := f.tx.edit(ctx, r, r.L.T(locales.CloseClosed, d), nil); err != nil {
+	if err := f.tx.Edit(ctx, r, r.L.T(locales.CloseClosed, d), nil); err != nil {
 		f.log.Warn("show closure done", "chat_id", r.ChatID, "err", err)
 	}
 	f.tellCancelled(ctx, cat, c.Reason, cancelled)
@@ -561,7 +561,7 @@ func (f *closures) tellOne(ctx context.Context, cat *catalog.Catalog, why storag
 	}
 	l := f.loc.For(string(bk.Lang))
 	text, kb := f.cancelledText(l, cat, why, bk, offers, locales.ClosureRebookPrompt)
-	_, err = f.tx.sendText(ctx, bk.ChatID, text, kb)
+	_, err = f.tx.SendText(ctx, bk.ChatID, text, kb)
 	return err
 }
 
@@ -634,7 +634,7 @@ func (f *closures) handleRebook(ctx context.Context, r *tg.Request) error {
 	bk, err := f.store.Booking(ctx, id)
 	why, byCenter := storage.ClosureCancel(bk.CancelReason)
 	if err1 != nil || err2 != nil || errors.Is(err, storage.ErrNotFound) || bk.ChatID != r.ChatID || !byCenter || bk.Status != storage.BookingCancelled {
-		f.tx.answer(ctx, r, r.L.T(locales.OutdatedButton))
+		f.tx.Answer(ctx, r, r.L.T(locales.OutdatedButton))
 		return nil
 	}
 	if err != nil {
@@ -650,7 +650,7 @@ func (f *closures) handleRebook(ctx context.Context, r *tg.Request) error {
 	// in order, so a second tap sees the first one's booking.
 	for _, m := range mine {
 		if m.Active() && m.TypeID == bk.TypeID && !m.CreatedAt.Before(bk.UpdatedAt) {
-			f.tx.answer(ctx, r, r.L.T(locales.ClosureRebookedAlready))
+			f.tx.Answer(ctx, r, r.L.T(locales.ClosureRebookedAlready))
 			return nil
 		}
 	}
@@ -680,19 +680,19 @@ func (f *closures) handleRebook(ctx context.Context, r *tg.Request) error {
 	case errors.Is(err, storage.ErrFull) || errors.Is(err, storage.ErrSlotClosed):
 		return f.reoffer(ctx, r, cat, why, bk)
 	case errors.Is(err, storage.ErrAlreadyBooked):
-		f.tx.answer(ctx, r, "")
-		return f.tx.edit(ctx, r, r.L.T(locales.BookAlreadyHave), nil)
+		f.tx.Answer(ctx, r, "")
+		return f.tx.Edit(ctx, r, r.L.T(locales.BookAlreadyHave), nil)
 	case errors.Is(err, storage.ErrLimit):
-		f.tx.answer(ctx, r, "")
-		return f.tx.edit(ctx, r, f.desk.limitText(r.L, f.cfg.MaxBookings), nil)
+		f.tx.Answer(ctx, r, "")
+		return f.tx.Edit(ctx, r, f.desk.limitText(r.L, f.cfg.MaxBookings), nil)
 	case err != nil:
 		return fmt.Errorf("rebook booking %d: %w", bk.ID, err)
 	}
 	f.metrics.Bookings.WithLabelValues(booked.TypeID, booked.CenterID).Inc()
-	f.tx.answer(ctx, r, "✅")
+	f.tx.Answer(ctx, r, "✅")
 	data := f.desk.bookingData(r.L, booked)
 	data["Note"] = f.desk.remindNote(r.L, booked, now)
-	if err := f.tx.edit(ctx, r, r.L.T(locales.BookConfirmed, data), nil); err != nil {
+	if err := f.tx.Edit(ctx, r, r.L.T(locales.BookConfirmed, data), nil); err != nil {
 		return err
 	}
 	f.staff.notifyStaffLater(booked, staffNew, storage.Booking{})
@@ -707,11 +707,11 @@ func (f *closures) reoffer(ctx context.Context, r *tg.Request, cat *catalog.Cata
 		return err
 	}
 	text, kb := f.cancelledText(r.L, cat, why, bk, offers, locales.ClosureRebookTaken)
-	f.tx.answer(ctx, r, r.L.T(locales.ClosureRebookTakenShort))
+	f.tx.Answer(ctx, r, r.L.T(locales.ClosureRebookTakenShort))
 	if markup, ok := kb.(tgbotapi.InlineKeyboardMarkup); ok {
-		return f.tx.edit(ctx, r, text, &markup)
+		return f.tx.Edit(ctx, r, text, &markup)
 	}
-	return f.tx.edit(ctx, r, text, nil)
+	return f.tx.Edit(ctx, r, text, nil)
 }
 
 // maxReopenListed bounds the closures listed, well within a message.
@@ -725,12 +725,12 @@ func (f *closures) handleList(ctx context.Context, r *tg.Request) error {
 	if !f.runs(cat, fromID(r), centerID) {
 		return f.refuseCenter(ctx, r, centerID, "list closures")
 	}
-	f.tx.answer(ctx, r, "")
+	f.tx.Answer(ctx, r, "")
 	text, kb, err := f.list(ctx, r.L, cat, centerID)
 	if err != nil {
 		return err
 	}
-	_, err = f.tx.sendText(ctx, r.ChatID, text, kb)
+	_, err = f.tx.SendText(ctx, r.ChatID, text, kb)
 	return err
 }
 
@@ -772,18 +772,18 @@ func (f *closures) handleReopen(ctx context.Context, r *tg.Request) error {
 	_, err = f.store.Reopen(ctx, id, fromID(r), f.now())
 	switch {
 	case errors.Is(err, storage.ErrInPast):
-		f.tx.alert(ctx, r, r.L.T(locales.ReopenTooLate))
+		f.tx.Alert(ctx, r, r.L.T(locales.ReopenTooLate))
 		return nil
 	case err != nil:
 		return fmt.Errorf("reopen closure %d: %w", id, err)
 	}
 	f.log.Info("closure reopened", "closure_id", id, "center_id", c.CenterID, "user_id", fromID(r))
-	f.tx.answer(ctx, r, r.L.T(locales.ReopenDone))
+	f.tx.Answer(ctx, r, r.L.T(locales.ReopenDone))
 	text, kb, err := f.list(ctx, r.L, cat, c.CenterID)
 	if err != nil {
 		return err
 	}
-	return f.tx.edit(ctx, r, r.L.T(locales.ReopenDone)+"\n\n"+text, &kb)
+	return f.tx.Edit(ctx, r, r.L.T(locales.ReopenDone)+"\n\n"+text, &kb)
 }
 
 // staffWho names the person of a booking for staff (sessions ask it too).

@@ -104,10 +104,10 @@ func (f *eventBoard) parseEventList(c tg.Callback, from int) (eventList, bool) {
 func (f *eventBoard) handleEventsMenu(ctx context.Context, r *tg.Request) error {
 	kb := f.eventsMenuKeyboard(r.L)
 	if r.Query != nil {
-		f.tx.answer(ctx, r, "")
-		return f.tx.edit(ctx, r, r.L.T(locales.EventsChooseScope), &kb)
+		f.tx.Answer(ctx, r, "")
+		return f.tx.Edit(ctx, r, r.L.T(locales.EventsChooseScope), &kb)
 	}
-	_, err := f.tx.reply(ctx, r, r.L.T(locales.EventsChooseScope), kb)
+	_, err := f.tx.Reply(ctx, r, r.L.T(locales.EventsChooseScope), kb)
 	return err
 }
 
@@ -123,7 +123,7 @@ func (f *eventBoard) eventsMenuKeyboard(l *locales.Localizer) tgbotapi.InlineKey
 func (f *eventBoard) handleEventListCallback(ctx context.Context, r *tg.Request) error {
 	list, ok := f.parseEventList(r.Data, 0)
 	if !ok {
-		f.tx.answer(ctx, r, r.L.T(locales.OutdatedButton))
+		f.tx.Answer(ctx, r, r.L.T(locales.OutdatedButton))
 		return nil
 	}
 	return f.showEventList(ctx, r, list)
@@ -194,7 +194,7 @@ func (f *eventBoard) showEventList(ctx context.Context, r *tg.Request, list even
 	if err != nil {
 		return err
 	}
-	f.tx.answer(ctx, r, "")
+	f.tx.Answer(ctx, r, "")
 	l := r.L
 	var title string
 	switch list.kind {
@@ -249,9 +249,9 @@ func (f *eventBoard) showEventList(ctx context.Context, r *tg.Request, list even
 	rows = append(rows, tgbotapi.NewInlineKeyboardRow(button(l.T(locales.ButtonBack), cbEventsMenu)))
 	kb := tgbotapi.NewInlineKeyboardMarkup(rows...)
 	if r.Query != nil {
-		return f.tx.edit(ctx, r, strings.Join(parts, "\n\n"), &kb)
+		return f.tx.Edit(ctx, r, strings.Join(parts, "\n\n"), &kb)
 	}
-	_, err = f.tx.reply(ctx, r, strings.Join(parts, "\n\n"), kb)
+	_, err = f.tx.Reply(ctx, r, strings.Join(parts, "\n\n"), kb)
 	return err
 }
 
@@ -329,18 +329,18 @@ func (f *eventBoard) openEvent(ctx context.Context, r *tg.Request) (storage.Even
 	id, err := r.Data.ID(0)
 	back, okList := f.parseEventList(r.Data, 1)
 	if err != nil || !okList {
-		f.tx.answer(ctx, r, r.L.T(locales.OutdatedButton))
+		f.tx.Answer(ctx, r, r.L.T(locales.OutdatedButton))
 		return storage.Event{}, back, false, nil
 	}
 	e, err := f.store.Event(ctx, id)
 	switch {
 	case errors.Is(err, storage.ErrNotFound):
-		f.tx.answer(ctx, r, r.L.T(locales.OutdatedButton))
+		f.tx.Answer(ctx, r, r.L.T(locales.OutdatedButton))
 		return e, back, false, nil
 	case err != nil:
 		return e, back, false, fmt.Errorf("load event %d: %w", id, err)
 	case !e.Open(f.now()):
-		f.tx.alert(ctx, r, r.L.T(locales.EventNotAvailable))
+		f.tx.Alert(ctx, r, r.L.T(locales.EventNotAvailable))
 		return e, back, false, nil
 	}
 	return e, back, true, nil
@@ -353,7 +353,7 @@ func (f *eventBoard) handleEventCallback(ctx context.Context, r *tg.Request) err
 	if !ok || err != nil {
 		return err
 	}
-	f.tx.answer(ctx, r, "")
+	f.tx.Answer(ctx, r, "")
 	return f.showEventCard(ctx, r, e, back)
 }
 
@@ -363,9 +363,9 @@ func (f *eventBoard) showEventCard(ctx context.Context, r *tg.Request, e storage
 		return err
 	}
 	if r.Query != nil {
-		return f.tx.edit(ctx, r, text, &kb)
+		return f.tx.Edit(ctx, r, text, &kb)
 	}
-	_, err = f.tx.reply(ctx, r, text, kb)
+	_, err = f.tx.Reply(ctx, r, text, kb)
 	return err
 }
 
@@ -379,16 +379,16 @@ func (f *eventBoard) handleRegisterCallback(ctx context.Context, r *tg.Request) 
 	reg, e, err := f.store.Register(ctx, e.ID, r.ChatID, f.now(), f.cfg.Reminders)
 	switch {
 	case errors.Is(err, storage.ErrConflict):
-		f.tx.answer(ctx, r, r.L.T(locales.EventAlreadyRegistered))
+		f.tx.Answer(ctx, r, r.L.T(locales.EventAlreadyRegistered))
 	case errors.Is(err, storage.ErrEventClosed), errors.Is(err, storage.ErrNotFound):
-		f.tx.alert(ctx, r, r.L.T(locales.EventNotAvailable))
+		f.tx.Alert(ctx, r, r.L.T(locales.EventNotAvailable))
 		return nil
 	case err != nil:
 		return fmt.Errorf("register %d for event %d: %w", r.ChatID, e.ID, err)
 	case reg.Status == storage.Registered:
-		f.tx.answer(ctx, r, r.L.T(locales.EventRegisteredAnswer))
+		f.tx.Answer(ctx, r, r.L.T(locales.EventRegisteredAnswer))
 	default:
-		f.tx.answer(ctx, r, r.L.T(locales.EventWaitlistedAnswer))
+		f.tx.Answer(ctx, r, r.L.T(locales.EventWaitlistedAnswer))
 	}
 	return f.showEventCard(ctx, r, e, back)
 }
@@ -405,12 +405,12 @@ func (f *eventBoard) handleUnregisterCallback(ctx context.Context, r *tg.Request
 	e, promoted, err := f.store.Unregister(ctx, e.ID, r.ChatID, f.now(), f.cfg.Reminders)
 	switch {
 	case errors.Is(err, storage.ErrNotFound):
-		f.tx.answer(ctx, r, r.L.T(locales.EventNotRegistered))
+		f.tx.Answer(ctx, r, r.L.T(locales.EventNotRegistered))
 		return nil
 	case err != nil:
 		return fmt.Errorf("unregister %d from event %d: %w", r.ChatID, e.ID, err)
 	}
-	f.tx.answer(ctx, r, r.L.T(locales.EventUnregistered))
+	f.tx.Answer(ctx, r, r.L.T(locales.EventUnregistered))
 	if promoted != nil {
 		f.notifyPromoted(ctx, e.ID, promoted.ChatID)
 	}

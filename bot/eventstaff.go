@@ -110,7 +110,6 @@ type eventCarder interface {
 type eventDesk struct {
 	kit
 	store  eventDeskStore
-	menu   menuShower
 	events eventCarder
 }
 
@@ -138,7 +137,7 @@ func (f *eventDesk) eventStaffCenters(userID int64) []catalog.Center {
 func (f *eventDesk) handleNewEvent(ctx context.Context, r *tg.Request) error {
 	centers := f.eventStaffCenters(r.From.ID)
 	if len(centers) == 0 {
-		_, err := f.tx.reply(ctx, r, r.L.T(locales.NotAllowed), f.menu.mainMenu(r.L))
+		_, err := f.tx.Reply(ctx, r, r.L.T(locales.NotAllowed), f.mainMenu(r.L))
 		return err
 	}
 	d := newDialogue[eventState](r.ChatID, flowEvent, evStepCenter, f.now())
@@ -157,7 +156,7 @@ func (f *eventDesk) handleNewEvent(ctx context.Context, r *tg.Request) error {
 func (f *eventDesk) handleStaffEvents(ctx context.Context, r *tg.Request) error {
 	centers := f.eventStaffCenters(r.From.ID)
 	if len(centers) == 0 {
-		_, err := f.tx.reply(ctx, r, r.L.T(locales.NotAllowed), f.menu.mainMenu(r.L))
+		_, err := f.tx.Reply(ctx, r, r.L.T(locales.NotAllowed), f.mainMenu(r.L))
 		return err
 	}
 	filter := storage.EventFilter{After: f.now()}
@@ -169,7 +168,7 @@ func (f *eventDesk) handleStaffEvents(ctx context.Context, r *tg.Request) error 
 		return fmt.Errorf("staff events: %w", err)
 	}
 	if len(events) == 0 {
-		_, err := f.tx.reply(ctx, r, r.L.T(locales.StaffNoEvents), f.menu.mainMenu(r.L))
+		_, err := f.tx.Reply(ctx, r, r.L.T(locales.StaffNoEvents), f.mainMenu(r.L))
 		return err
 	}
 	lang := storage.Lang(r.L.Lang())
@@ -179,7 +178,7 @@ func (f *eventDesk) handleStaffEvents(ctx context.Context, r *tg.Request) error 
 		label := r.L.ShortDate(e.Start.In(f.cfg.Location)) + " · " + e.TitleIn(lang)
 		rows = append(rows, tgbotapi.NewInlineKeyboardRow(button(label, cbEvent, append([]string{tg.B36(e.ID)}, back.args()...)...)))
 	}
-	_, err = f.tx.reply(ctx, r, r.L.T(locales.StaffPickEvent), tgbotapi.NewInlineKeyboardMarkup(rows...))
+	_, err = f.tx.Reply(ctx, r, r.L.T(locales.StaffPickEvent), tgbotapi.NewInlineKeyboardMarkup(rows...))
 	return err
 }
 
@@ -188,21 +187,21 @@ func (f *eventDesk) handleStaffEvents(ctx context.Context, r *tg.Request) error 
 func (f *eventDesk) staffEvent(ctx context.Context, r *tg.Request) (storage.Event, bool, error) {
 	id, err := r.Data.ID(0)
 	if err != nil {
-		f.tx.answer(ctx, r, r.L.T(locales.OutdatedButton))
+		f.tx.Answer(ctx, r, r.L.T(locales.OutdatedButton))
 		return storage.Event{}, false, nil
 	}
 	e, err := f.store.Event(ctx, id)
 	switch {
 	case errors.Is(err, storage.ErrNotFound):
-		f.tx.answer(ctx, r, r.L.T(locales.OutdatedButton))
+		f.tx.Answer(ctx, r, r.L.T(locales.OutdatedButton))
 		return e, false, nil
 	case err != nil:
 		return e, false, fmt.Errorf("load event %d: %w", id, err)
 	case r.From == nil || !f.isStaffOf(r.From.ID, e.CenterID):
-		f.tx.alert(ctx, r, r.L.T(locales.NotAllowed))
+		f.tx.Alert(ctx, r, r.L.T(locales.NotAllowed))
 		return e, false, nil
 	case !e.Open(f.now()):
-		f.tx.alert(ctx, r, r.L.T(locales.EventNotAvailable))
+		f.tx.Alert(ctx, r, r.L.T(locales.EventNotAvailable))
 		return e, false, nil
 	}
 	return e, true, nil
@@ -215,7 +214,7 @@ func (f *eventDesk) handleEditEventCallback(ctx context.Context, r *tg.Request) 
 	if !ok || err != nil {
 		return err
 	}
-	f.tx.answer(ctx, r, "")
+	f.tx.Answer(ctx, r, "")
 	d := newDialogue[eventState](r.ChatID, flowEvent, evStepTitleKK, f.now())
 	d.State = eventState{
 		EventID: e.ID, CenterID: e.CenterID, TitleKK: e.TitleKK, TitleRU: e.TitleRU,
@@ -233,13 +232,13 @@ func (f *eventDesk) handleCancelEventCallback(ctx context.Context, r *tg.Request
 	if !ok || err != nil {
 		return err
 	}
-	f.tx.answer(ctx, r, "")
+	f.tx.Answer(ctx, r, "")
 	kb := tgbotapi.NewInlineKeyboardMarkup(
 		tgbotapi.NewInlineKeyboardRow(button(r.L.T(locales.ButtonConfirmCancel), cbCancelEventYes, tg.B36(e.ID))),
 		tgbotapi.NewInlineKeyboardRow(button(r.L.T(locales.ButtonBack), cbEvent, append([]string{tg.B36(e.ID)}, eventList{kind: listAll}.args()...)...)),
 	)
 	text := r.L.T(locales.StaffCancelAsk, locales.Data{"Title": esc(e.TitleIn(storage.Lang(r.L.Lang())))})
-	return f.tx.edit(ctx, r, text, &kb)
+	return f.tx.Edit(ctx, r, text, &kb)
 }
 
 // handleCancelEventYesCallback (evxy:<eventID>) cancels the event; the
@@ -252,20 +251,20 @@ func (f *eventDesk) handleCancelEventYesCallback(ctx context.Context, r *tg.Requ
 	}
 	e, regs, err := f.store.CancelEvent(ctx, e.ID, f.now())
 	if errors.Is(err, storage.ErrEventClosed) {
-		f.tx.alert(ctx, r, r.L.T(locales.EventNotAvailable))
+		f.tx.Alert(ctx, r, r.L.T(locales.EventNotAvailable))
 		return nil
 	}
 	if err != nil {
 		return fmt.Errorf("cancel event %d: %w", e.ID, err)
 	}
 	f.log.Info("event cancelled", "event_id", e.ID, "chat_id", r.ChatID, "registrations", len(regs))
-	f.tx.answer(ctx, r, "")
+	f.tx.Answer(ctx, r, "")
 	// The notices were stored with the cancellation; the reminder sweep
 	// sends them at bulk pace, so thousands of them outlast neither this
 	// handler nor a restart.
 	text := r.L.T(locales.StaffEventCancelled, locales.Data{"Title": esc(e.TitleIn(storage.Lang(r.L.Lang())))}) +
 		"\n" + r.L.N(locales.StaffWillNotify, len(regs))
-	return f.tx.edit(ctx, r, text, nil)
+	return f.tx.Edit(ctx, r, text, nil)
 }
 
 // askStep sends the question of the dialogue's step, after problem (the
@@ -335,7 +334,7 @@ func (f *eventDesk) askStep(ctx context.Context, r *tg.Request, d eventDialogue,
 		text += "\n\n" + l.T(locales.StaffCurrentValue, locales.Data{"Value": current})
 		markup = keep
 	}
-	_, err := f.tx.reply(ctx, r, text, markup)
+	_, err := f.tx.Reply(ctx, r, text, markup)
 	return err
 }
 
@@ -440,7 +439,7 @@ func (f *eventDesk) expired(ctx context.Context, r *tg.Request) error {
 	if err := f.store.DeleteConversation(ctx, r.ChatID); err != nil {
 		return err
 	}
-	_, err := f.tx.reply(ctx, r, r.L.T(locales.DialogExpired), f.menu.mainMenu(r.L))
+	_, err := f.tx.Reply(ctx, r, r.L.T(locales.DialogExpired), f.mainMenu(r.L))
 	return err
 }
 
@@ -470,7 +469,7 @@ func (f *eventDesk) registeredOf(ctx context.Context, s eventState) (int, error)
 func (f *eventDesk) atStep(ctx context.Context, r *tg.Request, step string) (eventDialogue, bool, error) {
 	conv, err := f.store.Conversation(ctx, r.ChatID)
 	if errors.Is(err, storage.ErrNotFound) || (err == nil && (conv.Flow != flowEvent || conv.Step != step || len(conv.State) == 0)) {
-		f.tx.answer(ctx, r, r.L.T(locales.OutdatedButton))
+		f.tx.Answer(ctx, r, r.L.T(locales.OutdatedButton))
 		return eventDialogue{}, false, nil
 	}
 	if err != nil {
@@ -478,7 +477,7 @@ func (f *eventDesk) atStep(ctx context.Context, r *tg.Request, step string) (eve
 	}
 	d, err := dialogueOf[eventState](conv)
 	if err != nil {
-		f.tx.answer(ctx, r, r.L.T(locales.OutdatedButton))
+		f.tx.Answer(ctx, r, r.L.T(locales.OutdatedButton))
 		return d, false, nil
 	}
 	return d, true, nil
@@ -492,17 +491,17 @@ func (f *eventDesk) handleEventCenterCallback(ctx context.Context, r *tg.Request
 	}
 	id := r.Data.Arg(0)
 	if _, known := f.catalog().Center(id); !known || !f.isStaffOf(r.From.ID, id) {
-		f.tx.alert(ctx, r, r.L.T(locales.NotAllowed))
+		f.tx.Alert(ctx, r, r.L.T(locales.NotAllowed))
 		return nil
 	}
-	f.tx.answer(ctx, r, "")
+	f.tx.Answer(ctx, r, "")
 	d.State.CenterID = id
 	d.Step = evStepTitleKK
 	if err := saveDialogue(ctx, f.store, d, f.now()); err != nil {
 		return err
 	}
 	// The choice stays visible; its buttons go.
-	if err := f.tx.edit(ctx, r, r.L.T(locales.StaffChooseCenter)+"\n🏢 "+esc(f.centerName(r.L, id)), nil); err != nil {
+	if err := f.tx.Edit(ctx, r, r.L.T(locales.StaffChooseCenter)+"\n🏢 "+esc(f.centerName(r.L, id)), nil); err != nil {
 		return err
 	}
 	return f.askStep(ctx, r, d, "")
@@ -519,21 +518,21 @@ func (f *eventDesk) handleEventSaveCallback(ctx context.Context, r *tg.Request) 
 	l := r.L
 	switch r.Data.Arg(0) {
 	case "n":
-		f.tx.answer(ctx, r, "")
+		f.tx.Answer(ctx, r, "")
 		if err := f.store.DeleteConversation(ctx, r.ChatID); err != nil {
 			return err
 		}
-		_ = f.tx.edit(ctx, r, l.T(locales.StaffDiscarded), nil)
-		_, err := f.tx.reply(ctx, r, l.T(locales.MenuPrompt), f.menu.mainMenu(l))
+		_ = f.tx.Edit(ctx, r, l.T(locales.StaffDiscarded), nil)
+		_, err := f.tx.Reply(ctx, r, l.T(locales.MenuPrompt), f.mainMenu(l))
 		return err
 	case "y":
 	default:
-		f.tx.answer(ctx, r, l.T(locales.OutdatedButton))
+		f.tx.Answer(ctx, r, l.T(locales.OutdatedButton))
 		return nil
 	}
 	st := d.State
 	if !f.isStaffOf(r.From.ID, st.CenterID) {
-		f.tx.alert(ctx, r, l.T(locales.NotAllowed))
+		f.tx.Alert(ctx, r, l.T(locales.NotAllowed))
 		return nil
 	}
 	if st.CenterID == "" || st.Start.IsZero() || st.Minutes == 0 || st.Capacity == 0 {
@@ -563,11 +562,11 @@ func (f *eventDesk) handleEventSaveCallback(ctx context.Context, r *tg.Request) 
 		}, f.cfg.Reminders, now)
 		switch {
 		case errors.Is(err, storage.ErrEventClosed), errors.Is(err, storage.ErrNotFound):
-			f.tx.alert(ctx, r, l.T(locales.EventNotAvailable))
+			f.tx.Alert(ctx, r, l.T(locales.EventNotAvailable))
 			return f.store.DeleteConversation(ctx, r.ChatID)
 		case errors.Is(err, storage.ErrConflict):
 			// More people registered while the dialogue ran: ask again.
-			f.tx.answer(ctx, r, "")
+			f.tx.Answer(ctx, r, "")
 			d.Step = evStepCapacity
 			if err := saveDialogue(ctx, f.store, d, f.now()); err != nil {
 				return err
@@ -592,9 +591,9 @@ func (f *eventDesk) handleEventSaveCallback(ctx context.Context, r *tg.Request) 
 		mode = "edit"
 	}
 	f.log.Info("event saved", "event_id", saved.ID, "chat_id", r.ChatID, "mode", mode)
-	f.tx.answer(ctx, r, l.T(locales.StaffSaved))
-	_ = f.tx.edit(ctx, r, l.T(locales.StaffSaved), nil)
-	if _, err := f.tx.reply(ctx, r, l.T(locales.MenuPrompt), f.menu.mainMenu(l)); err != nil {
+	f.tx.Answer(ctx, r, l.T(locales.StaffSaved))
+	_ = f.tx.Edit(ctx, r, l.T(locales.StaffSaved), nil)
+	if _, err := f.tx.Reply(ctx, r, l.T(locales.MenuPrompt), f.mainMenu(l)); err != nil {
 		return err
 	}
 	card := *r

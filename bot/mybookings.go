@@ -22,11 +22,6 @@ type myBookingsStore interface {
 	Cancel(ctx context.Context, id uint64, reason string, now time.Time) (storage.Booking, error)
 }
 
-// mainMenuer gives the main reply keyboard, which a final answer puts back.
-type mainMenuer interface {
-	mainMenu(l *locales.Localizer) tgbotapi.ReplyKeyboardMarkup
-}
-
 // rescheduler opens the booking dialogue to move a booking (booking.go).
 type rescheduler interface {
 	beginMove(ctx context.Context, r *tg.Request, bk storage.Booking) error
@@ -38,7 +33,6 @@ type myBookings struct {
 	kit
 	store myBookingsStore
 	texts *bookingTexts
-	menu  mainMenuer
 	staff staffNotifier
 	move  rescheduler
 }
@@ -51,14 +45,14 @@ func (f *myBookings) handleMyBookings(ctx context.Context, r *tg.Request) error 
 		return err
 	}
 	if len(mine) == 0 {
-		_, err := f.tx.reply(ctx, r, r.L.T(locales.MyBookingsNone), f.menu.mainMenu(r.L))
+		_, err := f.tx.Reply(ctx, r, r.L.T(locales.MyBookingsNone), f.mainMenu(r.L))
 		return err
 	}
-	if _, err := f.tx.reply(ctx, r, r.L.T(locales.MyBookingsHeader, locales.Data{"Count": len(mine), "Max": f.cfg.MaxBookings}), f.menu.mainMenu(r.L)); err != nil {
+	if _, err := f.tx.Reply(ctx, r, r.L.T(locales.MyBookingsHeader, locales.Data{"Count": len(mine), "Max": f.cfg.MaxBookings}), f.mainMenu(r.L)); err != nil {
 		return err
 	}
 	for _, bk := range mine {
-		if _, err := f.tx.reply(ctx, r, f.myBookingText(r.L, bk), myBookingKeyboard(r.L, bk)); err != nil {
+		if _, err := f.tx.Reply(ctx, r, f.myBookingText(r.L, bk), myBookingKeyboard(r.L, bk)); err != nil {
 			return err
 		}
 	}
@@ -84,20 +78,20 @@ func myBookingKeyboard(l *locales.Localizer, bk storage.Booking) *tgbotapi.Inlin
 func (f *myBookings) ownBooking(ctx context.Context, r *tg.Request) (storage.Booking, bool, error) {
 	id, err := r.Data.ID(0)
 	if err != nil {
-		f.tx.answer(ctx, r, r.L.T(locales.OutdatedButton))
+		f.tx.Answer(ctx, r, r.L.T(locales.OutdatedButton))
 		return storage.Booking{}, false, nil
 	}
 	bk, err := f.store.Booking(ctx, id)
 	if errors.Is(err, storage.ErrNotFound) || (err == nil && (bk.ChatID != r.ChatID || !r.Private)) {
-		f.tx.answer(ctx, r, r.L.T(locales.BookingGone))
+		f.tx.Answer(ctx, r, r.L.T(locales.BookingGone))
 		return bk, false, nil
 	}
 	if err != nil {
 		return bk, false, err
 	}
 	if !bk.Active() || !bk.Start.After(f.now()) {
-		f.tx.answer(ctx, r, r.L.T(locales.BookingGone))
-		return bk, false, f.tx.edit(ctx, r, f.myBookingText(r.L, bk), nil)
+		f.tx.Answer(ctx, r, r.L.T(locales.BookingGone))
+		return bk, false, f.tx.Edit(ctx, r, f.myBookingText(r.L, bk), nil)
 	}
 	return bk, true, nil
 }
@@ -112,8 +106,8 @@ func (f *myBookings) handleMyCancel(ctx context.Context, r *tg.Request) error {
 		button(r.L.T(locales.MyBookingCancelYes), cbMyCancelYes, tg.B36(bk.ID)),
 		button(r.L.T(locales.MyBookingCancelNo), cbMyKeep, tg.B36(bk.ID)),
 	))
-	f.tx.answer(ctx, r, "")
-	return f.tx.edit(ctx, r, r.L.T(locales.MyBookingCancelAsk, locales.Data{"Text": f.myBookingText(r.L, bk)}), &kb)
+	f.tx.Answer(ctx, r, "")
+	return f.tx.Edit(ctx, r, r.L.T(locales.MyBookingCancelAsk, locales.Data{"Text": f.myBookingText(r.L, bk)}), &kb)
 }
 
 // handleMyCancelYes: mcy:<id> cancels and tells staff.
@@ -124,14 +118,14 @@ func (f *myBookings) handleMyCancelYes(ctx context.Context, r *tg.Request) error
 	}
 	cancelled, err := f.cancelForPerson(ctx, bk.ID)
 	if errors.Is(err, storage.ErrConflict) {
-		f.tx.answer(ctx, r, r.L.T(locales.BookingGone))
+		f.tx.Answer(ctx, r, r.L.T(locales.BookingGone))
 		return nil
 	}
 	if err != nil {
 		return err
 	}
-	f.tx.answer(ctx, r, "")
-	return f.tx.edit(ctx, r, r.L.T(locales.MyBookingCancelled, locales.Data{"Text": f.myBookingText(r.L, cancelled)}), nil)
+	f.tx.Answer(ctx, r, "")
+	return f.tx.Edit(ctx, r, r.L.T(locales.MyBookingCancelled, locales.Data{"Text": f.myBookingText(r.L, cancelled)}), nil)
 }
 
 // cancelForPerson cancels a booking at its person's request (freeing the
@@ -152,8 +146,8 @@ func (f *myBookings) handleMyKeep(ctx context.Context, r *tg.Request) error {
 	if !ok || err != nil {
 		return err
 	}
-	f.tx.answer(ctx, r, r.L.T(locales.MyBookingKept))
-	return f.tx.edit(ctx, r, f.myBookingText(r.L, bk), myBookingKeyboard(r.L, bk))
+	f.tx.Answer(ctx, r, r.L.T(locales.MyBookingKept))
+	return f.tx.Edit(ctx, r, f.myBookingText(r.L, bk), myBookingKeyboard(r.L, bk))
 }
 
 // handleMyMove: mm:<id> starts the booking dialogue at the day step for the

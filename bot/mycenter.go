@@ -68,14 +68,14 @@ func (f *mycenter) handleMyCenter(ctx context.Context, r *tg.Request) error {
 		return f.refuseCenter(ctx, r, "", "mycenter")
 	case 1:
 		text, kb := f.editor(r.L, fromID(r), centers[0])
-		_, err := f.tx.reply(ctx, r, text, kb)
+		_, err := f.tx.Reply(ctx, r, text, kb)
 		return err
 	}
 	var rows [][]tgbotapi.InlineKeyboardButton
 	for _, c := range centers {
 		rows = append(rows, tgbotapi.NewInlineKeyboardRow(button(c.Name.In(r.L.Lang()), cbMyCenter, c.ID)))
 	}
-	_, err := f.tx.reply(ctx, r, r.L.T(locales.MyCenterChoose), tgbotapi.NewInlineKeyboardMarkup(rows...))
+	_, err := f.tx.Reply(ctx, r, r.L.T(locales.MyCenterChoose), tgbotapi.NewInlineKeyboardMarkup(rows...))
 	return err
 }
 
@@ -85,9 +85,9 @@ func (f *mycenter) handleOpen(ctx context.Context, r *tg.Request) error {
 	if !ok {
 		return nil
 	}
-	f.tx.answer(ctx, r, "")
+	f.tx.Answer(ctx, r, "")
 	text, kb := f.editor(r.L, fromID(r), c)
-	_, err := f.tx.sendText(ctx, r.ChatID, text, kb)
+	_, err := f.tx.SendText(ctx, r.ChatID, text, kb)
 	return err
 }
 
@@ -165,7 +165,7 @@ func (f *mycenter) handleEdit(ctx context.Context, r *tg.Request) error {
 	}
 	field := storage.CardField(r.Data.Arg(1))
 	if !slices.Contains(editableFields(c), field) {
-		f.tx.answer(ctx, r, r.L.T(locales.OutdatedButton))
+		f.tx.Answer(ctx, r, r.L.T(locales.OutdatedButton))
 		return nil
 	}
 	d := newDialogue[cardState](r.ChatID, flowCard, string(field), f.now())
@@ -173,12 +173,12 @@ func (f *mycenter) handleEdit(ctx context.Context, r *tg.Request) error {
 	if err := saveDialogue(ctx, f.store, d, f.now()); err != nil {
 		return err
 	}
-	f.tx.answer(ctx, r, "")
+	f.tx.Answer(ctx, r, "")
 	if field == storage.CardHours {
-		_, err := f.tx.sendText(ctx, r.ChatID, r.L.T(locales.CardAskHoursDay), f.weekKeyboard(r.L, c))
+		_, err := f.tx.SendText(ctx, r.ChatID, r.L.T(locales.CardAskHoursDay), f.weekKeyboard(r.L, c))
 		return err
 	}
-	_, err := f.tx.sendText(ctx, r.ChatID, r.L.T(askOf(field), locales.Data{"Max": r.L.Int(storage.MaxCardAddressLen)}), quitKeyboard(r.L))
+	_, err := f.tx.SendText(ctx, r.ChatID, r.L.T(askOf(field), locales.Data{"Max": r.L.Int(storage.MaxCardAddressLen)}), quitKeyboard(r.L))
 	return err
 }
 
@@ -228,7 +228,7 @@ func (f *mycenter) handleDay(ctx context.Context, r *tg.Request) error {
 	}
 	wd, err := strconv.Atoi(r.Data.Arg(1))
 	if err != nil || wd < 0 || wd > 6 || !slices.Contains(editableFields(c), storage.CardHours) {
-		f.tx.answer(ctx, r, r.L.T(locales.OutdatedButton))
+		f.tx.Answer(ctx, r, r.L.T(locales.OutdatedButton))
 		return nil
 	}
 	if r.Data.Arg(2) == "x" {
@@ -239,13 +239,13 @@ func (f *mycenter) handleDay(ctx context.Context, r *tg.Request) error {
 	if err := saveDialogue(ctx, f.store, d, f.now()); err != nil {
 		return err
 	}
-	f.tx.answer(ctx, r, "")
+	f.tx.Answer(ctx, r, "")
 	day := r.L.T(fmt.Sprintf("Weekday%d", wd))
 	kb := tgbotapi.NewInlineKeyboardMarkup(
 		tgbotapi.NewInlineKeyboardRow(button(r.L.T(locales.ButtonDayOff), cbCardDay, c.ID, strconv.Itoa(wd), "x")),
 		tgbotapi.NewInlineKeyboardRow(button(r.L.T(locales.ButtonCancel), cbCardQuit)),
 	)
-	_, err = f.tx.sendText(ctx, r.ChatID, r.L.T(locales.CardAskHours, locales.Data{"Weekday": esc(day)}), kb)
+	_, err = f.tx.SendText(ctx, r.ChatID, r.L.T(locales.CardAskHours, locales.Data{"Weekday": esc(day)}), kb)
 	return err
 }
 
@@ -259,12 +259,12 @@ func (f *mycenter) setDay(ctx context.Context, r *tg.Request, c catalog.Center, 
 		return f.refused(ctx, r, err)
 	}
 	if r.Query != nil {
-		f.tx.answer(ctx, r, r.L.T(locales.CardSavedShort))
+		f.tx.Answer(ctx, r, r.L.T(locales.CardSavedShort))
 	}
 	if err := f.store.DeleteConversation(ctx, r.ChatID); err != nil {
 		return err
 	}
-	_, err := f.tx.sendText(ctx, r.ChatID, r.L.T(locales.CardSaved)+"\n\n"+r.L.T(locales.CardAskHoursDay), f.weekKeyboard(r.L, c))
+	_, err := f.tx.SendText(ctx, r.ChatID, r.L.T(locales.CardSaved)+"\n\n"+r.L.T(locales.CardAskHoursDay), f.weekKeyboard(r.L, c))
 	return err
 }
 
@@ -287,10 +287,10 @@ func (f *mycenter) refused(ctx context.Context, r *tg.Request, err error) error 
 		return err
 	}
 	if r.Query != nil {
-		f.tx.alert(ctx, r, r.L.T(locales.CardBadValue, locales.Data{"Max": r.L.Int(storage.MaxCardAddressLen)}))
+		f.tx.Alert(ctx, r, r.L.T(locales.CardBadValue, locales.Data{"Max": r.L.Int(storage.MaxCardAddressLen)}))
 		return nil
 	}
-	_, err = f.tx.reply(ctx, r, r.L.T(locales.CardBadValue, locales.Data{"Max": r.L.Int(storage.MaxCardAddressLen)}), quitKeyboard(r.L))
+	_, err = f.tx.Reply(ctx, r, r.L.T(locales.CardBadValue, locales.Data{"Max": r.L.Int(storage.MaxCardAddressLen)}), quitKeyboard(r.L))
 	return err
 }
 
@@ -313,19 +313,19 @@ func (f *mycenter) handleStep(ctx context.Context, r *tg.Request, stored storage
 	case storage.CardPhone:
 		p, err := storage.NormalizePhone(text)
 		if err != nil {
-			_, err := f.tx.reply(ctx, r, r.L.T(locales.CardBadPhone), quitKeyboard(r.L))
+			_, err := f.tx.Reply(ctx, r, r.L.T(locales.CardBadPhone), quitKeyboard(r.L))
 			return err
 		}
 		o.Text = p
 	case storage.CardPhoto:
 		if len(m.Photo) == 0 {
-			_, err := f.tx.reply(ctx, r, r.L.T(locales.CardAskPhoto), quitKeyboard(r.L))
+			_, err := f.tx.Reply(ctx, r, r.L.T(locales.CardAskPhoto), quitKeyboard(r.L))
 			return err
 		}
 		o.Text = m.Photo[len(m.Photo)-1].FileID
 	case storage.CardPin:
 		if m.Location == nil {
-			_, err := f.tx.reply(ctx, r, r.L.T(locales.CardAskPin), quitKeyboard(r.L))
+			_, err := f.tx.Reply(ctx, r, r.L.T(locales.CardAskPin), quitKeyboard(r.L))
 			return err
 		}
 		o.Lat, o.Lon = m.Location.Latitude, m.Location.Longitude
@@ -336,14 +336,14 @@ func (f *mycenter) handleStep(ctx context.Context, r *tg.Request, stored storage
 		wd := conv.State.Weekday
 		open, end, ok := parseHours(text)
 		if !ok {
-			_, err := f.tx.reply(ctx, r, r.L.T(locales.StaffBadHours), quitKeyboard(r.L))
+			_, err := f.tx.Reply(ctx, r, r.L.T(locales.StaffBadHours), quitKeyboard(r.L))
 			return err
 		}
 		return f.setDay(ctx, r, c, time.Weekday(wd%7), storage.DayHours{Open: int(open), Close: int(end)})
 	}
 	if err := f.set(ctx, o); err != nil {
 		if o.Field == storage.CardPin && errors.Is(err, storage.ErrInvalid) {
-			_, err := f.tx.reply(ctx, r, r.L.T(locales.CardBadPin), quitKeyboard(r.L))
+			_, err := f.tx.Reply(ctx, r, r.L.T(locales.CardBadPin), quitKeyboard(r.L))
 			return err
 		}
 		return f.refused(ctx, r, err)
@@ -352,7 +352,7 @@ func (f *mycenter) handleStep(ctx context.Context, r *tg.Request, stored storage
 		return err
 	}
 	text, kb := f.editor(r.L, fromID(r), c)
-	_, err = f.tx.reply(ctx, r, r.L.T(locales.CardSaved)+"\n\n"+text, kb)
+	_, err = f.tx.Reply(ctx, r, r.L.T(locales.CardSaved)+"\n\n"+text, kb)
 	return err
 }
 
@@ -376,8 +376,8 @@ func (f *mycenter) handleQuit(ctx context.Context, r *tg.Request) error {
 	if err := f.store.DeleteConversation(ctx, r.ChatID); err != nil {
 		return err
 	}
-	f.tx.answer(ctx, r, "")
-	return f.tx.edit(ctx, r, r.L.T(locales.CardEditDone), nil)
+	f.tx.Answer(ctx, r, "")
+	return f.tx.Edit(ctx, r, r.L.T(locales.CardEditDone), nil)
 }
 
 // handleResetMenu: mcz:<center>, the fields staff set, for an admin to
@@ -390,7 +390,7 @@ func (f *mycenter) handleResetMenu(ctx context.Context, r *tg.Request) error {
 	if !f.isAdmin(fromID(r)) {
 		return f.refuseCenter(ctx, r, c.ID, "reset card")
 	}
-	f.tx.answer(ctx, r, "")
+	f.tx.Answer(ctx, r, "")
 	var rows [][]tgbotapi.InlineKeyboardButton
 	set := f.desk.shownCenter(c).Overrides
 	for _, fl := range storage.CardFields {
@@ -399,7 +399,7 @@ func (f *mycenter) handleResetMenu(ctx context.Context, r *tg.Request) error {
 		}
 	}
 	rows = append(rows, tgbotapi.NewInlineKeyboardRow(button(r.L.T(locales.ButtonCancel), cbCardQuit)))
-	_, err := f.tx.sendText(ctx, r.ChatID, r.L.T(locales.CardResetChoose), tgbotapi.NewInlineKeyboardMarkup(rows...))
+	_, err := f.tx.SendText(ctx, r.ChatID, r.L.T(locales.CardResetChoose), tgbotapi.NewInlineKeyboardMarkup(rows...))
 	return err
 }
 
@@ -416,7 +416,7 @@ func (f *mycenter) handleReset(ctx context.Context, r *tg.Request) error {
 	field := storage.CardField(r.Data.Arg(1))
 	_, err := f.store.ResetCard(ctx, c.ID, field, fromID(r), f.now())
 	if errors.Is(err, storage.ErrNotFound) {
-		f.tx.answer(ctx, r, r.L.T(locales.OutdatedButton))
+		f.tx.Answer(ctx, r, r.L.T(locales.OutdatedButton))
 		return nil
 	}
 	if err != nil {
@@ -426,7 +426,7 @@ func (f *mycenter) handleReset(ctx context.Context, r *tg.Request) error {
 	if err := f.desk.loadCards(ctx); err != nil {
 		return err
 	}
-	f.tx.answer(ctx, r, r.L.T(locales.CardSavedShort))
+	f.tx.Answer(ctx, r, r.L.T(locales.CardSavedShort))
 	text, kb := f.editor(r.L, fromID(r), c)
-	return f.tx.edit(ctx, r, text, &kb)
+	return f.tx.Edit(ctx, r, text, &kb)
 }

@@ -44,7 +44,6 @@ type pollStore interface {
 // pollBot is what polls need of the older features, which *Bot has.
 type pollBot interface {
 	isAdmin(userID int64) bool
-	mainMenu(l *locales.Localizer) tgbotapi.ReplyKeyboardMarkup
 	adminLocalizer(ctx context.Context, chatID int64) *locales.Localizer
 	progressText(ctx context.Context, bc storage.Broadcast) string
 	runBroadcast(id uint64)
@@ -231,12 +230,12 @@ func (f *polls) current(ctx context.Context, id uint64, chatID int64) (storage.P
 // showClosed tells the presser the poll is closed and takes the buttons
 // off the message.
 func (f *polls) showClosed(ctx context.Context, r *tg.Request, p storage.Poll) error {
-	f.tx.alert(ctx, r, r.L.T(locales.PollClosedAlert))
+	f.tx.Alert(ctx, r, r.L.T(locales.PollClosedAlert))
 	c, err := f.current(ctx, p.ID, r.ChatID)
 	if err != nil {
 		return err
 	}
-	return f.tx.edit(ctx, r, closedView(r.L, p, c), nil)
+	return f.tx.Edit(ctx, r, closedView(r.L, p, c), nil)
 }
 
 // handleAnswer records a tap on an answer button: pa:<poll>:<mask>. The
@@ -247,12 +246,12 @@ func (f *polls) handleAnswer(ctx context.Context, r *tg.Request) error {
 	mask, err2 := r.Data.ID(1)
 	choice, ok := choiceOf(mask)
 	if err1 != nil || err2 != nil || !ok {
-		f.tx.answer(ctx, r, r.L.T(locales.OutdatedButton))
+		f.tx.Answer(ctx, r, r.L.T(locales.OutdatedButton))
 		return nil
 	}
 	p, err := f.store.Poll(ctx, id)
 	if errors.Is(err, storage.ErrNotFound) {
-		f.tx.answer(ctx, r, r.L.T(locales.OutdatedButton))
+		f.tx.Answer(ctx, r, r.L.T(locales.OutdatedButton))
 		return nil
 	}
 	if err != nil {
@@ -260,7 +259,7 @@ func (f *polls) handleAnswer(ctx context.Context, r *tg.Request) error {
 	}
 	if !p.Answerable(f.now()) {
 		if p.Status == storage.PollDraft {
-			f.tx.answer(ctx, r, r.L.T(locales.OutdatedButton))
+			f.tx.Answer(ctx, r, r.L.T(locales.OutdatedButton))
 			return nil
 		}
 		return f.showClosed(ctx, r, p)
@@ -318,22 +317,22 @@ func (f *polls) record(ctx context.Context, r *tg.Request, id uint64, choice sto
 		}
 		return f.showClosed(ctx, r, p)
 	case errors.Is(err, storage.ErrNotRecipient), errors.Is(err, storage.ErrInvalid), errors.Is(err, storage.ErrNotFound):
-		f.tx.answer(ctx, r, r.L.T(locales.OutdatedButton))
+		f.tx.Answer(ctx, r, r.L.T(locales.OutdatedButton))
 		return nil
 	case err != nil:
 		return fmt.Errorf("answer poll %d: %w", id, err)
 	}
 	f.log.Info("poll answered", "poll_id", id, "chat_id", r.ChatID)
-	f.tx.answer(ctx, r, r.L.T(locales.PollSaved))
+	f.tx.Answer(ctx, r, r.L.T(locales.PollSaved))
 	text, kb := answeredView(r.L, p, a.PollChoice)
 	if msg == nil {
-		_, err := f.tx.reply(ctx, r, text, kb)
+		_, err := f.tx.Reply(ctx, r, text, kb)
 		return err
 	}
 	e := tgbotapi.NewEditMessageText(r.ChatID, msg.MessageID, text)
 	e.ParseMode = tgbotapi.ModeHTML
 	e.ReplyMarkup = kb
-	if _, err := f.bot.sendRaw(ctx, r.ChatID, e); err != nil && !isNotModified(err) {
+	if _, err := f.bot.sendRaw(ctx, r.ChatID, e); err != nil && !tg.IsNotModified(err) {
 		return fmt.Errorf("show poll %d answer: %w", id, err)
 	}
 	return nil
@@ -359,8 +358,8 @@ func (f *polls) handleChange(ctx context.Context, r *tg.Request) error {
 	if !cur.Empty() {
 		text += "\n\n" + r.L.T(locales.PollYourAnswer, locales.Data{"Answer": esc(answerText(r.L, p, lang, cur))})
 	}
-	f.tx.answer(ctx, r, "")
-	return f.tx.edit(ctx, r, text, versionKeyboard(storage.Version{Buttons: pollButtons(r.L, p, lang, cur)}))
+	f.tx.Answer(ctx, r, "")
+	return f.tx.Edit(ctx, r, text, versionKeyboard(storage.Version{Buttons: pollButtons(r.L, p, lang, cur)}))
 }
 
 // flowPollOther takes the free text of an "other" answer.
@@ -384,8 +383,8 @@ func (f *polls) askOther(ctx context.Context, r *tg.Request, p storage.Poll, mas
 	if err := saveDialogue(ctx, f.store, d, f.now()); err != nil {
 		return err
 	}
-	f.tx.answer(ctx, r, "")
-	_, err := f.tx.reply(ctx, r, r.L.T(locales.PollAskOther, locales.Data{"Max": storage.MaxPollOtherLen}), nil)
+	f.tx.Answer(ctx, r, "")
+	_, err := f.tx.Reply(ctx, r, r.L.T(locales.PollAskOther, locales.Data{"Max": storage.MaxPollOtherLen}), nil)
 	return err
 }
 
@@ -396,7 +395,7 @@ func (f *polls) handleOtherStep(ctx context.Context, r *tg.Request, conv storage
 		text = strings.TrimSpace(r.Message.Text)
 	}
 	if text == "" || utf16Len(text) > storage.MaxPollOtherLen || strings.ContainsAny(text, "\n\r\t") {
-		_, err := f.tx.reply(ctx, r, r.L.T(locales.PollOtherBad, locales.Data{"Max": storage.MaxPollOtherLen}), nil)
+		_, err := f.tx.Reply(ctx, r, r.L.T(locales.PollOtherBad, locales.Data{"Max": storage.MaxPollOtherLen}), nil)
 		return err
 	}
 	// A wait saved by a version whose state differed (or the untyped
@@ -408,7 +407,7 @@ func (f *polls) handleOtherStep(ctx context.Context, r *tg.Request, conv storage
 		return err
 	}
 	if derr != nil || id == 0 || !ok {
-		_, err := f.tx.reply(ctx, r, r.L.T(locales.OutdatedButton), f.bot.mainMenu(r.L))
+		_, err := f.tx.Reply(ctx, r, r.L.T(locales.OutdatedButton), f.mainMenu(r.L))
 		return err
 	}
 	choice.OtherText = text
@@ -419,10 +418,10 @@ func (f *polls) handleOtherStep(ctx context.Context, r *tg.Request, conv storage
 	p, a, err := f.store.AnswerPoll(ctx, id, r.ChatID, choice, f.now())
 	switch {
 	case errors.Is(err, storage.ErrPollClosed):
-		_, err := f.tx.reply(ctx, r, r.L.T(locales.PollClosedAlert), f.bot.mainMenu(r.L))
+		_, err := f.tx.Reply(ctx, r, r.L.T(locales.PollClosedAlert), f.mainMenu(r.L))
 		return err
 	case errors.Is(err, storage.ErrNotRecipient), errors.Is(err, storage.ErrInvalid), errors.Is(err, storage.ErrNotFound):
-		_, err := f.tx.reply(ctx, r, r.L.T(locales.OutdatedButton), f.bot.mainMenu(r.L))
+		_, err := f.tx.Reply(ctx, r, r.L.T(locales.OutdatedButton), f.mainMenu(r.L))
 		return err
 	case err != nil:
 		return fmt.Errorf("answer poll %d: %w", id, err)
@@ -433,10 +432,10 @@ func (f *polls) handleOtherStep(ctx context.Context, r *tg.Request, conv storage
 		e := tgbotapi.NewEditMessageText(r.ChatID, msg.MessageID, view)
 		e.ParseMode = tgbotapi.ModeHTML
 		e.ReplyMarkup = kb
-		if _, err := f.bot.sendRaw(ctx, r.ChatID, e); err != nil && !isNotModified(err) {
+		if _, err := f.bot.sendRaw(ctx, r.ChatID, e); err != nil && !tg.IsNotModified(err) {
 			f.log.Warn("show poll answer", "poll_id", id, "err", err)
 		}
 	}
-	_, err = f.tx.reply(ctx, r, r.L.T(locales.PollSaved), f.bot.mainMenu(r.L))
+	_, err = f.tx.Reply(ctx, r, r.L.T(locales.PollSaved), f.mainMenu(r.L))
 	return err
 }

@@ -18,12 +18,12 @@ func pressed[T any](ctx context.Context, k kit, r *tg.Request, arg int, load fun
 	var zero T
 	id, err := r.Data.ID(arg)
 	if err != nil {
-		k.tx.answer(ctx, r, r.L.T(locales.OutdatedButton))
+		k.tx.Answer(ctx, r, r.L.T(locales.OutdatedButton))
 		return zero, false, nil
 	}
 	v, err := load(ctx, id)
 	if errors.Is(err, storage.ErrNotFound) {
-		k.tx.answer(ctx, r, r.L.T(locales.OutdatedButton))
+		k.tx.Answer(ctx, r, r.L.T(locales.OutdatedButton))
 		return zero, false, nil
 	}
 	if err != nil {

@@ -307,7 +307,7 @@ func (k kit) replyLong(ctx context.Context, r *tg.Request, parts []string) error
 		if msg.Len() == 0 {
 			return nil
 		}
-		_, err := k.tx.reply(ctx, r, msg.String(), nil)
+		_, err := k.tx.Reply(ctx, r, msg.String(), nil)
 		msg.Reset()
 		return err
 	}
@@ -342,14 +342,14 @@ func (f *privacy) handleForget(ctx context.Context, r *tg.Request) error {
 		button(r.L.T(locales.ForgetYes), cbForgetYes, strconv.FormatInt(f.now().Unix(), 36)),
 		button(r.L.T(locales.ForgetNo), cbForgetNo),
 	))
-	_, err = f.tx.reply(ctx, r, r.L.T(locales.ForgetAsk, d), kb)
+	_, err = f.tx.Reply(ctx, r, r.L.T(locales.ForgetAsk, d), kb)
 	return err
 }
 
 // handleForgetNo: fgn.
 func (f *privacy) handleForgetNo(ctx context.Context, r *tg.Request) error {
-	f.tx.answer(ctx, r, "")
-	return f.tx.edit(ctx, r, r.L.T(locales.ForgetKept), nil)
+	f.tx.Answer(ctx, r, "")
+	return f.tx.Edit(ctx, r, r.L.T(locales.ForgetKept), nil)
 }
 
 // handleForgetYes: fgy:<asked>. Upcoming bookings are cancelled one by one
@@ -360,8 +360,8 @@ func (f *privacy) handleForgetYes(ctx context.Context, r *tg.Request) error {
 	asked, err := strconv.ParseInt(r.Data.Arg(0), 36, 64)
 	now := f.now()
 	if !r.Private || err != nil || now.Sub(time.Unix(asked, 0)) > forgetWindow || time.Unix(asked, 0).After(now.Add(time.Minute)) {
-		f.tx.answer(ctx, r, r.L.T(locales.ForgetStale))
-		return f.tx.edit(ctx, r, r.L.T(locales.ForgetStale), nil)
+		f.tx.Answer(ctx, r, r.L.T(locales.ForgetStale))
+		return f.tx.Edit(ctx, r, r.L.T(locales.ForgetStale), nil)
 	}
 	upcoming, err := f.store.BookingsOf(ctx, r.ChatID, now)
 	if err != nil {
@@ -395,8 +395,8 @@ func (f *privacy) handleForgetYes(ctx context.Context, r *tg.Request) error {
 	if kept := rep.Anonymised - cancelled; kept > 0 {
 		details += r.L.N(locales.ForgetAnonymisedBookings, kept)
 	}
-	f.tx.answer(ctx, r, "")
-	if err := f.tx.edit(ctx, r, r.L.T(locales.ForgetDone, locales.Data{"Details": details}), nil); err != nil {
+	f.tx.Answer(ctx, r, "")
+	if err := f.tx.Edit(ctx, r, r.L.T(locales.ForgetDone, locales.Data{"Details": details}), nil); err != nil {
 		return err
 	}
 	return nil

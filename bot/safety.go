@@ -68,7 +68,7 @@ func (s *safety) handleCrisis(ctx context.Context, r *tg.Request) error {
 	l := r.L
 	text := l.T(locales.CrisisAnswer) + "\n\n" + s.card(ctx, r)
 	if _, ok := s.catalog().Type(psychologyType); !ok {
-		_, err := s.tx.reply(ctx, r, text, nil)
+		_, err := s.tx.Reply(ctx, r, text, nil)
 		return err
 	}
 	free, err := s.book.hasFreeSlot(ctx, r.User, psychologyType)
@@ -79,11 +79,11 @@ func (s *safety) handleCrisis(ctx context.Context, r *tg.Request) error {
 		free = true
 	}
 	if !free {
-		_, err := s.tx.reply(ctx, r, text+"\n\n"+l.T(locales.CrisisBookNoSlots), nil)
+		_, err := s.tx.Reply(ctx, r, text+"\n\n"+l.T(locales.CrisisBookNoSlots), nil)
 		return err
 	}
 	kb := tgbotapi.NewInlineKeyboardMarkup(tgbotapi.NewInlineKeyboardRow(button(l.T(locales.CrisisBookButton), cbCrisisBook)))
-	_, err = s.tx.reply(ctx, r, text+"\n\n"+l.T(locales.CrisisBookOffer), kb)
+	_, err = s.tx.Reply(ctx, r, text+"\n\n"+l.T(locales.CrisisBookOffer), kb)
 	return err
 }
 
@@ -100,8 +100,8 @@ func (s *safety) erase(ctx context.Context, r *tg.Request) {
 // handleHelpLines: sos, the 🆘 button, sends the help lines in a new
 // message, so the one it was pressed on stays as it was.
 func (s *safety) handleHelpLines(ctx context.Context, r *tg.Request) error {
-	s.tx.answer(ctx, r, "")
-	_, err := s.tx.reply(ctx, r, s.card(ctx, r), nil)
+	s.tx.Answer(ctx, r, "")
+	_, err := s.tx.Reply(ctx, r, s.card(ctx, r), nil)
 	return err
 }
 
@@ -109,12 +109,12 @@ func (s *safety) handleHelpLines(ctx context.Context, r *tg.Request) error {
 // soonest free psychologist's time in a new message; the help lines stay
 // on screen above it.
 func (s *safety) handleCrisisBook(ctx context.Context, r *tg.Request) error {
-	s.tx.answer(ctx, r, "")
+	s.tx.Answer(ctx, r, "")
 	started, err := s.book.bookSoonest(ctx, r, psychologyType)
 	if err != nil || started {
 		return err
 	}
-	_, err = s.tx.reply(ctx, r, r.L.T(locales.CrisisBookNoSlots), nil)
+	_, err = s.tx.Reply(ctx, r, r.L.T(locales.CrisisBookNoSlots), nil)
 	return err
 }
 
@@ -216,7 +216,7 @@ func (s *safety) nearestOpen(ctx context.Context, r *tg.Request) (catalog.Center
 // contact only. A dialogue that cannot be read counts as none: the help
 // lines are never held back by a database error.
 func (b *Bot) stepTakesText(ctx context.Context, chatID int64) bool {
-	conv, err := b.openDialogue(ctx, chatID)
+	conv, err := b.transport.OpenDialogue(ctx, chatID)
 	if err != nil {
 		return false
 	}

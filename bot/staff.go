@@ -78,8 +78,6 @@ type staffDesk interface {
 	anonymousWho(l *locales.Localizer, bk storage.Booking) (string, bool)
 	personL(u storage.User, fallback storage.Lang) *locales.Localizer
 	myBookingText(l *locales.Localizer, bk storage.Booking) string
-	// editKeyboard replaces the buttons of the pressed message alone.
-	editKeyboard(ctx context.Context, r *tg.Request, kb tgbotapi.InlineKeyboardMarkup) error
 }
 
 // staff is the feature: the notices of bookings to the centers' staff,
@@ -247,7 +245,7 @@ func (f *staff) notifyStaff(ctx context.Context, bk storage.Booking, ev staffEve
 		if kb != nil {
 			markup = kb
 		}
-		if _, err := f.tx.sendText(ctx, chatID, text, markup); err != nil {
+		if _, err := f.tx.SendText(ctx, chatID, text, markup); err != nil {
 			f.log.Warn("staff notification not delivered", "booking_id", bk.ID, "center_id", bk.CenterID, "chat_id", chatID, "err", err)
 			continue
 		}
@@ -281,7 +279,7 @@ func (f *staff) staffBooking(ctx context.Context, r *tg.Request) (storage.Bookin
 	}
 	if r.From == nil || !f.runs(f.catalog(), r.From.ID, bk.CenterID) {
 		f.log.Info("staff button refused", "chat_id", r.ChatID, "user_id", fromID(r), "booking_id", bk.ID)
-		f.tx.alert(ctx, r, r.L.T(locales.NotAllowed))
+		f.tx.Alert(ctx, r, r.L.T(locales.NotAllowed))
 		return bk, false, nil
 	}
 	return bk, true, nil
@@ -320,33 +318,33 @@ func (f *staff) handleStaffMark(ctx context.Context, r *tg.Request) error {
 	case "n":
 		status, line = storage.BookingNoShow, locales.StaffMarkedNoShow
 	default:
-		f.tx.answer(ctx, r, r.L.T(locales.OutdatedButton))
+		f.tx.Answer(ctx, r, r.L.T(locales.OutdatedButton))
 		return nil
 	}
 	now := f.now()
 	switch {
 	case bk.Status == storage.BookingCancelled:
-		f.tx.answer(ctx, r, l.T(locales.StaffBookingCancelled))
+		f.tx.Answer(ctx, r, l.T(locales.StaffBookingCancelled))
 		return nil
 	case bk.Status == status || (!bk.Active() && f.markSettled(bk)):
-		f.tx.answer(ctx, r, l.T(locales.StaffAlreadyMarked))
+		f.tx.Answer(ctx, r, l.T(locales.StaffAlreadyMarked))
 		return nil
 	case now.Before(bk.Start):
-		f.tx.alert(ctx, r, l.T(locales.StaffMarkTooEarly, locales.Data{"When": l.DateTime(bk.Start.In(f.cfg.Location))}))
+		f.tx.Alert(ctx, r, l.T(locales.StaffMarkTooEarly, locales.Data{"When": l.DateTime(bk.Start.In(f.cfg.Location))}))
 		return nil
 	}
 	marked, err := f.store.SetStatus(ctx, bk.ID, status, now)
 	if errors.Is(err, storage.ErrConflict) {
 		// Changed by another press meanwhile.
-		f.tx.answer(ctx, r, l.T(locales.StaffAlreadyMarked))
+		f.tx.Answer(ctx, r, l.T(locales.StaffAlreadyMarked))
 		return nil
 	}
 	if err != nil {
 		return err
 	}
-	f.tx.answer(ctx, r, l.T(locales.StaffMarked))
+	f.tx.Answer(ctx, r, l.T(locales.StaffMarked))
 	text := f.staffCard(l, marked) + "\n\n" + l.T(line, locales.Data{"Name": staffName(r)})
-	return f.tx.edit(ctx, r, text, f.markedKeyboard(l, marked))
+	return f.tx.Edit(ctx, r, text, f.markedKeyboard(l, marked))
 }
 
 // handleStaffCancel: sc:<id> swaps the buttons for the canned reasons.
@@ -364,8 +362,8 @@ func (f *staff) handleStaffCancel(ctx context.Context, r *tg.Request) error {
 		rows = append(rows, tgbotapi.NewInlineKeyboardRow(button(l.T(reason.text), cbStaffReason, tg.B36(bk.ID), reason.code)))
 	}
 	rows = append(rows, tgbotapi.NewInlineKeyboardRow(button(l.T(locales.ButtonBack), cbStaffBack, tg.B36(bk.ID))))
-	f.tx.answer(ctx, r, "")
-	return f.desk.editKeyboard(ctx, r, tgbotapi.NewInlineKeyboardMarkup(rows...))
+	f.tx.Answer(ctx, r, "")
+	return f.tx.EditKeyboard(ctx, r, tgbotapi.NewInlineKeyboardMarkup(rows...))
 }
 
 // handleStaffBack: sb:<id> restores the marks.
@@ -374,15 +372,15 @@ func (f *staff) handleStaffBack(ctx context.Context, r *tg.Request) error {
 	if !ok || err != nil {
 		return err
 	}
-	f.tx.answer(ctx, r, "")
+	f.tx.Answer(ctx, r, "")
 	if !bk.Active() {
 		kb := f.markedKeyboard(f.staffL(), bk)
 		if kb == nil {
 			return nil
 		}
-		return f.desk.editKeyboard(ctx, r, *kb)
+		return f.tx.EditKeyboard(ctx, r, *kb)
 	}
-	return f.desk.editKeyboard(ctx, r, *staffKeyboard(f.staffL(), bk))
+	return f.tx.EditKeyboard(ctx, r, *staffKeyboard(f.staffL(), bk))
 }
 
 // staffCanCancel reports whether staff may still cancel bk, answering the
@@ -392,11 +390,11 @@ func (f *staff) staffCanCancel(ctx context.Context, r *tg.Request, bk storage.Bo
 	l := f.staffL()
 	switch {
 	case bk.Status == storage.BookingCancelled:
-		f.tx.answer(ctx, r, l.T(locales.StaffBookingCancelled))
+		f.tx.Answer(ctx, r, l.T(locales.StaffBookingCancelled))
 	case !bk.Active():
-		f.tx.answer(ctx, r, l.T(locales.StaffAlreadyMarked))
+		f.tx.Answer(ctx, r, l.T(locales.StaffAlreadyMarked))
 	case !bk.Start.After(f.now()):
-		f.tx.alert(ctx, r, l.T(locales.StaffCancelStarted))
+		f.tx.Alert(ctx, r, l.T(locales.StaffCancelStarted))
 	default:
 		return true
 	}
@@ -413,7 +411,7 @@ func (f *staff) handleStaffReason(ctx context.Context, r *tg.Request) error {
 	l := f.staffL()
 	reason, known := reasonText(r.Data.Arg(1))
 	if !known {
-		f.tx.answer(ctx, r, r.L.T(locales.OutdatedButton))
+		f.tx.Answer(ctx, r, r.L.T(locales.OutdatedButton))
 		return nil
 	}
 	if !f.staffCanCancel(ctx, r, bk) {
@@ -424,38 +422,26 @@ func (f *staff) handleStaffReason(ctx context.Context, r *tg.Request) error {
 		// Cancelled, marked or begun since it was loaded: say which, or
 		// that it is cancelled when the booking can still be cancelled.
 		if cur, err := f.store.Booking(ctx, bk.ID); err != nil || f.staffCanCancel(ctx, r, cur) {
-			f.tx.answer(ctx, r, l.T(locales.StaffBookingCancelled))
+			f.tx.Answer(ctx, r, l.T(locales.StaffBookingCancelled))
 		}
 		return nil
 	}
 	if err != nil {
 		return err
 	}
-	f.tx.answer(ctx, r, l.T(locales.StaffMarked))
+	f.tx.Answer(ctx, r, l.T(locales.StaffMarked))
 	text := l.T(locales.StaffCancelledByStaff, locales.Data{"Text": f.staffCard(l, cancelled), "Reason": esc(l.T(reason)), "Name": staffName(r)})
-	if err := f.tx.edit(ctx, r, text, nil); err != nil {
+	if err := f.tx.Edit(ctx, r, text, nil); err != nil {
 		f.log.Warn("edit staff notification", "booking_id", bk.ID, "err", err)
 	}
 	u, _ := f.store.User(ctx, cancelled.ChatID) // unreadable: the booking's language
 	pl := f.desk.personL(u, cancelled.Lang)
 	personReason, _ := personReasonText(r.Data.Arg(1))
 	msg := pl.T(locales.BookingCancelledByCenter, locales.Data{"Text": f.desk.myBookingText(pl, cancelled), "Reason": esc(pl.T(personReason))})
-	if _, err := f.tx.sendText(ctx, cancelled.ChatID, msg, nil); err != nil {
+	if _, err := f.tx.SendText(ctx, cancelled.ChatID, msg, nil); err != nil {
 		f.log.Warn("tell person of cancellation", "booking_id", bk.ID, "chat_id", cancelled.ChatID, "err", err)
 	}
 	return nil
-}
-
-// editKeyboard replaces only the buttons of the pressed message.
-func (b *Bot) editKeyboard(ctx context.Context, r *tg.Request, kb tgbotapi.InlineKeyboardMarkup) error {
-	if r.Message == nil {
-		return nil
-	}
-	_, err := b.send.Send(ctx, r.ChatID, tgbotapi.NewEditMessageReplyMarkup(r.ChatID, r.Message.MessageID, kb))
-	if isNotModified(err) {
-		return nil
-	}
-	return err
 }
 
 // staffCenters are the centers whose bookings the sender may list here: the
@@ -490,10 +476,10 @@ func (f *staff) handleStaffBookings(ctx context.Context, r *tg.Request) error {
 	t, err := time.ParseInLocation("02.01.2006", strings.TrimSpace(r.Args), f.cfg.Location)
 	if err != nil {
 		if len(f.staffCenters(r)) == 0 {
-			_, err := f.tx.reply(ctx, r, r.L.T(locales.NotAllowed), nil)
+			_, err := f.tx.Reply(ctx, r, r.L.T(locales.NotAllowed), nil)
 			return err
 		}
-		_, err := f.tx.reply(ctx, r, f.staffL().T(locales.StaffBookingsUsage), nil)
+		_, err := f.tx.Reply(ctx, r, f.staffL().T(locales.StaffBookingsUsage), nil)
 		return err
 	}
 	return f.staffDay(ctx, r, catalog.DateOf(t))
@@ -504,7 +490,7 @@ func (f *staff) handleStaffBookings(ctx context.Context, r *tg.Request) error {
 func (f *staff) staffDay(ctx context.Context, r *tg.Request, day catalog.Date) error {
 	centers := f.staffCenters(r)
 	if len(centers) == 0 {
-		_, err := f.tx.reply(ctx, r, r.L.T(locales.NotAllowed), nil)
+		_, err := f.tx.Reply(ctx, r, r.L.T(locales.NotAllowed), nil)
 		return err
 	}
 	loc := f.cfg.Location
@@ -516,7 +502,7 @@ func (f *staff) staffDay(ctx context.Context, r *tg.Request, day catalog.Date) e
 	l := f.staffL()
 	date := esc(l.Date(from))
 	if len(list) == 0 {
-		_, err := f.tx.reply(ctx, r, l.T(locales.StaffDayEmpty, locales.Data{"Date": date}), nil)
+		_, err := f.tx.Reply(ctx, r, l.T(locales.StaffDayEmpty, locales.Data{"Date": date}), nil)
 		return err
 	}
 	status := map[storage.BookingStatus]string{
@@ -531,14 +517,14 @@ func (f *staff) staffDay(ctx context.Context, r *tg.Request, day catalog.Date) e
 			"Time": l.Clock(bk.Start.In(loc)), "Status": l.T(status[bk.Status]), "Type": d["Type"], "Place": d["Place"], "Who": f.staffWho(l, bk),
 		})
 		if msg.Len()+len(line) > 3800 {
-			if _, err := f.tx.reply(ctx, r, msg.String(), nil); err != nil {
+			if _, err := f.tx.Reply(ctx, r, msg.String(), nil); err != nil {
 				return err
 			}
 			msg.Reset()
 		}
 		msg.WriteString("\n" + line)
 	}
-	_, err = f.tx.reply(ctx, r, msg.String(), nil)
+	_, err = f.tx.Reply(ctx, r, msg.String(), nil)
 	return err
 }
 

@@ -23,7 +23,6 @@ type introStore interface {
 
 // introBot is what the greeting needs of the bot around it; *Bot has it.
 type introBot interface {
-	mainMenu(l *locales.Localizer) tgbotapi.ReplyKeyboardMarkup
 	// startPayload finds the handler of a deep link in the route table.
 	startPayload(payload string) (tg.Handler, bool)
 	// setChatCommands shows Telegram's command menu in the chat's language.
@@ -93,7 +92,7 @@ func (f *intro) welcome(ctx context.Context, r *tg.Request) error {
 	switchKB := tgbotapi.NewInlineKeyboardMarkup(tgbotapi.NewInlineKeyboardRow(
 		button(r.L.T(locales.SwitchLanguage), cbLanguage, string(r.User.Lang.Other())),
 	))
-	_, err := f.tx.reply(ctx, r, r.L.T(locales.Welcome, locales.Data{"Name": name}), switchKB)
+	_, err := f.tx.Reply(ctx, r, r.L.T(locales.Welcome, locales.Data{"Name": name}), switchKB)
 	return err
 }
 
@@ -103,7 +102,7 @@ func (f *intro) offerAndMenu(ctx context.Context, r *tg.Request) error {
 	if err := f.offer.offerSubscription(ctx, r); err != nil {
 		return err
 	}
-	_, err := f.tx.reply(ctx, r, r.L.T(locales.MenuPrompt), f.bot.mainMenu(r.L))
+	_, err := f.tx.Reply(ctx, r, r.L.T(locales.MenuPrompt), f.mainMenu(r.L))
 	return err
 }
 
@@ -125,7 +124,7 @@ func (f *intro) askLanguage(ctx context.Context, r *tg.Request, payload string) 
 		button(r.L.T(locales.LanguageNameKK), cbLanguage, args(storage.Kazakh)...),
 		button(r.L.T(locales.LanguageNameRU), cbLanguage, args(storage.Russian)...),
 	))
-	_, err := f.tx.reply(ctx, r, r.L.T(locales.ChooseLanguage), kb)
+	_, err := f.tx.Reply(ctx, r, r.L.T(locales.ChooseLanguage), kb)
 	return err
 }
 
@@ -141,7 +140,7 @@ func (f *intro) handleLanguage(ctx context.Context, r *tg.Request) error {
 func (f *intro) handleLanguageCallback(ctx context.Context, r *tg.Request) error {
 	lang := storage.Lang(r.Data.Arg(0))
 	if !lang.Valid() || !r.Private {
-		f.tx.answer(ctx, r, r.L.T(locales.OutdatedButton))
+		f.tx.Answer(ctx, r, r.L.T(locales.OutdatedButton))
 		return nil
 	}
 	if err := f.chooseLanguage(ctx, r, lang); err != nil {
@@ -168,7 +167,7 @@ func (f *intro) chooseLanguage(ctx context.Context, r *tg.Request, lang storage.
 	}
 	r.User = user
 	r.L = f.loc.For(string(lang))
-	f.tx.answer(ctx, r, r.L.T(locales.LanguageChanged))
+	f.tx.Answer(ctx, r, r.L.T(locales.LanguageChanged))
 	if firstChoice {
 		if r.Message != nil {
 			// The question is answered; keep the chat tidy.
@@ -180,7 +179,7 @@ func (f *intro) chooseLanguage(ctx context.Context, r *tg.Request, lang storage.
 		}
 		return f.greet(ctx, r)
 	}
-	_, err = f.tx.reply(ctx, r, r.L.T(locales.LanguageChanged), f.bot.mainMenu(r.L))
+	_, err = f.tx.Reply(ctx, r, r.L.T(locales.LanguageChanged), f.mainMenu(r.L))
 	return err
 }
 
@@ -189,13 +188,13 @@ func (f *intro) chooseLanguage(ctx context.Context, r *tg.Request, lang storage.
 // screen from the greeting; /menu brings it back.
 func (f *intro) handleHelp(ctx context.Context, r *tg.Request) error {
 	kb := tgbotapi.NewInlineKeyboardMarkup(tgbotapi.NewInlineKeyboardRow(helpLinesButton(r.L)))
-	_, err := f.tx.reply(ctx, r, r.L.T(locales.Help), kb)
+	_, err := f.tx.Reply(ctx, r, r.L.T(locales.Help), kb)
 	return err
 }
 
 // handleMenu shows the main menu again.
 func (f *intro) handleMenu(ctx context.Context, r *tg.Request) error {
-	_, err := f.tx.reply(ctx, r, r.L.T(locales.MenuPrompt), f.bot.mainMenu(r.L))
+	_, err := f.tx.Reply(ctx, r, r.L.T(locales.MenuPrompt), f.mainMenu(r.L))
 	return err
 }
 
@@ -211,7 +210,7 @@ func (f *intro) handleCancel(ctx context.Context, r *tg.Request) error {
 				return err
 			}
 		}
-		_, err = f.tx.reply(ctx, r, r.L.T(locales.NothingToCancel), f.bot.mainMenu(r.L))
+		_, err = f.tx.Reply(ctx, r, r.L.T(locales.NothingToCancel), f.mainMenu(r.L))
 		return err
 	case err != nil:
 		return err
@@ -219,7 +218,7 @@ func (f *intro) handleCancel(ctx context.Context, r *tg.Request) error {
 	if err := f.store.DeleteConversation(ctx, r.ChatID); err != nil {
 		return err
 	}
-	_, err = f.tx.reply(ctx, r, r.L.T(locales.Cancelled), f.bot.mainMenu(r.L))
+	_, err = f.tx.Reply(ctx, r, r.L.T(locales.Cancelled), f.mainMenu(r.L))
 	return err
 }
 

@@ -90,7 +90,7 @@ type districtNamer interface {
 // period is the last 30 days, today included.
 func (f *stats) handleStats(ctx context.Context, r *tg.Request) error {
 	if r.From == nil || !f.isAdmin(r.From.ID) {
-		_, err := f.tx.reply(ctx, r, r.L.T(locales.NotAllowed), nil)
+		_, err := f.tx.Reply(ctx, r, r.L.T(locales.NotAllowed), nil)
 		return err
 	}
 	loc := f.cfg.Location
@@ -98,7 +98,7 @@ func (f *stats) handleStats(ctx context.Context, r *tg.Request) error {
 	today := time.Date(now.Year(), now.Month(), now.Day(), 12, 0, 0, 0, loc)
 	from, to, ok := parsePeriod(r.Args, loc, [2]catalog.Date{catalog.DateOf(today.AddDate(0, 0, -29)), catalog.DateOf(today)})
 	if !ok {
-		_, err := f.tx.reply(ctx, r, r.L.T(locales.StatsUsage), nil)
+		_, err := f.tx.Reply(ctx, r, r.L.T(locales.StatsUsage), nil)
 		return err
 	}
 	list, err := f.store.AllBookingsOn(ctx, from.At(0, loc), to.At(24*60, loc))

@@ -33,18 +33,11 @@ type subscriptionStore interface {
 	UpdateUser(ctx context.Context, chatID int64, change func(*storage.User) error) (storage.User, error)
 }
 
-// menuShower is the main reply keyboard, which *Bot builds from the
-// route table.
-type menuShower interface {
-	mainMenu(l *locales.Localizer) tgbotapi.ReplyKeyboardMarkup
-}
-
 // subscriptions is the feature: /subscribe, /unsubscribe, the settings
 // buttons and the one-time offer.
 type subscriptions struct {
 	kit
 	store subscriptionStore
-	menu  menuShower
 }
 
 // topicLabel is the message ID of a topic's name.
@@ -127,7 +120,7 @@ func (f *subscriptions) handleSubscribe(ctx context.Context, r *tg.Request) erro
 		return err
 	}
 	text, kb := f.subscriptionView(r.L, s)
-	_, err = f.tx.reply(ctx, r, text, kb)
+	_, err = f.tx.Reply(ctx, r, text, kb)
 	return err
 }
 
@@ -141,7 +134,7 @@ func (f *subscriptions) handleUnsubscribe(ctx context.Context, r *tg.Request) er
 	if was {
 		msg = locales.Unsubscribed
 	}
-	_, err = f.tx.reply(ctx, r, r.L.T(msg), f.menu.mainMenu(r.L))
+	_, err = f.tx.Reply(ctx, r, r.L.T(msg), f.mainMenu(r.L))
 	return err
 }
 
@@ -150,7 +143,7 @@ func (f *subscriptions) handleUnsubscribe(ctx context.Context, r *tg.Request) er
 // a forged payload can at worst toggle one's own topics.
 func (f *subscriptions) handleSubscriptionCallback(ctx context.Context, r *tg.Request) error {
 	if !r.Private {
-		f.tx.answer(ctx, r, r.L.T(locales.OutdatedButton))
+		f.tx.Answer(ctx, r, r.L.T(locales.OutdatedButton))
 		return nil
 	}
 	s, err := f.loadSubscription(ctx, r.ChatID)
@@ -160,16 +153,16 @@ func (f *subscriptions) handleSubscriptionCallback(ctx context.Context, r *tg.Re
 	switch r.Data.Arg(0) {
 	case "open", "back":
 		text, kb := f.subscriptionView(r.L, s)
-		return f.tx.edit(ctx, r, text, &kb)
+		return f.tx.Edit(ctx, r, text, &kb)
 	case "no":
-		return f.tx.edit(ctx, r, r.L.T(locales.SubscriptionOfferDeclined), nil)
+		return f.tx.Edit(ctx, r, r.L.T(locales.SubscriptionOfferDeclined), nil)
 	case "d":
 		text, kb := f.districtView(r.L, s)
-		return f.tx.edit(ctx, r, text, &kb)
+		return f.tx.Edit(ctx, r, text, &kb)
 	case "t":
 		t := storage.Topic(r.Data.Arg(1))
 		if !t.Valid() {
-			f.tx.answer(ctx, r, r.L.T(locales.OutdatedButton))
+			f.tx.Answer(ctx, r, r.L.T(locales.OutdatedButton))
 			return nil
 		}
 		// An inactive subscription's old topics do not count: switching
@@ -189,23 +182,23 @@ func (f *subscriptions) handleSubscriptionCallback(ctx context.Context, r *tg.Re
 		if id == anyDistrict {
 			id = ""
 		} else if _, ok := f.catalog().District(id); !ok {
-			f.tx.answer(ctx, r, r.L.T(locales.OutdatedButton))
+			f.tx.Answer(ctx, r, r.L.T(locales.OutdatedButton))
 			return nil
 		}
 		s.DistrictID = id
 	case "off":
 		s.Topics, s.Active = nil, false
 	default:
-		f.tx.answer(ctx, r, r.L.T(locales.OutdatedButton))
+		f.tx.Answer(ctx, r, r.L.T(locales.OutdatedButton))
 		return nil
 	}
 	s.ChatID, s.Lang, s.UpdatedAt = r.ChatID, r.User.Lang, f.now()
 	if err := f.store.SaveSubscription(ctx, s); err != nil {
 		return err
 	}
-	f.tx.answer(ctx, r, r.L.T(locales.SubscriptionSaved))
+	f.tx.Answer(ctx, r, r.L.T(locales.SubscriptionSaved))
 	text, kb := f.subscriptionView(r.L, s)
-	return f.tx.edit(ctx, r, text, &kb)
+	return f.tx.Edit(ctx, r, text, &kb)
 }
 
 // offerSubscription offers the subscription once, inside the first
@@ -230,7 +223,7 @@ func (f *subscriptions) offerSubscription(ctx context.Context, r *tg.Request) er
 		button(r.L.T(locales.SubscriptionOfferYes), cbSubscription, "open"),
 		button(r.L.T(locales.SubscriptionOfferNo), cbSubscription, "no"),
 	))
-	_, err = f.tx.reply(ctx, r, r.L.T(locales.SubscriptionOffer), kb)
+	_, err = f.tx.Reply(ctx, r, r.L.T(locales.SubscriptionOffer), kb)
 	return err
 }
 
