@@ -1018,24 +1018,6 @@ func parseDayArg(s string) (catalog.Date, bool) {
 	return catalog.DateOf(t), true
 }
 
-// bookingData forwards to the booking texts; removed once every feature is a type
-func (b *Bot) bookingData(l *locales.Localizer, bk storage.Booking) locales.Data {
-	return b.texts.bookingData(l, bk)
-}
-
-// remindNote forwards to the booking texts; removed once every feature is a type
-func (b *Bot) remindNote(l *locales.Localizer, bk storage.Booking, now time.Time) string {
-	return b.texts.remindNote(l, bk, now)
-}
-
-// limitText forwards to limitText; removed once every feature is a type
-func (b *Bot) limitText(l *locales.Localizer, n int) string { return limitText(l, n) }
-
-// centerTypes forwards to booking; removed once every feature is a type
-func (b *Bot) centerTypes(centerID string) []catalog.ConsultationType {
-	return b.booking.centerTypes(centerID)
-}
-
 // beginMove starts the dialogue at the day step for the same type and
 // center as bk, to move it; bk keeps its time until the new one is
 // confirmed. It is "My bookings"' reschedule button.

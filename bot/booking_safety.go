@@ -249,13 +249,3 @@ func (f *booking) bookSoonest(ctx context.Context, r *tg.Request, typeID string)
 	_, err = f.tx.Reply(ctx, r, text, kb)
 	return true, err
 }
-
-// anonymousWho forwards to the booking texts; removed once every feature is a type
-func (b *Bot) anonymousWho(l *locales.Localizer, bk storage.Booking) (string, bool) {
-	return b.texts.anonymousWho(l, bk)
-}
-
-// staffType forwards to the booking texts; removed once every feature is a type
-func (b *Bot) staffType(typeText string, bk storage.Booking) string {
-	return b.texts.staffType(typeText, bk)
-}

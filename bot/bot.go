@@ -123,7 +123,7 @@ type Bot struct {
 	bg        *tg.Background    // callback answers and staff notices, outside handlers (the transport's)
 	runner    *broadcast.Runner // delivers broadcasts (scheduler/broadcast)
 	cards     cardCache         // the staff's card values (cards.go)
-	staff     *staff            // the staff side of bookings, which the older features still call
+	staff     *staff            // the staff side of bookings, which booking, My bookings and closures tell
 	digest    *digest           // the morning and weekly digests the scheduler calls
 
 	// The parts of booking that features and the older code share: free
@@ -135,8 +135,8 @@ type Bot struct {
 	feedback   *feedback
 	reminders  *reminders // the scheduler's Notifier (Remind)
 
-	// Features that older code reaches through forwarders (which go once
-	// every feature is a type) and the main menu's rows (buildRoutes) name.
+	// Features other features are handed in New, and that the main menu's
+	// rows (buildRoutes), Run (the cards) and SeedEvents name.
 	subs  *subscriptions
 	intro *intro
 	guide *centerGuide
@@ -232,35 +232,35 @@ func New(cfg Config, deps Deps) (*Bot, error) {
 	b.transport = b.buildTransport(b.log)
 	b.routes, b.bg = b.transport.Routes(), b.transport.Background()
 	b.slots = &slotFinder{cat: b.cat, cfg: b.cfg, now: b.now, store: deps.Store}
-	b.texts = &bookingTexts{cat: b.cat, cfg: b.cfg, cards: b}
-	b.booking = &booking{kit: b.kit("booking"), store: deps.Store, slots: b.slots, texts: b.texts, staff: b, docs: b.send}
-	b.myBookings = &myBookings{kit: b.kit("mybookings"), store: deps.Store, texts: b.texts, staff: b, move: b.booking}
+	b.texts = &bookingTexts{cat: b.cat, cfg: b.cfg, cards: &b.cards}
+	b.staff = &staff{kit: b.kit("staff"), store: deps.Store, texts: b.texts, bg: b.bg}
+	b.booking = &booking{kit: b.kit("booking"), store: deps.Store, slots: b.slots, texts: b.texts, staff: b.staff, docs: b.send}
+	b.myBookings = &myBookings{kit: b.kit("mybookings"), store: deps.Store, texts: b.texts, staff: b.staff, move: b.booking}
 	b.feedback = &feedback{kit: b.kit("feedback"), store: deps.Store, texts: b.texts, bulk: b.send}
-	b.reminders = &reminders{kit: b.kit("reminders"), store: deps.Store, bulk: b.send, texts: b.texts, events: b, feedback: b.feedback}
+	b.reminders = &reminders{kit: b.kit("reminders"), store: deps.Store, bulk: b.send, texts: b.texts, feedback: b.feedback}
 	b.features = append(b.features, b.booking, b.myBookings, b.feedback)
-	b.staff = &staff{kit: b.kit("staff"), store: deps.Store, desk: b, bg: b.bg}
-	b.digest = &digest{kit: b.kit("digest"), store: deps.Store, desk: b}
+	b.digest = &digest{kit: b.kit("digest"), store: deps.Store, texts: b.texts, bulk: b.send}
 	b.subs = &subscriptions{kit: b.kit("subscriptions"), store: b.store}
 	b.intro = &intro{kit: b.kit("intro"), store: b.store, bot: b, offer: b.subs}
-	b.board = &eventBoard{kit: b.kit("events"), store: b.store, remind: b}
-	b.guide = &centerGuide{kit: b.kit("centers"), store: b.store, cards: &b.cards, send: b.send, types: b, events: b.board, intro: b.intro}
+	b.board = &eventBoard{kit: b.kit("events"), store: b.store, remind: b.reminders}
+	b.guide = &centerGuide{kit: b.kit("centers"), store: b.store, cards: &b.cards, send: b.send, types: b.booking, events: b.board, intro: b.intro}
 	// The centers come before the card editor, whose routes wrap the
 	// location handler the centers set.
 	b.features = append(b.features, b.subs, b.intro, b.guide, b.board,
 		&eventDesk{kit: b.kit("eventstaff"), store: b.store, events: b.board},
 		&broadcasts{kit: b.kit("broadcasts"), store: b.store, send: b.send, jobs: b})
-	closing := &closures{kit: b.kit("closures"), store: b.store, desk: b, staff: b.staff}
+	closing := &closures{kit: b.kit("closures"), store: b.store, slots: b.slots, texts: b.texts, staff: b.staff}
 	b.features = append(b.features,
 		b.staff,
 		&export{kit: b.kit("export"), store: deps.Store, files: b.send},
-		&stats{kit: b.kit("stats"), store: deps.Store, files: b.send, names: b},
+		&stats{kit: b.kit("stats"), store: deps.Store, files: b.send},
 		closing,
 		&mycenter{kit: b.kit("mycenter"), store: b.store, desk: b.guide},
 		&sessions{kit: b.kit("sessions"), store: b.store, tell: closing},
 		&changes{kit: b.kit("changes"), store: b.store},
 	)
 	pollsF := newPolls(b)
-	b.features = append(b.features, pollsF, &privacy{kit: b.kit("privacy"), store: deps.Store, desk: b, polls: pollsF})
+	b.features = append(b.features, pollsF, &privacy{kit: b.kit("privacy"), store: deps.Store, texts: b.texts, bookings: b.myBookings, events: b.board, polls: pollsF})
 	crisis, err := locales.LoadCrisis()
 	if err != nil {
 		return nil, fmt.Errorf("load the crisis word lists: %w", err)

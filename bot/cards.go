@@ -60,15 +60,13 @@ func (c *cardCache) of(centerID string) storage.CardOverrides {
 func (f *centerGuide) loadCards(ctx context.Context) error { return f.cards.reload(ctx, f.store) }
 
 // shownCenter is c as people see it.
-func (f *centerGuide) shownCenter(c catalog.Center) catalog.Card {
-	return catalog.CardOf(c, f.cards.of(c.ID))
+func (f *centerGuide) shownCenter(c catalog.Center) catalog.Card { return f.cards.shownCenter(c) }
+
+// shownCenter is c as people see it: the catalog's values under the
+// staff's.
+func (c *cardCache) shownCenter(center catalog.Center) catalog.Card {
+	return catalog.CardOf(center, c.of(center.ID))
 }
-
-// loadCards forwards to centerGuide; removed once every feature is a type.
-func (b *Bot) loadCards(ctx context.Context) error { return b.guide.loadCards(ctx) }
-
-// shownCenter forwards to centerGuide; removed once every feature is a type.
-func (b *Bot) shownCenter(c catalog.Center) catalog.Card { return b.guide.shownCenter(c) }
 
 // hoursText is a card's opening hours in l's language: the week staff set,
 // or the catalog's text, or "ask the center".

@@ -85,13 +85,17 @@ type closureStore interface {
 	Book(ctx context.Context, b storage.Booking, rules storage.BookRules) (storage.Booking, error)
 }
 
-// bookingDesk is the booking behaviour closing time reuses; *Bot has it.
-type bookingDesk interface {
+// rebookSlots finds where the people of a closed day can go, as booking
+// does (slotFinder, slots.go).
+type rebookSlots interface {
 	offerFor(ctx context.Context, centerID, typeID string) (offer, bool, error)
 	slotRules(ctx context.Context, centerID, typeID string, start time.Time) (int, time.Time, bool, error)
+}
+
+// rebookTexts says a booking as booking does (bookingTexts, booking.go).
+type rebookTexts interface {
 	bookingData(l *locales.Localizer, bk storage.Booking) locales.Data
 	remindNote(l *locales.Localizer, bk storage.Booking, now time.Time) string
-	limitText(l *locales.Localizer, n int) string
 }
 
 // staffNotices is what closing time asks of the staff side (staff.go).
@@ -107,7 +111,8 @@ type staffNotices interface {
 type closures struct {
 	kit
 	store closureStore
-	desk  bookingDesk
+	slots rebookSlots
+	texts rebookTexts
 	staff staffNotices
 }
 
@@ -567,7 +572,7 @@ func (f *closures) tellOne(ctx context.Context, cat *catalog.Catalog, why storag
 
 // cancelledText is the cancellation a person reads, with their offers.
 func (f *closures) cancelledText(l *locales.Localizer, cat *catalog.Catalog, why storage.ClosureReason, bk storage.Booking, offers []catalog.Rebooking, prompt string) (string, any) {
-	d := f.desk.bookingData(l, bk)
+	d := f.texts.bookingData(l, bk)
 	d["Reason"] = esc(l.T(personReason(why)))
 	d["Text"] = l.T(prompt)
 	if len(offers) == 0 {
@@ -600,7 +605,7 @@ func (f *closures) offers(ctx context.Context, cat *catalog.Catalog, bk storage.
 	if !ok {
 		byCenter = map[string][]slot{}
 		for _, c := range cat.CentersOffering(bk.TypeID) {
-			o, avail, err := f.desk.offerFor(ctx, c.ID, bk.TypeID)
+			o, avail, err := f.slots.offerFor(ctx, c.ID, bk.TypeID)
 			if err != nil {
 				return nil, err
 			}
@@ -655,7 +660,7 @@ func (f *closures) handleRebook(ctx context.Context, r *tg.Request) error {
 		}
 	}
 	start := time.Unix(unix, 0)
-	capacity, end, avail, err := f.desk.slotRules(ctx, centerID, bk.TypeID, start)
+	capacity, end, avail, err := f.slots.slotRules(ctx, centerID, bk.TypeID, start)
 	if err != nil {
 		return err
 	}
@@ -684,14 +689,14 @@ func (f *closures) handleRebook(ctx context.Context, r *tg.Request) error {
 		return f.tx.Edit(ctx, r, r.L.T(locales.BookAlreadyHave), nil)
 	case errors.Is(err, storage.ErrLimit):
 		f.tx.Answer(ctx, r, "")
-		return f.tx.Edit(ctx, r, f.desk.limitText(r.L, f.cfg.MaxBookings), nil)
+		return f.tx.Edit(ctx, r, limitText(r.L, f.cfg.MaxBookings), nil)
 	case err != nil:
 		return fmt.Errorf("rebook booking %d: %w", bk.ID, err)
 	}
 	f.metrics.Bookings.WithLabelValues(booked.TypeID, booked.CenterID).Inc()
 	f.tx.Answer(ctx, r, "✅")
-	data := f.desk.bookingData(r.L, booked)
-	data["Note"] = f.desk.remindNote(r.L, booked, now)
+	data := f.texts.bookingData(r.L, booked)
+	data["Note"] = f.texts.remindNote(r.L, booked, now)
 	if err := f.tx.Edit(ctx, r, r.L.T(locales.BookConfirmed, data), nil); err != nil {
 		return err
 	}

@@ -458,14 +458,3 @@ func (f *eventBoard) seedEvents(ctx context.Context) (int, error) {
 // SeedEvents copies the catalog's seed events into the store, each once;
 // main calls it at start.
 func (b *Bot) SeedEvents(ctx context.Context) (int, error) { return b.board.seedEvents(ctx) }
-
-// when forwards to kit; removed once every feature is a type.
-func (b *Bot) when(l *locales.Localizer, e storage.Event) string { return b.board.when(l, e) }
-
-// centerName forwards to kit; removed once every feature is a type.
-func (b *Bot) centerName(l *locales.Localizer, id string) string { return b.board.centerName(l, id) }
-
-// notifyPromoted forwards to eventBoard; removed once every feature is a type.
-func (b *Bot) notifyPromoted(ctx context.Context, eventID uint64, chatID int64) {
-	b.board.notifyPromoted(ctx, eventID, chatID)
-}

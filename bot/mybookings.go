@@ -52,15 +52,17 @@ func (f *myBookings) handleMyBookings(ctx context.Context, r *tg.Request) error 
 		return err
 	}
 	for _, bk := range mine {
-		if _, err := f.tx.Reply(ctx, r, f.myBookingText(r.L, bk), myBookingKeyboard(r.L, bk)); err != nil {
+		if _, err := f.tx.Reply(ctx, r, f.texts.myBookingText(r.L, bk), myBookingKeyboard(r.L, bk)); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-func (f *myBookings) myBookingText(l *locales.Localizer, bk storage.Booking) string {
-	return l.T(locales.MyBookingItem, f.texts.bookingData(l, bk)) + f.texts.anonymousNote(l, bk)
+// myBookingText is a booking as "My bookings" lists it; staff's notice of
+// a cancellation quotes it to the person.
+func (bt *bookingTexts) myBookingText(l *locales.Localizer, bk storage.Booking) string {
+	return l.T(locales.MyBookingItem, bt.bookingData(l, bk)) + bt.anonymousNote(l, bk)
 }
 
 func myBookingKeyboard(l *locales.Localizer, bk storage.Booking) *tgbotapi.InlineKeyboardMarkup {
@@ -91,7 +93,7 @@ func (f *myBookings) ownBooking(ctx context.Context, r *tg.Request) (storage.Boo
 	}
 	if !bk.Active() || !bk.Start.After(f.now()) {
 		f.tx.Answer(ctx, r, r.L.T(locales.BookingGone))
-		return bk, false, f.tx.Edit(ctx, r, f.myBookingText(r.L, bk), nil)
+		return bk, false, f.tx.Edit(ctx, r, f.texts.myBookingText(r.L, bk), nil)
 	}
 	return bk, true, nil
 }
@@ -107,7 +109,7 @@ func (f *myBookings) handleMyCancel(ctx context.Context, r *tg.Request) error {
 		button(r.L.T(locales.MyBookingCancelNo), cbMyKeep, tg.B36(bk.ID)),
 	))
 	f.tx.Answer(ctx, r, "")
-	return f.tx.Edit(ctx, r, r.L.T(locales.MyBookingCancelAsk, locales.Data{"Text": f.myBookingText(r.L, bk)}), &kb)
+	return f.tx.Edit(ctx, r, r.L.T(locales.MyBookingCancelAsk, locales.Data{"Text": f.texts.myBookingText(r.L, bk)}), &kb)
 }
 
 // handleMyCancelYes: mcy:<id> cancels and tells staff.
@@ -125,7 +127,7 @@ func (f *myBookings) handleMyCancelYes(ctx context.Context, r *tg.Request) error
 		return err
 	}
 	f.tx.Answer(ctx, r, "")
-	return f.tx.Edit(ctx, r, r.L.T(locales.MyBookingCancelled, locales.Data{"Text": f.myBookingText(r.L, cancelled)}), nil)
+	return f.tx.Edit(ctx, r, r.L.T(locales.MyBookingCancelled, locales.Data{"Text": f.texts.myBookingText(r.L, cancelled)}), nil)
 }
 
 // cancelForPerson cancels a booking at its person's request (freeing the
@@ -147,7 +149,7 @@ func (f *myBookings) handleMyKeep(ctx context.Context, r *tg.Request) error {
 		return err
 	}
 	f.tx.Answer(ctx, r, r.L.T(locales.MyBookingKept))
-	return f.tx.Edit(ctx, r, f.myBookingText(r.L, bk), myBookingKeyboard(r.L, bk))
+	return f.tx.Edit(ctx, r, f.texts.myBookingText(r.L, bk), myBookingKeyboard(r.L, bk))
 }
 
 // handleMyMove: mm:<id> starts the booking dialogue at the day step for the
@@ -159,14 +161,4 @@ func (f *myBookings) handleMyMove(ctx context.Context, r *tg.Request) error {
 		return err
 	}
 	return f.move.beginMove(ctx, r, bk)
-}
-
-// myBookingText forwards to my bookings; removed once every feature is a type
-func (b *Bot) myBookingText(l *locales.Localizer, bk storage.Booking) string {
-	return b.myBookings.myBookingText(l, bk)
-}
-
-// cancelForPerson forwards to my bookings; removed once every feature is a type
-func (b *Bot) cancelForPerson(ctx context.Context, id uint64) (storage.Booking, error) {
-	return b.myBookings.cancelForPerson(ctx, id)
 }

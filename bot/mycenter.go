@@ -44,7 +44,7 @@ type cardStore interface {
 	ResetCard(ctx context.Context, centerID string, field storage.CardField, by int64, now time.Time) (storage.CardOverride, error)
 }
 
-// cardDesk is the centers' behaviour the editor reuses; *Bot has it.
+// cardDesk is the centers' behaviour the editor reuses (centerGuide).
 type cardDesk interface {
 	centerCard(l *locales.Localizer, c catalog.Center) (string, tgbotapi.InlineKeyboardMarkup)
 	shownCenter(c catalog.Center) catalog.Card

@@ -42,16 +42,21 @@ type privacyStore interface {
 	Forget(ctx context.Context, chatID int64) (storage.ForgetReport, error)
 }
 
-// privacyDesk is the other features' behaviour /mydata and /forget reuse;
-// *Bot has it.
-type privacyDesk interface {
+// privacyTexts says a booking as booking does (bookingTexts, booking.go).
+type privacyTexts interface {
 	bookingData(l *locales.Localizer, bk storage.Booking) locales.Data
 	anonymousWho(l *locales.Localizer, bk storage.Booking) (string, bool)
-	when(l *locales.Localizer, e storage.Event) string
-	districtName(l *locales.Localizer, id string) string
-	// cancelForPerson cancels as the person's own button does (seat
-	// freed, reminders deleted, staff told).
+}
+
+// personCanceller cancels as the person's own button does: seat freed,
+// reminders deleted, staff told (myBookings, mybookings.go).
+type personCanceller interface {
 	cancelForPerson(ctx context.Context, id uint64) (storage.Booking, error)
+}
+
+// promotionNotifier tells the person a freed place went to (eventBoard,
+// events.go).
+type promotionNotifier interface {
 	notifyPromoted(ctx context.Context, eventID uint64, chatID int64)
 }
 
@@ -64,9 +69,11 @@ type pollAnswers interface {
 // them, /forget erases it.
 type privacy struct {
 	kit
-	store privacyStore
-	desk  privacyDesk
-	polls pollAnswers
+	store    privacyStore
+	texts    privacyTexts
+	bookings personCanceller
+	events   promotionNotifier
+	polls    pollAnswers
 }
 
 // handleMyData shows the person everything stored about them, read fresh
@@ -135,7 +142,7 @@ func (f *privacy) handleMyData(ctx context.Context, r *tg.Request) error {
 				status = l.T(locales.StatusWaitlisted)
 			}
 			lines = append(lines, l.T(locales.MyDataRegistrationLine, locales.Data{
-				"Title": esc(e.TitleIn(storage.Lang(l.Lang()))), "When": esc(f.desk.when(l, e)), "Status": esc(status),
+				"Title": esc(e.TitleIn(storage.Lang(l.Lang()))), "When": esc(f.when(l, e)), "Status": esc(status),
 			}))
 		}
 		parts = append(parts, strings.Join(lines, "\n"))
@@ -172,10 +179,10 @@ func (f *privacy) handleMyData(ctx context.Context, r *tg.Request) error {
 	} else {
 		lines := []string{l.N(locales.MyDataBookingsHeader, len(bookings))}
 		for _, bk := range bookings {
-			d := f.desk.bookingData(l, bk)
+			d := f.texts.bookingData(l, bk)
 			d["Status"] = esc(l.T(statusText[bk.Status]))
 			line := l.T(locales.MyDataBookingLine, d)
-			if who, ok := f.desk.anonymousWho(l, bk); ok {
+			if who, ok := f.texts.anonymousWho(l, bk); ok {
 				line += " · " + who // booked without the name: the code is what the center knows
 			}
 			lines = append(lines, line)
@@ -196,7 +203,7 @@ func (f *privacy) subscriptionPart(ctx context.Context, l *locales.Localizer, ch
 	if err != nil {
 		return "", err
 	}
-	district := esc(f.desk.districtName(l, s.DistrictID))
+	district := esc(f.districtName(l, s.DistrictID))
 	if s.DistrictID != "" {
 		if _, ok := f.catalog().District(s.DistrictID); !ok {
 			district = esc(s.DistrictID) // no longer in the catalog: still stored
@@ -226,7 +233,7 @@ func (f *privacy) feedbackPart(ctx context.Context, l *locales.Localizer, bookin
 		if err != nil {
 			return "", err
 		}
-		d := f.desk.bookingData(l, bk)
+		d := f.texts.bookingData(l, bk)
 		d["Rating"] = l.Int(fb.Rating)
 		rated++
 		lines = append(lines, l.T(locales.MyDataFeedbackLine, d))
@@ -369,7 +376,7 @@ func (f *privacy) handleForgetYes(ctx context.Context, r *tg.Request) error {
 	}
 	cancelled := 0
 	for _, bk := range upcoming {
-		_, err := f.desk.cancelForPerson(ctx, bk.ID)
+		_, err := f.bookings.cancelForPerson(ctx, bk.ID)
 		if errors.Is(err, storage.ErrConflict) {
 			continue // cancelled or marked meanwhile: Forget anonymises it as it is
 		}
@@ -427,7 +434,7 @@ func (f *privacy) unregisterForForget(ctx context.Context, chatID int64, now tim
 			return fmt.Errorf("unregister %d from event %d before forgetting: %w", chatID, reg.EventID, err)
 		}
 		if promoted != nil {
-			f.desk.notifyPromoted(ctx, e.ID, promoted.ChatID)
+			f.events.notifyPromoted(ctx, e.ID, promoted.ChatID)
 		}
 	}
 	return nil

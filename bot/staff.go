@@ -69,14 +69,14 @@ type staffStore interface {
 	User(ctx context.Context, chatID int64) (storage.User, error)
 }
 
-// staffDesk is the booking behaviour the staff side reuses; *Bot has it.
-type staffDesk interface {
+// staffTexts says a booking as booking and "My bookings" do
+// (bookingTexts, booking.go).
+type staffTexts interface {
 	bookingData(l *locales.Localizer, bk storage.Booking) locales.Data
 	// staffType and anonymousWho are what staff read of an anonymous
 	// booking (booking_safety.go).
 	staffType(typeText string, bk storage.Booking) string
 	anonymousWho(l *locales.Localizer, bk storage.Booking) (string, bool)
-	personL(u storage.User, fallback storage.Lang) *locales.Localizer
 	myBookingText(l *locales.Localizer, bk storage.Booking) string
 }
 
@@ -86,7 +86,7 @@ type staffDesk interface {
 type staff struct {
 	kit
 	store staffStore
-	desk  staffDesk
+	texts staffTexts
 	// bg sends the notices outside the handlers, one queue per booking.
 	bg *tg.Background
 }
@@ -115,7 +115,7 @@ func (k kit) staffTargets(centerID string) []int64 {
 // skipped the phone could not be reached otherwise. An anonymous booking
 // shows its code alone, with no link.
 func (f *staff) staffWho(l *locales.Localizer, bk storage.Booking) string {
-	if who, ok := f.desk.anonymousWho(l, bk); ok {
+	if who, ok := f.texts.anonymousWho(l, bk); ok {
 		return who
 	}
 	who := esc(bk.Name)
@@ -137,9 +137,9 @@ func (f *staff) staffWho(l *locales.Localizer, bk storage.Booking) string {
 
 // staffCard describes a booking for staff: who, what, where, when.
 func (f *staff) staffCard(l *locales.Localizer, bk storage.Booking) string {
-	d := f.desk.bookingData(l, bk)
+	d := f.texts.bookingData(l, bk)
 	d["Who"] = f.staffWho(l, bk)
-	d["Type"] = f.desk.staffType(fmt.Sprint(d["Type"]), bk)
+	d["Type"] = f.texts.staffType(fmt.Sprint(d["Type"]), bk)
 	if c, ok := f.catalog().Center(bk.CenterID); ok && c.Online {
 		d["Place"] = esc(l.T(locales.StaffOnline))
 	}
@@ -435,9 +435,9 @@ func (f *staff) handleStaffReason(ctx context.Context, r *tg.Request) error {
 		f.log.Warn("edit staff notification", "booking_id", bk.ID, "err", err)
 	}
 	u, _ := f.store.User(ctx, cancelled.ChatID) // unreadable: the booking's language
-	pl := f.desk.personL(u, cancelled.Lang)
+	pl := personL(f.loc, u, cancelled.Lang)
 	personReason, _ := personReasonText(r.Data.Arg(1))
-	msg := pl.T(locales.BookingCancelledByCenter, locales.Data{"Text": f.desk.myBookingText(pl, cancelled), "Reason": esc(pl.T(personReason))})
+	msg := pl.T(locales.BookingCancelledByCenter, locales.Data{"Text": f.texts.myBookingText(pl, cancelled), "Reason": esc(pl.T(personReason))})
 	if _, err := f.tx.SendText(ctx, cancelled.ChatID, msg, nil); err != nil {
 		f.log.Warn("tell person of cancellation", "booking_id", bk.ID, "chat_id", cancelled.ChatID, "err", err)
 	}
@@ -512,7 +512,7 @@ func (f *staff) staffDay(ctx context.Context, r *tg.Request, day catalog.Date) e
 	var msg strings.Builder
 	msg.WriteString(l.T(locales.StaffDayHeader, locales.Data{"Date": date, "Count": len(list)}))
 	for _, bk := range list {
-		d := f.desk.bookingData(l, bk)
+		d := f.texts.bookingData(l, bk)
 		line := l.T(locales.StaffDayLine, locales.Data{
 			"Time": l.Clock(bk.Start.In(loc)), "Status": l.T(status[bk.Status]), "Type": d["Type"], "Place": d["Place"], "Who": f.staffWho(l, bk),
 		})
@@ -526,9 +526,4 @@ func (f *staff) staffDay(ctx context.Context, r *tg.Request, day catalog.Date) e
 	}
 	_, err = f.tx.Reply(ctx, r, msg.String(), nil)
 	return err
-}
-
-// notifyStaffLater forwards to staff; removed once every feature is a type.
-func (b *Bot) notifyStaffLater(bk storage.Booking, ev staffEvent, old storage.Booking) {
-	b.staff.notifyStaffLater(bk, ev, old)
 }

@@ -77,13 +77,6 @@ type stats struct {
 	kit
 	store statsStore
 	files fileSender
-	// names names districts as the subscription lists do (subscription.go).
-	names districtNamer
-}
-
-// districtNamer names a district in l's language; *Bot is one.
-type districtNamer interface {
-	districtName(l *locales.Localizer, id string) string
 }
 
 // handleStats: /stats [DD.MM.YYYY [DD.MM.YYYY]], admins only. The default
@@ -216,7 +209,7 @@ func (f *stats) subscriberPart(ctx context.Context, l *locales.Localizer) ([]str
 	}
 	var rows []row
 	for id, n := range counts.ByDistrict {
-		name := f.names.districtName(l, id)
+		name := f.districtName(l, id)
 		if _, ok := f.catalog().District(id); id != "" && !ok {
 			name = id // no longer in the catalog
 		}

@@ -234,6 +234,3 @@ func (f *subscriptions) unsubscribeUnreachable(ctx context.Context, chatID int64
 		f.log.Error("unsubscribe unreachable chat", "chat_id", chatID, "err", err)
 	}
 }
-
-// districtName forwards to subscriptions; removed once every feature is a type.
-func (b *Bot) districtName(l *locales.Localizer, id string) string { return b.subs.districtName(l, id) }

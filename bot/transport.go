@@ -48,7 +48,7 @@ func (b *Bot) Run(ctx context.Context, drainTimeout time.Duration) error {
 	wire, abortSends := context.WithCancel(context.WithoutCancel(ctx))
 	defer abortSends()
 	b.runner.Start(ctx, wire)
-	if err := b.loadCards(ctx); err != nil {
+	if err := b.guide.loadCards(ctx); err != nil {
 		// Cards show the catalog's values until the next change reloads.
 		b.log.Error("load center cards", "err", err)
 	}
