@@ -11,6 +11,7 @@ import (
 
 	"jastar/bot/tg"
 	"jastar/locales"
+	"jastar/scheduler/broadcast"
 	"jastar/storage"
 )
 
@@ -193,17 +194,47 @@ func fromTelegramEntities(es []tgbotapi.MessageEntity) []storage.Entity {
 	return out
 }
 
-// adminLocalizer is the localizer of the admin who composed bc.
-func (b *Bot) adminLocalizer(ctx context.Context, chatID int64) *locales.Localizer {
-	if u, err := b.store.User(ctx, chatID); err == nil && u.Lang.Valid() {
-		return b.loc.For(string(u.Lang))
-	}
-	return b.loc.For(string(storage.Kazakh))
+// broadcastReports tells the admin who composed a broadcast how it goes, in
+// their language: it is the runner's Reporter (scheduler/broadcast), and
+// the composer and polls show a job's progress with its texts.
+type broadcastReports struct {
+	kit
+	store reportStore
+	send  chattableSender // edits the progress message
+	// notes are the runner's troubles (retrying, halted); New sets it
+	// once the runner, which reports here, is built.
+	notes runnerNotes
+	subs  unreachableForgetter
 }
 
-func (b *Bot) progressText(ctx context.Context, bc storage.Broadcast) string {
-	l := b.adminLocalizer(ctx, bc.AdminChatID)
-	return jobText(l, locales.BroadcastProgress, locales.PollProgress, bc, b.countsData(l, bc)) + b.runnerNoteText(l, bc.ID)
+// reportStore is what the reports read: the admin's language.
+type reportStore interface {
+	User(ctx context.Context, chatID int64) (storage.User, error)
+}
+
+// runnerNotes says whether a broadcast's runner is retrying or halted
+// (*broadcast.Runner).
+type runnerNotes interface {
+	Note(id uint64) (broadcast.Note, bool)
+}
+
+// unreachableForgetter unsubscribes a chat Telegram will not deliver to
+// (subscriptions, subscription.go).
+type unreachableForgetter interface {
+	unsubscribeUnreachable(ctx context.Context, chatID int64)
+}
+
+// adminLocalizer is the localizer of the admin who composed bc.
+func (f *broadcastReports) adminLocalizer(ctx context.Context, chatID int64) *locales.Localizer {
+	if u, err := f.store.User(ctx, chatID); err == nil && u.Lang.Valid() {
+		return f.loc.For(string(u.Lang))
+	}
+	return f.loc.For(string(storage.Kazakh))
+}
+
+func (f *broadcastReports) progressText(ctx context.Context, bc storage.Broadcast) string {
+	l := f.adminLocalizer(ctx, bc.AdminChatID)
+	return jobText(l, locales.BroadcastProgress, locales.PollProgress, bc, f.countsData(l, bc)) + f.runnerNoteText(l, bc.ID)
 }
 
 // jobText renders the broadcast message id of bc, or its poll variant
@@ -219,7 +250,7 @@ func jobText(l *locales.Localizer, id, pollID string, bc storage.Broadcast, d lo
 // countsData are the numbers of bc for its progress, report and list
 // entry. Each recipient is in exactly one of sent, blocked, failed,
 // uncertain and left, so the lines add up to the total.
-func (b *Bot) countsData(l *locales.Localizer, bc storage.Broadcast) locales.Data {
+func (f *broadcastReports) countsData(l *locales.Localizer, bc storage.Broadcast) locales.Data {
 	return locales.Data{
 		"ID": bc.ID, "Status": l.T(statusLabel(bc.Status)), "Total": l.Int(bc.Total),
 		"Sent": l.Int(bc.Counts.Sent), "Left": l.Int(bc.Left()), "Blocked": l.Int(bc.Counts.Blocked),
@@ -229,8 +260,8 @@ func (b *Bot) countsData(l *locales.Localizer, bc storage.Broadcast) locales.Dat
 
 // runnerNoteText is the line, with its newline, that tells the admin the
 // runner of id is retrying or halted; "" when it is not in trouble.
-func (b *Bot) runnerNoteText(l *locales.Localizer, id uint64) string {
-	n, ok := b.runner.Note(id)
+func (f *broadcastReports) runnerNoteText(l *locales.Localizer, id uint64) string {
+	n, ok := f.notes.Note(id)
 	if !ok {
 		return ""
 	}
@@ -241,50 +272,50 @@ func (b *Bot) runnerNoteText(l *locales.Localizer, id uint64) string {
 	case n.Internal:
 		msgID = locales.BroadcastRetryingInternal
 	}
-	return "\n" + l.T(msgID, locales.Data{"Time": l.Clock(n.Since.In(b.cfg.Location))})
+	return "\n" + l.T(msgID, locales.Data{"Time": l.Clock(n.Since.In(f.cfg.Location))})
 }
 
 // showProgress edits the progress message; the admin may have deleted it,
 // which is no reason to stop.
-func (b *Bot) showProgress(ctx context.Context, bc storage.Broadcast, text string) {
+func (f *broadcastReports) showProgress(ctx context.Context, bc storage.Broadcast, text string) {
 	if bc.ProgressMessageID == 0 {
 		return
 	}
 	e := tgbotapi.NewEditMessageText(bc.AdminChatID, bc.ProgressMessageID, text)
-	if _, err := b.send.Send(ctx, bc.AdminChatID, e); err != nil && !tg.IsNotModified(err) && ctx.Err() == nil {
-		b.log.Warn("edit broadcast progress", "broadcast_id", bc.ID, "err", err)
+	if _, err := f.send.Send(ctx, bc.AdminChatID, e); err != nil && !tg.IsNotModified(err) && ctx.Err() == nil {
+		f.log.Warn("edit broadcast progress", "broadcast_id", bc.ID, "err", err)
 	}
 }
 
-// The bot is the broadcast runner's Reporter: it tells the admin in their
-// language.
+// broadcastReports is the broadcast runner's Reporter: it tells the admin
+// in their language.
 
 // Progress shows bc's counts in the admin's progress message.
-func (b *Bot) Progress(ctx context.Context, bc storage.Broadcast) {
-	b.showProgress(ctx, bc, b.progressText(ctx, bc))
+func (f *broadcastReports) Progress(ctx context.Context, bc storage.Broadcast) {
+	f.showProgress(ctx, bc, f.progressText(ctx, bc))
 }
 
 // Finished shows the final numbers in the progress message and sends the
 // report as a new message, so the admin is notified.
-func (b *Bot) Finished(ctx context.Context, bc storage.Broadcast) {
-	l := b.adminLocalizer(ctx, bc.AdminChatID)
-	b.showProgress(ctx, bc, b.progressText(ctx, bc))
-	if _, err := b.transport.SendText(ctx, bc.AdminChatID, jobText(l, locales.BroadcastReport, locales.PollReport, bc, b.countsData(l, bc)), nil); err != nil {
-		b.log.Warn("send broadcast report", "broadcast_id", bc.ID, "err", err)
+func (f *broadcastReports) Finished(ctx context.Context, bc storage.Broadcast) {
+	l := f.adminLocalizer(ctx, bc.AdminChatID)
+	f.showProgress(ctx, bc, f.progressText(ctx, bc))
+	if _, err := f.tx.SendText(ctx, bc.AdminChatID, jobText(l, locales.BroadcastReport, locales.PollReport, bc, f.countsData(l, bc)), nil); err != nil {
+		f.log.Warn("send broadcast report", "broadcast_id", bc.ID, "err", err)
 	}
 }
 
 // Halted tells the admin bc was paused after repeated panics.
-func (b *Bot) Halted(ctx context.Context, bc storage.Broadcast) {
-	l := b.adminLocalizer(ctx, bc.AdminChatID)
-	if _, err := b.transport.SendText(ctx, bc.AdminChatID, l.T(locales.BroadcastHalted, locales.Data{"ID": bc.ID}), nil); err != nil {
-		b.log.Warn("tell the admin a broadcast was paused", "broadcast_id", bc.ID, "err", err)
+func (f *broadcastReports) Halted(ctx context.Context, bc storage.Broadcast) {
+	l := f.adminLocalizer(ctx, bc.AdminChatID)
+	if _, err := f.tx.SendText(ctx, bc.AdminChatID, l.T(locales.BroadcastHalted, locales.Data{"ID": bc.ID}), nil); err != nil {
+		f.log.Warn("tell the admin a broadcast was paused", "broadcast_id", bc.ID, "err", err)
 	}
 }
 
 // Unreachable unsubscribes a recipient who blocked the bot.
-func (b *Bot) Unreachable(ctx context.Context, chatID int64) {
-	b.subs.unsubscribeUnreachable(ctx, chatID)
+func (f *broadcastReports) Unreachable(ctx context.Context, chatID int64) {
+	f.subs.unsubscribeUnreachable(ctx, chatID)
 }
 
 func statusLabel(s storage.BroadcastStatus) string {
@@ -315,11 +346,15 @@ type composerStore interface {
 	SetBroadcastStatus(ctx context.Context, id uint64, next storage.BroadcastStatus, now time.Time) (storage.Broadcast, error)
 }
 
-// broadcastJobs is the delivery of broadcasts as the composer drives it:
-// the runner (scheduler/broadcast) and the admin's reports, which *Bot has.
-type broadcastJobs interface {
-	runBroadcast(id uint64)
-	haltBroadcast(id uint64) <-chan struct{}
+// broadcastRunner delivers broadcasts (*broadcast.Runner): Run starts or
+// resumes one, Halt stops its runner and closes the channel once it has.
+type broadcastRunner interface {
+	Run(id uint64)
+	Halt(id uint64) <-chan struct{}
+}
+
+// jobReports are the admin's reports of a broadcast (broadcastReports).
+type jobReports interface {
 	progressText(ctx context.Context, bc storage.Broadcast) string
 	countsData(l *locales.Localizer, bc storage.Broadcast) locales.Data
 	runnerNoteText(l *locales.Localizer, id uint64) string
@@ -331,13 +366,11 @@ type broadcastJobs interface {
 // list of jobs with their buttons (/broadcasts), admins only.
 type broadcasts struct {
 	kit
-	store composerStore
-	send  chattableSender
-	jobs  broadcastJobs
+	store   composerStore
+	send    chattableSender
+	jobs    broadcastRunner
+	reports jobReports
 }
-
-// haltBroadcast stops the runner of id; the channel closes once it has.
-func (b *Bot) haltBroadcast(id uint64) <-chan struct{} { return b.runner.Halt(id) }
 
 // handleBroadcast starts the composing dialogue (admins only).
 func (f *broadcasts) handleBroadcast(ctx context.Context, r *tg.Request) error {
@@ -712,7 +745,7 @@ func (f *broadcasts) confirmBroadcast(ctx context.Context, r *tg.Request, d broa
 	if err := f.tx.Edit(ctx, r, f.audienceText(r.L, a)+"\n"+r.L.T(locales.BroadcastStarted, locales.Data{"ID": bc.ID}), nil); err != nil {
 		f.log.Warn("edit broadcast confirmation", "broadcast_id", bc.ID, "err", err)
 	}
-	progressID, err := f.tx.Reply(ctx, r, f.jobs.progressText(ctx, bc), nil)
+	progressID, err := f.tx.Reply(ctx, r, f.reports.progressText(ctx, bc), nil)
 	if err == nil {
 		if err := f.store.SetProgressMessage(ctx, bc.ID, progressID); err != nil {
 			f.log.Error("store broadcast progress message", "broadcast_id", bc.ID, "err", err)
@@ -720,7 +753,7 @@ func (f *broadcasts) confirmBroadcast(ctx context.Context, r *tg.Request, d broa
 	} else {
 		f.log.Warn("send broadcast progress", "broadcast_id", bc.ID, "err", err)
 	}
-	f.jobs.runBroadcast(bc.ID)
+	f.jobs.Run(bc.ID)
 	return nil
 }
 
@@ -756,10 +789,10 @@ func (f *broadcasts) broadcastList(ctx context.Context, l *locales.Localizer) (s
 	var rows [][]tgbotapi.InlineKeyboardButton
 	for _, bc := range list {
 		created := bc.CreatedAt.In(f.cfg.Location)
-		d := f.jobs.countsData(l, bc)
+		d := f.reports.countsData(l, bc)
 		d["Date"] = l.ShortDate(created) + " " + l.Clock(created)
 		d["Audience"] = f.audienceText(l, bc.Audience)
-		text += "\n\n" + l.T(locales.BroadcastListItem, d) + f.jobs.runnerNoteText(l, bc.ID)
+		text += "\n\n" + l.T(locales.BroadcastListItem, d) + f.reports.runnerNoteText(l, bc.ID)
 		if bc.PollID != 0 {
 			text += "\n" + l.T(locales.PollBroadcastLabel, locales.Data{"ID": bc.PollID})
 		}
@@ -810,14 +843,14 @@ func (f *broadcasts) handleBroadcastJobCallback(ctx context.Context, r *tg.Reque
 		f.log.Info("broadcast status changed", "broadcast_id", id, "status", string(next), "chat_id", r.ChatID)
 		switch next {
 		case storage.BroadcastRunning:
-			f.jobs.runBroadcast(id)
+			f.jobs.Run(id)
 		case storage.BroadcastPaused:
-			<-f.jobs.haltBroadcast(id)
-			f.jobs.Progress(ctx, bc)
+			<-f.jobs.Halt(id)
+			f.reports.Progress(ctx, bc)
 		case storage.BroadcastCancelled:
-			<-f.jobs.haltBroadcast(id)
+			<-f.jobs.Halt(id)
 			if bc, err := f.store.Broadcast(ctx, id); err == nil {
-				f.jobs.Finished(ctx, bc)
+				f.reports.Finished(ctx, bc)
 			} else {
 				f.log.Error("load broadcast for its report", "broadcast_id", id, "err", err)
 			}

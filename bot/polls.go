@@ -41,30 +41,27 @@ type pollStore interface {
 	DeleteConversation(ctx context.Context, chatID int64) error
 }
 
-// pollBot is what polls need of the older features, which *Bot has.
-type pollBot interface {
-	isAdmin(userID int64) bool
+// pollReports are the admin's reports of the broadcast that delivers a
+// poll (broadcastReports, broadcast.go).
+type pollReports interface {
 	adminLocalizer(ctx context.Context, chatID int64) *locales.Localizer
 	progressText(ctx context.Context, bc storage.Broadcast) string
-	runBroadcast(id uint64)
-	sendRaw(ctx context.Context, chatID int64, c tgbotapi.Chattable) (int, error)
+}
+
+// pollRunner starts delivering a stored broadcast, a poll's question or
+// its summary (*broadcast.Runner).
+type pollRunner interface {
+	Run(id uint64)
 }
 
 type polls struct {
 	kit
-	store pollStore
-	bot   pollBot
-}
-
-func newPolls(b *Bot) *polls { return &polls{kit: b.kit("polls"), store: b.store, bot: b} }
-
-// runBroadcast starts delivering a stored broadcast (a poll's question or
-// its summary).
-func (b *Bot) runBroadcast(id uint64) { b.runner.Run(id) }
-
-// sendRaw sends any message through the shared sender.
-func (b *Bot) sendRaw(ctx context.Context, chatID int64, c tgbotapi.Chattable) (int, error) {
-	return b.send.Send(ctx, chatID, c)
+	store   pollStore
+	reports pollReports
+	runner  pollRunner
+	// send sends any message (a photo, a file, an edit) through the
+	// shared sender.
+	send chattableSender
 }
 
 // otherBit is the bit of an answer mask that stands for "other"; bits 0..7
@@ -332,7 +329,7 @@ func (f *polls) record(ctx context.Context, r *tg.Request, id uint64, choice sto
 	e := tgbotapi.NewEditMessageText(r.ChatID, msg.MessageID, text)
 	e.ParseMode = tgbotapi.ModeHTML
 	e.ReplyMarkup = kb
-	if _, err := f.bot.sendRaw(ctx, r.ChatID, e); err != nil && !tg.IsNotModified(err) {
+	if _, err := f.send.Send(ctx, r.ChatID, e); err != nil && !tg.IsNotModified(err) {
 		return fmt.Errorf("show poll %d answer: %w", id, err)
 	}
 	return nil
@@ -432,7 +429,7 @@ func (f *polls) handleOtherStep(ctx context.Context, r *tg.Request, conv storage
 		e := tgbotapi.NewEditMessageText(r.ChatID, msg.MessageID, view)
 		e.ParseMode = tgbotapi.ModeHTML
 		e.ReplyMarkup = kb
-		if _, err := f.bot.sendRaw(ctx, r.ChatID, e); err != nil && !tg.IsNotModified(err) {
+		if _, err := f.send.Send(ctx, r.ChatID, e); err != nil && !tg.IsNotModified(err) {
 			f.log.Warn("show poll answer", "poll_id", id, "err", err)
 		}
 	}

@@ -34,7 +34,7 @@ var pollDays = []int{1, 3, 7, 14}
 // recentPollsShown is how many polls /polls lists.
 const recentPollsShown = 10
 
-func (f *polls) admin(r *tg.Request) bool { return r.From != nil && f.bot.isAdmin(r.From.ID) }
+func (f *polls) admin(r *tg.Request) bool { return r.From != nil && f.isAdmin(r.From.ID) }
 
 func (f *polls) notAllowed(ctx context.Context, r *tg.Request) error {
 	if r.Query != nil {
@@ -384,7 +384,7 @@ func (f *polls) preview(ctx context.Context, r *tg.Request, dlg pollDialogue) er
 		if _, err := f.tx.Reply(ctx, r, r.L.T(id), nil); err != nil {
 			return err
 		}
-		if _, err := f.bot.sendRaw(ctx, r.ChatID, versionMessage(r.ChatID, v)); err != nil {
+		if _, err := f.send.Send(ctx, r.ChatID, versionMessage(r.ChatID, v)); err != nil {
 			return err
 		}
 	}
@@ -441,14 +441,14 @@ func (f *polls) confirm(ctx context.Context, r *tg.Request, dlg pollDialogue) er
 	if err := f.tx.Edit(ctx, r, f.pollSummary(r.L, p)+"\n"+started, nil); err != nil {
 		f.log.Warn("edit poll confirmation", "poll_id", p.ID, "err", err)
 	}
-	if progressID, err := f.tx.Reply(ctx, r, f.bot.progressText(ctx, bc), nil); err == nil {
+	if progressID, err := f.tx.Reply(ctx, r, f.reports.progressText(ctx, bc), nil); err == nil {
 		if err := f.store.SetProgressMessage(ctx, bc.ID, progressID); err != nil {
 			f.log.Error("store poll progress message", "broadcast_id", bc.ID, "err", err)
 		}
 	} else {
 		f.log.Warn("send poll progress", "broadcast_id", bc.ID, "err", err)
 	}
-	f.bot.runBroadcast(bc.ID)
+	f.runner.Run(bc.ID)
 	return nil
 }
 
@@ -639,7 +639,7 @@ func (f *polls) handlePage(ctx context.Context, r *tg.Request) error {
 			return fmt.Errorf("poll %d CSV: %w", id, err)
 		}
 		doc := tgbotapi.NewDocument(r.ChatID, tgbotapi.FileBytes{Name: fmt.Sprintf("jastar-poll-%d.csv", id), Bytes: buf.Bytes()})
-		_, err := f.bot.sendRaw(ctx, r.ChatID, doc)
+		_, err := f.send.Send(ctx, r.ChatID, doc)
 		return err
 	}
 	f.tx.Answer(ctx, r, r.L.T(locales.OutdatedButton))
@@ -652,7 +652,7 @@ func (f *polls) sendChart(ctx context.Context, chatID int64, l *locales.Localize
 		return fmt.Errorf("poll %d chart: %w", p.ID, err)
 	}
 	photo := tgbotapi.NewPhoto(chatID, tgbotapi.FileBytes{Name: fmt.Sprintf("jastar-poll-%d.png", p.ID), Bytes: png})
-	_, err = f.bot.sendRaw(ctx, chatID, photo)
+	_, err = f.send.Send(ctx, chatID, photo)
 	return err
 }
 
@@ -661,7 +661,7 @@ func (f *polls) sendChart(ctx context.Context, chatID int64, l *locales.Localize
 // ClosePolls closes the polls whose time has come and sends the summaries
 // owed (scheduler.PollCloser); the scheduler calls it every minute.
 func (b *Bot) ClosePolls(ctx context.Context, now time.Time) error {
-	return b.pollsFeature().closeDue(ctx, now)
+	return b.polls.closeDue(ctx, now)
 }
 
 func (f *polls) closeDue(ctx context.Context, now time.Time) error {
@@ -698,7 +698,7 @@ func (f *polls) closed(ctx context.Context, p storage.Poll) {
 		return
 	}
 	res := storage.ResultsOf(len(p.Options), tally)
-	l := f.bot.adminLocalizer(ctx, p.CreatedBy)
+	l := f.reports.adminLocalizer(ctx, p.CreatedBy)
 	if _, err := f.tx.SendText(ctx, p.CreatedBy, l.T(locales.PollClosedAdmin, locales.Data{"ID": p.ID})+"\n\n"+f.resultsText(l, p, res), nil); err != nil {
 		f.log.Warn("send poll summary to its admin", "poll_id", p.ID, "err", err)
 	} else if err := f.sendChart(ctx, p.CreatedBy, l, p, res); err != nil {
@@ -738,19 +738,8 @@ func (f *polls) sendSummary(ctx context.Context, p storage.Poll) {
 	}
 	if bc.ID != 0 {
 		f.log.Info("poll summary sent", "poll_id", p.ID, "broadcast_id", bc.ID)
-		f.bot.runBroadcast(bc.ID)
+		f.runner.Run(bc.ID)
 	}
-}
-
-// pollsFeature is the polls feature, for the older features that show
-// its data (/mydata).
-func (b *Bot) pollsFeature() *polls {
-	for _, f := range b.features {
-		if p, ok := f.(*polls); ok {
-			return p
-		}
-	}
-	panic("bot built without polls")
 }
 
 // myData lists the person's poll answers for /mydata; "" when none.

@@ -21,13 +21,16 @@ type introStore interface {
 	UpdateUser(ctx context.Context, chatID int64, change func(*storage.User) error) (storage.User, error)
 }
 
-// introBot is what the greeting needs of the bot around it; *Bot has it.
-type introBot interface {
-	// startPayload finds the handler of a deep link in the route table.
-	startPayload(payload string) (tg.Handler, bool)
-	// setChatCommands shows Telegram's command menu in the chat's language.
+// deepLinks finds the handler of a deep link's prefix in the route table
+// (*tg.Routes).
+type deepLinks interface {
+	Payload(prefix string) (tg.Handler, bool)
+}
+
+// chatCommands shows Telegram's command menu in a chat's language
+// (commandMenu, commands.go).
+type chatCommands interface {
 	setChatCommands(ctx context.Context, chatID int64, lang storage.Lang) error
-	deleteMessage(ctx context.Context, chatID int64, messageID int)
 }
 
 // subscriptionOfferer makes the one-time subscription offer
@@ -39,8 +42,11 @@ type subscriptionOfferer interface {
 // intro is the feature: /start, /help, /language, /cancel, /menu.
 type intro struct {
 	kit
-	store introStore
-	bot   introBot
+	store    introStore
+	links    deepLinks
+	commands chatCommands
+	// send deletes the answered language question (deleteMessage).
+	send  requester
 	offer subscriptionOfferer
 }
 
@@ -52,7 +58,7 @@ func (f *intro) handleStart(ctx context.Context, r *tg.Request) error {
 		return err
 	}
 	payload := strings.TrimSpace(r.Args)
-	if h, ok := f.bot.startPayload(payload); ok {
+	if h, ok := f.startPayload(payload); ok {
 		if !r.User.LangSet {
 			// A poster's QR code on first contact: the language comes
 			// first, and the button carries the payload to after it.
@@ -67,13 +73,12 @@ func (f *intro) handleStart(ctx context.Context, r *tg.Request) error {
 }
 
 // startPayload finds the handler of a deep-link payload ("center_<id>").
-func (b *Bot) startPayload(payload string) (tg.Handler, bool) {
+func (f *intro) startPayload(payload string) (tg.Handler, bool) {
 	if payload == "" {
 		return nil, false
 	}
 	prefix, _, _ := strings.Cut(payload, "_")
-	h, ok := b.routes.Payload(prefix)
-	return h, ok
+	return f.links.Payload(prefix)
 }
 
 func (f *intro) greet(ctx context.Context, r *tg.Request) error {
@@ -148,7 +153,7 @@ func (f *intro) handleLanguageCallback(ctx context.Context, r *tg.Request) error
 	}
 	// The menu of commands is a nicety: its failure is logged, never shown
 	// as a failed switch.
-	if err := f.bot.setChatCommands(ctx, r.ChatID, lang); err != nil {
+	if err := f.commands.setChatCommands(ctx, r.ChatID, lang); err != nil {
 		f.log.Warn("set chat commands", "chat_id", r.ChatID, "err", err)
 	}
 	return nil
@@ -171,9 +176,9 @@ func (f *intro) chooseLanguage(ctx context.Context, r *tg.Request, lang storage.
 	if firstChoice {
 		if r.Message != nil {
 			// The question is answered; keep the chat tidy.
-			f.bot.deleteMessage(ctx, r.ChatID, r.Message.MessageID)
+			f.deleteMessage(ctx, r.ChatID, r.Message.MessageID)
 		}
-		if h, ok := f.bot.startPayload(r.Data.Arg(1)); ok {
+		if h, ok := f.startPayload(r.Data.Arg(1)); ok {
 			r.Args, r.NewPerson = r.Data.Arg(1), true
 			return h(ctx, r)
 		}
@@ -256,6 +261,6 @@ func (f *intro) endDialogue(ctx context.Context, chatID int64) error {
 
 // deleteMessage deletes a message, quietly: a message too old to delete
 // (https://core.telegram.org/bots/api#deletemessage) is left as it is.
-func (b *Bot) deleteMessage(ctx context.Context, chatID int64, messageID int) {
-	_, _ = b.send.Request(ctx, tgbotapi.NewDeleteMessage(chatID, messageID))
+func (f *intro) deleteMessage(ctx context.Context, chatID int64, messageID int) {
+	_, _ = f.send.Request(ctx, tgbotapi.NewDeleteMessage(chatID, messageID))
 }
