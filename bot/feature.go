@@ -14,13 +14,16 @@ import (
 )
 
 // The shape of a feature. The transport (bot/tg) owns an update from the
-// poll to the send and knows no feature; the features live here. The older
-// ones are still methods on *Bot; new ones are types, each with:
-//   - a kit: the replies through the transport and the read-only parts
+// poll to the send and knows no feature; the features live here, each a
+// type with:
+//   - a kit: the transport to reply through and the read-only parts
 //     every feature shares (catalog, configuration, clock, texts, logger,
 //     metrics);
 //   - the narrow store interface it uses, declared in its own file, so the
 //     types say what it reads and writes;
+//   - for what it needs of another feature (the booking texts, the slot
+//     finder, the staff's notices...), a small interface declared in its
+//     own file, which New satisfies with that feature: never *Bot;
 //   - a routes method in routes.go that registers its entry points in the
 //     transport's table (t.Command, t.Callback, t.Flow, ...), so routes.go
 //     stays the one list of every entry point.
