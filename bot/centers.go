@@ -66,7 +66,7 @@ type greeter interface {
 type centerGuide struct {
 	kit
 	store  centerStore
-	cards  *cardCache // the staff's card values, shared with *Bot
+	cards  *cardCache // the staff's card values, shared with the booking texts
 	send   chattableSender
 	types  centerTyper
 	events eventLister

@@ -32,7 +32,7 @@ type safetyStore interface {
 }
 
 // soonestBooker is the booking dialogue as the crisis answer uses it;
-// *Bot implements it (booking_safety.go).
+// the booking feature implements it (booking_safety.go).
 type soonestBooker interface {
 	// hasFreeSlot reports whether a type has a free slot at any center.
 	hasFreeSlot(ctx context.Context, u storage.User, typeID string) (bool, error)
@@ -118,7 +118,7 @@ func (s *safety) handleCrisisBook(ctx context.Context, r *tg.Request) error {
 	return err
 }
 
-// helpLinesButton is the 🆘 button; the older features put it on /help,
+// helpLinesButton is the 🆘 button; the other features put it on /help,
 // the psychologist's card and the confirmation of such a booking.
 func helpLinesButton(l *locales.Localizer) tgbotapi.InlineKeyboardButton {
 	return button(l.T(locales.HelpButton), cbHelpLines)
