@@ -249,8 +249,6 @@ func New(cfg Config, deps Deps) (*Bot, error) {
 	b.intro = &intro{kit: b.kit("intro"), store: b.store, links: b.routes, commands: b.commands, send: b.send, offer: b.subs}
 	b.board = &eventBoard{kit: b.kit("events"), store: b.store, remind: b.reminders}
 	b.guide = &centerGuide{kit: b.kit("centers"), store: b.store, cards: &b.cards, send: b.send, types: b.booking, events: b.board, intro: b.intro}
-	// The centers come before the card editor, whose routes wrap the
-	// location handler the centers set.
 	// The runner reports to the admin through the reports, which show
 	// the runner's notes: each needs the other.
 	reports := &broadcastReports{kit: b.kit("broadcasts"), store: deps.Store, send: b.send, subs: b.subs}
@@ -258,6 +256,8 @@ func New(cfg Config, deps Deps) (*Bot, error) {
 	b.runner = broadcast.New(deps.Store, delivery, reports, broadcast.Options{ProgressEvery: cfg.BroadcastProgressEvery, Retry: cfg.BroadcastRetry},
 		deps.Log, b.metrics, b.now)
 	reports.notes = b.runner
+	// The centers come before the card editor, whose routes wrap the
+	// location handler the centers set.
 	b.features = append(b.features, b.subs, b.intro, b.guide, b.board,
 		&eventDesk{kit: b.kit("eventstaff"), store: b.store, events: b.board},
 		&broadcasts{kit: b.kit("broadcasts"), store: b.store, send: b.send, jobs: b.runner, reports: reports})
