@@ -77,13 +77,6 @@ type bookingStore interface {
 	Reschedule(ctx context.Context, id uint64, start, end time.Time, rules storage.BookRules) (old, moved storage.Booking, err error)
 }
 
-// bookingHost is what the dialogue needs of the bot around it: the main
-// menu, and the one way every dialogue ends for inactivity.
-type bookingHost interface {
-	mainMenu(l *locales.Localizer) tgbotapi.ReplyKeyboardMarkup
-	tellExpired(ctx context.Context, r *Request, flow string) error
-}
-
 // staffNotifier tells a center's staff of a booking made, moved or
 // cancelled (staff.go), after the person's answer.
 type staffNotifier interface {
@@ -103,7 +96,6 @@ type booking struct {
 	store bookingStore
 	slots *slotFinder
 	texts *bookingTexts
-	host  bookingHost
 	staff staffNotifier
 	docs  documentSender
 }
@@ -114,19 +106,19 @@ var errUnavailable = errors.New("consultation type or center unavailable")
 
 // handleBook starts the dialogue (menu button and /book). A person at the
 // limit hears so at once instead of after five taps.
-func (f *booking) handleBook(ctx context.Context, r *Request) error {
+func (f *booking) handleBook(ctx context.Context, r *tg.Request) error {
 	return f.startBooking(ctx, r, "")
 }
 
 // handleBookAtCenter (bkc:<center id>) starts the dialogue from a center's
 // card, with the place already chosen.
-func (f *booking) handleBookAtCenter(ctx context.Context, r *Request) error {
+func (f *booking) handleBookAtCenter(ctx context.Context, r *tg.Request) error {
 	c, ok := f.catalog().Center(r.Data.Arg(0))
 	if !ok || !c.IsOpen() || len(f.centerTypes(c.ID)) == 0 {
-		f.tx.answer(ctx, r, r.L.T(locales.BookUnavailable))
+		f.tx.Answer(ctx, r, r.L.T(locales.BookUnavailable))
 		return nil
 	}
-	f.tx.answer(ctx, r, "")
+	f.tx.Answer(ctx, r, "")
 	return f.startBooking(ctx, r, c.ID)
 }
 
@@ -141,14 +133,14 @@ func (f *booking) centerTypes(centerID string) []catalog.ConsultationType {
 	return out
 }
 
-func (f *booking) startBooking(ctx context.Context, r *Request, atCenter string) error {
+func (f *booking) startBooking(ctx context.Context, r *tg.Request, atCenter string) error {
 	now := f.now()
 	mine, err := f.store.BookingsOf(ctx, r.ChatID, now)
 	if err != nil {
 		return err
 	}
 	if len(mine) >= f.cfg.MaxBookings {
-		_, err := f.tx.reply(ctx, r, limitText(r.L, len(mine)), f.host.mainMenu(r.L))
+		_, err := f.tx.Reply(ctx, r, limitText(r.L, len(mine)), f.mainMenu(r.L))
 		return err
 	}
 	d := newDialogue[bookingState](r.ChatID, flowBook, stepType, now)
@@ -162,7 +154,7 @@ func (f *booking) startBooking(ctx context.Context, r *Request, atCenter string)
 	if err != nil {
 		return err
 	}
-	_, err = f.tx.reply(ctx, r, text, kb)
+	_, err = f.tx.Reply(ctx, r, text, kb)
 	return err
 }
 
@@ -229,7 +221,7 @@ func newToken() string { return tg.B36(uint64(rand.Uint32())) }
 // housekeeping closed it before the press or it is found idle now; so is
 // one whose state does not decode (saved by an older version: dialogues
 // live minutes, so a deploy may simply end them).
-func (f *booking) bookDialogue(ctx context.Context, r *Request) (bookDialog, bool, error) {
+func (f *booking) bookDialogue(ctx context.Context, r *tg.Request) (bookDialog, bool, error) {
 	conv, err := f.store.Conversation(ctx, r.ChatID)
 	expired := errors.Is(err, storage.ErrDialogExpired)
 	if expired {
@@ -237,16 +229,16 @@ func (f *booking) bookDialogue(ctx context.Context, r *Request) (bookDialog, boo
 	}
 	switch {
 	case errors.Is(err, storage.ErrNotFound) || (err == nil && (conv.Flow != flowBook || conv.Token != r.Data.Arg(0))):
-		f.tx.answer(ctx, r, r.L.T(locales.BookStale))
+		f.tx.Answer(ctx, r, r.L.T(locales.BookStale))
 		return bookDialog{}, false, nil
 	case err != nil:
 		return bookDialog{}, false, err
 	case expired:
-		return bookDialog{}, false, f.host.tellExpired(ctx, r, conv.Flow)
+		return bookDialog{}, false, f.tx.TellExpired(ctx, r, conv.Flow)
 	}
 	d, err := f.dialogueOf(conv)
 	if err != nil {
-		return d, false, f.host.tellExpired(ctx, r, conv.Flow)
+		return d, false, f.tx.TellExpired(ctx, r, conv.Flow)
 	}
 	return d, true, nil
 }
@@ -269,7 +261,7 @@ func (f *booking) dialogueOf(conv storage.Conversation) (bookDialog, error) {
 
 // saveStep persists the dialogue at its new step and shows that step in the
 // message the button belongs to.
-func (f *booking) saveStep(ctx context.Context, r *Request, d bookDialog) error {
+func (f *booking) saveStep(ctx context.Context, r *tg.Request, d bookDialog) error {
 	text, kb, err := f.renderBookStep(ctx, r, d)
 	if errors.Is(err, errUnavailable) {
 		return f.bookUnavailable(ctx, r)
@@ -280,21 +272,21 @@ func (f *booking) saveStep(ctx context.Context, r *Request, d bookDialog) error 
 	if err := f.save(ctx, d); err != nil {
 		return err
 	}
-	f.tx.answer(ctx, r, "")
-	return f.tx.edit(ctx, r, text, kb)
+	f.tx.Answer(ctx, r, "")
+	return f.tx.Edit(ctx, r, text, kb)
 }
 
 // bookUnavailable ends a dialogue whose type or center went away.
-func (f *booking) bookUnavailable(ctx context.Context, r *Request) error {
+func (f *booking) bookUnavailable(ctx context.Context, r *tg.Request) error {
 	if err := f.store.DeleteConversation(ctx, r.ChatID); err != nil {
 		return err
 	}
-	f.tx.answer(ctx, r, r.L.T(locales.BookUnavailable))
-	return f.tx.edit(ctx, r, r.L.T(locales.BookUnavailable), nil)
+	f.tx.Answer(ctx, r, r.L.T(locales.BookUnavailable))
+	return f.tx.Edit(ctx, r, r.L.T(locales.BookUnavailable), nil)
 }
 
 // handleBookType: bt:<tok>:<type>.
-func (f *booking) handleBookType(ctx context.Context, r *Request) error {
+func (f *booking) handleBookType(ctx context.Context, r *tg.Request) error {
 	d, ok, err := f.bookDialogue(ctx, r)
 	if !ok || err != nil {
 		return err
@@ -315,7 +307,7 @@ func (f *booking) handleBookType(ctx context.Context, r *Request) error {
 }
 
 // handleBookCenter: bc:<tok>:<center>.
-func (f *booking) handleBookCenter(ctx context.Context, r *Request) error {
+func (f *booking) handleBookCenter(ctx context.Context, r *tg.Request) error {
 	d, ok, err := f.bookDialogue(ctx, r)
 	if !ok || err != nil {
 		return err
@@ -331,14 +323,14 @@ func (f *booking) handleBookCenter(ctx context.Context, r *Request) error {
 
 // handleBookDay: bd:<tok>:<yyyymmdd>. A day without free time (taken
 // meanwhile, or forged) shows the day list again.
-func (f *booking) handleBookDay(ctx context.Context, r *Request) error {
+func (f *booking) handleBookDay(ctx context.Context, r *tg.Request) error {
 	d, ok, err := f.bookDialogue(ctx, r)
 	if !ok || err != nil {
 		return err
 	}
 	day, good := parseDayArg(r.Data.Arg(1))
 	if !good {
-		f.tx.answer(ctx, r, r.L.T(locales.OutdatedButton))
+		f.tx.Answer(ctx, r, r.L.T(locales.OutdatedButton))
 		return nil
 	}
 	d.State.Day = day
@@ -348,14 +340,14 @@ func (f *booking) handleBookDay(ctx context.Context, r *Request) error {
 
 // handleBookSlot: bs:<tok>:<start>. The slot must be free now; the phone
 // question comes once, to people who have not shared a number.
-func (f *booking) handleBookSlot(ctx context.Context, r *Request) error {
+func (f *booking) handleBookSlot(ctx context.Context, r *tg.Request) error {
 	d, ok, err := f.bookDialogue(ctx, r)
 	if !ok || err != nil {
 		return err
 	}
 	unix, err := r.Data.Int(1)
 	if err != nil {
-		f.tx.answer(ctx, r, r.L.T(locales.OutdatedButton))
+		f.tx.Answer(ctx, r, r.L.T(locales.OutdatedButton))
 		return nil
 	}
 	start := time.Unix(unix, 0)
@@ -384,17 +376,17 @@ func (f *booking) handleBookSlot(ctx context.Context, r *Request) error {
 
 // phoneOrSummary goes on from a chosen time: the phone question comes
 // once, to people who have not shared a number, then the summary.
-func (f *booking) phoneOrSummary(ctx context.Context, r *Request, d bookDialog) error {
+func (f *booking) phoneOrSummary(ctx context.Context, r *tg.Request, d bookDialog) error {
 	if !d.State.moving() && !r.User.PhoneConsent && !d.State.PhoneAsked {
 		d.Step = stepPhone
 		if err := f.save(ctx, d); err != nil {
 			return err
 		}
-		f.tx.answer(ctx, r, "")
-		if err := f.tx.edit(ctx, r, r.L.T(locales.BookTimeChosen, locales.Data{"When": esc(r.L.DateTime(d.State.Slot.In(f.cfg.Location)))}), nil); err != nil {
+		f.tx.Answer(ctx, r, "")
+		if err := f.tx.Edit(ctx, r, r.L.T(locales.BookTimeChosen, locales.Data{"When": esc(r.L.DateTime(d.State.Slot.In(f.cfg.Location)))}), nil); err != nil {
 			return err
 		}
-		_, err := f.tx.reply(ctx, r, r.L.T(locales.BookAskPhone), phoneKeyboard(r.L))
+		_, err := f.tx.Reply(ctx, r, r.L.T(locales.BookAskPhone), phoneKeyboard(r.L))
 		return err
 	}
 	d.Step = stepSummary
@@ -414,21 +406,21 @@ func phoneKeyboard(l *locales.Localizer) tgbotapi.ReplyKeyboardMarkup {
 
 // handleBookStep takes messages while the booking dialogue is open: the
 // contact or "skip" at the phone step; anything else points to the buttons.
-func (f *booking) handleBookStep(ctx context.Context, r *Request, conv storage.Conversation) error {
+func (f *booking) handleBookStep(ctx context.Context, r *tg.Request, conv storage.Conversation) error {
 	m := r.Message
 	d, err := f.dialogueOf(conv)
 	if err != nil {
-		return f.host.tellExpired(ctx, r, conv.Flow)
+		return f.tx.TellExpired(ctx, r, conv.Flow)
 	}
 	if d.Step != stepPhone {
-		_, err := f.tx.reply(ctx, r, r.L.T(locales.BookUseButtons), nil)
+		_, err := f.tx.Reply(ctx, r, r.L.T(locales.BookUseButtons), nil)
 		return err
 	}
 	var ack string
 	switch {
 	case m.Contact != nil:
 		if r.From == nil || m.Contact.UserID != r.From.ID {
-			_, err := f.tx.reply(ctx, r, r.L.T(locales.BookPhoneNotOwn), phoneKeyboard(r.L))
+			_, err := f.tx.Reply(ctx, r, r.L.T(locales.BookPhoneNotOwn), phoneKeyboard(r.L))
 			return err
 		}
 		user, err := f.savePhone(ctx, r.ChatID, m.Contact.PhoneNumber)
@@ -446,7 +438,7 @@ func (f *booking) handleBookStep(ctx context.Context, r *Request, conv storage.C
 		d.State.Slot = time.Time{}
 		return f.replyStep(ctx, r, d, r.L.T(locales.BookPhoneBack))
 	default:
-		_, err := f.tx.reply(ctx, r, r.L.T(locales.BookPhoneNotOwn), phoneKeyboard(r.L))
+		_, err := f.tx.Reply(ctx, r, r.L.T(locales.BookPhoneNotOwn), phoneKeyboard(r.L))
 		return err
 	}
 	d.State.PhoneAsked = true
@@ -457,13 +449,13 @@ func (f *booking) handleBookStep(ctx context.Context, r *Request, conv storage.C
 // replyStep persists the dialogue at its new step after a reply-keyboard
 // answer: ack (with the main menu back in place of the phone keyboard),
 // then the step as a new message.
-func (f *booking) replyStep(ctx context.Context, r *Request, d bookDialog, ack string) error {
+func (f *booking) replyStep(ctx context.Context, r *tg.Request, d bookDialog, ack string) error {
 	text, kb, err := f.renderBookStep(ctx, r, d)
 	if errors.Is(err, errUnavailable) {
 		if err := f.store.DeleteConversation(ctx, r.ChatID); err != nil {
 			return err
 		}
-		_, err := f.tx.reply(ctx, r, r.L.T(locales.BookUnavailable), f.host.mainMenu(r.L))
+		_, err := f.tx.Reply(ctx, r, r.L.T(locales.BookUnavailable), f.mainMenu(r.L))
 		return err
 	}
 	if err != nil {
@@ -472,10 +464,10 @@ func (f *booking) replyStep(ctx context.Context, r *Request, d bookDialog, ack s
 	if err := f.save(ctx, d); err != nil {
 		return err
 	}
-	if _, err := f.tx.reply(ctx, r, ack, f.host.mainMenu(r.L)); err != nil {
+	if _, err := f.tx.Reply(ctx, r, ack, f.mainMenu(r.L)); err != nil {
 		return err
 	}
-	_, err = f.tx.reply(ctx, r, text, kb)
+	_, err = f.tx.Reply(ctx, r, text, kb)
 	return err
 }
 
@@ -505,21 +497,21 @@ func (f *booking) savePhone(ctx context.Context, chatID int64, phone string) (st
 
 // handleContact takes a shared contact outside any dialogue: the person's
 // own number is kept with consent, anyone else's is refused.
-func (f *booking) handleContact(ctx context.Context, r *Request) error {
+func (f *booking) handleContact(ctx context.Context, r *tg.Request) error {
 	c := r.Message.Contact
 	if r.From == nil || c.UserID != r.From.ID {
-		_, err := f.tx.reply(ctx, r, r.L.T(locales.ContactNotOwn), f.host.mainMenu(r.L))
+		_, err := f.tx.Reply(ctx, r, r.L.T(locales.ContactNotOwn), f.mainMenu(r.L))
 		return err
 	}
 	if _, err := f.savePhone(ctx, r.ChatID, c.PhoneNumber); err != nil {
 		return err
 	}
-	_, err := f.tx.reply(ctx, r, r.L.T(locales.ContactSaved), f.host.mainMenu(r.L))
+	_, err := f.tx.Reply(ctx, r, r.L.T(locales.ContactSaved), f.mainMenu(r.L))
 	return err
 }
 
 // handleBookBack: bb:<tok>:<step>, to one of the earlier steps.
-func (f *booking) handleBookBack(ctx context.Context, r *Request) error {
+func (f *booking) handleBookBack(ctx context.Context, r *tg.Request) error {
 	d, ok, err := f.bookDialogue(ctx, r)
 	if !ok || err != nil {
 		return err
@@ -533,7 +525,7 @@ func (f *booking) handleBookBack(ctx context.Context, r *Request) error {
 		allowed = []string{stepDay, stepTime}
 	}
 	if !slices.Contains(allowed, step) {
-		f.tx.answer(ctx, r, r.L.T(locales.OutdatedButton))
+		f.tx.Answer(ctx, r, r.L.T(locales.OutdatedButton))
 		return nil
 	}
 	d.Step = step
@@ -542,7 +534,7 @@ func (f *booking) handleBookBack(ctx context.Context, r *Request) error {
 
 // handleBookQuit: bq:<tok> ends the dialogue; a reschedule keeps the
 // booking as it was.
-func (f *booking) handleBookQuit(ctx context.Context, r *Request) error {
+func (f *booking) handleBookQuit(ctx context.Context, r *tg.Request) error {
 	d, ok, err := f.bookDialogue(ctx, r)
 	if !ok || err != nil {
 		return err
@@ -554,20 +546,20 @@ func (f *booking) handleBookQuit(ctx context.Context, r *Request) error {
 	if d.State.moving() {
 		text = r.L.T(locales.BookRescheduleKept)
 	}
-	f.tx.answer(ctx, r, "")
-	return f.tx.edit(ctx, r, text, nil)
+	f.tx.Answer(ctx, r, "")
+	return f.tx.Edit(ctx, r, text, nil)
 }
 
 // handleBookConfirm: bok:<tok>. The capacity, the limit and double booking
 // are decided by the store in one transaction; a second press finds the
 // dialogue finished and books nothing.
-func (f *booking) handleBookConfirm(ctx context.Context, r *Request) error {
+func (f *booking) handleBookConfirm(ctx context.Context, r *tg.Request) error {
 	d, ok, err := f.bookDialogue(ctx, r)
 	if !ok || err != nil {
 		return err
 	}
 	if d.Step != stepSummary || d.State.Slot.IsZero() {
-		f.tx.answer(ctx, r, r.L.T(locales.BookStale))
+		f.tx.Answer(ctx, r, r.L.T(locales.BookStale))
 		return nil
 	}
 	typ, center, err := f.bookChoice(d.State)
@@ -628,8 +620,8 @@ func (f *booking) handleBookConfirm(ctx context.Context, r *Request) error {
 		if err := f.store.DeleteConversation(ctx, r.ChatID); err != nil {
 			return err
 		}
-		f.tx.answer(ctx, r, "")
-		return f.tx.edit(ctx, r, limitText(r.L, f.cfg.MaxBookings), nil)
+		f.tx.Answer(ctx, r, "")
+		return f.tx.Edit(ctx, r, limitText(r.L, f.cfg.MaxBookings), nil)
 	case err != nil:
 		return err
 	}
@@ -642,13 +634,13 @@ func (f *booking) handleBookConfirm(ctx context.Context, r *Request) error {
 	if err := f.store.DeleteConversation(ctx, r.ChatID); err != nil {
 		f.log.Warn("close booking dialogue after the booking", "chat_id", r.ChatID, "booking_id", booked.ID, "err", err)
 	}
-	f.tx.answer(ctx, r, "✅")
+	f.tx.Answer(ctx, r, "✅")
 	textID, data := locales.BookConfirmed, f.texts.bookingData(r.L, booked)
 	if moving {
 		textID = locales.BookRescheduled
 	}
 	data["Note"] = f.texts.remindNote(r.L, booked, now)
-	if err := f.tx.edit(ctx, r, r.L.T(textID, data)+f.texts.anonymousNote(r.L, booked), confirmedKeyboard(r.L, booked)); err != nil {
+	if err := f.tx.Edit(ctx, r, r.L.T(textID, data)+f.texts.anonymousNote(r.L, booked), confirmedKeyboard(r.L, booked)); err != nil {
 		return err
 	}
 	if err := f.sendICS(ctx, r, booked, moving); err != nil {
@@ -672,12 +664,12 @@ func phoneIfConsent(u storage.User) string {
 func clockOf(t time.Time) catalog.Clock { return catalog.Clock(t.Hour()*60 + t.Minute()) }
 
 // endBooking ends the dialogue with a final text in the summary message.
-func (f *booking) endBooking(ctx context.Context, r *Request, textID string) error {
+func (f *booking) endBooking(ctx context.Context, r *tg.Request, textID string) error {
 	if err := f.store.DeleteConversation(ctx, r.ChatID); err != nil {
 		return err
 	}
-	f.tx.answer(ctx, r, "")
-	return f.tx.edit(ctx, r, r.L.T(textID), nil)
+	f.tx.Answer(ctx, r, "")
+	return f.tx.Edit(ctx, r, r.L.T(textID), nil)
 }
 
 // offerNearest tells the person their time (lost) is gone and offers the
@@ -686,7 +678,7 @@ func (f *booking) endBooking(ctx context.Context, r *Request, textID string) err
 // when the race was still on, hold the very time just lost. The lost time
 // is left out even if it freed up meanwhile, since the text says it was
 // taken.
-func (f *booking) offerNearest(ctx context.Context, r *Request, d bookDialog, lost time.Time, textID string) error {
+func (f *booking) offerNearest(ctx context.Context, r *tg.Request, d bookDialog, lost time.Time, textID string) error {
 	o, avail, err := f.slots.offerFor(ctx, d.State.CenterID, d.State.TypeID)
 	if err != nil {
 		return err
@@ -716,9 +708,9 @@ func (f *booking) offerNearest(ctx context.Context, r *Request, d bookDialog, lo
 		text = r.L.T(locales.BookSlotTakenNone)
 	}
 	rows = append(rows, f.navRow(r.L, d, stepDay))
-	f.tx.answer(ctx, r, "")
+	f.tx.Answer(ctx, r, "")
 	kb := tgbotapi.NewInlineKeyboardMarkup(rows...)
-	return f.tx.edit(ctx, r, text, &kb)
+	return f.tx.Edit(ctx, r, text, &kb)
 }
 
 // navRow is the "back" and "cancel" row of a step.
@@ -776,7 +768,7 @@ func typeLabel(l *locales.Localizer, t catalog.ConsultationType) string {
 }
 
 // renderBookStep renders the dialogue's current step.
-func (f *booking) renderBookStep(ctx context.Context, r *Request, d bookDialog) (string, *tgbotapi.InlineKeyboardMarkup, error) {
+func (f *booking) renderBookStep(ctx context.Context, r *tg.Request, d bookDialog) (string, *tgbotapi.InlineKeyboardMarkup, error) {
 	l := r.L
 	tok := d.Token
 	loc := f.cfg.Location
@@ -983,7 +975,7 @@ func (bt *bookingTexts) bookingData(l *locales.Localizer, bk storage.Booking) lo
 }
 
 // sendICS sends the "add to calendar" file of a booking.
-func (f *booking) sendICS(ctx context.Context, r *Request, bk storage.Booking, moved bool) error {
+func (f *booking) sendICS(ctx context.Context, r *tg.Request, bk storage.Booking, moved bool) error {
 	l := r.L
 	summary, place, desc := bk.TypeID, bk.CenterID, ""
 	if t, ok := f.catalog().Type(bk.TypeID); ok {
@@ -1026,33 +1018,15 @@ func parseDayArg(s string) (catalog.Date, bool) {
 	return catalog.DateOf(t), true
 }
 
-// bookingData forwards to the booking texts; removed once every feature is a type
-func (b *Bot) bookingData(l *locales.Localizer, bk storage.Booking) locales.Data {
-	return b.texts.bookingData(l, bk)
-}
-
-// remindNote forwards to the booking texts; removed once every feature is a type
-func (b *Bot) remindNote(l *locales.Localizer, bk storage.Booking, now time.Time) string {
-	return b.texts.remindNote(l, bk, now)
-}
-
-// limitText forwards to limitText; removed once every feature is a type
-func (b *Bot) limitText(l *locales.Localizer, n int) string { return limitText(l, n) }
-
-// centerTypes forwards to booking; removed once every feature is a type
-func (b *Bot) centerTypes(centerID string) []catalog.ConsultationType {
-	return b.booking.centerTypes(centerID)
-}
-
 // beginMove starts the dialogue at the day step for the same type and
 // center as bk, to move it; bk keeps its time until the new one is
 // confirmed. It is "My bookings"' reschedule button.
-func (f *booking) beginMove(ctx context.Context, r *Request, bk storage.Booking) error {
+func (f *booking) beginMove(ctx context.Context, r *tg.Request, bk storage.Booking) error {
 	d := newDialogue[bookingState](r.ChatID, flowBook, stepDay, f.now())
 	d.State.TypeID, d.State.CenterID, d.State.Resched = bk.TypeID, bk.CenterID, bk.ID
 	text, kb, err := f.renderBookStep(ctx, r, d)
 	if errors.Is(err, errUnavailable) {
-		f.tx.answer(ctx, r, r.L.T(locales.BookUnavailable))
+		f.tx.Answer(ctx, r, r.L.T(locales.BookUnavailable))
 		return nil
 	}
 	if err != nil {
@@ -1061,7 +1035,7 @@ func (f *booking) beginMove(ctx context.Context, r *Request, bk storage.Booking)
 	if err := f.save(ctx, d); err != nil {
 		return err
 	}
-	f.tx.answer(ctx, r, "")
-	_, err = f.tx.reply(ctx, r, text, kb)
+	f.tx.Answer(ctx, r, "")
+	_, err = f.tx.Reply(ctx, r, text, kb)
 	return err
 }

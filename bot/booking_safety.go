@@ -7,6 +7,7 @@ import (
 
 	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
 
+	"jastar/bot/tg"
 	"jastar/locales"
 	"jastar/storage"
 	"jastar/storage/catalog"
@@ -77,14 +78,14 @@ func (f *booking) summaryBack(s bookingState) string {
 
 // handleBookAnon: ban:<tok>:<s|h>, the answer to stepAnon. Hiding the name
 // goes straight to the summary; showing it goes on as any booking does.
-func (f *booking) handleBookAnon(ctx context.Context, r *Request) error {
+func (f *booking) handleBookAnon(ctx context.Context, r *tg.Request) error {
 	d, ok, err := f.bookDialogue(ctx, r)
 	if !ok || err != nil {
 		return err
 	}
 	choice := r.Data.Arg(1)
 	if d.Step != stepAnon || !f.asksAnonymity(d.State) {
-		f.tx.answer(ctx, r, r.L.T(locales.BookStale))
+		f.tx.Answer(ctx, r, r.L.T(locales.BookStale))
 		return nil
 	}
 	switch choice {
@@ -96,7 +97,7 @@ func (f *booking) handleBookAnon(ctx context.Context, r *Request) error {
 		d.State.HideName = false
 		return f.phoneOrSummary(ctx, r, d)
 	}
-	f.tx.answer(ctx, r, r.L.T(locales.OutdatedButton))
+	f.tx.Answer(ctx, r, r.L.T(locales.OutdatedButton))
 	return nil
 }
 
@@ -218,14 +219,14 @@ func (f *booking) hasFreeSlot(ctx context.Context, u storage.User, typeID string
 // the person is one tap from the soonest time and may take a later one. It
 // returns false when no slot is free. A person at the booking limit hears
 // so, as /book says it.
-func (f *booking) bookSoonest(ctx context.Context, r *Request, typeID string) (bool, error) {
+func (f *booking) bookSoonest(ctx context.Context, r *tg.Request, typeID string) (bool, error) {
 	now := f.now()
 	mine, err := f.store.BookingsOf(ctx, r.ChatID, now)
 	if err != nil {
 		return false, err
 	}
 	if len(mine) >= f.cfg.MaxBookings {
-		_, err := f.tx.reply(ctx, r, limitText(r.L, len(mine)), f.host.mainMenu(r.L))
+		_, err := f.tx.Reply(ctx, r, limitText(r.L, len(mine)), f.mainMenu(r.L))
 		return true, err
 	}
 	center, first, ok, err := f.soonestFree(ctx, r.User, typeID)
@@ -245,16 +246,6 @@ func (f *booking) bookSoonest(ctx context.Context, r *Request, typeID string) (b
 	if err := f.save(ctx, d); err != nil {
 		return false, err
 	}
-	_, err = f.tx.reply(ctx, r, text, kb)
+	_, err = f.tx.Reply(ctx, r, text, kb)
 	return true, err
-}
-
-// anonymousWho forwards to the booking texts; removed once every feature is a type
-func (b *Bot) anonymousWho(l *locales.Localizer, bk storage.Booking) (string, bool) {
-	return b.texts.anonymousWho(l, bk)
-}
-
-// staffType forwards to the booking texts; removed once every feature is a type
-func (b *Bot) staffType(typeText string, bk storage.Booking) string {
-	return b.texts.staffType(typeText, bk)
 }

@@ -101,7 +101,14 @@ type Deps struct {
 	Metrics *ops.Metrics
 }
 
-// Bot is a running Jastar bot.
+// Bot is a running Jastar bot. It is the wiring and no feature: New builds
+// the transport and each feature, handing each the others it calls; Run
+// runs them; the rest are the entry points main, the scheduler and the
+// ops listener call (Connect, RegisterCommands, Remind, StaffDigest,
+// EventDigest, ClosePolls, SeedEvents, SetCatalog, Healthy...), each
+// handed to its feature, and what only the bot knows that the transport
+// and the sender ask for (who a person is, whether a chat is a staff
+// chat, that a person blocked the bot: transport.go, markBlocked).
 type Bot struct {
 	cfg     Config
 	store   Store
@@ -113,30 +120,31 @@ type Bot struct {
 	api     *tgbotapi.BotAPI // for sending
 	send    *tg.Sender
 	self    tgbotapi.User
-	admins  map[int64]bool
 
 	// transport polls, dispatches, routes and replies (bot/tg); routes is
 	// its table of entry points, which buildRoutes fills.
 	transport *tg.Transport
-	routes    *routeTable
+	routes    *tg.Routes
+	commands  *commandMenu      // Telegram's menu of commands, in each language
 	features  []feature         // the parts built as types (feature.go), in registration order
 	bg        *tg.Background    // callback answers and staff notices, outside handlers (the transport's)
 	runner    *broadcast.Runner // delivers broadcasts (scheduler/broadcast)
 	cards     cardCache         // the staff's card values (cards.go)
-	staff     *staff            // the staff side of bookings, which the older features still call
+	staff     *staff            // the staff side of bookings, which booking, My bookings and closures tell
 	digest    *digest           // the morning and weekly digests the scheduler calls
 
-	// The parts of booking that features and the older code share: free
-	// times (slots.go), the words of a booking (booking.go), the dialogue.
+	// The parts of booking that features share: free times (slots.go),
+	// the words of a booking (booking.go), the dialogue.
 	slots      *slotFinder
 	texts      *bookingTexts
 	booking    *booking
 	myBookings *myBookings
 	feedback   *feedback
 	reminders  *reminders // the scheduler's Notifier (Remind)
+	polls      *polls     // the scheduler's PollCloser (ClosePolls)
 
-	// Features that older code reaches through forwarders (which go once
-	// every feature is a type) and the main menu's rows (buildRoutes) name.
+	// Features other features are handed in New, and that the main menu's
+	// rows (buildRoutes), Run (the cards) and SeedEvents name.
 	subs  *subscriptions
 	intro *intro
 	guide *centerGuide
@@ -216,13 +224,9 @@ func New(cfg Config, deps Deps) (*Bot, error) {
 	}
 	b := &Bot{
 		cfg: cfg, store: deps.Store, loc: deps.Locales, now: deps.Now, metrics: deps.Metrics,
-		log:    deps.Log.With("component", "bot"),
-		admins: make(map[int64]bool),
+		log: deps.Log.With("component", "bot"),
 	}
 	b.catRef.Store(deps.Catalog)
-	for _, id := range cfg.AdminIDs {
-		b.admins[id] = true
-	}
 	// Two clients: polling (the transport's own) waits up to PollTimeout
 	// for Telegram, so its client allows more; sending should fail fast
 	// and retry.
@@ -231,45 +235,50 @@ func New(cfg Config, deps Deps) (*Bot, error) {
 	b.send.OnBlocked(b.markBlocked)
 	b.transport = b.buildTransport(b.log)
 	b.routes, b.bg = b.transport.Routes(), b.transport.Background()
+	b.commands = &commandMenu{routes: b.routes, loc: b.loc, send: b.send}
 	b.slots = &slotFinder{cat: b.cat, cfg: b.cfg, now: b.now, store: deps.Store}
-	b.texts = &bookingTexts{cat: b.cat, cfg: b.cfg, cards: b}
-	b.booking = &booking{kit: b.kit("booking"), store: deps.Store, slots: b.slots, texts: b.texts, host: b, staff: b, docs: b.send}
-	b.myBookings = &myBookings{kit: b.kit("mybookings"), store: deps.Store, texts: b.texts, menu: b, staff: b, move: b.booking}
-	b.feedback = &feedback{kit: b.kit("feedback"), store: deps.Store, texts: b.texts, menu: b, bulk: b.send}
-	b.reminders = &reminders{kit: b.kit("reminders"), store: deps.Store, bulk: b.send, texts: b.texts, events: b, feedback: b.feedback}
+	b.texts = &bookingTexts{cat: b.cat, cfg: b.cfg, cards: &b.cards}
+	b.staff = &staff{kit: b.kit("staff"), store: deps.Store, texts: b.texts, bg: b.bg}
+	b.booking = &booking{kit: b.kit("booking"), store: deps.Store, slots: b.slots, texts: b.texts, staff: b.staff, docs: b.send}
+	b.myBookings = &myBookings{kit: b.kit("mybookings"), store: deps.Store, texts: b.texts, staff: b.staff, move: b.booking}
+	b.feedback = &feedback{kit: b.kit("feedback"), store: deps.Store, texts: b.texts, bulk: b.send}
+	b.reminders = &reminders{kit: b.kit("reminders"), store: deps.Store, bulk: b.send, texts: b.texts, feedback: b.feedback}
 	b.features = append(b.features, b.booking, b.myBookings, b.feedback)
-	b.staff = &staff{kit: b.kit("staff"), store: deps.Store, desk: b, bg: b.bg}
-	b.digest = &digest{kit: b.kit("digest"), store: deps.Store, desk: b}
-	b.subs = &subscriptions{kit: b.kit("subscriptions"), store: b.store, menu: b}
-	b.intro = &intro{kit: b.kit("intro"), store: b.store, bot: b, offer: b.subs}
-	b.board = &eventBoard{kit: b.kit("events"), store: b.store, remind: b}
-	b.guide = &centerGuide{kit: b.kit("centers"), store: b.store, cards: &b.cards, send: b.send, types: b, events: b.board, intro: b.intro}
+	b.digest = &digest{kit: b.kit("digest"), store: deps.Store, texts: b.texts, bulk: b.send}
+	b.subs = &subscriptions{kit: b.kit("subscriptions"), store: b.store}
+	b.intro = &intro{kit: b.kit("intro"), store: b.store, links: b.routes, commands: b.commands, send: b.send, offer: b.subs}
+	b.board = &eventBoard{kit: b.kit("events"), store: b.store, remind: b.reminders}
+	b.guide = &centerGuide{kit: b.kit("centers"), store: b.store, cards: &b.cards, send: b.send, types: b.booking, events: b.board, intro: b.intro}
+	// The runner reports to the admin through the reports, which show
+	// the runner's notes: each needs the other.
+	reports := &broadcastReports{kit: b.kit("broadcasts"), store: deps.Store, send: b.send, subs: b.subs}
+	delivery := newBroadcastDelivery(b.send, cfg.BroadcastRate, cfg.Limits.PerSecond, b.log)
+	b.runner = broadcast.New(deps.Store, delivery, reports, broadcast.Options{ProgressEvery: cfg.BroadcastProgressEvery, Retry: cfg.BroadcastRetry},
+		deps.Log, b.metrics, b.now)
+	reports.notes = b.runner
 	// The centers come before the card editor, whose routes wrap the
 	// location handler the centers set.
 	b.features = append(b.features, b.subs, b.intro, b.guide, b.board,
-		&eventDesk{kit: b.kit("eventstaff"), store: b.store, menu: b, events: b.board},
-		&broadcasts{kit: b.kit("broadcasts"), store: b.store, menu: b, send: b.send, jobs: b})
-	closing := &closures{kit: b.kit("closures"), store: b.store, desk: b, staff: b.staff}
+		&eventDesk{kit: b.kit("eventstaff"), store: b.store, events: b.board},
+		&broadcasts{kit: b.kit("broadcasts"), store: b.store, send: b.send, jobs: b.runner, reports: reports})
+	closing := &closures{kit: b.kit("closures"), store: b.store, slots: b.slots, texts: b.texts, staff: b.staff}
 	b.features = append(b.features,
 		b.staff,
 		&export{kit: b.kit("export"), store: deps.Store, files: b.send},
-		&stats{kit: b.kit("stats"), store: deps.Store, files: b.send, names: b},
+		&stats{kit: b.kit("stats"), store: deps.Store, files: b.send},
 		closing,
 		&mycenter{kit: b.kit("mycenter"), store: b.store, desk: b.guide},
 		&sessions{kit: b.kit("sessions"), store: b.store, tell: closing},
 		&changes{kit: b.kit("changes"), store: b.store},
 	)
-	pollsF := newPolls(b)
-	b.features = append(b.features, pollsF, &privacy{kit: b.kit("privacy"), store: deps.Store, desk: b, polls: pollsF})
+	b.polls = &polls{kit: b.kit("polls"), store: deps.Store, reports: reports, runner: b.runner, send: b.send}
+	b.features = append(b.features, b.polls, &privacy{kit: b.kit("privacy"), store: deps.Store, texts: b.texts, bookings: b.myBookings, events: b.board, polls: b.polls})
 	crisis, err := locales.LoadCrisis()
 	if err != nil {
 		return nil, fmt.Errorf("load the crisis word lists: %w", err)
 	}
 	b.features = append(b.features, newSafety(b.kit("safety"), deps.Store, crisis, b.booking))
 	b.buildRoutes(b.routes)
-	delivery := newBroadcastDelivery(b.send, cfg.BroadcastRate, cfg.Limits.PerSecond, b.log)
-	b.runner = broadcast.New(deps.Store, delivery, b, broadcast.Options{ProgressEvery: cfg.BroadcastProgressEvery, Retry: cfg.BroadcastRetry},
-		deps.Log, b.metrics, b.now)
 	return b, nil
 }
 
@@ -369,43 +378,7 @@ func (e *httpStatusError) Error() string {
 
 // RegisterCommands publishes the command list per language (setMyCommands),
 // so Telegram's menu shows it in the person's language.
-func (b *Bot) RegisterCommands(ctx context.Context) error {
-	for _, lang := range []string{"", "kk", "ru"} {
-		l := b.loc.For(lang)
-		if lang == "" {
-			l = b.loc.For("kk")
-		}
-		cfg := tgbotapi.NewSetMyCommands(b.commandList(l)...)
-		cfg.LanguageCode = lang
-		if _, err := b.send.Request(ctx, cfg); err != nil {
-			return fmt.Errorf("set commands for %q: %w", lang, err)
-		}
-	}
-	return nil
-}
-
-// commandList is the command menu with its descriptions in l's language.
-func (b *Bot) commandList(l *locales.Localizer) []tgbotapi.BotCommand {
-	var cmds []tgbotapi.BotCommand
-	for _, c := range b.routes.MenuCommands() {
-		cmds = append(cmds, tgbotapi.BotCommand{Command: c.Name, Description: l.T(c.Description)})
-	}
-	return cmds
-}
-
-// setChatCommands publishes the command list in lang for one private chat
-// (scope chat, https://core.telegram.org/bots/api#botcommandscopechat): it
-// overrides the lists per language_code, so Telegram's menu follows the
-// language the person chose rather than their app's.
-func (b *Bot) setChatCommands(ctx context.Context, chatID int64, lang storage.Lang) error {
-	cfg := tgbotapi.NewSetMyCommandsWithScope(tgbotapi.NewBotCommandScopeChat(chatID), b.commandList(b.loc.For(string(lang)))...)
-	if _, err := b.send.Request(ctx, cfg); err != nil {
-		return fmt.Errorf("set commands of chat %d: %w", chatID, err)
-	}
-	return nil
-}
-
-func (b *Bot) isAdmin(userID int64) bool { return b.admins[userID] }
+func (b *Bot) RegisterCommands(ctx context.Context) error { return b.commands.register(ctx) }
 
 func (b *Bot) markBlocked(chatID int64) {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)

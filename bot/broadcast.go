@@ -11,6 +11,7 @@ import (
 
 	"jastar/bot/tg"
 	"jastar/locales"
+	"jastar/scheduler/broadcast"
 	"jastar/storage"
 )
 
@@ -193,17 +194,47 @@ func fromTelegramEntities(es []tgbotapi.MessageEntity) []storage.Entity {
 	return out
 }
 
-// adminLocalizer is the localizer of the admin who composed bc.
-func (b *Bot) adminLocalizer(ctx context.Context, chatID int64) *locales.Localizer {
-	if u, err := b.store.User(ctx, chatID); err == nil && u.Lang.Valid() {
-		return b.loc.For(string(u.Lang))
-	}
-	return b.loc.For(string(storage.Kazakh))
+// broadcastReports tells the admin who composed a broadcast how it goes, in
+// their language: it is the runner's Reporter (scheduler/broadcast), and
+// the composer and polls show a job's progress with its texts.
+type broadcastReports struct {
+	kit
+	store reportStore
+	send  chattableSender // edits the progress message
+	// notes are the runner's troubles (retrying, halted); New sets it
+	// once the runner, which reports here, is built.
+	notes runnerNotes
+	subs  unreachableForgetter
 }
 
-func (b *Bot) progressText(ctx context.Context, bc storage.Broadcast) string {
-	l := b.adminLocalizer(ctx, bc.AdminChatID)
-	return jobText(l, locales.BroadcastProgress, locales.PollProgress, bc, b.countsData(l, bc)) + b.runnerNoteText(l, bc.ID)
+// reportStore is what the reports read: the admin's language.
+type reportStore interface {
+	User(ctx context.Context, chatID int64) (storage.User, error)
+}
+
+// runnerNotes says whether a broadcast's runner is retrying or halted
+// (*broadcast.Runner).
+type runnerNotes interface {
+	Note(id uint64) (broadcast.Note, bool)
+}
+
+// unreachableForgetter unsubscribes a chat Telegram will not deliver to
+// (subscriptions, subscription.go).
+type unreachableForgetter interface {
+	unsubscribeUnreachable(ctx context.Context, chatID int64)
+}
+
+// adminLocalizer is the localizer of the admin who composed bc.
+func (f *broadcastReports) adminLocalizer(ctx context.Context, chatID int64) *locales.Localizer {
+	if u, err := f.store.User(ctx, chatID); err == nil && u.Lang.Valid() {
+		return f.loc.For(string(u.Lang))
+	}
+	return f.loc.For(string(storage.Kazakh))
+}
+
+func (f *broadcastReports) progressText(ctx context.Context, bc storage.Broadcast) string {
+	l := f.adminLocalizer(ctx, bc.AdminChatID)
+	return jobText(l, locales.BroadcastProgress, locales.PollProgress, bc, f.countsData(l, bc)) + f.runnerNoteText(l, bc.ID)
 }
 
 // jobText renders the broadcast message id of bc, or its poll variant
@@ -219,7 +250,7 @@ func jobText(l *locales.Localizer, id, pollID string, bc storage.Broadcast, d lo
 // countsData are the numbers of bc for its progress, report and list
 // entry. Each recipient is in exactly one of sent, blocked, failed,
 // uncertain and left, so the lines add up to the total.
-func (b *Bot) countsData(l *locales.Localizer, bc storage.Broadcast) locales.Data {
+func (f *broadcastReports) countsData(l *locales.Localizer, bc storage.Broadcast) locales.Data {
 	return locales.Data{
 		"ID": bc.ID, "Status": l.T(statusLabel(bc.Status)), "Total": l.Int(bc.Total),
 		"Sent": l.Int(bc.Counts.Sent), "Left": l.Int(bc.Left()), "Blocked": l.Int(bc.Counts.Blocked),
@@ -229,8 +260,8 @@ func (b *Bot) countsData(l *locales.Localizer, bc storage.Broadcast) locales.Dat
 
 // runnerNoteText is the line, with its newline, that tells the admin the
 // runner of id is retrying or halted; "" when it is not in trouble.
-func (b *Bot) runnerNoteText(l *locales.Localizer, id uint64) string {
-	n, ok := b.runner.Note(id)
+func (f *broadcastReports) runnerNoteText(l *locales.Localizer, id uint64) string {
+	n, ok := f.notes.Note(id)
 	if !ok {
 		return ""
 	}
@@ -241,50 +272,50 @@ func (b *Bot) runnerNoteText(l *locales.Localizer, id uint64) string {
 	case n.Internal:
 		msgID = locales.BroadcastRetryingInternal
 	}
-	return "\n" + l.T(msgID, locales.Data{"Time": l.Clock(n.Since.In(b.cfg.Location))})
+	return "\n" + l.T(msgID, locales.Data{"Time": l.Clock(n.Since.In(f.cfg.Location))})
 }
 
 // showProgress edits the progress message; the admin may have deleted it,
 // which is no reason to stop.
-func (b *Bot) showProgress(ctx context.Context, bc storage.Broadcast, text string) {
+func (f *broadcastReports) showProgress(ctx context.Context, bc storage.Broadcast, text string) {
 	if bc.ProgressMessageID == 0 {
 		return
 	}
 	e := tgbotapi.NewEditMessageText(bc.AdminChatID, bc.ProgressMessageID, text)
-	if _, err := b.send.Send(ctx, bc.AdminChatID, e); err != nil && !isNotModified(err) && ctx.Err() == nil {
-		b.log.Warn("edit broadcast progress", "broadcast_id", bc.ID, "err", err)
+	if _, err := f.send.Send(ctx, bc.AdminChatID, e); err != nil && !tg.IsNotModified(err) && ctx.Err() == nil {
+		f.log.Warn("edit broadcast progress", "broadcast_id", bc.ID, "err", err)
 	}
 }
 
-// The bot is the broadcast runner's Reporter: it tells the admin in their
-// language.
+// broadcastReports is the broadcast runner's Reporter: it tells the admin
+// in their language.
 
 // Progress shows bc's counts in the admin's progress message.
-func (b *Bot) Progress(ctx context.Context, bc storage.Broadcast) {
-	b.showProgress(ctx, bc, b.progressText(ctx, bc))
+func (f *broadcastReports) Progress(ctx context.Context, bc storage.Broadcast) {
+	f.showProgress(ctx, bc, f.progressText(ctx, bc))
 }
 
 // Finished shows the final numbers in the progress message and sends the
 // report as a new message, so the admin is notified.
-func (b *Bot) Finished(ctx context.Context, bc storage.Broadcast) {
-	l := b.adminLocalizer(ctx, bc.AdminChatID)
-	b.showProgress(ctx, bc, b.progressText(ctx, bc))
-	if _, err := b.sendText(ctx, bc.AdminChatID, jobText(l, locales.BroadcastReport, locales.PollReport, bc, b.countsData(l, bc)), nil); err != nil {
-		b.log.Warn("send broadcast report", "broadcast_id", bc.ID, "err", err)
+func (f *broadcastReports) Finished(ctx context.Context, bc storage.Broadcast) {
+	l := f.adminLocalizer(ctx, bc.AdminChatID)
+	f.showProgress(ctx, bc, f.progressText(ctx, bc))
+	if _, err := f.tx.SendText(ctx, bc.AdminChatID, jobText(l, locales.BroadcastReport, locales.PollReport, bc, f.countsData(l, bc)), nil); err != nil {
+		f.log.Warn("send broadcast report", "broadcast_id", bc.ID, "err", err)
 	}
 }
 
 // Halted tells the admin bc was paused after repeated panics.
-func (b *Bot) Halted(ctx context.Context, bc storage.Broadcast) {
-	l := b.adminLocalizer(ctx, bc.AdminChatID)
-	if _, err := b.sendText(ctx, bc.AdminChatID, l.T(locales.BroadcastHalted, locales.Data{"ID": bc.ID}), nil); err != nil {
-		b.log.Warn("tell the admin a broadcast was paused", "broadcast_id", bc.ID, "err", err)
+func (f *broadcastReports) Halted(ctx context.Context, bc storage.Broadcast) {
+	l := f.adminLocalizer(ctx, bc.AdminChatID)
+	if _, err := f.tx.SendText(ctx, bc.AdminChatID, l.T(locales.BroadcastHalted, locales.Data{"ID": bc.ID}), nil); err != nil {
+		f.log.Warn("tell the admin a broadcast was paused", "broadcast_id", bc.ID, "err", err)
 	}
 }
 
 // Unreachable unsubscribes a recipient who blocked the bot.
-func (b *Bot) Unreachable(ctx context.Context, chatID int64) {
-	b.subs.unsubscribeUnreachable(ctx, chatID)
+func (f *broadcastReports) Unreachable(ctx context.Context, chatID int64) {
+	f.subs.unsubscribeUnreachable(ctx, chatID)
 }
 
 func statusLabel(s storage.BroadcastStatus) string {
@@ -315,11 +346,15 @@ type composerStore interface {
 	SetBroadcastStatus(ctx context.Context, id uint64, next storage.BroadcastStatus, now time.Time) (storage.Broadcast, error)
 }
 
-// broadcastJobs is the delivery of broadcasts as the composer drives it:
-// the runner (scheduler/broadcast) and the admin's reports, which *Bot has.
-type broadcastJobs interface {
-	runBroadcast(id uint64)
-	haltBroadcast(id uint64) <-chan struct{}
+// broadcastRunner delivers broadcasts (*broadcast.Runner): Run starts or
+// resumes one, Halt stops its runner and closes the channel once it has.
+type broadcastRunner interface {
+	Run(id uint64)
+	Halt(id uint64) <-chan struct{}
+}
+
+// jobReports are the admin's reports of a broadcast (broadcastReports).
+type jobReports interface {
 	progressText(ctx context.Context, bc storage.Broadcast) string
 	countsData(l *locales.Localizer, bc storage.Broadcast) locales.Data
 	runnerNoteText(l *locales.Localizer, id uint64) string
@@ -331,19 +366,16 @@ type broadcastJobs interface {
 // list of jobs with their buttons (/broadcasts), admins only.
 type broadcasts struct {
 	kit
-	store composerStore
-	menu  menuShower
-	send  chattableSender
-	jobs  broadcastJobs
+	store   composerStore
+	send    chattableSender
+	jobs    broadcastRunner
+	reports jobReports
 }
 
-// haltBroadcast stops the runner of id; the channel closes once it has.
-func (b *Bot) haltBroadcast(id uint64) <-chan struct{} { return b.runner.Halt(id) }
-
 // handleBroadcast starts the composing dialogue (admins only).
-func (f *broadcasts) handleBroadcast(ctx context.Context, r *Request) error {
+func (f *broadcasts) handleBroadcast(ctx context.Context, r *tg.Request) error {
 	if r.From == nil || !f.isAdmin(r.From.ID) {
-		_, err := f.tx.reply(ctx, r, r.L.T(locales.NotAllowed), f.menu.mainMenu(r.L))
+		_, err := f.tx.Reply(ctx, r, r.L.T(locales.NotAllowed), f.mainMenu(r.L))
 		return err
 	}
 	if err := saveDialogue(ctx, f.store, newDialogue[broadcastState](r.ChatID, flowBroadcast, "kk", f.now()), f.now()); err != nil {
@@ -352,7 +384,7 @@ func (f *broadcasts) handleBroadcast(ctx context.Context, r *Request) error {
 	return f.askVersion(ctx, r, storage.Kazakh)
 }
 
-func (f *broadcasts) askVersion(ctx context.Context, r *Request, lang storage.Lang) error {
+func (f *broadcasts) askVersion(ctx context.Context, r *tg.Request, lang storage.Lang) error {
 	id := locales.BroadcastAskKK
 	if lang == storage.Russian {
 		id = locales.BroadcastAskRU
@@ -360,18 +392,18 @@ func (f *broadcasts) askVersion(ctx context.Context, r *Request, lang storage.La
 	kb := tgbotapi.NewInlineKeyboardMarkup(tgbotapi.NewInlineKeyboardRow(
 		button(r.L.T(locales.BroadcastSkipButton), cbBroadcast, "skip", string(lang)),
 	))
-	_, err := f.tx.reply(ctx, r, r.L.T(id), kb)
+	_, err := f.tx.Reply(ctx, r, r.L.T(id), kb)
 	return err
 }
 
 // handleBroadcastStep takes the admin's message in the composing dialogue.
-func (f *broadcasts) handleBroadcastStep(ctx context.Context, r *Request, conv storage.Conversation) error {
+func (f *broadcasts) handleBroadcastStep(ctx context.Context, r *tg.Request, conv storage.Conversation) error {
 	if r.From == nil || !f.isAdmin(r.From.ID) {
 		// An admin removed from the list mid-dialogue.
 		if err := f.store.DeleteConversation(ctx, r.ChatID); err != nil {
 			return err
 		}
-		_, err := f.tx.reply(ctx, r, r.L.T(locales.NotAllowed), f.menu.mainMenu(r.L))
+		_, err := f.tx.Reply(ctx, r, r.L.T(locales.NotAllowed), f.mainMenu(r.L))
 		return err
 	}
 	d, err := dialogueOf[broadcastState](conv)
@@ -381,11 +413,11 @@ func (f *broadcasts) handleBroadcastStep(ctx context.Context, r *Request, conv s
 		if err := f.store.DeleteConversation(ctx, r.ChatID); err != nil {
 			return err
 		}
-		_, err := f.tx.reply(ctx, r, r.L.T(locales.DialogExpired), f.menu.mainMenu(r.L))
+		_, err := f.tx.Reply(ctx, r, r.L.T(locales.DialogExpired), f.mainMenu(r.L))
 		return err
 	}
 	if d.Step != "kk" && d.Step != "ru" {
-		_, err := f.tx.reply(ctx, r, r.L.T(locales.BroadcastUseButtons), nil)
+		_, err := f.tx.Reply(ctx, r, r.L.T(locales.BroadcastUseButtons), nil)
 		return err
 	}
 	if r.Message != nil && r.Message.MediaGroupID != "" {
@@ -393,7 +425,7 @@ func (f *broadcasts) handleBroadcastStep(ctx context.Context, r *Request, conv s
 	}
 	v, problem := versionFromMessage(r.Message)
 	if problem != "" {
-		_, err := f.tx.reply(ctx, r, r.L.T(problem), nil)
+		_, err := f.tx.Reply(ctx, r, r.L.T(problem), nil)
 		return err
 	}
 	if d.State.Versions == nil {
@@ -407,7 +439,7 @@ func (f *broadcasts) handleBroadcastStep(ctx context.Context, r *Request, conv s
 // album as one message per photo with a shared media_group_id; without this
 // the second photo would become the next version. The first message of the
 // album gets the answer, the rest are ignored, and the step stays.
-func (f *broadcasts) refuseAlbum(ctx context.Context, r *Request, d broadcastDialogue, group string) error {
+func (f *broadcasts) refuseAlbum(ctx context.Context, r *tg.Request, d broadcastDialogue, group string) error {
 	if d.State.Album == group {
 		return nil
 	}
@@ -415,13 +447,13 @@ func (f *broadcasts) refuseAlbum(ctx context.Context, r *Request, d broadcastDia
 	if err := saveDialogue(ctx, f.store, d, f.now()); err != nil {
 		return err
 	}
-	_, err := f.tx.reply(ctx, r, r.L.T(locales.BroadcastNoAlbum), nil)
+	_, err := f.tx.Reply(ctx, r, r.L.T(locales.BroadcastNoAlbum), nil)
 	return err
 }
 
 // nextVersionStep moves from the Kazakh version to the Russian one, and
 // from there to the audience.
-func (f *broadcasts) nextVersionStep(ctx context.Context, r *Request, d broadcastDialogue) error {
+func (f *broadcasts) nextVersionStep(ctx context.Context, r *tg.Request, d broadcastDialogue) error {
 	if d.Step == "kk" {
 		d.Step = "ru"
 		if err := saveDialogue(ctx, f.store, d, f.now()); err != nil {
@@ -434,7 +466,7 @@ func (f *broadcasts) nextVersionStep(ctx context.Context, r *Request, d broadcas
 		return err
 	}
 	text, kb := f.topicQuestion(r.L, locales.BroadcastAskTopic)
-	_, err := f.tx.reply(ctx, r, text, kb)
+	_, err := f.tx.Reply(ctx, r, text, kb)
 	return err
 }
 
@@ -546,14 +578,14 @@ func (k kit) audienceText(l *locales.Localizer, a storage.Audience) string {
 // handleBroadcastCallback handles the composing dialogue's buttons. A
 // button only acts in the step that showed it, so an old keyboard cannot
 // skip or send anything.
-func (f *broadcasts) handleBroadcastCallback(ctx context.Context, r *Request) error {
+func (f *broadcasts) handleBroadcastCallback(ctx context.Context, r *tg.Request) error {
 	if r.From == nil || !f.isAdmin(r.From.ID) || !r.Private {
-		f.tx.alert(ctx, r, r.L.T(locales.NotAllowed))
+		f.tx.Alert(ctx, r, r.L.T(locales.NotAllowed))
 		return nil
 	}
 	conv, err := f.store.Conversation(ctx, r.ChatID)
 	if errors.Is(err, storage.ErrNotFound) || (err == nil && (conv.Flow != flowBroadcast || len(conv.State) == 0)) {
-		f.tx.answer(ctx, r, r.L.T(locales.OutdatedButton))
+		f.tx.Answer(ctx, r, r.L.T(locales.OutdatedButton))
 		return nil
 	}
 	if err != nil {
@@ -561,13 +593,13 @@ func (f *broadcasts) handleBroadcastCallback(ctx context.Context, r *Request) er
 	}
 	d, err := dialogueOf[broadcastState](conv)
 	if err != nil {
-		f.tx.answer(ctx, r, r.L.T(locales.OutdatedButton))
+		f.tx.Answer(ctx, r, r.L.T(locales.OutdatedButton))
 		return nil
 	}
 	action, arg := r.Data.Arg(0), r.Data.Arg(1)
 	want := map[string]string{"skip": arg, "t": "topic", "d": "district", "l": "lang", "ok": "confirm", "no": d.Step}[action]
 	if want == "" || want != d.Step {
-		f.tx.answer(ctx, r, r.L.T(locales.OutdatedButton))
+		f.tx.Answer(ctx, r, r.L.T(locales.OutdatedButton))
 		return nil
 	}
 	switch action {
@@ -575,20 +607,20 @@ func (f *broadcasts) handleBroadcastCallback(ctx context.Context, r *Request) er
 		// The Russian step comes after the Kazakh one, so no Kazakh
 		// version there means it was left out.
 		if _, kk := d.State.Versions[storage.Kazakh]; d.Step == "ru" && !kk {
-			f.tx.alert(ctx, r, r.L.T(locales.BroadcastNeedOneVersion))
+			f.tx.Alert(ctx, r, r.L.T(locales.BroadcastNeedOneVersion))
 			return nil
 		}
 		delete(d.State.Versions, storage.Lang(d.Step))
-		f.tx.answer(ctx, r, "")
+		f.tx.Answer(ctx, r, "")
 		ask := locales.BroadcastAskKK
 		if d.Step == "ru" {
 			ask = locales.BroadcastAskRU
 		}
-		_ = f.tx.edit(ctx, r, r.L.T(ask), nil) // drop the used button; a failed edit changes nothing
+		_ = f.tx.Edit(ctx, r, r.L.T(ask), nil) // drop the used button; a failed edit changes nothing
 		return f.nextVersionStep(ctx, r, d)
 	case "t":
 		if t := storage.Topic(arg); arg != anyArg && !t.Valid() {
-			f.tx.answer(ctx, r, r.L.T(locales.OutdatedButton))
+			f.tx.Answer(ctx, r, r.L.T(locales.OutdatedButton))
 			return nil
 		}
 		d.State.Audience.Topic = storage.Topic(clearAny(arg))
@@ -597,10 +629,10 @@ func (f *broadcasts) handleBroadcastCallback(ctx context.Context, r *Request) er
 			return err
 		}
 		text, kb := f.districtQuestion(r.L)
-		return f.tx.edit(ctx, r, text, &kb)
+		return f.tx.Edit(ctx, r, text, &kb)
 	case "d":
 		if _, ok := f.catalog().District(arg); arg != anyArg && !ok {
-			f.tx.answer(ctx, r, r.L.T(locales.OutdatedButton))
+			f.tx.Answer(ctx, r, r.L.T(locales.OutdatedButton))
 			return nil
 		}
 		d.State.Audience.DistrictID = clearAny(arg)
@@ -609,10 +641,10 @@ func (f *broadcasts) handleBroadcastCallback(ctx context.Context, r *Request) er
 			return err
 		}
 		text, kb := f.langQuestion(r.L)
-		return f.tx.edit(ctx, r, text, &kb)
+		return f.tx.Edit(ctx, r, text, &kb)
 	case "l":
 		if l := storage.Lang(arg); arg != anyArg && !l.Valid() {
-			f.tx.answer(ctx, r, r.L.T(locales.OutdatedButton))
+			f.tx.Answer(ctx, r, r.L.T(locales.OutdatedButton))
 			return nil
 		}
 		d.State.Audience.Lang = storage.Lang(clearAny(arg))
@@ -623,10 +655,10 @@ func (f *broadcasts) handleBroadcastCallback(ctx context.Context, r *Request) er
 		if err := f.store.DeleteConversation(ctx, r.ChatID); err != nil {
 			return err
 		}
-		if err := f.tx.edit(ctx, r, r.L.T(locales.BroadcastCancelledDialog), nil); err != nil {
+		if err := f.tx.Edit(ctx, r, r.L.T(locales.BroadcastCancelledDialog), nil); err != nil {
 			return err
 		}
-		_, err := f.tx.reply(ctx, r, r.L.T(locales.MenuPrompt), f.menu.mainMenu(r.L))
+		_, err := f.tx.Reply(ctx, r, r.L.T(locales.MenuPrompt), f.mainMenu(r.L))
 		return err
 	}
 }
@@ -641,7 +673,7 @@ func clearAny(arg string) string {
 // preview counts the audience and sends the admin each version exactly as
 // its readers will get it, then asks to send or cancel. An empty audience
 // goes back to the topic question.
-func (f *broadcasts) preview(ctx context.Context, r *Request, d broadcastDialogue) error {
+func (f *broadcasts) preview(ctx context.Context, r *tg.Request, d broadcastDialogue) error {
 	versions, a := d.State.Versions, d.State.Audience
 	n, err := f.store.CountAudience(ctx, a)
 	if err != nil {
@@ -653,13 +685,13 @@ func (f *broadcasts) preview(ctx context.Context, r *Request, d broadcastDialogu
 			return err
 		}
 		text, kb := f.topicQuestion(r.L, locales.BroadcastNobody)
-		return f.tx.edit(ctx, r, text, &kb)
+		return f.tx.Edit(ctx, r, text, &kb)
 	}
 	d.Step = "confirm"
 	if err := saveDialogue(ctx, f.store, d, f.now()); err != nil {
 		return err
 	}
-	if err := f.tx.edit(ctx, r, f.audienceText(r.L, a), nil); err != nil {
+	if err := f.tx.Edit(ctx, r, f.audienceText(r.L, a), nil); err != nil {
 		return err
 	}
 	readers := []storage.Lang{storage.Kazakh, storage.Russian}
@@ -676,7 +708,7 @@ func (f *broadcasts) preview(ctx context.Context, r *Request, d broadcastDialogu
 		if lang == storage.Russian {
 			preview = locales.BroadcastPreviewRU
 		}
-		if _, err := f.tx.reply(ctx, r, r.L.T(preview), nil); err != nil {
+		if _, err := f.tx.Reply(ctx, r, r.L.T(preview), nil); err != nil {
 			return err
 		}
 		if _, err := f.send.Send(ctx, r.ChatID, versionMessage(r.ChatID, v)); err != nil {
@@ -688,17 +720,17 @@ func (f *broadcasts) preview(ctx context.Context, r *Request, d broadcastDialogu
 		button(r.L.T(locales.ButtonCancel), cbBroadcast, "no"),
 	))
 	text := f.audienceText(r.L, a) + "\n" + r.L.N(locales.BroadcastRecipients, n)
-	_, err = f.tx.reply(ctx, r, text, kb)
+	_, err = f.tx.Reply(ctx, r, text, kb)
 	return err
 }
 
 // confirmBroadcast stores the job with its recipients fixed (the audience
 // as it is now), ends the dialogue and starts the runner, which writes them
 // out before it sends to anyone.
-func (f *broadcasts) confirmBroadcast(ctx context.Context, r *Request, d broadcastDialogue) error {
+func (f *broadcasts) confirmBroadcast(ctx context.Context, r *tg.Request, d broadcastDialogue) error {
 	versions, a := d.State.Versions, d.State.Audience
 	if len(versions) == 0 {
-		f.tx.answer(ctx, r, r.L.T(locales.OutdatedButton))
+		f.tx.Answer(ctx, r, r.L.T(locales.OutdatedButton))
 		return f.store.DeleteConversation(ctx, r.ChatID)
 	}
 	bc, err := f.store.CreateBroadcast(ctx, storage.Broadcast{AdminChatID: r.ChatID, Versions: versions, Audience: a, CreatedAt: f.now()})
@@ -709,11 +741,11 @@ func (f *broadcasts) confirmBroadcast(ctx context.Context, r *Request, d broadca
 		return err
 	}
 	f.log.Info("broadcast confirmed", "broadcast_id", bc.ID, "chat_id", r.ChatID)
-	f.tx.answer(ctx, r, r.L.T(locales.BroadcastStarted, locales.Data{"ID": bc.ID}))
-	if err := f.tx.edit(ctx, r, f.audienceText(r.L, a)+"\n"+r.L.T(locales.BroadcastStarted, locales.Data{"ID": bc.ID}), nil); err != nil {
+	f.tx.Answer(ctx, r, r.L.T(locales.BroadcastStarted, locales.Data{"ID": bc.ID}))
+	if err := f.tx.Edit(ctx, r, f.audienceText(r.L, a)+"\n"+r.L.T(locales.BroadcastStarted, locales.Data{"ID": bc.ID}), nil); err != nil {
 		f.log.Warn("edit broadcast confirmation", "broadcast_id", bc.ID, "err", err)
 	}
-	progressID, err := f.tx.reply(ctx, r, f.jobs.progressText(ctx, bc), nil)
+	progressID, err := f.tx.Reply(ctx, r, f.reports.progressText(ctx, bc), nil)
 	if err == nil {
 		if err := f.store.SetProgressMessage(ctx, bc.ID, progressID); err != nil {
 			f.log.Error("store broadcast progress message", "broadcast_id", bc.ID, "err", err)
@@ -721,16 +753,16 @@ func (f *broadcasts) confirmBroadcast(ctx context.Context, r *Request, d broadca
 	} else {
 		f.log.Warn("send broadcast progress", "broadcast_id", bc.ID, "err", err)
 	}
-	f.jobs.runBroadcast(bc.ID)
+	f.jobs.Run(bc.ID)
 	return nil
 }
 
 // ---- the list of jobs ----
 
 // handleBroadcasts lists recent broadcasts with their controls (admins only).
-func (f *broadcasts) handleBroadcasts(ctx context.Context, r *Request) error {
+func (f *broadcasts) handleBroadcasts(ctx context.Context, r *tg.Request) error {
 	if r.From == nil || !f.isAdmin(r.From.ID) {
-		_, err := f.tx.reply(ctx, r, r.L.T(locales.NotAllowed), f.menu.mainMenu(r.L))
+		_, err := f.tx.Reply(ctx, r, r.L.T(locales.NotAllowed), f.mainMenu(r.L))
 		return err
 	}
 	text, kb, err := f.broadcastList(ctx, r.L)
@@ -738,9 +770,9 @@ func (f *broadcasts) handleBroadcasts(ctx context.Context, r *Request) error {
 		return err
 	}
 	if kb == nil {
-		_, err = f.tx.reply(ctx, r, text, nil)
+		_, err = f.tx.Reply(ctx, r, text, nil)
 	} else {
-		_, err = f.tx.reply(ctx, r, text, *kb)
+		_, err = f.tx.Reply(ctx, r, text, *kb)
 	}
 	return err
 }
@@ -757,10 +789,10 @@ func (f *broadcasts) broadcastList(ctx context.Context, l *locales.Localizer) (s
 	var rows [][]tgbotapi.InlineKeyboardButton
 	for _, bc := range list {
 		created := bc.CreatedAt.In(f.cfg.Location)
-		d := f.jobs.countsData(l, bc)
+		d := f.reports.countsData(l, bc)
 		d["Date"] = l.ShortDate(created) + " " + l.Clock(created)
 		d["Audience"] = f.audienceText(l, bc.Audience)
-		text += "\n\n" + l.T(locales.BroadcastListItem, d) + f.jobs.runnerNoteText(l, bc.ID)
+		text += "\n\n" + l.T(locales.BroadcastListItem, d) + f.reports.runnerNoteText(l, bc.ID)
 		if bc.PollID != 0 {
 			text += "\n" + l.T(locales.PollBroadcastLabel, locales.Data{"ID": bc.PollID})
 		}
@@ -787,47 +819,47 @@ func (f *broadcasts) broadcastList(ctx context.Context, l *locales.Localizer) (s
 // handleBroadcastJobCallback pauses, resumes or cancels a broadcast. The
 // presser must be an admin; the status change is checked in the store, so
 // a stale button cannot resume a cancelled job.
-func (f *broadcasts) handleBroadcastJobCallback(ctx context.Context, r *Request) error {
+func (f *broadcasts) handleBroadcastJobCallback(ctx context.Context, r *tg.Request) error {
 	if r.From == nil || !f.isAdmin(r.From.ID) || !r.Private {
-		f.tx.alert(ctx, r, r.L.T(locales.NotAllowed))
+		f.tx.Alert(ctx, r, r.L.T(locales.NotAllowed))
 		return nil
 	}
 	id, err := r.Data.ID(1)
 	next := map[string]storage.BroadcastStatus{"p": storage.BroadcastPaused, "r": storage.BroadcastRunning, "c": storage.BroadcastCancelled}[r.Data.Arg(0)]
 	if err != nil || next == "" {
-		f.tx.answer(ctx, r, r.L.T(locales.OutdatedButton))
+		f.tx.Answer(ctx, r, r.L.T(locales.OutdatedButton))
 		return nil
 	}
 	bc, err := f.store.SetBroadcastStatus(ctx, id, next, f.now())
 	switch {
 	case errors.Is(err, storage.ErrNotFound):
-		f.tx.answer(ctx, r, r.L.T(locales.OutdatedButton))
+		f.tx.Answer(ctx, r, r.L.T(locales.OutdatedButton))
 		return nil
 	case errors.Is(err, storage.ErrConflict):
-		f.tx.answer(ctx, r, r.L.T(locales.BroadcastCannotChange))
+		f.tx.Answer(ctx, r, r.L.T(locales.BroadcastCannotChange))
 	case err != nil:
 		return err
 	default:
 		f.log.Info("broadcast status changed", "broadcast_id", id, "status", string(next), "chat_id", r.ChatID)
 		switch next {
 		case storage.BroadcastRunning:
-			f.jobs.runBroadcast(id)
+			f.jobs.Run(id)
 		case storage.BroadcastPaused:
-			<-f.jobs.haltBroadcast(id)
-			f.jobs.Progress(ctx, bc)
+			<-f.jobs.Halt(id)
+			f.reports.Progress(ctx, bc)
 		case storage.BroadcastCancelled:
-			<-f.jobs.haltBroadcast(id)
+			<-f.jobs.Halt(id)
 			if bc, err := f.store.Broadcast(ctx, id); err == nil {
-				f.jobs.Finished(ctx, bc)
+				f.reports.Finished(ctx, bc)
 			} else {
 				f.log.Error("load broadcast for its report", "broadcast_id", id, "err", err)
 			}
 		}
-		f.tx.answer(ctx, r, r.L.T(locales.BroadcastChanged, locales.Data{"ID": strconv.FormatUint(id, 10), "Status": r.L.T(statusLabel(next))}))
+		f.tx.Answer(ctx, r, r.L.T(locales.BroadcastChanged, locales.Data{"ID": strconv.FormatUint(id, 10), "Status": r.L.T(statusLabel(next))}))
 	}
 	text, kb, err := f.broadcastList(ctx, r.L)
 	if err != nil {
 		return err
 	}
-	return f.tx.edit(ctx, r, text, kb)
+	return f.tx.Edit(ctx, r, text, kb)
 }

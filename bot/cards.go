@@ -10,6 +10,7 @@ import (
 
 	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
 
+	"jastar/bot/tg"
 	"jastar/locales"
 	"jastar/storage"
 	"jastar/storage/catalog"
@@ -59,15 +60,13 @@ func (c *cardCache) of(centerID string) storage.CardOverrides {
 func (f *centerGuide) loadCards(ctx context.Context) error { return f.cards.reload(ctx, f.store) }
 
 // shownCenter is c as people see it.
-func (f *centerGuide) shownCenter(c catalog.Center) catalog.Card {
-	return catalog.CardOf(c, f.cards.of(c.ID))
+func (f *centerGuide) shownCenter(c catalog.Center) catalog.Card { return f.cards.shownCenter(c) }
+
+// shownCenter is c as people see it: the catalog's values under the
+// staff's.
+func (c *cardCache) shownCenter(center catalog.Center) catalog.Card {
+	return catalog.CardOf(center, c.of(center.ID))
 }
-
-// loadCards forwards to centerGuide; removed once every feature is a type.
-func (b *Bot) loadCards(ctx context.Context) error { return b.guide.loadCards(ctx) }
-
-// shownCenter forwards to centerGuide; removed once every feature is a type.
-func (b *Bot) shownCenter(c catalog.Center) catalog.Card { return b.guide.shownCenter(c) }
 
 // hoursText is a card's opening hours in l's language: the week staff set,
 // or the catalog's text, or "ask the center".
@@ -118,14 +117,14 @@ func clockText(minutes int) string {
 func dayFromMon(i int) time.Weekday { return time.Weekday((i + 1) % 7) }
 
 // handleCenterPhoto (cph:<centerID>) sends the entrance photo staff set.
-func (f *centerGuide) handleCenterPhoto(ctx context.Context, r *Request) error {
+func (f *centerGuide) handleCenterPhoto(ctx context.Context, r *tg.Request) error {
 	c, ok := f.catalog().Center(r.Data.Arg(0))
 	card := f.shownCenter(c)
 	if !ok || card.Photo == "" {
-		f.tx.answer(ctx, r, r.L.T(locales.OutdatedButton))
+		f.tx.Answer(ctx, r, r.L.T(locales.OutdatedButton))
 		return nil
 	}
-	f.tx.answer(ctx, r, "")
+	f.tx.Answer(ctx, r, "")
 	photo := tgbotapi.NewPhoto(r.ChatID, tgbotapi.FileID(card.Photo))
 	photo.Caption = c.Name.In(r.L.Lang())
 	_, err := f.send.Send(ctx, r.ChatID, photo)

@@ -51,14 +51,14 @@ type centerTyper interface {
 
 // eventLister shows a page of events (events.go): a district's events.
 type eventLister interface {
-	showEventList(ctx context.Context, r *Request, list eventList) error
+	showEventList(ctx context.Context, r *tg.Request, list eventList) error
 }
 
 // greeter is the greeting a deep link to a center ends with (start.go).
 type greeter interface {
-	greet(ctx context.Context, r *Request) error
-	welcome(ctx context.Context, r *Request) error
-	offerAndMenu(ctx context.Context, r *Request) error
+	greet(ctx context.Context, r *tg.Request) error
+	welcome(ctx context.Context, r *tg.Request) error
+	offerAndMenu(ctx context.Context, r *tg.Request) error
 }
 
 // centerGuide is the feature: centers near me, districts, a center's
@@ -66,7 +66,7 @@ type greeter interface {
 type centerGuide struct {
 	kit
 	store  centerStore
-	cards  *cardCache // the staff's card values, shared with *Bot
+	cards  *cardCache // the staff's card values, shared with the booking texts
 	send   chattableSender
 	types  centerTyper
 	events eventLister
@@ -76,7 +76,7 @@ type centerGuide struct {
 // handleCentersMenu answers the menu button when it arrives as text (a
 // client that cannot send a location): the stored location if there is one,
 // otherwise the district list.
-func (f *centerGuide) handleCentersMenu(ctx context.Context, r *Request) error {
+func (f *centerGuide) handleCentersMenu(ctx context.Context, r *tg.Request) error {
 	if r.User.HasLocation {
 		return f.showNearest(ctx, r, r.User.Lat, r.User.Lon)
 	}
@@ -85,13 +85,13 @@ func (f *centerGuide) handleCentersMenu(ctx context.Context, r *Request) error {
 
 // handleDistrictsMenu is the menu button for people who do not share a
 // location.
-func (f *centerGuide) handleDistrictsMenu(ctx context.Context, r *Request) error {
+func (f *centerGuide) handleDistrictsMenu(ctx context.Context, r *tg.Request) error {
 	return f.showDistricts(ctx, r, scopeCenters)
 }
 
 // handleLocation remembers the shared location (for "nearest first" in
 // later lists) and answers with the nearest centers.
-func (f *centerGuide) handleLocation(ctx context.Context, r *Request) error {
+func (f *centerGuide) handleLocation(ctx context.Context, r *tg.Request) error {
 	loc := r.Message.Location
 	if loc == nil {
 		return nil
@@ -109,7 +109,7 @@ func (f *centerGuide) handleLocation(ctx context.Context, r *Request) error {
 	return f.showNearest(ctx, r, lat, lon)
 }
 
-func (f *centerGuide) showNearest(ctx context.Context, r *Request, lat, lon float64) error {
+func (f *centerGuide) showNearest(ctx context.Context, r *tg.Request, lat, lon float64) error {
 	list, far := f.catalog().Nearest(lat, lon, nearestOpen)
 	if far {
 		text := r.L.T(locales.CentersChooseDistrict)
@@ -120,7 +120,7 @@ func (f *centerGuide) showNearest(ctx context.Context, r *Request, lat, lon floa
 		}
 		kb := f.districtKeyboard(r.L, scopeCenters)
 		kb.InlineKeyboard = append(f.allCentersRows(r.L), kb.InlineKeyboard...)
-		_, err := f.tx.reply(ctx, r, text, kb)
+		_, err := f.tx.Reply(ctx, r, text, kb)
 		return err
 	}
 	parts := []string{r.L.T(locales.CentersNearest)}
@@ -133,7 +133,7 @@ func (f *centerGuide) showNearest(ctx context.Context, r *Request, lat, lon floa
 	}
 	parts = append(parts, r.L.T(locales.CentersTapForCard))
 	rows = append(rows, tgbotapi.NewInlineKeyboardRow(button(r.L.T(locales.ButtonChooseDistrict), cbDistricts, scopeCenters)))
-	_, err := f.tx.reply(ctx, r, strings.Join(parts, "\n\n"), tgbotapi.NewInlineKeyboardMarkup(rows...))
+	_, err := f.tx.Reply(ctx, r, strings.Join(parts, "\n\n"), tgbotapi.NewInlineKeyboardMarkup(rows...))
 	return err
 }
 
@@ -275,28 +275,28 @@ func phoneOf(l *locales.Localizer, phone string) string {
 }
 
 // handleCenterCallback (ctr:<centerID>) sends the center's card.
-func (f *centerGuide) handleCenterCallback(ctx context.Context, r *Request) error {
+func (f *centerGuide) handleCenterCallback(ctx context.Context, r *tg.Request) error {
 	c, ok := f.catalog().Center(r.Data.Arg(0))
 	if !ok {
-		f.tx.answer(ctx, r, r.L.T(locales.OutdatedButton))
+		f.tx.Answer(ctx, r, r.L.T(locales.OutdatedButton))
 		return nil
 	}
-	f.tx.answer(ctx, r, "")
+	f.tx.Answer(ctx, r, "")
 	text, kb := f.centerCard(r.L, c)
-	_, err := f.tx.reply(ctx, r, text, kb)
+	_, err := f.tx.Reply(ctx, r, text, kb)
 	return err
 }
 
 // handleCenterMapCallback (cmap:<centerID>) sends the center as a venue:
 // Telegram shows it as a pin the person can open in their maps app.
-func (f *centerGuide) handleCenterMapCallback(ctx context.Context, r *Request) error {
+func (f *centerGuide) handleCenterMapCallback(ctx context.Context, r *tg.Request) error {
 	c, ok := f.catalog().Center(r.Data.Arg(0))
 	if !ok || c.Online {
-		f.tx.answer(ctx, r, r.L.T(locales.OutdatedButton))
+		f.tx.Answer(ctx, r, r.L.T(locales.OutdatedButton))
 		return nil
 	}
 	c = f.shownCenter(c).Center
-	f.tx.answer(ctx, r, "")
+	f.tx.Answer(ctx, r, "")
 	lang := r.L.Lang()
 	// A venue needs an address; an unknown one says so rather than
 	// pretending (https://core.telegram.org/bots/api#sendvenue).
@@ -337,21 +337,21 @@ func (f *centerGuide) districtKeyboard(l *locales.Localizer, scope string) tgbot
 
 // showDistricts asks for a district: in place of the pressed message, or as
 // a new message for a menu button.
-func (f *centerGuide) showDistricts(ctx context.Context, r *Request, scope string) error {
+func (f *centerGuide) showDistricts(ctx context.Context, r *tg.Request, scope string) error {
 	kb := f.districtKeyboard(r.L, scope)
 	if r.Query != nil {
-		f.tx.answer(ctx, r, "")
-		return f.tx.edit(ctx, r, r.L.T(locales.CentersChooseDistrict), &kb)
+		f.tx.Answer(ctx, r, "")
+		return f.tx.Edit(ctx, r, r.L.T(locales.CentersChooseDistrict), &kb)
 	}
-	_, err := f.tx.reply(ctx, r, r.L.T(locales.CentersChooseDistrict), kb)
+	_, err := f.tx.Reply(ctx, r, r.L.T(locales.CentersChooseDistrict), kb)
 	return err
 }
 
 // handleDistrictsCallback (dis:<c|e>) shows the district list.
-func (f *centerGuide) handleDistrictsCallback(ctx context.Context, r *Request) error {
+func (f *centerGuide) handleDistrictsCallback(ctx context.Context, r *tg.Request) error {
 	scope := r.Data.Arg(0)
 	if scope != scopeCenters && scope != scopeEvents {
-		f.tx.answer(ctx, r, r.L.T(locales.OutdatedButton))
+		f.tx.Answer(ctx, r, r.L.T(locales.OutdatedButton))
 		return nil
 	}
 	return f.showDistricts(ctx, r, scope)
@@ -359,7 +359,7 @@ func (f *centerGuide) handleDistrictsCallback(ctx context.Context, r *Request) e
 
 // handleDistrictCallback (dist:<districtID>:<c|e>[:<page>]) opens a
 // district's centers, a page at a time, or its events.
-func (f *centerGuide) handleDistrictCallback(ctx context.Context, r *Request) error {
+func (f *centerGuide) handleDistrictCallback(ctx context.Context, r *tg.Request) error {
 	d, ok := f.catalog().District(r.Data.Arg(0))
 	scope := r.Data.Arg(1)
 	page, err := r.Data.ID(2)
@@ -367,13 +367,13 @@ func (f *centerGuide) handleDistrictCallback(ctx context.Context, r *Request) er
 		page, err = 0, nil // buttons sent before the list had pages
 	}
 	if !ok || (scope != scopeCenters && scope != scopeEvents) || err != nil {
-		f.tx.answer(ctx, r, r.L.T(locales.OutdatedButton))
+		f.tx.Answer(ctx, r, r.L.T(locales.OutdatedButton))
 		return nil
 	}
 	if scope == scopeEvents {
 		return f.events.showEventList(ctx, r, eventList{kind: listDistrict, id: d.ID})
 	}
-	f.tx.answer(ctx, r, "")
+	f.tx.Answer(ctx, r, "")
 	centers := f.catalog().CentersIn(d.ID)
 	pages := f.districtPages(r.L, centers)
 	p := int(min(page, uint64(len(pages)-1))) // the catalog may have shrunk since
@@ -406,7 +406,7 @@ func (f *centerGuide) handleDistrictCallback(ctx context.Context, r *Request) er
 	}
 	rows = append(rows, tgbotapi.NewInlineKeyboardRow(button(r.L.T(locales.ButtonBack), cbDistricts, scopeCenters)))
 	kb := tgbotapi.NewInlineKeyboardMarkup(rows...)
-	return f.tx.edit(ctx, r, strings.Join(parts, "\n\n"), &kb)
+	return f.tx.Edit(ctx, r, strings.Join(parts, "\n\n"), &kb)
 }
 
 // A page of a district's centers holds at most centersPerPage entries
@@ -444,7 +444,7 @@ func (f *centerGuide) districtPages(l *locales.Localizer, centers []catalog.Cent
 // the language switch. An unknown or malformed id gets the ordinary
 // greeting: a poster printed before a center was renamed must still lead
 // somewhere. handleStart has settled the language before this runs.
-func (f *centerGuide) handleStartCenter(ctx context.Context, r *Request) error {
+func (f *centerGuide) handleStartCenter(ctx context.Context, r *tg.Request) error {
 	id, ok := strings.CutPrefix(strings.TrimSpace(r.Args), "center_")
 	c, found := f.catalog().Center(id)
 	if !ok || !found {
@@ -456,7 +456,7 @@ func (f *centerGuide) handleStartCenter(ctx context.Context, r *Request) error {
 		}
 	}
 	text, kb := f.centerCard(r.L, c)
-	if _, err := f.tx.reply(ctx, r, text, kb); err != nil {
+	if _, err := f.tx.Reply(ctx, r, text, kb); err != nil {
 		return err
 	}
 	return f.intro.offerAndMenu(ctx, r)

@@ -7,6 +7,7 @@ import (
 	"slices"
 	"time"
 
+	"jastar/bot/tg"
 	"jastar/locales"
 	"jastar/storage"
 	"jastar/storage/catalog"
@@ -45,13 +46,13 @@ func (k kit) centersRunBy(cat *catalog.Catalog, userID int64) []catalog.Center {
 // refuseCenter logs a press or command on a center the presser does not
 // run (a forged button, or one forwarded from another center's staff) and
 // tells them no. It logs ids only.
-func (k kit) refuseCenter(ctx context.Context, r *Request, centerID, action string) error {
+func (k kit) refuseCenter(ctx context.Context, r *tg.Request, centerID, action string) error {
 	k.log.Warn("refused a change of a center the user does not run", "user_id", fromID(r), "chat_id", r.ChatID, "center_id", centerID, "action", action)
 	if r.Query != nil {
-		k.tx.alert(ctx, r, r.L.T(locales.NotAllowed))
+		k.tx.Alert(ctx, r, r.L.T(locales.NotAllowed))
 		return nil
 	}
-	_, err := k.tx.reply(ctx, r, r.L.T(locales.NotAllowed), nil)
+	_, err := k.tx.Reply(ctx, r, r.L.T(locales.NotAllowed), nil)
 	return err
 }
 
@@ -67,7 +68,7 @@ type dialogueStore interface {
 // there is none, another one, one idle past the TTL, or one whose state
 // does not decode: a dialogue saved by an older version, without a typed
 // state, is over (dialogues live minutes), and is ended.
-func staffDialogue[S any](ctx context.Context, k kit, st dialogueStore, r *Request, flow, tok string) (dialogue[S], bool, error) {
+func staffDialogue[S any](ctx context.Context, k kit, st dialogueStore, r *tg.Request, flow, tok string) (dialogue[S], bool, error) {
 	conv, err := st.Conversation(ctx, r.ChatID)
 	if err != nil && !errors.Is(err, storage.ErrNotFound) {
 		return dialogue[S]{}, false, err
@@ -77,21 +78,21 @@ func staffDialogue[S any](ctx context.Context, k kit, st dialogueStore, r *Reque
 			return d, true, nil
 		}
 	}
-	k.tx.answer(ctx, r, r.L.T(locales.StaffStepStale))
+	k.tx.Answer(ctx, r, r.L.T(locales.StaffStepStale))
 	return dialogue[S]{}, false, nil
 }
 
 // staffStep is the dialogue a typed message continues, its state decoded
 // as S. A state that does not decode ends the dialogue, and the person is
 // told to start again: ok is false.
-func staffStep[S any](ctx context.Context, k kit, st dialogueStore, r *Request, conv storage.Conversation) (dialogue[S], bool, error) {
+func staffStep[S any](ctx context.Context, k kit, st dialogueStore, r *tg.Request, conv storage.Conversation) (dialogue[S], bool, error) {
 	if d, ok := stateOf[S](k, conv); ok {
 		return d, true, nil
 	}
 	if err := st.DeleteConversation(ctx, r.ChatID); err != nil {
 		return dialogue[S]{}, false, err
 	}
-	_, err := k.tx.reply(ctx, r, r.L.T(locales.StaffStepStale), nil)
+	_, err := k.tx.Reply(ctx, r, r.L.T(locales.StaffStepStale), nil)
 	return dialogue[S]{}, false, err
 }
 
@@ -114,7 +115,7 @@ func stateOf[S any](k kit, conv storage.Conversation) (dialogue[S], bool) {
 // runs it, and sends its first question, drawn by render. state is the
 // dialogue's first state, holding the center; action names the dialogue
 // in the refusal's log line.
-func beginAtCenter[S any](ctx context.Context, k kit, st dialogueStore, r *Request, flow, step, action string, state func(center string) S,
+func beginAtCenter[S any](ctx context.Context, k kit, st dialogueStore, r *tg.Request, flow, step, action string, state func(center string) S,
 	render func(*locales.Localizer, *catalog.Catalog, dialogue[S]) (string, *tgbotapi.InlineKeyboardMarkup)) error {
 	cat := k.catalog()
 	center := r.Data.Arg(0)
@@ -126,9 +127,9 @@ func beginAtCenter[S any](ctx context.Context, k kit, st dialogueStore, r *Reque
 	if err := saveDialogue(ctx, st, d, k.now()); err != nil {
 		return err
 	}
-	k.tx.answer(ctx, r, "")
+	k.tx.Answer(ctx, r, "")
 	text, kb := render(r.L, cat, d)
-	_, err := k.tx.sendText(ctx, r.ChatID, text, kb)
+	_, err := k.tx.SendText(ctx, r.ChatID, text, kb)
 	return err
 }
 

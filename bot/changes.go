@@ -35,25 +35,25 @@ type changes struct {
 }
 
 // handleChanges: /changes, admins only: the newest page.
-func (f *changes) handleChanges(ctx context.Context, r *Request) error {
+func (f *changes) handleChanges(ctx context.Context, r *tg.Request) error {
 	if !f.isAdmin(fromID(r)) {
 		f.log.Warn("refused the change log to a non-admin", "user_id", fromID(r))
-		_, err := f.tx.reply(ctx, r, r.L.T(locales.NotAllowed), nil)
+		_, err := f.tx.Reply(ctx, r, r.L.T(locales.NotAllowed), nil)
 		return err
 	}
 	text, kb, err := f.page(ctx, r.L, 0)
 	if err != nil {
 		return err
 	}
-	_, err = f.tx.reply(ctx, r, text, kb)
+	_, err = f.tx.Reply(ctx, r, text, kb)
 	return err
 }
 
 // handlePage: chg:<before id base 36>, an older page, in place.
-func (f *changes) handlePage(ctx context.Context, r *Request) error {
+func (f *changes) handlePage(ctx context.Context, r *tg.Request) error {
 	before, err := r.Data.ID(0)
 	if err != nil {
-		f.tx.answer(ctx, r, r.L.T(locales.OutdatedButton))
+		f.tx.Answer(ctx, r, r.L.T(locales.OutdatedButton))
 		return nil
 	}
 	if !f.isAdmin(fromID(r)) {
@@ -63,8 +63,8 @@ func (f *changes) handlePage(ctx context.Context, r *Request) error {
 	if err != nil {
 		return err
 	}
-	f.tx.answer(ctx, r, "")
-	return f.tx.edit(ctx, r, text, kb)
+	f.tx.Answer(ctx, r, "")
+	return f.tx.Edit(ctx, r, text, kb)
 }
 
 // page renders up to changesPage changes older than before (0: newest).

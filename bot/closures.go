@@ -85,13 +85,17 @@ type closureStore interface {
 	Book(ctx context.Context, b storage.Booking, rules storage.BookRules) (storage.Booking, error)
 }
 
-// bookingDesk is the booking behaviour closing time reuses; *Bot has it.
-type bookingDesk interface {
+// rebookSlots finds where the people of a closed day can go, as booking
+// does (slotFinder, slots.go).
+type rebookSlots interface {
 	offerFor(ctx context.Context, centerID, typeID string) (offer, bool, error)
 	slotRules(ctx context.Context, centerID, typeID string, start time.Time) (int, time.Time, bool, error)
+}
+
+// rebookTexts says a booking as booking does (bookingTexts, booking.go).
+type rebookTexts interface {
 	bookingData(l *locales.Localizer, bk storage.Booking) locales.Data
 	remindNote(l *locales.Localizer, bk storage.Booking, now time.Time) string
-	limitText(l *locales.Localizer, n int) string
 }
 
 // staffNotices is what closing time asks of the staff side (staff.go).
@@ -107,13 +111,14 @@ type staffNotices interface {
 type closures struct {
 	kit
 	store closureStore
-	desk  bookingDesk
+	slots rebookSlots
+	texts rebookTexts
 	staff staffNotices
 }
 
 // handleClose: /close. One center run: straight to the type; several (an
 // admin): which center.
-func (f *closures) handleClose(ctx context.Context, r *Request) error {
+func (f *closures) handleClose(ctx context.Context, r *tg.Request) error {
 	cat := f.catalog()
 	centers := f.centersRunBy(cat, fromID(r))
 	if len(centers) == 0 {
@@ -127,17 +132,17 @@ func (f *closures) handleClose(ctx context.Context, r *Request) error {
 		return err
 	}
 	text, kb := f.render(r.L, cat, d)
-	_, err := f.tx.reply(ctx, r, text, kb)
+	_, err := f.tx.Reply(ctx, r, text, kb)
 	return err
 }
 
 // handleBegin: clb:<center>, "close time" on the card editor.
-func (f *closures) handleBegin(ctx context.Context, r *Request) error {
+func (f *closures) handleBegin(ctx context.Context, r *tg.Request) error {
 	return beginAtCenter(ctx, f.kit, f.store, r, flowClose, stepCloseType, "close", func(center string) closeState { return closeState{Center: center} }, f.render)
 }
 
 // handleStep: cls:<tok>:<op>[:<arg>], every button of the dialogue.
-func (f *closures) handleStep(ctx context.Context, r *Request) error {
+func (f *closures) handleStep(ctx context.Context, r *tg.Request) error {
 	conv, ok, err := staffDialogue[closeState](ctx, f.kit, f.store, r, flowClose, r.Data.Arg(0))
 	if !ok || err != nil {
 		return err
@@ -148,8 +153,8 @@ func (f *closures) handleStep(ctx context.Context, r *Request) error {
 		if err := f.store.DeleteConversation(ctx, r.ChatID); err != nil {
 			return err
 		}
-		f.tx.answer(ctx, r, "")
-		return f.tx.edit(ctx, r, r.L.T(locales.Cancelled), nil)
+		f.tx.Answer(ctx, r, "")
+		return f.tx.Edit(ctx, r, r.L.T(locales.Cancelled), nil)
 	}
 	if op == "c" {
 		conv.State.Center = arg
@@ -166,7 +171,7 @@ func (f *closures) handleStep(ctx context.Context, r *Request) error {
 	case "c":
 	case "t":
 		if _, known := cat.Type(arg); arg != allTypes && (!known || !slices.Contains(closableTypes(cat, center), arg)) {
-			f.tx.answer(ctx, r, r.L.T(locales.OutdatedButton))
+			f.tx.Answer(ctx, r, r.L.T(locales.OutdatedButton))
 			return nil
 		}
 		conv.State.Type = arg
@@ -174,7 +179,7 @@ func (f *closures) handleStep(ctx context.Context, r *Request) error {
 	case "d":
 		d, ok := parseDayArg(arg)
 		if !ok {
-			f.tx.answer(ctx, r, r.L.T(locales.OutdatedButton))
+			f.tx.Answer(ctx, r, r.L.T(locales.OutdatedButton))
 			return nil
 		}
 		conv.State.Day = d
@@ -182,7 +187,7 @@ func (f *closures) handleStep(ctx context.Context, r *Request) error {
 	case "p":
 		d := conv.State.Day
 		if !conv.State.hasDay() || conv.Step != stepClosePart {
-			f.tx.answer(ctx, r, r.L.T(locales.StaffStepStale))
+			f.tx.Answer(ctx, r, r.L.T(locales.StaffStepStale))
 			return nil
 		}
 		switch arg {
@@ -197,43 +202,43 @@ func (f *closures) handleStep(ctx context.Context, r *Request) error {
 		case partRange:
 			conv.Step = stepCloseEnd
 		default:
-			f.tx.answer(ctx, r, r.L.T(locales.OutdatedButton))
+			f.tx.Answer(ctx, r, r.L.T(locales.OutdatedButton))
 			return nil
 		}
 	case "e":
 		start := conv.State.Day
 		end, ok := parseDayArg(arg)
 		if !conv.State.hasDay() || !ok || conv.Step != stepCloseEnd || !end.At(0, loc).After(start.At(0, loc)) {
-			f.tx.answer(ctx, r, r.L.T(locales.OutdatedButton))
+			f.tx.Answer(ctx, r, r.L.T(locales.OutdatedButton))
 			return nil
 		}
 		f.span(&conv, start.At(0, loc), nextDay(end, loc))
 	case "y":
 		if !slices.Contains(storage.ClosureReasons, storage.ClosureReason(arg)) || conv.Step != stepCloseReason {
-			f.tx.answer(ctx, r, r.L.T(locales.OutdatedButton))
+			f.tx.Answer(ctx, r, r.L.T(locales.OutdatedButton))
 			return nil
 		}
 		conv.State.Reason = storage.ClosureReason(arg)
 		conv.Step = stepClosePreview
 	case "ok":
 		if conv.Step != stepClosePreview {
-			f.tx.answer(ctx, r, r.L.T(locales.StaffStepStale))
+			f.tx.Answer(ctx, r, r.L.T(locales.StaffStepStale))
 			return nil
 		}
 		return f.confirm(ctx, r, cat, conv)
 	default:
-		f.tx.answer(ctx, r, r.L.T(locales.OutdatedButton))
+		f.tx.Answer(ctx, r, r.L.T(locales.OutdatedButton))
 		return nil
 	}
 	if err := saveDialogue(ctx, f.store, conv, f.now()); err != nil {
 		return err
 	}
-	f.tx.answer(ctx, r, "")
+	f.tx.Answer(ctx, r, "")
 	if conv.Step == stepClosePreview {
 		return f.preview(ctx, r, cat, conv)
 	}
 	text, kb := f.render(r.L, cat, conv)
-	return f.tx.edit(ctx, r, text, kb)
+	return f.tx.Edit(ctx, r, text, kb)
 }
 
 // span sets the closed time and moves on to the reason.
@@ -243,7 +248,7 @@ func (f *closures) span(conv *closeDialogue, from, to time.Time) {
 }
 
 // handleHoursStep takes the typed hours "14:00-18:00" of the chosen day.
-func (f *closures) handleHoursStep(ctx context.Context, r *Request, stored storage.Conversation) error {
+func (f *closures) handleHoursStep(ctx context.Context, r *tg.Request, stored storage.Conversation) error {
 	conv, ok, err := staffStep[closeState](ctx, f.kit, f.store, r, stored)
 	if !ok || err != nil {
 		return err
@@ -254,13 +259,13 @@ func (f *closures) handleHoursStep(ctx context.Context, r *Request, stored stora
 		return f.refuseCenter(ctx, r, center, "close")
 	}
 	if conv.Step != stepCloseHours {
-		_, err := f.tx.reply(ctx, r, r.L.T(locales.StaffUseButtons), nil)
+		_, err := f.tx.Reply(ctx, r, r.L.T(locales.StaffUseButtons), nil)
 		return err
 	}
 	d := conv.State.Day
 	open, end, okHours := parseHours(r.Message.Text)
 	if !conv.State.hasDay() || !okHours {
-		_, err := f.tx.reply(ctx, r, r.L.T(locales.StaffBadHours), nil)
+		_, err := f.tx.Reply(ctx, r, r.L.T(locales.StaffBadHours), nil)
 		return err
 	}
 	loc := cat.Location()
@@ -269,7 +274,7 @@ func (f *closures) handleHoursStep(ctx context.Context, r *Request, stored stora
 		return err
 	}
 	text, kb := f.render(r.L, cat, conv)
-	_, err = f.tx.reply(ctx, r, text, kb)
+	_, err = f.tx.Reply(ctx, r, text, kb)
 	return err
 }
 
@@ -471,11 +476,11 @@ const maxListed = 20
 
 // preview says how many bookings the closure touches and whose, before
 // staff confirm.
-func (f *closures) preview(ctx context.Context, r *Request, cat *catalog.Catalog, conv closeDialogue) error {
+func (f *closures) preview(ctx context.Context, r *tg.Request, cat *catalog.Catalog, conv closeDialogue) error {
 	c := closureOf(conv.State, fromID(r))
 	touched, err := f.store.PreviewClosure(ctx, c, f.now())
 	if errors.Is(err, storage.ErrInvalid) {
-		return f.tx.edit(ctx, r, r.L.T(locales.CloseInPast), nil)
+		return f.tx.Edit(ctx, r, r.L.T(locales.CloseInPast), nil)
 	}
 	if err != nil {
 		return fmt.Errorf("preview closure of %s: %w", c.CenterID, err)
@@ -488,7 +493,7 @@ func (f *closures) preview(ctx context.Context, r *Request, cat *catalog.Catalog
 		tgbotapi.NewInlineKeyboardRow(button(r.L.T(locales.CloseConfirm), cbClose, tok, "ok")),
 		tgbotapi.NewInlineKeyboardRow(button(r.L.T(locales.ButtonCancel), cbClose, tok, "q")),
 	)
-	return f.tx.edit(ctx, r, r.L.T(locales.ClosePreview, d), &kb)
+	return f.tx.Edit(ctx, r, r.L.T(locales.ClosePreview, d), &kb)
 }
 
 // touchedText lists the bookings a closure cancels, for staff.
@@ -514,12 +519,12 @@ func touchedText(l *locales.Localizer, cat *catalog.Catalog, touched []storage.B
 // confirm closes the time: the store cancels the bookings inside it in the
 // same transaction, then each person is told once. The dialogue ends
 // before anyone is told, so a second press of "close" finds it gone.
-func (f *closures) confirm(ctx context.Context, r *Request, cat *catalog.Catalog, conv closeDialogue) error {
+func (f *closures) confirm(ctx context.Context, r *tg.Request, cat *catalog.Catalog, conv closeDialogue) error {
 	now := f.now()
 	c, cancelled, err := f.store.AddClosure(ctx, closureOf(conv.State, fromID(r)), now)
 	if errors.Is(err, storage.ErrInvalid) {
-		f.tx.answer(ctx, r, "")
-		return f.tx.edit(ctx, r, r.L.T(locales.CloseInPast), nil)
+		f.tx.Answer(ctx, r, "")
+		return f.tx.Edit(ctx, r, r.L.T(locales.CloseInPast), nil)
 	}
 	if err != nil {
 		return fmt.Errorf("close time of %s: %w", conv.State.Center, err)
@@ -528,11 +533,11 @@ func (f *closures) confirm(ctx context.Context, r *Request, cat *catalog.Catalog
 	if err := f.store.DeleteConversation(ctx, r.ChatID); err != nil {
 		f.log.Warn("end closing dialogue", "chat_id", r.ChatID, "err", err)
 	}
-	f.tx.answer(ctx, r, "🔒")
+	f.tx.Answer(ctx, r, "🔒")
 	center, _ := cat.Center(c.CenterID)
 	d := closeHead(r.L, cat, center, conv.State)
 	d["Text"] = r.L.N(locales.CloseDone, len(cancelled))
-	if err := f.tx.edit(ctx, r, r.L.T(locales.CloseClosed, d), nil); err != nil {
+	if err := f.tx.Edit(ctx, r, r.L.T(locales.CloseClosed, d), nil); err != nil {
 		f.log.Warn("show closure done", "chat_id", r.ChatID, "err", err)
 	}
 	f.tellCancelled(ctx, cat, c.Reason, cancelled)
@@ -561,13 +566,13 @@ func (f *closures) tellOne(ctx context.Context, cat *catalog.Catalog, why storag
 	}
 	l := f.loc.For(string(bk.Lang))
 	text, kb := f.cancelledText(l, cat, why, bk, offers, locales.ClosureRebookPrompt)
-	_, err = f.tx.sendText(ctx, bk.ChatID, text, kb)
+	_, err = f.tx.SendText(ctx, bk.ChatID, text, kb)
 	return err
 }
 
 // cancelledText is the cancellation a person reads, with their offers.
 func (f *closures) cancelledText(l *locales.Localizer, cat *catalog.Catalog, why storage.ClosureReason, bk storage.Booking, offers []catalog.Rebooking, prompt string) (string, any) {
-	d := f.desk.bookingData(l, bk)
+	d := f.texts.bookingData(l, bk)
 	d["Reason"] = esc(l.T(personReason(why)))
 	d["Text"] = l.T(prompt)
 	if len(offers) == 0 {
@@ -600,7 +605,7 @@ func (f *closures) offers(ctx context.Context, cat *catalog.Catalog, bk storage.
 	if !ok {
 		byCenter = map[string][]slot{}
 		for _, c := range cat.CentersOffering(bk.TypeID) {
-			o, avail, err := f.desk.offerFor(ctx, c.ID, bk.TypeID)
+			o, avail, err := f.slots.offerFor(ctx, c.ID, bk.TypeID)
 			if err != nil {
 				return nil, err
 			}
@@ -627,14 +632,14 @@ func (f *closures) offers(ctx context.Context, cat *catalog.Catalog, bk storage.
 // offered after the center cancelled the booking. The booking must be the
 // presser's and cancelled by the center; it books through the store's
 // rules like any booking, and a time taken meanwhile gets fresh offers.
-func (f *closures) handleRebook(ctx context.Context, r *Request) error {
+func (f *closures) handleRebook(ctx context.Context, r *tg.Request) error {
 	id, err1 := r.Data.ID(0)
 	centerID := r.Data.Arg(1)
 	unix, err2 := r.Data.Int(2)
 	bk, err := f.store.Booking(ctx, id)
 	why, byCenter := storage.ClosureCancel(bk.CancelReason)
 	if err1 != nil || err2 != nil || errors.Is(err, storage.ErrNotFound) || bk.ChatID != r.ChatID || !byCenter || bk.Status != storage.BookingCancelled {
-		f.tx.answer(ctx, r, r.L.T(locales.OutdatedButton))
+		f.tx.Answer(ctx, r, r.L.T(locales.OutdatedButton))
 		return nil
 	}
 	if err != nil {
@@ -650,12 +655,12 @@ func (f *closures) handleRebook(ctx context.Context, r *Request) error {
 	// in order, so a second tap sees the first one's booking.
 	for _, m := range mine {
 		if m.Active() && m.TypeID == bk.TypeID && !m.CreatedAt.Before(bk.UpdatedAt) {
-			f.tx.answer(ctx, r, r.L.T(locales.ClosureRebookedAlready))
+			f.tx.Answer(ctx, r, r.L.T(locales.ClosureRebookedAlready))
 			return nil
 		}
 	}
 	start := time.Unix(unix, 0)
-	capacity, end, avail, err := f.desk.slotRules(ctx, centerID, bk.TypeID, start)
+	capacity, end, avail, err := f.slots.slotRules(ctx, centerID, bk.TypeID, start)
 	if err != nil {
 		return err
 	}
@@ -680,19 +685,19 @@ func (f *closures) handleRebook(ctx context.Context, r *Request) error {
 	case errors.Is(err, storage.ErrFull) || errors.Is(err, storage.ErrSlotClosed):
 		return f.reoffer(ctx, r, cat, why, bk)
 	case errors.Is(err, storage.ErrAlreadyBooked):
-		f.tx.answer(ctx, r, "")
-		return f.tx.edit(ctx, r, r.L.T(locales.BookAlreadyHave), nil)
+		f.tx.Answer(ctx, r, "")
+		return f.tx.Edit(ctx, r, r.L.T(locales.BookAlreadyHave), nil)
 	case errors.Is(err, storage.ErrLimit):
-		f.tx.answer(ctx, r, "")
-		return f.tx.edit(ctx, r, f.desk.limitText(r.L, f.cfg.MaxBookings), nil)
+		f.tx.Answer(ctx, r, "")
+		return f.tx.Edit(ctx, r, limitText(r.L, f.cfg.MaxBookings), nil)
 	case err != nil:
 		return fmt.Errorf("rebook booking %d: %w", bk.ID, err)
 	}
 	f.metrics.Bookings.WithLabelValues(booked.TypeID, booked.CenterID).Inc()
-	f.tx.answer(ctx, r, "✅")
-	data := f.desk.bookingData(r.L, booked)
-	data["Note"] = f.desk.remindNote(r.L, booked, now)
-	if err := f.tx.edit(ctx, r, r.L.T(locales.BookConfirmed, data), nil); err != nil {
+	f.tx.Answer(ctx, r, "✅")
+	data := f.texts.bookingData(r.L, booked)
+	data["Note"] = f.texts.remindNote(r.L, booked, now)
+	if err := f.tx.Edit(ctx, r, r.L.T(locales.BookConfirmed, data), nil); err != nil {
 		return err
 	}
 	f.staff.notifyStaffLater(booked, staffNew, storage.Booking{})
@@ -701,17 +706,17 @@ func (f *closures) handleRebook(ctx context.Context, r *Request) error {
 
 // reoffer replaces the offers of a cancellation with fresh ones, read
 // after the failed write, when the time pressed was taken meanwhile.
-func (f *closures) reoffer(ctx context.Context, r *Request, cat *catalog.Catalog, why storage.ClosureReason, bk storage.Booking) error {
+func (f *closures) reoffer(ctx context.Context, r *tg.Request, cat *catalog.Catalog, why storage.ClosureReason, bk storage.Booking) error {
 	offers, err := f.offers(ctx, cat, bk, map[string]map[string][]slot{})
 	if err != nil {
 		return err
 	}
 	text, kb := f.cancelledText(r.L, cat, why, bk, offers, locales.ClosureRebookTaken)
-	f.tx.answer(ctx, r, r.L.T(locales.ClosureRebookTakenShort))
+	f.tx.Answer(ctx, r, r.L.T(locales.ClosureRebookTakenShort))
 	if markup, ok := kb.(tgbotapi.InlineKeyboardMarkup); ok {
-		return f.tx.edit(ctx, r, text, &markup)
+		return f.tx.Edit(ctx, r, text, &markup)
 	}
-	return f.tx.edit(ctx, r, text, nil)
+	return f.tx.Edit(ctx, r, text, nil)
 }
 
 // maxReopenListed bounds the closures listed, well within a message.
@@ -719,18 +724,18 @@ const maxReopenListed = 10
 
 // handleList: cll:<center>, the center's closures in force that have not
 // ended, each with a reopen button.
-func (f *closures) handleList(ctx context.Context, r *Request) error {
+func (f *closures) handleList(ctx context.Context, r *tg.Request) error {
 	cat := f.catalog()
 	centerID := r.Data.Arg(0)
 	if !f.runs(cat, fromID(r), centerID) {
 		return f.refuseCenter(ctx, r, centerID, "list closures")
 	}
-	f.tx.answer(ctx, r, "")
+	f.tx.Answer(ctx, r, "")
 	text, kb, err := f.list(ctx, r.L, cat, centerID)
 	if err != nil {
 		return err
 	}
-	_, err = f.tx.sendText(ctx, r.ChatID, text, kb)
+	_, err = f.tx.SendText(ctx, r.ChatID, text, kb)
 	return err
 }
 
@@ -759,7 +764,7 @@ func (f *closures) list(ctx context.Context, l *locales.Localizer, cat *catalog.
 
 // handleReopen: clr:<closure id>. Its center's staff or an admin reopen a
 // closure that has not ended; the bookings it cancelled stay cancelled.
-func (f *closures) handleReopen(ctx context.Context, r *Request) error {
+func (f *closures) handleReopen(ctx context.Context, r *tg.Request) error {
 	c, ok, err := pressed(ctx, f.kit, r, 0, f.store.Closure)
 	if !ok || err != nil {
 		return err
@@ -772,18 +777,18 @@ func (f *closures) handleReopen(ctx context.Context, r *Request) error {
 	_, err = f.store.Reopen(ctx, id, fromID(r), f.now())
 	switch {
 	case errors.Is(err, storage.ErrInPast):
-		f.tx.alert(ctx, r, r.L.T(locales.ReopenTooLate))
+		f.tx.Alert(ctx, r, r.L.T(locales.ReopenTooLate))
 		return nil
 	case err != nil:
 		return fmt.Errorf("reopen closure %d: %w", id, err)
 	}
 	f.log.Info("closure reopened", "closure_id", id, "center_id", c.CenterID, "user_id", fromID(r))
-	f.tx.answer(ctx, r, r.L.T(locales.ReopenDone))
+	f.tx.Answer(ctx, r, r.L.T(locales.ReopenDone))
 	text, kb, err := f.list(ctx, r.L, cat, c.CenterID)
 	if err != nil {
 		return err
 	}
-	return f.tx.edit(ctx, r, r.L.T(locales.ReopenDone)+"\n\n"+text, &kb)
+	return f.tx.Edit(ctx, r, r.L.T(locales.ReopenDone)+"\n\n"+text, &kb)
 }
 
 // staffWho names the person of a booking for staff (sessions ask it too).

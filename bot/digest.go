@@ -32,15 +32,10 @@ type digestStore interface {
 	UpcomingEvents(ctx context.Context, f storage.EventFilter, offset, limit int) ([]storage.Event, int, error)
 }
 
-// digestDesk is the other features' behaviour the digests reuse; *Bot
-// has it.
-type digestDesk interface {
+// digestTexts says a booking as booking does (bookingTexts, booking.go).
+type digestTexts interface {
 	bookingData(l *locales.Localizer, bk storage.Booking) locales.Data
 	anonymousWho(l *locales.Localizer, bk storage.Booking) (string, bool)
-	when(l *locales.Localizer, e storage.Event) string
-	centerName(l *locales.Localizer, id string) string
-	// sendBulk sends at the pace of bulk messages, behind replies.
-	sendBulk(ctx context.Context, chatID int64, text string, markup any) (int, error)
 }
 
 // digest is the feature: the scheduler's morning digest to staff chats
@@ -49,7 +44,9 @@ type digestDesk interface {
 type digest struct {
 	kit
 	store digestStore
-	desk  digestDesk
+	texts digestTexts
+	// bulk sends the digests at the pace of bulk messages, behind replies.
+	bulk bulkSender
 }
 
 // StaffDigest is the morning digest (digest.staffDigest).
@@ -254,7 +251,7 @@ func (f *digest) staffDigestTo(ctx context.Context, chat int64, centers []catalo
 	var msg strings.Builder
 	for _, p := range parts {
 		if msg.Len() > 0 && msg.Len()+len(p) > digestChunk {
-			if _, err := f.desk.sendBulk(ctx, chat, msg.String(), nil); err != nil {
+			if _, err := sendBulk(ctx, f.bulk, chat, msg.String(), nil); err != nil {
 				return err
 			}
 			msg.Reset()
@@ -264,7 +261,7 @@ func (f *digest) staffDigestTo(ctx context.Context, chat int64, centers []catalo
 		}
 		msg.WriteString(p)
 	}
-	if _, err := f.desk.sendBulk(ctx, chat, msg.String(), nil); err != nil {
+	if _, err := sendBulk(ctx, f.bulk, chat, msg.String(), nil); err != nil {
 		return err
 	}
 	uncertain.shown(callAbout)
@@ -284,7 +281,7 @@ func (f *digest) staffLine(l *locales.Localizer, bk storage.Booking, when string
 		storage.BookingBooked: locales.StaffStatusBooked, storage.BookingAttended: locales.StaffStatusAttended,
 		storage.BookingNoShow: locales.StaffStatusNoShow, storage.BookingCancelled: locales.StaffStatusCancelled,
 	}
-	d := f.desk.bookingData(l, bk)
+	d := f.texts.bookingData(l, bk)
 	who := esc(bk.Name)
 	if bk.Username != "" {
 		who += " @" + esc(bk.Username)
@@ -295,7 +292,7 @@ func (f *digest) staffLine(l *locales.Localizer, bk storage.Booking, when string
 	if who == "" {
 		who = "#" + tg.B36(bk.ID)
 	}
-	if anon, ok := f.desk.anonymousWho(l, bk); ok {
+	if anon, ok := f.texts.anonymousWho(l, bk); ok {
 		who = anon
 	}
 	return l.T(locales.StaffDayLine, locales.Data{
@@ -348,7 +345,7 @@ func (f *digest) eventDigest(ctx context.Context, chatID int64, lang, districtID
 			break
 		}
 		lines = append(lines, l.T(locales.WeeklyEventLine, locales.Data{
-			"Title": esc(e.TitleIn(storage.Lang(l.Lang()))), "When": esc(f.desk.when(l, e)), "Center": esc(f.desk.centerName(l, e.CenterID)),
+			"Title": esc(e.TitleIn(storage.Lang(l.Lang()))), "When": esc(f.when(l, e)), "Center": esc(f.centerName(l, e.CenterID)),
 		}))
 	}
 	if len(lines) == 0 {
@@ -360,7 +357,7 @@ func (f *digest) eventDigest(ctx context.Context, chatID int64, lang, districtID
 	}
 	kb := tgbotapi.NewInlineKeyboardMarkup(tgbotapi.NewInlineKeyboardRow(
 		button(l.T(locales.WeeklyEventsButton), cbEventList, eventList{kind: listAll}.args()...)))
-	if _, err := f.desk.sendBulk(ctx, chatID, text, kb); err != nil {
+	if _, err := sendBulk(ctx, f.bulk, chatID, text, kb); err != nil {
 		return false, err
 	}
 	return true, nil

@@ -101,13 +101,13 @@ func (f *eventBoard) parseEventList(c tg.Callback, from int) (eventList, bool) {
 }
 
 // handleEventsMenu asks which events to show.
-func (f *eventBoard) handleEventsMenu(ctx context.Context, r *Request) error {
+func (f *eventBoard) handleEventsMenu(ctx context.Context, r *tg.Request) error {
 	kb := f.eventsMenuKeyboard(r.L)
 	if r.Query != nil {
-		f.tx.answer(ctx, r, "")
-		return f.tx.edit(ctx, r, r.L.T(locales.EventsChooseScope), &kb)
+		f.tx.Answer(ctx, r, "")
+		return f.tx.Edit(ctx, r, r.L.T(locales.EventsChooseScope), &kb)
 	}
-	_, err := f.tx.reply(ctx, r, r.L.T(locales.EventsChooseScope), kb)
+	_, err := f.tx.Reply(ctx, r, r.L.T(locales.EventsChooseScope), kb)
 	return err
 }
 
@@ -120,10 +120,10 @@ func (f *eventBoard) eventsMenuKeyboard(l *locales.Localizer) tgbotapi.InlineKey
 }
 
 // handleEventListCallback (evl:<kind>:<id>:<page>) shows a page of a list.
-func (f *eventBoard) handleEventListCallback(ctx context.Context, r *Request) error {
+func (f *eventBoard) handleEventListCallback(ctx context.Context, r *tg.Request) error {
 	list, ok := f.parseEventList(r.Data, 0)
 	if !ok {
-		f.tx.answer(ctx, r, r.L.T(locales.OutdatedButton))
+		f.tx.Answer(ctx, r, r.L.T(locales.OutdatedButton))
 		return nil
 	}
 	return f.showEventList(ctx, r, list)
@@ -132,7 +132,7 @@ func (f *eventBoard) handleEventListCallback(ctx context.Context, r *Request) er
 // loadEventList returns the page's events and how many the list has; a
 // page past the end (the list shrank since the button was made) becomes the
 // last page.
-func (f *eventBoard) loadEventList(ctx context.Context, r *Request, list *eventList) ([]storage.Event, int, error) {
+func (f *eventBoard) loadEventList(ctx context.Context, r *tg.Request, list *eventList) ([]storage.Event, int, error) {
 	now := f.now()
 	if list.kind == listMine {
 		regs, err := f.store.PersonRegistrations(ctx, r.ChatID)
@@ -189,12 +189,12 @@ func clampPage(page, total int) int {
 
 // showEventList shows a page, editing the pressed message in place so that
 // paging never floods the chat.
-func (f *eventBoard) showEventList(ctx context.Context, r *Request, list eventList) error {
+func (f *eventBoard) showEventList(ctx context.Context, r *tg.Request, list eventList) error {
 	events, total, err := f.loadEventList(ctx, r, &list)
 	if err != nil {
 		return err
 	}
-	f.tx.answer(ctx, r, "")
+	f.tx.Answer(ctx, r, "")
 	l := r.L
 	var title string
 	switch list.kind {
@@ -249,9 +249,9 @@ func (f *eventBoard) showEventList(ctx context.Context, r *Request, list eventLi
 	rows = append(rows, tgbotapi.NewInlineKeyboardRow(button(l.T(locales.ButtonBack), cbEventsMenu)))
 	kb := tgbotapi.NewInlineKeyboardMarkup(rows...)
 	if r.Query != nil {
-		return f.tx.edit(ctx, r, strings.Join(parts, "\n\n"), &kb)
+		return f.tx.Edit(ctx, r, strings.Join(parts, "\n\n"), &kb)
 	}
-	_, err = f.tx.reply(ctx, r, strings.Join(parts, "\n\n"), kb)
+	_, err = f.tx.Reply(ctx, r, strings.Join(parts, "\n\n"), kb)
 	return err
 }
 
@@ -275,7 +275,7 @@ func (k kit) centerName(l *locales.Localizer, id string) string {
 
 // eventCard renders an event for one person: their registration decides
 // the buttons, staff of its center also get edit and cancel.
-func (f *eventBoard) eventCard(ctx context.Context, r *Request, e storage.Event, back eventList) (string, tgbotapi.InlineKeyboardMarkup, error) {
+func (f *eventBoard) eventCard(ctx context.Context, r *tg.Request, e storage.Event, back eventList) (string, tgbotapi.InlineKeyboardMarkup, error) {
 	l := r.L
 	lang := storage.Lang(l.Lang())
 	reg, err := f.store.Registration(ctx, e.ID, r.ChatID)
@@ -325,22 +325,22 @@ func (f *eventBoard) eventCard(ctx context.Context, r *Request, e storage.Event,
 
 // openEvent loads the event a button names and checks it is still open;
 // a forged, stale or past one gets a notice and ok=false.
-func (f *eventBoard) openEvent(ctx context.Context, r *Request) (storage.Event, eventList, bool, error) {
+func (f *eventBoard) openEvent(ctx context.Context, r *tg.Request) (storage.Event, eventList, bool, error) {
 	id, err := r.Data.ID(0)
 	back, okList := f.parseEventList(r.Data, 1)
 	if err != nil || !okList {
-		f.tx.answer(ctx, r, r.L.T(locales.OutdatedButton))
+		f.tx.Answer(ctx, r, r.L.T(locales.OutdatedButton))
 		return storage.Event{}, back, false, nil
 	}
 	e, err := f.store.Event(ctx, id)
 	switch {
 	case errors.Is(err, storage.ErrNotFound):
-		f.tx.answer(ctx, r, r.L.T(locales.OutdatedButton))
+		f.tx.Answer(ctx, r, r.L.T(locales.OutdatedButton))
 		return e, back, false, nil
 	case err != nil:
 		return e, back, false, fmt.Errorf("load event %d: %w", id, err)
 	case !e.Open(f.now()):
-		f.tx.alert(ctx, r, r.L.T(locales.EventNotAvailable))
+		f.tx.Alert(ctx, r, r.L.T(locales.EventNotAvailable))
 		return e, back, false, nil
 	}
 	return e, back, true, nil
@@ -348,30 +348,30 @@ func (f *eventBoard) openEvent(ctx context.Context, r *Request) (storage.Event, 
 
 // handleEventCallback (ev:<eventID>:<list>) shows the event card in place
 // of the list.
-func (f *eventBoard) handleEventCallback(ctx context.Context, r *Request) error {
+func (f *eventBoard) handleEventCallback(ctx context.Context, r *tg.Request) error {
 	e, back, ok, err := f.openEvent(ctx, r)
 	if !ok || err != nil {
 		return err
 	}
-	f.tx.answer(ctx, r, "")
+	f.tx.Answer(ctx, r, "")
 	return f.showEventCard(ctx, r, e, back)
 }
 
-func (f *eventBoard) showEventCard(ctx context.Context, r *Request, e storage.Event, back eventList) error {
+func (f *eventBoard) showEventCard(ctx context.Context, r *tg.Request, e storage.Event, back eventList) error {
 	text, kb, err := f.eventCard(ctx, r, e, back)
 	if err != nil {
 		return err
 	}
 	if r.Query != nil {
-		return f.tx.edit(ctx, r, text, &kb)
+		return f.tx.Edit(ctx, r, text, &kb)
 	}
-	_, err = f.tx.reply(ctx, r, text, kb)
+	_, err = f.tx.Reply(ctx, r, text, kb)
 	return err
 }
 
 // handleRegisterCallback (evr:<eventID>:<list>) takes a place or a place on
 // the waitlist. A double press finds the registration and adds nothing.
-func (f *eventBoard) handleRegisterCallback(ctx context.Context, r *Request) error {
+func (f *eventBoard) handleRegisterCallback(ctx context.Context, r *tg.Request) error {
 	e, back, ok, err := f.openEvent(ctx, r)
 	if !ok || err != nil {
 		return err
@@ -379,16 +379,16 @@ func (f *eventBoard) handleRegisterCallback(ctx context.Context, r *Request) err
 	reg, e, err := f.store.Register(ctx, e.ID, r.ChatID, f.now(), f.cfg.Reminders)
 	switch {
 	case errors.Is(err, storage.ErrConflict):
-		f.tx.answer(ctx, r, r.L.T(locales.EventAlreadyRegistered))
+		f.tx.Answer(ctx, r, r.L.T(locales.EventAlreadyRegistered))
 	case errors.Is(err, storage.ErrEventClosed), errors.Is(err, storage.ErrNotFound):
-		f.tx.alert(ctx, r, r.L.T(locales.EventNotAvailable))
+		f.tx.Alert(ctx, r, r.L.T(locales.EventNotAvailable))
 		return nil
 	case err != nil:
 		return fmt.Errorf("register %d for event %d: %w", r.ChatID, e.ID, err)
 	case reg.Status == storage.Registered:
-		f.tx.answer(ctx, r, r.L.T(locales.EventRegisteredAnswer))
+		f.tx.Answer(ctx, r, r.L.T(locales.EventRegisteredAnswer))
 	default:
-		f.tx.answer(ctx, r, r.L.T(locales.EventWaitlistedAnswer))
+		f.tx.Answer(ctx, r, r.L.T(locales.EventWaitlistedAnswer))
 	}
 	return f.showEventCard(ctx, r, e, back)
 }
@@ -397,7 +397,7 @@ func (f *eventBoard) handleRegisterCallback(ctx context.Context, r *Request) err
 // first person waiting moves up and is told. The registration is looked up
 // by the chat that pressed, so a button copied from someone else's chat can
 // only ever touch the presser's own registration.
-func (f *eventBoard) handleUnregisterCallback(ctx context.Context, r *Request) error {
+func (f *eventBoard) handleUnregisterCallback(ctx context.Context, r *tg.Request) error {
 	e, back, ok, err := f.openEvent(ctx, r)
 	if !ok || err != nil {
 		return err
@@ -405,12 +405,12 @@ func (f *eventBoard) handleUnregisterCallback(ctx context.Context, r *Request) e
 	e, promoted, err := f.store.Unregister(ctx, e.ID, r.ChatID, f.now(), f.cfg.Reminders)
 	switch {
 	case errors.Is(err, storage.ErrNotFound):
-		f.tx.answer(ctx, r, r.L.T(locales.EventNotRegistered))
+		f.tx.Answer(ctx, r, r.L.T(locales.EventNotRegistered))
 		return nil
 	case err != nil:
 		return fmt.Errorf("unregister %d from event %d: %w", r.ChatID, e.ID, err)
 	}
-	f.tx.answer(ctx, r, r.L.T(locales.EventUnregistered))
+	f.tx.Answer(ctx, r, r.L.T(locales.EventUnregistered))
 	if promoted != nil {
 		f.notifyPromoted(ctx, e.ID, promoted.ChatID)
 	}
@@ -458,14 +458,3 @@ func (f *eventBoard) seedEvents(ctx context.Context) (int, error) {
 // SeedEvents copies the catalog's seed events into the store, each once;
 // main calls it at start.
 func (b *Bot) SeedEvents(ctx context.Context) (int, error) { return b.board.seedEvents(ctx) }
-
-// when forwards to kit; removed once every feature is a type.
-func (b *Bot) when(l *locales.Localizer, e storage.Event) string { return b.board.when(l, e) }
-
-// centerName forwards to kit; removed once every feature is a type.
-func (b *Bot) centerName(l *locales.Localizer, id string) string { return b.board.centerName(l, id) }
-
-// notifyPromoted forwards to eventBoard; removed once every feature is a type.
-func (b *Bot) notifyPromoted(ctx context.Context, eventID uint64, chatID int64) {
-	b.board.notifyPromoted(ctx, eventID, chatID)
-}

@@ -102,7 +102,7 @@ type eventDeskStore interface {
 // eventCarder shows an event's card (events.go): a saved event's, at the
 // end of the dialogue.
 type eventCarder interface {
-	showEventCard(ctx context.Context, r *Request, e storage.Event, back eventList) error
+	showEventCard(ctx context.Context, r *tg.Request, e storage.Event, back eventList) error
 }
 
 // eventDesk is the feature: /newevent, /editevent, /cancelevent, the
@@ -110,7 +110,6 @@ type eventCarder interface {
 type eventDesk struct {
 	kit
 	store  eventDeskStore
-	menu   menuShower
 	events eventCarder
 }
 
@@ -135,10 +134,10 @@ func (f *eventDesk) eventStaffCenters(userID int64) []catalog.Center {
 }
 
 // handleNewEvent (/newevent) starts the dialogue.
-func (f *eventDesk) handleNewEvent(ctx context.Context, r *Request) error {
+func (f *eventDesk) handleNewEvent(ctx context.Context, r *tg.Request) error {
 	centers := f.eventStaffCenters(r.From.ID)
 	if len(centers) == 0 {
-		_, err := f.tx.reply(ctx, r, r.L.T(locales.NotAllowed), f.menu.mainMenu(r.L))
+		_, err := f.tx.Reply(ctx, r, r.L.T(locales.NotAllowed), f.mainMenu(r.L))
 		return err
 	}
 	d := newDialogue[eventState](r.ChatID, flowEvent, evStepCenter, f.now())
@@ -154,10 +153,10 @@ func (f *eventDesk) handleNewEvent(ctx context.Context, r *Request) error {
 
 // handleStaffEvents (/editevent, /cancelevent) lists the upcoming events of
 // the staff member's centers; their cards carry the staff buttons.
-func (f *eventDesk) handleStaffEvents(ctx context.Context, r *Request) error {
+func (f *eventDesk) handleStaffEvents(ctx context.Context, r *tg.Request) error {
 	centers := f.eventStaffCenters(r.From.ID)
 	if len(centers) == 0 {
-		_, err := f.tx.reply(ctx, r, r.L.T(locales.NotAllowed), f.menu.mainMenu(r.L))
+		_, err := f.tx.Reply(ctx, r, r.L.T(locales.NotAllowed), f.mainMenu(r.L))
 		return err
 	}
 	filter := storage.EventFilter{After: f.now()}
@@ -169,7 +168,7 @@ func (f *eventDesk) handleStaffEvents(ctx context.Context, r *Request) error {
 		return fmt.Errorf("staff events: %w", err)
 	}
 	if len(events) == 0 {
-		_, err := f.tx.reply(ctx, r, r.L.T(locales.StaffNoEvents), f.menu.mainMenu(r.L))
+		_, err := f.tx.Reply(ctx, r, r.L.T(locales.StaffNoEvents), f.mainMenu(r.L))
 		return err
 	}
 	lang := storage.Lang(r.L.Lang())
@@ -179,30 +178,30 @@ func (f *eventDesk) handleStaffEvents(ctx context.Context, r *Request) error {
 		label := r.L.ShortDate(e.Start.In(f.cfg.Location)) + " · " + e.TitleIn(lang)
 		rows = append(rows, tgbotapi.NewInlineKeyboardRow(button(label, cbEvent, append([]string{tg.B36(e.ID)}, back.args()...)...)))
 	}
-	_, err = f.tx.reply(ctx, r, r.L.T(locales.StaffPickEvent), tgbotapi.NewInlineKeyboardMarkup(rows...))
+	_, err = f.tx.Reply(ctx, r, r.L.T(locales.StaffPickEvent), tgbotapi.NewInlineKeyboardMarkup(rows...))
 	return err
 }
 
 // staffEvent loads the open event a staff button names and checks that the
 // presser may manage it.
-func (f *eventDesk) staffEvent(ctx context.Context, r *Request) (storage.Event, bool, error) {
+func (f *eventDesk) staffEvent(ctx context.Context, r *tg.Request) (storage.Event, bool, error) {
 	id, err := r.Data.ID(0)
 	if err != nil {
-		f.tx.answer(ctx, r, r.L.T(locales.OutdatedButton))
+		f.tx.Answer(ctx, r, r.L.T(locales.OutdatedButton))
 		return storage.Event{}, false, nil
 	}
 	e, err := f.store.Event(ctx, id)
 	switch {
 	case errors.Is(err, storage.ErrNotFound):
-		f.tx.answer(ctx, r, r.L.T(locales.OutdatedButton))
+		f.tx.Answer(ctx, r, r.L.T(locales.OutdatedButton))
 		return e, false, nil
 	case err != nil:
 		return e, false, fmt.Errorf("load event %d: %w", id, err)
 	case r.From == nil || !f.isStaffOf(r.From.ID, e.CenterID):
-		f.tx.alert(ctx, r, r.L.T(locales.NotAllowed))
+		f.tx.Alert(ctx, r, r.L.T(locales.NotAllowed))
 		return e, false, nil
 	case !e.Open(f.now()):
-		f.tx.alert(ctx, r, r.L.T(locales.EventNotAvailable))
+		f.tx.Alert(ctx, r, r.L.T(locales.EventNotAvailable))
 		return e, false, nil
 	}
 	return e, true, nil
@@ -210,12 +209,12 @@ func (f *eventDesk) staffEvent(ctx context.Context, r *Request) (storage.Event, 
 
 // handleEditEventCallback (eved:<eventID>) starts the dialogue with the
 // event's values; each step offers to keep the current one.
-func (f *eventDesk) handleEditEventCallback(ctx context.Context, r *Request) error {
+func (f *eventDesk) handleEditEventCallback(ctx context.Context, r *tg.Request) error {
 	e, ok, err := f.staffEvent(ctx, r)
 	if !ok || err != nil {
 		return err
 	}
-	f.tx.answer(ctx, r, "")
+	f.tx.Answer(ctx, r, "")
 	d := newDialogue[eventState](r.ChatID, flowEvent, evStepTitleKK, f.now())
 	d.State = eventState{
 		EventID: e.ID, CenterID: e.CenterID, TitleKK: e.TitleKK, TitleRU: e.TitleRU,
@@ -228,49 +227,49 @@ func (f *eventDesk) handleEditEventCallback(ctx context.Context, r *Request) err
 }
 
 // handleCancelEventCallback (evx:<eventID>) asks for confirmation.
-func (f *eventDesk) handleCancelEventCallback(ctx context.Context, r *Request) error {
+func (f *eventDesk) handleCancelEventCallback(ctx context.Context, r *tg.Request) error {
 	e, ok, err := f.staffEvent(ctx, r)
 	if !ok || err != nil {
 		return err
 	}
-	f.tx.answer(ctx, r, "")
+	f.tx.Answer(ctx, r, "")
 	kb := tgbotapi.NewInlineKeyboardMarkup(
 		tgbotapi.NewInlineKeyboardRow(button(r.L.T(locales.ButtonConfirmCancel), cbCancelEventYes, tg.B36(e.ID))),
 		tgbotapi.NewInlineKeyboardRow(button(r.L.T(locales.ButtonBack), cbEvent, append([]string{tg.B36(e.ID)}, eventList{kind: listAll}.args()...)...)),
 	)
 	text := r.L.T(locales.StaffCancelAsk, locales.Data{"Title": esc(e.TitleIn(storage.Lang(r.L.Lang())))})
-	return f.tx.edit(ctx, r, text, &kb)
+	return f.tx.Edit(ctx, r, text, &kb)
 }
 
 // handleCancelEventYesCallback (evxy:<eventID>) cancels the event; the
 // store writes a notice to everyone registered or waiting in the same
 // transaction, and the sweep tells each in their language.
-func (f *eventDesk) handleCancelEventYesCallback(ctx context.Context, r *Request) error {
+func (f *eventDesk) handleCancelEventYesCallback(ctx context.Context, r *tg.Request) error {
 	e, ok, err := f.staffEvent(ctx, r)
 	if !ok || err != nil {
 		return err
 	}
 	e, regs, err := f.store.CancelEvent(ctx, e.ID, f.now())
 	if errors.Is(err, storage.ErrEventClosed) {
-		f.tx.alert(ctx, r, r.L.T(locales.EventNotAvailable))
+		f.tx.Alert(ctx, r, r.L.T(locales.EventNotAvailable))
 		return nil
 	}
 	if err != nil {
 		return fmt.Errorf("cancel event %d: %w", e.ID, err)
 	}
 	f.log.Info("event cancelled", "event_id", e.ID, "chat_id", r.ChatID, "registrations", len(regs))
-	f.tx.answer(ctx, r, "")
+	f.tx.Answer(ctx, r, "")
 	// The notices were stored with the cancellation; the reminder sweep
 	// sends them at bulk pace, so thousands of them outlast neither this
 	// handler nor a restart.
 	text := r.L.T(locales.StaffEventCancelled, locales.Data{"Title": esc(e.TitleIn(storage.Lang(r.L.Lang())))}) +
 		"\n" + r.L.N(locales.StaffWillNotify, len(regs))
-	return f.tx.edit(ctx, r, text, nil)
+	return f.tx.Edit(ctx, r, text, nil)
 }
 
 // askStep sends the question of the dialogue's step, after problem (the
 // reason an answer was refused) when there is one.
-func (f *eventDesk) askStep(ctx context.Context, r *Request, d eventDialogue, problem string) error {
+func (f *eventDesk) askStep(ctx context.Context, r *tg.Request, d eventDialogue, problem string) error {
 	l := r.L
 	editing := d.State.editing()
 	keep := tgbotapi.NewReplyKeyboard(tgbotapi.NewKeyboardButtonRow(tgbotapi.NewKeyboardButton(l.T(locales.StaffKeep))))
@@ -335,7 +334,7 @@ func (f *eventDesk) askStep(ctx context.Context, r *Request, d eventDialogue, pr
 		text += "\n\n" + l.T(locales.StaffCurrentValue, locales.Data{"Value": current})
 		markup = keep
 	}
-	_, err := f.tx.reply(ctx, r, text, markup)
+	_, err := f.tx.Reply(ctx, r, text, markup)
 	return err
 }
 
@@ -357,7 +356,7 @@ func (f *eventDesk) eventSummary(l *locales.Localizer, s eventState) string {
 
 // handleEventStep takes a typed answer of the dialogue. A bad answer is
 // asked again with an example; what was entered before stays.
-func (f *eventDesk) handleEventStep(ctx context.Context, r *Request, conv storage.Conversation) error {
+func (f *eventDesk) handleEventStep(ctx context.Context, r *tg.Request, conv storage.Conversation) error {
 	l := r.L
 	d, err := dialogueOf[eventState](conv)
 	if err != nil || len(conv.State) == 0 {
@@ -436,11 +435,11 @@ func (f *eventDesk) handleEventStep(ctx context.Context, r *Request, conv storag
 }
 
 // expired ends a dialogue this version cannot go on with and says so.
-func (f *eventDesk) expired(ctx context.Context, r *Request) error {
+func (f *eventDesk) expired(ctx context.Context, r *tg.Request) error {
 	if err := f.store.DeleteConversation(ctx, r.ChatID); err != nil {
 		return err
 	}
-	_, err := f.tx.reply(ctx, r, r.L.T(locales.DialogExpired), f.menu.mainMenu(r.L))
+	_, err := f.tx.Reply(ctx, r, r.L.T(locales.DialogExpired), f.mainMenu(r.L))
 	return err
 }
 
@@ -467,10 +466,10 @@ func (f *eventDesk) registeredOf(ctx context.Context, s eventState) (int, error)
 // atStep returns the chat's event dialogue when it is at step; otherwise
 // the button is stale and the person is told. A dialogue whose state this
 // version cannot read (or the untyped one of an older version) is stale too.
-func (f *eventDesk) atStep(ctx context.Context, r *Request, step string) (eventDialogue, bool, error) {
+func (f *eventDesk) atStep(ctx context.Context, r *tg.Request, step string) (eventDialogue, bool, error) {
 	conv, err := f.store.Conversation(ctx, r.ChatID)
 	if errors.Is(err, storage.ErrNotFound) || (err == nil && (conv.Flow != flowEvent || conv.Step != step || len(conv.State) == 0)) {
-		f.tx.answer(ctx, r, r.L.T(locales.OutdatedButton))
+		f.tx.Answer(ctx, r, r.L.T(locales.OutdatedButton))
 		return eventDialogue{}, false, nil
 	}
 	if err != nil {
@@ -478,31 +477,31 @@ func (f *eventDesk) atStep(ctx context.Context, r *Request, step string) (eventD
 	}
 	d, err := dialogueOf[eventState](conv)
 	if err != nil {
-		f.tx.answer(ctx, r, r.L.T(locales.OutdatedButton))
+		f.tx.Answer(ctx, r, r.L.T(locales.OutdatedButton))
 		return d, false, nil
 	}
 	return d, true, nil
 }
 
 // handleEventCenterCallback (evnc:<centerID>) answers the center step.
-func (f *eventDesk) handleEventCenterCallback(ctx context.Context, r *Request) error {
+func (f *eventDesk) handleEventCenterCallback(ctx context.Context, r *tg.Request) error {
 	d, ok, err := f.atStep(ctx, r, evStepCenter)
 	if !ok || err != nil {
 		return err
 	}
 	id := r.Data.Arg(0)
 	if _, known := f.catalog().Center(id); !known || !f.isStaffOf(r.From.ID, id) {
-		f.tx.alert(ctx, r, r.L.T(locales.NotAllowed))
+		f.tx.Alert(ctx, r, r.L.T(locales.NotAllowed))
 		return nil
 	}
-	f.tx.answer(ctx, r, "")
+	f.tx.Answer(ctx, r, "")
 	d.State.CenterID = id
 	d.Step = evStepTitleKK
 	if err := saveDialogue(ctx, f.store, d, f.now()); err != nil {
 		return err
 	}
 	// The choice stays visible; its buttons go.
-	if err := f.tx.edit(ctx, r, r.L.T(locales.StaffChooseCenter)+"\n🏢 "+esc(f.centerName(r.L, id)), nil); err != nil {
+	if err := f.tx.Edit(ctx, r, r.L.T(locales.StaffChooseCenter)+"\n🏢 "+esc(f.centerName(r.L, id)), nil); err != nil {
 		return err
 	}
 	return f.askStep(ctx, r, d, "")
@@ -511,7 +510,7 @@ func (f *eventDesk) handleEventCenterCallback(ctx context.Context, r *Request) e
 // handleEventSaveCallback (evns:<y|n>) saves or drops what the dialogue
 // collected. Staff rights are checked again: they may have changed since
 // the dialogue began.
-func (f *eventDesk) handleEventSaveCallback(ctx context.Context, r *Request) error {
+func (f *eventDesk) handleEventSaveCallback(ctx context.Context, r *tg.Request) error {
 	d, ok, err := f.atStep(ctx, r, evStepConfirm)
 	if !ok || err != nil {
 		return err
@@ -519,21 +518,21 @@ func (f *eventDesk) handleEventSaveCallback(ctx context.Context, r *Request) err
 	l := r.L
 	switch r.Data.Arg(0) {
 	case "n":
-		f.tx.answer(ctx, r, "")
+		f.tx.Answer(ctx, r, "")
 		if err := f.store.DeleteConversation(ctx, r.ChatID); err != nil {
 			return err
 		}
-		_ = f.tx.edit(ctx, r, l.T(locales.StaffDiscarded), nil)
-		_, err := f.tx.reply(ctx, r, l.T(locales.MenuPrompt), f.menu.mainMenu(l))
+		_ = f.tx.Edit(ctx, r, l.T(locales.StaffDiscarded), nil)
+		_, err := f.tx.Reply(ctx, r, l.T(locales.MenuPrompt), f.mainMenu(l))
 		return err
 	case "y":
 	default:
-		f.tx.answer(ctx, r, l.T(locales.OutdatedButton))
+		f.tx.Answer(ctx, r, l.T(locales.OutdatedButton))
 		return nil
 	}
 	st := d.State
 	if !f.isStaffOf(r.From.ID, st.CenterID) {
-		f.tx.alert(ctx, r, l.T(locales.NotAllowed))
+		f.tx.Alert(ctx, r, l.T(locales.NotAllowed))
 		return nil
 	}
 	if st.CenterID == "" || st.Start.IsZero() || st.Minutes == 0 || st.Capacity == 0 {
@@ -563,11 +562,11 @@ func (f *eventDesk) handleEventSaveCallback(ctx context.Context, r *Request) err
 		}, f.cfg.Reminders, now)
 		switch {
 		case errors.Is(err, storage.ErrEventClosed), errors.Is(err, storage.ErrNotFound):
-			f.tx.alert(ctx, r, l.T(locales.EventNotAvailable))
+			f.tx.Alert(ctx, r, l.T(locales.EventNotAvailable))
 			return f.store.DeleteConversation(ctx, r.ChatID)
 		case errors.Is(err, storage.ErrConflict):
 			// More people registered while the dialogue ran: ask again.
-			f.tx.answer(ctx, r, "")
+			f.tx.Answer(ctx, r, "")
 			d.Step = evStepCapacity
 			if err := saveDialogue(ctx, f.store, d, f.now()); err != nil {
 				return err
@@ -592,9 +591,9 @@ func (f *eventDesk) handleEventSaveCallback(ctx context.Context, r *Request) err
 		mode = "edit"
 	}
 	f.log.Info("event saved", "event_id", saved.ID, "chat_id", r.ChatID, "mode", mode)
-	f.tx.answer(ctx, r, l.T(locales.StaffSaved))
-	_ = f.tx.edit(ctx, r, l.T(locales.StaffSaved), nil)
-	if _, err := f.tx.reply(ctx, r, l.T(locales.MenuPrompt), f.menu.mainMenu(l)); err != nil {
+	f.tx.Answer(ctx, r, l.T(locales.StaffSaved))
+	_ = f.tx.Edit(ctx, r, l.T(locales.StaffSaved), nil)
+	if _, err := f.tx.Reply(ctx, r, l.T(locales.MenuPrompt), f.mainMenu(l)); err != nil {
 		return err
 	}
 	card := *r

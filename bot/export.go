@@ -10,6 +10,7 @@ import (
 	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
 
 	"jastar/bot/report"
+	"jastar/bot/tg"
 	"jastar/locales"
 	"jastar/storage"
 	"jastar/storage/catalog"
@@ -41,17 +42,17 @@ type export struct {
 
 // handleExport: /export [DD.MM.YYYY [DD.MM.YYYY]] sends the bookings of the
 // sender's centers (all centers for admins) as a CSV document.
-func (f *export) handleExport(ctx context.Context, r *Request) error {
+func (f *export) handleExport(ctx context.Context, r *tg.Request) error {
 	centers := f.staffCenters(r)
 	admin := r.From != nil && f.isAdmin(r.From.ID)
 	if len(centers) == 0 && !admin {
-		_, err := f.tx.reply(ctx, r, r.L.T(locales.NotAllowed), nil)
+		_, err := f.tx.Reply(ctx, r, r.L.T(locales.NotAllowed), nil)
 		return err
 	}
 	now := f.now().In(f.cfg.Location)
 	from, to, ok := parsePeriod(r.Args, f.cfg.Location, monthOf(now))
 	if !ok {
-		_, err := f.tx.reply(ctx, r, r.L.T(locales.ExportUsage), nil)
+		_, err := f.tx.Reply(ctx, r, r.L.T(locales.ExportUsage), nil)
 		return err
 	}
 	var list []storage.Booking
@@ -67,7 +68,7 @@ func (f *export) handleExport(ctx context.Context, r *Request) error {
 	l := r.L
 	period := locales.Data{"From": from.At(0, f.cfg.Location).Format("02.01.2006"), "To": to.At(0, f.cfg.Location).Format("02.01.2006")}
 	if len(list) == 0 {
-		_, err := f.tx.reply(ctx, r, l.T(locales.ExportEmpty, period), nil)
+		_, err := f.tx.Reply(ctx, r, l.T(locales.ExportEmpty, period), nil)
 		return err
 	}
 	var buf bytes.Buffer

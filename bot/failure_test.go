@@ -189,7 +189,7 @@ func waitNotified(t *testing.T, h *harness, chat int64) {
 func TestBackground_PanicIsCountedAndTheBotGoesOn(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t)
-	h.bot.background(func(ctx context.Context) { panic("answer bug") })
+	h.bot.transport.Go(func(ctx context.Context) { panic("answer bug") })
 	waitCounter(t, h, "jastar_panics_total", map[string]string{"component": "background"}, 1)
 	u := telegramtest.User{ID: 706, FirstName: "Дана", LanguageCode: "ru"}
 	h.srv.AddPrivateChat(u)

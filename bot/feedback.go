@@ -40,7 +40,6 @@ type feedback struct {
 	kit
 	store feedbackStore
 	texts *bookingTexts
-	menu  mainMenuer
 	bulk  bulkSender
 }
 
@@ -66,10 +65,10 @@ func (f *feedback) askFeedback(ctx context.Context, r storage.Reminder, u storag
 
 // feedbackBooking loads the attended booking a feedback button names and
 // checks it is the presser's; anything else is an outdated button.
-func (f *feedback) feedbackBooking(ctx context.Context, r *Request, id uint64) (storage.Booking, bool, error) {
+func (f *feedback) feedbackBooking(ctx context.Context, r *tg.Request, id uint64) (storage.Booking, bool, error) {
 	bk, err := f.store.Booking(ctx, id)
 	if errors.Is(err, storage.ErrNotFound) || (err == nil && (bk.ChatID != r.ChatID || !r.Private || bk.Status != storage.BookingAttended)) {
-		f.tx.answer(ctx, r, r.L.T(locales.OutdatedButton))
+		f.tx.Answer(ctx, r, r.L.T(locales.OutdatedButton))
 		return bk, false, nil
 	}
 	return bk, err == nil, err
@@ -77,11 +76,11 @@ func (f *feedback) feedbackBooking(ctx context.Context, r *Request, id uint64) (
 
 // handleFeedbackRate: fb:<booking id>:<1..5> stores the rating once and
 // offers a comment. A second press keeps the first rating and says so.
-func (f *feedback) handleFeedbackRate(ctx context.Context, r *Request) error {
+func (f *feedback) handleFeedbackRate(ctx context.Context, r *tg.Request) error {
 	id, err := r.Data.ID(0)
 	n, nerr := strconv.Atoi(r.Data.Arg(1))
 	if err != nil || nerr != nil || n < 1 || n > 5 {
-		f.tx.answer(ctx, r, r.L.T(locales.OutdatedButton))
+		f.tx.Answer(ctx, r, r.L.T(locales.OutdatedButton))
 		return nil
 	}
 	bk, ok, err := f.feedbackBooking(ctx, r, id)
@@ -92,7 +91,7 @@ func (f *feedback) handleFeedbackRate(ctx context.Context, r *Request) error {
 		BookingID: bk.ID, ChatID: bk.ChatID, TypeID: bk.TypeID, CenterID: bk.CenterID, Rating: n, At: f.now(),
 	})
 	if errors.Is(err, storage.ErrConflict) {
-		f.tx.answer(ctx, r, r.L.T(locales.FeedbackAlreadyRated))
+		f.tx.Answer(ctx, r, r.L.T(locales.FeedbackAlreadyRated))
 		return nil
 	}
 	if err != nil {
@@ -107,18 +106,18 @@ func (f *feedback) handleFeedbackRate(ctx context.Context, r *Request) error {
 	if err := f.store.SaveConversation(ctx, conv); err != nil {
 		return err
 	}
-	f.tx.answer(ctx, r, "")
+	f.tx.Answer(ctx, r, "")
 	kb := tgbotapi.NewInlineKeyboardMarkup(tgbotapi.NewInlineKeyboardRow(
 		button(r.L.T(locales.FeedbackSkip), cbFeedbackSkip, tg.B36(bk.ID)),
 	))
-	return f.tx.edit(ctx, r, r.L.T(locales.FeedbackRated, locales.Data{"Rating": n}), &kb)
+	return f.tx.Edit(ctx, r, r.L.T(locales.FeedbackRated, locales.Data{"Rating": n}), &kb)
 }
 
 // handleFeedbackSkip: fbs:<booking id> ends the dialogue without a comment.
-func (f *feedback) handleFeedbackSkip(ctx context.Context, r *Request) error {
+func (f *feedback) handleFeedbackSkip(ctx context.Context, r *tg.Request) error {
 	id, err := r.Data.ID(0)
 	if err != nil {
-		f.tx.answer(ctx, r, r.L.T(locales.OutdatedButton))
+		f.tx.Answer(ctx, r, r.L.T(locales.OutdatedButton))
 		return nil
 	}
 	bk, ok, err := f.feedbackBooking(ctx, r, id)
@@ -127,7 +126,7 @@ func (f *feedback) handleFeedbackSkip(ctx context.Context, r *Request) error {
 	}
 	given, err := f.store.Feedback(ctx, bk.ID)
 	if errors.Is(err, storage.ErrNotFound) {
-		f.tx.answer(ctx, r, r.L.T(locales.OutdatedButton))
+		f.tx.Answer(ctx, r, r.L.T(locales.OutdatedButton))
 		return nil
 	}
 	if err != nil {
@@ -136,8 +135,8 @@ func (f *feedback) handleFeedbackSkip(ctx context.Context, r *Request) error {
 	if err := f.endFeedback(ctx, r.ChatID, bk.ID); err != nil {
 		return err
 	}
-	f.tx.answer(ctx, r, "")
-	return f.tx.edit(ctx, r, r.L.T(locales.FeedbackDone, locales.Data{"Rating": given.Rating}), nil)
+	f.tx.Answer(ctx, r, "")
+	return f.tx.Edit(ctx, r, r.L.T(locales.FeedbackDone, locales.Data{"Rating": given.Rating}), nil)
 }
 
 // endFeedback deletes the chat's dialogue if it is the comment step of this
@@ -160,17 +159,17 @@ func (f *feedback) endFeedback(ctx context.Context, chatID int64, bookingID uint
 }
 
 // handleFeedbackStep takes the comment: one text message.
-func (f *feedback) handleFeedbackStep(ctx context.Context, r *Request, conv storage.Conversation) error {
+func (f *feedback) handleFeedbackStep(ctx context.Context, r *tg.Request, conv storage.Conversation) error {
 	text := strings.TrimSpace(r.Message.Text)
 	if text == "" {
-		_, err := f.tx.reply(ctx, r, r.L.T(locales.FeedbackCommentText), nil)
+		_, err := f.tx.Reply(ctx, r, r.L.T(locales.FeedbackCommentText), nil)
 		return err
 	}
 	if isLabel(text, locales.FeedbackSkip, f.loc) {
 		if err := f.store.DeleteConversation(ctx, r.ChatID); err != nil {
 			return err
 		}
-		_, err := f.tx.reply(ctx, r, r.L.T(locales.FeedbackThanks), f.menu.mainMenu(r.L))
+		_, err := f.tx.Reply(ctx, r, r.L.T(locales.FeedbackThanks), f.mainMenu(r.L))
 		return err
 	}
 	d, err := dialogueOf[feedbackState](conv)
@@ -184,6 +183,6 @@ func (f *feedback) handleFeedbackStep(ctx context.Context, r *Request, conv stor
 	if err := f.store.DeleteConversation(ctx, r.ChatID); err != nil {
 		return err
 	}
-	_, err = f.tx.reply(ctx, r, r.L.T(locales.FeedbackThanks), f.menu.mainMenu(r.L))
+	_, err = f.tx.Reply(ctx, r, r.L.T(locales.FeedbackThanks), f.mainMenu(r.L))
 	return err
 }

@@ -33,7 +33,7 @@ type harness struct {
 	now func() time.Time
 	cat *catalog.Catalog
 	// routes are commands the test adds (withRoute).
-	routes map[string]Handler
+	routes map[string]tg.Handler
 	// store, when set, wraps the database the bot is given (failure
 	// injection); h.db stays the real one.
 	store func(db *boltdb.DB) Store
@@ -84,10 +84,10 @@ func withStore(wrap func(db *boltdb.DB) Store) harnessOption {
 
 // withRoute adds a command the test handles itself to the bot's route
 // table, before the bot runs (never into the live table).
-func withRoute(command string, h Handler) harnessOption {
+func withRoute(command string, h tg.Handler) harnessOption {
 	return func(hs *harness) {
 		if hs.routes == nil {
-			hs.routes = map[string]Handler{}
+			hs.routes = map[string]tg.Handler{}
 		}
 		hs.routes[command] = h
 	}

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"jastar/bot/telegramtest"
+	"jastar/bot/tg"
 )
 
 // TestHealthy_TurnsUnhealthyWhenTheLoopStalls jams the update loop (one
@@ -22,7 +23,7 @@ func TestHealthy_TurnsUnhealthyWhenTheLoopStalls(t *testing.T) {
 	advance := func(d time.Duration) { mu.Lock(); now = now.Add(d); mu.Unlock() }
 	release := make(chan struct{})
 	h := newHarness(t, withClock(clock), withConfig(func(c *Config) { c.Workers = 1 }),
-		withRoute("jam", func(ctx context.Context, r *Request) error { <-release; return nil }))
+		withRoute("jam", func(ctx context.Context, r *tg.Request) error { <-release; return nil }))
 	ctx := context.Background()
 	waitHealth := func(healthy bool) {
 		t.Helper()

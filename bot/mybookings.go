@@ -22,14 +22,9 @@ type myBookingsStore interface {
 	Cancel(ctx context.Context, id uint64, reason string, now time.Time) (storage.Booking, error)
 }
 
-// mainMenuer gives the main reply keyboard, which a final answer puts back.
-type mainMenuer interface {
-	mainMenu(l *locales.Localizer) tgbotapi.ReplyKeyboardMarkup
-}
-
 // rescheduler opens the booking dialogue to move a booking (booking.go).
 type rescheduler interface {
-	beginMove(ctx context.Context, r *Request, bk storage.Booking) error
+	beginMove(ctx context.Context, r *tg.Request, bk storage.Booking) error
 }
 
 // myBookings is the feature: the person's upcoming bookings, each with
@@ -38,35 +33,36 @@ type myBookings struct {
 	kit
 	store myBookingsStore
 	texts *bookingTexts
-	menu  mainMenuer
 	staff staffNotifier
 	move  rescheduler
 }
 
 // handleMyBookings lists the person's upcoming bookings, one message each
 // with "reschedule" and "cancel", after a header that states the limit.
-func (f *myBookings) handleMyBookings(ctx context.Context, r *Request) error {
+func (f *myBookings) handleMyBookings(ctx context.Context, r *tg.Request) error {
 	mine, err := f.store.BookingsOf(ctx, r.ChatID, f.now())
 	if err != nil {
 		return err
 	}
 	if len(mine) == 0 {
-		_, err := f.tx.reply(ctx, r, r.L.T(locales.MyBookingsNone), f.menu.mainMenu(r.L))
+		_, err := f.tx.Reply(ctx, r, r.L.T(locales.MyBookingsNone), f.mainMenu(r.L))
 		return err
 	}
-	if _, err := f.tx.reply(ctx, r, r.L.T(locales.MyBookingsHeader, locales.Data{"Count": len(mine), "Max": f.cfg.MaxBookings}), f.menu.mainMenu(r.L)); err != nil {
+	if _, err := f.tx.Reply(ctx, r, r.L.T(locales.MyBookingsHeader, locales.Data{"Count": len(mine), "Max": f.cfg.MaxBookings}), f.mainMenu(r.L)); err != nil {
 		return err
 	}
 	for _, bk := range mine {
-		if _, err := f.tx.reply(ctx, r, f.myBookingText(r.L, bk), myBookingKeyboard(r.L, bk)); err != nil {
+		if _, err := f.tx.Reply(ctx, r, f.texts.myBookingText(r.L, bk), myBookingKeyboard(r.L, bk)); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-func (f *myBookings) myBookingText(l *locales.Localizer, bk storage.Booking) string {
-	return l.T(locales.MyBookingItem, f.texts.bookingData(l, bk)) + f.texts.anonymousNote(l, bk)
+// myBookingText is a booking as "My bookings" lists it; staff's notice of
+// a cancellation quotes it to the person.
+func (bt *bookingTexts) myBookingText(l *locales.Localizer, bk storage.Booking) string {
+	return l.T(locales.MyBookingItem, bt.bookingData(l, bk)) + bt.anonymousNote(l, bk)
 }
 
 func myBookingKeyboard(l *locales.Localizer, bk storage.Booking) *tgbotapi.InlineKeyboardMarkup {
@@ -81,29 +77,29 @@ func myBookingKeyboard(l *locales.Localizer, bk storage.Booking) *tgbotapi.Inlin
 // the chat that pressed it, is active and still ahead. Otherwise it answers
 // the press and returns ok=false: a forged id and another person's booking
 // get the same answer, so ids reveal nothing.
-func (f *myBookings) ownBooking(ctx context.Context, r *Request) (storage.Booking, bool, error) {
+func (f *myBookings) ownBooking(ctx context.Context, r *tg.Request) (storage.Booking, bool, error) {
 	id, err := r.Data.ID(0)
 	if err != nil {
-		f.tx.answer(ctx, r, r.L.T(locales.OutdatedButton))
+		f.tx.Answer(ctx, r, r.L.T(locales.OutdatedButton))
 		return storage.Booking{}, false, nil
 	}
 	bk, err := f.store.Booking(ctx, id)
 	if errors.Is(err, storage.ErrNotFound) || (err == nil && (bk.ChatID != r.ChatID || !r.Private)) {
-		f.tx.answer(ctx, r, r.L.T(locales.BookingGone))
+		f.tx.Answer(ctx, r, r.L.T(locales.BookingGone))
 		return bk, false, nil
 	}
 	if err != nil {
 		return bk, false, err
 	}
 	if !bk.Active() || !bk.Start.After(f.now()) {
-		f.tx.answer(ctx, r, r.L.T(locales.BookingGone))
-		return bk, false, f.tx.edit(ctx, r, f.myBookingText(r.L, bk), nil)
+		f.tx.Answer(ctx, r, r.L.T(locales.BookingGone))
+		return bk, false, f.tx.Edit(ctx, r, f.texts.myBookingText(r.L, bk), nil)
 	}
 	return bk, true, nil
 }
 
 // handleMyCancel: mc:<id> asks before cancelling; people mis-tap.
-func (f *myBookings) handleMyCancel(ctx context.Context, r *Request) error {
+func (f *myBookings) handleMyCancel(ctx context.Context, r *tg.Request) error {
 	bk, ok, err := f.ownBooking(ctx, r)
 	if !ok || err != nil {
 		return err
@@ -112,26 +108,26 @@ func (f *myBookings) handleMyCancel(ctx context.Context, r *Request) error {
 		button(r.L.T(locales.MyBookingCancelYes), cbMyCancelYes, tg.B36(bk.ID)),
 		button(r.L.T(locales.MyBookingCancelNo), cbMyKeep, tg.B36(bk.ID)),
 	))
-	f.tx.answer(ctx, r, "")
-	return f.tx.edit(ctx, r, r.L.T(locales.MyBookingCancelAsk, locales.Data{"Text": f.myBookingText(r.L, bk)}), &kb)
+	f.tx.Answer(ctx, r, "")
+	return f.tx.Edit(ctx, r, r.L.T(locales.MyBookingCancelAsk, locales.Data{"Text": f.texts.myBookingText(r.L, bk)}), &kb)
 }
 
 // handleMyCancelYes: mcy:<id> cancels and tells staff.
-func (f *myBookings) handleMyCancelYes(ctx context.Context, r *Request) error {
+func (f *myBookings) handleMyCancelYes(ctx context.Context, r *tg.Request) error {
 	bk, ok, err := f.ownBooking(ctx, r)
 	if !ok || err != nil {
 		return err
 	}
 	cancelled, err := f.cancelForPerson(ctx, bk.ID)
 	if errors.Is(err, storage.ErrConflict) {
-		f.tx.answer(ctx, r, r.L.T(locales.BookingGone))
+		f.tx.Answer(ctx, r, r.L.T(locales.BookingGone))
 		return nil
 	}
 	if err != nil {
 		return err
 	}
-	f.tx.answer(ctx, r, "")
-	return f.tx.edit(ctx, r, r.L.T(locales.MyBookingCancelled, locales.Data{"Text": f.myBookingText(r.L, cancelled)}), nil)
+	f.tx.Answer(ctx, r, "")
+	return f.tx.Edit(ctx, r, r.L.T(locales.MyBookingCancelled, locales.Data{"Text": f.texts.myBookingText(r.L, cancelled)}), nil)
 }
 
 // cancelForPerson cancels a booking at its person's request (freeing the
@@ -147,32 +143,22 @@ func (f *myBookings) cancelForPerson(ctx context.Context, id uint64) (storage.Bo
 }
 
 // handleMyKeep: mck:<id> puts the booking back as it was.
-func (f *myBookings) handleMyKeep(ctx context.Context, r *Request) error {
+func (f *myBookings) handleMyKeep(ctx context.Context, r *tg.Request) error {
 	bk, ok, err := f.ownBooking(ctx, r)
 	if !ok || err != nil {
 		return err
 	}
-	f.tx.answer(ctx, r, r.L.T(locales.MyBookingKept))
-	return f.tx.edit(ctx, r, f.myBookingText(r.L, bk), myBookingKeyboard(r.L, bk))
+	f.tx.Answer(ctx, r, r.L.T(locales.MyBookingKept))
+	return f.tx.Edit(ctx, r, f.texts.myBookingText(r.L, bk), myBookingKeyboard(r.L, bk))
 }
 
 // handleMyMove: mm:<id> starts the booking dialogue at the day step for the
 // same type and center; the booking keeps its time until the new one is
 // confirmed.
-func (f *myBookings) handleMyMove(ctx context.Context, r *Request) error {
+func (f *myBookings) handleMyMove(ctx context.Context, r *tg.Request) error {
 	bk, ok, err := f.ownBooking(ctx, r)
 	if !ok || err != nil {
 		return err
 	}
 	return f.move.beginMove(ctx, r, bk)
-}
-
-// myBookingText forwards to my bookings; removed once every feature is a type
-func (b *Bot) myBookingText(l *locales.Localizer, bk storage.Booking) string {
-	return b.myBookings.myBookingText(l, bk)
-}
-
-// cancelForPerson forwards to my bookings; removed once every feature is a type
-func (b *Bot) cancelForPerson(ctx context.Context, id uint64) (storage.Booking, error) {
-	return b.myBookings.cancelForPerson(ctx, id)
 }

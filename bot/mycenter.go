@@ -11,6 +11,7 @@ import (
 
 	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
 
+	"jastar/bot/tg"
 	"jastar/locales"
 	"jastar/storage"
 	"jastar/storage/catalog"
@@ -43,7 +44,7 @@ type cardStore interface {
 	ResetCard(ctx context.Context, centerID string, field storage.CardField, by int64, now time.Time) (storage.CardOverride, error)
 }
 
-// cardDesk is the centers' behaviour the editor reuses; *Bot has it.
+// cardDesk is the centers' behaviour the editor reuses (centerGuide).
 type cardDesk interface {
 	centerCard(l *locales.Localizer, c catalog.Center) (string, tgbotapi.InlineKeyboardMarkup)
 	shownCenter(c catalog.Center) catalog.Card
@@ -59,7 +60,7 @@ type mycenter struct {
 
 // handleMyCenter: /mycenter. One center run: its editor; several (an
 // admin): which center.
-func (f *mycenter) handleMyCenter(ctx context.Context, r *Request) error {
+func (f *mycenter) handleMyCenter(ctx context.Context, r *tg.Request) error {
 	cat := f.catalog()
 	centers := f.centersRunBy(cat, fromID(r))
 	switch len(centers) {
@@ -67,31 +68,31 @@ func (f *mycenter) handleMyCenter(ctx context.Context, r *Request) error {
 		return f.refuseCenter(ctx, r, "", "mycenter")
 	case 1:
 		text, kb := f.editor(r.L, fromID(r), centers[0])
-		_, err := f.tx.reply(ctx, r, text, kb)
+		_, err := f.tx.Reply(ctx, r, text, kb)
 		return err
 	}
 	var rows [][]tgbotapi.InlineKeyboardButton
 	for _, c := range centers {
 		rows = append(rows, tgbotapi.NewInlineKeyboardRow(button(c.Name.In(r.L.Lang()), cbMyCenter, c.ID)))
 	}
-	_, err := f.tx.reply(ctx, r, r.L.T(locales.MyCenterChoose), tgbotapi.NewInlineKeyboardMarkup(rows...))
+	_, err := f.tx.Reply(ctx, r, r.L.T(locales.MyCenterChoose), tgbotapi.NewInlineKeyboardMarkup(rows...))
 	return err
 }
 
 // handleOpen: mcc:<center>, the editor of a center.
-func (f *mycenter) handleOpen(ctx context.Context, r *Request) error {
+func (f *mycenter) handleOpen(ctx context.Context, r *tg.Request) error {
 	c, ok := f.center(ctx, r, r.Data.Arg(0), "mycenter")
 	if !ok {
 		return nil
 	}
-	f.tx.answer(ctx, r, "")
+	f.tx.Answer(ctx, r, "")
 	text, kb := f.editor(r.L, fromID(r), c)
-	_, err := f.tx.sendText(ctx, r.ChatID, text, kb)
+	_, err := f.tx.SendText(ctx, r.ChatID, text, kb)
 	return err
 }
 
 // center resolves a center the presser must run; a refusal is answered.
-func (f *mycenter) center(ctx context.Context, r *Request, id, action string) (catalog.Center, bool) {
+func (f *mycenter) center(ctx context.Context, r *tg.Request, id, action string) (catalog.Center, bool) {
 	cat := f.catalog()
 	c, ok := cat.Center(id)
 	if !ok || !f.runs(cat, fromID(r), id) {
@@ -157,14 +158,14 @@ func (f *mycenter) editor(l *locales.Localizer, userID int64, c catalog.Center) 
 }
 
 // handleEdit: mce:<center>:<field>, ask for a field's new value.
-func (f *mycenter) handleEdit(ctx context.Context, r *Request) error {
+func (f *mycenter) handleEdit(ctx context.Context, r *tg.Request) error {
 	c, ok := f.center(ctx, r, r.Data.Arg(0), "edit card")
 	if !ok {
 		return nil
 	}
 	field := storage.CardField(r.Data.Arg(1))
 	if !slices.Contains(editableFields(c), field) {
-		f.tx.answer(ctx, r, r.L.T(locales.OutdatedButton))
+		f.tx.Answer(ctx, r, r.L.T(locales.OutdatedButton))
 		return nil
 	}
 	d := newDialogue[cardState](r.ChatID, flowCard, string(field), f.now())
@@ -172,12 +173,12 @@ func (f *mycenter) handleEdit(ctx context.Context, r *Request) error {
 	if err := saveDialogue(ctx, f.store, d, f.now()); err != nil {
 		return err
 	}
-	f.tx.answer(ctx, r, "")
+	f.tx.Answer(ctx, r, "")
 	if field == storage.CardHours {
-		_, err := f.tx.sendText(ctx, r.ChatID, r.L.T(locales.CardAskHoursDay), f.weekKeyboard(r.L, c))
+		_, err := f.tx.SendText(ctx, r.ChatID, r.L.T(locales.CardAskHoursDay), f.weekKeyboard(r.L, c))
 		return err
 	}
-	_, err := f.tx.sendText(ctx, r.ChatID, r.L.T(askOf(field), locales.Data{"Max": r.L.Int(storage.MaxCardAddressLen)}), quitKeyboard(r.L))
+	_, err := f.tx.SendText(ctx, r.ChatID, r.L.T(askOf(field), locales.Data{"Max": r.L.Int(storage.MaxCardAddressLen)}), quitKeyboard(r.L))
 	return err
 }
 
@@ -220,14 +221,14 @@ func (f *mycenter) weekKeyboard(l *locales.Localizer, c catalog.Center) tgbotapi
 
 // handleDay: mch:<center>:<weekday>[:x], ask a weekday's hours; with x,
 // the day is closed at once.
-func (f *mycenter) handleDay(ctx context.Context, r *Request) error {
+func (f *mycenter) handleDay(ctx context.Context, r *tg.Request) error {
 	c, ok := f.center(ctx, r, r.Data.Arg(0), "edit hours")
 	if !ok {
 		return nil
 	}
 	wd, err := strconv.Atoi(r.Data.Arg(1))
 	if err != nil || wd < 0 || wd > 6 || !slices.Contains(editableFields(c), storage.CardHours) {
-		f.tx.answer(ctx, r, r.L.T(locales.OutdatedButton))
+		f.tx.Answer(ctx, r, r.L.T(locales.OutdatedButton))
 		return nil
 	}
 	if r.Data.Arg(2) == "x" {
@@ -238,19 +239,19 @@ func (f *mycenter) handleDay(ctx context.Context, r *Request) error {
 	if err := saveDialogue(ctx, f.store, d, f.now()); err != nil {
 		return err
 	}
-	f.tx.answer(ctx, r, "")
+	f.tx.Answer(ctx, r, "")
 	day := r.L.T(fmt.Sprintf("Weekday%d", wd))
 	kb := tgbotapi.NewInlineKeyboardMarkup(
 		tgbotapi.NewInlineKeyboardRow(button(r.L.T(locales.ButtonDayOff), cbCardDay, c.ID, strconv.Itoa(wd), "x")),
 		tgbotapi.NewInlineKeyboardRow(button(r.L.T(locales.ButtonCancel), cbCardQuit)),
 	)
-	_, err = f.tx.sendText(ctx, r.ChatID, r.L.T(locales.CardAskHours, locales.Data{"Weekday": esc(day)}), kb)
+	_, err = f.tx.SendText(ctx, r.ChatID, r.L.T(locales.CardAskHours, locales.Data{"Weekday": esc(day)}), kb)
 	return err
 }
 
 // setDay stores one weekday's hours in the week staff set (a week not set
 // yet starts with every day closed) and shows the week again.
-func (f *mycenter) setDay(ctx context.Context, r *Request, c catalog.Center, wd time.Weekday, h storage.DayHours) error {
+func (f *mycenter) setDay(ctx context.Context, r *tg.Request, c catalog.Center, wd time.Weekday, h storage.DayHours) error {
 	week := f.desk.shownCenter(c).Week
 	week[wd] = h
 	o := storage.CardOverride{CenterID: c.ID, Field: storage.CardHours, Hours: week, By: fromID(r), At: f.now()}
@@ -258,12 +259,12 @@ func (f *mycenter) setDay(ctx context.Context, r *Request, c catalog.Center, wd 
 		return f.refused(ctx, r, err)
 	}
 	if r.Query != nil {
-		f.tx.answer(ctx, r, r.L.T(locales.CardSavedShort))
+		f.tx.Answer(ctx, r, r.L.T(locales.CardSavedShort))
 	}
 	if err := f.store.DeleteConversation(ctx, r.ChatID); err != nil {
 		return err
 	}
-	_, err := f.tx.sendText(ctx, r.ChatID, r.L.T(locales.CardSaved)+"\n\n"+r.L.T(locales.CardAskHoursDay), f.weekKeyboard(r.L, c))
+	_, err := f.tx.SendText(ctx, r.ChatID, r.L.T(locales.CardSaved)+"\n\n"+r.L.T(locales.CardAskHoursDay), f.weekKeyboard(r.L, c))
 	return err
 }
 
@@ -281,20 +282,20 @@ func (f *mycenter) set(ctx context.Context, o storage.CardOverride) error {
 }
 
 // refused answers a value the rules refuse, or returns another error.
-func (f *mycenter) refused(ctx context.Context, r *Request, err error) error {
+func (f *mycenter) refused(ctx context.Context, r *tg.Request, err error) error {
 	if !errors.Is(err, storage.ErrInvalid) {
 		return err
 	}
 	if r.Query != nil {
-		f.tx.alert(ctx, r, r.L.T(locales.CardBadValue, locales.Data{"Max": r.L.Int(storage.MaxCardAddressLen)}))
+		f.tx.Alert(ctx, r, r.L.T(locales.CardBadValue, locales.Data{"Max": r.L.Int(storage.MaxCardAddressLen)}))
 		return nil
 	}
-	_, err = f.tx.reply(ctx, r, r.L.T(locales.CardBadValue, locales.Data{"Max": r.L.Int(storage.MaxCardAddressLen)}), quitKeyboard(r.L))
+	_, err = f.tx.Reply(ctx, r, r.L.T(locales.CardBadValue, locales.Data{"Max": r.L.Int(storage.MaxCardAddressLen)}), quitKeyboard(r.L))
 	return err
 }
 
 // handleStep takes the value typed, the photo or the location sent.
-func (f *mycenter) handleStep(ctx context.Context, r *Request, stored storage.Conversation) error {
+func (f *mycenter) handleStep(ctx context.Context, r *tg.Request, stored storage.Conversation) error {
 	conv, ok, err := staffStep[cardState](ctx, f.kit, f.store, r, stored)
 	if !ok || err != nil {
 		return err
@@ -312,19 +313,19 @@ func (f *mycenter) handleStep(ctx context.Context, r *Request, stored storage.Co
 	case storage.CardPhone:
 		p, err := storage.NormalizePhone(text)
 		if err != nil {
-			_, err := f.tx.reply(ctx, r, r.L.T(locales.CardBadPhone), quitKeyboard(r.L))
+			_, err := f.tx.Reply(ctx, r, r.L.T(locales.CardBadPhone), quitKeyboard(r.L))
 			return err
 		}
 		o.Text = p
 	case storage.CardPhoto:
 		if len(m.Photo) == 0 {
-			_, err := f.tx.reply(ctx, r, r.L.T(locales.CardAskPhoto), quitKeyboard(r.L))
+			_, err := f.tx.Reply(ctx, r, r.L.T(locales.CardAskPhoto), quitKeyboard(r.L))
 			return err
 		}
 		o.Text = m.Photo[len(m.Photo)-1].FileID
 	case storage.CardPin:
 		if m.Location == nil {
-			_, err := f.tx.reply(ctx, r, r.L.T(locales.CardAskPin), quitKeyboard(r.L))
+			_, err := f.tx.Reply(ctx, r, r.L.T(locales.CardAskPin), quitKeyboard(r.L))
 			return err
 		}
 		o.Lat, o.Lon = m.Location.Latitude, m.Location.Longitude
@@ -335,14 +336,14 @@ func (f *mycenter) handleStep(ctx context.Context, r *Request, stored storage.Co
 		wd := conv.State.Weekday
 		open, end, ok := parseHours(text)
 		if !ok {
-			_, err := f.tx.reply(ctx, r, r.L.T(locales.StaffBadHours), quitKeyboard(r.L))
+			_, err := f.tx.Reply(ctx, r, r.L.T(locales.StaffBadHours), quitKeyboard(r.L))
 			return err
 		}
 		return f.setDay(ctx, r, c, time.Weekday(wd%7), storage.DayHours{Open: int(open), Close: int(end)})
 	}
 	if err := f.set(ctx, o); err != nil {
 		if o.Field == storage.CardPin && errors.Is(err, storage.ErrInvalid) {
-			_, err := f.tx.reply(ctx, r, r.L.T(locales.CardBadPin), quitKeyboard(r.L))
+			_, err := f.tx.Reply(ctx, r, r.L.T(locales.CardBadPin), quitKeyboard(r.L))
 			return err
 		}
 		return f.refused(ctx, r, err)
@@ -351,14 +352,14 @@ func (f *mycenter) handleStep(ctx context.Context, r *Request, stored storage.Co
 		return err
 	}
 	text, kb := f.editor(r.L, fromID(r), c)
-	_, err = f.tx.reply(ctx, r, r.L.T(locales.CardSaved)+"\n\n"+text, kb)
+	_, err = f.tx.Reply(ctx, r, r.L.T(locales.CardSaved)+"\n\n"+text, kb)
 	return err
 }
 
 // onLocation sends a location to the pin step when that is open, and
 // otherwise to next (the centers near the person).
-func (f *mycenter) onLocation(next Handler) Handler {
-	return func(ctx context.Context, r *Request) error {
+func (f *mycenter) onLocation(next tg.Handler) tg.Handler {
+	return func(ctx context.Context, r *tg.Request) error {
 		conv, err := f.store.Conversation(ctx, r.ChatID)
 		if err == nil && conv.Flow == flowCard && conv.Step == string(storage.CardPin) && f.now().Sub(conv.UpdatedAt) <= f.cfg.DialogTTL {
 			return f.handleStep(ctx, r, conv)
@@ -371,17 +372,17 @@ func (f *mycenter) onLocation(next Handler) Handler {
 }
 
 // handleQuit: mcq, end the card dialogue.
-func (f *mycenter) handleQuit(ctx context.Context, r *Request) error {
+func (f *mycenter) handleQuit(ctx context.Context, r *tg.Request) error {
 	if err := f.store.DeleteConversation(ctx, r.ChatID); err != nil {
 		return err
 	}
-	f.tx.answer(ctx, r, "")
-	return f.tx.edit(ctx, r, r.L.T(locales.CardEditDone), nil)
+	f.tx.Answer(ctx, r, "")
+	return f.tx.Edit(ctx, r, r.L.T(locales.CardEditDone), nil)
 }
 
 // handleResetMenu: mcz:<center>, the fields staff set, for an admin to
 // put back to the catalog's value.
-func (f *mycenter) handleResetMenu(ctx context.Context, r *Request) error {
+func (f *mycenter) handleResetMenu(ctx context.Context, r *tg.Request) error {
 	c, ok := f.center(ctx, r, r.Data.Arg(0), "reset card")
 	if !ok {
 		return nil
@@ -389,7 +390,7 @@ func (f *mycenter) handleResetMenu(ctx context.Context, r *Request) error {
 	if !f.isAdmin(fromID(r)) {
 		return f.refuseCenter(ctx, r, c.ID, "reset card")
 	}
-	f.tx.answer(ctx, r, "")
+	f.tx.Answer(ctx, r, "")
 	var rows [][]tgbotapi.InlineKeyboardButton
 	set := f.desk.shownCenter(c).Overrides
 	for _, fl := range storage.CardFields {
@@ -398,13 +399,13 @@ func (f *mycenter) handleResetMenu(ctx context.Context, r *Request) error {
 		}
 	}
 	rows = append(rows, tgbotapi.NewInlineKeyboardRow(button(r.L.T(locales.ButtonCancel), cbCardQuit)))
-	_, err := f.tx.sendText(ctx, r.ChatID, r.L.T(locales.CardResetChoose), tgbotapi.NewInlineKeyboardMarkup(rows...))
+	_, err := f.tx.SendText(ctx, r.ChatID, r.L.T(locales.CardResetChoose), tgbotapi.NewInlineKeyboardMarkup(rows...))
 	return err
 }
 
 // handleReset: mcr:<center>:<field>, an admin puts a field back to the
 // catalog's value.
-func (f *mycenter) handleReset(ctx context.Context, r *Request) error {
+func (f *mycenter) handleReset(ctx context.Context, r *tg.Request) error {
 	c, ok := f.center(ctx, r, r.Data.Arg(0), "reset card")
 	if !ok {
 		return nil
@@ -415,7 +416,7 @@ func (f *mycenter) handleReset(ctx context.Context, r *Request) error {
 	field := storage.CardField(r.Data.Arg(1))
 	_, err := f.store.ResetCard(ctx, c.ID, field, fromID(r), f.now())
 	if errors.Is(err, storage.ErrNotFound) {
-		f.tx.answer(ctx, r, r.L.T(locales.OutdatedButton))
+		f.tx.Answer(ctx, r, r.L.T(locales.OutdatedButton))
 		return nil
 	}
 	if err != nil {
@@ -425,7 +426,7 @@ func (f *mycenter) handleReset(ctx context.Context, r *Request) error {
 	if err := f.desk.loadCards(ctx); err != nil {
 		return err
 	}
-	f.tx.answer(ctx, r, r.L.T(locales.CardSavedShort))
+	f.tx.Answer(ctx, r, r.L.T(locales.CardSavedShort))
 	text, kb := f.editor(r.L, fromID(r), c)
-	return f.tx.edit(ctx, r, text, &kb)
+	return f.tx.Edit(ctx, r, text, &kb)
 }

@@ -85,7 +85,7 @@ func TestMyCenter_PinAndPhoto(t *testing.T) {
 	before = h.lastID(gulnar.ID)
 	h.srv.SendLocation(gulnar, 43.2001, 76.6222)
 	h.waitNew(gulnar.ID, before, "Сохранено")
-	if c := h.bot.shownCenter(mustCenter(t, h, "karasai")); c.Lat != 43.2001 || c.Lon != 76.6222 {
+	if c := h.bot.guide.shownCenter(mustCenter(t, h, "karasai")); c.Lat != 43.2001 || c.Lon != 76.6222 {
 		t.Errorf("pin = %v,%v", c.Lat, c.Lon)
 	}
 	// Without the pin step open, a location finds the centers near it.
@@ -125,7 +125,7 @@ func TestMyCenter_AnotherCenterRefusedAdminResets(t *testing.T) {
 			t.Errorf("%s answered %q, want refused", data, ans)
 		}
 	}
-	if len(h.bot.shownCenter(mustCenter(t, h, "karasai")).Overrides) != 0 {
+	if len(h.bot.guide.shownCenter(mustCenter(t, h, "karasai")).Overrides) != 0 {
 		t.Fatal("another center's staff changed Karasai's card")
 	}
 
@@ -143,5 +143,5 @@ func TestMyCenter_AnotherCenterRefusedAdminResets(t *testing.T) {
 	h.press(admin, m, ru.T(locales.ButtonResetCard))
 	m = h.waitText(admin.ID, ru.T(locales.CardResetChoose))
 	h.press(admin, m, ru.T(locales.CardFieldPhone))
-	eventually(t, func() bool { return len(h.bot.shownCenter(mustCenter(t, h, "karasai")).Overrides) == 0 })
+	eventually(t, func() bool { return len(h.bot.guide.shownCenter(mustCenter(t, h, "karasai")).Overrides) == 0 })
 }

@@ -41,31 +41,27 @@ type pollStore interface {
 	DeleteConversation(ctx context.Context, chatID int64) error
 }
 
-// pollBot is what polls need of the older features, which *Bot has.
-type pollBot interface {
-	isAdmin(userID int64) bool
-	mainMenu(l *locales.Localizer) tgbotapi.ReplyKeyboardMarkup
+// pollReports are the admin's reports of the broadcast that delivers a
+// poll (broadcastReports, broadcast.go).
+type pollReports interface {
 	adminLocalizer(ctx context.Context, chatID int64) *locales.Localizer
 	progressText(ctx context.Context, bc storage.Broadcast) string
-	runBroadcast(id uint64)
-	sendRaw(ctx context.Context, chatID int64, c tgbotapi.Chattable) (int, error)
+}
+
+// pollRunner starts delivering a stored broadcast, a poll's question or
+// its summary (*broadcast.Runner).
+type pollRunner interface {
+	Run(id uint64)
 }
 
 type polls struct {
 	kit
-	store pollStore
-	bot   pollBot
-}
-
-func newPolls(b *Bot) *polls { return &polls{kit: b.kit("polls"), store: b.store, bot: b} }
-
-// runBroadcast starts delivering a stored broadcast (a poll's question or
-// its summary).
-func (b *Bot) runBroadcast(id uint64) { b.runner.Run(id) }
-
-// sendRaw sends any message through the shared sender.
-func (b *Bot) sendRaw(ctx context.Context, chatID int64, c tgbotapi.Chattable) (int, error) {
-	return b.send.Send(ctx, chatID, c)
+	store   pollStore
+	reports pollReports
+	runner  pollRunner
+	// send sends any message (a photo, a file, an edit) through the
+	// shared sender.
+	send chattableSender
 }
 
 // otherBit is the bit of an answer mask that stands for "other"; bits 0..7
@@ -230,29 +226,29 @@ func (f *polls) current(ctx context.Context, id uint64, chatID int64) (storage.P
 
 // showClosed tells the presser the poll is closed and takes the buttons
 // off the message.
-func (f *polls) showClosed(ctx context.Context, r *Request, p storage.Poll) error {
-	f.tx.alert(ctx, r, r.L.T(locales.PollClosedAlert))
+func (f *polls) showClosed(ctx context.Context, r *tg.Request, p storage.Poll) error {
+	f.tx.Alert(ctx, r, r.L.T(locales.PollClosedAlert))
 	c, err := f.current(ctx, p.ID, r.ChatID)
 	if err != nil {
 		return err
 	}
-	return f.tx.edit(ctx, r, closedView(r.L, p, c), nil)
+	return f.tx.Edit(ctx, r, closedView(r.L, p, c), nil)
 }
 
 // handleAnswer records a tap on an answer button: pa:<poll>:<mask>. The
 // mask is the whole new choice, so a tap Telegram delivers twice records
 // the same answer twice, which the store counts once.
-func (f *polls) handleAnswer(ctx context.Context, r *Request) error {
+func (f *polls) handleAnswer(ctx context.Context, r *tg.Request) error {
 	id, err1 := r.Data.ID(0)
 	mask, err2 := r.Data.ID(1)
 	choice, ok := choiceOf(mask)
 	if err1 != nil || err2 != nil || !ok {
-		f.tx.answer(ctx, r, r.L.T(locales.OutdatedButton))
+		f.tx.Answer(ctx, r, r.L.T(locales.OutdatedButton))
 		return nil
 	}
 	p, err := f.store.Poll(ctx, id)
 	if errors.Is(err, storage.ErrNotFound) {
-		f.tx.answer(ctx, r, r.L.T(locales.OutdatedButton))
+		f.tx.Answer(ctx, r, r.L.T(locales.OutdatedButton))
 		return nil
 	}
 	if err != nil {
@@ -260,7 +256,7 @@ func (f *polls) handleAnswer(ctx context.Context, r *Request) error {
 	}
 	if !p.Answerable(f.now()) {
 		if p.Status == storage.PollDraft {
-			f.tx.answer(ctx, r, r.L.T(locales.OutdatedButton))
+			f.tx.Answer(ctx, r, r.L.T(locales.OutdatedButton))
 			return nil
 		}
 		return f.showClosed(ctx, r, p)
@@ -308,7 +304,7 @@ func (f *polls) dropOtherWait(ctx context.Context, chatID int64, id uint64) erro
 }
 
 // record stores the choice and shows it on msg, the question's message.
-func (f *polls) record(ctx context.Context, r *Request, id uint64, choice storage.PollChoice, msg *tgbotapi.Message) error {
+func (f *polls) record(ctx context.Context, r *tg.Request, id uint64, choice storage.PollChoice, msg *tgbotapi.Message) error {
 	p, a, err := f.store.AnswerPoll(ctx, id, r.ChatID, choice, f.now())
 	switch {
 	case errors.Is(err, storage.ErrPollClosed):
@@ -318,22 +314,22 @@ func (f *polls) record(ctx context.Context, r *Request, id uint64, choice storag
 		}
 		return f.showClosed(ctx, r, p)
 	case errors.Is(err, storage.ErrNotRecipient), errors.Is(err, storage.ErrInvalid), errors.Is(err, storage.ErrNotFound):
-		f.tx.answer(ctx, r, r.L.T(locales.OutdatedButton))
+		f.tx.Answer(ctx, r, r.L.T(locales.OutdatedButton))
 		return nil
 	case err != nil:
 		return fmt.Errorf("answer poll %d: %w", id, err)
 	}
 	f.log.Info("poll answered", "poll_id", id, "chat_id", r.ChatID)
-	f.tx.answer(ctx, r, r.L.T(locales.PollSaved))
+	f.tx.Answer(ctx, r, r.L.T(locales.PollSaved))
 	text, kb := answeredView(r.L, p, a.PollChoice)
 	if msg == nil {
-		_, err := f.tx.reply(ctx, r, text, kb)
+		_, err := f.tx.Reply(ctx, r, text, kb)
 		return err
 	}
 	e := tgbotapi.NewEditMessageText(r.ChatID, msg.MessageID, text)
 	e.ParseMode = tgbotapi.ModeHTML
 	e.ReplyMarkup = kb
-	if _, err := f.bot.sendRaw(ctx, r.ChatID, e); err != nil && !isNotModified(err) {
+	if _, err := f.send.Send(ctx, r.ChatID, e); err != nil && !tg.IsNotModified(err) {
 		return fmt.Errorf("show poll %d answer: %w", id, err)
 	}
 	return nil
@@ -341,7 +337,7 @@ func (f *polls) record(ctx context.Context, r *Request, id uint64, choice storag
 
 // handleChange brings the option buttons back under the question:
 // pac:<poll>.
-func (f *polls) handleChange(ctx context.Context, r *Request) error {
+func (f *polls) handleChange(ctx context.Context, r *tg.Request) error {
 	p, ok, err := pressed(ctx, f.kit, r, 0, f.store.Poll)
 	if !ok || err != nil {
 		return err
@@ -359,8 +355,8 @@ func (f *polls) handleChange(ctx context.Context, r *Request) error {
 	if !cur.Empty() {
 		text += "\n\n" + r.L.T(locales.PollYourAnswer, locales.Data{"Answer": esc(answerText(r.L, p, lang, cur))})
 	}
-	f.tx.answer(ctx, r, "")
-	return f.tx.edit(ctx, r, text, versionKeyboard(storage.Version{Buttons: pollButtons(r.L, p, lang, cur)}))
+	f.tx.Answer(ctx, r, "")
+	return f.tx.Edit(ctx, r, text, versionKeyboard(storage.Version{Buttons: pollButtons(r.L, p, lang, cur)}))
 }
 
 // flowPollOther takes the free text of an "other" answer.
@@ -375,7 +371,7 @@ type pollOtherState struct {
 	MessageID int `json:"msg,omitempty"`
 }
 
-func (f *polls) askOther(ctx context.Context, r *Request, p storage.Poll, mask uint64) error {
+func (f *polls) askOther(ctx context.Context, r *tg.Request, p storage.Poll, mask uint64) error {
 	d := newDialogue[pollOtherState](r.ChatID, flowPollOther, "text", f.now())
 	d.State = pollOtherState{PollID: p.ID, Mask: mask}
 	if r.Message != nil {
@@ -384,19 +380,19 @@ func (f *polls) askOther(ctx context.Context, r *Request, p storage.Poll, mask u
 	if err := saveDialogue(ctx, f.store, d, f.now()); err != nil {
 		return err
 	}
-	f.tx.answer(ctx, r, "")
-	_, err := f.tx.reply(ctx, r, r.L.T(locales.PollAskOther, locales.Data{"Max": storage.MaxPollOtherLen}), nil)
+	f.tx.Answer(ctx, r, "")
+	_, err := f.tx.Reply(ctx, r, r.L.T(locales.PollAskOther, locales.Data{"Max": storage.MaxPollOtherLen}), nil)
 	return err
 }
 
 // handleOtherStep takes the "other" text and records the answer.
-func (f *polls) handleOtherStep(ctx context.Context, r *Request, conv storage.Conversation) error {
+func (f *polls) handleOtherStep(ctx context.Context, r *tg.Request, conv storage.Conversation) error {
 	text := ""
 	if r.Message != nil {
 		text = strings.TrimSpace(r.Message.Text)
 	}
 	if text == "" || utf16Len(text) > storage.MaxPollOtherLen || strings.ContainsAny(text, "\n\r\t") {
-		_, err := f.tx.reply(ctx, r, r.L.T(locales.PollOtherBad, locales.Data{"Max": storage.MaxPollOtherLen}), nil)
+		_, err := f.tx.Reply(ctx, r, r.L.T(locales.PollOtherBad, locales.Data{"Max": storage.MaxPollOtherLen}), nil)
 		return err
 	}
 	// A wait saved by a version whose state differed (or the untyped
@@ -408,7 +404,7 @@ func (f *polls) handleOtherStep(ctx context.Context, r *Request, conv storage.Co
 		return err
 	}
 	if derr != nil || id == 0 || !ok {
-		_, err := f.tx.reply(ctx, r, r.L.T(locales.OutdatedButton), f.bot.mainMenu(r.L))
+		_, err := f.tx.Reply(ctx, r, r.L.T(locales.OutdatedButton), f.mainMenu(r.L))
 		return err
 	}
 	choice.OtherText = text
@@ -419,10 +415,10 @@ func (f *polls) handleOtherStep(ctx context.Context, r *Request, conv storage.Co
 	p, a, err := f.store.AnswerPoll(ctx, id, r.ChatID, choice, f.now())
 	switch {
 	case errors.Is(err, storage.ErrPollClosed):
-		_, err := f.tx.reply(ctx, r, r.L.T(locales.PollClosedAlert), f.bot.mainMenu(r.L))
+		_, err := f.tx.Reply(ctx, r, r.L.T(locales.PollClosedAlert), f.mainMenu(r.L))
 		return err
 	case errors.Is(err, storage.ErrNotRecipient), errors.Is(err, storage.ErrInvalid), errors.Is(err, storage.ErrNotFound):
-		_, err := f.tx.reply(ctx, r, r.L.T(locales.OutdatedButton), f.bot.mainMenu(r.L))
+		_, err := f.tx.Reply(ctx, r, r.L.T(locales.OutdatedButton), f.mainMenu(r.L))
 		return err
 	case err != nil:
 		return fmt.Errorf("answer poll %d: %w", id, err)
@@ -433,10 +429,10 @@ func (f *polls) handleOtherStep(ctx context.Context, r *Request, conv storage.Co
 		e := tgbotapi.NewEditMessageText(r.ChatID, msg.MessageID, view)
 		e.ParseMode = tgbotapi.ModeHTML
 		e.ReplyMarkup = kb
-		if _, err := f.bot.sendRaw(ctx, r.ChatID, e); err != nil && !isNotModified(err) {
+		if _, err := f.send.Send(ctx, r.ChatID, e); err != nil && !tg.IsNotModified(err) {
 			f.log.Warn("show poll answer", "poll_id", id, "err", err)
 		}
 	}
-	_, err = f.tx.reply(ctx, r, r.L.T(locales.PollSaved), f.bot.mainMenu(r.L))
+	_, err = f.tx.Reply(ctx, r, r.L.T(locales.PollSaved), f.mainMenu(r.L))
 	return err
 }

@@ -34,14 +34,14 @@ var pollDays = []int{1, 3, 7, 14}
 // recentPollsShown is how many polls /polls lists.
 const recentPollsShown = 10
 
-func (f *polls) admin(r *Request) bool { return r.From != nil && f.bot.isAdmin(r.From.ID) }
+func (f *polls) admin(r *tg.Request) bool { return r.From != nil && f.isAdmin(r.From.ID) }
 
-func (f *polls) notAllowed(ctx context.Context, r *Request) error {
+func (f *polls) notAllowed(ctx context.Context, r *tg.Request) error {
 	if r.Query != nil {
-		f.tx.alert(ctx, r, r.L.T(locales.NotAllowed))
+		f.tx.Alert(ctx, r, r.L.T(locales.NotAllowed))
 		return nil
 	}
-	_, err := f.tx.reply(ctx, r, r.L.T(locales.NotAllowed), f.bot.mainMenu(r.L))
+	_, err := f.tx.Reply(ctx, r, r.L.T(locales.NotAllowed), f.mainMenu(r.L))
 	return err
 }
 
@@ -62,7 +62,7 @@ type pollState struct {
 type pollDialogue = dialogue[pollState]
 
 // handlePoll starts composing a poll (admins only).
-func (f *polls) handlePoll(ctx context.Context, r *Request) error {
+func (f *polls) handlePoll(ctx context.Context, r *tg.Request) error {
 	if !f.admin(r) || !r.Private {
 		return f.notAllowed(ctx, r)
 	}
@@ -72,18 +72,18 @@ func (f *polls) handlePoll(ctx context.Context, r *Request) error {
 	return f.askQuestion(ctx, r, storage.Kazakh)
 }
 
-func (f *polls) askQuestion(ctx context.Context, r *Request, lang storage.Lang) error {
+func (f *polls) askQuestion(ctx context.Context, r *tg.Request, lang storage.Lang) error {
 	id := locales.PollAskQuestionKK
 	if lang == storage.Russian {
 		id = locales.PollAskQuestionRU
 	}
 	kb := tgbotapi.NewInlineKeyboardMarkup(tgbotapi.NewInlineKeyboardRow(button(r.L.T(locales.BroadcastSkipButton), cbPollCompose, "skip")))
-	_, err := f.tx.reply(ctx, r, r.L.T(id), kb)
+	_, err := f.tx.Reply(ctx, r, r.L.T(id), kb)
 	return err
 }
 
 // handleComposeStep takes the question and options texts.
-func (f *polls) handleComposeStep(ctx context.Context, r *Request, conv storage.Conversation) error {
+func (f *polls) handleComposeStep(ctx context.Context, r *tg.Request, conv storage.Conversation) error {
 	if !f.admin(r) {
 		if err := f.store.DeleteConversation(ctx, r.ChatID); err != nil {
 			return err
@@ -97,7 +97,7 @@ func (f *polls) handleComposeStep(ctx context.Context, r *Request, conv storage.
 		if err := f.store.DeleteConversation(ctx, r.ChatID); err != nil {
 			return err
 		}
-		_, err := f.tx.reply(ctx, r, r.L.T(locales.DialogExpired), f.bot.mainMenu(r.L))
+		_, err := f.tx.Reply(ctx, r, r.L.T(locales.DialogExpired), f.mainMenu(r.L))
 		return err
 	}
 	text := ""
@@ -108,7 +108,7 @@ func (f *polls) handleComposeStep(ctx context.Context, r *Request, conv storage.
 	switch dlg.Step {
 	case "qkk", "qru":
 		if text == "" || utf16Len(text) > storage.MaxPollQuestionLen {
-			_, err := f.tx.reply(ctx, r, r.L.T(locales.PollQuestionBad, locales.Data{"Max": storage.MaxPollQuestionLen}), nil)
+			_, err := f.tx.Reply(ctx, r, r.L.T(locales.PollQuestionBad, locales.Data{"Max": storage.MaxPollQuestionLen}), nil)
 			return err
 		}
 		if dlg.Step == "qkk" {
@@ -120,7 +120,7 @@ func (f *polls) handleComposeStep(ctx context.Context, r *Request, conv storage.
 		if err := saveDialogue(ctx, f.store, dlg, f.now()); err != nil {
 			return err
 		}
-		_, err := f.tx.reply(ctx, r, r.L.T(locales.PollAskOptions, locales.Data{"Max": storage.MaxPollOptionLen}), nil)
+		_, err := f.tx.Reply(ctx, r, r.L.T(locales.PollAskOptions, locales.Data{"Max": storage.MaxPollOptionLen}), nil)
 		return err
 	case "okk", "oru":
 		opts, ok := splitOptions(text)
@@ -129,7 +129,7 @@ func (f *polls) handleComposeStep(ctx context.Context, r *Request, conv storage.
 			ok = false
 		}
 		if !ok {
-			_, err := f.tx.reply(ctx, r, r.L.T(locales.PollOptionsBad, locales.Data{"Max": storage.MaxPollOptionLen}), nil)
+			_, err := f.tx.Reply(ctx, r, r.L.T(locales.PollOptionsBad, locales.Data{"Max": storage.MaxPollOptionLen}), nil)
 			return err
 		}
 		if dlg.Step == "okk" {
@@ -143,7 +143,7 @@ func (f *polls) handleComposeStep(ctx context.Context, r *Request, conv storage.
 		st.OptionsRU = opts
 		return f.askYesNo(ctx, r, dlg, "m", locales.PollAskMultiple, false)
 	}
-	_, err = f.tx.reply(ctx, r, r.L.T(locales.BroadcastUseButtons), nil)
+	_, err = f.tx.Reply(ctx, r, r.L.T(locales.BroadcastUseButtons), nil)
 	return err
 }
 
@@ -167,7 +167,7 @@ func splitOptions(text string) ([]string, bool) {
 
 // askYesNo moves to a yes/no step; edit says whether to edit the pressed
 // message rather than send a new one.
-func (f *polls) askYesNo(ctx context.Context, r *Request, dlg pollDialogue, step, prompt string, edit bool) error {
+func (f *polls) askYesNo(ctx context.Context, r *tg.Request, dlg pollDialogue, step, prompt string, edit bool) error {
 	dlg.Step = step
 	if err := saveDialogue(ctx, f.store, dlg, f.now()); err != nil {
 		return err
@@ -177,21 +177,21 @@ func (f *polls) askYesNo(ctx context.Context, r *Request, dlg pollDialogue, step
 		button(r.L.T(locales.PollNoButton), cbPollCompose, step, "n"),
 	))
 	if edit {
-		return f.tx.edit(ctx, r, r.L.T(prompt), &kb)
+		return f.tx.Edit(ctx, r, r.L.T(prompt), &kb)
 	}
-	_, err := f.tx.reply(ctx, r, r.L.T(prompt), kb)
+	_, err := f.tx.Reply(ctx, r, r.L.T(prompt), kb)
 	return err
 }
 
 // handleCompose handles the composing buttons; a button acts only in the
 // step that showed it, so an old keyboard changes nothing.
-func (f *polls) handleCompose(ctx context.Context, r *Request) error {
+func (f *polls) handleCompose(ctx context.Context, r *tg.Request) error {
 	if !f.admin(r) || !r.Private {
 		return f.notAllowed(ctx, r)
 	}
 	conv, err := f.store.Conversation(ctx, r.ChatID)
 	if errors.Is(err, storage.ErrNotFound) || (err == nil && (conv.Flow != flowPoll || len(conv.State) == 0)) {
-		f.tx.answer(ctx, r, r.L.T(locales.OutdatedButton))
+		f.tx.Answer(ctx, r, r.L.T(locales.OutdatedButton))
 		return nil
 	}
 	if err != nil {
@@ -199,7 +199,7 @@ func (f *polls) handleCompose(ctx context.Context, r *Request) error {
 	}
 	dlg, err := dialogueOf[pollState](conv)
 	if err != nil {
-		f.tx.answer(ctx, r, r.L.T(locales.OutdatedButton))
+		f.tx.Answer(ctx, r, r.L.T(locales.OutdatedButton))
 		return nil
 	}
 	action, arg := r.Data.Arg(0), r.Data.Arg(1)
@@ -208,7 +208,7 @@ func (f *polls) handleCompose(ctx context.Context, r *Request) error {
 		step = action
 	}
 	if step != dlg.Step || (action == "skip" && dlg.Step != "qkk" && dlg.Step != "qru") {
-		f.tx.answer(ctx, r, r.L.T(locales.OutdatedButton))
+		f.tx.Answer(ctx, r, r.L.T(locales.OutdatedButton))
 		return nil
 	}
 	st := &dlg.State
@@ -216,11 +216,11 @@ func (f *polls) handleCompose(ctx context.Context, r *Request) error {
 	switch action {
 	case "skip":
 		if dlg.Step == "qru" && st.Question.KK == "" {
-			f.tx.alert(ctx, r, r.L.T(locales.BroadcastNeedOneVersion))
+			f.tx.Alert(ctx, r, r.L.T(locales.BroadcastNeedOneVersion))
 			return nil
 		}
-		f.tx.answer(ctx, r, "")
-		_ = f.tx.edit(ctx, r, r.L.T(map[string]string{"qkk": locales.PollAskQuestionKK, "qru": locales.PollAskQuestionRU}[dlg.Step]), nil)
+		f.tx.Answer(ctx, r, "")
+		_ = f.tx.Edit(ctx, r, r.L.T(map[string]string{"qkk": locales.PollAskQuestionKK, "qru": locales.PollAskQuestionRU}[dlg.Step]), nil)
 		if dlg.Step == "qkk" {
 			dlg.Step = "qru"
 			if err := saveDialogue(ctx, f.store, dlg, f.now()); err != nil {
@@ -237,21 +237,21 @@ func (f *polls) handleCompose(ctx context.Context, r *Request) error {
 		return f.askAudience(ctx, r, dlg, "t", locales.BroadcastAskTopic)
 	case "t":
 		if t := storage.Topic(arg); arg != anyArg && !t.Valid() {
-			f.tx.answer(ctx, r, r.L.T(locales.OutdatedButton))
+			f.tx.Answer(ctx, r, r.L.T(locales.OutdatedButton))
 			return nil
 		}
 		st.Audience.Topic = storage.Topic(clearAny(arg))
 		return f.askAudience(ctx, r, dlg, "d", locales.BroadcastAskDistrict)
 	case "d":
 		if _, ok := f.catalog().District(arg); arg != anyArg && !ok {
-			f.tx.answer(ctx, r, r.L.T(locales.OutdatedButton))
+			f.tx.Answer(ctx, r, r.L.T(locales.OutdatedButton))
 			return nil
 		}
 		st.Audience.DistrictID = clearAny(arg)
 		return f.askAudience(ctx, r, dlg, "l", locales.BroadcastAskLang)
 	case "l":
 		if l := storage.Lang(arg); arg != anyArg && !l.Valid() {
-			f.tx.answer(ctx, r, r.L.T(locales.OutdatedButton))
+			f.tx.Answer(ctx, r, r.L.T(locales.OutdatedButton))
 			return nil
 		}
 		st.Audience.Lang = storage.Lang(clearAny(arg))
@@ -264,11 +264,11 @@ func (f *polls) handleCompose(ctx context.Context, r *Request) error {
 			row = append(row, button(r.L.N(locales.PollDaysButton, d), cbPollCompose, "c", strconv.Itoa(d)))
 		}
 		kb := tgbotapi.NewInlineKeyboardMarkup(row)
-		return f.tx.edit(ctx, r, r.L.T(locales.PollAskClose), &kb)
+		return f.tx.Edit(ctx, r, r.L.T(locales.PollAskClose), &kb)
 	case "c":
 		d, err := strconv.Atoi(arg)
 		if err != nil || d < 1 || d > 14 {
-			f.tx.answer(ctx, r, r.L.T(locales.OutdatedButton))
+			f.tx.Answer(ctx, r, r.L.T(locales.OutdatedButton))
 			return nil
 		}
 		st.Days = d
@@ -287,25 +287,25 @@ func (f *polls) handleCompose(ctx context.Context, r *Request) error {
 		if err := f.store.DeleteConversation(ctx, r.ChatID); err != nil {
 			return err
 		}
-		if err := f.tx.edit(ctx, r, r.L.T(locales.PollCancelledDialog), nil); err != nil {
+		if err := f.tx.Edit(ctx, r, r.L.T(locales.PollCancelledDialog), nil); err != nil {
 			return err
 		}
-		_, err := f.tx.reply(ctx, r, r.L.T(locales.MenuPrompt), f.bot.mainMenu(r.L))
+		_, err := f.tx.Reply(ctx, r, r.L.T(locales.MenuPrompt), f.mainMenu(r.L))
 		return err
 	}
 }
 
-func (f *polls) askAudience(ctx context.Context, r *Request, dlg pollDialogue, step, prompt string) error {
+func (f *polls) askAudience(ctx context.Context, r *tg.Request, dlg pollDialogue, step, prompt string) error {
 	dlg.Step = step
 	if err := saveDialogue(ctx, f.store, dlg, f.now()); err != nil {
 		return err
 	}
 	text, kb := f.audienceQuestion(r.L, cbPollCompose, step, prompt)
-	return f.tx.edit(ctx, r, text, &kb)
+	return f.tx.Edit(ctx, r, text, &kb)
 }
 
 // composedPoll is the poll the dialogue collected.
-func (f *polls) composedPoll(r *Request, st pollState) storage.Poll {
+func (f *polls) composedPoll(r *tg.Request, st pollState) storage.Poll {
 	now := f.now()
 	days := st.Days
 	if days <= 0 {
@@ -338,7 +338,7 @@ func (f *polls) composedPoll(r *Request, st pollState) storage.Poll {
 
 // preview stores the poll as a draft and shows it to the admin as its
 // readers will see it, with the number of recipients.
-func (f *polls) preview(ctx context.Context, r *Request, dlg pollDialogue) error {
+func (f *polls) preview(ctx context.Context, r *tg.Request, dlg pollDialogue) error {
 	p := f.composedPoll(r, dlg.State)
 	n, err := f.store.CountAudience(ctx, p.Audience)
 	if err != nil {
@@ -352,7 +352,7 @@ func (f *polls) preview(ctx context.Context, r *Request, dlg pollDialogue) error
 		if err := f.store.DeleteConversation(ctx, r.ChatID); err != nil {
 			return err
 		}
-		return f.tx.edit(ctx, r, r.L.T(locales.PollInvalid), nil)
+		return f.tx.Edit(ctx, r, r.L.T(locales.PollInvalid), nil)
 	}
 	if err != nil {
 		return err
@@ -363,7 +363,7 @@ func (f *polls) preview(ctx context.Context, r *Request, dlg pollDialogue) error
 		return err
 	}
 	summary := f.pollSummary(r.L, p)
-	if err := f.tx.edit(ctx, r, summary, nil); err != nil {
+	if err := f.tx.Edit(ctx, r, summary, nil); err != nil {
 		return err
 	}
 	versions := f.pollVersions(p)
@@ -381,10 +381,10 @@ func (f *polls) preview(ctx context.Context, r *Request, dlg pollDialogue) error
 		if lang == storage.Russian {
 			id = locales.BroadcastPreviewRU
 		}
-		if _, err := f.tx.reply(ctx, r, r.L.T(id), nil); err != nil {
+		if _, err := f.tx.Reply(ctx, r, r.L.T(id), nil); err != nil {
 			return err
 		}
-		if _, err := f.bot.sendRaw(ctx, r.ChatID, versionMessage(r.ChatID, v)); err != nil {
+		if _, err := f.send.Send(ctx, r.ChatID, versionMessage(r.ChatID, v)); err != nil {
 			return err
 		}
 	}
@@ -392,7 +392,7 @@ func (f *polls) preview(ctx context.Context, r *Request, dlg pollDialogue) error
 		button(r.L.T(locales.BroadcastSendButton), cbPollCompose, "ok"),
 		button(r.L.T(locales.ButtonCancel), cbPollCompose, "no"),
 	))
-	_, err = f.tx.reply(ctx, r, summary+"\n"+r.L.N(locales.BroadcastRecipients, n), kb)
+	_, err = f.tx.Reply(ctx, r, summary+"\n"+r.L.N(locales.BroadcastRecipients, n), kb)
 	return err
 }
 
@@ -414,10 +414,10 @@ func (f *polls) pollSummary(l *locales.Localizer, p storage.Poll) string {
 
 // confirm sends the draft: the recipients are fixed and the question
 // goes out as a broadcast.
-func (f *polls) confirm(ctx context.Context, r *Request, dlg pollDialogue) error {
+func (f *polls) confirm(ctx context.Context, r *tg.Request, dlg pollDialogue) error {
 	id := dlg.State.DraftID
 	if id == 0 {
-		f.tx.answer(ctx, r, r.L.T(locales.OutdatedButton))
+		f.tx.Answer(ctx, r, r.L.T(locales.OutdatedButton))
 		return f.store.DeleteConversation(ctx, r.ChatID)
 	}
 	p, err := f.store.Poll(ctx, id)
@@ -426,7 +426,7 @@ func (f *polls) confirm(ctx context.Context, r *Request, dlg pollDialogue) error
 	}
 	p, bc, err := f.store.SendPoll(ctx, id, storage.Broadcast{AdminChatID: r.ChatID, Versions: f.pollVersions(p), CreatedAt: f.now()})
 	if errors.Is(err, storage.ErrConflict) || errors.Is(err, storage.ErrNotFound) {
-		f.tx.answer(ctx, r, r.L.T(locales.OutdatedButton))
+		f.tx.Answer(ctx, r, r.L.T(locales.OutdatedButton))
 		return f.store.DeleteConversation(ctx, r.ChatID)
 	}
 	if err != nil {
@@ -437,18 +437,18 @@ func (f *polls) confirm(ctx context.Context, r *Request, dlg pollDialogue) error
 	}
 	f.log.Info("poll sent", "poll_id", p.ID, "broadcast_id", bc.ID, "chat_id", r.ChatID)
 	started := r.L.T(locales.PollStarted, locales.Data{"ID": p.ID})
-	f.tx.answer(ctx, r, started)
-	if err := f.tx.edit(ctx, r, f.pollSummary(r.L, p)+"\n"+started, nil); err != nil {
+	f.tx.Answer(ctx, r, started)
+	if err := f.tx.Edit(ctx, r, f.pollSummary(r.L, p)+"\n"+started, nil); err != nil {
 		f.log.Warn("edit poll confirmation", "poll_id", p.ID, "err", err)
 	}
-	if progressID, err := f.tx.reply(ctx, r, f.bot.progressText(ctx, bc), nil); err == nil {
+	if progressID, err := f.tx.Reply(ctx, r, f.reports.progressText(ctx, bc), nil); err == nil {
 		if err := f.store.SetProgressMessage(ctx, bc.ID, progressID); err != nil {
 			f.log.Error("store poll progress message", "broadcast_id", bc.ID, "err", err)
 		}
 	} else {
 		f.log.Warn("send poll progress", "broadcast_id", bc.ID, "err", err)
 	}
-	f.bot.runBroadcast(bc.ID)
+	f.runner.Run(bc.ID)
 	return nil
 }
 
@@ -467,7 +467,7 @@ func pollStatusLabel(s storage.PollStatus) string {
 }
 
 // handlePolls lists recent polls with their live counts (admins only).
-func (f *polls) handlePolls(ctx context.Context, r *Request) error {
+func (f *polls) handlePolls(ctx context.Context, r *tg.Request) error {
 	if !f.admin(r) || !r.Private {
 		return f.notAllowed(ctx, r)
 	}
@@ -476,7 +476,7 @@ func (f *polls) handlePolls(ctx context.Context, r *Request) error {
 		return err
 	}
 	if len(list) == 0 {
-		_, err := f.tx.reply(ctx, r, r.L.T(locales.PollListEmpty), nil)
+		_, err := f.tx.Reply(ctx, r, r.L.T(locales.PollListEmpty), nil)
 		return err
 	}
 	text := r.L.T(locales.PollListTitle)
@@ -491,10 +491,10 @@ func (f *polls) handlePolls(ctx context.Context, r *Request) error {
 		}
 	}
 	if len(rows) == 0 {
-		_, err = f.tx.reply(ctx, r, text, nil)
+		_, err = f.tx.Reply(ctx, r, text, nil)
 		return err
 	}
-	_, err = f.tx.reply(ctx, r, text, tgbotapi.NewInlineKeyboardMarkup(rows...))
+	_, err = f.tx.Reply(ctx, r, text, tgbotapi.NewInlineKeyboardMarkup(rows...))
 	return err
 }
 
@@ -587,19 +587,19 @@ func (f *polls) pageKeyboard(l *locales.Localizer, p storage.Poll) tgbotapi.Inli
 
 // handlePage shows a poll's results, its chart or CSV, or closes it:
 // pp:<v|g|f|x>:<poll id>.
-func (f *polls) handlePage(ctx context.Context, r *Request) error {
+func (f *polls) handlePage(ctx context.Context, r *tg.Request) error {
 	if !f.admin(r) || !r.Private {
 		return f.notAllowed(ctx, r)
 	}
 	id, err := r.Data.ID(1)
 	if err != nil {
-		f.tx.answer(ctx, r, r.L.T(locales.OutdatedButton))
+		f.tx.Answer(ctx, r, r.L.T(locales.OutdatedButton))
 		return nil
 	}
 	if r.Data.Arg(0) == "x" {
 		p, closed, err := f.store.ClosePoll(ctx, id, f.now())
 		if errors.Is(err, storage.ErrNotFound) || errors.Is(err, storage.ErrConflict) {
-			f.tx.answer(ctx, r, r.L.T(locales.OutdatedButton))
+			f.tx.Answer(ctx, r, r.L.T(locales.OutdatedButton))
 			return nil
 		}
 		if err != nil {
@@ -612,7 +612,7 @@ func (f *polls) handlePage(ctx context.Context, r *Request) error {
 	}
 	p, tally, err := f.store.PollTally(ctx, id)
 	if errors.Is(err, storage.ErrNotFound) {
-		f.tx.answer(ctx, r, r.L.T(locales.OutdatedButton))
+		f.tx.Answer(ctx, r, r.L.T(locales.OutdatedButton))
 		return nil
 	}
 	if err != nil {
@@ -621,28 +621,28 @@ func (f *polls) handlePage(ctx context.Context, r *Request) error {
 	res := storage.ResultsOf(len(p.Options), tally)
 	switch r.Data.Arg(0) {
 	case "v", "x":
-		f.tx.answer(ctx, r, "")
+		f.tx.Answer(ctx, r, "")
 		kb := f.pageKeyboard(r.L, p)
 		if r.Data.Arg(0) == "v" {
-			_, err := f.tx.reply(ctx, r, f.resultsText(r.L, p, res), kb)
+			_, err := f.tx.Reply(ctx, r, f.resultsText(r.L, p, res), kb)
 			return err
 		}
-		return f.tx.edit(ctx, r, f.resultsText(r.L, p, res), &kb)
+		return f.tx.Edit(ctx, r, f.resultsText(r.L, p, res), &kb)
 	case "g":
-		f.tx.answer(ctx, r, "")
+		f.tx.Answer(ctx, r, "")
 		return f.sendChart(ctx, r.ChatID, r.L, p, res)
 	case "f":
-		f.tx.answer(ctx, r, "")
+		f.tx.Answer(ctx, r, "")
 		var buf bytes.Buffer
 		walk := func(fn func(storage.PollAnswer) error) error { return f.store.WalkPollAnswers(ctx, id, fn) }
 		if err := report.WritePollCSV(&buf, p, res, f.labels(r.L, p), walk); err != nil {
 			return fmt.Errorf("poll %d CSV: %w", id, err)
 		}
 		doc := tgbotapi.NewDocument(r.ChatID, tgbotapi.FileBytes{Name: fmt.Sprintf("jastar-poll-%d.csv", id), Bytes: buf.Bytes()})
-		_, err := f.bot.sendRaw(ctx, r.ChatID, doc)
+		_, err := f.send.Send(ctx, r.ChatID, doc)
 		return err
 	}
-	f.tx.answer(ctx, r, r.L.T(locales.OutdatedButton))
+	f.tx.Answer(ctx, r, r.L.T(locales.OutdatedButton))
 	return nil
 }
 
@@ -652,7 +652,7 @@ func (f *polls) sendChart(ctx context.Context, chatID int64, l *locales.Localize
 		return fmt.Errorf("poll %d chart: %w", p.ID, err)
 	}
 	photo := tgbotapi.NewPhoto(chatID, tgbotapi.FileBytes{Name: fmt.Sprintf("jastar-poll-%d.png", p.ID), Bytes: png})
-	_, err = f.bot.sendRaw(ctx, chatID, photo)
+	_, err = f.send.Send(ctx, chatID, photo)
 	return err
 }
 
@@ -661,7 +661,7 @@ func (f *polls) sendChart(ctx context.Context, chatID int64, l *locales.Localize
 // ClosePolls closes the polls whose time has come and sends the summaries
 // owed (scheduler.PollCloser); the scheduler calls it every minute.
 func (b *Bot) ClosePolls(ctx context.Context, now time.Time) error {
-	return b.pollsFeature().closeDue(ctx, now)
+	return b.polls.closeDue(ctx, now)
 }
 
 func (f *polls) closeDue(ctx context.Context, now time.Time) error {
@@ -698,8 +698,8 @@ func (f *polls) closed(ctx context.Context, p storage.Poll) {
 		return
 	}
 	res := storage.ResultsOf(len(p.Options), tally)
-	l := f.bot.adminLocalizer(ctx, p.CreatedBy)
-	if _, err := f.tx.sendText(ctx, p.CreatedBy, l.T(locales.PollClosedAdmin, locales.Data{"ID": p.ID})+"\n\n"+f.resultsText(l, p, res), nil); err != nil {
+	l := f.reports.adminLocalizer(ctx, p.CreatedBy)
+	if _, err := f.tx.SendText(ctx, p.CreatedBy, l.T(locales.PollClosedAdmin, locales.Data{"ID": p.ID})+"\n\n"+f.resultsText(l, p, res), nil); err != nil {
 		f.log.Warn("send poll summary to its admin", "poll_id", p.ID, "err", err)
 	} else if err := f.sendChart(ctx, p.CreatedBy, l, p, res); err != nil {
 		f.log.Warn("send poll chart to its admin", "poll_id", p.ID, "err", err)
@@ -738,19 +738,8 @@ func (f *polls) sendSummary(ctx context.Context, p storage.Poll) {
 	}
 	if bc.ID != 0 {
 		f.log.Info("poll summary sent", "poll_id", p.ID, "broadcast_id", bc.ID)
-		f.bot.runBroadcast(bc.ID)
+		f.runner.Run(bc.ID)
 	}
-}
-
-// pollsFeature is the polls feature, for the older features that show
-// its data (/mydata).
-func (b *Bot) pollsFeature() *polls {
-	for _, f := range b.features {
-		if p, ok := f.(*polls); ok {
-			return p
-		}
-	}
-	panic("bot built without polls")
 }
 
 // myData lists the person's poll answers for /mydata; "" when none.

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 
+	"jastar/bot/tg"
 	"jastar/locales"
 	"jastar/storage"
 )
@@ -13,16 +14,16 @@ import (
 // argument arg. ok is false, and the press answered "outdated button",
 // when the argument is no id or the record is gone: a forged button, or
 // one left in the chat after its record was deleted.
-func pressed[T any](ctx context.Context, k kit, r *Request, arg int, load func(context.Context, uint64) (T, error)) (T, bool, error) {
+func pressed[T any](ctx context.Context, k kit, r *tg.Request, arg int, load func(context.Context, uint64) (T, error)) (T, bool, error) {
 	var zero T
 	id, err := r.Data.ID(arg)
 	if err != nil {
-		k.tx.answer(ctx, r, r.L.T(locales.OutdatedButton))
+		k.tx.Answer(ctx, r, r.L.T(locales.OutdatedButton))
 		return zero, false, nil
 	}
 	v, err := load(ctx, id)
 	if errors.Is(err, storage.ErrNotFound) {
-		k.tx.answer(ctx, r, r.L.T(locales.OutdatedButton))
+		k.tx.Answer(ctx, r, r.L.T(locales.OutdatedButton))
 		return zero, false, nil
 	}
 	if err != nil {

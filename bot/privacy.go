@@ -10,6 +10,7 @@ import (
 
 	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
 
+	"jastar/bot/tg"
 	"jastar/locales"
 	"jastar/storage"
 )
@@ -41,16 +42,21 @@ type privacyStore interface {
 	Forget(ctx context.Context, chatID int64) (storage.ForgetReport, error)
 }
 
-// privacyDesk is the other features' behaviour /mydata and /forget reuse;
-// *Bot has it.
-type privacyDesk interface {
+// privacyTexts says a booking as booking does (bookingTexts, booking.go).
+type privacyTexts interface {
 	bookingData(l *locales.Localizer, bk storage.Booking) locales.Data
 	anonymousWho(l *locales.Localizer, bk storage.Booking) (string, bool)
-	when(l *locales.Localizer, e storage.Event) string
-	districtName(l *locales.Localizer, id string) string
-	// cancelForPerson cancels as the person's own button does (seat
-	// freed, reminders deleted, staff told).
+}
+
+// personCanceller cancels as the person's own button does: seat freed,
+// reminders deleted, staff told (myBookings, mybookings.go).
+type personCanceller interface {
 	cancelForPerson(ctx context.Context, id uint64) (storage.Booking, error)
+}
+
+// promotionNotifier tells the person a freed place went to (eventBoard,
+// events.go).
+type promotionNotifier interface {
 	notifyPromoted(ctx context.Context, eventID uint64, chatID int64)
 }
 
@@ -63,14 +69,16 @@ type pollAnswers interface {
 // them, /forget erases it.
 type privacy struct {
 	kit
-	store privacyStore
-	desk  privacyDesk
-	polls pollAnswers
+	store    privacyStore
+	texts    privacyTexts
+	bookings personCanceller
+	events   promotionNotifier
+	polls    pollAnswers
 }
 
 // handleMyData shows the person everything stored about them, read fresh
 // from the store, in their language.
-func (f *privacy) handleMyData(ctx context.Context, r *Request) error {
+func (f *privacy) handleMyData(ctx context.Context, r *tg.Request) error {
 	u, err := f.store.User(ctx, r.ChatID)
 	if err != nil && !errors.Is(err, storage.ErrNotFound) {
 		return err
@@ -134,7 +142,7 @@ func (f *privacy) handleMyData(ctx context.Context, r *Request) error {
 				status = l.T(locales.StatusWaitlisted)
 			}
 			lines = append(lines, l.T(locales.MyDataRegistrationLine, locales.Data{
-				"Title": esc(e.TitleIn(storage.Lang(l.Lang()))), "When": esc(f.desk.when(l, e)), "Status": esc(status),
+				"Title": esc(e.TitleIn(storage.Lang(l.Lang()))), "When": esc(f.when(l, e)), "Status": esc(status),
 			}))
 		}
 		parts = append(parts, strings.Join(lines, "\n"))
@@ -171,10 +179,10 @@ func (f *privacy) handleMyData(ctx context.Context, r *Request) error {
 	} else {
 		lines := []string{l.N(locales.MyDataBookingsHeader, len(bookings))}
 		for _, bk := range bookings {
-			d := f.desk.bookingData(l, bk)
+			d := f.texts.bookingData(l, bk)
 			d["Status"] = esc(l.T(statusText[bk.Status]))
 			line := l.T(locales.MyDataBookingLine, d)
-			if who, ok := f.desk.anonymousWho(l, bk); ok {
+			if who, ok := f.texts.anonymousWho(l, bk); ok {
 				line += " · " + who // booked without the name: the code is what the center knows
 			}
 			lines = append(lines, line)
@@ -195,7 +203,7 @@ func (f *privacy) subscriptionPart(ctx context.Context, l *locales.Localizer, ch
 	if err != nil {
 		return "", err
 	}
-	district := esc(f.desk.districtName(l, s.DistrictID))
+	district := esc(f.districtName(l, s.DistrictID))
 	if s.DistrictID != "" {
 		if _, ok := f.catalog().District(s.DistrictID); !ok {
 			district = esc(s.DistrictID) // no longer in the catalog: still stored
@@ -225,7 +233,7 @@ func (f *privacy) feedbackPart(ctx context.Context, l *locales.Localizer, bookin
 		if err != nil {
 			return "", err
 		}
-		d := f.desk.bookingData(l, bk)
+		d := f.texts.bookingData(l, bk)
 		d["Rating"] = l.Int(fb.Rating)
 		rated++
 		lines = append(lines, l.T(locales.MyDataFeedbackLine, d))
@@ -299,14 +307,14 @@ func excerpt(v storage.Version) string {
 // replyLong sends parts joined by blank lines, split into messages below
 // Telegram's 4096-character limit (https://core.telegram.org/bots/api#sendmessage)
 // at part boundaries, and inside a part at line boundaries.
-func (k kit) replyLong(ctx context.Context, r *Request, parts []string) error {
+func (k kit) replyLong(ctx context.Context, r *tg.Request, parts []string) error {
 	const limit = 3800
 	var msg strings.Builder
 	flush := func() error {
 		if msg.Len() == 0 {
 			return nil
 		}
-		_, err := k.tx.reply(ctx, r, msg.String(), nil)
+		_, err := k.tx.Reply(ctx, r, msg.String(), nil)
 		msg.Reset()
 		return err
 	}
@@ -328,7 +336,7 @@ func (k kit) replyLong(ctx context.Context, r *Request, parts []string) error {
 }
 
 // handleForget asks before erasing: it cannot be undone.
-func (f *privacy) handleForget(ctx context.Context, r *Request) error {
+func (f *privacy) handleForget(ctx context.Context, r *tg.Request) error {
 	upcoming, err := f.store.BookingsOf(ctx, r.ChatID, f.now())
 	if err != nil {
 		return err
@@ -341,26 +349,26 @@ func (f *privacy) handleForget(ctx context.Context, r *Request) error {
 		button(r.L.T(locales.ForgetYes), cbForgetYes, strconv.FormatInt(f.now().Unix(), 36)),
 		button(r.L.T(locales.ForgetNo), cbForgetNo),
 	))
-	_, err = f.tx.reply(ctx, r, r.L.T(locales.ForgetAsk, d), kb)
+	_, err = f.tx.Reply(ctx, r, r.L.T(locales.ForgetAsk, d), kb)
 	return err
 }
 
 // handleForgetNo: fgn.
-func (f *privacy) handleForgetNo(ctx context.Context, r *Request) error {
-	f.tx.answer(ctx, r, "")
-	return f.tx.edit(ctx, r, r.L.T(locales.ForgetKept), nil)
+func (f *privacy) handleForgetNo(ctx context.Context, r *tg.Request) error {
+	f.tx.Answer(ctx, r, "")
+	return f.tx.Edit(ctx, r, r.L.T(locales.ForgetKept), nil)
 }
 
 // handleForgetYes: fgy:<asked>. Upcoming bookings are cancelled one by one
 // through the person's own cancellation (seat freed, reminders deleted,
 // staff told); then the store erases the rest and compacts the file. The
 // button acts only on the chat that pressed it: r.ChatID, never an argument.
-func (f *privacy) handleForgetYes(ctx context.Context, r *Request) error {
+func (f *privacy) handleForgetYes(ctx context.Context, r *tg.Request) error {
 	asked, err := strconv.ParseInt(r.Data.Arg(0), 36, 64)
 	now := f.now()
 	if !r.Private || err != nil || now.Sub(time.Unix(asked, 0)) > forgetWindow || time.Unix(asked, 0).After(now.Add(time.Minute)) {
-		f.tx.answer(ctx, r, r.L.T(locales.ForgetStale))
-		return f.tx.edit(ctx, r, r.L.T(locales.ForgetStale), nil)
+		f.tx.Answer(ctx, r, r.L.T(locales.ForgetStale))
+		return f.tx.Edit(ctx, r, r.L.T(locales.ForgetStale), nil)
 	}
 	upcoming, err := f.store.BookingsOf(ctx, r.ChatID, now)
 	if err != nil {
@@ -368,7 +376,7 @@ func (f *privacy) handleForgetYes(ctx context.Context, r *Request) error {
 	}
 	cancelled := 0
 	for _, bk := range upcoming {
-		_, err := f.desk.cancelForPerson(ctx, bk.ID)
+		_, err := f.bookings.cancelForPerson(ctx, bk.ID)
 		if errors.Is(err, storage.ErrConflict) {
 			continue // cancelled or marked meanwhile: Forget anonymises it as it is
 		}
@@ -394,8 +402,8 @@ func (f *privacy) handleForgetYes(ctx context.Context, r *Request) error {
 	if kept := rep.Anonymised - cancelled; kept > 0 {
 		details += r.L.N(locales.ForgetAnonymisedBookings, kept)
 	}
-	f.tx.answer(ctx, r, "")
-	if err := f.tx.edit(ctx, r, r.L.T(locales.ForgetDone, locales.Data{"Details": details}), nil); err != nil {
+	f.tx.Answer(ctx, r, "")
+	if err := f.tx.Edit(ctx, r, r.L.T(locales.ForgetDone, locales.Data{"Details": details}), nil); err != nil {
 		return err
 	}
 	return nil
@@ -426,7 +434,7 @@ func (f *privacy) unregisterForForget(ctx context.Context, chatID int64, now tim
 			return fmt.Errorf("unregister %d from event %d before forgetting: %w", chatID, reg.EventID, err)
 		}
 		if promoted != nil {
-			f.desk.notifyPromoted(ctx, e.ID, promoted.ChatID)
+			f.events.notifyPromoted(ctx, e.ID, promoted.ChatID)
 		}
 	}
 	return nil

@@ -30,13 +30,6 @@ type reminderStore interface {
 	Registration(ctx context.Context, eventID uint64, chatID int64) (storage.Registration, error)
 }
 
-// eventWords says an event's time and center as the events feature does
-// (events.go).
-type eventWords interface {
-	when(l *locales.Localizer, e storage.Event) string
-	centerName(l *locales.Localizer, id string) string
-}
-
 // feedbackAsker sends the question after an attended consultation
 // (feedback.go).
 type feedbackAsker interface {
@@ -50,7 +43,6 @@ type reminders struct {
 	store    reminderStore
 	bulk     bulkSender
 	texts    *bookingTexts
-	events   eventWords
 	feedback feedbackAsker
 }
 
@@ -137,11 +129,6 @@ func personL(loc *locales.Bundle, u storage.User, fallback storage.Lang) *locale
 	return loc.For(string(fallback))
 }
 
-// personL forwards to personL; removed once every feature is a type
-func (b *Bot) personL(u storage.User, fallback storage.Lang) *locales.Localizer {
-	return personL(b.loc, u, fallback)
-}
-
 func (f *reminders) remindBooking(ctx context.Context, r storage.Reminder, u storage.User) error {
 	bk, err := f.store.Booking(ctx, r.BookingID)
 	if err != nil {
@@ -183,11 +170,6 @@ func sendBulk(ctx context.Context, s bulkSender, chatID int64, text string, mark
 	return s.SendBulk(ctx, chatID, m)
 }
 
-// sendBulk forwards to sendBulk; removed once every feature is a type
-func (b *Bot) sendBulk(ctx context.Context, chatID int64, text string, markup any) (int, error) {
-	return sendBulk(ctx, b.send, chatID, text, markup)
-}
-
 // beforeDayOf reports whether now is on an earlier local day than start, so
 // a day-before reminder that went out late (the bot was down) never says
 // "tomorrow" on the day itself.
@@ -216,8 +198,8 @@ func (f *reminders) remindEvent(ctx context.Context, r storage.Reminder, u stora
 	}
 	l := personL(f.loc, u, storage.Kazakh)
 	d := locales.Data{
-		"Title": esc(e.TitleIn(storage.Lang(l.Lang()))), "Center": esc(f.events.centerName(l, e.CenterID)),
-		"When": esc(f.events.when(l, e)), "Time": l.Clock(e.Start.In(f.cfg.Location)), "Address": esc(l.T(locales.AskTheCenter)),
+		"Title": esc(e.TitleIn(storage.Lang(l.Lang()))), "Center": esc(f.centerName(l, e.CenterID)),
+		"When": esc(f.when(l, e)), "Time": l.Clock(e.Start.In(f.cfg.Location)), "Address": esc(l.T(locales.AskTheCenter)),
 	}
 	if c, ok := f.catalog().Center(e.CenterID); ok {
 		d["Address"] = esc(f.texts.addressOf(l, f.texts.cards.shownCenter(c).Center))
@@ -257,7 +239,7 @@ func (f *reminders) sendEventNotice(ctx context.Context, r storage.Reminder, u s
 	}
 	l := personL(f.loc, u, storage.Kazakh)
 	msg := l.T(text, locales.Data{
-		"Title": esc(e.TitleIn(storage.Lang(l.Lang()))), "When": f.events.when(l, e), "Center": esc(f.events.centerName(l, e.CenterID)),
+		"Title": esc(e.TitleIn(storage.Lang(l.Lang()))), "When": f.when(l, e), "Center": esc(f.centerName(l, e.CenterID)),
 	})
 	var kb any
 	if r.Kind != storage.ReminderEventCancelled {

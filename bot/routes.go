@@ -122,7 +122,7 @@ const (
 )
 
 // routes adds the polls' entry points.
-func (f *polls) routes(t *routeTable) {
+func (f *polls) routes(t *tg.Routes) {
 	t.Command("poll", f.handlePoll)
 	t.Command("polls", f.handlePolls)
 	t.Callback(cbPollAnswer, f.handleAnswer)
@@ -136,7 +136,7 @@ func (f *polls) routes(t *routeTable) {
 // buildRoutes is the one place that lists every entry point of the bot:
 // the main menu and the command menu here, which name several features,
 // then each feature's routes method below.
-func (b *Bot) buildRoutes(t *routeTable) {
+func (b *Bot) buildRoutes(t *tg.Routes) {
 	t.MenuRow(tg.MenuItem{Label: locales.MenuCenters, Handler: b.guide.handleCentersMenu, RequestLocation: true}, tg.MenuItem{Label: locales.MenuDistricts, Handler: b.guide.handleDistrictsMenu})
 	t.MenuRow(tg.MenuItem{Label: locales.MenuEvents, Handler: b.board.handleEventsMenu})
 	t.MenuRow(tg.MenuItem{Label: locales.MenuBook, Former: locales.MenuBookFormer, Handler: b.booking.handleBook}, tg.MenuItem{Label: locales.MenuMyBookings, Handler: b.myBookings.handleMyBookings})
@@ -165,7 +165,7 @@ func (b *Bot) buildRoutes(t *routeTable) {
 // presser's own private chat (the router checks); a group belongs to no
 // one person, so only the staff buttons, whose handlers check the
 // presser's rights, work there.
-func (f *staff) routes(t *routeTable) {
+func (f *staff) routes(t *tg.Routes) {
 	t.Command("today", f.handleStaffToday)
 	t.Command("tomorrow", f.handleStaffTomorrow)
 	t.Command("bookings", f.handleStaffBookings)
@@ -184,7 +184,7 @@ func (f *staff) routes(t *routeTable) {
 
 // routes of privacy (privacy.go), private chats only: they carry
 // personal data.
-func (f *privacy) routes(t *routeTable) {
+func (f *privacy) routes(t *tg.Routes) {
 	t.Command("mydata", f.handleMyData)
 	t.Command("forget", f.handleForget)
 	t.Callback(cbForgetYes, f.handleForgetYes)
@@ -193,17 +193,17 @@ func (f *privacy) routes(t *routeTable) {
 
 // routes of the staff's export (export.go), private chats only: the file
 // carries personal data.
-func (f *export) routes(t *routeTable) {
+func (f *export) routes(t *tg.Routes) {
 	t.Command("export", f.handleExport)
 }
 
 // routes of the admins' statistics (stats.go), private chats only.
-func (f *stats) routes(t *routeTable) {
+func (f *stats) routes(t *tg.Routes) {
 	t.Command("stats", f.handleStats)
 }
 
 // routes of closing time (closures.go).
-func (f *closures) routes(t *routeTable) {
+func (f *closures) routes(t *tg.Routes) {
 	t.Command("close", f.handleClose)
 	t.Callback(cbClose, f.handleStep)
 	t.Callback(cbCloseB, f.handleBegin)
@@ -215,7 +215,7 @@ func (f *closures) routes(t *routeTable) {
 
 // routes of the card editor (mycenter.go). A location goes to the pin
 // step when it is open, else to the centers near the person.
-func (f *mycenter) routes(t *routeTable) {
+func (f *mycenter) routes(t *tg.Routes) {
 	t.Command("mycenter", f.handleMyCenter)
 	t.Callback(cbMyCenter, f.handleOpen)
 	t.Callback(cbCardEdit, f.handleEdit)
@@ -228,7 +228,7 @@ func (f *mycenter) routes(t *routeTable) {
 }
 
 // routes of extra sessions (sessions.go).
-func (f *sessions) routes(t *routeTable) {
+func (f *sessions) routes(t *tg.Routes) {
 	t.Callback(cbSessions, f.handleList)
 	t.Callback(cbSessionAdd, f.handleAdd)
 	t.Callback(cbSessionStep, f.handleStep)
@@ -238,14 +238,14 @@ func (f *sessions) routes(t *routeTable) {
 }
 
 // routes of the change log (changes.go).
-func (f *changes) routes(t *routeTable) {
+func (f *changes) routes(t *tg.Routes) {
 	t.Command("changes", f.handleChanges)
 	t.Callback(cbChanges, f.handlePage)
 }
 
 // routes of the safety net: the 🆘 button, the crisis answer's offer, and
 // the hearing of free text for crisis.
-func (s *safety) routes(t *routeTable) {
+func (s *safety) routes(t *tg.Routes) {
 	t.Callback(cbHelpLines, s.handleHelpLines)
 	t.Callback(cbCrisisBook, s.handleCrisisBook)
 	t.Crisis(s.signals, s.handleCrisis)
@@ -254,7 +254,7 @@ func (s *safety) routes(t *routeTable) {
 // routes of the booking dialogue (booking.go, booking_safety.go): /book,
 // the menu button (in buildRoutes' menu), a center card's button, the
 // dialogue's buttons and its phone step, and a contact shared outside it.
-func (f *booking) routes(t *routeTable) {
+func (f *booking) routes(t *tg.Routes) {
 	t.Command("book", f.handleBook)
 	t.Callback(cbBookType, f.handleBookType)
 	t.Callback(cbBookCenter, f.handleBookCenter)
@@ -271,7 +271,7 @@ func (f *booking) routes(t *routeTable) {
 
 // routes of "My bookings" (mybookings.go): /mybookings, the menu button
 // (in buildRoutes' menu) and each booking's buttons.
-func (f *myBookings) routes(t *routeTable) {
+func (f *myBookings) routes(t *tg.Routes) {
 	t.Command("mybookings", f.handleMyBookings)
 	t.Callback(cbMyCancel, f.handleMyCancel)
 	t.Callback(cbMyCancelYes, f.handleMyCancelYes)
@@ -281,21 +281,21 @@ func (f *myBookings) routes(t *routeTable) {
 
 // routes of feedback (feedback.go): the rating buttons under the question
 // and the comment step.
-func (f *feedback) routes(t *routeTable) {
+func (f *feedback) routes(t *tg.Routes) {
 	t.Callback(cbFeedbackRate, f.handleFeedbackRate)
 	t.Callback(cbFeedbackSkip, f.handleFeedbackSkip)
 	t.Flow(flowFeedback, f.handleFeedbackStep)
 }
 
 // routes of subscriptions (subscription.go).
-func (f *subscriptions) routes(t *routeTable) {
+func (f *subscriptions) routes(t *tg.Routes) {
 	t.Command("subscribe", f.handleSubscribe)
 	t.Command("unsubscribe", f.handleUnsubscribe)
 	t.Callback(cbSubscription, f.handleSubscriptionCallback)
 }
 
 // routes of the greeting, the language and the general commands (start.go).
-func (f *intro) routes(t *routeTable) {
+func (f *intro) routes(t *tg.Routes) {
 	t.Command("start", f.handleStart)
 	t.Command("help", f.handleHelp)
 	t.Command("language", f.handleLanguage)
@@ -307,7 +307,7 @@ func (f *intro) routes(t *routeTable) {
 // routes of centers near me (centers.go, cards.go). A location goes to the
 // nearest centers; mycenter's routes, added after these, send it to the
 // card editor's pin step when that is open.
-func (f *centerGuide) routes(t *routeTable) {
+func (f *centerGuide) routes(t *tg.Routes) {
 	t.Command("centers", f.handleCentersMenu)
 	t.Callback(cbCenter, f.handleCenterCallback)
 	t.Callback(cbCenterMap, f.handleCenterMapCallback)
@@ -319,7 +319,7 @@ func (f *centerGuide) routes(t *routeTable) {
 }
 
 // routes of the events (events.go).
-func (f *eventBoard) routes(t *routeTable) {
+func (f *eventBoard) routes(t *tg.Routes) {
 	t.Command("events", f.handleEventsMenu)
 	t.Callback(cbEventsMenu, f.handleEventsMenu)
 	t.Callback(cbEventList, f.handleEventListCallback)
@@ -329,7 +329,7 @@ func (f *eventBoard) routes(t *routeTable) {
 }
 
 // routes of staff event management (eventstaff.go).
-func (f *eventDesk) routes(t *routeTable) {
+func (f *eventDesk) routes(t *tg.Routes) {
 	t.Command("newevent", f.handleNewEvent)
 	t.Command("editevent", f.handleStaffEvents)
 	t.Command("cancelevent", f.handleStaffEvents)
@@ -343,7 +343,7 @@ func (f *eventDesk) routes(t *routeTable) {
 
 // routes of the broadcast composer and the list of jobs (broadcast.go);
 // every handler checks that the sender is an admin.
-func (f *broadcasts) routes(t *routeTable) {
+func (f *broadcasts) routes(t *tg.Routes) {
 	t.Command("broadcast", f.handleBroadcast)
 	t.Command("broadcasts", f.handleBroadcasts)
 	t.Callback(cbBroadcast, f.handleBroadcastCallback)

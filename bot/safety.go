@@ -7,6 +7,7 @@ import (
 
 	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
 
+	"jastar/bot/tg"
 	"jastar/locales"
 	"jastar/storage"
 	"jastar/storage/catalog"
@@ -31,13 +32,13 @@ type safetyStore interface {
 }
 
 // soonestBooker is the booking dialogue as the crisis answer uses it;
-// *Bot implements it (booking_safety.go).
+// the booking feature implements it (booking_safety.go).
 type soonestBooker interface {
 	// hasFreeSlot reports whether a type has a free slot at any center.
 	hasFreeSlot(ctx context.Context, u storage.User, typeID string) (bool, error)
 	// bookSoonest starts the dialogue at the type's soonest free slot;
 	// false when there is none.
-	bookSoonest(ctx context.Context, r *Request, typeID string) (bool, error)
+	bookSoonest(ctx context.Context, r *tg.Request, typeID string) (bool, error)
 }
 
 // safety is the feature.
@@ -61,13 +62,13 @@ func (s *safety) signals(text string) bool { return s.crisis.Signals(text) }
 // here before any other reply to it. Nothing of the text is kept: the log
 // lines of this path name the chat and the update, and the raw update
 // leaves the inbox whatever happens to the answer.
-func (s *safety) handleCrisis(ctx context.Context, r *Request) error {
+func (s *safety) handleCrisis(ctx context.Context, r *tg.Request) error {
 	s.metrics.CrisisAnswers.Inc()
 	defer s.erase(ctx, r)
 	l := r.L
 	text := l.T(locales.CrisisAnswer) + "\n\n" + s.card(ctx, r)
 	if _, ok := s.catalog().Type(psychologyType); !ok {
-		_, err := s.tx.reply(ctx, r, text, nil)
+		_, err := s.tx.Reply(ctx, r, text, nil)
 		return err
 	}
 	free, err := s.book.hasFreeSlot(ctx, r.User, psychologyType)
@@ -78,17 +79,17 @@ func (s *safety) handleCrisis(ctx context.Context, r *Request) error {
 		free = true
 	}
 	if !free {
-		_, err := s.tx.reply(ctx, r, text+"\n\n"+l.T(locales.CrisisBookNoSlots), nil)
+		_, err := s.tx.Reply(ctx, r, text+"\n\n"+l.T(locales.CrisisBookNoSlots), nil)
 		return err
 	}
 	kb := tgbotapi.NewInlineKeyboardMarkup(tgbotapi.NewInlineKeyboardRow(button(l.T(locales.CrisisBookButton), cbCrisisBook)))
-	_, err = s.tx.reply(ctx, r, text+"\n\n"+l.T(locales.CrisisBookOffer), kb)
+	_, err = s.tx.Reply(ctx, r, text+"\n\n"+l.T(locales.CrisisBookOffer), kb)
 	return err
 }
 
 // erase takes the update out of the inbox. It runs even if the handler's
 // context was cancelled (a shutdown): the text must not stay behind.
-func (s *safety) erase(ctx context.Context, r *Request) {
+func (s *safety) erase(ctx context.Context, r *tg.Request) {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 	defer cancel()
 	if err := s.store.Erase(ctx, r.Update.UpdateID, s.now()); err != nil {
@@ -98,26 +99,26 @@ func (s *safety) erase(ctx context.Context, r *Request) {
 
 // handleHelpLines: sos, the 🆘 button, sends the help lines in a new
 // message, so the one it was pressed on stays as it was.
-func (s *safety) handleHelpLines(ctx context.Context, r *Request) error {
-	s.tx.answer(ctx, r, "")
-	_, err := s.tx.reply(ctx, r, s.card(ctx, r), nil)
+func (s *safety) handleHelpLines(ctx context.Context, r *tg.Request) error {
+	s.tx.Answer(ctx, r, "")
+	_, err := s.tx.Reply(ctx, r, s.card(ctx, r), nil)
 	return err
 }
 
 // handleCrisisBook: crb, the crisis answer's offer, starts booking the
 // soonest free psychologist's time in a new message; the help lines stay
 // on screen above it.
-func (s *safety) handleCrisisBook(ctx context.Context, r *Request) error {
-	s.tx.answer(ctx, r, "")
+func (s *safety) handleCrisisBook(ctx context.Context, r *tg.Request) error {
+	s.tx.Answer(ctx, r, "")
 	started, err := s.book.bookSoonest(ctx, r, psychologyType)
 	if err != nil || started {
 		return err
 	}
-	_, err = s.tx.reply(ctx, r, r.L.T(locales.CrisisBookNoSlots), nil)
+	_, err = s.tx.Reply(ctx, r, r.L.T(locales.CrisisBookNoSlots), nil)
 	return err
 }
 
-// helpLinesButton is the 🆘 button; the older features put it on /help,
+// helpLinesButton is the 🆘 button; the other features put it on /help,
 // the psychologist's card and the confirmation of such a booking.
 func helpLinesButton(l *locales.Localizer) tgbotapi.InlineKeyboardButton {
 	return button(l.T(locales.HelpButton), cbHelpLines)
@@ -126,7 +127,7 @@ func helpLinesButton(l *locales.Localizer) tgbotapi.InlineKeyboardButton {
 // card is the help lines: each line of the catalog with its number, what
 // it is for, its hours and whether the call is free; the nearest center's
 // phone when it is open now; and that the bot itself cannot help.
-func (s *safety) card(ctx context.Context, r *Request) string {
+func (s *safety) card(ctx context.Context, r *tg.Request) string {
 	l := r.L
 	lang := l.Lang()
 	parts := []string{l.T(locales.HelpLinesHeader)}
@@ -185,7 +186,7 @@ func weekdays(l *locales.Localizer, days []time.Weekday) string {
 // knows for sure; without a location or district, or if the nearest center
 // is closed or has no phone, there is no such center, and the card leaves
 // the line out rather than guess.
-func (s *safety) nearestOpen(ctx context.Context, r *Request) (catalog.Center, bool) {
+func (s *safety) nearestOpen(ctx context.Context, r *tg.Request) (catalog.Center, bool) {
 	now := s.now()
 	usable := func(c catalog.Center) bool { return c.Phone != "" && s.catalog().ConsultingAt(c.ID, now) }
 	u := r.User
@@ -215,7 +216,7 @@ func (s *safety) nearestOpen(ctx context.Context, r *Request) (catalog.Center, b
 // contact only. A dialogue that cannot be read counts as none: the help
 // lines are never held back by a database error.
 func (b *Bot) stepTakesText(ctx context.Context, chatID int64) bool {
-	conv, err := b.openDialogue(ctx, chatID)
+	conv, err := b.transport.OpenDialogue(ctx, chatID)
 	if err != nil {
 		return false
 	}

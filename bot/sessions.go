@@ -83,18 +83,18 @@ const sessionsAhead = 62 * 24 * time.Hour
 
 // handleList: xs:<center>, the center's sessions to come, each with a
 // remove button, and "add".
-func (f *sessions) handleList(ctx context.Context, r *Request) error {
+func (f *sessions) handleList(ctx context.Context, r *tg.Request) error {
 	cat := f.catalog()
 	centerID := r.Data.Arg(0)
 	if !f.runs(cat, fromID(r), centerID) {
 		return f.refuseCenter(ctx, r, centerID, "list sessions")
 	}
-	f.tx.answer(ctx, r, "")
+	f.tx.Answer(ctx, r, "")
 	text, kb, err := f.list(ctx, r.L, cat, centerID)
 	if err != nil {
 		return err
 	}
-	_, err = f.tx.sendText(ctx, r.ChatID, text, kb)
+	_, err = f.tx.SendText(ctx, r.ChatID, text, kb)
 	return err
 }
 
@@ -120,13 +120,13 @@ func (f *sessions) list(ctx context.Context, l *locales.Localizer, cat *catalog.
 }
 
 // handleAdd: xsa:<center>, start adding a session.
-func (f *sessions) handleAdd(ctx context.Context, r *Request) error {
+func (f *sessions) handleAdd(ctx context.Context, r *tg.Request) error {
 	return beginAtCenter(ctx, f.kit, f.store, r, flowSession, stepSessionType, "add session", func(center string) sessionState { return sessionState{Center: center} }, f.render)
 }
 
 // handleStep: xsd:<tok>:<op>[:<arg>], the buttons of the adding dialogue:
 // t:<type>, d:<yyyymmdd>, l:<minutes>, p:<places>, q.
-func (f *sessions) handleStep(ctx context.Context, r *Request) error {
+func (f *sessions) handleStep(ctx context.Context, r *tg.Request) error {
 	conv, ok, err := staffDialogue[sessionState](ctx, f.kit, f.store, r, flowSession, r.Data.Arg(0))
 	if !ok || err != nil {
 		return err
@@ -143,15 +143,15 @@ func (f *sessions) handleStep(ctx context.Context, r *Request) error {
 		if err := f.store.DeleteConversation(ctx, r.ChatID); err != nil {
 			return err
 		}
-		f.tx.answer(ctx, r, "")
-		return f.tx.edit(ctx, r, r.L.T(locales.Cancelled), nil)
+		f.tx.Answer(ctx, r, "")
+		return f.tx.Edit(ctx, r, r.L.T(locales.Cancelled), nil)
 	case op == "t" && conv.Step == stepSessionType && slices.Contains(closableTypes(cat, center), arg):
 		conv.State.Type = arg
 		conv.Step = stepSessionDay
 	case op == "d" && conv.Step == stepSessionDay:
 		day, ok := parseDayArg(arg)
 		if !ok {
-			f.tx.answer(ctx, r, r.L.T(locales.OutdatedButton))
+			f.tx.Answer(ctx, r, r.L.T(locales.OutdatedButton))
 			return nil
 		}
 		conv.State.Day = day
@@ -162,19 +162,19 @@ func (f *sessions) handleStep(ctx context.Context, r *Request) error {
 	case op == "p" && conv.Step == stepSessionPlaces && slices.Contains(sessionPlaces, n):
 		return f.add(ctx, r, cat, conv, n)
 	default:
-		f.tx.answer(ctx, r, r.L.T(locales.StaffStepStale))
+		f.tx.Answer(ctx, r, r.L.T(locales.StaffStepStale))
 		return nil
 	}
 	if err := saveDialogue(ctx, f.store, conv, f.now()); err != nil {
 		return err
 	}
-	f.tx.answer(ctx, r, "")
+	f.tx.Answer(ctx, r, "")
 	text, kb := f.render(r.L, cat, conv)
-	return f.tx.edit(ctx, r, text, kb)
+	return f.tx.Edit(ctx, r, text, kb)
 }
 
 // handleHoursStep takes the session's typed "10:00-14:00".
-func (f *sessions) handleHoursStep(ctx context.Context, r *Request, stored storage.Conversation) error {
+func (f *sessions) handleHoursStep(ctx context.Context, r *tg.Request, stored storage.Conversation) error {
 	conv, ok, err := staffStep[sessionState](ctx, f.kit, f.store, r, stored)
 	if !ok || err != nil {
 		return err
@@ -185,12 +185,12 @@ func (f *sessions) handleHoursStep(ctx context.Context, r *Request, stored stora
 		return f.refuseCenter(ctx, r, center, "add session")
 	}
 	if conv.Step != stepSessionHours {
-		_, err := f.tx.reply(ctx, r, r.L.T(locales.StaffUseButtons), nil)
+		_, err := f.tx.Reply(ctx, r, r.L.T(locales.StaffUseButtons), nil)
 		return err
 	}
 	from, to, ok := parseHours(r.Message.Text)
 	if !ok {
-		_, err := f.tx.reply(ctx, r, r.L.T(locales.StaffBadHours), nil)
+		_, err := f.tx.Reply(ctx, r, r.L.T(locales.StaffBadHours), nil)
 		return err
 	}
 	conv.State.From, conv.State.To = from, to
@@ -199,7 +199,7 @@ func (f *sessions) handleHoursStep(ctx context.Context, r *Request, stored stora
 		return err
 	}
 	text, kb := f.render(r.L, cat, conv)
-	_, err = f.tx.reply(ctx, r, text, kb)
+	_, err = f.tx.Reply(ctx, r, text, kb)
 	return err
 }
 
@@ -252,7 +252,7 @@ func (f *sessions) render(l *locales.Localizer, cat *catalog.Catalog, conv sessi
 }
 
 // add checks and stores the session the dialogue describes.
-func (f *sessions) add(ctx context.Context, r *Request, cat *catalog.Catalog, conv sessionDialogue, places int) error {
+func (f *sessions) add(ctx context.Context, r *tg.Request, cat *catalog.Catalog, conv sessionDialogue, places int) error {
 	loc := cat.Location()
 	st := conv.State
 	s := storage.ExtraSession{
@@ -265,12 +265,12 @@ func (f *sessions) add(ctx context.Context, r *Request, cat *catalog.Catalog, co
 	if err == nil {
 		s, err = f.store.AddExtraSession(ctx, s, now)
 	}
-	f.tx.answer(ctx, r, "")
+	f.tx.Answer(ctx, r, "")
 	switch {
 	case errors.Is(err, storage.ErrInvalid):
-		return f.tx.edit(ctx, r, r.L.T(locales.SessionInvalid), nil)
+		return f.tx.Edit(ctx, r, r.L.T(locales.SessionInvalid), nil)
 	case errors.Is(err, storage.ErrConflict):
-		return f.tx.edit(ctx, r, r.L.T(locales.SessionOverlaps), nil)
+		return f.tx.Edit(ctx, r, r.L.T(locales.SessionOverlaps), nil)
 	case err != nil:
 		return fmt.Errorf("add extra session of %s: %w", s.CenterID, err)
 	}
@@ -278,7 +278,7 @@ func (f *sessions) add(ctx context.Context, r *Request, cat *catalog.Catalog, co
 	if err := f.store.DeleteConversation(ctx, r.ChatID); err != nil {
 		f.log.Warn("end session dialogue", "chat_id", r.ChatID, "err", err)
 	}
-	return f.tx.edit(ctx, r, r.L.T(locales.SessionAdded, locales.Data{
+	return f.tx.Edit(ctx, r, r.L.T(locales.SessionAdded, locales.Data{
 		"When": esc(spanText(r.L, loc, s.Start, s.End)), "Type": esc(typeName(r.L, cat, s.TypeID)),
 		"Minutes": r.L.Int(s.SlotMinutes), "Capacity": r.L.Int(s.Capacity), "Count": r.L.Int(len(s.Slots())),
 	}), nil)
@@ -287,7 +287,7 @@ func (f *sessions) add(ctx context.Context, r *Request, cat *catalog.Catalog, co
 // handleRemove: xsr:<id> asks nothing when nobody is booked and removes
 // the session; with bookings it asks to confirm the cancel-and-offer path;
 // xsy:<id> is that confirmation.
-func (f *sessions) handleRemove(ctx context.Context, r *Request) error {
+func (f *sessions) handleRemove(ctx context.Context, r *tg.Request) error {
 	s, ok, err := pressed(ctx, f.kit, r, 0, f.store.ExtraSession)
 	if !ok || err != nil {
 		return err
@@ -309,19 +309,19 @@ func (f *sessions) handleRemove(ctx context.Context, r *Request) error {
 		if err != nil {
 			return fmt.Errorf("bookings of extra session %d: %w", id, err)
 		}
-		f.tx.answer(ctx, r, "")
+		f.tx.Answer(ctx, r, "")
 		kb := tgbotapi.NewInlineKeyboardMarkup(tgbotapi.NewInlineKeyboardRow(button(r.L.T(locales.ButtonRemoveSessionAnyway), cbSessionRemoveYes, tg.B36(id))))
-		_, err = f.tx.sendText(ctx, r.ChatID, r.L.T(locales.SessionHasBookings)+"\n\n"+touchedText(r.L, cat, booked, f.tell.staffWho), kb)
+		_, err = f.tx.SendText(ctx, r.ChatID, r.L.T(locales.SessionHasBookings)+"\n\n"+touchedText(r.L, cat, booked, f.tell.staffWho), kb)
 		return err
 	case errors.Is(err, storage.ErrInPast) || errors.Is(err, storage.ErrNotFound):
-		f.tx.alert(ctx, r, r.L.T(locales.SessionGone))
+		f.tx.Alert(ctx, r, r.L.T(locales.SessionGone))
 		return nil
 	case err != nil:
 		return fmt.Errorf("remove extra session %d: %w", id, err)
 	}
 	f.log.Info("extra session removed", "session_id", id, "center_id", s.CenterID, "user_id", fromID(r), "cancelled", len(cancelled))
-	f.tx.answer(ctx, r, r.L.T(locales.SessionRemoved))
-	if err := f.tx.edit(ctx, r, r.L.T(locales.SessionRemoved)+"\n"+r.L.N(locales.CloseDone, len(cancelled)), nil); err != nil {
+	f.tx.Answer(ctx, r, r.L.T(locales.SessionRemoved))
+	if err := f.tx.Edit(ctx, r, r.L.T(locales.SessionRemoved)+"\n"+r.L.N(locales.CloseDone, len(cancelled)), nil); err != nil {
 		f.log.Warn("show session removed", "chat_id", r.ChatID, "err", err)
 	}
 	f.tell.tellCancelled(ctx, cat, storage.ReasonOther, cancelled)

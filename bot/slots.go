@@ -165,13 +165,3 @@ func (f *slotFinder) slotRules(ctx context.Context, centerID, typeID string, sta
 	}
 	return 0, end, true, nil
 }
-
-// offerFor forwards to the slot finder; removed once every feature is a type
-func (b *Bot) offerFor(ctx context.Context, centerID, typeID string) (offer, bool, error) {
-	return b.slots.offerFor(ctx, centerID, typeID)
-}
-
-// slotRules forwards to the slot finder; removed once every feature is a type
-func (b *Bot) slotRules(ctx context.Context, centerID, typeID string, start time.Time) (int, time.Time, bool, error) {
-	return b.slots.slotRules(ctx, centerID, typeID, start)
-}

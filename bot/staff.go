@@ -69,17 +69,15 @@ type staffStore interface {
 	User(ctx context.Context, chatID int64) (storage.User, error)
 }
 
-// staffDesk is the booking behaviour the staff side reuses; *Bot has it.
-type staffDesk interface {
+// staffTexts says a booking as booking and "My bookings" do
+// (bookingTexts, booking.go).
+type staffTexts interface {
 	bookingData(l *locales.Localizer, bk storage.Booking) locales.Data
 	// staffType and anonymousWho are what staff read of an anonymous
 	// booking (booking_safety.go).
 	staffType(typeText string, bk storage.Booking) string
 	anonymousWho(l *locales.Localizer, bk storage.Booking) (string, bool)
-	personL(u storage.User, fallback storage.Lang) *locales.Localizer
 	myBookingText(l *locales.Localizer, bk storage.Booking) string
-	// editKeyboard replaces the buttons of the pressed message alone.
-	editKeyboard(ctx context.Context, r *Request, kb tgbotapi.InlineKeyboardMarkup) error
 }
 
 // staff is the feature: the notices of bookings to the centers' staff,
@@ -88,7 +86,7 @@ type staffDesk interface {
 type staff struct {
 	kit
 	store staffStore
-	desk  staffDesk
+	texts staffTexts
 	// bg sends the notices outside the handlers, one queue per booking.
 	bg *tg.Background
 }
@@ -117,7 +115,7 @@ func (k kit) staffTargets(centerID string) []int64 {
 // skipped the phone could not be reached otherwise. An anonymous booking
 // shows its code alone, with no link.
 func (f *staff) staffWho(l *locales.Localizer, bk storage.Booking) string {
-	if who, ok := f.desk.anonymousWho(l, bk); ok {
+	if who, ok := f.texts.anonymousWho(l, bk); ok {
 		return who
 	}
 	who := esc(bk.Name)
@@ -139,9 +137,9 @@ func (f *staff) staffWho(l *locales.Localizer, bk storage.Booking) string {
 
 // staffCard describes a booking for staff: who, what, where, when.
 func (f *staff) staffCard(l *locales.Localizer, bk storage.Booking) string {
-	d := f.desk.bookingData(l, bk)
+	d := f.texts.bookingData(l, bk)
 	d["Who"] = f.staffWho(l, bk)
-	d["Type"] = f.desk.staffType(fmt.Sprint(d["Type"]), bk)
+	d["Type"] = f.texts.staffType(fmt.Sprint(d["Type"]), bk)
 	if c, ok := f.catalog().Center(bk.CenterID); ok && c.Online {
 		d["Place"] = esc(l.T(locales.StaffOnline))
 	}
@@ -247,7 +245,7 @@ func (f *staff) notifyStaff(ctx context.Context, bk storage.Booking, ev staffEve
 		if kb != nil {
 			markup = kb
 		}
-		if _, err := f.tx.sendText(ctx, chatID, text, markup); err != nil {
+		if _, err := f.tx.SendText(ctx, chatID, text, markup); err != nil {
 			f.log.Warn("staff notification not delivered", "booking_id", bk.ID, "center_id", bk.CenterID, "chat_id", chatID, "err", err)
 			continue
 		}
@@ -274,27 +272,27 @@ func (f *staff) notifyStaff(ctx context.Context, bk storage.Booking, ev staffEve
 // staffBooking loads the booking a staff button names and checks that the
 // presser is staff of its center or an admin. Anyone else is told "not
 // allowed" and nothing changes.
-func (f *staff) staffBooking(ctx context.Context, r *Request) (storage.Booking, bool, error) {
+func (f *staff) staffBooking(ctx context.Context, r *tg.Request) (storage.Booking, bool, error) {
 	bk, ok, err := pressed(ctx, f.kit, r, 0, f.store.Booking)
 	if !ok || err != nil {
 		return bk, false, err
 	}
 	if r.From == nil || !f.runs(f.catalog(), r.From.ID, bk.CenterID) {
 		f.log.Info("staff button refused", "chat_id", r.ChatID, "user_id", fromID(r), "booking_id", bk.ID)
-		f.tx.alert(ctx, r, r.L.T(locales.NotAllowed))
+		f.tx.Alert(ctx, r, r.L.T(locales.NotAllowed))
 		return bk, false, nil
 	}
 	return bk, true, nil
 }
 
-func fromID(r *Request) int64 {
+func fromID(r *tg.Request) int64 {
 	if r.From == nil {
 		return 0
 	}
 	return r.From.ID
 }
 
-func staffName(r *Request) string {
+func staffName(r *tg.Request) string {
 	if r.From == nil {
 		return ""
 	}
@@ -308,7 +306,7 @@ func staffName(r *Request) string {
 // consultation has begun, and within markCorrection after a mark switches
 // it. The store writes the feedback question at most once, so a correction
 // never asks it twice.
-func (f *staff) handleStaffMark(ctx context.Context, r *Request) error {
+func (f *staff) handleStaffMark(ctx context.Context, r *tg.Request) error {
 	bk, ok, err := f.staffBooking(ctx, r)
 	if !ok || err != nil {
 		return err
@@ -320,37 +318,37 @@ func (f *staff) handleStaffMark(ctx context.Context, r *Request) error {
 	case "n":
 		status, line = storage.BookingNoShow, locales.StaffMarkedNoShow
 	default:
-		f.tx.answer(ctx, r, r.L.T(locales.OutdatedButton))
+		f.tx.Answer(ctx, r, r.L.T(locales.OutdatedButton))
 		return nil
 	}
 	now := f.now()
 	switch {
 	case bk.Status == storage.BookingCancelled:
-		f.tx.answer(ctx, r, l.T(locales.StaffBookingCancelled))
+		f.tx.Answer(ctx, r, l.T(locales.StaffBookingCancelled))
 		return nil
 	case bk.Status == status || (!bk.Active() && f.markSettled(bk)):
-		f.tx.answer(ctx, r, l.T(locales.StaffAlreadyMarked))
+		f.tx.Answer(ctx, r, l.T(locales.StaffAlreadyMarked))
 		return nil
 	case now.Before(bk.Start):
-		f.tx.alert(ctx, r, l.T(locales.StaffMarkTooEarly, locales.Data{"When": l.DateTime(bk.Start.In(f.cfg.Location))}))
+		f.tx.Alert(ctx, r, l.T(locales.StaffMarkTooEarly, locales.Data{"When": l.DateTime(bk.Start.In(f.cfg.Location))}))
 		return nil
 	}
 	marked, err := f.store.SetStatus(ctx, bk.ID, status, now)
 	if errors.Is(err, storage.ErrConflict) {
 		// Changed by another press meanwhile.
-		f.tx.answer(ctx, r, l.T(locales.StaffAlreadyMarked))
+		f.tx.Answer(ctx, r, l.T(locales.StaffAlreadyMarked))
 		return nil
 	}
 	if err != nil {
 		return err
 	}
-	f.tx.answer(ctx, r, l.T(locales.StaffMarked))
+	f.tx.Answer(ctx, r, l.T(locales.StaffMarked))
 	text := f.staffCard(l, marked) + "\n\n" + l.T(line, locales.Data{"Name": staffName(r)})
-	return f.tx.edit(ctx, r, text, f.markedKeyboard(l, marked))
+	return f.tx.Edit(ctx, r, text, f.markedKeyboard(l, marked))
 }
 
 // handleStaffCancel: sc:<id> swaps the buttons for the canned reasons.
-func (f *staff) handleStaffCancel(ctx context.Context, r *Request) error {
+func (f *staff) handleStaffCancel(ctx context.Context, r *tg.Request) error {
 	bk, ok, err := f.staffBooking(ctx, r)
 	if !ok || err != nil {
 		return err
@@ -364,39 +362,39 @@ func (f *staff) handleStaffCancel(ctx context.Context, r *Request) error {
 		rows = append(rows, tgbotapi.NewInlineKeyboardRow(button(l.T(reason.text), cbStaffReason, tg.B36(bk.ID), reason.code)))
 	}
 	rows = append(rows, tgbotapi.NewInlineKeyboardRow(button(l.T(locales.ButtonBack), cbStaffBack, tg.B36(bk.ID))))
-	f.tx.answer(ctx, r, "")
-	return f.desk.editKeyboard(ctx, r, tgbotapi.NewInlineKeyboardMarkup(rows...))
+	f.tx.Answer(ctx, r, "")
+	return f.tx.EditKeyboard(ctx, r, tgbotapi.NewInlineKeyboardMarkup(rows...))
 }
 
 // handleStaffBack: sb:<id> restores the marks.
-func (f *staff) handleStaffBack(ctx context.Context, r *Request) error {
+func (f *staff) handleStaffBack(ctx context.Context, r *tg.Request) error {
 	bk, ok, err := f.staffBooking(ctx, r)
 	if !ok || err != nil {
 		return err
 	}
-	f.tx.answer(ctx, r, "")
+	f.tx.Answer(ctx, r, "")
 	if !bk.Active() {
 		kb := f.markedKeyboard(f.staffL(), bk)
 		if kb == nil {
 			return nil
 		}
-		return f.desk.editKeyboard(ctx, r, *kb)
+		return f.tx.EditKeyboard(ctx, r, *kb)
 	}
-	return f.desk.editKeyboard(ctx, r, *staffKeyboard(f.staffL(), bk))
+	return f.tx.EditKeyboard(ctx, r, *staffKeyboard(f.staffL(), bk))
 }
 
 // staffCanCancel reports whether staff may still cancel bk, answering the
 // press when not: a cancelled or marked booking is settled, and one that
 // has begun is marked attended or no-show instead, never cancelled.
-func (f *staff) staffCanCancel(ctx context.Context, r *Request, bk storage.Booking) bool {
+func (f *staff) staffCanCancel(ctx context.Context, r *tg.Request, bk storage.Booking) bool {
 	l := f.staffL()
 	switch {
 	case bk.Status == storage.BookingCancelled:
-		f.tx.answer(ctx, r, l.T(locales.StaffBookingCancelled))
+		f.tx.Answer(ctx, r, l.T(locales.StaffBookingCancelled))
 	case !bk.Active():
-		f.tx.answer(ctx, r, l.T(locales.StaffAlreadyMarked))
+		f.tx.Answer(ctx, r, l.T(locales.StaffAlreadyMarked))
 	case !bk.Start.After(f.now()):
-		f.tx.alert(ctx, r, l.T(locales.StaffCancelStarted))
+		f.tx.Alert(ctx, r, l.T(locales.StaffCancelStarted))
 	default:
 		return true
 	}
@@ -405,7 +403,7 @@ func (f *staff) staffCanCancel(ctx context.Context, r *Request, bk storage.Booki
 
 // handleStaffReason: sr:<id>:<reason> cancels the booking and tells the
 // person why, in their language.
-func (f *staff) handleStaffReason(ctx context.Context, r *Request) error {
+func (f *staff) handleStaffReason(ctx context.Context, r *tg.Request) error {
 	bk, ok, err := f.staffBooking(ctx, r)
 	if !ok || err != nil {
 		return err
@@ -413,7 +411,7 @@ func (f *staff) handleStaffReason(ctx context.Context, r *Request) error {
 	l := f.staffL()
 	reason, known := reasonText(r.Data.Arg(1))
 	if !known {
-		f.tx.answer(ctx, r, r.L.T(locales.OutdatedButton))
+		f.tx.Answer(ctx, r, r.L.T(locales.OutdatedButton))
 		return nil
 	}
 	if !f.staffCanCancel(ctx, r, bk) {
@@ -424,44 +422,32 @@ func (f *staff) handleStaffReason(ctx context.Context, r *Request) error {
 		// Cancelled, marked or begun since it was loaded: say which, or
 		// that it is cancelled when the booking can still be cancelled.
 		if cur, err := f.store.Booking(ctx, bk.ID); err != nil || f.staffCanCancel(ctx, r, cur) {
-			f.tx.answer(ctx, r, l.T(locales.StaffBookingCancelled))
+			f.tx.Answer(ctx, r, l.T(locales.StaffBookingCancelled))
 		}
 		return nil
 	}
 	if err != nil {
 		return err
 	}
-	f.tx.answer(ctx, r, l.T(locales.StaffMarked))
+	f.tx.Answer(ctx, r, l.T(locales.StaffMarked))
 	text := l.T(locales.StaffCancelledByStaff, locales.Data{"Text": f.staffCard(l, cancelled), "Reason": esc(l.T(reason)), "Name": staffName(r)})
-	if err := f.tx.edit(ctx, r, text, nil); err != nil {
+	if err := f.tx.Edit(ctx, r, text, nil); err != nil {
 		f.log.Warn("edit staff notification", "booking_id", bk.ID, "err", err)
 	}
 	u, _ := f.store.User(ctx, cancelled.ChatID) // unreadable: the booking's language
-	pl := f.desk.personL(u, cancelled.Lang)
+	pl := personL(f.loc, u, cancelled.Lang)
 	personReason, _ := personReasonText(r.Data.Arg(1))
-	msg := pl.T(locales.BookingCancelledByCenter, locales.Data{"Text": f.desk.myBookingText(pl, cancelled), "Reason": esc(pl.T(personReason))})
-	if _, err := f.tx.sendText(ctx, cancelled.ChatID, msg, nil); err != nil {
+	msg := pl.T(locales.BookingCancelledByCenter, locales.Data{"Text": f.texts.myBookingText(pl, cancelled), "Reason": esc(pl.T(personReason))})
+	if _, err := f.tx.SendText(ctx, cancelled.ChatID, msg, nil); err != nil {
 		f.log.Warn("tell person of cancellation", "booking_id", bk.ID, "chat_id", cancelled.ChatID, "err", err)
 	}
 	return nil
 }
 
-// editKeyboard replaces only the buttons of the pressed message.
-func (b *Bot) editKeyboard(ctx context.Context, r *Request, kb tgbotapi.InlineKeyboardMarkup) error {
-	if r.Message == nil {
-		return nil
-	}
-	_, err := b.send.Send(ctx, r.ChatID, tgbotapi.NewEditMessageReplyMarkup(r.ChatID, r.Message.MessageID, kb))
-	if isNotModified(err) {
-		return nil
-	}
-	return err
-}
-
 // staffCenters are the centers whose bookings the sender may list here: the
 // ones they are staff of (all for admins), and in a group only those whose
 // notifications go to that group.
-func (k kit) staffCenters(r *Request) []string {
+func (k kit) staffCenters(r *tg.Request) []string {
 	cat := k.catalog()
 	var out []string
 	for _, c := range cat.Centers {
@@ -476,24 +462,24 @@ func (k kit) staffCenters(r *Request) []string {
 	return out
 }
 
-func (f *staff) handleStaffToday(ctx context.Context, r *Request) error {
+func (f *staff) handleStaffToday(ctx context.Context, r *tg.Request) error {
 	return f.staffDay(ctx, r, catalog.DateOf(f.now().In(f.cfg.Location)))
 }
 
-func (f *staff) handleStaffTomorrow(ctx context.Context, r *Request) error {
+func (f *staff) handleStaffTomorrow(ctx context.Context, r *tg.Request) error {
 	t := f.now().In(f.cfg.Location)
 	return f.staffDay(ctx, r, catalog.DateOf(time.Date(t.Year(), t.Month(), t.Day()+1, 12, 0, 0, 0, f.cfg.Location)))
 }
 
 // handleStaffBookings: /bookings DD.MM.YYYY.
-func (f *staff) handleStaffBookings(ctx context.Context, r *Request) error {
+func (f *staff) handleStaffBookings(ctx context.Context, r *tg.Request) error {
 	t, err := time.ParseInLocation("02.01.2006", strings.TrimSpace(r.Args), f.cfg.Location)
 	if err != nil {
 		if len(f.staffCenters(r)) == 0 {
-			_, err := f.tx.reply(ctx, r, r.L.T(locales.NotAllowed), nil)
+			_, err := f.tx.Reply(ctx, r, r.L.T(locales.NotAllowed), nil)
 			return err
 		}
-		_, err := f.tx.reply(ctx, r, f.staffL().T(locales.StaffBookingsUsage), nil)
+		_, err := f.tx.Reply(ctx, r, f.staffL().T(locales.StaffBookingsUsage), nil)
 		return err
 	}
 	return f.staffDay(ctx, r, catalog.DateOf(t))
@@ -501,10 +487,10 @@ func (f *staff) handleStaffBookings(ctx context.Context, r *Request) error {
 
 // staffDay lists one day's bookings of the sender's centers, split into
 // messages below Telegram's 4096-character limit.
-func (f *staff) staffDay(ctx context.Context, r *Request, day catalog.Date) error {
+func (f *staff) staffDay(ctx context.Context, r *tg.Request, day catalog.Date) error {
 	centers := f.staffCenters(r)
 	if len(centers) == 0 {
-		_, err := f.tx.reply(ctx, r, r.L.T(locales.NotAllowed), nil)
+		_, err := f.tx.Reply(ctx, r, r.L.T(locales.NotAllowed), nil)
 		return err
 	}
 	loc := f.cfg.Location
@@ -516,7 +502,7 @@ func (f *staff) staffDay(ctx context.Context, r *Request, day catalog.Date) erro
 	l := f.staffL()
 	date := esc(l.Date(from))
 	if len(list) == 0 {
-		_, err := f.tx.reply(ctx, r, l.T(locales.StaffDayEmpty, locales.Data{"Date": date}), nil)
+		_, err := f.tx.Reply(ctx, r, l.T(locales.StaffDayEmpty, locales.Data{"Date": date}), nil)
 		return err
 	}
 	status := map[storage.BookingStatus]string{
@@ -526,23 +512,18 @@ func (f *staff) staffDay(ctx context.Context, r *Request, day catalog.Date) erro
 	var msg strings.Builder
 	msg.WriteString(l.T(locales.StaffDayHeader, locales.Data{"Date": date, "Count": len(list)}))
 	for _, bk := range list {
-		d := f.desk.bookingData(l, bk)
+		d := f.texts.bookingData(l, bk)
 		line := l.T(locales.StaffDayLine, locales.Data{
 			"Time": l.Clock(bk.Start.In(loc)), "Status": l.T(status[bk.Status]), "Type": d["Type"], "Place": d["Place"], "Who": f.staffWho(l, bk),
 		})
 		if msg.Len()+len(line) > 3800 {
-			if _, err := f.tx.reply(ctx, r, msg.String(), nil); err != nil {
+			if _, err := f.tx.Reply(ctx, r, msg.String(), nil); err != nil {
 				return err
 			}
 			msg.Reset()
 		}
 		msg.WriteString("\n" + line)
 	}
-	_, err = f.tx.reply(ctx, r, msg.String(), nil)
+	_, err = f.tx.Reply(ctx, r, msg.String(), nil)
 	return err
-}
-
-// notifyStaffLater forwards to staff; removed once every feature is a type.
-func (b *Bot) notifyStaffLater(bk storage.Booking, ev staffEvent, old storage.Booking) {
-	b.staff.notifyStaffLater(bk, ev, old)
 }

@@ -236,7 +236,7 @@ func TestStaff_NoticeOfAnOlderStateDoesNotCoverANewerChange(t *testing.T) {
 		}
 		return false
 	})
-	h.bot.notifyStaffLater(bk, staffNew, storage.Booking{})
+	h.bot.staff.notifyStaffLater(bk, staffNew, storage.Booking{})
 	waitClosed(t, first, "the new-booking notice to reach the staff group")
 
 	cancelled, err := h.db.Cancel(ctx, bk.ID, cancelByPerson, h.bot.now())
@@ -244,7 +244,7 @@ func TestStaff_NoticeOfAnOlderStateDoesNotCoverANewerChange(t *testing.T) {
 		t.Fatal(err)
 	}
 	h.srv.FailNext("sendMessage", 1, 400, 0)
-	h.bot.notifyStaffLater(cancelled, staffCancelledByPerson, storage.Booking{})
+	h.bot.staff.notifyStaffLater(cancelled, staffCancelledByPerson, storage.Booking{})
 	if n := staffCalls.Load(); n != 1 {
 		t.Errorf("the cancellation notice went out while the new-booking one was still on its way (%d staff calls)", n)
 	}

@@ -10,6 +10,7 @@ import (
 
 	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
 
+	"jastar/bot/tg"
 	"jastar/locales"
 	"jastar/storage"
 	"jastar/storage/catalog"
@@ -76,20 +77,13 @@ type stats struct {
 	kit
 	store statsStore
 	files fileSender
-	// names names districts as the subscription lists do (subscription.go).
-	names districtNamer
-}
-
-// districtNamer names a district in l's language; *Bot is one.
-type districtNamer interface {
-	districtName(l *locales.Localizer, id string) string
 }
 
 // handleStats: /stats [DD.MM.YYYY [DD.MM.YYYY]], admins only. The default
 // period is the last 30 days, today included.
-func (f *stats) handleStats(ctx context.Context, r *Request) error {
+func (f *stats) handleStats(ctx context.Context, r *tg.Request) error {
 	if r.From == nil || !f.isAdmin(r.From.ID) {
-		_, err := f.tx.reply(ctx, r, r.L.T(locales.NotAllowed), nil)
+		_, err := f.tx.Reply(ctx, r, r.L.T(locales.NotAllowed), nil)
 		return err
 	}
 	loc := f.cfg.Location
@@ -97,7 +91,7 @@ func (f *stats) handleStats(ctx context.Context, r *Request) error {
 	today := time.Date(now.Year(), now.Month(), now.Day(), 12, 0, 0, 0, loc)
 	from, to, ok := parsePeriod(r.Args, loc, [2]catalog.Date{catalog.DateOf(today.AddDate(0, 0, -29)), catalog.DateOf(today)})
 	if !ok {
-		_, err := f.tx.reply(ctx, r, r.L.T(locales.StatsUsage), nil)
+		_, err := f.tx.Reply(ctx, r, r.L.T(locales.StatsUsage), nil)
 		return err
 	}
 	list, err := f.store.AllBookingsOn(ctx, from.At(0, loc), to.At(24*60, loc))
@@ -215,7 +209,7 @@ func (f *stats) subscriberPart(ctx context.Context, l *locales.Localizer) ([]str
 	}
 	var rows []row
 	for id, n := range counts.ByDistrict {
-		name := f.names.districtName(l, id)
+		name := f.districtName(l, id)
 		if _, ok := f.catalog().District(id); id != "" && !ok {
 			name = id // no longer in the catalog
 		}

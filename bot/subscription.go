@@ -33,18 +33,11 @@ type subscriptionStore interface {
 	UpdateUser(ctx context.Context, chatID int64, change func(*storage.User) error) (storage.User, error)
 }
 
-// menuShower is the main reply keyboard, which *Bot builds from the
-// route table.
-type menuShower interface {
-	mainMenu(l *locales.Localizer) tgbotapi.ReplyKeyboardMarkup
-}
-
 // subscriptions is the feature: /subscribe, /unsubscribe, the settings
 // buttons and the one-time offer.
 type subscriptions struct {
 	kit
 	store subscriptionStore
-	menu  menuShower
 }
 
 // topicLabel is the message ID of a topic's name.
@@ -121,18 +114,18 @@ func (f *subscriptions) districtView(l *locales.Localizer, s storage.Subscriptio
 }
 
 // handleSubscribe answers /subscribe and the menu button with the settings.
-func (f *subscriptions) handleSubscribe(ctx context.Context, r *Request) error {
+func (f *subscriptions) handleSubscribe(ctx context.Context, r *tg.Request) error {
 	s, err := f.loadSubscription(ctx, r.ChatID)
 	if err != nil {
 		return err
 	}
 	text, kb := f.subscriptionView(r.L, s)
-	_, err = f.tx.reply(ctx, r, text, kb)
+	_, err = f.tx.Reply(ctx, r, text, kb)
 	return err
 }
 
 // handleUnsubscribe answers /unsubscribe: off at once, no questions.
-func (f *subscriptions) handleUnsubscribe(ctx context.Context, r *Request) error {
+func (f *subscriptions) handleUnsubscribe(ctx context.Context, r *tg.Request) error {
 	was, err := f.store.Unsubscribe(ctx, r.ChatID, f.now())
 	if err != nil {
 		return err
@@ -141,16 +134,16 @@ func (f *subscriptions) handleUnsubscribe(ctx context.Context, r *Request) error
 	if was {
 		msg = locales.Unsubscribed
 	}
-	_, err = f.tx.reply(ctx, r, r.L.T(msg), f.menu.mainMenu(r.L))
+	_, err = f.tx.Reply(ctx, r, r.L.T(msg), f.mainMenu(r.L))
 	return err
 }
 
 // handleSubscriptionCallback handles every settings button. Each press
 // changes only the presser's own subscription (the chat it came from), so
 // a forged payload can at worst toggle one's own topics.
-func (f *subscriptions) handleSubscriptionCallback(ctx context.Context, r *Request) error {
+func (f *subscriptions) handleSubscriptionCallback(ctx context.Context, r *tg.Request) error {
 	if !r.Private {
-		f.tx.answer(ctx, r, r.L.T(locales.OutdatedButton))
+		f.tx.Answer(ctx, r, r.L.T(locales.OutdatedButton))
 		return nil
 	}
 	s, err := f.loadSubscription(ctx, r.ChatID)
@@ -160,16 +153,16 @@ func (f *subscriptions) handleSubscriptionCallback(ctx context.Context, r *Reque
 	switch r.Data.Arg(0) {
 	case "open", "back":
 		text, kb := f.subscriptionView(r.L, s)
-		return f.tx.edit(ctx, r, text, &kb)
+		return f.tx.Edit(ctx, r, text, &kb)
 	case "no":
-		return f.tx.edit(ctx, r, r.L.T(locales.SubscriptionOfferDeclined), nil)
+		return f.tx.Edit(ctx, r, r.L.T(locales.SubscriptionOfferDeclined), nil)
 	case "d":
 		text, kb := f.districtView(r.L, s)
-		return f.tx.edit(ctx, r, text, &kb)
+		return f.tx.Edit(ctx, r, text, &kb)
 	case "t":
 		t := storage.Topic(r.Data.Arg(1))
 		if !t.Valid() {
-			f.tx.answer(ctx, r, r.L.T(locales.OutdatedButton))
+			f.tx.Answer(ctx, r, r.L.T(locales.OutdatedButton))
 			return nil
 		}
 		// An inactive subscription's old topics do not count: switching
@@ -189,30 +182,30 @@ func (f *subscriptions) handleSubscriptionCallback(ctx context.Context, r *Reque
 		if id == anyDistrict {
 			id = ""
 		} else if _, ok := f.catalog().District(id); !ok {
-			f.tx.answer(ctx, r, r.L.T(locales.OutdatedButton))
+			f.tx.Answer(ctx, r, r.L.T(locales.OutdatedButton))
 			return nil
 		}
 		s.DistrictID = id
 	case "off":
 		s.Topics, s.Active = nil, false
 	default:
-		f.tx.answer(ctx, r, r.L.T(locales.OutdatedButton))
+		f.tx.Answer(ctx, r, r.L.T(locales.OutdatedButton))
 		return nil
 	}
 	s.ChatID, s.Lang, s.UpdatedAt = r.ChatID, r.User.Lang, f.now()
 	if err := f.store.SaveSubscription(ctx, s); err != nil {
 		return err
 	}
-	f.tx.answer(ctx, r, r.L.T(locales.SubscriptionSaved))
+	f.tx.Answer(ctx, r, r.L.T(locales.SubscriptionSaved))
 	text, kb := f.subscriptionView(r.L, s)
-	return f.tx.edit(ctx, r, text, &kb)
+	return f.tx.Edit(ctx, r, text, &kb)
 }
 
 // offerSubscription offers the subscription once, inside the first
 // greeting (before the menu, which stays the last message). The flag is set
 // before the offer is sent, so a failed send never turns into a second
 // offer: the person is never nagged.
-func (f *subscriptions) offerSubscription(ctx context.Context, r *Request) error {
+func (f *subscriptions) offerSubscription(ctx context.Context, r *tg.Request) error {
 	if r.User.SubscriptionOffered || !r.Private {
 		return nil
 	}
@@ -230,7 +223,7 @@ func (f *subscriptions) offerSubscription(ctx context.Context, r *Request) error
 		button(r.L.T(locales.SubscriptionOfferYes), cbSubscription, "open"),
 		button(r.L.T(locales.SubscriptionOfferNo), cbSubscription, "no"),
 	))
-	_, err = f.tx.reply(ctx, r, r.L.T(locales.SubscriptionOffer), kb)
+	_, err = f.tx.Reply(ctx, r, r.L.T(locales.SubscriptionOffer), kb)
 	return err
 }
 
@@ -241,6 +234,3 @@ func (f *subscriptions) unsubscribeUnreachable(ctx context.Context, chatID int64
 		f.log.Error("unsubscribe unreachable chat", "chat_id", chatID, "err", err)
 	}
 }
-
-// districtName forwards to subscriptions; removed once every feature is a type.
-func (b *Bot) districtName(l *locales.Localizer, id string) string { return b.subs.districtName(l, id) }

@@ -15,23 +15,10 @@ import (
 	"jastar/storage"
 )
 
-// The bot's side of the transport (bot/tg): the names the features use for
-// its types, what only the bot knows that the transport asks for (who a
-// person is, the main menu, the texts of an expired dialogue, the crisis
-// check's exception), and the replies the features call, which go to it.
-
-// Request is what a handler gets (tg.Request).
-type Request = tg.Request
-
-// Handler handles one update (tg.Handler).
-type Handler = tg.Handler
-
-// StepHandler handles a message that continues the chat's active dialogue
-// (tg.StepHandler).
-type StepHandler = tg.StepHandler
-
-// routeTable is the transport's table of entry points; routes.go fills it.
-type routeTable = tg.Routes
+// The bot's side of the transport (bot/tg): what only the bot knows that
+// the transport asks for (who a person is, the main menu, the texts of an
+// expired dialogue, the crisis check's exception). The features reply
+// through the transport itself (kit.tx).
 
 // ErrPollConflict is what Run returns when getUpdates kept answering 409
 // Conflict: another instance polls the token, or a webhook is set.
@@ -46,7 +33,7 @@ func (b *Bot) buildTransport(log *slog.Logger) *tg.Transport {
 	}, tg.Hooks{
 		Person:        b.person,
 		IsStaffChat:   b.isStaffChat,
-		MainMenu:      func(l *locales.Localizer) any { return b.mainMenu(l) },
+		MainMenu:      func(l *locales.Localizer) any { return mainMenu(b.transport, l) },
 		ExpiredText:   b.expiredText,
 		StepTakesText: b.stepTakesText,
 	})
@@ -61,7 +48,7 @@ func (b *Bot) Run(ctx context.Context, drainTimeout time.Duration) error {
 	wire, abortSends := context.WithCancel(context.WithoutCancel(ctx))
 	defer abortSends()
 	b.runner.Start(ctx, wire)
-	if err := b.loadCards(ctx); err != nil {
+	if err := b.guide.loadCards(ctx); err != nil {
 		// Cards show the catalog's values until the next change reloads.
 		b.log.Error("load center cards", "err", err)
 	}
@@ -139,46 +126,6 @@ func (b *Bot) expiredText(l *locales.Localizer, flow string) string {
 	return l.T(locales.BookExpired, locales.Data{"Duration": duration(l, b.cfg.DialogTTL)})
 }
 
-// openDialogue is the chat's dialogue (tg.Transport.OpenDialogue): one idle
-// past the dialogue TTL comes back with storage.ErrDialogExpired.
-func (b *Bot) openDialogue(ctx context.Context, chatID int64) (storage.Conversation, error) {
-	return b.transport.OpenDialogue(ctx, chatID)
-}
-
-// tellExpired ends the chat's dialogue and says it closed for inactivity
-// (tg.Transport.TellExpired).
-func (b *Bot) tellExpired(ctx context.Context, r *Request, flow string) error {
-	return b.transport.TellExpired(ctx, r, flow)
-}
-
-// The replies of feature.go's replies interface, over the transport.
-
-func (b *Bot) reply(ctx context.Context, r *Request, text string, markup any) (int, error) {
-	return b.transport.Reply(ctx, r, text, markup)
-}
-
-func (b *Bot) sendText(ctx context.Context, chatID int64, text string, markup any) (int, error) {
-	return b.transport.SendText(ctx, chatID, text, markup)
-}
-
-func (b *Bot) edit(ctx context.Context, r *Request, text string, kb *tgbotapi.InlineKeyboardMarkup) error {
-	return b.transport.Edit(ctx, r, text, kb)
-}
-
-func (b *Bot) answer(ctx context.Context, r *Request, text string) { b.transport.Answer(ctx, r, text) }
-
-func (b *Bot) alert(ctx context.Context, r *Request, text string) { b.transport.Alert(ctx, r, text) }
-
-// background runs f outside the handler (tg.Transport.Go).
-func (b *Bot) background(f func(ctx context.Context)) { b.transport.Go(f) }
-
-// mainMenu is the reply keyboard with the sections that work.
-func (b *Bot) mainMenu(l *locales.Localizer) tgbotapi.ReplyKeyboardMarkup {
-	kb := b.transport.MenuKeyboard(l)
-	kb.InputFieldPlaceholder = l.T(locales.MenuPrompt)
-	return kb
-}
-
 // button makes an inline button; data comes from EncodeCallback of constant
 // prefixes and ids, so an encoding error is a programming error.
 func button(text, prefix string, args ...string) tgbotapi.InlineKeyboardButton {
@@ -188,8 +135,6 @@ func button(text, prefix string, args ...string) tgbotapi.InlineKeyboardButton {
 	}
 	return tgbotapi.NewInlineKeyboardButtonData(text, data)
 }
-
-func isNotModified(err error) bool { return tg.IsNotModified(err) }
 
 // esc escapes text from people or the catalog for parse_mode HTML.
 func esc(s string) string { return html.EscapeString(s) }
