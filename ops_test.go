@@ -86,6 +86,7 @@ func waitStatus(t *testing.T, url string, want int) string {
 }
 
 func TestOps_HealthMetricsAndStall(t *testing.T) {
+	t.Parallel()
 	addr := freeAddr(t)
 	rb := startBot(t, map[string]string{"JASTAR_HTTP_ADDR": addr})
 	waitStatus(t, "http://"+addr+"/healthz", 200)
