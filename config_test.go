@@ -17,6 +17,7 @@ func env(m map[string]string) func(string) string { return func(k string) string
 const testToken = "123456:TEST-TOKEN_abcdef"
 
 func TestLoadConfig_Defaults(t *testing.T) {
+	t.Parallel()
 	c, err := loadConfig(env(map[string]string{"TELEGRAM_BOT_TOKEN": testToken}))
 	if err != nil {
 		t.Fatal(err)
@@ -30,6 +31,7 @@ func TestLoadConfig_Defaults(t *testing.T) {
 }
 
 func TestLoadConfig_Errors(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name    string
 		env     map[string]string
@@ -81,6 +83,7 @@ func TestLoadConfig_Errors(t *testing.T) {
 }
 
 func TestLoadConfig_TokenFileAndLists(t *testing.T) {
+	t.Parallel()
 	file := filepath.Join(t.TempDir(), "token")
 	if err := os.WriteFile(file, []byte(testToken+"\n"), 0o600); err != nil {
 		t.Fatal(err)
@@ -101,6 +104,7 @@ func TestLoadConfig_TokenFileAndLists(t *testing.T) {
 }
 
 func TestLoadConfig_Reminders(t *testing.T) {
+	t.Parallel()
 	c, err := loadConfig(env(map[string]string{"TELEGRAM_BOT_TOKEN": testToken}))
 	if err != nil {
 		t.Fatal(err)
@@ -121,6 +125,7 @@ func TestLoadConfig_Reminders(t *testing.T) {
 }
 
 func TestLoadConfig_BroadcastRate(t *testing.T) {
+	t.Parallel()
 	c, err := loadConfig(env(map[string]string{"TELEGRAM_BOT_TOKEN": testToken}))
 	if err != nil || c.BroadcastRate != bot.DefaultBroadcastRate {
 		t.Fatalf("default broadcast rate = %v, %v; want %d", c.BroadcastRate, err, bot.DefaultBroadcastRate)
@@ -135,6 +140,7 @@ func TestLoadConfig_BroadcastRate(t *testing.T) {
 // TELEGRAM_BOT_TOKEN_FILE that is empty or malformed is reported under that
 // variable, with the file, and never echoed.
 func TestLoadConfig_TokenFileErrorsNameTheFile(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	for name, content := range map[string]string{"empty": " \n", "malformed": "SECRET-not-a-token\n"} {
 		t.Run(name, func(t *testing.T) {

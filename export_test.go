@@ -42,6 +42,7 @@ func readExport(t *testing.T, path string) [][]string {
 // TestRun_NewerSchemaRefused: a database written by a newer jastar is not
 // touched, and the operator is told why.
 func TestRun_NewerSchemaRefused(t *testing.T) {
+	t.Parallel()
 	path := filepath.Join(t.TempDir(), "jastar.db")
 	db, err := boltdb.Open(path, boltdb.Options{})
 	if err != nil {

@@ -35,6 +35,7 @@ func TestTuneGC_OperatorSettingsWin(t *testing.T) {
 }
 
 func TestRunsTheBot(t *testing.T) {
+	t.Parallel()
 	for _, tt := range []struct {
 		args []string
 		want bool

@@ -19,6 +19,7 @@ import (
 	"os"
 	"os/signal"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 	_ "time/tzdata" // the minimal image has no zoneinfo; Asia/Almaty must be right everywhere
@@ -195,10 +196,7 @@ func runBot(ctx context.Context, getenv func(string) string, stdout io.Writer, r
 		now = rehearsal.Clock(start)
 	}
 	log := newLogger(cfg, stdout)
-	slog.SetDefault(log)
-	// The library logs only in debug mode, but route it anyway so nothing
-	// bypasses our logger (and its rule of never logging the token).
-	_ = tgbotapi.SetLogger(libraryLogger{log: log.With("component", "telegram")})
+	setProcessLoggers(log)
 
 	cat, err := config.LoadCatalog(cfg.CatalogPath, cfg.Location)
 	if err != nil {
@@ -332,6 +330,23 @@ func runBot(ctx context.Context, getenv func(string) string, stdout io.Writer, r
 	}
 	log.Info("stopped")
 	return nil
+}
+
+// processLoggers makes the first bot of the process the owner of its
+// process-wide loggers. A process of jastar runs one bot, so this changes
+// nothing for it; the tests run many bots at once in one process, and a
+// second bot setting them again would race with the first one's logging.
+var processLoggers sync.Once
+
+// setProcessLoggers sends what logs beside our own logger (the standard
+// log package, net/http's servers, and the Telegram library, which logs
+// only in debug mode) through log, so nothing bypasses it (and its rule of
+// never logging the token). Only the first call of the process does it.
+func setProcessLoggers(log *slog.Logger) {
+	processLoggers.Do(func() {
+		slog.SetDefault(log)
+		_ = tgbotapi.SetLogger(libraryLogger{log: log.With("component", "telegram")})
+	})
 }
 
 // libraryLogger adapts the Telegram library's logger to slog.

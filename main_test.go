@@ -23,6 +23,7 @@ import (
 // TestRun_EndToEnd starts the real program against the fake Bot API,
 // answers a /start, then shuts down on cancel with exit status 0.
 func TestRun_EndToEnd(t *testing.T) {
+	t.Parallel()
 	srv := telegramtest.NewServer(t)
 	dbPath := filepath.Join(t.TempDir(), "jastar.db")
 	environ := map[string]string{
@@ -62,6 +63,7 @@ func TestRun_EndToEnd(t *testing.T) {
 }
 
 func TestRun_RejectedToken(t *testing.T) {
+	t.Parallel()
 	srv := telegramtest.NewServer(t)
 	err := run(context.Background(), nil, env(map[string]string{
 		"TELEGRAM_BOT_TOKEN": "999:not-the-right-token", "TELEGRAM_API_URL": srv.URL(),
@@ -73,6 +75,7 @@ func TestRun_RejectedToken(t *testing.T) {
 }
 
 func TestRun_UnknownCommand(t *testing.T) {
+	t.Parallel()
 	var stderr bytes.Buffer
 	err := run(context.Background(), []string{"frobnicate"}, env(nil), &bytes.Buffer{}, &stderr)
 	if !errors.Is(err, config.ErrUsage) || exitCode(err) != 2 {
@@ -103,6 +106,7 @@ Configuration is read from the environment; see README.md.
 // TestRun_Help: help and its flag spellings print the usage to stdout and
 // succeed, and every command the usage lists runs (its -h succeeds).
 func TestRun_Help(t *testing.T) {
+	t.Parallel()
 	for _, arg := range []string{"help", "-h", "-help", "--help"} {
 		var stdout, stderr bytes.Buffer
 		if err := run(context.Background(), []string{arg}, env(nil), &stdout, &stderr); err != nil {
@@ -123,6 +127,7 @@ func TestRun_Help(t *testing.T) {
 // the bot before it touches the database or Telegram, with the file, line,
 // center and field of the problem.
 func TestRun_BrokenCatalogRefused(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	src := string(catalog.DefaultTOML())
 	bad := strings.Replace(src, "\nlat = 43.199", "\nlat = 95.1", 1) // the Karasai center, not the example in the header
@@ -153,6 +158,7 @@ func TestRun_BrokenCatalogRefused(t *testing.T) {
 // TestRun_CatalogWithoutHelpLinesRefused: a catalog that gives a person in
 // crisis no number to call stops the bot and fails "catalog check".
 func TestRun_CatalogWithoutHelpLinesRefused(t *testing.T) {
+	t.Parallel()
 	src := string(catalog.DefaultTOML())
 	var b strings.Builder
 	for block := range strings.SplitAfterSeq(src, "\n\n") {
@@ -200,6 +206,7 @@ func runWithCatalog(t *testing.T, path string) error {
 // that cannot be read exits 2 with the variable named, like any other bad
 // setting.
 func TestRun_UnreadableCatalogIsAConfigError(t *testing.T) {
+	t.Parallel()
 	missing := filepath.Join(t.TempDir(), "no-such-catalog.toml")
 	err := runWithCatalog(t, missing)
 	if err == nil || !strings.HasPrefix(err.Error(), "JASTAR_CATALOG: ") || !strings.Contains(err.Error(), missing) {
@@ -214,6 +221,7 @@ func TestRun_UnreadableCatalogIsAConfigError(t *testing.T) {
 // loopback or with a value that is no moment, and at a date whose year the
 // catalog has no moving holidays for, the bot starts and warns in its log.
 func TestRun_Rehearsal(t *testing.T) {
+	t.Parallel()
 	dbPath := filepath.Join(t.TempDir(), "jastar.db")
 	base := map[string]string{"TELEGRAM_BOT_TOKEN": testToken, "JASTAR_DB": dbPath}
 	for _, tt := range []struct{ name, api, at, want string }{
@@ -261,6 +269,7 @@ func TestRun_Rehearsal(t *testing.T) {
 // (for the sandbox and the load tool), but not package testing, whose flags
 // and runtime hooks have no place in a bot.
 func TestBinary_LinksNoTesting(t *testing.T) {
+	t.Parallel()
 	gotool := filepath.Join(runtime.GOROOT(), "bin", "go")
 	out, err := exec.Command(gotool, "list", "-deps", ".").Output()
 	if err != nil {

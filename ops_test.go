@@ -86,6 +86,7 @@ func waitStatus(t *testing.T, url string, want int) string {
 }
 
 func TestOps_HealthMetricsAndStall(t *testing.T) {
+	t.Parallel()
 	addr := freeAddr(t)
 	rb := startBot(t, map[string]string{"JASTAR_HTTP_ADDR": addr})
 	waitStatus(t, "http://"+addr+"/healthz", 200)
@@ -99,12 +100,17 @@ func TestOps_HealthMetricsAndStall(t *testing.T) {
 		t.Fatal(err)
 	}
 	// Metrics are in the Prometheus text format and count what happened.
+	// A scrape gathers the collectors concurrently, so one taken while the
+	// update is being counted may see the update but not yet its latency or
+	// the message sent for it: wait for all three.
 	var families map[string]*dtoFamily
 	deadline := time.Now().Add(10 * time.Second)
 	for {
 		_, body := get(t, "http://"+addr+"/metrics")
 		families = parseMetrics(t, body)
-		if families["jastar_updates_handled_total"].sum("kind", "command") >= 1 || time.Now().After(deadline) {
+		_, latency := families["jastar_handler_seconds"]
+		if (families["jastar_updates_handled_total"].sum("kind", "command") >= 1 && latency &&
+			families["jastar_messages_sent_total"].sum("", "") >= 1) || time.Now().After(deadline) {
 			break
 		}
 		time.Sleep(50 * time.Millisecond)

@@ -68,6 +68,7 @@ func TestReloadCatalog(t *testing.T) {
 // socket's exports name centers by it. With no bot running the command
 // says so.
 func TestCatalogReload_ThroughSocket(t *testing.T) {
+	t.Parallel()
 	catPath := filepath.Join(t.TempDir(), "catalog.toml")
 	if err := os.WriteFile(catPath, catalog.DefaultTOML(), 0o600); err != nil {
 		t.Fatal(err)

@@ -26,6 +26,7 @@ import (
 // The chart is written to $JASTAR_SCREENSHOTS/poll-chart.png when set;
 // README's bot/sandbox/testdata/poll_chart.png is that file.
 func TestSandbox_PollResultsByDistrict(t *testing.T) {
+	t.Parallel()
 	texts, err := locales.Load()
 	if err != nil {
 		t.Fatal(err)

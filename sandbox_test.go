@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -25,6 +26,7 @@ import (
 	"jastar/bot/config"
 	"jastar/bot/rehearsal"
 	"jastar/bot/sandbox"
+	"jastar/bot/tg"
 	"jastar/locales"
 	"jastar/storage"
 	"jastar/storage/boltdb"
@@ -40,6 +42,7 @@ import (
 // temporary folder); README's bot/sandbox/testdata/sandbox.png is the one of
 // step "booked" (10-booked.png).
 func TestSandbox_Browser(t *testing.T) {
+	t.Parallel()
 	if testing.Short() {
 		t.Skip("drives a browser; skipped with -short")
 	}
@@ -82,11 +85,12 @@ func TestSandbox_Browser(t *testing.T) {
 // $JASTAR_SCREENSHOTS; README's bot/sandbox/testdata/staff.png is the one of
 // step "aliya-cancelled" (on a phone-sized screen).
 func TestSandbox_StaffClosesTime(t *testing.T) {
+	t.Parallel()
 	if testing.Short() {
 		t.Skip("drives a browser; skipped with -short")
 	}
 	chrome := findChromium(t)
-	url, _ := startSandboxWith(t, nil, "-now", "2027-06-15 10:00")
+	url, _ := startSandboxWith(t, nil, "-fast", "-now", "2027-06-15 10:00")
 	p := newPage(t, chrome, url)
 	const karasai = "Қарасай ауданының жастар ресурстық орталығы"
 
@@ -160,11 +164,14 @@ func (w *signalWriter) String() string {
 
 var sandboxURL = regexp.MustCompile(`http://127\.0\.0\.1:\d+/`)
 
-// startSandbox runs "jastar sandbox" on a free loopback port, as a newcomer
-// would run it, and returns the URL it prints.
+// startSandbox runs "jastar sandbox -fast" on a free loopback port, as a
+// newcomer would run it but without Telegram's pace, and returns the URL
+// it prints. The tests that use it play long dialogues and are about what
+// the bot says, not when; the sandbox's pace itself is
+// TestSandbox_KeepsTelegramsPace's, and the shorter sandbox tests run at it.
 func startSandbox(t *testing.T) string {
 	t.Helper()
-	u, _ := startSandboxWith(t, nil)
+	u, _ := startSandboxWith(t, nil, "-fast")
 	return u
 }
 
@@ -418,6 +425,7 @@ func botAnswersStart(t *testing.T, pageURL string, persona int64) string {
 // production: an ops listener on every interface and a real Bot API. The
 // sandbox must still listen on loopback only and talk to its own fake.
 func TestSandbox_IgnoresShellSettings(t *testing.T) {
+	t.Parallel()
 	free, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -450,6 +458,7 @@ func TestSandbox_IgnoresShellSettings(t *testing.T) {
 // TestSandbox_DatabaseWithPeople points JASTAR_DB at a stopped production
 // database: the sandbox refuses it unless told that is meant.
 func TestSandbox_DatabaseWithPeople(t *testing.T) {
+	t.Parallel()
 	path := filepath.Join(t.TempDir(), "production.db")
 	db, err := boltdb.Open(path, boltdb.Options{})
 	if err != nil {
@@ -497,6 +506,7 @@ func TestSandbox_DatabaseWithPeople(t *testing.T) {
 // as someone who keeps their rehearsal would: the second run needs no flag,
 // and the bot answers although the new fake numbers its updates from 1 again.
 func TestSandbox_ReusesItsOwnDatabase(t *testing.T) {
+	t.Parallel()
 	shell := map[string]string{"JASTAR_DB": filepath.Join(t.TempDir(), "rehearsal.db")}
 	for run := 1; run <= 2; run++ {
 		pageURL, stop := startSandboxWith(t, shell)
@@ -513,6 +523,7 @@ func TestSandbox_ReusesItsOwnDatabase(t *testing.T) {
 // booking of the psychologist, whose code she reads in "My bookings", and
 // a message of someone in crisis gets the help lines first.
 func TestSandbox_SvetlanaShowsTheSafetyNet(t *testing.T) {
+	t.Parallel()
 	texts, err := locales.Load()
 	if err != nil {
 		t.Fatal(err)
@@ -535,21 +546,22 @@ func TestSandbox_SvetlanaShowsTheSafetyNet(t *testing.T) {
 // sandbox brings its own, so there are always two pages of them, one full
 // and one with a waitlist, whatever the catalog's example events say.
 func TestSandbox_ShowsUpcomingEventsOnAnyDate(t *testing.T) {
+	t.Parallel()
 	texts, err := locales.Load()
 	if err != nil {
 		t.Fatal(err)
 	}
 	// Today, and a day after every example event of the catalog has passed
 	// (the whole path runs at every rehearsed date in the load smoke test
-	// and bot.TestFlows_OnAnyDate; the sandbox keeps Telegram's pace, so
-	// each run here costs seconds).
+	// and bot.TestFlows_OnAnyDate). -fast: the list and the cards are what
+	// is tested here, not the pace.
 	dates := []struct{ name, at string }{{"today", ""}, rehearsedDates[1]}
 	for _, d := range dates {
-		// Not in parallel: runBot sets the process-wide loggers.
 		t.Run(d.name, func(t *testing.T) {
-			var args []string
+			t.Parallel()
+			args := []string{"-fast"}
 			if d.at != "" {
-				args = []string{"-now", d.at}
+				args = append(args, "-now", d.at)
 			}
 			pageURL, _ := startSandboxWith(t, nil, args...)
 			// Әлия: the other young personas fill the events.
@@ -736,6 +748,7 @@ func (m pageMessage) buttonsWith(prefix string) []string {
 // Асқар sends in the sandbox reaches someone; a second run changes no one's
 // subscription.
 func TestSandbox_PersonasAreSubscribed(t *testing.T) {
+	t.Parallel()
 	path := filepath.Join(t.TempDir(), "rehearsal.db")
 	shell := map[string]string{"JASTAR_DB": path}
 	for run := 1; run <= 2; run++ {
@@ -761,4 +774,73 @@ func TestSandbox_PersonasAreSubscribed(t *testing.T) {
 	if _, err := db.Subscription(context.Background(), 5000001); !errors.Is(err, storage.ErrNotFound) {
 		t.Errorf("Әлия, whom a newcomer meets first, is subscribed (%v): she must be offered it", err)
 	}
+}
+
+// TestSandbox_KeepsTelegramsPace: the sandbox rehearses the pace the bot
+// will have in Telegram. Its bot gets Telegram's sending limits, and its
+// fake Bot API answers a burst of messages to one person with 429 Too Many
+// Requests, as Telegram would. -fast, which the long sandbox tests use,
+// lifts both.
+func TestSandbox_KeepsTelegramsPace(t *testing.T) {
+	t.Parallel()
+	for _, fast := range []bool{false, true} {
+		args := []string{"-addr", "127.0.0.1:0"}
+		if fast {
+			args = append(args, "-fast")
+		}
+		var limits tg.Limits
+		var throttled bool
+		c := sandbox.Command{Open: openSandboxStore, Config: sandboxConfig,
+			// In place of the bot: what it would be configured with, and
+			// how the fake answers a burst.
+			RunBot: func(ctx context.Context, getenv func(string) string, _ io.Writer, _ string) error {
+				cfg, err := loadConfig(getenv)
+				if err != nil {
+					return err
+				}
+				limits = cfg.Limits
+				throttled, err = burstThrottled(ctx, getenv("TELEGRAM_API_URL"), getenv("TELEGRAM_BOT_TOKEN"), 5000001)
+				return err
+			}}
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		err := c.Run(ctx, args, env(nil), io.Discard, io.Discard)
+		cancel()
+		if err != nil {
+			t.Fatalf("%q: %v", args, err)
+		}
+		unlimited := tg.Limits{MaxRetry: tg.DefaultLimits().MaxRetry, ChatBurst: tg.DefaultLimits().ChatBurst}
+		switch {
+		case !fast && (limits != tg.DefaultLimits() || !throttled):
+			t.Errorf("sandbox: the bot's limits %+v (want Telegram's %+v), a burst throttled: %v (want true)", limits, tg.DefaultLimits(), throttled)
+		case fast && (limits != unlimited || throttled):
+			t.Errorf("sandbox -fast: the bot's limits %+v (want none), a burst throttled: %v (want false)", limits, throttled)
+		}
+	}
+}
+
+// burstThrottled sends messages to chat back to back, more than Telegram
+// lets through to one person at once, and reports whether the Bot API at
+// apiURL answered one of them with 429.
+func burstThrottled(ctx context.Context, apiURL, token string, chat int64) (bool, error) {
+	for i := range 10 {
+		body := strings.NewReader(fmt.Sprintf(`{"chat_id":%d,"text":"burst %d"}`, chat, i))
+		req, err := http.NewRequestWithContext(ctx, http.MethodPost, apiURL+"/bot"+token+"/sendMessage", body)
+		if err != nil {
+			return false, err
+		}
+		req.Header.Set("Content-Type", "application/json")
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			return false, err
+		}
+		res.Body.Close()
+		switch res.StatusCode {
+		case http.StatusTooManyRequests:
+			return true, nil
+		case http.StatusOK:
+		default:
+			return false, fmt.Errorf("sendMessage: %s", res.Status)
+		}
+	}
+	return false, nil
 }

@@ -53,6 +53,7 @@ func (rb *runningBot) stop(t *testing.T) {
 // running bot, through a socket only the file's owner can use; a crashed
 // run's socket does not get in the way, and shutdown removes the socket.
 func TestBackup_RunningBotDefaultConfig(t *testing.T) {
+	t.Parallel()
 	dbPath := storagetest.SeedExportDB(t)
 	sock := dbPath + ".sock"
 	// The socket a crashed run left behind.
@@ -124,6 +125,7 @@ func TestBackup_RunningBotDefaultConfig(t *testing.T) {
 // local process or sidecar calls it, so it serves neither the database
 // nor the bookings' names and phones.
 func TestOps_NoBackupOrExportOverHTTP(t *testing.T) {
+	t.Parallel()
 	addr := freeAddr(t)
 	startBot(t, map[string]string{"JASTAR_HTTP_ADDR": addr, "JASTAR_DB": storagetest.SeedExportDB(t)})
 	waitStatus(t, "http://"+addr+"/readyz", http.StatusOK)
@@ -139,6 +141,7 @@ func TestOps_NoBackupOrExportOverHTTP(t *testing.T) {
 // people keep writing, and checks the copy opens and holds everyone who was
 // stored before it began.
 func TestBackup_HotWhileRunning(t *testing.T) {
+	t.Parallel()
 	rb := startBot(t, nil)
 	const before = 40
 	for i := 1; i <= before; i++ {

@@ -54,7 +54,9 @@ type BotConfig struct {
 // Command is "jastar sandbox": the real bot, wired by main exactly as in
 // production, against the fake Bot API, with a chat page on loopback. The
 // sender keeps Telegram's default limits and the fake enforces them, so the
-// sandbox rehearses the real pace of the bot.
+// sandbox rehearses the real pace of the bot; -fast lifts both, for the
+// tests that play long dialogues through it and are about what the bot
+// says, not when.
 //
 // main fills in what this package must not build itself: the database (no
 // package but main imports storage/boltdb) and the bot.
@@ -70,15 +72,16 @@ type Command struct {
 	RunBot func(ctx context.Context, getenv func(string) string, stdout io.Writer, rehearse string) error
 }
 
-// Run is "jastar sandbox [-addr A] [-db-with-people] [-now DATE]".
+// Run is "jastar sandbox [-addr A] [-db-with-people] [-now DATE] [-fast]".
 func (c Command) Run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("sandbox", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	addr := fs.String("addr", "127.0.0.1:8080", "where the chat page listens (loopback only)")
 	withPeople := fs.Bool("db-with-people", false, "open a JASTAR_DB that holds people other than the sandbox's personas")
 	at := fs.String("now", "", "rehearse a date: the bot's clock starts at this moment (\"2027-06-15\" or \"2027-06-15 10:00\")")
+	fast := fs.Bool("fast", false, "answer without Telegram's sending limits: quicker than the bot will be in Telegram (the tests use it)")
 	fs.Usage = func() {
-		fmt.Fprint(fs.Output(), "Usage: jastar sandbox [-addr 127.0.0.1:8080] [-db-with-people] [-now DATE]\n\n"+
+		fmt.Fprint(fs.Output(), "Usage: jastar sandbox [-addr 127.0.0.1:8080] [-db-with-people] [-now DATE] [-fast]\n\n"+
 			"Runs the bot against a fake Telegram on this computer and serves a chat page to try it.\n"+
 			"The database is a fresh one in a temporary folder unless JASTAR_DB is set.\n"+
 			"Of the environment it reads only "+strings.Join(settings(), ", ")+"; every other\n"+
@@ -128,6 +131,11 @@ func (c Command) Run(ctx context.Context, args []string, getenv func(string) str
 			env[keep] = v
 		}
 	}
+	if *fast {
+		for _, rate := range []string{"JASTAR_SEND_RATE", "JASTAR_CHAT_RATE", "JASTAR_GROUP_RATE"} {
+			env[rate] = "0" // no limit
+		}
+	}
 	botEnv := func(k string) string { return env[k] }
 	cfg, err := c.Config(botEnv)
 	if err != nil {
@@ -150,7 +158,7 @@ func (c Command) Run(ctx context.Context, args []string, getenv func(string) str
 		return fmt.Errorf("sandbox: write catalog: %w", err)
 	}
 
-	fake, err := telegramtest.New(telegramtest.Options{RateLimit: true, BotUsername: "jastar_sandbox_bot"})
+	fake, err := telegramtest.New(telegramtest.Options{RateLimit: !*fast, BotUsername: "jastar_sandbox_bot"})
 	if err != nil {
 		return fmt.Errorf("sandbox: fake Bot API: %w", err)
 	}
