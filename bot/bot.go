@@ -122,6 +122,7 @@ type Bot struct {
 	features  []feature         // the parts built as types (feature.go), in registration order
 	bg        *tg.Background    // callback answers and staff notices, outside handlers (the transport's)
 	runner    *broadcast.Runner // delivers broadcasts (scheduler/broadcast)
+	pace      *tg.Pacer         // the broadcasts' own rate, which the runner's delivery holds to
 	cards     cardCache         // the staff's card values (cards.go)
 	staff     *staff            // the staff side of bookings, which the older features still call
 	digest    *digest           // the morning and weekly digests the scheduler calls
@@ -268,6 +269,7 @@ func New(cfg Config, deps Deps) (*Bot, error) {
 	b.features = append(b.features, newSafety(b.kit("safety"), deps.Store, crisis, b.booking))
 	b.buildRoutes(b.routes)
 	delivery := newBroadcastDelivery(b.send, cfg.BroadcastRate, cfg.Limits.PerSecond, b.log)
+	b.pace = delivery.pace
 	b.runner = broadcast.New(deps.Store, delivery, b, broadcast.Options{ProgressEvery: cfg.BroadcastProgressEvery, Retry: cfg.BroadcastRetry},
 		deps.Log, b.metrics, b.now)
 	return b, nil
