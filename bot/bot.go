@@ -129,6 +129,7 @@ type Bot struct {
 	features  []feature         // the parts built as types (feature.go), in registration order
 	bg        *tg.Background    // callback answers and staff notices, outside handlers (the transport's)
 	runner    *broadcast.Runner // delivers broadcasts (scheduler/broadcast)
+	pace      *tg.Pacer         // the broadcasts' own rate, which the runner's delivery holds to
 	cards     cardCache         // the staff's card values (cards.go)
 	staff     *staff            // the staff side of bookings, which booking, My bookings and closures tell
 	digest    *digest           // the morning and weekly digests the scheduler calls
@@ -253,6 +254,7 @@ func New(cfg Config, deps Deps) (*Bot, error) {
 	// the runner's notes: each needs the other.
 	reports := &broadcastReports{kit: b.kit("broadcasts"), store: deps.Store, send: b.send, subs: b.subs}
 	delivery := newBroadcastDelivery(b.send, cfg.BroadcastRate, cfg.Limits.PerSecond, b.log)
+	b.pace = delivery.pace
 	b.runner = broadcast.New(deps.Store, delivery, reports, broadcast.Options{ProgressEvery: cfg.BroadcastProgressEvery, Retry: cfg.BroadcastRetry},
 		deps.Log, b.metrics, b.now)
 	reports.notes = b.runner

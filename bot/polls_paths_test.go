@@ -26,6 +26,12 @@ func (h *harness) sendPoll(spec pollSpec, readers ...telegramtest.User) (storage
 	for _, u := range readers {
 		qs[u.ID] = h.waitText(u.ID, "📊")
 	}
+	p := lastPoll(h.t, h)
+	// The questions arrive before the runner records its last outcome and
+	// ends the broadcast, which opens the poll in the same transaction; the
+	// admin is told "done" only after that, so once they see it the poll
+	// is open.
+	h.waitText(adminID, firstLine(ru(locales.PollReport, locales.Data{"Poll": p.ID, "Status": ru(locales.BroadcastStatusDone)})))
 	return lastPoll(h.t, h), qs
 }
 

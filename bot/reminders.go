@@ -61,15 +61,19 @@ func (b *Bot) Remind(ctx context.Context, r storage.Reminder) error {
 //
 // A reminder that could not go out before its message reached Telegram (a
 // shutdown, or a database read that failed) says so with
-// storage.ErrNotSent, so the sweep keeps it for a later run.
+// storage.ErrNotSent, so the sweep keeps it for a later run; one that may
+// have reached Telegram (a lost answer, or a shutdown that cut it on the
+// wire) says storage.ErrMaybeSent, so the sweep reports it as uncertain.
 func (f *reminders) Remind(ctx context.Context, r storage.Reminder) error {
 	err := f.remind(ctx, r)
 	var se *reminderSendError
 	switch {
 	case err == nil:
 		return nil
+	case errors.As(err, &se) && errors.Is(se.err, tg.ErrMaybeSent):
+		return fmt.Errorf("reminder %d: %w: %w", r.ID, storage.ErrMaybeSent, se.err)
 	case errors.As(err, &se):
-		return se.err // the sender classified it: maybe sent, not sent, refused
+		return se.err // the sender classified it: not sent, refused
 	case errors.Is(err, errObsolete), errors.Is(err, errInactive), errors.Is(err, storage.ErrNotFound):
 		return err // final: trying again would find the same
 	}

@@ -239,14 +239,18 @@ func TestReminders_CrashOnTheWireIsToldToStaff(t *testing.T) {
 		return false
 	})
 	clock.Set(at(t, 1, 18))
-	// The killed process sends nothing after the kill: its sweep stops
-	// before the next claim (the file it writes meanwhile is thrown away).
 	killed, kill := context.WithCancel(ctx)
 	defer kill()
 	done := make(chan error, 1)
 	go func() { done <- scheduler.NewReminders(h.db, h.bot, slogJSON(h.logs)).Sweep(killed, at(t, 1, 18)) }()
 	<-entered
-	kill()
+	// The kill -9: the file is copied now, while the second reminder is on
+	// the wire. A process killed so writes nothing after this instant, so
+	// the copy must come before the old sweep can hear of the kill: once
+	// its call is cut it settles that reminder itself, and a copy taken
+	// after that would be the file of a shutdown, not of a crash. The old
+	// sweep is then stopped before its next claim; what it writes
+	// meanwhile is thrown away with the file.
 	crashed := filepath.Join(t.TempDir(), "crashed.db")
 	f, err := os.Create(crashed)
 	if err != nil {
@@ -258,6 +262,7 @@ func TestReminders_CrashOnTheWireIsToldToStaff(t *testing.T) {
 	if err := f.Close(); err != nil {
 		t.Fatal(err)
 	}
+	kill()
 	close(release)
 	if err := <-done; err != nil {
 		t.Fatal(err)
@@ -306,6 +311,64 @@ func TestReminders_CrashOnTheWireIsToldToStaff(t *testing.T) {
 	}
 	if n := countText(h, testStaffChat, plain(ru(locales.StaffDigestUncertain))); n != 1 {
 		t.Errorf("%d digests ask staff to call, want only the first", n)
+	}
+}
+
+// TestReminders_ShutdownOnTheWireIsToldToStaff: the bot stops (SIGTERM)
+// while a day-before reminder is on the wire: Telegram delivered it, and
+// the stop cut the call before its answer came. Nobody knows it arrived, so
+// it is never sent again and the next morning's staff digest lists the
+// booking for staff to call, as after a crash; the reminder not yet
+// reached waits for the next sweep.
+func TestReminders_ShutdownOnTheWireIsToldToStaff(t *testing.T) {
+	t.Parallel()
+	h, clock := bookingHarness(t)
+	ctx := context.Background()
+	var chats []int64
+	for i := range 2 {
+		u := h.person(int64(3700+i), storage.Russian)
+		h.book(u.ID, storage.Russian, "karasai", "career", at(t, 2, 10+i))
+		chats = append(chats, u.ID)
+	}
+	onWire := chats[0]
+	entered, release := make(chan struct{}), make(chan struct{})
+	var held atomic.Bool
+	h.srv.SetAfterCall(func(ctx context.Context, c telegramtest.Call) bool {
+		if c.Method == "sendMessage" && c.Params.Get("chat_id") == strconv.FormatInt(onWire, 10) && held.CompareAndSwap(false, true) {
+			close(entered)
+			<-release
+		}
+		return false
+	})
+	clock.Set(at(t, 1, 18))
+	stop, shutdown := context.WithCancel(ctx)
+	defer shutdown()
+	done := make(chan error, 1)
+	go func() { done <- scheduler.NewReminders(h.db, h.bot, slogJSON(h.logs)).Sweep(stop, at(t, 1, 18)) }()
+	<-entered
+	shutdown()
+	// The sweep returns once the stop cut the call; Telegram's answer is
+	// held until then, so the sweep never hears it.
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	close(release)
+	h.srv.SetAfterCall(nil)
+
+	h.sweepAt(clock, at2(t, 1, 18, 1))
+	for _, id := range chats {
+		if n := countText(h, id, plain(firstLine(ru(locales.ReminderDayBefore)))); n != 1 {
+			t.Errorf("chat %d: %d day-before reminders, want exactly 1:\n%s", id, n, h.transcript(id))
+		}
+	}
+	clock.Set(at2(t, 2, 8, 30))
+	if err := h.bot.StaffDigest(ctx, at2(t, 2, 8, 30)); err != nil {
+		t.Fatal(err)
+	}
+	digest := h.waitText(testStaffChat, plain(ru(locales.StaffDigestUncertain)))
+	_, call, _ := strings.Cut(digest.Text, plain(ru(locales.StaffDigestUncertain)))
+	if !strings.Contains(call, "10:00") || strings.Count(call, "\n") != 1 {
+		t.Errorf("the digest's call list is %q, want the 10:00 booking alone", call)
 	}
 }
 

@@ -37,7 +37,9 @@ type ReminderStore interface {
 // is about this reminder only; the sweep logs it and goes on. An error
 // wrapping storage.ErrReminderObsolete means the reminder no longer applies
 // and was dropped on purpose; one wrapping storage.ErrNotSent means nothing
-// reached Telegram, and the sweep keeps the reminder for a later run.
+// reached Telegram, and the sweep keeps the reminder for a later run; one
+// wrapping storage.ErrMaybeSent means it may have reached the person, and
+// the sweep settles it as uncertain.
 type Notifier interface {
 	Remind(ctx context.Context, r storage.Reminder) error
 }
@@ -68,7 +70,8 @@ func (s *Reminders) WithMetrics(m *ops.Metrics) *Reminders {
 
 // SweepResult counts what one sweep did. PutBack counts the claimed
 // reminders returned to the database unsent (the send was abandoned before
-// it reached Telegram), Uncertain those whose send panicked.
+// it reached Telegram), Uncertain those whose send panicked or may have
+// reached Telegram unanswered.
 type SweepResult struct {
 	Sent, Dropped, Failed, PutBack, Uncertain int
 }
@@ -85,10 +88,11 @@ type SweepResult struct {
 //
 // When ctx is cancelled (shutdown) the sweep claims no more; a send
 // abandoned before it reached Telegram (storage.ErrNotSent) is put back for
-// the next process. A send in flight is not waited for past the stop: its
-// reminder stays in flight, and if the process ends before the send
-// returns, the next start reports it as uncertain. A sweep stopped this way
-// returns nil.
+// the next process. A send in flight is not waited for past the stop: the
+// stop cuts it, and its reminder is settled as uncertain
+// (storage.ErrMaybeSent); if the process ends before even that, it stays in
+// flight and the next start reports it as uncertain. A sweep stopped this
+// way returns nil.
 //
 // Reading walks reminders_by_due from its start and stops at the first not
 // yet due, so a sweep costs the number of due reminders, whatever the
@@ -221,6 +225,15 @@ func (s *Reminders) one(ctx context.Context, now time.Time, r storage.Reminder, 
 		s.countUncertain(1)
 		s.log.Warn("reminder send panicked: maybe delivered, not resent; the staff digest lists it",
 			"reminder_id", r.ID, "kind", string(r.Kind), "booking_id", r.BookingID, "event_id", r.EventID, "chat_id", r.ChatID)
+		return s.settle(wctx, claimed, true)
+	case errors.Is(err, storage.ErrMaybeSent):
+		// Cut on the wire (a stop, a timeout): the same unknown as a
+		// crash, so the same answer; settled as failed, staff would
+		// never hear of a reminder that may not have arrived.
+		res.Uncertain++
+		s.countUncertain(1)
+		s.log.Warn("reminder send had no answer: maybe delivered, not resent; the staff digest lists it",
+			"reminder_id", r.ID, "kind", string(r.Kind), "booking_id", r.BookingID, "event_id", r.EventID, "chat_id", r.ChatID, "err", err)
 		return s.settle(wctx, claimed, true)
 	case err == nil:
 		res.Sent++

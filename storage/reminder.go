@@ -16,6 +16,12 @@ var ErrReminderObsolete = errors.New("reminder no longer applies")
 // with no risk of a second copy.
 var ErrNotSent = errors.New("not sent")
 
+// ErrMaybeSent means a send may have reached the person though its answer
+// never came back (a timeout, a dropped connection, or a stop that cut it
+// on the wire): it must never be sent again, and since nobody knows whether
+// it arrived, it is uncertain, like a send a crash cut.
+var ErrMaybeSent = errors.New("maybe sent")
+
 // ReminderKind says what a reminder is about and when it fires.
 type ReminderKind string
 

@@ -620,6 +620,8 @@ type Pacer struct {
 	mu     sync.Mutex
 	sent   []time.Time // the last n admissions, oldest first (a ring)
 	head   int
+	// admitted, when set, is told of each admission (OnAdmit).
+	admitted atomic.Pointer[func(at time.Time)]
 }
 
 // pacerMargin is the least the pacer's window exceeds one second by.
@@ -641,6 +643,12 @@ func newPacerOn(clk clock, rate float64) *Pacer {
 
 func (p *Pacer) wait(ctx context.Context) error { return p.bucket.wait(ctx, Bulk) }
 
+// OnAdmit makes the pacer tell f the time of every send it lets through, in
+// order, as it lets it through: the instants its rate holds at, which a
+// receiver sees later by a varying delay. f runs under the pacer's lock, so
+// it must be quick and must not send.
+func (p *Pacer) OnAdmit(f func(at time.Time)) { p.admitted.Store(&f) }
+
 // admit waits until a send now keeps at most cap(sent) sends in any window,
 // and records it.
 func (p *Pacer) admit(ctx context.Context) error {
@@ -649,6 +657,7 @@ func (p *Pacer) admit(ctx context.Context) error {
 		now := p.clk.Now()
 		if len(p.sent) < cap(p.sent) {
 			p.sent = append(p.sent, now)
+			p.tell(now)
 			p.mu.Unlock()
 			return nil
 		}
@@ -662,8 +671,15 @@ func (p *Pacer) admit(ctx context.Context) error {
 		}
 		p.sent[p.head] = now
 		p.head = (p.head + 1) % len(p.sent)
+		p.tell(now)
 		p.mu.Unlock()
 		return nil
+	}
+}
+
+func (p *Pacer) tell(at time.Time) {
+	if f := p.admitted.Load(); f != nil {
+		(*f)(at)
 	}
 }
 
