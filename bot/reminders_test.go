@@ -229,15 +229,7 @@ func TestReminders_CrashOnTheWireIsToldToStaff(t *testing.T) {
 		chats = append(chats, u.ID)
 	}
 	onWire := chats[1]
-	entered, release := make(chan struct{}), make(chan struct{})
-	var held atomic.Bool
-	h.srv.SetAfterCall(func(ctx context.Context, c telegramtest.Call) bool {
-		if c.Method == "sendMessage" && c.Params.Get("chat_id") == strconv.FormatInt(onWire, 10) && held.CompareAndSwap(false, true) {
-			close(entered)
-			<-release
-		}
-		return false
-	})
+	entered, release := holdFirstMessage(h, onWire)
 	clock.Set(at(t, 1, 18))
 	killed, kill := context.WithCancel(ctx)
 	defer kill()
@@ -331,15 +323,7 @@ func TestReminders_ShutdownOnTheWireIsToldToStaff(t *testing.T) {
 		chats = append(chats, u.ID)
 	}
 	onWire := chats[0]
-	entered, release := make(chan struct{}), make(chan struct{})
-	var held atomic.Bool
-	h.srv.SetAfterCall(func(ctx context.Context, c telegramtest.Call) bool {
-		if c.Method == "sendMessage" && c.Params.Get("chat_id") == strconv.FormatInt(onWire, 10) && held.CompareAndSwap(false, true) {
-			close(entered)
-			<-release
-		}
-		return false
-	})
+	entered, release := holdFirstMessage(h, onWire)
 	clock.Set(at(t, 1, 18))
 	stop, shutdown := context.WithCancel(ctx)
 	defer shutdown()
@@ -644,4 +628,20 @@ func TestRemind_StoppedBeforeTheSendSaysNotSent(t *testing.T) {
 	if got := len(h.srv.Transcript(u.ID)); got != before {
 		t.Errorf("the person got %d new messages, want none", got-before)
 	}
+}
+
+// holdFirstMessage holds the first message the bot sends to chatID on the
+// wire: entered closes when the fake Bot API has it, and it is answered
+// once the test closes release.
+func holdFirstMessage(h *harness, chatID int64) (entered, release chan struct{}) {
+	entered, release = make(chan struct{}), make(chan struct{})
+	var held atomic.Bool
+	h.srv.SetAfterCall(func(ctx context.Context, c telegramtest.Call) bool {
+		if c.Method == "sendMessage" && c.Params.Get("chat_id") == strconv.FormatInt(chatID, 10) && held.CompareAndSwap(false, true) {
+			close(entered)
+			<-release
+		}
+		return false
+	})
+	return entered, release
 }
