@@ -330,7 +330,7 @@ func (c *Runner) run(ctx context.Context, id uint64) {
 	var progress sync.WaitGroup
 	progress.Go(func() {
 		defer ops.Recovered(c.log, c.metrics, "broadcast", nil)
-		c.reportProgress(progressCtx, id)
+		c.reportProgress(progressCtx, ctx, id)
 	})
 	defer func() {
 		stopProgress()
@@ -602,8 +602,11 @@ func (c *Runner) finish(ctx context.Context, id uint64, log *slog.Logger) {
 }
 
 // reportProgress reports the progress every few seconds while something
-// changed.
-func (c *Runner) reportProgress(ctx context.Context, id uint64) {
+// changed, until stop ends. An edit on the wire when stop ends is not cut:
+// it runs under ctx, the job's, so the final report's edit, which waits
+// for this loop, can never be overtaken by a stale edit that Telegram
+// still applies after the cut.
+func (c *Runner) reportProgress(stop, ctx context.Context, id uint64) {
 	t := time.NewTicker(c.every)
 	defer t.Stop()
 	type shown struct {
@@ -615,7 +618,7 @@ func (c *Runner) reportProgress(ctx context.Context, id uint64) {
 	var last shown
 	for {
 		select {
-		case <-ctx.Done():
+		case <-stop.Done():
 			return
 		case <-t.C:
 		}
