@@ -627,6 +627,21 @@ func checkSent(t *testing.T, srv *telegramtest.Server) {
 
 // checkButton says what is wrong with a button of a row of inRow, or "".
 func checkButton(text string, inRow int) string {
+	// The same buttons come back in test after test: the answer is pure,
+	// so it is worked out once per label and row width.
+	key := fmt.Sprintf("%d|%s", inRow, text)
+	if problem, ok := checkedButtons.Load(key); ok {
+		return problem.(string)
+	}
+	problem := checkButtonNow(text, inRow)
+	checkedButtons.Store(key, problem)
+	return problem
+}
+
+// checkedButtons holds checkButton's answers by row width and label.
+var checkedButtons sync.Map
+
+func checkButtonNow(text string, inRow int) string {
 	var ids []string // the listed labels the text can be
 	fits := false
 	for id, pats := range labelPatterns() {
