@@ -209,3 +209,88 @@ func TestRunner_HaltAndResumeSendsNobodyTwice(t *testing.T) {
 		}
 	}
 }
+
+// heldProgress is a Reporter whose first progress report stays on the wire
+// until the test releases it, and which records whether its context was
+// cancelled meanwhile and whether the final report came after it.
+type heldProgress struct {
+	*reports
+	entered, release chan struct{}
+	once             sync.Once
+	mu               sync.Mutex
+	cut, returned    bool
+}
+
+func (r *heldProgress) Progress(ctx context.Context, _ storage.Broadcast) {
+	first := false
+	r.once.Do(func() { first = true })
+	if !first {
+		return
+	}
+	close(r.entered)
+	select {
+	case <-r.release:
+	case <-ctx.Done():
+		r.mu.Lock()
+		r.cut = true
+		r.mu.Unlock()
+	}
+	r.mu.Lock()
+	r.returned = true
+	r.mu.Unlock()
+}
+
+func (r *heldProgress) Finished(ctx context.Context, bc storage.Broadcast) {
+	r.mu.Lock()
+	if !r.returned {
+		r.cut = true // the final report overtook an edit still on the wire
+	}
+	r.mu.Unlock()
+	r.reports.Finished(ctx, bc)
+}
+
+// TestRunner_FinalReportWaitsForTheProgressOnTheWire: when a job ends while
+// a progress edit is on the wire, that edit is let finish rather than cut,
+// and the final report comes after it. A cut call only closes our side:
+// Telegram may still apply the stale edit after the final one, and the
+// admin's progress message would say "sending" forever.
+func TestRunner_FinalReportWaitsForTheProgressOnTheWire(t *testing.T) {
+	t.Parallel()
+	db := storagetest.Open(t)
+	subscribe(t, db, 3)
+	s := newSender(nil)
+	s.hold = make(chan struct{})
+	rep := &heldProgress{reports: newReports(), entered: make(chan struct{}), release: make(chan struct{})}
+	run := newRunner(db, s, rep)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	run.Start(ctx, context.Background())
+	bc := newBroadcast(t, db)
+	run.Run(bc.ID)
+	<-rep.entered
+	close(s.hold) // the job can end now, with the edit still on the wire
+	// Wait until the job is settled in the database: the runner then
+	// stops its progress loop, which used to cut the edit.
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(5 * time.Millisecond) {
+		cur, err := db.Broadcast(context.Background(), bc.ID)
+		if err == nil && cur.Status == storage.BroadcastDone {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the broadcast never finished")
+		}
+	}
+	close(rep.release)
+	select {
+	case <-rep.finished:
+	case <-time.After(30 * time.Second):
+		t.Fatal("no final report")
+	}
+	rep.mu.Lock()
+	defer rep.mu.Unlock()
+	if rep.cut {
+		t.Error("the progress edit on the wire was cut, or overtaken by the final report")
+	}
+	cancel()
+	run.Stop(context.Background(), func() {})
+}
