@@ -180,15 +180,7 @@ func TestRunner_HaltAndResumeSendsNobodyTwice(t *testing.T) {
 	bc := newBroadcast(t, db)
 	run.Run(bc.ID)
 	// Let the runner reach the held sends, then stop it while they wait.
-	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(5 * time.Millisecond) {
-		cur, err := db.Broadcast(context.Background(), bc.ID)
-		if err == nil && cur.Status == storage.BroadcastRunning {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("the broadcast never started running")
-		}
-	}
+	waitStatus(t, db, bc.ID, storage.BroadcastRunning)
 	<-run.Halt(bc.ID)
 	if n := s.got(chats[0]); n != 0 {
 		t.Fatalf("a held send went out before the release: %d", n)
@@ -271,15 +263,7 @@ func TestRunner_FinalReportWaitsForTheProgressOnTheWire(t *testing.T) {
 	close(s.hold) // the job can end now, with the edit still on the wire
 	// Wait until the job is settled in the database: the runner then
 	// stops its progress loop, which used to cut the edit.
-	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(5 * time.Millisecond) {
-		cur, err := db.Broadcast(context.Background(), bc.ID)
-		if err == nil && cur.Status == storage.BroadcastDone {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("the broadcast never finished")
-		}
-	}
+	waitStatus(t, db, bc.ID, storage.BroadcastDone)
 	close(rep.release)
 	select {
 	case <-rep.finished:
@@ -293,4 +277,19 @@ func TestRunner_FinalReportWaitsForTheProgressOnTheWire(t *testing.T) {
 	}
 	cancel()
 	run.Stop(context.Background(), func() {})
+}
+
+// waitStatus waits until the broadcast id has the status want in the
+// database.
+func waitStatus(t *testing.T, db *boltdb.DB, id uint64, want storage.BroadcastStatus) {
+	t.Helper()
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(5 * time.Millisecond) {
+		cur, err := db.Broadcast(context.Background(), id)
+		if err == nil && cur.Status == want {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("broadcast %d never reached status %v", id, want)
+		}
+	}
 }
