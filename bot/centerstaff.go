@@ -137,3 +137,22 @@ func beginAtCenter[S any](ctx context.Context, k kit, st dialogueStore, r *tg.Re
 func localDay(cat *catalog.Catalog, t time.Time) catalog.Date {
 	return catalog.DateOf(t.In(cat.Location()))
 }
+
+// sendCenterList answers a button that lists something of one center
+// (<prefix>:<center>): if the presser runs the center, list draws the list
+// and its buttons, sent as a new message; else the press is refused.
+func (k kit) sendCenterList(ctx context.Context, r *tg.Request, action string,
+	list func(context.Context, *locales.Localizer, *catalog.Catalog, string) (string, tgbotapi.InlineKeyboardMarkup, error)) error {
+	cat := k.catalog()
+	centerID := r.Data.Arg(0)
+	if !k.runs(cat, fromID(r), centerID) {
+		return k.refuseCenter(ctx, r, centerID, action)
+	}
+	k.tx.Answer(ctx, r, "")
+	text, kb, err := list(ctx, r.L, cat, centerID)
+	if err != nil {
+		return err
+	}
+	_, err = k.tx.SendText(ctx, r.ChatID, text, kb)
+	return err
+}

@@ -725,18 +725,7 @@ const maxReopenListed = 10
 // handleList: cll:<center>, the center's closures in force that have not
 // ended, each with a reopen button.
 func (f *closures) handleList(ctx context.Context, r *tg.Request) error {
-	cat := f.catalog()
-	centerID := r.Data.Arg(0)
-	if !f.runs(cat, fromID(r), centerID) {
-		return f.refuseCenter(ctx, r, centerID, "list closures")
-	}
-	f.tx.Answer(ctx, r, "")
-	text, kb, err := f.list(ctx, r.L, cat, centerID)
-	if err != nil {
-		return err
-	}
-	_, err = f.tx.SendText(ctx, r.ChatID, text, kb)
-	return err
+	return f.sendCenterList(ctx, r, "list closures", f.list)
 }
 
 func (f *closures) list(ctx context.Context, l *locales.Localizer, cat *catalog.Catalog, centerID string) (string, tgbotapi.InlineKeyboardMarkup, error) {

@@ -84,18 +84,7 @@ const sessionsAhead = 62 * 24 * time.Hour
 // handleList: xs:<center>, the center's sessions to come, each with a
 // remove button, and "add".
 func (f *sessions) handleList(ctx context.Context, r *tg.Request) error {
-	cat := f.catalog()
-	centerID := r.Data.Arg(0)
-	if !f.runs(cat, fromID(r), centerID) {
-		return f.refuseCenter(ctx, r, centerID, "list sessions")
-	}
-	f.tx.Answer(ctx, r, "")
-	text, kb, err := f.list(ctx, r.L, cat, centerID)
-	if err != nil {
-		return err
-	}
-	_, err = f.tx.SendText(ctx, r.ChatID, text, kb)
-	return err
+	return f.sendCenterList(ctx, r, "list sessions", f.list)
 }
 
 func (f *sessions) list(ctx context.Context, l *locales.Localizer, cat *catalog.Catalog, centerID string) (string, tgbotapi.InlineKeyboardMarkup, error) {
