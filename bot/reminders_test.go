@@ -283,21 +283,7 @@ func TestReminders_CrashOnTheWireIsToldToStaff(t *testing.T) {
 	}
 	h.sweepAt(clock, at2(t, 1, 18, 1))
 	h.sweepAt(clock, at2(t, 1, 18, 2))
-	for _, id := range chats {
-		if n := countText(h, id, plain(firstLine(ru(locales.ReminderDayBefore)))); n != 1 {
-			t.Errorf("chat %d: %d day-before reminders, want exactly 1:\n%s", id, n, h.transcript(id))
-		}
-	}
-
-	clock.Set(at2(t, 2, 8, 30))
-	if err := h.bot.StaffDigest(ctx, at2(t, 2, 8, 30)); err != nil {
-		t.Fatal(err)
-	}
-	digest := h.waitText(testStaffChat, plain(ru(locales.StaffDigestUncertain)))
-	_, call, _ := strings.Cut(digest.Text, plain(ru(locales.StaffDigestUncertain)))
-	if !strings.Contains(call, "11:00") || strings.Count(call, "\n") != 1 {
-		t.Errorf("the digest's call list is %q, want the 11:00 booking alone", call)
-	}
+	assertUncertainToldOnce(t, h, clock, chats, "11:00")
 	if err := h.bot.StaffDigest(ctx, at2(t, 3, 8, 30)); err != nil {
 		t.Fatal(err)
 	}
@@ -340,20 +326,7 @@ func TestReminders_ShutdownOnTheWireIsToldToStaff(t *testing.T) {
 	h.srv.SetAfterCall(nil)
 
 	h.sweepAt(clock, at2(t, 1, 18, 1))
-	for _, id := range chats {
-		if n := countText(h, id, plain(firstLine(ru(locales.ReminderDayBefore)))); n != 1 {
-			t.Errorf("chat %d: %d day-before reminders, want exactly 1:\n%s", id, n, h.transcript(id))
-		}
-	}
-	clock.Set(at2(t, 2, 8, 30))
-	if err := h.bot.StaffDigest(ctx, at2(t, 2, 8, 30)); err != nil {
-		t.Fatal(err)
-	}
-	digest := h.waitText(testStaffChat, plain(ru(locales.StaffDigestUncertain)))
-	_, call, _ := strings.Cut(digest.Text, plain(ru(locales.StaffDigestUncertain)))
-	if !strings.Contains(call, "10:00") || strings.Count(call, "\n") != 1 {
-		t.Errorf("the digest's call list is %q, want the 10:00 booking alone", call)
-	}
+	assertUncertainToldOnce(t, h, clock, chats, "10:00")
 }
 
 func TestReminders_MissedDuringDowntime(t *testing.T) {
@@ -644,4 +617,25 @@ func holdFirstMessage(h *harness, chatID int64) (entered, release chan struct{})
 		return false
 	})
 	return entered, release
+}
+
+// assertUncertainToldOnce checks that each of chats got exactly one
+// day-before reminder, and that the next morning's staff digest lists the
+// booking at slot alone as one whose reminder may not have arrived.
+func assertUncertainToldOnce(t *testing.T, h *harness, clock *fakeClock, chats []int64, slot string) {
+	t.Helper()
+	for _, id := range chats {
+		if n := countText(h, id, plain(firstLine(ru(locales.ReminderDayBefore)))); n != 1 {
+			t.Errorf("chat %d: %d day-before reminders, want exactly 1:\n%s", id, n, h.transcript(id))
+		}
+	}
+	clock.Set(at2(t, 2, 8, 30))
+	if err := h.bot.StaffDigest(context.Background(), at2(t, 2, 8, 30)); err != nil {
+		t.Fatal(err)
+	}
+	digest := h.waitText(testStaffChat, plain(ru(locales.StaffDigestUncertain)))
+	_, call, _ := strings.Cut(digest.Text, plain(ru(locales.StaffDigestUncertain)))
+	if !strings.Contains(call, slot) || strings.Count(call, "\n") != 1 {
+		t.Errorf("the digest's call list is %q, want the %s booking alone", call, slot)
+	}
 }
