@@ -96,6 +96,28 @@ func staffStep[S any](ctx context.Context, k kit, st dialogueStore, r *tg.Reques
 	return dialogue[S]{}, false, err
 }
 
+// centerState is the state of a staff dialogue about one center.
+type centerState interface{ centerID() string }
+
+// staffTextStep is the dialogue a typed message continues, for a step that
+// waits for text: ok is false, and the person has been answered, when its
+// state is gone (start again), the presser no longer runs its center
+// (refused and logged as action) or another step is open (use the buttons).
+func staffTextStep[S centerState](ctx context.Context, k kit, st dialogueStore, r *tg.Request, stored storage.Conversation, step, action string) (dialogue[S], bool, error) {
+	d, ok, err := staffStep[S](ctx, k, st, r, stored)
+	if !ok || err != nil {
+		return d, false, err
+	}
+	if center := d.State.centerID(); !k.runs(k.catalog(), fromID(r), center) {
+		return d, false, k.refuseCenter(ctx, r, center, action)
+	}
+	if d.Step != step {
+		_, err := k.tx.Reply(ctx, r, r.L.T(locales.StaffUseButtons), nil)
+		return d, false, err
+	}
+	return d, true, nil
+}
+
 // stateOf decodes conv's state as S; false for none (a dialogue saved
 // before the states were typed) or one that does not decode.
 func stateOf[S any](k kit, conv storage.Conversation) (dialogue[S], bool) {

@@ -49,6 +49,9 @@ type closeState struct {
 	Reason storage.ClosureReason `json:"reason,omitempty"`
 }
 
+// centerID is the center the dialogue is about.
+func (s closeState) centerID() string { return s.Center }
+
 // allTypes is the type of a closure of every type (cls:<tok>:t:_).
 const allTypes = "_"
 
@@ -249,19 +252,11 @@ func (f *closures) span(conv *closeDialogue, from, to time.Time) {
 
 // handleHoursStep takes the typed hours "14:00-18:00" of the chosen day.
 func (f *closures) handleHoursStep(ctx context.Context, r *tg.Request, stored storage.Conversation) error {
-	conv, ok, err := staffStep[closeState](ctx, f.kit, f.store, r, stored)
+	conv, ok, err := staffTextStep[closeState](ctx, f.kit, f.store, r, stored, stepCloseHours, "close")
 	if !ok || err != nil {
 		return err
 	}
 	cat := f.catalog()
-	center := conv.State.Center
-	if !f.runs(cat, fromID(r), center) {
-		return f.refuseCenter(ctx, r, center, "close")
-	}
-	if conv.Step != stepCloseHours {
-		_, err := f.tx.Reply(ctx, r, r.L.T(locales.StaffUseButtons), nil)
-		return err
-	}
 	d := conv.State.Day
 	open, end, okHours := parseHours(r.Message.Text)
 	if !conv.State.hasDay() || !okHours {

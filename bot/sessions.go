@@ -44,6 +44,9 @@ type sessionState struct {
 	Length int           `json:"length,omitempty"` // minutes a slot
 }
 
+// centerID is the center the dialogue is about.
+func (s sessionState) centerID() string { return s.Center }
+
 // sessionDialogue is the adding dialogue.
 type sessionDialogue = dialogue[sessionState]
 
@@ -164,19 +167,11 @@ func (f *sessions) handleStep(ctx context.Context, r *tg.Request) error {
 
 // handleHoursStep takes the session's typed "10:00-14:00".
 func (f *sessions) handleHoursStep(ctx context.Context, r *tg.Request, stored storage.Conversation) error {
-	conv, ok, err := staffStep[sessionState](ctx, f.kit, f.store, r, stored)
+	conv, ok, err := staffTextStep[sessionState](ctx, f.kit, f.store, r, stored, stepSessionHours, "add session")
 	if !ok || err != nil {
 		return err
 	}
 	cat := f.catalog()
-	center := conv.State.Center
-	if !f.runs(cat, fromID(r), center) {
-		return f.refuseCenter(ctx, r, center, "add session")
-	}
-	if conv.Step != stepSessionHours {
-		_, err := f.tx.Reply(ctx, r, r.L.T(locales.StaffUseButtons), nil)
-		return err
-	}
 	from, to, ok := parseHours(r.Message.Text)
 	if !ok {
 		_, err := f.tx.Reply(ctx, r, r.L.T(locales.StaffBadHours), nil)
