@@ -38,9 +38,9 @@ import (
 // the Kazakh greeting, share a location near Kaskelen and see the Karasai
 // center, book a consultation to the end while the staff group shows the
 // notification, switch to Russian, then look at the page on a phone-sized
-// screen. Every step writes a screenshot to $JASTAR_SCREENSHOTS (default: a
-// temporary folder); README's bot/sandbox/testdata/sandbox.png is the one of
-// step "booked" (10-booked.png).
+// screen. With $JASTAR_SCREENSHOTS set, every step writes a screenshot
+// there; README's bot/sandbox/testdata/sandbox.png is the one of step
+// "booked" (10-booked.png), which is taken on every run (see newPage).
 func TestSandbox_Browser(t *testing.T) {
 	t.Parallel()
 	if testing.Short() {
@@ -48,7 +48,7 @@ func TestSandbox_Browser(t *testing.T) {
 	}
 	chrome := findChromium(t)
 	url := startSandbox(t)
-	p := newPage(t, chrome, url)
+	p := newPage(t, chrome, url, "booked")
 
 	p.step("persona-picker", p.waitVisible("#picker"), p.waitSelectorText("#picker h1", "Who are you?"))
 	p.step("pick-aliya", p.pickPersona(5000001), p.openStaffGroup())
@@ -81,9 +81,10 @@ func TestSandbox_Browser(t *testing.T) {
 // books a psychologist at Karasai tomorrow afternoon; Гүлнар, the staff
 // persona, sets her center's phone with /mycenter and closes tomorrow
 // afternoon for psychology with /close; Әлия is told, with three rebooking
-// buttons, and the first one books her. Every step writes a screenshot to
-// $JASTAR_SCREENSHOTS; README's bot/sandbox/testdata/staff.png is the one of
-// step "aliya-cancelled" (on a phone-sized screen).
+// buttons, and the first one books her. With $JASTAR_SCREENSHOTS set, every
+// step writes a screenshot there; README's bot/sandbox/testdata/staff.png is
+// the one of step "aliya-cancelled" (16-aliya-cancelled.png, on a
+// phone-sized screen), which is taken on every run (see newPage).
 func TestSandbox_StaffClosesTime(t *testing.T) {
 	t.Parallel()
 	if testing.Short() {
@@ -91,7 +92,7 @@ func TestSandbox_StaffClosesTime(t *testing.T) {
 	}
 	chrome := findChromium(t)
 	url, _ := startSandboxWith(t, nil, "-fast", "-now", "2027-06-15 10:00")
-	p := newPage(t, chrome, url)
+	p := newPage(t, chrome, url, "aliya-cancelled")
 	const karasai = "Қарасай ауданының жастар ресурстық орталығы"
 
 	p.step("aliya", p.waitVisible("#picker"), p.pickPersona(5000001), p.pressStart(), p.waitText("private", "Сәлем, Әлия!"))
@@ -215,19 +216,29 @@ func startSandboxWith(t *testing.T, shell map[string]string, args ...string) (st
 	}
 }
 
-// page is the browser tab; each step runs actions and then writes a
+// page is the browser tab; each step runs actions and then may write a
 // screenshot named after it.
 type page struct {
-	t   *testing.T
-	ctx context.Context
-	dir string
-	n   int
+	t      *testing.T
+	ctx    context.Context
+	dir    string
+	all    bool   // every step writes its screenshot
+	readme string // the step whose screenshot a README picture is
+	n      int
 }
 
-func newPage(t *testing.T, chrome, url string) *page {
+// newPage opens url in a new Chromium. Its steps write screenshots to
+// $JASTAR_SCREENSHOTS when that is set, every one of them, as README's
+// commands to redraw a picture expect. Otherwise only the step named
+// readme is taken, into a temporary folder: a capture costs Chromium
+// about 0.2 s of rendering and encoding, more than most steps, so taking
+// them all would double the test's time for pictures nobody looks at;
+// the one README shows still proves on every run that it can be taken.
+func newPage(t *testing.T, chrome, url, readme string) *page {
 	t.Helper()
 	dir := os.Getenv("JASTAR_SCREENSHOTS")
-	if dir == "" {
+	all := dir != ""
+	if !all {
 		dir = t.TempDir()
 	} else if err := os.MkdirAll(dir, 0o755); err != nil {
 		t.Fatal(err)
@@ -261,23 +272,29 @@ func newPage(t *testing.T, chrome, url string) *page {
 	if err := chromedp.Do(startCtx, chromedp.EmulateViewport(1280, 800), chromedp.Navigate(url)); err != nil {
 		t.Fatalf("open %s in Chromium: %v", url, err)
 	}
-	return &page{t: t, ctx: ctx, dir: dir}
+	return &page{t: t, ctx: ctx, dir: dir, all: all, readme: readme}
 }
 
-// step runs one user-visible step and screenshots the result.
+// step runs one user-visible step and screenshots the result when asked
+// to (see newPage). Steps are numbered whether taken or not, so a file's
+// name is the same in every run.
 func (p *page) step(name string, actions ...chromedp.Action[chromedp.Void]) {
 	p.t.Helper()
 	p.n++
 	ctx, cancel := context.WithTimeout(p.ctx, 20*time.Second)
 	defer cancel()
 	err := chromedp.Do(ctx, actions...)
+	take := p.all || name == p.readme
 	var shot []byte
-	if err == nil {
+	if err == nil && take {
 		shot, err = chromedp.Run(ctx, chromedp.CaptureScreenshot())
 	}
 	if err != nil {
 		text, _ := chromedp.Run(p.ctx, chromedp.Evaluate[string](`document.body.innerText`))
 		p.t.Fatalf("step %q: %v\npage text:\n%s", name, err, text)
+	}
+	if !take {
+		return
 	}
 	file := filepath.Join(p.dir, fmt.Sprintf("%02d-%s.png", p.n, name))
 	if err := os.WriteFile(file, shot, 0o644); err != nil {

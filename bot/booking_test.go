@@ -238,7 +238,12 @@ func TestBooking_FlowRaceForTheLastSeat(t *testing.T) {
 	t.Parallel()
 	h, _ := bookingHarness(t)
 	h.book(700, storage.Russian, "karasai", "career", at(t, 2, 11)) // one of two seats left
-	const n = 50
+	// Twice the harness's 8 workers: every worker holds a confirm at once,
+	// the most concurrency the bot can give the race. It was 50, which only
+	// queued more behind the same 8 and tripled the test's CPU; a bot that
+	// checks the seats before its write (not in it) still tells 3 to 8 of
+	// these 16 they are booked (checked by making it so).
+	const n = 16
 	users := make([]telegramtest.User, n)
 	sums := make([]telegramtest.Message, n)
 	for i := range n {
@@ -280,7 +285,13 @@ func TestBooking_RaceLosersAreOfferedOnlyFreeSlots(t *testing.T) {
 	ctx := context.Background()
 	taken := at(t, 2, 11)
 	h.book(1900, storage.Russian, "karasai", "career", taken) // one of two seats left
-	const n = 45
+	// Twice the harness's 8 workers, so the first wave of handlers all read
+	// before the winner's write. It was 45 (7 of 44 losers were offered the
+	// lost time before the fix): the other 29 waited behind the same 8
+	// workers and read after the write, proving nothing for three times the
+	// CPU. With the old stale read, 6 or 7 of these 15 losers still are
+	// (checked by putting it back).
+	const n = 16
 	users := make([]telegramtest.User, n)
 	sums := make([]telegramtest.Message, n)
 	for i := range n {

@@ -8,7 +8,6 @@ import (
 	"go/token"
 	"io/fs"
 	"maps"
-	"os"
 	"path/filepath"
 	"regexp"
 	"slices"
@@ -134,7 +133,8 @@ type message struct {
 	forms    map[string]string // plural form (or "other") -> template
 }
 
-// readMessages reads ../locales/<lang>/*.toml.
+// readMessages reads ../locales/<lang>/*.toml. The result is shared by
+// every test: read it, never change it.
 func readMessages(t *testing.T) []message {
 	t.Helper()
 	out, err := loadMessages()
@@ -144,7 +144,12 @@ func readMessages(t *testing.T) []message {
 	return out
 }
 
-func loadMessages() ([]message, error) {
+// loadMessages parses the message files once per test binary: under the
+// race detector a parse of both languages costs about 30 ms of CPU, and
+// labelPatterns wants a template of each of its hundred-odd labels.
+var loadMessages = sync.OnceValues(parseMessages)
+
+func parseMessages() ([]message, error) {
 	var out []message
 	for _, lang := range locales.Languages {
 		paths, err := filepath.Glob(filepath.Join("..", "locales", lang, "*.toml"))
@@ -378,6 +383,11 @@ func TestMessages_EveryTextReadsRight(t *testing.T) {
 	for _, m := range msgs {
 		l := testLocales.For(m.lang)
 		seen := map[string]bool{}
+		// What the translator wrote is mostly the same text in every
+		// variant (the data is taken out): its words are checked once.
+		// The verdict on a word depends only on the word and the message,
+		// so a text checked before can only repeat what it found.
+		checked := map[string]bool{}
 		for i := range variants {
 			s := samples[m.lang][i]
 			if m.id == locales.BookDayLabel {
@@ -397,7 +407,12 @@ func TestMessages_EveryTextReadsRight(t *testing.T) {
 			if locales.OtherLanguage(m.id) {
 				continue
 			}
-			for _, w := range words(s.templateText(got)) {
+			text := s.templateText(got)
+			if checked[text] {
+				continue
+			}
+			checked[text] = true
+			for _, w := range words(text) {
 				if seen[w] || names[w] {
 					continue
 				}
@@ -554,22 +569,13 @@ var labelData = map[string]string{"ID": `[0-9]+`, "Weekday": `\S{2}`, "Date": `[
 
 // rawTemplate is the "other" form of id in ../locales/<lang>/*.toml.
 func rawTemplate(lang, id string) (string, error) {
-	paths, _ := filepath.Glob(filepath.Join("..", "locales", lang, "*.toml"))
-	for _, p := range paths {
-		data, err := os.ReadFile(p)
-		if err != nil {
-			return "", err
-		}
-		var raw map[string]any
-		if err := toml.Unmarshal(data, &raw); err != nil {
-			return "", fmt.Errorf("%s: %w", p, err)
-		}
-		switch v := raw[id].(type) {
-		case string:
-			return v, nil
-		case map[string]any:
-			s, _ := v["other"].(string)
-			return s, nil
+	msgs, err := loadMessages()
+	if err != nil {
+		return "", err
+	}
+	for _, m := range msgs {
+		if m.lang == lang && m.id == id {
+			return m.forms["other"], nil
 		}
 	}
 	return "", fmt.Errorf("%s: no message %s", lang, id)

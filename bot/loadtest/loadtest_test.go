@@ -15,6 +15,7 @@ import (
 // TestRun_EchoServesTheSameMix checks the echo baseline gets the realistic
 // scenario's kinds of update, presses included, and answers every one.
 func TestRun_EchoServesTheSameMix(t *testing.T) {
+	t.Parallel()
 	texts, err := locales.Load()
 	if err != nil {
 		t.Fatal(err)
@@ -103,6 +104,7 @@ func startScriptedBot(staff int64) StartFunc {
 // same calls, method by method, as the bot did for the same number of
 // scenarios.
 func TestRun_CallMatchedEchoMakesTheBotsCalls(t *testing.T) {
+	t.Parallel()
 	const staff = -100777
 	edited := func(e telegramtest.Event) bool { return e.Kind == "edit" }
 	scenario := Scenario{

@@ -65,11 +65,13 @@ func dropFirst(method string, stall bool) telegramtest.AfterCallFunc {
 // answer never came back. A retry would show the person the message twice,
 // so the sender stops and says the message may have been sent.
 func TestSender_AnswerLostIsNotResent(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		name  string
 		stall bool
 	}{{"connection dropped", false}, {"answer too slow", true}} {
 		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel() // each case has its own fakes; the stalls overlap
 			// The bot's client allows 30 s; a short one makes the slow answer
 			// time out within the test.
 			client := &http.Client{Timeout: 300 * time.Millisecond}

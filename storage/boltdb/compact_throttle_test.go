@@ -299,6 +299,7 @@ func (w *stalledWriter) Write(p []byte) (int, error) {
 // for the write lock behind it (that stops every new call until the backup
 // ends); it tries again later, and runs once the backup is over.
 func TestForget_OverdueCompactionWaitsOutLongRead(t *testing.T) {
+	t.Parallel()
 	const name = "Айбек-Сақтық"
 	f := newCompactFixture(t, map[int64]string{102: name})
 	asked := f.clock.now

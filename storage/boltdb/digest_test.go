@@ -114,6 +114,7 @@ func TestDB_EventSubscribers_StopsOnError(t *testing.T) {
 // 403 unsubscribes someone: no transaction is open while fn runs, so the
 // writes neither deadlock nor disturb the walk.
 func TestDB_EventSubscribers_ManyPagesWithWritesBetween(t *testing.T) {
+	t.Parallel()
 	db, path := openTemp(t)
 	ctx := context.Background()
 	now := time.Date(2026, 12, 7, 5, 0, 0, 0, time.UTC)

@@ -281,6 +281,7 @@ func TestDB_AnswerPoll(t *testing.T) {
 // every answer counts exactly once, and the live counts equal a recount of
 // the answers.
 func TestDB_AnswerPoll_Concurrent(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	db, _ := openTemp(t)
 	// The race detector checks these answers' interleavings as well with
