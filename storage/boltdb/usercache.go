@@ -1,6 +1,7 @@
 package boltdb
 
 import (
+	"cmp"
 	"sync"
 
 	bolt "go.etcd.io/bbolt"
@@ -22,6 +23,7 @@ type userCache struct {
 	mu    sync.Mutex
 	epoch uint64 // committed writes of people, ever
 	users map[int64]storage.User
+	limit int // people kept at most; 0 is userCacheSize
 }
 
 // userCacheSize bounds the cache: about 200 bytes a person, so 2 MB at most
@@ -52,7 +54,7 @@ func (c *userCache) fill(u storage.User, mark uint64) {
 	if c.users == nil {
 		c.users = make(map[int64]storage.User)
 	}
-	if len(c.users) >= userCacheSize {
+	if limit := cmp.Or(c.limit, userCacheSize); len(c.users) >= limit {
 		for id := range c.users { // any one: map order is random
 			delete(c.users, id)
 			break

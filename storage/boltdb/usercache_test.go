@@ -44,7 +44,7 @@ func TestUserCache_ReadsNeverLagBehindWrites(t *testing.T) {
 			}
 		}()
 	}
-	for i := 1; i <= 200; i++ {
+	for i := 1; i <= 60; i++ {
 		name := fmt.Sprintf("v%d", i)
 		if i%2 == 0 {
 			if err := db.SaveUser(ctx, storage.User{ChatID: chat, Lang: storage.Kazakh, FirstName: name, Active: true}); err != nil {
@@ -69,13 +69,14 @@ func TestUserCache_ReadsNeverLagBehindWrites(t *testing.T) {
 	}
 }
 
-// TestUserCache_Bounded: the cache holds at most userCacheSize people,
+// TestUserCache_Bounded: the cache holds at most its limit of people,
 // however many are read, and every one still reads right.
 func TestUserCache_Bounded(t *testing.T) {
 	t.Parallel()
 	db, _ := openTemp(t)
 	ctx := context.Background()
-	const people = userCacheSize + 500
+	db.users.limit = 100
+	const people = 150
 	err := db.bolt.Update(func(tx *bolt.Tx) error {
 		for i := range people {
 			if err := putUser(tx, storage.User{ChatID: int64(i + 1), Lang: storage.Russian, FirstName: fmt.Sprint(i), Active: true}); err != nil {
@@ -98,7 +99,7 @@ func TestUserCache_Bounded(t *testing.T) {
 	db.users.mu.Lock()
 	n := len(db.users.users)
 	db.users.mu.Unlock()
-	if n > userCacheSize {
-		t.Errorf("the cache holds %d people, want at most %d", n, userCacheSize)
+	if n != db.users.limit {
+		t.Errorf("the cache holds %d people, want its limit, %d", n, db.users.limit)
 	}
 }
