@@ -4,19 +4,26 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"time"
 
 	bolt "go.etcd.io/bbolt"
 )
 
 // groupCommit puts concurrent writes into shared transactions, as bbolt's
-// Batch does, but without its timer. Batch waits MaxBatchDelay for company
-// before it commits, and under load several timed batches queue on the
-// writer lock and commit one after another, each with its two fsyncs. Here
-// a write that finds nobody committing commits at once; writes that arrive
-// while a commit is in flight wait for it and then go together in the next
-// one. The commit is made by one of the callers (the leader), so no
-// goroutine is started per batch: a leader that has committed hands the
-// lead to the first write still waiting.
+// Batch does, but without waiting when there is no company to wait for.
+// Batch waits MaxBatchDelay (2 ms here) before every commit, even a lone
+// write's, and under load several timed batches queued on the writer lock
+// and committed one after another, each with its two fsyncs. Here a write
+// that finds nobody committing commits at once, and writes that arrive
+// while a commit is in flight go together in the next one. Only when the
+// last group had company (the bot is busy) and few writes wait yet does the
+// leader linger for groupLinger first, so that the burst of writes a
+// batch of updates brings shares one commit: without it the bot made 40%
+// more commits per update under load, and each costs CPU (the load tool's
+// bot CPU per update fell 7–28% with it, commits per update 0.15 → 0.10).
+// The commit is made by one of the callers (the leader), so no goroutine is
+// started per group: a leader that has committed hands the lead to the
+// first write still waiting.
 //
 // The contract is Batch's: fn may run more than once, and must have no
 // effect outside the transaction until it has returned without error. A fn
@@ -27,6 +34,7 @@ type groupCommit struct {
 	mu      sync.Mutex
 	waiting []*groupCall
 	leading bool // a caller is committing or about to
+	busy    bool // the last group committed had more than one write
 }
 
 type groupCall struct {
@@ -40,6 +48,14 @@ type groupCall struct {
 // a larger group holds the writer lock longer and makes every one of its
 // callers wait for all of it.
 const maxGroup = 1000
+
+// groupLinger is how long a busy leader waits for company (a sleep here
+// lasts about a millisecond however short it is asked to be), and
+// lingerUntil how many waiting writes make it commit without waiting.
+const (
+	groupLinger = time.Millisecond
+	lingerUntil = 8
+)
 
 var (
 	// errLead hands the lead to a waiting caller.
@@ -70,7 +86,13 @@ func (g *groupCommit) do(db *bolt.DB, fn func(*bolt.Tx) error) error {
 // passes the lead on, or gives it up when nobody waits.
 func (g *groupCommit) commitNext(db *bolt.DB) {
 	g.mu.Lock()
+	if g.busy && len(g.waiting) < lingerUntil {
+		g.mu.Unlock()
+		time.Sleep(groupLinger)
+		g.mu.Lock()
+	}
 	n := min(len(g.waiting), maxGroup)
+	g.busy = n > 1
 	group := g.waiting[:n:n]
 	g.waiting = g.waiting[n:]
 	g.mu.Unlock()
