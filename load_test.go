@@ -26,6 +26,7 @@ type inProcessBot struct {
 
 func (b *inProcessBot) Stop() error            { b.cancel(); return <-b.done }
 func (b *inProcessBot) PeakRSS() int64         { return 0 }
+func (b *inProcessBot) CPU() time.Duration     { return 0 }
 func (b *inProcessBot) DBSize() int64          { return 0 }
 func (b *inProcessBot) Errors() (int64, error) { return loadtest.MetricErrors(b.addr) }
 

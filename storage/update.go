@@ -12,9 +12,13 @@ type RawUpdate struct {
 	JSON []byte
 }
 
-// Inbox is the durable queue between polling and handling. A fetched batch is
-// stored together with the next offset in one transaction before any of it
-// is handled, so a crash between polling and handling loses nothing.
+// Inbox is the durable queue between polling and handling. A fetched batch
+// is stored together with the next offset in one transaction before the
+// next poll confirms it to Telegram, so a confirmed update is always either
+// stored or handled and marked, and a crash loses nothing. Its handling
+// starts while the batch is being stored, so the commit is not added to
+// every person's wait (Unseen keeps a batch Telegram sends again from being
+// handled twice).
 type Inbox interface {
 	// Offset returns the next getUpdates offset and when an update was last
 	// received (zero when never).
@@ -22,6 +26,9 @@ type Inbox interface {
 	// Accept stores the updates not seen before (neither pending nor handled)
 	// and the new offset in one transaction, and returns the accepted ones.
 	Accept(ctx context.Context, updates []RawUpdate, nextOffset int, now time.Time) ([]RawUpdate, error)
+	// Unseen returns the updates neither pending nor handled: the ones a
+	// batch brings for the first time. It only reads.
+	Unseen(ctx context.Context, updates []RawUpdate) ([]RawUpdate, error)
 	// Pending returns the stored updates not yet handled, oldest first.
 	Pending(ctx context.Context) ([]RawUpdate, error)
 	// Done removes the updates from the inbox and remembers their ids as

@@ -1,6 +1,7 @@
 package loadtest
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"flag"
@@ -437,6 +438,29 @@ func (c *childBot) PeakRSS() int64 {
 		}
 	}
 	return 0
+}
+
+// CPU reads the child's user and system time from /proc, in the kernel's
+// clock ticks (USER_HZ, 100 a second on Linux).
+func (c *childBot) CPU() time.Duration {
+	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", c.cmd.Process.Pid))
+	if err != nil {
+		return 0
+	}
+	// The command name (field 2) may hold spaces; the fields after its
+	// closing parenthesis are plain numbers: utime and stime are the
+	// 12th and 13th of them.
+	_, rest, ok := bytes.Cut(data, []byte(") "))
+	fields := strings.Fields(string(rest))
+	if !ok || len(fields) < 13 {
+		return 0
+	}
+	utime, err1 := strconv.ParseInt(fields[11], 10, 64)
+	stime, err2 := strconv.ParseInt(fields[12], 10, 64)
+	if err1 != nil || err2 != nil {
+		return 0
+	}
+	return time.Duration(utime+stime) * (time.Second / 100)
 }
 
 func (c *childBot) DBSize() int64 {

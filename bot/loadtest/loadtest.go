@@ -37,6 +37,9 @@ type Bot interface {
 	PeakRSS() int64
 	// DBSize is the size of its database file in bytes.
 	DBSize() int64
+	// CPU is the CPU time (user and system) the bot has used so far, 0
+	// if unknown (a bot in the load tool's own process).
+	CPU() time.Duration
 	// Errors is how many updates the bot failed to handle plus how many
 	// calls to Telegram it gave up on, as its own metrics count them.
 	Errors() (int64, error)
@@ -74,18 +77,22 @@ type Options struct {
 
 // Report is what a run measured.
 type Report struct {
-	Mode       string
-	Updates    int64 // updates answered
-	Missing    int64 // updates never answered within Timeout
-	Elapsed    time.Duration
-	P50        time.Duration
-	P95        time.Duration
-	P99        time.Duration
-	Scenarios  int64
-	Bookings   int64
-	SlotTaken  int64 // confirmations answered "taken meanwhile"
-	PeakRSS    int64
-	DBSize     int64
+	Mode      string
+	Updates   int64 // updates answered
+	Missing   int64 // updates never answered within Timeout
+	Elapsed   time.Duration
+	P50       time.Duration
+	P95       time.Duration
+	P99       time.Duration
+	Scenarios int64
+	Bookings  int64
+	SlotTaken int64 // confirmations answered "taken meanwhile"
+	PeakRSS   int64
+	DBSize    int64
+	// CPU is the bot's CPU time while traffic ran (0 if unknown): per
+	// update, it is a measure of the bot's own cost that other work on the
+	// same cores does not move, as it moves rates and latencies.
+	CPU        time.Duration
 	StartUp    time.Duration // from start to the first getUpdates
 	Errors     int64         // the bot's handler errors and send failures (Bot.Errors)
 	Unanswered int64         // button presses whose callback query was never answered
@@ -120,6 +127,9 @@ func (r Report) String() string {
 	if r.Mode != "echo" {
 		fmt.Fprintf(&b, "; scenarios %d; bookings made %d (slot taken meanwhile %d); staff notices %d; errors %d; peak RSS %.1f MB; database %.1f MB; start-up %s",
 			r.Scenarios, r.Bookings, r.SlotTaken, r.Notices, r.Errors, float64(r.PeakRSS)/(1<<20), float64(r.DBSize)/(1<<20), r.StartUp.Round(time.Millisecond))
+		if r.CPU > 0 && r.Updates > 0 {
+			fmt.Fprintf(&b, "; bot CPU %.0f µs/update", float64(r.CPU.Microseconds())/float64(r.Updates))
+		}
 	}
 	if r.Closing {
 		told := 0
@@ -233,6 +243,10 @@ func Run(ctx context.Context, mode string, opts Options) (Report, error) {
 		defer cancel()
 	}
 	begin := time.Now()
+	var cpuBefore time.Duration
+	if bot != nil {
+		cpuBefore = bot.CPU()
+	}
 	var wg sync.WaitGroup
 	var next atomic.Int64
 	total := int64(opts.Users) * int64(opts.Iterations)
@@ -288,6 +302,9 @@ func Run(ctx context.Context, mode string, opts Options) (Report, error) {
 	rep.P50, rep.P95, rep.P99 = pct(lat, 50), pct(lat, 95), pct(lat, 99)
 	if bot != nil {
 		rep.PeakRSS = bot.PeakRSS()
+		if cpu := bot.CPU(); cpu > 0 {
+			rep.CPU = cpu - cpuBefore
+		}
 		rep.DBSize = bot.DBSize()
 		// The metrics live as long as the bot: read them before stopping it.
 		if rep.Errors, err = bot.Errors(); err != nil {

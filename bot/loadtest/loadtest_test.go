@@ -5,6 +5,7 @@ import (
 	"maps"
 	"slices"
 	"testing"
+	"time"
 
 	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
 
@@ -53,6 +54,7 @@ type scriptedBot struct {
 
 func (b *scriptedBot) Stop() error            { b.cancel(); <-b.done; return nil }
 func (b *scriptedBot) PeakRSS() int64         { return 0 }
+func (b *scriptedBot) CPU() time.Duration     { return 0 }
 func (b *scriptedBot) DBSize() int64          { return 0 }
 func (b *scriptedBot) Errors() (int64, error) { return 0, nil }
 

@@ -17,6 +17,11 @@ type Background struct {
 	mu   sync.Mutex
 	shut bool
 	wg   sync.WaitGroup
+	// idle are the job channels of parked runners, the last parked last:
+	// a callback answer (one for most updates) reuses a goroutine whose
+	// stack has already grown rather than start one whose stack grows on
+	// the way to the wire.
+	idle []chan func(context.Context)
 	// staff holds the staff notices, keyed by booking, so the notices of
 	// one booking arrive in the order of its changes.
 	staff *Dispatcher
@@ -45,10 +50,14 @@ func NewBackground(log *slog.Logger, metrics *ops.Metrics) *Background {
 	return w
 }
 
-// run starts f in its own goroutine unless shutdown began; it reports
-// whether f was started. A panic in f is recovered, logged and counted
-// (component "background"); f is a callback answer or the like, which
-// nothing retries: the person's spinner stops on its own.
+// maxIdleRunners bounds the goroutines kept parked for Run's next job.
+const maxIdleRunners = 64
+
+// Run starts f at once, on a parked runner or a new goroutine, unless
+// shutdown began; it reports whether f was started. A panic in f is
+// recovered, logged and counted (component "background"); f is a callback
+// answer or the like, which nothing retries: the person's spinner stops on
+// its own.
 func (w *Background) Run(f func(ctx context.Context)) bool {
 	w.mu.Lock()
 	defer w.mu.Unlock()
@@ -56,12 +65,37 @@ func (w *Background) Run(f func(ctx context.Context)) bool {
 		return false
 	}
 	w.wg.Add(1)
-	go func() {
-		defer w.wg.Done()
-		defer ops.Recovered(w.log, w.metrics, "background", nil)
-		f(w.ctx)
-	}()
+	if n := len(w.idle); n > 0 {
+		jobs := w.idle[n-1]
+		w.idle = w.idle[:n-1]
+		jobs <- f
+		return true
+	}
+	go w.runner(f)
 	return true
+}
+
+// runner runs f, then parks for the next job, unless enough runners are
+// parked already or shutdown began; a nil job (Stop's) ends it.
+func (w *Background) runner(f func(ctx context.Context)) {
+	jobs := make(chan func(context.Context), 1)
+	for f != nil {
+		w.runOne(f)
+		w.mu.Lock()
+		if w.shut || len(w.idle) >= maxIdleRunners {
+			w.mu.Unlock()
+			return
+		}
+		w.idle = append(w.idle, jobs)
+		w.mu.Unlock()
+		f = <-jobs
+	}
+}
+
+func (w *Background) runOne(f func(ctx context.Context)) {
+	defer w.wg.Done()
+	defer ops.Recovered(w.log, w.metrics, "background", nil)
+	f(w.ctx)
 }
 
 // queue adds f to the FIFO queue of key unless shutdown began or the queue
@@ -82,6 +116,10 @@ func (w *Background) Queue(key int64, f func(ctx context.Context)) bool {
 func (w *Background) Stop(ctx context.Context) bool {
 	w.mu.Lock()
 	w.shut = true
+	for _, jobs := range w.idle {
+		jobs <- nil
+	}
+	w.idle = nil
 	w.mu.Unlock()
 	ran := make(chan struct{})
 	go func() {

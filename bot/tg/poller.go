@@ -162,22 +162,56 @@ func (t *Transport) poll(ctx, handlerBase context.Context, d *Dispatcher, done *
 		}
 		next = max(next, highest+1)
 		now := t.now()
-		accepted, err := t.store.Accept(ctx, raws, next, now)
+		// The batch is handled while it is stored: storing it is a commit
+		// (two fsyncs), and waiting for it before handling added that to
+		// every person's wait. The inbox's promise holds all the same:
+		// the next poll, which confirms the batch to Telegram, starts only
+		// once the batch is stored, so a confirmed update is always stored
+		// or handled and marked. A batch Telegram sends again after a
+		// restart is handled only where it is new (Unseen); Accept, which
+		// stores what is neither pending nor handled, then leaves out an
+		// update whose handling was marked first.
+		fresh, err := t.store.Unseen(ctx, raws)
 		if err != nil {
-			// Not stored, so not confirmed: the next poll asks for the same
-			// updates again.
-			t.log.Error("store fetched updates", "err", err)
+			// Nothing handled, nothing confirmed: the next poll asks for the
+			// same updates again.
+			t.log.Error("read fetched updates' ids", "err", err)
 			if err := t.pollSleep(ctx, Jitter(backoff)); err != nil {
 				return err
 			}
 			continue
 		}
-		offset, lastReceived = next, now
-		for _, raw := range accepted {
+		for _, raw := range fresh {
 			if err := t.dispatch(ctx, handlerBase, d, done, raw, decoded[raw.ID]); err != nil {
 				return err
 			}
 		}
+		if err := t.storeFetched(ctx, raws, next, now); err != nil {
+			return err
+		}
+		offset, lastReceived = next, now
+	}
+}
+
+// storeFetched stores a fetched batch and the offset after it, and tries
+// again, backing off, until it is stored or ctx ends. The batch is being
+// handled already, so it must not be fetched again: polling waits here (a
+// full disk stops the bot taking new updates, not the ones it has).
+func (t *Transport) storeFetched(ctx context.Context, raws []storage.RawUpdate, next int, now time.Time) error {
+	backoff := time.Second
+	for {
+		_, err := t.store.Accept(ctx, raws, next, now)
+		if err == nil {
+			return nil
+		}
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		t.log.Error("store fetched updates, retrying", "retry_in", backoff.String(), "err", err)
+		if err := t.pollSleep(ctx, Jitter(backoff)); err != nil {
+			return err
+		}
+		backoff = min(backoff*2, time.Minute)
 	}
 }
 

@@ -6,11 +6,14 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"jastar/bot/telegramtest"
+	"jastar/storage/boltdb"
+	"jastar/storage/storagetest"
 )
 
 // TestRun_HandlerOutlivingTheDrainIsCancelledAndReplayed: a deploy while a
@@ -191,4 +194,87 @@ func TestRun_LateWorkAfterTheDrainIsRefused(t *testing.T) {
 	if queuedRan.Load() {
 		t.Error("the update queued behind the late handler ran in the stopped bot")
 	}
+}
+
+// TestPoll_HandlesABatchWhileItIsStored: a person's answer does not wait
+// for the commit that stores their update (two fsyncs, the largest part of
+// a reply's time on a slow disk), but the update is confirmed to Telegram
+// only once it is stored: while the commit hangs, Telegram still holds it,
+// so a crash then would have it sent again.
+func TestPoll_HandlesABatchWhileItIsStored(t *testing.T) {
+	t.Parallel()
+	h := newRig(t)
+	store := storagetest.Wrap(t, h.db)
+	h.store = func(*boltdb.DB) Store { return store }
+	stored, release := store.Stall("Accept", 1)
+	h.run(5*time.Second, func(tr *Transport) { tr.Routes().Command("echo", echo(tr)) })
+	u := telegramtest.User{ID: 1204, FirstName: "З", LanguageCode: "ru"}
+	h.srv.SendText(u, "/echo first")
+	waitClosed(t, stored, "the batch to be stored")
+	h.waitText(u.ID, "echo first")
+	if n := h.srv.PendingUpdates(); n != 1 {
+		t.Fatalf("%d updates unconfirmed while their batch is not stored, want 1: the next poll must wait for the commit", n)
+	}
+	release()
+	eventually(t, func() bool { return h.srv.PendingUpdates() == 0 })
+	h.srv.SendText(u, "/echo second")
+	h.waitText(u.ID, "echo second")
+}
+
+// TestPoll_StoringFailsThenSucceeds: when storing a batch fails (a full
+// disk), the batch is not fetched and handled again: it is stored once the
+// disk takes it, after a backoff, and only then confirmed; each update is
+// handled once.
+func TestPoll_StoringFailsThenSucceeds(t *testing.T) {
+	t.Parallel()
+	h := newRig(t)
+	store := storagetest.Wrap(t, h.db)
+	h.store = func(*boltdb.DB) Store { return store }
+	store.FailOn("Accept", 1, nil)
+	store.FailOn("Accept", 2, nil)
+	var handled atomic.Int32
+	var waits []time.Duration
+	var mu sync.Mutex
+	h.run(5*time.Second, func(tr *Transport) {
+		tr.pollSleep = func(ctx context.Context, d time.Duration) error {
+			mu.Lock()
+			waits = append(waits, d)
+			mu.Unlock()
+			return ctx.Err()
+		}
+		tr.Routes().Command("count", func(ctx context.Context, r *Request) error {
+			_, err := tr.Reply(ctx, r, fmt.Sprintf("handled %d", handled.Add(1)), nil)
+			return err
+		})
+	})
+	u := telegramtest.User{ID: 1205, FirstName: "И", LanguageCode: "ru"}
+	h.srv.SendText(u, "/count")
+	h.waitText(u.ID, "handled 1")
+	eventually(t, func() bool { return h.srv.PendingUpdates() == 0 })
+	h.srv.SendText(u, "/count")
+	h.waitText(u.ID, "handled 2")
+	if n := store.Calls("Accept"); n < 3 {
+		t.Errorf("Accept called %d times, want the failing batch stored on the third try", n)
+	}
+	if got := h.srv.Transcript(u.ID); countFromBot(got, "handled") != 2 {
+		t.Errorf("the bot answered %d times to two messages: a batch was handled again", countFromBot(got, "handled"))
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(waits) < 2 || waits[1] <= waits[0]/2 {
+		t.Errorf("backoffs between tries %v, want two, growing", waits)
+	}
+	if logs := h.logs.String(); strings.Count(logs, "store fetched updates, retrying") != 2 {
+		t.Errorf("want each failed try logged:\n%s", logs)
+	}
+}
+
+func countFromBot(msgs []telegramtest.Message, text string) int {
+	n := 0
+	for _, m := range msgs {
+		if m.FromBot && strings.Contains(m.Text, text) {
+			n++
+		}
+	}
+	return n
 }

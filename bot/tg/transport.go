@@ -68,6 +68,7 @@ type Transport struct {
 type Store interface {
 	Offset(ctx context.Context) (offset int, lastReceived time.Time, err error)
 	Accept(ctx context.Context, updates []storage.RawUpdate, nextOffset int, now time.Time) ([]storage.RawUpdate, error)
+	Unseen(ctx context.Context, updates []storage.RawUpdate) ([]storage.RawUpdate, error)
 	Pending(ctx context.Context) ([]storage.RawUpdate, error)
 	Done(ctx context.Context, updateIDs []int, now time.Time) error
 	Conversation(ctx context.Context, chatID int64) (storage.Conversation, error)

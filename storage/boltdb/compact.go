@@ -32,6 +32,7 @@ type handle struct {
 	closed bool // under mu: Close ran, so a late Compact must not reopen
 
 	started, finished atomic.Uint64
+	group             groupCommit
 }
 
 func (h *handle) View(fn func(*bolt.Tx) error) error {
@@ -50,13 +51,14 @@ func (h *handle) Update(fn func(*bolt.Tx) error) error {
 	return h.db.Update(fn)
 }
 
-// Batch is bbolt's Batch: fn may run more than once and must only write.
+// Batch is bbolt's Batch without its wait (see groupCommit): fn may run
+// more than once and must only write.
 func (h *handle) Batch(fn func(*bolt.Tx) error) error {
 	h.begin()
 	defer h.end()
 	h.mu.RLock()
 	defer h.mu.RUnlock()
-	return h.db.Batch(fn)
+	return h.group.do(h.db, fn)
 }
 
 func (h *handle) begin() { h.started.Add(1) }
@@ -174,7 +176,6 @@ func (db *DB) compactLocked() (err error) {
 	if err != nil {
 		return fmt.Errorf("compact %s: reopen: %w", db.path, err)
 	}
-	reopened.MaxBatchDelay, reopened.MaxBatchSize = h.db.MaxBatchDelay, h.db.MaxBatchSize
 	h.db = reopened
 	if renameErr != nil {
 		return fmt.Errorf("compact %s: %w", db.path, renameErr)

@@ -28,6 +28,7 @@ type DB struct {
 	path    string
 	compact compactThrottle
 	onPanic func(component string) // Options.OnPanic
+	users   userCache              // people read lately (usercache.go)
 }
 
 // recovered is deferred at the top of every goroutine the database starts
@@ -100,10 +101,6 @@ func Open(path string, opts Options) (*DB, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open %s: %w", path, err)
 	}
-	// Batch waits up to MaxBatchDelay for company before it commits. The
-	// default 10 ms is added to every person's tap that writes; a commit
-	// (two fsyncs) costs well under a millisecond here, so wait less.
-	bdb.MaxBatchDelay = 2 * time.Millisecond
 	db := &DB{bolt: &handle{db: bdb, opts: boltOpts}, path: path}
 	db.compact.log = opts.Log
 	if db.compact.log == nil {

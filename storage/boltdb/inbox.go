@@ -62,6 +62,25 @@ func (db *DB) Accept(ctx context.Context, updates []storage.RawUpdate, nextOffse
 	return accepted, err
 }
 
+// Unseen implements storage.Inbox.
+func (db *DB) Unseen(ctx context.Context, updates []storage.RawUpdate) ([]storage.RawUpdate, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	var unseen []storage.RawUpdate
+	err := db.bolt.View(func(tx *bolt.Tx) error {
+		inbox, handled := tx.Bucket(bucketInbox), tx.Bucket(bucketHandled)
+		for _, u := range updates {
+			key := encodeUint(uint64(u.ID))
+			if inbox.Get(key) == nil && handled.Get(key) == nil {
+				unseen = append(unseen, u)
+			}
+		}
+		return nil
+	})
+	return unseen, err
+}
+
 // Pending implements storage.Inbox.
 func (db *DB) Pending(ctx context.Context) ([]storage.RawUpdate, error) {
 	if err := ctx.Err(); err != nil {

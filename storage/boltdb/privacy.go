@@ -100,6 +100,7 @@ func (db *DB) Forget(ctx context.Context, chatID int64) (storage.ForgetReport, e
 		if rep.Reminders, err = deleteRemindersOfChat(tx, chatID); err != nil {
 			return err
 		}
+		db.users.changes(tx, chatID)
 		if err := tx.Bucket(bucketUsers).Delete(encodeChatID(chatID)); err != nil {
 			return err
 		}

@@ -52,9 +52,21 @@ func (r userRecord) toUser(chatID int64) storage.User {
 	}
 }
 
-// User implements storage.UserStore.
+// User implements storage.UserStore, from the cache of people read lately
+// when it has them (see userCache).
 func (db *DB) User(ctx context.Context, chatID int64) (storage.User, error) {
-	return viewOne(ctx, db, func(tx *bolt.Tx) (storage.User, error) { return getUser(tx, chatID) })
+	if err := ctx.Err(); err != nil {
+		return storage.User{}, err
+	}
+	if u, ok := db.users.get(chatID); ok {
+		return u, nil
+	}
+	mark := db.users.mark()
+	u, err := viewOne(ctx, db, func(tx *bolt.Tx) (storage.User, error) { return getUser(tx, chatID) })
+	if err == nil {
+		db.users.fill(u, mark)
+	}
+	return u, err
 }
 
 func getUser(tx *bolt.Tx, chatID int64) (storage.User, error) {
@@ -78,7 +90,10 @@ func (db *DB) SaveUser(ctx context.Context, u storage.User) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	return db.bolt.Batch(func(tx *bolt.Tx) error { return putUser(tx, u) })
+	return db.bolt.Batch(func(tx *bolt.Tx) error {
+		db.users.changes(tx, u.ChatID)
+		return putUser(tx, u)
+	})
 }
 
 // UpdateUser implements storage.UserStore. It runs in a batched write
@@ -101,6 +116,7 @@ func (db *DB) UpdateUser(ctx context.Context, chatID int64, change func(*storage
 		}
 		u.ChatID = chatID
 		out = u
+		db.users.changes(tx, chatID)
 		return putUser(tx, u)
 	})
 	return out, err

@@ -237,6 +237,7 @@ var failingMethods = []string{
 	"Subscription",
 	"UncertainReminders",
 	"Unregister",
+	"Unseen",
 	"Unsubscribe",
 	"UpcomingEvents",
 	"UpdateEvent",
@@ -729,6 +730,15 @@ func (f *Failing) Unregister(ctx context.Context, eventID uint64, chatID int64, 
 		return r0, r1, err
 	}
 	return f.DB.Unregister(ctx, eventID, chatID, now, rem)
+}
+
+// Unseen is (*boltdb.DB).Unseen, or the injected failure.
+func (f *Failing) Unseen(ctx context.Context, updates []storage.RawUpdate) ([]storage.RawUpdate, error) {
+	if err := f.before(ctx, "Unseen"); err != nil {
+		var r0 []storage.RawUpdate
+		return r0, err
+	}
+	return f.DB.Unseen(ctx, updates)
 }
 
 // Unsubscribe is (*boltdb.DB).Unsubscribe, or the injected failure.

@@ -1,0 +1,105 @@
+package boltdb
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"testing"
+
+	bolt "go.etcd.io/bbolt"
+
+	"jastar/storage"
+)
+
+// TestUserCache_ReadsNeverLagBehindWrites: people are served from memory
+// after the first read, yet every read that starts after a write returns
+// the write, however reads and writes interleave (the race detector and
+// the concurrent readers would catch a read that put an older record back
+// in the cache), and a person erased is gone at once.
+func TestUserCache_ReadsNeverLagBehindWrites(t *testing.T) {
+	t.Parallel()
+	db, _ := openTemp(t)
+	ctx := context.Background()
+	const chat = 4242
+	if err := db.SaveUser(ctx, storage.User{ChatID: chat, Lang: storage.Kazakh, FirstName: "v0", Active: true}); err != nil {
+		t.Fatal(err)
+	}
+	stop := make(chan struct{})
+	var readers sync.WaitGroup
+	for range 4 {
+		readers.Add(1)
+		go func() {
+			defer readers.Done()
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				if _, err := db.User(ctx, chat); err != nil {
+					t.Error(err)
+					return
+				}
+			}
+		}()
+	}
+	for i := 1; i <= 60; i++ {
+		name := fmt.Sprintf("v%d", i)
+		if i%2 == 0 {
+			if err := db.SaveUser(ctx, storage.User{ChatID: chat, Lang: storage.Kazakh, FirstName: name, Active: true}); err != nil {
+				t.Fatal(err)
+			}
+		} else if _, err := db.UpdateUser(ctx, chat, func(u *storage.User) error { u.FirstName = name; return nil }); err != nil {
+			t.Fatal(err)
+		}
+		got, err := db.User(ctx, chat)
+		if err != nil || got.FirstName != name {
+			t.Fatalf("after writing %q, User = %q, %v", name, got.FirstName, err)
+		}
+	}
+	close(stop)
+	readers.Wait()
+
+	if _, err := db.Forget(ctx, chat); err != nil {
+		t.Fatal(err)
+	}
+	if u, err := db.User(ctx, chat); !errors.Is(err, storage.ErrNotFound) {
+		t.Errorf("after Forget, User = %+v, %v; want not found", u, err)
+	}
+}
+
+// TestUserCache_Bounded: the cache holds at most its limit of people,
+// however many are read, and every one still reads right.
+func TestUserCache_Bounded(t *testing.T) {
+	t.Parallel()
+	db, _ := openTemp(t)
+	ctx := context.Background()
+	db.users.limit = 100
+	const people = 150
+	err := db.bolt.Update(func(tx *bolt.Tx) error {
+		for i := range people {
+			if err := putUser(tx, storage.User{ChatID: int64(i + 1), Lang: storage.Russian, FirstName: fmt.Sprint(i), Active: true}); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for round := range 2 {
+		for i := range people {
+			u, err := db.User(ctx, int64(i+1))
+			if err != nil || u.FirstName != fmt.Sprint(i) {
+				t.Fatalf("round %d, person %d: %+v, %v", round, i+1, u, err)
+			}
+		}
+	}
+	db.users.mu.Lock()
+	n := len(db.users.users)
+	db.users.mu.Unlock()
+	if n != db.users.limit {
+		t.Errorf("the cache holds %d people, want its limit, %d", n, db.users.limit)
+	}
+}
