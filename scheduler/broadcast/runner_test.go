@@ -86,8 +86,8 @@ func (s *scriptedSender) got(chat int64) int {
 
 // subscribe stores n Kazakh-speaking subscribers of events. They are
 // stored by sixteen writers at once, as people subscribing would be, so
-// the database's Batch commits them in groups: one by one, each write
-// waited out the batch delay alone, 2.7 s for 450 people.
+// the database commits them in groups: one by one, each write waited for a
+// commit (and its fsyncs) of its own, 2.7 s for 450 people.
 func subscribe(t *testing.T, db *boltdb.DB, n int) []int64 {
 	t.Helper()
 	ctx := context.Background()

@@ -19,9 +19,10 @@ func TestWriteBackup_DuringBookingLoad(t *testing.T) {
 	ctx := context.Background()
 	db, _ := openTemp(t)
 	const before = 300
-	// Booked by ten people at once, so Batch commits them in groups: one
-	// after the other, each waited out the batch delay and an fsync, 1.5 s
-	// before the test began. Which bookings exist is the same either way.
+	// Booked by ten people at once, so the group commit takes them
+	// together: one after the other, each waited for a commit of its own,
+	// 1.5 s before the test began. Which bookings exist is the same either
+	// way.
 	var confirmed []uint64
 	var mu sync.Mutex
 	var booked sync.WaitGroup

@@ -29,8 +29,9 @@ func (db *DB) Offset(ctx context.Context) (int, time.Time, error) {
 }
 
 // Accept implements storage.Inbox. Updates already pending or handled are
-// dropped here: Telegram sends a batch again when the poll that would have
-// confirmed it was cut short, and a restart must not handle it twice.
+// dropped here: the poller handles a batch while it is stored, so an
+// update's handling may be marked (Done, Erase) before its batch is
+// stored, and then it must not enter the inbox to be replayed.
 func (db *DB) Accept(ctx context.Context, updates []storage.RawUpdate, nextOffset int, now time.Time) ([]storage.RawUpdate, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
@@ -96,8 +97,8 @@ func (db *DB) Pending(ctx context.Context) ([]storage.RawUpdate, error) {
 	return out, err
 }
 
-// Done implements storage.Inbox. The marks join the handlers' batched
-// commit (bbolt's Batch) instead of committing on their own: under load
+// Done implements storage.Inbox. The marks join the handlers' shared
+// commit (groupCommit) instead of committing on their own: under load
 // the done log's own commits were nearly half of all the bot's commits,
 // each with its two fsyncs. The function may run twice; deleting and
 // marking again changes nothing.
