@@ -165,6 +165,10 @@ func (h *harness) start() {
 	h.bot, h.cancel, h.done = b, cancel, make(chan error, 1)
 	go func() { h.done <- b.Run(ctx, 5*time.Second) }()
 	h.t.Cleanup(h.stop)
+	// Wait until the bot polls, so what it does at start (resuming the
+	// broadcasts left unfinished) is behind it: a test that stores a
+	// broadcast of its own afterwards must not see it resumed.
+	eventually(h.t, func() bool { return !b.transport.LastPoll().IsZero() })
 }
 
 // stop shuts the bot down and waits for it.
