@@ -83,7 +83,9 @@ func (g *groupCommit) do(db *bolt.DB, fn func(*bolt.Tx) error) error {
 }
 
 // commitNext commits the waiting writes (the leader's own among them) and
-// passes the lead on, or gives it up when nobody waits.
+// passes the lead on, or gives it up when nobody waits. The lead is passed
+// on however the commit ends, a panic included: otherwise every later
+// write would wait for a leader that never comes.
 func (g *groupCommit) commitNext(db *bolt.DB) {
 	g.mu.Lock()
 	if g.busy && len(g.waiting) < lingerUntil {
@@ -96,9 +98,11 @@ func (g *groupCommit) commitNext(db *bolt.DB) {
 	group := g.waiting[:n:n]
 	g.waiting = g.waiting[n:]
 	g.mu.Unlock()
-
+	defer g.passLead()
 	commitGroup(db, group)
+}
 
+func (g *groupCommit) passLead() {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	if len(g.waiting) == 0 {
@@ -111,8 +115,19 @@ func (g *groupCommit) commitNext(db *bolt.DB) {
 
 // commitGroup runs the group's functions in one transaction. One that
 // fails or panics is told to run alone and the rest start over without
-// it; a failed commit is every caller's error.
+// it; a failed commit is every caller's error. A panic in the commit
+// itself (bbolt's, or an OnCommit hook's) is every caller's error too, and
+// goes on up the leader's own call.
 func commitGroup(db *bolt.DB, group []*groupCall) {
+	defer func() {
+		if p := recover(); p != nil {
+			err := fmt.Errorf("commit panicked: %v", p)
+			for _, c := range group {
+				c.done <- err
+			}
+			panic(p)
+		}
+	}()
 	for len(group) > 0 {
 		failed := -1
 		err := db.Update(func(tx *bolt.Tx) error {

@@ -171,3 +171,37 @@ func TestGroupCommit_AFailingWriteFailsAlone(t *testing.T) {
 		t.Error(err)
 	}
 }
+
+// TestGroupCommit_APanicInTheCommitDoesNotJamTheNext: a panic inside the
+// commit itself, not in a write (here an OnCommit hook), reaches the caller
+// that led the commit, and the writes after it still commit: the lead is
+// passed on however a commit ends, and closing the database does not wait
+// for a leader that never comes.
+func TestGroupCommit_APanicInTheCommitDoesNotJamTheNext(t *testing.T) {
+	t.Parallel()
+	db, _ := openTemp(t)
+	h := db.bolt
+	func() {
+		defer func() {
+			if p := recover(); fmt.Sprint(p) != "hook broke" {
+				t.Errorf("the leader's call panicked with %v, want the hook's panic", p)
+			}
+		}()
+		_ = h.Batch(func(tx *bolt.Tx) error {
+			tx.OnCommit(func() { panic("hook broke") })
+			return tx.Bucket(bucketMeta).Put([]byte("test-hooked"), []byte("1"))
+		})
+	}()
+	done := make(chan error, 1)
+	go func() {
+		done <- h.Batch(func(tx *bolt.Tx) error { return tx.Bucket(bucketMeta).Put([]byte("test-after"), []byte("1")) })
+	}()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("a write after a commit that panicked never committed")
+	}
+}
