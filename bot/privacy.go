@@ -40,6 +40,8 @@ type privacyStore interface {
 	DeliveriesOf(ctx context.Context, chatID int64) ([]storage.Delivery, error)
 	Feedback(ctx context.Context, bookingID uint64) (storage.Feedback, error)
 	Forget(ctx context.Context, chatID int64) (storage.ForgetReport, error)
+	// Erase takes the update out of the inbox, owing the compaction.
+	Erase(ctx context.Context, updateID int, now time.Time) error
 }
 
 // privacyTexts says a booking as booking does (bookingTexts, booking.go).
@@ -386,6 +388,13 @@ func (f *privacy) handleForgetYes(ctx context.Context, r *tg.Request) error {
 		cancelled++
 	}
 	if err := f.unregisterForForget(ctx, r.ChatID, now); err != nil {
+		return err
+	}
+	// The press itself carries the person's name, and its batch is stored
+	// while it is handled (tg's poller): stored after Forget, it would sit
+	// in the inbox past the compaction Forget owes. Marked handled first,
+	// it is never stored.
+	if err := f.store.Erase(ctx, r.Update.UpdateID, now); err != nil {
 		return err
 	}
 	rep, err := f.store.Forget(ctx, r.ChatID)

@@ -6,7 +6,9 @@ import (
 	"encoding/binary"
 	"errors"
 	"os"
+	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -14,6 +16,8 @@ import (
 	"jastar/bot/tg"
 	"jastar/locales"
 	"jastar/storage"
+	"jastar/storage/boltdb"
+	"jastar/storage/storagetest"
 )
 
 // seedBooking stores a booking as if made at made, bypassing the dialogue,
@@ -293,4 +297,51 @@ func counterValue(t *testing.T, h *harness, name string, labels map[string]strin
 		}
 	}
 	return 0
+}
+
+// TestForget_ItsOwnUpdateNeverEntersTheInbox: the press that confirms
+// /forget carries the person's name, and the transport stores a polled
+// batch while it is being handled, so the batch may be stored after Forget
+// erased the person and compacted. The press is marked handled before
+// Forget runs, so the inbox never takes it: no copy of the name waits
+// there for the handler to end, to be deleted with no compaction owed.
+func TestForget_ItsOwnUpdateNeverEntersTheInbox(t *testing.T) {
+	t.Parallel()
+	var store *storagetest.Failing
+	h, _ := bookingHarness(t, withStore(func(db *boltdb.DB) Store { store = storagetest.Wrap(t, db); return store }))
+	const name = "Зарина Zq7"
+	u := telegramtest.User{ID: 4251, FirstName: name, LanguageCode: "ru"}
+	l := tl("ru")
+	h.srv.SendText(u, "/forget")
+	ask := h.waitText(u.ID, plain(firstLine(l.T(locales.ForgetAsk))))
+	eventually(t, func() bool { return h.srv.PendingUpdates() == 0 }) // the /forget's batch is stored
+
+	// The press's batch is held out of the store, and the handler's last
+	// edit on the wire, after Forget.
+	stored, releaseStore := store.Stall("Accept", store.Calls("Accept")+1)
+	edited, releaseEdit := make(chan struct{}), make(chan struct{})
+	var held atomic.Bool
+	h.srv.SetAfterCall(func(ctx context.Context, c telegramtest.Call) bool {
+		if c.Method == "editMessageText" && c.Params.Get("chat_id") == strconv.FormatInt(u.ID, 10) && held.CompareAndSwap(false, true) {
+			close(edited)
+			<-releaseEdit
+		}
+		return false
+	})
+	h.press(u, ask, l.T(locales.ForgetYes))
+	waitClosed(t, stored, "the press's batch to be stored")
+	waitClosed(t, edited, "the handler to edit after Forget")
+	releaseStore()
+	eventually(t, func() bool { return h.srv.PendingUpdates() == 0 }) // stored and confirmed
+	pending, err := h.db.Pending(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range pending {
+		if strings.Contains(string(p.JSON), "Zq7") {
+			t.Errorf("update %d, with the forgotten person's name, entered the inbox after Forget", p.ID)
+		}
+	}
+	close(releaseEdit)
+	h.waitMessage(u.ID, ask.ID, plain(firstLine(l.T(locales.ForgetDone, locales.Data{"Details": ""}))))
 }

@@ -83,9 +83,11 @@ func (db *DB) AllBookingsOn(ctx context.Context, from, to time.Time) ([]storage.
 // it owed, and the next Open runs it.
 //
 // Besides the records, the inbox holds the raw JSON of updates not yet
-// handled, with the person's name: the update that asked to forget is one
-// of them. They are dropped before compacting; the dispatcher's later "done"
-// for them deletes nothing and records only the update id.
+// handled, with the person's name. They are dropped before compacting; the
+// dispatcher's later "done" for them deletes nothing and records only the
+// update id. The update that asked to forget may not be stored yet (a batch
+// is stored while it is handled): the caller marks it handled first
+// (Erase), so it never is.
 func (db *DB) Forget(ctx context.Context, chatID int64) (storage.ForgetReport, error) {
 	if err := ctx.Err(); err != nil {
 		return storage.ForgetReport{}, err
