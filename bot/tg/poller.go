@@ -208,6 +208,10 @@ func (t *Transport) storeFetched(ctx context.Context, raws []storage.RawUpdate, 
 			return ctx.Err()
 		}
 		t.log.Error("store fetched updates, retrying", "retry_in", backoff.String(), "err", err)
+		// The loop is alive and trying, as it is while getUpdates fails: the
+		// error log, not the health check, is what tells of a full disk (a
+		// restart would not empty it).
+		t.touchPoll()
 		if err := t.pollSleep(ctx, Jitter(backoff)); err != nil {
 			return err
 		}
