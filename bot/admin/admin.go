@@ -106,11 +106,8 @@ func (c Backup) Run(ctx context.Context, args []string, getenv func(string) stri
 // returns the one FILE they take. ok false means stop with err: nil after
 // -h (the usage was printed), a usage error otherwise.
 func parseFileArg(fs *flag.FlagSet, args []string) (file string, ok bool, err error) {
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return "", false, nil
-		}
-		return "", false, config.ErrUsage
+	if help, err := config.ParseFlags(fs, args); help || err != nil {
+		return "", false, err
 	}
 	if fs.NArg() != 1 {
 		fs.Usage()

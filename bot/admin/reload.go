@@ -93,11 +93,8 @@ func RunCatalogReload(ctx context.Context, args []string, getenv func(string) st
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "Usage: jastar catalog reload\n\nAsks the bot running on JASTAR_DB (through its socket JASTAR_DB.sock, as the\ndatabase's owner) to read its JASTAR_CATALOG again, as SIGHUP does. A broken\nfile is refused with every problem listed, and the running catalog stays.")
 	}
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return nil
-		}
-		return config.ErrUsage
+	if help, err := config.ParseFlags(fs, args); help || err != nil {
+		return err
 	}
 	if fs.NArg() > 0 {
 		fs.Usage()

@@ -2,7 +2,6 @@ package config
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -74,11 +73,8 @@ func parseNoFlags(name, usage string, args []string, stderr io.Writer) (rest []s
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.Usage = func() { fmt.Fprintln(stderr, usage) }
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return nil, true, nil
-		}
-		return nil, false, fmt.Errorf("%s: %w", name, ErrUsage)
+	if help, err := ParseFlags(fs, args); help || err != nil {
+		return nil, help, err
 	}
 	return fs.Args(), false, nil
 }

@@ -11,6 +11,7 @@ package config
 
 import (
 	"errors"
+	"flag"
 	"fmt"
 	"time"
 
@@ -32,6 +33,19 @@ func (e *Error) Error() string { return e.Name + ": " + e.Msg }
 // ErrUsage is wrapped by every error of a command used wrongly (an unknown
 // command, a bad flag, a missing FILE); main exits with code 2 on it.
 var ErrUsage = errors.New("usage")
+
+// ParseFlags parses a subcommand's args into fs, which prints its own usage
+// and errors. help is true when -h asked for the usage: the command then
+// ends there, successfully. A bad flag is ErrUsage, named after fs.
+func ParseFlags(fs *flag.FlagSet, args []string) (help bool, err error) {
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return true, nil
+		}
+		return false, fmt.Errorf("%s: %w", fs.Name(), ErrUsage)
+	}
+	return false, nil
+}
 
 // LoadTimeZone loads the zone of JASTAR_TIMEZONE (or the default) and
 // checks that its data is current; now is the moment checked.

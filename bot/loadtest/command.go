@@ -90,11 +90,8 @@ func (c Command) Run(ctx context.Context, args []string, getenv func(string) str
 		fmt.Fprintln(stderr, "Usage: jastar load [flags]\n\nDrives simulated young people through the real bot over a fake Bot API on\nloopback and prints throughput, latency, memory and database size.\n\nFlags:")
 		fs.PrintDefaults()
 	}
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return nil
-		}
-		return config.ErrUsage
+	if help, err := config.ParseFlags(fs, args); help || err != nil {
+		return err
 	}
 	texts, err := locales.Load()
 	if err != nil {

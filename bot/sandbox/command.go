@@ -94,11 +94,8 @@ func (c Command) Run(ctx context.Context, args []string, getenv func(string) str
 			"something to see and book.\n\n")
 		fs.PrintDefaults()
 	}
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return nil
-		}
-		return fmt.Errorf("sandbox: %w", config.ErrUsage)
+	if help, err := config.ParseFlags(fs, args); help || err != nil {
+		return err
 	}
 	if fs.NArg() > 0 {
 		fs.Usage()
