@@ -267,17 +267,21 @@ func (c idOnlyClient) Do(req *http.Request) (*http.Response, error) {
 	if err != nil || resp.StatusCode != http.StatusOK {
 		return resp, err
 	}
-	body, err := io.ReadAll(resp.Body)
+	buf, release, err := readAnswer(resp.Body)
 	resp.Body.Close()
 	if err != nil {
 		// Cut off after the request went out: the library's decoding
 		// error would say the same, and the call counts as maybe sent.
 		return nil, fmt.Errorf("read answer: %w", err)
 	}
-	if id, ok := leadingMessageID(body); ok {
+	var body []byte
+	if id, ok := leadingMessageID(buf.Bytes()); ok {
 		body = strconv.AppendInt([]byte(idOnlyPrefix), id, 10)
 		body = append(body, "}}"...)
+	} else {
+		body = bytes.Clone(buf.Bytes())
 	}
+	release()
 	resp.Body = io.NopCloser(bytes.NewReader(body))
 	resp.ContentLength = int64(len(body))
 	return resp, nil

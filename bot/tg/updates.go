@@ -54,7 +54,14 @@ func GetUpdates(client tgbotapi.HTTPClient, endpoint, token string, cfg tgbotapi
 		Description string                       `json:"description"`
 		Parameters  *tgbotapi.ResponseParameters `json:"parameters"`
 	}
-	if err := json.NewDecoder(resp.Body).Decode(&answer); err != nil {
+	buf, release, err := readAnswer(resp.Body)
+	if err != nil {
+		return nil, fmt.Errorf("read getUpdates answer: %w", err)
+	}
+	// Each json.RawMessage is a copy, so the buffer goes back at once.
+	err = json.Unmarshal(buf.Bytes(), &answer)
+	release()
+	if err != nil {
 		return nil, fmt.Errorf("decode getUpdates answer: %w", err)
 	}
 	if !answer.OK {
