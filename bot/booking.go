@@ -742,8 +742,10 @@ func (f *booking) bookChoice(s bookingState) (catalog.ConsultationType, catalog.
 // bookCenters lists the open centers offering a type, nearest first when
 // the person shared a location, the online desk last.
 func (f *booking) bookCenters(u storage.User, typeID string) []catalog.Center {
-	var places, online []catalog.Center
-	for _, c := range f.catalog().CentersOffering(typeID) {
+	offering := f.catalog().CentersOffering(typeID)
+	places := make([]catalog.Center, 0, len(offering))
+	var online []catalog.Center
+	for _, c := range offering {
 		switch {
 		case !c.IsOpen():
 		case c.Online:
@@ -783,7 +785,7 @@ func (f *booking) renderBookStep(ctx context.Context, r *tg.Request, d bookDialo
 			types = f.centerTypes(d.State.CenterID)
 		}
 		for _, t := range types {
-			if len(f.bookCenters(r.User, t.ID)) > 0 {
+			if f.catalog().OpenCenterOffers(t.ID) {
 				rows = append(rows, tgbotapi.NewInlineKeyboardRow(button(typeLabel(l, t), cbBookType, tok, t.ID)))
 			}
 		}

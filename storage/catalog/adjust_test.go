@@ -88,6 +88,11 @@ func TestCatalog_AvailabilityAdjusted(t *testing.T) {
 		{name: "a session slot starting with a scheduled one adds its places", now: tue, window: twoDays, n: 13,
 			adj:      catalog.Adjustments{Sessions: []storage.ExtraSession{session("career", at(12, 1, 17, 0), at(12, 1, 18, 0), 1)}},
 			wantFree: map[time.Time]int{at(12, 1, 17, 0): 3}},
+		{name: "two sessions at the same evening hour add up", now: tue, window: twoDays, n: 15,
+			adj: catalog.Adjustments{Sessions: []storage.ExtraSession{
+				session("career", at(12, 1, 18, 0), at(12, 1, 20, 0), 3), session("career", at(12, 1, 18, 0), at(12, 1, 19, 0), 2),
+			}},
+			wantFree: map[time.Time]int{at(12, 1, 18, 0): 5, at(12, 1, 19, 0): 3}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -94,38 +94,45 @@ func (c *Catalog) Availability(centerID, typeID string, now time.Time, w Booking
 	notBefore := w.NotBefore(now)
 	length := time.Duration(sched.SlotMinutes) * time.Minute
 	a.Schedule = sched
-	var slots []Slot      // Free holds the capacity until the end
-	at := map[int64]int{} // start Unix -> index in slots
-	add := func(start, end time.Time, capacity int) {
-		if i, ok := at[start.Unix()]; ok {
-			slots[i].Free += capacity
-			return
-		}
-		at[start.Unix()] = len(slots)
-		slots = append(slots, Slot{Start: start, End: end, Free: capacity})
-	}
+	clocks := sched.Slots()
+	// Sized for the schedule's slots: this runs for every center on a
+	// booking's steps, and growing the slice (and a map of starts it
+	// needed before) was a tenth of what the bot allocated under load.
+	slots := make([]Slot, 0, w.Days*len(clocks)) // Free holds the capacity until the end
 	for i := range w.Days {
 		// Noon, so a day is a day whatever the zone's transitions.
 		d := DateOf(time.Date(today.Year, today.Month, today.Day+i, 12, 0, 0, 0, loc))
 		if c.IsHoliday(d) || !sched.OpenOn(d.Weekday()) {
 			continue
 		}
-		for _, clock := range sched.Slots() {
+		for _, clock := range clocks {
 			start := d.At(clock, loc)
-			add(start, start.Add(length), sched.Capacity)
+			slots = append(slots, Slot{Start: start, End: start.Add(length), Free: sched.Capacity})
 		}
 	}
+	// The scheduled slots are in time order and distinct; a session slot
+	// that starts with one of them, or with an earlier session slot, adds
+	// its places there.
+	scheduled := len(slots)
 	for _, s := range adj.Sessions {
 		if s.CenterID != centerID || s.TypeID != typeID {
 			continue
 		}
 		for _, start := range s.Slots() {
-			if !start.Before(from) && start.Before(to) {
-				add(start.In(loc), start.Add(time.Duration(s.SlotMinutes)*time.Minute).In(loc), s.Capacity)
+			if start.Before(from) || !start.Before(to) {
+				continue
+			}
+			if i, found := slices.BinarySearchFunc(slots[:scheduled], start, func(x Slot, t time.Time) int { return x.Start.Compare(t) }); found {
+				slots[i].Free += s.Capacity
+			} else if j := slices.IndexFunc(slots[scheduled:], func(x Slot) bool { return x.Start.Equal(start) }); j >= 0 {
+				slots[scheduled+j].Free += s.Capacity
+			} else {
+				slots = append(slots, Slot{Start: start.In(loc), End: start.Add(time.Duration(s.SlotMinutes) * time.Minute).In(loc), Free: s.Capacity})
 			}
 		}
 	}
 	slices.SortStableFunc(slots, func(x, y Slot) int { return x.Start.Compare(y.Start) })
+	a.Slots = slots[:0] // filtered in place: each slot is read before its place is written
 	for _, s := range slots {
 		if s.Start.Before(notBefore) || closed(adj.Closures, centerID, typeID, s) {
 			continue

@@ -569,17 +569,35 @@ func (c *Catalog) ConsultingAt(centerID string, t time.Time) bool {
 	return false
 }
 
+// OpenCenterOffers reports whether any open center (the online desk
+// included) takes bookings of the type: the booking dialogue asks it of
+// every type on its first step, and CentersOffering copied every center to
+// answer it.
+func (c *Catalog) OpenCenterOffers(typeID string) bool {
+	return slices.ContainsFunc(c.Centers, func(ce Center) bool {
+		return ce.IsOpen() && slices.ContainsFunc(ce.Schedules, func(s Schedule) bool { return s.Type == typeID })
+	})
+}
+
 // CentersOffering returns, in file order, the centers with a schedule for a
 // consultation type. The online desk is included when it offers the type;
 // its Online field tells it apart.
 func (c *Catalog) CentersOffering(typeID string) []Center {
-	var out []Center
-	for _, ce := range c.Centers {
-		for _, s := range ce.Schedules {
-			if s.Type == typeID {
-				out = append(out, ce)
-				break
-			}
+	offers := func(ce *Center) bool {
+		return slices.ContainsFunc(ce.Schedules, func(s Schedule) bool { return s.Type == typeID })
+	}
+	// Counted first: a Center is large, and growing the slice copied them
+	// over and over on every step of a booking.
+	n := 0
+	for i := range c.Centers {
+		if offers(&c.Centers[i]) {
+			n++
+		}
+	}
+	out := make([]Center, 0, n)
+	for i := range c.Centers {
+		if offers(&c.Centers[i]) {
+			out = append(out, c.Centers[i])
 		}
 	}
 	return out

@@ -471,6 +471,22 @@ func TestCatalog_lookups(t *testing.T) {
 	if got := centerIDs(c.CentersOffering("psychology")); !slices.Contains(got, "online") || !slices.Contains(got, "balkhash") {
 		t.Errorf("CentersOffering(psychology) = %v, want the online desk and balkhash among them", got)
 	}
+
+	if !c.OpenCenterOffers("housing") || !c.OpenCenterOffers("psychology") {
+		t.Error("OpenCenterOffers is false for a type open centers book")
+	}
+	if c.OpenCenterOffers("nothing-like-it") {
+		t.Error("OpenCenterOffers is true for a type no center has")
+	}
+	// Karasai alone books housing: once it is not open, nobody does.
+	for i := range c.Centers {
+		if c.Centers[i].ID == "karasai" {
+			c.Centers[i].Status = catalog.StatusOpeningSoon
+		}
+	}
+	if c.OpenCenterOffers("housing") {
+		t.Error("OpenCenterOffers(housing) is true with its only center not open")
+	}
 }
 
 func centerIDs(cs []catalog.Center) []string {
