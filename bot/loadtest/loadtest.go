@@ -92,7 +92,13 @@ type Report struct {
 	// CPU is the bot's CPU time while traffic ran (0 if unknown): per
 	// update, it is a measure of the bot's own cost that other work on the
 	// same cores does not move, as it moves rates and latencies.
-	CPU        time.Duration
+	CPU time.Duration
+	// ToolCPU is the load tool's own CPU time while traffic ran (0 if
+	// unknown): the fake Bot API and the simulated people, and in the echo
+	// runs the echo too. Per update, it shows what the fake costs in each
+	// run, so the bot's share can be read as CPU: the fake costs about as
+	// much in the bot's run as in the echo's.
+	ToolCPU    time.Duration
 	StartUp    time.Duration // from start to the first getUpdates
 	Errors     int64         // the bot's handler errors and send failures (Bot.Errors)
 	Unanswered int64         // button presses whose callback query was never answered
@@ -130,6 +136,9 @@ func (r Report) String() string {
 		if r.CPU > 0 && r.Updates > 0 {
 			fmt.Fprintf(&b, "; bot CPU %.0f µs/update", float64(r.CPU.Microseconds())/float64(r.Updates))
 		}
+	}
+	if r.ToolCPU > 0 && r.Updates > 0 {
+		fmt.Fprintf(&b, "; tool CPU %.0f µs/update", float64(r.ToolCPU.Microseconds())/float64(r.Updates))
 	}
 	if r.Closing {
 		told := 0
@@ -244,6 +253,7 @@ func Run(ctx context.Context, mode string, opts Options) (Report, error) {
 	}
 	begin := time.Now()
 	var cpuBefore time.Duration
+	selfBefore := selfCPU()
 	if bot != nil {
 		cpuBefore = bot.CPU()
 	}
@@ -286,6 +296,7 @@ func Run(ctx context.Context, mode string, opts Options) (Report, error) {
 		rep.Closed = <-closed
 	}
 	rep.Elapsed = time.Since(begin)
+	rep.ToolCPU = selfCPU() - selfBefore
 	d.settle(opts.Timeout, mode != "echo") // the matched echo sends staff notices too
 	d.mu.Lock()
 	lat := slices.Clone(d.latencies)
