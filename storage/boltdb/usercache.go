@@ -16,15 +16,24 @@ import (
 //
 // It never serves a record older than the file's: a write drops the
 // person's entry when its transaction commits (tx.OnCommit), and a read
-// fills the cache only if no write of a person committed since the read
-// began (epoch), so a read that raced a write cannot put back what the
-// write replaced.
+// fills the cache only if no write of that person committed since the read
+// began, so a read that raced a write cannot put back what the write
+// replaced. The writes since are told from the last recentWrites people
+// written (recent, by epoch); a read older than all of them does not fill.
+// Before, any person's write kept every read begun before it from filling,
+// and under load, with people written all the time, most reads went to
+// the file.
 type userCache struct {
-	mu    sync.Mutex
-	epoch uint64 // committed writes of people, ever
-	users map[int64]storage.User
-	limit int // people kept at most; 0 is userCacheSize
+	mu     sync.Mutex
+	epoch  uint64 // committed writes of people, ever
+	recent [recentWrites]int64
+	users  map[int64]storage.User
+	limit  int // people kept at most; 0 is userCacheSize
 }
+
+// recentWrites is how many of the last writes of people a fill can look
+// back on: far more than commit while one read runs.
+const recentWrites = 256
 
 // userCacheSize bounds the cache: about 200 bytes a person, so 2 MB at most
 // however many people the database holds.
@@ -48,8 +57,13 @@ func (c *userCache) mark() uint64 {
 func (c *userCache) fill(u storage.User, mark uint64) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.epoch != mark {
+	if c.epoch-mark > recentWrites {
 		return
+	}
+	for e := mark + 1; e <= c.epoch; e++ {
+		if c.recent[e%recentWrites] == u.ChatID {
+			return
+		}
 	}
 	if c.users == nil {
 		c.users = make(map[int64]storage.User)
@@ -70,6 +84,7 @@ func (c *userCache) changes(tx *bolt.Tx, chatID int64) {
 		c.mu.Lock()
 		defer c.mu.Unlock()
 		c.epoch++
+		c.recent[c.epoch%recentWrites] = chatID
 		delete(c.users, chatID)
 	})
 }

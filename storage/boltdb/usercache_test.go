@@ -103,3 +103,72 @@ func TestUserCache_Bounded(t *testing.T) {
 		t.Errorf("the cache holds %d people, want its limit, %d", n, db.users.limit)
 	}
 }
+
+// TestUserCache_OtherPeoplesWritesDoNotBlockFilling: a read raced by a
+// write of someone else still fills the cache, one raced by a write of the
+// same person does not, and a read older than all the writes the cache
+// remembers does not either.
+func TestUserCache_OtherPeoplesWritesDoNotBlockFilling(t *testing.T) {
+	t.Parallel()
+	db, _ := openTemp(t)
+	ctx := context.Background()
+	for _, id := range []int64{1, 2} {
+		if err := db.SaveUser(ctx, storage.User{ChatID: id, Lang: storage.Russian, FirstName: "first", Active: true}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cached := func(id int64) bool {
+		_, ok := db.users.get(id)
+		return ok
+	}
+	rename := func(id int64, name string) {
+		t.Helper()
+		if _, err := db.UpdateUser(ctx, id, func(u *storage.User) error { u.FirstName = name; return nil }); err != nil {
+			t.Fatal(err)
+		}
+	}
+	read := func(id int64) storage.User {
+		t.Helper()
+		u, err := db.User(ctx, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return u
+	}
+
+	// A read of person 1 that began before person 2 was written.
+	mark := db.users.mark()
+	one := read(1)
+	db.users.mu.Lock()
+	delete(db.users.users, 1) // as if that read had not filled yet
+	db.users.mu.Unlock()
+	rename(2, "second")
+	db.users.fill(one, mark)
+	if !cached(1) {
+		t.Error("a write of someone else kept the read from filling the cache")
+	}
+
+	// A read of person 1 that began before person 1 was written must not
+	// put the old record back.
+	mark = db.users.mark()
+	stale := read(1)
+	rename(1, "renamed")
+	db.users.fill(stale, mark)
+	if got := read(1); got.FirstName != "renamed" {
+		t.Fatalf("after a raced fill, User = %q, want the write's", got.FirstName)
+	}
+
+	// A read older than every write the cache remembers does not fill.
+	mark = db.users.mark()
+	old := read(1)
+	db.users.mu.Lock()
+	delete(db.users.users, 1)
+	db.users.mu.Unlock()
+	for i := range recentWrites + 1 {
+		rename(2, fmt.Sprint(i))
+	}
+	db.users.fill(old, mark)
+	if cached(1) {
+		t.Error("a read older than the writes remembered filled the cache")
+	}
+}
