@@ -233,21 +233,21 @@ func (t *Transport) getUpdates(offset int) (raws []storage.RawUpdate, decoded ma
 	raws = make([]storage.RawUpdate, 0, len(items))
 	decoded = make(map[int]*tgbotapi.Update, len(items))
 	for _, it := range items {
-		u := new(tgbotapi.Update)
-		if err := json.Unmarshal(it, u); err != nil {
+		if it.Err != nil {
 			// Only the id is read again, and only here, to confirm the
 			// update away; its content is never logged.
-			id := rawUpdateID(it)
+			id := rawUpdateID(it.JSON)
 			highest = max(highest, id)
-			t.log.Error("skipping an update that does not decode", "update_id", id, "err", err)
+			t.log.Error("skipping an update that does not decode", "update_id", id, "err", it.Err)
 			continue
 		}
+		u := it.Update
 		if u.UpdateID <= 0 {
 			t.log.Warn("skipping an update without a valid update_id")
 			continue
 		}
 		highest = max(highest, u.UpdateID)
-		raws = append(raws, storage.RawUpdate{ID: u.UpdateID, JSON: it})
+		raws = append(raws, storage.RawUpdate{ID: u.UpdateID, JSON: it.JSON})
 		decoded[u.UpdateID] = u
 	}
 	return raws, decoded, highest, nil
