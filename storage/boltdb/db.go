@@ -27,8 +27,9 @@ type DB struct {
 	bolt    *handle // *bolt.DB behind a lock so Compact can swap the file (compact.go)
 	path    string
 	compact compactThrottle
-	onPanic func(component string) // Options.OnPanic
-	users   userCache              // people read lately (usercache.go)
+	onPanic func(component string)             // Options.OnPanic
+	users   recordCache[int64, storage.User]   // people read lately (recordcache.go)
+	events  recordCache[uint64, storage.Event] // events read lately
 }
 
 // recovered is deferred at the top of every goroutine the database starts

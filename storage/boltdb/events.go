@@ -64,7 +64,9 @@ func getEvent(tx *bolt.Tx, id uint64) (storage.Event, error) {
 	return r.toEvent(id), nil
 }
 
-func putEventRecord(tx *bolt.Tx, e storage.Event) error {
+// putEvent writes the event's record; once tx commits, the cache forgets it.
+func (db *DB) putEvent(tx *bolt.Tx, e storage.Event) error {
+	db.events.changes(tx, e.ID)
 	raw, err := json.Marshal(eventToRecord(e))
 	if err != nil {
 		return fmt.Errorf("encode event %d: %w", e.ID, err)
@@ -114,7 +116,7 @@ func validEvent(e storage.Event) error {
 }
 
 // insertEvent stores a new event under the next id and indexes it.
-func insertEvent(tx *bolt.Tx, e storage.Event) (storage.Event, error) {
+func (db *DB) insertEvent(tx *bolt.Tx, e storage.Event) (storage.Event, error) {
 	if err := validEvent(e); err != nil {
 		return e, err
 	}
@@ -124,7 +126,7 @@ func insertEvent(tx *bolt.Tx, e storage.Event) (storage.Event, error) {
 	}
 	e.ID = id
 	e.Registered, e.Waiting = 0, 0
-	if err := putEventRecord(tx, e); err != nil {
+	if err := db.putEvent(tx, e); err != nil {
 		return e, err
 	}
 	if e.Cancelled {
@@ -150,7 +152,7 @@ func (db *DB) SeedEvents(ctx context.Context, seeds []storage.Event) (int, error
 			if bySeed.Get(key) != nil {
 				continue
 			}
-			e, err := insertEvent(tx, s)
+			e, err := db.insertEvent(tx, s)
 			if err != nil {
 				return fmt.Errorf("seed event %s: %w", s.SeedID, err)
 			}
@@ -173,7 +175,7 @@ func (db *DB) CreateEvent(ctx context.Context, e storage.Event) (storage.Event, 
 	var out storage.Event
 	err := db.bolt.Update(func(tx *bolt.Tx) error {
 		var err error
-		out, err = insertEvent(tx, e)
+		out, err = db.insertEvent(tx, e)
 		return err
 	})
 	return out, err
@@ -181,7 +183,25 @@ func (db *DB) CreateEvent(ctx context.Context, e storage.Event) (storage.Event, 
 
 // Event implements storage.EventStore.
 func (db *DB) Event(ctx context.Context, id uint64) (storage.Event, error) {
-	return viewOne(ctx, db, func(tx *bolt.Tx) (storage.Event, error) { return getEvent(tx, id) })
+	if err := ctx.Err(); err != nil {
+		return storage.Event{}, err
+	}
+	mark := db.events.mark()
+	return viewOne(ctx, db, func(tx *bolt.Tx) (storage.Event, error) { return db.readEvent(tx, id, mark) })
+}
+
+// readEvent is getEvent in a read transaction begun after mark was taken:
+// from the cache of events read lately when it has the event, else from
+// tx, filling the cache.
+func (db *DB) readEvent(tx *bolt.Tx, id uint64, mark uint64) (storage.Event, error) {
+	if e, ok := db.events.get(id); ok {
+		return e, nil
+	}
+	e, err := getEvent(tx, id)
+	if err == nil {
+		db.events.fill(id, e, mark)
+	}
+	return e, err
 }
 
 // UpdateEvent implements storage.EventStore.
@@ -232,7 +252,7 @@ func (db *DB) UpdateEvent(ctx context.Context, id uint64, change func(*storage.E
 			promoted = append(promoted, *reg)
 		}
 		out = e
-		if err := putEventRecord(tx, e); err != nil {
+		if err := db.putEvent(tx, e); err != nil {
 			return err
 		}
 		return updateEventReminders(tx, old, e, promoted, rem, now)
@@ -314,7 +334,7 @@ func (db *DB) CancelEvent(ctx context.Context, id uint64, now time.Time) (storag
 		if err := addReminders(tx, notices); err != nil {
 			return err
 		}
-		return putEventRecord(tx, e)
+		return db.putEvent(tx, e)
 	})
 	return out, regs, err
 }
@@ -332,6 +352,7 @@ func (db *DB) UpcomingEvents(ctx context.Context, f storage.EventFilter, offset,
 		out   []storage.Event
 		total int
 	)
+	mark := db.events.mark()
 	err := db.bolt.View(func(tx *bolt.Tx) error {
 		type ref struct {
 			start []byte // 8-byte start, compared as bytes
@@ -379,9 +400,16 @@ func (db *DB) UpcomingEvents(ctx context.Context, f storage.EventFilter, offset,
 			refs = refs[:limit]
 		}
 		for _, r := range refs {
-			e, err := getEvent(tx, r.id)
-			if err != nil {
-				return err
+			// The cache may hold an event newer than this transaction's
+			// index (moved or cancelled since): then it is read from tx,
+			// so the page is of one moment.
+			e, ok := db.events.get(r.id)
+			if !ok || e.Cancelled || !bytes.Equal(encodeTime(e.Start), r.start) {
+				var err error
+				if e, err = getEvent(tx, r.id); err != nil {
+					return err
+				}
+				db.events.fill(r.id, e, mark)
 			}
 			out = append(out, e)
 		}
@@ -516,7 +544,7 @@ func (db *DB) Register(ctx context.Context, eventID uint64, chatID int64, now ti
 			}
 		}
 		ev = e
-		return putEventRecord(tx, e)
+		return db.putEvent(tx, e)
 	})
 	return reg, ev, err
 }
@@ -570,7 +598,7 @@ func (db *DB) Unregister(ctx context.Context, eventID uint64, chatID int64, now 
 			}
 		}
 		ev = e
-		return putEventRecord(tx, e)
+		return db.putEvent(tx, e)
 	})
 	return ev, promoted, err
 }

@@ -53,7 +53,7 @@ func (r userRecord) toUser(chatID int64) storage.User {
 }
 
 // User implements storage.UserStore, from the cache of people read lately
-// when it has them (see userCache).
+// when it has them (see recordCache).
 func (db *DB) User(ctx context.Context, chatID int64) (storage.User, error) {
 	if err := ctx.Err(); err != nil {
 		return storage.User{}, err
@@ -64,7 +64,7 @@ func (db *DB) User(ctx context.Context, chatID int64) (storage.User, error) {
 	mark := db.users.mark()
 	u, err := viewOne(ctx, db, func(tx *bolt.Tx) (storage.User, error) { return getUser(tx, chatID) })
 	if err == nil {
-		db.users.fill(u, mark)
+		db.users.fill(chatID, u, mark)
 	}
 	return u, err
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"sync"
 	"testing"
+	"time"
 
 	bolt "go.etcd.io/bbolt"
 
@@ -97,7 +98,7 @@ func TestUserCache_Bounded(t *testing.T) {
 		}
 	}
 	db.users.mu.Lock()
-	n := len(db.users.users)
+	n := len(db.users.items)
 	db.users.mu.Unlock()
 	if n != db.users.limit {
 		t.Errorf("the cache holds %d people, want its limit, %d", n, db.users.limit)
@@ -140,10 +141,10 @@ func TestUserCache_OtherPeoplesWritesDoNotBlockFilling(t *testing.T) {
 	mark := db.users.mark()
 	one := read(1)
 	db.users.mu.Lock()
-	delete(db.users.users, 1) // as if that read had not filled yet
+	delete(db.users.items, 1) // as if that read had not filled yet
 	db.users.mu.Unlock()
 	rename(2, "second")
-	db.users.fill(one, mark)
+	db.users.fill(1, one, mark)
 	if !cached(1) {
 		t.Error("a write of someone else kept the read from filling the cache")
 	}
@@ -153,7 +154,7 @@ func TestUserCache_OtherPeoplesWritesDoNotBlockFilling(t *testing.T) {
 	mark = db.users.mark()
 	stale := read(1)
 	rename(1, "renamed")
-	db.users.fill(stale, mark)
+	db.users.fill(1, stale, mark)
 	if got := read(1); got.FirstName != "renamed" {
 		t.Fatalf("after a raced fill, User = %q, want the write's", got.FirstName)
 	}
@@ -162,13 +163,77 @@ func TestUserCache_OtherPeoplesWritesDoNotBlockFilling(t *testing.T) {
 	mark = db.users.mark()
 	old := read(1)
 	db.users.mu.Lock()
-	delete(db.users.users, 1)
+	delete(db.users.items, 1)
 	db.users.mu.Unlock()
 	for i := range recentWrites + 1 {
 		rename(2, fmt.Sprint(i))
 	}
-	db.users.fill(old, mark)
+	db.users.fill(1, old, mark)
 	if cached(1) {
 		t.Error("a read older than the writes remembered filled the cache")
+	}
+}
+
+// TestEventCache_ReadsFollowEveryWrite: events are served from memory
+// after the first read, yet a registration, a change of time and a
+// cancellation each show at once, in the card and in the list.
+func TestEventCache_ReadsFollowEveryWrite(t *testing.T) {
+	t.Parallel()
+	db, _ := openTemp(t)
+	ctx := context.Background()
+	early := mustCreate(t, db, testEvent("karasai", eventNow.Add(24*time.Hour), 10))
+	late := mustCreate(t, db, testEvent("karasai", eventNow.Add(48*time.Hour), 10))
+	list := func() []storage.Event {
+		t.Helper()
+		events, _, err := db.UpcomingEvents(ctx, storage.EventFilter{After: eventNow}, 0, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return events
+	}
+	card := func(id uint64) storage.Event {
+		t.Helper()
+		e, err := db.Event(ctx, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return e
+	}
+	// Both read once, so both are cached.
+	card(early.ID)
+	list()
+	if _, ok := db.events.get(early.ID); !ok {
+		t.Fatal("an event read is not cached")
+	}
+
+	if _, _, err := db.Register(ctx, early.ID, 77, eventNow, storage.ReminderPolicy{}); err != nil {
+		t.Fatal(err)
+	}
+	if got := card(early.ID).Registered; got != 1 {
+		t.Errorf("after a registration the card shows %d registered, want 1", got)
+	}
+	if got := list()[0]; got.ID != early.ID || got.Registered != 1 {
+		t.Errorf("after a registration the list shows %+v first, want the early event with 1 registered", got)
+	}
+
+	moved := eventNow.Add(72 * time.Hour)
+	if _, _, err := db.UpdateEvent(ctx, early.ID, func(e *storage.Event) error { e.Start = moved; return nil }, storage.ReminderPolicy{}, eventNow); err != nil {
+		t.Fatal(err)
+	}
+	if got := ids(list()); !sameIDs(got, []uint64{late.ID, early.ID}) {
+		t.Errorf("after moving the early event past the late one, the list is %v, want %v", got, []uint64{late.ID, early.ID})
+	}
+	if got := card(early.ID).Start; !got.Equal(moved) {
+		t.Errorf("after moving it, the card starts at %v, want %v", got, moved)
+	}
+
+	if _, _, err := db.CancelEvent(ctx, late.ID, eventNow); err != nil {
+		t.Fatal(err)
+	}
+	if got := ids(list()); !sameIDs(got, []uint64{early.ID}) {
+		t.Errorf("after cancelling the late event, the list is %v, want only %d", got, early.ID)
+	}
+	if !card(late.ID).Cancelled {
+		t.Error("after cancelling it, the card does not show the event cancelled")
 	}
 }
