@@ -104,9 +104,15 @@ func deleteConversation(tx *bolt.Tx, chatID int64) error {
 	if raw == nil {
 		return nil
 	}
-	var r conversationRecord
+	// Only what finds the index entry: every step of a dialogue replaces
+	// its record, and decoding the state and data too was wasted.
+	var r struct {
+		UpdatedAt time.Time `json:"updated_at"`
+		Expired   bool      `json:"expired,omitempty"`
+	}
 	if err := json.Unmarshal(raw, &r); err == nil {
-		if err := r.index(tx).Delete(compositeKey(encodeTime(r.UpdatedAt), key)); err != nil {
+		idx := conversationRecord{Expired: r.Expired}.index(tx)
+		if err := idx.Delete(compositeKey(encodeTime(r.UpdatedAt), key)); err != nil {
 			return err
 		}
 	}
