@@ -59,6 +59,8 @@ type UserStore interface {
 	// SaveUser creates or replaces the user record.
 	SaveUser(ctx context.Context, u User) error
 	// UpdateUser loads the user (a zero User with ChatID set when absent),
-	// applies change and stores the result in one transaction.
+	// applies change and stores the result in one transaction. change may
+	// run more than once. A change that leaves the stored user as it was,
+	// UpdatedAt aside, may be left unwritten: the stored user is returned.
 	UpdateUser(ctx context.Context, chatID int64, change func(*User) error) (User, error)
 }

@@ -237,3 +237,46 @@ func TestEventCache_ReadsFollowEveryWrite(t *testing.T) {
 		t.Error("after cancelling it, the card does not show the event cancelled")
 	}
 }
+
+// TestUpdateUser_ChangingNothingWritesNothing: choosing the language one
+// has, or sharing the same place again, answers without a commit (and so
+// without waiting for one), while a real change is written as ever.
+func TestUpdateUser_ChangingNothingWritesNothing(t *testing.T) {
+	t.Parallel()
+	db, _ := openTemp(t)
+	ctx := context.Background()
+	created := time.Date(2026, 12, 1, 5, 0, 0, 0, time.UTC)
+	if err := db.SaveUser(ctx, storage.User{ChatID: 5, Lang: storage.Russian, LangSet: true, Active: true, HasLocation: true, Lat: 43.2, Lon: 76.6, CreatedAt: created, UpdatedAt: created}); err != nil {
+		t.Fatal(err)
+	}
+	lastCommit := func() int {
+		var id int
+		if err := db.bolt.View(func(tx *bolt.Tx) error { id = tx.ID(); return nil }); err != nil {
+			t.Fatal(err)
+		}
+		return id
+	}
+	before := lastCommit()
+	later := created.Add(time.Hour)
+	u, err := db.UpdateUser(ctx, 5, func(u *storage.User) error {
+		u.Lang, u.LangSet, u.HasLocation, u.Lat, u.Lon, u.UpdatedAt = storage.Russian, true, true, 43.2, 76.6, later
+		return nil
+	})
+	if err != nil || u.Lang != storage.Russian || !u.UpdatedAt.Equal(created) {
+		t.Fatalf("a change of nothing = %+v, %v; want the stored person", u, err)
+	}
+	if after := lastCommit(); after != before {
+		t.Errorf("a change of nothing committed (transaction %d → %d)", before, after)
+	}
+
+	u, err = db.UpdateUser(ctx, 5, func(u *storage.User) error { u.Lang, u.UpdatedAt = storage.Kazakh, later; return nil })
+	if err != nil || u.Lang != storage.Kazakh {
+		t.Fatalf("a change of language = %+v, %v", u, err)
+	}
+	if after := lastCommit(); after == before {
+		t.Error("a change of language was not committed")
+	}
+	if got, err := db.User(ctx, 5); err != nil || got.Lang != storage.Kazakh || !got.UpdatedAt.Equal(later) {
+		t.Errorf("after the change, User = %+v, %v", got, err)
+	}
+}
