@@ -92,6 +92,17 @@ func (db *DB) DeleteConversation(ctx context.Context, chatID int64) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
+	// Most calls close a dialogue that is there; those that find none (a
+	// menu button pressed outside any dialogue) need no commit to wait
+	// for. Skipping is sound against a racing save: the delete is then
+	// ordered before it, when there was nothing to delete.
+	var exists bool
+	if err := db.bolt.View(func(tx *bolt.Tx) error {
+		exists = tx.Bucket(bucketConversations).Get(encodeChatID(chatID)) != nil
+		return nil
+	}); err != nil || !exists {
+		return err
+	}
 	return db.bolt.Batch(func(tx *bolt.Tx) error { return deleteConversation(tx, chatID) })
 }
 

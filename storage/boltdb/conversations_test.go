@@ -173,3 +173,34 @@ func TestConversations_ReadsTokenOfEarlierRecords(t *testing.T) {
 		t.Errorf("expired dialogue = %+v, %v; want the token only", got, err)
 	}
 }
+
+// TestDeleteConversation_NoDialogueNoCommit: closing a dialogue that is not
+// there (a menu button outside any dialogue) commits nothing, so nobody
+// waits for a commit; an open or expired one is deleted with its index.
+func TestDeleteConversation_NoDialogueNoCommit(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	db, _ := openTemp(t)
+	base := time.Date(2026, 11, 22, 10, 0, 0, 0, time.UTC)
+	before := lastCommit(t, db)
+	if err := db.DeleteConversation(ctx, 41); err != nil {
+		t.Fatal(err)
+	}
+	if after := lastCommit(t, db); after != before {
+		t.Errorf("closing no dialogue committed (transaction %d → %d)", before, after)
+	}
+
+	saveExpired(t, db, 42, base)
+	if err := db.SaveConversation(ctx, storage.Conversation{ChatID: 41, Flow: "book", Step: "day", UpdatedAt: base.Add(2 * time.Hour)}); err != nil {
+		t.Fatal(err)
+	}
+	for _, chat := range []int64{41, 42} {
+		if err := db.DeleteConversation(ctx, chat); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := db.Conversation(ctx, chat); !errors.Is(err, storage.ErrNotFound) {
+			t.Errorf("chat %d: after closing, Conversation = %v; want not found", chat, err)
+		}
+	}
+	assertIndexes(t, db, map[string]int{"conversations": 0, "conversations_by_updated": 0, "conversations_by_expired": 0})
+}

@@ -249,13 +249,7 @@ func TestUpdateUser_ChangingNothingWritesNothing(t *testing.T) {
 	if err := db.SaveUser(ctx, storage.User{ChatID: 5, Lang: storage.Russian, LangSet: true, Active: true, HasLocation: true, Lat: 43.2, Lon: 76.6, CreatedAt: created, UpdatedAt: created}); err != nil {
 		t.Fatal(err)
 	}
-	lastCommit := func() int {
-		var id int
-		if err := db.bolt.View(func(tx *bolt.Tx) error { id = tx.ID(); return nil }); err != nil {
-			t.Fatal(err)
-		}
-		return id
-	}
+	lastCommit := func() int { return lastCommit(t, db) }
 	before := lastCommit()
 	later := created.Add(time.Hour)
 	u, err := db.UpdateUser(ctx, 5, func(u *storage.User) error {
@@ -279,4 +273,14 @@ func TestUpdateUser_ChangingNothingWritesNothing(t *testing.T) {
 	if got, err := db.User(ctx, 5); err != nil || got.Lang != storage.Kazakh || !got.UpdatedAt.Equal(later) {
 		t.Errorf("after the change, User = %+v, %v", got, err)
 	}
+}
+
+// lastCommit is the id of the last write transaction committed to db.
+func lastCommit(t *testing.T, db *DB) int {
+	t.Helper()
+	var id int
+	if err := db.bolt.View(func(tx *bolt.Tx) error { id = tx.ID(); return nil }); err != nil {
+		t.Fatal(err)
+	}
+	return id
 }
