@@ -631,9 +631,15 @@ func (f *booking) handleBookConfirm(ctx context.Context, r *tg.Request) error {
 	// The booking is committed: the person must hear so and staff must be
 	// told, even if closing the dialogue fails. A dialogue left open
 	// expires with its TTL, and a second confirm finds the booking made.
-	if err := f.store.DeleteConversation(ctx, r.ChatID); err != nil {
-		f.log.Warn("close booking dialogue after the booking", "chat_id", r.ChatID, "booking_id", booked.ID, "err", err)
-	}
+	// So the dialogue is closed after the answer, not before: its commit
+	// (milliseconds of fsync) is not in the time the person waits for the
+	// one step that already waited for the booking's. The chat's next
+	// update waits for this handler, so it finds the dialogue closed.
+	defer func() {
+		if err := f.store.DeleteConversation(ctx, r.ChatID); err != nil {
+			f.log.Warn("close booking dialogue after the booking", "chat_id", r.ChatID, "booking_id", booked.ID, "err", err)
+		}
+	}()
 	f.tx.Answer(ctx, r, "✅")
 	textID, data := locales.BookConfirmed, f.texts.bookingData(r.L, booked)
 	if moving {
