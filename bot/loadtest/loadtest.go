@@ -11,6 +11,7 @@
 package loadtest
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -104,7 +105,10 @@ type Report struct {
 	Unanswered int64         // button presses whose callback query was never answered
 	Notices    int64         // "new booking" notices the staff chats received
 	FailedStep map[string]int64
-	Mix        CallMix // a bot run's Bot API calls per step, for the call-matched echo
+	// SlowSteps are the steps with the highest p99, slowest first: where
+	// the tail of the latency comes from.
+	SlowSteps []StepLatency
+	Mix       CallMix // a bot run's Bot API calls per step, for the call-matched echo
 	// Calls counts the calls made in answer to updates, by method (not
 	// getUpdates and the like).
 	Calls map[string]int64
@@ -139,6 +143,16 @@ func (r Report) String() string {
 	}
 	if r.ToolCPU > 0 && r.Updates > 0 {
 		fmt.Fprintf(&b, "; tool CPU %.0f µs/update", float64(r.ToolCPU.Microseconds())/float64(r.Updates))
+	}
+	if len(r.SlowSteps) > 0 {
+		b.WriteString("; slowest steps by p99:")
+		for i, st := range r.SlowSteps {
+			sep := ","
+			if i == 0 {
+				sep = ""
+			}
+			fmt.Fprintf(&b, "%s %s %s", sep, st.Step, st.P99.Round(100*time.Microsecond))
+		}
 	}
 	if r.Closing {
 		told := 0
@@ -303,6 +317,7 @@ func Run(ctx context.Context, mode string, opts Options) (Report, error) {
 	for k, v := range d.failed {
 		rep.FailedStep[k] = v
 	}
+	rep.SlowSteps = slowestSteps(d.byStep, 3)
 	d.mu.Unlock()
 	slices.Sort(lat)
 	rep.Updates = int64(len(lat))
@@ -357,6 +372,7 @@ type driver struct {
 	pollOnce  sync.Once
 	mu        sync.Mutex
 	latencies []time.Duration
+	byStep    map[string][]time.Duration // the same latencies, by step
 	failed    map[string]int64
 	missing   atomic.Int64
 	scenarios atomic.Int64
@@ -425,7 +441,7 @@ func (d *driver) countCall(method string) {
 }
 
 func newDriver(staffChats []int64, staffNotice func(telegramtest.Event) bool) *driver {
-	d := &driver{polled: make(chan struct{}), failed: map[string]int64{}, presses: map[string]int{},
+	d := &driver{polled: make(chan struct{}), failed: map[string]int64{}, presses: map[string]int{}, byStep: map[string][]time.Duration{},
 		staff: map[int64]bool{}, staffNotice: staffNotice, bookingStep: map[string]bool{}, calls: map[string]int64{}, told: map[int64]int{}}
 	for _, id := range staffChats {
 		d.staff[id] = true
@@ -555,6 +571,7 @@ func (d *driver) play(ctx context.Context, p *Person, sc Scenario, timeout time.
 		}
 		d.mu.Lock()
 		d.latencies = append(d.latencies, got.Sub(sent))
+		d.byStep[st.Name] = append(d.byStep[st.Name], got.Sub(sent))
 		d.mu.Unlock()
 		if d.rec != nil {
 			d.rec.play(st.Name)
@@ -658,4 +675,22 @@ func (d *driver) close(ctx context.Context, plan Closure, total int64, duration 
 		}
 	}
 	return true
+}
+
+// StepLatency is the p99 of one step's answers.
+type StepLatency struct {
+	Step string
+	P99  time.Duration
+}
+
+// slowestSteps are the n steps of byStep with the highest p99.
+func slowestSteps(byStep map[string][]time.Duration, n int) []StepLatency {
+	var out []StepLatency
+	for step, lat := range byStep {
+		lat = slices.Clone(lat)
+		slices.Sort(lat)
+		out = append(out, StepLatency{Step: step, P99: pct(lat, 99)})
+	}
+	slices.SortFunc(out, func(a, b StepLatency) int { return cmp.Or(cmp.Compare(b.P99, a.P99), strings.Compare(a.Step, b.Step)) })
+	return out[:min(n, len(out))]
 }

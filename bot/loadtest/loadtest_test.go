@@ -139,3 +139,28 @@ func TestRun_CallMatchedEchoMakesTheBotsCalls(t *testing.T) {
 		t.Errorf("matched run %s made calls %v; want 20 scenarios and the bot's calls %v", matched, matched.Calls, bot.Calls)
 	}
 }
+
+// TestSlowestSteps: the report names the steps the latency's tail comes
+// from, slowest p99 first, at most as many as asked.
+func TestSlowestSteps(t *testing.T) {
+	ms := func(ns ...int) []time.Duration {
+		var out []time.Duration
+		for _, n := range ns {
+			out = append(out, time.Duration(n)*time.Millisecond)
+		}
+		return out
+	}
+	got := slowestSteps(map[string][]time.Duration{
+		"help":    ms(1, 2, 3),
+		"confirm": ms(30, 10, 20),
+		"start":   ms(5, 15),
+		"events":  ms(4),
+	}, 2)
+	want := []StepLatency{{"confirm", 30 * time.Millisecond}, {"start", 15 * time.Millisecond}}
+	if !slices.Equal(got, want) {
+		t.Errorf("slowestSteps = %v, want %v", got, want)
+	}
+	if got := slowestSteps(nil, 3); len(got) != 0 {
+		t.Errorf("no steps: %v", got)
+	}
+}
