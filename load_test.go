@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"path/filepath"
 	"strconv"
+	"sync"
 	"testing"
 	"time"
 
@@ -15,6 +16,12 @@ import (
 	"jastar/locales"
 	"jastar/storage/catalog"
 )
+
+// testTexts are the bot's texts, parsed once for the tests that read them
+// (parsing both languages' files costs tens of milliseconds of race-built
+// CPU each time; the bots the tests run still load their own, as main.go
+// does).
+var testTexts = sync.OnceValues(locales.Load)
 
 // inProcessBot runs the real program in this process, for a quick load
 // smoke test (the load command runs it as a child process instead).
@@ -65,7 +72,7 @@ func TestLoad_SmokeEveryAnswerArrives(t *testing.T) {
 // load tool brings: the load tool's parts, with the bot main wires.
 func loadSmoke(t *testing.T, at string, users, iterations int) {
 	addr := freeAddr(t)
-	texts, err := locales.Load()
+	texts, err := testTexts()
 	if err != nil {
 		t.Fatal(err)
 	}

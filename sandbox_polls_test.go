@@ -28,7 +28,7 @@ import (
 // README's bot/sandbox/testdata/poll_chart.png is that file.
 func TestSandbox_PollResultsByDistrict(t *testing.T) {
 	t.Parallel()
-	texts, err := locales.Load()
+	texts, err := testTexts()
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -608,7 +608,7 @@ func TestSandbox_ReusesItsOwnDatabase(t *testing.T) {
 // a message of someone in crisis gets the help lines first.
 func TestSandbox_SvetlanaShowsTheSafetyNet(t *testing.T) {
 	t.Parallel()
-	texts, err := locales.Load()
+	texts, err := testTexts()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -631,7 +631,7 @@ func TestSandbox_SvetlanaShowsTheSafetyNet(t *testing.T) {
 // and one with a waitlist, whatever the catalog's example events say.
 func TestSandbox_ShowsUpcomingEventsOnAnyDate(t *testing.T) {
 	t.Parallel()
-	texts, err := locales.Load()
+	texts, err := testTexts()
 	if err != nil {
 		t.Fatal(err)
 	}
