@@ -227,10 +227,88 @@ type page struct {
 	n      int
 }
 
-// newPage opens url in a new Chromium. Its steps write screenshots to
-// $JASTAR_SCREENSHOTS when that is set, every one of them, as README's
-// commands to redraw a picture expect. Otherwise only the step named
-// readme is taken, into a temporary folder: a capture costs Chromium
+// The browser tests share one headless Chromium: starting one costs about
+// a second of CPU and several seconds of wall time on a busy machine,
+// more than most of a test's steps. Each test gets its own tab in its own
+// browser context (cookies and storage apart, as in two browsers), and
+// TestMain closes the browser once every test is done, failed or not; if
+// the test process dies first, the kernel kills Chromium with it (chromedp
+// starts it with Pdeathsig).
+var shared struct {
+	once   sync.Once
+	ctx    context.Context // the browser's first tab, kept open for its lifetime
+	err    error
+	closed chan struct{} // closed when the browser has stopped
+	close  func()
+}
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if shared.close != nil {
+		shared.close()
+	}
+	os.Exit(code)
+}
+
+// sharedBrowser starts the shared Chromium on first use and returns its
+// context, from which a test opens its tab.
+func sharedBrowser(t *testing.T, chrome string) context.Context {
+	t.Helper()
+	shared.once.Do(func() {
+		dir, err := os.MkdirTemp("", "jastar-chromium-")
+		if err != nil {
+			shared.err = err
+			return
+		}
+		opts := []chromedp.ExecAllocatorOption{
+			chromedp.ExecPath(chrome),
+			chromedp.Headless,
+			chromedp.NoSandbox, // CI runs as root, where Chromium's sandbox cannot start
+			chromedp.DisableGPU,
+			chromedp.NoFirstRun,
+			chromedp.NoDefaultBrowserCheck,
+			chromedp.Flag("disable-quic", true),
+			chromedp.Flag("disable-background-networking", true),
+			chromedp.Flag("disable-component-update", true),
+			chromedp.Flag("disable-sync", true),
+			chromedp.Flag("hide-scrollbars", true),
+			chromedp.Flag("accept-lang", "en-US,en"), // the page's own texts follow the browser's language
+			// Two tests' tabs are open at once and only one can be in
+			// front: the other must not have its timers, animation
+			// frames (which the waits poll on) or renderer slowed down.
+			chromedp.Flag("disable-background-timer-throttling", true),
+			chromedp.Flag("disable-backgrounding-occluded-windows", true),
+			chromedp.Flag("disable-renderer-backgrounding", true),
+			chromedp.UserDataDir(dir),
+			chromedp.WindowSize(1280, 800),
+		}
+		actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
+		ctx, cancelBrowser := chromedp.NewContext(actx)
+		shared.close = func() {
+			// Closes Chromium gracefully, then kills what is left and
+			// waits for it; only then is its folder free to remove.
+			cancelBrowser()
+			cancelAlloc()
+			os.RemoveAll(dir)
+		}
+		// The first run starts the browser for the lifetime of its
+		// context, so it gets no timeout.
+		if err := chromedp.Do(ctx); err != nil {
+			shared.err = fmt.Errorf("start Chromium: %w", err)
+			return
+		}
+		shared.ctx = ctx
+	})
+	if shared.err != nil {
+		t.Fatal(shared.err)
+	}
+	return shared.ctx
+}
+
+// newPage opens url in a new tab of the shared Chromium. Its steps write
+// screenshots to $JASTAR_SCREENSHOTS when that is set, every one of them,
+// as README's commands to redraw a picture expect. Otherwise only the step
+// named readme is taken, into a temporary folder: a capture costs Chromium
 // about 0.2 s of rendering and encoding, more than most steps, so taking
 // them all would double the test's time for pictures nobody looks at;
 // the one README shows still proves on every run that it can be taken.
@@ -243,29 +321,14 @@ func newPage(t *testing.T, chrome, url, readme string) *page {
 	} else if err := os.MkdirAll(dir, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	opts := []chromedp.ExecAllocatorOption{
-		chromedp.ExecPath(chrome),
-		chromedp.Headless,
-		chromedp.NoSandbox, // CI runs as root, where Chromium's sandbox cannot start
-		chromedp.DisableGPU,
-		chromedp.NoFirstRun,
-		chromedp.NoDefaultBrowserCheck,
-		chromedp.Flag("disable-quic", true),
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
-		chromedp.Flag("hide-scrollbars", true),
-		chromedp.Flag("accept-lang", "en-US,en"), // the page's own texts follow the browser's language
-		chromedp.UserDataDir(t.TempDir()),
-		chromedp.WindowSize(1280, 800),
-	}
-	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
-	ctx, cancelTab := chromedp.NewContext(actx)
-	t.Cleanup(func() { cancelTab(); cancelAlloc() })
-	// The first run starts the browser for the lifetime of its context, so
-	// it gets no timeout; later steps do.
+	ctx, cancelTab := chromedp.NewContext(sharedBrowser(t, chrome), chromedp.WithNewBrowserContext())
+	t.Cleanup(cancelTab) // closes the tab and its browser context
+	// The first run opens the tab and listens to it for the lifetime of
+	// the context it is given, so it gets no timeout (a tab opened under
+	// a shorter context would stop answering once that one ends); later
+	// steps do.
 	if err := chromedp.Do(ctx); err != nil {
-		t.Fatalf("start Chromium: %v", err)
+		t.Fatalf("open a tab in Chromium: %v", err)
 	}
 	startCtx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
@@ -290,7 +353,11 @@ func (p *page) step(name string, actions ...chromedp.Action[chromedp.Void]) {
 		shot, err = chromedp.Run(ctx, chromedp.CaptureScreenshot())
 	}
 	if err != nil {
-		text, _ := chromedp.Run(p.ctx, chromedp.Evaluate[string](`document.body.innerText`))
+		// The page's text explains most failures; reading it gets a bound
+		// of its own, since a page that broke the step may not answer.
+		tctx, cancel := context.WithTimeout(p.ctx, 5*time.Second)
+		text, _ := chromedp.Run(tctx, chromedp.Evaluate[string](`document.body.innerText`))
+		cancel()
 		p.t.Fatalf("step %q: %v\npage text:\n%s", name, err, text)
 	}
 	if !take {
@@ -541,7 +608,7 @@ func TestSandbox_ReusesItsOwnDatabase(t *testing.T) {
 // a message of someone in crisis gets the help lines first.
 func TestSandbox_SvetlanaShowsTheSafetyNet(t *testing.T) {
 	t.Parallel()
-	texts, err := locales.Load()
+	texts, err := testTexts()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -564,7 +631,7 @@ func TestSandbox_SvetlanaShowsTheSafetyNet(t *testing.T) {
 // and one with a waitlist, whatever the catalog's example events say.
 func TestSandbox_ShowsUpcomingEventsOnAnyDate(t *testing.T) {
 	t.Parallel()
-	texts, err := locales.Load()
+	texts, err := testTexts()
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -86,6 +86,11 @@ type Report struct {
 	P95       time.Duration
 	P99       time.Duration
 	Scenarios int64
+	// Returning counts the scenarios played to their end by a person who
+	// had already played one to its end: the pass of someone who comes
+	// back, with their language, their cancelled booking and their
+	// conversation already in the database.
+	Returning int64
 	Bookings  int64
 	SlotTaken int64 // confirmations answered "taken meanwhile"
 	PeakRSS   int64
@@ -135,8 +140,8 @@ func (r Report) String() string {
 		r.P50.Round(10*time.Microsecond), r.P95.Round(10*time.Microsecond), r.P99.Round(10*time.Microsecond), r.Missing)
 	fmt.Fprintf(&b, "; presses unanswered %d", r.Unanswered)
 	if r.Mode != "echo" {
-		fmt.Fprintf(&b, "; scenarios %d; bookings made %d (slot taken meanwhile %d); staff notices %d; errors %d; peak RSS %.1f MB; database %.1f MB; start-up %s",
-			r.Scenarios, r.Bookings, r.SlotTaken, r.Notices, r.Errors, float64(r.PeakRSS)/(1<<20), float64(r.DBSize)/(1<<20), r.StartUp.Round(time.Millisecond))
+		fmt.Fprintf(&b, "; scenarios %d (%d of people coming back); bookings made %d (slot taken meanwhile %d); staff notices %d; errors %d; peak RSS %.1f MB; database %.1f MB; start-up %s",
+			r.Scenarios, r.Returning, r.Bookings, r.SlotTaken, r.Notices, r.Errors, float64(r.PeakRSS)/(1<<20), float64(r.DBSize)/(1<<20), r.StartUp.Round(time.Millisecond))
 		if r.CPU > 0 && r.Updates > 0 {
 			fmt.Fprintf(&b, "; bot CPU %.0f µs/update", float64(r.CPU.Microseconds())/float64(r.Updates))
 		}
@@ -323,6 +328,7 @@ func Run(ctx context.Context, mode string, opts Options) (Report, error) {
 	rep.Updates = int64(len(lat))
 	rep.Missing = d.missing.Load()
 	rep.Scenarios = d.scenarios.Load()
+	rep.Returning = d.returning.Load()
 	rep.Bookings = d.bookings.Load()
 	rep.SlotTaken = d.taken.Load()
 	rep.P50, rep.P95, rep.P99 = pct(lat, 50), pct(lat, 95), pct(lat, 99)
@@ -376,6 +382,7 @@ type driver struct {
 	failed    map[string]int64
 	missing   atomic.Int64
 	scenarios atomic.Int64
+	returning atomic.Int64 // see Report.Returning
 	bookings  atomic.Int64
 	taken     atomic.Int64
 	people    sync.Map // index -> *Person
@@ -519,6 +526,7 @@ type Person struct {
 	last   telegramtest.Message // the bot's last message with an inline keyboard
 	rng    *rand.Rand
 	busy   sync.Mutex
+	played int // scenarios played to their end; guarded by busy
 	d      *driver
 }
 
@@ -578,14 +586,23 @@ func (d *driver) play(ctx context.Context, p *Person, sc Scenario, timeout time.
 		}
 		if st.Taken != nil && st.Taken(e) {
 			d.taken.Add(1)
-			d.scenarios.Add(1)
+			d.finished(p)
 			return
 		}
 		if st.Booked != nil && st.Booked(e) {
 			d.bookings.Add(1)
 		}
 	}
+	d.finished(p)
+}
+
+// finished counts a scenario p played to its end; the caller holds p.busy.
+func (d *driver) finished(p *Person) {
 	d.scenarios.Add(1)
+	if p.played > 0 {
+		d.returning.Add(1)
+	}
+	p.played++
 }
 
 func (d *driver) await(ctx context.Context, p *Person, st Step, timeout time.Duration) (time.Time, telegramtest.Event, bool) {
