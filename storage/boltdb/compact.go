@@ -33,6 +33,11 @@ type handle struct {
 
 	started, finished atomic.Uint64
 	group             groupCommit
+
+	// writeEnded is told of every write transaction once it has ended,
+	// committed or rolled back (the record caches settle there); nil is
+	// nobody. Set before the handle is used.
+	writeEnded func(*bolt.Tx)
 }
 
 func (h *handle) View(fn func(*bolt.Tx) error) error {
@@ -48,7 +53,22 @@ func (h *handle) Update(fn func(*bolt.Tx) error) error {
 	defer h.end()
 	h.mu.RLock()
 	defer h.mu.RUnlock()
-	return h.db.Update(fn)
+	return h.update(fn)
+}
+
+// update is h.db.Update, then writeEnded, however the transaction ended
+// (a panic included).
+func (h *handle) update(fn func(*bolt.Tx) error) error {
+	var tx *bolt.Tx
+	defer func() {
+		if tx != nil && h.writeEnded != nil {
+			h.writeEnded(tx)
+		}
+	}()
+	return h.db.Update(func(t *bolt.Tx) error {
+		tx = t
+		return fn(t)
+	})
 }
 
 // Batch is bbolt's Batch without its wait (see groupCommit): fn may run
@@ -58,7 +78,7 @@ func (h *handle) Batch(fn func(*bolt.Tx) error) error {
 	defer h.end()
 	h.mu.RLock()
 	defer h.mu.RUnlock()
-	return h.group.do(h.db, fn)
+	return h.group.do(h.update, fn)
 }
 
 func (h *handle) begin() { h.started.Add(1) }

@@ -103,6 +103,10 @@ func Open(path string, opts Options) (*DB, error) {
 		return nil, fmt.Errorf("open %s: %w", path, err)
 	}
 	db := &DB{bolt: &handle{db: bdb, opts: boltOpts}, path: path}
+	db.bolt.writeEnded = func(tx *bolt.Tx) {
+		db.users.ended(tx)
+		db.events.ended(tx)
+	}
 	db.compact.log = opts.Log
 	if db.compact.log == nil {
 		db.compact.log = slog.Default()

@@ -401,10 +401,12 @@ func (db *DB) UpcomingEvents(ctx context.Context, f storage.EventFilter, offset,
 		}
 		for _, r := range refs {
 			// The cache may hold an event newer than this transaction's
-			// index (moved or cancelled since): then it is read from tx,
-			// so the page is of one moment.
+			// index (moved to another time or center, or cancelled
+			// since): then it is read from tx, so the page is of one
+			// moment.
 			e, ok := db.events.get(r.id)
-			if !ok || e.Cancelled || !bytes.Equal(encodeTime(e.Start), r.start) {
+			if !ok || e.Cancelled || !bytes.Equal(encodeTime(e.Start), r.start) ||
+				(len(f.CenterIDs) > 0 && !slices.Contains(f.CenterIDs, e.CenterID)) {
 				var err error
 				if e, err = getEvent(tx, r.id); err != nil {
 					return err

@@ -64,9 +64,12 @@ var (
 	errSolo = errors.New("boltdb: run this write on its own")
 )
 
-// do runs fn in a transaction of db shared with the writes that wait with
+// updater runs a function in a write transaction, as bolt.DB.Update does.
+type updater func(func(*bolt.Tx) error) error
+
+// do runs fn in a transaction of update shared with the writes that wait with
 // it, and returns once that transaction committed or failed.
-func (g *groupCommit) do(db *bolt.DB, fn func(*bolt.Tx) error) error {
+func (g *groupCommit) do(update updater, fn func(*bolt.Tx) error) error {
 	c := &groupCall{fn: fn, done: make(chan error, 1)}
 	g.mu.Lock()
 	g.waiting = append(g.waiting, c)
@@ -75,18 +78,18 @@ func (g *groupCommit) do(db *bolt.DB, fn func(*bolt.Tx) error) error {
 	g.mu.Unlock()
 	if !lead {
 		if err := <-c.done; err != errLead {
-			return finish(db, fn, err)
+			return finish(update, fn, err)
 		}
 	}
-	g.commitNext(db)
-	return finish(db, fn, <-c.done)
+	g.commitNext(update)
+	return finish(update, fn, <-c.done)
 }
 
 // commitNext commits the waiting writes (the leader's own among them) and
 // passes the lead on, or gives it up when nobody waits. The lead is passed
 // on however the commit ends, a panic included: otherwise every later
 // write would wait for a leader that never comes.
-func (g *groupCommit) commitNext(db *bolt.DB) {
+func (g *groupCommit) commitNext(update updater) {
 	g.mu.Lock()
 	if g.busy && len(g.waiting) < lingerUntil {
 		g.mu.Unlock()
@@ -99,7 +102,7 @@ func (g *groupCommit) commitNext(db *bolt.DB) {
 	g.waiting = g.waiting[n:]
 	g.mu.Unlock()
 	defer g.passLead()
-	commitGroup(db, group)
+	commitGroup(update, group)
 }
 
 func (g *groupCommit) passLead() {
@@ -118,7 +121,7 @@ func (g *groupCommit) passLead() {
 // it; a failed commit is every caller's error. A panic in the commit
 // itself (bbolt's, or an OnCommit hook's) is every caller's error too, and
 // goes on up the leader's own call.
-func commitGroup(db *bolt.DB, group []*groupCall) {
+func commitGroup(update updater, group []*groupCall) {
 	defer func() {
 		if p := recover(); p != nil {
 			err := fmt.Errorf("commit panicked: %v", p)
@@ -130,7 +133,7 @@ func commitGroup(db *bolt.DB, group []*groupCall) {
 	}()
 	for len(group) > 0 {
 		failed := -1
-		err := db.Update(func(tx *bolt.Tx) error {
+		err := update(func(tx *bolt.Tx) error {
 			for i, c := range group {
 				if err := callRecovering(c.fn, tx); err != nil {
 					failed = i
@@ -153,9 +156,9 @@ func commitGroup(db *bolt.DB, group []*groupCall) {
 
 // finish is a caller's result: a write that failed in the group runs again
 // alone, where its error or panic is its own.
-func finish(db *bolt.DB, fn func(*bolt.Tx) error, err error) error {
+func finish(update updater, fn func(*bolt.Tx) error, err error) error {
 	if err == errSolo {
-		return db.Update(fn)
+		return update(fn)
 	}
 	return err
 }

@@ -13,22 +13,27 @@ import (
 // them). Under load those reads and their JSON decoding were about 6% and
 // 2% of the bot's CPU, and both are written far less often than read.
 //
-// It never serves a record older than the file's: a write drops the
-// record's entry when its transaction commits (tx.OnCommit), and a read
-// fills the cache only if no write of that record committed since the read
-// began, so a read that raced a write cannot put back what the write
-// replaced. The writes since are told from the last recentWrites records
-// written (recent, by epoch); a read older than all of them does not fill.
-// (Refusing a fill after a write of any record, as at first, kept most
-// reads of people from filling under load, when people are written all
-// the time.) Reads inside a write transaction never use it: they must see
-// the transaction's own writes.
+// It never serves a record older than the file's. A write marks its
+// record pending as it writes it (changes): from then until its
+// transaction has ended, committed or not (ended, which the handle calls),
+// the record is neither served nor filled, since bbolt makes a commit
+// visible to readers before its transaction returns. When it ends, the
+// entry goes, and a read fills the cache only if no write of that record
+// ended since the read began, so a read that raced a write cannot put back
+// what the write replaced. The writes since are told from the last
+// recentWrites records written (recent, by epoch); a read older than all
+// of them does not fill. (Refusing a fill after a write of any record, as
+// at first, kept most reads of people from filling under load, when people
+// are written all the time.) Reads inside a write transaction never use
+// it: they must see the transaction's own writes.
 type recordCache[K comparable, V any] struct {
-	mu     sync.Mutex
-	epoch  uint64 // committed writes of records, ever
-	recent [recentWrites]K
-	items  map[K]V
-	limit  int // records kept at most; 0 is cacheSize
+	mu      sync.Mutex
+	epoch   uint64 // ended writes of records, ever
+	recent  [recentWrites]K
+	items   map[K]V
+	pending map[K]int        // writes of the record in transactions not yet ended
+	byTx    map[*bolt.Tx][]K // the records each such transaction wrote
+	limit   int              // records kept at most; 0 is cacheSize
 }
 
 // recentWrites is how many of the last writes of records a fill can look
@@ -42,6 +47,10 @@ const cacheSize = 10_000
 func (c *recordCache[K, V]) get(key K) (V, bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	if c.pending[key] > 0 {
+		var none V
+		return none, false
+	}
 	v, ok := c.items[key]
 	return v, ok
 }
@@ -58,7 +67,7 @@ func (c *recordCache[K, V]) mark() uint64 {
 func (c *recordCache[K, V]) fill(key K, v V, mark uint64) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.epoch-mark > recentWrites {
+	if c.pending[key] > 0 || c.epoch-mark > recentWrites {
 		return
 	}
 	for e := mark + 1; e <= c.epoch; e++ {
@@ -79,13 +88,29 @@ func (c *recordCache[K, V]) fill(key K, v V, mark uint64) {
 }
 
 // changes registers, in the write transaction tx, that it writes or deletes
-// the record of key: once it commits, its entry goes.
+// the record of key: the record is pending until tx has ended.
 func (c *recordCache[K, V]) changes(tx *bolt.Tx, key K) {
-	tx.OnCommit(func() {
-		c.mu.Lock()
-		defer c.mu.Unlock()
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.pending == nil {
+		c.pending, c.byTx = make(map[K]int), make(map[*bolt.Tx][]K)
+	}
+	c.pending[key]++
+	c.byTx[tx] = append(c.byTx[tx], key)
+	delete(c.items, key)
+}
+
+// ended settles the records tx wrote, once it has committed or rolled back.
+func (c *recordCache[K, V]) ended(tx *bolt.Tx) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for _, key := range c.byTx[tx] {
+		if c.pending[key]--; c.pending[key] <= 0 {
+			delete(c.pending, key)
+		}
 		c.epoch++
 		c.recent[c.epoch%recentWrites] = key
 		delete(c.items, key)
-	})
+	}
+	delete(c.byTx, tx)
 }

@@ -284,3 +284,64 @@ func lastCommit(t *testing.T, db *DB) int {
 	}
 	return id
 }
+
+// TestRecordCache_NothingStaleBetweenCommitAndItsEnd: bbolt makes a commit
+// visible before its transaction returns; in that gap a read must not be
+// served the record the write replaced, which the file no longer holds.
+func TestRecordCache_NothingStaleBetweenCommitAndItsEnd(t *testing.T) {
+	t.Parallel()
+	db, _ := openTemp(t)
+	ctx := context.Background()
+	const chat = 99
+	if err := db.SaveUser(ctx, storage.User{ChatID: chat, Lang: storage.Kazakh, FirstName: "old", Active: true}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.User(ctx, chat); err != nil { // now cached
+		t.Fatal(err)
+	}
+	committed, release, done := make(chan struct{}), make(chan struct{}), make(chan error)
+	go func() {
+		done <- db.bolt.Update(func(tx *bolt.Tx) error {
+			// Holds the transaction between its commit and its end, as a
+			// descheduled goroutine would.
+			tx.OnCommit(func() { close(committed); <-release })
+			db.users.changes(tx, chat)
+			return putUser(tx, storage.User{ChatID: chat, Lang: storage.Kazakh, FirstName: "new", Active: true})
+		})
+	}()
+	<-committed
+	got, err := db.User(ctx, chat)
+	close(release)
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if err != nil || got.FirstName != "new" {
+		t.Errorf("after the commit, before its transaction returned, User = %q, %v; want the new record", got.FirstName, err)
+	}
+	if got, err := db.User(ctx, chat); err != nil || got.FirstName != "new" {
+		t.Errorf("after the write, User = %q, %v", got.FirstName, err)
+	}
+}
+
+// TestEventCache_PageOfOneCenterNeverListsAnother: a page is read in one
+// transaction, and the cache may hold an event newer than it (moved to
+// another center since the page's transaction began, then read by a card).
+// The page lists the event as its transaction saw it. The cache is set
+// here as it would be in that race, which a test cannot hold open: a read
+// transaction kept across a write can block bbolt's remap.
+func TestEventCache_PageOfOneCenterNeverListsAnother(t *testing.T) {
+	t.Parallel()
+	db, _ := openTemp(t)
+	ctx := context.Background()
+	ev := mustCreate(t, db, testEvent("karasai", eventNow.Add(24*time.Hour), 10))
+	moved := ev
+	moved.CenterID = "kegen"
+	db.events.fill(ev.ID, moved, db.events.mark())
+	page, _, err := db.UpcomingEvents(ctx, storage.EventFilter{CenterIDs: []string{"karasai"}, After: eventNow}, 0, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(page) != 1 || page[0].CenterID != "karasai" {
+		t.Errorf("the karasai page = %+v; want the event at karasai, as its transaction saw it", page)
+	}
+}
