@@ -18,6 +18,10 @@ import (
 	"jastar/storage/catalog"
 )
 
+// closeDialogueTimeout bounds closing a booking dialogue after its
+// confirmation: a commit, which takes milliseconds.
+const closeDialogueTimeout = 10 * time.Second
+
 // The booking dialogue: type → where → day → time → (name shown to the
 // center?) → (phone) → summary → confirm. Its state is a bookingState in
 // the conversation store under flowBook; each button carries the
@@ -634,8 +638,14 @@ func (f *booking) handleBookConfirm(ctx context.Context, r *tg.Request) error {
 	// So the dialogue is closed after the answer, not before: its commit
 	// (milliseconds of fsync) is not in the time the person waits for the
 	// one step that already waited for the booking's. The chat's next
-	// update waits for this handler, so it finds the dialogue closed.
+	// update waits for this handler, so it finds the dialogue closed. Its
+	// own context: the sends before it may have used up the handler's
+	// time (a long retry_after), and a dialogue left at its summary would
+	// turn a replayed or second confirm into "you already have a booking"
+	// over the confirmation.
 	defer func() {
+		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), closeDialogueTimeout)
+		defer cancel()
 		if err := f.store.DeleteConversation(ctx, r.ChatID); err != nil {
 			f.log.Warn("close booking dialogue after the booking", "chat_id", r.ChatID, "booking_id", booked.ID, "err", err)
 		}
