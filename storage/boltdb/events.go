@@ -64,7 +64,8 @@ func getEvent(tx *bolt.Tx, id uint64) (storage.Event, error) {
 	return r.toEvent(id), nil
 }
 
-// putEvent writes the event's record; once tx commits, the cache forgets it.
+// putEvent writes the event's record; the cache neither serves nor keeps
+// the event until tx has ended (recordCache).
 func (db *DB) putEvent(tx *bolt.Tx, e storage.Event) error {
 	db.events.changes(tx, e.ID)
 	raw, err := json.Marshal(eventToRecord(e))
@@ -181,23 +182,17 @@ func (db *DB) CreateEvent(ctx context.Context, e storage.Event) (storage.Event, 
 	return out, err
 }
 
-// Event implements storage.EventStore.
+// Event implements storage.EventStore, from the cache of events read
+// lately when it has the event (see recordCache).
 func (db *DB) Event(ctx context.Context, id uint64) (storage.Event, error) {
 	if err := ctx.Err(); err != nil {
 		return storage.Event{}, err
 	}
-	mark := db.events.mark()
-	return viewOne(ctx, db, func(tx *bolt.Tx) (storage.Event, error) { return db.readEvent(tx, id, mark) })
-}
-
-// readEvent is getEvent in a read transaction begun after mark was taken:
-// from the cache of events read lately when it has the event, else from
-// tx, filling the cache.
-func (db *DB) readEvent(tx *bolt.Tx, id uint64, mark uint64) (storage.Event, error) {
 	if e, ok := db.events.get(id); ok {
 		return e, nil
 	}
-	e, err := getEvent(tx, id)
+	mark := db.events.mark()
+	e, err := viewOne(ctx, db, func(tx *bolt.Tx) (storage.Event, error) { return getEvent(tx, id) })
 	if err == nil {
 		db.events.fill(id, e, mark)
 	}

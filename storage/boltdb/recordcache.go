@@ -63,7 +63,7 @@ func (c *recordCache[K, V]) mark() uint64 {
 }
 
 // fill keeps v, the record of key read after mark was taken, unless a
-// write of it committed since.
+// write of it is pending or has ended since.
 func (c *recordCache[K, V]) fill(key K, v V, mark uint64) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
