@@ -57,8 +57,7 @@ type eventLister interface {
 // greeter is the greeting a deep link to a center ends with (start.go).
 type greeter interface {
 	greet(ctx context.Context, r *tg.Request) error
-	welcome(ctx context.Context, r *tg.Request) error
-	offerAndMenu(ctx context.Context, r *tg.Request) error
+	greeting(ctx context.Context, r *tg.Request, welcome bool, show func() error) error
 }
 
 // centerGuide is the feature: centers near me, districts, a center's
@@ -450,16 +449,11 @@ func (f *centerGuide) handleStartCenter(ctx context.Context, r *tg.Request) erro
 	if !ok || !found {
 		return f.intro.greet(ctx, r)
 	}
-	if r.NewPerson {
-		if err := f.intro.welcome(ctx, r); err != nil {
-			return err
-		}
-	}
-	text, kb := f.centerCard(r.L, c)
-	if _, err := f.tx.Reply(ctx, r, text, kb); err != nil {
+	return f.intro.greeting(ctx, r, r.NewPerson, func() error {
+		text, kb := f.centerCard(r.L, c)
+		_, err := f.tx.Reply(ctx, r, text, kb)
 		return err
-	}
-	return f.intro.offerAndMenu(ctx, r)
+	})
 }
 
 // plainText is what Telegram counts of a text in parse_mode HTML: the tags
