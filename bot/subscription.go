@@ -236,7 +236,7 @@ func (f *subscriptions) claimOffer(ctx context.Context, r *tg.Request) *offerCla
 				c.offered, c.err = false, errors.New("storing the subscription offer panicked")
 			}
 		}()
-		defer ops.Recovered(f.log, f.metrics, "subscription_offer", &panicked)
+		defer ops.Recovered(f.log, f.metrics, "subscription offer", &panicked)
 		_, c.err = f.store.UpdateUser(ctx, chatID, func(u *storage.User) error {
 			c.offered = !u.SubscriptionOffered && !u.CreatedAt.IsZero()
 			u.SubscriptionOffered = true

@@ -180,25 +180,3 @@ func TestSubscriptionOffer_FlagIsStoredWhileTheWelcomeGoesOut(t *testing.T) {
 		t.Errorf("stored person = %+v, %v; want the offer marked made", stored, err)
 	}
 }
-
-// TestSubscriptionOffer_PanicInTheFlagsWriteIsTheGreetingsError: the flag's
-// write runs in a goroutine of its own; a panic there is recovered and
-// counted, the person is told something went wrong instead of the offer,
-// and the next /start offers it (the flag was never stored).
-func TestSubscriptionOffer_PanicInTheFlagsWriteIsTheGreetingsError(t *testing.T) {
-	t.Parallel()
-	var store *storagetest.Failing
-	h := newHarness(t, withStore(func(db *boltdb.DB) Store { store = storagetest.Wrap(t, db); return store }))
-	u := telegramtest.User{ID: 612, FirstName: "Ерлан", LanguageCode: "ru"}
-	store.PanicOn("UpdateUser", store.Calls("UpdateUser")+2, "flag bug")
-	h.srv.SendText(u, "/start")
-	h.waitText(u.ID, plain(ru(locales.SomethingWentWrong)))
-	waitCounter(t, h, "jastar_panics_total", map[string]string{"component": "subscription_offer"}, 1)
-	for _, m := range h.botMessages(u.ID) {
-		if m.Text == ru(locales.SubscriptionOffer) {
-			t.Error("the offer was sent though its flag's write panicked")
-		}
-	}
-	h.srv.SendText(u, "/start")
-	h.waitText(u.ID, ru(locales.SubscriptionOffer))
-}
