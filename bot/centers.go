@@ -57,7 +57,8 @@ type eventLister interface {
 // greeter is the greeting a deep link to a center ends with (start.go).
 type greeter interface {
 	greet(ctx context.Context, r *tg.Request) error
-	greeting(ctx context.Context, r *tg.Request, welcome bool, show func() error) error
+	welcome(ctx context.Context, r *tg.Request) error
+	offerAndMenu(ctx context.Context, r *tg.Request) error
 }
 
 // centerGuide is the feature: centers near me, districts, a center's
@@ -449,11 +450,16 @@ func (f *centerGuide) handleStartCenter(ctx context.Context, r *tg.Request) erro
 	if !ok || !found {
 		return f.intro.greet(ctx, r)
 	}
-	return f.intro.greeting(ctx, r, r.NewPerson, func() error {
-		text, kb := f.centerCard(r.L, c)
-		_, err := f.tx.Reply(ctx, r, text, kb)
+	if r.NewPerson {
+		if err := f.intro.welcome(ctx, r); err != nil {
+			return err
+		}
+	}
+	text, kb := f.centerCard(r.L, c)
+	if _, err := f.tx.Reply(ctx, r, text, kb); err != nil {
 		return err
-	})
+	}
+	return f.intro.offerAndMenu(ctx, r)
 }
 
 // plainText is what Telegram counts of a text in parse_mode HTML: the tags

@@ -34,11 +34,9 @@ type chatCommands interface {
 }
 
 // subscriptionOfferer makes the one-time subscription offer
-// (subscription.go): claimOffer starts storing that it is made, sendOffer
-// waits for that and sends it.
+// (subscription.go).
 type subscriptionOfferer interface {
-	claimOffer(ctx context.Context, r *tg.Request) *offerClaim
-	sendOffer(ctx context.Context, r *tg.Request, claim *offerClaim) error
+	offerSubscription(ctx context.Context, r *tg.Request) error
 }
 
 // intro is the feature: /start, /help, /language, /cancel, /menu.
@@ -84,37 +82,10 @@ func (f *intro) startPayload(payload string) (tg.Handler, bool) {
 }
 
 func (f *intro) greet(ctx context.Context, r *tg.Request) error {
-	return f.greeting(ctx, r, true, nil)
-}
-
-// greeting sends a greeting's messages in their order: the welcome (when
-// welcome is set), what show sends (when not nil), the subscription offer
-// once per person, and the main menu. The offer's flag is stored while the
-// messages before it go out: the two do not wait for each other, and a new
-// person's /start, which waited for both in turn, was the slowest step
-// under load.
-func (f *intro) greeting(ctx context.Context, r *tg.Request, welcome bool, show func() error) error {
-	claim := f.offer.claimOffer(ctx, r)
-	err := func() error {
-		if welcome {
-			if err := f.welcome(ctx, r); err != nil {
-				return err
-			}
-		}
-		if show != nil {
-			return show()
-		}
-		return nil
-	}()
-	if err != nil {
-		claim.wait() // the write ends with the handler, whatever it stored
+	if err := f.welcome(ctx, r); err != nil {
 		return err
 	}
-	if err := f.offer.sendOffer(ctx, r, claim); err != nil {
-		return err
-	}
-	_, err = f.tx.Reply(ctx, r, r.L.T(locales.MenuPrompt), f.mainMenu(r.L))
-	return err
+	return f.offerAndMenu(ctx, r)
 }
 
 // welcome says hello with the one-tap switch to the other language.
@@ -127,6 +98,16 @@ func (f *intro) welcome(ctx context.Context, r *tg.Request) error {
 		button(r.L.T(locales.SwitchLanguage), cbLanguage, string(r.User.Lang.Other())),
 	))
 	_, err := f.tx.Reply(ctx, r, r.L.T(locales.Welcome, locales.Data{"Name": name}), switchKB)
+	return err
+}
+
+// offerAndMenu ends a greeting: the subscription offer, once per person,
+// then the main menu.
+func (f *intro) offerAndMenu(ctx context.Context, r *tg.Request) error {
+	if err := f.offer.offerSubscription(ctx, r); err != nil {
+		return err
+	}
+	_, err := f.tx.Reply(ctx, r, r.L.T(locales.MenuPrompt), f.mainMenu(r.L))
 	return err
 }
 

@@ -8,7 +8,6 @@ import (
 
 	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
 
-	"jastar/bot/ops"
 	"jastar/bot/tg"
 	"jastar/locales"
 	"jastar/storage"
@@ -202,54 +201,20 @@ func (f *subscriptions) handleSubscriptionCallback(ctx context.Context, r *tg.Re
 	return f.tx.Edit(ctx, r, text, &kb)
 }
 
-// offerClaim is the subscription offer's flag on its way to the store.
-type offerClaim struct {
-	done    chan struct{} // closed when the write has ended
-	offered bool          // this claim set the flag: the offer is to be sent
-	err     error
-}
-
-// wait returns once the flag's write has ended, telling whether the offer
-// is to be sent.
-func (c *offerClaim) wait() (bool, error) {
-	<-c.done
-	return c.offered, c.err
-}
-
-// claimOffer starts storing that the subscription is offered, unless it
-// was already or the chat is not private. The flag is set before the offer
-// is sent, so a failed send never turns into a second offer: the person is
-// never nagged. The write runs beside the greeting's first messages
-// (intro.greeting); wait for it before the handler returns.
-func (f *subscriptions) claimOffer(ctx context.Context, r *tg.Request) *offerClaim {
-	c := &offerClaim{done: make(chan struct{})}
+// offerSubscription offers the subscription once, inside the first
+// greeting (before the menu, which stays the last message). The flag is set
+// before the offer is sent, so a failed send never turns into a second
+// offer: the person is never nagged.
+func (f *subscriptions) offerSubscription(ctx context.Context, r *tg.Request) error {
 	if r.User.SubscriptionOffered || !r.Private {
-		close(c.done)
-		return c
+		return nil
 	}
-	chatID := r.ChatID // the handler goes on with r meanwhile
-	go func() {
-		defer close(c.done)
-		panicked := false
-		defer func() {
-			if panicked {
-				c.offered, c.err = false, errors.New("storing the subscription offer panicked")
-			}
-		}()
-		defer ops.Recovered(f.log, f.metrics, "subscription offer", &panicked)
-		_, c.err = f.store.UpdateUser(ctx, chatID, func(u *storage.User) error {
-			c.offered = !u.SubscriptionOffered && !u.CreatedAt.IsZero()
-			u.SubscriptionOffered = true
-			return nil
-		})
-	}()
-	return c
-}
-
-// sendOffer offers the subscription, inside the first greeting (before the
-// menu, which stays the last message), once claim has set the flag.
-func (f *subscriptions) sendOffer(ctx context.Context, r *tg.Request, claim *offerClaim) error {
-	offered, err := claim.wait()
+	offered := false
+	_, err := f.store.UpdateUser(ctx, r.ChatID, func(u *storage.User) error {
+		offered = !u.SubscriptionOffered && !u.CreatedAt.IsZero()
+		u.SubscriptionOffered = true
+		return nil
+	})
 	if err != nil || !offered {
 		return err
 	}

@@ -3,17 +3,13 @@ package bot
 import (
 	"context"
 	"slices"
-	"strconv"
 	"strings"
-	"sync/atomic"
 	"testing"
 	"time"
 
 	"jastar/bot/telegramtest"
 	"jastar/locales"
 	"jastar/storage"
-	"jastar/storage/boltdb"
-	"jastar/storage/storagetest"
 )
 
 func TestSubscription_OfferedOnceThenToggles(t *testing.T) {
@@ -131,52 +127,5 @@ func TestSubscription_BlockedThenBackIsNotResubscribed(t *testing.T) {
 	h.waitText(u.ID, ru(locales.SubscriptionStatusOn))
 	if s, _ := h.db.Subscription(context.Background(), u.ID); !slices.Equal(s.Topics, []storage.Topic{storage.TopicEvents}) {
 		t.Errorf("topics after resubscribing = %v, want only events", s.Topics)
-	}
-}
-
-// TestSubscriptionOffer_FlagIsStoredWhileTheWelcomeGoesOut: a new person's
-// /start stores the offer's flag beside the welcome's send, not after it,
-// so the greeting waits for one write less. The welcome's answer is held
-// at the fake Bot API until the flag's write has begun, and that write is
-// held until the welcome is on the wire: a greeting that does one after
-// the other never gets past the welcome.
-func TestSubscriptionOffer_FlagIsStoredWhileTheWelcomeGoesOut(t *testing.T) {
-	t.Parallel()
-	var store *storagetest.Failing
-	h := newHarness(t, withStore(func(db *boltdb.DB) Store { store = storagetest.Wrap(t, db); return store }))
-	u := telegramtest.User{ID: 611, FirstName: "Мадина", LanguageCode: "ru"}
-	// The first UpdateUser of the update creates the person, the second
-	// sets the flag.
-	flagWrite, releaseFlag := store.Stall("UpdateUser", store.Calls("UpdateUser")+2)
-	defer releaseFlag()
-	var overlapped, held atomic.Bool
-	h.srv.SetAfterCall(func(ctx context.Context, c telegramtest.Call) bool {
-		if c.Method != "sendMessage" || c.Params.Get("chat_id") != strconv.FormatInt(u.ID, 10) || !held.CompareAndSwap(false, true) {
-			return false
-		}
-		select {
-		case <-flagWrite:
-			overlapped.Store(true)
-		case <-time.After(5 * time.Second):
-		case <-ctx.Done():
-		}
-		releaseFlag()
-		return false
-	})
-	h.srv.SendText(u, "/start")
-	want := []string{firstLine(plain(ru(locales.Welcome, locales.Data{"Name": "Мадина"}))), ru(locales.SubscriptionOffer), ru(locales.MenuPrompt)}
-	h.waitText(u.ID, want[2])
-	var got []string
-	for _, m := range h.botMessages(u.ID) {
-		got = append(got, firstLine(m.Text))
-	}
-	if !slices.Equal(got, want) {
-		t.Errorf("greeting = %q, want %q", got, want)
-	}
-	if !overlapped.Load() {
-		t.Error("the offer's flag was stored only after the welcome was sent")
-	}
-	if stored, err := h.db.User(context.Background(), u.ID); err != nil || !stored.SubscriptionOffered {
-		t.Errorf("stored person = %+v, %v; want the offer marked made", stored, err)
 	}
 }
