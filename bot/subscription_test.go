@@ -2,6 +2,7 @@ package bot
 
 import (
 	"context"
+	"net/http"
 	"slices"
 	"strings"
 	"testing"
@@ -128,4 +129,22 @@ func TestSubscription_BlockedThenBackIsNotResubscribed(t *testing.T) {
 	if s, _ := h.db.Subscription(context.Background(), u.ID); !slices.Equal(s.Topics, []storage.Topic{storage.TopicEvents}) {
 		t.Errorf("topics after resubscribing = %v, want only events", s.Topics)
 	}
+}
+
+// TestSubscriptionOffer_AFailedWelcomeKeepsItForNextTime: the offer's flag
+// is stored only once the greeting got as far as the offer. A welcome that
+// Telegram refuses leaves the offer to the next /start, not lost.
+func TestSubscriptionOffer_AFailedWelcomeKeepsItForNextTime(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	u := telegramtest.User{ID: 613, FirstName: "Ерлан", LanguageCode: "ru"}
+	h.srv.FailNext("sendMessage", 1, http.StatusBadRequest, 0)
+	h.srv.SendText(u, "/start")
+	h.waitText(u.ID, plain(ru(locales.SomethingWentWrong)))
+	if stored, err := h.db.User(context.Background(), u.ID); err != nil || stored.SubscriptionOffered {
+		t.Errorf("stored person = %+v, %v; want the offer still to make", stored, err)
+	}
+	h.srv.SendText(u, "/start")
+	h.waitText(u.ID, ru(locales.SubscriptionOffer))
+	h.waitText(u.ID, ru(locales.MenuPrompt))
 }
