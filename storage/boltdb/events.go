@@ -185,18 +185,7 @@ func (db *DB) CreateEvent(ctx context.Context, e storage.Event) (storage.Event, 
 // Event implements storage.EventStore, from the cache of events read
 // lately when it has the event (see recordCache).
 func (db *DB) Event(ctx context.Context, id uint64) (storage.Event, error) {
-	if err := ctx.Err(); err != nil {
-		return storage.Event{}, err
-	}
-	if e, ok := db.events.get(id); ok {
-		return e, nil
-	}
-	mark := db.events.mark()
-	e, err := viewOne(ctx, db, func(tx *bolt.Tx) (storage.Event, error) { return getEvent(tx, id) })
-	if err == nil {
-		db.events.fill(id, e, mark)
-	}
-	return e, err
+	return readThrough(ctx, db, &db.events, id, func(tx *bolt.Tx) (storage.Event, error) { return getEvent(tx, id) })
 }
 
 // UpdateEvent implements storage.EventStore.

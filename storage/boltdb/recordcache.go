@@ -2,6 +2,7 @@ package boltdb
 
 import (
 	"cmp"
+	"context"
 	"sync"
 
 	bolt "go.etcd.io/bbolt"
@@ -85,6 +86,25 @@ func (c *recordCache[K, V]) fill(key K, v V, mark uint64) {
 		}
 	}
 	c.items[key] = v
+}
+
+// readThrough returns the record of key from c when c has it, and otherwise
+// reads it with read in a view of db and keeps it in c, unless a write of
+// it is pending or ended while it was read.
+func readThrough[K comparable, V any](ctx context.Context, db *DB, c *recordCache[K, V], key K, read func(*bolt.Tx) (V, error)) (V, error) {
+	if err := ctx.Err(); err != nil {
+		var none V
+		return none, err
+	}
+	if v, ok := c.get(key); ok {
+		return v, nil
+	}
+	mark := c.mark()
+	v, err := viewOne(ctx, db, read)
+	if err == nil {
+		c.fill(key, v, mark)
+	}
+	return v, err
 }
 
 // changes registers, in the write transaction tx, that it writes or deletes

@@ -55,18 +55,7 @@ func (r userRecord) toUser(chatID int64) storage.User {
 // User implements storage.UserStore, from the cache of people read lately
 // when it has them (see recordCache).
 func (db *DB) User(ctx context.Context, chatID int64) (storage.User, error) {
-	if err := ctx.Err(); err != nil {
-		return storage.User{}, err
-	}
-	if u, ok := db.users.get(chatID); ok {
-		return u, nil
-	}
-	mark := db.users.mark()
-	u, err := viewOne(ctx, db, func(tx *bolt.Tx) (storage.User, error) { return getUser(tx, chatID) })
-	if err == nil {
-		db.users.fill(chatID, u, mark)
-	}
-	return u, err
+	return readThrough(ctx, db, &db.users, chatID, func(tx *bolt.Tx) (storage.User, error) { return getUser(tx, chatID) })
 }
 
 func getUser(tx *bolt.Tx, chatID int64) (storage.User, error) {
